@@ -1,0 +1,172 @@
+"""Canonical JSON: the JSON Canonicalization Scheme, RFC 8785 (JCS).
+
+Every audit hash is taken over these bytes, so equal records hash equally in
+any process and any language with a JCS implementation.
+
+``rfc8785.dumps`` is the reference encoder and is always correct, but costs
+about 24 µs per record. ``json.dumps`` with sorted keys and compact separators
+produces the same bytes for most values (its string escaping is the one
+RFC 8785 §3.2.2.2 prescribes), so ``canonical_json`` uses it whenever it
+provably agrees, and falls back to the reference otherwise:
+
+- numbers (RFC 8785 §3.2.2.3): integers within ±(2**53 - 1) print alike;
+  integral floats below 2**53 are printed as the integer they equal; other
+  finite floats print alike exactly when ``repr`` uses neither an exponent nor
+  a trailing ``.0``, which holds for non-integral values with
+  ``1e-4 <= |x| < 1e16``. Anything else goes to the reference.
+- key order (RFC 8785 §3.2.3) is by UTF-16 code units; ``sort_keys`` orders by
+  code points. The two agree unless a key holds a character beyond U+FFFF.
+- lone surrogates, non-string keys, NaN and other errors: the reference
+  decides (and raises).
+
+``tests/audit/test_canonical.py`` checks the agreement on generated values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+import rfc8785
+
+from proctor.audit.errors import AUDIT_UNENCODABLE, AuditError
+
+_MAX_SAFE_INT = 2**53 - 1
+_MIN_FAST_FLOAT = 1e-4
+_MAX_EXACT_FLOAT = float(2**53)
+
+_fast_dumps = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+).encode
+
+
+class _NeedsReference(Exception):
+    """The fast path cannot prove it would agree with RFC 8785 for this value."""
+
+
+def canonical_json(value: Any) -> bytes:
+    """The RFC 8785 encoding of a JSON value (dicts, lists, tuples, str, int, float, bool, None).
+
+    Raises ``AuditError`` (``audit_unencodable``) for values JCS cannot encode.
+    """
+    try:
+        return _fast_dumps(prepare_fast(value)).encode("utf-8")
+    except (_NeedsReference, ValueError, TypeError, RecursionError):
+        # ValueError covers UnicodeEncodeError (a lone surrogate): the reference raises
+        return _reference(value)
+
+
+def digest(value: Any) -> str:
+    """``"sha256:"`` and the hex SHA-256 of the RFC 8785 encoding of ``value``."""
+    return "sha256:" + hashlib.sha256(canonical_json(value)).hexdigest()
+
+
+def canonical_members_around(obj: dict[str, Any], key: str) -> tuple[bytes, bytes]:
+    """The RFC 8785 members of ``obj`` that sort before ``key`` and after it, without braces.
+
+    ``obj`` must not hold ``key``. Lets a caller encode an object once and then
+    both without ``key`` and with a member ``key`` whose value depends on the
+    encoding without it (a record and its own hash) by joining the parts.
+    """
+    try:
+        ready = prepare_fast(obj)
+        # Keys here are within the BMP, where code point order is UTF-16 order.
+        before = {name: item for name, item in ready.items() if name < key}
+        after = {name: item for name, item in ready.items() if name > key}
+        return (
+            _fast_dumps(before)[1:-1].encode("utf-8"),
+            _fast_dumps(after)[1:-1].encode("utf-8"),
+        )
+    except (_NeedsReference, ValueError, TypeError, RecursionError):
+        pivot = key.encode("utf-16-be")
+        before = {name: item for name, item in obj.items() if _utf16(name) < pivot}
+        after = {name: item for name, item in obj.items() if _utf16(name) > pivot}
+        return _reference(before)[1:-1], _reference(after)[1:-1]
+
+
+def _utf16(name: Any) -> bytes:
+    if type(name) is not str:
+        raise AuditError("object keys must be strings", code=AUDIT_UNENCODABLE)
+    try:
+        return name.encode("utf-16-be")
+    except UnicodeEncodeError as exc:
+        raise AuditError(
+            "value cannot be encoded as canonical JSON (RFC 8785): a key holds a lone surrogate",
+            code=AUDIT_UNENCODABLE,
+        ) from exc
+
+
+def prepare_fast(value: Any) -> Any:
+    """``value`` made ready for the fast encoder, or ``_NeedsReference``.
+
+    Returns ``value`` itself when nothing needs changing; integral floats are
+    replaced by ints (copying only the containers on their path).
+    """
+    kind = type(value)
+    if kind in _PLAIN:
+        return value
+    if kind is int:
+        if -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT:
+            return value
+        raise _NeedsReference
+    if kind is float:
+        return _prepare_float(value)
+    if kind is dict:
+        return _prepare_dict(value)
+    if kind is list or kind is tuple:
+        return _prepare_list(value)
+    # Subclasses (enums, named tuples) and other types: let the reference decide.
+    raise _NeedsReference
+
+
+# Values both encoders print alike, skipped without a call (most of a record).
+_PLAIN = frozenset({str, bool, type(None)})
+
+
+def _prepare_float(value: float) -> float | int:
+    magnitude = abs(value)
+    if value.is_integer() and magnitude < _MAX_EXACT_FLOAT:
+        return int(value)  # JCS prints 5.0 as 5 and -0.0 as 0
+    if _MIN_FAST_FLOAT <= magnitude < 1e16 and not value.is_integer():
+        return value
+    raise _NeedsReference
+
+
+def _prepare_dict(value: dict[Any, Any]) -> dict[str, Any]:
+    copy: dict[str, Any] | None = None
+    for key, item in value.items():
+        if type(key) is not str or not (key.isascii() or max(key) <= "\uffff"):
+            raise _NeedsReference
+        if type(item) in _PLAIN:
+            continue
+        ready = prepare_fast(item)
+        if ready is not item:
+            if copy is None:
+                copy = dict(value)
+            copy[key] = ready
+    return value if copy is None else copy
+
+
+def _prepare_list(value: list[Any] | tuple[Any, ...]) -> list[Any] | tuple[Any, ...]:
+    copy: list[Any] | None = None
+    for index, item in enumerate(value):
+        if type(item) in _PLAIN:
+            continue
+        ready = prepare_fast(item)
+        if ready is not item:
+            if copy is None:
+                copy = list(value)
+            copy[index] = ready
+    return value if copy is None else copy
+
+
+def _reference(value: Any) -> bytes:
+    try:
+        encoded: bytes = rfc8785.dumps(value)
+    except (ValueError, TypeError, RecursionError) as exc:  # CanonicalizationError is a ValueError
+        raise AuditError(
+            f"value cannot be encoded as canonical JSON (RFC 8785): {exc}",
+            code=AUDIT_UNENCODABLE,
+        ) from exc
+    return encoded

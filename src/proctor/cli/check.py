@@ -1,0 +1,101 @@
+"""``proctor check``: one decision from the command line."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+
+from proctor.cli.loading import build_runtime
+from proctor.cli.output import console, print_json, styled_effect
+from proctor.errors import ProctorError
+from proctor.model.request import Agent, User
+from proctor.model.tiers import Tier
+from proctor.runtime import Runtime
+
+
+@click.command()
+@click.argument("action")
+@click.option("--config", "config", type=click.Path(dir_okay=False), help="proctor.yaml to load.")
+@click.option("--policy", "policies", multiple=True, type=click.Path(), help="Policy file or directory (repeatable).")
+@click.option("--agent", "agent_id", help="Registered agent id (or the id of an ad-hoc agent with --role/--tier).")
+@click.option("--role", help="Role of an ad-hoc agent.")
+@click.option("--tier", type=click.Choice([t.value for t in Tier]), help="Tier of an ad-hoc agent.")
+@click.option("--tag", "tags", multiple=True, help="Tag of an ad-hoc agent (repeatable).")
+@click.option("--user", "user_sub", help="The user the agent acts for.")
+@click.option("--user-scope", "user_scopes", multiple=True, help="A scope the user holds (repeatable).")
+@click.option("--arg", "arguments", multiple=True, help="Tool argument KEY=VALUE; VALUE is JSON when it parses.")
+@click.option("--resource", help="Resource id the call touches.")
+@click.option("--at", help="Decide as of this ISO 8601 time (default: now).")
+@click.option("--db", help="Audit database (default: the config's, else proctor.db).")
+@click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
+def check(
+    action: str,
+    config: str | None,
+    policies: tuple[str, ...],
+    agent_id: str | None,
+    role: str | None,
+    tier: str | None,
+    tags: tuple[str, ...],
+    user_sub: str | None,
+    user_scopes: tuple[str, ...],
+    arguments: tuple[str, ...],
+    resource: str | None,
+    at: str | None,
+    db: str | None,
+    as_json: bool,
+) -> None:
+    """Decide whether an agent may do ACTION (e.g. write:refund) now."""
+    args = parse_arguments(arguments)
+    runtime = build_runtime(config, policies, db, at)
+    try:
+        agent = _agent(runtime, agent_id, role, tier, tags)
+        user = _user(runtime, user_sub, user_scopes)
+        decision = runtime.check(action, agent=agent, user=user, args=args, resource=resource)
+    finally:
+        runtime.close()
+    body = decision.to_dict()
+    if as_json:
+        print_json(body)
+        return
+    console.print(f"{styled_effect(decision.effect.value)}  {action}")
+    console.print(f"  reason    {decision.reason}", markup=False)
+    if decision.rule_ids:
+        console.print(f"  rules     {', '.join(decision.rule_ids)}", markup=False)
+    console.print(f"  scopes    {', '.join(decision.effective_scopes) or '(none)'}", markup=False)
+    console.print(f"  decision  {decision.decision_id}", markup=False)
+
+
+def parse_arguments(pairs: tuple[str, ...]) -> dict[str, Any]:
+    args: dict[str, Any] = {}
+    for pair in pairs:
+        key, separator, raw = pair.partition("=")
+        if not separator or not key:
+            raise ProctorError(f"`--arg {pair}` must be KEY=VALUE", code="invalid_argument")
+        try:
+            args[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            args[key] = raw
+    return args
+
+
+def _agent(runtime: Runtime, agent_id: str | None, role: str | None, tier: str | None,
+           tags: tuple[str, ...]) -> Agent | str | None:
+    if role is None and tier is None and not tags:
+        return agent_id
+    registered = runtime.registry.get(agent_id) if agent_id else None
+    if role is not None and role not in runtime.registry.roles and runtime.registry.roles:
+        raise ProctorError(f"unknown role `{role}`", code="unknown_role")
+    return Agent(
+        agent_id or "cli",
+        role if role is not None else (registered.role if registered else None),
+        Tier.parse(tier) if tier else (registered.tier if registered else Tier.UNVERIFIED),
+        frozenset(tags) if tags else (registered.tags if registered else frozenset()),
+    )
+
+
+def _user(runtime: Runtime, sub: str | None, scopes: tuple[str, ...]) -> User | str | None:
+    if not scopes:
+        return sub
+    return User(sub or "cli-user", scopes)

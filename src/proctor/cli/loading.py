@@ -1,0 +1,58 @@
+"""Building a runtime from command-line options."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from proctor.clock import Clock, ManualClock, system_clock
+from proctor.config import DEFAULT_CONFIG_NAME, ConfigError, load_config
+from proctor.identity.registry import AgentRegistry
+from proctor.policy import load_policies
+from proctor.runtime import Runtime
+from proctor.storage import open_audit_store
+
+DEFAULT_DB = "proctor.db"
+
+
+def build_runtime(
+    config: str | None, policies: tuple[str, ...], db: str | None, at: str | None
+) -> Runtime:
+    config_path = config or (DEFAULT_CONFIG_NAME if Path(DEFAULT_CONFIG_NAME).is_file() and not policies else None)
+    if config_path is None and not policies:
+        raise ConfigError(
+            f"no policy given: pass `--policy FILE` or `--config FILE` (or create `{DEFAULT_CONFIG_NAME}`)",
+            code="no_policy_given",
+        )
+    if config_path is not None:
+        loaded = load_config(config_path)
+        clock = _clock(at, ZoneInfo(loaded.config.timezone))
+        return Runtime.from_config(loaded, audit=db, extra_policies=policies, clock=clock)
+    zone = ZoneInfo("UTC")
+    return Runtime(
+        policies=load_policies(policies, timezone=zone),
+        registry=AgentRegistry(),
+        audit=open_audit_store(db or DEFAULT_DB),
+        clock=_clock(at, zone),
+    )
+
+
+def audit_location(config: str | None, db: str | None) -> str:
+    if db:
+        return db
+    if config or Path(DEFAULT_CONFIG_NAME).is_file():
+        return load_config(config or DEFAULT_CONFIG_NAME).audit_location
+    return DEFAULT_DB
+
+
+def _clock(at: str | None, zone: ZoneInfo) -> Clock:
+    if at is None:
+        return system_clock
+    try:
+        moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise ConfigError(f"`--at {at}` is not an ISO 8601 time (e.g. 2026-11-24T10:00:00Z)",
+                          code="invalid_time") from exc
+    # a time without an offset is read in the policies' time zone
+    return ManualClock(moment if moment.tzinfo else moment.replace(tzinfo=zone))

@@ -1,0 +1,189 @@
+"""``proctor.yaml``: policies, roles, agents, local users, storage and time zone.
+
+Paths in the file are relative to the file. Shape errors are reported with
+their line and column, like policy errors.
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from proctor.errors import ErrorGroup, Location, ProctorError
+from proctor.model.actions import InvalidPattern, parse_pattern
+from proctor.model.tiers import TIER_NAMES
+from proctor.policy.source import LocatedDocument, read_documents
+
+DEFAULT_CONFIG_NAME = "proctor.yaml"
+
+
+class ConfigError(ProctorError):
+    code = "invalid_config"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RoleConfig(_Strict):
+    scopes: list[str] = Field(default_factory=list)
+    description: str | None = None
+
+    @field_validator("scopes")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        for scope in value:
+            try:
+                parse_pattern(scope)
+            except InvalidPattern as exc:
+                raise ValueError(str(exc)) from None
+        return value
+
+
+class AgentConfig(_Strict):
+    id: str = Field(min_length=1, max_length=200)
+    role: str | None = None
+    tier: str = "unverified"
+    tags: list[str] = Field(default_factory=list)
+    owner: str | None = None
+    description: str | None = None
+
+    @field_validator("tier")
+    @classmethod
+    def _tier(cls, value: str) -> str:
+        if value not in TIER_NAMES:
+            raise ValueError(f"unknown tier `{value}`; expected one of {', '.join(TIER_NAMES)}")
+        return value
+
+
+class UserConfig(_Strict):
+    scopes: list[str] = Field(default_factory=list)
+    claims: dict[str, Any] = Field(default_factory=dict)
+
+
+class StorageConfig(_Strict):
+    audit: str = "proctor.db"
+    durability: Literal["batched", "sync"] = "batched"
+
+
+class ProctorConfig(_Strict):
+    policies: list[str] = Field(default_factory=list)
+    timezone: str = "UTC"
+    default_agent: str | None = None
+    roles: dict[str, RoleConfig] = Field(default_factory=dict)
+    agents: list[AgentConfig] = Field(default_factory=list)
+    users: dict[str, UserConfig] = Field(default_factory=dict)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone `{value}` (use an IANA name like `Europe/Berlin`)") from None
+        return value
+
+
+class LoadedConfig:
+    """A checked config and the directory its relative paths start from."""
+
+    def __init__(self, config: ProctorConfig, base: Path, file: str) -> None:
+        self.config = config
+        self.base = base
+        self.file = file
+
+    @property
+    def policy_paths(self) -> list[Path]:
+        return [self.resolve(path) for path in self.config.policies]
+
+    @property
+    def audit_location(self) -> str:
+        target = self.config.storage.audit
+        if target in (":memory:", "memory") or "://" in target:
+            return target
+        return str(self.resolve(target))
+
+    def resolve(self, path: str) -> Path:
+        candidate = Path(path)
+        return candidate if candidate.is_absolute() else self.base / candidate
+
+
+def load_config(path: str | Path) -> LoadedConfig:
+    """Read and check ``proctor.yaml``; raises ``ConfigError`` or ``ErrorGroup``."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"cannot read the config file: {exc.strerror or exc}",
+                          code="config_not_found", location=Location(str(file))) from exc
+    try:
+        documents = list(read_documents(text, str(file)))
+    except ProctorError as exc:
+        raise ConfigError(exc.message, code=exc.code, location=exc.location) from exc
+    document = documents[0] if documents else LocatedDocument(str(file), {})
+    return LoadedConfig(parse_config(document), file.resolve().parent, str(file))
+
+
+def parse_config(document: LocatedDocument) -> ProctorConfig:
+    try:
+        config = ProctorConfig.model_validate(document.value or {})
+    except ValidationError as exc:
+        raise ErrorGroup([_translate(e, document) for e in exc.errors()], code="invalid_config") from exc
+    problems = _cross_check(config, document)
+    if problems:
+        raise ErrorGroup(problems, code="invalid_config")
+    return config
+
+
+def _cross_check(config: ProctorConfig, document: LocatedDocument) -> list[ProctorError]:
+    problems: list[ProctorError] = []
+    seen: set[str] = set()
+    for index, agent in enumerate(config.agents):
+        where = document.location(("agents", index))
+        if agent.id in seen:
+            problems.append(ConfigError(f"agent `{agent.id}` is defined twice",
+                                        code="config_duplicate_agent", location=where))
+        seen.add(agent.id)
+        if agent.role is not None and agent.role not in config.roles:
+            close = difflib.get_close_matches(agent.role, list(config.roles), n=1)
+            problems.append(ConfigError(
+                f"agent `{agent.id}` has role `{agent.role}`, which is not defined under `roles`",
+                code="config_unknown_role", location=document.location(("agents", index, "role")),
+                hint=f"did you mean `{close[0]}`?" if close else None))
+    if config.default_agent is not None and config.default_agent not in seen:
+        problems.append(ConfigError(f"`default_agent` names `{config.default_agent}`, which is not an agent",
+                                    code="config_unknown_agent",
+                                    location=document.location(("default_agent",))))
+    return problems
+
+
+def _translate(error: Any, document: LocatedDocument) -> ConfigError:
+    path = tuple(error["loc"])
+    name = str(path[-1]) if path else "config"
+    if error["type"] == "extra_forbidden":
+        known = _known_keys(path[:-1])
+        close = difflib.get_close_matches(name, known, n=1)
+        return ConfigError(f"unknown key `{name}`", code="config_unknown_key",
+                           location=document.location(path, key=True),
+                           hint=f"did you mean `{close[0]}`?" if close else None)
+    if error["type"] == "missing":
+        return ConfigError(f"missing required key `{name}`", code="config_missing_key",
+                           location=document.location(path[:-1]))
+    message = str(error["msg"]).removeprefix("Value error, ")
+    message = message[:1].lower() + message[1:]
+    return ConfigError(f"`{name}`: {message}", code="config_invalid_value", location=document.location(path))
+
+
+def _known_keys(path: tuple[Any, ...]) -> list[str]:
+    models: dict[str, type[BaseModel]] = {
+        "roles": RoleConfig, "agents": AgentConfig, "users": UserConfig, "storage": StorageConfig,
+    }
+    model: type[BaseModel] = ProctorConfig
+    if path and isinstance(path[0], str) and path[0] in models:
+        model = models[path[0]]
+    return sorted(model.model_fields)

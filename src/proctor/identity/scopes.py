@@ -1,0 +1,81 @@
+"""Scopes: sets of action patterns, and their symbolic intersection.
+
+A scope is an action pattern (``read:*``, ``write:refund``). The effective
+scopes of a call are the user's scopes intersected with the agent role's
+scopes, computed on the patterns themselves: ``read:*`` ∩ ``*:orders`` =
+``read:orders``. A concrete action is within a scope set when some pattern of
+the set matches it; a pattern is covered when some pattern of the set covers it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from proctor.model.actions import ActionPattern, parse_pattern
+
+
+@dataclass(frozen=True, slots=True)
+class ScopeSet:
+    """A minimal set of patterns: none covers another."""
+
+    patterns: tuple[ActionPattern, ...]
+
+    @classmethod
+    def parse(cls, scopes: Iterable[str]) -> ScopeSet:
+        """Parse scope strings; raises ``InvalidPattern`` for a malformed one."""
+        return cls(_minimize(parse_pattern(scope) for scope in scopes))
+
+    @classmethod
+    def everything(cls) -> ScopeSet:
+        return cls((parse_pattern("*"),))
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.patterns
+
+    def allows(self, action: str) -> bool:
+        """True when some pattern of the set matches the concrete ``action``."""
+        parts = tuple(action.split(":"))
+        return any(pattern.matches_segments(parts) for pattern in self.patterns)
+
+    def covers(self, pattern: ActionPattern) -> bool:
+        """True when every action ``pattern`` matches is within the set.
+
+        Exact only for a single covering pattern; a pattern split across several
+        scopes (``read:a`` and ``read:b`` for ``read:*``) is never covered.
+        """
+        return any(scope.covers(pattern) for scope in self.patterns)
+
+    def intersect(self, other: ScopeSet) -> ScopeSet:
+        met = (left.intersect(right) for left in self.patterns for right in other.patterns)
+        return ScopeSet(_minimize(pattern for pattern in met if pattern is not None))
+
+    def to_strings(self) -> tuple[str, ...]:
+        return tuple(str(pattern) for pattern in self.patterns)
+
+    def __str__(self) -> str:
+        return ", ".join(self.to_strings()) or "(none)"
+
+
+def _minimize(patterns: Iterable[ActionPattern]) -> tuple[ActionPattern, ...]:
+    """Keep the maximal patterns (none covered by another), sorted for a stable order."""
+    unique = set(patterns)
+    kept = [
+        pattern
+        for pattern in unique
+        if not any(other != pattern and other.covers(pattern) for other in unique)
+    ]
+    return tuple(sorted(kept, key=str))
+
+
+def effective_scopes(user_scopes: ScopeSet | None, role_scopes: ScopeSet | None) -> ScopeSet:
+    """User scopes ∩ role scopes; a missing side does not restrict."""
+    if user_scopes is None and role_scopes is None:
+        return ScopeSet.everything()
+    if user_scopes is None:
+        assert role_scopes is not None
+        return role_scopes
+    if role_scopes is None:
+        return user_scopes
+    return user_scopes.intersect(role_scopes)

@@ -1,0 +1,71 @@
+"""Tool arguments as plain JSON values, within bounds.
+
+Arguments arrive from agents and from tool signatures: they may hold objects
+that JSON cannot carry, and they may be huge. ``normalize_arguments`` returns a
+JSON-safe copy (other objects become their ``repr``) and refuses inputs past
+the bounds, so every later stage (conditions, audit, hashing) works on bounded,
+serializable data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import Enum
+from typing import Any
+
+MAX_DEPTH = 32
+MAX_ITEMS = 10_000
+MAX_STRING = 1_048_576
+MAX_TOTAL_CHARS = 4 * 1_048_576
+
+
+class ArgumentsRejected(ValueError):
+    """Arguments outside the bounds; the message says which bound."""
+
+
+class _Budget:
+    __slots__ = ("chars", "items")
+
+    def __init__(self) -> None:
+        self.items = 0
+        self.chars = 0
+
+
+def normalize_arguments(args: Mapping[str, Any] | None) -> dict[str, Any]:
+    if args is None:
+        return {}
+    if not isinstance(args, Mapping):
+        raise ArgumentsRejected("arguments must be a mapping of names to values")
+    budget = _Budget()
+    return {str(key): _normalize(value, 1, budget) for key, value in args.items()}
+
+
+def _normalize(value: Any, depth: int, budget: _Budget) -> Any:
+    budget.items += 1
+    if budget.items > MAX_ITEMS:
+        raise ArgumentsRejected(f"arguments hold more than {MAX_ITEMS} values")
+    if value is None or value is True or value is False or type(value) is int:
+        return value
+    if type(value) is str:
+        budget.chars += len(value)
+        if len(value) > MAX_STRING or budget.chars > MAX_TOTAL_CHARS:
+            raise ArgumentsRejected(f"argument text is longer than {MAX_STRING} characters")
+        return value
+    if type(value) is float:
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ArgumentsRejected("arguments cannot hold NaN or infinite numbers")
+        return value
+    if depth > MAX_DEPTH:
+        raise ArgumentsRejected(f"arguments are nested deeper than {MAX_DEPTH} levels")
+    if isinstance(value, Mapping):
+        return {str(key): _normalize(item, depth + 1, budget) for key, item in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value
+        return [_normalize(item, depth + 1, budget) for item in items]
+    if isinstance(value, Enum):
+        return _normalize(value.value, depth, budget)
+    if isinstance(value, bool | int | float):  # subclasses of the plain types
+        return _normalize(type(value).__mro__[-2](value), depth, budget)
+    if isinstance(value, str):
+        return _normalize(str.__str__(value), depth, budget)
+    return _normalize(repr(value), depth, budget)

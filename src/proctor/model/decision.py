@@ -1,0 +1,98 @@
+"""The answer to a check: a value, never an exception."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+
+class Effect(str, Enum):
+    ALLOW = "allow"
+    DENY = "deny"
+    REQUIRE_APPROVAL = "require_approval"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+# Deny overrides approval, approval overrides allow.
+EFFECT_PRECEDENCE = {Effect.DENY: 3, Effect.REQUIRE_APPROVAL: 2, Effect.ALLOW: 1}
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """Something noted while deciding: a condition that could not be evaluated, a shadow denial."""
+
+    code: str
+    message: str
+    rule_id: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "rule_id": self.rule_id}
+
+
+@dataclass(frozen=True, slots=True)
+class ShadowResult:
+    """What policies in ``mode: audit`` would have decided had they been enforced."""
+
+    effect: Effect
+    rule_ids: tuple[str, ...]
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"effect": self.effect.value, "rule_ids": list(self.rule_ids), "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """The outcome of one check.
+
+    ``rule_ids`` lists every rule that contributed the deciding effect;
+    ``diagnostics`` keeps what could not be evaluated; ``shadow`` is set when a
+    policy in audit mode would have decided otherwise.
+    """
+
+    effect: Effect
+    reason: str
+    rule_ids: tuple[str, ...] = ()
+    decision_id: str = ""
+    effective_scopes: tuple[str, ...] = ()
+    obligations: tuple[dict[str, Any], ...] = ()
+    findings: tuple[dict[str, Any], ...] = ()
+    diagnostics: tuple[Diagnostic, ...] = ()
+    shadow: ShadowResult | None = None
+    code: str = ""
+
+    @property
+    def allowed(self) -> bool:
+        return self.effect is Effect.ALLOW
+
+    @property
+    def denied(self) -> bool:
+        return self.effect is Effect.DENY
+
+    @property
+    def requires_approval(self) -> bool:
+        return self.effect is Effect.REQUIRE_APPROVAL
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "effect": self.effect.value,
+            "allowed": self.allowed,
+            "reason": self.reason,
+            "rule_ids": list(self.rule_ids),
+            "decision_id": self.decision_id,
+            "effective_scopes": list(self.effective_scopes),
+        }
+        if self.code:
+            body["code"] = self.code
+        if self.obligations:
+            body["obligations"] = list(self.obligations)
+        if self.findings:
+            body["findings"] = list(self.findings)
+        if self.diagnostics:
+            body["diagnostics"] = [item.to_dict() for item in self.diagnostics]
+        if self.shadow is not None:
+            body["shadow"] = self.shadow.to_dict()
+        return body

@@ -1,0 +1,61 @@
+"""What a check asks: who (user), which agent, which action, with what arguments, when."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from proctor.model.tiers import Tier
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """The person an agent acts for (the subject): ``sub``, scopes and IdP claims."""
+
+    sub: str
+    scopes: tuple[str, ...] = ()
+    claims: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Agent:
+    """The agent making the call (the actor)."""
+
+    id: str
+    role: str | None = None
+    tier: Tier = Tier.UNVERIFIED
+    tags: frozenset[str] = frozenset()
+    owner: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunState:
+    """One agent task: its id and what it has used so far."""
+
+    run_id: str
+    tool_calls: int = 0
+    elapsed_seconds: float = 0.0
+    spend: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CheckRequest:
+    """Everything a policy decision may look at.
+
+    ``now`` is an aware datetime from the caller's injected clock.
+    ``effective_scopes`` is None when scopes are not known (pure engine use);
+    the runtime always fills it in.
+    """
+
+    action: str
+    agent: Agent
+    now: datetime
+    user: User | None = None
+    args: Mapping[str, Any] = field(default_factory=dict)
+    resource: str | None = None
+    context: Mapping[str, Any] = field(default_factory=dict)
+    run: RunState | None = None
+    effective_scopes: tuple[str, ...] | None = None
+    decision_id: str = ""
+    trace_id: str | None = None

@@ -1,0 +1,197 @@
+"""From policy sources to a ``CompiledPolicySet``, in named stages.
+
+Stages run in order; each collects every error it finds, and compilation stops
+after the first stage that found any, so a file's errors are reported together:
+
+1. ``read``      YAML with positions (``source.read_documents``)
+2. ``validate``  document shape, unknown keys with hints (``schema``)
+3. ``compile``   action patterns, expressions, selectors, scopes
+4. ``link``      unique policy names and rule ids across all documents
+5. ``index``     the action index (in ``CompiledPolicySet``)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import tzinfo
+from zoneinfo import ZoneInfo
+
+from proctor.errors import Location, ProctorError
+from proctor.model.actions import ActionPattern, InvalidPattern, parse_pattern
+from proctor.model.decision import Effect
+from proctor.policy.errors import PolicyError, PolicyLoadError
+from proctor.policy.evaluate import CompiledPolicySet
+from proctor.policy.expr import CompiledExpression, ExpressionError, compile_expression
+from proctor.policy.rules import CompiledPolicy, CompiledRule
+from proctor.policy.schema import PolicyDocumentSpec, RuleSpec, validate_document
+from proctor.policy.selector import AgentSelector
+from proctor.policy.source import LocatedDocument, read_documents
+
+STAGES = ("read", "validate", "compile", "link", "index")
+MAX_RULES = 200_000
+
+
+@dataclass(frozen=True, slots=True)
+class PolicySource:
+    """Policy text and the name it is reported under (a path, or `<inline>`)."""
+
+    text: str
+    file: str
+
+
+def compile_sources(sources: Iterable[PolicySource], *, timezone: tzinfo | None = None) -> CompiledPolicySet:
+    """Compile every document of every source into one set; raises ``PolicyLoadError``."""
+    errors: list[ProctorError] = []
+    documents: list[LocatedDocument] = []
+    for source in sources:  # stage: read
+        try:
+            documents.extend(read_documents(source.text, source.file))
+        except PolicyError as exc:
+            errors.append(exc)
+    _stop_if(errors)
+
+    specs: list[tuple[LocatedDocument, PolicyDocumentSpec]] = []
+    for document in documents:  # stage: validate
+        spec, problems = validate_document(document)
+        errors.extend(problems)
+        if spec is not None:
+            specs.append((document, spec))
+    _stop_if(errors)
+
+    policies: list[CompiledPolicy] = []
+    rules: list[CompiledRule] = []
+    for document, spec in specs:  # stage: compile
+        policy, compiled, problems = _compile_document(document, spec, first_order=len(rules))
+        errors.extend(problems)
+        policies.append(policy)
+        rules.extend(compiled)
+    _stop_if(errors)
+
+    errors.extend(_link(policies, rules))  # stage: link
+    _stop_if(errors)
+    if len(rules) > MAX_RULES:
+        raise PolicyLoadError(
+            [PolicyError(f"more than {MAX_RULES} rules in one set", code="policy_too_large")]
+        )
+    return CompiledPolicySet(tuple(policies), tuple(rules), timezone or ZoneInfo("UTC"))  # stage: index
+
+
+def _stop_if(errors: list[ProctorError]) -> None:
+    if errors:
+        raise PolicyLoadError(errors)
+
+
+def _compile_document(
+    document: LocatedDocument, spec: PolicyDocumentSpec, *, first_order: int
+) -> tuple[CompiledPolicy, list[CompiledRule], list[ProctorError]]:
+    errors: list[ProctorError] = []
+    policy = CompiledPolicy(
+        name=spec.name,
+        version=spec.version,
+        default=Effect(spec.default),
+        audit_mode=spec.mode == "audit",
+        selector=AgentSelector.from_spec(spec.applies_to),
+        location=document.location(()),
+        rule_count=len(spec.rules),
+    )
+    rules: list[CompiledRule] = []
+    for index, rule in enumerate(spec.rules):
+        path = ("rules", index)
+        patterns = _patterns(rule, document, path, errors)
+        conditions = _conditions(rule, document, path, errors)
+        required = _required_scopes(rule, document, path, errors)
+        rules.append(
+            CompiledRule(
+                rule_id=rule.id or f"{spec.name}#{index + 1}",
+                policy=policy,
+                order=first_order + index,
+                effect=Effect(rule.effect),
+                patterns=patterns,
+                conditions=conditions,
+                reason=rule.reason,
+                selector=AgentSelector.from_spec(rule.applies_to),
+                required_scopes=required,
+                fail_closed=rule.on_error == "deny",
+                location=document.location(path),
+            )
+        )
+    return policy, rules, errors
+
+
+def _patterns(
+    rule: RuleSpec, document: LocatedDocument, path: tuple[str | int, ...], errors: list[ProctorError]
+) -> tuple[ActionPattern, ...]:
+    texts = [rule.action] if isinstance(rule.action, str) else rule.action
+    if not texts:
+        errors.append(
+            PolicyError("`action` must name at least one action", code="policy_invalid_action",
+                        location=document.location((*path, "action")))
+        )
+    patterns: list[ActionPattern] = []
+    for position, text in enumerate(texts):
+        where = (*path, "action") if isinstance(rule.action, str) else (*path, "action", position)
+        try:
+            patterns.append(parse_pattern(text))
+        except InvalidPattern as exc:
+            errors.append(PolicyError(str(exc), code="policy_invalid_action", location=document.location(where)))
+    return tuple(patterns)
+
+
+def _conditions(
+    rule: RuleSpec, document: LocatedDocument, path: tuple[str | int, ...], errors: list[ProctorError]
+) -> tuple[CompiledExpression, ...]:
+    sources: list[tuple[str, tuple[str | int, ...]]] = [
+        (text, (*path, "conditions", position)) for position, text in enumerate(rule.conditions)
+    ]
+    if rule.when is not None:
+        sources.append((rule.when, (*path, "when")))
+    compiled: list[CompiledExpression] = []
+    for text, where in sources:
+        try:
+            compiled.append(compile_expression(text, location=document.location(where)))
+        except ExpressionError as exc:
+            errors.append(exc)
+    return tuple(compiled)
+
+
+def _required_scopes(
+    rule: RuleSpec, document: LocatedDocument, path: tuple[str | int, ...], errors: list[ProctorError]
+) -> tuple[ActionPattern, ...]:
+    required: list[ActionPattern] = []
+    for position, text in enumerate(rule.scopes):
+        try:
+            required.append(parse_pattern(text))
+        except InvalidPattern as exc:
+            errors.append(
+                PolicyError(str(exc), code="policy_invalid_scope",
+                            location=document.location((*path, "scopes", position)))
+            )
+    return tuple(required)
+
+
+def _link(policies: list[CompiledPolicy], rules: list[CompiledRule]) -> list[ProctorError]:
+    errors: list[ProctorError] = []
+    seen_policies: dict[str, Location] = {}
+    for policy in policies:
+        if policy.name in seen_policies:
+            errors.append(
+                PolicyError(
+                    f"policy name `{policy.name}` is used twice (first at {seen_policies[policy.name]})",
+                    code="policy_duplicate_name",
+                    location=policy.location,
+                )
+            )
+        seen_policies.setdefault(policy.name, policy.location)
+    seen_rules: dict[str, Location] = {}
+    for rule in rules:
+        if rule.rule_id in seen_rules:
+            errors.append(
+                PolicyError(
+                    f"rule id `{rule.rule_id}` is used twice (first at {seen_rules[rule.rule_id]})",
+                    code="policy_duplicate_rule_id",
+                    location=rule.location,
+                )
+            )
+        seen_rules.setdefault(rule.rule_id, rule.location)
+    return errors

@@ -1,0 +1,120 @@
+"""The view of a request that condition expressions read.
+
+Roots: ``args``, ``user``, ``agent``, ``time``, ``context``, ``run``, plus the
+scalars ``action`` and ``resource``. Each root is built on first use, so a
+condition that reads only ``args.amount`` never pays for the time view.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, tzinfo
+from typing import Any
+
+from proctor.model.request import CheckRequest
+
+ROOTS = ("args", "user", "agent", "time", "context", "run", "action", "resource")
+TIME_FIELDS = (
+    "hour",
+    "minute",
+    "second",
+    "weekday",
+    "day_name",
+    "day",
+    "month",
+    "year",
+    "date",
+    "clock",
+    "epoch",
+    "iso",
+    "timezone",
+)
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class EvalContext:
+    """One request as seen by expressions; roots are computed lazily and cached."""
+
+    __slots__ = ("_cache", "request", "timezone")
+
+    def __init__(self, request: CheckRequest, timezone: tzinfo) -> None:
+        self.request = request
+        self.timezone = timezone
+        self._cache: dict[str, Any] = {}
+
+    def root(self, name: str) -> Any:
+        """The value of root ``name``; a KeyError when the root is absent (e.g. no run)."""
+        try:
+            return self._cache[name]
+        except KeyError:
+            value = self._build(name)
+            self._cache[name] = value
+            return value
+
+    @property
+    def now(self) -> datetime:
+        return self.request.now
+
+    def _build(self, name: str) -> Any:
+        request = self.request
+        if name == "args":
+            return request.args
+        if name == "context":
+            return request.context
+        if name == "action":
+            return request.action
+        if name == "resource":
+            if request.resource is None:
+                raise KeyError("resource")
+            return request.resource
+        if name == "agent":
+            agent = request.agent
+            return {
+                "id": agent.id,
+                "role": agent.role,
+                "tier": agent.tier.value,
+                "tags": sorted(agent.tags),
+                "owner": agent.owner,
+            }
+        if name == "user":
+            user = request.user
+            if user is None:
+                raise KeyError("user")
+            view: dict[str, Any] = dict(user.claims)
+            view["sub"] = user.sub
+            view["scopes"] = list(user.scopes)
+            view["claims"] = user.claims
+            return view
+        if name == "run":
+            run = request.run
+            if run is None:
+                raise KeyError("run")
+            return {
+                "id": run.run_id,
+                "tool_calls": run.tool_calls,
+                "elapsed": run.elapsed_seconds,
+                "spend": run.spend,
+            }
+        if name == "time":
+            return time_view(request.now, self.timezone)
+        raise KeyError(name)
+
+
+def time_view(now: datetime, timezone: tzinfo) -> Mapping[str, Any]:
+    """The ``time.*`` fields of ``now`` in the policy set's time zone."""
+    local = now.astimezone(timezone)
+    return {
+        "hour": local.hour,
+        "minute": local.minute,
+        "second": local.second,
+        "weekday": local.isoweekday(),
+        "day_name": _DAY_NAMES[local.weekday()],
+        "day": local.day,
+        "month": local.month,
+        "year": local.year,
+        "date": local.date().isoformat(),
+        "clock": f"{local.hour:02d}:{local.minute:02d}",
+        "epoch": now.timestamp(),
+        "iso": local.isoformat(),
+        "timezone": str(local.tzinfo),
+    }

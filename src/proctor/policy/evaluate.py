@@ -1,0 +1,225 @@
+"""Evaluating a compiled policy set: one request in, one ``Decision`` out.
+
+Combining (ARCHITECTURE.md section 2): any matching ``deny`` wins, else any
+``require_approval``, else any ``allow``, else the defaults of the policies that
+apply (deny unless every one of them says allow). No policy means deny.
+Policies in ``mode: audit`` never change the effect; what they would have
+decided is kept in ``Decision.shadow``.
+"""
+
+from __future__ import annotations
+
+from datetime import tzinfo
+
+from proctor.model.actions import ActionPattern, parse_pattern
+from proctor.model.decision import EFFECT_PRECEDENCE, Decision, Diagnostic, Effect, ShadowResult
+from proctor.model.request import CheckRequest
+from proctor.policy.context import EvalContext
+from proctor.policy.expr import EvaluationError
+from proctor.policy.index import ActionIndex
+from proctor.policy.rules import CompiledPolicy, CompiledRule
+
+_ALLOW, _DENY, _APPROVAL = Effect.ALLOW, Effect.DENY, Effect.REQUIRE_APPROVAL
+
+
+class CompiledPolicySet:
+    """An immutable set of compiled policies; build it with ``policy.load_policies``."""
+
+    __slots__ = ("_audit_policies", "_enforce_policies", "_index", "policies", "rules", "timezone")
+
+    def __init__(
+        self, policies: tuple[CompiledPolicy, ...], rules: tuple[CompiledRule, ...], timezone: tzinfo
+    ) -> None:
+        self.policies = policies
+        self.rules = rules
+        self.timezone = timezone
+        self._enforce_policies = tuple(p for p in policies if not p.audit_mode)
+        self._audit_policies = tuple(p for p in policies if p.audit_mode)
+        self._index: ActionIndex[CompiledRule] = ActionIndex(
+            (pattern, rule.order, rule) for rule in rules for pattern in _distinct(rule)
+        )
+
+    @classmethod
+    def empty(cls, timezone: tzinfo) -> CompiledPolicySet:
+        return cls((), (), timezone)
+
+    def __len__(self) -> int:
+        return len(self.rules)
+
+    def candidate_rules(self, action: str) -> tuple[CompiledRule, ...]:
+        """The rules whose action patterns match ``action``, in document order."""
+        return self._index.candidates(action)
+
+    def evaluate(self, request: CheckRequest) -> Decision:
+        agent = request.agent
+        ctx: EvalContext | None = None
+        hits: list[CompiledRule] = []
+        shadow_hits: list[CompiledRule] = []
+        unmet: list[CompiledRule] = []
+        diagnostics: list[Diagnostic] = []
+        failed_closed: list[tuple[CompiledRule, str]] = []
+        for rule in self._index.candidates(request.action):
+            policy = rule.policy
+            if policy.selector is not None and not policy.selector.matches(agent):
+                continue
+            if rule.selector is not None and not rule.selector.matches(agent):
+                continue
+            if rule.required_scopes and not _holds(request.effective_scopes, rule):
+                unmet.append(rule)
+                continue
+            if rule.conditions:
+                if ctx is None:
+                    ctx = EvalContext(request, self.timezone)
+                try:
+                    met = True
+                    for condition in rule.conditions:
+                        if not condition.test(ctx):
+                            met = False
+                            break
+                except EvaluationError as exc:
+                    diagnostics.append(Diagnostic(exc.code, exc.message, rule.rule_id))
+                    if rule.fail_closed and not policy.audit_mode:
+                        failed_closed.append((rule, exc.message))
+                    else:
+                        unmet.append(rule)
+                    continue
+                if not met:
+                    unmet.append(rule)
+                    continue
+            (shadow_hits if policy.audit_mode else hits).append(rule)
+
+        decision = self._decide(request, hits, unmet, failed_closed, diagnostics)
+        if self._audit_policies:
+            decision = self._with_shadow(request, decision, shadow_hits)
+        return decision
+
+    def _decide(
+        self,
+        request: CheckRequest,
+        hits: list[CompiledRule],
+        unmet: list[CompiledRule],
+        failed_closed: list[tuple[CompiledRule, str]],
+        diagnostics: list[Diagnostic],
+    ) -> Decision:
+        diag = tuple(diagnostics)
+        if failed_closed:
+            rule, message = failed_closed[0]
+            return Decision(
+                _DENY,
+                f"rule `{rule.rule_id}` could not evaluate its condition ({message}); "
+                "it fails closed (on_error: deny)",
+                tuple(r.rule_id for r, _ in failed_closed) + _ids(hits, _DENY),
+                request.decision_id,
+                request.effective_scopes or (),
+                diagnostics=diag,
+                code="condition_error",
+            )
+        if hits:
+            effect = max((rule.effect for rule in hits), key=EFFECT_PRECEDENCE.__getitem__)
+            deciding = [rule for rule in hits if rule.effect is effect]
+            return Decision(
+                effect,
+                _rule_reason(deciding[0], request.action),
+                tuple(rule.rule_id for rule in deciding),
+                request.decision_id,
+                request.effective_scopes or (),
+                diagnostics=diag,
+                code="rule",
+            )
+        return self._default(request, unmet, diag)
+
+    def _default(
+        self, request: CheckRequest, unmet: list[CompiledRule], diag: tuple[Diagnostic, ...]
+    ) -> Decision:
+        scopes = request.effective_scopes or ()
+        if not self.policies:
+            return Decision(_DENY, "no policy is loaded; every call is denied", (),
+                            request.decision_id, scopes, diagnostics=diag, code="no_policy")
+        applicable = [p for p in self._enforce_policies if _applies(p, request)]
+        if not applicable:
+            if any(_applies(p, request) for p in self._audit_policies):
+                return Decision(_ALLOW, "allowed: only policies in audit mode apply to this agent",
+                                (), request.decision_id, scopes, diagnostics=diag, code="audit_mode")
+            agent = request.agent
+            return Decision(
+                _DENY,
+                f"no policy applies to agent `{agent.id}` (role `{agent.role}`, tier `{agent.tier}`)",
+                (), request.decision_id, scopes, diagnostics=diag, code="no_applicable_policy",
+            )
+        if all(p.default is _ALLOW for p in applicable):
+            names = ", ".join(f"`{p.name}`" for p in applicable)
+            return Decision(_ALLOW, f"no rule matches `{request.action}`; allowed by the default of {names}",
+                            (), request.decision_id, scopes, diagnostics=diag, code="default")
+        return Decision(_DENY, _no_rule_reason(request.action, unmet, diag), (),
+                        request.decision_id, scopes, diagnostics=diag, code="default")
+
+    def _with_shadow(
+        self, request: CheckRequest, decision: Decision, shadow_hits: list[CompiledRule]
+    ) -> Decision:
+        if shadow_hits:
+            effect = max((rule.effect for rule in shadow_hits), key=EFFECT_PRECEDENCE.__getitem__)
+            deciding = [rule for rule in shadow_hits if rule.effect is effect]
+            reason = _rule_reason(deciding[0], request.action)
+            ids = tuple(rule.rule_id for rule in deciding)
+        else:
+            applicable = [p for p in self._audit_policies if _applies(p, request)]
+            if not applicable or all(p.default is _ALLOW for p in applicable):
+                return decision
+            effect, ids = _DENY, ()
+            reason = f"no rule of an audit-mode policy matches `{request.action}`; the default is deny"
+        if EFFECT_PRECEDENCE[effect] <= EFFECT_PRECEDENCE[decision.effect]:
+            return decision
+        return Decision(
+            decision.effect, decision.reason, decision.rule_ids, decision.decision_id,
+            decision.effective_scopes, decision.obligations, decision.findings,
+            decision.diagnostics, ShadowResult(effect, ids, reason), decision.code,
+        )
+
+
+def _distinct(rule: CompiledRule) -> list[ActionPattern]:
+    """The rule's patterns less those another of them covers, so it is a candidate once."""
+    unique = list(dict.fromkeys(rule.patterns))
+    return [p for p in unique if not any(o != p and o.covers(p) for o in unique)]
+
+
+def _applies(policy: CompiledPolicy, request: CheckRequest) -> bool:
+    return policy.selector is None or policy.selector.matches(request.agent)
+
+
+def _holds(effective_scopes: tuple[str, ...] | None, rule: CompiledRule) -> bool:
+    if effective_scopes is None:
+        return False
+    held = [parse_pattern(scope) for scope in effective_scopes]
+    return all(any(scope.covers(need) for scope in held) for need in rule.required_scopes)
+
+
+def _ids(rules: list[CompiledRule], effect: Effect) -> tuple[str, ...]:
+    return tuple(rule.rule_id for rule in rules if rule.effect is effect)
+
+
+def _rule_reason(rule: CompiledRule, action: str) -> str:
+    if rule.reason:
+        return rule.reason
+    if rule.effect is _ALLOW:
+        return f"allowed by rule `{rule.rule_id}` ({rule.action_text})"
+    if rule.effect is _APPROVAL:
+        return f"`{action}` needs a human approval (rule `{rule.rule_id}`)"
+    return f"denied by rule `{rule.rule_id}` ({rule.action_text})"
+
+
+def _no_rule_reason(action: str, unmet: list[CompiledRule], diag: tuple[Diagnostic, ...]) -> str:
+    allowing = [rule for rule in unmet if rule.effect is not _DENY]
+    if allowing:
+        rule = allowing[0]
+        if rule.required_scopes and not rule.conditions:
+            needed = ", ".join(f"`{scope}`" for scope in rule.required_scopes)
+            return f"no rule allows `{action}`: rule `{rule.rule_id}` requires the scopes {needed}"
+        shown = " AND ".join(condition.source for condition in rule.conditions)
+        problem = next((d.message for d in diag if d.rule_id == rule.rule_id), None)
+        why = f"could not be evaluated ({problem})" if problem else "were not met"
+        return f"no rule allows `{action}` now: the conditions of rule `{rule.rule_id}` {why} (`{shown}`)"
+    problem = next((d for d in diag), None)
+    if problem is not None:
+        return (f"no rule allows `{action}`: the condition of rule `{problem.rule_id}` "
+                f"could not be evaluated ({problem.message}); the default is deny")
+    return f"no rule matches `{action}`; the default is deny"

@@ -1,0 +1,284 @@
+"""The composition root: policies, identity, audit store, clock and ids wired together.
+
+Every placement (in-process SDK, gateway, MCP proxy) calls ``Runtime.check``,
+so the same request gets the same decision and the same audit record shape.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from time import perf_counter
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from proctor.audit.canonical import digest
+from proctor.clock import Clock, DecisionIds, system_clock
+from proctor.config import LoadedConfig, load_config
+from proctor.identity.registry import AgentRegistry
+from proctor.identity.scopes import ScopeSet, effective_scopes
+from proctor.model.actions import validate_action
+from proctor.model.arguments import ArgumentsRejected, normalize_arguments
+from proctor.model.audit_event import AuditEvent
+from proctor.model.decision import Decision, Effect
+from proctor.model.request import Agent, CheckRequest, RunState, User
+from proctor.model.tiers import Tier
+from proctor.policy import CompiledPolicySet, load_policies
+from proctor.storage import open_audit_store
+from proctor.storage.errors import StorageError
+from proctor.storage.protocols import AuditStore
+
+UserLike = User | str | Mapping[str, Any] | None
+AgentLike = Agent | str | None
+_SCOPE_CACHE_LIMIT = 4096
+
+
+class Runtime:
+    """One engine: check a call, decide, record."""
+
+    def __init__(
+        self,
+        *,
+        policies: CompiledPolicySet,
+        registry: AgentRegistry | None = None,
+        users: Mapping[str, User] | None = None,
+        audit: AuditStore,
+        clock: Clock = system_clock,
+        ids: Callable[[], str] | None = None,
+        default_agent: str | None = None,
+        wait_for_audit: bool = False,
+    ) -> None:
+        self._policies = policies
+        self.registry = registry or AgentRegistry()
+        self.users: Mapping[str, User] = users or {}
+        self.audit = audit
+        self.clock = clock
+        self._ids = ids or DecisionIds(clock)
+        self.default_agent = default_agent
+        self._wait_for_audit = wait_for_audit
+        self._scope_cache: dict[tuple[tuple[str, ...] | None, str | None], ScopeSet] = {}
+        self._lock = threading.Lock()
+
+    # -- construction ---------------------------------------------------------------
+
+    @classmethod
+    def from_config(
+        cls,
+        config: LoadedConfig | str | Path,
+        *,
+        audit: str | AuditStore | None = None,
+        extra_policies: tuple[str | Path, ...] = (),
+        clock: Clock = system_clock,
+        ids: Callable[[], str] | None = None,
+    ) -> Runtime:
+        loaded = config if isinstance(config, LoadedConfig) else load_config(config)
+        settings = loaded.config
+        timezone = ZoneInfo(settings.timezone)
+        policies = load_policies([*loaded.policy_paths, *extra_policies], timezone=timezone)
+        roles = {name: ScopeSet.parse(role.scopes) for name, role in settings.roles.items()}
+        agents = {
+            spec.id: Agent(spec.id, spec.role, Tier.parse(spec.tier), frozenset(spec.tags), spec.owner)
+            for spec in settings.agents
+        }
+        users = {
+            sub: User(sub, tuple(spec.scopes), dict(spec.claims)) for sub, spec in settings.users.items()
+        }
+        store = audit if audit is not None and not isinstance(audit, str) else open_audit_store(
+            audit or loaded.audit_location, durability=settings.storage.durability
+        )
+        return cls(
+            policies=policies,
+            registry=AgentRegistry(agents, roles),
+            users=users,
+            audit=store,
+            clock=clock,
+            ids=ids,
+            default_agent=settings.default_agent,
+            wait_for_audit=settings.storage.durability == "sync",
+        )
+
+    @property
+    def policies(self) -> CompiledPolicySet:
+        return self._policies
+
+    def replace_policies(self, policies: CompiledPolicySet) -> None:
+        """Swap in a new compiled set; callers compile (and so validate) it first."""
+        self._policies = policies
+
+    # -- the check --------------------------------------------------------------------
+
+    def check(
+        self,
+        action: str,
+        *,
+        agent: AgentLike = None,
+        user: UserLike = None,
+        args: Mapping[str, Any] | None = None,
+        resource: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        run: RunState | None = None,
+        trace_id: str | None = None,
+    ) -> Decision:
+        started = perf_counter()
+        now = self.clock()
+        decision_id = self._ids()
+        resolved_agent = self._resolve_agent(agent)
+        resolved_user = self._resolve_user(user)
+        recorded_args: dict[str, Any] = {}
+        scopes: ScopeSet | None = None
+        decision: Decision | None = None
+        if isinstance(resolved_agent, str):
+            decision = _deny(decision_id, resolved_agent, "unknown_agent")
+        elif (problem := validate_action(action)) is not None:
+            decision = _deny(decision_id, f"invalid action: {problem}", "invalid_request")
+        else:
+            try:
+                recorded_args = normalize_arguments(args)
+                context_values = normalize_arguments(context)
+            except ArgumentsRejected as exc:
+                decision = _deny(decision_id, f"invalid arguments: {exc}", "invalid_request")
+        if decision is None:
+            assert isinstance(resolved_agent, Agent)
+            scopes = self._effective_scopes(resolved_user, resolved_agent)
+            if not scopes.allows(action):
+                decision = _deny(
+                    decision_id,
+                    _scope_reason(action, scopes, resolved_user, resolved_agent, self.registry),
+                    "scope_missing",
+                    scopes.to_strings(),
+                )
+            else:
+                request = CheckRequest(
+                    action=action,
+                    agent=resolved_agent,
+                    now=now,
+                    user=resolved_user,
+                    args=recorded_args,
+                    resource=resource,
+                    context=context_values,
+                    run=run,
+                    effective_scopes=scopes.to_strings(),
+                    decision_id=decision_id,
+                    trace_id=trace_id,
+                )
+                decision = self._policies.evaluate(request)
+        latency_us = (perf_counter() - started) * 1e6
+        event = _audit_event(
+            decision, now, action, resolved_agent, agent, resolved_user, recorded_args,
+            resource, run, trace_id, latency_us,
+        )
+        try:
+            self.audit.append(event, wait=self._wait_for_audit)
+        except StorageError as exc:
+            return Decision(
+                Effect.DENY,
+                f"denied: the audit store is unavailable, so no record could be written ({exc.message})",
+                decision.rule_ids,
+                decision_id,
+                decision.effective_scopes,
+                diagnostics=decision.diagnostics,
+                code="audit_unavailable",
+            )
+        return decision
+
+    def close(self) -> None:
+        self.audit.close()
+
+    # -- resolution ---------------------------------------------------------------------
+
+    def _resolve_agent(self, agent: AgentLike) -> Agent | str:
+        """The agent, or the reason it is unknown (a deny, never an error)."""
+        if isinstance(agent, Agent):
+            return agent
+        agent_id = agent if agent is not None else self.default_agent
+        if agent_id is None:
+            return "no agent was named and no default agent is configured"
+        found = self.registry.get(agent_id)
+        if found is None:
+            return f"unknown agent `{agent_id}`: it is not registered"
+        return found
+
+    def _resolve_user(self, user: UserLike) -> User | None:
+        if user is None or isinstance(user, User):
+            return user
+        if isinstance(user, str):
+            return self.users.get(user, User(user))
+        claims = {key: value for key, value in user.items() if key not in ("sub", "scopes")}
+        return User(str(user.get("sub", "")), tuple(user.get("scopes", ())), claims)
+
+    def _effective_scopes(self, user: User | None, agent: Agent) -> ScopeSet:
+        key = (user.scopes if user is not None else None, agent.role)
+        found = self._scope_cache.get(key)
+        if found is None:
+            user_scopes = ScopeSet.parse(user.scopes) if user is not None else None
+            found = effective_scopes(user_scopes, self.registry.role_scopes(agent.role))
+            with self._lock:
+                if len(self._scope_cache) >= _SCOPE_CACHE_LIMIT:
+                    self._scope_cache.clear()
+                self._scope_cache[key] = found
+        return found
+
+
+def _deny(decision_id: str, reason: str, code: str, scopes: tuple[str, ...] = ()) -> Decision:
+    return Decision(Effect.DENY, reason, (), decision_id, scopes, code=code)
+
+
+def _scope_reason(
+    action: str, scopes: ScopeSet, user: User | None, agent: Agent, registry: AgentRegistry
+) -> str:
+    lacking: list[str] = []
+    if user is not None and not ScopeSet.parse(user.scopes).allows(action):
+        lacking.append(f"user `{user.sub}` holds no scope for it")
+    role_scopes = registry.role_scopes(agent.role)
+    if role_scopes is not None and not role_scopes.allows(action):
+        lacking.append(f"role `{agent.role}` of agent `{agent.id}` grants no scope for it")
+    why = " and ".join(lacking) or "the user's and the role's scopes do not overlap on it"
+    return f"`{action}` is outside the effective scopes ({scopes}): {why}"
+
+
+def _audit_event(
+    decision: Decision,
+    now: datetime,
+    action: str,
+    agent: Agent | str,
+    asked_agent: AgentLike,
+    user: User | None,
+    args: dict[str, Any],
+    resource: str | None,
+    run: RunState | None,
+    trace_id: str | None,
+    latency_us: float,
+) -> AuditEvent:
+    if isinstance(agent, Agent):
+        agent_view: dict[str, Any] = {
+            "id": agent.id, "role": agent.role, "tier": agent.tier.value, "tags": sorted(agent.tags),
+        }
+    else:
+        agent_view = {"id": asked_agent if isinstance(asked_agent, str) else None,
+                      "role": None, "tier": None, "tags": []}
+    return AuditEvent(
+        kind="decision",
+        decision_id=decision.decision_id,
+        ts=now.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        trace_id=trace_id,
+        user={"sub": user.sub, "claims": dict(user.claims)} if user is not None else None,
+        agent=agent_view,
+        delegation=(),
+        run_id=run.run_id if run is not None else None,
+        action=action,
+        resource=resource,
+        args=args,
+        args_digest=digest(args),
+        effect=decision.effect.value,
+        rule_ids=decision.rule_ids,
+        reason=decision.reason,
+        code=decision.code,
+        effective_scopes=decision.effective_scopes,
+        diagnostics=tuple(item.to_dict() for item in decision.diagnostics),
+        shadow=decision.shadow.to_dict() if decision.shadow is not None else None,
+        latency_us=round(latency_us, 3),
+        result_digest=None,
+        extra={},
+    )

@@ -1,0 +1,156 @@
+"""``Proctor``: the in-process SDK over the runtime."""
+
+from __future__ import annotations
+
+import atexit
+import weakref
+from collections.abc import Mapping
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from proctor.clock import Clock, system_clock
+from proctor.config import DEFAULT_CONFIG_NAME
+from proctor.identity.registry import AgentRegistry
+from proctor.identity.scopes import ScopeSet
+from proctor.model.decision import Decision
+from proctor.model.request import Agent, RunState, User
+from proctor.model.tiers import Tier
+from proctor.policy import load_policies
+from proctor.runtime import AgentLike, Runtime, UserLike
+from proctor.sdk.session import Session
+from proctor.storage import open_audit_store
+
+_open: weakref.WeakSet[Proctor] = weakref.WeakSet()
+
+
+class Proctor:
+    """Decide on tool calls in this process and record every decision.
+
+    ``Proctor.from_config("proctor.yaml")`` for a configured deployment, or
+    ``Proctor.from_policies("policy.yaml", agents=[...])`` for a quick start.
+    Close it (or use ``with``) to flush the audit trail; it is also flushed
+    when the interpreter exits.
+    """
+
+    def __init__(self, runtime: Runtime, *, agent: AgentLike = None) -> None:
+        self.runtime = runtime
+        self.agent = agent
+        self._closed = False
+        _open.add(self)
+
+    @classmethod
+    def from_config(
+        cls,
+        path: str | Path = DEFAULT_CONFIG_NAME,
+        *,
+        agent: AgentLike = None,
+        audit: str | None = None,
+        clock: Clock = system_clock,
+    ) -> Proctor:
+        return cls(Runtime.from_config(path, audit=audit, clock=clock), agent=agent)
+
+    @classmethod
+    def from_policies(
+        cls,
+        *paths: str | Path,
+        texts: tuple[str, ...] = (),
+        agents: list[Agent] | None = None,
+        roles: Mapping[str, list[str]] | None = None,
+        agent: AgentLike = None,
+        audit: str = ":memory:",
+        clock: Clock = system_clock,
+        timezone: str = "UTC",
+    ) -> Proctor:
+        from zoneinfo import ZoneInfo
+
+        registry = AgentRegistry(
+            {item.id: item for item in agents or []},
+            {name: ScopeSet.parse(scopes) for name, scopes in (roles or {}).items()},
+        )
+        runtime = Runtime(
+            policies=load_policies(paths, texts=texts, timezone=ZoneInfo(timezone)),
+            registry=registry,
+            audit=open_audit_store(audit),
+            clock=clock,
+        )
+        if agent is None and agents and len(agents) == 1:
+            agent = agents[0].id
+        return cls(runtime, agent=agent)
+
+    def check(
+        self,
+        action: str,
+        *,
+        agent: AgentLike = None,
+        user: UserLike = None,
+        args: Mapping[str, Any] | None = None,
+        resource: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        run: RunState | None = None,
+        trace_id: str | None = None,
+    ) -> Decision:
+        """Decide whether ``agent`` may do ``action`` for ``user`` with ``args``, now.
+
+        Never raises for a denied call: read ``decision.allowed`` and ``decision.reason``.
+        """
+        return self.runtime.check(
+            action,
+            agent=agent if agent is not None else self.agent,
+            user=user,
+            args=args,
+            resource=resource,
+            context=context,
+            run=run,
+            trace_id=trace_id,
+        )
+
+    def session(
+        self,
+        *,
+        agent: AgentLike = None,
+        user: UserLike = None,
+        run_id: str | None = None,
+        trace_id: str | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Session:
+        return Session(
+            self,
+            agent=agent if agent is not None else self.agent,
+            user=user,
+            run_id=run_id,
+            trace_id=trace_id,
+            context=context,
+        )
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            self.runtime.close()
+
+    def __enter__(self) -> Proctor:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+@atexit.register
+def _close_open_instances() -> None:
+    for instance in list(_open):
+        instance.close()
+
+
+def make_agent(agent_id: str, *, role: str | None = None, tier: str = "unverified",
+               tags: tuple[str, ...] = ()) -> Agent:
+    """An ``Agent`` value for ``Proctor.from_policies``."""
+    return Agent(agent_id, role, Tier.parse(tier), frozenset(tags))
+
+
+def make_user(sub: str, *, scopes: tuple[str, ...] = (), **claims: Any) -> User:
+    return User(sub, scopes, claims)

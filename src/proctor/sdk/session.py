@@ -1,0 +1,83 @@
+"""A session binds a check to one agent, user and run; the current one travels in a contextvar."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextvars import ContextVar, Token
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from proctor.model.decision import Decision
+from proctor.model.request import RunState
+from proctor.runtime import AgentLike, UserLike
+
+if TYPE_CHECKING:
+    from proctor.sdk.client import Proctor
+
+_current: ContextVar[Session | None] = ContextVar("proctor_session", default=None)
+
+
+def current_session() -> Session | None:
+    """The session entered in this thread or task, if any."""
+    return _current.get()
+
+
+class Session:
+    """``check`` with the agent, user and run already bound.
+
+    Use it as a context manager so that ``@governed_tool`` functions called
+    inside pick it up without extra parameters::
+
+        with proctor.session(agent="support-bot", user="alice"):
+            process_refund(order_id="A1", amount=40)
+    """
+
+    def __init__(
+        self,
+        proctor: Proctor,
+        *,
+        agent: AgentLike = None,
+        user: UserLike = None,
+        run_id: str | None = None,
+        trace_id: str | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> None:
+        self.proctor = proctor
+        self.agent = agent
+        self.user = user
+        self.run_id = run_id
+        self.trace_id = trace_id
+        self.context = dict(context or {})
+        self._tokens: list[Token[Session | None]] = []
+
+    def check(
+        self,
+        action: str,
+        *,
+        args: Mapping[str, Any] | None = None,
+        resource: str | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Decision:
+        merged = {**self.context, **context} if context else self.context
+        return self.proctor.check(
+            action,
+            agent=self.agent,
+            user=self.user,
+            args=args,
+            resource=resource,
+            context=merged,
+            run=RunState(self.run_id) if self.run_id else None,
+            trace_id=self.trace_id,
+        )
+
+    def __enter__(self) -> Session:
+        self._tokens.append(_current.set(self))
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        _current.reset(self._tokens.pop())

@@ -1,0 +1,39 @@
+"""Storage behind protocols: the audit store contract and its backends (memory, SQLite)."""
+
+from __future__ import annotations
+
+from proctor.storage.errors import STORAGE_UNAVAILABLE, StorageError
+from proctor.storage.memory import MemoryAuditStore
+from proctor.storage.protocols import AuditStore
+from proctor.storage.sqlite.audit_store import SqliteAuditStore
+from proctor.storage.sqlite.connection import Durability
+
+__all__ = ["AuditStore", "MemoryAuditStore", "SqliteAuditStore", "open_audit_store"]
+
+_MEMORY = (":memory:", "memory", "memory://", "sqlite:///:memory:")
+_SQLITE_URL = "sqlite:///"
+
+
+def open_audit_store(
+    url_or_path: str | None, *, durability: Durability = "batched", **options: object
+) -> AuditStore:
+    """The audit store ``url_or_path`` names.
+
+    ``None``, ``":memory:"`` or ``"memory"``: a ``MemoryAuditStore`` (nothing is
+    kept after the process). A file path, or ``sqlite:///path`` (relative) and
+    ``sqlite:////abs/path``: a ``SqliteAuditStore``; ``options`` go to it.
+    Choosing a default file (``proctor.db``) is the caller's concern.
+    """
+    if url_or_path is None or url_or_path in _MEMORY:
+        return MemoryAuditStore()
+    path = url_or_path
+    if path.startswith(_SQLITE_URL):
+        path = path[len(_SQLITE_URL) :]
+    elif "://" in path:
+        scheme = path.split("://", 1)[0]
+        raise StorageError(
+            f"unsupported audit store `{scheme}://`",
+            code=STORAGE_UNAVAILABLE,
+            hint="use a file path, `sqlite:///path` or `:memory:`",
+        )
+    return SqliteAuditStore(path, durability=durability, **options)  # type: ignore[arg-type]

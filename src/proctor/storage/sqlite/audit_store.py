@@ -1,0 +1,286 @@
+"""The SQLite audit store: one file, WAL, one writer thread, batched (group) commits.
+
+``append`` only queues the event: encoding, hashing and the insert run on the
+writer thread, which takes up to ``batch_size`` queued events and writes them
+in one ``BEGIN IMMEDIATE`` transaction. The head (last seq and hash) is read
+inside that transaction, so two processes sharing the file still build one
+chain. Callers that wait (``wait=True``, or every call under ``sync``
+durability) share the commit of the batch their record lands in.
+
+Failing closed: if a batch cannot be written, its records go to the spill
+file ``<path>.spill.jsonl``, ``failure`` is set, and every later ``append``
+raises ``StorageError`` (``storage_unavailable``) until the store is reopened.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import sqlite3
+import threading
+import weakref
+from collections import deque
+from collections.abc import Iterator
+from typing import Any
+
+from proctor.audit.chain import GENESIS, ChainHead, StoredRow, VerifyReport, verify_chain
+from proctor.model.audit_event import AuditEvent
+from proctor.storage.errors import (
+    STORAGE_CLOSED,
+    STORAGE_TIMEOUT,
+    STORAGE_UNAVAILABLE,
+    StorageError,
+    copy_error,
+)
+from proctor.storage.records import require_decision_id
+from proctor.storage.spill import SpillFile
+from proctor.storage.sqlite.audit_writer import AuditBatchWriter, PendingAppend, StopWriting
+from proctor.storage.sqlite.connection import (
+    Durability,
+    check_integrity,
+    check_location,
+    configure_writer,
+    connect,
+    storage_error,
+)
+from proctor.storage.sqlite.schema import ROW_COLUMNS, migrate, stored_head
+
+_OPEN_STORES: weakref.WeakSet[SqliteAuditStore] = weakref.WeakSet()
+_ROWS_PER_FETCH = 1000
+
+
+class SqliteAuditStore:
+    """The ``AuditStore`` contract over one SQLite file.
+
+    ``durability="batched"`` commits at most ``flush_interval`` seconds (or
+    ``batch_size`` records) after an append, with ``synchronous=NORMAL``: a
+    crash of the process loses nothing committed, a power cut may lose the
+    last commits. ``"sync"`` makes every append wait for its commit, with
+    ``synchronous=FULL``.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        durability: Durability = "batched",
+        batch_size: int = 512,
+        flush_interval: float = 0.05,
+        busy_timeout: float = 5.0,
+        quick_check: bool = True,
+    ) -> None:
+        if durability not in ("batched", "sync"):
+            raise ValueError(f"durability must be `batched` or `sync`, not `{durability}`")
+        if batch_size < 1 or flush_interval <= 0 or busy_timeout < 0:
+            raise ValueError("batch_size and flush_interval must be positive")
+        check_location(os.fspath(path))
+        # Absolute, so a later chdir moves neither the spill file nor the identity check.
+        self.path = path = os.path.abspath(path)
+        self.durability = durability
+        self._busy_timeout = busy_timeout
+        self._sync = durability == "sync"
+        self._pending: deque[AuditEvent | PendingAppend | StopWriting] = deque()
+        self._append_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._closed = False
+        self._read_lock = threading.Lock()
+        write_conn = connect(path, busy_timeout=busy_timeout)
+        try:
+            if quick_check:
+                check_integrity(write_conn, path)
+            configure_writer(write_conn, path, durability)
+            migrate(write_conn, path)
+            self._read_conn = connect(path, busy_timeout=busy_timeout, read_only=True)
+        except BaseException:
+            write_conn.close()
+            raise
+        self._writer = AuditBatchWriter(
+            write_conn,
+            path,
+            self._pending,
+            self._wake,
+            spill=SpillFile(f"{path}.spill.jsonl"),
+            batch_size=batch_size,
+            flush_interval=flush_interval,
+        )
+        self._thread = threading.Thread(
+            target=self._writer.run, name=f"proctor-audit-writer:{path}", daemon=True
+        )
+        self._thread.start()
+        _OPEN_STORES.add(self)
+
+    def __enter__(self) -> SqliteAuditStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self._closed else "healthy" if self.healthy else "failed"
+        return f"SqliteAuditStore({self.path!r}, durability={self.durability!r}, {state})"
+
+    # -- writing -----------------------------------------------------------------
+
+    @property
+    def healthy(self) -> bool:
+        return self._writer.failure is None
+
+    @property
+    def failure(self) -> StorageError | None:
+        return self._writer.failure
+
+    def append(self, event: AuditEvent, *, wait: bool = False) -> None:
+        failure = self._writer.failure
+        if failure is not None:
+            raise StorageError(
+                f"the audit store cannot take records: {failure.message}",
+                code=STORAGE_UNAVAILABLE,
+                hint=f"records already queued were spilled to `{self._writer.spill.path}`",
+            ) from failure
+        require_decision_id(event)
+        if not (wait or self._sync):
+            with self._append_lock:
+                if self._closed:
+                    raise self._closed_error()
+                self._pending.append(event)
+            if len(self._pending) >= self._writer.batch_size:
+                self._wake.set()
+            return
+        pending = PendingAppend(event)
+        self._enqueue(pending)
+        pending.done.wait()
+        if pending.error is not None:
+            raise copy_error(pending.error) from pending.error
+
+    def flush(self, timeout: float | None = None) -> None:
+        marker = PendingAppend(None)
+        try:
+            self._enqueue(marker)
+        except StorageError:
+            return  # closed: close() already flushed
+        if not marker.done.wait(timeout):
+            raise StorageError(
+                f"the audit store did not write its queue within {timeout} s",
+                code=STORAGE_TIMEOUT,
+                details={"pending": len(self._pending)},
+            )
+        if marker.error is not None:
+            raise copy_error(marker.error) from marker.error
+
+    def close(self) -> None:
+        with self._append_lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._pending.append(StopWriting())
+        self._wake.set()
+        self._thread.join()
+        with self._read_lock:
+            self._read_conn.close()
+        _OPEN_STORES.discard(self)
+
+    def _enqueue(self, item: PendingAppend) -> None:
+        with self._append_lock:
+            if self._closed:
+                raise self._closed_error()
+            self._pending.append(item)
+        self._wake.set()
+
+    def _closed_error(self) -> StorageError:
+        return StorageError(f"the audit store `{self.path}` is closed", code=STORAGE_CLOSED)
+
+    # -- reading -----------------------------------------------------------------
+
+    def get(self, decision_id: str) -> dict[str, Any] | None:
+        rows = self._read("SELECT body FROM audit WHERE decision_id = ?", (decision_id,))
+        return _record(rows[0][0]) if rows else None
+
+    def tail(self, limit: int) -> list[dict[str, Any]]:
+        if limit <= 0:
+            return []
+        rows = self._read("SELECT body FROM audit ORDER BY seq DESC LIMIT ?", (limit,))
+        return [_record(body) for (body,) in reversed(rows)]
+
+    def count(self) -> int:
+        return int(self._read("SELECT count(*) FROM audit")[0][0])
+
+    def head(self) -> ChainHead:
+        rows = self._read("SELECT seq, hash FROM audit_head WHERE id = 1")
+        return ChainHead(*rows[0]) if rows else GENESIS
+
+    def verify(self) -> VerifyReport:
+        """Check the chain in one read snapshot, so commits made meanwhile do not interfere."""
+        with self._snapshot() as conn:
+            try:
+                head = stored_head(conn)
+                rows = conn.execute(f"SELECT {ROW_COLUMNS} FROM audit ORDER BY seq")
+                if head is None:
+                    report = verify_chain(StoredRow(*row) for row in rows)
+                    return _missing_head(report)
+                return verify_chain((StoredRow(*row) for row in rows), head=head)
+            except sqlite3.Error as exc:
+                raise storage_error(exc, self.path, "verifying it") from exc
+
+    def iter_rows(self) -> Iterator[StoredRow]:
+        """Every row in ``seq`` order, from one read snapshot (its own connection)."""
+        with self._snapshot() as conn:
+            try:
+                cursor = conn.execute(f"SELECT {ROW_COLUMNS} FROM audit ORDER BY seq")
+                while batch := cursor.fetchmany(_ROWS_PER_FETCH):
+                    yield from (StoredRow(*row) for row in batch)
+            except sqlite3.Error as exc:
+                raise storage_error(exc, self.path, "reading it") from exc
+
+    def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
+        with self._read_lock:
+            if self._closed:
+                raise self._closed_error()
+            try:
+                return self._read_conn.execute(sql, params).fetchall()
+            except sqlite3.Error as exc:
+                raise storage_error(exc, self.path, "reading it") from exc
+
+    def _snapshot(self) -> _ReadSnapshot:
+        if self._closed:
+            raise self._closed_error()
+        return _ReadSnapshot(self.path, self._busy_timeout)
+
+
+class _ReadSnapshot:
+    """A read-only connection inside one transaction: a consistent view while it lasts."""
+
+    def __init__(self, path: str, busy_timeout: float) -> None:
+        self._path = path
+        self._conn = connect(path, busy_timeout=busy_timeout, read_only=True)
+
+    def __enter__(self) -> sqlite3.Connection:
+        try:
+            self._conn.execute("BEGIN")
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise storage_error(exc, self._path, "reading it") from exc
+        return self._conn
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._conn.close()  # ends the read transaction
+
+
+def _missing_head(report: VerifyReport) -> VerifyReport:
+    if not report.ok:
+        return report
+    return VerifyReport(
+        False, report.checked, None, "the head row is missing: the trail was changed", report.last
+    )
+
+
+def _record(body: str) -> dict[str, Any]:
+    record: dict[str, Any] = json.loads(body)
+    return record
+
+
+@atexit.register
+def _close_open_stores() -> None:
+    """Flush and close stores still open at interpreter exit, so no returned append is lost."""
+    for store in list(_OPEN_STORES):
+        store.close()
