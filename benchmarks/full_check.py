@@ -17,7 +17,6 @@ decision ids come from the system clock.
 from __future__ import annotations
 
 import gc
-import statistics
 import tempfile
 import threading
 import time
@@ -59,26 +58,33 @@ class FullCheckResult:
         return asdict(self)
 
 
-def _runtime(policy_set: Any, path: Path, durability: str, start: Any) -> tuple[Any, Any]:
+def build_guard(policy_set: Any, audit: Any, start: Any, *, wait: bool = False) -> tuple[Any, Any]:
+    """A ``Proctor`` over a ``Runtime`` with ``audit`` as its store, and its ``ManualClock``."""
     from proctor.clock import DecisionIds, ManualClock
     from proctor.identity.registry import AgentRegistry
     from proctor.model.request import Agent
     from proctor.runtime import Runtime
     from proctor.sdk import Proctor
-    from proctor.storage import open_audit_store
 
     clock = ManualClock(start)
     agent = Agent(AGENT_ID)
     runtime = Runtime(
         policies=policy_set,
         registry=AgentRegistry({agent.id: agent}),
-        audit=open_audit_store(str(path), durability=durability),  # type: ignore[arg-type]
+        audit=audit,
         clock=clock,
         ids=DecisionIds(),
         default_agent=agent.id,
-        wait_for_audit=durability == "sync",
+        wait_for_audit=wait,
     )
     return Proctor(runtime, agent=agent.id), clock
+
+
+def _runtime(policy_set: Any, path: Path, durability: str, start: Any) -> tuple[Any, Any]:
+    from proctor.storage import open_audit_store
+
+    store = open_audit_store(str(path), durability=durability)  # type: ignore[arg-type]
+    return build_guard(policy_set, store, start, wait=durability == "sync")
 
 
 def _reopen_and_verify(path: Path) -> tuple[int, bool, int, str | None]:
@@ -279,5 +285,96 @@ def _result(
     )
 
 
-def median_or_nan(values: list[float]) -> float:
-    return statistics.median(values) if values else float("nan")
+# -- attribution: where the time of one full check goes ------------------------------------
+
+
+class CapturingStore:
+    """An audit store that keeps events in a list: the check path without any storage cost."""
+
+    def __init__(self) -> None:
+        self.events: list[Any] = []
+        self.append_event = self.events.append
+
+    def append(self, event: Any, *, wait: bool = False) -> None:
+        self.append_event(event)
+
+    def flush(self, timeout: float | None = None) -> None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+
+def attribute_costs(
+    policy_set: Any, requests: list[BenchRequest], *, checks: int = 20_000
+) -> dict[str, Any]:
+    """µs per check of (a) the check path with no store, (b) the SQLite writer alone.
+
+    (a) runs ``Proctor.check`` against a store that only keeps the events.
+    (b) appends those events to a fresh batched SQLite store while the calling
+    thread waits in ``flush()``, so the writer thread has the interpreter to
+    itself. Both run Python under one GIL, so in the full run their sum bounds
+    the sustained rate from above: 1e6 / (a + b) checks/s.
+    """
+    from proctor.clock import DecisionIds
+    from proctor.storage import open_audit_store
+
+    calls = [(r.now, r.action, r.args) for r in requests]
+    store = CapturingStore()
+    guard, clock = build_guard(policy_set, store, requests[0].now)
+    for now, action, args in calls:  # warm-up
+        clock.set(now)
+        guard.check(action, args=args)
+    store.events.clear()
+    gc.collect()
+    gc.disable()
+    try:
+        start = ns()
+        for n in range(checks):
+            now, action, args = calls[n % len(calls)]
+            clock.set(now)
+            guard.check(action, args=args)
+        check_ns = ns() - start
+    finally:
+        gc.enable()
+    events = list(store.events)
+    ids = DecisionIds()
+    ids_start = ns()
+    for _ in range(checks):
+        ids()
+    ids_ns = ns() - ids_start
+    with tempfile.TemporaryDirectory(prefix="proctor-bench-") as tmp:
+        sqlite = open_audit_store(str(Path(tmp) / "audit.db"), durability="batched")
+        gc.collect()
+        gc.disable()
+        try:
+            start = ns()
+            for event in events:
+                sqlite.append(event)
+            sqlite.flush()
+            writer_ns = ns() - start
+        finally:
+            gc.enable()
+        rows = sqlite.count()
+        sqlite.close()
+    check_us = check_ns / checks / 1000
+    writer_us = writer_ns / len(events) / 1000
+    return {
+        "checks": checks,
+        "check_path_no_store_us": check_us,
+        "decision_id_us_idle": ids_ns / checks / 1000,
+        "sqlite_writer_alone_us": writer_us,
+        "writer_rows": rows,
+        "sum_us": check_us + writer_us,
+        "bound_checks_per_s": 1e6 / (check_us + writer_us),
+        "events": events[:2000],  # for profiling the writer's per-record work; not serialized
+    }
+
+
+def writer_record_work(event: Any, seq: int = 1, prev_hash: str = "0" * 64) -> Any:
+    """The writer thread's Python work for one record, minus the SQLite insert itself."""
+    from proctor.audit.chain import chain_record, indexed_columns
+
+    payload = event.to_payload()
+    chained = chain_record(payload, seq, prev_hash)
+    return (seq, *indexed_columns(payload), prev_hash, chained.body.decode("utf-8"))

@@ -39,7 +39,9 @@ def test_library_decides_every_case(file: Path) -> None:
 def test_cli_decides_every_case() -> None:
     result = CliRunner().invoke(cli, ["policy", "test", "--json", str(CASES)])
     body = json.loads(result.output)
-    failures = [f"{c['file']}: {c['name']}: {c['message']}" for c in body["cases"] if not c["passed"]]
+    failures = [
+        f"{c['file']}: {c['name']}: {c['message']}" for c in body["cases"] if not c["passed"]
+    ]
     assert not failures, "\n".join(failures)
     assert body["passed"] == len(_collect())
     assert result.exit_code == 0

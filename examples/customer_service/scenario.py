@@ -43,7 +43,9 @@ def run(db: str | None = None, console: Console | None = None) -> bool:
         ("alice", "delete_customer C-77", lambda: delete_customer("C-77"), "22:16"),
         ("bob", "process_refund A-1004 $20", lambda: process_refund("A-1004", 20), "22:17"),
     ]
-    calls = Table(title="tool calls by support-bot (role support, tier verified)", title_justify="left")
+    calls = Table(
+        title="tool calls by support-bot (role support, tier verified)", title_justify="left"
+    )
     for column in ("time", "user", "call", "effect", "reason"):
         calls.add_column(column, overflow="fold")
     with Proctor.from_config(HERE / "proctor.yaml", audit=db, clock=clock) as guard:
@@ -62,14 +64,20 @@ def run(db: str | None = None, console: Console | None = None) -> bool:
         out.print(calls)
         guard.runtime.audit.flush()
         records = guard.runtime.audit.tail(len(steps))
-        trail = Table(title="audit trail: user → agent → action → effect → rule", title_justify="left")
+        trail = Table(
+            title="audit trail: user → agent → action → effect → rule", title_justify="left"
+        )
         for column in ("seq", "user", "agent", "action", "args", "effect", "rule"):
             trail.add_column(column, overflow="fold")
         for record in records:
             args = ", ".join(f"{k}={v}" for k, v in record["args"].items())
             trail.add_row(
-                str(record["seq"]), record["user"]["sub"], record["agent"]["id"], record["action"],
-                args, f"[{STYLES[record['effect']]}]{record['effect']}[/]",
+                str(record["seq"]),
+                record["user"]["sub"],
+                record["agent"]["id"],
+                record["action"],
+                args,
+                f"[{STYLES[record['effect']]}]{record['effect']}[/]",
                 ", ".join(record["rule_ids"]) or record["code"],
             )
         out.print(trail)

@@ -40,7 +40,9 @@ class ManualClock:
 class DecisionIds:
     """UUIDv7 strings (RFC 9562 §5.7): time-ordered, so audit ids sort by creation."""
 
-    def __init__(self, clock: Clock = system_clock, random: Callable[[int], bytes] = os.urandom) -> None:
+    def __init__(
+        self, clock: Clock = system_clock, random: Callable[[int], bytes] = os.urandom
+    ) -> None:
         self._clock = clock
         self._random = random
         self._lock = threading.Lock()

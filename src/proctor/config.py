@@ -85,7 +85,9 @@ class ProctorConfig(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone `{value}` (use an IANA name like `Europe/Berlin`)") from None
+            raise ValueError(
+                f"unknown time zone `{value}` (use an IANA name like `Europe/Berlin`)"
+            ) from None
         return value
 
 
@@ -119,8 +121,11 @@ def load_config(path: str | Path) -> LoadedConfig:
     try:
         text = file.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read the config file: {exc.strerror or exc}",
-                          code="config_not_found", location=Location(str(file))) from exc
+        raise ConfigError(
+            f"cannot read the config file: {exc.strerror or exc}",
+            code="config_not_found",
+            location=Location(str(file)),
+        ) from exc
     try:
         documents = list(read_documents(text, str(file)))
     except ProctorError as exc:
@@ -133,7 +138,9 @@ def parse_config(document: LocatedDocument) -> ProctorConfig:
     try:
         config = ProctorConfig.model_validate(document.value or {})
     except ValidationError as exc:
-        raise ErrorGroup([_translate(e, document) for e in exc.errors()], code="invalid_config") from exc
+        raise ErrorGroup(
+            [_translate(e, document) for e in exc.errors()], code="invalid_config"
+        ) from exc
     problems = _cross_check(config, document)
     if problems:
         raise ErrorGroup(problems, code="invalid_config")
@@ -146,19 +153,33 @@ def _cross_check(config: ProctorConfig, document: LocatedDocument) -> list[Proct
     for index, agent in enumerate(config.agents):
         where = document.location(("agents", index))
         if agent.id in seen:
-            problems.append(ConfigError(f"agent `{agent.id}` is defined twice",
-                                        code="config_duplicate_agent", location=where))
+            problems.append(
+                ConfigError(
+                    f"agent `{agent.id}` is defined twice",
+                    code="config_duplicate_agent",
+                    location=where,
+                )
+            )
         seen.add(agent.id)
         if agent.role is not None and agent.role not in config.roles:
             close = difflib.get_close_matches(agent.role, list(config.roles), n=1)
-            problems.append(ConfigError(
-                f"agent `{agent.id}` has role `{agent.role}`, which is not defined under `roles`",
-                code="config_unknown_role", location=document.location(("agents", index, "role")),
-                hint=f"did you mean `{close[0]}`?" if close else None))
+            problems.append(
+                ConfigError(
+                    f"agent `{agent.id}` has role `{agent.role}`, "
+                    "which is not defined under `roles`",
+                    code="config_unknown_role",
+                    location=document.location(("agents", index, "role")),
+                    hint=f"did you mean `{close[0]}`?" if close else None,
+                )
+            )
     if config.default_agent is not None and config.default_agent not in seen:
-        problems.append(ConfigError(f"`default_agent` names `{config.default_agent}`, which is not an agent",
-                                    code="config_unknown_agent",
-                                    location=document.location(("default_agent",))))
+        problems.append(
+            ConfigError(
+                f"`default_agent` names `{config.default_agent}`, which is not an agent",
+                code="config_unknown_agent",
+                location=document.location(("default_agent",)),
+            )
+        )
     return problems
 
 
@@ -168,20 +189,31 @@ def _translate(error: Any, document: LocatedDocument) -> ConfigError:
     if error["type"] == "extra_forbidden":
         known = _known_keys(path[:-1])
         close = difflib.get_close_matches(name, known, n=1)
-        return ConfigError(f"unknown key `{name}`", code="config_unknown_key",
-                           location=document.location(path, key=True),
-                           hint=f"did you mean `{close[0]}`?" if close else None)
+        return ConfigError(
+            f"unknown key `{name}`",
+            code="config_unknown_key",
+            location=document.location(path, key=True),
+            hint=f"did you mean `{close[0]}`?" if close else None,
+        )
     if error["type"] == "missing":
-        return ConfigError(f"missing required key `{name}`", code="config_missing_key",
-                           location=document.location(path[:-1]))
+        return ConfigError(
+            f"missing required key `{name}`",
+            code="config_missing_key",
+            location=document.location(path[:-1]),
+        )
     message = str(error["msg"]).removeprefix("Value error, ")
     message = message[:1].lower() + message[1:]
-    return ConfigError(f"`{name}`: {message}", code="config_invalid_value", location=document.location(path))
+    return ConfigError(
+        f"`{name}`: {message}", code="config_invalid_value", location=document.location(path)
+    )
 
 
 def _known_keys(path: tuple[Any, ...]) -> list[str]:
     models: dict[str, type[BaseModel]] = {
-        "roles": RoleConfig, "agents": AgentConfig, "users": UserConfig, "storage": StorageConfig,
+        "roles": RoleConfig,
+        "agents": AgentConfig,
+        "users": UserConfig,
+        "storage": StorageConfig,
     }
     model: type[BaseModel] = ProctorConfig
     if path and isinstance(path[0], str) and path[0] in models:

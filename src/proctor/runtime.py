@@ -79,14 +79,21 @@ class Runtime:
         policies = load_policies([*loaded.policy_paths, *extra_policies], timezone=timezone)
         roles = {name: ScopeSet.parse(role.scopes) for name, role in settings.roles.items()}
         agents = {
-            spec.id: Agent(spec.id, spec.role, Tier.parse(spec.tier), frozenset(spec.tags), spec.owner)
+            spec.id: Agent(
+                spec.id, spec.role, Tier.parse(spec.tier), frozenset(spec.tags), spec.owner
+            )
             for spec in settings.agents
         }
         users = {
-            sub: User(sub, tuple(spec.scopes), dict(spec.claims)) for sub, spec in settings.users.items()
+            sub: User(sub, tuple(spec.scopes), dict(spec.claims))
+            for sub, spec in settings.users.items()
         }
-        store = audit if audit is not None and not isinstance(audit, str) else open_audit_store(
-            audit or loaded.audit_location, durability=settings.storage.durability
+        store = (
+            audit
+            if audit is not None and not isinstance(audit, str)
+            else open_audit_store(
+                audit or loaded.audit_location, durability=settings.storage.durability
+            )
         )
         return cls(
             policies=policies,
@@ -166,15 +173,25 @@ class Runtime:
                 decision = self._policies.evaluate(request)
         latency_us = (perf_counter() - started) * 1e6
         event = _audit_event(
-            decision, now, action, resolved_agent, agent, resolved_user, recorded_args,
-            resource, run, trace_id, latency_us,
+            decision,
+            now,
+            action,
+            resolved_agent,
+            agent,
+            resolved_user,
+            recorded_args,
+            resource,
+            run,
+            trace_id,
+            latency_us,
         )
         try:
             self.audit.append(event, wait=self._wait_for_audit)
         except StorageError as exc:
             return Decision(
                 Effect.DENY,
-                f"denied: the audit store is unavailable, so no record could be written ({exc.message})",
+                "denied: the audit store is unavailable, so no record could be written "
+                f"({exc.message})",
                 decision.rule_ids,
                 decision_id,
                 decision.effective_scopes,
@@ -253,11 +270,18 @@ def _audit_event(
 ) -> AuditEvent:
     if isinstance(agent, Agent):
         agent_view: dict[str, Any] = {
-            "id": agent.id, "role": agent.role, "tier": agent.tier.value, "tags": sorted(agent.tags),
+            "id": agent.id,
+            "role": agent.role,
+            "tier": agent.tier.value,
+            "tags": sorted(agent.tags),
         }
     else:
-        agent_view = {"id": asked_agent if isinstance(asked_agent, str) else None,
-                      "role": None, "tier": None, "tags": []}
+        agent_view = {
+            "id": asked_agent if isinstance(asked_agent, str) else None,
+            "role": None,
+            "tier": None,
+            "tags": [],
+        }
     return AuditEvent(
         kind="decision",
         decision_id=decision.decision_id,

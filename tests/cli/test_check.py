@@ -13,7 +13,13 @@ from click.testing import CliRunner
 
 from proctor.cli.main import cli
 
-SEED = Path(__file__).parents[2] / "examples" / "customer_service" / "policies" / "verified-agent-policy.yaml"
+SEED = (
+    Path(__file__).parents[2]
+    / "examples"
+    / "customer_service"
+    / "policies"
+    / "verified-agent-policy.yaml"
+)
 KEYS = {"effect", "allowed", "reason", "rule_ids", "decision_id", "effective_scopes"}
 
 
@@ -36,7 +42,9 @@ def _check(tmp_path: Path, *args: str) -> dict[str, object]:
         ("write:refund", "2026-11-24T10:00:00Z", "deny"),
     ],
 )
-def test_the_seed_policy_decides_as_intended(tmp_path: Path, action: str, at: str, effect: str) -> None:
+def test_the_seed_policy_decides_as_intended(
+    tmp_path: Path, action: str, at: str, effect: str
+) -> None:
     body = _check(tmp_path, "--agent", "bot", "--tier", "verified", "--at", at, action)
     assert body["effect"] == effect
     assert body["allowed"] is (effect == "allow")
@@ -50,8 +58,16 @@ def test_delete_carries_the_authors_reason(tmp_path: Path) -> None:
 
 def test_args_parse_as_json_and_scopes_intersect(tmp_path: Path) -> None:
     body = _check(
-        tmp_path, "--tier", "verified", "--user", "bob", "--user-scope", "write:*",
-        "--arg", "amount=150", "read:orders",
+        tmp_path,
+        "--tier",
+        "verified",
+        "--user",
+        "bob",
+        "--user-scope",
+        "write:*",
+        "--arg",
+        "amount=150",
+        "read:orders",
     )
     assert body["effect"] == "deny"
     assert "user `bob` holds no scope" in str(body["reason"])
@@ -75,7 +91,11 @@ def test_bad_input_exits_2(tmp_path: Path, args: list[str]) -> None:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
     result = subprocess.run(
         [sys.executable, "-m", "proctor.cli", "check", "--db", str(tmp_path / "a.db"), *args],
-        capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
     )
     assert result.returncode == 2, result.stderr
     assert "error[" in result.stderr
@@ -84,9 +104,21 @@ def test_bad_input_exits_2(tmp_path: Path, args: list[str]) -> None:
 def test_the_console_script_runs(tmp_path: Path) -> None:
     exe = Path(sys.executable).parent / "proctor"
     result = subprocess.run(
-        [str(exe), "check", "--policy", str(SEED), "--db", str(tmp_path / "a.db"), "--tier", "verified",
-         "--json", "read:orders"],
-        capture_output=True, text=True, timeout=60,
+        [
+            str(exe),
+            "check",
+            "--policy",
+            str(SEED),
+            "--db",
+            str(tmp_path / "a.db"),
+            "--tier",
+            "verified",
+            "--json",
+            "read:orders",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["effect"] == "allow"

@@ -40,8 +40,6 @@ def test_a_scope_set_intersection_allows_exactly_what_both_allow(
 @given(st.lists(patterns(), max_size=5), actions())
 def test_minimizing_keeps_what_is_allowed(scopes: list[str], action: str) -> None:
     minimal = ScopeSet.parse(scopes)
-    assert minimal.allows(action) == any(
-        ScopeSet.parse([scope]).allows(action) for scope in scopes
-    )
+    assert minimal.allows(action) == any(ScopeSet.parse([scope]).allows(action) for scope in scopes)
     for pattern in minimal.patterns:
         assert not any(o != pattern and o.covers(pattern) for o in minimal.patterns)

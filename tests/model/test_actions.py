@@ -47,7 +47,9 @@ def test_invalid_actions_are_named(action: str) -> None:
 
 @given(patterns(), patterns(), actions())
 @settings(max_examples=600)
-def test_an_action_matches_the_intersection_iff_it_matches_both(left: str, right: str, action: str) -> None:
+def test_an_action_matches_the_intersection_iff_it_matches_both(
+    left: str, right: str, action: str
+) -> None:
     a, b = parse_pattern(left), parse_pattern(right)
     meet = a.intersect(b)
     both = a.matches(action) and b.matches(action)

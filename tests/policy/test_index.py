@@ -11,9 +11,12 @@ from tests.strategies import actions, patterns
 
 
 def test_candidates_come_from_the_index_in_order() -> None:
-    entries = [(parse_pattern(p), order, p) for order, p in enumerate(
-        ["read:*", "write:email", "*:email", "*", "read:orders:*", "a:*:c:*"]
-    )]
+    entries = [
+        (parse_pattern(p), order, p)
+        for order, p in enumerate(
+            ["read:*", "write:email", "*:email", "*", "read:orders:*", "a:*:c:*"]
+        )
+    ]
     index = ActionIndex(entries)
     assert index.candidates("read:orders:1") == ("read:*", "*", "read:orders:*")
     assert index.candidates("write:email") == ("write:email", "*:email", "*")
@@ -25,7 +28,8 @@ def test_ten_thousand_exact_rules_are_not_scanned() -> None:
     index = ActionIndex(entries)
     assert index.candidates("write:thing_9999") == (9999,)
     assert index.candidates("write:nothing") == ()
-    assert not index._fallback_rest and not index._fallback_exact  # nothing is left to scan
+    assert not index._fallback_rest  # nothing is left to scan
+    assert not index._fallback_exact
 
 
 @given(st.lists(patterns(), max_size=12), actions())

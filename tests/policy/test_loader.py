@@ -52,7 +52,8 @@ def test_expression_errors_point_inside_the_string(tmp_path: Path) -> None:
     assert only.code == "expr_syntax"
     assert only.location is not None
     assert only.location.line == 5
-    assert only.location.column is not None and only.location.column > 11
+    assert only.location.column is not None
+    assert only.location.column > 11
 
 
 def test_every_expression_error_is_collected(tmp_path: Path) -> None:
@@ -102,7 +103,8 @@ def test_errors_across_files_are_reported_together(tmp_path: Path) -> None:
     (tmp_path / "b.yaml").write_text("name: b\nrules: [{action: 'x:y', effect: nope}]\n")
     error = _errors_for_paths([tmp_path])
     assert {e.location.file for e in error.errors if e.location} == {
-        str(tmp_path / "a.yaml"), str(tmp_path / "b.yaml"),
+        str(tmp_path / "a.yaml"),
+        str(tmp_path / "b.yaml"),
     }
 
 

@@ -34,8 +34,14 @@ def verify(db: str | None, config: str | None, as_json: bool) -> None:
     finally:
         store.close()
     if as_json:
-        print_json({"ok": report.ok, "checked": report.checked,
-                    "first_bad_seq": report.first_bad_seq, "problem": report.problem})
+        print_json(
+            {
+                "ok": report.ok,
+                "checked": report.checked,
+                "first_bad_seq": report.first_bad_seq,
+                "problem": report.problem,
+            }
+        )
     elif report.ok:
         console.print(f"[green]ok[/]: {report.checked} records, chain intact")
     else:
@@ -94,8 +100,13 @@ def trail_table(records: list[dict[str, Any]], title: str = "audit trail") -> Ta
         agent = (record.get("agent") or {}).get("id") or "-"
         rules = ", ".join(record.get("rule_ids") or []) or record.get("code") or ""
         table.add_row(
-            str(record.get("seq", "")), str(record.get("ts", ""))[11:19], user, agent,
-            record.get("action", ""), styled_effect(record.get("effect", "")), rules,
+            str(record.get("seq", "")),
+            str(record.get("ts", ""))[11:19],
+            user,
+            agent,
+            record.get("action", ""),
+            styled_effect(record.get("effect", "")),
+            rules,
         )
     return table
 
@@ -103,6 +114,10 @@ def trail_table(records: list[dict[str, Any]], title: str = "audit trail") -> Ta
 def _existing(location: str) -> str:
     from pathlib import Path
 
-    if location not in (":memory:", "memory") and "://" not in location and not Path(location).exists():
+    if (
+        location not in (":memory:", "memory")
+        and "://" not in location
+        and not Path(location).exists()
+    ):
         raise ProctorError(f"no audit database at `{location}`", code="storage_not_found")
     return location

@@ -18,14 +18,31 @@ from proctor.runtime import Runtime
 @click.command()
 @click.argument("action")
 @click.option("--config", "config", type=click.Path(dir_okay=False), help="proctor.yaml to load.")
-@click.option("--policy", "policies", multiple=True, type=click.Path(), help="Policy file or directory (repeatable).")
-@click.option("--agent", "agent_id", help="Registered agent id (or the id of an ad-hoc agent with --role/--tier).")
+@click.option(
+    "--policy",
+    "policies",
+    multiple=True,
+    type=click.Path(),
+    help="Policy file or directory (repeatable).",
+)
+@click.option(
+    "--agent",
+    "agent_id",
+    help="Registered agent id (or the id of an ad-hoc agent with --role/--tier).",
+)
 @click.option("--role", help="Role of an ad-hoc agent.")
 @click.option("--tier", type=click.Choice([t.value for t in Tier]), help="Tier of an ad-hoc agent.")
 @click.option("--tag", "tags", multiple=True, help="Tag of an ad-hoc agent (repeatable).")
 @click.option("--user", "user_sub", help="The user the agent acts for.")
-@click.option("--user-scope", "user_scopes", multiple=True, help="A scope the user holds (repeatable).")
-@click.option("--arg", "arguments", multiple=True, help="Tool argument KEY=VALUE; VALUE is JSON when it parses.")
+@click.option(
+    "--user-scope", "user_scopes", multiple=True, help="A scope the user holds (repeatable)."
+)
+@click.option(
+    "--arg",
+    "arguments",
+    multiple=True,
+    help="Tool argument KEY=VALUE; VALUE is JSON when it parses.",
+)
 @click.option("--resource", help="Resource id the call touches.")
 @click.option("--at", help="Decide as of this ISO 8601 time (default: now).")
 @click.option("--db", help="Audit database (default: the config's, else proctor.db).")
@@ -80,8 +97,13 @@ def parse_arguments(pairs: tuple[str, ...]) -> dict[str, Any]:
     return args
 
 
-def _agent(runtime: Runtime, agent_id: str | None, role: str | None, tier: str | None,
-           tags: tuple[str, ...]) -> Agent | str | None:
+def _agent(
+    runtime: Runtime,
+    agent_id: str | None,
+    role: str | None,
+    tier: str | None,
+    tags: tuple[str, ...],
+) -> Agent | str | None:
     if role is None and tier is None and not tags:
         return agent_id
     registered = runtime.registry.get(agent_id) if agent_id else None

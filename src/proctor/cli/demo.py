@@ -33,7 +33,9 @@ def load_scenario() -> ModuleType:
 
 
 @click.command()
-@click.option("--db", default="proctor-demo.db", show_default=True, help="Audit database for the demo.")
+@click.option(
+    "--db", default="proctor-demo.db", show_default=True, help="Audit database for the demo."
+)
 def demo(db: str) -> None:
     """Run the e-commerce customer-service scenario and verify its audit trail."""
     scenario = load_scenario()

@@ -19,10 +19,13 @@ DEFAULT_DB = "proctor.db"
 def build_runtime(
     config: str | None, policies: tuple[str, ...], db: str | None, at: str | None
 ) -> Runtime:
-    config_path = config or (DEFAULT_CONFIG_NAME if Path(DEFAULT_CONFIG_NAME).is_file() and not policies else None)
+    config_path = config or (
+        DEFAULT_CONFIG_NAME if Path(DEFAULT_CONFIG_NAME).is_file() and not policies else None
+    )
     if config_path is None and not policies:
         raise ConfigError(
-            f"no policy given: pass `--policy FILE` or `--config FILE` (or create `{DEFAULT_CONFIG_NAME}`)",
+            "no policy given: pass `--policy FILE` or `--config FILE` "
+            f"(or create `{DEFAULT_CONFIG_NAME}`)",
             code="no_policy_given",
         )
     if config_path is not None:
@@ -52,7 +55,8 @@ def _clock(at: str | None, zone: ZoneInfo) -> Clock:
     try:
         moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
     except ValueError as exc:
-        raise ConfigError(f"`--at {at}` is not an ISO 8601 time (e.g. 2026-11-24T10:00:00Z)",
-                          code="invalid_time") from exc
+        raise ConfigError(
+            f"`--at {at}` is not an ISO 8601 time (e.g. 2026-11-24T10:00:00Z)", code="invalid_time"
+        ) from exc
     # a time without an offset is read in the policies' time zone
     return ManualClock(moment if moment.tzinfo else moment.replace(tzinfo=zone))

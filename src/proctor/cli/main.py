@@ -14,8 +14,8 @@ import click
 from proctor.cli.audit import audit
 from proctor.cli.check import check
 from proctor.cli.demo import demo
-from proctor.cli.policy import policy
 from proctor.cli.output import report_error
+from proctor.cli.policy import policy
 from proctor.errors import ProctorError
 from proctor.storage.errors import StorageError
 

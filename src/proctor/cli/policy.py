@@ -31,12 +31,18 @@ def validate(paths: tuple[str, ...], as_json: bool) -> None:
         else:
             for error in errors:
                 error_console.print(error.render(), markup=False)
-            error_console.print(f"{len(errors)} error{'s' if len(errors) != 1 else ''}", style="red")
+            error_console.print(
+                f"{len(errors)} error{'s' if len(errors) != 1 else ''}", style="red"
+            )
         raise SystemExit(1) from None
     if as_json:
-        print_json({"valid": True, "policies": len(compiled.policies), "rules": len(compiled.rules)})
+        print_json(
+            {"valid": True, "policies": len(compiled.policies), "rules": len(compiled.rules)}
+        )
     else:
-        console.print(f"[green]ok[/]: {len(compiled.policies)} policies, {len(compiled.rules)} rules")
+        console.print(
+            f"[green]ok[/]: {len(compiled.policies)} policies, {len(compiled.rules)} rules"
+        )
 
 
 @policy.command("test")
@@ -51,16 +57,23 @@ def test_command(paths: tuple[str, ...], as_json: bool) -> None:
     results = [result for file in files for result in run_test_file(file)]
     failed = [result for result in results if not result.passed]
     if as_json:
-        print_json({
-            "passed": len(results) - len(failed),
-            "failed": len(failed),
-            "cases": [
-                {"file": r.file, "name": r.name, "passed": r.passed, "message": r.message,
-                 "decision": r.decision.to_dict() if r.decision else None,
-                 "error_codes": list(r.error_codes)}
-                for r in results
-            ],
-        })
+        print_json(
+            {
+                "passed": len(results) - len(failed),
+                "failed": len(failed),
+                "cases": [
+                    {
+                        "file": r.file,
+                        "name": r.name,
+                        "passed": r.passed,
+                        "message": r.message,
+                        "decision": r.decision.to_dict() if r.decision else None,
+                        "error_codes": list(r.error_codes),
+                    }
+                    for r in results
+                ],
+            }
+        )
     else:
         for result in failed:
             console.print(f"[red]FAIL[/] {result.file} :: {result.name}: ", end="")

@@ -72,7 +72,9 @@ class ActionPattern:
 
     def intersect(self, other: ActionPattern) -> ActionPattern | None:
         """The pattern matching exactly the actions both match, or None if none do."""
-        longer, shorter = (self, other) if len(self.segments) >= len(other.segments) else (other, self)
+        longer, shorter = (
+            (self, other) if len(self.segments) >= len(other.segments) else (other, self)
+        )
         if not shorter.has_rest and len(longer.segments) != len(shorter.segments):
             return None  # an exact-length pattern cannot meet one of another length
         shorter_fixed = len(shorter.segments) - (1 if shorter.has_rest else 0)

@@ -9,6 +9,7 @@ from typing import Any
 
 from proctor.model.tiers import Tier
 
+
 @dataclass(frozen=True, slots=True)
 class User:
     """The person an agent acts for (the subject): ``sub``, scopes and IdP claims."""

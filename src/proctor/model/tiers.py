@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Tier(str, Enum):
+class Tier(StrEnum):
     """How far an agent is trusted: unverified < verified < trusted < privileged."""
 
     UNVERIFIED = "unverified"

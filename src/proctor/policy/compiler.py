@@ -40,7 +40,9 @@ class PolicySource:
     file: str
 
 
-def compile_sources(sources: Iterable[PolicySource], *, timezone: tzinfo | None = None) -> CompiledPolicySet:
+def compile_sources(
+    sources: Iterable[PolicySource], *, timezone: tzinfo | None = None
+) -> CompiledPolicySet:
     """Compile every document of every source into one set; raises ``PolicyLoadError``."""
     errors: list[ProctorError] = []
     documents: list[LocatedDocument] = []
@@ -62,8 +64,8 @@ def compile_sources(sources: Iterable[PolicySource], *, timezone: tzinfo | None 
     policies: list[CompiledPolicy] = []
     rules: list[CompiledRule] = []
     for document, spec in specs:  # stage: compile
-        policy, compiled, problems = _compile_document(document, spec, first_order=len(rules))
-        errors.extend(problems)
+        policy, compiled, found = _compile_document(document, spec, first_order=len(rules))
+        errors.extend(found)
         policies.append(policy)
         rules.extend(compiled)
     _stop_if(errors)
@@ -74,7 +76,9 @@ def compile_sources(sources: Iterable[PolicySource], *, timezone: tzinfo | None 
         raise PolicyLoadError(
             [PolicyError(f"more than {MAX_RULES} rules in one set", code="policy_too_large")]
         )
-    return CompiledPolicySet(tuple(policies), tuple(rules), timezone or ZoneInfo("UTC"))  # stage: index
+    return CompiledPolicySet(
+        tuple(policies), tuple(rules), timezone or ZoneInfo("UTC")
+    )  # stage: index
 
 
 def _stop_if(errors: list[ProctorError]) -> None:
@@ -120,13 +124,19 @@ def _compile_document(
 
 
 def _patterns(
-    rule: RuleSpec, document: LocatedDocument, path: tuple[str | int, ...], errors: list[ProctorError]
+    rule: RuleSpec,
+    document: LocatedDocument,
+    path: tuple[str | int, ...],
+    errors: list[ProctorError],
 ) -> tuple[ActionPattern, ...]:
     texts = [rule.action] if isinstance(rule.action, str) else rule.action
     if not texts:
         errors.append(
-            PolicyError("`action` must name at least one action", code="policy_invalid_action",
-                        location=document.location((*path, "action")))
+            PolicyError(
+                "`action` must name at least one action",
+                code="policy_invalid_action",
+                location=document.location((*path, "action")),
+            )
         )
     patterns: list[ActionPattern] = []
     for position, text in enumerate(texts):
@@ -134,12 +144,19 @@ def _patterns(
         try:
             patterns.append(parse_pattern(text))
         except InvalidPattern as exc:
-            errors.append(PolicyError(str(exc), code="policy_invalid_action", location=document.location(where)))
+            errors.append(
+                PolicyError(
+                    str(exc), code="policy_invalid_action", location=document.location(where)
+                )
+            )
     return tuple(patterns)
 
 
 def _conditions(
-    rule: RuleSpec, document: LocatedDocument, path: tuple[str | int, ...], errors: list[ProctorError]
+    rule: RuleSpec,
+    document: LocatedDocument,
+    path: tuple[str | int, ...],
+    errors: list[ProctorError],
 ) -> tuple[CompiledExpression, ...]:
     sources: list[tuple[str, tuple[str | int, ...]]] = [
         (text, (*path, "conditions", position)) for position, text in enumerate(rule.conditions)
@@ -156,7 +173,10 @@ def _conditions(
 
 
 def _required_scopes(
-    rule: RuleSpec, document: LocatedDocument, path: tuple[str | int, ...], errors: list[ProctorError]
+    rule: RuleSpec,
+    document: LocatedDocument,
+    path: tuple[str | int, ...],
+    errors: list[ProctorError],
 ) -> tuple[ActionPattern, ...]:
     required: list[ActionPattern] = []
     for position, text in enumerate(rule.scopes):
@@ -164,8 +184,11 @@ def _required_scopes(
             required.append(parse_pattern(text))
         except InvalidPattern as exc:
             errors.append(
-                PolicyError(str(exc), code="policy_invalid_scope",
-                            location=document.location((*path, "scopes", position)))
+                PolicyError(
+                    str(exc),
+                    code="policy_invalid_scope",
+                    location=document.location((*path, "scopes", position)),
+                )
             )
     return tuple(required)
 
@@ -177,7 +200,8 @@ def _link(policies: list[CompiledPolicy], rules: list[CompiledRule]) -> list[Pro
         if policy.name in seen_policies:
             errors.append(
                 PolicyError(
-                    f"policy name `{policy.name}` is used twice (first at {seen_policies[policy.name]})",
+                    f"policy name `{policy.name}` is used twice "
+                    f"(first at {seen_policies[policy.name]})",
                     code="policy_duplicate_name",
                     location=policy.location,
                 )

@@ -28,7 +28,10 @@ class CompiledPolicySet:
     __slots__ = ("_audit_policies", "_enforce_policies", "_index", "policies", "rules", "timezone")
 
     def __init__(
-        self, policies: tuple[CompiledPolicy, ...], rules: tuple[CompiledRule, ...], timezone: tzinfo
+        self,
+        policies: tuple[CompiledPolicy, ...],
+        rules: tuple[CompiledRule, ...],
+        timezone: tzinfo,
     ) -> None:
         self.policies = policies
         self.rules = rules
@@ -133,25 +136,58 @@ class CompiledPolicySet:
     ) -> Decision:
         scopes = request.effective_scopes or ()
         if not self.policies:
-            return Decision(_DENY, "no policy is loaded; every call is denied", (),
-                            request.decision_id, scopes, diagnostics=diag, code="no_policy")
+            return Decision(
+                _DENY,
+                "no policy is loaded; every call is denied",
+                (),
+                request.decision_id,
+                scopes,
+                diagnostics=diag,
+                code="no_policy",
+            )
         applicable = [p for p in self._enforce_policies if _applies(p, request)]
         if not applicable:
             if any(_applies(p, request) for p in self._audit_policies):
-                return Decision(_ALLOW, "allowed: only policies in audit mode apply to this agent",
-                                (), request.decision_id, scopes, diagnostics=diag, code="audit_mode")
+                return Decision(
+                    _ALLOW,
+                    "allowed: only policies in audit mode apply to this agent",
+                    (),
+                    request.decision_id,
+                    scopes,
+                    diagnostics=diag,
+                    code="audit_mode",
+                )
             agent = request.agent
             return Decision(
                 _DENY,
-                f"no policy applies to agent `{agent.id}` (role `{agent.role}`, tier `{agent.tier}`)",
-                (), request.decision_id, scopes, diagnostics=diag, code="no_applicable_policy",
+                f"no policy applies to agent `{agent.id}` "
+                f"(role `{agent.role}`, tier `{agent.tier}`)",
+                (),
+                request.decision_id,
+                scopes,
+                diagnostics=diag,
+                code="no_applicable_policy",
             )
         if all(p.default is _ALLOW for p in applicable):
             names = ", ".join(f"`{p.name}`" for p in applicable)
-            return Decision(_ALLOW, f"no rule matches `{request.action}`; allowed by the default of {names}",
-                            (), request.decision_id, scopes, diagnostics=diag, code="default")
-        return Decision(_DENY, _no_rule_reason(request.action, unmet, diag), (),
-                        request.decision_id, scopes, diagnostics=diag, code="default")
+            return Decision(
+                _ALLOW,
+                f"no rule matches `{request.action}`; allowed by the default of {names}",
+                (),
+                request.decision_id,
+                scopes,
+                diagnostics=diag,
+                code="default",
+            )
+        return Decision(
+            _DENY,
+            _no_rule_reason(request.action, unmet, diag),
+            (),
+            request.decision_id,
+            scopes,
+            diagnostics=diag,
+            code="default",
+        )
 
     def _with_shadow(
         self, request: CheckRequest, decision: Decision, shadow_hits: list[CompiledRule]
@@ -166,13 +202,22 @@ class CompiledPolicySet:
             if not applicable or all(p.default is _ALLOW for p in applicable):
                 return decision
             effect, ids = _DENY, ()
-            reason = f"no rule of an audit-mode policy matches `{request.action}`; the default is deny"
+            reason = (
+                f"no rule of an audit-mode policy matches `{request.action}`; the default is deny"
+            )
         if EFFECT_PRECEDENCE[effect] <= EFFECT_PRECEDENCE[decision.effect]:
             return decision
         return Decision(
-            decision.effect, decision.reason, decision.rule_ids, decision.decision_id,
-            decision.effective_scopes, decision.obligations, decision.findings,
-            decision.diagnostics, ShadowResult(effect, ids, reason), decision.code,
+            decision.effect,
+            decision.reason,
+            decision.rule_ids,
+            decision.decision_id,
+            decision.effective_scopes,
+            decision.obligations,
+            decision.findings,
+            decision.diagnostics,
+            ShadowResult(effect, ids, reason),
+            decision.code,
         )
 
 
@@ -217,9 +262,14 @@ def _no_rule_reason(action: str, unmet: list[CompiledRule], diag: tuple[Diagnost
         shown = " AND ".join(condition.source for condition in rule.conditions)
         problem = next((d.message for d in diag if d.rule_id == rule.rule_id), None)
         why = f"could not be evaluated ({problem})" if problem else "were not met"
-        return f"no rule allows `{action}` now: the conditions of rule `{rule.rule_id}` {why} (`{shown}`)"
-    problem = next((d for d in diag), None)
-    if problem is not None:
-        return (f"no rule allows `{action}`: the condition of rule `{problem.rule_id}` "
-                f"could not be evaluated ({problem.message}); the default is deny")
+        return (
+            f"no rule allows `{action}` now: "
+            f"the conditions of rule `{rule.rule_id}` {why} (`{shown}`)"
+        )
+    first = diag[0] if diag else None
+    if first is not None:
+        return (
+            f"no rule allows `{action}`: the condition of rule `{first.rule_id}` "
+            f"could not be evaluated ({first.message}); the default is deny"
+        )
     return f"no rule matches `{action}`; the default is deny"

@@ -21,7 +21,14 @@ MEMO_LIMIT = 65_536
 class ActionIndex(Generic[T]):
     """Maps an action to the items whose patterns match it, in insertion order."""
 
-    __slots__ = ("_by_prefix", "_exact", "_fallback_exact", "_fallback_rest", "_memo", "_prefix_lengths")
+    __slots__ = (
+        "_by_prefix",
+        "_exact",
+        "_fallback_exact",
+        "_fallback_rest",
+        "_memo",
+        "_prefix_lengths",
+    )
 
     def __init__(self, entries: Iterable[tuple[ActionPattern, int, T]]) -> None:
         exact: dict[str, list[tuple[int, T]]] = defaultdict(list)
@@ -68,5 +75,7 @@ class ActionIndex(Generic[T]):
                 hits.append((order, item))
         hits.sort(key=lambda hit: hit[0])
         # an item entered under two patterns that both match is still one candidate
-        seen: set[int] = set()
-        return tuple(item for order, item in hits if not (order in seen or seen.add(order)))
+        unique: dict[int, T] = {}
+        for order, item in hits:
+            unique.setdefault(order, item)
+        return tuple(unique.values())

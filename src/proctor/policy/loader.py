@@ -35,20 +35,37 @@ def collect_sources(paths: Iterable[str | Path]) -> tuple[list[PolicySource], li
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files = sorted(p for p in path.rglob("*") if p.suffix in POLICY_SUFFIXES and p.is_file())
+            files = sorted(
+                p for p in path.rglob("*") if p.suffix in POLICY_SUFFIXES and p.is_file()
+            )
             if not files:
-                errors.append(PolicyError("the directory holds no `.yaml` policy files",
-                                          code="policy_not_found", location=Location(str(path))))
+                errors.append(
+                    PolicyError(
+                        "the directory holds no `.yaml` policy files",
+                        code="policy_not_found",
+                        location=Location(str(path)),
+                    )
+                )
         elif path.is_file():
             files = [path]
         else:
-            errors.append(PolicyError("no such policy file or directory", code="policy_not_found",
-                                      location=Location(str(path))))
+            errors.append(
+                PolicyError(
+                    "no such policy file or directory",
+                    code="policy_not_found",
+                    location=Location(str(path)),
+                )
+            )
             continue
         for file in files:
             try:
                 sources.append(PolicySource(file.read_text(encoding="utf-8"), str(file)))
             except (OSError, UnicodeDecodeError) as exc:
-                errors.append(PolicyError(f"cannot read the file: {exc}", code="policy_unreadable",
-                                          location=Location(str(file))))
+                errors.append(
+                    PolicyError(
+                        f"cannot read the file: {exc}",
+                        code="policy_unreadable",
+                        location=Location(str(file)),
+                    )
+                )
     return sources, errors

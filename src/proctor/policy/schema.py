@@ -80,7 +80,9 @@ def _quoted(names: tuple[str, ...] | list[str]) -> str:
     return ", ".join(f"`{name}`" for name in names)
 
 
-def validate_document(document: LocatedDocument) -> tuple[PolicyDocumentSpec | None, list[PolicyError]]:
+def validate_document(
+    document: LocatedDocument,
+) -> tuple[PolicyDocumentSpec | None, list[PolicyError]]:
     """The checked document, or every shape error in it with its location."""
     if not isinstance(document.value, dict):
         error = PolicyError(
@@ -118,11 +120,14 @@ def _translate(error: Any, document: LocatedDocument) -> PolicyError:
             location=document.location(path[:-1]),
         )
     if kind == "literal_error":
-        expected = tuple(error["ctx"]["expected"].replace("'", "").replace(" or ", ", ").split(", "))
+        expected = tuple(
+            error["ctx"]["expected"].replace("'", "").replace(" or ", ", ").split(", ")
+        )
         given = error.get("input")
         close = difflib.get_close_matches(str(given), expected, n=1)
         return PolicyError(
-            f"`{given}` is not a valid {field_name.replace('_', ' ')}; expected one of {_quoted(expected)}",
+            f"`{given}` is not a valid {field_name.replace('_', ' ')}; "
+            f"expected one of {_quoted(expected)}",
             code=f"policy_invalid_{field_name}",
             location=document.location(path),
             hint=f"did you mean `{close[0]}`?" if close else None,
@@ -151,7 +156,11 @@ _TYPE_WORDS = {
 
 def _clean_path(loc: tuple[Any, ...]) -> tuple[str | int, ...]:
     # pydantic adds union member names ("str", "list[str]") into the location
-    return tuple(part for part in loc if not (isinstance(part, str) and ("[" in part or part in ("str", "int"))))
+    return tuple(
+        part
+        for part in loc
+        if not (isinstance(part, str) and ("[" in part or part in ("str", "int")))
+    )
 
 
 def _where(path: tuple[str | int, ...]) -> str:

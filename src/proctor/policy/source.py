@@ -20,7 +20,7 @@ Path = tuple[str | int, ...]
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
 
 try:  # the C composer is several times faster on large policy sets
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment,misc]
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
 except AttributeError:  # pragma: no cover - depends on how PyYAML was built
     _Loader = yaml.SafeLoader
 
@@ -61,9 +61,13 @@ def read_documents(text: str, file: str) -> Iterator[LocatedDocument]:
         mark = exc.problem_mark or exc.context_mark
         location = _location(file, mark) if mark is not None else Location(file)
         problem = (exc.problem or exc.context or "malformed yaml").strip()
-        raise PolicyError(f"malformed yaml: {problem}", code="yaml_syntax", location=location) from exc
+        raise PolicyError(
+            f"malformed yaml: {problem}", code="yaml_syntax", location=location
+        ) from exc
     except yaml.YAMLError as exc:
-        raise PolicyError(f"malformed yaml: {exc}", code="yaml_syntax", location=Location(file)) from exc
+        raise PolicyError(
+            f"malformed yaml: {exc}", code="yaml_syntax", location=Location(file)
+        ) from exc
     for node in nodes:
         if node is None:
             continue

@@ -146,8 +146,9 @@ def _close_open_instances() -> None:
         instance.close()
 
 
-def make_agent(agent_id: str, *, role: str | None = None, tier: str = "unverified",
-               tags: tuple[str, ...] = ()) -> Agent:
+def make_agent(
+    agent_id: str, *, role: str | None = None, tier: str = "unverified", tags: tuple[str, ...] = ()
+) -> Agent:
     """An ``Agent`` value for ``Proctor.from_policies``."""
     return Agent(agent_id, role, Tier.parse(tier), frozenset(tags))
 

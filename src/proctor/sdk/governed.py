@@ -36,7 +36,9 @@ def governed_tool(
     def decorate(function: Callable[P, R]) -> Callable[P, R]:
         signature = inspect.signature(function)
 
-        def decide(args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Decision, dict[str, Any]]:
+        def decide(
+            args: tuple[Any, ...], kwargs: dict[str, Any]
+        ) -> tuple[Decision, dict[str, Any]]:
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
             arguments = {

@@ -67,7 +67,11 @@ def run_test_file(path: str | Path) -> list[CaseResult]:
     shared = _SharedPolicies(spec, file.parent)
     results = []
     for index, case in enumerate(spec["cases"]):
-        name = str(case.get("name", f"case {index + 1}")) if isinstance(case, dict) else f"case {index + 1}"
+        name = (
+            str(case.get("name", f"case {index + 1}"))
+            if isinstance(case, dict)
+            else f"case {index + 1}"
+        )
         if not isinstance(case, dict):
             results.append(CaseResult(str(file), name, False, "a case must be a mapping"))
             continue
@@ -123,23 +127,37 @@ def _run_case(
         codes = _codes(exc)
         if "error" in expected:
             ok = expected["error"] in codes
-            message = "ok" if ok else f"expected error `{expected['error']}`, got {', '.join(codes)}"
+            message = (
+                "ok" if ok else f"expected error `{expected['error']}`, got {', '.join(codes)}"
+            )
             return CaseResult(str(file), name, ok, message, error_codes=codes)
-        return CaseResult(str(file), name, False, f"policies failed to load: {exc}", error_codes=codes)
+        return CaseResult(
+            str(file), name, False, f"policies failed to load: {exc}", error_codes=codes
+        )
     if "error" in expected:
-        return CaseResult(str(file), name, False, f"expected error `{expected['error']}`, policies loaded")
+        return CaseResult(
+            str(file), name, False, f"expected error `{expected['error']}`, policies loaded"
+        )
     decision = _decide(spec, case, policies)
     problems = _compare(expected, decision)
     return CaseResult(str(file), name, not problems, "; ".join(problems) or "ok", decision)
 
 
-def _decide(spec: Mapping[str, Any], case: Mapping[str, Any], policies: CompiledPolicySet) -> Decision:
+def _decide(
+    spec: Mapping[str, Any], case: Mapping[str, Any], policies: CompiledPolicySet
+) -> Decision:
     roles = {**spec.get("roles", {}), **case.get("roles", {})}
     agents = [_agent(a) for a in [*spec.get("agents", []), *case.get("agents", [])]]
-    registry = AgentRegistry({a.id: a for a in agents}, {n: ScopeSet.parse(s) for n, s in roles.items()})
+    registry = AgentRegistry(
+        {a.id: a for a in agents}, {n: ScopeSet.parse(s) for n, s in roles.items()}
+    )
     when = _parse_time(str(case.get("at", spec.get("at", DEFAULT_TIME))))
-    runtime = Runtime(policies=policies, registry=registry, audit=open_audit_store(":memory:"),
-                      clock=ManualClock(when))
+    runtime = Runtime(
+        policies=policies,
+        registry=registry,
+        audit=open_audit_store(":memory:"),
+        clock=ManualClock(when),
+    )
     agent_spec = case.get("agent", spec.get("agent"))
     agent = _agent(agent_spec) if isinstance(agent_spec, dict) else agent_spec
     try:
@@ -158,13 +176,19 @@ def _decide(spec: Mapping[str, Any], case: Mapping[str, Any], policies: Compiled
 def _compare(expected: Mapping[str, Any], decision: Decision) -> list[str]:
     problems = []
     if "effect" in expected and decision.effect.value != expected["effect"]:
-        problems.append(f"expected `{expected['effect']}`, got `{decision.effect.value}` ({decision.reason})")
+        problems.append(
+            f"expected `{expected['effect']}`, got `{decision.effect.value}` ({decision.reason})"
+        )
     if "rule_ids" in expected and list(decision.rule_ids) != list(expected["rule_ids"]):
-        problems.append(f"expected rules {list(expected['rule_ids'])}, got {list(decision.rule_ids)}")
+        problems.append(
+            f"expected rules {list(expected['rule_ids'])}, got {list(decision.rule_ids)}"
+        )
     if "code" in expected and decision.code != expected["code"]:
         problems.append(f"expected code `{expected['code']}`, got `{decision.code}`")
     if "reason" in expected and str(expected["reason"]) not in decision.reason:
-        problems.append(f"expected the reason to mention `{expected['reason']}`, got `{decision.reason}`")
+        problems.append(
+            f"expected the reason to mention `{expected['reason']}`, got `{decision.reason}`"
+        )
     if "shadow" in expected:
         shadow = decision.shadow.effect.value if decision.shadow else None
         if shadow != expected["shadow"]:
@@ -186,8 +210,11 @@ def _agent(spec: Any) -> Agent:
     if isinstance(spec, str):
         return Agent(spec)
     return Agent(
-        str(spec["id"]), spec.get("role"), Tier.parse(spec.get("tier", "unverified")),
-        frozenset(spec.get("tags", [])), spec.get("owner"),
+        str(spec["id"]),
+        spec.get("role"),
+        Tier.parse(spec.get("tier", "unverified")),
+        frozenset(spec.get("tags", [])),
+        spec.get("owner"),
     )
 
 

@@ -1,0 +1,97 @@
+"""The runtime fails closed and records every decision it returns."""
+
+from __future__ import annotations
+
+import threading
+from datetime import UTC, datetime
+from pathlib import Path
+
+from proctor.clock import DecisionIds, ManualClock
+from proctor.identity.registry import AgentRegistry
+from proctor.identity.scopes import ScopeSet
+from proctor.model import Agent, Tier
+from proctor.policy import load_policies
+from proctor.runtime import Runtime
+from proctor.storage import open_audit_store
+
+POLICY = 'name: p\nrules:\n  - {action: "*", effect: allow}\n'
+NOW = datetime(2026, 11, 24, 10, tzinfo=UTC)
+
+
+def _runtime(audit: str = ":memory:") -> Runtime:
+    registry = AgentRegistry(
+        {"bot": Agent("bot", "r", Tier.VERIFIED)}, {"r": ScopeSet.parse(["*"])}
+    )
+    return Runtime(
+        policies=load_policies(texts=[POLICY]),
+        registry=registry,
+        audit=open_audit_store(audit),
+        clock=ManualClock(NOW),
+    )
+
+
+def test_a_dead_audit_store_turns_allow_into_deny(tmp_path: Path) -> None:
+    runtime = _runtime(str(tmp_path / "a.db"))
+    assert runtime.check("read:x", agent="bot").allowed
+    runtime.audit.close()
+    decision = runtime.check("read:x", agent="bot")
+    assert not decision.allowed
+    assert decision.code == "audit_unavailable"
+
+
+def test_every_returned_decision_has_a_record(tmp_path: Path) -> None:
+    runtime = _runtime(str(tmp_path / "a.db"))
+    ids = [runtime.check("read:x", agent="bot", args={"n": n}).decision_id for n in range(50)]
+    ids.append(runtime.check("read:x", agent="ghost").decision_id)
+    runtime.close()
+    reopened = open_audit_store(str(tmp_path / "a.db"))
+    try:
+        assert all(reopened.get(decision_id) is not None for decision_id in ids)
+        assert reopened.get(ids[-1])["code"] == "unknown_agent"
+    finally:
+        reopened.close()
+
+
+def test_concurrent_checks_keep_one_intact_chain(tmp_path: Path) -> None:
+    runtime = _runtime(str(tmp_path / "a.db"))
+
+    def work() -> None:
+        for n in range(300):
+            runtime.check("read:x", agent="bot", args={"n": n})
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    runtime.audit.flush()
+    assert runtime.audit.count() == 1200
+    assert runtime.audit.verify().ok
+    runtime.close()
+
+
+def test_unserializable_arguments_are_recorded_as_text() -> None:
+    runtime = _runtime()
+    decision = runtime.check("read:x", agent="bot", args={"when": NOW, "items": {3, 1}})
+    record = runtime.audit.get(decision.decision_id)
+    assert record is not None
+    assert record["args"]["items"] == [1, 3]
+    assert "datetime" in record["args"]["when"]
+
+
+def test_oversized_arguments_are_denied_and_recorded() -> None:
+    runtime = _runtime()
+    decision = runtime.check("read:x", agent="bot", args={"blob": "x" * 2_000_000})
+    assert decision.code == "invalid_request"
+    assert runtime.audit.get(decision.decision_id) is not None
+
+
+def test_decision_ids_are_time_ordered_uuid7() -> None:
+    clock = ManualClock(NOW)
+    ids = DecisionIds(clock)
+    first = ids()
+    clock.advance(milliseconds=1)
+    second = ids()
+    third = ids()
+    assert first < second < third
+    assert first[14] == "7"
