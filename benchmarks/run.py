@@ -68,7 +68,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     began = time.perf_counter()
     from rich.console import Console
 
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 160)
     sizes = (10, HEADLINE) if options.quick else SIZES
     peer_budget = 4.0 if options.quick else options.peer_budget
     check_budget = 8.0 if options.quick else options.crosscheck_budget

@@ -31,7 +31,7 @@ NEW_YORK = ZoneInfo("America/New_York")
 
 def run(db: str | None = None, console: Console | None = None) -> bool:
     """Play the scenario; returns True when the audit chain verifies."""
-    out = console or Console(highlight=False)
+    out = console or Console(highlight=False, width=None if sys.stdout.isatty() else 110)
     clock = ManualClock(datetime(2026, 11, 24, 10, 30, tzinfo=NEW_YORK))  # a Tuesday morning
     steps: list[tuple[str, str, Callable[[], Any], str]] = [
         ("alice", "lookup_order A-1001", lambda: lookup_order("A-1001"), "10:30"),
@@ -68,9 +68,9 @@ def run(db: str | None = None, console: Console | None = None) -> bool:
             title="audit trail: user → agent → action → effect → rule", title_justify="left"
         )
         for column in ("seq", "user", "agent", "action", "args", "effect", "rule"):
-            trail.add_column(column, overflow="fold")
+            trail.add_column(column, overflow="fold", no_wrap=column in ("seq", "effect"))
         for record in records:
-            args = ", ".join(f"{k}={v}" for k, v in record["args"].items())
+            args = " ".join(f"{k}={v}" for k, v in record["args"].items() if k != "currency")
             trail.add_row(
                 str(record["seq"]),
                 record["user"]["sub"],

@@ -127,9 +127,16 @@ class Runtime:
         context: Mapping[str, Any] | None = None,
         run: RunState | None = None,
         trace_id: str | None = None,
+        at: datetime | None = None,
     ) -> Decision:
+        """Decide and record one call.
+
+        ``at`` evaluates the policies as of another time (what-if checks from
+        the CLI); the record keeps the real time and notes ``evaluated_at``.
+        """
         started = perf_counter()
-        now = self.clock()
+        recorded_at = self.clock()
+        now = at or recorded_at
         decision_id = self._ids()
         resolved_agent = self._resolve_agent(agent)
         resolved_user = self._resolve_user(user)
@@ -174,7 +181,8 @@ class Runtime:
         latency_us = (perf_counter() - started) * 1e6
         event = _audit_event(
             decision,
-            now,
+            recorded_at,
+            at,
             action,
             resolved_agent,
             agent,
@@ -258,6 +266,7 @@ def _scope_reason(
 def _audit_event(
     decision: Decision,
     now: datetime,
+    evaluated_at: datetime | None,
     action: str,
     agent: Agent | str,
     asked_agent: AgentLike,
@@ -285,7 +294,7 @@ def _audit_event(
     return AuditEvent(
         kind="decision",
         decision_id=decision.decision_id,
-        ts=now.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z"),
+        ts=_iso(now),
         trace_id=trace_id,
         user={"sub": user.sub, "claims": dict(user.claims)} if user is not None else None,
         agent=agent_view,
@@ -304,5 +313,9 @@ def _audit_event(
         shadow=decision.shadow.to_dict() if decision.shadow is not None else None,
         latency_us=round(latency_us, 3),
         result_digest=None,
-        extra={},
+        extra={"evaluated_at": _iso(evaluated_at)} if evaluated_at is not None else {},
     )
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from proctor.cli.loading import build_runtime
+from proctor.cli.loading import build_runtime, parse_at
 from proctor.cli.output import console, print_json, styled_effect
 from proctor.errors import ProctorError
 from proctor.model.request import Agent, User
@@ -65,11 +65,14 @@ def check(
 ) -> None:
     """Decide whether an agent may do ACTION (e.g. write:refund) now."""
     args = parse_arguments(arguments)
-    runtime = build_runtime(config, policies, db, at)
+    runtime = build_runtime(config, policies, db)
     try:
+        when = parse_at(at, runtime.policies.timezone)
         agent = _agent(runtime, agent_id, role, tier, tags)
         user = _user(runtime, user_sub, user_scopes)
-        decision = runtime.check(action, agent=agent, user=user, args=args, resource=resource)
+        decision = runtime.check(
+            action, agent=agent, user=user, args=args, resource=resource, at=when
+        )
     finally:
         runtime.close()
     body = decision.to_dict()

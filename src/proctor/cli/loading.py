@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from proctor.clock import Clock, ManualClock, system_clock
 from proctor.config import DEFAULT_CONFIG_NAME, ConfigError, load_config
 from proctor.identity.registry import AgentRegistry
 from proctor.policy import load_policies
@@ -16,9 +15,7 @@ from proctor.storage import open_audit_store
 DEFAULT_DB = "proctor.db"
 
 
-def build_runtime(
-    config: str | None, policies: tuple[str, ...], db: str | None, at: str | None
-) -> Runtime:
+def build_runtime(config: str | None, policies: tuple[str, ...], db: str | None) -> Runtime:
     config_path = config or (
         DEFAULT_CONFIG_NAME if Path(DEFAULT_CONFIG_NAME).is_file() and not policies else None
     )
@@ -30,14 +27,11 @@ def build_runtime(
         )
     if config_path is not None:
         loaded = load_config(config_path)
-        clock = _clock(at, ZoneInfo(loaded.config.timezone))
-        return Runtime.from_config(loaded, audit=db, extra_policies=policies, clock=clock)
-    zone = ZoneInfo("UTC")
+        return Runtime.from_config(loaded, audit=db, extra_policies=policies)
     return Runtime(
-        policies=load_policies(policies, timezone=zone),
+        policies=load_policies(policies, timezone=ZoneInfo("UTC")),
         registry=AgentRegistry(),
         audit=open_audit_store(db or DEFAULT_DB),
-        clock=_clock(at, zone),
     )
 
 
@@ -49,14 +43,14 @@ def audit_location(config: str | None, db: str | None) -> str:
     return DEFAULT_DB
 
 
-def _clock(at: str | None, zone: ZoneInfo) -> Clock:
+def parse_at(at: str | None, zone: tzinfo) -> datetime | None:
+    """The ``--at`` time; one without an offset is read in the policies' time zone."""
     if at is None:
-        return system_clock
+        return None
     try:
         moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
     except ValueError as exc:
         raise ConfigError(
             f"`--at {at}` is not an ISO 8601 time (e.g. 2026-11-24T10:00:00Z)", code="invalid_time"
         ) from exc
-    # a time without an offset is read in the policies' time zone
-    return ManualClock(moment if moment.tzinfo else moment.replace(tzinfo=zone))
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
