@@ -48,6 +48,8 @@ class DecisionIds:
         self._lock = threading.Lock()
         self._last_ms = -1
         self._counter = 0
+        self._pool = b""
+        self._offset = 0
 
     def __call__(self) -> str:
         millis = int(self._clock().timestamp() * 1000)
@@ -55,11 +57,19 @@ class DecisionIds:
             if millis <= self._last_ms:  # keep ids monotonic within one millisecond
                 millis = self._last_ms
                 self._counter += 1
+                if self._counter > 0xFFF:  # counter exhausted: borrow the next millisecond
+                    millis = self._last_ms = millis + 1
+                    self._counter = 0
             else:
                 self._last_ms = millis
                 self._counter = 0
             counter = self._counter & 0xFFF
-        tail = int.from_bytes(self._random(8), "big") & ((1 << 62) - 1)
+            if self._offset >= len(self._pool):  # one system call per 512 ids
+                self._pool = self._random(4096)
+                self._offset = 0
+            chunk = self._pool[self._offset : self._offset + 8]
+            self._offset += 8
+        tail = int.from_bytes(chunk, "big") & ((1 << 62) - 1)
         value = (millis & ((1 << 48) - 1)) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | tail
         text = f"{value:032x}"
         return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"

@@ -59,6 +59,7 @@ class Runtime:
         self.default_agent = default_agent
         self._wait_for_audit = wait_for_audit
         self._scope_cache: dict[tuple[tuple[str, ...] | None, str | None], ScopeSet] = {}
+        self._valid_actions: set[str] = set()
         self._lock = threading.Lock()
 
     # -- construction ---------------------------------------------------------------
@@ -145,12 +146,12 @@ class Runtime:
         decision: Decision | None = None
         if isinstance(resolved_agent, str):
             decision = _deny(decision_id, resolved_agent, "unknown_agent")
-        elif (problem := validate_action(action)) is not None:
+        elif action not in self._valid_actions and (problem := self._validate(action)) is not None:
             decision = _deny(decision_id, f"invalid action: {problem}", "invalid_request")
         else:
             try:
                 recorded_args = normalize_arguments(args)
-                context_values = normalize_arguments(context)
+                context_values = normalize_arguments(context) if context else {}
             except ArgumentsRejected as exc:
                 decision = _deny(decision_id, f"invalid arguments: {exc}", "invalid_request")
         if decision is None:
@@ -210,6 +211,14 @@ class Runtime:
 
     def close(self) -> None:
         self.audit.close()
+
+    def _validate(self, action: str) -> str | None:
+        problem = validate_action(action)
+        if problem is None:
+            if len(self._valid_actions) >= _SCOPE_CACHE_LIMIT:
+                self._valid_actions.clear()
+            self._valid_actions.add(action)
+        return problem
 
     # -- resolution ---------------------------------------------------------------------
 

@@ -10,9 +10,11 @@ the set matches it; a pattern is covered when some pattern of the set covers it.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from proctor.model.actions import ActionPattern, parse_pattern
+
+_VERDICT_LIMIT = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +22,12 @@ class ScopeSet:
     """A minimal set of patterns: none covers another."""
 
     patterns: tuple[ActionPattern, ...]
+    # answers of ``allows`` by action: scope sets are few and actions repeat
+    _verdicts: dict[str, bool] = field(default_factory=dict, compare=False, hash=False, repr=False)
+    _strings: tuple[str, ...] = field(default=(), compare=False, hash=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_strings", tuple(str(pattern) for pattern in self.patterns))
 
     @classmethod
     def parse(cls, scopes: Iterable[str]) -> ScopeSet:
@@ -36,8 +44,14 @@ class ScopeSet:
 
     def allows(self, action: str) -> bool:
         """True when some pattern of the set matches the concrete ``action``."""
-        parts = tuple(action.split(":"))
-        return any(pattern.matches_segments(parts) for pattern in self.patterns)
+        verdict = self._verdicts.get(action)
+        if verdict is None:
+            parts = tuple(action.split(":"))
+            verdict = any(pattern.matches_segments(parts) for pattern in self.patterns)
+            if len(self._verdicts) >= _VERDICT_LIMIT:
+                self._verdicts.clear()
+            self._verdicts[action] = verdict
+        return verdict
 
     def covers(self, pattern: ActionPattern) -> bool:
         """True when every action ``pattern`` matches is within the set.
@@ -52,7 +66,7 @@ class ScopeSet:
         return ScopeSet(_minimize(pattern for pattern in met if pattern is not None))
 
     def to_strings(self) -> tuple[str, ...]:
-        return tuple(str(pattern) for pattern in self.patterns)
+        return self._strings
 
     def __str__(self) -> str:
         return ", ".join(self.to_strings()) or "(none)"

@@ -7,7 +7,7 @@ condition that reads only ``args.amount`` never pays for the time view.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -102,19 +102,50 @@ class EvalContext:
 
 def time_view(now: datetime, timezone: tzinfo) -> Mapping[str, Any]:
     """The ``time.*`` fields of ``now`` in the policy set's time zone."""
-    local = now.astimezone(timezone)
-    return {
-        "hour": local.hour,
-        "minute": local.minute,
-        "second": local.second,
-        "weekday": local.isoweekday(),
-        "day_name": _DAY_NAMES[local.weekday()],
-        "day": local.day,
-        "month": local.month,
-        "year": local.year,
-        "date": local.date().isoformat(),
-        "clock": f"{local.hour:02d}:{local.minute:02d}",
-        "epoch": now.timestamp(),
-        "iso": local.isoformat(),
-        "timezone": str(local.tzinfo),
-    }
+    return TimeView(now, timezone)
+
+
+class TimeView(Mapping[str, Any]):
+    """``time.*``: each field computed on first read, from one conversion to local time."""
+
+    __slots__ = ("_local", "_now", "_values")
+
+    def __init__(self, now: datetime, timezone: tzinfo) -> None:
+        self._now = now
+        self._local = now.astimezone(timezone)
+        self._values: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            pass
+        field = _TIME_FIELDS.get(name)
+        if field is None:
+            raise KeyError(name)
+        value = self._values[name] = field(self._local, self._now)
+        return value
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_TIME_FIELDS)
+
+    def __len__(self) -> int:
+        return len(_TIME_FIELDS)
+
+
+_TIME_FIELDS: dict[str, Callable[[datetime, datetime], Any]] = {
+    "hour": lambda local, now: local.hour,
+    "minute": lambda local, now: local.minute,
+    "second": lambda local, now: local.second,
+    "weekday": lambda local, now: local.isoweekday(),
+    "day_name": lambda local, now: _DAY_NAMES[local.weekday()],
+    "day": lambda local, now: local.day,
+    "month": lambda local, now: local.month,
+    "year": lambda local, now: local.year,
+    "date": lambda local, now: local.date().isoformat(),
+    "clock": lambda local, now: f"{local.hour:02d}:{local.minute:02d}",
+    "epoch": lambda local, now: now.timestamp(),
+    "iso": lambda local, now: local.isoformat(),
+    "timezone": lambda local, now: str(local.tzinfo),
+}
+assert tuple(_TIME_FIELDS) == TIME_FIELDS
