@@ -17,9 +17,11 @@ decision ids come from the system clock.
 from __future__ import annotations
 
 import gc
+import os
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -58,7 +60,36 @@ class FullCheckResult:
         return asdict(self)
 
 
-def build_guard(policy_set: Any, audit: Any, start: Any, *, wait: bool = False) -> tuple[Any, Any]:
+class BufferedRandom:
+    """``os.urandom`` drawn 4 KiB at a time: one GIL-releasing syscall per 512 decision ids.
+
+    ``os.urandom`` releases the GIL around ``getrandom``; with the audit writer
+    thread runnable, every check then hands the GIL over and waits to get it
+    back. Used only in a diagnostic run, to measure that effect.
+    """
+
+    def __init__(self, chunk: int = 4096) -> None:
+        self._chunk = chunk
+        self._buffer = b""
+        self._position = 0
+
+    def __call__(self, size: int) -> bytes:
+        if self._position + size > len(self._buffer):
+            self._buffer = os.urandom(max(self._chunk, size))
+            self._position = 0
+        out = self._buffer[self._position : self._position + size]
+        self._position += size
+        return out
+
+
+def build_guard(
+    policy_set: Any,
+    audit: Any,
+    start: Any,
+    *,
+    wait: bool = False,
+    random_source: Callable[[int], bytes] | None = None,
+) -> tuple[Any, Any]:
     """A ``Proctor`` over a ``Runtime`` with ``audit`` as its store, and its ``ManualClock``."""
     from proctor.clock import DecisionIds, ManualClock
     from proctor.identity.registry import AgentRegistry
@@ -73,18 +104,26 @@ def build_guard(policy_set: Any, audit: Any, start: Any, *, wait: bool = False) 
         registry=AgentRegistry({agent.id: agent}),
         audit=audit,
         clock=clock,
-        ids=DecisionIds(),
+        ids=DecisionIds() if random_source is None else DecisionIds(random=random_source),
         default_agent=agent.id,
         wait_for_audit=wait,
     )
     return Proctor(runtime, agent=agent.id), clock
 
 
-def _runtime(policy_set: Any, path: Path, durability: str, start: Any) -> tuple[Any, Any]:
+def _runtime(
+    policy_set: Any,
+    path: Path,
+    durability: str,
+    start: Any,
+    random_source: Callable[[int], bytes] | None = None,
+) -> tuple[Any, Any]:
     from proctor.storage import open_audit_store
 
     store = open_audit_store(str(path), durability=durability)  # type: ignore[arg-type]
-    return build_guard(policy_set, store, start, wait=durability == "sync")
+    return build_guard(
+        policy_set, store, start, wait=durability == "sync", random_source=random_source
+    )
 
 
 def _reopen_and_verify(path: Path) -> tuple[int, bool, int, str | None]:
@@ -110,11 +149,12 @@ def run_batched(
     *,
     checks: int = 100_000,
     budget_s: float = 60.0,
+    random_source: Callable[[int], bytes] | None = None,
 ) -> FullCheckResult:
     calls = [(r.now, r.action, r.args) for r in requests]
     with tempfile.TemporaryDirectory(prefix="proctor-bench-") as tmp:
         path = Path(tmp) / "audit.db"
-        guard, clock = _runtime(policy_set, path, "batched", requests[0].now)
+        guard, clock = _runtime(policy_set, path, "batched", requests[0].now, random_source)
         check, set_time = guard.check, clock.set
         # warm-up: one pass over the pool, compared with the engine's decisions
         mismatches = 0
@@ -357,6 +397,10 @@ def attribute_costs(
             gc.enable()
         rows = sqlite.count()
         sqlite.close()
+    encode_start = ns()
+    for seq, event in enumerate(events, 1):
+        writer_record_work(event, seq)
+    encode_ns = ns() - encode_start
     check_us = check_ns / checks / 1000
     writer_us = writer_ns / len(events) / 1000
     return {
@@ -364,6 +408,7 @@ def attribute_costs(
         "check_path_no_store_us": check_us,
         "decision_id_us_idle": ids_ns / checks / 1000,
         "sqlite_writer_alone_us": writer_us,
+        "writer_python_per_record_us": encode_ns / len(events) / 1000,
         "writer_rows": rows,
         "sum_us": check_us + writer_us,
         "bound_checks_per_s": 1e6 / (check_us + writer_us),

@@ -177,13 +177,14 @@ def hotspot_rows(spots: list[dict[str, Any]]) -> list[list[str]]:
 HOTSPOT_HEADERS = [
     "function (file:line:name)",
     "calls",
-    "own µs/decision",
-    "cum µs/decision",
+    "own µs/op",
+    "cum µs/op",
     "own",
 ]
 
 
 def print_report(results: dict[str, Any], console: Any) -> None:
+    from rich.markup import escape
     from rich.table import Table
 
     def table(title: str, headers: list[str], rows: list[list[str]], *, style: bool = False) -> Any:
@@ -205,7 +206,7 @@ def print_report(results: dict[str, Any], console: Any) -> None:
         f"timer overhead {results['timer_overhead_ns']:.0f} ns"
     )
     for engine, path in results["fast_paths"].items():
-        console.print(f"  [bold]{engine}[/] fast path: {path}", highlight=False)
+        console.print(f"  [bold]{engine}[/] fast path: {escape(path)}", highlight=False)
     console.print(table("Request pools (reference semantics)", POOL_HEADERS, pool_rows(results)))
     console.print(
         table("Per-decision latency (medians over rounds)", LATENCY_HEADERS, latency_rows(results))
@@ -242,6 +243,10 @@ def hotspot_tables(hot: dict[str, Any]) -> list[tuple[str, list[str], list[list[
                         f"{attribution['check_path_no_store_us']:.2f}",
                     ],
                     [
+                        "  of which: CompiledPolicySet.evaluate (p50, measured above)",
+                        _num(attribution.get("engine_p50_us"), 2),
+                    ],
+                    [
                         "  of which: a decision id (DecisionIds, idle machine)",
                         f"{attribution['decision_id_us_idle']:.2f}",
                     ],
@@ -249,11 +254,56 @@ def hotspot_tables(hot: dict[str, Any]) -> list[tuple[str, list[str], list[list[
                         "SQLite audit writer alone, per record (encode, chain, insert, commit)",
                         f"{attribution['sqlite_writer_alone_us']:.2f}",
                     ],
+                    [
+                        "  of which: to_payload + chain_record (RFC 8785, SHA-256) + columns",
+                        f"{attribution['writer_python_per_record_us']:.2f}",
+                    ],
                     ["sum: both run Python under one GIL", f"{attribution['sum_us']:.2f}"],
                     [
                         "upper bound on sustained checks/s = 1e6 / sum",
                         f"{attribution['bound_checks_per_s']:,.0f}",
                     ],
+                ],
+            )
+        )
+    experiment = hot.get("decision_id_gil_experiment")
+    if experiment:
+        plain, buffered = experiment["os_urandom_per_id"], experiment["buffered_random_per_id"]
+        out.append(
+            (
+                f"Diagnostic: batched full check, {experiment['checks']:,} checks, "
+                "DecisionIds random source (os.urandom releases the GIL on every id)",
+                ["random source", "issued/s", "durable/s", "lost"],
+                [
+                    [
+                        "os.urandom(8) per id (as shipped)",
+                        _num(plain["issued_per_s"], 0),
+                        _num(plain["durable_per_s"], 0),
+                        str(plain["lost"]),
+                    ],
+                    [
+                        "4 KiB of os.urandom per 512 ids",
+                        _num(buffered["issued_per_s"], 0),
+                        _num(buffered["durable_per_s"], 0),
+                        str(buffered["lost"]),
+                    ],
+                ],
+            )
+        )
+    components = hot.get("components")
+    if components:
+        out.append(
+            (
+                "Pieces of the check path, unprofiled (µs per call, median of passes)",
+                ["function", "µs"],
+                [
+                    [
+                        item["function"],
+                        _num(item["us_per_call"], 2)
+                        if "error" not in item
+                        else f"n/a ({item['error']})",
+                    ]
+                    for item in components
                 ],
             )
         )

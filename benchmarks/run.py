@@ -37,6 +37,7 @@ from typing import Any
 
 from benchmarks.engines import ProctorEngine
 from benchmarks.full_check import (
+    BufferedRandom,
     CapturingStore,
     attribute_costs,
     build_guard,
@@ -45,7 +46,7 @@ from benchmarks.full_check import (
     writer_record_work,
 )
 from benchmarks.generate import DEFAULT_SEED, generate_requests, generate_rules, pool_stats
-from benchmarks.hotspots import profile_calls
+from benchmarks.hotspots import component_costs, profile_calls
 from benchmarks.measure import measure_batch_throughput, measure_latency, timer_overhead_ns
 from benchmarks.report import print_report, write_markdown
 from benchmarks.translate_cedar import CedarEngine
@@ -135,7 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if failures:
             for line in failures:
                 console.print(line, markup=False)
-            _write(results, console, began, partial=True)
+            _write(results, console, began, options.out, partial=True)
             return 1
         for engine in engines:
             console.log(f"  timing {engine.name}")
@@ -188,13 +189,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     if (missed or options.profile) and headline_engine is not None:
         console.log("profiling proctor's code path (cProfile)")
         results["hotspots"] = hotspots(headline_engine, headline_pool)
-    _write(results, console, began)
+        headline = results["sizes"].get(str(HEADLINE))
+        if headline:
+            engine_p50 = headline["latency"]["proctor"]["p50_us"]
+            results["hotspots"]["attribution"]["engine_p50_us"] = engine_p50
+    _write(results, console, began, options.out)
     print_report(results, console)
-    lost = any(
-        run["lost"] != 0 or not run["verify_ok"]
-        for key, run in results.get("full_check", {}).items()
-        if key in ("batched", "sync")
-    )
+    lost = False
+    for key in ("batched", "sync"):
+        run = results.get("full_check", {}).get(key)
+        if run and (run["lost"] != 0 or not run["verify_ok"] or run["decision_mismatches"]):
+            lost = True
+            console.print(
+                f"[bold red]FAILED[/] full check ({key}): {run['lost']} records lost, "
+                f"verify ok={run['verify_ok']}, {run['decision_mismatches']} decisions that "
+                "differ from the engine's"
+            )
     return 1 if lost or (options.strict and missed) else 0
 
 
@@ -203,6 +213,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="10 and 1,000 rules, short budgets")
     parser.add_argument("--profile", action="store_true", help="profile even when all pass")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument("--out", type=Path, default=RESULTS, help="directory for latest.*")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
     parser.add_argument("--pool", type=int, default=2_000, help="requests in the pool")
     parser.add_argument("--peer-budget", type=float, default=20.0, help="seconds per engine")
@@ -236,7 +247,10 @@ def _cross_check(
         "pool": len(inputs),
         "agreed": len(got) - len(mismatches),
         "mismatches": len(mismatches),
-        "first_mismatches": mismatches[:MISMATCHES_SHOWN],
+        "first_mismatches": [
+            {"index": i, "expected_allowed": expected[i], "got_allowed": got[i]}
+            for i in mismatches[:MISMATCHES_SHOWN]
+        ],
         "time_bounded": len(got) < len(inputs),
         "seconds": elapsed,
         "allowed": sum(got),
@@ -253,8 +267,12 @@ def _mismatch_lines(name: str, against: str, entry: dict[str, Any], pool: list[A
         f"MISMATCH: {name} disagrees with {against} on {report['mismatches']} of "
         f"{report['checked']} requests; first ones:"
     ]
-    for index in report["first_mismatches"]:
-        lines.append(f"  #{index}: {pool[index]}")
+    for item in report["first_mismatches"]:
+        said = {True: "allow", False: "deny"}
+        lines.append(
+            f"  #{item['index']}: {against} {said[item['expected_allowed']]}, "
+            f"{name} {said[item['got_allowed']]}: {pool[item['index']]}"
+        )
     return lines
 
 
@@ -382,6 +400,29 @@ def hotspots(engine: ProctorEngine, pool: list[Any]) -> dict[str, Any]:
         "note": "Proctor.check with a store that only keeps the events",
         "top": [s.to_dict() for s in spots],
     }
+    report["components"] = component_costs(pool, events)
+    buffered = run_batched(
+        engine.policy_set,
+        pool,
+        [False] * len(pool),
+        checks=50_000,
+        budget_s=30.0,
+        random_source=BufferedRandom(),
+    )
+    plain = run_batched(engine.policy_set, pool, [False] * len(pool), checks=50_000, budget_s=30.0)
+    report["decision_id_gil_experiment"] = {
+        "checks": plain.checks,
+        "os_urandom_per_id": {
+            "issued_per_s": plain.checks_per_s_issued,
+            "durable_per_s": plain.checks_per_s_durable,
+            "lost": plain.lost,
+        },
+        "buffered_random_per_id": {
+            "issued_per_s": buffered.checks_per_s_issued,
+            "durable_per_s": buffered.checks_per_s_durable,
+            "lost": buffered.lost,
+        },
+    }
     spots, per_record = profile_calls(writer_record_work, events, repeat=2, top=15)
     report["audit_writer"] = {
         "profiled_us_per_record": per_record,
@@ -453,18 +494,20 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def _write(results: dict[str, Any], console: Any, began: float, *, partial: bool = False) -> None:
+def _write(
+    results: dict[str, Any], console: Any, began: float, out: Path, *, partial: bool = False
+) -> None:
     results["seconds_total"] = time.perf_counter() - began
     results["partial"] = partial
     if hasattr(os, "getloadavg"):
         results["machine"]["load_average_end"] = list(os.getloadavg())
-    RESULTS.mkdir(parents=True, exist_ok=True)
-    (RESULTS / "latest.json").write_text(
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "latest.json").write_text(
         json.dumps(_finite(results), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     if not partial:
-        write_markdown(results, RESULTS / "latest.md")
-    console.log(f"wrote {RESULTS / 'latest.json'}" + ("" if partial else " and latest.md"))
+        write_markdown(results, out / "latest.md")
+    console.log(f"wrote {out / 'latest.json'}" + ("" if partial else " and latest.md"))
 
 
 if __name__ == "__main__":

@@ -95,3 +95,12 @@ def test_decision_ids_are_time_ordered_uuid7() -> None:
     third = ids()
     assert first < second < third
     assert first[14] == "7"
+
+
+def test_arguments_json_cannot_carry_are_made_safe_not_raised() -> None:
+    runtime = _runtime()
+    decision = runtime.check("read:x", agent="bot", args={"big": 2**70, "text": "a\ud800b"})
+    assert decision.allowed
+    record = runtime.audit.get(decision.decision_id)
+    assert record is not None
+    assert record["args"] == {"big": str(2**70), "text": "a?b"}

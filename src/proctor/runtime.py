@@ -15,6 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from proctor.audit.canonical import digest
+from proctor.audit.errors import AuditError
 from proctor.clock import Clock, DecisionIds, system_clock
 from proctor.config import LoadedConfig, load_config
 from proctor.identity.registry import AgentRegistry
@@ -196,7 +197,7 @@ class Runtime:
         )
         try:
             self.audit.append(event, wait=self._wait_for_audit)
-        except StorageError as exc:
+        except (StorageError, AuditError) as exc:
             return Decision(
                 Effect.DENY,
                 "denied: the audit store is unavailable, so no record could be written "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -58,7 +59,7 @@ def test_records_chain_in_append_order(store: AuditStore) -> None:
     assert [record["decision_id"] for record in records] == [
         make_event(number).decision_id for number in range(1, 21)
     ]
-    for before, after in zip(records, records[1:], strict=False):
+    for before, after in itertools.pairwise(records):
         assert after["prev_hash"] == before["hash"]
     assert store.head() == (20, records[-1]["hash"])
 

@@ -16,6 +16,7 @@ import pytest
 from proctor.storage.errors import (
     STORAGE_CORRUPT,
     STORAGE_LOCKED,
+    STORAGE_TIMEOUT,
     STORAGE_UNAVAILABLE,
     StorageError,
 )
@@ -167,3 +168,21 @@ def test_close_after_a_failure_spills_what_is_queued(tmp_path: Path) -> None:
     store.close()  # does not raise: the failure is on the store, the records in the spill
     assert store.failure is not None
     assert spilled_ids(path) == [f"dec-{number:06d}" for number in range(1, 6)]
+
+
+def test_flush_gives_up_after_its_timeout_and_the_records_still_land(tmp_path: Path) -> None:
+    path = tmp_path / "audit.db"
+    with SqliteAuditStore(path, busy_timeout=30) as store:
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # the writer now waits for the lock
+        try:
+            store.append(make_event(1))
+            with pytest.raises(StorageError) as caught:
+                store.flush(timeout=0.05)
+            assert caught.value.code == STORAGE_TIMEOUT
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        store.flush()
+        assert store.healthy
+        assert store.count() == 1

@@ -247,3 +247,30 @@ def test_bad_settings_are_refused(tmp_path: Path) -> None:
         SqliteAuditStore(tmp_path / "a.db", durability="eventually")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="batch_size"):
         SqliteAuditStore(tmp_path / "a.db", batch_size=0)
+
+
+def test_a_full_queue_makes_appends_wait_for_their_commit(tmp_path: Path) -> None:
+    # With the interval out of reach, only the queue limit can get records written.
+    with SqliteAuditStore(tmp_path / "audit.db", flush_interval=60, max_queue=10) as store:
+        for number in range(1, 12):
+            store.append(make_event(number))
+        assert store.count() == 11
+
+
+def test_a_store_dropped_without_close_is_flushed_at_exit(tmp_path: Path) -> None:
+    path = tmp_path / "audit.db"
+    result = run_python(
+        f"""
+        import gc
+        from proctor.storage.sqlite.audit_store import SqliteAuditStore
+        from tests.audit.factories import make_event
+        store = SqliteAuditStore({str(path)!r}, flush_interval=60)
+        for number in range(1, 101):
+            store.append(make_event(number))
+        del store
+        gc.collect()
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    with SqliteAuditStore(path) as store:
+        assert store.count() == 100

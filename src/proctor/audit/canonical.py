@@ -3,8 +3,9 @@
 Every audit hash is taken over these bytes, so equal records hash equally in
 any process and any language with a JCS implementation.
 
-``rfc8785.dumps`` is the reference encoder and is always correct, but costs
-about 24 µs per record. ``json.dumps`` with sorted keys and compact separators
+``rfc8785.dumps`` is the reference encoder and is always correct, but it is
+pure Python: about 40 µs for a decision record, against about 10 µs for
+``json.dumps``. ``json.dumps`` with sorted keys and compact separators
 produces the same bytes for most values (its string escaping is the one
 RFC 8785 §3.2.2.2 prescribes), so ``canonical_json`` uses it whenever it
 provably agrees, and falls back to the reference otherwise:
@@ -51,7 +52,7 @@ def canonical_json(value: Any) -> bytes:
     Raises ``AuditError`` (``audit_unencodable``) for values JCS cannot encode.
     """
     try:
-        return _fast_dumps(prepare_fast(value)).encode("utf-8")
+        return _fast_dumps(_prepare_fast(value)).encode("utf-8")
     except (_NeedsReference, ValueError, TypeError, RecursionError):
         # ValueError covers UnicodeEncodeError (a lone surrogate): the reference raises
         return _reference(value)
@@ -70,7 +71,7 @@ def canonical_members_around(obj: dict[str, Any], key: str) -> tuple[bytes, byte
     encoding without it (a record and its own hash) by joining the parts.
     """
     try:
-        ready = prepare_fast(obj)
+        ready = _prepare_fast(obj)
         # Keys here are within the BMP, where code point order is UTF-16 order.
         before = {name: item for name, item in ready.items() if name < key}
         after = {name: item for name, item in ready.items() if name > key}
@@ -97,7 +98,7 @@ def _utf16(name: Any) -> bytes:
         ) from exc
 
 
-def prepare_fast(value: Any) -> Any:
+def _prepare_fast(value: Any) -> Any:
     """``value`` made ready for the fast encoder, or ``_NeedsReference``.
 
     Returns ``value`` itself when nothing needs changing; integral floats are
@@ -140,7 +141,7 @@ def _prepare_dict(value: dict[Any, Any]) -> dict[str, Any]:
             raise _NeedsReference
         if type(item) in _PLAIN:
             continue
-        ready = prepare_fast(item)
+        ready = _prepare_fast(item)
         if ready is not item:
             if copy is None:
                 copy = dict(value)
@@ -153,7 +154,7 @@ def _prepare_list(value: list[Any] | tuple[Any, ...]) -> list[Any] | tuple[Any, 
     for index, item in enumerate(value):
         if type(item) in _PLAIN:
             continue
-        ready = prepare_fast(item)
+        ready = _prepare_fast(item)
         if ready is not item:
             if copy is None:
                 copy = list(value)

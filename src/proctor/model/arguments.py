@@ -17,6 +17,7 @@ MAX_DEPTH = 32
 MAX_ITEMS = 10_000
 MAX_STRING = 1_048_576
 MAX_TOTAL_CHARS = 4 * 1_048_576
+_MAX_SAFE_INTEGER = 2**53 - 1
 
 
 class ArgumentsRejected(ValueError):
@@ -37,19 +38,25 @@ def normalize_arguments(args: Mapping[str, Any] | None) -> dict[str, Any]:
     if not isinstance(args, Mapping):
         raise ArgumentsRejected("arguments must be a mapping of names to values")
     budget = _Budget()
-    return {str(key): _normalize(value, 1, budget) for key, value in args.items()}
+    return {_key(key): _normalize(value, 1, budget) for key, value in args.items()}
 
 
 def _normalize(value: Any, depth: int, budget: _Budget) -> Any:
     budget.items += 1
     if budget.items > MAX_ITEMS:
         raise ArgumentsRejected(f"arguments hold more than {MAX_ITEMS} values")
-    if value is None or value is True or value is False or type(value) is int:
+    if value is None or value is True or value is False:
         return value
+    if type(value) is int:
+        # beyond 2**53 JSON consumers (and RFC 8785) lose precision: keep the digits as text
+        return value if -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER else str(value)
     if type(value) is str:
         budget.chars += len(value)
         if len(value) > MAX_STRING or budget.chars > MAX_TOTAL_CHARS:
             raise ArgumentsRejected(f"argument text is longer than {MAX_STRING} characters")
+        if not value.isascii():
+            # lone surrogates cannot be encoded as UTF-8; replace them, keep the rest
+            value = value.encode("utf-8", "replace").decode("utf-8")
         return value
     if type(value) is float:
         if value != value or value in (float("inf"), float("-inf")):
@@ -58,7 +65,7 @@ def _normalize(value: Any, depth: int, budget: _Budget) -> Any:
     if depth > MAX_DEPTH:
         raise ArgumentsRejected(f"arguments are nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, Mapping):
-        return {str(key): _normalize(item, depth + 1, budget) for key, item in value.items()}
+        return {_key(key): _normalize(item, depth + 1, budget) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value
         return [_normalize(item, depth + 1, budget) for item in items]
@@ -69,3 +76,8 @@ def _normalize(value: Any, depth: int, budget: _Budget) -> Any:
     if isinstance(value, str):
         return _normalize(str.__str__(value), depth, budget)
     return _normalize(repr(value), depth, budget)
+
+
+def _key(key: Any) -> str:
+    text = key if type(key) is str else str(key)
+    return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")

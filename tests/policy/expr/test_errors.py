@@ -114,3 +114,10 @@ def test_messages_follow_the_style_guide(source: str) -> None:
 def test_the_first_error_of_an_expression_is_raised() -> None:
     error = _error("nope.x > 1 and time.hourz")
     assert error.code == "expr_unknown_root"
+
+
+@pytest.mark.parametrize(
+    "source", ["true or nope.x", "false and time.hourz", "true or lenn(1)", "false and 1"]
+)
+def test_operands_cut_off_by_a_constant_are_still_checked(source: str) -> None:
+    _error(source)

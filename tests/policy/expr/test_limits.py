@@ -29,9 +29,9 @@ def test_sources_longer_than_4096_characters_are_rejected() -> None:
 
 
 def test_more_than_256_nodes_are_rejected() -> None:
-    fine = " or ".join(["args.a == 1"] * 60)  # 60 * 4 + 59 nodes is too many; 50 is fine
+    too_many = " or ".join(["args.a == 1"] * 60)  # 4 nodes per clause, 1 per `or`
     assert compile_expression(" or ".join(["args.a == 1"] * 50)).node_count == 249
-    error = _compile_error(fine)
+    error = _compile_error(too_many)
     assert error.code == "expr_too_large"
     assert "256 nodes" in error.message
 

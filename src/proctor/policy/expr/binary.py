@@ -14,7 +14,7 @@ from proctor.policy.context import EvalContext
 from proctor.policy.expr.compiled import Evaluator
 from proctor.policy.expr.errors import ExpressionSource, limit_exceeded, type_error
 from proctor.policy.expr.nodes import Node
-from proctor.policy.expr.operand import Operand, fold, is_tier_path
+from proctor.policy.expr.operand import Operand, constant, fold, is_tier_path
 from proctor.policy.expr.operators import BINARY, MIRRORED, ORDERINGS, contains
 from proctor.policy.expr.regex import compile_regex
 from proctor.policy.expr.values import (
@@ -224,7 +224,7 @@ def _tier_rank(operand: Operand, source: ExpressionSource) -> int:
             "expr_type",
             f"`agent.tier` can only be compared with a tier name, not {operand.describe()}",
             operand.node.start,
-            hint=f"one of: {names}",
+            hint=f"expected one of: {names}",
         )
     try:
         return Tier.parse(operand.constant).rank
@@ -245,7 +245,7 @@ def _tier_list(operand: Operand, source: ExpressionSource) -> Operand:
         TIER_NAMES[_tier_rank(Operand(operand.evaluate, TEXT, operand.node, name), source)]
         for name in operand.constant
     )
-    return Operand(lambda ctx: normalised, LIST, operand.node, normalised)
+    return constant(normalised, operand.node)
 
 
 def _matches(left: Operand, right: Operand, node: Node, source: ExpressionSource) -> Operand:

@@ -151,24 +151,30 @@ class _Compiler:
         )
 
     def logical(self, node: Logical) -> Operand:
-        """`and` / `or`: operands must be booleans; constants are folded where they decide."""
+        """`and` / `or`: operands must be booleans; constant operands are folded away."""
         decisive = node.operator == "or"  # the value that stops the evaluation
+        operands = [self.compile(child) for child in node.operands]
         kept: list[Operand] = []
-        for child in node.operands:
-            operand = self.compile(child)
+        for operand in operands:
             if operand.kind not in (BOOLEAN, ANY):
                 raise self.fail(
                     "expr_type",
                     f"`{node.operator}` needs booleans, got {operand.describe()}",
-                    child.start,
+                    operand.node.start,
                 )
-            if operand.is_constant and not kept:
-                if operand.constant is decisive:
+        for operand in operands:
+            if not operand.is_constant:
+                kept.append(operand)
+            elif operand.constant is decisive:
+                if not kept:
                     return constant(decisive, node)
-                continue  # a leading neutral constant changes nothing
-            kept.append(operand)
+                kept.append(operand)
+                break  # what follows is never evaluated
+            # A neutral constant (`true` in an `and`) changes nothing: dropped.
         if not kept:
             return constant(not decisive, node)
+        if len(kept) == 1 and kept[0].kind == BOOLEAN:
+            return Operand(kept[0].evaluate, BOOLEAN, node)
         return Operand(_logical_closure(decisive, kept), BOOLEAN, node)
 
     def unary(self, node: Unary) -> Operand:
@@ -176,9 +182,8 @@ class _Compiler:
         read = operand.evaluate
         if node.operator == "not":
             if operand.kind not in (BOOLEAN, ANY):
-                raise self.fail(
-                    "expr_type", f"`not` needs a boolean, got {operand.describe()}", node.start
-                )
+                message = f"`not` needs a boolean, got {operand.describe()}"
+                raise self.fail("expr_type", message, node.operand.start)
             if operand.kind == BOOLEAN:
 
                 def invert(ctx: EvalContext) -> bool:

@@ -19,7 +19,6 @@ import json
 import os
 import sqlite3
 import threading
-import weakref
 from collections import deque
 from collections.abc import Iterator
 from typing import Any
@@ -46,7 +45,8 @@ from proctor.storage.sqlite.connection import (
 )
 from proctor.storage.sqlite.schema import ROW_COLUMNS, migrate, stored_head
 
-_OPEN_STORES: weakref.WeakSet[SqliteAuditStore] = weakref.WeakSet()
+# Strong references: a store dropped without close() must still be flushed at exit.
+_OPEN_STORES: set[SqliteAuditStore] = set()
 _ROWS_PER_FETCH = 1000
 
 
@@ -57,7 +57,10 @@ class SqliteAuditStore:
     ``batch_size`` records) after an append, with ``synchronous=NORMAL``: a
     crash of the process loses nothing committed, a power cut may lose the
     last commits. ``"sync"`` makes every append wait for its commit, with
-    ``synchronous=FULL``.
+    ``synchronous=FULL``. ``busy_timeout`` bounds the wait for another
+    connection's lock; ``quick_check=False`` skips the integrity check on open
+    (it reads the whole file); past ``max_queue`` queued events (default
+    ``32 * batch_size``) appends wait for their commit.
     """
 
     def __init__(
@@ -69,6 +72,7 @@ class SqliteAuditStore:
         flush_interval: float = 0.05,
         busy_timeout: float = 5.0,
         quick_check: bool = True,
+        max_queue: int | None = None,
     ) -> None:
         if durability not in ("batched", "sync"):
             raise ValueError(f"durability must be `batched` or `sync`, not `{durability}`")
@@ -80,6 +84,9 @@ class SqliteAuditStore:
         self.durability = durability
         self._busy_timeout = busy_timeout
         self._sync = durability == "sync"
+        # Past this many queued events an append waits for its commit, so a
+        # caller faster than the disk is slowed down instead of filling memory.
+        self._max_queue = max_queue if max_queue is not None else 32 * batch_size
         self._pending: deque[AuditEvent | PendingAppend | StopWriting] = deque()
         self._append_lock = threading.Lock()
         self._wake = threading.Event()
@@ -139,7 +146,7 @@ class SqliteAuditStore:
                 hint=f"records already queued were spilled to `{self._writer.spill.path}`",
             ) from failure
         require_decision_id(event)
-        if not (wait or self._sync):
+        if not (wait or self._sync or len(self._pending) >= self._max_queue):
             with self._append_lock:
                 if self._closed:
                     raise self._closed_error()
@@ -170,10 +177,13 @@ class SqliteAuditStore:
 
     def close(self) -> None:
         with self._append_lock:
-            if self._closed:
-                return
-            self._closed = True
-            self._pending.append(StopWriting())
+            closing = not self._closed
+            if closing:
+                self._closed = True
+                self._pending.append(StopWriting())
+        if not closing:
+            self._thread.join()  # another thread is closing: return once it is done
+            return
         self._wake.set()
         self._thread.join()
         with self._read_lock:
