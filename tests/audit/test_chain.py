@@ -49,20 +49,19 @@ def rewrite(row: StoredRow, change: dict[str, Any], *, rehash: bool = False) -> 
     record.update(change)
     if not rehash:
         return dataclasses.replace(row, body=rfc8785.dumps(record))
-    record.pop("hash")
-    record["hash"] = hashlib.sha256(rfc8785.dumps(record)).hexdigest()
-    return StoredRow(row.seq, record["hash"], rfc8785.dumps(record), *indexed_columns(record))
+    body = rfc8785.dumps(record)
+    return StoredRow(row.seq, hashlib.sha256(body).hexdigest(), body, *indexed_columns(record))
 
 
-def test_record_hash_is_sha256_of_jcs_without_the_hash() -> None:
+def test_the_hash_is_sha256_of_the_jcs_body() -> None:
     payload = make_event(1).to_payload()
     chained = chain_record(payload, 1, GENESIS_HASH)
     record = json.loads(chained.body)
     assert chained.body == rfc8785.dumps(record)
     assert record["seq"] == 1
     assert record["prev_hash"] == GENESIS_HASH == "0" * 64
-    stated = record.pop("hash")
-    assert stated == chained.hash == hashlib.sha256(rfc8785.dumps(record)).hexdigest()
+    assert "hash" not in record
+    assert chained.hash == hashlib.sha256(chained.body).hexdigest()
     assert {key: value for key, value in record.items() if key not in ("seq", "prev_hash")} == (
         json.loads(json.dumps(payload))
     )
@@ -161,7 +160,7 @@ def test_edited_hash_column_is_caught() -> None:
     rows[2] = dataclasses.replace(rows[2], hash="a" * 64)
     report = verify_chain(rows, head=head_of(rows))
     assert report.first_bad_seq == 3
-    assert report.problem == "column `hash` of record 3 disagrees with its content"
+    assert report.problem == "record 3 was edited: its hash does not match its content"
 
 
 def test_deleted_middle_record_is_caught() -> None:
@@ -246,7 +245,7 @@ def test_rows_out_of_order_are_caught() -> None:
 )
 def test_unreadable_body_is_caught(body: bytes, what: str) -> None:
     rows = build_chain(3)
-    rows[1] = dataclasses.replace(rows[1], body=body)
+    rows[1] = dataclasses.replace(rows[1], body=body, hash=hashlib.sha256(body).hexdigest())
     report = verify_chain(rows)
     assert report.first_bad_seq == 2
     assert report.problem == f"record 2 is unreadable: its content is {what}"

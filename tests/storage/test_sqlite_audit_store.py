@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import subprocess
@@ -64,7 +65,8 @@ def test_body_column_is_the_canonical_record(tmp_path: Path) -> None:
     assert record is not None
     assert (effect, user_sub) == ("allow", "alice@example.com")
     assert body.startswith('{"action":"write:refund","agent":')
-    assert f'"hash":"{record["hash"]}"' in body
+    assert hashlib.sha256(body.encode()).hexdigest() == record["hash"]
+    assert '"hash"' not in body
 
 
 def test_appends_from_a_thread_survive_close_and_reopen(tmp_path: Path) -> None:

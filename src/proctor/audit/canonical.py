@@ -63,41 +63,6 @@ def digest(value: Any) -> str:
     return "sha256:" + hashlib.sha256(canonical_json(value)).hexdigest()
 
 
-def canonical_members_around(obj: dict[str, Any], key: str) -> tuple[bytes, bytes]:
-    """The RFC 8785 members of ``obj`` that sort before ``key`` and after it, without braces.
-
-    ``obj`` must not hold ``key``. Lets a caller encode an object once and then
-    both without ``key`` and with a member ``key`` whose value depends on the
-    encoding without it (a record and its own hash) by joining the parts.
-    """
-    try:
-        ready = _prepare_fast(obj)
-        # Keys here are within the BMP, where code point order is UTF-16 order.
-        before = {name: item for name, item in ready.items() if name < key}
-        after = {name: item for name, item in ready.items() if name > key}
-        return (
-            _fast_dumps(before)[1:-1].encode("utf-8"),
-            _fast_dumps(after)[1:-1].encode("utf-8"),
-        )
-    except (_NeedsReference, ValueError, TypeError, RecursionError):
-        pivot = key.encode("utf-16-be")
-        before = {name: item for name, item in obj.items() if _utf16(name) < pivot}
-        after = {name: item for name, item in obj.items() if _utf16(name) > pivot}
-        return _reference(before)[1:-1], _reference(after)[1:-1]
-
-
-def _utf16(name: Any) -> bytes:
-    if type(name) is not str:
-        raise AuditError("object keys must be strings", code=AUDIT_UNENCODABLE)
-    try:
-        return name.encode("utf-16-be")
-    except UnicodeEncodeError as exc:
-        raise AuditError(
-            "value cannot be encoded as canonical JSON (RFC 8785): a key holds a lone surrogate",
-            code=AUDIT_UNENCODABLE,
-        ) from exc
-
-
 def _prepare_fast(value: Any) -> Any:
     """``value`` made ready for the fast encoder, or ``_NeedsReference``.
 

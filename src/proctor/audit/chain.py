@@ -2,9 +2,10 @@
 
 A stored record is the event's payload plus two chain fields, ``seq`` (1, 2,
 3... with no gaps) and ``prev_hash`` (the previous record's ``hash``, or
-``GENESIS_HASH`` for the first), and then ``hash``: the hex SHA-256 of the
-RFC 8785 (JCS) encoding of the record without ``hash``. The stored ``body`` is
-the RFC 8785 encoding of the whole record, ``hash`` included.
+``GENESIS_HASH`` for the first). The stored ``body`` is the RFC 8785 (JCS)
+encoding of that record, and its ``hash`` is the hex SHA-256 of exactly those
+bytes, kept beside the body (so ``sha256sum`` of a body checks it, and a record
+is encoded once).
 
 Editing a record breaks its own hash; removing, inserting or reordering
 records breaks a ``prev_hash`` link or the run of ``seq``; removing records
@@ -22,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from proctor.audit.canonical import canonical_json, canonical_members_around
+from proctor.audit.canonical import canonical_json
 from proctor.audit.errors import AUDIT_INVALID_RECORD, AuditError
 
 GENESIS_HASH = "0" * 64
@@ -96,11 +97,6 @@ class VerifyReport:
     last: ChainHead = GENESIS
 
 
-def record_hash(record: Mapping[str, Any]) -> str:
-    """The hex SHA-256 of the RFC 8785 encoding of ``record`` (which must not hold ``hash``)."""
-    return hashlib.sha256(canonical_json(record)).hexdigest()
-
-
 def chain_record(payload: Mapping[str, Any], seq: int, prev_hash: str) -> ChainedRecord:
     """Place ``payload`` at ``seq`` after the record whose hash is ``prev_hash``."""
     if "seq" in payload or "prev_hash" in payload or "hash" in payload:
@@ -111,15 +107,8 @@ def chain_record(payload: Mapping[str, Any], seq: int, prev_hash: str) -> Chaine
     record = dict(payload)
     record["seq"] = seq
     record["prev_hash"] = prev_hash
-    # Encode once, then join the parts without and with the hash member.
-    before, after = canonical_members_around(record, "hash")
-    digest = hashlib.sha256(_object(before, after)).hexdigest()
-    body = _object(before, b'"hash":"' + digest.encode("ascii") + b'"', after)
-    return ChainedRecord(seq, prev_hash, digest, body)
-
-
-def _object(*members: bytes) -> bytes:
-    return b"{" + b",".join(part for part in members if part) + b"}"
+    body = canonical_json(record)
+    return ChainedRecord(seq, prev_hash, hashlib.sha256(body).hexdigest(), body)
 
 
 def indexed_columns(record: Mapping[str, Any]) -> tuple[Any, ...]:
@@ -180,19 +169,15 @@ def _row_problem(row: StoredRow, previous: ChainHead) -> tuple[int, str] | None:
         return expected, _gap(previous.seq, seq)
     if seq < expected:
         return seq, f"record {seq} comes after record {previous.seq}: rows are out of order"
+    body = row.body.encode("utf-8") if isinstance(row.body, str) else row.body
+    if hashlib.sha256(body).hexdigest() != row.hash:
+        return seq, f"record {seq} was edited: its hash does not match its content"
     try:
-        record = json.loads(row.body)
+        record = json.loads(body)
     except ValueError:
         return seq, f"record {seq} is unreadable: its content is not JSON"
     if not isinstance(record, dict):
         return seq, f"record {seq} is unreadable: its content is not a JSON object"
-    stated_hash = record.pop("hash", None)
-    try:
-        content_hash = record_hash(record)
-    except AuditError:
-        return seq, f"record {seq} is unreadable: its content has no canonical encoding"
-    if stated_hash != content_hash:
-        return seq, f"record {seq} was edited: its hash does not match its content"
     if record.get("prev_hash") != previous.hash:
         return seq, (
             f"record {seq} does not follow record {previous.seq}: "
@@ -200,8 +185,6 @@ def _row_problem(row: StoredRow, previous: ChainHead) -> tuple[int, str] | None:
         )
     if record.get("seq") != seq:
         return seq, f"column `seq` of record {seq} disagrees with its content"
-    if row.hash != stated_hash:
-        return seq, f"column `hash` of record {seq} disagrees with its content"
     stored = (
         row.decision_id, row.ts, row.kind, row.user_sub,
         row.agent_id, row.action, row.effect, row.run_id,

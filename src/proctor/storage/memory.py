@@ -112,4 +112,5 @@ class MemoryAuditStore:
 
 def _record(row: StoredRow) -> dict[str, Any]:
     record: dict[str, Any] = json.loads(row.body)
+    record["hash"] = row.hash
     return record

@@ -203,14 +203,14 @@ class SqliteAuditStore:
     # -- reading -----------------------------------------------------------------
 
     def get(self, decision_id: str) -> dict[str, Any] | None:
-        rows = self._read("SELECT body FROM audit WHERE decision_id = ?", (decision_id,))
-        return _record(rows[0][0]) if rows else None
+        rows = self._read("SELECT body, hash FROM audit WHERE decision_id = ?", (decision_id,))
+        return _record(*rows[0]) if rows else None
 
     def tail(self, limit: int) -> list[dict[str, Any]]:
         if limit <= 0:
             return []
-        rows = self._read("SELECT body FROM audit ORDER BY seq DESC LIMIT ?", (limit,))
-        return [_record(body) for (body,) in reversed(rows)]
+        rows = self._read("SELECT body, hash FROM audit ORDER BY seq DESC LIMIT ?", (limit,))
+        return [_record(body, digest) for body, digest in reversed(rows)]
 
     def count(self) -> int:
         return int(self._read("SELECT count(*) FROM audit")[0][0])
@@ -284,8 +284,10 @@ def _missing_head(report: VerifyReport) -> VerifyReport:
     )
 
 
-def _record(body: str) -> dict[str, Any]:
+def _record(body: str, digest: str) -> dict[str, Any]:
+    """The stored record with its ``hash`` (kept beside the body) put back in."""
     record: dict[str, Any] = json.loads(body)
+    record["hash"] = digest
     return record
 
 
