@@ -4,18 +4,17 @@ Every audit hash is taken over these bytes, so equal records hash equally in
 any process and any language with a JCS implementation.
 
 ``rfc8785.dumps`` is the reference encoder and is always correct, but it is
-pure Python: about 40 µs for a decision record, against about 10 µs for
-``json.dumps``. ``json.dumps`` with sorted keys and compact separators
-produces the same bytes for most values (its string escaping is the one
-RFC 8785 §3.2.2.2 prescribes), so ``canonical_json`` uses it whenever it
-provably agrees, and falls back to the reference otherwise:
+pure Python: about 40 µs for a decision record, against about 1 µs for
+``orjson.dumps`` with sorted keys. orjson writes compact UTF-8 and escapes
+strings the way RFC 8785 §3.2.2.2 prescribes, so ``canonical_json`` uses it
+whenever it provably agrees, and falls back to the reference otherwise:
 
 - numbers (RFC 8785 §3.2.2.3): integers within ±(2**53 - 1) print alike;
   integral floats below 2**53 are printed as the integer they equal; other
   finite floats print alike exactly when ``repr`` uses neither an exponent nor
   a trailing ``.0``, which holds for non-integral values with
   ``1e-4 <= |x| < 1e16``. Anything else goes to the reference.
-- key order (RFC 8785 §3.2.3) is by UTF-16 code units; ``sort_keys`` orders by
+- key order (RFC 8785 §3.2.3) is by UTF-16 code units; orjson orders by
   code points. The two agree unless a key holds a character beyond U+FFFF.
 - lone surrogates, non-string keys, NaN and other errors: the reference
   decides (and raises).
@@ -26,9 +25,9 @@ provably agrees, and falls back to the reference otherwise:
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
+import orjson
 import rfc8785
 
 from proctor.audit.errors import AUDIT_UNENCODABLE, AuditError
@@ -37,9 +36,12 @@ _MAX_SAFE_INT = 2**53 - 1
 _MIN_FAST_FLOAT = 1e-4
 _MAX_EXACT_FLOAT = float(2**53)
 
-_fast_dumps = json.JSONEncoder(
-    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-).encode
+_SORTED = orjson.OPT_SORT_KEYS
+
+
+def _fast_dumps(value: Any) -> bytes:
+    # orjson: compact, UTF-8, keys sorted, control characters escaped as RFC 8785 §3.2.2.2 says
+    return orjson.dumps(value, option=_SORTED)
 
 
 class _NeedsReference(Exception):
@@ -52,7 +54,7 @@ def canonical_json(value: Any) -> bytes:
     Raises ``AuditError`` (``audit_unencodable``) for values JCS cannot encode.
     """
     try:
-        return _fast_dumps(_prepare_fast(value)).encode("utf-8")
+        return _fast_dumps(_prepare_fast(value))
     except (_NeedsReference, ValueError, TypeError, RecursionError):
         # ValueError covers UnicodeEncodeError (a lone surrogate): the reference raises
         return _reference(value)
