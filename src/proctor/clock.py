@@ -51,8 +51,9 @@ class DecisionIds:
         self._pool = b""
         self._offset = 0
 
-    def __call__(self) -> str:
-        millis = int(self._clock().timestamp() * 1000)
+    def __call__(self, now: datetime | None = None) -> str:
+        """A new id for a decision made at ``now`` (read from the clock when not given)."""
+        millis = int((now or self._clock()).timestamp() * 1000)
         with self._lock:
             if millis <= self._last_ms:  # keep ids monotonic within one millisecond
                 millis = self._last_ms
@@ -71,5 +72,5 @@ class DecisionIds:
             self._offset += 8
         tail = int.from_bytes(chunk, "big") & ((1 << 62) - 1)
         value = (millis & ((1 << 48) - 1)) << 80 | 0x7 << 76 | counter << 64 | 0b10 << 62 | tail
-        text = f"{value:032x}"
+        text = "%032x" % value  # noqa: UP031 - measurably faster than format() here
         return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"

@@ -7,7 +7,7 @@ so the same request gets the same decision and the same audit record shape.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
@@ -47,7 +47,7 @@ class Runtime:
         users: Mapping[str, User] | None = None,
         audit: AuditStore,
         clock: Clock = system_clock,
-        ids: Callable[[], str] | None = None,
+        ids: DecisionIds | None = None,
         default_agent: str | None = None,
         wait_for_audit: bool = False,
     ) -> None:
@@ -73,7 +73,7 @@ class Runtime:
         audit: str | AuditStore | None = None,
         extra_policies: tuple[str | Path, ...] = (),
         clock: Clock = system_clock,
-        ids: Callable[[], str] | None = None,
+        ids: DecisionIds | None = None,
     ) -> Runtime:
         loaded = config if isinstance(config, LoadedConfig) else load_config(config)
         settings = loaded.config
@@ -139,7 +139,7 @@ class Runtime:
         started = perf_counter()
         recorded_at = self.clock()
         now = at or recorded_at
-        decision_id = self._ids()
+        decision_id = self._ids(recorded_at)
         resolved_agent = self._resolve_agent(agent)
         resolved_user = self._resolve_user(user)
         recorded_args: dict[str, Any] = {}

@@ -51,7 +51,7 @@ def test_new_file_gets_wal_the_schema_and_its_version(tmp_path: Path) -> None:
         "seq", "decision_id", "ts", "kind", "user_sub", "agent_id", "action", "effect",
         "run_id", "hash", "body",
     ]  # fmt: skip
-    for column in ("ts", "user_sub", "agent_id", "action", "effect", "run_id"):
+    for column in ("ts", "user_sub", "agent_id", "action", "run_id"):
         assert f"audit_{column}" in indexes
 
 

@@ -16,7 +16,8 @@ from proctor.storage.sqlite.connection import storage_error
 SCHEMA_VERSION = 1
 APPLICATION_ID = 0x70726F63  # "proc"
 
-_INDEXED = ("ts", "user_sub", "agent_id", "action", "effect", "run_id")
+# Each index costs about 0.6 µs per insert; `effect` has too few values to be worth one.
+_INDEXED = ("ts", "user_sub", "agent_id", "action", "run_id")
 
 _V1 = (
     """
