@@ -17,11 +17,9 @@ decision ids come from the system clock.
 from __future__ import annotations
 
 import gc
-import os
 import tempfile
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -60,35 +58,12 @@ class FullCheckResult:
         return asdict(self)
 
 
-class BufferedRandom:
-    """``os.urandom`` drawn 4 KiB at a time: one GIL-releasing syscall per 512 decision ids.
-
-    ``os.urandom`` releases the GIL around ``getrandom``; with the audit writer
-    thread runnable, every check then hands the GIL over and waits to get it
-    back. Used only in a diagnostic run, to measure that effect.
-    """
-
-    def __init__(self, chunk: int = 4096) -> None:
-        self._chunk = chunk
-        self._buffer = b""
-        self._position = 0
-
-    def __call__(self, size: int) -> bytes:
-        if self._position + size > len(self._buffer):
-            self._buffer = os.urandom(max(self._chunk, size))
-            self._position = 0
-        out = self._buffer[self._position : self._position + size]
-        self._position += size
-        return out
-
-
 def build_guard(
     policy_set: Any,
     audit: Any,
     start: Any,
     *,
     wait: bool = False,
-    random_source: Callable[[int], bytes] | None = None,
 ) -> tuple[Any, Any]:
     """A ``Proctor`` over a ``Runtime`` with ``audit`` as its store, and its ``ManualClock``."""
     from proctor.clock import DecisionIds, ManualClock
@@ -104,7 +79,7 @@ def build_guard(
         registry=AgentRegistry({agent.id: agent}),
         audit=audit,
         clock=clock,
-        ids=DecisionIds() if random_source is None else DecisionIds(random=random_source),
+        ids=DecisionIds(),
         default_agent=agent.id,
         wait_for_audit=wait,
     )
@@ -116,14 +91,11 @@ def _runtime(
     path: Path,
     durability: str,
     start: Any,
-    random_source: Callable[[int], bytes] | None = None,
 ) -> tuple[Any, Any]:
     from proctor.storage import open_audit_store
 
     store = open_audit_store(str(path), durability=durability)  # type: ignore[arg-type]
-    return build_guard(
-        policy_set, store, start, wait=durability == "sync", random_source=random_source
-    )
+    return build_guard(policy_set, store, start, wait=durability == "sync")
 
 
 def _reopen_and_verify(path: Path) -> tuple[int, bool, int, str | None]:
@@ -149,12 +121,11 @@ def run_batched(
     *,
     checks: int = 100_000,
     budget_s: float = 60.0,
-    random_source: Callable[[int], bytes] | None = None,
 ) -> FullCheckResult:
     calls = [(r.now, r.action, r.args) for r in requests]
     with tempfile.TemporaryDirectory(prefix="proctor-bench-") as tmp:
         path = Path(tmp) / "audit.db"
-        guard, clock = _runtime(policy_set, path, "batched", requests[0].now, random_source)
+        guard, clock = _runtime(policy_set, path, "batched", requests[0].now)
         check, set_time = guard.check, clock.set
         # warm-up: one pass over the pool, compared with the engine's decisions
         mismatches = 0

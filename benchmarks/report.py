@@ -266,30 +266,6 @@ def hotspot_tables(hot: dict[str, Any]) -> list[tuple[str, list[str], list[list[
                 ],
             )
         )
-    experiment = hot.get("decision_id_gil_experiment")
-    if experiment:
-        plain, buffered = experiment["os_urandom_per_id"], experiment["buffered_random_per_id"]
-        out.append(
-            (
-                f"Diagnostic: batched full check, {experiment['checks']:,} checks, "
-                "DecisionIds random source (os.urandom releases the GIL on every id)",
-                ["random source", "issued/s", "durable/s", "lost"],
-                [
-                    [
-                        "os.urandom(8) per id (as shipped)",
-                        _num(plain["issued_per_s"], 0),
-                        _num(plain["durable_per_s"], 0),
-                        str(plain["lost"]),
-                    ],
-                    [
-                        "4 KiB of os.urandom per 512 ids",
-                        _num(buffered["issued_per_s"], 0),
-                        _num(buffered["durable_per_s"], 0),
-                        str(buffered["lost"]),
-                    ],
-                ],
-            )
-        )
     components = hot.get("components")
     if components:
         out.append(

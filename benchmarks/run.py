@@ -37,7 +37,6 @@ from typing import Any
 
 from benchmarks.engines import ProctorEngine
 from benchmarks.full_check import (
-    BufferedRandom,
     CapturingStore,
     attribute_costs,
     build_guard,
@@ -401,28 +400,6 @@ def hotspots(engine: ProctorEngine, pool: list[Any]) -> dict[str, Any]:
         "top": [s.to_dict() for s in spots],
     }
     report["components"] = component_costs(pool, events)
-    buffered = run_batched(
-        engine.policy_set,
-        pool,
-        [False] * len(pool),
-        checks=50_000,
-        budget_s=30.0,
-        random_source=BufferedRandom(),
-    )
-    plain = run_batched(engine.policy_set, pool, [False] * len(pool), checks=50_000, budget_s=30.0)
-    report["decision_id_gil_experiment"] = {
-        "checks": plain.checks,
-        "os_urandom_per_id": {
-            "issued_per_s": plain.checks_per_s_issued,
-            "durable_per_s": plain.checks_per_s_durable,
-            "lost": plain.lost,
-        },
-        "buffered_random_per_id": {
-            "issued_per_s": buffered.checks_per_s_issued,
-            "durable_per_s": buffered.checks_per_s_durable,
-            "lost": buffered.lost,
-        },
-    }
     spots, per_record = profile_calls(writer_record_work, events, repeat=2, top=15)
     report["audit_writer"] = {
         "profiled_us_per_record": per_record,
