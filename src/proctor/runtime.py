@@ -288,12 +288,7 @@ def _audit_event(
     latency_us: float,
 ) -> AuditEvent:
     if isinstance(agent, Agent):
-        agent_view: dict[str, Any] = {
-            "id": agent.id,
-            "role": agent.role,
-            "tier": agent.tier.value,
-            "tags": sorted(agent.tags),
-        }
+        agent_view = _agent_view(agent)
     else:
         agent_view = {
             "id": asked_agent if isinstance(asked_agent, str) else None,
@@ -306,7 +301,7 @@ def _audit_event(
         decision_id=decision.decision_id,
         ts=_iso(now),
         trace_id=trace_id,
-        user={"sub": user.sub, "claims": dict(user.claims)} if user is not None else None,
+        user=_user_view(user) if user is not None else None,
         agent=agent_view,
         delegation=(),
         run_id=run.run_id if run is not None else None,
@@ -329,3 +324,41 @@ def _audit_event(
 
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+# Registered agents and configured users are the same objects call after call:
+# their record views are built once. Keyed by id() and checked by identity.
+_VIEW_LIMIT = 4096
+_agent_views: dict[int, tuple[Agent, dict[str, Any]]] = {}
+_user_views: dict[int, tuple[User, dict[str, Any]]] = {}
+
+
+def _agent_view(agent: Agent) -> dict[str, Any]:
+    cached = _agent_views.get(id(agent))
+    if cached is not None and cached[0] is agent:
+        return cached[1]
+    view = {
+        "id": agent.id,
+        "role": agent.role,
+        "tier": agent.tier.value,
+        "tags": sorted(agent.tags),
+    }
+    if len(_agent_views) >= _VIEW_LIMIT:
+        _agent_views.clear()
+    _agent_views[id(agent)] = (agent, view)
+    return view
+
+
+def _user_view(user: User) -> dict[str, Any]:
+    cached = _user_views.get(id(user))
+    if cached is not None and cached[0] is user:
+        return cached[1]
+    try:
+        claims = normalize_arguments(user.claims)
+    except ArgumentsRejected:
+        claims = {"_rejected": "the claims are past the bounds of a record"}
+    view = {"sub": user.sub, "claims": claims}
+    if len(_user_views) >= _VIEW_LIMIT:
+        _user_views.clear()
+    _user_views[id(user)] = (user, view)
+    return view

@@ -37,8 +37,34 @@ def normalize_arguments(args: Mapping[str, Any] | None) -> dict[str, Any]:
         return {}
     if not isinstance(args, Mapping):
         raise ArgumentsRejected("arguments must be a mapping of names to values")
-    budget = _Budget()
-    return {_key(key): _normalize(value, 1, budget) for key, value in args.items()}
+    return _mapping(args, 1, _Budget())
+
+
+# Short ASCII text, safe integers, None and booleans pass as they are, without a
+# call per value: almost every argument is one of these. Short strings need no
+# character count: MAX_ITEMS of them stay far below MAX_TOTAL_CHARS.
+_SHORT = 256
+
+
+def _mapping(value: Mapping[Any, Any], depth: int, budget: _Budget) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if type(key) is not str or not key.isascii():
+            key = _key(key)
+        kind = type(item)
+        if (
+            (kind is str and len(item) < _SHORT and item.isascii())
+            or (kind is int and -_MAX_SAFE_INTEGER <= item <= _MAX_SAFE_INTEGER)
+            or item is None
+            or kind is bool
+        ):
+            budget.items += 1
+            out[key] = item
+        else:
+            out[key] = _normalize(item, depth + 1, budget)
+    if budget.items > MAX_ITEMS:
+        raise ArgumentsRejected(f"arguments hold more than {MAX_ITEMS} values")
+    return out
 
 
 def _normalize(value: Any, depth: int, budget: _Budget) -> Any:
@@ -65,7 +91,7 @@ def _normalize(value: Any, depth: int, budget: _Budget) -> Any:
     if depth > MAX_DEPTH:
         raise ArgumentsRejected(f"arguments are nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, Mapping):
-        return {_key(key): _normalize(item, depth + 1, budget) for key, item in value.items()}
+        return _mapping(value, depth, budget)
     if isinstance(value, list | tuple | set | frozenset):
         items = sorted(value, key=repr) if isinstance(value, set | frozenset) else value
         return [_normalize(item, depth + 1, budget) for item in items]

@@ -76,6 +76,8 @@ def configure_writer(conn: sqlite3.Connection, path: str, durability: Durability
     try:
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         conn.execute(f"PRAGMA synchronous={_SYNCHRONOUS[durability]}")
+        # index pages stay in memory across batches (32 MiB, the writer's only)
+        conn.execute("PRAGMA cache_size=-32768")
     except sqlite3.Error as exc:
         raise storage_error(exc, path, "setting it up") from exc
     if str(mode).lower() != "wal":
