@@ -5,14 +5,28 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from proctor.model.decision import Decision
 from proctor.model.request import RunState
 from proctor.runtime import AgentLike, UserLike
 
-if TYPE_CHECKING:
-    from proctor.sdk.client import Proctor
+
+class Checker(Protocol):
+    """What a session checks through: ``Proctor`` in-process (a remote client later)."""
+
+    def check(
+        self,
+        action: str,
+        *,
+        agent: AgentLike = ...,
+        user: UserLike = ...,
+        args: Mapping[str, Any] | None = ...,
+        resource: str | None = ...,
+        context: Mapping[str, Any] | None = ...,
+        run: RunState | None = ...,
+        trace_id: str | None = ...,
+    ) -> Decision: ...
 
 _current: ContextVar[Session | None] = ContextVar("proctor_session", default=None)
 
@@ -34,7 +48,7 @@ class Session:
 
     def __init__(
         self,
-        proctor: Proctor,
+        proctor: Checker,
         *,
         agent: AgentLike = None,
         user: UserLike = None,
