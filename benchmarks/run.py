@@ -35,6 +35,8 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from benchmarks import identity as identity_bench
+from benchmarks import limits as limits_bench
 from benchmarks.engines import ProctorEngine
 from benchmarks.full_check import (
     CapturingStore,
@@ -182,6 +184,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         results["full_check"] = {"batched": batched.to_dict(), "sync": synced.to_dict()}
         results["full_check"]["sqlite_version"] = sqlite3.sqlite_version
+    console.log("identity: checks with delegation tokens, token exchange")
+    results["identity"] = identity_bench.measure(rounds=3 if options.quick else 7)
+    console.log("limits: checks that update two SQLite counters; policy replay")
+    results["limits"] = limits_bench.measure(quick=options.quick)
     results["ratios"] = ratios(results)
     results["targets"] = targets(results)
     missed = any(t["passed"] is False for t in results["targets"])
@@ -357,6 +363,8 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         "/s",
         True,
     )
+    rows.extend(results.get("identity", {}).get("targets", []))
+    rows.extend(results.get("limits", {}).get("targets", []))
     return rows
 
 

@@ -20,6 +20,7 @@ from rich.table import Table
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import guardrails  # noqa: E402
 from tools import delete_customer, lookup_order, process_refund, send_email  # noqa: E402
 
 from proctor import Proctor, ToolCallBlocked  # noqa: E402
@@ -48,6 +49,7 @@ def run(db: str | None = None, console: Console | None = None) -> bool:
     )
     for column in ("time", "user", "call", "effect", "reason"):
         calls.add_column(column, overflow="fold")
+    guardrails.fresh_state(db)
     with Proctor.from_config(HERE / "proctor.yaml", audit=db, clock=clock) as guard:
         for user, label, call, at in steps:
             hour, minute = (int(part) for part in at.split(":"))
@@ -81,6 +83,8 @@ def run(db: str | None = None, console: Console | None = None) -> bool:
                 ", ".join(record["rule_ids"]) or record["code"],
             )
         out.print(trail)
+        guardrails.play(guard, clock, out)  # budgets, run ceilings, approvals
+        guard.runtime.audit.flush()
         report = guard.runtime.audit.verify()
     if report.ok:
         out.print(f"[green]audit chain verified[/]: {report.checked} records intact")

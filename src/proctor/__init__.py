@@ -30,6 +30,7 @@ from proctor.sdk import (
     ToolCallBlocked,
     governed_tool,
 )
+from proctor.sdk.runs import RunSession
 
 __version__ = "0.1.0"
 
@@ -68,6 +69,12 @@ def session(**kwargs: Mapping[str, Any] | str | None) -> Session:
     return instance.session(**kwargs)  # type: ignore[arg-type]
 
 
+def run(run_id: str, **kwargs: Any) -> RunSession:
+    """``Proctor.run`` on the default instance: ``with proctor.run("task-7", user="alice"):``."""
+    instance = _default or configure()
+    return instance.run(run_id, **kwargs)
+
+
 __all__ = [
     "ActionDenied",
     "Agent",
@@ -83,5 +90,6 @@ __all__ = [
     "check",
     "configure",
     "governed_tool",
+    "run",
     "session",
 ]

@@ -14,9 +14,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from proctor.errors import ErrorGroup, Location, ProctorError
+from proctor.identity.settings import IdentityConfig
 from proctor.model.actions import InvalidPattern, parse_pattern
 from proctor.model.tiers import TIER_NAMES
 from proctor.policy.source import LocatedDocument, read_documents
+from proctor.webhooks import ApprovalsConfig
 
 DEFAULT_CONFIG_NAME = "proctor.yaml"
 
@@ -78,6 +80,8 @@ class ProctorConfig(_Strict):
     agents: list[AgentConfig] = Field(default_factory=list)
     users: dict[str, UserConfig] = Field(default_factory=dict)
     storage: StorageConfig = Field(default_factory=StorageConfig)
+    identity: IdentityConfig | None = None
+    approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)
 
     @field_validator("timezone")
     @classmethod
@@ -214,6 +218,8 @@ def _known_keys(path: tuple[Any, ...]) -> list[str]:
         "agents": AgentConfig,
         "users": UserConfig,
         "storage": StorageConfig,
+        "identity": IdentityConfig,
+        "approvals": ApprovalsConfig,
     }
     model: type[BaseModel] = ProctorConfig
     if path and isinstance(path[0], str) and path[0] in models:

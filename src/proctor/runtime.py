@@ -7,7 +7,7 @@ so the same request gets the same decision and the same audit record shape.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
@@ -18,8 +18,19 @@ from proctor.audit.canonical import digest
 from proctor.audit.errors import AuditError
 from proctor.clock import Clock, DecisionIds, system_clock
 from proctor.config import LoadedConfig, load_config
+from proctor.errors import ProctorError
+from proctor.identity.errors import TOKEN_UNKNOWN_ACTOR, TokenRejected
+from proctor.identity.exchange import IssuedDelegation, TokenExchangeRequest
 from proctor.identity.registry import AgentRegistry
 from proctor.identity.scopes import ScopeSet, effective_scopes
+from proctor.identity_runtime import (
+    TOKEN_NOT_CONFIGURED,
+    HeldToken,
+    IdentityService,
+    build_identity,
+)
+from proctor.limits.approvals import Approval
+from proctor.limits.gate import Guardrails
 from proctor.model.actions import validate_action
 from proctor.model.arguments import ArgumentsRejected, normalize_arguments
 from proctor.model.audit_event import AuditEvent
@@ -30,6 +41,8 @@ from proctor.policy import CompiledPolicySet, load_policies
 from proctor.storage import open_audit_store
 from proctor.storage.errors import StorageError
 from proctor.storage.protocols import AuditStore
+from proctor.storage.state import StateStores, open_state_stores
+from proctor.webhooks import approval_webhook
 
 UserLike = User | str | Mapping[str, Any] | None
 AgentLike = Agent | str | None
@@ -50,6 +63,9 @@ class Runtime:
         ids: DecisionIds | None = None,
         default_agent: str | None = None,
         wait_for_audit: bool = False,
+        identity: IdentityService | None = None,
+        state: StateStores | None = None,
+        approval_hook: Callable[[Approval], None] | None = None,
     ) -> None:
         self._policies = policies
         self.registry = registry or AgentRegistry()
@@ -59,9 +75,20 @@ class Runtime:
         self._ids = ids or DecisionIds(clock)
         self.default_agent = default_agent
         self._wait_for_audit = wait_for_audit
+        self.identity = identity
+        if identity is not None:
+            identity.registry = self.registry
         self._scope_cache: dict[tuple[tuple[str, ...] | None, str | None], ScopeSet] = {}
         self._valid_actions: set[str] = set()
         self._lock = threading.Lock()
+        self.state = state or open_state_stores(None)
+        self.guardrails = Guardrails(
+            counters=self.state.counters,
+            runs=self.state.runs,
+            approvals=self.state.approvals,
+            new_id=self._ids,
+            on_new_approval=approval_hook,
+        )
 
     # -- construction ---------------------------------------------------------------
 
@@ -97,15 +124,31 @@ class Runtime:
                 audit or loaded.audit_location, durability=settings.storage.durability
             )
         )
+        registry = AgentRegistry(agents, roles)
+        identity = build_identity(
+            settings.identity,
+            base=loaded.base,
+            audit_location=(
+                audit if isinstance(audit, str) else None if audit else loaded.audit_location
+            ),
+            clock=clock,
+        )
+        if identity is not None:
+            registry = identity.with_stored_agents(registry)
         return cls(
             policies=policies,
-            registry=AgentRegistry(agents, roles),
+            registry=registry,
+            identity=identity,
             users=users,
             audit=store,
             clock=clock,
             ids=ids,
             default_agent=settings.default_agent,
             wait_for_audit=settings.storage.durability == "sync",
+            state=open_state_stores(
+                audit if isinstance(audit, str) else None if audit else loaded.audit_location
+            ),
+            approval_hook=approval_webhook(settings.approvals),
         )
 
     @property
@@ -130,6 +173,7 @@ class Runtime:
         run: RunState | None = None,
         trace_id: str | None = None,
         at: datetime | None = None,
+        token: str | None = None,
     ) -> Decision:
         """Decide and record one call.
 
@@ -142,10 +186,22 @@ class Runtime:
         decision_id = self._ids(recorded_at)
         resolved_agent = self._resolve_agent(agent)
         resolved_user = self._resolve_user(user)
+        held: HeldToken | None = None
+        rejected: TokenRejected | None = None
+        if token is not None:
+            try:
+                held, resolved_agent = self._hold_token(token, agent, recorded_at)
+                resolved_user = held.user
+                if run is None and held.delegation.run_id is not None:
+                    run = RunState(held.delegation.run_id)  # the token's run (issue 6)
+            except TokenRejected as exc:
+                rejected = exc
         recorded_args: dict[str, Any] = {}
         scopes: ScopeSet | None = None
         decision: Decision | None = None
-        if isinstance(resolved_agent, str):
+        if rejected is not None:
+            decision = _deny(decision_id, f"token rejected: {rejected.message}", rejected.code)
+        elif isinstance(resolved_agent, str):
             decision = _deny(decision_id, resolved_agent, "unknown_agent")
         elif action not in self._valid_actions and (problem := self._validate(action)) is not None:
             decision = _deny(decision_id, f"invalid action: {problem}", "invalid_request")
@@ -180,6 +236,8 @@ class Runtime:
                     trace_id=trace_id,
                 )
                 decision = self._policies.evaluate(request)
+                if decision.effect is not Effect.DENY:
+                    decision = self._guard(request, decision)
         latency_us = (perf_counter() - started) * 1e6
         event = _audit_event(
             decision,
@@ -194,6 +252,7 @@ class Runtime:
             run,
             trace_id,
             latency_us,
+            held,
         )
         try:
             self.audit.append(event, wait=self._wait_for_audit)
@@ -210,8 +269,72 @@ class Runtime:
             )
         return decision
 
+    # -- delegation tokens (identity) ------------------------------------------------------
+
+    def exchange(
+        self, request: TokenExchangeRequest, *, actor: str | None = None
+    ) -> IssuedDelegation:
+        """RFC 8693 token exchange; recorded as a ``token_exchange`` audit event.
+
+        Raises ``ExchangeError`` (with its §2.2.2 wire form) when refused.
+        """
+        if self.identity is None:
+            raise ProctorError(
+                "token exchange needs an `identity:` section in the config",
+                code=TOKEN_NOT_CONFIGURED,
+            )
+        return self.identity.exchange(
+            request,
+            actor=actor,
+            record=lambda event: self.audit.append(event, wait=self._wait_for_audit),
+            ids=self._ids,
+        )
+
+    def _hold_token(self, token: str, asked: AgentLike, now: datetime) -> tuple[HeldToken, Agent]:
+        if self.identity is None:
+            raise TokenRejected(
+                "this runtime verifies no delegation tokens: add an `identity:` section",
+                code=TOKEN_NOT_CONFIGURED,
+            )
+        held = self.identity.hold(token, asked, now.timestamp())
+        found = self.registry.get(held.delegation.actor) or self.identity.agent(
+            held.delegation.actor
+        )
+        if found is None:
+            raise TokenRejected(
+                f"agent `{held.delegation.actor}` of the token is not registered (or revoked)",
+                code=TOKEN_UNKNOWN_ACTOR,
+            )
+        return held, found
+
     def close(self) -> None:
         self.audit.close()
+        if self.identity is not None:
+            self.identity.store.close()
+        self.guardrails.close()
+        self.state.close()
+
+    def _guard(self, request: CheckRequest, decision: Decision) -> Decision:
+        """Approvals, limits and run ceilings (``proctor.limits``); no store touched without."""
+        controls = self._policies.controls
+        if decision.effect is Effect.ALLOW and not (
+            controls.has_limits or (controls.has_ceilings and request.run is not None)
+        ):
+            return decision
+        try:
+            return self.guardrails.apply(
+                request,
+                decision,
+                controls.for_request(request),
+                lambda: controls.approval(decision.rule_ids),
+            )
+        except StorageError as exc:
+            return _deny(
+                decision.decision_id,
+                f"denied: the limits store is unavailable ({exc.message})",
+                "state_unavailable",
+                decision.effective_scopes,
+            )
 
     def _validate(self, action: str) -> str | None:
         problem = validate_action(action)
@@ -286,6 +409,7 @@ def _audit_event(
     run: RunState | None,
     trace_id: str | None,
     latency_us: float,
+    held: HeldToken | None = None,
 ) -> AuditEvent:
     if isinstance(agent, Agent):
         agent_view = _agent_view(agent)
@@ -303,7 +427,7 @@ def _audit_event(
         trace_id=trace_id,
         user=_user_view(user) if user is not None else None,
         agent=agent_view,
-        delegation=(),
+        delegation=held.chain if held is not None else (),
         run_id=run.run_id if run is not None else None,
         action=action,
         resource=resource,
@@ -318,8 +442,15 @@ def _audit_event(
         shadow=decision.shadow.to_dict() if decision.shadow is not None else None,
         latency_us=round(latency_us, 3),
         result_digest=None,
-        extra={"evaluated_at": _iso(evaluated_at)} if evaluated_at is not None else {},
+        extra=_event_extra(evaluated_at, held),
     )
+
+
+def _event_extra(evaluated_at: datetime | None, held: HeldToken | None) -> dict[str, Any]:
+    extra: dict[str, Any] = {"evaluated_at": _iso(evaluated_at)} if evaluated_at else {}
+    if held is not None:
+        extra["token"] = held.token_view
+    return extra
 
 
 def _iso(moment: datetime) -> str:

@@ -105,10 +105,19 @@ def trail_table(records: list[dict[str, Any]], title: str = "audit trail") -> Ta
             user,
             agent,
             record.get("action", ""),
-            styled_effect(record.get("effect", "")),
+            styled_effect(record.get("effect", "")) + _shadow_mark(record),
             rules,
         )
     return table
+
+
+def _shadow_mark(record: dict[str, Any]) -> str:
+    """A shadow result that differs from the effect, shown apart: ` [shadow deny]`."""
+    shadow = record.get("shadow") or {}
+    effect = shadow.get("effect")
+    if not effect or effect == record.get("effect"):
+        return ""
+    return f" [bold magenta]\\[shadow {effect}][/]"
 
 
 def _existing(location: str) -> str:

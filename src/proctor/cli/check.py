@@ -46,6 +46,7 @@ from proctor.runtime import Runtime
 @click.option("--resource", help="Resource id the call touches.")
 @click.option("--at", help="Decide as of this ISO 8601 time (default: now).")
 @click.option("--db", help="Audit database (default: the config's, else proctor.db).")
+@click.option("--token", help="Decide as this delegation token (user, agent and scopes).")
 @click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
 def check(
     action: str,
@@ -61,6 +62,7 @@ def check(
     resource: str | None,
     at: str | None,
     db: str | None,
+    token: str | None,
     as_json: bool,
 ) -> None:
     """Decide whether an agent may do ACTION (e.g. write:refund) now."""
@@ -71,7 +73,7 @@ def check(
         agent = _agent(runtime, agent_id, role, tier, tags)
         user = _user(runtime, user_sub, user_scopes)
         decision = runtime.check(
-            action, agent=agent, user=user, args=args, resource=resource, at=when
+            action, agent=agent, user=user, args=args, resource=resource, at=when, token=token
         )
     finally:
         runtime.close()

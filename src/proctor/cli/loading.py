@@ -11,6 +11,7 @@ from proctor.identity.registry import AgentRegistry
 from proctor.policy import load_policies
 from proctor.runtime import Runtime
 from proctor.storage import open_audit_store
+from proctor.storage.state import open_state_stores
 
 DEFAULT_DB = "proctor.db"
 
@@ -32,6 +33,7 @@ def build_runtime(config: str | None, policies: tuple[str, ...], db: str | None)
         policies=load_policies(policies, timezone=ZoneInfo("UTC")),
         registry=AgentRegistry(),
         audit=open_audit_store(db or DEFAULT_DB),
+        state=open_state_stores(db or DEFAULT_DB),
     )
 
 

@@ -11,11 +11,16 @@ import sys
 
 import click
 
+from proctor.cli.agent import agent
+from proctor.cli.approvals import approvals
 from proctor.cli.audit import audit
 from proctor.cli.check import check
 from proctor.cli.demo import demo
+from proctor.cli.explain import explain_command
+from proctor.cli.keys import keys
 from proctor.cli.output import report_error
 from proctor.cli.policy import policy
+from proctor.cli.token import token
 from proctor.errors import ProctorError
 from proctor.storage.errors import StorageError
 
@@ -30,6 +35,11 @@ cli.add_command(check)
 cli.add_command(policy)
 cli.add_command(audit)
 cli.add_command(demo)
+cli.add_command(token)
+cli.add_command(keys)
+cli.add_command(agent)
+cli.add_command(approvals)
+cli.add_command(explain_command)
 
 
 def main() -> None:

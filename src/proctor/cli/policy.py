@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from proctor.cli.output import console, error_console, print_json
+from proctor.cli.replay import replay_command
 from proctor.errors import ErrorGroup, ProctorError
 from proctor.policy import load_policies
 from proctor.sdk.policy_tests import run_test_file
@@ -14,7 +15,10 @@ from proctor.sdk.policy_tests import run_test_file
 
 @click.group()
 def policy() -> None:
-    """Check policy documents and run their tests."""
+    """Check policy documents, run their tests and replay recorded calls against them."""
+
+
+policy.add_command(replay_command)
 
 
 @policy.command()

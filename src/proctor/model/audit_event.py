@@ -14,8 +14,11 @@ from typing import Any
 
 AUDIT_VERSION = 1
 
-# Kinds of record; only "decision" is written today.
-AUDIT_KINDS = frozenset({"decision", "approval", "token_exchange", "tier_change", "policy_change"})
+# Kinds of record: "decision" per check; "run" (effect start/end) and "approval"
+# (effect approved/rejected) from proctor.sdk.
+AUDIT_KINDS = frozenset(
+    {"decision", "approval", "run", "token_exchange", "tier_change", "policy_change"}
+)
 
 
 def audit_timestamp(when: datetime) -> str:
@@ -33,7 +36,8 @@ class AuditEvent:
     the caller passes JSON-ready values (``args`` already normalized,
     ``args_digest`` from ``proctor.audit.canonical.digest``). ``user`` is
     ``{"sub", "claims"}``, ``agent`` is ``{"id", "role", "tier", "tags"}``,
-    ``delegation`` is the ``act`` chain (outermost first, empty for now) and
+    ``delegation`` is the ``act`` chain of a delegation token (outermost, the
+    acting agent, first; ``{"sub", "depth"}`` each; empty without a token) and
     ``extra`` holds what a kind other than ``decision`` needs.
     """
 

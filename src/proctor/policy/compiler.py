@@ -20,6 +20,15 @@ from zoneinfo import ZoneInfo
 from proctor.errors import Location, ProctorError
 from proctor.model.actions import ActionPattern, InvalidPattern, parse_pattern
 from proctor.model.decision import Effect
+from proctor.model.limits import ApprovalSettings, RunCeilings
+from proctor.policy.controls import (
+    CompiledLimit,
+    ControlIndex,
+    compile_approval,
+    compile_ceilings,
+    compile_limits,
+    link_limits,
+)
 from proctor.policy.errors import PolicyError, PolicyLoadError
 from proctor.policy.evaluate import CompiledPolicySet
 from proctor.policy.expr import CompiledExpression, ExpressionError, compile_expression
@@ -63,21 +72,37 @@ def compile_sources(
 
     policies: list[CompiledPolicy] = []
     rules: list[CompiledRule] = []
+    limits: list[CompiledLimit] = []
+    ceilings: list[tuple[CompiledPolicy, RunCeilings]] = []
+    approvals: list[ApprovalSettings] = []
     for document, spec in specs:  # stage: compile
         policy, compiled, found = _compile_document(document, spec, first_order=len(rules))
         errors.extend(found)
         policies.append(policy)
         rules.extend(compiled)
+        limits.extend(compile_limits(spec.limits, policy, document, errors))
+        if spec.runs is not None:
+            run_ceilings = compile_ceilings(spec.runs, spec.name, document, errors)
+            if run_ceilings is not None:
+                ceilings.append((policy, run_ceilings))
+        for index, (rule_spec, rule) in enumerate(zip(spec.rules, compiled, strict=True)):
+            settings = compile_approval(rule_spec, rule.rule_id, document, ("rules", index), errors)
+            if settings is not None:
+                approvals.append(settings)
     _stop_if(errors)
 
     errors.extend(_link(policies, rules))  # stage: link
+    errors.extend(link_limits(limits))
     _stop_if(errors)
     if len(rules) > MAX_RULES:
         raise PolicyLoadError(
             [PolicyError(f"more than {MAX_RULES} rules in one set", code="policy_too_large")]
         )
     return CompiledPolicySet(
-        tuple(policies), tuple(rules), timezone or ZoneInfo("UTC")
+        tuple(policies),
+        tuple(rules),
+        timezone or ZoneInfo("UTC"),
+        ControlIndex(limits, ceilings, approvals),
     )  # stage: index
 
 

@@ -15,6 +15,7 @@ from proctor.model.actions import ActionPattern, parse_pattern
 from proctor.model.decision import EFFECT_PRECEDENCE, Decision, Diagnostic, Effect, ShadowResult
 from proctor.model.request import CheckRequest
 from proctor.policy.context import EvalContext
+from proctor.policy.controls import ControlIndex
 from proctor.policy.expr import EvaluationError
 from proctor.policy.index import ActionIndex
 from proctor.policy.rules import CompiledPolicy, CompiledRule
@@ -25,15 +26,25 @@ _ALLOW, _DENY, _APPROVAL = Effect.ALLOW, Effect.DENY, Effect.REQUIRE_APPROVAL
 class CompiledPolicySet:
     """An immutable set of compiled policies; build it with ``policy.load_policies``."""
 
-    __slots__ = ("_audit_policies", "_enforce_policies", "_index", "policies", "rules", "timezone")
+    __slots__ = (
+        "_audit_policies",
+        "_enforce_policies",
+        "_index",
+        "controls",
+        "policies",
+        "rules",
+        "timezone",
+    )
 
     def __init__(
         self,
         policies: tuple[CompiledPolicy, ...],
         rules: tuple[CompiledRule, ...],
         timezone: tzinfo,
+        controls: ControlIndex | None = None,
     ) -> None:
         self.policies = policies
+        self.controls = controls or ControlIndex()
         self.rules = rules
         self.timezone = timezone
         self._enforce_policies = tuple(p for p in policies if not p.audit_mode)

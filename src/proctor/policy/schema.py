@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from proctor.model.tiers import TIER_NAMES
 from proctor.policy.errors import PolicyError
+from proctor.policy.limits_schema import LimitSpec, RunsSpec
 from proctor.policy.source import LocatedDocument
 
 EFFECTS = ("allow", "deny", "require_approval")
@@ -59,6 +60,8 @@ class RuleSpec(_Strict):
     applies_to: AgentSelectorSpec | None = None
     scopes: list[str] = Field(default_factory=list)
     on_error: Literal["skip", "deny"] = "skip"
+    approvers: list[str] = Field(default_factory=list)
+    approval_ttl: str | None = None
 
 
 class PolicyDocumentSpec(_Strict):
@@ -69,6 +72,8 @@ class PolicyDocumentSpec(_Strict):
     default: Literal["allow", "deny"] = "deny"
     mode: Literal["enforce", "audit"] = "enforce"
     rules: list[RuleSpec] = Field(default_factory=list)
+    limits: list[LimitSpec] = Field(default_factory=list)
+    runs: RunsSpec | None = None
 
 
 def _check_tier(value: str) -> None:
@@ -181,6 +186,10 @@ def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
             model = RuleSpec
         elif part == "applies_to":
             model = AgentSelectorSpec
+        elif part == "limits":
+            model = LimitSpec
+        elif part == "runs":
+            model = RunsSpec
         else:
             return None
     return model

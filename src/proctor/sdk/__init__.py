@@ -1,14 +1,18 @@
 """The in-process SDK: ``Proctor``, sessions and ``@governed_tool``."""
 
+from proctor.sdk.approvals import ApprovalDesk
 from proctor.sdk.client import Proctor, make_agent, make_user
 from proctor.sdk.errors import ActionDenied, ApprovalRequired, ToolCallBlocked
 from proctor.sdk.governed import governed_tool
+from proctor.sdk.runs import RunSession
 from proctor.sdk.session import Session, current_session
 
 __all__ = [
     "ActionDenied",
+    "ApprovalDesk",
     "ApprovalRequired",
     "Proctor",
+    "RunSession",
     "Session",
     "ToolCallBlocked",
     "current_session",

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import atexit
 import weakref
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 from proctor.clock import Clock, system_clock
 from proctor.config import DEFAULT_CONFIG_NAME
+from proctor.identity.credentials import API_KEY_PREFIX
+from proctor.identity.exchange import (
+    API_KEY_TOKEN_TYPE,
+    JWT_TOKEN_TYPE,
+    TokenExchangeRequest,
+    TokenExchangeResponse,
+)
 from proctor.identity.registry import AgentRegistry
 from proctor.identity.scopes import ScopeSet
 from proctor.model.decision import Decision
@@ -18,6 +25,8 @@ from proctor.model.request import Agent, RunState, User
 from proctor.model.tiers import Tier
 from proctor.policy import load_policies
 from proctor.runtime import AgentLike, Runtime, UserLike
+from proctor.sdk.approvals import ApprovalDesk
+from proctor.sdk.runs import RunSession
 from proctor.sdk.session import Session
 from proctor.storage import open_audit_store
 
@@ -37,6 +46,7 @@ class Proctor:
         self.runtime = runtime
         self.agent = agent
         self._closed = False
+        self._approvals: ApprovalDesk | None = None
         _open.add(self)
 
     @classmethod
@@ -89,10 +99,14 @@ class Proctor:
         context: Mapping[str, Any] | None = None,
         run: RunState | None = None,
         trace_id: str | None = None,
+        token: str | None = None,
     ) -> Decision:
         """Decide whether ``agent`` may do ``action`` for ``user`` with ``args``, now.
 
-        Never raises for a denied call: read ``decision.allowed`` and ``decision.reason``.
+        With ``token`` (a delegation token from ``exchange``), the user, the
+        agent and the scopes come from the verified token; a bad token is a
+        deny with a ``token_*`` code. Never raises for a denied call: read
+        ``decision.allowed`` and ``decision.reason``.
         """
         return self.runtime.check(
             action,
@@ -103,7 +117,43 @@ class Proctor:
             context=context,
             run=run,
             trace_id=trace_id,
+            token=token,
         )
+
+    def exchange(
+        self,
+        *,
+        subject_token: str,
+        actor: str | None = None,
+        actor_token: str | None = None,
+        actor_token_type: str | None = None,
+        scope: str | Sequence[str] = (),
+        audience: str | None = None,
+        run_id: str | None = None,
+    ) -> TokenExchangeResponse:
+        """RFC 8693 token exchange in-process: the user's token for a delegation token.
+
+        ``actor`` names the agent (this process is trusted to say which agent
+        it runs); ``actor_token`` proves it instead (an API key or a signed
+        client assertion). Raises ``ExchangeError`` when refused: its
+        ``error`` is the §2.2.2 value (``invalid_scope``, ``invalid_request``...).
+        """
+        scopes = tuple(scope.split()) if isinstance(scope, str) else tuple(scope)
+        if actor_token is not None and actor_token_type is None:
+            actor_token_type = (
+                API_KEY_TOKEN_TYPE if actor_token.startswith(API_KEY_PREFIX) else JWT_TOKEN_TYPE
+            )
+        request = TokenExchangeRequest(
+            subject_token=subject_token,
+            actor_token=actor_token,
+            actor_token_type=actor_token_type,
+            scope=scopes,
+            audience=(audience,) if audience else (),
+            run_id=run_id,
+        )
+        if actor is None and actor_token is None and isinstance(self.agent, str):
+            actor = self.agent
+        return self.runtime.exchange(request, actor=actor).response
 
     def session(
         self,
@@ -113,6 +163,7 @@ class Proctor:
         run_id: str | None = None,
         trace_id: str | None = None,
         context: Mapping[str, Any] | None = None,
+        token: str | None = None,
     ) -> Session:
         return Session(
             self,
@@ -121,7 +172,34 @@ class Proctor:
             run_id=run_id,
             trace_id=trace_id,
             context=context,
+            token=token,
         )
+
+    def run(
+        self,
+        run_id: str,
+        *,
+        agent: AgentLike = None,
+        user: UserLike = None,
+        trace_id: str | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> RunSession:
+        """A session bound to run ``run_id``: ``with guard.run("task-7", user="alice"):``."""
+        return RunSession(
+            self,
+            run_id=run_id,
+            agent=agent if agent is not None else self.agent,
+            user=user,
+            trace_id=trace_id,
+            context=context,
+        )
+
+    @property
+    def approvals(self) -> ApprovalDesk:
+        """List, approve, reject and wait for approvals (see ``ApprovalDesk``)."""
+        if self._approvals is None:
+            self._approvals = ApprovalDesk(self.runtime)
+        return self._approvals
 
     def close(self) -> None:
         if not self._closed:

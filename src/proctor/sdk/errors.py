@@ -26,3 +26,11 @@ class ActionDenied(ToolCallBlocked):
 
 class ApprovalRequired(ToolCallBlocked):
     code = "approval_required"
+
+    @property
+    def approval_id(self) -> str | None:
+        """The pending approval to decide, then retry the call (or ``Proctor.approvals.wait``)."""
+        for item in self.decision.obligations:
+            if "approval_id" in item:
+                return str(item["approval_id"])
+        return None

@@ -14,6 +14,10 @@ A test file is YAML::
         at: "2026-11-24T10:00:00Z"
         expect: allow              # or {effect: deny, rule_ids: [...], code: ..., reason: "part"}
 
+Stateful cases (limits, runs) may make earlier calls in the same runtime first:
+``before: [{args: {amount: 400}, repeat: 2, at: "..."}]`` (each entry defaults
+to the case's own action, agent, user, args and ``run``, a run id).
+
 A case may carry its own ``policy`` (a document or a list of documents) and
 expect a load error instead: ``expect: {error: policy_unknown_key}``. The same
 files run through the library (``run_test_file``) and ``proctor policy test``.
@@ -35,7 +39,7 @@ from proctor.errors import ErrorGroup, ProctorError
 from proctor.identity.registry import AgentRegistry
 from proctor.identity.scopes import ScopeSet
 from proctor.model.decision import Decision
-from proctor.model.request import Agent, User
+from proctor.model.request import Agent, RunState, User
 from proctor.model.tiers import Tier
 from proctor.policy import CompiledPolicySet, PolicySource, compile_sources
 from proctor.policy.loader import collect_sources
@@ -152,15 +156,30 @@ def _decide(
         {a.id: a for a in agents}, {n: ScopeSet.parse(s) for n, s in roles.items()}
     )
     when = _parse_time(str(case.get("at", spec.get("at", DEFAULT_TIME))))
+    clock = ManualClock(when)
     runtime = Runtime(
         policies=policies,
         registry=registry,
         audit=open_audit_store(":memory:"),
-        clock=ManualClock(when),
+        clock=clock,
     )
     agent_spec = case.get("agent", spec.get("agent"))
     agent = _agent(agent_spec) if isinstance(agent_spec, dict) else agent_spec
     try:
+        for earlier in case.get("before", ()):
+            merged = {**case, **earlier}
+            clock.set(_parse_time(str(merged.get("at", when.isoformat()))))
+            who = merged.get("agent", spec.get("agent"))
+            for _ in range(int(earlier.get("repeat", 1))):
+                runtime.check(
+                    str(merged.get("action", "")),
+                    agent=_agent(who) if isinstance(who, dict) else who,
+                    user=_user(merged.get("user")),
+                    args=merged.get("args"),
+                    context=merged.get("context"),
+                    run=RunState(str(merged["run"])) if merged.get("run") else None,
+                )
+        clock.set(when)
         return runtime.check(
             str(case.get("action", "")),
             agent=agent,
@@ -168,6 +187,7 @@ def _decide(
             args=case.get("args"),
             resource=case.get("resource"),
             context=case.get("context"),
+            run=RunState(str(case["run"])) if case.get("run") else None,
         )
     finally:
         runtime.close()

@@ -26,7 +26,9 @@ class Checker(Protocol):
         context: Mapping[str, Any] | None = ...,
         run: RunState | None = ...,
         trace_id: str | None = ...,
+        token: str | None = ...,
     ) -> Decision: ...
+
 
 _current: ContextVar[Session | None] = ContextVar("proctor_session", default=None)
 
@@ -55,8 +57,10 @@ class Session:
         run_id: str | None = None,
         trace_id: str | None = None,
         context: Mapping[str, Any] | None = None,
+        token: str | None = None,
     ) -> None:
         self.proctor = proctor
+        self.token = token
         self.agent = agent
         self.user = user
         self.run_id = run_id
@@ -82,6 +86,7 @@ class Session:
             context=merged,
             run=RunState(self.run_id) if self.run_id else None,
             trace_id=self.trace_id,
+            token=self.token,
         )
 
     def __enter__(self) -> Session:

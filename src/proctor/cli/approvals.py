@@ -1,0 +1,151 @@
+"""``proctor approvals list|approve|reject``: decide the calls held for a human."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+import click
+from rich.table import Table
+
+from proctor.cli.loading import DEFAULT_DB, audit_location
+from proctor.cli.output import console, print_json
+from proctor.config import DEFAULT_CONFIG_NAME, load_config
+from proctor.policy import CompiledPolicySet
+from proctor.runtime import Runtime
+from proctor.sdk.approvals import ApprovalDesk
+from proctor.storage import open_audit_store
+from proctor.storage.state import open_state_stores
+
+_db = click.option("--db", help="Audit database (the state file sits beside it).")
+_config = click.option("--config", type=click.Path(dir_okay=False), help="proctor.yaml to read.")
+_json = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+_as = click.option("--as", "approver", required=True, help="Who decides (a user of the config).")
+_reason = click.option("--reason", help="Why; goes into the audit record.")
+
+
+def open_desk(config: str | None, db: str | None) -> ApprovalDesk:
+    """A desk over the configured stores; users (and their roles) come from the config."""
+    from pathlib import Path
+
+    if config or Path(DEFAULT_CONFIG_NAME).is_file():
+        loaded = load_config(config or DEFAULT_CONFIG_NAME)
+        return ApprovalDesk(Runtime.from_config(loaded, audit=db))
+    location = audit_location(config, db) or DEFAULT_DB
+    return ApprovalDesk(
+        Runtime(
+            policies=CompiledPolicySet.empty(ZoneInfo("UTC")),
+            audit=open_audit_store(location),
+            state=open_state_stores(location),
+        )
+    )
+
+
+@click.group()
+def approvals() -> None:
+    """List, approve and reject calls waiting for a human approval."""
+
+
+@approvals.command("list")
+@click.option(
+    "--status",
+    type=click.Choice(["pending", "approved", "rejected", "consumed", "all"]),
+    default="pending",
+    show_default=True,
+)
+@_db
+@_config
+@_json
+def list_command(status: str, db: str | None, config: str | None, as_json: bool) -> None:
+    """Print approvals, newest first."""
+    desk = open_desk(config, db)
+    try:
+        now = desk.runtime.clock()
+        found = desk.list(None if status == "all" else status)
+    finally:
+        desk.runtime.close()
+    if as_json:
+        print_json([item.to_dict(now) for item in found])
+        return
+    table = Table(title=f"approvals ({status})", title_justify="left")
+    for column in ("id", "status", "user", "agent", "action", "args", "approvers", "expires"):
+        table.add_column(column, overflow="fold")
+    for item in found:
+        table.add_row(
+            item.approval_id,
+            item.state(now),
+            item.user or "-",
+            item.agent,
+            item.action,
+            " ".join(f"{k}={v}" for k, v in item.args.items()),
+            ", ".join(item.approvers) or "anyone",
+            item.expires_at.isoformat(timespec="seconds"),
+        )
+    console.print(table)
+
+
+@approvals.command()
+@click.argument("approval_id")
+@_as
+@_reason
+@_db
+@_config
+@_json
+def approve(
+    approval_id: str,
+    approver: str,
+    reason: str | None,
+    db: str | None,
+    config: str | None,
+    as_json: bool,
+) -> None:
+    """Let the held call through, once."""
+    _decide(approval_id, approver, reason, db, config, as_json, approve=True)
+
+
+@approvals.command()
+@click.argument("approval_id")
+@_as
+@_reason
+@_db
+@_config
+@_json
+def reject(
+    approval_id: str,
+    approver: str,
+    reason: str | None,
+    db: str | None,
+    config: str | None,
+    as_json: bool,
+) -> None:
+    """Refuse the held call; it never passes."""
+    _decide(approval_id, approver, reason, db, config, as_json, approve=False)
+
+
+def _decide(
+    approval_id: str,
+    approver: str,
+    reason: str | None,
+    db: str | None,
+    config: str | None,
+    as_json: bool,
+    *,
+    approve: bool,
+) -> None:
+    desk = open_desk(config, db)
+    try:
+        if approve:
+            decided = desk.approve(approval_id, by=approver, reason=reason)
+        else:
+            decided = desk.reject(approval_id, by=approver, reason=reason)
+        now = desk.runtime.clock()
+    finally:
+        desk.runtime.close()
+    if as_json:
+        print_json(decided.to_dict(now))
+        return
+    verb = "approved" if approve else "rejected"
+    console.print(
+        f"[bold]{verb}[/] {decided.approval_id}: `{decided.action}` for "
+        f"`{decided.user}` by `{decided.agent}`",
+        markup=True,
+    )

@@ -1,0 +1,258 @@
+"""``Guardrails``: after the rules decide, approvals, limits and run ceilings have their say.
+
+Order for one call: a ``require_approval`` decision passes only by using up an
+approval of this exact call (else a pending approval is opened, or the open
+one for the same call is returned); then every limit the call meets and the
+ceilings of its run are charged in one atomic step. Denials are decisions,
+never exceptions. Calls that meet no limit, no ceiling and no approval never
+touch the stores.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from proctor.limits.approvals import Approval, call_hash
+from proctor.limits.counters import (
+    LIMIT_EXCEEDED,
+    InvalidAmount,
+    PlannedCharge,
+    fits,
+    number,
+    plan_limit,
+)
+from proctor.limits.ports import ApprovalStore, CounterStore, RunStore
+from proctor.limits.runs import RUN_CEILING, RUN_LOOP, plan_run
+
+__all__ = [
+    "APPROVAL_PENDING",
+    "APPROVED",
+    "LIMIT_EXCEEDED",
+    "LIMIT_VALUE_INVALID",
+    "RUN_CEILING",
+    "RUN_ENDED",
+    "RUN_LOOP",
+    "USAGE",
+    "Guardrails",
+]
+from proctor.limits.windows import describe_reset
+from proctor.model.decision import Decision, Diagnostic, Effect
+from proctor.model.limits import ApprovalSettings, Controls
+from proctor.model.request import CheckRequest
+
+NewId = Callable[[datetime], str]
+PRUNE_EVERY = 10_000  # admitted charges between two sweeps of finished counter buckets
+
+LIMIT_VALUE_INVALID = "limit_value_invalid"
+RUN_ENDED = "run_ended"
+APPROVAL_PENDING = "approval_pending"
+APPROVED = "approved"
+USAGE = "limit_usage"
+
+
+class Guardrails:
+    """The stateful checks of one runtime, over its counter, run and approval stores."""
+
+    def __init__(
+        self,
+        *,
+        counters: CounterStore,
+        runs: RunStore,
+        approvals: ApprovalStore,
+        new_id: NewId,
+        on_new_approval: Callable[[Approval], None] | None = None,
+    ) -> None:
+        self.counters = counters
+        self.runs = runs
+        self.approvals = approvals
+        self.new_id = new_id
+        self.on_new_approval = on_new_approval
+        self._charges = itertools.count(1)
+
+    def close(self) -> None:
+        """Let the new-approval hook finish its work (a webhook's queue), if it has any."""
+        close = getattr(self.on_new_approval, "close", None)
+        if close is not None:
+            close()
+
+    def apply(
+        self,
+        request: CheckRequest,
+        decision: Decision,
+        controls: Controls,
+        approval: Callable[[], ApprovalSettings],
+    ) -> Decision:
+        """The final decision for ``request`` whose rules decided ``decision`` (not a deny)."""
+        extra: list[Diagnostic] = []
+        if decision.effect is Effect.REQUIRE_APPROVAL:
+            resolved = self._resolve_approval(request, decision, approval)
+            if not resolved.allowed:
+                return resolved
+            decision = resolved
+        if not controls.limits and controls.ceilings is None:
+            return decision
+        planned: list[PlannedCharge] = []
+        try:
+            for definition in controls.limits:
+                planned.append(plan_limit(definition, request))
+            if controls.ceilings is not None and request.run is not None:
+                stopped = self._run_stopped(request, controls)
+                if stopped is not None:
+                    return _deny(decision, *stopped)
+                fingerprint = (
+                    call_hash(request.action, request.args, None, "")
+                    if controls.ceilings.max_identical_calls is not None
+                    else ""
+                )
+                planned.extend(
+                    plan_run(controls.ceilings, request, request.run.run_id, fingerprint)
+                )
+        except InvalidAmount as exc:
+            return _deny(
+                decision,
+                f"denied: {exc}, so the limits on `{request.action}` cannot be counted",
+                LIMIT_VALUE_INVALID,
+            )
+        if not planned:
+            return decision
+        result = self.counters.charge([item.charge for item in planned])
+        if not result.admitted:
+            assert result.refused is not None
+            item = planned[result.refused]
+            return _deny(
+                decision,
+                _refusal(item, result.used[result.refused]),
+                item.code,
+                [Diagnostic(item.code, _usage(item, result.used[result.refused]), _id(item))],
+            )
+        if next(self._charges) % PRUNE_EVERY == 0:
+            self.counters.prune(int(request.now.timestamp()))
+        for item, used in zip(planned, result.used, strict=True):
+            extra.append(Diagnostic(USAGE, _usage(item, used), _id(item)))
+        return replace(decision, diagnostics=decision.diagnostics + tuple(extra))
+
+    # -- approvals ------------------------------------------------------------------------
+
+    def _resolve_approval(
+        self,
+        request: CheckRequest,
+        decision: Decision,
+        approval: Callable[[], ApprovalSettings],
+    ) -> Decision:
+        user = request.user.sub if request.user is not None else None
+        identity = call_hash(request.action, request.args, user, request.agent.id)
+        used = self.approvals.consume(identity, request.now, request.decision_id)
+        if used is not None:
+            return replace(
+                decision,
+                effect=Effect.ALLOW,
+                reason=(
+                    f"approved by `{used.decided_by}` (approval `{used.approval_id}`"
+                    + (f": {used.reason}" if used.reason else "")
+                    + "); this approval is now used up"
+                ),
+                code=APPROVED,
+                diagnostics=(
+                    *decision.diagnostics,
+                    Diagnostic(APPROVED, f"approval `{used.approval_id}` used", used.approval_id),
+                ),
+            )
+        settings = approval()
+        asked = Approval(
+            approval_id=self.new_id(request.now),
+            call_hash=identity,
+            action=request.action,
+            agent=request.agent.id,
+            user=user,
+            rule_id=settings.rule_id,
+            approvers=settings.approvers,
+            created_at=request.now,
+            expires_at=request.now + timedelta(seconds=settings.ttl_seconds),
+            requested_by_decision=request.decision_id,
+            args=dict(request.args),
+            run_id=request.run.run_id if request.run is not None else None,
+        )
+        pending = self.approvals.open_request(asked, request.now)
+        if pending.approval_id == asked.approval_id and self.on_new_approval is not None:
+            self.on_new_approval(pending)
+        expires = (
+            pending.expires_at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+        )
+        return replace(
+            decision,
+            reason=(
+                f"{decision.reason} (approval `{pending.approval_id}` is pending until {expires})"
+            ),
+            code=APPROVAL_PENDING,
+            obligations=(
+                *decision.obligations,
+                {"approval_id": pending.approval_id, "expires_at": expires},
+            ),
+            diagnostics=(
+                *decision.diagnostics,
+                Diagnostic(
+                    APPROVAL_PENDING,
+                    f"approval `{pending.approval_id}` pending",
+                    pending.approval_id,
+                ),
+            ),
+        )
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def _run_stopped(self, request: CheckRequest, controls: Controls) -> tuple[str, str] | None:
+        assert request.run is not None
+        assert controls.ceilings is not None
+        run_id = request.run.run_id
+        user = request.user.sub if request.user is not None else None
+        record = self.runs.start(run_id, request.now, agent=request.agent.id, user=user)
+        if record.ended_at is not None:
+            return f"denied: run `{run_id}` has ended", RUN_ENDED
+        limit = controls.ceilings.max_duration_seconds
+        if limit is not None:
+            elapsed = (request.now - record.started_at).total_seconds()
+            if elapsed > limit:
+                return (
+                    f"denied: run `{run_id}` passed its ceiling of {limit:g}s "
+                    f"({elapsed:.0f}s since it started)",
+                    RUN_CEILING,
+                )
+        return None
+
+
+def _deny(
+    decision: Decision, reason: str, code: str, diagnostics: list[Diagnostic] | None = None
+) -> Decision:
+    return replace(
+        decision,
+        effect=Effect.DENY,
+        reason=reason,
+        code=code,
+        obligations=(),
+        diagnostics=decision.diagnostics + tuple(diagnostics or ()),
+    )
+
+
+def _id(item: PlannedCharge) -> str | None:
+    return item.limit.limit_id if item.limit is not None else None
+
+
+def _refusal(item: PlannedCharge, used: float) -> str:
+    charge = item.charge
+    sliding = item.limit is not None and item.limit.sliding
+    needs = ""
+    if item.limit is not None and item.limit.sum_path is not None:
+        needs = f"; this call needs {number(charge.amount)}"
+    what = item.limit.reason + ": " if item.limit is not None and item.limit.reason else ""
+    return (
+        f"denied: {what}{item.label} reached: {number(used)} of {number(charge.ceiling)} used"
+        f"{needs}; {describe_reset(item.window, sliding)}"
+    )
+
+
+def _usage(item: PlannedCharge, used: float) -> str:
+    state = "used" if fits(0.0, used, item.charge.ceiling) else "over"
+    return f"{item.label}: {number(used)} of {number(item.charge.ceiling)} {state}"

@@ -1,0 +1,105 @@
+"""``with proctor.run(run_id=...)``: a session bound to one agent task, started and ended.
+
+Entering starts the run in the store (its ceilings count from then) and writes
+a ``run`` record with effect ``start``; leaving ends it (later calls in the run
+are denied) and writes one with effect ``end``. Calls inside carry the run id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+from proctor.limits.runs import RunRecord
+from proctor.model.request import Agent, User
+from proctor.runtime import AgentLike, UserLike
+from proctor.sdk.records import record_event
+from proctor.sdk.session import Session
+
+if TYPE_CHECKING:
+    from proctor.sdk.client import Proctor
+
+
+class RunSession(Session):
+    """A ``Session`` whose ``run_id`` names a run with a start and an end in the audit."""
+
+    def __init__(
+        self,
+        proctor: Proctor,
+        *,
+        run_id: str,
+        agent: AgentLike = None,
+        user: UserLike = None,
+        trace_id: str | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> None:
+        super().__init__(
+            proctor, agent=agent, user=user, run_id=run_id, trace_id=trace_id, context=context
+        )
+        self._owner = proctor
+        self.record: RunRecord | None = None
+
+    @property
+    def _agent_id(self) -> str | None:
+        agent = self.agent
+        if isinstance(agent, Agent):
+            return agent.id
+        return agent if agent is not None else self._owner.runtime.default_agent
+
+    @property
+    def _user_sub(self) -> str | None:
+        user = self.user
+        if isinstance(user, User):
+            return user.sub
+        if isinstance(user, Mapping):
+            return str(user.get("sub", ""))
+        return user
+
+    def start(self) -> RunRecord:
+        runtime = self._owner.runtime
+        assert self.run_id is not None
+        self.record = runtime.state.runs.start(
+            self.run_id, runtime.clock(), agent=self._agent_id or "-", user=self._user_sub
+        )
+        record_event(
+            runtime,
+            kind="run",
+            action="run:start",
+            effect="start",
+            reason=f"run `{self.run_id}` started",
+            agent=self._agent_id,
+            user=self._user_sub,
+            run_id=self.run_id,
+        )
+        return self.record
+
+    def end(self) -> RunRecord:
+        runtime = self._owner.runtime
+        assert self.run_id is not None
+        self.record = runtime.state.runs.end(self.run_id, runtime.clock())
+        record_event(
+            runtime,
+            kind="run",
+            action="run:end",
+            effect="end",
+            reason=f"run `{self.run_id}` ended",
+            agent=self._agent_id,
+            user=self._user_sub,
+            run_id=self.run_id,
+        )
+        return self.record
+
+    def __enter__(self) -> RunSession:
+        self.start()
+        super().__enter__()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        super().__exit__(exc_type, exc, traceback)
+        self.end()

@@ -1,0 +1,152 @@
+"""Counters, runs and approvals in the SQLite file the audit trail lives in.
+
+Their tables sit next to the audit tables (created on first use, after the
+audit schema's own migrations ran, so the file stays recognizably
+proctor's), on a connection of their own, apart from the audit writer thread:
+every operation that decides is one short ``BEGIN IMMEDIATE`` transaction,
+which takes SQLite's write lock first, so check-and-increment is atomic
+across the threads of a process (one lock around the connection) and across
+processes (the file lock).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING
+
+from proctor.storage.errors import STORAGE_CLOSED, STORAGE_UNAVAILABLE, StorageError
+from proctor.storage.sqlite.connection import check_location, connect, storage_error
+from proctor.storage.sqlite.schema import migrate
+
+if TYPE_CHECKING:
+    from proctor.storage.state import StateStores
+
+STATE_TABLES = (
+    """
+    CREATE TABLE IF NOT EXISTS limit_counters (
+        key TEXT NOT NULL,
+        window_start INTEGER NOT NULL,
+        window_seconds INTEGER NOT NULL,
+        total REAL NOT NULL,
+        PRIMARY KEY (key, window_start)
+    ) WITHOUT ROWID
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS runs (
+        run_id TEXT PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        user_sub TEXT,
+        ended_at TEXT
+    )
+    """,
+    """
+    CREATE TABLE IF NOT EXISTS approvals (
+        approval_id TEXT PRIMARY KEY,
+        call_hash TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        body TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS approvals_call ON approvals (call_hash, status)",
+)
+
+
+class StateDatabase:
+    """One connection to the state file, used by one thread at a time."""
+
+    def __init__(self, path: str, *, busy_timeout: float = 5.0) -> None:
+        check_location(path)
+        self.path = path
+        self._lock = threading.Lock()
+        self._closed = False
+        self._conn = connect(path, busy_timeout=busy_timeout)
+        try:
+            mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            if str(mode).lower() != "wal":
+                raise StorageError(
+                    f"the database `{path}` cannot use write-ahead logging",
+                    code=STORAGE_UNAVAILABLE,
+                )
+            migrate(self._conn, path)
+            with self.transaction("creating the counter, run and approval tables") as conn:
+                for statement in STATE_TABLES:
+                    conn.execute(statement)
+        except sqlite3.Error as exc:
+            self._conn.close()
+            raise storage_error(exc, path, "setting it up") from exc
+        except BaseException:
+            self._conn.close()
+            raise
+
+    @contextmanager
+    def transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back on any error (translated here)."""
+        with self._lock:
+            if self._closed:
+                raise StorageError(
+                    f"the counter store of `{self.path}` is closed", code=STORAGE_CLOSED
+                )
+            conn = self._conn
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise storage_error(exc, self.path, doing) from exc
+            try:
+                yield conn
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                _rollback(conn)
+                raise storage_error(exc, self.path, doing) from exc
+            except BaseException:
+                _rollback(conn)
+                raise
+
+    @contextmanager
+    def reading(self, doing: str) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            if self._closed:
+                raise StorageError(
+                    f"the counter store of `{self.path}` is closed", code=STORAGE_CLOSED
+                )
+            try:
+                yield self._conn
+            except sqlite3.Error as exc:
+                raise storage_error(exc, self.path, doing) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            if not self._closed:
+                self._closed = True
+                self._conn.close()
+
+    def clear(self) -> None:
+        """Forget every counter, run and approval (the demo replays one day); the audit stays."""
+        with self.transaction("clearing counters, runs and approvals") as conn:
+            for table in ("limit_counters", "runs", "approvals"):
+                conn.execute(f"DELETE FROM {table}")
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Roll back if a transaction is still open (a failed COMMIT may have ended it)."""
+    if conn.in_transaction:
+        with suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+
+
+def open_sqlite_state(path: str, *, busy_timeout: float = 5.0) -> StateStores:
+    from proctor.storage.sqlite.approval_store import SqliteApprovalStore
+    from proctor.storage.sqlite.counter_store import SqliteCounterStore
+    from proctor.storage.sqlite.run_store import SqliteRunStore
+    from proctor.storage.state import StateStores
+
+    database = StateDatabase(path, busy_timeout=busy_timeout)
+    return StateStores(
+        SqliteCounterStore(database), SqliteRunStore(database), SqliteApprovalStore(database)
+    )

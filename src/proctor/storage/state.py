@@ -1,0 +1,68 @@
+"""The state contracts next to the audit trail: counters, runs and approvals.
+
+The protocols are declared by ``proctor.limits`` (``limits.ports``), which
+uses them; they are re-exported here with the backends that fill them in.
+``open_state_stores`` picks the backend the audit location implies: memory
+for a memory audit, else the audit's own SQLite file (tables next to the
+audit tables), shared by every process that uses the same audit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from proctor.limits.ports import ApprovalStore, CounterStore, RunStore
+from proctor.storage.errors import STORAGE_UNAVAILABLE, StorageError
+from proctor.storage.memory_state import (
+    MemoryApprovalStore,
+    MemoryCounterStore,
+    MemoryRunStore,
+)
+
+__all__ = [
+    "ApprovalStore",
+    "CounterStore",
+    "RunStore",
+    "StateStores",
+    "open_state_stores",
+    "state_location",
+]
+
+_MEMORY = (None, ":memory:", "memory", "memory://", "sqlite:///:memory:")
+_SQLITE_URL = "sqlite:///"
+
+
+@dataclass(frozen=True, slots=True)
+class StateStores:
+    counters: CounterStore
+    runs: RunStore
+    approvals: ApprovalStore
+
+    def close(self) -> None:
+        self.counters.close()
+        self.runs.close()
+        self.approvals.close()
+
+
+def state_location(audit_location: str | None) -> str | None:
+    """The SQLite file for an audit location: the audit's own (None: keep state in memory)."""
+    if audit_location in _MEMORY:
+        return None
+    assert audit_location is not None
+    path = audit_location.removeprefix(_SQLITE_URL)
+    if "://" in path:
+        raise StorageError(
+            f"unsupported state store `{path.split('://', 1)[0]}://`", code=STORAGE_UNAVAILABLE
+        )
+    return str(Path(path))
+
+
+def open_state_stores(audit_location: str | None, *, busy_timeout: float = 5.0) -> StateStores:
+    """Memory stores for a memory audit, else SQLite stores in the state file beside it."""
+    location = state_location(audit_location)
+    if location is None:
+        return StateStores(MemoryCounterStore(), MemoryRunStore(), MemoryApprovalStore())
+    from proctor.storage.sqlite.state_db import open_sqlite_state
+
+    return open_sqlite_state(location, busy_timeout=busy_timeout)

@@ -1,0 +1,107 @@
+"""`proctor policy replay`: recorded calls re-decided under new policies."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from proctor.cli.main import cli
+from proctor.clock import ManualClock
+from proctor.identity.registry import AgentRegistry
+from proctor.identity.scopes import ScopeSet
+from proctor.model.request import Agent, User
+from proctor.model.tiers import Tier
+from proctor.policy import load_policies
+from proctor.runtime import Runtime
+from proctor.storage import open_audit_store
+from proctor.storage.state import open_state_stores
+
+OLD = """
+name: refunds
+rules:
+  - {id: small, action: "write:refund", effect: allow, when: "args.amount <= 100"}
+  - {id: large, action: "write:refund", effect: require_approval, when: "args.amount > 100"}
+  - {id: reads, action: "read:*", effect: allow}
+limits:
+  - {id: budget, action: "write:refund", sum: args.amount, max: 150, window: 1d}
+"""
+NEW = """
+name: refunds
+rules:
+  - {id: small, action: "write:refund", effect: allow, when: "args.amount <= 50"}
+  - {id: large, action: "write:refund", effect: require_approval, when: "args.amount > 50"}
+  - {id: reads, action: "read:*", effect: allow, when: "args.order != 'secret'"}
+"""
+
+
+def _record(tmp_path: Path) -> str:
+    db = str(tmp_path / "proctor.db")
+    runtime = Runtime(
+        policies=load_policies(texts=[OLD]),
+        registry=AgentRegistry(
+            {"bot": Agent("bot", "support", Tier.VERIFIED)}, {"support": ScopeSet.parse(["*"])}
+        ),
+        audit=open_audit_store(db),
+        state=open_state_stores(db),
+        clock=ManualClock(datetime(2026, 11, 20, 10, tzinfo=UTC)),
+    )
+    alice = User("alice", ("*",))
+    for amount in (20, 80, 90, 500):  # the 90 is over the budget: its rules allowed it
+        runtime.check("write:refund", agent="bot", user=alice, args={"amount": amount})
+    runtime.check("read:orders", agent="bot", user=alice, args={"order": "secret"})
+    runtime.check("read:orders", agent="bot", user=alice, args={"order": "A-1"})
+    runtime.check("read:orders", agent="nobody", user=alice)
+    runtime.check("write:refund", agent="bot", user=User("bob"), args={"amount": 1})
+    runtime.close()
+    return db
+
+
+def _replay(db: str, text: str, tmp_path: Path, *extra: str) -> dict:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(text)
+    result = CliRunner().invoke(
+        cli, ["policy", "replay", "--policy", str(policy), "--db", db, "--json", *extra]
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def test_an_unchanged_policy_reports_no_change(tmp_path: Path) -> None:
+    db = _record(tmp_path)
+    report = _replay(db, OLD, tmp_path)
+    assert report["changed"] == 0
+    assert report["replayed"] == 6
+    assert report["unchanged"] == 6
+    assert report["not_replayed"] == {"unknown_agent": 1, "scope_missing": 1}
+
+
+def test_a_stricter_policy_reports_what_would_change(tmp_path: Path) -> None:
+    db = _record(tmp_path)
+    report = _replay(db, NEW, tmp_path)
+    assert report["by_outcome"] == {"newly needing approval": 2, "newly denied": 1}
+    changes = {(c["before"], c["after"]): c for c in report["changes"]}
+    assert changes[("allow", "require_approval")]["count"] == 2
+    amounts = [e["args"]["amount"] for e in changes[("allow", "require_approval")]["examples"]]
+    assert amounts == [80, 90]
+    denied = changes[("allow", "deny")]["examples"][0]
+    assert denied["args"] == {"order": "secret"}
+
+
+def test_since_leaves_older_calls_out(tmp_path: Path) -> None:
+    db = _record(tmp_path)
+    report = _replay(db, NEW, tmp_path, "--since", "2026-11-21T00:00:00Z")
+    assert report["examined"] == 0
+
+
+def test_the_text_report(tmp_path: Path) -> None:
+    db = _record(tmp_path)
+    policy = tmp_path / "policy.yaml"
+    policy.write_text(NEW)
+    result = CliRunner().invoke(cli, ["policy", "replay", "--policy", str(policy), "--db", db])
+    assert result.exit_code == 0, result.output
+    assert "newly needing approval: 2 (were allow)" in result.output
+    assert "newly denied: 1 (were allow)" in result.output
+    assert "not replayed" in result.output

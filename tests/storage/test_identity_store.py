@@ -1,0 +1,67 @@
+"""The identity store contract, run against the memory and SQLite backends."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from proctor.storage import open_audit_store
+from proctor.storage.identity_store import (
+    IdentityStore,
+    MemoryIdentityStore,
+    StoredAgent,
+    StoredCredential,
+)
+from proctor.storage.sqlite.identity_store import SqliteIdentityStore
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IdentityStore]:
+    backend: IdentityStore = (
+        MemoryIdentityStore()
+        if request.param == "memory"
+        else SqliteIdentityStore(str(tmp_path / "proctor.db"))
+    )
+    yield backend
+    backend.close()
+
+
+def test_agents(store: IdentityStore) -> None:
+    store.put_agent(StoredAgent("b", "r", "verified", "team", ("x",), 1))
+    store.put_agent(StoredAgent("a", None, "unverified"))
+    assert [agent.id for agent in store.list_agents()] == ["a", "b"]
+    assert store.get_agent("b") == StoredAgent("b", "r", "verified", "team", ("x",), 1)
+    store.put_agent(StoredAgent("b", "r", "trusted", "team", ("x",), 1))
+    assert store.get_agent("b").tier == "trusted"  # type: ignore[union-attr]
+    assert store.get_agent("zz") is None
+
+
+def test_credentials(store: IdentityStore) -> None:
+    store.add_credential(StoredCredential("a", "api_key", "k1", digest="d1", created_at=1))
+    store.add_credential(
+        StoredCredential("a", "public_key", "p1", public_jwk={"kty": "OKP"}, created_at=2)
+    )
+    assert store.api_key("k1").agent_id == "a"  # type: ignore[union-attr]
+    assert [c.key_id for c in store.credentials("a")] == ["k1", "p1"]
+    assert store.revoke_credentials("a", 5, kind="api_key") == 1
+    assert store.api_key("k1") is None
+    assert [c.key_id for c in store.credentials("a")] == ["p1"]
+
+
+def test_revoked_tokens(store: IdentityStore) -> None:
+    store.revoke_token("j1", 100, "leaked")
+    store.revoke_token("j2", 10, "old")
+    assert store.revoked_tokens(50) == ["j1"]
+
+
+def test_the_sqlite_store_shares_the_audit_file(tmp_path: Path) -> None:
+    path = str(tmp_path / "proctor.db")
+    identity = SqliteIdentityStore(path)  # first: the audit schema is created too
+    identity.revoke_token("j", 10, "r")
+    audit = open_audit_store(path)
+    assert audit.count() == 0
+    audit.close()
+    identity.close()
+    assert SqliteIdentityStore(path).revoked_tokens(0) == ["j"]
