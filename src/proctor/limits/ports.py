@@ -8,6 +8,7 @@ is atomic in the backend, across threads and processes.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol, runtime_checkable
 
@@ -73,3 +74,17 @@ class ApprovalStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StateStores:
+    """The three stores the guardrails use, opened and closed together."""
+
+    counters: CounterStore
+    runs: RunStore
+    approvals: ApprovalStore
+
+    def close(self) -> None:
+        self.counters.close()
+        self.runs.close()
+        self.approvals.close()

@@ -9,16 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from proctor.limits.runs import RunRecord
 from proctor.model.request import Agent, User
 from proctor.runtime import AgentLike, UserLike
 from proctor.sdk.records import record_event
-from proctor.sdk.session import Session
+from proctor.sdk.session import Checker, Session
 
 if TYPE_CHECKING:
-    from proctor.sdk.client import Proctor
+    from proctor.runtime import Runtime
+
+
+class RuntimeOwner(Checker, Protocol):
+    """What a run needs of its owner: checks, and the runtime's state and audit."""
+
+    runtime: Runtime
 
 
 class RunSession(Session):
@@ -26,7 +32,7 @@ class RunSession(Session):
 
     def __init__(
         self,
-        proctor: Proctor,
+        proctor: RuntimeOwner,
         *,
         run_id: str,
         agent: AgentLike = None,

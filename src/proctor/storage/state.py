@@ -9,10 +9,9 @@ audit tables), shared by every process that uses the same audit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
-from proctor.limits.ports import ApprovalStore, CounterStore, RunStore
+from proctor.limits.ports import ApprovalStore, CounterStore, RunStore, StateStores
 from proctor.storage.errors import STORAGE_UNAVAILABLE, StorageError
 from proctor.storage.memory_state import (
     MemoryApprovalStore,
@@ -33,18 +32,6 @@ _MEMORY = (None, ":memory:", "memory", "memory://", "sqlite:///:memory:")
 _SQLITE_URL = "sqlite:///"
 
 
-@dataclass(frozen=True, slots=True)
-class StateStores:
-    counters: CounterStore
-    runs: RunStore
-    approvals: ApprovalStore
-
-    def close(self) -> None:
-        self.counters.close()
-        self.runs.close()
-        self.approvals.close()
-
-
 def state_location(audit_location: str | None) -> str | None:
     """The SQLite file for an audit location: the audit's own (None: keep state in memory)."""
     if audit_location in _MEMORY:
@@ -63,6 +50,6 @@ def open_state_stores(audit_location: str | None, *, busy_timeout: float = 5.0) 
     location = state_location(audit_location)
     if location is None:
         return StateStores(MemoryCounterStore(), MemoryRunStore(), MemoryApprovalStore())
-    from proctor.storage.sqlite.state_db import open_sqlite_state
+    from proctor.storage.sqlite.state_stores import open_sqlite_state
 
     return open_sqlite_state(location, busy_timeout=busy_timeout)

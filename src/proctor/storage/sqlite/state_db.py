@@ -15,14 +15,10 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from typing import TYPE_CHECKING
 
 from proctor.storage.errors import STORAGE_CLOSED, STORAGE_UNAVAILABLE, StorageError
 from proctor.storage.sqlite.connection import check_location, connect, storage_error
 from proctor.storage.sqlite.schema import migrate
-
-if TYPE_CHECKING:
-    from proctor.storage.state import StateStores
 
 STATE_TABLES = (
     """
@@ -138,15 +134,3 @@ def _rollback(conn: sqlite3.Connection) -> None:
     if conn.in_transaction:
         with suppress(sqlite3.Error):
             conn.execute("ROLLBACK")
-
-
-def open_sqlite_state(path: str, *, busy_timeout: float = 5.0) -> StateStores:
-    from proctor.storage.sqlite.approval_store import SqliteApprovalStore
-    from proctor.storage.sqlite.counter_store import SqliteCounterStore
-    from proctor.storage.sqlite.run_store import SqliteRunStore
-    from proctor.storage.state import StateStores
-
-    database = StateDatabase(path, busy_timeout=busy_timeout)
-    return StateStores(
-        SqliteCounterStore(database), SqliteRunStore(database), SqliteApprovalStore(database)
-    )
