@@ -31,6 +31,7 @@ from proctor.sdk import (
     governed_tool,
 )
 from proctor.sdk.runs import RunSession
+from proctor.sdk.scanning import scan
 
 __version__ = "0.1.0"
 
@@ -91,5 +92,6 @@ __all__ = [
     "configure",
     "governed_tool",
     "run",
+    "scan",
     "session",
 ]

@@ -20,6 +20,7 @@ from proctor.cli.explain import explain_command
 from proctor.cli.keys import keys
 from proctor.cli.output import report_error
 from proctor.cli.policy import policy
+from proctor.cli.scan import scan
 from proctor.cli.token import token
 from proctor.errors import ProctorError
 from proctor.storage.errors import StorageError
@@ -40,6 +41,7 @@ cli.add_command(keys)
 cli.add_command(agent)
 cli.add_command(approvals)
 cli.add_command(explain_command)
+cli.add_command(scan)
 
 
 def main() -> None:

@@ -1,0 +1,293 @@
+"""Prompt injection, stage 1: patterns and structure checks on normalised text.
+
+Looks for instructions aimed at the model rather than at a human reader:
+overrides of earlier instructions, role and system impersonation, tool-use
+directives addressed to the agent, and text hidden from a human (zero-width and
+bidi characters, Unicode tag characters, look-alike letters, HTML comments,
+base64 or hex that decodes to such instructions). Patterns need the
+combination that makes a sentence an attack ("ignore all previous
+instructions"), not a single trigger word, to keep ordinary text quiet.
+All patterns run on RE2: linear time whatever the input.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import re2
+
+from proctor.scanners.findings import Direction, Finding
+from proctor.scanners.normalise import Normalised, normalise
+
+NAME = "injection"
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    type: str
+    id: str
+    pattern: Any  # a compiled RE2 pattern (re2 has no type hints)
+    score: float
+
+
+def _rule(kind: str, rule_id: str, pattern: str, score: float) -> Rule:
+    return Rule(f"injection.{kind}", rule_id, re2.compile(pattern), score)
+
+
+_ANY = r"(?:all|any|every|the|your|my|of|these|those|prior|previous|above|earlier|preceding)"
+_BEFORE = r"(?:previous|prior|above|earlier|preceding|original|initial|system|developer|existing)"
+_WHAT = (
+    r"(?:instructions?|prompts?|rules|directions|directives|guidelines|guardrails|constraints"
+    r"|programming|system prompt)"
+)
+_AGENT = r"(?:ai|a\.i\.|assistant|agent|model|llm|chatbot|language model|copilot|gpt|claude)"
+
+RULES: tuple[Rule, ...] = (
+    _rule(
+        "override",
+        "ignore-previous",
+        rf"\b(?:ignore|disregard|forget|override|bypass|skip|drop|abandon)\s+(?:{_ANY}\s+){{0,3}}"
+        rf"{_BEFORE}\s+(?:\w+\s+)?{_WHAT}\b",
+        0.9,
+    ),
+    _rule(
+        "override",
+        "ignore-all-instructions",
+        rf"\b(?:ignore|disregard|forget)\s+(?:all|any|everything)\s+(?:of\s+)?"
+        rf"(?:your\s+|the\s+)?{_WHAT}\b",
+        0.85,
+    ),
+    _rule(
+        "override",
+        "new-instructions",
+        r"(?:^|\n)\s*(?:new|updated|real|actual|important)\s+(?:system\s+)?instructions?\s*:",
+        0.7,
+    ),
+    _rule(
+        "override",
+        "from-now-on",
+        rf"\bfrom now on,?\s+(?:you|the {_AGENT})\s+(?:are|will|must|shall|should)\b",
+        0.6,
+    ),
+    _rule(
+        "override",
+        "jailbreak",
+        r"\b(?:developer mode|dan mode|do anything now|jailbreak(?:en|ed)? mode"
+        r"|no longer bound by)\b",
+        0.8,
+    ),
+    _rule(
+        "role",
+        "you-are-now",
+        r"\byou are (?:now|no longer)\s+(?:a|an|in|the|my|acting as)\b",
+        0.65,
+    ),
+    _rule(
+        "role",
+        "chat-markup",
+        r"<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[/?inst\]|<<sys>>"
+        r"|<start_of_turn>",
+        0.9,
+    ),
+    _rule(
+        "role",
+        "role-line",
+        r"(?:^|\n)\s*(?:#{1,4}\s*)?(?:system|assistant|developer)\s*(?:prompt|message)?\s*:\s*"
+        r"(?:you|ignore|disregard|forget|from now|new|always|never|do not|don't)\b",
+        0.8,
+    ),
+    _rule(
+        "role",
+        "role-tag",
+        r"</?(?:system|system_prompt|instructions?|admin|developer)>",
+        0.7,
+    ),
+    _rule(
+        "role",
+        "system-prompt-leak",
+        r"\b(?:reveal|print|repeat|show|output|leak)\s+(?:me\s+)?(?:your|the)\s+"
+        r"(?:system prompt|initial prompt|hidden (?:prompt|instructions))\b",
+        0.75,
+    ),
+    _rule(
+        "tool_directive",
+        "address-the-agent",
+        rf"\b(?:attention|note to|message (?:to|for)|dear|hey|instructions? (?:to|for))\s+"
+        rf"(?:the\s+|all\s+|any\s+)?{_AGENT}s?\b",
+        0.6,
+    ),
+    _rule(
+        "tool_directive",
+        "if-you-are-an-ai",
+        rf"\bif you are an?\s+(?:\w+\s+)?{_AGENT}\b",
+        0.75,
+    ),
+    _rule(
+        "tool_directive",
+        "call-a-tool",
+        r"\b(?:you must|you should|you need to|please|now|immediately|first)\s+"
+        r"(?:call|invoke|use|execute|run)\s+(?:the\s+)?(?:`?[a-z_]+`?\s+)?(?:tool|function)\b",
+        0.65,
+    ),
+    _rule(
+        "tool_directive",
+        "send-data-out",
+        r"\b(?:send|forward|email|upload|post|exfiltrate|transfer)\s+(?:all|every|the|this|these|"
+        r"my|your|his|her|their|our)\s+(?:\w+\s+){0,4}(?:to|at)\s+\S+@\S+\.\w+",
+        0.7,
+    ),
+    _rule(
+        "tool_directive",
+        "move-money",
+        r"\b(?:transfer|wire|send|pay|refund)\s+(?:\$|€|£)?\s?[\d,.]+\s*(?:\w+\s+){0,3}"
+        r"to\s+(?:the\s+)?(?:account|iban|wallet)\b",
+        0.6,
+    ),
+    _rule(
+        "tool_directive",
+        "without-telling",
+        r"\b(?:do not|don't|never|without)\s+(?:tell|telling|inform|informing|mention|mentioning|"
+        r"notify|notifying|alert|alerting)\s+(?:the\s+)?(?:user|human|customer|owner)\b",
+        0.5,
+    ),
+    _rule(
+        "tool_directive",
+        "before-answering",
+        r"\bbefore (?:you )?(?:answer|respond|repl)\w*[^.\n]{0,60}\b(?:call|send|forward|email|"
+        r"transfer|delete|run|execute)\b",
+        0.7,
+    ),
+)
+
+HTML_COMMENT = re.compile(r"<!--(.{0,4000}?)-->", re.DOTALL)
+BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
+HEX = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){16,}(?![0-9A-Fa-f])")
+MAX_DECODED = 64
+
+
+class InjectionScanner:
+    """Stage 1 of prompt-injection detection: normalised patterns and hidden text."""
+
+    name = NAME
+    cost = 30
+    types = frozenset({"injection"})
+
+    def scan(self, text: str, direction: Direction) -> Sequence[Finding]:
+        norm = normalise(text)
+        found = _patterns(norm, len(text))
+        found.extend(_hidden(norm, text, found))
+        if "<!--" in text:
+            found.extend(_comments(text))
+        found.extend(_encoded(text))
+        return found
+
+
+def _patterns(norm: Normalised, length: int, detail: str = "") -> list[Finding]:
+    out = []
+    for rule in RULES:
+        for match in rule.pattern.finditer(norm.text):
+            start, end = norm.span(match.start(), match.end(), length)
+            out.append(Finding(rule.type, start, end, rule.score, NAME, f"rule {rule.id}{detail}"))
+    return out
+
+
+def _hidden(norm: Normalised, text: str, found: list[Finding]) -> list[Finding]:
+    out = []
+    boost = 0.3 if found else 0.0  # hidden characters inside an attack make it likelier
+    if norm.zero_width:
+        out.append(_spread("zero-width characters", norm.zero_width, 0.4 + boost))
+    if norm.bidi:
+        out.append(_spread("bidirectional control characters", norm.bidi, 0.5 + boost))
+    if norm.tags:
+        out.append(_spread("unicode tag characters (hidden ascii)", norm.tags, 0.9))
+    for start, end in norm.mixed_script_words:
+        hit = any(f.start < end and start < f.end for f in found)
+        out.append(
+            Finding(
+                "injection.homoglyph",
+                start,
+                end,
+                0.8 if hit else 0.3,
+                NAME,
+                "word mixing latin and look-alike letters"
+                + ("; part of an injection pattern" if hit else ""),
+            )
+        )
+    return out
+
+
+def _spread(what: str, positions: tuple[int, ...], score: float) -> Finding:
+    return Finding(
+        "injection.hidden_text",
+        positions[0],
+        positions[-1] + 1,
+        min(score, 1.0),
+        NAME,
+        f"{len(positions)} {what}",
+    )
+
+
+def _comments(text: str) -> list[Finding]:
+    out = []
+    for match in HTML_COMMENT.finditer(text):
+        inner = _patterns(normalise(match.group(1)), len(match.group(1)), " inside html comment")
+        if inner:
+            best = max(f.score for f in inner)
+            out.append(
+                Finding(
+                    "injection.hidden_text",
+                    match.start(),
+                    match.end(),
+                    min(1.0, best + 0.05),
+                    NAME,
+                    f"html comment holding an instruction ({_rule_ids(inner)})",
+                )
+            )
+    return out
+
+
+def _encoded(text: str) -> list[Finding]:
+    out = []
+    candidates = [(m, "base64") for m in BASE64.finditer(text)]
+    candidates += [(m, "hex") for m in HEX.finditer(text)]
+    for match, encoding in candidates[:MAX_DECODED]:
+        decoded = _decode(match.group(), encoding)
+        if decoded is None:
+            continue
+        inner = _patterns(normalise(decoded), len(decoded))
+        if inner:
+            best = max(f.score for f in inner)
+            out.append(
+                Finding(
+                    "injection.encoded",
+                    match.start(),
+                    match.end(),
+                    min(1.0, best),
+                    NAME,
+                    f"{encoding} text decoding to an instruction ({_rule_ids(inner)})",
+                )
+            )
+    return out
+
+
+def _decode(value: str, encoding: str) -> str | None:
+    try:
+        if encoding == "hex":
+            raw = binascii.unhexlify(value)
+        else:
+            raw = base64.b64decode(value + "=" * (-len(value) % 4), validate=False)
+        decoded = raw.decode("utf-8")
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    printable = sum(ch.isprintable() or ch.isspace() for ch in decoded)
+    return decoded if decoded and printable / len(decoded) > 0.9 else None
+
+
+def _rule_ids(findings: list[Finding]) -> str:
+    ids = dict.fromkeys(f.detail.split()[1] for f in findings if f.detail.startswith("rule "))
+    return "rules " + ", ".join(ids)

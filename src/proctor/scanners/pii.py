@@ -1,0 +1,416 @@
+"""Personal data, validated rather than matched: a regex finds candidates, a validator decides.
+
+Cards pass the Luhn check (ISO/IEC 7812-1 annex B) and a known issuer range; IBANs
+pass the ISO 13616 mod-97 check (``python-stdnum``); US SSNs exclude the ranges
+the SSA never issues (area 000, 666, 900-999; group 00; serial 0000); phone
+numbers are parsed and validated by ``phonenumbers``; IP addresses by
+``ipaddress``; dates count as dates of birth only next to birth words. National
+ids are validated by ``python-stdnum``; the ones without a distinctive format
+count only next to their name.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import phonenumbers
+from stdnum import iban as stdnum_iban
+from stdnum import luhn
+from stdnum.br import cpf
+from stdnum.ca import sin
+from stdnum.es import dni
+from stdnum.fi import hetu
+from stdnum.in_ import aadhaar
+from stdnum.it import codicefiscale
+from stdnum.nl import bsn
+from stdnum.us import ssn
+
+from proctor.scanners.context import ContextWords, join
+from proctor.scanners.findings import Direction, Finding
+
+NAME = "pii"
+
+EMAIL = re.compile(
+    r"(?<![\w.%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}\b"
+)
+CARD = re.compile(r"(?<![\d-])\d(?:[ -]?\d){11,18}(?![\d])")
+IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]){11,30}\b")
+SSN = re.compile(r"(?<![\d-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\d-])")
+IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.]|\.\d)")
+IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![\w:])")
+PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d{1,4}\)?(?:[ .-]?\(?\d{2,5}\)?){1,5}(?![\w])")
+MONTHS = (
+    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    "|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+DATE = re.compile(
+    r"\b(?:(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})"
+    r"|(?P<a>\d{1,2})[/.](?P<b>\d{1,2})[/.](?P<y>\d{4})"
+    rf"|(?P<d1>\d{{1,2}}) (?P<m1>{MONTHS}),? (?P<y1>\d{{4}})"
+    rf"|(?P<m2>{MONTHS}) (?P<d2>\d{{1,2}}),? (?P<y2>\d{{4}}))\b",
+    re.IGNORECASE,
+)
+MONTH_NUMBERS = {m[:3]: i for i, m in enumerate(MONTHS.replace("(?:", "").split("|"), 1)}
+BIRTH = ContextWords(("born", "birth", "dob", "d.o.b", "birthday", "geboren", "né le"), window=40)
+
+EMAIL_CONTEXT = ContextWords(("email", "e-mail", "mail", "contact"), ("example.com",))
+PHONE_CONTEXT = ContextWords(
+    ("phone", "tel", "call", "mobile", "cell", "fax", "whatsapp", "sms"),
+    ("order", "invoice", "tracking", "ref", "id:", "#", "isbn"),
+)
+CARD_CONTEXT = ContextWords(
+    ("card", "visa", "mastercard", "amex", "credit", "debit", "cc", "pan"),
+    ("order", "tracking", "invoice", "isbn", "serial"),
+)
+IBAN_CONTEXT = ContextWords(("iban", "account", "bank", "transfer", "pay"))
+SSN_CONTEXT = ContextWords(
+    ("ssn", "social security", "ss#", "tax id", "taxpayer"),
+    ("order", "invoice", "tracking", "phone", "tel"),
+)
+IP_CONTEXT = ContextWords(("ip", "address", "host", "client", "from"), ("version", "v"))
+
+# Issuer ranges (IIN prefixes) and lengths of the major networks.
+ISSUERS: tuple[tuple[str, tuple[tuple[int, int], ...], frozenset[int]], ...] = (
+    ("amex", ((34, 34), (37, 37)), frozenset({15})),
+    ("visa", ((4, 4),), frozenset({13, 16, 19})),
+    ("mastercard", ((51, 55), (2221, 2720)), frozenset({16})),
+    ("discover", ((6011, 6011), (644, 649), (65, 65)), frozenset({16, 17, 18, 19})),
+    ("jcb", ((3528, 3589),), frozenset({16, 17, 18, 19})),
+    ("diners", ((300, 305), (36, 36), (38, 39)), frozenset({14, 15, 16, 17, 18, 19})),
+    ("unionpay", ((62, 62),), frozenset({16, 17, 18, 19})),
+    ("maestro", ((50, 50), (56, 58), (6304, 6304), (67, 67)), frozenset(range(12, 20))),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NationalId:
+    type: str
+    pattern: re.Pattern[str]
+    is_valid: Callable[[str], bool]
+    context: ContextWords
+    needs_context: bool
+    score: float
+
+
+NATIONAL_IDS: tuple[NationalId, ...] = (
+    NationalId(
+        "pii.national_id.es_dni",
+        re.compile(r"\b\d{8}-?[A-Z]\b"),
+        dni.is_valid,
+        ContextWords(("dni", "nif", "documento")),
+        False,
+        0.7,
+    ),
+    NationalId(
+        "pii.national_id.it_codice_fiscale",
+        re.compile(r"\b[A-Z]{6}\d{2}[A-Z]\d{2}[A-Z]\d{3}[A-Z]\b"),
+        codicefiscale.is_valid,
+        ContextWords(("codice fiscale", "cf")),
+        False,
+        0.85,
+    ),
+    NationalId(
+        "pii.national_id.br_cpf",
+        re.compile(r"(?<![\d.])\d{3}\.\d{3}\.\d{3}-\d{2}(?![\d])"),
+        cpf.is_valid,
+        ContextWords(("cpf",)),
+        False,
+        0.8,
+    ),
+    NationalId(
+        "pii.national_id.fi_hetu",
+        re.compile(r"\b\d{6}[-+A]\d{3}[0-9A-Y]\b"),
+        hetu.is_valid,
+        ContextWords(("hetu", "henkilötunnus", "personal identity")),
+        False,
+        0.75,
+    ),
+    NationalId(
+        "pii.national_id.nl_bsn",
+        re.compile(r"(?<![\d.-])\d{4}\.?\d{2}\.?\d{3}(?![\d])"),
+        bsn.is_valid,
+        ContextWords(("bsn", "burgerservicenummer")),
+        True,
+        0.75,
+    ),
+    NationalId(
+        "pii.national_id.ca_sin",
+        re.compile(r"(?<![\d-])\d{3}[- ]?\d{3}[- ]?\d{3}(?![\d])"),
+        sin.is_valid,
+        ContextWords(("sin", "social insurance")),
+        True,
+        0.75,
+    ),
+    NationalId(
+        "pii.national_id.in_aadhaar",
+        re.compile(r"(?<![\d])\d{4} ?\d{4} ?\d{4}(?![\d])"),
+        aadhaar.is_valid,
+        ContextWords(("aadhaar", "uidai")),
+        True,
+        0.75,
+    ),
+)
+
+# Types whose validation is strongest win overlaps against weaker ones (phone, ip).
+PRIORITY = {"pii.payment_card": 0, "pii.iban": 0, "pii.ssn": 1, "pii.email": 1}
+
+
+class PiiScanner:
+    """Emails, phone numbers, payment cards, IBANs, US SSNs, IPs, dates of birth, national ids."""
+
+    name = NAME
+    cost = 10
+    types = frozenset({"pii"})
+
+    def __init__(self, default_region: str = "US") -> None:
+        self.default_region = default_region
+
+    def scan(self, text: str, direction: Direction) -> Sequence[Finding]:
+        if not any(ch.isdigit() or ch == "@" or ch == ":" for ch in text):
+            return []
+        lowered = text.lower()
+        found: list[Finding] = []
+        if "@" in text:
+            found.extend(_emails(text, lowered))
+        found.extend(_cards(text, lowered))
+        found.extend(_ibans(text, lowered))
+        found.extend(_ssns(text, lowered))
+        found.extend(_national_ids(text, lowered))
+        found.extend(_ips(text, lowered))
+        found.extend(_dates_of_birth(text, lowered))
+        found.extend(self._phones(text, lowered))
+        return _without_overlaps(found)
+
+    def _phones(self, text: str, lowered: str) -> list[Finding]:
+        out = []
+        for match in PHONE.finditer(text):
+            raw = match.group()
+            digits = sum(ch.isdigit() for ch in raw)
+            if not 7 <= digits <= 15:
+                continue
+            international = raw.startswith(("+", "00"))
+            candidate = "+" + raw[2:] if raw.startswith("00") else raw
+            try:
+                number = phonenumbers.parse(
+                    candidate, None if international else self.default_region
+                )
+            except phonenumbers.NumberParseException:
+                continue
+            if not phonenumbers.is_valid_number(number):
+                continue
+            region = phonenumbers.region_code_for_number(number) or "unknown"
+            base = 0.65 if international or not raw.isdigit() else 0.45
+            score, why = PHONE_CONTEXT.adjust(base, lowered, match.start(), match.end())
+            out.append(
+                Finding(
+                    "pii.phone",
+                    match.start(),
+                    match.end(),
+                    score,
+                    NAME,
+                    join(f"valid phone number, region {region}", why),
+                )
+            )
+        return out
+
+
+def _emails(text: str, lowered: str) -> list[Finding]:
+    out = []
+    for match in EMAIL.finditer(text):
+        score, why = EMAIL_CONTEXT.adjust(0.85, lowered, match.start(), match.end())
+        out.append(
+            Finding(
+                "pii.email", match.start(), match.end(), score, NAME, join("email address", why)
+            )
+        )
+    return out
+
+
+def card_issuer(digits: str) -> str | None:
+    """The network whose IIN range and length match ``digits``, else ``None``."""
+    for network, ranges, lengths in ISSUERS:
+        if len(digits) not in lengths:
+            continue
+        for low, high in ranges:
+            width = len(str(low))
+            if low <= int(digits[:width]) <= high:
+                return network
+    return None
+
+
+def _cards(text: str, lowered: str) -> list[Finding]:
+    out = []
+    for match in CARD.finditer(text):
+        raw = match.group()
+        digits = raw.replace(" ", "").replace("-", "")
+        if not luhn.is_valid(digits):
+            continue
+        network = card_issuer(digits)
+        if network is None:
+            continue
+        score, why = CARD_CONTEXT.adjust(0.85, lowered, match.start(), match.end())
+        out.append(
+            Finding(
+                "pii.payment_card",
+                match.start(),
+                match.end(),
+                score,
+                NAME,
+                join(f"luhn-valid {network} number", why),
+            )
+        )
+    return out
+
+
+def _ibans(text: str, lowered: str) -> list[Finding]:
+    out = []
+    for match in IBAN.finditer(text):
+        raw = match.group()
+        if not stdnum_iban.is_valid(raw):
+            continue
+        score, why = IBAN_CONTEXT.adjust(0.9, lowered, match.start(), match.end())
+        out.append(
+            Finding(
+                "pii.iban",
+                match.start(),
+                match.end(),
+                score,
+                NAME,
+                join(f"iban with valid mod-97 checksum, country {raw[:2]}", why),
+            )
+        )
+    return out
+
+
+def _ssns(text: str, lowered: str) -> list[Finding]:
+    out = []
+    for match in SSN.finditer(text):
+        digits = match.group(1) + match.group(3) + match.group(4)
+        if not ssn.is_valid(digits):
+            continue
+        separated = bool(match.group(2))
+        up, _ = SSN_CONTEXT.near(lowered, match.start(), match.end())
+        if not separated and up is None:
+            continue  # nine bare digits are an SSN only when named as one
+        score, why = SSN_CONTEXT.adjust(
+            0.6 if separated else 0.5, lowered, match.start(), match.end()
+        )
+        out.append(
+            Finding(
+                "pii.ssn",
+                match.start(),
+                match.end(),
+                score,
+                NAME,
+                join("us ssn in an issued range", why),
+            )
+        )
+    return out
+
+
+def _national_ids(text: str, lowered: str) -> list[Finding]:
+    out = []
+    for spec in NATIONAL_IDS:
+        for match in spec.pattern.finditer(text):
+            up, _ = spec.context.near(lowered, match.start(), match.end())
+            if spec.needs_context and up is None:
+                continue
+            if not spec.is_valid(match.group()):
+                continue
+            score, why = spec.context.adjust(spec.score, lowered, match.start(), match.end())
+            out.append(
+                Finding(
+                    spec.type,
+                    match.start(),
+                    match.end(),
+                    score,
+                    NAME,
+                    join("checksum-valid national id", why),
+                )
+            )
+    return out
+
+
+def _ips(text: str, lowered: str) -> list[Finding]:
+    out = []
+    for match in IPV4.finditer(text):
+        try:
+            v4 = ipaddress.IPv4Address(match.group())
+        except ValueError:
+            continue
+        out.append(_ip(v4, match.start(), match.end(), lowered))
+    if ":" in text:
+        for match in IPV6.finditer(text):
+            raw = match.group()
+            if sum(ch not in ":" for ch in raw) < 2:
+                continue
+            try:
+                v6 = ipaddress.IPv6Address(raw)
+            except ValueError:
+                continue
+            out.append(_ip(v6, match.start(), match.end(), lowered))
+    return out
+
+
+def _ip(
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address, start: int, end: int, lowered: str
+) -> Finding:
+    public = address.is_global
+    base = 0.6 if public else 0.3
+    score, why = IP_CONTEXT.adjust(base, lowered, start, end)
+    kind = "public" if public else "private or reserved"
+    return Finding(
+        "pii.ip_address",
+        start,
+        end,
+        score,
+        NAME,
+        join(f"ipv{address.version} address, {kind}", why),
+    )
+
+
+def _dates_of_birth(text: str, lowered: str) -> list[Finding]:
+    out = []
+    for match in DATE.finditer(text):
+        up, _ = BIRTH.near(lowered, match.start(), match.end())
+        if up is None or _parse_date(match) is None:
+            continue
+        out.append(
+            Finding(
+                "pii.date_of_birth", match.start(), match.end(), 0.8, NAME, f"date next to `{up}`"
+            )
+        )
+    return out
+
+
+def _parse_date(match: re.Match[str]) -> date | None:
+    g = match.groupdict()
+    try:
+        if g["iy"]:
+            year, month, day = int(g["iy"]), int(g["im"]), int(g["id"])
+        elif g["y"]:
+            year, first, second = int(g["y"]), int(g["a"]), int(g["b"])
+            month, day = (first, second) if first <= 12 else (second, first)
+        else:
+            month_name = (g["m1"] or g["m2"]).lower()[:3]
+            year, month = int(g["y1"] or g["y2"]), MONTH_NUMBERS[month_name]
+            day = int(g["d1"] or g["d2"])
+        if not 1900 <= year <= 2100:
+            return None
+        return date(year, month, day)
+    except (ValueError, KeyError):
+        return None
+
+
+def _without_overlaps(found: list[Finding]) -> list[Finding]:
+    """Keep the strongest finding where spans overlap (validated types before phone and IP)."""
+    ranked = sorted(found, key=lambda f: (PRIORITY.get(f.type, 2), -f.score, f.start))
+    kept: list[Finding] = []
+    for finding in ranked:
+        if all(finding.end <= k.start or finding.start >= k.end for k in kept):
+            kept.append(finding)
+    return sorted(kept, key=lambda f: f.start)
