@@ -72,7 +72,7 @@ def play(guard: Proctor, clock: ManualClock, out: Console) -> None:
     table.add_row(
         "approval",
         "carol",
-        f"proctor approvals approve {held} --as carol",
+        f"approvals.approve({held[:8]}…) — from a shell: proctor approvals approve ID --as carol",
         "[bold green]approved[/]",
         "recorded in the audit with the approver and the reason",
     )
