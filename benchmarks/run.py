@@ -35,6 +35,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+from benchmarks import gateway as gateway_bench
 from benchmarks import identity as identity_bench
 from benchmarks import limits as limits_bench
 from benchmarks.engines import ProctorEngine
@@ -188,6 +189,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     results["identity"] = identity_bench.measure(rounds=3 if options.quick else 7)
     console.log("limits: checks that update two SQLite counters; policy replay")
     results["limits"] = limits_bench.measure(quick=options.quick)
+    console.log("gateway: POST /v1/check from another process, concurrency 32")
+    results["gateway"] = gateway_bench.measure(quick=options.quick)
     results["ratios"] = ratios(results)
     results["targets"] = targets(results)
     missed = any(t["passed"] is False for t in results["targets"])

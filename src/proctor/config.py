@@ -72,6 +72,21 @@ class StorageConfig(_Strict):
     durability: Literal["batched", "sync"] = "batched"
 
 
+class AdminKeyConfig(_Strict):
+    """An admin credential for the gateway: its SHA-256 (hex), never the key itself."""
+
+    id: str = Field(min_length=1, max_length=200)
+    sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    scopes: list[str] = Field(default_factory=lambda: ["admin"])
+
+
+class ServerConfig(_Strict):
+    """``proctor serve`` settings (docs/gateway.md)."""
+
+    admin_keys: list[AdminKeyConfig] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+
+
 class ProctorConfig(_Strict):
     policies: list[str] = Field(default_factory=list)
     timezone: str = "UTC"
@@ -82,6 +97,7 @@ class ProctorConfig(_Strict):
     storage: StorageConfig = Field(default_factory=StorageConfig)
     identity: IdentityConfig | None = None
     approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
 
     @field_validator("timezone")
     @classmethod
@@ -220,6 +236,7 @@ def _known_keys(path: tuple[Any, ...]) -> list[str]:
         "storage": StorageConfig,
         "identity": IdentityConfig,
         "approvals": ApprovalsConfig,
+        "server": ServerConfig,
     }
     model: type[BaseModel] = ProctorConfig
     if path and isinstance(path[0], str) and path[0] in models:

@@ -466,6 +466,10 @@ def open_identity_store(location: str | None) -> IdentityStore:
 
     if location is None or location in (":memory:", "memory", "memory://", "sqlite:///:memory:"):
         return MemoryIdentityStore()
+    if location.startswith(("postgresql://", "postgres://")):
+        from proctor.storage.postgres.identity_store import PostgresIdentityStore
+
+        return PostgresIdentityStore(location)
     path = location.removeprefix("sqlite:///")
     return SqliteIdentityStore(path)
 

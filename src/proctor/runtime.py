@@ -101,6 +101,7 @@ class Runtime:
         extra_policies: tuple[str | Path, ...] = (),
         clock: Clock = system_clock,
         ids: DecisionIds | None = None,
+        wait_for_audit: bool | None = None,
     ) -> Runtime:
         loaded = config if isinstance(config, LoadedConfig) else load_config(config)
         settings = loaded.config
@@ -144,7 +145,9 @@ class Runtime:
             clock=clock,
             ids=ids,
             default_agent=settings.default_agent,
-            wait_for_audit=settings.storage.durability == "sync",
+            wait_for_audit=(
+                settings.storage.durability == "sync" if wait_for_audit is None else wait_for_audit
+            ),
             state=open_state_stores(
                 audit if isinstance(audit, str) else None if audit else loaded.audit_location
             ),

@@ -12,11 +12,15 @@ from proctor.storage.protocols import AuditStore
 from proctor.storage.sqlite.audit_store import SqliteAuditStore
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuditStore]:
     opened: AuditStore
     if request.param == "memory":
         opened = MemoryAuditStore()
+    elif request.param == "postgres":
+        from proctor.storage.postgres.audit_store import PostgresAuditStore
+
+        opened = PostgresAuditStore(request.getfixturevalue("postgres_url"))
     else:
         opened = SqliteAuditStore(tmp_path / "audit.db")
     yield opened

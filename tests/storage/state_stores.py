@@ -6,8 +6,10 @@ from pathlib import Path
 
 from proctor.storage.state import StateStores, open_state_stores
 
-BACKENDS = ["memory", "sqlite"]
+BACKENDS = ["memory", "sqlite", "postgres"]
 
 
-def open_backend(name: str, tmp_path: Path) -> StateStores:
+def open_backend(name: str, tmp_path: Path, postgres_url: str | None = None) -> StateStores:
+    if name == "postgres":
+        return open_state_stores(postgres_url)
     return open_state_stores(None if name == "memory" else str(tmp_path / "proctor.db"))

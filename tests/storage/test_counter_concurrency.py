@@ -42,9 +42,13 @@ def _threads(count: int, work: Callable[[], int]) -> list[int]:
     return results
 
 
-@pytest.mark.parametrize("backend", ["memory", "sqlite"])
-def test_eight_threads_sharing_one_store_allow_exactly_fifty(backend: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["memory", "sqlite", "postgres"])
+def test_eight_threads_sharing_one_store_allow_exactly_fifty(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
     location = None if backend == "memory" else str(tmp_path / "proctor.db")
+    if backend == "postgres":
+        location = request.getfixturevalue("postgres_url")
     stores = open_state_stores(location)
     try:
         results = _threads(8, lambda: _spend(location, stores))

@@ -17,13 +17,19 @@ from proctor.storage.identity_store import (
 from proctor.storage.sqlite.identity_store import SqliteIdentityStore
 
 
-@pytest.fixture(params=["memory", "sqlite"])
+@pytest.fixture(params=["memory", "sqlite", "postgres"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[IdentityStore]:
-    backend: IdentityStore = (
-        MemoryIdentityStore()
-        if request.param == "memory"
-        else SqliteIdentityStore(str(tmp_path / "proctor.db"))
-    )
+    backend: IdentityStore
+    if request.param == "postgres":
+        from proctor.storage.postgres.identity_store import PostgresIdentityStore
+
+        backend = PostgresIdentityStore(request.getfixturevalue("postgres_url"))
+    else:
+        backend = (
+            MemoryIdentityStore()
+            if request.param == "memory"
+            else SqliteIdentityStore(str(tmp_path / "proctor.db"))
+        )
     yield backend
     backend.close()
 

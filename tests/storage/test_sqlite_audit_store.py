@@ -240,8 +240,8 @@ def test_open_audit_store_paths_and_urls(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_open_audit_store_refuses_unknown_schemes() -> None:
-    with pytest.raises(StorageError, match="postgres"):
-        open_audit_store("postgres://db/proctor")
+    with pytest.raises(StorageError, match="mysql"):
+        open_audit_store("mysql://db/proctor")
 
 
 def test_bad_settings_are_refused(tmp_path: Path) -> None:

@@ -19,7 +19,8 @@ NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 
 @pytest.fixture(params=BACKENDS)
 def state(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[StateStores]:
-    stores = open_backend(request.param, tmp_path)
+    url = request.getfixturevalue("postgres_url") if request.param == "postgres" else None
+    stores = open_backend(request.param, tmp_path, url)
     yield stores
     stores.close()
 

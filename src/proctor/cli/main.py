@@ -15,12 +15,14 @@ from proctor.cli.agent import agent
 from proctor.cli.approvals import approvals
 from proctor.cli.audit import audit
 from proctor.cli.check import check
+from proctor.cli.db import db
 from proctor.cli.demo import demo
 from proctor.cli.explain import explain_command
 from proctor.cli.keys import keys
 from proctor.cli.output import report_error
 from proctor.cli.policy import policy
 from proctor.cli.scan import scan
+from proctor.cli.serve import admin_key, serve
 from proctor.cli.token import token
 from proctor.errors import ProctorError
 from proctor.storage.errors import StorageError
@@ -41,6 +43,9 @@ cli.add_command(keys)
 cli.add_command(agent)
 cli.add_command(approvals)
 cli.add_command(explain_command)
+cli.add_command(serve)
+cli.add_command(admin_key)
+cli.add_command(db)
 cli.add_command(scan)
 
 

@@ -1,9 +1,10 @@
-"""The in-process SDK: ``Proctor``, sessions and ``@governed_tool``."""
+"""The SDK: ``Proctor`` in-process, ``ProctorClient`` over a gateway, ``@governed_tool``."""
 
 from proctor.sdk.approvals import ApprovalDesk
 from proctor.sdk.client import Proctor, make_agent, make_user
 from proctor.sdk.errors import ActionDenied, ApprovalRequired, ToolCallBlocked
 from proctor.sdk.governed import governed_tool
+from proctor.sdk.remote import ProctorClient
 from proctor.sdk.runs import RunSession
 from proctor.sdk.session import Session, current_session
 
@@ -12,6 +13,7 @@ __all__ = [
     "ApprovalDesk",
     "ApprovalRequired",
     "Proctor",
+    "ProctorClient",
     "RunSession",
     "Session",
     "ToolCallBlocked",

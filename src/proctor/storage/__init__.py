@@ -26,6 +26,10 @@ def open_audit_store(
     """
     if url_or_path is None or url_or_path in _MEMORY:
         return MemoryAuditStore()
+    if url_or_path.startswith(("postgresql://", "postgres://")):
+        from proctor.storage.postgres.audit_store import PostgresAuditStore
+
+        return PostgresAuditStore(url_or_path, durability=durability)
     path = url_or_path
     if path.startswith(_SQLITE_URL):
         path = path[len(_SQLITE_URL) :]
@@ -34,6 +38,6 @@ def open_audit_store(
         raise StorageError(
             f"unsupported audit store `{scheme}://`",
             code=STORAGE_UNAVAILABLE,
-            hint="use a file path, `sqlite:///path` or `:memory:`",
+            hint="use a file path, `sqlite:///path`, `postgresql://...` or `:memory:`",
         )
     return SqliteAuditStore(path, durability=durability, **options)  # type: ignore[arg-type]

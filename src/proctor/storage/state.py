@@ -47,6 +47,10 @@ def state_location(audit_location: str | None) -> str | None:
 
 def open_state_stores(audit_location: str | None, *, busy_timeout: float = 5.0) -> StateStores:
     """Memory stores for a memory audit, else SQLite stores in the state file beside it."""
+    if audit_location is not None and audit_location.startswith(("postgresql://", "postgres://")):
+        from proctor.storage.postgres.state_stores import open_postgres_state
+
+        return open_postgres_state(audit_location)
     location = state_location(audit_location)
     if location is None:
         return StateStores(MemoryCounterStore(), MemoryRunStore(), MemoryApprovalStore())

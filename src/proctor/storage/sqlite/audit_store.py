@@ -25,6 +25,7 @@ from typing import Any
 
 from proctor.audit.chain import GENESIS, ChainHead, StoredRow, VerifyReport, verify_chain
 from proctor.model.audit_event import AuditEvent
+from proctor.storage.audit_query import audit_query
 from proctor.storage.errors import (
     STORAGE_CLOSED,
     STORAGE_TIMEOUT,
@@ -137,6 +138,11 @@ class SqliteAuditStore:
     def failure(self) -> StorageError | None:
         return self._writer.failure
 
+    @property
+    def queued(self) -> int:
+        """Events appended but not yet taken by the writer (the gateway's queue-depth gauge)."""
+        return len(self._pending)
+
     def append(self, event: AuditEvent, *, wait: bool = False) -> None:
         failure = self._writer.failure
         if failure is not None:
@@ -214,6 +220,13 @@ class SqliteAuditStore:
 
     def count(self) -> int:
         return int(self._read("SELECT count(*) FROM audit")[0][0])
+
+    def query(
+        self, equal: dict[str, str], *, since: str | None, until: str | None, after: int, limit: int
+    ) -> list[StoredRow]:
+        """Rows past seq ``after`` whose indexed columns match (the gateway's audit listing)."""
+        sql, params = audit_query(equal, since=since, until=until, after=after, limit=limit)
+        return [StoredRow(*row) for row in self._read(sql, tuple(params))]
 
     def head(self) -> ChainHead:
         rows = self._read("SELECT seq, hash FROM audit_head WHERE id = 1")

@@ -1,0 +1,352 @@
+"""``ProctorClient``: the SDK's surface over a ``proctor serve`` gateway.
+
+``check``, ``session`` and ``@governed_tool`` (through its sessions) work as
+with the in-process ``Proctor``. One pooled httpx client per instance, with
+timeouts; connection attempts are retried (the request was not sent), and
+idempotent reads (``GET``) are retried a bounded number of times. A check is
+not retried once sent: it may have been decided and recorded.
+
+Failing closed: when the gateway cannot be reached or answers with a server
+error, ``check`` returns a deny with code ``gateway_unavailable``. With
+``fail_open=True`` it returns an allow with code ``fail_open`` instead, so
+the choice is visible in the decision (and nothing is recorded: the gateway
+never saw the call). A refused request (bad credential, bad body) is a deny
+with the envelope's code, whatever ``fail_open`` says.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+
+import httpx
+
+from proctor.errors import ProctorError
+from proctor.model.decision import Decision, Diagnostic, Effect, ShadowResult
+from proctor.model.request import Agent, RunState, User
+from proctor.runtime import AgentLike, UserLike
+from proctor.sdk.session import Session
+
+GATEWAY_UNAVAILABLE = "gateway_unavailable"
+FAIL_OPEN = "fail_open"
+_TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
+_ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
+
+
+class GatewayError(ProctorError):
+    """A gateway request other than a check failed (its envelope's code and message)."""
+
+    code = "gateway_error"
+
+    def __init__(self, message: str, *, code: str, status: int | None = None) -> None:
+        self.status = status
+        super().__init__(message, code=code)
+
+
+class ProctorClient:
+    """Decide tool calls through a gateway: ``ProctorClient("http://127.0.0.1:8700", token=...)``.
+
+    ``token`` is the caller's credential (an agent API key, a delegation
+    token, or an admin key with the ``check`` scope for a trusted PEP).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        agent: AgentLike = None,
+        timeout: float = 5.0,
+        connect_timeout: float = 2.0,
+        read_retries: int = 2,
+        fail_open: bool = False,
+        max_connections: int = 64,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.url = url.rstrip("/")
+        self.agent = agent
+        self.fail_open = fail_open
+        self._read_retries = max(0, min(read_retries, 5))
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        self._http = httpx.Client(
+            base_url=self.url,
+            headers=headers,
+            timeout=httpx.Timeout(timeout, connect=connect_timeout),
+            transport=transport
+            or httpx.HTTPTransport(
+                retries=2,
+                limits=httpx.Limits(
+                    max_connections=max_connections, max_keepalive_connections=max_connections
+                ),
+            ),
+        )
+
+    # -- checks ----------------------------------------------------------------------
+
+    def check(
+        self,
+        action: str,
+        *,
+        agent: AgentLike = None,
+        user: UserLike = None,
+        args: Mapping[str, Any] | None = None,
+        resource: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        run: RunState | None = None,
+        trace_id: str | None = None,
+        token: str | None = None,
+        at: datetime | None = None,
+    ) -> Decision:
+        """As ``Proctor.check``, decided and recorded by the gateway; never raises for a deny."""
+        body = _check_body(
+            action,
+            agent if agent is not None else self.agent,
+            user,
+            args,
+            resource,
+            context,
+            run,
+            trace_id,
+            token,
+            at,
+        )
+        try:
+            response = self._http.post("/v1/check", json=body)
+        except httpx.TransportError as exc:
+            return self._unreachable(f"the gateway could not be reached ({_describe(exc)})")
+        if response.status_code >= 500:
+            return self._unreachable(f"the gateway failed ({_envelope_message(response)})")
+        if response.status_code != 200:
+            return _refused(response)
+        return decision_from_dict(response.json())
+
+    def check_batch(self, checks: Sequence[Mapping[str, Any]]) -> list[Decision]:
+        """Several checks in one request (each a dict of ``check``'s keyword arguments)."""
+        bodies = [
+            _check_body(
+                str(item["action"]),
+                item.get("agent", self.agent),
+                item.get("user"),
+                item.get("args"),
+                item.get("resource"),
+                item.get("context"),
+                item.get("run"),
+                item.get("trace_id"),
+                item.get("token"),
+                item.get("at"),
+            )
+            for item in checks
+        ]
+        try:
+            response = self._http.post("/v1/check/batch", json={"checks": bodies})
+        except httpx.TransportError as exc:
+            return [
+                self._unreachable(f"the gateway could not be reached ({_describe(exc)})")
+            ] * len(bodies)
+        if response.status_code >= 500:
+            return [self._unreachable(_envelope_message(response))] * len(bodies)
+        if response.status_code != 200:
+            return [_refused(response)] * len(bodies)
+        return [decision_from_dict(item) for item in response.json()["decisions"]]
+
+    def session(
+        self,
+        *,
+        agent: AgentLike = None,
+        user: UserLike = None,
+        run_id: str | None = None,
+        trace_id: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        token: str | None = None,
+    ) -> Session:
+        return Session(
+            self,
+            agent=agent if agent is not None else self.agent,
+            user=user,
+            run_id=run_id,
+            trace_id=trace_id,
+            context=context,
+            token=token,
+        )
+
+    # -- token exchange and reads --------------------------------------------------------
+
+    def exchange(
+        self,
+        *,
+        subject_token: str,
+        scope: str | Sequence[str] = (),
+        audience: str | None = None,
+        actor_token: str | None = None,
+        actor_token_type: str | None = None,
+        run_id: str | None = None,
+    ) -> dict[str, Any]:
+        """RFC 8693 token exchange at ``/oauth2/token``; raises ``GatewayError`` when refused."""
+        form = {
+            "grant_type": _TOKEN_EXCHANGE,
+            "subject_token": subject_token,
+            "subject_token_type": _ACCESS_TOKEN,
+        }
+        scopes = scope if isinstance(scope, str) else " ".join(scope)
+        optional = {
+            "scope": scopes or None,
+            "audience": audience,
+            "actor_token": actor_token,
+            "actor_token_type": actor_token_type,
+            "run_id": run_id,
+        }
+        form.update({key: value for key, value in optional.items() if value})
+        try:
+            response = self._http.post("/oauth2/token", data=form)
+        except httpx.TransportError as exc:
+            raise GatewayError(
+                f"the gateway could not be reached ({_describe(exc)})", code=GATEWAY_UNAVAILABLE
+            ) from exc
+        issued: dict[str, Any] = _json_or_raise(response)
+        return issued
+
+    def get(self, path: str, params: Mapping[str, Any] | None = None) -> Any:
+        """An idempotent read (``/v1/audit``...), retried on network failures and 5xx."""
+        delay = 0.05
+        for attempt in range(self._read_retries + 1):
+            try:
+                response = self._http.get(path, params=dict(params or {}))
+            except httpx.TransportError as exc:
+                if attempt == self._read_retries:
+                    raise GatewayError(
+                        f"the gateway could not be reached ({_describe(exc)})",
+                        code=GATEWAY_UNAVAILABLE,
+                    ) from exc
+            else:
+                if response.status_code < 500 or attempt == self._read_retries:
+                    return _json_or_raise(response)
+            time.sleep(delay)
+            delay *= 2
+        raise AssertionError("unreachable")
+
+    def audit_record(self, decision_id: str) -> dict[str, Any]:
+        found: dict[str, Any] = self.get(f"/v1/audit/{decision_id}")
+        return found
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ProctorClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _unreachable(self, why: str) -> Decision:
+        if self.fail_open:
+            return Decision(
+                Effect.ALLOW,
+                f"allowed without a decision (fail_open): {why}",
+                code=FAIL_OPEN,
+            )
+        return Decision(Effect.DENY, f"denied (fail closed): {why}", code=GATEWAY_UNAVAILABLE)
+
+
+def decision_from_dict(body: Mapping[str, Any]) -> Decision:
+    """A ``Decision`` from its wire form (``Decision.to_dict``)."""
+    shadow = body.get("shadow")
+    return Decision(
+        Effect(body["effect"]),
+        str(body.get("reason", "")),
+        tuple(body.get("rule_ids", ())),
+        str(body.get("decision_id", "")),
+        tuple(body.get("effective_scopes", ())),
+        obligations=tuple(body.get("obligations", ())),
+        findings=tuple(body.get("findings", ())),
+        diagnostics=tuple(
+            Diagnostic(d["code"], d["message"], d.get("rule_id"))
+            for d in body.get("diagnostics", ())
+        ),
+        shadow=(
+            ShadowResult(Effect(shadow["effect"]), tuple(shadow["rule_ids"]), shadow["reason"])
+            if shadow
+            else None
+        ),
+        code=str(body.get("code", "")),
+    )
+
+
+def _check_body(
+    action: str,
+    agent: AgentLike,
+    user: UserLike,
+    args: Mapping[str, Any] | None,
+    resource: str | None,
+    context: Mapping[str, Any] | None,
+    run: RunState | None,
+    trace_id: str | None,
+    token: str | None,
+    at: datetime | None,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {"action": action}
+    if agent is not None:
+        body["agent"] = agent.id if isinstance(agent, Agent) else agent
+    if user is not None:
+        body["user"] = _user(user)
+    optional = {
+        "args": dict(args) if args is not None else None,
+        "resource": resource,
+        "context": dict(context) if context else None,
+        "run_id": run.run_id if run is not None else None,
+        "trace_id": trace_id,
+        "token": token,
+        "at": at.isoformat() if at is not None else None,
+    }
+    body.update({key: value for key, value in optional.items() if value is not None})
+    return body
+
+
+def _user(user: User | str | Mapping[str, Any]) -> str | dict[str, Any]:
+    if isinstance(user, str):
+        return user
+    if isinstance(user, User):
+        return {"sub": user.sub, "scopes": list(user.scopes), "claims": dict(user.claims)}
+    claims = {k: v for k, v in user.items() if k not in ("sub", "scopes")}
+    return {
+        "sub": str(user.get("sub", "")),
+        "scopes": list(user.get("scopes", ())),
+        "claims": claims,
+    }
+
+
+def _refused(response: httpx.Response) -> Decision:
+    code, message = _envelope(response)
+    return Decision(Effect.DENY, f"the gateway refused the request: {message}", code=code)
+
+
+def _envelope(response: httpx.Response) -> tuple[str, str]:
+    try:
+        body = response.json()
+        return str(body.get("code", "gateway_error")), str(body.get("error_description", ""))
+    except ValueError:
+        return "gateway_error", f"HTTP {response.status_code}"
+
+
+def _envelope_message(response: httpx.Response) -> str:
+    return f"HTTP {response.status_code}: {_envelope(response)[1]}"
+
+
+def _json_or_raise(response: httpx.Response) -> Any:
+    if response.status_code >= 400:
+        code, message = _envelope(response)
+        raise GatewayError(message, code=code, status=response.status_code)
+    return response.json()
+
+
+def _describe(exc: httpx.TransportError) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__

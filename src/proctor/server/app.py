@@ -1,0 +1,97 @@
+"""The app factory: routes, the error envelope, the body limit, metrics and shutdown."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from importlib.metadata import PackageNotFoundError, version
+
+from anyio import to_thread
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from proctor.config import LoadedConfig, ServerConfig
+from proctor.identity.registry import AgentRegistry
+from proctor.runtime import Runtime
+from proctor.sdk.approvals import ApprovalDesk
+from proctor.server.auth import Authenticator
+from proctor.server.commits import CommitBarrier
+from proctor.server.errors import install_handlers
+from proctor.server.limits import BodySizeLimit
+from proctor.server.metrics import GatewayMetrics
+from proctor.server.openapi import build_openapi
+from proctor.server.routes import agents, approvals, audit, authzen, check, health, oauth, policies
+from proctor.server.state import GatewayState, caller
+
+
+def create_app(
+    runtime: Runtime,
+    *,
+    settings: ServerConfig | None = None,
+    config: LoadedConfig | None = None,
+    close_runtime: bool = True,
+) -> Starlette:
+    """The gateway over ``runtime``; closing the app (lifespan end) flushes and closes it."""
+    settings = settings or (config.config.server if config is not None else ServerConfig())
+    state = GatewayState(
+        runtime=runtime,
+        settings=settings,
+        auth=Authenticator(runtime, settings.admin_keys),
+        metrics=GatewayMetrics(lambda: float(getattr(runtime.audit, "queued", 0))),
+        approvals=ApprovalDesk(runtime),
+        commits=CommitBarrier(runtime.audit),
+        config=config,
+        config_registry=_config_registry(runtime, config),
+    )
+    document = build_openapi(_version())
+
+    async def openapi(request: Request) -> Response:
+        caller(request)
+        return JSONResponse(document)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            state.draining = True
+            state.commits.close()
+            if close_runtime:
+                await to_thread.run_sync(runtime.close)  # flushes the audit queue
+
+    app = Starlette(
+        routes=[
+            *check.routes,
+            *authzen.routes,
+            *oauth.routes,
+            *audit.routes,
+            *agents.routes,
+            *policies.routes,
+            *approvals.routes,
+            *health.routes,
+            Route("/openapi.json", openapi, methods=["GET"]),
+        ],
+        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        lifespan=lifespan,
+    )
+    app.state.gateway = state
+    install_handlers(app)
+    return app
+
+
+def _config_registry(runtime: Runtime, config: LoadedConfig | None) -> AgentRegistry:
+    if config is None:
+        return runtime.registry
+    ids = {spec.id for spec in config.config.agents}
+    agents = {key: agent for key, agent in runtime.registry.agents.items() if key in ids}
+    return AgentRegistry(agents, runtime.registry.roles)
+
+
+def _version() -> str:
+    try:
+        return version("proctor")
+    except PackageNotFoundError:
+        return "0"

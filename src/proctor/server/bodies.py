@@ -1,0 +1,101 @@
+"""Typed request bodies (pydantic at the edge) and the reading of a JSON body."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypeVar
+
+import orjson
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.requests import Request
+
+from proctor.server.errors import ApiError
+
+M = TypeVar("M", bound=BaseModel)
+MAX_BATCH = 100
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class UserBody(_Body):
+    sub: str = Field(min_length=1, max_length=500)
+    scopes: list[str] | None = None
+    claims: dict[str, Any] = Field(default_factory=dict)
+
+
+class CheckBody(_Body):
+    """One check: the SDK's ``check`` parameters (``at`` needs the admin scope)."""
+
+    action: str = Field(max_length=2000)  # the runtime judges it (a deny, not a 400)
+    agent: str | None = Field(default=None, max_length=200)
+    user: str | UserBody | None = None
+    args: dict[str, Any] | None = None
+    resource: str | None = Field(default=None, max_length=2000)
+    context: dict[str, Any] | None = None
+    run_id: str | None = Field(default=None, max_length=200)
+    trace_id: str | None = Field(default=None, max_length=200)
+    token: str | None = Field(default=None, max_length=16_384)
+    at: datetime | None = None
+
+
+class BatchBody(_Body):
+    checks: list[CheckBody] = Field(min_length=1, max_length=MAX_BATCH)
+
+
+class AgentCreateBody(_Body):
+    id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:@-]*$")
+    role: str | None = None
+    tier: str = "unverified"
+    owner: str | None = None
+    tags: list[str] = Field(default_factory=list, max_length=50)
+    api_key: bool = True
+
+
+class TierBody(_Body):
+    tier: str
+    by: str = Field(min_length=1, max_length=200)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class PoliciesBody(_Body):
+    """Policy documents (YAML text) to replace the loaded set; none: re-read the config's files."""
+
+    texts: list[str] | None = Field(default=None, max_length=100)
+
+
+class ApprovalDecisionBody(_Body):
+    by: str = Field(min_length=1, max_length=200)
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+async def read_json(request: Request, model: type[M]) -> M:
+    """The body as ``model``: 415 unless JSON, 400 with every problem when it does not fit."""
+    kind = request.headers.get("content-type", "application/json").split(";")[0].strip()
+    if kind and kind != "application/json" and not kind.endswith("+json"):
+        raise ApiError(415, f"send `application/json`, not `{kind}`", code="unsupported_media")
+    raw = await request.body()
+    try:
+        value = orjson.loads(raw or b"null")
+    except orjson.JSONDecodeError as exc:
+        raise ApiError(400, f"the body is not JSON: {exc}", code="invalid_json") from exc
+    return validate(model, value)
+
+
+def validate(model: type[M], value: Any) -> M:
+    try:
+        return model.model_validate(value)
+    except ValidationError as exc:
+        problems = [
+            {"path": ".".join(str(p) for p in item["loc"]), "message": item["msg"]}
+            for item in exc.errors(include_url=False, include_input=False)
+        ]
+        first = problems[0] if problems else {"path": "", "message": "invalid"}
+        where = f" at `{first['path']}`" if first["path"] else ""
+        raise ApiError(
+            400,
+            f"the body does not fit{where}: {first['message'].lower()}",
+            code="invalid_body",
+            details={"problems": problems},
+        ) from exc

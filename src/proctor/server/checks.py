@@ -1,0 +1,118 @@
+"""A check body and its caller turned into one ``Runtime.check`` call, off the event loop."""
+
+from __future__ import annotations
+
+from functools import partial
+from time import perf_counter
+
+from anyio import to_thread
+
+from proctor.errors import ProctorError
+from proctor.model.decision import Decision, Effect
+from proctor.model.request import RunState, User
+from proctor.server.auth import ADMIN, CHECK_ANY, Principal
+from proctor.server.bodies import CheckBody, UserBody
+from proctor.server.errors import ApiError
+from proctor.server.state import GatewayState
+
+
+def bind(principal: Principal, body: CheckBody) -> CheckBody:
+    """Who the check is for, as the credential allows.
+
+    An admin key with ``check`` decides for any agent (a trusted PEP); an
+    agent key only for its own agent; a delegation token for its own agent
+    and user (the token is the check's token). ``at`` (a what-if time) needs
+    the ``admin`` scope.
+    """
+    if body.at is not None and not (principal.kind == "admin" and ADMIN in principal.scopes):
+        raise ApiError(
+            403, "`at` (a what-if time) needs the `admin` scope", code="insufficient_scope"
+        )
+    if principal.kind == "admin":
+        if not principal.holds(CHECK_ANY):
+            raise ApiError(
+                403,
+                "this route needs an admin credential with scope `check`",
+                code="insufficient_scope",
+                details={"required_scope": CHECK_ANY},
+            )
+        return body
+    if body.agent is not None and body.agent != principal.agent_id:
+        raise ApiError(
+            403,
+            f"this credential checks for agent `{principal.agent_id}`, not `{body.agent}`",
+            code="agent_mismatch",
+        )
+    if principal.kind == "delegation":
+        if body.user is not None:
+            raise ApiError(
+                400, "a delegation token names the user: send no `user`", code="invalid_body"
+            )
+        return body.model_copy(update={"agent": principal.agent_id, "token": principal.token})
+    return body.model_copy(update={"agent": principal.agent_id})
+
+
+async def decide(state: GatewayState, body: CheckBody) -> Decision:
+    started = perf_counter()
+    runtime = state.runtime
+    call = partial(
+        runtime.check,
+        body.action,
+        agent=body.agent,
+        user=_user(body.user),
+        args=body.args,
+        resource=body.resource,
+        context=body.context,
+        run=RunState(body.run_id) if body.run_id else None,
+        trace_id=body.trace_id,
+        at=body.at,
+        token=body.token,
+    )
+    decision = call() if _cannot_block(state, body) else await to_thread.run_sync(call)
+    try:
+        await state.commits.wait()  # answered only once its record is committed
+    except ProctorError as exc:
+        decision = Decision(
+            Effect.DENY,
+            "denied: the audit store is unavailable, so no record could be written "
+            f"({exc.message})",
+            decision.rule_ids,
+            decision.decision_id,
+            decision.effective_scopes,
+            code="audit_unavailable",
+        )
+    state.metrics.observe(decision.effect.value, perf_counter() - started)
+    return decision
+
+
+def _cannot_block(state: GatewayState, body: CheckBody) -> bool:
+    """True when the check is CPU only: decided on the event loop, no thread hop.
+
+    A check waits on nothing when the audit append only queues (``batched``)
+    and the policies can touch no state store (no limits, run ceilings or
+    approval rules); token checks may read the revocation list, so they go to
+    a thread, as does everything else.
+    """
+    runtime = state.runtime
+    if body.token is not None or getattr(runtime.audit, "durability", None) != "batched":
+        return False
+    policies = runtime.policies
+    known = _stateless.get(id(policies))
+    if known is None or known[0] is not policies:
+        controls = policies.controls
+        quiet = not (controls.has_limits or controls.has_ceilings) and all(
+            rule.effect is not Effect.REQUIRE_APPROVAL for rule in policies.rules
+        )
+        _stateless.clear()
+        _stateless[id(policies)] = known = (policies, quiet)
+    return known[1]
+
+
+_stateless: dict[int, tuple[object, bool]] = {}
+
+
+def _user(user: str | UserBody | None) -> str | User | None:
+    if user is None or isinstance(user, str):
+        return user
+    scopes = tuple(user.scopes) if user.scopes is not None else ()
+    return User(user.sub, scopes, dict(user.claims))

@@ -1,0 +1,73 @@
+"""Answer only after the record is committed, without a blocked thread per request.
+
+A request appends its record without waiting, then awaits the barrier. One
+thread flushes the audit store for everyone waiting at that moment (a flush
+commits everything queued before it) and wakes them together: group commit,
+with one thread hop per batch instead of one blocked thread per request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+from proctor.errors import ProctorError
+from proctor.storage.protocols import AuditStore
+
+_Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]
+
+
+class CommitBarrier:
+    def __init__(self, store: AuditStore, *, timeout: float = 30.0) -> None:
+        self._store = store
+        self._timeout = timeout
+        self._lock = threading.Lock()
+        self._waiting: list[_Waiter] = []
+        self._wake = threading.Event()
+        self._closed = False
+        self._thread = threading.Thread(target=self._run, name="proctor-commits", daemon=True)
+        self._thread.start()
+
+    async def wait(self) -> None:
+        """Return once everything appended before the call is committed; raise if it cannot be."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._lock:
+            self._waiting.append((loop, future))
+        self._wake.set()
+        await future
+
+    def close(self) -> None:
+        self._closed = True
+        self._wake.set()
+        self._thread.join(self._timeout)
+
+    def _run(self) -> None:
+        while True:
+            self._wake.wait()
+            self._wake.clear()
+            with self._lock:
+                batch, self._waiting = self._waiting, []
+            if batch:
+                error: ProctorError | None = None
+                try:
+                    self._store.flush(timeout=self._timeout)
+                except ProctorError as exc:
+                    error = exc
+                except Exception as exc:  # never strand a waiting request
+                    error = ProctorError(
+                        f"the audit flush failed: {exc!r}", code="storage_unavailable"
+                    )
+                for loop, future in batch:
+                    loop.call_soon_threadsafe(_settle, future, error)
+            elif self._closed:
+                return
+
+
+def _settle(future: asyncio.Future[None], error: ProctorError | None) -> None:
+    if future.done():
+        return
+    if error is None:
+        future.set_result(None)
+    else:
+        future.set_exception(error)

@@ -1,0 +1,41 @@
+"""``POST /v1/check`` and ``POST /v1/check/batch``: the SDK's check over HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from proctor.server.bodies import BatchBody, CheckBody, read_json
+from proctor.server.checks import bind, decide
+from proctor.server.state import caller
+
+WIRE_VERSION = 1
+
+
+async def check(request: Request) -> Response:
+    state, principal = caller(request)
+    body = bind(principal, await read_json(request, CheckBody))
+    decision = await decide(state, body)
+    return JSONResponse(_wire(decision.to_dict()))
+
+
+async def check_batch(request: Request) -> Response:
+    """Each check decided (and recorded) in order; one response with every decision."""
+    state, principal = caller(request)
+    batch = await read_json(request, BatchBody)
+    bound = [bind(principal, item) for item in batch.checks]
+    decisions = [(await decide(state, item)).to_dict() for item in bound]
+    return JSONResponse({"version": WIRE_VERSION, "decisions": decisions})
+
+
+def _wire(body: dict[str, Any]) -> dict[str, Any]:
+    return {"version": WIRE_VERSION, **body}
+
+
+routes = [
+    Route("/v1/check", check, methods=["POST"]),
+    Route("/v1/check/batch", check_batch, methods=["POST"]),
+]

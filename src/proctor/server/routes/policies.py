@@ -1,0 +1,83 @@
+"""``POST /v1/admin/policies/reload``: compile first, replace only when everything compiled.
+
+Without a body the config's policy files are read again; with
+``{"texts": [...]}`` those YAML documents become the whole set. A set that
+fails to compile is answered with every error and the running set stays;
+the change (or refusal) is written to the audit trail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from anyio import to_thread
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from proctor.errors import ProctorError
+from proctor.policy import load_policies
+from proctor.sdk.records import record_event
+from proctor.server.auth import AUDIT_READ, POLICIES_WRITE, require
+from proctor.server.bodies import PoliciesBody, read_json
+from proctor.server.state import caller
+
+
+async def reload(request: Request) -> Response:
+    state, principal = caller(request)
+    require(principal, POLICIES_WRITE)
+    has_body = bool(await request.body())
+    body = await read_json(request, PoliciesBody) if has_body else PoliciesBody()
+    runtime = state.runtime
+
+    def compile_and_swap() -> dict[str, Any]:
+        timezone = runtime.policies.timezone
+        paths = state.config.policy_paths if state.config is not None else []
+        source = "request" if body.texts is not None else "config"
+        try:
+            compiled = (
+                load_policies(texts=body.texts, timezone=timezone)
+                if body.texts is not None
+                else load_policies(paths, timezone=timezone)
+            )
+        except ProctorError as exc:
+            record_event(
+                runtime,
+                kind="policy_change",
+                action="policy:reload",
+                effect="deny",
+                reason=f"rejected: {exc.message}",
+                agent=None,
+                user=principal.name,
+                extra={"source": source, "error": exc.code},
+            )
+            raise
+        runtime.replace_policies(compiled)
+        record_event(
+            runtime,
+            kind="policy_change",
+            action="policy:reload",
+            effect="allow",
+            reason=f"{len(compiled.policies)} policies loaded from the {source}",
+            agent=None,
+            user=principal.name,
+            extra={"source": source, "policies": [p.name for p in compiled.policies]},
+        )
+        return {"policies": len(compiled.policies), "rules": len(compiled), "source": source}
+
+    return JSONResponse(await to_thread.run_sync(compile_and_swap))
+
+
+async def list_policies(request: Request) -> Response:
+    state, principal = caller(request)
+    require(principal, AUDIT_READ)
+    policies = state.runtime.policies
+    return JSONResponse(
+        {"policies": [{"name": p.name} for p in policies.policies], "rules": len(policies)}
+    )
+
+
+routes = [
+    Route("/v1/admin/policies", list_policies, methods=["GET"]),
+    Route("/v1/admin/policies/reload", reload, methods=["POST"]),
+]

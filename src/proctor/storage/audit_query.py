@@ -1,0 +1,42 @@
+"""The audit listing's query (filters on indexed columns, a seq cursor), shared by SQL stores."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from proctor.audit.chain import INDEXED_COLUMNS
+
+ROW_COLUMNS = "seq, hash, body, " + ", ".join(INDEXED_COLUMNS)
+
+
+_QUERY_COLUMNS = frozenset(
+    ("decision_id", "kind", "user_sub", "agent_id", "action", "effect", "run_id")
+)
+
+
+def audit_query(
+    equal: dict[str, str],
+    *,
+    since: str | None,
+    until: str | None,
+    after: int,
+    limit: int,
+    mark: str = "?",
+) -> tuple[str, list[Any]]:
+    """The SELECT for ``query`` (``mark`` is the driver's placeholder); columns are whitelisted."""
+    where = [f"seq > {mark}"]
+    params: list[Any] = [after]
+    for column, value in sorted(equal.items()):
+        if column not in _QUERY_COLUMNS:
+            raise ValueError(f"`{column}` is not a queryable column")
+        where.append(f"{column} = {mark}")
+        params.append(value)
+    if since is not None:
+        where.append(f"ts >= {mark}")
+        params.append(since)
+    if until is not None:
+        where.append(f"ts < {mark}")
+        params.append(until)
+    params.append(limit)
+    sql = f"SELECT {ROW_COLUMNS} FROM audit WHERE {' AND '.join(where)} ORDER BY seq LIMIT {mark}"
+    return sql, params

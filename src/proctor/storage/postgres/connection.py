@@ -1,0 +1,178 @@
+"""Pools, error translation and the versioned migrations.
+
+Every store opens a small ``psycopg_pool.ConnectionPool``; psycopg errors
+become ``StorageError`` here (``raise ... from exc``), never past this package.
+Migrations are numbered; ``proctor_schema_version`` records the applied
+version and ``migrate`` applies the rest under a transaction-scoped advisory
+lock, so replicas starting together migrate once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
+
+from proctor.storage.errors import STORAGE_UNAVAILABLE, StorageError
+
+_MIGRATION_LOCK = 0x70726F63  # "proc"
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (  # 1: the audit chain and its head
+        """
+        CREATE TABLE audit (
+            seq BIGINT PRIMARY KEY,
+            decision_id TEXT UNIQUE,
+            ts TEXT,
+            kind TEXT,
+            user_sub TEXT,
+            agent_id TEXT,
+            action TEXT,
+            effect TEXT,
+            run_id TEXT,
+            hash TEXT NOT NULL,
+            body TEXT NOT NULL
+        )
+        """,
+        *(
+            f"CREATE INDEX audit_{c} ON audit ({c})"
+            for c in ("ts", "user_sub", "agent_id", "action", "run_id")
+        ),
+        """
+        CREATE TABLE audit_head (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            seq BIGINT NOT NULL,
+            hash TEXT NOT NULL
+        )
+        """,
+        "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, repeat('0', 64))",
+    ),
+    (  # 2: counters, runs, approvals
+        """
+        CREATE TABLE limit_counters (
+            key TEXT NOT NULL,
+            window_start BIGINT NOT NULL,
+            window_seconds BIGINT NOT NULL,
+            total DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (key, window_start)
+        )
+        """,
+        """
+        CREATE TABLE runs (
+            run_id TEXT PRIMARY KEY,
+            started_at TEXT NOT NULL,
+            agent TEXT NOT NULL,
+            user_sub TEXT,
+            ended_at TEXT
+        )
+        """,
+        """
+        CREATE TABLE approvals (
+            approval_id TEXT PRIMARY KEY,
+            call_hash TEXT NOT NULL,
+            status TEXT NOT NULL,
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            body TEXT NOT NULL
+        )
+        """,
+        "CREATE INDEX approvals_call ON approvals (call_hash, status)",
+    ),
+    (  # 3: agents, credentials, revoked tokens
+        """
+        CREATE TABLE identity_agents (
+            id TEXT PRIMARY KEY,
+            role TEXT,
+            tier TEXT NOT NULL,
+            owner TEXT,
+            tags TEXT NOT NULL,
+            created_at BIGINT NOT NULL,
+            revoked_at BIGINT
+        )
+        """,
+        """
+        CREATE TABLE identity_credentials (
+            agent_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            key_id TEXT NOT NULL,
+            digest TEXT,
+            public_jwk TEXT,
+            created_at BIGINT NOT NULL,
+            revoked_at BIGINT,
+            PRIMARY KEY (kind, key_id)
+        )
+        """,
+        """
+        CREATE TABLE identity_revoked_tokens (
+            jti TEXT PRIMARY KEY,
+            expires_at BIGINT NOT NULL,
+            reason TEXT NOT NULL
+        )
+        """,
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def storage_error(exc: Exception, doing: str) -> StorageError:
+    return StorageError(
+        f"the PostgreSQL database failed while {doing}: {str(exc).strip() or type(exc).__name__}",
+        code=STORAGE_UNAVAILABLE,
+    )
+
+
+def open_pool(url: str, *, max_size: int = 8, migrate_schema: bool = True) -> ConnectionPool:
+    """A pool on ``url``, checked by one round trip; the schema migrated unless told not to."""
+    try:
+        pool = ConnectionPool(
+            url,
+            min_size=1,
+            max_size=max_size,
+            open=True,
+            timeout=10.0,
+            kwargs={"autocommit": True},
+            name="proctor",
+        )
+        pool.wait(timeout=10.0)
+    except (psycopg.Error, PoolTimeout) as exc:
+        raise storage_error(exc, "connecting") from exc
+    if migrate_schema:
+        try:
+            migrate(pool)
+        except BaseException:
+            pool.close()
+            raise
+    return pool
+
+
+@contextmanager
+def transaction(pool: ConnectionPool, doing: str) -> Iterator[psycopg.Connection[Any]]:
+    """One transaction on a pooled connection; psycopg errors translated."""
+    try:
+        with pool.connection() as conn, conn.transaction():
+            yield conn
+    except (psycopg.Error, PoolTimeout) as exc:
+        raise storage_error(exc, doing) from exc
+
+
+def migrate(pool: ConnectionPool) -> int:
+    """Apply the migrations not yet applied; returns the schema version."""
+    with transaction(pool, "migrating the schema") as conn:
+        conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+        conn.execute("CREATE TABLE IF NOT EXISTS proctor_schema_version (version INTEGER NOT NULL)")
+        row = conn.execute("SELECT max(version) FROM proctor_schema_version").fetchone()
+        current = int(row[0]) if row is not None and row[0] is not None else 0
+        if current > SCHEMA_VERSION:
+            raise StorageError(
+                f"the database schema is version {current}, newer than this proctor "
+                f"({SCHEMA_VERSION})",
+                code=STORAGE_UNAVAILABLE,
+            )
+        for version in range(current, SCHEMA_VERSION):
+            for statement in MIGRATIONS[version]:
+                conn.execute(statement)
+            conn.execute("INSERT INTO proctor_schema_version (version) VALUES (%s)", (version + 1,))
+        return SCHEMA_VERSION
