@@ -140,7 +140,9 @@ def target_rows(results: dict[str, Any]) -> list[list[str]]:
             [
                 target["target"],
                 shown,
-                f"{target['comparison']} {_num(target['threshold'], 0)} {target['unit']}",
+                "none (reported)"
+                if target["threshold"] is None
+                else f"{target['comparison']} {_num(target['threshold'], 0)} {target['unit']}",
                 verdict,
             ]
         )

@@ -187,7 +187,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["full_check"]["sqlite_version"] = sqlite3.sqlite_version
     console.log("identity: checks with delegation tokens, token exchange")
     results["identity"] = identity_bench.measure(rounds=3 if options.quick else 7)
-    console.log("limits: checks that update two SQLite counters; policy replay")
+    console.log("limits: checks that update two counters (SQLite, PostgreSQL); policy replay")
     results["limits"] = limits_bench.measure(quick=options.quick)
     console.log("gateway: POST /v1/check from another process, concurrency 32")
     results["gateway"] = gateway_bench.measure(quick=options.quick)

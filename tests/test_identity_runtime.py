@@ -139,3 +139,34 @@ def test_the_sales_assistant_example_runs() -> None:
     text = console.export_text()
     assert "invalid_scope" in text
     assert "audit chain verified" in text
+
+
+def test_a_tier_rule_demotes_a_stored_agent_in_the_store(tmp_path: Path) -> None:
+    path = _config(tmp_path, "")
+    (path.parent / "policies" / "zz-tiers.yaml").write_text(
+        "name: tiers\n"
+        "rules: [{id: no-delete, action: 'delete:*', effect: deny}]\n"
+        "tiers: [{id: noisy, demote: {to: unverified, when_denials: 2, window: 1h}}]\n"
+    )
+    db = str(tmp_path / "audit.db")
+    first = Runtime.from_config(path, audit=db)
+    assert first.identity is not None
+    first.identity.store.put_agent(StoredAgent("cli-bot", "refunds", "trusted"))
+    first.close()
+    second = Runtime.from_config(path, audit=db)
+    try:
+        for _ in range(2):
+            assert not second.check("delete:orders", agent="cli-bot").allowed
+        assert second.identity is not None
+        stored = second.identity.store.get_agent("cli-bot")
+        assert stored is not None
+        assert stored.tier == "unverified"
+    finally:
+        second.close()
+    third = Runtime.from_config(path, audit=db)  # a restart (or another replica) keeps it
+    try:
+        found = third.registry.get("cli-bot")
+        assert found is not None
+        assert found.tier.value == "unverified"
+    finally:
+        third.close()

@@ -6,8 +6,10 @@ so the same request gets the same decision and the same audit record shape.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
@@ -30,6 +32,7 @@ from proctor.identity_runtime import (
     build_identity,
 )
 from proctor.limits.approvals import Approval
+from proctor.limits.demotions import Demotion, count_denial
 from proctor.limits.gate import Guardrails
 from proctor.model.actions import validate_action
 from proctor.model.arguments import ArgumentsRejected, normalize_arguments
@@ -82,6 +85,7 @@ class Runtime:
         self._valid_actions: set[str] = set()
         self._lock = threading.Lock()
         self.state = state or open_state_stores(None)
+        self._demoted: dict[str, Tier] = {}  # tiers lowered by `tiers:` rules in this process
         self.guardrails = Guardrails(
             counters=self.state.counters,
             runs=self.state.runs,
@@ -241,6 +245,14 @@ class Runtime:
                 decision = self._policies.evaluate(request)
                 if decision.effect is not Effect.DENY:
                     decision = self._guard(request, decision)
+        demotion: Demotion | None = None
+        if (
+            decision.effect is Effect.DENY
+            and self._policies.controls.has_tier_rules
+            and isinstance(resolved_agent, Agent)
+            and decision.code != "state_unavailable"
+        ):  # counted as of `now`, like limits (what-if checks with `at` included)
+            demotion = self._count_denial(resolved_agent, now)
         latency_us = (perf_counter() - started) * 1e6
         event = _audit_event(
             decision,
@@ -270,6 +282,8 @@ class Runtime:
                 diagnostics=decision.diagnostics,
                 code="audit_unavailable",
             )
+        if demotion is not None:
+            self._record_demotion(demotion, resolved_agent, recorded_at)
         return decision
 
     # -- delegation tokens (identity) ------------------------------------------------------
@@ -339,6 +353,57 @@ class Runtime:
                 decision.effective_scopes,
             )
 
+    def _count_denial(self, agent: Agent, now: datetime) -> Demotion | None:
+        """Count a denial against the `tiers:` rules; a demotion applies from the next check."""
+        rules = self._policies.controls.tier_rules(agent)
+        if not rules:
+            return None
+        try:
+            demotion = count_denial(self.state.counters, rules, agent.id, agent.tier, now)
+        except StorageError:
+            return None  # the denial stands; a demotion missed for want of a store is not a deny
+        if demotion is not None:
+            with self._lock:
+                self._demoted[agent.id] = demotion.after
+        return demotion
+
+    def _record_demotion(self, demotion: Demotion, agent: Agent | str, at: datetime) -> None:
+        """Write a store agent's new tier to the store and audit the change with its cause."""
+        assert isinstance(agent, Agent)
+        if self.identity is not None:
+            with contextlib.suppress(StorageError):  # this process still applies it
+                stored = self.identity.store.get_agent(agent.id)
+                if stored is not None:
+                    self.identity.store.put_agent(replace(stored, tier=demotion.after.value))
+        rule = demotion.rule
+        event = AuditEvent(
+            kind="tier_change",
+            decision_id=self._ids(at),
+            ts=_iso(at),
+            agent={**_agent_view(agent), "tier": demotion.after.value},
+            action="agent:demote",
+            effect="allow",
+            reason=(
+                f"demoted by tier rule `{rule.rule_id}`: {demotion.denials} denials "
+                f"within {rule.window_text}"
+            ),
+            extra={
+                "from": demotion.before.value,
+                "to": demotion.after.value,
+                "by": "rule",
+                "cause": {
+                    "rule_id": rule.rule_id,
+                    "denials": demotion.denials,
+                    "window": rule.window_text,
+                    "window_seconds": rule.window_seconds,
+                    "window_start": _iso(datetime.fromtimestamp(demotion.window_start, UTC)),
+                },
+            },
+        )
+        # the demotion stands even unrecorded; a failing audit store denies the next call
+        with contextlib.suppress(StorageError, AuditError):
+            self.audit.append(event, wait=self._wait_for_audit)
+
     def _validate(self, action: str) -> str | None:
         problem = validate_action(action)
         if problem is None:
@@ -352,14 +417,26 @@ class Runtime:
     def _resolve_agent(self, agent: AgentLike) -> Agent | str:
         """The agent, or the reason it is unknown (a deny, never an error)."""
         if isinstance(agent, Agent):
-            return agent
+            return self._demote(agent) if self._demoted else agent
         agent_id = agent if agent is not None else self.default_agent
         if agent_id is None:
             return "no agent was named and no default agent is configured"
         found = self.registry.get(agent_id)
         if found is None:
             return f"unknown agent `{agent_id}`: it is not registered"
-        return found
+        return self._demote(found) if self._demoted else found
+
+    def lift_demotion(self, agent_id: str) -> None:
+        """Forget a rule's demotion of ``agent_id`` in this process (an admin set its tier)."""
+        with self._lock:
+            self._demoted.pop(agent_id, None)
+
+    def _demote(self, agent: Agent) -> Agent:
+        """The agent at the tier a `tiers:` rule lowered it to (never raised back here)."""
+        lowered = self._demoted.get(agent.id)
+        if lowered is None or lowered.rank >= agent.tier.rank:
+            return agent
+        return replace(agent, tier=lowered)
 
     def _resolve_user(self, user: UserLike) -> User | None:
         if user is None or isinstance(user, User):

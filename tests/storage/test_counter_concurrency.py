@@ -1,4 +1,8 @@
-"""Check-and-increment is atomic: 8 threads and 4 processes spend one budget of 500 by 10s."""
+"""Check-and-increment is atomic: 8 threads and 4 processes spend one budget of 500 by 10s.
+
+On memory (threads only), SQLite and PostgreSQL (`postgres_url`: a database on the
+session's throw-away cluster); processes are spawned and open their own connections.
+"""
 
 from __future__ import annotations
 
@@ -63,19 +67,34 @@ def test_eight_threads_with_their_own_connections_allow_exactly_fifty(tmp_path: 
     assert sum(_threads(8, lambda: _spend(location))) == 50
 
 
-def test_four_processes_allow_exactly_fifty(tmp_path: Path) -> None:
-    location = str(tmp_path / "proctor.db")
+def _shared_location(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """A store every process opens on its own (SQLite file or PostgreSQL database), created."""
+    if backend == "postgres":
+        location: str = request.getfixturevalue("postgres_url")
+    else:
+        location = str(tmp_path / "proctor.db")
     open_state_stores(location).close()
+    return location
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_four_processes_allow_exactly_fifty(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    location = _shared_location(backend, tmp_path, request)
+    # spawn: each worker starts clean and opens its own connection (no inherited sockets)
     with multiprocessing.get_context("spawn").Pool(4) as pool:
-        assert sum(pool.map(_spend, [location] * 4, chunksize=1)) == 50
+        assert sum(pool.map_async(_spend, [location] * 4, chunksize=1).get(timeout=60)) == 50
 
 
-def test_four_processes_and_eight_threads_allow_exactly_fifty(tmp_path: Path) -> None:
-    location = str(tmp_path / "proctor.db")
-    open_state_stores(location).close()
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
+def test_four_processes_and_eight_threads_allow_exactly_fifty(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    location = _shared_location(backend, tmp_path, request)
     context = multiprocessing.get_context("spawn")
     with context.Pool(4) as pool:
-        pending = pool.map_async(_spend, [location] * 4)
+        pending = pool.map_async(_spend, [location] * 4, chunksize=1)
         in_threads = _threads(8, lambda: _spend(location))
         in_processes = pending.get(timeout=60)
     assert sum(in_threads) + sum(in_processes) == 50

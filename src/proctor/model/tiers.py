@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -34,3 +35,18 @@ class Tier(StrEnum):
 
 _RANKS = {tier: rank for rank, tier in enumerate(Tier)}
 TIER_NAMES = tuple(tier.value for tier in Tier)
+
+
+@dataclass(frozen=True, slots=True)
+class TierRule:
+    """Demote an agent to ``to`` once it has been denied ``denials`` times in ``window_seconds``.
+
+    ``rule_id`` is ``policy/id``. Windows are fixed (aligned on the epoch).
+    Rules never promote: promotion is an admin action (``proctor agent set-tier``).
+    """
+
+    rule_id: str
+    to: Tier
+    denials: int
+    window_seconds: int
+    window_text: str

@@ -21,12 +21,14 @@ from proctor.errors import Location, ProctorError
 from proctor.model.actions import ActionPattern, InvalidPattern, parse_pattern
 from proctor.model.decision import Effect
 from proctor.model.limits import ApprovalSettings, RunCeilings
+from proctor.model.tiers import TierRule
 from proctor.policy.controls import (
     CompiledLimit,
     ControlIndex,
     compile_approval,
     compile_ceilings,
     compile_limits,
+    compile_tier_rules,
     link_limits,
 )
 from proctor.policy.errors import PolicyError, PolicyLoadError
@@ -75,12 +77,14 @@ def compile_sources(
     limits: list[CompiledLimit] = []
     ceilings: list[tuple[CompiledPolicy, RunCeilings]] = []
     approvals: list[ApprovalSettings] = []
+    tier_rules: list[tuple[CompiledPolicy, TierRule]] = []
     for document, spec in specs:  # stage: compile
         policy, compiled, found = _compile_document(document, spec, first_order=len(rules))
         errors.extend(found)
         policies.append(policy)
         rules.extend(compiled)
         limits.extend(compile_limits(spec.limits, policy, document, errors))
+        tier_rules.extend(compile_tier_rules(spec.tiers, policy, document, errors))
         if spec.runs is not None:
             run_ceilings = compile_ceilings(spec.runs, spec.name, document, errors)
             if run_ceilings is not None:
@@ -102,7 +106,7 @@ def compile_sources(
         tuple(policies),
         tuple(rules),
         timezone or ZoneInfo("UTC"),
-        ControlIndex(limits, ceilings, approvals),
+        ControlIndex(limits, ceilings, approvals, tier_rules),
     )  # stage: index
 
 

@@ -1,4 +1,4 @@
-"""Compiling ``limits:``, ``runs:`` and rule approval settings, and finding those a request meets.
+"""Compiling ``limits:``, ``runs:``, ``tiers:`` and rule approval settings; looking them up.
 
 Part of the ``compile`` stage (see ``compiler``): every error is collected
 with its location. The result is a ``ControlIndex`` kept on the compiled set;
@@ -13,12 +13,14 @@ from dataclasses import dataclass
 from proctor.errors import ProctorError
 from proctor.model.actions import ActionPattern, InvalidPattern, parse_pattern
 from proctor.model.limits import ApprovalSettings, Controls, LimitDefinition, RunCeilings
-from proctor.model.request import CheckRequest
+from proctor.model.request import Agent, CheckRequest
+from proctor.model.tiers import Tier, TierRule
 from proctor.policy.errors import PolicyError
 from proctor.policy.index import ActionIndex
 from proctor.policy.limits_schema import (
     LimitSpec,
     RunsSpec,
+    TierRuleSpec,
     parse_duration,
     parse_rate,
     parse_value_path,
@@ -42,13 +44,22 @@ class CompiledLimit:
 class ControlIndex:
     """The limits, run ceilings and approval settings of a compiled set, ready to look up."""
 
-    __slots__ = ("_approvals", "_ceilings", "_limits", "has_ceilings", "has_limits")
+    __slots__ = (
+        "_approvals",
+        "_ceilings",
+        "_limits",
+        "_tier_rules",
+        "has_ceilings",
+        "has_limits",
+        "has_tier_rules",
+    )
 
     def __init__(
         self,
         limits: Iterable[CompiledLimit] = (),
         ceilings: Iterable[tuple[CompiledPolicy, RunCeilings]] = (),
         approvals: Iterable[ApprovalSettings] = (),
+        tier_rules: Iterable[tuple[CompiledPolicy, TierRule]] = (),
     ) -> None:
         listed = [item for item in limits if not item.policy.audit_mode]
         self._limits: ActionIndex[CompiledLimit] = ActionIndex(
@@ -58,6 +69,16 @@ class ControlIndex:
         self._approvals = {item.rule_id: item for item in approvals}
         self.has_limits = bool(listed)
         self.has_ceilings = bool(self._ceilings)
+        self._tier_rules = tuple(entry for entry in tier_rules if not entry[0].audit_mode)
+        self.has_tier_rules = bool(self._tier_rules)
+
+    def tier_rules(self, agent: Agent) -> tuple[TierRule, ...]:
+        """The tier rules of the policies that apply to ``agent`` (enforced policies only)."""
+        return tuple(
+            rule
+            for policy, rule in self._tier_rules
+            if policy.selector is None or policy.selector.matches(agent)
+        )
 
     def for_request(self, request: CheckRequest) -> Controls:
         """The limits whose actions match and, in a run, the tightest ceilings that apply."""
@@ -87,6 +108,62 @@ class ControlIndex:
             if found is not None:
                 return found
         return ApprovalSettings(ids[0] if ids else "", (), DEFAULT_APPROVAL_TTL)
+
+
+def compile_tier_rules(
+    specs: list[TierRuleSpec],
+    policy: CompiledPolicy,
+    document: LocatedDocument,
+    errors: list[ProctorError],
+) -> list[tuple[CompiledPolicy, TierRule]]:
+    """``tiers:`` rules; a window of whole seconds, a known tier to demote to."""
+    compiled: list[tuple[CompiledPolicy, TierRule]] = []
+    seen: set[str] = set()
+    for index, spec in enumerate(specs):
+        path: tuple[str | int, ...] = ("tiers", index, "demote")
+        window = parse_duration(spec.demote.window)
+        failed = spec.id in seen
+        if failed:
+            errors.append(
+                PolicyError(
+                    f"tier rule id `{spec.id}` is used twice in policy `{policy.name}`",
+                    code="policy_duplicate_tier_rule_id",
+                    location=document.location(("tiers", index, "id")),
+                )
+            )
+        seen.add(spec.id)
+        if window is None or window != int(window):
+            errors.append(
+                PolicyError(
+                    f"tier rule `{spec.id}`: `{spec.demote.window}` is not a window like "
+                    "`10m`, `1h` or `1d` (whole seconds, at most 366 days)",
+                    code="policy_invalid_window",
+                    location=document.location((*path, "window")),
+                )
+            )
+            failed = True
+        try:
+            to = Tier.parse(spec.demote.to)
+        except ValueError as exc:
+            errors.append(
+                PolicyError(
+                    f"tier rule `{spec.id}`: {exc}",
+                    code="policy_invalid_tier",
+                    location=document.location((*path, "to")),
+                )
+            )
+            failed = True
+        if not failed:
+            assert window is not None
+            rule = TierRule(
+                f"{policy.name}/{spec.id}",
+                to,
+                spec.demote.when_denials,
+                int(window),
+                spec.demote.window,
+            )
+            compiled.append((policy, rule))
+    return compiled
 
 
 def compile_limits(

@@ -1,4 +1,4 @@
-"""The shape of the ``limits:`` and ``runs:`` sections of a policy document.
+"""The shape of the ``limits:``, ``runs:`` and ``tiers:`` sections of a policy document.
 
 A limit is a rate (``rate: 60/min``), a count (``max: 100, window: 1h``) or a
 sum of a request value (``sum: args.amount, max: 500, window: 1d``), keyed by
@@ -67,6 +67,20 @@ class RunsSpec(_Strict):
     max_cost: float | None = Field(default=None, gt=0)
     cost: str = "context.cost"
     max_identical_calls: int | None = Field(default=None, gt=0)
+
+
+class DemotionSpec(_Strict):
+    to: str
+    when_denials: int = Field(gt=0, le=1_000_000)
+    window: str
+
+
+class TierRuleSpec(_Strict):
+    """``{id: noisy, demote: {to: unverified, when_denials: 5, window: 1h}}``."""
+
+    id: str = Field(min_length=1, max_length=200)
+    description: str | None = None
+    demote: DemotionSpec
 
 
 def parse_duration(text: str) -> float | None:

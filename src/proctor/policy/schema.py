@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from proctor.model.tiers import TIER_NAMES
 from proctor.policy.errors import PolicyError
-from proctor.policy.limits_schema import LimitSpec, RunsSpec
+from proctor.policy.limits_schema import DemotionSpec, LimitSpec, RunsSpec, TierRuleSpec
 from proctor.policy.source import LocatedDocument
 
 EFFECTS = ("allow", "deny", "require_approval")
@@ -74,6 +74,7 @@ class PolicyDocumentSpec(_Strict):
     rules: list[RuleSpec] = Field(default_factory=list)
     limits: list[LimitSpec] = Field(default_factory=list)
     runs: RunsSpec | None = None
+    tiers: list[TierRuleSpec] = Field(default_factory=list)
 
 
 def _check_tier(value: str) -> None:
@@ -190,6 +191,10 @@ def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
             model = LimitSpec
         elif part == "runs":
             model = RunsSpec
+        elif part == "tiers":
+            model = TierRuleSpec
+        elif part == "demote":
+            model = DemotionSpec
         else:
             return None
     return model

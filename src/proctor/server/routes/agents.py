@@ -164,6 +164,7 @@ async def set_tier(request: Request) -> Response:
             )
         stored = _stored(runtime, agent_id)
         identity.store.put_agent(replace(stored, tier=body.tier))
+        runtime.lift_demotion(agent_id)  # an admin's tier overrides a `tiers:` rule's
         state.refresh_registry()
         record_event(
             runtime,
