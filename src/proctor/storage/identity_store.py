@@ -7,6 +7,7 @@ reach a store: API keys are kept as digests, private keys stay with agents.
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, runtime_checkable
@@ -49,6 +50,21 @@ class StoredCredential:
     public_jwk: dict[str, Any] | None = None
     created_at: int = 0
     revoked_at: int | None = None
+
+
+# Column order of the SQL backends' rows, and the rows turned back into values
+# (tags and public keys are stored as JSON text).
+AGENT_COLUMNS = "id, role, tier, owner, tags, created_at, revoked_at"
+CREDENTIAL_COLUMNS = "agent_id, kind, key_id, digest, public_jwk, created_at, revoked_at"
+
+
+def agent_from_row(row: tuple[Any, ...]) -> StoredAgent:
+    return StoredAgent(row[0], row[1], row[2], row[3], tuple(json.loads(row[4])), row[5], row[6])
+
+
+def credential_from_row(row: tuple[Any, ...]) -> StoredCredential:
+    public_jwk = None if row[4] is None else json.loads(row[4])
+    return StoredCredential(row[0], row[1], row[2], row[3], public_jwk, row[5], row[6])
 
 
 @runtime_checkable

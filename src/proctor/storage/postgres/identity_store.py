@@ -6,11 +6,15 @@ import json
 from typing import Any
 
 from proctor.identity.credentials import ApiKeyRecord
-from proctor.storage.identity_store import StoredAgent, StoredCredential
+from proctor.storage.identity_store import (
+    AGENT_COLUMNS,
+    CREDENTIAL_COLUMNS,
+    StoredAgent,
+    StoredCredential,
+    agent_from_row,
+    credential_from_row,
+)
 from proctor.storage.postgres.connection import open_pool, transaction
-
-_CREDENTIAL_COLUMNS = "agent_id, kind, key_id, digest, public_jwk, created_at, revoked_at"
-_AGENT_COLUMNS = "id, role, tier, owner, tags, created_at, revoked_at"
 
 
 class PostgresIdentityStore:
@@ -25,7 +29,7 @@ class PostgresIdentityStore:
     def put_agent(self, agent: StoredAgent) -> None:
         self._run(
             "saving an agent",
-            f"INSERT INTO identity_agents ({_AGENT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s) "
+            f"INSERT INTO identity_agents ({AGENT_COLUMNS}) VALUES (%s, %s, %s, %s, %s, %s, %s) "
             "ON CONFLICT (id) DO UPDATE SET role = excluded.role, tier = excluded.tier, "
             "owner = excluded.owner, tags = excluded.tags, created_at = excluded.created_at, "
             "revoked_at = excluded.revoked_at",
@@ -43,21 +47,21 @@ class PostgresIdentityStore:
     def get_agent(self, agent_id: str) -> StoredAgent | None:
         rows = self._run(
             "reading an agent",
-            f"SELECT {_AGENT_COLUMNS} FROM identity_agents WHERE id = %s",
+            f"SELECT {AGENT_COLUMNS} FROM identity_agents WHERE id = %s",
             (agent_id,),
         )
-        return _agent(rows[0]) if rows else None
+        return agent_from_row(rows[0]) if rows else None
 
     def list_agents(self) -> list[StoredAgent]:
         rows = self._run(
-            "listing agents", f"SELECT {_AGENT_COLUMNS} FROM identity_agents ORDER BY id"
+            "listing agents", f"SELECT {AGENT_COLUMNS} FROM identity_agents ORDER BY id"
         )
-        return [_agent(row) for row in rows]
+        return [agent_from_row(row) for row in rows]
 
     def add_credential(self, credential: StoredCredential) -> None:
         self._run(
             "saving a credential",
-            f"INSERT INTO identity_credentials ({_CREDENTIAL_COLUMNS}) "
+            f"INSERT INTO identity_credentials ({CREDENTIAL_COLUMNS}) "
             "VALUES (%s, %s, %s, %s, %s, %s, %s)",
             (
                 credential.agent_id,
@@ -83,11 +87,11 @@ class PostgresIdentityStore:
     def credentials(self, agent_id: str) -> list[StoredCredential]:
         rows = self._run(
             "reading credentials",
-            f"SELECT {_CREDENTIAL_COLUMNS} FROM identity_credentials "
+            f"SELECT {CREDENTIAL_COLUMNS} FROM identity_credentials "
             "WHERE agent_id = %s AND revoked_at IS NULL ORDER BY created_at",
             (agent_id,),
         )
-        return [_credential(row) for row in rows]
+        return [credential_from_row(row) for row in rows]
 
     def api_key(self, key_id: str) -> ApiKeyRecord | None:
         rows = self._run(
@@ -117,19 +121,3 @@ class PostgresIdentityStore:
 
     def close(self) -> None:
         self._pool.close()
-
-
-def _agent(row: tuple[Any, ...]) -> StoredAgent:
-    return StoredAgent(row[0], row[1], row[2], row[3], tuple(json.loads(row[4])), row[5], row[6])
-
-
-def _credential(row: tuple[Any, ...]) -> StoredCredential:
-    return StoredCredential(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        None if row[4] is None else json.loads(row[4]),
-        row[5],
-        row[6],
-    )

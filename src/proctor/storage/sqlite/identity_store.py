@@ -14,7 +14,14 @@ import threading
 from typing import Any
 
 from proctor.identity.credentials import ApiKeyRecord
-from proctor.storage.identity_store import StoredAgent, StoredCredential
+from proctor.storage.identity_store import (
+    AGENT_COLUMNS,
+    CREDENTIAL_COLUMNS,
+    StoredAgent,
+    StoredCredential,
+    agent_from_row,
+    credential_from_row,
+)
 from proctor.storage.sqlite.connection import check_location, connect, storage_error
 from proctor.storage.sqlite.schema import migrate
 
@@ -50,7 +57,6 @@ IDENTITY_TABLES = (
     )
     """,
 )
-_CREDENTIAL_COLUMNS = "agent_id, kind, key_id, digest, public_jwk, created_at, revoked_at"
 
 
 class SqliteIdentityStore:
@@ -92,19 +98,22 @@ class SqliteIdentityStore:
 
     def get_agent(self, agent_id: str) -> StoredAgent | None:
         rows = self._run(
-            "reading an agent", "SELECT * FROM identity_agents WHERE id = ?", (agent_id,)
+            "reading an agent",
+            f"SELECT {AGENT_COLUMNS} FROM identity_agents WHERE id = ?",
+            (agent_id,),
         )
-        return _agent(rows[0]) if rows else None
+        return agent_from_row(rows[0]) if rows else None
 
     def list_agents(self) -> list[StoredAgent]:
-        rows = self._run("listing agents", "SELECT * FROM identity_agents ORDER BY id")
-        return [_agent(row) for row in rows]
+        rows = self._run(
+            "listing agents", f"SELECT {AGENT_COLUMNS} FROM identity_agents ORDER BY id"
+        )
+        return [agent_from_row(row) for row in rows]
 
     def add_credential(self, credential: StoredCredential) -> None:
         self._run(
             "saving a credential",
-            f"INSERT INTO identity_credentials ({_CREDENTIAL_COLUMNS}) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT INTO identity_credentials ({CREDENTIAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 credential.agent_id,
                 credential.kind,
@@ -129,11 +138,11 @@ class SqliteIdentityStore:
     def credentials(self, agent_id: str) -> list[StoredCredential]:
         rows = self._run(
             "reading credentials",
-            f"SELECT {_CREDENTIAL_COLUMNS} FROM identity_credentials "
+            f"SELECT {CREDENTIAL_COLUMNS} FROM identity_credentials "
             "WHERE agent_id = ? AND revoked_at IS NULL ORDER BY created_at",
             (agent_id,),
         )
-        return [_credential(row) for row in rows]
+        return [credential_from_row(row) for row in rows]
 
     def api_key(self, key_id: str) -> ApiKeyRecord | None:
         rows = self._run(
@@ -162,19 +171,3 @@ class SqliteIdentityStore:
     def close(self) -> None:
         with self._lock:
             self._conn.close()
-
-
-def _agent(row: tuple[Any, ...]) -> StoredAgent:
-    return StoredAgent(row[0], row[1], row[2], row[3], tuple(json.loads(row[4])), row[5], row[6])
-
-
-def _credential(row: tuple[Any, ...]) -> StoredCredential:
-    return StoredCredential(
-        row[0],
-        row[1],
-        row[2],
-        row[3],
-        None if row[4] is None else json.loads(row[4]),
-        row[5],
-        row[6],
-    )
