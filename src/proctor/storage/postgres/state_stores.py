@@ -13,7 +13,6 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-import orjson
 import psycopg
 from psycopg_pool import ConnectionPool
 
@@ -24,7 +23,7 @@ from proctor.limits.ports import StateStores
 from proctor.limits.runs import RunRecord
 from proctor.storage.memory_state import check_decidable
 from proctor.storage.postgres.connection import open_pool, transaction
-from proctor.storage.sqlite.approval_store import _decode, _encode, _key
+from proctor.storage.state_rows import approval_body, approval_from_body, run_from_row, time_key
 
 
 class _Shared:
@@ -131,7 +130,7 @@ class PostgresRunStore:
             )
             row = conn.execute(_RUN, (run_id,)).fetchone()
         assert row is not None
-        return _run(row)
+        return run_from_row(row)
 
     def end(self, run_id: str, at: datetime) -> RunRecord:
         with transaction(self._shared.pool, "ending a run") as conn:
@@ -142,28 +141,17 @@ class PostgresRunStore:
             row = conn.execute(_RUN, (run_id,)).fetchone()
         if row is None:
             raise LimitsError(f"no run `{run_id}`", code=RUN_NOT_FOUND)
-        return _run(row)
+        return run_from_row(row)
 
     def get(self, run_id: str) -> RunRecord | None:
         with transaction(self._shared.pool, "reading a run") as conn:
             row = conn.execute(_RUN, (run_id,)).fetchone()
-        return None if row is None else _run(row)
+        return None if row is None else run_from_row(row)
 
     def close(self) -> None:
         if not self._closed:
             self._closed = True
             self._shared.release()
-
-
-def _run(row: Any) -> RunRecord:
-    run_id, started, agent, user, ended = row
-    return RunRecord(
-        run_id,
-        datetime.fromisoformat(started),
-        agent,
-        user,
-        datetime.fromisoformat(ended) if ended else None,
-    )
 
 
 _OPEN = (
@@ -182,10 +170,10 @@ class PostgresApprovalStore:
             # one opener at a time per call: a transaction-scoped lock on the call's hash
             conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (approval.call_hash,))
             row = conn.execute(
-                _OPEN, (approval.call_hash, ApprovalStatus.PENDING.value, _key(now))
+                _OPEN, (approval.call_hash, ApprovalStatus.PENDING.value, time_key(now))
             ).fetchone()
             if row is not None:
-                return _decode(row[0])
+                return approval_from_body(row[0])
             conn.execute(
                 "INSERT INTO approvals (approval_id, call_hash, status, created_at, expires_at, "
                 "body) VALUES (%s, %s, %s, %s, %s, %s)",
@@ -193,9 +181,9 @@ class PostgresApprovalStore:
                     approval.approval_id,
                     approval.call_hash,
                     approval.status.value,
-                    _key(approval.created_at),
-                    _key(approval.expires_at),
-                    _body(approval),
+                    time_key(approval.created_at),
+                    time_key(approval.expires_at),
+                    approval_body(approval),
                 ),
             )
             return approval
@@ -203,12 +191,14 @@ class PostgresApprovalStore:
     def consume(self, call_hash: str, now: datetime, decision_id: str) -> Approval | None:
         with transaction(self._shared.pool, "using an approval") as conn:
             row = conn.execute(
-                _OPEN, (call_hash, ApprovalStatus.APPROVED.value, _key(now))
+                _OPEN, (call_hash, ApprovalStatus.APPROVED.value, time_key(now))
             ).fetchone()
             if row is None:
                 return None
             used = replace(
-                _decode(row[0]), status=ApprovalStatus.CONSUMED, consumed_by_decision=decision_id
+                approval_from_body(row[0]),
+                status=ApprovalStatus.CONSUMED,
+                consumed_by_decision=decision_id,
             )
             _update(conn, used)
             return used
@@ -220,7 +210,7 @@ class PostgresApprovalStore:
             row = conn.execute(
                 "SELECT body FROM approvals WHERE approval_id = %s FOR UPDATE", (approval_id,)
             ).fetchone()
-            found = _decode(row[0]) if row is not None else None
+            found = approval_from_body(row[0]) if row is not None else None
             check_decidable(found, approval_id, now)
             assert found is not None
             status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
@@ -233,7 +223,7 @@ class PostgresApprovalStore:
             row = conn.execute(
                 "SELECT body FROM approvals WHERE approval_id = %s", (approval_id,)
             ).fetchone()
-        return None if row is None else _decode(row[0])
+        return None if row is None else approval_from_body(row[0])
 
     def list(self, status: str | None = None, limit: int = 100) -> list[Approval]:
         query = "SELECT body FROM approvals"
@@ -244,7 +234,7 @@ class PostgresApprovalStore:
         query += " ORDER BY created_at DESC, approval_id DESC LIMIT %s"
         with transaction(self._shared.pool, "listing approvals") as conn:
             rows = conn.execute(query, (*params, limit)).fetchall()
-        return [_decode(row[0]) for row in rows]
+        return [approval_from_body(row[0]) for row in rows]
 
     def close(self) -> None:
         if not self._closed:
@@ -252,14 +242,10 @@ class PostgresApprovalStore:
             self._shared.release()
 
 
-def _body(approval: Approval) -> str:
-    return orjson.dumps(_encode(approval)).decode()
-
-
 def _update(conn: Any, approval: Approval) -> None:
     conn.execute(
         "UPDATE approvals SET status = %s, body = %s WHERE approval_id = %s",
-        (approval.status.value, _body(approval), approval.approval_id),
+        (approval.status.value, approval_body(approval), approval.approval_id),
     )
 
 

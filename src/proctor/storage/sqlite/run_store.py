@@ -7,6 +7,7 @@ from datetime import datetime
 from proctor.limits.errors import RUN_NOT_FOUND, LimitsError
 from proctor.limits.runs import RunRecord
 from proctor.storage.sqlite.state_db import StateDatabase
+from proctor.storage.state_rows import run_from_row
 
 _SELECT = "SELECT run_id, started_at, agent, user_sub, ended_at FROM runs WHERE run_id = ?"
 
@@ -23,7 +24,7 @@ class SqliteRunStore:
                 (run_id, at.isoformat(), agent, user),
             )
             row = conn.execute(_SELECT, (run_id,)).fetchone()
-        return _record(row)
+        return run_from_row(row)
 
     def end(self, run_id: str, at: datetime) -> RunRecord:
         with self._db.transaction("ending a run") as conn:
@@ -34,23 +35,12 @@ class SqliteRunStore:
             row = conn.execute(_SELECT, (run_id,)).fetchone()
         if row is None:
             raise LimitsError(f"no run `{run_id}`", code=RUN_NOT_FOUND)
-        return _record(row)
+        return run_from_row(row)
 
     def get(self, run_id: str) -> RunRecord | None:
         with self._db.reading("reading a run") as conn:
             row = conn.execute(_SELECT, (run_id,)).fetchone()
-        return None if row is None else _record(row)
+        return None if row is None else run_from_row(row)
 
     def close(self) -> None:
         self._db.close()
-
-
-def _record(row: tuple[str, str, str, str | None, str | None]) -> RunRecord:
-    run_id, started, agent, user, ended = row
-    return RunRecord(
-        run_id,
-        datetime.fromisoformat(started),
-        agent,
-        user,
-        datetime.fromisoformat(ended) if ended else None,
-    )
