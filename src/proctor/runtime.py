@@ -272,16 +272,7 @@ class Runtime:
         try:
             self.audit.append(event, wait=self._wait_for_audit)
         except (StorageError, AuditError) as exc:
-            return Decision(
-                Effect.DENY,
-                "denied: the audit store is unavailable, so no record could be written "
-                f"({exc.message})",
-                decision.rule_ids,
-                decision_id,
-                decision.effective_scopes,
-                diagnostics=decision.diagnostics,
-                code="audit_unavailable",
-            )
+            return unrecorded(decision, exc.message)
         if demotion is not None:
             self._record_demotion(demotion, resolved_agent, recorded_at)
         return decision
@@ -457,6 +448,19 @@ class Runtime:
                     self._scope_cache.clear()
                 self._scope_cache[key] = found
         return found
+
+
+def unrecorded(decision: Decision, problem: str) -> Decision:
+    """The deny that replaces ``decision`` when its audit record could not be written."""
+    return Decision(
+        Effect.DENY,
+        f"denied: the audit store is unavailable, so no record could be written ({problem})",
+        decision.rule_ids,
+        decision.decision_id,
+        decision.effective_scopes,
+        diagnostics=decision.diagnostics,
+        code="audit_unavailable",
+    )
 
 
 def _deny(decision_id: str, reason: str, code: str, scopes: tuple[str, ...] = ()) -> Decision:

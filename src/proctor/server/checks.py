@@ -10,6 +10,7 @@ from anyio import to_thread
 from proctor.errors import ProctorError
 from proctor.model.decision import Decision, Effect
 from proctor.model.request import RunState, User
+from proctor.runtime import unrecorded
 from proctor.server.auth import ADMIN, CHECK_ANY, Principal
 from proctor.server.bodies import CheckBody, UserBody
 from proctor.server.errors import ApiError
@@ -72,15 +73,7 @@ async def decide(state: GatewayState, body: CheckBody) -> Decision:
     try:
         await state.commits.wait()  # answered only once its record is committed
     except ProctorError as exc:
-        decision = Decision(
-            Effect.DENY,
-            "denied: the audit store is unavailable, so no record could be written "
-            f"({exc.message})",
-            decision.rule_ids,
-            decision.decision_id,
-            decision.effective_scopes,
-            code="audit_unavailable",
-        )
+        decision = unrecorded(decision, exc.message)
     state.metrics.observe(decision.effect.value, perf_counter() - started)
     return decision
 
