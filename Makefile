@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint test-deps bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	touch $(RUN_STAMP)
 
 $(DEV_STAMP): pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	$(BIN)/pip install --quiet -e ".[dev,bench,security]"
 	touch $(DEV_STAMP) $(RUN_STAMP)
 
 demo: $(RUN_STAMP)
@@ -28,7 +28,11 @@ lint: $(DEV_STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+# Non-Python parts the tests drive (Chromium, Node MCP servers): scripts/test-deps/
+test-deps: $(DEV_STAMP)
+	bash scripts/install-test-deps.sh
+
+test: lint test-deps
 	$(BIN)/pytest
 
 bench: $(DEV_STAMP)
