@@ -47,6 +47,10 @@ class CheckRequest:
     ``now`` is an aware datetime from the caller's injected clock.
     ``effective_scopes`` is None when scopes are not known (pure engine use);
     the runtime always fills it in.
+    ``findings`` are the scanners' findings in the arguments (dicts as in
+    ``Finding.to_dict``); ``taint`` maps an argument path (``recipient``,
+    ``items[0].iban``) to where its value came from when that was untrusted
+    tool output (``{"kind", "tool", "call", "at"}``).
     """
 
     action: str
@@ -60,3 +64,5 @@ class CheckRequest:
     effective_scopes: tuple[str, ...] | None = None
     decision_id: str = ""
     trace_id: str | None = None
+    findings: tuple[Mapping[str, Any], ...] = ()
+    taint: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
