@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUN_STAMP := $(VENV)/.installed-run
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint test-deps bench clean
+.PHONY: demo test lint test-deps bench bench-security clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: lint test-deps
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks.run
+
+# Content scanning on AgentDojo and generated corpora (offline, a few minutes)
+bench-security: $(DEV_STAMP)
+	$(BIN)/python -m benchmarks.security
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -38,6 +38,7 @@ from typing import Any
 from benchmarks import gateway as gateway_bench
 from benchmarks import identity as identity_bench
 from benchmarks import limits as limits_bench
+from benchmarks import mcp_proxy as mcp_proxy_bench
 from benchmarks.engines import ProctorEngine
 from benchmarks.full_check import (
     CapturingStore,
@@ -191,6 +192,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     results["limits"] = limits_bench.measure(quick=options.quick)
     console.log("gateway: POST /v1/check from another process, concurrency 32")
     results["gateway"] = gateway_bench.measure(quick=options.quick)
+    console.log("mcp proxy: added latency per tools/call, direct vs through the proxy")
+    results["mcp_proxy"] = mcp_proxy_bench.measure(quick=options.quick)
     results["ratios"] = ratios(results)
     results["targets"] = targets(results)
     missed = any(t["passed"] is False for t in results["targets"])
@@ -368,6 +371,7 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
     )
     rows.extend(results.get("identity", {}).get("targets", []))
     rows.extend(results.get("limits", {}).get("targets", []))
+    rows.extend(results.get("mcp_proxy", {}).get("targets", []))
     return rows
 
 

@@ -20,6 +20,7 @@ from rich.table import Table
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+import content  # noqa: E402
 import guardrails  # noqa: E402
 from tools import delete_customer, lookup_order, process_refund, send_email  # noqa: E402
 
@@ -84,6 +85,7 @@ def run(db: str | None = None, console: Console | None = None) -> bool:
             )
         out.print(trail)
         guardrails.play(guard, clock, out)  # budgets, run ceilings, approvals
+        content.play(guard, clock, out)  # masked results, tainted values
         guard.runtime.audit.flush()
         report = guard.runtime.audit.verify()
     if report.ok:

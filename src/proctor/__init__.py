@@ -25,6 +25,7 @@ from proctor.model import Agent, Decision, Effect, Tier, User
 from proctor.sdk import (
     ActionDenied,
     ApprovalRequired,
+    OutputWithheld,
     Proctor,
     ProctorClient,
     Session,
@@ -83,6 +84,7 @@ __all__ = [
     "ApprovalRequired",
     "Decision",
     "Effect",
+    "OutputWithheld",
     "Proctor",
     "ProctorClient",
     "ProctorError",

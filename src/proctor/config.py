@@ -18,6 +18,7 @@ from proctor.identity.settings import IdentityConfig
 from proctor.model.actions import InvalidPattern, parse_pattern
 from proctor.model.tiers import TIER_NAMES
 from proctor.policy.source import LocatedDocument, read_documents
+from proctor.telemetry import TelemetryConfig
 from proctor.webhooks import ApprovalsConfig
 
 DEFAULT_CONFIG_NAME = "proctor.yaml"
@@ -87,6 +88,55 @@ class ServerConfig(_Strict):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)
 
 
+class McpServerConfig(_Strict):
+    """One upstream MCP server of ``proctor mcp-proxy`` (docs/mcp-proxy.md)."""
+
+    command: list[str] | None = Field(default=None, min_length=1)
+    url: str | None = None
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = None
+    tools: dict[str, str] = Field(default_factory=dict)  # tool name -> action
+
+    @field_validator("tools")
+    @classmethod
+    def _actions(cls, value: dict[str, str]) -> dict[str, str]:
+        for tool, action in value.items():
+            try:
+                parse_pattern(action)
+            except InvalidPattern as exc:
+                raise ValueError(f"tool `{tool}`: {exc}") from None
+            if "*" in action.split(":"):
+                raise ValueError(f"tool `{tool}`: an action, not a pattern, is expected")
+        return value
+
+
+class McpProxyConfig(_Strict):
+    """``mcp_proxy:``: the upstreams of ``proctor mcp-proxy`` and their tools' actions."""
+
+    servers: dict[str, McpServerConfig] = Field(default_factory=dict)
+
+
+class ScanningConfig(_Strict):
+    """Which scanners run (the model-free built-ins when absent) and how the cascade behaves."""
+
+    scanners: list[str] | None = None
+    fail_mode: Literal["open", "closed"] = "open"
+    budget_ms: float | dict[str, float] = 25.0
+    presidio: dict[str, Any] | None = None
+    judge: dict[str, Any] | None = None
+
+
+class ExportConfig(_Strict):
+    """``export:``: the audit streamed to a sink while ``proctor serve`` runs."""
+
+    sink: str = Field(pattern=r"^(webhook:https?://\S+|file:\S.*)$")
+    format: Literal["jsonl", "ocsf"] = "jsonl"
+    cursor: str = "proctor-export.cursor"
+    batch: int = Field(default=500, ge=1, le=10_000)
+    interval: float = Field(default=1.0, gt=0, le=3600)
+    timeout: float = Field(default=10.0, gt=0, le=120)
+
+
 class ProctorConfig(_Strict):
     policies: list[str] = Field(default_factory=list)
     timezone: str = "UTC"
@@ -98,6 +148,10 @@ class ProctorConfig(_Strict):
     identity: IdentityConfig | None = None
     approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
+    mcp_proxy: McpProxyConfig = Field(default_factory=McpProxyConfig)
+    telemetry: TelemetryConfig = Field(default_factory=TelemetryConfig)
+    export: ExportConfig | None = None
+    scanning: ScanningConfig | None = None
 
     @field_validator("timezone")
     @classmethod
@@ -237,6 +291,9 @@ def _known_keys(path: tuple[Any, ...]) -> list[str]:
         "identity": IdentityConfig,
         "approvals": ApprovalsConfig,
         "server": ServerConfig,
+        "telemetry": TelemetryConfig,
+        "export": ExportConfig,
+        "scanning": ScanningConfig,
     }
     model: type[BaseModel] = ProctorConfig
     if path and isinstance(path[0], str) and path[0] in models:

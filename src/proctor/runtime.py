@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import replace
+from dataclasses import asdict, is_dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
@@ -19,7 +19,8 @@ from zoneinfo import ZoneInfo
 from proctor.audit.canonical import digest
 from proctor.audit.errors import AuditError
 from proctor.clock import Clock, DecisionIds, system_clock
-from proctor.config import LoadedConfig, load_config
+from proctor.config import LoadedConfig, ScanningConfig, load_config
+from proctor.content_runtime import CascadeFactory, ContentGuard, OutputReview
 from proctor.errors import ProctorError
 from proctor.identity.errors import TOKEN_UNKNOWN_ACTOR, TokenRejected
 from proctor.identity.exchange import IssuedDelegation, TokenExchangeRequest
@@ -38,13 +39,18 @@ from proctor.model.actions import validate_action
 from proctor.model.arguments import ArgumentsRejected, normalize_arguments
 from proctor.model.audit_event import AuditEvent
 from proctor.model.decision import Decision, Effect
+from proctor.model.limits import Controls
 from proctor.model.request import Agent, CheckRequest, RunState, User
 from proctor.model.tiers import Tier
 from proctor.policy import CompiledPolicySet, load_policies
+from proctor.policy.scan_rules import ScanVerdict
+from proctor.scanners.provenance import Source
+from proctor.scanning.loading import build_cascade
 from proctor.storage import open_audit_store
 from proctor.storage.errors import StorageError
 from proctor.storage.protocols import AuditStore
 from proctor.storage.state import StateStores, open_state_stores
+from proctor.telemetry import DecisionTracer, begin_trace, build_tracer
 from proctor.webhooks import approval_webhook
 
 UserLike = User | str | Mapping[str, Any] | None
@@ -69,6 +75,8 @@ class Runtime:
         identity: IdentityService | None = None,
         state: StateStores | None = None,
         approval_hook: Callable[[Approval], None] | None = None,
+        tracer: DecisionTracer | None = None,
+        scanners: CascadeFactory | None = None,
     ) -> None:
         self._policies = policies
         self.registry = registry or AgentRegistry()
@@ -86,6 +94,10 @@ class Runtime:
         self._lock = threading.Lock()
         self.state = state or open_state_stores(None)
         self._demoted: dict[str, Tier] = {}  # tiers lowered by `tiers:` rules in this process
+        self.content = ContentGuard(scanners)
+        self.tracer = tracer  # None: no spans (docs/observability.md)
+        # (stage, seconds) per check stage when set (the gateway's metrics); None costs nothing
+        self.observe_stage: Callable[[str, float], None] | None = None
         self.guardrails = Guardrails(
             counters=self.state.counters,
             runs=self.state.runs,
@@ -156,6 +168,8 @@ class Runtime:
                 audit if isinstance(audit, str) else None if audit else loaded.audit_location
             ),
             approval_hook=approval_webhook(settings.approvals),
+            tracer=build_tracer(settings.telemetry),
+            scanners=_configured_cascade(settings.scanning),
         )
 
     @property
@@ -181,13 +195,20 @@ class Runtime:
         trace_id: str | None = None,
         at: datetime | None = None,
         token: str | None = None,
+        traceparent: str | None = None,
     ) -> Decision:
         """Decide and record one call.
 
         ``at`` evaluates the policies as of another time (what-if checks from
         the CLI); the record keeps the real time and notes ``evaluated_at``.
+        ``traceparent`` (W3C) makes the decision's span a child of the caller's.
         """
-        started = perf_counter()
+        started = mark = perf_counter()
+        timed = self.observe_stage is not None
+        traced = None
+        if self.tracer is not None or traceparent is not None or trace_id is not None:
+            traced = begin_trace(self.tracer, traceparent, trace_id)
+            trace_id = traced.trace_id if traced is not None else trace_id
         recorded_at = self.clock()
         now = at or recorded_at
         decision_id = self._ids(recorded_at)
@@ -204,6 +225,7 @@ class Runtime:
             except TokenRejected as exc:
                 rejected = exc
         recorded_args: dict[str, Any] = {}
+        taint: dict[str, dict[str, Any]] = {}
         scopes: ScopeSet | None = None
         decision: Decision | None = None
         if rejected is not None:
@@ -229,6 +251,15 @@ class Runtime:
                     scopes.to_strings(),
                 )
             else:
+                if timed:
+                    mark = self._lap("identity", mark)
+                scan_plan = self._policies.scanning.plan("input", action, resolved_agent)
+                scanned = (
+                    self.content.scan_input(scan_plan, recorded_args)
+                    if scan_plan is not None
+                    else None
+                )
+                taint = self.content.taint(run.run_id if run else None, recorded_args)
                 request = CheckRequest(
                     action=action,
                     agent=resolved_agent,
@@ -241,10 +272,20 @@ class Runtime:
                     effective_scopes=scopes.to_strings(),
                     decision_id=decision_id,
                     trace_id=trace_id,
+                    findings=scanned.findings if scanned is not None else (),
+                    taint=taint,
                 )
+                if timed:
+                    mark = self._lap("scanners", mark)
                 decision = self._policies.evaluate(request)
+                if scan_plan is not None and scanned is not None:
+                    decision = self.content.judge_input(scan_plan, scanned, decision, recorded_args)
+                if timed:
+                    mark = self._lap("policy", mark)
                 if decision.effect is not Effect.DENY:
                     decision = self._guard(request, decision)
+                    if timed:
+                        mark = self._lap("limits", mark)
         demotion: Demotion | None = None
         if (
             decision.effect is Effect.DENY
@@ -269,13 +310,179 @@ class Runtime:
             latency_us,
             held,
         )
+        if decision.findings or taint:
+            event = _with_content(event, self.content, recorded_args, decision.findings, taint)
+        if timed:
+            mark = perf_counter()
         try:
             self.audit.append(event, wait=self._wait_for_audit)
         except (StorageError, AuditError) as exc:
-            return unrecorded(decision, exc.message)
-        if demotion is not None:
-            self._record_demotion(demotion, resolved_agent, recorded_at)
+            decision = unrecorded(decision, exc.message)
+        else:
+            if demotion is not None:
+                self._record_demotion(demotion, resolved_agent, recorded_at)
+        if timed:
+            self._lap("audit", mark)
+        if traced is not None:
+            sub = resolved_user.sub if resolved_user is not None else None
+            traced.finish(decision, action, event.agent.get("id"), sub)
         return decision
+
+    def _lap(self, stage: str, since: float) -> float:
+        """Report the time since ``since`` as ``stage``'s; now is the next stage's start."""
+        now = perf_counter()
+        assert self.observe_stage is not None
+        self.observe_stage(stage, now - since)
+        return now
+
+    # -- tool results (content scanning and provenance) -----------------------------------
+
+    def review_output(
+        self,
+        action: str,
+        result: Any,
+        *,
+        call_id: str | None = None,
+        agent: AgentLike = None,
+        user: UserLike = None,
+        run: RunState | None = None,
+        tool: str | None = None,
+        trace_id: str | None = None,
+        token: str | None = None,
+        record: bool = False,
+    ) -> OutputReview:
+        """Scan a tool's result under the `scan: output` sections; remember it as untrusted.
+
+        The result's candidate values enter the run's provenance ledger, so a later
+        call that carries one is tainted. A record (kind ``output``: result digest,
+        findings, never the result) is written when a section applies or ``record``
+        is set; a record that cannot be written withholds the result.
+        """
+        recorded_at = self.clock()
+        review_id = self._ids(recorded_at)
+        resolved = self._resolve_agent(agent)
+        if token is not None:
+            try:
+                held, resolved = self._hold_token(token, agent, recorded_at)
+            except TokenRejected as exc:
+                return withheld(review_id, f"withheld: token rejected: {exc.message}", exc.code)
+            user = held.user
+            if run is None and held.delegation.run_id is not None:
+                run = RunState(held.delegation.run_id)
+        if isinstance(resolved, str):
+            return withheld(review_id, f"withheld: {resolved}", "unknown_agent")
+        tree = output_tree(result)
+        plan = self._policies.scanning.plan("output", action, resolved)
+        try:
+            scanned, verdict = self.content.review(plan, tree)
+        except Exception as exc:  # scanners that cannot run: withhold, never pass unscanned
+            return withheld(
+                review_id,
+                f"withheld: the scanners this result needs could not run ({exc})",
+                "scan_unavailable",
+            )
+        if run is not None:
+            self.content.remember_output(
+                run.run_id, tree, Source(tool or action, call_id or review_id, _iso(recorded_at))
+            )
+        findings = tuple(f.to_dict() for f in scanned.findings) if scanned is not None else ()
+        review = self._output_verdict(
+            action, result, tree, verdict, review_id, resolved, user, run, recorded_at
+        )
+        review = replace(review, findings=findings)
+        if plan is None and not record and not findings:
+            return review
+        event = _output_event(
+            review,
+            recorded_at,
+            action,
+            resolved,
+            self._resolve_user(user),
+            run,
+            trace_id,
+            tree,
+            call_id,
+            tool,
+        )
+        try:
+            self.audit.append(event, wait=self._wait_for_audit)
+        except (StorageError, AuditError) as exc:
+            return withheld(
+                review_id,
+                f"withheld: the audit store is unavailable, so no record could be written "
+                f"({exc.message})",
+                "audit_unavailable",
+            )
+        return review
+
+    def remember_task(self, run_id: str, content: Any) -> None:
+        """What the user asked in run ``run_id``: values in it are never tainted in that run."""
+        self.content.remember_task(run_id, output_tree(content))
+
+    def _output_verdict(
+        self,
+        action: str,
+        result: Any,
+        tree: Any,
+        verdict: ScanVerdict | None,
+        review_id: str,
+        agent: Agent,
+        user: UserLike,
+        run: RunState | None,
+        now: datetime,
+    ) -> OutputReview:
+        if verdict is None or (verdict.effect is None and not verdict.redactions):
+            return OutputReview(Effect.ALLOW, result, "nothing to act on", review_id=review_id)
+        if verdict.effect is Effect.DENY:
+            return withheld(review_id, verdict.reason, "scan_denied", verdict.rule_ids)
+        value = self.content.redact_output(tree, verdict) if verdict.redactions else result
+        if verdict.effect is None:
+            return OutputReview(
+                Effect.ALLOW,
+                value,
+                "redacted by policy",
+                rule_ids=verdict.rule_ids,
+                redacted=True,
+                review_id=review_id,
+                code="redacted",
+            )
+        # require_approval: bound to this action and this exact result, like a call
+        asked = Decision(Effect.REQUIRE_APPROVAL, verdict.reason, verdict.rule_ids, review_id)
+        request = CheckRequest(
+            action=action,
+            agent=agent,
+            now=now,
+            user=self._resolve_user(user),
+            args={"result_digest": digest(tree)},
+            run=run,
+            decision_id=review_id,
+        )
+        try:
+            decided = self.guardrails.apply(
+                request, asked, Controls(), lambda: self._policies.controls.approval(())
+            )
+        except StorageError as exc:
+            return withheld(review_id, f"withheld: {exc.message}", "state_unavailable")
+        if decided.allowed:
+            return OutputReview(
+                Effect.ALLOW,
+                value,
+                decided.reason,
+                rule_ids=verdict.rule_ids,
+                redacted=bool(verdict.redactions),
+                review_id=review_id,
+                code=decided.code,
+            )
+        approval = next((o["approval_id"] for o in decided.obligations if "approval_id" in o), None)
+        return OutputReview(
+            Effect.REQUIRE_APPROVAL,
+            None,
+            decided.reason,
+            rule_ids=verdict.rule_ids,
+            review_id=review_id,
+            approval_id=approval,
+            code=decided.code,
+        )
 
     # -- delegation tokens (identity) ------------------------------------------------------
 
@@ -317,6 +524,8 @@ class Runtime:
 
     def close(self) -> None:
         self.audit.close()
+        if self.tracer is not None:
+            self.tracer.close()  # flushes spans still batched
         if self.identity is not None:
             self.identity.store.close()
         self.guardrails.close()
@@ -448,6 +657,105 @@ class Runtime:
                     self._scope_cache.clear()
                 self._scope_cache[key] = found
         return found
+
+
+def _with_content(
+    event: AuditEvent,
+    content: ContentGuard,
+    args: dict[str, Any],
+    findings: tuple[Mapping[str, Any], ...],
+    taint: Mapping[str, Any],
+) -> AuditEvent:
+    """The record with findings and taint, and personal data and secrets out of its args."""
+    extra = dict(event.extra)
+    if findings:
+        extra["findings"] = list(findings)
+    if taint:
+        extra["taint"] = dict(taint)
+    return replace(event, args=content.recorded_args(args, findings), extra=extra)
+
+
+def _configured_cascade(section: ScanningConfig | None) -> CascadeFactory | None:
+    """The cascade of a `scanning:` section, built now so a bad section fails at start-up."""
+    if section is None:
+        return None
+    options = {
+        name: value
+        for name, value in (("presidio", section.presidio), ("judge", section.judge))
+        if value is not None
+    }
+    cascade = build_cascade(
+        section.scanners,
+        fail_mode=section.fail_mode,
+        budget_ms=section.budget_ms,
+        options=options,
+    )
+    return lambda: cascade
+
+
+def withheld(
+    review_id: str, reason: str, code: str, rule_ids: tuple[str, ...] = ()
+) -> OutputReview:
+    return OutputReview(
+        Effect.DENY, None, reason, rule_ids=rule_ids, review_id=review_id, code=code
+    )
+
+
+def output_tree(result: Any, depth: int = 0) -> Any:
+    """A tool's result as JSON values (models and dataclasses dumped, other objects as text)."""
+    if result is None or isinstance(result, str | int | float | bool):
+        return result
+    if depth > 32:
+        return "<nested too deep>"
+    if isinstance(result, bytes | bytearray):
+        return bytes(result).decode("utf-8", errors="replace")
+    if isinstance(result, Mapping):
+        return {str(key): output_tree(value, depth + 1) for key, value in result.items()}
+    if isinstance(result, list | tuple | set | frozenset):
+        return [output_tree(value, depth + 1) for value in result]
+    dump = getattr(result, "model_dump", None)
+    if callable(dump):
+        return output_tree(dump(mode="json", by_alias=True, exclude_none=True), depth + 1)
+    if is_dataclass(result) and not isinstance(result, type):
+        return output_tree(asdict(result), depth + 1)
+    return str(result)
+
+
+def _output_event(
+    review: OutputReview,
+    now: datetime,
+    action: str,
+    agent: Agent,
+    user: User | None,
+    run: RunState | None,
+    trace_id: str | None,
+    tree: Any,
+    call_id: str | None,
+    tool: str | None,
+) -> AuditEvent:
+    extra: dict[str, Any] = {"call": call_id, "redacted": review.redacted}
+    if tool is not None:
+        extra["tool"] = tool
+    if review.findings:
+        extra["findings"] = list(review.findings)
+    if review.approval_id is not None:
+        extra["approval_id"] = review.approval_id
+    return AuditEvent(
+        kind="output",
+        decision_id=review.review_id,
+        ts=_iso(now),
+        trace_id=trace_id,
+        user=_user_view(user) if user is not None else None,
+        agent=_agent_view(agent),
+        run_id=run.run_id if run is not None else None,
+        action=action,
+        effect=review.effect.value,
+        rule_ids=review.rule_ids,
+        reason=review.reason,
+        code=review.code,
+        result_digest=digest(tree),
+        extra=extra,
+    )
 
 
 def unrecorded(decision: Decision, problem: str) -> Decision:

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from proctor.errors import ProctorError
 from proctor.limits.approvals import Approval
+from proctor.telemetry import TRACEPARENT_HEADER, current_traceparent
 
 log = logging.getLogger("proctor.webhooks")
 SIGNATURE_HEADER = "X-Proctor-Signature"
@@ -87,7 +88,10 @@ class ApprovalWebhook:
         self._timeout = timeout
         self._wall_clock = wall_clock
         self._retry_pauses = retry_pauses
-        self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue(maxsize=10_000)
+        # each message with the traceparent of the check that raised it (W3C Trace Context)
+        self._queue: queue.Queue[tuple[dict[str, Any], str | None] | None] = queue.Queue(
+            maxsize=10_000
+        )
         self.sent = 0
         self.failed = 0
         self._thread = threading.Thread(target=self._run, name="proctor-webhook", daemon=True)
@@ -95,7 +99,8 @@ class ApprovalWebhook:
 
     def __call__(self, approval: Approval) -> None:
         try:
-            self._queue.put_nowait({"type": "approval.pending", "approval": approval.to_dict()})
+            message = {"type": "approval.pending", "approval": approval.to_dict()}
+            self._queue.put_nowait((message, current_traceparent()))
         except queue.Full:
             self.failed += 1
             log.warning("webhook queue is full; approval %s not notified", approval.approval_id)
@@ -106,12 +111,13 @@ class ApprovalWebhook:
 
     def _run(self) -> None:
         while True:
-            message = self._queue.get()
-            if message is None:
+            item = self._queue.get()
+            if item is None:
                 return
+            message, traceparent = item
             body = orjson.dumps(message)
             for attempt, pause in enumerate((*self._retry_pauses, None)):
-                if self._post(body):
+                if self._post(body, traceparent):
                     self.sent += 1
                     break
                 if pause is None:
@@ -120,18 +126,16 @@ class ApprovalWebhook:
                     break
                 threading.Event().wait(pause)
 
-    def _post(self, body: bytes) -> bool:
+    def _post(self, body: bytes, traceparent: str | None = None) -> bool:
         timestamp = int(self._wall_clock())
-        request = urllib.request.Request(
-            self.url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                TIMESTAMP_HEADER: str(timestamp),
-                SIGNATURE_HEADER: sign(self._secret, timestamp, body),
-            },
-        )
+        headers = {
+            "Content-Type": "application/json",
+            TIMESTAMP_HEADER: str(timestamp),
+            SIGNATURE_HEADER: sign(self._secret, timestamp, body),
+        }
+        if traceparent is not None:
+            headers[TRACEPARENT_HEADER] = traceparent
+        request = urllib.request.Request(self.url, data=body, method="POST", headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self._timeout) as response:
                 return 200 <= int(response.status) < 300

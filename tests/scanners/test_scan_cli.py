@@ -20,7 +20,8 @@ def test_json_output() -> None:
     body = json.loads(_run("--json", input="mail bob@corp.io"))
     assert body["direction"] == "input"
     assert [f["type"] for f in body["findings"]] == ["pii.email"]
-    assert [s["scanner"] for s in body["stages"]] == ["pii", "secrets", "injection"]
+    stages = [s["scanner"] for s in body["stages"]]
+    assert stages == ["pii", "secrets", "injection", "injection_model"]
 
 
 def test_direction_option() -> None:

@@ -38,3 +38,20 @@ def test_filters_range_and_cursor(sql_store: Any) -> None:
     assert later[0].seq == 5
     with pytest.raises(ValueError, match="queryable"):
         sql_store.query({"body": "x"}, since=None, until=None, after=0, limit=1)
+
+
+def test_newest_first_pages_backwards_from_before(sql_store: Any) -> None:
+    for number in range(1, 11):
+        sql_store.append(make_event(number, effect="allow" if number % 2 else "deny"))
+    sql_store.flush()
+
+    def page(before: int | None, **equal: str) -> list[int]:
+        rows = sql_store.query(
+            equal, since=None, until=None, after=0, limit=3, before=before, newest_first=True
+        )
+        return [row.seq for row in rows]
+
+    assert page(None) == [10, 9, 8]
+    assert page(8) == [7, 6, 5]
+    assert page(None, effect="deny") == [10, 8, 6]
+    assert page(6, effect="deny") == [4, 2]

@@ -1,4 +1,4 @@
-"""``proctor audit verify|tail|show``."""
+"""``proctor audit verify|tail|show|export|stream``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from typing import Any
 import click
 from rich.table import Table
 
+from proctor.cli.audit_export import export_command, stream_command
 from proctor.cli.loading import audit_location
 from proctor.cli.output import console, print_json, styled_effect
 from proctor.errors import ProctorError
@@ -20,6 +21,10 @@ _json = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.group()
 def audit() -> None:
     """Read and verify the audit trail."""
+
+
+audit.add_command(export_command)
+audit.add_command(stream_command)
 
 
 @audit.command()

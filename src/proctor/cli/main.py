@@ -19,6 +19,7 @@ from proctor.cli.db import db
 from proctor.cli.demo import demo
 from proctor.cli.explain import explain_command
 from proctor.cli.keys import keys
+from proctor.cli.mcp_proxy import mcp_proxy
 from proctor.cli.output import report_error
 from proctor.cli.policy import policy
 from proctor.cli.scan import scan
@@ -47,6 +48,7 @@ cli.add_command(serve)
 cli.add_command(admin_key)
 cli.add_command(db)
 cli.add_command(scan)
+cli.add_command(mcp_proxy)
 
 
 def main() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -63,6 +64,7 @@ class Decision:
     diagnostics: tuple[Diagnostic, ...] = ()
     shadow: ShadowResult | None = None
     code: str = ""
+    redacted_args: Mapping[str, Any] | None = None  # the arguments to pass on, when redacted
 
     @property
     def allowed(self) -> bool:
@@ -95,4 +97,6 @@ class Decision:
             body["diagnostics"] = [item.to_dict() for item in self.diagnostics]
         if self.shadow is not None:
             body["shadow"] = self.shadow.to_dict()
+        if self.redacted_args is not None:
+            body["redacted_args"] = dict(self.redacted_args)
         return body

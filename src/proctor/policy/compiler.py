@@ -35,6 +35,7 @@ from proctor.policy.errors import PolicyError, PolicyLoadError
 from proctor.policy.evaluate import CompiledPolicySet
 from proctor.policy.expr import CompiledExpression, ExpressionError, compile_expression
 from proctor.policy.rules import CompiledPolicy, CompiledRule
+from proctor.policy.scan_rules import ScanIndex, ScanSection, compile_scan
 from proctor.policy.schema import PolicyDocumentSpec, RuleSpec, validate_document
 from proctor.policy.selector import AgentSelector
 from proctor.policy.source import LocatedDocument, read_documents
@@ -78,6 +79,7 @@ def compile_sources(
     ceilings: list[tuple[CompiledPolicy, RunCeilings]] = []
     approvals: list[ApprovalSettings] = []
     tier_rules: list[tuple[CompiledPolicy, TierRule]] = []
+    scan_sections: list[ScanSection] = []
     for document, spec in specs:  # stage: compile
         policy, compiled, found = _compile_document(document, spec, first_order=len(rules))
         errors.extend(found)
@@ -85,6 +87,9 @@ def compile_sources(
         rules.extend(compiled)
         limits.extend(compile_limits(spec.limits, policy, document, errors))
         tier_rules.extend(compile_tier_rules(spec.tiers, policy, document, errors))
+        section = compile_scan(spec.scan, policy, document, errors)
+        if section is not None:
+            scan_sections.append(section)
         if spec.runs is not None:
             run_ceilings = compile_ceilings(spec.runs, spec.name, document, errors)
             if run_ceilings is not None:
@@ -107,7 +112,18 @@ def compile_sources(
         tuple(rules),
         timezone or ZoneInfo("UTC"),
         ControlIndex(limits, ceilings, approvals, tier_rules),
+        ScanIndex(scan_sections, reads_findings=_reads_findings(rules)),
     )  # stage: index
+
+
+def _reads_findings(rules: list[CompiledRule]) -> bool:
+    """Whether any condition reads `findings.*`, so calls are scanned for every type."""
+    return any(
+        path == "findings" or path.startswith(("findings.", "findings["))
+        for rule in rules
+        for condition in rule.conditions
+        for path in condition.paths
+    )
 
 
 def _stop_if(errors: list[ProctorError]) -> None:

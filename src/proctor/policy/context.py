@@ -1,19 +1,34 @@
 """The view of a request that condition expressions read.
 
-Roots: ``args``, ``user``, ``agent``, ``time``, ``context``, ``run``, plus the
-scalars ``action`` and ``resource``. Each root is built on first use, so a
+Roots: ``args``, ``user``, ``agent``, ``time``, ``context``, ``run``,
+``findings`` (what the scanners found in the arguments), ``taint`` (argument
+path -> the untrusted source of its value), ``tool`` (the MCP tool called
+through the proxy: ``context.tool``), plus the scalars
+``action`` and ``resource``. Each root is built on first use, so a
 condition that reads only ``args.amount`` never pays for the time view.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, tzinfo
 from typing import Any
 
 from proctor.model.request import CheckRequest
 
-ROOTS = ("args", "user", "agent", "time", "context", "run", "action", "resource")
+ROOTS = (
+    "args",
+    "user",
+    "agent",
+    "time",
+    "context",
+    "run",
+    "action",
+    "resource",
+    "findings",
+    "taint",
+    "tool",
+)
 TIME_FIELDS = (
     "hour",
     "minute",
@@ -97,7 +112,48 @@ class EvalContext:
             }
         if name == "time":
             return time_view(request.now, self.timezone)
+        if name == "findings":
+            return findings_view(request.findings)
+        if name == "taint":
+            return request.taint
+        if name == "tool":  # the MCP tool a call goes to, as the proxy describes it
+            tool = request.context.get("tool")
+            if not isinstance(tool, Mapping):
+                raise KeyError("tool")
+            return tool
         raise KeyError(name)
+
+
+FINDING_FAMILIES = ("pii", "secret", "injection", "scan", "content")
+
+
+def findings_view(findings: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """``findings.<family or type>``: ``found``, ``count``, ``score`` (highest), ``types``,
+    ``paths``.
+
+    The families are always present (``findings.injection.score`` is 0 when
+    nothing was found), so a condition on them never misses a path; a full type
+    such as ``findings["pii.payment_card"]`` is present only when found.
+    """
+    view: dict[str, dict[str, Any]] = {family: _summary() for family in FINDING_FAMILIES}
+    for finding in findings:
+        kind = str(finding.get("type", ""))
+        family = kind.split(".", 1)[0]
+        for key in (family, kind) if kind != family else (family,):
+            summary = view.setdefault(key, _summary())
+            summary["found"] = True
+            summary["count"] += 1
+            summary["score"] = max(summary["score"], float(finding.get("score", 0.0)))
+            if kind not in summary["types"]:
+                summary["types"].append(kind)
+            path = finding.get("path")
+            if path is not None and path not in summary["paths"]:
+                summary["paths"].append(path)
+    return view
+
+
+def _summary() -> dict[str, Any]:
+    return {"found": False, "count": 0, "score": 0.0, "types": [], "paths": []}
 
 
 def time_view(now: datetime, timezone: tzinfo) -> Mapping[str, Any]:

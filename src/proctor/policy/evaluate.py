@@ -19,6 +19,7 @@ from proctor.policy.controls import ControlIndex
 from proctor.policy.expr import EvaluationError
 from proctor.policy.index import ActionIndex
 from proctor.policy.rules import CompiledPolicy, CompiledRule
+from proctor.policy.scan_rules import ScanIndex
 
 _ALLOW, _DENY, _APPROVAL = Effect.ALLOW, Effect.DENY, Effect.REQUIRE_APPROVAL
 
@@ -33,6 +34,7 @@ class CompiledPolicySet:
         "controls",
         "policies",
         "rules",
+        "scanning",
         "timezone",
     )
 
@@ -42,9 +44,11 @@ class CompiledPolicySet:
         rules: tuple[CompiledRule, ...],
         timezone: tzinfo,
         controls: ControlIndex | None = None,
+        scanning: ScanIndex | None = None,
     ) -> None:
         self.policies = policies
         self.controls = controls or ControlIndex()
+        self.scanning = scanning or ScanIndex()
         self.rules = rules
         self.timezone = timezone
         self._enforce_policies = tuple(p for p in policies if not p.audit_mode)

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from proctor.model.tiers import TIER_NAMES
 from proctor.policy.errors import PolicyError
 from proctor.policy.limits_schema import DemotionSpec, LimitSpec, RunsSpec, TierRuleSpec
+from proctor.policy.scan_schema import ScanActionSpec, ScanSpec
 from proctor.policy.source import LocatedDocument
 
 EFFECTS = ("allow", "deny", "require_approval")
@@ -75,6 +76,7 @@ class PolicyDocumentSpec(_Strict):
     limits: list[LimitSpec] = Field(default_factory=list)
     runs: RunsSpec | None = None
     tiers: list[TierRuleSpec] = Field(default_factory=list)
+    scan: ScanSpec | None = None
 
 
 def _check_tier(value: str) -> None:
@@ -195,6 +197,10 @@ def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
             model = TierRuleSpec
         elif part == "demote":
             model = DemotionSpec
+        elif part == "scan":
+            model = ScanSpec
+        elif part in ("input", "output") and model is ScanSpec:
+            return ScanActionSpec
         else:
             return None
     return model

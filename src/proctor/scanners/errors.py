@@ -10,6 +10,10 @@ from proctor.errors import ProctorError
 INVALID_DIRECTION = "invalid_scan_direction"
 INVALID_SCANNER = "invalid_scanner"
 SCANNER_LOAD_FAILED = "scanner_load_failed"
+SCANNER_UNAVAILABLE = "scanner_unavailable"
+INVALID_SCANNER_OPTIONS = "invalid_scanner_options"
+JUDGE_FAILED = "judge_failed"
+INVALID_MODEL = "invalid_scanner_model"
 
 
 class ScanError(ProctorError):

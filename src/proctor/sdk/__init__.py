@@ -2,7 +2,7 @@
 
 from proctor.sdk.approvals import ApprovalDesk
 from proctor.sdk.client import Proctor, make_agent, make_user
-from proctor.sdk.errors import ActionDenied, ApprovalRequired, ToolCallBlocked
+from proctor.sdk.errors import ActionDenied, ApprovalRequired, OutputWithheld, ToolCallBlocked
 from proctor.sdk.governed import governed_tool
 from proctor.sdk.remote import ProctorClient
 from proctor.sdk.runs import RunSession
@@ -12,6 +12,7 @@ __all__ = [
     "ActionDenied",
     "ApprovalDesk",
     "ApprovalRequired",
+    "OutputWithheld",
     "Proctor",
     "ProctorClient",
     "RunSession",

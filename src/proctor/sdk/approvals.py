@@ -9,7 +9,7 @@ seconds for decisions made elsewhere (the CLI, another process).
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from proctor.limits.approvals import Approval, ApprovalStatus, may_approve
 from proctor.limits.errors import APPROVAL_NOT_FOUND, APPROVER_NOT_ALLOWED, LimitsError
@@ -24,6 +24,7 @@ class ApprovalDesk:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._changed = threading.Condition()
+        self.on_decided: Callable[[Approval], None] | None = None  # e.g. the gateway's metrics
 
     def list(self, status: str | None = None, limit: int = 100) -> list[Approval]:
         return self.runtime.state.approvals.list(status, limit)
@@ -89,6 +90,8 @@ class ApprovalDesk:
                 "expires_at": iso(decided.expires_at),
             },
         )
+        if self.on_decided is not None:
+            self.on_decided(decided)
         return decided
 
     def _approver(self, by: str | User) -> tuple[str, set[str]]:

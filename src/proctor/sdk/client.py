@@ -11,6 +11,7 @@ from typing import Any
 
 from proctor.clock import Clock, system_clock
 from proctor.config import DEFAULT_CONFIG_NAME
+from proctor.content_runtime import OutputReview
 from proctor.identity.credentials import API_KEY_PREFIX
 from proctor.identity.exchange import (
     API_KEY_TOKEN_TYPE,
@@ -27,13 +28,13 @@ from proctor.policy import load_policies
 from proctor.runtime import AgentLike, Runtime, UserLike
 from proctor.sdk.approvals import ApprovalDesk
 from proctor.sdk.runs import RunSession
-from proctor.sdk.session import Session
+from proctor.sdk.session import OpensSessions
 from proctor.storage import open_audit_store
 
 _open: weakref.WeakSet[Proctor] = weakref.WeakSet()
 
 
-class Proctor:
+class Proctor(OpensSessions):
     """Decide on tool calls in this process and record every decision.
 
     ``Proctor.from_config("proctor.yaml")`` for a configured deployment, or
@@ -100,13 +101,15 @@ class Proctor:
         run: RunState | None = None,
         trace_id: str | None = None,
         token: str | None = None,
+        traceparent: str | None = None,
     ) -> Decision:
         """Decide whether ``agent`` may do ``action`` for ``user`` with ``args``, now.
 
         With ``token`` (a delegation token from ``exchange``), the user, the
         agent and the scopes come from the verified token; a bad token is a
         deny with a ``token_*`` code. Never raises for a denied call: read
-        ``decision.allowed`` and ``decision.reason``.
+        ``decision.allowed`` and ``decision.reason``. ``traceparent`` (a W3C
+        header value) makes the decision's span a child of the caller's span.
         """
         return self.runtime.check(
             action,
@@ -118,7 +121,45 @@ class Proctor:
             run=run,
             trace_id=trace_id,
             token=token,
+            traceparent=traceparent,
         )
+
+    def review_output(
+        self,
+        action: str,
+        result: Any,
+        *,
+        call_id: str | None = None,
+        agent: AgentLike = None,
+        user: UserLike = None,
+        run: RunState | None = None,
+        tool: str | None = None,
+        trace_id: str | None = None,
+        token: str | None = None,
+        record: bool = False,
+    ) -> OutputReview:
+        """Scan a tool's result (untrusted) under the policies' `scan: output` sections.
+
+        Returns what may go back to the agent: ``review.value`` with redactions
+        applied, or nothing when withheld (``review.allowed`` is false). In a
+        run, the result's values are remembered as untrusted for provenance.
+        """
+        return self.runtime.review_output(
+            action,
+            result,
+            call_id=call_id,
+            agent=agent if agent is not None else self.agent,
+            user=user,
+            run=run,
+            tool=tool,
+            trace_id=trace_id,
+            token=token,
+            record=record,
+        )
+
+    def remember_task(self, run_id: str, content: Any) -> None:
+        """What the user asked in run ``run_id``; values in it are never tainted there."""
+        self.runtime.remember_task(run_id, content)
 
     def exchange(
         self,
@@ -155,26 +196,6 @@ class Proctor:
             actor = self.agent
         return self.runtime.exchange(request, actor=actor).response
 
-    def session(
-        self,
-        *,
-        agent: AgentLike = None,
-        user: UserLike = None,
-        run_id: str | None = None,
-        trace_id: str | None = None,
-        context: Mapping[str, Any] | None = None,
-        token: str | None = None,
-    ) -> Session:
-        return Session(
-            self,
-            agent=agent if agent is not None else self.agent,
-            user=user,
-            run_id=run_id,
-            trace_id=trace_id,
-            context=context,
-            token=token,
-        )
-
     def run(
         self,
         run_id: str,
@@ -183,8 +204,13 @@ class Proctor:
         user: UserLike = None,
         trace_id: str | None = None,
         context: Mapping[str, Any] | None = None,
+        task: Any = None,
     ) -> RunSession:
-        """A session bound to run ``run_id``: ``with guard.run("task-7", user="alice"):``."""
+        """A session bound to run ``run_id``: ``with guard.run("task-7", user="alice"):``.
+
+        ``task`` is what the user asked (text or a tree of values): values in it
+        are trusted in this run, so arguments carrying them are never tainted.
+        """
         return RunSession(
             self,
             run_id=run_id,
@@ -192,6 +218,7 @@ class Proctor:
             user=user,
             trace_id=trace_id,
             context=context,
+            task=task,
         )
 
     @property

@@ -1,7 +1,8 @@
-"""What a governed tool raises when its call is not allowed."""
+"""What a governed tool raises when its call, or its result, is not allowed."""
 
 from __future__ import annotations
 
+from proctor.content_runtime import OutputReview
 from proctor.errors import ProctorError
 from proctor.model.decision import Decision
 
@@ -34,3 +35,22 @@ class ApprovalRequired(ToolCallBlocked):
             if "approval_id" in item:
                 return str(item["approval_id"])
         return None
+
+
+class OutputWithheld(ProctorError):
+    """A governed tool ran, but policy withheld its result from the agent; ``review`` says why."""
+
+    code = "output_withheld"
+
+    def __init__(self, action: str, review: OutputReview) -> None:
+        self.action = action
+        self.review = review
+        super().__init__(
+            f"the result of `{action}` was withheld: {review.reason}",
+            details={"review_id": review.review_id, "effect": review.effect.value},
+        )
+
+    @property
+    def approval_id(self) -> str | None:
+        """Set when a person may release it: approve, then run the identical call again."""
+        return self.review.approval_id

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ParamSpec, TypeVar, cast
 
 from proctor.model.decision import Decision, Effect
-from proctor.sdk.errors import ActionDenied, ApprovalRequired, ToolCallBlocked
+from proctor.sdk.errors import ActionDenied, ApprovalRequired, OutputWithheld, ToolCallBlocked
 from proctor.sdk.session import Session, current_session
 
 P = ParamSpec("P")
@@ -30,6 +30,9 @@ def governed_tool(
     ``with proctor.session(...)`` in this thread or task. On anything but allow
     the function does not run: ``on_deny(action, decision, args)`` is returned
     when given, else ``ActionDenied`` or ``ApprovalRequired`` is raised.
+    Arguments a `scan:` section redacts reach the function redacted. The return
+    value goes through ``session.record_output``: it comes back redacted when
+    policy says so, and ``OutputWithheld`` is raised when policy withholds it.
     Works on plain and ``async`` functions.
     """
 
@@ -38,49 +41,64 @@ def governed_tool(
 
         def decide(
             args: tuple[Any, ...], kwargs: dict[str, Any]
-        ) -> tuple[Decision, dict[str, Any]]:
+        ) -> tuple[Decision, inspect.BoundArguments, Session | None]:
             bound = signature.bind(*args, **kwargs)
             bound.apply_defaults()
-            arguments = {
-                name: value
-                for name, value in bound.arguments.items()
-                if name not in _SKIPPED_PARAMETERS
-            }
             active = session or current_session()
             if active is None:
-                return _no_session(action), arguments
+                return _no_session(action), bound, None
+            arguments = _arguments(bound)
             target = resource(arguments) if resource is not None else None
-            return active.check(action, args=arguments, resource=target), arguments
+            decision = active.check(action, args=arguments, resource=target)
+            if decision.allowed and decision.redacted_args is not None:
+                bound.arguments.update(decision.redacted_args)  # the tool gets the masked values
+            return decision, bound, active
 
-        def refuse(decision: Decision, arguments: dict[str, Any]) -> Any:
+        def refuse(decision: Decision, bound: inspect.BoundArguments) -> Any:
             if on_deny is not None:
-                return on_deny(action, decision, arguments)
+                return on_deny(action, decision, _arguments(bound))
             raise blocked_error(action, decision)
 
+        def hand_back(result: Any, decision: Decision, active: Session | None) -> Any:
+            if active is None:
+                return result
+            review = active.record_output(action, result, decision=decision, tool=tool_name)
+            if not review.allowed:
+                raise OutputWithheld(action, review)
+            return review.value
+
+        tool_name = getattr(function, "__name__", action)
         if inspect.iscoroutinefunction(function):
 
             @functools.wraps(function)
             async def run_async(*args: Any, **kwargs: Any) -> Any:
-                decision, arguments = decide(args, kwargs)
+                decision, bound, active = decide(args, kwargs)
                 if not decision.allowed:
-                    return refuse(decision, arguments)
-                return await function(*args, **kwargs)
+                    return refuse(decision, bound)
+                result = await function(*bound.args, **bound.kwargs)
+                return hand_back(result, decision, active)
 
             wrapper: Callable[..., Any] = run_async
         else:
 
             @functools.wraps(function)
             def run_sync(*args: Any, **kwargs: Any) -> Any:
-                decision, arguments = decide(args, kwargs)
+                decision, bound, active = decide(args, kwargs)
                 if not decision.allowed:
-                    return refuse(decision, arguments)
-                return function(*args, **kwargs)
+                    return refuse(decision, bound)
+                return hand_back(function(*bound.args, **bound.kwargs), decision, active)
 
             wrapper = run_sync
         wrapper.__proctor_action__ = action  # type: ignore[attr-defined]
         return cast(Callable[P, R], wrapper)
 
     return decorate
+
+
+def _arguments(bound: inspect.BoundArguments) -> dict[str, Any]:
+    return {
+        name: value for name, value in bound.arguments.items() if name not in _SKIPPED_PARAMETERS
+    }
 
 
 def blocked_error(action: str, decision: Decision) -> ToolCallBlocked:

@@ -24,11 +24,12 @@ from typing import Any
 
 import httpx
 
+from proctor.content_runtime import OutputReview
 from proctor.errors import ProctorError
 from proctor.model.decision import Decision, Diagnostic, Effect, ShadowResult
 from proctor.model.request import Agent, RunState, User
 from proctor.runtime import AgentLike, UserLike
-from proctor.sdk.session import Session
+from proctor.sdk.session import OpensSessions
 
 GATEWAY_UNAVAILABLE = "gateway_unavailable"
 FAIL_OPEN = "fail_open"
@@ -46,7 +47,7 @@ class GatewayError(ProctorError):
         super().__init__(message, code=code)
 
 
-class ProctorClient:
+class ProctorClient(OpensSessions):
     """Decide tool calls through a gateway: ``ProctorClient("http://127.0.0.1:8700", token=...)``.
 
     ``token`` is the caller's credential (an agent API key, a delegation
@@ -152,27 +153,54 @@ class ProctorClient:
             return [_refused(response)] * len(bodies)
         return [decision_from_dict(item) for item in response.json()["decisions"]]
 
-    def session(
+    def review_output(
         self,
+        action: str,
+        result: Any,
         *,
+        call_id: str | None = None,
         agent: AgentLike = None,
         user: UserLike = None,
-        run_id: str | None = None,
+        run: RunState | None = None,
+        tool: str | None = None,
         trace_id: str | None = None,
-        context: Mapping[str, Any] | None = None,
         token: str | None = None,
-    ) -> Session:
-        return Session(
-            self,
-            agent=agent if agent is not None else self.agent,
-            user=user,
-            run_id=run_id,
-            trace_id=trace_id,
-            context=context,
-            token=token,
+        record: bool = False,
+    ) -> OutputReview:
+        """As ``Proctor.review_output``, by the gateway; an unreachable gateway withholds."""
+        body = _check_body(
+            action,
+            agent if agent is not None else self.agent,
+            user,
+            None,
+            None,
+            None,
+            run,
+            trace_id,
+            token,
+            None,
         )
+        body.update({"result": result, "call_id": call_id, "tool": tool, "record": record})
+        try:
+            response = self._http.post("/v1/outputs", json=body)
+        except httpx.TransportError as exc:
+            return _withheld(f"the gateway could not be reached ({_describe(exc)})")
+        if response.status_code != 200:
+            return _withheld(f"the gateway refused the result ({_envelope_message(response)})")
+        return review_from_dict(response.json())
 
-    # -- token exchange and reads --------------------------------------------------------
+    def remember_task(self, run_id: str, content: Any) -> None:
+        """As ``Proctor.remember_task``; raises ``GatewayError`` when the gateway refuses."""
+        try:
+            response = self._http.post(f"/v1/runs/{run_id}/task", json={"content": content})
+        except httpx.TransportError as exc:
+            raise GatewayError(
+                f"the gateway could not be reached ({_describe(exc)})", code=GATEWAY_UNAVAILABLE
+            ) from exc
+        if response.status_code != 200:
+            raise GatewayError(
+                _envelope_message(response), code="task_refused", status=response.status_code
+            )
 
     def exchange(
         self,
@@ -278,6 +306,28 @@ def decision_from_dict(body: Mapping[str, Any]) -> Decision:
             else None
         ),
         code=str(body.get("code", "")),
+        redacted_args=body.get("redacted_args"),
+    )
+
+
+def review_from_dict(body: Mapping[str, Any]) -> OutputReview:
+    """An ``OutputReview`` from its wire form (``OutputReview.to_dict``)."""
+    return OutputReview(
+        Effect(body["effect"]),
+        body.get("value"),
+        str(body.get("reason", "")),
+        findings=tuple(body.get("findings", ())),
+        rule_ids=tuple(body.get("rule_ids", ())),
+        redacted=bool(body.get("redacted", False)),
+        review_id=str(body.get("review_id", "")),
+        approval_id=body.get("approval_id"),
+        code=str(body.get("code", "")),
+    )
+
+
+def _withheld(why: str) -> OutputReview:
+    return OutputReview(
+        Effect.DENY, None, f"withheld (fail closed): {why}", code=GATEWAY_UNAVAILABLE
     )
 
 

@@ -39,9 +39,16 @@ class RunSession(Session):
         user: UserLike = None,
         trace_id: str | None = None,
         context: Mapping[str, Any] | None = None,
+        task: Any = None,
     ) -> None:
         super().__init__(
-            proctor, agent=agent, user=user, run_id=run_id, trace_id=trace_id, context=context
+            proctor,
+            agent=agent,
+            user=user,
+            run_id=run_id,
+            trace_id=trace_id,
+            context=context,
+            task=task,
         )
         self._owner = proctor
         self.record: RunRecord | None = None

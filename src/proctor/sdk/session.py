@@ -5,8 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
+from proctor.content_runtime import OutputReview
+from proctor.errors import ProctorError
 from proctor.model.decision import Decision
 from proctor.model.request import RunState
 from proctor.runtime import AgentLike, UserLike
@@ -28,6 +30,23 @@ class Checker(Protocol):
         trace_id: str | None = ...,
         token: str | None = ...,
     ) -> Decision: ...
+
+    def review_output(
+        self,
+        action: str,
+        result: Any,
+        *,
+        call_id: str | None = ...,
+        agent: AgentLike = ...,
+        user: UserLike = ...,
+        run: RunState | None = ...,
+        tool: str | None = ...,
+        trace_id: str | None = ...,
+        token: str | None = ...,
+        record: bool = ...,
+    ) -> OutputReview: ...
+
+    def remember_task(self, run_id: str, content: Any) -> None: ...
 
 
 _current: ContextVar[Session | None] = ContextVar("proctor_session", default=None)
@@ -58,6 +77,7 @@ class Session:
         trace_id: str | None = None,
         context: Mapping[str, Any] | None = None,
         token: str | None = None,
+        task: Any = None,
     ) -> None:
         self.proctor = proctor
         self.token = token
@@ -67,6 +87,8 @@ class Session:
         self.trace_id = trace_id
         self.context = dict(context or {})
         self._tokens: list[Token[Session | None]] = []
+        if task is not None:
+            self.remember_task(task)
 
     def check(
         self,
@@ -89,6 +111,41 @@ class Session:
             token=self.token,
         )
 
+    def record_output(
+        self,
+        action: str,
+        result: Any,
+        *,
+        decision: Decision | None = None,
+        tool: str | None = None,
+        record: bool = False,
+    ) -> OutputReview:
+        """Hand a tool's result to proctor: scanned, redacted or withheld, remembered as untrusted.
+
+        ``@governed_tool`` does this with the function's return value; call it for
+        results that reach the agent another way. Use ``review.value``.
+        """
+        return self.proctor.review_output(
+            action,
+            result,
+            call_id=decision.decision_id if decision is not None else None,
+            agent=self.agent,
+            user=self.user,
+            run=RunState(self.run_id) if self.run_id else None,
+            tool=tool,
+            trace_id=self.trace_id,
+            token=self.token,
+            record=record,
+        )
+
+    def remember_task(self, content: Any) -> None:
+        """What the user asked in this run: values in it are never tainted (needs a run id)."""
+        if self.run_id is None:
+            raise ProctorError(
+                "a task is remembered per run: give the session a `run_id`", code="no_run"
+            )
+        self.proctor.remember_task(self.run_id, content)
+
     def __enter__(self) -> Session:
         self._tokens.append(_current.set(self))
         return self
@@ -100,3 +157,32 @@ class Session:
         traceback: TracebackType | None,
     ) -> None:
         _current.reset(self._tokens.pop())
+
+
+class OpensSessions:
+    """``session(...)``: a ``Session`` over this checker, for ``Proctor`` and ``ProctorClient``."""
+
+    agent: AgentLike
+
+    def session(
+        self,
+        *,
+        agent: AgentLike = None,
+        user: UserLike = None,
+        run_id: str | None = None,
+        trace_id: str | None = None,
+        context: Mapping[str, Any] | None = None,
+        token: str | None = None,
+        task: Any = None,
+    ) -> Session:
+        """Bind agent, user and run; ``task`` (what the user asked) needs a ``run_id``."""
+        return Session(
+            cast(Checker, self),
+            agent=agent if agent is not None else self.agent,
+            user=user,
+            run_id=run_id,
+            trace_id=trace_id,
+            context=context,
+            token=token,
+            task=task,
+        )

@@ -11,9 +11,10 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
 
 from proctor.config import LoadedConfig, ServerConfig
+from proctor.export.service import start_export
 from proctor.identity.registry import AgentRegistry
 from proctor.runtime import Runtime
 from proctor.sdk.approvals import ApprovalDesk
@@ -23,8 +24,19 @@ from proctor.server.errors import install_handlers
 from proctor.server.limits import BodySizeLimit
 from proctor.server.metrics import GatewayMetrics
 from proctor.server.openapi import build_openapi
-from proctor.server.routes import agents, approvals, audit, authzen, check, health, oauth, policies
+from proctor.server.routes import (
+    agents,
+    approvals,
+    audit,
+    authzen,
+    check,
+    health,
+    oauth,
+    outputs,
+    policies,
+)
 from proctor.server.state import GatewayState, caller
+from proctor.server.ui import create_dashboard
 
 
 def create_app(
@@ -46,6 +58,8 @@ def create_app(
         config=config,
         config_registry=_config_registry(runtime, config),
     )
+    runtime.observe_stage = state.metrics.observe_stage
+    state.approvals.on_decided = state.metrics.observe_approval
     document = build_openapi(_version())
 
     async def openapi(request: Request) -> Response:
@@ -54,17 +68,21 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        exporter = start_export(runtime.audit, config)  # the `export:` section, if any
         try:
             yield
         finally:
             state.draining = True
             state.commits.close()
+            if exporter is not None:
+                await to_thread.run_sync(exporter.stop)
             if close_runtime:
                 await to_thread.run_sync(runtime.close)  # flushes the audit queue
 
     app = Starlette(
         routes=[
             *check.routes,
+            *outputs.routes,
             *authzen.routes,
             *oauth.routes,
             *audit.routes,
@@ -73,6 +91,7 @@ def create_app(
             *approvals.routes,
             *health.routes,
             Route("/openapi.json", openapi, methods=["GET"]),
+            Mount("/ui", app=create_dashboard(state)),  # the dashboard: docs/dashboard.md
         ],
         middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
         lifespan=lifespan,

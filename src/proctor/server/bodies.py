@@ -40,6 +40,21 @@ class CheckBody(_Body):
     at: datetime | None = None
 
 
+class OutputBody(CheckBody):
+    """A tool's result to review (``POST /v1/outputs``); ``call_id`` is the check's decision id."""
+
+    result: Any = None
+    call_id: str | None = Field(default=None, max_length=200)
+    tool: str | None = Field(default=None, max_length=200)
+    record: bool = False
+
+
+class TaskBody(_Body):
+    """What the user asked in a run (``POST /v1/runs/{run_id}/task``): trusted values."""
+
+    content: Any
+
+
 class BatchBody(_Body):
     checks: list[CheckBody] = Field(min_length=1, max_length=MAX_BATCH)
 

@@ -53,14 +53,15 @@ def bind(principal: Principal, body: CheckBody) -> CheckBody:
     return body.model_copy(update={"agent": principal.agent_id})
 
 
-async def decide(state: GatewayState, body: CheckBody) -> Decision:
+async def decide(state: GatewayState, body: CheckBody, traceparent: str | None = None) -> Decision:
+    """``traceparent``: the caller's W3C header; the decision's span becomes its child."""
     started = perf_counter()
     runtime = state.runtime
     call = partial(
         runtime.check,
         body.action,
         agent=body.agent,
-        user=_user(body.user),
+        user=user_of(body.user),
         args=body.args,
         resource=body.resource,
         context=body.context,
@@ -68,13 +69,14 @@ async def decide(state: GatewayState, body: CheckBody) -> Decision:
         trace_id=body.trace_id,
         at=body.at,
         token=body.token,
+        traceparent=traceparent,
     )
     decision = call() if _cannot_block(state, body) else await to_thread.run_sync(call)
     try:
         await state.commits.wait()  # answered only once its record is committed
     except ProctorError as exc:
         decision = unrecorded(decision, exc.message)
-    state.metrics.observe(decision.effect.value, perf_counter() - started)
+    state.metrics.observe(decision.effect.value, perf_counter() - started, decision.code)
     return decision
 
 
@@ -104,7 +106,7 @@ def _cannot_block(state: GatewayState, body: CheckBody) -> bool:
 _stateless: dict[int, tuple[object, bool]] = {}
 
 
-def _user(user: str | UserBody | None) -> str | User | None:
+def user_of(user: str | UserBody | None) -> str | User | None:
     if user is None or isinstance(user, str):
         return user
     scopes = tuple(user.scopes) if user.scopes is not None else ()

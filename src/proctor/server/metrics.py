@@ -1,4 +1,7 @@
-"""Prometheus metrics of one app: decisions by effect, check latency, audit queue depth."""
+"""Prometheus metrics of one app: decisions, per-stage latency, audit queue depth, approval waits.
+
+The names, labels and buckets are listed in docs/observability.md.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,26 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
+from proctor.limits.approvals import Approval
+
 _BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
+# A stage takes microseconds (policy) to milliseconds (a synchronous audit commit).
+_STAGE_BUCKETS = (
+    0.000005,
+    0.00001,
+    0.000025,
+    0.00005,
+    0.0001,
+    0.00025,
+    0.0005,
+    0.001,
+    0.005,
+    0.025,
+    0.1,
+)
+# A person answers an approval in seconds to a day.
+_WAIT_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 86400.0)
+STAGES = ("identity", "scanners", "policy", "limits", "audit")
 
 
 class GatewayMetrics:
@@ -18,10 +40,30 @@ class GatewayMetrics:
             ["effect"],
             registry=self.registry,
         )
+        self.codes = Counter(
+            "proctor_decision_codes",
+            "Decisions answered, by effect and code (`none` for a decision by the rules alone).",
+            ["effect", "code"],
+            registry=self.registry,
+        )
         self.latency = Histogram(
             "proctor_check_seconds",
             "Time to decide and record one check (server side).",
             buckets=_BUCKETS,
+            registry=self.registry,
+        )
+        self.stages = Histogram(
+            "proctor_check_stage_seconds",
+            "Time spent in each stage of a check: identity, scanners, policy, limits, audit.",
+            ["stage"],
+            buckets=_STAGE_BUCKETS,
+            registry=self.registry,
+        )
+        self.approval_waits = Histogram(
+            "proctor_approval_wait_seconds",
+            "Time from an approval's request to its approval or rejection.",
+            ["outcome"],
+            buckets=_WAIT_BUCKETS,
             registry=self.registry,
         )
         depth = Gauge(
@@ -30,10 +72,27 @@ class GatewayMetrics:
             registry=self.registry,
         )
         depth.set_function(queue_depth)
+        # label children bound once: observing one is then a lock and an add
+        self._stage_children = {stage: self.stages.labels(stage) for stage in STAGES}
 
-    def observe(self, effect: str, seconds: float) -> None:
+    def observe(self, effect: str, seconds: float, code: str = "") -> None:
         self.decisions.labels(effect).inc()
+        self.codes.labels(effect, code or "none").inc()
         self.latency.observe(seconds)
+
+    def observe_stage(self, stage: str, seconds: float) -> None:
+        """``Runtime.observe_stage``: one stage of one check."""
+        child = self._stage_children.get(stage)
+        if child is None:
+            child = self._stage_children[stage] = self.stages.labels(stage)
+        child.observe(seconds)
+
+    def observe_approval(self, approval: Approval) -> None:
+        """``ApprovalDesk.on_decided``: how long the approval waited for its answer."""
+        if approval.decided_at is None:
+            return
+        waited = (approval.decided_at - approval.created_at).total_seconds()
+        self.approval_waits.labels(approval.status.value).observe(max(waited, 0.0))
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

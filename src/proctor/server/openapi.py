@@ -15,7 +15,9 @@ from proctor.server.bodies import (
     ApprovalDecisionBody,
     BatchBody,
     CheckBody,
+    OutputBody,
     PoliciesBody,
+    TaskBody,
     TierBody,
 )
 from proctor.server.routes.authzen import EvaluationBody, EvaluationsBody
@@ -123,6 +125,18 @@ def build_openapi(version: str) -> dict[str, Any]:
     paths: dict[str, Any] = {
         "/v1/check": {"post": _op("Decide one call", body=_body(schemas, CheckBody))},
         "/v1/check/batch": {"post": _op("Decide several calls", body=_body(schemas, BatchBody))},
+        "/v1/outputs": {
+            "post": _op(
+                "Review a tool's result (scan, redact, remember)", body=_body(schemas, OutputBody)
+            )
+        },
+        "/v1/runs/{run_id}/task": {
+            "post": _op(
+                "Remember what the user asked in a run",
+                body=_body(schemas, TaskBody),
+                params=[_path("run_id")],
+            )
+        },
         "/access/v1/evaluation": {
             "post": _op("AuthZEN 1.0 access evaluation", body=_body(schemas, EvaluationBody))
         },

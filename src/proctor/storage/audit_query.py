@@ -22,10 +22,18 @@ def audit_query(
     after: int,
     limit: int,
     mark: str = "?",
+    before: int | None = None,
+    newest_first: bool = False,
 ) -> tuple[str, list[Any]]:
-    """The SELECT for ``query`` (``mark`` is the driver's placeholder); columns are whitelisted."""
+    """The SELECT for ``query`` (``mark`` is the driver's placeholder); columns are whitelisted.
+
+    ``after < seq < before``; ``newest_first`` pages backwards (the dashboard's feed).
+    """
     where = [f"seq > {mark}"]
     params: list[Any] = [after]
+    if before is not None:
+        where.append(f"seq < {mark}")
+        params.append(before)
     for column, value in sorted(equal.items()):
         if column not in _QUERY_COLUMNS:
             raise ValueError(f"`{column}` is not a queryable column")
@@ -38,5 +46,8 @@ def audit_query(
         where.append(f"ts < {mark}")
         params.append(until)
     params.append(limit)
-    sql = f"SELECT {ROW_COLUMNS} FROM audit WHERE {' AND '.join(where)} ORDER BY seq LIMIT {mark}"
+    order = "seq DESC" if newest_first else "seq"
+    sql = (
+        f"SELECT {ROW_COLUMNS} FROM audit WHERE {' AND '.join(where)} ORDER BY {order} LIMIT {mark}"
+    )
     return sql, params

@@ -41,6 +41,7 @@ def make_context(spec: dict[str, Any]) -> EvalContext:
         resource=spec.get("resource"),
         context=spec.get("context") or {},
         run=RunState(**run_spec) if run_spec else None,
+        taint=spec.get("taint") or {},
     )
     return EvalContext(request, ZoneInfo(spec.get("timezone", "UTC")))
 

@@ -20,6 +20,7 @@ from proctor.policy.expr.functions import (
     CONTEXT_FUNCTIONS,
     FUNCTIONS,
     OPERATOR_FUNCTIONS,
+    PATH_FUNCTIONS,
     FunctionSpec,
 )
 from proctor.policy.expr.nodes import (
@@ -38,6 +39,7 @@ from proctor.policy.expr.operators import logical_not, negate
 from proctor.policy.expr.parser import parse
 from proctor.policy.expr.paths import PathStep, path_reader
 from proctor.policy.expr.roots import ROOT_SCHEMAS
+from proctor.policy.expr.taint import compile_tainted
 from proctor.policy.expr.timevalues import epoch_seconds
 from proctor.policy.expr.values import ANY, BOOLEAN, LIST, MAP, NUMBER, describe
 
@@ -217,6 +219,9 @@ class _Compiler:
                 did_you_mean(node.name, FUNCTIONS),
             )
         self._check_arity(spec, node)
+        if node.name in PATH_FUNCTIONS:
+            self.paths.add("taint")
+            return compile_tainted(node, self.source)
         arguments = [self.compile(argument) for argument in node.arguments]
         if node.name in OPERATOR_FUNCTIONS:
             left, right = arguments

@@ -16,6 +16,7 @@ from proctor.policy.expr.errors import type_error
 from proctor.policy.expr.timevalues import parse_duration, parse_timestamp
 from proctor.policy.expr.values import (
     ANY,
+    BOOLEAN,
     LIST,
     MAP,
     NUMBER,
@@ -28,6 +29,8 @@ from proctor.policy.expr.values import (
 OPERATOR_FUNCTIONS = frozenset({"contains", "matches", "startswith", "endswith"})
 # Functions that read the request rather than only their arguments.
 CONTEXT_FUNCTIONS = frozenset({"now"})
+# Functions that read the path of their argument, not its value (`tainted(args.to)`).
+PATH_FUNCTIONS = frozenset({"tainted"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,5 +126,6 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec("matches", 2, 2, frozenset(), "", ANY, _unreachable),
         FunctionSpec("startswith", 2, 2, frozenset(), "", ANY, _unreachable),
         FunctionSpec("endswith", 2, 2, frozenset(), "", ANY, _unreachable),
+        FunctionSpec("tainted", 1, 1, frozenset(), "an argument path", BOOLEAN, _unreachable),
     )
 }

@@ -43,6 +43,9 @@ _KNOWN: dict[str, RootSchema] = {
     "time": RootSchema(MAP, {name: _TIME_KINDS.get(name, ANY) for name in TIME_FIELDS}),
     "agent": RootSchema(MAP, {"id": TEXT, "role": ANY, "tier": TEXT, "tags": LIST, "owner": ANY}),
     "run": RootSchema(MAP, {"id": TEXT, "tool_calls": NUMBER, "elapsed": NUMBER, "spend": NUMBER}),
+    "findings": RootSchema(MAP, None),
+    "taint": RootSchema(MAP, None),
+    "tool": RootSchema(MAP, None),
     "action": RootSchema(TEXT, {}),
     "resource": RootSchema(TEXT, {}),
 }

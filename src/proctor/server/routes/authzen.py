@@ -36,6 +36,7 @@ from proctor.server.bodies import CheckBody, UserBody, _Body, read_json, validat
 from proctor.server.checks import bind, decide
 from proctor.server.errors import ApiError
 from proctor.server.state import GatewayState, caller
+from proctor.telemetry import extract_traceparent
 
 _SEMANTICS = ("execute_all", "deny_on_first_deny", "permit_on_first_permit")
 
@@ -77,7 +78,7 @@ class EvaluationsBody(_Body):
 async def evaluation(request: Request) -> Response:
     state, principal = caller(request)
     body = await read_json(request, EvaluationBody)
-    return JSONResponse(await _evaluate(state, principal, body))
+    return JSONResponse(await _evaluate(state, principal, body, request))
 
 
 async def evaluations(request: Request) -> Response:
@@ -104,7 +105,7 @@ async def evaluations(request: Request) -> Response:
         if merged["context"] is None:
             merged["context"] = {}
         one = validate(EvaluationBody, {k: v for k, v in merged.items() if v is not None})
-        answer = await _evaluate(state, principal, one)
+        answer = await _evaluate(state, principal, one, request)
         answers.append(answer)
         if (semantic == "deny_on_first_deny" and not answer["decision"]) or (
             semantic == "permit_on_first_permit" and answer["decision"]
@@ -116,10 +117,10 @@ async def evaluations(request: Request) -> Response:
 
 
 async def _evaluate(
-    state: GatewayState, principal: Principal, body: EvaluationBody
+    state: GatewayState, principal: Principal, body: EvaluationBody, request: Request
 ) -> dict[str, Any]:
     check = bind(principal, _as_check(principal, body, state.runtime.users))
-    return _answer(await decide(state, check))
+    return _answer(await decide(state, check, extract_traceparent(request.headers)))
 
 
 def _as_check(principal: Principal, body: EvaluationBody, users: Mapping[str, User]) -> CheckBody:

@@ -11,6 +11,7 @@ from starlette.routing import Route
 from proctor.server.bodies import BatchBody, CheckBody, read_json
 from proctor.server.checks import bind, decide
 from proctor.server.state import caller
+from proctor.telemetry import extract_traceparent
 
 WIRE_VERSION = 1
 
@@ -18,7 +19,7 @@ WIRE_VERSION = 1
 async def check(request: Request) -> Response:
     state, principal = caller(request)
     body = bind(principal, await read_json(request, CheckBody))
-    decision = await decide(state, body)
+    decision = await decide(state, body, extract_traceparent(request.headers))
     return JSONResponse(_wire(decision.to_dict()))
 
 
@@ -27,7 +28,8 @@ async def check_batch(request: Request) -> Response:
     state, principal = caller(request)
     batch = await read_json(request, BatchBody)
     bound = [bind(principal, item) for item in batch.checks]
-    decisions = [(await decide(state, item)).to_dict() for item in bound]
+    traceparent = extract_traceparent(request.headers)
+    decisions = [(await decide(state, item, traceparent)).to_dict() for item in bound]
     return JSONResponse({"version": WIRE_VERSION, "decisions": decisions})
 
 

@@ -218,11 +218,26 @@ class PostgresAuditStore:
         return [_record(body, digest) for body, digest in reversed(rows)]
 
     def query(
-        self, equal: dict[str, str], *, since: str | None, until: str | None, after: int, limit: int
+        self,
+        equal: dict[str, str],
+        *,
+        since: str | None,
+        until: str | None,
+        after: int,
+        limit: int,
+        before: int | None = None,
+        newest_first: bool = False,
     ) -> list[StoredRow]:
-        """Rows past seq ``after`` whose indexed columns match (the gateway's audit listing)."""
+        """Rows past seq ``after`` (and before ``before``) whose indexed columns match."""
         sql, params = audit_query(
-            equal, since=since, until=until, after=after, limit=limit, mark="%s"
+            equal,
+            since=since,
+            until=until,
+            after=after,
+            limit=limit,
+            mark="%s",
+            before=before,
+            newest_first=newest_first,
         )
         return [StoredRow(*row) for row in self._read(sql, tuple(params))]
 

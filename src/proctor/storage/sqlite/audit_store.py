@@ -222,10 +222,26 @@ class SqliteAuditStore:
         return int(self._read("SELECT count(*) FROM audit")[0][0])
 
     def query(
-        self, equal: dict[str, str], *, since: str | None, until: str | None, after: int, limit: int
+        self,
+        equal: dict[str, str],
+        *,
+        since: str | None,
+        until: str | None,
+        after: int,
+        limit: int,
+        before: int | None = None,
+        newest_first: bool = False,
     ) -> list[StoredRow]:
-        """Rows past seq ``after`` whose indexed columns match (the gateway's audit listing)."""
-        sql, params = audit_query(equal, since=since, until=until, after=after, limit=limit)
+        """Rows past seq ``after`` (and before ``before``) whose indexed columns match."""
+        sql, params = audit_query(
+            equal,
+            since=since,
+            until=until,
+            after=after,
+            limit=limit,
+            before=before,
+            newest_first=newest_first,
+        )
         return [StoredRow(*row) for row in self._read(sql, tuple(params))]
 
     def head(self) -> ChainHead:

@@ -1,0 +1,1 @@
+"""``make bench-security``: the content scanners measured on public and generated data."""

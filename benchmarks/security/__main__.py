@@ -1,0 +1,5 @@
+import sys
+
+from benchmarks.security.run import main
+
+sys.exit(main())

@@ -1,0 +1,202 @@
+"""LangChain and LangGraph: an agent middleware, and a wrapper for any ``BaseTool``.
+
+The middleware checks every tool call an agent built with
+``langchain.agents.create_agent`` makes, before the tool runs::
+
+    agent = create_agent(model, tools, middleware=[ProctorMiddleware(actions={...})])
+    with proctor.session(agent="support-bot", user="alice", run_id="ticket-7"):
+        agent.invoke({"messages": [...]})
+
+``governed(tool)`` wraps one tool for any other caller (a LangGraph
+``ToolNode``, a chain, a direct ``invoke``), keeping its name, description and
+argument schema, so the model sees the same tool.
+
+A refused call gives the model a ``ToolMessage`` with ``status="error"`` naming
+the reason (and the approval id when a person must approve);
+``on_block="raise"`` raises ``ToolCallBlocked`` instead. Callbacks are not used:
+a callback that raises does not stop a tool unless ``raise_error`` is set.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from proctor.adapters._gate import CheckedCall, OnBlock, ToolGate, missing_extra
+from proctor.sdk.session import Session
+
+try:
+    from langchain.agents.middleware import AgentMiddleware
+    from langchain.agents.middleware.types import ToolCallRequest
+    from langchain_core.messages import ToolMessage
+    from langchain_core.tools import BaseTool
+    from langgraph.types import Command
+    from pydantic import ConfigDict, PrivateAttr
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise missing_extra(__name__, "LangChain and LangGraph", "langchain", exc) from exc
+
+ToolResult = ToolMessage | Command[Any]
+
+
+class ProctorMiddleware(AgentMiddleware):
+    """Check each tool call with proctor before the tool runs; review its result after.
+
+    ``actions`` maps a tool name to its action (default ``call:<tool name>``);
+    the session is ``session`` when given, else the one entered with
+    ``with proctor.session(...)`` around ``invoke``/``ainvoke``.
+    """
+
+    def __init__(
+        self,
+        *,
+        actions: Mapping[str, str] | None = None,
+        session: Session | None = None,
+        on_block: OnBlock = "message",
+    ) -> None:
+        super().__init__()
+        self.gate = ToolGate(actions=actions, session=session, on_block=on_block)
+
+    def wrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], ToolResult],
+    ) -> ToolResult:
+        call = self._check(request)
+        if not call.allowed:
+            return self._refusal(request, call)
+        return self._reviewed(call, handler(request))
+
+    async def awrap_tool_call(
+        self,
+        request: ToolCallRequest,
+        handler: Callable[[ToolCallRequest], Awaitable[ToolResult]],
+    ) -> ToolResult:
+        call = self._check(request)
+        if not call.allowed:
+            return self._refusal(request, call)
+        return self._reviewed(call, await handler(request))
+
+    def _check(self, request: ToolCallRequest) -> CheckedCall:
+        tool_call = request.tool_call
+        args = tool_call.get("args") or {}
+        if request.tool is not None:
+            args = request.tool._filter_injected_args(dict(args))
+        return self.gate.check(tool_call["name"], args)
+
+    def _refusal(self, request: ToolCallRequest, call: CheckedCall) -> ToolMessage:
+        return ToolMessage(
+            content=self.gate.refuse(call),
+            tool_call_id=request.tool_call["id"] or "",
+            name=call.tool_name,
+            status="error",
+        )
+
+    def _reviewed(self, call: CheckedCall, result: ToolResult) -> ToolResult:
+        return _reviewed_result(self.gate, call, result)
+
+
+class GovernedTool(BaseTool):
+    """A ``BaseTool`` that runs its inner tool only when proctor allows the call.
+
+    Name, description, argument schema and response format are the inner
+    tool's, so a model bound to it sees the same tool. Build it with
+    ``governed(tool, action=..., session=...)``.
+    """
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    inner: BaseTool
+    _gate: ToolGate = PrivateAttr()
+
+    def __init__(self, inner: BaseTool, gate: ToolGate) -> None:
+        super().__init__(
+            name=inner.name,
+            description=inner.description,
+            args_schema=inner.args_schema,
+            return_direct=inner.return_direct,
+            response_format=inner.response_format,
+            tags=inner.tags,
+            metadata=inner.metadata,
+            extras=inner.extras,
+            inner=inner,
+        )
+        self._gate = gate
+
+    @property
+    def gate(self) -> ToolGate:
+        return self._gate
+
+    def run(self, tool_input: str | dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        call = self._check(tool_input)
+        if not call.allowed:
+            return self._refusal(call, kwargs.get("tool_call_id"))
+        return self._reviewed(call, self.inner.run(tool_input, *args, **kwargs))
+
+    async def arun(self, tool_input: str | dict[str, Any], *args: Any, **kwargs: Any) -> Any:
+        call = self._check(tool_input)
+        if not call.allowed:
+            return self._refusal(call, kwargs.get("tool_call_id"))
+        return self._reviewed(call, await self.inner.arun(tool_input, *args, **kwargs))
+
+    def _run(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - `run` delegates
+        raise NotImplementedError("a governed tool runs through its inner tool's `run`")
+
+    def _check(self, tool_input: str | dict[str, Any]) -> CheckedCall:
+        if isinstance(tool_input, dict):
+            args = self.inner._filter_injected_args(tool_input)
+        else:
+            args = {"input": tool_input}
+        return self._gate.check(self.name, args)
+
+    def _refusal(self, call: CheckedCall, tool_call_id: str | None) -> Any:
+        message = self._gate.refuse(call)
+        if tool_call_id is None:
+            return message
+        return ToolMessage(
+            content=message, tool_call_id=tool_call_id, name=self.name, status="error"
+        )
+
+    def _reviewed(self, call: CheckedCall, output: Any) -> Any:
+        if isinstance(output, ToolMessage | Command):
+            return _reviewed_result(self._gate, call, output)
+        return self._gate.review_output(call, output).value
+
+
+def governed(
+    tool: BaseTool,
+    *,
+    action: str | None = None,
+    session: Session | None = None,
+    on_block: OnBlock = "message",
+) -> GovernedTool:
+    """``tool``, checked as ``action`` (default ``call:<tool name>``) before each run."""
+    actions = {tool.name: action} if action else None
+    return GovernedTool(tool, ToolGate(actions=actions, session=session, on_block=on_block))
+
+
+def _reviewed_result(gate: ToolGate, call: CheckedCall, result: ToolResult) -> ToolResult:
+    if isinstance(result, ToolMessage):
+        return _reviewed_message(gate, call, result)
+    # A `Command` updates the graph's state: the tool messages it adds are what the model reads.
+    update = result.update
+    if not isinstance(update, dict) or not isinstance(update.get("messages"), list):
+        return result
+    messages = [
+        _reviewed_message(gate, call, item) if isinstance(item, ToolMessage) else item
+        for item in update["messages"]
+    ]
+    return dataclasses.replace(result, update={**update, "messages": messages})
+
+
+def _reviewed_message(gate: ToolGate, call: CheckedCall, message: ToolMessage) -> ToolMessage:
+    reviewed = gate.review_output(call, message.content)
+    if not reviewed.changed:
+        return message
+    update: dict[str, Any] = {"content": reviewed.value}
+    if reviewed.refused:
+        update |= {"status": "error", "artifact": None}
+    return message.model_copy(update=update)
+
+
+__all__ = ["GovernedTool", "ProctorMiddleware", "governed"]

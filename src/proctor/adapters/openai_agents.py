@@ -1,0 +1,255 @@
+"""OpenAI Agents SDK: tool guardrails for function tools, and governed MCP servers.
+
+Function tools are checked by a tool input guardrail (before the tool runs)
+and reviewed by a tool output guardrail (after)::
+
+    guard = ProctorGuardrails(actions={"refund": "write:refund"})
+    agent = Agent(name="support", tools=guard.govern([refund, lookup_order]))
+    with proctor.session(agent="support-bot", user="alice", run_id="ticket-7"):
+        await Runner.run(agent, "refund order A-1")
+
+MCP tools are checked in ``call_tool`` itself, so every call the server makes
+is governed, listed or not::
+
+    server = GovernedMCPServerStdio({"command": "mcp-server-time"}, actions={...})
+
+A refused call leaves the model a tool message naming the reason (and the
+approval id when a person must approve); ``on_block="raise"`` raises instead.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from proctor.adapters._gate import CheckedCall, OnBlock, ToolGate, missing_extra
+from proctor.sdk.errors import ToolCallBlocked
+from proctor.sdk.session import Session
+
+try:
+    from agents import FunctionTool, Tool
+    from agents.mcp import MCPServerSse, MCPServerStdio, MCPServerStreamableHttp
+    from agents.tool_guardrails import (
+        ToolGuardrailFunctionOutput,
+        ToolInputGuardrail,
+        ToolInputGuardrailData,
+        ToolOutputGuardrail,
+        ToolOutputGuardrailData,
+    )
+    from mcp.types import CallToolResult, TextContent
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise missing_extra(__name__, "the OpenAI Agents SDK", "openai-agents", exc) from exc
+
+
+class ProctorGuardrails:
+    """A tool input and a tool output guardrail that check calls with proctor.
+
+    ``actions`` maps a tool name to its action (default ``call:<tool name>``).
+    The session is ``session`` when given, else the run context's value when it
+    is a proctor ``Session`` (``Runner.run(agent, ..., context=session)``), else
+    the one entered with ``with proctor.session(...)``.
+    """
+
+    def __init__(
+        self,
+        *,
+        actions: Mapping[str, str] | None = None,
+        session: Session | None = None,
+        on_block: OnBlock = "message",
+    ) -> None:
+        self.gate = ToolGate(actions=actions, session=session, on_block=on_block)
+        self.input_guardrail: ToolInputGuardrail[Any] = ToolInputGuardrail(
+            guardrail_function=self._check_input, name="proctor_input"
+        )
+        self.output_guardrail: ToolOutputGuardrail[Any] = ToolOutputGuardrail(
+            guardrail_function=self._review_output, name="proctor_output"
+        )
+        # Allowed calls by tool call id, so the output review links to the input's decision.
+        self._allowed: OrderedDict[str, CheckedCall] = OrderedDict()
+
+    def govern(self, tools: Iterable[Tool]) -> list[Tool]:
+        """The function tools with both guardrails added (the originals are left unchanged).
+
+        Hosted tools (web search, code interpreter...) run on the model provider's
+        side where no guardrail reaches; they are refused here rather than left
+        ungoverned.
+        """
+        governed: list[Tool] = []
+        for tool in tools:
+            if not isinstance(tool, FunctionTool):
+                raise TypeError(
+                    f"`{getattr(tool, 'name', tool)}` is not a function tool; proctor's guardrails"
+                    " reach function tools only (govern MCP tools with GovernedMCPServerStdio or"
+                    " GovernedMCPServerStreamableHttp)"
+                )
+            governed.append(self.govern_tool(tool))
+        return governed
+
+    def govern_tool(self, tool: FunctionTool) -> FunctionTool:
+        return dataclasses.replace(
+            tool,
+            tool_input_guardrails=[*(tool.tool_input_guardrails or ()), self.input_guardrail],
+            tool_output_guardrails=[*(tool.tool_output_guardrails or ()), self.output_guardrail],
+        )
+
+    def _gate_for(self, data: ToolInputGuardrailData) -> ToolGate:
+        context = data.context.context
+        if self.gate.session is None and isinstance(context, Session):
+            return ToolGate(actions=self.gate.actions, session=context, on_block=self.gate.on_block)
+        return self.gate
+
+    def _check_input(self, data: ToolInputGuardrailData) -> ToolGuardrailFunctionOutput:
+        gate = self._gate_for(data)
+        call = gate.check_json(data.context.tool_name, data.context.tool_arguments)
+        if call.allowed:
+            self._remember(data.context.tool_call_id, call)
+            return ToolGuardrailFunctionOutput.allow(output_info=call.decision)
+        return _refusal(gate, call)
+
+    def _review_output(self, data: ToolOutputGuardrailData) -> ToolGuardrailFunctionOutput:
+        gate = self._gate_for(data)
+        call = self._allowed.pop(data.context.tool_call_id, None)
+        if call is None:
+            # The input guardrail did not see this call (the output guardrail given alone, or a
+            # run resumed from saved state): check it now, so no result goes unreviewed.
+            call = gate.check_json(data.context.tool_name, data.context.tool_arguments)
+            if not call.allowed:
+                return _refusal(gate, call)
+        try:
+            reviewed = gate.review_output(call, data.output)
+        except ToolCallBlocked as blocked:
+            return ToolGuardrailFunctionOutput.raise_exception(output_info=blocked)
+        if not reviewed.changed:
+            return ToolGuardrailFunctionOutput.allow()
+        # The SDK lets an output guardrail replace the result only through `reject_content`.
+        return ToolGuardrailFunctionOutput.reject_content(
+            _as_text(reviewed.value), output_info={"refused": reviewed.refused}
+        )
+
+    def _remember(self, tool_call_id: str, call: CheckedCall) -> None:
+        self._allowed[tool_call_id] = call
+        while len(self._allowed) > _REMEMBERED_CALLS:
+            self._allowed.popitem(last=False)
+
+
+_REMEMBERED_CALLS = 4096
+
+
+class _GovernedCallTool:
+    """``call_tool`` checked with proctor before the MCP server sees it."""
+
+    _proctor_gate: ToolGate
+
+    def _init_gate(
+        self,
+        actions: Mapping[str, str] | None,
+        proctor_session: Session | None,
+        on_block: OnBlock,
+    ) -> None:
+        self._proctor_gate = ToolGate(actions=actions, session=proctor_session, on_block=on_block)
+
+    async def call_tool(
+        self,
+        tool_name: str,
+        arguments: dict[str, Any] | None,
+        meta: dict[str, Any] | None = None,
+    ) -> CallToolResult:
+        gate = self._proctor_gate
+        call = gate.check(tool_name, arguments)
+        if not call.allowed:
+            return _error_result(gate.refuse(call))
+        result: CallToolResult = await super().call_tool(  # type: ignore[misc]
+            tool_name, arguments, meta
+        )
+        return _reviewed_result(gate, call, result)
+
+
+class GovernedMCPServerStdio(_GovernedCallTool, MCPServerStdio):
+    """``MCPServerStdio`` whose every ``call_tool`` is checked with proctor first.
+
+    Takes ``MCPServerStdio``'s arguments, and ``actions`` (tool name to action,
+    default ``call:<tool name>``), ``proctor_session`` (else the session
+    entered with ``with proctor.session(...)``) and ``on_block``.
+    """
+
+    def __init__(
+        self,
+        *args: Any,
+        actions: Mapping[str, str] | None = None,
+        proctor_session: Session | None = None,
+        on_block: OnBlock = "message",
+        **kwargs: Any,
+    ) -> None:
+        self._init_gate(actions, proctor_session, on_block)
+        super().__init__(*args, **kwargs)
+
+
+class GovernedMCPServerStreamableHttp(_GovernedCallTool, MCPServerStreamableHttp):
+    """``MCPServerStreamableHttp`` whose every ``call_tool`` is checked with proctor first."""
+
+    def __init__(
+        self,
+        *args: Any,
+        actions: Mapping[str, str] | None = None,
+        proctor_session: Session | None = None,
+        on_block: OnBlock = "message",
+        **kwargs: Any,
+    ) -> None:
+        self._init_gate(actions, proctor_session, on_block)
+        super().__init__(*args, **kwargs)
+
+
+class GovernedMCPServerSse(_GovernedCallTool, MCPServerSse):
+    """``MCPServerSse`` whose every ``call_tool`` is checked with proctor first."""
+
+    def __init__(
+        self,
+        *args: Any,
+        actions: Mapping[str, str] | None = None,
+        proctor_session: Session | None = None,
+        on_block: OnBlock = "message",
+        **kwargs: Any,
+    ) -> None:
+        self._init_gate(actions, proctor_session, on_block)
+        super().__init__(*args, **kwargs)
+
+
+def _refusal(gate: ToolGate, call: CheckedCall) -> ToolGuardrailFunctionOutput:
+    """Reject with a message for the model, or trip the SDK's wire (``on_block="raise"``)."""
+    try:
+        message = gate.refuse(call)
+    except ToolCallBlocked as blocked:
+        return ToolGuardrailFunctionOutput.raise_exception(output_info=blocked)
+    return ToolGuardrailFunctionOutput.reject_content(message, output_info=call.decision)
+
+
+def _error_result(message: str) -> CallToolResult:
+    # An MCP tool error: the SDK hands its text to the model as the tool's output.
+    return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
+
+
+def _reviewed_result(gate: ToolGate, call: CheckedCall, result: CallToolResult) -> CallToolResult:
+    body = result.model_dump(mode="json", by_alias=True, exclude_none=True)
+    reviewed = gate.review_output(call, body)
+    if not reviewed.changed:
+        return result
+    if reviewed.refused:
+        return _error_result(_as_text(reviewed.value))
+    return CallToolResult.model_validate(reviewed.value)
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=repr)
+
+
+__all__ = [
+    "GovernedMCPServerSse",
+    "GovernedMCPServerStdio",
+    "GovernedMCPServerStreamableHttp",
+    "ProctorGuardrails",
+]

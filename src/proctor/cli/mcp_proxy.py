@@ -1,0 +1,53 @@
+"""``proctor mcp-proxy``: govern an MCP server's tool calls, in place of the server."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command(
+    "mcp-proxy",
+    context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
+)
+@click.option("--config", type=click.Path(dir_okay=False), help="proctor.yaml to load.")
+@click.option(
+    "--policy", "policies", multiple=True, type=click.Path(), help="Policy file (repeatable)."
+)
+@click.option("--db", help="Audit database (default: the config's, else proctor.db).")
+@click.option("--name", help="The server's name in actions (`call:NAME/tool`).")
+@click.option("--upstream", "upstream_url", help="Streamable HTTP URL of the upstream server.")
+@click.option("--listen", help="Serve Streamable HTTP on HOST:PORT instead of stdio.")
+@click.option(
+    "--resource-url", help="The proxy's public URL, for OAuth protected-resource metadata (HTTP)."
+)
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+def mcp_proxy(
+    config: str | None,
+    policies: tuple[str, ...],
+    db: str | None,
+    name: str | None,
+    upstream_url: str | None,
+    listen: str | None,
+    resource_url: str | None,
+    command: tuple[str, ...],
+) -> None:
+    """Relay an MCP server, checking every tool call: ... mcp-proxy -- COMMAND ARGS...
+
+    Over stdio the caller is PROCTOR_TOKEN (a delegation token) or
+    PROCTOR_AGENT and PROCTOR_USER from the environment; over HTTP, the bearer
+    token of each request. See docs/mcp-proxy.md.
+    """
+    from proctor.mcp.proxy import ProxyOptions, run
+
+    run(
+        ProxyOptions(
+            config=config,
+            policies=policies,
+            db=db,
+            name=name,
+            command=command,
+            upstream_url=upstream_url,
+            listen=listen,
+            resource_url=resource_url,
+        )
+    )

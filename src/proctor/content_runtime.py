@@ -1,0 +1,211 @@
+"""Content scanning and provenance for the runtime: what the ``scan:`` sections ask for.
+
+Input: the arguments of a call are scanned before its policies run (so `when`
+conditions can read ``findings``), and the ``scan:`` verdict is combined with
+the policies' decision. Output: a tool's result is scanned, redacted or held,
+and its candidate values (IBANs, e-mail addresses, URLs...) enter the run's
+provenance ledger as untrusted, so a later argument carrying one is tainted.
+Nothing here runs unless a policy asks for it or a run records outputs.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from proctor.model.decision import EFFECT_PRECEDENCE, Decision, Effect
+from proctor.policy.scan_rules import ScanPlan, ScanVerdict
+from proctor.scanners import Cascade, ScanResult
+from proctor.scanners.provenance import ProvenanceLedgers, Source
+from proctor.scanners.redaction import Redactor, Span
+from proctor.scanning.loading import default_cascade
+
+CascadeFactory = Callable[[], Cascade]
+SCAN_DENIED = "scan_denied"
+SCAN_APPROVAL = "scan_approval"
+# Types whose matched text never goes into a record, whatever the policy says of them.
+_NEVER_RECORDED = ("secret", "pii")
+
+
+SCAN_UNAVAILABLE = "scan_unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class InputScan:
+    findings: tuple[dict[str, Any], ...]
+    stages: tuple[dict[str, Any], ...]
+    error: str | None = None  # the scanners could not run at all: the call is denied
+
+
+@dataclass(frozen=True, slots=True)
+class OutputReview:
+    """What may go back to the agent from a tool's result.
+
+    ``value`` is the result with redactions applied (None when withheld);
+    ``effect`` is allow, deny (withheld) or require_approval (withheld until a
+    person approves; ``approval_id`` names it).
+    """
+
+    effect: Effect
+    value: Any
+    reason: str
+    findings: tuple[dict[str, Any], ...] = ()
+    rule_ids: tuple[str, ...] = ()
+    redacted: bool = False
+    review_id: str = ""
+    approval_id: str | None = None
+    code: str = ""
+
+    @property
+    def allowed(self) -> bool:
+        return self.effect is Effect.ALLOW
+
+    def to_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "effect": self.effect.value,
+            "allowed": self.allowed,
+            "reason": self.reason,
+            "findings": list(self.findings),
+            "rule_ids": list(self.rule_ids),
+            "redacted": self.redacted,
+            "review_id": self.review_id,
+            "value": self.value,
+        }
+        if self.approval_id is not None:
+            body["approval_id"] = self.approval_id
+        if self.code:
+            body["code"] = self.code
+        return body
+
+
+class ContentGuard:
+    """Scanners, redaction and per-run provenance, loaded once per runtime."""
+
+    def __init__(
+        self,
+        cascade: CascadeFactory | None = None,
+        *,
+        redaction_key: bytes | None = None,
+        ledgers: ProvenanceLedgers | None = None,
+    ) -> None:
+        self._factory = cascade or default_cascade
+        self._cascade: Cascade | None = None
+        self._lock = threading.Lock()
+        self.redactor = Redactor(redaction_key or os.urandom(32))
+        self.ledgers = ledgers or ProvenanceLedgers()
+
+    @property
+    def cascade(self) -> Cascade:
+        if self._cascade is None:
+            with self._lock:
+                if self._cascade is None:
+                    self._cascade = self._factory()
+        return self._cascade
+
+    def scan(self, plan: ScanPlan, tree: Any) -> ScanResult:
+        return self.cascade.scan_arguments(tree, plan.direction, types=plan.types)
+
+    # -- input ----------------------------------------------------------------------------
+
+    def scan_input(self, plan: ScanPlan, args: Mapping[str, Any]) -> InputScan:
+        try:
+            result = self.scan(plan, args)
+        except Exception as exc:  # scanners that cannot load or run: deny, never skip
+            return InputScan((), (), f"{type(exc).__name__}: {exc}")
+        return InputScan(
+            tuple(f.to_dict() for f in result.findings),
+            tuple(s.to_dict() for s in result.stages),
+        )
+
+    def judge_input(
+        self, plan: ScanPlan, scanned: InputScan, decision: Decision, args: Mapping[str, Any]
+    ) -> Decision:
+        """The policies' ``decision`` with the ``scan:`` verdict and the findings folded in."""
+        if scanned.error is not None:
+            return replace(
+                decision,
+                effect=Effect.DENY,
+                reason=f"denied: the scanners this call needs could not run ({scanned.error})",
+                code=SCAN_UNAVAILABLE,
+            )
+        verdict = plan.verdict(scanned.findings, scanned.stages)
+        decision = replace(decision, findings=scanned.findings)
+        if verdict.redactions:
+            decision = replace(
+                decision,
+                redacted_args=self.redactor.tree(dict(args), _spans(verdict)),
+                obligations=(*decision.obligations, _redaction_obligation(verdict)),
+            )
+        return combine(decision, verdict)
+
+    def recorded_args(self, args: dict[str, Any], findings: Collection[Mapping[str, Any]]) -> Any:
+        """The arguments as the audit keeps them: personal data and secrets as placeholders."""
+        spans = [
+            Span(str(f["path"]), int(f["start"]), int(f["end"]), str(f["type"]))
+            for f in findings
+            if f.get("path") is not None and str(f.get("type", "")).startswith(_NEVER_RECORDED)
+        ]
+        return self.redactor.tree(args, spans) if spans else args
+
+    # -- output ---------------------------------------------------------------------------
+
+    def review(
+        self, plan: ScanPlan | None, tree: Any
+    ) -> tuple[ScanResult | None, ScanVerdict | None]:
+        if plan is None:
+            return None, None
+        result = self.scan(plan, tree)
+        stages = [s.to_dict() for s in result.stages]
+        return result, plan.verdict([f.to_dict() for f in result.findings], stages)
+
+    def redact_output(self, value: Any, verdict: ScanVerdict) -> Any:
+        """``value`` with the verdict's redactions; a bare string is scanned at path ``$``."""
+        return self.redactor.tree(value, _spans(verdict))
+
+    def remember_output(self, run_id: str, tree: Any, source: Source) -> None:
+        self.ledgers.for_run(run_id).add_untrusted(tree, source)
+
+    def remember_task(self, run_id: str, content: Any) -> None:
+        self.ledgers.for_run(run_id).add_trusted(content)
+
+    def taint(self, run_id: str | None, args: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        if run_id is None:
+            return {}
+        ledger = self.ledgers.get(run_id)
+        return ledger.taint_of(args) if ledger is not None else {}
+
+
+def combine(decision: Decision, verdict: ScanVerdict) -> Decision:
+    """The stricter of the policies' effect and the scan verdict's (deny wins)."""
+    effect = verdict.effect
+    if effect is None:
+        if verdict.rule_ids:
+            return replace(decision, rule_ids=_merged(decision.rule_ids, verdict.rule_ids))
+        return decision
+    if EFFECT_PRECEDENCE[effect] <= EFFECT_PRECEDENCE[decision.effect]:
+        return replace(decision, rule_ids=_merged(decision.rule_ids, verdict.rule_ids))
+    return replace(
+        decision,
+        effect=effect,
+        reason=verdict.reason,
+        rule_ids=verdict.rule_ids,
+        code=SCAN_DENIED if effect is Effect.DENY else SCAN_APPROVAL,
+    )
+
+
+def _spans(verdict: ScanVerdict) -> list[Span]:
+    return [Span(r.path or "$", r.start, r.end, r.finding_type, r.mode) for r in verdict.redactions]
+
+
+def _redaction_obligation(verdict: ScanVerdict) -> dict[str, Any]:
+    return {
+        "redact": sorted({r.path or "$" for r in verdict.redactions}),
+        "types": sorted({r.finding_type for r in verdict.redactions}),
+    }
+
+
+def _merged(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys((*first, *second)))

@@ -1,0 +1,13 @@
+"""Errors of the MCP proxy: bad proxy configuration and upstreams that cannot be reached."""
+
+from __future__ import annotations
+
+from proctor.errors import ProctorError
+
+
+class McpProxyError(ProctorError):
+    code = "mcp_proxy_error"
+
+
+MCP_CONFIG = "mcp_config"
+MCP_UPSTREAM = "mcp_upstream_unavailable"

@@ -1,0 +1,195 @@
+"""``ToolGate``: an MCP tool call as a proctor check, and ``tools/list`` as the caller may see it.
+
+A tool's action is ``call:<server>/<tool>`` unless the config names another
+(``git_reset: delete:repo``). Its annotations reach the policy as
+``context.tool`` (``read_only``, ``destructive``, ``idempotent``,
+``open_world``, ``listed``), with the MCP defaults for absent hints: a tool
+that says nothing, or that was never listed, counts as not read-only,
+destructive and open-world, so rules keyed on the hints fail closed.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from typing import Any
+
+from proctor.content_runtime import OutputReview
+from proctor.errors import ProctorError
+from proctor.identity.scopes import ScopeSet, effective_scopes
+from proctor.mcp.listing import could_be_allowed
+from proctor.model.actions import validate_action
+from proctor.model.decision import Decision
+from proctor.model.request import Agent, User
+from proctor.sdk.client import Proctor
+from proctor.sdk.session import Session
+
+log = logging.getLogger("proctor.mcp")
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """Who calls through the proxy: a delegation token, or an agent (and user) by name."""
+
+    agent: str | None = None
+    user: str | None = None
+    token: str | None = None
+    run_id: str | None = None
+
+    def in_run(self) -> Caller:
+        """This caller with a run of its own unless it named one: one MCP session, one run.
+
+        Provenance works within a run: a value a tool returned, passed to a
+        later call of the same session, is tainted.
+        """
+        if self.run_id is not None:
+            return self
+        return replace(self, run_id=f"mcp-{uuid.uuid4().hex[:16]}")
+
+
+@dataclass(frozen=True, slots=True)
+class ToolInfo:
+    """One upstream tool as policy sees it."""
+
+    server: str
+    name: str
+    action: str
+    read_only: bool = False
+    destructive: bool = True
+    idempotent: bool = False
+    open_world: bool = True
+    listed: bool = False
+
+    def context(self) -> dict[str, Any]:
+        return {
+            "tool": {
+                "name": self.name,
+                "server": self.server,
+                "read_only": self.read_only,
+                "destructive": self.destructive,
+                "idempotent": self.idempotent,
+                "open_world": self.open_world,
+                "listed": self.listed,
+            }
+        }
+
+
+class ToolGate:
+    """Checks tool calls and filters tool lists for one proxy, over one ``Proctor``."""
+
+    def __init__(
+        self, proctor: Proctor, *, actions: Mapping[str, Mapping[str, str]] | None = None
+    ) -> None:
+        self.proctor = proctor
+        self._actions = {server: dict(tools) for server, tools in (actions or {}).items()}
+
+    def action(self, server: str, tool: str) -> str:
+        configured = self._actions.get(server, {}).get(tool)
+        return configured if configured is not None else f"call:{server}/{tool}"
+
+    def describe(self, server: str, tool: Mapping[str, Any]) -> ToolInfo:
+        """A listed tool (a ``Tool`` object of a ``tools/list`` result)."""
+        name = str(tool.get("name", ""))
+        hints = tool.get("annotations")
+        hints = hints if isinstance(hints, Mapping) else {}
+        read_only = hints.get("readOnlyHint") is True
+        return ToolInfo(
+            server=server,
+            name=name,
+            action=self.action(server, name),
+            read_only=read_only,
+            # MCP: destructiveHint (default true) means something only when not read-only
+            destructive=not read_only and hints.get("destructiveHint") is not False,
+            idempotent=hints.get("idempotentHint") is True,
+            open_world=hints.get("openWorldHint") is not False,
+            listed=True,
+        )
+
+    def unlisted(self, server: str, name: str) -> ToolInfo:
+        """A tool called without having been listed: the worst case of every hint."""
+        return ToolInfo(server=server, name=name, action=self.action(server, name))
+
+    def session(self, caller: Caller) -> Session:
+        run_id = caller.run_id
+        if caller.token is not None and self._token_run(caller.token) is not None:
+            run_id = None  # a token issued for a run keeps it (the runtime reads it)
+        return self.proctor.session(
+            agent=caller.agent, user=caller.user, run_id=run_id, token=caller.token
+        )
+
+    def _token_run(self, token: str) -> str | None:
+        identity = self.proctor.runtime.identity
+        if identity is None:
+            return None
+        try:
+            return identity.verify(token).run_id
+        except ProctorError:
+            return None  # the check itself denies a bad token, with its reason
+
+    def check(self, caller: Caller, tool: ToolInfo, arguments: Any) -> Decision:
+        args = arguments if isinstance(arguments, Mapping) else {}
+        return self.session(caller).check(tool.action, args=args, context=tool.context())
+
+    def visible(self, caller: Caller, tools: list[ToolInfo]) -> list[bool]:
+        """For each tool, whether the caller could ever be allowed to call it."""
+        principal = self._principal(caller)
+        if principal is None:
+            return [False] * len(tools)
+        agent, scopes = principal
+        runtime = self.proctor.runtime
+        policies, now = runtime.policies, runtime.clock()
+        return [
+            validate_action(tool.action) is None
+            and could_be_allowed(policies, tool.action, agent, scopes, tool.context(), now)
+            for tool in tools
+        ]
+
+    def review_result(
+        self, caller: Caller, tool: ToolInfo, decision: Decision, result: Any
+    ) -> OutputReview:
+        """Hand a tool's result to proctor: scanned, redacted or withheld, and recorded.
+
+        Every result is recorded (kind ``output``: its digest and the findings,
+        tied to the call's decision); in a run its values are remembered as
+        untrusted, so a later call that carries one is tainted.
+        """
+        return self.session(caller).record_output(
+            tool.action, result, decision=decision, tool=f"{tool.server}/{tool.name}", record=True
+        )
+
+    # -- the caller as an agent with scopes -----------------------------------------------
+
+    def _principal(self, caller: Caller) -> tuple[Agent, ScopeSet] | None:
+        runtime = self.proctor.runtime
+        user: User | None
+        if caller.token is not None:
+            if runtime.identity is None:
+                return None
+            try:
+                held = runtime.identity.hold(
+                    caller.token, caller.agent, runtime.clock().timestamp()
+                )
+            except ProctorError as exc:
+                log.warning("the caller's token does not pass (%s): no tool is listed", exc)
+                return None
+            actor = held.delegation.actor
+            agent = runtime.registry.get(actor) or runtime.identity.agent(actor)
+            user = held.user
+        else:
+            agent_id = caller.agent or self._default_agent()
+            agent = runtime.registry.get(agent_id) if agent_id is not None else None
+            user = None
+            if caller.user is not None:
+                user = runtime.users.get(caller.user, User(caller.user))
+        if agent is None:
+            return None
+        user_scopes = ScopeSet.parse(user.scopes) if user is not None else None
+        return agent, effective_scopes(user_scopes, runtime.registry.role_scopes(agent.role))
+
+    def _default_agent(self) -> str | None:
+        agent = self.proctor.agent
+        if isinstance(agent, Agent):
+            return agent.id
+        return agent if agent is not None else self.proctor.runtime.default_agent

@@ -1,0 +1,252 @@
+"""Compiled ``scan:`` sections and the verdict they give on a call's findings.
+
+Findings arrive as mappings (``type``, ``score``, ``path``, ``start``, ``end``,
+``scanner``), the scanners' own ``to_dict`` form, so this package needs nothing
+of ``proctor.scanners``. The verdict is the strictest action any finding earns
+(deny > require_approval > redact > allow); every finding whose action is
+``redact`` is listed so the caller can mask it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from proctor.errors import ProctorError
+from proctor.model.actions import ActionPattern, InvalidPattern, parse_pattern
+from proctor.model.decision import Effect
+from proctor.model.request import Agent
+from proctor.policy.errors import PolicyError
+from proctor.policy.rules import CompiledPolicy
+from proctor.policy.scan_schema import ScanActionSpec, ScanSpec
+from proctor.policy.source import LocatedDocument
+
+DIRECTIONS = ("input", "output")
+_SEVERITY = {"allow": 0, "redact": 1, "require_approval": 2, "deny": 3}
+# Stages whose failure a `fail: closed` section turns into a deny.
+_FAILED_STAGES = frozenset({"failed", "over_budget"})
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRule:
+    """What one policy does with one finding type (or family) in one direction."""
+
+    policy: CompiledPolicy
+    direction: str
+    finding_type: str
+    action: str
+    mode: str
+    min_score: float
+    reason: str | None
+
+    @property
+    def rule_id(self) -> str:
+        return f"{self.policy.name}:scan.{self.direction}.{self.finding_type}"
+
+    def covers(self, finding_type: str) -> bool:
+        return finding_type == self.finding_type or finding_type.startswith(self.finding_type + ".")
+
+
+@dataclass(frozen=True, slots=True)
+class ScanSection:
+    policy: CompiledPolicy
+    patterns: tuple[ActionPattern, ...] | None
+    fail_closed: bool
+    rules: tuple[ScanRule, ...]
+
+    def applies(self, action: str, agent: Agent) -> bool:
+        selector = self.policy.selector
+        if selector is not None and not selector.matches(agent):
+            return False
+        return self.patterns is None or any(p.matches(action) for p in self.patterns)
+
+
+@dataclass(frozen=True, slots=True)
+class Redaction:
+    """A finding to mask: where it is and how."""
+
+    path: str | None
+    start: int
+    end: int
+    finding_type: str
+    mode: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScanVerdict:
+    effect: Effect | None  # None: the findings change nothing
+    rule_ids: tuple[str, ...]
+    reason: str
+    redactions: tuple[Redaction, ...]
+
+
+NO_VERDICT = ScanVerdict(None, (), "", ())
+
+
+@dataclass(frozen=True, slots=True)
+class ScanPlan:
+    """The sections that apply to one call in one direction, and the types they need."""
+
+    direction: str
+    sections: tuple[ScanSection, ...]
+    types: frozenset[str] | None  # None: every scanner (conditions read `findings`)
+
+    def verdict(
+        self, findings: Sequence[Mapping[str, Any]], stages: Sequence[Mapping[str, Any]] = ()
+    ) -> ScanVerdict:
+        strictest: tuple[int, ScanRule | None, Mapping[str, Any] | None] = (0, None, None)
+        redactions: list[Redaction] = []
+        redacting: dict[str, None] = {}  # rule ids, in order, without repeats
+        for finding in findings:
+            rule = self._rule_for(str(finding.get("type", "")), float(finding.get("score", 0.0)))
+            if rule is None:
+                continue
+            severity = _SEVERITY[rule.action]
+            if rule.action == "redact":
+                redactions.append(_redaction(finding, rule.mode))
+                redacting[rule.rule_id] = None
+            if severity > strictest[0]:
+                strictest = (severity, rule, finding)
+        failed = self._failed_closed(stages)
+        if failed is not None:
+            section, stage = failed
+            return ScanVerdict(
+                Effect.DENY,
+                (f"{section.policy.name}:scan.fail",),
+                f"denied: scanner `{stage.get('scanner')}` {stage.get('status')} "
+                f"({stage.get('detail') or 'no detail'}) and policy `{section.policy.name}` "
+                "scans with `fail: closed`",
+                tuple(redactions),
+            )
+        top, deciding, evidence = strictest
+        if deciding is None or evidence is None:
+            return NO_VERDICT
+        if top == _SEVERITY["redact"]:
+            return ScanVerdict(None, tuple(redacting), "", tuple(redactions))
+        effect = Effect.DENY if deciding.action == "deny" else Effect.REQUIRE_APPROVAL
+        return ScanVerdict(
+            effect, (deciding.rule_id,), _reason(deciding, evidence), tuple(redactions)
+        )
+
+    def _rule_for(self, finding_type: str, score: float) -> ScanRule | None:
+        """The most specific rule for the type; among equals the strictest (policy order)."""
+        best: ScanRule | None = None
+        for section in self.sections:
+            for rule in section.rules:
+                if rule.direction != self.direction or not rule.covers(finding_type):
+                    continue
+                if score < rule.min_score:
+                    continue
+                if (
+                    best is None
+                    or len(rule.finding_type) > len(best.finding_type)
+                    or (
+                        len(rule.finding_type) == len(best.finding_type)
+                        and _SEVERITY[rule.action] > _SEVERITY[best.action]
+                    )
+                ):
+                    best = rule
+        return best
+
+    def _failed_closed(
+        self, stages: Sequence[Mapping[str, Any]]
+    ) -> tuple[ScanSection, Mapping[str, Any]] | None:
+        failing = [stage for stage in stages if stage.get("status") in _FAILED_STAGES]
+        if not failing:
+            return None
+        for section in self.sections:
+            if section.fail_closed:
+                return section, failing[0]
+        return None
+
+
+class ScanIndex:
+    """Every enforced ``scan:`` section of a compiled set."""
+
+    __slots__ = ("_reads_findings", "_sections", "has_input", "has_output")
+
+    def __init__(self, sections: Iterable[ScanSection] = (), *, reads_findings: bool = False):
+        self._sections = tuple(s for s in sections if not s.policy.audit_mode)
+        self._reads_findings = reads_findings
+        self.has_input = (
+            reads_findings
+            or any(r.direction == "input" for s in self._sections for r in s.rules)
+            or any(s.fail_closed for s in self._sections)
+        )
+        self.has_output = any(r.direction == "output" for s in self._sections for r in s.rules)
+
+    def plan(self, direction: str, action: str, agent: Agent) -> ScanPlan | None:
+        """What to scan for in this call, or None when nothing asks for a scan."""
+        if not (self.has_input if direction == "input" else self.has_output):
+            return None
+        sections = tuple(s for s in self._sections if s.applies(action, agent))
+        wanted = {r.finding_type for s in sections for r in s.rules if r.direction == direction}
+        if direction == "input" and self._reads_findings:
+            return ScanPlan(direction, sections, None)
+        if not wanted:
+            return None
+        return ScanPlan(direction, sections, frozenset(wanted))
+
+
+def compile_scan(
+    spec: ScanSpec | None,
+    policy: CompiledPolicy,
+    document: LocatedDocument,
+    errors: list[ProctorError],
+) -> ScanSection | None:
+    if spec is None:
+        return None
+    patterns: list[ActionPattern] | None = None
+    if spec.actions is not None:
+        patterns = []
+        for position, text in enumerate(spec.actions):
+            try:
+                patterns.append(parse_pattern(text))
+            except InvalidPattern as exc:
+                errors.append(
+                    PolicyError(
+                        str(exc),
+                        code="policy_invalid_action",
+                        location=document.location(("scan", "actions", position)),
+                    )
+                )
+    rules = [
+        _rule(policy, direction, finding_type, entry)
+        for direction in DIRECTIONS
+        for finding_type, entry in (spec.input if direction == "input" else spec.output).items()
+    ]
+    return ScanSection(
+        policy,
+        tuple(patterns) if patterns is not None else None,
+        spec.fail == "closed",
+        tuple(rules),
+    )
+
+
+def _rule(
+    policy: CompiledPolicy, direction: str, finding_type: str, spec: ScanActionSpec
+) -> ScanRule:
+    return ScanRule(
+        policy, direction, finding_type, spec.action, spec.mode, spec.min_score, spec.reason
+    )
+
+
+def _redaction(finding: Mapping[str, Any], mode: str) -> Redaction:
+    path = finding.get("path")
+    return Redaction(
+        str(path) if path is not None else None,
+        int(finding.get("start", 0)),
+        int(finding.get("end", 0)),
+        str(finding.get("type", "")),
+        mode,
+    )
+
+
+def _reason(rule: ScanRule, finding: Mapping[str, Any]) -> str:
+    where = f" in `{finding['path']}`" if finding.get("path") else ""
+    verb = "denied" if rule.action == "deny" else "needs approval"
+    found = f"`{finding.get('type')}` found{where} (score {float(finding.get('score', 0)):.2f})"
+    if rule.reason:
+        return f"{rule.reason}: {found}"
+    return f"{verb} by policy `{rule.policy.name}`: {found}"

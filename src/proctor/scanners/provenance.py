@@ -1,0 +1,188 @@
+"""Provenance of tool-call arguments: which values came only from untrusted tool output.
+
+Per run, a ``ProvenanceLedger`` keeps the candidate values (``candidates``)
+seen in trusted content (the user's task) and in untrusted content (tool
+outputs), each untrusted value with the ``Source`` that first produced it. An
+argument is tainted when it carries a value that is in untrusted content and
+not in trusted content; ``taint_of`` says which arguments and where from.
+
+The first source of a value is kept: the output that brought it into the run
+is the one to blame, and a later output echoing it (the agent's own earlier
+call, say) does not overwrite it. Memory is bounded: a ledger keeps at most
+``max_values`` values of each sort, dropping the least recently seen; the
+ledger map keeps at most ``max_runs`` runs, dropping the least recently used.
+Nothing here reads a clock or does I/O: the time of a source is passed in.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from proctor.scanners.candidates import (
+    KINDS,
+    CandidateValue,
+    all_values,
+    extract_values,
+    values_in,
+)
+
+__all__ = [
+    "KINDS",
+    "CandidateValue",
+    "ProvenanceLedger",
+    "ProvenanceLedgers",
+    "Source",
+    "extract_values",
+    "values_in",
+]
+
+MAX_VALUES = 10_000
+MAX_RUNS = 10_000
+_KIND_ORDER = {kind: rank for rank, kind in enumerate(KINDS)}
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """Where an untrusted value came from: the tool, the decision id of its call, the time."""
+
+    tool: str
+    call: str
+    at: str  # ISO 8601
+
+    def to_dict(self) -> dict[str, str]:
+        return {"tool": self.tool, "call": self.call, "at": self.at}
+
+
+class ProvenanceLedger:
+    """The trusted and untrusted values of one run. Safe to share between threads."""
+
+    __slots__ = ("_lock", "_trusted", "_untrusted", "max_values")
+
+    def __init__(self, max_values: int = MAX_VALUES) -> None:
+        self.max_values = max_values
+        self._lock = threading.Lock()
+        self._trusted: OrderedDict[CandidateValue, None] = OrderedDict()
+        self._untrusted: OrderedDict[CandidateValue, Source] = OrderedDict()
+
+    def add_trusted(self, content: Any) -> None:
+        """Values in ``content`` (the user's task text, or any tree of strings) are never taint."""
+        values = all_values(content)
+        if not values:
+            return
+        with self._lock:
+            for value in _ordered(values):
+                self._trusted[value] = None
+                self._trusted.move_to_end(value)
+            _trim(self._trusted, self.max_values)
+
+    def add_untrusted(self, content: Any, source: Source) -> None:
+        """Values in ``content`` (a tool output) came from ``source`` unless seen before."""
+        values = all_values(content)
+        if not values:
+            return
+        with self._lock:
+            untrusted = self._untrusted
+            for value in _ordered(values):
+                if value in untrusted:
+                    untrusted.move_to_end(value)  # seen again: kept longer, first source kept
+                else:
+                    untrusted[value] = source
+            _trim(untrusted, self.max_values)
+
+    def taint_of(self, args: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        """Argument path -> ``{"kind", "tool", "call", "at"}`` for each tainted argument.
+
+        An argument is tainted when one of its candidate values is in untrusted
+        content and not in trusted content; when several are, the first by kind
+        (``KINDS`` order) then value names the source.
+        """
+        if not self._untrusted:
+            return {}
+        found = values_in(args)
+        if not found:
+            return {}
+        taint: dict[str, dict[str, Any]] = {}
+        with self._lock:
+            untrusted, trusted = self._untrusted, self._trusted
+            for path, values in found.items():
+                hits = [v for v in values if v in untrusted and v not in trusted]
+                if hits:
+                    value = min(hits, key=_rank)
+                    source = untrusted[value]
+                    taint[path] = {
+                        "kind": value.kind,
+                        "tool": source.tool,
+                        "call": source.call,
+                        "at": source.at,
+                    }
+        return taint
+
+    def source_of(self, value: CandidateValue) -> Source | None:
+        """The untrusted source of ``value``, or None when it is trusted or never seen."""
+        with self._lock:
+            if value in self._trusted:
+                return None
+            return self._untrusted.get(value)
+
+    def sizes(self) -> tuple[int, int]:
+        """How many (trusted, untrusted) values the ledger holds."""
+        with self._lock:
+            return len(self._trusted), len(self._untrusted)
+
+
+class ProvenanceLedgers:
+    """Run id -> ledger, at most ``max_runs`` of them (least recently used dropped)."""
+
+    __slots__ = ("_ledgers", "_lock", "max_runs", "max_values")
+
+    def __init__(self, max_runs: int = MAX_RUNS, max_values: int = MAX_VALUES) -> None:
+        self.max_runs = max_runs
+        self.max_values = max_values
+        self._lock = threading.Lock()
+        self._ledgers: OrderedDict[str, ProvenanceLedger] = OrderedDict()
+
+    def for_run(self, run_id: str) -> ProvenanceLedger:
+        """The ledger of ``run_id``, created when the run has none."""
+        with self._lock:
+            ledger = self._ledgers.get(run_id)
+            if ledger is None:
+                ledger = self._ledgers[run_id] = ProvenanceLedger(self.max_values)
+                _trim(self._ledgers, self.max_runs)
+            else:
+                self._ledgers.move_to_end(run_id)
+            return ledger
+
+    def get(self, run_id: str) -> ProvenanceLedger | None:
+        """The ledger of ``run_id`` when it has one."""
+        with self._lock:
+            ledger = self._ledgers.get(run_id)
+            if ledger is not None:
+                self._ledgers.move_to_end(run_id)
+            return ledger
+
+    def discard(self, run_id: str) -> None:
+        """Forget run ``run_id`` (it ended)."""
+        with self._lock:
+            self._ledgers.pop(run_id, None)
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._ledgers)
+
+
+def _rank(value: CandidateValue) -> tuple[int, str]:
+    return _KIND_ORDER.get(value.kind, len(KINDS)), value.value
+
+
+def _ordered(values: Iterable[CandidateValue]) -> list[CandidateValue]:
+    # A stable order, so which values a full ledger drops does not depend on hashing.
+    return sorted(values, key=_rank)
+
+
+def _trim(entries: OrderedDict[Any, Any], limit: int) -> None:
+    while len(entries) > limit:
+        entries.popitem(last=False)

@@ -1,0 +1,72 @@
+"""``POST /v1/outputs`` (a tool's result, scanned and remembered) and a run's task."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from anyio import to_thread
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from proctor.errors import ProctorError
+from proctor.model.request import RunState
+from proctor.server.bodies import CheckBody, OutputBody, TaskBody, read_json
+from proctor.server.checks import bind, user_of
+from proctor.server.errors import ApiError
+from proctor.server.routes.check import WIRE_VERSION
+from proctor.server.state import caller
+
+MAX_RUN_ID = 200  # as a check's `run_id`
+
+
+async def review_output(request: Request) -> Response:
+    state, principal = caller(request)
+    body = bind(principal, await read_json(request, OutputBody))
+    assert isinstance(body, OutputBody)
+    call = partial(
+        state.runtime.review_output,
+        body.action,
+        body.result,
+        call_id=body.call_id,
+        agent=body.agent,
+        user=user_of(body.user),
+        run=RunState(body.run_id) if body.run_id else None,
+        tool=body.tool,
+        trace_id=body.trace_id,
+        token=body.token,
+        record=body.record,
+    )
+    review = await to_thread.run_sync(call)
+    try:
+        await state.commits.wait()  # answered only once its record is committed
+    except ProctorError as exc:
+        return JSONResponse(
+            {
+                "version": WIRE_VERSION,
+                **review.to_dict(),
+                "effect": "deny",
+                "allowed": False,
+                "value": None,
+                "reason": f"withheld: {exc.message}",
+                "code": "audit_unavailable",
+            }
+        )
+    return JSONResponse({"version": WIRE_VERSION, **review.to_dict()})
+
+
+async def remember_task(request: Request) -> Response:
+    state, principal = caller(request)
+    run_id = request.path_params["run_id"]
+    if not 0 < len(run_id) <= MAX_RUN_ID:
+        raise ApiError(400, f"a run id has 1 to {MAX_RUN_ID} characters", code="invalid_run_id")
+    bind(principal, CheckBody(action="run:task", run_id=run_id))  # who may act in a run
+    body = await read_json(request, TaskBody)
+    state.runtime.remember_task(run_id, body.content)
+    return JSONResponse({"version": WIRE_VERSION, "run_id": run_id, "remembered": True})
+
+
+routes = [
+    Route("/v1/outputs", review_output, methods=["POST"]),
+    Route("/v1/runs/{run_id}/task", remember_task, methods=["POST"]),
+]

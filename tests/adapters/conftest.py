@@ -1,0 +1,67 @@
+"""A real in-process proctor with a SQLite audit file, and the policy the adapter tests share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from proctor import Proctor
+from proctor.clock import ManualClock
+from proctor.sdk import make_agent, make_user
+
+POLICY = """
+name: tools
+rules:
+  - {id: lookups, action: "call:lookup_order", effect: allow}
+  - {id: refund-small, action: "write:refund", effect: allow, when: "args.amount <= 100"}
+  - id: refund-held
+    action: "write:refund"
+    effect: require_approval
+    when: "args.amount > 100"
+    reason: "Refunds over $100 need a supervisor's approval"
+  - id: no-deletes
+    action: "call:delete_order"
+    effect: deny
+    reason: "Orders are never deleted by agents"
+  - {id: clock, action: "call:get_current_time", effect: allow}
+  - id: no-conversions
+    action: "call:convert_time"
+    effect: deny
+    reason: "Time conversions are not for this agent"
+  - {id: customers, action: "call:lookup_customer", effect: allow}
+  - {id: git-reads, action: "call:git_log", effect: allow}
+  - {id: no-resets, action: "call:git_reset", effect: deny, reason: "History is not rewritten"}
+scan:
+  actions: ["call:lookup_customer", "call:git_log"]
+  output:
+    pii.email: redact
+    secret: deny
+"""
+
+CUSTOMER = "customer C-9: Bob Stone, bob.stone@example.com"
+REDACTED_CUSTOMER = "customer C-9: Bob Stone, [pii.email]"
+LEAKY_CUSTOMER = "customer C-9: Bob Stone, key AKIAIOSFODNN7EXAMPLE"
+
+ALICE = make_user("alice", scopes=("*",))
+
+
+@pytest.fixture
+def guard(tmp_path: Path) -> Iterator[Proctor]:
+    with Proctor.from_policies(
+        texts=(POLICY,),
+        agents=[make_agent("support-bot", tier="verified")],
+        audit=str(tmp_path / "audit.db"),
+        clock=ManualClock(datetime(2026, 11, 24, 10, tzinfo=UTC)),
+    ) as instance:
+        instance.runtime.users = {}
+        yield instance
+
+
+def decisions(guard: Proctor, action: str) -> list[dict[str, Any]]:
+    """The audit records of checks on ``action``, oldest first."""
+    guard.runtime.audit.flush()
+    return [record for record in guard.runtime.audit.tail(100) if record["action"] == action]

@@ -1,0 +1,126 @@
+"""The proxy as a Streamable HTTP server, in front of a Streamable HTTP upstream."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from mcp import Client, ClientSession
+from mcp.client.streamable_http import streamable_http_client
+from mcp.shared._httpx_utils import create_mcp_http_client
+from mcp.types import TextContent
+
+from proctor import Proctor
+from tests.mcp.conftest import EVERYTHING, audit_records
+from tests.server.gateway import free_port
+
+pytestmark = pytest.mark.anyio
+
+
+def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the process exited"
+        try:
+            httpx.get(url, timeout=1.0)
+            return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    raise AssertionError(f"{url} did not answer")
+
+
+@pytest.fixture
+def http_proxy(workdir: Path, node_servers: None) -> Iterator[tuple[str, str]]:
+    """server-everything over HTTP, the proxy over HTTP in front of it; yields (url, token)."""
+    config = workdir / "proctor.yaml"
+    config.write_text(config.read_text() + "identity: {allow_dev_tokens: true}\n")
+    with Proctor.from_config(config) as guard:
+        identity = guard.runtime.identity
+        assert identity is not None
+        user_token = identity.mint_dev_user_token("alice", ("call:*",), ttl=600)
+        token = guard.exchange(subject_token=user_token, actor="desk-bot").access_token
+    upstream_port, proxy_port = free_port(), free_port()
+    upstream = subprocess.Popen(
+        [EVERYTHING[0], "streamableHttp"],
+        env={**os.environ, "PORT": str(upstream_port)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    proxy = subprocess.Popen(
+        [
+            *[sys.executable, "-m", "proctor.cli", "mcp-proxy"],
+            *["--config", str(config), "--name", "everything"],
+            *["--listen", f"127.0.0.1:{proxy_port}"],
+            *["--upstream", f"http://127.0.0.1:{upstream_port}/mcp"],
+        ],
+        cwd=workdir,
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{upstream_port}/mcp", upstream)
+        _wait_for(f"http://127.0.0.1:{proxy_port}/.well-known/oauth-protected-resource", proxy)
+        yield f"http://127.0.0.1:{proxy_port}/mcp", token
+    finally:
+        for process in (proxy, upstream):
+            process.terminate()
+            process.wait(10)
+
+
+async def test_bearer_token_per_request(http_proxy: tuple[str, str], workdir: Path) -> None:
+    url, token = http_proxy
+    base = url.removesuffix("/mcp")
+    metadata = httpx.get(f"{base}/.well-known/oauth-protected-resource").json()
+    assert metadata["resource"] == url
+    assert metadata["authorization_servers"] == ["urn:proctor"]
+
+    hello = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
+    anonymous = httpx.post(url, json=hello)
+    assert anonymous.status_code == 401
+    assert "resource_metadata=" in anonymous.headers["www-authenticate"]
+    forged = httpx.post(url, json=hello, headers={"Authorization": "Bearer not.a.token"})
+    assert forged.status_code == 401
+    assert 'error="invalid_token"' in forged.headers["www-authenticate"]
+
+    progress: list[float] = []
+
+    async def on_progress(value: float, total: float | None, message: str | None) -> None:
+        progress.append(value)
+
+    client = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
+    async with (
+        client,
+        streamable_http_client(url, http_client=client) as (read, write),
+        ClientSession(read, write) as session,
+    ):
+        await session.initialize()
+        listed = {tool.name for tool in (await session.list_tools()).tools}
+        assert "echo" in listed
+        assert "get-env" not in listed
+        structured = await session.call_tool("get-structured-content", {"location": "New York"})
+        assert structured.structured_content is not None
+        slow = await session.call_tool(
+            "trigger-long-running-operation",
+            {"duration": 0.3, "steps": 3},
+            progress_callback=on_progress,
+        )
+        assert not slow.is_error
+        assert progress == [1, 2, 3]
+        env = await session.call_tool("get-env", {})
+        assert env.is_error
+        assert any("denied" in c.text for c in env.content if isinstance(c, TextContent))
+
+    # a newer-era client falls back to a session with `initialize`
+    client = create_mcp_http_client(headers={"Authorization": f"Bearer {token}"})
+    async with client, Client(streamable_http_client(url, http_client=client)) as newer:
+        echoed = await newer.call_tool("echo", {"message": "hi"})
+        assert not echoed.is_error
+
+    decisions = [r for r in audit_records(workdir) if r["kind"] == "decision"]
+    assert {r["effect"] for r in decisions} == {"allow", "deny"}
+    assert all(r["user"]["sub"] == "alice" for r in decisions)  # type: ignore[index]
+    assert all(r["delegation"] for r in decisions)  # the token's chain is recorded

@@ -1,0 +1,184 @@
+"""The stdio front at the byte level: stdout carries JSON-RPC only; one upstream per session."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from proctor.audit.canonical import digest
+from tests.mcp.conftest import EVERYTHING, PROXY, TIME, audit_records
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        text = (task / "children").read_text().split()
+        found.update(int(item) for item in text)
+    return found
+
+
+def _send(process: subprocess.Popen[bytes], message: dict[str, Any]) -> None:
+    assert process.stdin is not None
+    process.stdin.write(json.dumps(message).encode() + b"\n")
+    process.stdin.flush()
+
+
+def _read(process: subprocess.Popen[bytes]) -> dict[str, Any]:
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    value: dict[str, Any] = json.loads(line)
+    return value
+
+
+def test_stdout_is_json_rpc_only_and_one_upstream(workdir: Path) -> None:
+    process = subprocess.Popen(
+        [*PROXY, "--config", str(workdir / "proctor.yaml"), "--name", "time", "--", *TIME],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=workdir,
+        env={
+            **os.environ,
+            "PROCTOR_AGENT": "desk-bot",
+            "PROCTOR_USER": "alice",
+            "PROCTOR_LOG_LEVEL": "DEBUG",  # logs go to stderr, whatever their volume
+        },
+    )
+    try:
+        _send(
+            process,
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-06-18",
+                    "capabilities": {},
+                    "clientInfo": {"name": "bytes", "version": "1"},
+                },
+            },
+        )
+        assert _read(process)["result"]["serverInfo"]["name"] == "mcp-time"
+        children = _children(process.pid)
+        assert len(children) == 1  # this session's upstream, and no other
+        _send(process, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+        _send(process, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
+        _send(
+            process,
+            {
+                "jsonrpc": "2.0",
+                "id": "c1",
+                "method": "tools/call",
+                "params": {"name": "get_current_time", "arguments": {"timezone": "UTC"}},
+            },
+        )
+        _send(
+            process,
+            {
+                "jsonrpc": "2.0",
+                "id": "c2",
+                "method": "tools/call",
+                "params": {"name": "shutdown_host", "arguments": {}},
+            },
+        )
+        answers = {message["id"]: message for message in (_read(process) for _ in range(3))}
+        assert [tool["name"] for tool in answers[2]["result"]["tools"]] == [
+            "get_current_time",
+            "convert_time",
+        ]
+        assert answers["c1"]["result"]["structuredContent"]["timezone"] == "UTC"
+        assert answers["c2"]["result"]["isError"] is True
+        assert process.stdin is not None
+        process.stdin.close()  # the client goes away: the proxy and its upstream end
+        assert process.wait(20) == 0
+        assert process.stdout is not None
+        rest = process.stdout.read().decode()
+        assert all(json.loads(line)["jsonrpc"] == "2.0" for line in rest.splitlines() if line)
+        assert process.stderr is not None
+        assert "proctor mcp-proxy" in process.stderr.read().decode()  # the logs went here
+        for child in children:
+            assert not Path(f"/proc/{child}").exists() or _zombie(child)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
+    except OSError:
+        return True
+
+
+_AFTER = ["--", *EVERYTHING]
+
+
+def test_a_task_result_is_reviewed(workdir: Path, node_servers: None) -> None:
+    """A task-augmented call's result, fetched later with `tasks/result`, is recorded too."""
+    policy = workdir / "policy.yaml"
+    policy.write_text(
+        policy.read_text()
+        + '  - {id: research, action: "call:everything/simulate-research-query", effect: allow}\n'
+    )
+    process = subprocess.Popen(
+        [*PROXY, "--config", str(workdir / "proctor.yaml"), "--name", "everything", *_AFTER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        cwd=workdir,
+        env={**os.environ, "PROCTOR_AGENT": "desk-bot", "PROCTOR_USER": "alice"},
+    )
+    try:
+        _send(
+            process,
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-11-25",
+                    "capabilities": {"tasks": {}},
+                    "clientInfo": {"name": "bytes", "version": "1"},
+                },
+            },
+        )
+        assert "result" in _read(process)
+        _send(process, {"jsonrpc": "2.0", "method": "notifications/initialized"})
+        _send(
+            process,
+            {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "tools/call",
+                "params": {
+                    "name": "simulate-research-query",
+                    "arguments": {"topic": "tides"},
+                    "task": {"ttl": 60000},
+                },
+            },
+        )
+        while (created := _read(process)).get("id") != 2:
+            continue  # tools/list_changed and other notifications
+        task_id = created["result"]["task"]["taskId"]
+        _send(
+            process,
+            {"jsonrpc": "2.0", "id": 3, "method": "tasks/result", "params": {"taskId": task_id}},
+        )
+        while (message := _read(process)).get("id") != 3:
+            continue  # task status notifications
+        assert "tides" in json.dumps(message["result"])
+        assert process.stdin is not None
+        process.stdin.close()  # the proxy ends, flushing its audit trail
+        assert process.wait(20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    outputs = [r for r in audit_records(workdir) if r["kind"] == "output"]
+    assert len(outputs) == 1
+    assert outputs[0]["action"] == "call:everything/simulate-research-query"
+    assert outputs[0]["result_digest"] == digest(message["result"])  # the report, not the handle

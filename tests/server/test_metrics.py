@@ -1,0 +1,68 @@
+"""``/metrics`` of the real app: decisions by effect and code, stage latencies, approval waits."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from proctor.config import load_config
+from proctor.runtime import Runtime
+from proctor.server import create_app
+from tests.server.conftest import TestClient, bearer
+from tests.server.gateway import ADMIN_KEY, AUDITOR_KEY, PEP_KEY, write_config
+
+
+class StepClock:
+    def __init__(self) -> None:
+        self.now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    found: dict[tuple[str, tuple[tuple[str, str], ...]], float] = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
+    return found
+
+
+def test_metrics_of_decisions_stages_and_approval_waits(tmp_path: Path) -> None:
+    loaded = load_config(write_config(tmp_path))
+    clock = StepClock()
+    app = create_app(Runtime.from_config(loaded, clock=clock), config=loaded)
+    pep = bearer(PEP_KEY)
+    with TestClient(app) as client:
+        for action in ("read:a", "read:b", "delete:c"):
+            client.post("/v1/check", json={"action": action, "agent": "support-bot"}, headers=pep)
+        client.post("/v1/check", json={"action": "read:a", "agent": "nobody"}, headers=pep)
+        refund = {"action": "write:refund", "agent": "support-bot", "user": "alice"}
+        client.post("/v1/check", json={**refund, "args": {"amount": 500}}, headers=pep)
+        client.post("/v1/check", json={**refund, "args": {"amount": 700}}, headers=pep)
+        pending = client.get("/v1/admin/approvals", headers=bearer(AUDITOR_KEY)).json()
+        first, second = (item["approval_id"] for item in pending["approvals"])
+        admin = bearer(ADMIN_KEY)
+        clock.now += timedelta(seconds=42)
+        client.post(f"/v1/admin/approvals/{first}/approve", json={"by": "lead"}, headers=admin)
+        clock.now += timedelta(seconds=600)
+        client.post(f"/v1/admin/approvals/{second}/reject", json={"by": "lead"}, headers=admin)
+        text = client.get("/metrics", headers=bearer(AUDITOR_KEY)).text
+    found = samples(text)
+    assert found[("proctor_decisions_total", (("effect", "allow"),))] == 2
+    assert found[("proctor_decisions_total", (("effect", "require_approval"),))] == 2
+    assert found[("proctor_decision_codes_total", (("code", "rule"), ("effect", "deny")))] == 1
+    unknown = ("proctor_decision_codes_total", (("code", "unknown_agent"), ("effect", "deny")))
+    assert found[unknown] == 1
+    # every check passed identity and audit; policy ran for the five known-agent checks
+    stages = (("identity", 5), ("scanners", 5), ("policy", 5), ("limits", 4), ("audit", 6))
+    for stage, count in stages:
+        assert found[("proctor_check_stage_seconds_count", (("stage", stage),))] == count, stage
+        assert found[("proctor_check_stage_seconds_sum", (("stage", stage),))] > 0
+    approved = (("outcome", "approved"),)
+    assert found[("proctor_approval_wait_seconds_count", approved)] == 1
+    assert found[("proctor_approval_wait_seconds_sum", approved)] == 42
+    assert found[("proctor_approval_wait_seconds_sum", (("outcome", "rejected"),))] == 642
+    assert ("proctor_audit_queue_depth", ()) in found

@@ -1,0 +1,98 @@
+"""``POST /v1/outputs`` and ``POST /v1/runs/{run_id}/task``: results reviewed by the gateway."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from proctor import governed_tool
+from proctor.sdk import OutputWithheld
+from proctor.sdk.remote import ProctorClient, review_from_dict
+from tests.server.conftest import TestClient, bearer
+from tests.server.gateway import PEP_KEY, ServerProcess, start_server, write_config
+
+CARD = "4111 1111 1111 1111"
+IBAN = "DE89 3704 0044 0532 0130 00"
+SCANNING = """\
+name: support
+scan:
+  output:
+    pii.payment_card: redact
+    secret: deny
+rules:
+  - {id: read-all, action: "read:*", effect: allow}
+  - {id: refunds, action: "write:refund", effect: allow}
+  - {id: tainted, action: "write:refund", effect: require_approval, when: "tainted(args.iban)"}
+"""
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    path = write_config(tmp_path)
+    (tmp_path / "policy.yaml").write_text(SCANNING)
+    return path
+
+
+def test_a_result_is_redacted_by_the_gateway(client: TestClient) -> None:
+    response = client.post(
+        "/v1/outputs",
+        json={"action": "read:customer", "agent": "support-bot", "result": {"card": CARD}},
+        headers=bearer(PEP_KEY),
+    )
+    assert response.status_code == 200, response.text
+    review = review_from_dict(response.json())
+    assert review.allowed
+    assert review.redacted
+    assert review.value == {"card": "[pii.payment_card]"}
+
+
+def test_the_task_and_outputs_of_a_run_decide_taint(client: TestClient) -> None:
+    headers = bearer(PEP_KEY)
+    run = {"agent": "support-bot", "user": "alice", "run_id": "r-9"}
+    doc = {"action": "read:document", "result": f"Pay IBAN {IBAN}", **run}
+    assert client.post("/v1/outputs", json=doc, headers=headers).status_code == 200
+    refund = {"action": "write:refund", "args": {"iban": IBAN, "amount": 3}, **run}
+    held = client.post("/v1/check", json=refund, headers=headers).json()
+    assert held["effect"] == "require_approval"
+    assert held["rule_ids"] == ["tainted"]
+    task = client.post("/v1/runs/r-10/task", json={"content": f"refund to {IBAN}"}, headers=headers)
+    assert task.status_code == 200
+    trusted = {**run, "run_id": "r-10"}
+    client.post("/v1/outputs", json={**doc, **trusted}, headers=headers)
+    allowed = client.post("/v1/check", json={**refund, **trusted}, headers=headers).json()
+    assert allowed["effect"] == "allow"
+
+
+def test_a_bad_body_is_a_located_400(client: TestClient) -> None:
+    response = client.post("/v1/outputs", json={"result": 1}, headers=bearer(PEP_KEY))
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_body"
+
+
+@governed_tool("read:customer")
+def customer(customer_id: str) -> dict[str, str]:
+    return {"id": customer_id, "card": CARD}
+
+
+@governed_tool("read:secrets")
+def secrets() -> str:
+    return "token ghp_16C7e42F292c6912E7710c838347Ae178B4a"
+
+
+@pytest.mark.slow
+def test_governed_tools_get_results_reviewed_through_a_remote_session(tmp_path: Path) -> None:
+    config = write_config(tmp_path)
+    (tmp_path / "policy.yaml").write_text(SCANNING)
+    server: ServerProcess = start_server(config)
+    try:
+        with (
+            ProctorClient(server.url, token=PEP_KEY) as client,
+            client.session(agent="support-bot", user="alice", run_id="r-1", task="hi"),
+        ):
+            assert customer("c-1") == {"id": "c-1", "card": "[pii.payment_card]"}
+            with pytest.raises(OutputWithheld) as withheld:
+                secrets()
+            assert "secret" in str(withheld.value)
+    finally:
+        server.stop()

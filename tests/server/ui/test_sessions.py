@@ -1,0 +1,169 @@
+"""Sign-in, sessions and the guards on every dashboard route (in-process, no browser)."""
+
+from __future__ import annotations
+
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.routing import Mount, Route
+
+from proctor.server.ui import sessions
+from tests.server.ui.conftest import AUDITOR_KEY, CAROL_KEY, PEP_KEY, ROOT_KEY, signed_in_client
+
+ORIGIN = {"Origin": "http://testserver"}
+
+
+def _dashboard_routes(client: Any) -> list[tuple[str, str]]:
+    mount = next(r for r in client.app.routes if isinstance(r, Mount) and r.path == "/ui")
+    found = []
+    for route in mount.routes:
+        if isinstance(route, Route):
+            for method in sorted(route.methods or ()):
+                if method != "HEAD":
+                    found.append((method, "/ui" + re.sub(r"\{[^}]+\}", "x", route.path)))
+    return found
+
+
+def test_every_page_but_sign_in_sends_a_stranger_to_sign_in(dashboard_app: Any) -> None:
+    dashboard_app.cookies.clear()
+    for method, path in _dashboard_routes(dashboard_app):
+        if path == "/ui/login":
+            continue
+        answer = dashboard_app.request(method, path, follow_redirects=False, headers=ORIGIN)
+        if path == "/ui/":
+            assert answer.headers["location"] == "/ui/feed"
+        elif method == "GET":
+            assert answer.status_code == 303, path
+            assert answer.headers["location"].startswith("/ui/login?next="), path
+        else:  # a POST without a session has no CSRF token either
+            assert answer.status_code in (303, 403), path
+
+
+def test_every_post_without_the_csrf_token_is_403(dashboard_app: Any) -> None:
+    token = signed_in_client(dashboard_app, "root", ROOT_KEY)
+    posts = [path for method, path in _dashboard_routes(dashboard_app) if method == "POST"]
+    assert len(posts) >= 5
+    for path in posts:
+        assert dashboard_app.post(path, data={}, headers=ORIGIN).status_code == 403, path
+        wrong = {"csrf": token[:-2] + "xx", "reason": "r"}
+        assert dashboard_app.post(path, data=wrong, headers=ORIGIN).status_code == 403, path
+        foreign = {"Origin": "http://evil.example"}
+        answer = dashboard_app.post(path, data={"csrf": token, "reason": "r"}, headers=foreign)
+        assert answer.status_code == 403, path
+        assert dashboard_app.post(path, data={"csrf": token}).status_code == 403, path  # no origin
+    # the session survived all of that
+    assert dashboard_app.get("/ui/feed", follow_redirects=False).status_code == 200
+
+
+def test_a_wrong_key_or_a_key_without_audit_read_cannot_sign_in(dashboard_app: Any) -> None:
+    dashboard_app.cookies.clear()
+    page = dashboard_app.get("/ui/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token is not None
+    for account, key in (("root", "pa_wrong"), ("carol", ROOT_KEY), ("pep", PEP_KEY)):
+        answer = dashboard_app.post(
+            "/ui/login",
+            data={"csrf": token[1], "account": account, "key": key},
+            headers=ORIGIN,
+        )
+        assert answer.status_code == 401, account
+        assert "do not match" in answer.text
+
+
+def test_sign_in_goes_only_to_a_dashboard_page(dashboard_app: Any) -> None:
+    dashboard_app.cookies.clear()
+    page = dashboard_app.get("/ui/login", params={"next": "https://evil.example/x"})
+    assert 'name="next" value="/ui/feed"' in page.text
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token is not None
+    answer = dashboard_app.post(
+        "/ui/login",
+        data={"csrf": token[1], "account": "root", "key": ROOT_KEY, "next": "//evil.example"},
+        headers=ORIGIN,
+        follow_redirects=False,
+    )
+    assert answer.headers["location"] == "/ui/feed"
+
+
+def test_sign_out_ends_the_session(dashboard_app: Any) -> None:
+    token = signed_in_client(dashboard_app, "auditor", AUDITOR_KEY)
+    answer = dashboard_app.post(
+        "/ui/logout", data={"csrf": token}, headers=ORIGIN, follow_redirects=False
+    )
+    assert answer.status_code == 303
+    assert dashboard_app.get("/ui/feed", follow_redirects=False).status_code == 303
+
+
+def test_a_reader_cannot_decide_approvals_or_revoke(dashboard_app: Any) -> None:
+    token = signed_in_client(dashboard_app, "auditor", AUDITOR_KEY)
+    for path in ("/ui/approvals/x/approve", "/ui/approvals/x/reject", "/ui/agents/x/revoke"):
+        answer = dashboard_app.post(path, data={"csrf": token, "reason": "r"}, headers=ORIGIN)
+        assert answer.status_code == 403, path
+        assert "lacks the scope" in answer.text
+
+
+def test_the_pages_carry_the_security_headers(dashboard_app: Any) -> None:
+    signed_in_client(dashboard_app, "carol", CAROL_KEY)
+    answer = dashboard_app.get("/ui/feed")
+    assert "script-src 'self'" in answer.headers["content-security-policy"]
+    assert answer.headers["x-frame-options"] == "DENY"
+    assert answer.headers["cache-control"] == "no-store"
+    cookie = next(c for c in dashboard_app.cookies.jar if c.name == sessions.SESSION_COOKIE)
+    assert cookie.path == "/ui"
+    css = dashboard_app.get("/ui/static/dashboard.css")
+    assert css.status_code == 200
+    assert "cache-control" not in css.headers
+
+
+def test_a_session_ends_when_its_key_leaves_the_config(dashboard_app: Any) -> None:
+    signed_in_client(dashboard_app, "carol", CAROL_KEY)
+    state = dashboard_app.app.state.gateway
+    kept = state.settings
+    state.settings = kept.model_copy(
+        update={"admin_keys": [k for k in kept.admin_keys if k.id != "carol"]}
+    )
+    try:
+        assert dashboard_app.get("/ui/feed", follow_redirects=False).status_code == 303
+    finally:
+        state.settings = kept
+
+
+def test_the_session_secret_is_kept_beside_the_database(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.delenv(sessions.SECRET_ENV, raising=False)
+
+    class Store:
+        path = str(tmp_path / "proctor.db")
+
+    class State:
+        class runtime:
+            audit = Store()
+
+    first = sessions.session_secret(State())  # type: ignore[arg-type]
+    secret_file = tmp_path / ("proctor.db" + sessions.SECRET_SUFFIX)
+    assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+    assert sessions.session_secret(State()) == first  # type: ignore[arg-type]
+    monkeypatch.setenv(sessions.SECRET_ENV, "from-the-environment-" + "x" * 20)
+    assert sessions.session_secret(State()).startswith("from-the-environment")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("page", ["feed", "approvals", "agents", "policies", "limits", "chain"])
+def test_every_page_renders_for_a_reader(dashboard_app: Any, page: str) -> None:
+    signed_in_client(dashboard_app, "auditor", AUDITOR_KEY)
+    answer = dashboard_app.get(f"/ui/{page}")
+    assert answer.status_code == 200
+    assert '<a class="skip" href="#main">' in answer.text
+
+
+def test_an_origin_listed_for_a_proxy_is_accepted(dashboard_app: Any, monkeypatch: Any) -> None:
+    token = signed_in_client(dashboard_app, "auditor", AUDITOR_KEY)
+    proxied = {"Origin": "https://proctor.example"}
+    refused = dashboard_app.post("/ui/logout", data={"csrf": token}, headers=proxied)
+    assert refused.status_code == 403
+    monkeypatch.setenv(sessions.ORIGINS_ENV, "https://other.example, https://proctor.example/")
+    answer = dashboard_app.post(
+        "/ui/logout", data={"csrf": token}, headers=proxied, follow_redirects=False
+    )
+    assert answer.status_code == 303
