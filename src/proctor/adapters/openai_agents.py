@@ -143,13 +143,16 @@ class _GovernedCallTool:
 
     _proctor_gate: ToolGate
 
-    def _init_gate(
+    def __init__(
         self,
-        actions: Mapping[str, str] | None,
-        proctor_session: Session | None,
-        on_block: OnBlock,
+        *args: Any,
+        actions: Mapping[str, str] | None = None,
+        proctor_session: Session | None = None,
+        on_block: OnBlock = "message",
+        **kwargs: Any,
     ) -> None:
         self._proctor_gate = ToolGate(actions=actions, session=proctor_session, on_block=on_block)
+        super().__init__(*args, **kwargs)  # the SDK's server class, next in the MRO
 
     async def call_tool(
         self,
@@ -175,46 +178,13 @@ class GovernedMCPServerStdio(_GovernedCallTool, MCPServerStdio):
     entered with ``with proctor.session(...)``) and ``on_block``.
     """
 
-    def __init__(
-        self,
-        *args: Any,
-        actions: Mapping[str, str] | None = None,
-        proctor_session: Session | None = None,
-        on_block: OnBlock = "message",
-        **kwargs: Any,
-    ) -> None:
-        self._init_gate(actions, proctor_session, on_block)
-        super().__init__(*args, **kwargs)
-
 
 class GovernedMCPServerStreamableHttp(_GovernedCallTool, MCPServerStreamableHttp):
     """``MCPServerStreamableHttp`` whose every ``call_tool`` is checked with proctor first."""
 
-    def __init__(
-        self,
-        *args: Any,
-        actions: Mapping[str, str] | None = None,
-        proctor_session: Session | None = None,
-        on_block: OnBlock = "message",
-        **kwargs: Any,
-    ) -> None:
-        self._init_gate(actions, proctor_session, on_block)
-        super().__init__(*args, **kwargs)
-
 
 class GovernedMCPServerSse(_GovernedCallTool, MCPServerSse):
     """``MCPServerSse`` whose every ``call_tool`` is checked with proctor first."""
-
-    def __init__(
-        self,
-        *args: Any,
-        actions: Mapping[str, str] | None = None,
-        proctor_session: Session | None = None,
-        on_block: OnBlock = "message",
-        **kwargs: Any,
-    ) -> None:
-        self._init_gate(actions, proctor_session, on_block)
-        super().__init__(*args, **kwargs)
 
 
 def _refusal(gate: ToolGate, call: CheckedCall) -> ToolGuardrailFunctionOutput:

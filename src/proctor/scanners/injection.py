@@ -33,10 +33,14 @@ class Rule:
     id: str
     pattern: Any  # a compiled RE2 pattern (re2 has no type hints)
     score: float
+    # A weak rule (score < 0.5) matches what people also write ("please disregard the
+    # earlier instructions about the shuttle"); it is raised to ``combined`` when another
+    # rule in the same text reaches 0.5: two signals together make the attack.
+    combined: float = 0.0
 
 
-def _rule(kind: str, rule_id: str, pattern: str, score: float) -> Rule:
-    return Rule(f"injection.{kind}", rule_id, re2.compile(pattern), score)
+def _rule(kind: str, rule_id: str, pattern: str, score: float, combined: float = 0.0) -> Rule:
+    return Rule(f"injection.{kind}", rule_id, re2.compile(pattern), score, combined)
 
 
 _ANY = r"(?:all|any|every|the|your|my|of|these|those|prior|previous|above|earlier|preceding)"
@@ -47,19 +51,61 @@ _WHAT = (
 )
 _AGENT = r"(?:ai|a\.i\.|assistant|agent|model|llm|chatbot|language model|copilot|gpt|claude)"
 
+# An override aimed at the reader's own instructions ends there ("ignore all previous
+# instructions.", "... and send", "... instead", "... given to you"); one that goes on
+# with a topic ("... about the shuttle", "... for the printer") is a person's correction.
+_OVERRIDE_END = (
+    r"(?:\s*(?:$|[.!;:,)\]\n\"'*]|-{2,})"
+    r"|\s+(?:and|then|now|immediately|completely|entirely|instead|altogether|you|your)\b"
+    r"|\s+(?:above|below|here|in this (?:conversation|chat|session|prompt))\b"
+    r"|\s+(?:(?:that|which) you|you (?:were|have been) given|given to you)\b"
+    r"|\s+(?:from|of|by) (?:the |your )?(?:user|developer|system|operator|creator|owner)s?\b)"
+)
+_VERB = r"(?:ignore|disregard|forget|override|bypass|skip|drop|abandon)"
+# "all/any/every (of) (the|your)" or "your": the reader's instructions, not the writer's
+_YOURS = r"(?:(?:all|any|every|each)\s+(?:of\s+)?(?:the\s+|your\s+|these\s+|those\s+)?|your\s+)?"
+# "from now on, you ..." changing how the reader behaves or who it is
+_BEHAVE = (
+    r"(?:(?:will|must|shall|should)\s+(?:now\s+)?(?:only\s+|always\s+|never\s+|not\s+)?"
+    r"(?:act|behave|pretend|roleplay|role-play|obey|comply|ignore|disregard|forget|refuse"
+    r"|play the role|follow (?:only\s+)?(?:my|these|the following|this|new|instructions|orders"
+    r"|commands)"
+    r"|(?:respond|answer|reply|speak|talk|write)\s+(?:only\b|in\s+\w+|with\b|as\b|like\b"
+    r"|to (?:every|all|each|any)\b|(?:every|all|each|any)\b)"
+    r"|be (?:an?|the|my)\s+(?:\w+\s+){0,2}(?:ai|assistant|bot|model|agent)\b)"
+    rf"|are (?:now\s+)?(?:no longer|not (?:an?|the) {_AGENT}|(?:an?|the|my)\s+(?:\w+\s+){{0,2}}"
+    r"(?:ai|assistant|bot|chatbot|model|persona|character)\b|dan\b|in \w+ mode)"
+    r"|(?:only|always|never) (?:respond|answer|reply|obey|follow)\b)"
+)
+
 RULES: tuple[Rule, ...] = (
     _rule(
         "override",
         "ignore-previous",
-        rf"\b(?:ignore|disregard|forget|override|bypass|skip|drop|abandon)\s+(?:{_ANY}\s+){{0,3}}"
-        rf"{_BEFORE}\s+(?:\w+\s+)?{_WHAT}\b",
+        rf"\b{_VERB}\s+{_YOURS}{_BEFORE}\s+(?:\w+\s+)?{_WHAT}\b{_OVERRIDE_END}",
         0.9,
+    ),
+    _rule(
+        "override",
+        "ignore-previous-redirect",
+        rf"\b{_VERB}\s+(?:{_ANY}\s+){{0,3}}{_BEFORE}\s+(?:\w+\s+)?{_WHAT}\s*[,;.]?\s*"
+        r"(?:(?:and|then|instead)\s+(?:instead\s+)?(?:do|send|forward|email|transfer|delete|call|"
+        r"run|execute|reply|respond|say|tell|output|print|post|share|visit|open|follow|obey)\b"
+        r"|your (?:new|real|actual|only) (?:task|goal|objective|instructions?|role|job)\b)",
+        0.85,
+    ),
+    _rule(
+        "override",
+        "ignore-previous-plain",
+        rf"\b{_VERB}\s+(?:{_ANY}\s+){{0,3}}{_BEFORE}\s+(?:\w+\s+)?{_WHAT}\b",
+        0.4,
+        combined=0.85,
     ),
     _rule(
         "override",
         "ignore-all-instructions",
         rf"\b(?:ignore|disregard|forget)\s+(?:all|any|everything)\s+(?:of\s+)?"
-        rf"(?:your\s+|the\s+)?{_WHAT}\b",
+        rf"(?:your\s+|the\s+)?{_WHAT}\b{_OVERRIDE_END}",
         0.85,
     ),
     _rule(
@@ -71,8 +117,26 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "override",
         "from-now-on",
+        rf"\bfrom now on,?\s+(?:you\s+{_BEHAVE}"
+        rf"|the (?:ai|a\.i\.|ai assistant|assistant|llm|chatbot|language model|gpt|claude|copilot)"
+        r"\s+(?:must|will|shall|should)\b)",
+        0.7,
+    ),
+    _rule(
+        "override",
+        "from-now-on-plain",
         rf"\bfrom now on,?\s+(?:you|the {_AGENT})\s+(?:are|will|must|shall|should)\b",
-        0.6,
+        0.4,
+        combined=0.7,
+    ),
+    _rule(
+        "role",
+        "system-message-marker",
+        r"#{1,6}\s*[(\[]\s*(?:system|developer|admin|assistant)(?:[_ -]?(?:message|prompt|"
+        r"instructions?|override|note))?\s*[)\]]"
+        r"|\[(?:system|developer|admin)[_ -](?:message|prompt|instructions?|override)\]"
+        r"|\(system_(?:message|prompt)\)",
+        0.8,
     ),
     _rule(
         "override",
@@ -110,7 +174,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "role",
         "system-prompt-leak",
-        r"\b(?:reveal|print|repeat|show|output|leak)\s+(?:me\s+)?(?:your|the)\s+"
+        r"\b(?:reveal|print|repeat|show|output|leak|tell)\s+(?:me\s+)?(?:your|the)\s+"
         r"(?:system prompt|initial prompt|hidden (?:prompt|instructions))\b",
         0.75,
     ),
@@ -189,10 +253,23 @@ class InjectionScanner:
 
 def _patterns(norm: Normalised, length: int, detail: str = "") -> list[Finding]:
     out = []
+    weak: list[tuple[Rule, int, int]] = []
     for rule in RULES:
         for match in rule.pattern.finditer(norm.text):
             start, end = norm.span(match.start(), match.end(), length)
-            out.append(Finding(rule.type, start, end, rule.score, NAME, f"rule {rule.id}{detail}"))
+            if rule.combined:
+                weak.append((rule, start, end))
+            else:
+                out.append(
+                    Finding(rule.type, start, end, rule.score, NAME, f"rule {rule.id}{detail}")
+                )
+    strong = any(f.score >= 0.5 for f in out)
+    for rule, start, end in weak:
+        if any(f.start <= start and end <= f.end and f.type == rule.type for f in out):
+            continue  # the strong form of the same rule already covers it
+        score = rule.combined if strong else rule.score
+        why = " with another signal" if strong else ""
+        out.append(Finding(rule.type, start, end, score, NAME, f"rule {rule.id}{detail}{why}"))
     return out
 
 

@@ -39,7 +39,7 @@ def test_revoking_a_stored_agent_from_the_dashboard(dashboard_app: Any) -> None:
     config_agent = dashboard_app.post(
         "/ui/agents/support-bot/revoke", data={"csrf": token}, headers=ORIGIN
     )
-    assert "not a stored agent" in config_agent.text
+    assert "comes from the config file" in config_agent.text
 
 
 def test_policies_count_rule_hits(dashboard_app: Any) -> None:

@@ -22,7 +22,7 @@ from proctor.sdk.records import record_event
 from proctor.server.auth import AGENTS_WRITE, AUDIT_READ, require
 from proctor.server.bodies import AgentCreateBody, TierBody, read_json
 from proctor.server.errors import ApiError
-from proctor.server.state import caller
+from proctor.server.state import GatewayState, caller
 from proctor.storage.identity_store import StoredAgent, StoredCredential
 
 
@@ -57,6 +57,36 @@ def _view(runtime: Runtime, agent_id: str) -> dict[str, Any]:
         for item in identity.store.credentials(agent_id)
     ]
     return body
+
+
+def revoke_stored_agent(
+    state: GatewayState, agent_id: str, by: str, *, via: str = ""
+) -> tuple[int, int]:
+    """Revoke a stored agent, its credentials and tokens, and record who did it.
+
+    Returns the time and how many credentials were revoked; raises ``ApiError``
+    for an agent from the config file or an unknown one. ``via`` names the
+    surface (`dashboard`) in the record's reason.
+    """
+    runtime = state.runtime
+    identity = _identity(runtime)
+    stored = _stored(runtime, agent_id)
+    now = int(identity.now())
+    identity.store.put_agent(replace(stored, revoked_at=now))
+    revoked = identity.store.revoke_credentials(agent_id, now)
+    identity.revoked_agents.revoke(agent_id, now, "revoked")
+    state.refresh_registry()
+    record_event(
+        runtime,
+        kind="agent_change",
+        action="agent:revoke",
+        effect="allow",
+        reason=f"agent `{agent_id}` revoked by `{by}`" + (f" ({via})" if via else ""),
+        agent=agent_id,
+        user=None,
+        extra={"by": by, "revoked_credentials": revoked},
+    )
+    return now, revoked
 
 
 def _stored(runtime: Runtime, agent_id: str) -> StoredAgent:
@@ -190,26 +220,9 @@ async def revoke_agent(request: Request) -> Response:
     state, principal = caller(request)
     require(principal, AGENTS_WRITE)
     agent_id = request.path_params["agent_id"]
-    runtime = state.runtime
 
     def revoke() -> dict[str, Any]:
-        identity = _identity(runtime)
-        stored = _stored(runtime, agent_id)
-        now = int(identity.now())
-        identity.store.put_agent(replace(stored, revoked_at=now))
-        revoked = identity.store.revoke_credentials(agent_id, now)
-        identity.revoked_agents.revoke(agent_id, now, "revoked")
-        state.refresh_registry()
-        record_event(
-            runtime,
-            kind="agent_change",
-            action="agent:revoke",
-            effect="allow",
-            reason=f"agent `{agent_id}` revoked by `{principal.name}`",
-            agent=agent_id,
-            user=None,
-            extra={"by": principal.name, "revoked_credentials": revoked},
-        )
+        now, revoked = revoke_stored_agent(state, agent_id, principal.name)
         return {"id": agent_id, "revoked_at": now, "revoked_credentials": revoked}
 
     return JSONResponse(await to_thread.run_sync(revoke))

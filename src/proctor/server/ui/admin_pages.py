@@ -4,7 +4,6 @@ budgets and runs (use over time), all counted over the newest records of the aud
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import Any
 
 from anyio import to_thread
@@ -12,8 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from proctor.sdk.records import record_event
 from proctor.server.auth import AGENTS_WRITE
+from proctor.server.errors import ApiError
+from proctor.server.routes.agents import revoke_stored_agent
 from proctor.server.state import GatewayState
 from proctor.server.ui import charts, trail, usage
 from proctor.server.ui.rendering import flash, gateway_state, redirect, render
@@ -69,28 +69,12 @@ async def revoke(request: Request) -> Response:
     signed_in = account(request, state, AGENTS_WRITE)
     await checked_form(request)
     agent_id = request.path_params["agent_id"]
-    runtime = state.runtime
 
     def change() -> str | None:
-        identity = runtime.identity
-        stored = identity.store.get_agent(agent_id) if identity is not None else None
-        if identity is None or stored is None:
-            return f"agent `{agent_id}` is not a stored agent: agents from the config change there"
-        now = int(identity.now())
-        identity.store.put_agent(replace(stored, revoked_at=now))
-        revoked = identity.store.revoke_credentials(agent_id, now)
-        identity.revoked_agents.revoke(agent_id, now, "revoked")
-        state.refresh_registry()
-        record_event(
-            runtime,
-            kind="agent_change",
-            action="agent:revoke",
-            effect="allow",
-            reason=f"agent `{agent_id}` revoked by `{signed_in.name}` (dashboard)",
-            agent=agent_id,
-            user=None,
-            extra={"by": signed_in.name, "revoked_credentials": revoked},
-        )
+        try:
+            revoke_stored_agent(state, agent_id, signed_in.name, via="dashboard")
+        except ApiError as refused:
+            return refused.message
         return None
 
     problem = await to_thread.run_sync(change)
