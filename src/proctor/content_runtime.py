@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Collection, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, is_dataclass, replace
 from typing import Any
 
 from proctor.model.decision import EFFECT_PRECEDENCE, Decision, Effect
@@ -209,3 +209,31 @@ def _redaction_obligation(verdict: ScanVerdict) -> dict[str, Any]:
 
 def _merged(first: tuple[str, ...], second: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys((*first, *second)))
+
+
+def withheld(
+    review_id: str, reason: str, code: str, rule_ids: tuple[str, ...] = ()
+) -> OutputReview:
+    return OutputReview(
+        Effect.DENY, None, reason, rule_ids=rule_ids, review_id=review_id, code=code
+    )
+
+
+def output_tree(result: Any, depth: int = 0) -> Any:
+    """A tool's result as JSON values (models and dataclasses dumped, other objects as text)."""
+    if result is None or isinstance(result, str | int | float | bool):
+        return result
+    if depth > 32:
+        return "<nested too deep>"
+    if isinstance(result, bytes | bytearray):
+        return bytes(result).decode("utf-8", errors="replace")
+    if isinstance(result, Mapping):
+        return {str(key): output_tree(value, depth + 1) for key, value in result.items()}
+    if isinstance(result, list | tuple | set | frozenset):
+        return [output_tree(value, depth + 1) for value in result]
+    dump = getattr(result, "model_dump", None)
+    if callable(dump):
+        return output_tree(dump(mode="json", by_alias=True, exclude_none=True), depth + 1)
+    if is_dataclass(result) and not isinstance(result, type):
+        return output_tree(asdict(result), depth + 1)
+    return str(result)

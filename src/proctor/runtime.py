@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, is_dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from time import perf_counter
@@ -20,7 +20,13 @@ from proctor.audit.canonical import digest
 from proctor.audit.errors import AuditError
 from proctor.clock import Clock, DecisionIds, system_clock
 from proctor.config import LoadedConfig, ScanningConfig, load_config
-from proctor.content_runtime import CascadeFactory, ContentGuard, OutputReview
+from proctor.content_runtime import (
+    CascadeFactory,
+    ContentGuard,
+    OutputReview,
+    output_tree,
+    withheld,
+)
 from proctor.errors import ProctorError
 from proctor.identity.errors import TOKEN_UNKNOWN_ACTOR, TokenRejected
 from proctor.identity.exchange import IssuedDelegation, TokenExchangeRequest
@@ -44,6 +50,14 @@ from proctor.model.request import Agent, CheckRequest, RunState, User
 from proctor.model.tiers import Tier
 from proctor.policy import CompiledPolicySet, load_policies
 from proctor.policy.scan_rules import ScanVerdict
+from proctor.runtime_records import AgentLike as AgentLike  # the SDK's type, re-exported
+from proctor.runtime_records import (
+    agent_view,
+    decision_event,
+    iso,
+    output_event,
+    with_content,
+)
 from proctor.scanners.provenance import Source
 from proctor.scanning.loading import build_cascade
 from proctor.storage import open_audit_store
@@ -54,7 +68,6 @@ from proctor.telemetry import DecisionTracer, begin_trace, build_tracer
 from proctor.webhooks import approval_webhook
 
 UserLike = User | str | Mapping[str, Any] | None
-AgentLike = Agent | str | None
 _SCOPE_CACHE_LIMIT = 4096
 
 
@@ -295,7 +308,7 @@ class Runtime:
         ):  # counted as of `now`, like limits (what-if checks with `at` included)
             demotion = self._count_denial(resolved_agent, now)
         latency_us = (perf_counter() - started) * 1e6
-        event = _audit_event(
+        event = decision_event(
             decision,
             recorded_at,
             at,
@@ -311,7 +324,7 @@ class Runtime:
             held,
         )
         if decision.findings or taint:
-            event = _with_content(event, self.content, recorded_args, decision.findings, taint)
+            event = with_content(event, self.content, recorded_args, decision.findings, taint)
         if timed:
             mark = perf_counter()
         try:
@@ -383,7 +396,7 @@ class Runtime:
             )
         if run is not None:
             self.content.remember_output(
-                run.run_id, tree, Source(tool or action, call_id or review_id, _iso(recorded_at))
+                run.run_id, tree, Source(tool or action, call_id or review_id, iso(recorded_at))
             )
         findings = tuple(f.to_dict() for f in scanned.findings) if scanned is not None else ()
         review = self._output_verdict(
@@ -392,7 +405,7 @@ class Runtime:
         review = replace(review, findings=findings)
         if plan is None and not record and not findings:
             return review
-        event = _output_event(
+        event = output_event(
             review,
             recorded_at,
             action,
@@ -579,8 +592,8 @@ class Runtime:
         event = AuditEvent(
             kind="tier_change",
             decision_id=self._ids(at),
-            ts=_iso(at),
-            agent={**_agent_view(agent), "tier": demotion.after.value},
+            ts=iso(at),
+            agent={**agent_view(agent), "tier": demotion.after.value},
             action="agent:demote",
             effect="allow",
             reason=(
@@ -596,7 +609,7 @@ class Runtime:
                     "denials": demotion.denials,
                     "window": rule.window_text,
                     "window_seconds": rule.window_seconds,
-                    "window_start": _iso(datetime.fromtimestamp(demotion.window_start, UTC)),
+                    "window_start": iso(datetime.fromtimestamp(demotion.window_start, UTC)),
                 },
             },
         )
@@ -659,22 +672,6 @@ class Runtime:
         return found
 
 
-def _with_content(
-    event: AuditEvent,
-    content: ContentGuard,
-    args: dict[str, Any],
-    findings: tuple[Mapping[str, Any], ...],
-    taint: Mapping[str, Any],
-) -> AuditEvent:
-    """The record with findings and taint, and personal data and secrets out of its args."""
-    extra = dict(event.extra)
-    if findings:
-        extra["findings"] = list(findings)
-    if taint:
-        extra["taint"] = dict(taint)
-    return replace(event, args=content.recorded_args(args, findings), extra=extra)
-
-
 def _configured_cascade(section: ScanningConfig | None) -> CascadeFactory | None:
     """The cascade of a `scanning:` section, built now so a bad section fails at start-up."""
     if section is None:
@@ -691,71 +688,6 @@ def _configured_cascade(section: ScanningConfig | None) -> CascadeFactory | None
         options=options,
     )
     return lambda: cascade
-
-
-def withheld(
-    review_id: str, reason: str, code: str, rule_ids: tuple[str, ...] = ()
-) -> OutputReview:
-    return OutputReview(
-        Effect.DENY, None, reason, rule_ids=rule_ids, review_id=review_id, code=code
-    )
-
-
-def output_tree(result: Any, depth: int = 0) -> Any:
-    """A tool's result as JSON values (models and dataclasses dumped, other objects as text)."""
-    if result is None or isinstance(result, str | int | float | bool):
-        return result
-    if depth > 32:
-        return "<nested too deep>"
-    if isinstance(result, bytes | bytearray):
-        return bytes(result).decode("utf-8", errors="replace")
-    if isinstance(result, Mapping):
-        return {str(key): output_tree(value, depth + 1) for key, value in result.items()}
-    if isinstance(result, list | tuple | set | frozenset):
-        return [output_tree(value, depth + 1) for value in result]
-    dump = getattr(result, "model_dump", None)
-    if callable(dump):
-        return output_tree(dump(mode="json", by_alias=True, exclude_none=True), depth + 1)
-    if is_dataclass(result) and not isinstance(result, type):
-        return output_tree(asdict(result), depth + 1)
-    return str(result)
-
-
-def _output_event(
-    review: OutputReview,
-    now: datetime,
-    action: str,
-    agent: Agent,
-    user: User | None,
-    run: RunState | None,
-    trace_id: str | None,
-    tree: Any,
-    call_id: str | None,
-    tool: str | None,
-) -> AuditEvent:
-    extra: dict[str, Any] = {"call": call_id, "redacted": review.redacted}
-    if tool is not None:
-        extra["tool"] = tool
-    if review.findings:
-        extra["findings"] = list(review.findings)
-    if review.approval_id is not None:
-        extra["approval_id"] = review.approval_id
-    return AuditEvent(
-        kind="output",
-        decision_id=review.review_id,
-        ts=_iso(now),
-        trace_id=trace_id,
-        user=_user_view(user) if user is not None else None,
-        agent=_agent_view(agent),
-        run_id=run.run_id if run is not None else None,
-        action=action,
-        effect=review.effect.value,
-        rule_ids=review.rule_ids,
-        reason=review.reason,
-        code=review.code,
-        result_digest=digest(tree),
-        extra=extra,
-    )
 
 
 def unrecorded(decision: Decision, problem: str) -> Decision:
@@ -786,102 +718,3 @@ def _scope_reason(
         lacking.append(f"role `{agent.role}` of agent `{agent.id}` grants no scope for it")
     why = " and ".join(lacking) or "the user's and the role's scopes do not overlap on it"
     return f"`{action}` is outside the effective scopes ({scopes}): {why}"
-
-
-def _audit_event(
-    decision: Decision,
-    now: datetime,
-    evaluated_at: datetime | None,
-    action: str,
-    agent: Agent | str,
-    asked_agent: AgentLike,
-    user: User | None,
-    args: dict[str, Any],
-    resource: str | None,
-    run: RunState | None,
-    trace_id: str | None,
-    latency_us: float,
-    held: HeldToken | None = None,
-) -> AuditEvent:
-    if isinstance(agent, Agent):
-        agent_view = _agent_view(agent)
-    else:
-        agent_view = {
-            "id": asked_agent if isinstance(asked_agent, str) else None,
-            "role": None,
-            "tier": None,
-            "tags": [],
-        }
-    return AuditEvent(
-        kind="decision",
-        decision_id=decision.decision_id,
-        ts=_iso(now),
-        trace_id=trace_id,
-        user=_user_view(user) if user is not None else None,
-        agent=agent_view,
-        delegation=held.chain if held is not None else (),
-        run_id=run.run_id if run is not None else None,
-        action=action,
-        resource=resource,
-        args=args,
-        args_digest=digest(args),
-        effect=decision.effect.value,
-        rule_ids=decision.rule_ids,
-        reason=decision.reason,
-        code=decision.code,
-        effective_scopes=decision.effective_scopes,
-        diagnostics=tuple(item.to_dict() for item in decision.diagnostics),
-        shadow=decision.shadow.to_dict() if decision.shadow is not None else None,
-        latency_us=round(latency_us, 3),
-        result_digest=None,
-        extra=_event_extra(evaluated_at, held),
-    )
-
-
-def _event_extra(evaluated_at: datetime | None, held: HeldToken | None) -> dict[str, Any]:
-    extra: dict[str, Any] = {"evaluated_at": _iso(evaluated_at)} if evaluated_at else {}
-    if held is not None:
-        extra["token"] = held.token_view
-    return extra
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
-
-
-# Registered agents and configured users are the same objects call after call:
-# their record views are built once. Keyed by id() and checked by identity.
-_VIEW_LIMIT = 4096
-_agent_views: dict[int, tuple[Agent, dict[str, Any]]] = {}
-_user_views: dict[int, tuple[User, dict[str, Any]]] = {}
-
-
-def _agent_view(agent: Agent) -> dict[str, Any]:
-    cached = _agent_views.get(id(agent))
-    if cached is not None and cached[0] is agent:
-        return cached[1]
-    view = {
-        "id": agent.id,
-        "role": agent.role,
-        "tier": agent.tier.value,
-        "tags": sorted(agent.tags),
-    }
-    if len(_agent_views) >= _VIEW_LIMIT:
-        _agent_views.clear()
-    _agent_views[id(agent)] = (agent, view)
-    return view
-
-
-def _user_view(user: User) -> dict[str, Any]:
-    cached = _user_views.get(id(user))
-    if cached is not None and cached[0] is user:
-        return cached[1]
-    try:
-        claims = normalize_arguments(user.claims)
-    except ArgumentsRejected:
-        claims = {"_rejected": "the claims are past the bounds of a record"}
-    view = {"sub": user.sub, "claims": claims}
-    if len(_user_views) >= _VIEW_LIMIT:
-        _user_views.clear()
-    _user_views[id(user)] = (user, view)
-    return view

@@ -37,7 +37,8 @@ def mcp_proxy(
     PROCTOR_AGENT and PROCTOR_USER from the environment; over HTTP, the bearer
     token of each request. See docs/mcp-proxy.md.
     """
-    from proctor.mcp.proxy import ProxyOptions, run
+    from proctor.mcp.proxy import ProxyOptions
+    from proctor.mcp.serve import run
 
     run(
         ProxyOptions(

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,27 +84,6 @@ def caller_from_environment(environ: Mapping[str, str]) -> Caller:
         token=environ.get(TOKEN_VARIABLE) or None,
         run_id=environ.get(RUN_VARIABLE) or None,
     )
-
-
-def run(options: ProxyOptions) -> None:
-    """Serve until the client goes away (stdio) or the process is stopped (HTTP)."""
-    logging.basicConfig(
-        stream=sys.stderr,
-        level=options.environ.get("PROCTOR_LOG_LEVEL", "WARNING").upper(),
-        format="proctor mcp-proxy: %(levelname)s %(message)s",
-    )
-    proxy = build_proxy(options)
-    try:
-        if options.listen is not None:
-            from proctor.mcp.http_front import serve_http
-
-            serve_http(proxy, options.listen, resource_url=options.resource_url)
-        else:
-            from proctor.mcp.stdio_front import serve_stdio
-
-            asyncio.run(serve_stdio(proxy.gate, proxy.upstreams, caller=proxy.caller.in_run()))
-    finally:
-        proxy.proctor.close()
 
 
 def _load(options: ProxyOptions) -> LoadedConfig | None:
