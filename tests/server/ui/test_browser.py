@@ -300,3 +300,25 @@ def test_the_chain_view_verifies_the_whole_trail(page: Any, gateway: Gateway) ->
     result.wait_for()
     assert "Verified" in result.inner_text()
     screenshot(page, "dashboard-chain")
+
+
+def test_the_demo_payment_to_an_injected_iban_is_approved_here(page: Any, gateway: Gateway) -> None:
+    held = [a for a in gateway.state.approvals.list("pending", 200) if a.action == "write:payment"]
+    assert held, "the demo leaves its payment to an IBAN from an injected document pending"
+    approval_id = held[0].approval_id
+    sign_in(page, gateway, "carol", CAROL_KEY)
+    page.goto(f"{gateway.url}/ui/approvals")
+    card = page.locator(f"#approval-{approval_id}")
+    card.get_by_label("Reason").fill("called the customer: the account is hers")
+    card.get_by_role("button", name="Approve").click()
+    page.get_by_role("status").filter(has_text="approved write:payment").wait_for()
+    assert gateway.state.approvals.get(approval_id).status.value == "approved"
+
+
+def test_the_demo_payment_page_says_where_the_iban_came_from(page: Any, gateway: Gateway) -> None:
+    held = [a for a in gateway.state.approvals.list(None, 200) if a.action == "write:payment"]
+    sign_in(page, gateway, "carol", CAROL_KEY)
+    page.goto(f"{gateway.url}/ui/decisions/{held[0].requested_by_decision}")
+    text = page.locator("main").inner_text()
+    assert "payment-from-untrusted-data" in text
+    assert "read_document" in text  # the tool whose output supplied the IBAN
