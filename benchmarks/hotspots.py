@@ -134,7 +134,7 @@ def component_costs(
         normalize,
         args,
     )
-    add("src/proctor/audit/canonical.py:digest (args, in runtime_records.decision_event)", args_digest, args)
+    add("src/proctor/audit/canonical.py:digest (args, in decision_event)", args_digest, args)
     add("src/proctor/clock.py:DecisionIds.__call__", decision_id, actions)
     add("src/proctor/identity/scopes.py:ScopeSet.allows (everything)", scopes_allow, actions)
     add("src/proctor/policy/context.py:time_view (first time.* read)", time_fields, nows)

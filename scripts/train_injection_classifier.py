@@ -16,19 +16,37 @@ Training data (all offline):
   string of the default environments (emails, files, calendar events, hotel
   and restaurant reviews); the injection-task goals of these two suites.
 - AgentDojo attack templates ``important_instructions`` (with several user and
-  model names) and ``ignore_previous`` only, filled with the goals above and
-  put into the tool outputs where AgentDojo puts injections.
+  model names), ``ignore_previous``, ``system_message`` (``###(system_message)
+  {goal}``) and ``direct`` (``TODO: {goal}``), filled with the goals above and
+  put into the tool outputs where AgentDojo puts injections. The last two are
+  bare orders with almost no framing; with only the first two in training the
+  model passed most of them (28-39 % found on the held-out suites).
 - Attack templates and goals written for proctor (``injection_corpus.py``):
   overrides, role and system impersonation, tool-use directives addressed to
   the agent, exfiltration, hidden HTML comments.
+- Bare orders written for proctor (``injection_corpus.bare_orders``): an
+  attacker's goal as an imperative (send a link, change a payment's recipient,
+  delete a file, post channel history to a site), behind no label or a short
+  one ("TODO:", "Action item:", "[system]"), inside tool-output-like records
+  (``data_record``: YAML rows, JSON, e-mails, web pages, calendar entries,
+  chat messages).
 - Benign text: sentences written for proctor that use attack words ("ignore",
   "instructions", "system", "urgent", "important", "you must", "before you"),
   Faker (seeded) business prose, and Python's own documentation
   (docstrings of a fixed list of stdlib modules and their functions and classes).
+- Benign imperatives people write to people (``injection_corpus.legit_orders``:
+  to-do items, action items, requests in e-mails, recipes, notices headed
+  "Important:"/"Reminder:"), alone and inside the same kinds of records as the
+  bare orders, so the record layout and the labels carry no weight.
+- Contrast negatives: for each injected training document whose attack text is
+  found, its attack window with the attack's tokens taken out. Without them the
+  carrier's own words next to an injection (file names, YAML keys, a recipe in
+  the file AgentDojo injects into) learned the attack's weight and clean
+  outputs of the same files were flagged.
 
 Held out entirely, for evaluation only: AgentDojo suites ``banking`` and
 ``slack`` (their environments, tool outputs and goals); the attack templates
-``tool_knowledge``, ``injecagent``, ``system_message`` and ``direct``;
+``tool_knowledge`` and ``injecagent``;
 ``injection_corpus.EVAL_BENIGN``; ``tests/scanners/cases/*.yaml``. Never used:
 microsoft/BIPIA, InjecGuard NotInject, presidio-research (reserved for
 independent evaluation).
@@ -78,8 +96,8 @@ WINDOW = 64
 BENCHMARK = "v1.2.2"
 TRAIN_SUITES = ("workspace", "travel")
 HELD_OUT_SUITES = ("banking", "slack")
-TRAIN_ATTACKS = ("important_instructions", "ignore_previous")
-HELD_OUT_ATTACKS = ("tool_knowledge", "injecagent", "system_message", "direct")
+TRAIN_ATTACKS = ("important_instructions", "ignore_previous", "system_message", "direct")
+HELD_OUT_ATTACKS = ("tool_knowledge", "injecagent")
 USERS = ("Emma Johnson", "the user", "Emma", "your user")
 MODELS = ("the AI language model", "GPT-4", "Claude", "AI assistant", "Llama", "the assistant")
 PYDOC_MODULES = (
@@ -281,17 +299,23 @@ def build_dataset(*, small: bool = False) -> dict[str, Any]:
         goals += suite_goals
         templates = [attack_template(a, suite) for a in TRAIN_ATTACKS]
         carriers = [o for o in outputs if "<CANARY---" in o]
-        for _ in range(60 if small else 600):
+        for _ in range(60 if small else 800):
             text = attack_text(rng.choice(templates), rng.choice(suite_goals), rng, suite, None)
             attacks.append(text)
             injected_docs.append(inject(rng.choice(carriers), defaults, text))
     goals += corpus.generated_goals(rng, fake, 40 if small else 400)
     attacks += corpus.attacks(rng, fake, goals, 300 if small else 3000)
     attacks += corpus.framing_only(rng, fake, 150 if small else 1500)
+    # bare orders in data fields, and people's own imperatives in the same kinds of records
+    bare = corpus.bare_orders(rng, fake, goals, 60 if small else 2000)
+    attacks += bare
+    injected_docs += [corpus.data_record(rng, fake, text) for text in bare]
+    legit = corpus.legit_orders(rng, fake, 60 if small else 2000)
     benign_sentences = corpus.benign(rng, fake, 300 if small else 4000)
     benign_sentences += corpus.benign_reports(rng, fake, 150 if small else 1500)
     benign_sentences += corpus.dense_benign(rng, fake, 200 if small else 8000)
     benign_sentences += corpus.html_pages(rng, fake, 50 if small else 1500)
+    benign_sentences += legit + [corpus.data_record(rng, fake, text) for text in legit]
     faker_prose = [fake.paragraph(nb_sentences=rng.randint(2, 8)) for _ in range(2000)] + [
         f"{fake.catch_phrase()}. {fake.bs().capitalize()}. {fake.address()}" for _ in range(500)
     ]
@@ -342,8 +366,12 @@ def train(data: dict[str, Any], manifest: str) -> tuple[bytes, dict[str, Any]]:
         windows.append(tokens(normalised_text(text))[: WINDOW * 2])
         labels.append(1)
     for text in split["injected"][0]:
-        windows.append(_attack_window(text, split["attacks"][0], rng))
+        window, without_attack = _attack_window(text, split["attacks"][0], rng)
+        windows.append(window)
         labels.append(1)
+        if without_attack is not None:
+            windows.append(without_attack)
+            labels.append(0)
     weights, bias, scale, seen = _fit(windows, labels)
     for _ in range(MINING_ROUNDS):
         # hard negatives: the best-scoring window of every benign training document
@@ -415,26 +443,39 @@ def _features(toks: list[str]) -> list[str]:
     return [f for f in features(toks) if f not in TRIGGER_UNIGRAMS]
 
 
-def _attack_window(text: str, attacks: Iterable[str], rng: random.Random) -> list[str]:
+def _attack_window(
+    text: str, attacks: Iterable[str], rng: random.Random
+) -> tuple[list[str], list[str] | None]:
+    """The window of an injected document that holds the attack, and the same window with
+    the attack's tokens taken out (``None`` when the attack cannot be found): the second is
+    a negative, so the carrier's own words (file names, YAML keys, a recipe) around an
+    injection do not learn the attack's weight."""
     toks = tokens(normalised_text(text))
+    at, length = _locate(text, attacks, toks)
     if len(toks) <= WINDOW:
-        return toks
-    # find where the attack sits: the window with the most tokens no benign chunk has
-    start = _locate(text, attacks, toks)
-    start = max(0, min(len(toks) - WINDOW, start - rng.randint(0, WINDOW // 4)))
-    return toks[start : start + WINDOW]
+        start = 0
+    else:
+        start = max(0, min(len(toks) - WINDOW, at - rng.randint(0, WINDOW // 4)))
+    window = toks[start : start + WINDOW]
+    if not length:
+        return window, None
+    without = toks[:at] + toks[at + length :]
+    clean = without[start : start + WINDOW]
+    return window, clean if len(clean) >= 3 else None
 
 
-def _locate(text: str, attacks: Iterable[str], toks: list[str]) -> int:
+def _locate(text: str, attacks: Iterable[str], toks: list[str]) -> tuple[int, int]:
+    """``(first token, token count)`` of the attack in ``text``; count 0 when only a marker
+    (or nothing) says where it is."""
     for attack in attacks:
         at = text.find(attack)
         if at >= 0:
-            return len(tokens(normalised_text(text[:at])))
+            return len(tokens(normalised_text(text[:at]))), len(tokens(normalised_text(attack)))
     for marker in ("<information>", "ignore your previous"):
         at = normalised_text(text).find(marker)
         if at >= 0:
-            return len(tokens(normalised_text(text)[:at]))
-    return max(0, len(toks) - WINDOW)
+            return len(tokens(normalised_text(text)[:at])), 0
+    return max(0, len(toks) - WINDOW), 0
 
 
 def _threshold(benign_scores: list[float]) -> float:

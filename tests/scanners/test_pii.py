@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from proctor.scanners import Direction, PiiScanner
+from proctor.scanners.phones import PhoneFinder
 from proctor.scanners.pii import card_issuer
 
 
@@ -20,6 +21,11 @@ from proctor.scanners.pii import card_issuer
         ("6011111111111117", "discover"),
         ("3530111333300000", "jcb"),
         ("30569309025904", "diners"),
+        ("180030802300250", "jcb"),
+        ("213130802300259", "jcb"),
+        ("630474852609", "maestro"),
+        ("639000000000", "maestro"),
+        ("1800308023002501", None),  # 1800 is JCB only with 15 digits
         ("1234567812345670", None),
         ("37828224631000", None),  # amex prefix, wrong length
     ],
@@ -53,3 +59,60 @@ def test_details_name_the_validator_not_the_value() -> None:
 def test_never_raises_and_spans_stay_inside(text: str) -> None:
     for finding in PiiScanner().scan(text, Direction.INPUT):
         assert 0 <= finding.start < finding.end <= len(text)
+
+
+def _types(text: str) -> list[str]:
+    return [f.type for f in PiiScanner().scan(text, Direction.INPUT) if f.score >= 0.5]
+
+
+def test_a_named_national_id_beats_a_card_even_next_to_the_word_card() -> None:
+    assert _types("Aadhaar card 5834 1019 0842") == ["pii.national_id.in_aadhaar"]
+
+
+def test_an_ip_ending_a_sentence_keeps_its_span() -> None:
+    text = "Point it at 94.49.183.166."
+    (finding,) = PiiScanner().scan(text, Direction.INPUT)
+    assert (finding.type, text[finding.start : finding.end]) == ("pii.ip_address", "94.49.183.166")
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("Call +33 1 42 68 53 00 now", "+33 1 42 68 53 00"),
+        ("Call +33 1 42 68 53 00 2024", "+33 1 42 68 53 00"),  # trailing year dropped
+        ("mobile 0031 6 12345678.", "0031 6 12345678"),
+        ("(415) 555-2671", "(415) 555-2671"),
+    ],
+)
+def test_phone_spans(text: str, number: str) -> None:
+    (phone,) = PhoneFinder("US").find(text)
+    assert text[phone.start : phone.end] == number
+
+
+def test_national_numbers_follow_the_default_region() -> None:
+    assert [p.region for p in PhoneFinder("GB").find("ring 020 7946 0958")] == ["GB"]
+    assert PhoneFinder("US").find("ring 020 7946 0958") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "released 2024-05-15 at 10:30, total 1234.56",
+        "build 3.10.13.10",
+        "order 12345678 amount 31001.79",
+        "ids 1234 5678 9012 3456 7890 12",
+    ],
+)
+def test_digit_groups_that_are_not_phones(text: str) -> None:
+    assert PhoneFinder("US").find(text) == []
+
+
+def test_a_dense_record_finds_each_value_once() -> None:
+    record = (
+        "- id: '100234'\n  date: 2024-05-15\n  amount: 1234.56\n"
+        "  sender: jane.doe@example.org\n  recipient: DE89370400440532013000\n"
+        "  phone: +1 415 555 2671\n  card: 4111 1111 1111 1111\n  ip: 8.8.8.8.\n"
+    )
+    assert sorted(_types(record * 3)) == sorted(
+        ["pii.email", "pii.iban", "pii.phone", "pii.payment_card", "pii.ip_address"] * 3
+    )

@@ -54,8 +54,9 @@ _AGENT = r"(?:ai|a\.i\.|assistant|agent|model|llm|chatbot|language model|copilot
 # An override aimed at the reader's own instructions ends there ("ignore all previous
 # instructions.", "... and send", "... instead", "... given to you"); one that goes on
 # with a topic ("... about the shuttle", "... for the printer") is a person's correction.
+# A backslash ends it too: YAML folds long quoted strings with "\" line continuations.
 _OVERRIDE_END = (
-    r"(?:\s*(?:$|[.!;:,)\]\n\"'*]|-{2,})"
+    r"(?:\s*(?:$|[.!;:,)\]\n\"'*\\]|-{2,})"
     r"|\s+(?:and|then|now|immediately|completely|entirely|instead|altogether|you|your)\b"
     r"|\s+(?:above|below|here|in this (?:conversation|chat|session|prompt))\b"
     r"|\s+(?:(?:that|which) you|you (?:were|have been) given|given to you)\b"
