@@ -6,20 +6,31 @@ import os
 import subprocess
 import sys
 import time
+import unicodedata
+from itertools import islice
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from proctor.scanners import Cascade, Direction, FailMode, Scanner
 from proctor.scanners.classifier import (
+    _HIDDEN,
     FINDING_TYPE,
     MODEL_RESOURCE,
+    TOKEN,
     InjectionClassifier,
+    _char_span,
+    _placeholder,
     decode_model,
     encode_model,
     load_model,
+    normalised_text,
+    tokens,
 )
 from proctor.scanners.errors import INVALID_MODEL, ScanError
+from proctor.scanners.normalise import HOMOGLYPHS, normalise
 from proctor.sdk.scanning import build_cascade
 
 ROOT = Path(__file__).parents[2]
@@ -259,3 +270,38 @@ def test_training_is_reproducible_byte_for_byte(tmp_path: Path) -> None:
         outputs.append(out.read_bytes())
     assert outputs[0] == outputs[1]
     assert decode_model(outputs[0]).header["n_features"] > 100
+
+
+@given(
+    st.text(alphabet=st.sampled_from(list("ab 1.-@:é\n")), max_size=80),
+    st.integers(0, 40),
+    st.integers(0, 40),
+)
+def test_a_finding_span_is_that_of_its_first_and_last_tokens(
+    text: str, first: int, last: int
+) -> None:
+    norm = None if text.isascii() else normalise(text)
+    normalised = norm.text if norm else text.lower()
+    spans = [m.span() for m in islice(TOKEN.finditer(normalised), last + 1)]
+    if not spans:
+        expected = (0, len(text))
+    else:
+        start, end = spans[min(first, len(spans) - 1)][0], spans[-1][1]
+        expected = norm.span(start, end, len(text)) if norm else (start, end)
+    assert _char_span(text, first, last) == expected
+
+
+@given(st.text(alphabet=st.sampled_from(list("ab 12.-=#@:/²½é\n")), max_size=80))
+def test_tokens_are_words_or_their_placeholders(text: str) -> None:
+    expected = [t if t.isalpha() else _placeholder(t) for t in TOKEN.findall(text)]
+    assert tokens(text) == expected
+
+
+@given(
+    st.text(
+        alphabet=st.sampled_from(list("aZ 1é\u200b\u202e\U000e0041\U000e0001аοＡﬁ")), max_size=60
+    )
+)
+def test_normalised_text_is_the_whole_translation(text: str) -> None:
+    full = unicodedata.normalize("NFKC", text.translate(_HIDDEN)).translate(HOMOGLYPHS).lower()
+    assert normalised_text(text) == full

@@ -84,7 +84,15 @@ def _tokenizer(normalised: str) -> re.Pattern[str]:
 def tokens(normalised: str) -> list[str]:
     """Tokens of normalised text, with numbers, e-mail addresses and URLs as placeholders."""
     found = _tokenizer(normalised).findall(normalised)
-    return [t if t.isalpha() else _placeholder(t) for t in found]
+    # a single non-digit character is its own placeholder; a number's is NUMBER
+    return [
+        t
+        if t.isalpha() or (len(t) == 1 and not t.isdigit())
+        else NUMBER
+        if t[0].isdigit()
+        else _placeholder(t)
+        for t in found
+    ]
 
 
 def _placeholder(token: str) -> str:
@@ -109,11 +117,22 @@ _HIDDEN = {ord(ch): None for ch in ZERO_WIDTH | BIDI} | {
 }
 
 
+# ``str.translate`` with a table costs a lookup per character; a text holding none of
+# the table's characters is left as it is (found by a character-class search, in C).
+_HIDDEN_CHAR = re.compile("[" + "".join(sorted(ZERO_WIDTH | BIDI)) + "\U000e0000-\U000e007f]")
+_HOMOGLYPH_CHAR = re.compile("[" + "".join(sorted(map(chr, HOMOGLYPHS))) + "]")
+
+
 def normalised_text(text: str) -> str:
     """Text as the model sees it; ASCII text keeps its offsets (only lowercased)."""
     if text.isascii():
         return text.lower()
-    return unicodedata.normalize("NFKC", text.translate(_HIDDEN)).translate(HOMOGLYPHS).lower()
+    if _HIDDEN_CHAR.search(text):
+        text = text.translate(_HIDDEN)
+    text = unicodedata.normalize("NFKC", text)
+    if _HOMOGLYPH_CHAR.search(text):
+        text = text.translate(HOMOGLYPHS)
+    return text.lower()
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,10 +238,18 @@ def _char_span(text: str, first: int, last: int) -> tuple[int, int]:
     norm = None if text.isascii() else normalise(text)
     normalised = norm.text if norm else text.lower()
     found = _tokenizer(normalised).finditer(normalised)
-    spans = [m.span() for m in islice(found, last + 1)]
-    if not spans:
-        return 0, len(text)
-    start, end = spans[min(first, len(spans) - 1)][0], spans[-1][1]
+    # skip to token ``first``, then to token ``last``, without keeping the ones between
+    head = next(islice(found, first, None), None) if first <= last else None
+    tail = (
+        head if head is None or last == first else next(islice(found, last - first - 1, None), None)
+    )
+    if head is None or tail is None:  # fewer tokens than expected: the slow, general way
+        spans = [m.span() for m in islice(_tokenizer(normalised).finditer(normalised), last + 1)]
+        if not spans:
+            return 0, len(text)
+        start, end = spans[min(first, len(spans) - 1)][0], spans[-1][1]
+    else:
+        start, end = head.start(), tail.end()
     return norm.span(start, end, len(text)) if norm else (start, end)
 
 

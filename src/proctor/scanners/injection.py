@@ -233,6 +233,10 @@ HTML_COMMENT = re.compile(r"<!--(.{0,4000}?)-->", re.DOTALL)
 BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
 HEX = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){16,}(?![0-9A-Fa-f])")
 MAX_DECODED = 64
+# What any BASE64 / HEX match contains; RE2 rules these out in linear time, so most
+# texts skip the two patterns above (their look-arounds need Python's ``re``).
+BASE64_HINT = re2.compile(r"[A-Za-z0-9+/]{24}")
+HEX_HINT = re2.compile(r"[0-9A-Fa-f]{32}")
 
 
 class InjectionScanner:
@@ -331,8 +335,11 @@ def _comments(text: str) -> list[Finding]:
 
 def _encoded(text: str) -> list[Finding]:
     out = []
-    candidates = [(m, "base64") for m in BASE64.finditer(text)]
-    candidates += [(m, "hex") for m in HEX.finditer(text)]
+    candidates: list[tuple[re.Match[str], str]] = []
+    if BASE64_HINT.search(text):
+        candidates += [(m, "base64") for m in BASE64.finditer(text)]
+    if HEX_HINT.search(text):
+        candidates += [(m, "hex") for m in HEX.finditer(text)]
     for match, encoding in candidates[:MAX_DECODED]:
         decoded = _decode(match.group(), encoding)
         if decoded is None:

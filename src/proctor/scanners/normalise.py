@@ -21,7 +21,19 @@ HOMOGLYPHS = str.maketrans(
     "aAbBeEhHiIjJkKmMhHoOpPcCtTyYxXsSdqwaAbBeEnHiIkKmMvNoOpPtTuYxXzZ",
 )
 WHITESPACE_RUN = re.compile(r"\s{2,}|[\t\r\f\v]")
+# ASCII characters ``\s`` matches (``str.isspace``), all as a space: a run of two or more
+# is then a run of spaces
+ASCII_WHITESPACE_TO_SPACE = str.maketrans("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f", " " * 9)
+SPACES = re.compile(" +")
 LATIN_LOOKALIKES = frozenset("аАвВеЕһҺіІјЈкКмМнНоОрРсСтТуУхХѕЅԁԛԝ")
+ASCII_RUN_OR_CHAR = re.compile(r"[\x00-\x7f]+|[^\x00-\x7f]", re.DOTALL)
+# ASCII whitespace (``str.isspace``) that collapsing changes: a run at the start of a
+# piece (the output may already end in whitespace), any run of two or more, and any
+# single character other than a space or newline
+ASCII_SPACE_RUN = re.compile(
+    r"^[\t\n\x0b\x0c\r\x1c-\x1f ]+|[\t\n\x0b\x0c\r\x1c-\x1f ]{2,}|[\t\x0b\x0c\r\x1c-\x1f]"
+)
+LOOKALIKE = re.compile("[" + "".join(sorted(LATIN_LOOKALIKES)) + "\u0370-\u03ff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +62,14 @@ def normalise(text: str) -> Normalised:
     zero_width: list[int] = []
     bidi: list[int] = []
     tags: list[int] = []
-    for position, ch in enumerate(text):
+    # ASCII runs (most of a mostly-English text) are lowercased and whitespace-collapsed
+    # a run at a time; only the non-ASCII characters take the per-character path.
+    for run in ASCII_RUN_OR_CHAR.finditer(text):
+        position = run.start()
+        if run.end() - position > 1 or text[position].isascii():
+            _ascii_run(run.group().lower(), position, chars, index)
+            continue
+        ch = text[position]
         if ch in ZERO_WIDTH:
             if not (ch == "\u200d" and _emoji_joiner(text, position)):
                 zero_width.append(position)
@@ -68,14 +87,7 @@ def normalise(text: str) -> Normalised:
         folded = unicodedata.normalize("NFKC", ch) if code > 0x7F else ch
         folded = folded.translate(HOMOGLYPHS).lower()
         for out in folded:
-            if out.isspace():
-                if chars and chars[-1] in " \n":
-                    if out == "\n":
-                        chars[-1] = "\n"
-                    continue
-                out = "\n" if out == "\n" else " "
-            chars.append(out)
-            index.append(position)
+            _append(out, position, chars, index)
     return Normalised(
         "".join(chars),
         tuple(index),
@@ -86,22 +98,86 @@ def normalise(text: str) -> Normalised:
     )
 
 
+def _append(out: str, position: int, chars: list[str], index: list[int]) -> None:
+    """One output character; a whitespace run collapses to one space, or newline if any."""
+    if out.isspace():
+        if chars and chars[-1][-1] in " \n":  # pieces may be longer than one character
+            if out == "\n":
+                chars[-1] = chars[-1][:-1] + "\n"
+            return
+        out = "\n" if out == "\n" else " "
+    chars.append(out)
+    index.append(position)
+
+
+def _ascii_run(lowered: str, offset: int, chars: list[str], index: list[int]) -> None:
+    """``_append`` for every character of a lowercased ASCII run, a piece at a time."""
+    position = 0
+    for space in ASCII_SPACE_RUN.finditer(lowered):
+        start = space.start()
+        if start > position:
+            chars.append(lowered[position:start])
+            index.extend(range(offset + position, offset + start))
+        if chars and chars[-1][-1] in " \n":
+            if "\n" in space.group():
+                chars[-1] = chars[-1][:-1] + "\n"
+        else:
+            chars.append("\n" if "\n" in space.group() else " ")
+            index.append(offset + start)
+        position = space.end()
+    if position < len(lowered):
+        chars.append(lowered[position:])
+        index.extend(range(offset + position, offset + len(lowered)))
+
+
 def _normalise_ascii(text: str) -> Normalised:
     lowered = text.lower()
-    if not WHITESPACE_RUN.search(lowered):
+    runs = _whitespace_runs(lowered)
+    if not runs:
         return Normalised(lowered, None, (), (), (), ())
     chars: list[str] = []
     index: list[int] = []
     position = 0
-    for run in WHITESPACE_RUN.finditer(lowered):
-        chars.append(lowered[position : run.start()])
-        index.extend(range(position, run.start()))
-        chars.append("\n" if "\n" in run.group() else " ")
-        index.append(run.start())
-        position = run.end()
+    for start, end in runs:
+        chars.append(lowered[position:start])
+        index.extend(range(position, start))
+        chars.append("\n" if "\n" in lowered[start:end] else " ")
+        index.append(start)
+        position = end
     chars.append(lowered[position:])
     index.extend(range(position, len(lowered)))
     return Normalised("".join(chars), tuple(index), (), (), (), ())
+
+
+def _whitespace_runs(text: str) -> list[tuple[int, int]]:
+    """The spans ``WHITESPACE_RUN.finditer`` gives on ASCII ``text``, found with ``str.find``.
+
+    A regex tries every position; here only whitespace pairs and the four rare
+    characters are searched for, at C speed.
+    """
+    spaced = text.translate(ASCII_WHITESPACE_TO_SPACE)
+    runs = []
+    found = spaced.find("  ")
+    while found != -1:  # a pair found after the last run starts a new run
+        end = SPACES.match(spaced, found).end()  # type: ignore[union-attr]  # always matches
+        runs.append((found, end))
+        found = spaced.find("  ", end)
+    singles = [
+        (position, position + 1)
+        for ch in "\t\r\x0b\x0c"
+        for position in _positions(text, ch)
+        if spaced[position - 1 : position] != " " and spaced[position + 1 : position + 2] != " "
+    ]
+    return sorted(runs + singles) if singles else runs
+
+
+def _positions(text: str, ch: str) -> list[int]:
+    out = []
+    found = text.find(ch)
+    while found != -1:
+        out.append(found)
+        found = text.find(ch, found + 1)
+    return out
 
 
 def _emoji_joiner(text: str, position: int) -> bool:
@@ -112,6 +188,8 @@ def _emoji_joiner(text: str, position: int) -> bool:
 
 def _mixed_script_words(text: str) -> tuple[tuple[int, int], ...]:
     """Spans of words mixing Latin letters with Cyrillic or Greek look-alikes."""
+    if not LOOKALIKE.search(text):  # no look-alike letter: no mixed word
+        return ()
     spans = []
     start = None
     for position, ch in enumerate(text + " "):
