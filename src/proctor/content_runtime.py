@@ -18,7 +18,7 @@ from typing import Any
 
 from proctor.model.decision import EFFECT_PRECEDENCE, Decision, Effect
 from proctor.policy.scan_rules import ScanPlan, ScanVerdict
-from proctor.scanners import Cascade, ScanResult
+from proctor.scanners import Cascade
 from proctor.scanners.provenance import ProvenanceLedgers, Source
 from proctor.scanners.redaction import Redactor, Span
 from proctor.scanning.loading import default_cascade
@@ -34,10 +34,12 @@ SCAN_UNAVAILABLE = "scan_unavailable"
 
 
 @dataclass(frozen=True, slots=True)
-class InputScan:
+class Scanned:
+    """Findings and stage reports of one scan, as the dicts decisions and records carry."""
+
     findings: tuple[dict[str, Any], ...]
     stages: tuple[dict[str, Any], ...]
-    error: str | None = None  # the scanners could not run at all: the call is denied
+    error: str | None = None  # the scanners could not run at all: deny the call, withhold a result
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,23 +107,19 @@ class ContentGuard:
                     self._cascade = self._factory()
         return self._cascade
 
-    def scan(self, plan: ScanPlan, tree: Any) -> ScanResult:
-        return self.cascade.scan_arguments(tree, plan.direction, types=plan.types)
-
-    # -- input ----------------------------------------------------------------------------
-
-    def scan_input(self, plan: ScanPlan, args: Mapping[str, Any]) -> InputScan:
+    def scan(self, plan: ScanPlan, tree: Any) -> Scanned:
+        """Arguments or a result, scanned for what ``plan`` asks; never raises."""
         try:
-            result = self.scan(plan, args)
+            result = self.cascade.scan_arguments(tree, plan.direction, types=plan.types)
         except Exception as exc:  # scanners that cannot load or run: deny, never skip
-            return InputScan((), (), f"{type(exc).__name__}: {exc}")
-        return InputScan(
+            return Scanned((), (), f"{type(exc).__name__}: {exc}")
+        return Scanned(
             tuple(f.to_dict() for f in result.findings),
             tuple(s.to_dict() for s in result.stages),
         )
 
     def judge_input(
-        self, plan: ScanPlan, scanned: InputScan, decision: Decision, args: Mapping[str, Any]
+        self, plan: ScanPlan, scanned: Scanned, decision: Decision, args: Mapping[str, Any]
     ) -> Decision:
         """The policies' ``decision`` with the ``scan:`` verdict and the findings folded in."""
         if scanned.error is not None:
@@ -151,15 +149,6 @@ class ContentGuard:
         return self.redactor.tree(args, spans) if spans else args
 
     # -- output ---------------------------------------------------------------------------
-
-    def review(
-        self, plan: ScanPlan | None, tree: Any
-    ) -> tuple[ScanResult | None, ScanVerdict | None]:
-        if plan is None:
-            return None, None
-        result = self.scan(plan, tree)
-        stages = [s.to_dict() for s in result.stages]
-        return result, plan.verdict([f.to_dict() for f in result.findings], stages)
 
     def redact_output(self, value: Any, verdict: ScanVerdict) -> Any:
         """``value`` with the verdict's redactions; a bare string is scanned at path ``$``."""

@@ -268,9 +268,7 @@ class Runtime:
                     mark = self._lap("identity", mark)
                 scan_plan = self._policies.scanning.plan("input", action, resolved_agent)
                 scanned = (
-                    self.content.scan_input(scan_plan, recorded_args)
-                    if scan_plan is not None
-                    else None
+                    self.content.scan(scan_plan, recorded_args) if scan_plan is not None else None
                 )
                 taint = self.content.taint(run.run_id if run else None, recorded_args)
                 request = CheckRequest(
@@ -386,21 +384,26 @@ class Runtime:
             return withheld(review_id, f"withheld: {resolved}", "unknown_agent")
         tree = output_tree(result)
         plan = self._policies.scanning.plan("output", action, resolved)
-        try:
-            scanned, verdict = self.content.review(plan, tree)
-        except Exception as exc:  # scanners that cannot run: withhold, never pass unscanned
+        scanned = self.content.scan(plan, tree) if plan is not None else None
+        if scanned is not None and scanned.error is not None:
             return withheld(
                 review_id,
-                f"withheld: the scanners this result needs could not run ({exc})",
+                f"withheld: the scanners this result needs could not run ({scanned.error})",
                 "scan_unavailable",
             )
+        verdict = (
+            plan.verdict(scanned.findings, scanned.stages)
+            if plan is not None and scanned is not None
+            else None
+        )
+        asker = self._resolve_user(user)
         if run is not None:
             self.content.remember_output(
                 run.run_id, tree, Source(tool or action, call_id or review_id, iso(recorded_at))
             )
-        findings = tuple(f.to_dict() for f in scanned.findings) if scanned is not None else ()
+        findings = scanned.findings if scanned is not None else ()
         review = self._output_verdict(
-            action, result, tree, verdict, review_id, resolved, user, run, recorded_at
+            action, result, tree, verdict, review_id, resolved, asker, run, recorded_at
         )
         review = replace(review, findings=findings)
         if plan is None and not record and not findings:
@@ -410,7 +413,7 @@ class Runtime:
             recorded_at,
             action,
             resolved,
-            self._resolve_user(user),
+            asker,
             run,
             trace_id,
             tree,
@@ -440,7 +443,7 @@ class Runtime:
         verdict: ScanVerdict | None,
         review_id: str,
         agent: Agent,
-        user: UserLike,
+        user: User | None,
         run: RunState | None,
         now: datetime,
     ) -> OutputReview:
@@ -465,7 +468,7 @@ class Runtime:
             action=action,
             agent=agent,
             now=now,
-            user=self._resolve_user(user),
+            user=user,
             args={"result_digest": digest(tree)},
             run=run,
             decision_id=review_id,
