@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from proctor.scanners import Direction
@@ -12,7 +12,9 @@ from proctor.scanners.injection import (
     BASE64_HINT,
     HEX,
     HEX_HINT,
+    RULES,
     InjectionScanner,
+    Rule,
 )
 
 SCANNER = InjectionScanner()
@@ -107,3 +109,23 @@ def test_the_strong_form_does_not_also_report_the_plain_form() -> None:
 def test_the_encoded_text_hints_never_skip_a_match(text: str) -> None:
     assert not BASE64.search(text) or BASE64_HINT.search(text)
     assert not HEX.search(text) or HEX_HINT.search(text)
+
+
+def _texts_matching(rule: Rule) -> st.SearchStrategy[str]:
+    """Texts built from the rule's own pattern, in the ASCII classes RE2 gives ``\\s``, ``\\w``."""
+    pattern = rule.pattern.pattern
+    for token, ascii_class in (("\\s", "[ \n]"), ("\\w", "[a-z_]"), ("\\S", "[a-z@.]")):
+        pattern = pattern.replace(token, ascii_class)
+    return st.from_regex(pattern.replace("\\b", ""), fullmatch=True)
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule.id for rule in RULES])
+def test_every_match_of_a_rule_holds_the_literals_it_needs(rule: Rule) -> None:
+    @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.filter_too_much])
+    @given(_texts_matching(rule), st.text(alphabet="ab .", max_size=20))
+    def matches_hold_needs(match: str, around: str) -> None:
+        text = f"{around}\n{match} {around}"
+        assume(rule.pattern.search(text))
+        assert rule.may_match(text)
+
+    matches_hold_needs()

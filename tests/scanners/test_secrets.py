@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from proctor.scanners import Direction, SecretScanner
-from proctor.scanners.secrets import shannon_entropy
+from proctor.scanners.secrets import KEY_FORMATS, KeyFormat, shannon_entropy
 
 
 def test_shannon_entropy() -> None:
@@ -34,3 +36,14 @@ def test_spans_are_character_offsets_in_non_ascii_text() -> None:
     text = "пароль ü api_key = 'Zx9Qw2Lm8Rt4Yp1Kc7Vb3Nj6'"
     (finding,) = SecretScanner().scan(text, Direction.INPUT)
     assert text[finding.start : finding.end] == "Zx9Qw2Lm8Rt4Yp1Kc7Vb3Nj6"
+
+
+@pytest.mark.parametrize("spec", KEY_FORMATS, ids=[spec.type for spec in KEY_FORMATS])
+def test_every_key_format_match_holds_one_of_its_hints(spec: KeyFormat) -> None:
+    @settings(max_examples=60, deadline=None)
+    @given(st.from_regex(spec.pattern, fullmatch=True))
+    def holds_a_hint(text: str) -> None:
+        if spec.pattern.search(text):
+            assert any(hint in text for hint in spec.hints)
+
+    holds_a_hint()

@@ -74,6 +74,7 @@ _TOKENIZERS = {
     for email in (False, True)
 }
 NUMBER, EMAIL, URL = "0", "@email", "@url"
+_PROSE_PUNCTUATION = frozenset(".,;'\"")  # skipped by the tokenizer (see TOKEN)
 
 
 def _tokenizer(normalised: str) -> re.Pattern[str]:
@@ -82,17 +83,34 @@ def _tokenizer(normalised: str) -> re.Pattern[str]:
 
 
 def tokens(normalised: str) -> list[str]:
-    """Tokens of normalised text, with numbers, e-mail addresses and URLs as placeholders."""
-    found = _tokenizer(normalised).findall(normalised)
-    # a single non-digit character is its own placeholder; a number's is NUMBER
-    return [
-        t
-        if t.isalpha() or (len(t) == 1 and not t.isdigit())
-        else NUMBER
-        if t[0].isdigit()
-        else _placeholder(t)
-        for t in found
-    ]
+    """Tokens of normalised text, with numbers, e-mail addresses and URLs as placeholders.
+
+    No token holds whitespace and none depends on what lies beyond the whitespace around
+    it, so each whitespace-separated chunk is tokenized alone: most chunks are a word, a
+    number, or a word and one punctuation mark, and skip the regular expression.
+    """
+    findall = _tokenizer(normalised).findall
+    out: list[str] = []
+    append, extend = out.append, out.extend
+    for chunk in normalised.split():
+        if chunk.isalpha():
+            append(chunk)
+        elif chunk.isdecimal():
+            append(NUMBER)
+        elif chunk[:-1].isalpha() and not (chunk[-1].isalnum() or chunk[-1] == "_"):
+            append(chunk[:-1])
+            if chunk[-1] not in _PROSE_PUNCTUATION:
+                append(chunk[-1])
+        else:
+            extend(map(_token, findall(chunk)))
+    return out
+
+
+def _token(found: str) -> str:
+    """A token as the model sees it: a word or single mark as it is, else its placeholder."""
+    if found.isalpha() or (len(found) == 1 and not found.isdigit()):
+        return found
+    return NUMBER if found[0].isdigit() else _placeholder(found)
 
 
 def _placeholder(token: str) -> str:

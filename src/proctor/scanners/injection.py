@@ -37,10 +37,24 @@ class Rule:
     # earlier instructions about the shuttle"); it is raised to ``combined`` when another
     # rule in the same text reaches 0.5: two signals together make the attack.
     combined: float = 0.0
+    # Literals every match holds: one of each group. Most texts lack one, and a substring
+    # search is far cheaper than a pass of the pattern (tests check every match has them).
+    needs: tuple[tuple[str, ...], ...] = ()
+
+    def may_match(self, text: str) -> bool:
+        return all(any(map(text.__contains__, group)) for group in self.needs)
 
 
-def _rule(kind: str, rule_id: str, pattern: str, score: float, combined: float = 0.0) -> Rule:
-    return Rule(f"injection.{kind}", rule_id, re2.compile(pattern), score, combined)
+def _rule(
+    kind: str,
+    rule_id: str,
+    pattern: str,
+    score: float,
+    combined: float = 0.0,
+    *,
+    needs: tuple[tuple[str, ...], ...],
+) -> Rule:
+    return Rule(f"injection.{kind}", rule_id, re2.compile(pattern), score, combined, needs)
 
 
 _ANY = r"(?:all|any|every|the|your|my|of|these|those|prior|previous|above|earlier|preceding)"
@@ -50,6 +64,19 @@ _WHAT = (
     r"|programming|system prompt)"
 )
 _AGENT = r"(?:ai|a\.i\.|assistant|agent|model|llm|chatbot|language model|copilot|gpt|claude)"
+# The literals behind those groups, for the rules' ``needs``
+_VERBS = ("ignore", "disregard", "forget", "override", "bypass", "skip", "drop", "abandon")
+_WHATS = (
+    "instruction",
+    "prompt",
+    "rules",
+    "direction",
+    "directive",
+    "guideline",
+    "guardrail",
+    "constraint",
+    "programming",
+)
 
 # An override aimed at the reader's own instructions ends there ("ignore all previous
 # instructions.", "... and send", "... instead", "... given to you"); one that goes on
@@ -85,6 +112,7 @@ RULES: tuple[Rule, ...] = (
         "ignore-previous",
         rf"\b{_VERB}\s+{_YOURS}{_BEFORE}\s+(?:\w+\s+)?{_WHAT}\b{_OVERRIDE_END}",
         0.9,
+        needs=(_VERBS, _WHATS),
     ),
     _rule(
         "override",
@@ -94,6 +122,7 @@ RULES: tuple[Rule, ...] = (
         r"run|execute|reply|respond|say|tell|output|print|post|share|visit|open|follow|obey)\b"
         r"|your (?:new|real|actual|only) (?:task|goal|objective|instructions?|role|job)\b)",
         0.85,
+        needs=(_VERBS, _WHATS),
     ),
     _rule(
         "override",
@@ -101,6 +130,7 @@ RULES: tuple[Rule, ...] = (
         rf"\b{_VERB}\s+(?:{_ANY}\s+){{0,3}}{_BEFORE}\s+(?:\w+\s+)?{_WHAT}\b",
         0.4,
         combined=0.85,
+        needs=(_VERBS, _WHATS),
     ),
     _rule(
         "override",
@@ -108,12 +138,14 @@ RULES: tuple[Rule, ...] = (
         rf"\b(?:ignore|disregard|forget)\s+(?:all|any|everything)\s+(?:of\s+)?"
         rf"(?:your\s+|the\s+)?{_WHAT}\b{_OVERRIDE_END}",
         0.85,
+        needs=(("ignore", "disregard", "forget"), _WHATS),
     ),
     _rule(
         "override",
         "new-instructions",
         r"(?:^|\n)\s*(?:new|updated|real|actual|important)\s+(?:system\s+)?instructions?\s*:",
         0.7,
+        needs=(("instruction",), (":",)),
     ),
     _rule(
         "override",
@@ -122,6 +154,7 @@ RULES: tuple[Rule, ...] = (
         rf"|the (?:ai|a\.i\.|ai assistant|assistant|llm|chatbot|language model|gpt|claude|copilot)"
         r"\s+(?:must|will|shall|should)\b)",
         0.7,
+        needs=(("from now on",),),
     ),
     _rule(
         "override",
@@ -129,6 +162,7 @@ RULES: tuple[Rule, ...] = (
         rf"\bfrom now on,?\s+(?:you|the {_AGENT})\s+(?:are|will|must|shall|should)\b",
         0.4,
         combined=0.7,
+        needs=(("from now on",),),
     ),
     _rule(
         "role",
@@ -138,6 +172,7 @@ RULES: tuple[Rule, ...] = (
         r"|\[(?:system|developer|admin)[_ -](?:message|prompt|instructions?|override)\]"
         r"|\(system_(?:message|prompt)\)",
         0.8,
+        needs=(("system", "developer", "admin", "assistant"), ("#", "[", "(")),
     ),
     _rule(
         "override",
@@ -145,12 +180,16 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:developer mode|dan mode|do anything now|jailbreak(?:en|ed)? mode"
         r"|no longer bound by)\b",
         0.8,
+        needs=(
+            ("developer mode", "dan mode", "do anything now", "jailbreak", "no longer bound by"),
+        ),
     ),
     _rule(
         "role",
         "you-are-now",
         r"\byou are (?:now|no longer)\s+(?:a|an|in|the|my|acting as)\b",
         0.65,
+        needs=(("you are now", "you are no longer"),),
     ),
     _rule(
         "role",
@@ -158,6 +197,7 @@ RULES: tuple[Rule, ...] = (
         r"<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[/?inst\]|<<sys>>"
         r"|<start_of_turn>",
         0.9,
+        needs=(("<|", "inst]", "<<sys>>", "<start_of_turn>"),),
     ),
     _rule(
         "role",
@@ -165,12 +205,14 @@ RULES: tuple[Rule, ...] = (
         r"(?:^|\n)\s*(?:#{1,4}\s*)?(?:system|assistant|developer)\s*(?:prompt|message)?\s*:\s*"
         r"(?:you|ignore|disregard|forget|from now|new|always|never|do not|don't)\b",
         0.8,
+        needs=(("system", "assistant", "developer"), (":",)),
     ),
     _rule(
         "role",
         "role-tag",
         r"</?(?:system|system_prompt|instructions?|admin|developer)>",
         0.7,
+        needs=(("system", "instruction", "admin", "developer"), ("<",), (">",)),
     ),
     _rule(
         "role",
@@ -178,6 +220,7 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:reveal|print|repeat|show|output|leak|tell)\s+(?:me\s+)?(?:your|the)\s+"
         r"(?:system prompt|initial prompt|hidden (?:prompt|instructions))\b",
         0.75,
+        needs=(("system prompt", "initial prompt", "hidden prompt", "hidden instructions"),),
     ),
     _rule(
         "tool_directive",
@@ -185,12 +228,27 @@ RULES: tuple[Rule, ...] = (
         rf"\b(?:attention|note to|message (?:to|for)|dear|hey|instructions? (?:to|for))\s+"
         rf"(?:the\s+|all\s+|any\s+)?{_AGENT}s?\b",
         0.6,
+        needs=(
+            (
+                "attention",
+                "note to",
+                "message to",
+                "message for",
+                "dear",
+                "hey",
+                "instruction to",
+                "instructions to",
+                "instruction for",
+                "instructions for",
+            ),
+        ),
     ),
     _rule(
         "tool_directive",
         "if-you-are-an-ai",
         rf"\bif you are an?\s+(?:\w+\s+)?{_AGENT}\b",
         0.75,
+        needs=(("if you are a",),),
     ),
     _rule(
         "tool_directive",
@@ -198,6 +256,7 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:you must|you should|you need to|please|now|immediately|first)\s+"
         r"(?:call|invoke|use|execute|run)\s+(?:the\s+)?(?:`?[a-z_]+`?\s+)?(?:tool|function)\b",
         0.65,
+        needs=(("tool", "function"),),
     ),
     _rule(
         "tool_directive",
@@ -205,6 +264,7 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:send|forward|email|upload|post|exfiltrate|transfer)\s+(?:all|every|the|this|these|"
         r"my|your|his|her|their|our)\s+(?:\w+\s+){0,4}(?:to|at)\s+\S+@\S+\.\w+",
         0.7,
+        needs=(("@",), ("to", "at")),
     ),
     _rule(
         "tool_directive",
@@ -212,6 +272,7 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:transfer|wire|send|pay|refund)\s+(?:\$|€|£)?\s?[\d,.]+\s*(?:\w+\s+){0,3}"
         r"to\s+(?:the\s+)?(?:account|iban|wallet)\b",
         0.6,
+        needs=(("account", "iban", "wallet"),),
     ),
     _rule(
         "tool_directive",
@@ -219,6 +280,10 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:do not|don't|never|without)\s+(?:tell|telling|inform|informing|mention|mentioning|"
         r"notify|notifying|alert|alerting)\s+(?:the\s+)?(?:user|human|customer|owner)\b",
         0.5,
+        needs=(
+            ("tell", "inform", "mention", "notify", "alert"),
+            ("user", "human", "customer", "owner"),
+        ),
     ),
     _rule(
         "tool_directive",
@@ -226,6 +291,7 @@ RULES: tuple[Rule, ...] = (
         r"\bbefore (?:you )?(?:answer|respond|repl)\w*[^.\n]{0,60}\b(?:call|send|forward|email|"
         r"transfer|delete|run|execute)\b",
         0.7,
+        needs=(("before ",),),
     ),
 )
 
@@ -259,8 +325,11 @@ class InjectionScanner:
 def _patterns(norm: Normalised, length: int, detail: str = "") -> list[Finding]:
     out = []
     weak: list[tuple[Rule, int, int]] = []
+    text = norm.text
     for rule in RULES:
-        for match in rule.pattern.finditer(norm.text):
+        if not rule.may_match(text):
+            continue
+        for match in rule.pattern.finditer(text):
             start, end = norm.span(match.start(), match.end(), length)
             if rule.combined:
                 weak.append((rule, start, end))
