@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from proctor.scanners import Direction, PiiScanner
 from proctor.scanners.phones import PhoneFinder
-from proctor.scanners.pii import card_issuer
+from proctor.scanners.pii import EMAIL, card_issuer, email_matches
 
 
 @pytest.mark.parametrize(
@@ -116,3 +116,19 @@ def test_a_dense_record_finds_each_value_once() -> None:
     assert sorted(_types(record * 3)) == sorted(
         ["pii.email", "pii.iban", "pii.phone", "pii.payment_card", "pii.ip_address"] * 3
     )
+
+
+@example("a@b.com@c.org")  # the second "@" lies in the first match's domain
+@example("x" * 64 + "@a.io " + "y" * 65 + "@a.io")  # the longest local part, and one over
+@example("é" + "a@b.io")  # a letter the local part cannot hold, just before it
+@given(
+    st.lists(
+        st.sampled_from(
+            ["a", "Z", "0", ".", "_", "-", "%", "@", " ", "é", "<", "a@b.io", "com", "x" * 62]
+        ),
+        max_size=40,
+    ).map("".join)
+)
+def test_emails_found_from_their_at_signs_are_those_the_pattern_finds(text: str) -> None:
+    expected = [m.span() for m in EMAIL.finditer(text)]
+    assert [m.span() for m in email_matches(text)] == expected

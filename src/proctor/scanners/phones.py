@@ -5,7 +5,8 @@ tool outputs are full of digit groups (dates, amounts, ids), so a candidate
 reaches the library only when its digit count is one a number of that kind can
 have: 7-15 digits in international form (E.164), or the default region's
 national lengths (with or without its trunk prefix). Dotted groups shaped like
-an IPv4 address or a version string are never phone numbers in national form.
+an IPv4 address or a version string, and groups opening with a calendar date, are
+never phone numbers in national form.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ CANDIDATE = re.compile(
 )
 NON_DIGITS = re.compile(r"\D")
 DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+# A candidate opening with a calendar date ("2024-05-19 11" of "2024-05-19 11:00", which
+# reads as a valid US number) is a timestamp, not a phone number.
+DATE_FIRST = re.compile(
+    r"(?:19|20)\d\d([-.])(?:0?[1-9]|1[0-2])\1(?:0?[1-9]|[12]\d|3[01])(?!\d)"
+    r"|(?:0?[1-9]|[12]\d|3[01])([-.])(?:0?[1-9]|1[0-2])\2(?:19|20)\d\d(?!\d)"
+)
 GROUP_TAIL = re.compile(r"[ .-]?\(?\d+\)?$")
 # An over-long international candidate ("+33 1 48 66 28 48 2024") is retried without
 # its last groups this many times.
@@ -82,6 +89,8 @@ class PhoneFinder:
             return None
         if DOTTED_QUAD.fullmatch(raw):
             return None  # an IPv4 address or a four-part version, not a phone number
+        if DATE_FIRST.match(raw):
+            return None
         region = _valid_region(raw, self.default_region)
         if region is None:
             return None

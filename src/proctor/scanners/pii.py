@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -37,11 +37,14 @@ NAME = "pii"
 EMAIL = re.compile(
     r"(?<![\w.%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}\b"
 )
+# The local part's characters just before an "@" (one more than a local part may hold)
+LOCAL_PART_TAIL = re.compile(r"[A-Za-z0-9._%+-]{1,65}$")
 # The whole digit run, separators included, must be the card: twelve to nineteen digits
 # cut out of a longer run (a 22-digit USPS tracking number) are not a card. An expiry
 # date right after it ("4111 1111 1111 1111 12/29") does not lengthen the run.
 CARD = re.compile(r"(?<![\d-])(?<!\d[ -])\d(?:[ -]?\d){11,18}(?![\d/]|[ -](?!\d\d?/)\d)")
 IBAN = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]){11,30}\b")
+BASE36_DIGITS = str.maketrans({chr(code): str(code - 55) for code in range(65, 91)})  # A=10
 SSN = re.compile(r"(?<![\d-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\d-])")
 # A sentence may end right after the address ("at 94.49.183.166."); a fifth group may not.
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\d|\.\d)")
@@ -281,9 +284,27 @@ class PiiScanner:
         return out
 
 
+def email_matches(text: str) -> Iterator[re.Match[str]]:
+    """What ``EMAIL.finditer(text)`` yields, tried only where an "@" is.
+
+    A match can start only where the run of local-part characters before its "@"
+    starts (inside the run the look-behind fails), so each "@" has one start to try.
+    """
+    resume = 0  # matches do not overlap: none starts inside the previous one
+    at = text.find("@")
+    while at != -1:
+        tail = LOCAL_PART_TAIL.search(text, max(0, at - 65), at)
+        if tail is not None and at - tail.start() <= 64 and tail.start() >= resume:
+            match = EMAIL.match(text, tail.start())
+            if match is not None:
+                yield match
+                resume = match.end()
+        at = text.find("@", at + 1)
+
+
 def _emails(text: str, lowered: str) -> list[Finding]:
     out = []
-    for match in EMAIL.finditer(text):
+    for match in email_matches(text):
         score, why = EMAIL_CONTEXT.adjust(0.85, lowered, match.start(), match.end())
         out.append(
             Finding(
@@ -333,7 +354,8 @@ def _ibans(text: str, lowered: str) -> list[Finding]:
     out = []
     for match in IBAN.finditer(text):
         raw = match.group()
-        if not stdnum_iban.is_valid(raw):
+        # the mod-97 checksum (``stdnum``'s first check) weeds out look-alikes at C speed
+        if not _iban_checksum_holds(raw) or not stdnum_iban.is_valid(raw):
             continue
         score, why = IBAN_CONTEXT.adjust(0.9, lowered, match.start(), match.end())
         out.append(
@@ -347,6 +369,12 @@ def _ibans(text: str, lowered: str) -> list[Finding]:
             )
         )
     return out
+
+
+def _iban_checksum_holds(raw: str) -> bool:
+    """ISO 7064 mod 97-10 over the IBAN with its first four characters moved to the end."""
+    compact = raw.replace(" ", "")
+    return int((compact[4:] + compact[:4]).translate(BASE36_DIGITS)) % 97 == 1
 
 
 def _ssns(text: str, lowered: str, start: int, stop: int) -> list[Finding]:
@@ -416,7 +444,8 @@ def _ipv6s(text: str, lowered: str) -> list[Finding]:
     out = []
     for match in IPV6.finditer(text):
         raw = match.group()
-        if len(raw) - raw.count(":") < 2:
+        # eight groups, or fewer around a "::": any other shape ("10:30:00") is no address
+        if len(raw) - raw.count(":") < 2 or ("::" not in raw and raw.count(":") != 7):
             continue
         try:
             v6 = ipaddress.IPv6Address(raw)
