@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from proctor.scanners import Direction, PiiScanner
 from proctor.scanners.phones import PhoneFinder
-from proctor.scanners.pii import EMAIL, card_issuer, email_matches
+from proctor.scanners.pii import EMAIL, IPV6, card_issuer, email_matches, ipv6_matches
 
 
 @pytest.mark.parametrize(
@@ -132,3 +132,15 @@ def test_a_dense_record_finds_each_value_once() -> None:
 def test_emails_found_from_their_at_signs_are_those_the_pattern_finds(text: str) -> None:
     expected = [m.span() for m in EMAIL.finditer(text)]
     assert [m.span() for m in email_matches(text)] == expected
+
+
+@example("fe80::1:2:3:4:5:6:7:8 and 10:30:00")
+@example("a:b:c:d ::1 x::")
+@given(
+    st.lists(
+        st.sampled_from(["a", "F", "0", "12", ":", "::", ".", " ", "g", "_"]), max_size=40
+    ).map("".join)
+)
+def test_ipv6_found_from_colon_pairs_are_those_the_pattern_finds(text: str) -> None:
+    expected = [m.span() for m in IPV6.finditer(text)]
+    assert [m.span() for m in ipv6_matches(text)] == expected

@@ -220,7 +220,7 @@ class PiiScanner:
         if "@" in text:
             found.extend(_emails(text, lowered))
         found.extend(_ibans(text, lowered))
-        if IPV6_HINT.search(text):
+        if ":" in text:
             found.extend(_ipv6s(text, lowered))
         found.extend(_dates_of_birth(text, lowered))
         # National ids named nowhere in the text cannot be next to their name.
@@ -442,7 +442,7 @@ def _ipv4s(text: str, lowered: str, start: int, stop: int) -> list[Finding]:
 
 def _ipv6s(text: str, lowered: str) -> list[Finding]:
     out = []
-    for match in IPV6.finditer(text):
+    for match in ipv6_matches(text):
         raw = match.group()
         # eight groups, or fewer around a "::": any other shape ("10:30:00") is no address
         if len(raw) - raw.count(":") < 2 or ("::" not in raw and raw.count(":") != 7):
@@ -453,6 +453,25 @@ def _ipv6s(text: str, lowered: str) -> list[Finding]:
             continue
         out.append(_ip(v6, match.start(), match.end(), lowered))
     return out
+
+
+def ipv6_matches(text: str) -> Iterator[re.Match[str]]:
+    """What ``IPV6.finditer(text)`` yields, tried only at the colon pairs of ``IPV6_HINT``.
+
+    A match's first colon starts an ``IPV6_HINT`` match (a colon before it would fail
+    the look-behind) and lies at most four characters after the match's start.
+    """
+    resume = 0  # matches do not overlap: none starts inside the previous one
+    for hint in IPV6_HINT.finditer(text):
+        colon = hint.start()
+        if colon < resume:
+            continue
+        for start in range(max(resume, colon - 4), colon + 1):
+            match = IPV6.match(text, start)
+            if match is not None:
+                yield match
+                resume = match.end()
+                break
 
 
 def _digit_count(raw: str) -> int:
