@@ -25,6 +25,8 @@ SIZE = 2_048
 TEXTS = 200
 ROUNDS = 10
 WARM_UP = 2
+# ``sum(range(REFERENCE_WORK))``: about 0.2 ms on a 2.5 GHz core running quietly
+REFERENCE_WORK = 10_000
 
 
 def texts(sources: Sequence[str], count: int = TEXTS, seed: int = 7) -> list[str]:
@@ -44,43 +46,67 @@ def _percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def measure(cascade: Cascade, samples: Sequence[str], rounds: int = ROUNDS) -> dict[str, float]:
-    """Milliseconds per scan (output direction, all stages), pinned to one core.
+def _reference_ms() -> float:
+    """A fixed pure-Python workload: how fast this core runs Python right now."""
+    started = time.perf_counter()
+    sum(range(REFERENCE_WORK))
+    return (time.perf_counter() - started) * 1000
 
-    Wall-clock p50/p99 are the targets; the thread's CPU time per scan is kept
-    too, since on a loaded machine the wall clock also counts time spent waiting
-    for the core.
+
+def measure(
+    cascades: dict[str, Cascade], samples: Sequence[str], rounds: int = ROUNDS
+) -> dict[str, dict[str, Any]]:
+    """Milliseconds per scan (output direction, all stages) for each cascade, on one core.
+
+    The cascades take turns, a round each, so that on a shared machine whose speed
+    drifts they all see the same drift; a fixed Python workload timed between rounds
+    (``reference_ms``) says how fast the core ran. Wall-clock p50/p99 are the targets;
+    the thread's CPU time per scan is kept too, since on a loaded machine the wall
+    clock also counts time spent waiting for the core.
     """
     pinned = hasattr(os, "sched_setaffinity")
     if pinned:
         before = os.sched_getaffinity(0)
         os.sched_setaffinity(0, {min(before)})
+    timings: dict[str, list[float]] = {label: [] for label in cascades}
+    cpu: dict[str, list[float]] = {label: [] for label in cascades}
+    per_stage: dict[str, dict[str, float]] = {label: {} for label in cascades}
+    reference: list[float] = []
     try:
         for _ in range(WARM_UP):
-            for text in samples:
-                cascade.scan(text, "output")
-        timings, cpu = [], []
-        per_stage: dict[str, float] = {}
+            for cascade in cascades.values():
+                for text in samples:
+                    cascade.scan(text, "output")
         for _ in range(rounds):
-            for text in samples:
-                started, started_cpu = time.perf_counter(), time.thread_time()
-                result = cascade.scan(text, "output")
-                timings.append((time.perf_counter() - started) * 1000)
-                cpu.append((time.thread_time() - started_cpu) * 1000)
-                for stage in result.stages:
-                    per_stage[stage.scanner] = per_stage.get(stage.scanner, 0.0) + stage.elapsed_ms
+            for label, cascade in cascades.items():
+                reference.append(_reference_ms())
+                stages = per_stage[label]
+                for text in samples:
+                    started, started_cpu = time.perf_counter(), time.thread_time()
+                    result = cascade.scan(text, "output")
+                    timings[label].append((time.perf_counter() - started) * 1000)
+                    cpu[label].append((time.thread_time() - started_cpu) * 1000)
+                    for stage in result.stages:
+                        stages[stage.scanner] = stages.get(stage.scanner, 0.0) + stage.elapsed_ms
     finally:
         if pinned:
             os.sched_setaffinity(0, before)
+    reference_ms = _percentile(reference, 0.50)
     return {
-        "p50_ms": _percentile(timings, 0.50),
-        "p99_ms": _percentile(timings, 0.99),
-        "mean_ms": sum(timings) / len(timings),
-        "cpu_p50_ms": _percentile(cpu, 0.50),
-        "cpu_p99_ms": _percentile(cpu, 0.99),
-        "load_average_1m": os.getloadavg()[0],
-        "stage_mean_ms": {name: total / len(timings) for name, total in per_stage.items()},
-        "scans": len(timings),
+        label: {
+            "p50_ms": _percentile(timings[label], 0.50),
+            "p99_ms": _percentile(timings[label], 0.99),
+            "mean_ms": sum(timings[label]) / len(timings[label]),
+            "cpu_p50_ms": _percentile(cpu[label], 0.50),
+            "cpu_p99_ms": _percentile(cpu[label], 0.99),
+            "load_average_1m": os.getloadavg()[0],
+            "reference_ms": reference_ms,
+            "stage_mean_ms": {
+                name: total / len(timings[label]) for name, total in per_stage[label].items()
+            },
+            "scans": len(timings[label]),
+        }
+        for label in cascades
     }
 
 

@@ -275,19 +275,23 @@ class Bench:
             "stage 1 alone": (("injection",), False),
             "stage 1 + classifier": (("injection",), True),
         }
+        loaded = {}
         for label, (names, model) in sets.items():
-            loaded = stages.cascade(names, with_classifier=model)
-            if loaded.cascade is None:
-                out[label] = {"available": False, "why_not": loaded.why_not}
-                if label.startswith("cascade"):
-                    self.rows.append(
-                        missing("5 latency", f"{label} p50", "<= 2 ms", loaded.why_not[:120])
-                    )
+            attempt = stages.cascade(names, with_classifier=model)
+            if attempt.cascade is not None:
+                loaded[label] = attempt.cascade
                 continue
-            timing = latency.measure(loaded.cascade, samples, self.options.latency_rounds)
+            out[label] = {"available": False, "why_not": attempt.why_not}
+            if label.startswith("cascade"):
+                self.rows.append(
+                    missing("5 latency", f"{label} p50", "<= 2 ms", attempt.why_not[:120])
+                )
+        measured = latency.measure(loaded, samples, self.options.latency_rounds)
+        for label, timing in measured.items():
             out[label] = timing
             if label.startswith("cascade"):
                 load = f"load average {timing['load_average_1m']:.1f}"
+                speed = f"reference loop {timing['reference_ms']:.2f} ms"
                 cpu_p50, cpu_p99 = timing["cpu_p50_ms"], timing["cpu_p99_ms"]
                 self.rows.append(
                     at_most(
@@ -296,7 +300,7 @@ class Bench:
                         timing["p50_ms"],
                         P50_MS,
                         "ms",
-                        f"cpu time {cpu_p50:.2f} ms; {load}",
+                        f"cpu time {cpu_p50:.2f} ms; {load}; {speed}",
                     )
                 )
                 self.rows.append(
@@ -409,9 +413,10 @@ NOTES = (
     "4: Faker values (several locales, seed {pii_seed}) checked by the reference validators, in"
     " template sentences, plus look-alike negatives; a finding counts at score >= {flag},"
     " matched by span overlap.",
-    "5: 2,048-character mixes of tool outputs, benign and PII texts; one core; wall clock (CPU"
-    " time of the thread in the note); memory = RSS growth of a fresh interpreter loading the"
-    " scanners.",
+    "5: 2,048-character mixes of tool outputs, benign and PII texts; one core; the scanner sets"
+    " take turns a round each; wall clock (CPU time of the thread in the note); reference loop ="
+    " sum(range(10,000)) timed between rounds, ~0.2 ms on a quiet 2.5 GHz core; memory = RSS"
+    " growth of a fresh interpreter loading the scanners.",
 )
 
 
