@@ -120,7 +120,11 @@ class Cascade:
         found: list[Finding] = []
         try:
             for part in parts:
-                found.extend(f.shifted(part.offset) for f in stage.scan(part.text, way))
+                scanned = stage.scan(part.text, way)
+                if part.offset:
+                    found.extend(f.shifted(part.offset) for f in scanned)
+                else:  # most texts are one part at offset 0: no copies
+                    found.extend(scanned)
         except Exception as exc:  # a broken scanner must not break the call; policy decides
             elapsed = (self._timer() - started) * 1000
             detail = f"scanner raised {type(exc).__name__}"

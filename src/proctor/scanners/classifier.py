@@ -97,6 +97,9 @@ def tokens(normalised: str) -> list[str]:
             append(chunk)
         elif chunk.isdecimal():
             append(NUMBER)
+        elif len(chunk) == 1:  # a mark on its own ("-" of a list, "|" of a table)
+            if chunk not in _PROSE_PUNCTUATION and chunk != "_":  # what TOKEN skips
+                append(_token(chunk))
         elif chunk[:-1].isalpha() and not (chunk[-1].isalnum() or chunk[-1] == "_"):
             append(chunk[:-1])
             if chunk[-1] not in _PROSE_PUNCTUATION:

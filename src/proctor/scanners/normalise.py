@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad")
 BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
@@ -54,6 +55,8 @@ class Normalised:
         return first, last
 
 
+# One entry: stage 1 and the classifier's span finder normalise the same text in one scan.
+@lru_cache(maxsize=1)
 def normalise(text: str) -> Normalised:
     if text.isascii():
         return _normalise_ascii(text)
