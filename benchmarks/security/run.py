@@ -122,10 +122,14 @@ class Bench:
             for group, label in (("all", "all suites"), ("held_out", "held-out banking+slack")):
                 if group not in scores:
                     continue
+                recall = scores[group]["recall"]
+                metric = f"{stage} recall, {label}"
+                # the recall target is for detection as shipped (both stages); patterns
+                # alone are shown beside it, not held to it
                 self.rows.append(
-                    at_least(
-                        "1 injection", f"{stage} recall, {label}", scores[group]["recall"], RECALL
-                    )
+                    at_least("1 injection", metric, recall, RECALL)
+                    if STAGE_SETS[stage]
+                    else info("1 injection", metric, recall, note="patterns alone, for comparison")
                 )
                 self.rows.append(
                     at_most(

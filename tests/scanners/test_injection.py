@@ -129,3 +129,16 @@ def test_every_match_of_a_rule_holds_the_literals_it_needs(rule: Rule) -> None:
         assert rule.may_match(text)
 
     matches_hold_needs()
+
+
+@pytest.mark.parametrize("rule", RULES, ids=[rule.id for rule in RULES])
+def test_the_ascii_form_of_a_rule_finds_the_same_spans(rule: Rule) -> None:
+    @settings(max_examples=40, deadline=None)
+    @given(_texts_matching(rule), st.text(alphabet="ab .\n$€", max_size=20))
+    def same_spans(match: str, around: str) -> None:
+        text = f"{around}{match}{around}"
+        ascii_bytes = text.encode("ascii") if text.isascii() else None
+        expected = [m.span() for m in rule.pattern.finditer(text)]
+        assert list(rule.finditer(text, ascii_bytes)) == expected
+
+    same_spans()

@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,15 @@ class Rule:
     # Literals every match holds: one of each group. Most texts lack one, and a substring
     # search is far cheaper than a pass of the pattern (tests check every match has them).
     needs: tuple[tuple[str, ...], ...] = ()
+    # The same pattern over UTF-8 bytes, for ASCII text: RE2's wrapper then neither
+    # encodes the text nor converts offsets at every call (offsets are the same).
+    ascii_pattern: Any = None
+
+    def finditer(self, text: str, ascii_bytes: bytes | None) -> Iterator[tuple[int, int]]:
+        """Spans of the pattern's matches; ``ascii_bytes`` is ``text`` encoded, if ASCII."""
+        if ascii_bytes is not None:
+            return (m.span() for m in self.ascii_pattern.finditer(ascii_bytes))
+        return (m.span() for m in self.pattern.finditer(text))
 
     def may_match(self, text: str) -> bool:
         for group in self.needs:  # noqa: SIM110  (a loop: no generator per rule and text)
@@ -57,7 +66,15 @@ def _rule(
     *,
     needs: tuple[tuple[str, ...], ...],
 ) -> Rule:
-    return Rule(f"injection.{kind}", rule_id, re2.compile(pattern), score, combined, needs)
+    return Rule(
+        f"injection.{kind}",
+        rule_id,
+        re2.compile(pattern),
+        score,
+        combined,
+        needs,
+        re2.compile(pattern.encode("utf-8")),
+    )
 
 
 _ANY = r"(?:all|any|every|the|your|my|of|these|those|prior|previous|above|earlier|preceding)"
@@ -329,11 +346,12 @@ def _patterns(norm: Normalised, length: int, detail: str = "") -> list[Finding]:
     out = []
     weak: list[tuple[Rule, int, int]] = []
     text = norm.text
+    ascii_bytes = text.encode("ascii") if text.isascii() else None
     for rule in RULES:
         if not rule.may_match(text):
             continue
-        for match in rule.pattern.finditer(text):
-            start, end = norm.span(match.start(), match.end(), length)
+        for found_start, found_end in rule.finditer(text, ascii_bytes):
+            start, end = norm.span(found_start, found_end, length)
             if rule.combined:
                 weak.append((rule, start, end))
             else:
