@@ -8,7 +8,7 @@ written in international form (``+49 30 ...``): the scanner's default region
 is US, and a national number without its country is ambiguous. Negatives are
 the look-alikes ordinary text is full of: order, invoice and tracking numbers,
 version strings, card numbers and IBANs with a wrong check digit, SSNs in
-never-issued ranges, dates that are not birthdays.
+never-issued ranges, dates that are not birthdays, timestamps.
 """
 
 from __future__ import annotations
@@ -110,6 +110,7 @@ NEGATIVE_TEMPLATES: tuple[str, ...] = (
     "Reference {reference}, amount ${amount}.",
     "The warehouse at postcode {zip} received {order} units.",
     "Serial {serial} is covered until {iso_date}.",
+    "start_time: {iso_date} {clock}",  # a calendar entry's timestamp, as tool outputs write it
 )
 
 
@@ -328,6 +329,7 @@ def _negative_slots(fakers: _Fakers, rng: random.Random) -> dict[str, str]:
         "small": f"{rng.randint(1, 99_999):06d}",
         "date": f"{fake.month_name()} {rng.randint(1, 28)}, {year}",
         "iso_date": f"{year}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+        "clock": f"{rng.randint(0, 23):02d}:{rng.choice(('00', '15', '30', '45'))}",
         "ups": "".join(rng.choice("0123456789ABCDEFGHJKLMNPRSTUVWXYZ") for _ in range(16)),
         "usps": " ".join(f"{rng.randint(0, 9999):04d}" for _ in range(5))
         + f" {rng.randint(10, 99)}",

@@ -10,8 +10,8 @@ best window decides. When its probability reaches the threshold calibrated at
 training time, one ``injection.classifier`` finding spans that window, trimmed
 to the tokens that pushed the score up. Inputs and outputs use the same model.
 
-Inference is pure Python (dict look-ups, ``itertools``, ``operator``): about
-0.3 ms on 2 KB of ASCII text, mostly tokenizing. The model is a file in the
+Inference is pure Python (dict look-ups, ``itertools``, ``operator``): well
+under a millisecond on 2 KB of text, mostly tokenizing. The model is a file in the
 package, read once (when the first scanner is built) and checked against the
 checksum in its header.
 
