@@ -93,6 +93,21 @@ def test_batch_and_reads(server: ServerProcess) -> None:
         assert missing.value.code == "record_not_found"
 
 
+def test_a_traceparent_travels_as_the_header_and_names_the_records_trace(
+    server: ServerProcess,
+) -> None:
+    trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+    traceparent = f"00-{trace}-00f067aa0ba902b7-01"
+    with ProctorClient(server.url, token=ADMIN_KEY) as client:
+        one = client.check("read:a", agent="support-bot", traceparent=traceparent)
+        (batched,) = client.check_batch(
+            [{"action": "read:a", "agent": "support-bot"}], traceparent=traceparent
+        )
+        plain = client.check("read:a", agent="support-bot")
+        records = [client.audit_record(d.decision_id) for d in (one, batched, plain)]
+    assert [r["trace_id"] == trace for r in records] == [True, True, False]
+
+
 def test_an_unreachable_gateway_fails_closed_unless_told_otherwise() -> None:
     url = f"http://127.0.0.1:{free_port()}"
     with ProctorClient(url, token=PEP_KEY, timeout=0.5, connect_timeout=0.2) as closed:

@@ -100,8 +100,13 @@ class ProctorClient(OpensSessions):
         trace_id: str | None = None,
         token: str | None = None,
         at: datetime | None = None,
+        traceparent: str | None = None,
     ) -> Decision:
-        """As ``Proctor.check``, decided and recorded by the gateway; never raises for a deny."""
+        """As ``Proctor.check``, decided and recorded by the gateway; never raises for a deny.
+
+        ``traceparent`` (a W3C trace context header) is sent as the request's header:
+        the gateway's decision span joins the caller's trace.
+        """
         body = _check_body(
             action,
             agent if agent is not None else self.agent,
@@ -115,7 +120,7 @@ class ProctorClient(OpensSessions):
             at,
         )
         try:
-            response = self._http.post("/v1/check", json=body)
+            response = self._http.post("/v1/check", json=body, headers=_trace(traceparent))
         except httpx.TransportError as exc:
             return self._unreachable(f"the gateway could not be reached ({_describe(exc)})")
         if response.status_code >= 500:
@@ -124,8 +129,13 @@ class ProctorClient(OpensSessions):
             return _refused(response)
         return decision_from_dict(response.json())
 
-    def check_batch(self, checks: Sequence[Mapping[str, Any]]) -> list[Decision]:
-        """Several checks in one request (each a dict of ``check``'s keyword arguments)."""
+    def check_batch(
+        self, checks: Sequence[Mapping[str, Any]], *, traceparent: str | None = None
+    ) -> list[Decision]:
+        """Several checks in one request (each a dict of ``check``'s keyword arguments).
+
+        ``traceparent``: one W3C trace context for the whole batch, as in ``check``.
+        """
         bodies = [
             _check_body(
                 str(item["action"]),
@@ -142,7 +152,9 @@ class ProctorClient(OpensSessions):
             for item in checks
         ]
         try:
-            response = self._http.post("/v1/check/batch", json={"checks": bodies})
+            response = self._http.post(
+                "/v1/check/batch", json={"checks": bodies}, headers=_trace(traceparent)
+            )
         except httpx.TransportError as exc:
             return [
                 self._unreachable(f"the gateway could not be reached ({_describe(exc)})")
@@ -329,6 +341,10 @@ def _withheld(why: str) -> OutputReview:
     return OutputReview(
         Effect.DENY, None, f"withheld (fail closed): {why}", code=GATEWAY_UNAVAILABLE
     )
+
+
+def _trace(traceparent: str | None) -> dict[str, str] | None:
+    return {"traceparent": traceparent} if traceparent else None
 
 
 def _check_body(
