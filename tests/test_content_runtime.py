@@ -15,8 +15,11 @@ from proctor.model.request import RunState
 from proctor.policy import load_policies
 from proctor.runtime import Runtime
 from proctor.scanners import Cascade
+from proctor.scanners.provenance import ProvenanceLedgers, Source
 from proctor.sdk.approvals import ApprovalDesk
 from proctor.storage import open_audit_store
+from proctor.storage.errors import StorageError
+from proctor.storage.state import open_provenance_store
 
 NOW = datetime(2026, 11, 24, 10, tzinfo=UTC)
 AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
@@ -177,3 +180,41 @@ def test_without_scan_sections_nothing_is_scanned_or_recorded(tmp_path: Path) ->
     assert review.allowed
     assert review.value == AWS_KEY
     assert runtime.audit.count() == count
+
+
+def test_replicas_on_one_state_database_share_a_runs_provenance(tmp_path: Path) -> None:
+    def replica() -> Runtime:
+        return _runtime(tmp_path, provenance=open_provenance_store(str(tmp_path / "a.db")))
+
+    reader, payer = replica(), replica()
+    run = RunState("run-1")
+    reader.review_output("read:document", f"Refund to IBAN {IBAN}", agent="bot", run=run)
+    decision = payer.check("write:refund", agent="bot", run=run, args={"iban": IBAN})
+    assert decision.effect is Effect.REQUIRE_APPROVAL
+    assert decision.rule_ids == ("tainted-iban",)
+    reader.close()
+    payer.close()
+
+
+class _BrokenProvenance(ProvenanceLedgers):
+    def remember_untrusted(self, run_id: str, content: Any, source: Source) -> None:
+        raise StorageError("the state database is gone", code="storage_unavailable")
+
+    def taint_of(self, run_id: str, args: Any) -> dict[str, dict[str, Any]]:
+        raise StorageError("the state database is gone", code="storage_unavailable")
+
+
+def test_provenance_that_cannot_be_read_or_written_fails_closed(tmp_path: Path) -> None:
+    runtime = _runtime(tmp_path, provenance=_BrokenProvenance())
+    run = RunState("run-1")
+    review = runtime.review_output("read:document", f"Refund to IBAN {IBAN}", agent="bot", run=run)
+    assert review.effect is Effect.DENY
+    assert review.value is None
+    assert review.code == "provenance_unavailable"
+    assert _body(runtime, review.review_id)["kind"] == "output"  # the record is still written
+    decision = runtime.check("write:refund", agent="bot", run=run, args={"iban": IBAN})
+    assert decision.effect is Effect.DENY
+    assert decision.code == "provenance_unavailable"
+    assert "state database is gone" in decision.reason
+    # without a run there is no provenance to read: nothing to fail
+    assert runtime.check("write:refund", agent="bot", args={"iban": IBAN}).allowed

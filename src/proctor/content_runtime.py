@@ -19,7 +19,7 @@ from typing import Any
 from proctor.model.decision import EFFECT_PRECEDENCE, Decision, Effect
 from proctor.policy.scan_rules import ScanPlan, ScanVerdict
 from proctor.scanners import Cascade
-from proctor.scanners.provenance import ProvenanceLedgers, Source
+from proctor.scanners.provenance import ProvenanceLedgers, ProvenanceStore, Source
 from proctor.scanners.redaction import Redactor, Span
 from proctor.scanning.loading import default_cascade
 
@@ -31,6 +31,7 @@ _NEVER_RECORDED = ("secret", "pii")
 
 
 SCAN_UNAVAILABLE = "scan_unavailable"
+PROVENANCE_UNAVAILABLE = "provenance_unavailable"  # the shared store failed: fail closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +92,17 @@ class ContentGuard:
         cascade: CascadeFactory | None = None,
         *,
         redaction_key: bytes | None = None,
-        ledgers: ProvenanceLedgers | None = None,
+        provenance: ProvenanceStore | None = None,
     ) -> None:
         self._factory = cascade or default_cascade
         self._cascade: Cascade | None = None
         self._lock = threading.Lock()
         self.redactor = Redactor(redaction_key or os.urandom(32))
-        self.ledgers = ledgers or ProvenanceLedgers()
+        # per process unless the runtime was given the state database's store
+        # (``is None``: empty ledgers have a length of 0 and would read as false)
+        self.provenance: ProvenanceStore = (
+            provenance if provenance is not None else ProvenanceLedgers()
+        )
 
     @property
     def cascade(self) -> Cascade:
@@ -155,16 +160,16 @@ class ContentGuard:
         return self.redactor.tree(value, _spans(verdict))
 
     def remember_output(self, run_id: str, tree: Any, source: Source) -> None:
-        self.ledgers.for_run(run_id).add_untrusted(tree, source)
+        self.provenance.remember_untrusted(run_id, tree, source)
 
     def remember_task(self, run_id: str, content: Any) -> None:
-        self.ledgers.for_run(run_id).add_trusted(content)
+        self.provenance.remember_trusted(run_id, content)
 
     def taint(self, run_id: str | None, args: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        """Tainted arguments of a call in run ``run_id`` (a store failure raises)."""
         if run_id is None:
             return {}
-        ledger = self.ledgers.get(run_id)
-        return ledger.taint_of(args) if ledger is not None else {}
+        return self.provenance.taint_of(run_id, args)
 
 
 def combine(decision: Decision, verdict: ScanVerdict) -> Decision:

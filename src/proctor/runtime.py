@@ -21,6 +21,7 @@ from proctor.audit.errors import AuditError
 from proctor.clock import Clock, DecisionIds, system_clock
 from proctor.config import LoadedConfig, ScanningConfig, load_config
 from proctor.content_runtime import (
+    PROVENANCE_UNAVAILABLE,
     CascadeFactory,
     ContentGuard,
     OutputReview,
@@ -58,12 +59,12 @@ from proctor.runtime_records import (
     output_event,
     with_content,
 )
-from proctor.scanners.provenance import Source
+from proctor.scanners.provenance import ProvenanceStore, Source
 from proctor.scanning.loading import build_cascade
 from proctor.storage import open_audit_store
 from proctor.storage.errors import StorageError
 from proctor.storage.protocols import AuditStore
-from proctor.storage.state import StateStores, open_state_stores
+from proctor.storage.state import StateStores, open_provenance_store, open_state_stores
 from proctor.telemetry import DecisionTracer, begin_trace, build_tracer
 from proctor.webhooks import approval_webhook
 
@@ -90,6 +91,7 @@ class Runtime:
         approval_hook: Callable[[Approval], None] | None = None,
         tracer: DecisionTracer | None = None,
         scanners: CascadeFactory | None = None,
+        provenance: ProvenanceStore | None = None,
     ) -> None:
         self._policies = policies
         self.registry = registry or AgentRegistry()
@@ -107,7 +109,7 @@ class Runtime:
         self._lock = threading.Lock()
         self.state = state or open_state_stores(None)
         self._demoted: dict[str, Tier] = {}  # tiers lowered by `tiers:` rules in this process
-        self.content = ContentGuard(scanners)
+        self.content = ContentGuard(scanners, provenance=provenance)
         self.tracer = tracer  # None: no spans (docs/observability.md)
         # (stage, seconds) per check stage when set (the gateway's metrics); None costs nothing
         self.observe_stage: Callable[[str, float], None] | None = None
@@ -155,13 +157,10 @@ class Runtime:
             )
         )
         registry = AgentRegistry(agents, roles)
+        # identity, counters, runs, approvals and provenance live beside a located audit
+        state_at = audit if isinstance(audit, str) else None if audit else loaded.audit_location
         identity = build_identity(
-            settings.identity,
-            base=loaded.base,
-            audit_location=(
-                audit if isinstance(audit, str) else None if audit else loaded.audit_location
-            ),
-            clock=clock,
+            settings.identity, base=loaded.base, audit_location=state_at, clock=clock
         )
         if identity is not None:
             registry = identity.with_stored_agents(registry)
@@ -177,9 +176,8 @@ class Runtime:
             wait_for_audit=(
                 settings.storage.durability == "sync" if wait_for_audit is None else wait_for_audit
             ),
-            state=open_state_stores(
-                audit if isinstance(audit, str) else None if audit else loaded.audit_location
-            ),
+            state=open_state_stores(state_at),
+            provenance=open_provenance_store(state_at),
             approval_hook=approval_webhook(settings.approvals),
             tracer=build_tracer(settings.telemetry),
             scanners=_configured_cascade(settings.scanning),
@@ -270,7 +268,15 @@ class Runtime:
                 scanned = (
                     self.content.scan(scan_plan, recorded_args) if scan_plan is not None else None
                 )
-                taint = self.content.taint(run.run_id if run else None, recorded_args)
+                try:
+                    taint = self.content.taint(run.run_id if run else None, recorded_args)
+                except StorageError as exc:  # unknown taint: fail closed
+                    decision = _deny(
+                        decision_id,
+                        f"the run's provenance could not be read: {exc.message}",
+                        PROVENANCE_UNAVAILABLE,
+                    )
+            if decision is None:
                 request = CheckRequest(
                     action=action,
                     agent=resolved_agent,
@@ -302,7 +308,7 @@ class Runtime:
             decision.effect is Effect.DENY
             and self._policies.controls.has_tier_rules
             and isinstance(resolved_agent, Agent)
-            and decision.code != "state_unavailable"
+            and decision.code not in ("state_unavailable", PROVENANCE_UNAVAILABLE)
         ):  # counted as of `now`, like limits (what-if checks with `at` included)
             demotion = self._count_denial(resolved_agent, now)
         latency_us = (perf_counter() - started) * 1e6
@@ -397,16 +403,26 @@ class Runtime:
             else None
         )
         asker = self._resolve_user(user)
+        forgotten: StorageError | None = None
         if run is not None:
-            self.content.remember_output(
-                run.run_id, tree, Source(tool or action, call_id or review_id, iso(recorded_at))
-            )
+            try:
+                self.content.remember_output(
+                    run.run_id, tree, Source(tool or action, call_id or review_id, iso(recorded_at))
+                )
+            except StorageError as exc:  # unremembered values could later pass untainted
+                forgotten = exc
         findings = scanned.findings if scanned is not None else ()
         review = self._output_verdict(
             action, result, tree, verdict, review_id, resolved, asker, run, recorded_at
         )
+        if forgotten is not None:
+            review = withheld(
+                review_id,
+                f"withheld: the run's provenance could not be recorded ({forgotten.message})",
+                PROVENANCE_UNAVAILABLE,
+            )
         review = replace(review, findings=findings)
-        if plan is None and not record and not findings:
+        if plan is None and not record and not findings and forgotten is None:
             return review
         event = output_event(
             review,
@@ -546,6 +562,7 @@ class Runtime:
             self.identity.store.close()
         self.guardrails.close()
         self.state.close()
+        self.content.provenance.close()
 
     def _guard(self, request: CheckRequest, decision: Decision) -> Decision:
         """Approvals, limits and run ceilings (``proctor.limits``); no store touched without."""

@@ -12,15 +12,19 @@ call, say) does not overwrite it. Memory is bounded: a ledger keeps at most
 ``max_values`` values of each sort, dropping the least recently seen; the
 ledger map keeps at most ``max_runs`` runs, dropping the least recently used.
 Nothing here reads a clock or does I/O: the time of a source is passed in.
+
+``ProvenanceStore`` is the run-keyed contract the runtime uses; the ledgers
+here fill it in for one process, and ``proctor.storage`` fills it in with the
+state database, so that gateway replicas share what every run has seen.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from proctor.scanners.candidates import (
     KINDS,
@@ -35,8 +39,11 @@ __all__ = [
     "CandidateValue",
     "ProvenanceLedger",
     "ProvenanceLedgers",
+    "ProvenanceStore",
     "Source",
+    "all_values",
     "extract_values",
+    "taint_from",
     "values_in",
 ]
 
@@ -55,6 +62,54 @@ class Source:
 
     def to_dict(self) -> dict[str, str]:
         return {"tool": self.tool, "call": self.call, "at": self.at}
+
+
+class ProvenanceStore(Protocol):
+    """What each run has seen, trusted and untrusted, shared by whoever checks its calls."""
+
+    def remember_trusted(self, run_id: str, content: Any) -> None:
+        """Values in ``content`` (the user's task) are never taint in run ``run_id``."""
+        ...
+
+    def remember_untrusted(self, run_id: str, content: Any, source: Source) -> None:
+        """Values in ``content`` (a tool output) came from ``source`` unless seen before."""
+        ...
+
+    def taint_of(self, run_id: str, args: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        """Argument path -> ``{"kind", "tool", "call", "at"}`` for each tainted argument."""
+        ...
+
+    def discard(self, run_id: str) -> None:
+        """Forget run ``run_id``."""
+        ...
+
+    def close(self) -> None: ...
+
+
+def taint_from(
+    found: Mapping[str, Collection[CandidateValue]],
+    trusted: Collection[CandidateValue],
+    untrusted: Mapping[CandidateValue, Source],
+) -> dict[str, dict[str, Any]]:
+    """Taint per argument path (``found`` = ``values_in(args)``) from what a run has seen.
+
+    An argument is tainted when one of its candidate values is in untrusted
+    content and not in trusted content; when several are, the first by kind
+    (``KINDS`` order) then value names the source.
+    """
+    taint: dict[str, dict[str, Any]] = {}
+    for path, values in found.items():
+        hits = [v for v in values if v in untrusted and v not in trusted]
+        if hits:
+            value = min(hits, key=_rank)
+            source = untrusted[value]
+            taint[path] = {
+                "kind": value.kind,
+                "tool": source.tool,
+                "call": source.call,
+                "at": source.at,
+            }
+    return taint
 
 
 class ProvenanceLedger:
@@ -94,32 +149,14 @@ class ProvenanceLedger:
             _trim(untrusted, self.max_values)
 
     def taint_of(self, args: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-        """Argument path -> ``{"kind", "tool", "call", "at"}`` for each tainted argument.
-
-        An argument is tainted when one of its candidate values is in untrusted
-        content and not in trusted content; when several are, the first by kind
-        (``KINDS`` order) then value names the source.
-        """
+        """Argument path -> ``{"kind", "tool", "call", "at"}`` (see ``taint_from``)."""
         if not self._untrusted:
             return {}
         found = values_in(args)
         if not found:
             return {}
-        taint: dict[str, dict[str, Any]] = {}
         with self._lock:
-            untrusted, trusted = self._untrusted, self._trusted
-            for path, values in found.items():
-                hits = [v for v in values if v in untrusted and v not in trusted]
-                if hits:
-                    value = min(hits, key=_rank)
-                    source = untrusted[value]
-                    taint[path] = {
-                        "kind": value.kind,
-                        "tool": source.tool,
-                        "call": source.call,
-                        "at": source.at,
-                    }
-        return taint
+            return taint_from(found, self._trusted, self._untrusted)
 
     def source_of(self, value: CandidateValue) -> Source | None:
         """The untrusted source of ``value``, or None when it is trusted or never seen."""
@@ -135,7 +172,11 @@ class ProvenanceLedger:
 
 
 class ProvenanceLedgers:
-    """Run id -> ledger, at most ``max_runs`` of them (least recently used dropped)."""
+    """Run id -> ledger, at most ``max_runs`` of them (least recently used dropped).
+
+    The ``ProvenanceStore`` of one process: what a run has seen is not shared
+    with other processes (a state database's store is).
+    """
 
     __slots__ = ("_ledgers", "_lock", "max_runs", "max_values")
 
@@ -163,6 +204,19 @@ class ProvenanceLedgers:
             if ledger is not None:
                 self._ledgers.move_to_end(run_id)
             return ledger
+
+    def remember_trusted(self, run_id: str, content: Any) -> None:
+        self.for_run(run_id).add_trusted(content)
+
+    def remember_untrusted(self, run_id: str, content: Any, source: Source) -> None:
+        self.for_run(run_id).add_untrusted(content, source)
+
+    def taint_of(self, run_id: str, args: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        ledger = self.get(run_id)
+        return ledger.taint_of(args) if ledger is not None else {}
+
+    def close(self) -> None:
+        """Nothing to release: the ledgers live in memory."""
 
     def discard(self, run_id: str) -> None:
         """Forget run ``run_id`` (it ended)."""

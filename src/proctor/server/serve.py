@@ -25,7 +25,7 @@ from proctor.policy import CompiledPolicySet
 from proctor.runtime import Runtime
 from proctor.server.app import create_app
 from proctor.storage import open_audit_store
-from proctor.storage.state import open_state_stores
+from proctor.storage.state import open_provenance_store, open_state_stores
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8700
@@ -59,6 +59,7 @@ def build_gateway(config: str | None, db: str | None) -> Starlette:
             registry=AgentRegistry(),
             audit=open_audit_store(location),
             state=open_state_stores(location),
+            provenance=open_provenance_store(location),
         )
     return create_app(runtime, config=loaded)
 

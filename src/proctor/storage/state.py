@@ -1,4 +1,4 @@
-"""The state contracts next to the audit trail: counters, runs and approvals.
+"""The state contracts next to the audit trail: counters, runs, approvals, provenance.
 
 The protocols are declared by ``proctor.limits`` (``limits.ports``), which
 uses them; they are re-exported here with the backends that fill them in.
@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from proctor.limits.ports import ApprovalStore, CounterStore, RunStore, StateStores
+from proctor.scanners.provenance import ProvenanceLedgers, ProvenanceStore
 from proctor.storage.errors import STORAGE_UNAVAILABLE, StorageError
 from proctor.storage.memory_state import (
     MemoryApprovalStore,
@@ -24,6 +25,7 @@ __all__ = [
     "CounterStore",
     "RunStore",
     "StateStores",
+    "open_provenance_store",
     "open_state_stores",
     "state_location",
 ]
@@ -57,3 +59,21 @@ def open_state_stores(audit_location: str | None, *, busy_timeout: float = 5.0) 
     from proctor.storage.sqlite.state_stores import open_sqlite_state
 
     return open_sqlite_state(location, busy_timeout=busy_timeout)
+
+
+def open_provenance_store(
+    audit_location: str | None, *, busy_timeout: float = 5.0
+) -> ProvenanceStore:
+    """Where runs' provenance lives: this process's memory for a memory audit, else the
+    state database (SQLite file or PostgreSQL), shared by every process that uses it."""
+    if audit_location is not None and audit_location.startswith(("postgresql://", "postgres://")):
+        from proctor.storage.postgres.provenance_store import PostgresProvenanceStore
+
+        return PostgresProvenanceStore.open(audit_location)
+    location = state_location(audit_location)
+    if location is None:
+        return ProvenanceLedgers()
+    from proctor.storage.sqlite.provenance_store import SqliteProvenanceStore
+    from proctor.storage.sqlite.state_db import StateDatabase
+
+    return SqliteProvenanceStore(StateDatabase(location, busy_timeout=busy_timeout))

@@ -113,6 +113,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
     ),
+    (  # 4: what each run has seen (provenance), shared by the replicas
+        """
+        CREATE TABLE provenance_values (
+            run_id TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            value TEXT NOT NULL,
+            trusted SMALLINT NOT NULL,
+            tool TEXT,
+            call TEXT,
+            at TEXT,
+            created DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (run_id, value, kind, trusted)
+        )
+        """,
+        "CREATE INDEX provenance_created ON provenance_values (created)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

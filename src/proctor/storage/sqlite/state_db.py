@@ -1,4 +1,4 @@
-"""Counters, runs and approvals in the SQLite file the audit trail lives in.
+"""Counters, runs, approvals and provenance in the SQLite file the audit trail lives in.
 
 Their tables sit next to the audit tables (created on first use, after the
 audit schema's own migrations ran, so the file stays recognizably
@@ -50,6 +50,20 @@ STATE_TABLES = (
     )
     """,
     "CREATE INDEX IF NOT EXISTS approvals_call ON approvals (call_hash, status)",
+    """
+    CREATE TABLE IF NOT EXISTS provenance_values (
+        run_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        value TEXT NOT NULL,
+        trusted INTEGER NOT NULL,
+        tool TEXT,
+        call TEXT,
+        at TEXT,
+        created REAL NOT NULL,
+        PRIMARY KEY (run_id, value, kind, trusted)
+    ) WITHOUT ROWID
+    """,
+    "CREATE INDEX IF NOT EXISTS provenance_created ON provenance_values (created)",
 )
 
 
@@ -71,7 +85,9 @@ class StateDatabase:
                     code=STORAGE_UNAVAILABLE,
                 )
             migrate(self._conn, path)
-            with self.transaction("creating the counter, run and approval tables") as conn:
+            with self.transaction(
+                "creating the counter, run, approval and provenance tables"
+            ) as conn:
                 for statement in STATE_TABLES:
                     conn.execute(statement)
         except sqlite3.Error as exc:
@@ -123,9 +139,9 @@ class StateDatabase:
                 self._conn.close()
 
     def clear(self) -> None:
-        """Forget every counter, run and approval (the demo replays one day); the audit stays."""
+        """Forget every counter, run, approval and provenance row (the demo replays one day)."""
         with self.transaction("clearing counters, runs and approvals") as conn:
-            for table in ("limit_counters", "runs", "approvals"):
+            for table in ("limit_counters", "runs", "approvals", "provenance_values"):
                 conn.execute(f"DELETE FROM {table}")
 
 

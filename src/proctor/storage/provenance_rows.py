@@ -1,0 +1,69 @@
+"""Provenance in a state database: the rows both SQL backends write and read.
+
+One row per (run, trust, kind, value): trusted values (the user's task) and
+untrusted values (tool outputs, with the source that first produced them).
+Rows are only inserted, never updated, so the first source of a value stays;
+rows older than the retention are deleted now and then by whoever inserts.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Collection, Iterable, Mapping
+from typing import Any
+
+from proctor.scanners.provenance import CandidateValue, Source, all_values, taint_from
+
+RETENTION_SECONDS = 7 * 24 * 3600  # a run's provenance is kept a week
+PRUNE_EVERY_SECONDS = 3600.0  # how often one process deletes expired rows
+LOOKUP_CHUNK = 500  # values per query (SQLite allows 32,766 parameters)
+
+Row = tuple[str, str, str, int, str | None, str | None, str | None, float]
+
+
+def rows_for(run_id: str, content: Any, source: Source | None, created: float) -> list[Row]:
+    """The rows for the candidate values in ``content``: trusted when ``source`` is None."""
+    trusted = 1 if source is None else 0
+    tool, call, at = (None, None, None) if source is None else (source.tool, source.call, source.at)
+    return [
+        (run_id, value.kind, value.value, trusted, tool, call, at, created)
+        for value in sorted(all_values(content), key=lambda v: (v.kind, v.value))
+    ]
+
+
+def taint_from_rows(
+    found: Mapping[str, Collection[CandidateValue]], rows: Iterable[tuple[Any, ...]]
+) -> dict[str, dict[str, Any]]:
+    """Taint from the stored rows ``(kind, value, trusted, tool, call, at)`` of the values."""
+    trusted: set[CandidateValue] = set()
+    untrusted: dict[CandidateValue, Source] = {}
+    for kind, value, is_trusted, tool, call, at in rows:
+        candidate = CandidateValue(str(kind), str(value))
+        if is_trusted:
+            trusted.add(candidate)
+        else:
+            untrusted[candidate] = Source(str(tool), str(call), str(at))
+    return taint_from(found, trusted, untrusted)
+
+
+def chunks(values: list[str]) -> Iterable[list[str]]:
+    for start in range(0, len(values), LOOKUP_CHUNK):
+        yield values[start : start + LOOKUP_CHUNK]
+
+
+class PruneSchedule:
+    """When a process should delete expired rows: at most every ``PRUNE_EVERY_SECONDS``."""
+
+    def __init__(self, retention_seconds: float, clock: Callable[[], float]) -> None:
+        self.retention = retention_seconds
+        self.clock = clock
+        self._last = 0.0
+        self._lock = threading.Lock()
+
+    def cutoff(self, now: float) -> float | None:
+        """Rows created before the returned time can go; None when not due yet."""
+        with self._lock:
+            if now - self._last < PRUNE_EVERY_SECONDS:
+                return None
+            self._last = now
+            return now - self.retention
