@@ -1,4 +1,5 @@
-"""Provenance in a state database: the rows both SQL backends write and read.
+"""Provenance in a state database: the rows both SQL backends write and read, and the
+part of the store they share (``SqlProvenanceStore``).
 
 One row per (run, trust, kind, value): trusted values (the user's task) and
 untrusted values (tool outputs, with the source that first produced them).
@@ -12,7 +13,13 @@ import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
-from proctor.scanners.provenance import CandidateValue, Source, all_values, taint_from
+from proctor.scanners.provenance import (
+    CandidateValue,
+    Source,
+    all_values,
+    taint_from,
+    values_in,
+)
 
 RETENTION_SECONDS = 7 * 24 * 3600  # a run's provenance is kept a week
 PRUNE_EVERY_SECONDS = 3600.0  # how often one process deletes expired rows
@@ -67,3 +74,40 @@ class PruneSchedule:
                 return None
             self._last = now
             return now - self.retention
+
+
+class SqlProvenanceStore:
+    """The ``ProvenanceStore`` over a table ``provenance_values``; a backend reads and writes.
+
+    Backends give ``_rows_of`` (the rows of some values in a run), ``_write`` (insert
+    rows keeping existing ones, then delete rows created before ``cutoff`` if given),
+    ``discard`` and ``close``.
+    """
+
+    def __init__(self, retention_seconds: float, clock: Callable[[], float]) -> None:
+        self._prune = PruneSchedule(retention_seconds, clock)
+
+    def remember_trusted(self, run_id: str, content: Any) -> None:
+        self._remember(run_id, content, None)
+
+    def remember_untrusted(self, run_id: str, content: Any, source: Source) -> None:
+        self._remember(run_id, content, source)
+
+    def taint_of(self, run_id: str, args: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+        found = values_in(args)
+        if not found:
+            return {}
+        values = sorted({v.value for vs in found.values() for v in vs})
+        return taint_from_rows(found, self._rows_of(run_id, values))
+
+    def _remember(self, run_id: str, content: Any, source: Source | None) -> None:
+        now = self._prune.clock()
+        rows = rows_for(run_id, content, source, now)
+        if rows:
+            self._write(rows, self._prune.cutoff(now))
+
+    def _rows_of(self, run_id: str, values: list[str]) -> list[tuple[Any, ...]]:
+        raise NotImplementedError
+
+    def _write(self, rows: list[Row], cutoff: float | None) -> None:
+        raise NotImplementedError
