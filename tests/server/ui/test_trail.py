@@ -71,15 +71,21 @@ def test_chain_status_of_a_record_and_of_the_head(store: Any) -> None:
     assert not trail.chain_status(store, 99).ok
 
 
-def test_an_edited_record_shows_a_broken_status(tmp_path: Path) -> None:
+def _three_records_then(tmp_path: Path, edit: str) -> SqliteAuditStore:
+    """A store of three records, reopened after ``edit`` (SQL) changed the file under it."""
     path = tmp_path / "audit.db"
     store = SqliteAuditStore(path)
     for number in range(1, 4):
         store.append(make_event(number))
     store.close()
     with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE audit SET body = replace(body, 'ord-2', 'ord-X') WHERE seq = 2")
-    reopened = SqliteAuditStore(path)
+        conn.execute(edit)
+    return SqliteAuditStore(path)
+
+
+def test_an_edited_record_shows_a_broken_status(tmp_path: Path) -> None:
+    edit = "UPDATE audit SET body = replace(body, 'ord-2', 'ord-X') WHERE seq = 2"
+    reopened = _three_records_then(tmp_path, edit)
     try:
         status = trail.chain_status(reopened, 2)
         assert not status.ok
@@ -89,14 +95,7 @@ def test_an_edited_record_shows_a_broken_status(tmp_path: Path) -> None:
 
 
 def test_a_record_that_is_not_json_is_listed_as_unreadable(tmp_path: Path) -> None:
-    path = tmp_path / "audit.db"
-    store = SqliteAuditStore(path)
-    for number in range(1, 4):
-        store.append(make_event(number))
-    store.close()
-    with sqlite3.connect(path) as conn:
-        conn.execute("UPDATE audit SET body = 'not json' WHERE seq = 2")
-    reopened = SqliteAuditStore(path)
+    reopened = _three_records_then(tmp_path, "UPDATE audit SET body = 'not json' WHERE seq = 2")
     try:
         rows = trail.newest(reopened, trail.Search({}), before=None, limit=10).rows
         assert [row["effect"] for row in rows] == ["allow", "unreadable", "allow"]
