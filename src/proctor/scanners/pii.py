@@ -24,6 +24,7 @@ from stdnum.ca import sin
 from stdnum.es import dni
 from stdnum.fi import hetu
 from stdnum.in_ import aadhaar
+from stdnum.iso7064 import mod_97_10
 from stdnum.it import codicefiscale
 from stdnum.nl import bsn
 from stdnum.us import ssn
@@ -44,7 +45,6 @@ LOCAL_PART_TAIL = re.compile(r"[A-Za-z0-9._%+-]{1,65}$")
 # date right after it ("4111 1111 1111 1111 12/29") does not lengthen the run.
 CARD = re.compile(r"(?<![\d-])(?<!\d[ -])\d(?:[ -]?\d){11,18}(?![\d/]|[ -](?!\d\d?/)\d)")
 IBAN = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]){11,30}\b")
-BASE36_DIGITS = str.maketrans({chr(code): str(code - 55) for code in range(65, 91)})  # A=10
 SSN = re.compile(r"(?<![\d-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\d-])")
 # A sentence may end right after the address ("at 94.49.183.166."); a fifth group may not.
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\d|\.\d)")
@@ -354,8 +354,10 @@ def _ibans(text: str, lowered: str) -> list[Finding]:
     out = []
     for match in IBAN.finditer(text):
         raw = match.group()
-        # the mod-97 checksum (``stdnum``'s first check) weeds out look-alikes at C speed
-        if not _iban_checksum_holds(raw) or not stdnum_iban.is_valid(raw):
+        # the mod-97 checksum alone (``stdnum``'s first check) weeds out look-alikes before
+        # the country tables are looked up
+        compact = raw.replace(" ", "")
+        if not mod_97_10.is_valid(compact[4:] + compact[:4]) or not stdnum_iban.is_valid(raw):
             continue
         score, why = IBAN_CONTEXT.adjust(0.9, lowered, match.start(), match.end())
         out.append(
@@ -369,12 +371,6 @@ def _ibans(text: str, lowered: str) -> list[Finding]:
             )
         )
     return out
-
-
-def _iban_checksum_holds(raw: str) -> bool:
-    """ISO 7064 mod 97-10 over the IBAN with its first four characters moved to the end."""
-    compact = raw.replace(" ", "")
-    return int((compact[4:] + compact[:4]).translate(BASE36_DIGITS)) % 97 == 1
 
 
 def _ssns(text: str, lowered: str, start: int, stop: int) -> list[Finding]:
@@ -463,9 +459,7 @@ def ipv6_matches(text: str) -> Iterator[re.Match[str]]:
     """
     resume = 0  # matches do not overlap: none starts inside the previous one
     for hint in IPV6_HINT.finditer(text):
-        colon = hint.start()
-        if colon < resume:
-            continue
+        colon = hint.start()  # a colon inside the previous match gives an empty range
         for start in range(max(resume, colon - 4), colon + 1):
             match = IPV6.match(text, start)
             if match is not None:
