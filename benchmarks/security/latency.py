@@ -64,6 +64,8 @@ def measure(
     the thread's CPU time per scan is kept too, since on a loaded machine the wall
     clock also counts time spent waiting for the core.
     """
+    if not cascades:
+        return {}
     pinned = hasattr(os, "sched_setaffinity")
     if pinned:
         before = os.sched_getaffinity(0)
