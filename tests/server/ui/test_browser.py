@@ -246,7 +246,10 @@ def test_a_post_without_the_csrf_token_is_refused(page: Any, gateway: Gateway) -
 
 def test_the_keyboard_reaches_and_submits_the_controls(page: Any, gateway: Gateway) -> None:
     page.goto(f"{gateway.url}/ui/login")
-    assert page.evaluate("document.activeElement.id") == "account"  # autofocus
+    # autofocus is applied at the browser's next rendering step, not by the time the load
+    # event fires: wait for it (up to 5 s) instead of reading the focus at once
+    page.wait_for_function("document.activeElement.id === 'account'", timeout=5000)
+    assert page.evaluate("document.activeElement.id") == "account"
     page.keyboard.type("root")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "key"
