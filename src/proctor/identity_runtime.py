@@ -3,7 +3,8 @@
 The pure ``proctor.identity`` core does no I/O; here its injected pieces are
 filled in: the 0600 key file, JWKS fetched from a file or over HTTPS with
 httpx (plain http only for loopback hosts), the identity store for agents,
-credentials and revoked token ids, the clock and random token ids.
+credentials, revoked token ids and used client assertion ids, the clock and
+random token ids.
 """
 
 from __future__ import annotations
@@ -159,6 +160,7 @@ class IdentityService:
             audience=settings.issuer,
             api_keys=store.api_key,
             agent_keys=self._agent_keys,
+            used=store.use_assertion,
             leeway=settings.leeway_seconds,
         )
         self.exchanger = TokenExchanger(
@@ -403,6 +405,8 @@ def _exchange_event(
         extra.update(
             {"jti": delegation.jti, "exp": delegation.expires_at, "aud": list(delegation.audience)}
         )
+        if delegation.parents:
+            extra["parent_jtis"] = list(delegation.parents)
     if error is not None:
         extra["error"] = error.error
     return AuditEvent(
