@@ -121,8 +121,9 @@ class IdentityService:
         self._ring_lock = threading.Lock()
         self._held: dict[str, HeldToken] = {}
         seconds = self._seconds
+        # a revocation is read while its token could still pass the `exp` check (leeway)
         self.revocations = RevocationList(
-            lambda: store.revoked_tokens(int(seconds())),
+            lambda: store.revoked_tokens(int(seconds() - settings.leeway_seconds)),
             store.revoke_token,
             refresh_every=settings.revocation_refresh_seconds,
         )

@@ -26,7 +26,6 @@ from typing import Any
 from proctor.identity import jose
 from proctor.identity.errors import (
     TOKEN_CHAIN_TOO_DEEP,
-    TOKEN_EXPIRED,
     TOKEN_MALFORMED,
     TOKEN_REVOKED,
     TOKEN_UNKNOWN_KID,
@@ -214,7 +213,7 @@ class DelegationVerifier:
             )
         kid = header.get("kid")
         key = self._keys(now).get(kid) if isinstance(kid, str) else None
-        if key is None:
+        if key is None or not isinstance(kid, str):
             raise TokenRejected(
                 f"key id `{kid}` is not one of proctor's keys", code=TOKEN_UNKNOWN_KID
             )
@@ -248,7 +247,9 @@ class DelegationVerifier:
             user_claims=user_claims if isinstance(user_claims, dict) else {},
             parents=read_parents(claims.get("parent_jtis"), len(actors)),
         )
-        times = {name: claims[name] for name in ("exp", "nbf", "iat") if name in claims}
+        times: dict[str, Any] = {
+            name: claims[name] for name in ("exp", "nbf", "iat") if name in claims
+        }
         return _Verified(delegation, times, kid)
 
 
