@@ -43,6 +43,7 @@ from proctor.model.audit_event import AuditEvent, audit_timestamp
 from proctor.model.request import Agent, User
 from proctor.model.tiers import Tier
 from proctor.storage import key_file
+from proctor.storage.errors import StorageError
 from proctor.storage.identity_store import IdentityStore, MemoryIdentityStore, StoredAgent
 
 TOKEN_NOT_CONFIGURED = "token_not_configured"
@@ -340,6 +341,12 @@ class IdentityService:
             issued = self.exchanger.exchange(request, actor=actor, now=at.timestamp())
         except ExchangeError as exc:
             record(_exchange_event(ids(at), at, request, actor, None, exc))
+            raise
+        except StorageError as exc:
+            # e.g. a client assertion's use could not be recorded: no token, and the refusal
+            # is recorded too when the trail can still be written
+            failed = ExchangeError("temporarily_unavailable", exc.message, code=exc.code)
+            record(_exchange_event(ids(at), at, request, actor, None, failed))
             raise
         record(_exchange_event(ids(at), at, request, actor, issued, None))
         return issued

@@ -15,6 +15,7 @@ from proctor.identity.exchange import (
     JWT_TOKEN_TYPE,
     TokenExchangeRequest,
 )
+from proctor.storage.errors import StorageError
 from proctor.storage.identity_store import MemoryIdentityStore, StoredCredential
 from proctor.storage.sqlite.identity_store import SqliteIdentityStore
 from tests.identity import factory as f
@@ -259,3 +260,22 @@ def test_an_oversized_assertion_jti_is_refused_before_it_is_stored() -> None:
     assert _replay_code(rt, _assertion_exchange("j" * 257)) == "token_malformed"
     assert not store._used
     assert rt.exchange(_assertion_exchange("j" * 256)).delegation.actor == "refund-worker"
+
+
+class _UnwritableAssertions(MemoryIdentityStore):
+    def use_assertion(self, issuer: str, jti: str, keep_until: int, now: int) -> bool:
+        raise StorageError("the database is locked", code="storage_unavailable")
+
+
+def test_no_token_when_the_assertion_s_use_cannot_be_recorded() -> None:
+    store = _UnwritableAssertions()
+    rt = f.runtime(store=store)
+    store.add_credential(
+        StoredCredential("refund-worker", "public_key", "ed-1", public_jwk=f.jwk(f.ED_KEY, "ed-1"))
+    )
+    with pytest.raises(StorageError):
+        rt.exchange(_assertion_exchange("unrecorded"))
+    record = f.last_record(rt)
+    assert record["kind"] == "token_exchange"
+    assert record["effect"] == "deny"
+    assert record["code"] == "storage_unavailable"
