@@ -170,3 +170,27 @@ def test_a_record_without_a_readable_time_is_refused(ts: object) -> None:
     with pytest.raises(ExportError) as raised:
         to_ocsf({**RECORD, "ts": ts})
     assert raised.value.code == EXPORT_INVALID_RECORD
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"user": "alice"},
+        {"user": {"sub": 7}},
+        {"agent": ["bot"]},
+        {"agent": {"id": {"nested": 1}}},
+        {"rule_ids": "r1"},
+        {"rule_ids": ["r1", 2]},
+        {"kind": 1},
+        {"effect": None, "action": ["read", "x"]},
+        {"seq": "7"},
+        {"seq": True},
+        {"extra": "tool"},
+        {"trace_id": 42},
+    ],
+)
+def test_a_record_of_the_wrong_shape_is_refused(change: dict[str, Any]) -> None:
+    """An event that would not validate is an error, not a line a SIEM rejects."""
+    with pytest.raises(ExportError) as raised:
+        to_ocsf({**RECORD, **change})
+    assert raised.value.code == EXPORT_INVALID_RECORD

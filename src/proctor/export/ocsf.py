@@ -49,6 +49,7 @@ _OUTCOMES: dict[str, tuple[int, str, int, str, int]] = {
     "end": (0, "Unknown", 1, "Success", 1),
 }
 _SEVERITIES = {1: "Informational", 2: "Low", 3: "Medium"}
+_TEXT_FIELDS = ("kind", "decision_id", "action", "effect", "reason", "code", "trace_id", "resource")
 # what the mapped fields below already carry; everything else goes to `unmapped`
 _MAPPED = frozenset(
     (
@@ -73,8 +74,10 @@ def to_ocsf(record: dict[str, Any], *, product_version: str = "0") -> dict[str, 
     """One audit record (as ``records.record_of`` gives it) as an OCSF API Activity event.
 
     A record without a readable ``ts`` is an ``export_invalid_record`` error:
-    ``time`` is required, and a guessed one would misplace the event.
+    ``time`` is required, and a guessed one would misplace the event. So is a
+    mapped field of the wrong type: the event would not validate.
     """
+    _check_shape(record)
     action = str(record.get("action") or "")
     verb, _, resource_type = action.partition(":")
     kind = record.get("kind") or "decision"
@@ -206,6 +209,32 @@ def _observables(
 def _other_name(kind: str, verb: str) -> str:
     """An Other activity's name: the record kind (``approval``), or the action's verb."""
     return kind if kind != "decision" else (verb or kind)
+
+
+def _check_shape(record: dict[str, Any]) -> None:
+    """The mapped fields hold what proctor writes there, or ``export_invalid_record``."""
+    user, agent, rule_ids = record.get("user"), record.get("agent"), record.get("rule_ids")
+    expected: list[tuple[str, object, type | tuple[type, ...]]] = [
+        (key, record.get(key), str) for key in _TEXT_FIELDS
+    ]
+    expected += [("user", user, dict), ("agent", agent, dict), ("extra", record.get("extra"), dict)]
+    expected += [
+        ("rule_ids", rule_ids, (list, tuple)),
+        ("seq", record.get("seq"), int),
+    ]
+    if isinstance(user, dict):
+        expected.append(("user.sub", user.get("sub"), str))
+    if isinstance(agent, dict):
+        expected.append(("agent.id", agent.get("id"), str))
+    if isinstance(rule_ids, list | tuple):
+        expected += [("rule_ids[]", rule_id, str) for rule_id in rule_ids]
+    for name, value, kind in expected:
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            raise ExportError(
+                f"record {record.get('seq')!r:.32}: `{name}` is a {type(value).__name__}, "
+                "not what proctor writes there",
+                code=EXPORT_INVALID_RECORD,
+            )
 
 
 def _moment(record: dict[str, Any]) -> datetime:
