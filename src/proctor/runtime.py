@@ -65,7 +65,7 @@ from proctor.storage import open_audit_store
 from proctor.storage.errors import StorageError
 from proctor.storage.protocols import AuditStore
 from proctor.storage.state import StateStores, open_provenance_store, open_state_stores
-from proctor.telemetry import DecisionTracer, begin_trace, build_tracer
+from proctor.telemetry import DecisionTracer, begin_trace, build_tracer, tool_name
 from proctor.webhooks import approval_webhook
 
 UserLike = User | str | Mapping[str, Any] | None
@@ -327,6 +327,8 @@ class Runtime:
             latency_us,
             held,
         )
+        if traced is not None and traced.caller_trace_id is not None:  # `trace_id` is the span's
+            event = replace(event, extra={**event.extra, "caller_trace_id": traced.caller_trace_id})
         if decision.findings or taint:
             event = with_content(event, self.content, recorded_args, decision.findings, taint)
         if timed:
@@ -342,7 +344,7 @@ class Runtime:
             self._lap("audit", mark)
         if traced is not None:
             sub = resolved_user.sub if resolved_user is not None else None
-            traced.finish(decision, action, event.agent.get("id"), sub)
+            traced.finish(decision, action, event.agent.get("id"), sub, tool_name(context))
         return decision
 
     def _lap(self, stage: str, since: float) -> float:

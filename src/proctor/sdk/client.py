@@ -30,6 +30,7 @@ from proctor.sdk.approvals import ApprovalDesk
 from proctor.sdk.runs import RunSession
 from proctor.sdk.session import OpensSessions
 from proctor.storage import open_audit_store
+from proctor.telemetry import DecisionTracer
 
 _open: weakref.WeakSet[Proctor] = weakref.WeakSet()
 
@@ -39,6 +40,9 @@ class Proctor(OpensSessions):
 
     ``Proctor.from_config("proctor.yaml")`` for a configured deployment, or
     ``Proctor.from_policies("policy.yaml", agents=[...])`` for a quick start.
+    Either takes ``tracer_provider=``, the application's OpenTelemetry
+    ``TracerProvider``, to put the decision spans there (it stays the caller's
+    to flush and shut down).
     Close it (or use ``with``) to flush the audit trail; it is also flushed
     when the interpreter exits.
     """
@@ -58,8 +62,14 @@ class Proctor(OpensSessions):
         agent: AgentLike = None,
         audit: str | None = None,
         clock: Clock = system_clock,
+        tracer_provider: Any = None,
     ) -> Proctor:
-        return cls(Runtime.from_config(path, audit=audit, clock=clock), agent=agent)
+        runtime = Runtime.from_config(path, audit=audit, clock=clock)
+        if tracer_provider is not None:
+            if runtime.tracer is not None:  # the given provider wins over `telemetry:`
+                runtime.tracer.close()
+            runtime.tracer = DecisionTracer.from_provider(tracer_provider)
+        return cls(runtime, agent=agent)
 
     @classmethod
     def from_policies(
@@ -72,6 +82,7 @@ class Proctor(OpensSessions):
         audit: str = ":memory:",
         clock: Clock = system_clock,
         timezone: str = "UTC",
+        tracer_provider: Any = None,
     ) -> Proctor:
         from zoneinfo import ZoneInfo
 
@@ -84,6 +95,11 @@ class Proctor(OpensSessions):
             registry=registry,
             audit=open_audit_store(audit),
             clock=clock,
+            tracer=(
+                DecisionTracer.from_provider(tracer_provider)
+                if tracer_provider is not None
+                else None
+            ),
         )
         if agent is None and agents and len(agents) == 1:
             agent = agents[0].id
