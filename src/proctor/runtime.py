@@ -43,7 +43,11 @@ from proctor.limits.approvals import Approval
 from proctor.limits.demotions import Demotion, count_denial
 from proctor.limits.gate import Guardrails
 from proctor.model.actions import validate_action
-from proctor.model.arguments import ArgumentsRejected, normalize_arguments
+from proctor.model.arguments import (
+    ArgumentsRejected,
+    normalize_arguments,
+    normalize_call_arguments,
+)
 from proctor.model.audit_event import AuditEvent
 from proctor.model.decision import Decision, Effect
 from proctor.model.limits import Controls
@@ -236,6 +240,7 @@ class Runtime:
             except TokenRejected as exc:
                 rejected = exc
         recorded_args: dict[str, Any] = {}
+        exact_args: dict[str, Any] | None = None  # exact numbers kept, for conditions
         taint: dict[str, dict[str, Any]] = {}
         scopes: ScopeSet | None = None
         decision: Decision | None = None
@@ -247,7 +252,7 @@ class Runtime:
             decision = _deny(decision_id, f"invalid action: {problem}", "invalid_request")
         else:
             try:
-                recorded_args = normalize_arguments(args)
+                recorded_args, exact_args = normalize_call_arguments(args)
                 context_values = normalize_arguments(context) if context else {}
             except ArgumentsRejected as exc:
                 decision = _deny(decision_id, f"invalid arguments: {exc}", "invalid_request")
@@ -291,6 +296,7 @@ class Runtime:
                     trace_id=trace_id,
                     findings=scanned.findings if scanned is not None else (),
                     taint=taint,
+                    exact_args=exact_args,
                 )
                 if timed:
                     mark = self._lap("scanners", mark)
