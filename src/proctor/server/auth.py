@@ -42,7 +42,8 @@ class Principal:
     """The authenticated caller.
 
     ``kind`` is ``admin``, ``agent`` (API key) or ``delegation`` (token);
-    ``agent_id`` is set for the last two, ``token`` for a delegation.
+    ``agent_id`` is set for the last two, ``token`` for a delegation, and
+    ``run_id`` for a delegation issued for one run.
     """
 
     kind: str
@@ -50,6 +51,7 @@ class Principal:
     scopes: frozenset[str] = field(default_factory=frozenset)
     agent_id: str | None = None
     token: str | None = None
+    run_id: str | None = None
 
     def holds(self, scope: str) -> bool:
         return ADMIN in self.scopes or scope in self.scopes
@@ -104,7 +106,11 @@ class Authenticator:
         except IdentityError as exc:
             raise _rejected(exc.message, exc.code) from exc
         return Principal(
-            "delegation", delegation.subject, agent_id=delegation.actor, token=credential
+            "delegation",
+            delegation.subject,
+            agent_id=delegation.actor,
+            token=credential,
+            run_id=delegation.run_id,
         )
 
 
