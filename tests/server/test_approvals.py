@@ -119,9 +119,7 @@ def test_the_requester_cannot_approve_its_own_call_under_another_name(client: Te
     assert _status(client, approval_id) == "pending"
 
 
-@pytest.mark.parametrize(
-    "by", [["carol"], {"sub": "carol"}, 7, True, "", "c" * 201], ids=repr
-)
+@pytest.mark.parametrize("by", [["carol"], {"sub": "carol"}, 7, True, "", "c" * 201], ids=repr)
 def test_by_that_is_not_one_short_string_is_a_400(client: TestClient, by: object) -> None:
     approval_id = _held(client)
     answer = client.post(

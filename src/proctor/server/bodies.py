@@ -21,7 +21,7 @@ class _Body(BaseModel):
 
 class UserBody(_Body):
     sub: str = Field(min_length=1, max_length=500)
-    scopes: list[str] | None = None
+    scopes: list[str] | None = Field(default=None, max_length=500)
     claims: dict[str, Any] = Field(default_factory=dict)
 
 
