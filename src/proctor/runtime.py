@@ -595,13 +595,13 @@ class Runtime:
         """The deny for a call in a run another agent or user started (``run_owners``)."""
         if isinstance(agent, str):
             return None  # denied as an unknown agent already
+        delegators = held.delegation.actors[1:] if held is not None else ()
+        sub = user.sub if user else None
         try:
-            why = self.run_owners.claim(run.run_id, agent.id, user.sub if user else None, now)
+            why = self.run_owners.claim(run.run_id, agent.id, sub, now, delegators=delegators)
         except StorageError as exc:
             return _deny(decision_id, f"denied: {exc.message}", "state_unavailable")
-        if why is None or (held is not None and held.delegation.run_id == run.run_id):
-            return None  # a token issued for the run is the run's own grant
-        return _deny(decision_id, f"denied: {why}", RUN_NOT_OWNED)
+        return None if why is None else _deny(decision_id, f"denied: {why}", RUN_NOT_OWNED)
 
     def close(self) -> None:
         self.audit.close()

@@ -52,3 +52,13 @@ def test_processes_sharing_the_state_file_agree_on_the_owner(tmp_path: Path) -> 
     finally:
         first.close()
         second.close()
+
+
+def test_a_delegated_agent_acts_in_its_delegator_s_run_for_the_same_user(
+    state: StateStores,
+) -> None:
+    owners = RunOwners(state.runs)
+    assert owners.claim("r3", "lead", "alice", NOW) is None
+    assert owners.claim("r3", "helper", "alice", NOW, delegators=("lead",)) is None
+    assert owners.claim("r3", "helper", "bob", NOW, delegators=("lead",)) is not None
+    assert owners.claim("r3", "helper", "alice", NOW, delegators=("other",)) is not None

@@ -160,3 +160,44 @@ def test_a_run_token_cannot_be_pointed_at_another_run(client: TestClient) -> Non
         headers=bearer(PEP_KEY),
     ).json()
     assert as_pep["code"] == "run_mismatch"
+
+
+def test_a_token_naming_someone_else_s_run_is_no_key_to_it(client: TestClient) -> None:
+    victim, attacker = _agent(client, "victim-bot"), _agent(client, "evil-bot")
+    run = {"user": "alice", "run_id": "victim-run"}
+    assert client.post(
+        "/v1/check", json={"action": "read:a", **run}, headers=bearer(victim)
+    ).json()["allowed"]
+    token = _token(client, attacker, "alice", "victim-run")  # the asker picks a token's run
+    inside = client.post("/v1/check", json={"action": "read:a"}, headers=bearer(token)).json()
+    assert inside["code"] == "run_not_owned"
+    task = client.post("/v1/runs/victim-run/task", json={"content": IBAN}, headers=bearer(token))
+    assert task.status_code == 403
+    assert task.json()["code"] == "run_not_owned"
+
+
+def test_an_agent_acts_in_the_run_of_the_agent_that_delegated_to_it(client: TestClient) -> None:
+    lead, helper, stranger = (_agent(client, name) for name in ("lead", "helper", "stranger"))
+    lead_token = _token(client, lead, "alice", None)
+    started = client.post(
+        "/v1/check", json={"action": "read:a", "run_id": "team-run"}, headers=bearer(lead_token)
+    ).json()
+    assert started["allowed"]
+    form = {"grant_type": EXCHANGE, "subject_token": lead_token, "subject_token_type": ACCESS}
+    issued = client.post("/oauth2/token", data=form, headers=bearer(helper))
+    assert issued.status_code == 200, issued.text
+    helper_token = issued.json()["access_token"]
+    helped = client.post(
+        "/v1/check", json={"action": "read:a", "run_id": "team-run"}, headers=bearer(helper_token)
+    ).json()
+    assert helped["allowed"], helped
+    task = client.post(
+        "/v1/runs/team-run/task", json={"content": "x"}, headers=bearer(helper_token)
+    )
+    assert task.status_code == 200
+    outsider = client.post(
+        "/v1/check",
+        json={"action": "read:a", "run_id": "team-run"},
+        headers=bearer(_token(client, stranger, "alice", None)),
+    ).json()
+    assert outsider["code"] == "run_not_owned"

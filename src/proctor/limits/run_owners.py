@@ -9,7 +9,10 @@ on the owner. Owners never change, so a process keeps those it has seen.
 
 A run claimed without a user (an agent's own run, or a task sent with an
 agent key) belongs to its agent; one claimed for a user belongs to that agent
-acting for that user, and a call in it for anybody else is refused.
+acting for that user, and a call in it for anybody else is refused. An agent
+acting on a delegation token acts in the runs of the agents that delegated to
+it (the token's ``act`` chain), for the same user. A token's own ``run_id`` is
+no grant: the agent that asked for the token chose it.
 """
 
 from __future__ import annotations
@@ -34,12 +37,20 @@ class RunOwners:
         self._lock = threading.Lock()
 
     def claim(
-        self, run_id: str, agent: str, user: str | None, now: datetime, *, any_user: bool = False
+        self,
+        run_id: str,
+        agent: str,
+        user: str | None,
+        now: datetime,
+        *,
+        any_user: bool = False,
+        delegators: tuple[str, ...] = (),
     ) -> str | None:
         """Why ``agent`` (for ``user``) may not act in ``run_id``, or None when it may.
 
         ``any_user``: only the agent is compared (a task sent with an agent key,
-        which names no user). Raises ``StorageError`` when the store fails.
+        which names no user). ``delegators``: the agents that delegated to
+        ``agent`` (a token's chain). Raises ``StorageError`` when the store fails.
         """
         record = self._known.get(run_id)
         if record is None:
@@ -48,18 +59,23 @@ class RunOwners:
                 if len(self._known) >= _KNOWN_LIMIT:
                     self._known.clear()
                 self._known[run_id] = record
-        return refusal(record, agent, user, any_user=any_user)
+        return refusal(record, agent, user, any_user=any_user, delegators=delegators)
 
 
 def refusal(
-    record: RunRecord, agent: str, user: str | None, *, any_user: bool = False
+    record: RunRecord,
+    agent: str,
+    user: str | None,
+    *,
+    any_user: bool = False,
+    delegators: tuple[str, ...] = (),
 ) -> str | None:
     """The reason ``agent`` and ``user`` are not the run's owner (None when they are).
 
     The owner is not named: a caller probing run ids learns nothing about whose
     they are.
     """
-    if record.agent != agent:
+    if record.agent != agent and record.agent not in delegators:
         return f"run `{record.run_id}` was started by another agent"
     if not any_user and record.user is not None and record.user != user:
         return f"run `{record.run_id}` was started for another user"

@@ -43,7 +43,8 @@ class Principal:
 
     ``kind`` is ``admin``, ``agent`` (API key) or ``delegation`` (token);
     ``agent_id`` is set for the last two, ``token`` for a delegation, and
-    ``run_id`` for a delegation issued for one run.
+    ``run_id`` for a delegation issued for one run, ``delegators`` for one
+    whose agent acts for other agents (its ``act`` chain after the first).
     """
 
     kind: str
@@ -52,6 +53,7 @@ class Principal:
     agent_id: str | None = None
     token: str | None = None
     run_id: str | None = None
+    delegators: tuple[str, ...] = ()
 
     def holds(self, scope: str) -> bool:
         return ADMIN in self.scopes or scope in self.scopes
@@ -111,6 +113,7 @@ class Authenticator:
             agent_id=delegation.actor,
             token=credential,
             run_id=delegation.run_id,
+            delegators=delegation.actors[1:],
         )
 
 

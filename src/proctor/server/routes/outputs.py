@@ -61,8 +61,8 @@ async def remember_task(request: Request) -> Response:
     """A run's task, from the run's own agent (and user), or an admin key with ``check``.
 
     A delegation token issued for a run adds to that run only; an agent key or
-    token adds to a run it started, or claims an unclaimed one. Each addition
-    is an audit record naming the credential.
+    token adds to a run it (or, for a token, an agent of its chain) started, or
+    claims an unclaimed one. Each addition is an audit record naming the credential.
     """
     state, principal = caller(request)
     run_id = request.path_params["run_id"]
@@ -75,9 +75,14 @@ async def remember_task(request: Request) -> Response:
     runtime = state.runtime
 
     def remember() -> None:
-        if agent is not None and principal.run_id != run_id:
+        if agent is not None:
             why = runtime.run_owners.claim(
-                run_id, agent, user, runtime.clock(), any_user=user is None
+                run_id,
+                agent,
+                user,
+                runtime.clock(),
+                any_user=user is None,
+                delegators=principal.delegators,
             )
             if why is not None:
                 raise ApiError(403, f"not remembered: {why}", code=RUN_NOT_OWNED)
