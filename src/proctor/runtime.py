@@ -42,6 +42,7 @@ from proctor.identity_runtime import (
 from proctor.limits.approvals import Approval
 from proctor.limits.demotions import Demotion, count_denial
 from proctor.limits.gate import Guardrails
+from proctor.limits.run_owners import RUN_MISMATCH, RUN_NOT_OWNED, RunOwners
 from proctor.model.actions import validate_action
 from proctor.model.arguments import (
     ArgumentsRejected,
@@ -61,6 +62,7 @@ from proctor.runtime_records import (
     decision_event,
     iso,
     output_event,
+    task_event,
     with_content,
 )
 from proctor.scanners.provenance import ProvenanceStore, Source
@@ -117,6 +119,7 @@ class Runtime:
         self.tracer = tracer  # None: no spans (docs/observability.md)
         # (stage, seconds) per check stage when set (the gateway's metrics); None costs nothing
         self.observe_stage: Callable[[str, float], None] | None = None
+        self.run_owners = RunOwners(self.state.runs)  # a run belongs to whoever started it
         self.guardrails = Guardrails(
             counters=self.state.counters,
             runs=self.state.runs,
@@ -235,8 +238,7 @@ class Runtime:
             try:
                 held, resolved_agent = self._hold_token(token, agent, recorded_at)
                 resolved_user = held.user
-                if run is None and held.delegation.run_id is not None:
-                    run = RunState(held.delegation.run_id)  # the token's run (issue 6)
+                run = _token_run(held, run)
             except TokenRejected as exc:
                 rejected = exc
         recorded_args: dict[str, Any] = {}
@@ -256,6 +258,8 @@ class Runtime:
                 context_values = normalize_arguments(context) if context else {}
             except ArgumentsRejected as exc:
                 decision = _deny(decision_id, f"invalid arguments: {exc}", "invalid_request")
+        if decision is None and run is not None:
+            decision = self._run_refused(decision_id, run, resolved_agent, resolved_user, now, held)
         if decision is None:
             assert isinstance(resolved_agent, Agent)
             scopes = self._effective_scopes(resolved_user, resolved_agent)
@@ -386,16 +390,21 @@ class Runtime:
         recorded_at = self.clock()
         review_id = self._ids(recorded_at)
         resolved = self._resolve_agent(agent)
+        held: HeldToken | None = None
         if token is not None:
             try:
                 held, resolved = self._hold_token(token, agent, recorded_at)
+                run = _token_run(held, run)
             except TokenRejected as exc:
                 return withheld(review_id, f"withheld: token rejected: {exc.message}", exc.code)
             user = held.user
-            if run is None and held.delegation.run_id is not None:
-                run = RunState(held.delegation.run_id)
         if isinstance(resolved, str):
             return withheld(review_id, f"withheld: {resolved}", "unknown_agent")
+        asker = self._resolve_user(user)
+        if run is not None:
+            refused = self._run_refused(review_id, run, resolved, asker, recorded_at, held)
+            if refused is not None:
+                return withheld(review_id, f"withheld: {refused.reason}", refused.code)
         tree = output_tree(result)
         plan = self._policies.scanning.plan("output", action, resolved)
         scanned = self.content.scan(plan, tree) if plan is not None else None
@@ -410,7 +419,6 @@ class Runtime:
             if plan is not None and scanned is not None
             else None
         )
-        asker = self._resolve_user(user)
         forgotten: StorageError | None = None
         if run is not None:
             try:
@@ -455,9 +463,30 @@ class Runtime:
             )
         return review
 
-    def remember_task(self, run_id: str, content: Any) -> None:
-        """What the user asked in run ``run_id``: values in it are never tainted in that run."""
-        self.content.remember_task(run_id, output_tree(content))
+    def remember_task(
+        self,
+        run_id: str,
+        content: Any,
+        *,
+        agent: str | None = None,
+        user: str | None = None,
+        credential: Mapping[str, str] | None = None,
+    ) -> None:
+        """What the user asked in run ``run_id``: values in it are never tainted in that run.
+
+        Every task is an audit record naming ``agent``, ``user`` and the
+        ``credential`` that sent it (the gateway checks first that the run is
+        theirs), written before the values count as the user's: a store that
+        fails raises and nothing is remembered.
+        """
+        now = self.clock()
+        tree = output_tree(content)
+        who = self.registry.get(agent) or agent if agent is not None else None
+        event = task_event(
+            self._ids(now), now, run_id, who, user, tree, credential or {"kind": "in_process"}
+        )
+        self.audit.append(event, wait=True)
+        self.content.remember_task(run_id, tree)
 
     def _output_verdict(
         self,
@@ -561,6 +590,26 @@ class Runtime:
                 code=TOKEN_UNKNOWN_ACTOR,
             )
         return held, found
+
+    def _run_refused(
+        self,
+        decision_id: str,
+        run: RunState,
+        agent: Agent | str,
+        user: User | None,
+        now: datetime,
+        held: HeldToken | None,
+    ) -> Decision | None:
+        """The deny for a call in a run another agent or user started (``run_owners``)."""
+        if isinstance(agent, str):
+            return None  # denied as an unknown agent already
+        delegators = held.delegation.actors[1:] if held is not None else ()
+        sub = user.sub if user else None
+        try:
+            why = self.run_owners.claim(run.run_id, agent.id, sub, now, delegators=delegators)
+        except StorageError as exc:
+            return _deny(decision_id, f"denied: {exc.message}", "state_unavailable")
+        return None if why is None else _deny(decision_id, f"denied: {why}", RUN_NOT_OWNED)
 
     def close(self) -> None:
         self.audit.close()
@@ -716,6 +765,18 @@ def _configured_cascade(section: ScanningConfig | None) -> CascadeFactory | None
         options=options,
     )
     return lambda: cascade
+
+
+def _token_run(held: HeldToken, run: RunState | None) -> RunState | None:
+    """A token issued for a run acts in that run only: another one named beside it is refused."""
+    bound = held.delegation.run_id
+    if bound is None:
+        return run
+    if run is not None and run.run_id != bound:
+        raise TokenRejected(
+            f"the token is bound to run `{bound}`, not `{run.run_id}`", code=RUN_MISMATCH
+        )
+    return run if run is not None else RunState(bound)
 
 
 def unrecorded(decision: Decision, problem: str) -> Decision:

@@ -46,9 +46,9 @@ def test_metrics_of_decisions_stages_and_approval_waits(tmp_path: Path) -> None:
         first, second = (item["approval_id"] for item in pending["approvals"])
         admin = bearer(ADMIN_KEY)
         clock.now += timedelta(seconds=42)
-        client.post(f"/v1/admin/approvals/{first}/approve", json={"by": "lead"}, headers=admin)
+        client.post(f"/v1/admin/approvals/{first}/approve", json={"by": "root"}, headers=admin)
         clock.now += timedelta(seconds=600)
-        client.post(f"/v1/admin/approvals/{second}/reject", json={"by": "lead"}, headers=admin)
+        client.post(f"/v1/admin/approvals/{second}/reject", json={"by": "root"}, headers=admin)
         text = client.get("/metrics", headers=bearer(AUDITOR_KEY)).text
     found = samples(text)
     assert found[("proctor_decisions_total", (("effect", "allow"),))] == 2
