@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from tests.mcp.conftest import audit_records
-from tests.mcp.wires import HttpWire, Message, StdioWire, Wire, open_wire
+from tests.mcp.wires import UPSTREAMS, HttpWire, Message, StdioWire, Wire, open_wire
 
 CARD = "4111 1111 1111 1111"
 REDACTED = "[pii.payment_card]"
@@ -254,8 +254,40 @@ def test_stdio_answers_malformed_batches(wired: Path) -> None:
         empty = wire.read()
         wire.write(b'[5, {"jsonrpc": "2.0", "id": 3, "method": 5}]')
         scalar, method = wire.read(), wire.read()
-        assert wire.answer(PING)["result"] == {}
+        wire.write(b'{"jsonrpc": "2.0", "id": [1], "result": {}}')  # a response: dropped
+        wire.send(PING)
+        assert wire.read() == {"jsonrpc": "2.0", "id": "ping", "result": {}}  # nothing before
     finally:
         wire.close()
     assert empty["error"]["code"] == scalar["error"]["code"] == -32600
     assert (method["id"], method["error"]["code"]) == (3, -32600)
+
+
+def test_several_servers_behind_one_session(wired: Path, tmp_path: Path) -> None:
+    """The same attacks when the proxy fronts two servers under prefixed names."""
+    config = wired / "proctor.yaml"
+    servers = "".join(
+        f"    {name}: {{command: {json.dumps(command)}}}\n" for name, command in UPSTREAMS.items()
+    )
+    config.write_text(
+        config.read_text().replace("mcp_proxy:\n  servers:\n", "mcp_proxy:\n  servers:\n" + servers)
+    )
+    marker = tmp_path / "ran.txt"
+    wire = StdioWire(wired, None, {"PROCTOR_AGENT": "desk-bot", "PROCTOR_USER": "alice"})
+    try:
+        wire.open()
+        touch = {"name": "raw__touch", "arguments": {"path": str(marker)}}
+        wire.send({"jsonrpc": "2.0", "method": "tools/call", "params": touch})
+        messages = wire.stream(_call(1, "raw__wait_secret"))
+        ask = next(item for item in messages if item.get("method") == "elicitation/create")
+        reused = wire.answer(_call(1, "sdk__secret"))
+        assert reused["error"]["code"] == -32600
+        wire.send({"jsonrpc": "2.0", "id": ask["id"], "result": {"action": "accept"}})
+        result = list(messages)[-1]
+    finally:
+        wire.close()
+    assert not marker.exists()
+    assert CARD not in json.dumps(result)
+    assert REDACTED in json.dumps(result)
+    decisions = [(r["action"], r["code"]) for r in audit_records(wired) if r["kind"] == "decision"]
+    assert decisions[0] == ("call:raw/touch", "mcp_notification_refused")

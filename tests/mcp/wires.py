@@ -70,10 +70,11 @@ class Wire:
 
 
 class StdioWire(Wire):
-    def __init__(self, workdir: Path, server: str, env: dict[str, str]) -> None:
+    def __init__(self, workdir: Path, server: str | None, env: dict[str, str]) -> None:
+        """The proxy in front of ``server``, or of the config's servers when None."""
+        upstream = ["--name", server, "--", *UPSTREAMS[server]] if server is not None else []
         self.process = subprocess.Popen(
-            [*PROXY, "--config", str(workdir / "proctor.yaml"), "--name", server, "--"]
-            + UPSTREAMS[server],
+            [*PROXY, "--config", str(workdir / "proctor.yaml"), *upstream],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,

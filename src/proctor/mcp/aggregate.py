@@ -100,7 +100,8 @@ class Aggregate:
             return
         problem = envelope_problem(message)
         if problem is not None:
-            await self._send_down(problem)
+            if not (isinstance(message, dict) and is_response(message)):
+                await self._send_down(problem)  # a response is never answered, only dropped
             return
         who = caller or self.caller
         if is_response(message):

@@ -49,6 +49,7 @@ from proctor.mcp.jsonrpc import (
     envelope_problem,
     error_response,
     id_problem,
+    is_response,
     tool_error,
 )
 from proctor.mcp.requests import MAX_IN_FLIGHT, RequestIds
@@ -118,7 +119,8 @@ class Relay:
             return
         problem = envelope_problem(message)
         if problem is not None:
-            await self._send_down(problem)
+            if not (isinstance(message, dict) and is_response(message)):
+                await self._send_down(problem)  # a response is never answered, only dropped
             return
         who = caller or self.caller
         if "method" not in message:  # the client's answer to a request of the server
@@ -216,10 +218,12 @@ class Relay:
                 if isinstance(item, dict):
                     await self.from_upstream(item)
             return
-        if "method" not in message and "id" in message:
-            found = self._ids.answer(message["id"])
+        if "method" not in message:
+            found = self._ids.answer(message.get("id"))
             if found is None:
-                log.warning("dropped an answer to no request in flight (id `%.64s`)", message["id"])
+                log.warning(
+                    "dropped an answer to no request in flight (id `%.64s`)", message.get("id")
+                )
                 return
             client_id, awaited = found
             if isinstance(awaited, asyncio.Future):  # the proxy's own request

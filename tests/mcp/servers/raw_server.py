@@ -97,6 +97,7 @@ def main() -> None:
                 answer(call, card_result())
             slow.clear()
             answer(424242, card_result())
+            send({"jsonrpc": "2.0", "result": card_result()})  # and no id at all
         elif method == "resources/read":
             uri = params.get("uri")
             answer(request_id, {"contents": [{"uri": uri, "text": f"card: {CARD}"}]})
