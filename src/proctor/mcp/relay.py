@@ -131,7 +131,7 @@ class Relay:
             await self._request(message, who)
 
     async def _request(self, message: Message, caller: Caller) -> None:
-        client_id, method = message["id"], message["method"]
+        client_id = message["id"]
         if self._ids.in_flight(client_id):
             text = f"request id `{client_id}` is already in flight in this session"
             await self._send_down(error_response(client_id, INVALID_REQUEST, text))
@@ -141,33 +141,38 @@ class Relay:
             await self._send_down(error_response(client_id, INVALID_REQUEST, text))
             return
         upstream_id = self._ids.reserve(client_id)  # before any wait: the id is taken now
-        awaited: _Awaited | None = None
+        try:
+            awaited = await self._awaited(message, caller)
+            if isinstance(awaited, dict):  # refused: the client's answer, nothing is sent
+                self._ids.release(upstream_id)
+                await self._send_down(awaited)
+            elif self._ids.send(upstream_id, awaited):  # else cancelled while it was checked
+                await self.upstream.send({**message, "id": upstream_id})
+        except BaseException:
+            self._ids.release(upstream_id)
+            raise
+
+    async def _awaited(self, message: Message, caller: Caller) -> _Awaited | Message | None:
+        """What a request's answer needs (None: nothing), or the client's answer if refused."""
+        method = message["method"]
         if method in GOVERNED_METHODS:
-            outcome = await self._check(message, caller)
-            if not isinstance(outcome, _Review):
-                self._ids.release(upstream_id)
-                await self._send_down(outcome)
-                return
-            awaited = outcome
-        elif method == "tools/list":
-            awaited = _Listing(caller)
-        elif method == "tasks/result":  # the deferred result of a checked call, or nothing
+            return await self._check(message, caller)
+        if method == "tools/list":
+            return _Listing(caller)
+        if method == "tasks/result":  # the deferred result of a checked call, or nothing
             task = _task_id(message.get("params"))
-            awaited = self._tasks.get(task) if task is not None else None
-            if awaited is None:
-                self._ids.release(upstream_id)
-                text = (
-                    f"task `{task}` was not created by a call of this session"
-                    if task is not None
-                    else "tasks/result needs a `taskId`"
-                )
-                await self._send_down(error_response(client_id, INVALID_PARAMS, text))
-                return
-        elif method in _OPENINGS:
-            awaited = _Opening(_OPENINGS[method])
-        if not self._ids.send(upstream_id, awaited):
-            return  # cancelled by the client while it was being checked
-        await self.upstream.send({**message, "id": upstream_id})
+            found = self._tasks.get(task) if task is not None else None
+            if found is not None:
+                return found
+            text = (
+                f"task `{task}` was not created by a call of this session"
+                if task is not None
+                else "tasks/result needs a `taskId`"
+            )
+            return error_response(message["id"], INVALID_PARAMS, text)
+        if method in _OPENINGS:
+            return _Opening(_OPENINGS[method])
+        return None
 
     async def _notification(self, message: Message, caller: Caller) -> None:
         method = message["method"]
