@@ -214,12 +214,15 @@ class Runtime:
         at: datetime | None = None,
         token: str | None = None,
         traceparent: str | None = None,
+        refused: tuple[str, str] | None = None,
     ) -> Decision:
         """Decide and record one call.
 
         ``at`` evaluates the policies as of another time (what-if checks from
         the CLI); the record keeps the real time and notes ``evaluated_at``.
         ``traceparent`` (W3C) makes the decision's span a child of the caller's.
+        ``refused`` (code, reason): a call its placement refuses before any
+        policy (an MCP ``tools/call`` sent as a notification), recorded as a deny.
         """
         started = mark = perf_counter()
         timed = self.observe_stage is not None
@@ -258,6 +261,8 @@ class Runtime:
                 context_values = normalize_arguments(context) if context else {}
             except ArgumentsRejected as exc:
                 decision = _deny(decision_id, f"invalid arguments: {exc}", "invalid_request")
+        if decision is None and refused is not None:
+            decision = _deny(decision_id, refused[1], refused[0])
         if decision is None and run is not None:
             decision = self._run_refused(decision_id, run, resolved_agent, resolved_user, now, held)
         if decision is None:
