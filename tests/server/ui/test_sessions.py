@@ -167,3 +167,22 @@ def test_an_origin_listed_for_a_proxy_is_accepted(dashboard_app: Any, monkeypatc
         "/ui/logout", data={"csrf": token}, headers=proxied, follow_redirects=False
     )
     assert answer.status_code == 303
+
+
+def test_a_chunked_form_past_the_body_limit_is_413_not_500(dashboard_app: Any) -> None:
+    token = signed_in_client(dashboard_app, "root", ROOT_KEY)
+    limit = dashboard_app.app.state.gateway.settings.max_body_bytes
+
+    def chunks() -> Any:  # no Content-Length: the size shows only while reading
+        yield f"csrf={token}&reason=".encode()
+        for _ in range(limit // 65_536 + 2):
+            yield b"x" * 65_536
+
+    for path in ("/ui/login", "/ui/logout", "/ui/approvals/nope/approve", "/ui/agents/x/revoke"):
+        answer = dashboard_app.post(
+            path,
+            content=chunks(),
+            headers={**ORIGIN, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert answer.status_code == 413, (path, answer.status_code, answer.text[:200])
+        assert answer.json()["code"] == "body_too_large"
