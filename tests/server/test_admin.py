@@ -173,3 +173,50 @@ def test_approvals_list_approve_and_the_call_then_passes(client: TestClient) -> 
     assert passed["effect"] == "allow"
     missing = client.post("/v1/admin/approvals/nope/reject", json={"by": "alice"}, headers=admin)
     assert missing.status_code == 404
+
+
+def _budget_policy(budget: int) -> str:
+    return f"""\
+name: support
+rules:
+  - {{id: small-refunds, action: "write:refund", effect: allow, when: "args.amount <= 100"}}
+  - {{id: big-refunds, action: "write:refund", effect: require_approval, when: "args.amount > 100"}}
+limits:
+  - {{id: budget, action: "write:refund", sum: args.amount, max: {budget}, window: 1d, per: [user]}}
+"""
+
+
+def test_an_approved_call_a_budget_denies_keeps_its_approval(client: TestClient) -> None:
+    admin, pep = bearer(ADMIN_KEY), bearer(PEP_KEY)
+    reloaded = client.post(
+        "/v1/admin/policies/reload", json={"texts": [_budget_policy(500)]}, headers=admin
+    )
+    assert reloaded.status_code == 200, reloaded.text
+
+    def refund(amount: int) -> dict[str, object]:
+        call = {"action": "write:refund", "agent": "support-bot", "user": "alice"}
+        answer: dict[str, object] = client.post(
+            "/v1/check", json={**call, "args": {"amount": amount}}, headers=pep
+        ).json()
+        return answer
+
+    for _ in range(3):
+        assert refund(100)["allowed"]
+    held = refund(300)
+    assert held["effect"] == "require_approval"
+    approval_id = held["obligations"][0]["approval_id"]  # type: ignore[index]
+    decided = client.post(
+        f"/v1/admin/approvals/{approval_id}/approve", json={"by": "root"}, headers=admin
+    )
+    assert decided.status_code == 200, decided.text
+    over = refund(300)
+    assert over["code"] == "limit_exceeded"
+    assert f"approval `{approval_id}` stays" in str(over["reason"])
+    approved = client.get(
+        "/v1/admin/approvals", params={"status": "approved"}, headers=admin
+    ).json()["approvals"]
+    assert [a["approval_id"] for a in approved] == [approval_id]
+    client.post("/v1/admin/policies/reload", json={"texts": [_budget_policy(1000)]}, headers=admin)
+    passed = refund(300)
+    assert passed["allowed"] and passed["code"] == "approved"
+    assert refund(300)["effect"] == "require_approval"  # spent by the call that passed
