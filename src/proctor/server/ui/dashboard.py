@@ -22,6 +22,7 @@ from proctor.errors import ProctorError
 from proctor.server.state import GatewayState
 from proctor.server.ui import admin_pages, approval_pages, audit_pages, signin
 from proctor.server.ui.rendering import STATIC, base, render
+from proctor.server.ui.throttle import SignInThrottle
 from proctor.server.ui.sessions import (
     SESSION_COOKIE,
     SESSION_SECONDS,
@@ -104,6 +105,7 @@ def create_dashboard(state: GatewayState) -> Starlette:
         },
     )
     app.state.gateway = state
+    app.state.sign_in_throttle = SignInThrottle(lambda: state.runtime.clock().timestamp())
     return app
 
 
