@@ -153,7 +153,8 @@ def test_an_approved_call_still_spends_the_budget(runtime: Runtime) -> None:
     assert "stays for the call to retry" in over.reason
     assert "approved" not in {d.code for d in over.diagnostics}
     kept = runtime.state.approvals.get(asked.obligations[0]["approval_id"])
-    assert kept is not None and kept.status.value == "approved"  # the denied call did not spend it
+    assert kept is not None
+    assert kept.status.value == "approved"
 
 
 def test_a_run_past_its_duration_is_denied(runtime: Runtime, clock: ManualClock) -> None:

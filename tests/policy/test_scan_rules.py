@@ -164,7 +164,11 @@ def test_a_bad_scan_section_is_a_located_error(scan: str, code: str, mentioned: 
 UNREAD = [
     # (scan section, expected effect, expected code) for content left unscanned
     ("  input:\n    secret: deny\n    pii: require_approval", Effect.DENY, "scan_truncated"),
-    ("  input:\n    pii: require_approval\n    secret: redact", Effect.REQUIRE_APPROVAL, "scan_truncated"),
+    (
+        "  input:\n    pii: require_approval\n    secret: redact",
+        Effect.REQUIRE_APPROVAL,
+        "scan_truncated",
+    ),
     ("  input:\n    pii: redact", None, ""),  # nothing denied or held: nothing to fear
     ("  input:\n    secret: deny\n    scan.truncated: allow", None, ""),  # said outright
     ("  output:\n    secret: deny\n  input:\n    pii: redact", None, ""),  # other direction
@@ -186,7 +190,8 @@ def test_content_left_unscanned_gets_the_strictest_verdict(
         assert "nested deeper than 32; not scanned in `$.text`" in verdict.reason
     found = plan.verdict([cut, finding("secret.jwt")])  # a real finding keeps its own verdict
     if effect is Effect.DENY:
-        assert found.code == "" and found.rule_ids == ("p:scan.input.secret",)
+        assert found.code == ""
+        assert found.rule_ids == ("p:scan.input.secret",)
 
 
 def test_a_rule_for_unscanned_content_decides_it() -> None:

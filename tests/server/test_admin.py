@@ -91,9 +91,7 @@ def _policy_names(client: TestClient) -> list[str]:
     return [p["name"] for p in listed["policies"]]
 
 
-@pytest.mark.parametrize(
-    "body", [{"texts": [""]}, {"texts": []}, {"texts": ["# nothing here\n"]}]
-)
+@pytest.mark.parametrize("body", [{"texts": [""]}, {"texts": []}, {"texts": ["# nothing here\n"]}])
 def test_a_reload_to_no_policies_is_refused_unless_asked_for(
     client: TestClient, body: dict[str, object]
 ) -> None:
@@ -218,5 +216,6 @@ def test_an_approved_call_a_budget_denies_keeps_its_approval(client: TestClient)
     assert [a["approval_id"] for a in approved] == [approval_id]
     client.post("/v1/admin/policies/reload", json={"texts": [_budget_policy(1000)]}, headers=admin)
     passed = refund(300)
-    assert passed["allowed"] and passed["code"] == "approved"
+    assert passed["allowed"]
+    assert passed["code"] == "approved"
     assert refund(300)["effect"] == "require_approval"  # spent by the call that passed

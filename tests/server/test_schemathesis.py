@@ -137,7 +137,10 @@ def test_no_generated_dashboard_request_gets_a_500(server: ServerProcess) -> Non
         strategy = operation.ok().as_strategy()
 
         @settings(
-            max_examples=12, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck)
+            max_examples=12,
+            deadline=None,
+            derandomize=True,
+            suppress_health_check=list(HealthCheck),
         )
         @given(case=strategy)
         def call(case: schemathesis.Case) -> None:

@@ -194,8 +194,10 @@ def test_an_approval_is_handed_back_only_by_the_decision_that_used_it(
     approvals.release("nope", "d-1")  # unknown: nothing to do
     back = approvals.get("a1")
     assert back is not None
-    assert back.status is ApprovalStatus.APPROVED and back.consumed_by_decision is None
+    assert back.status is ApprovalStatus.APPROVED
+    assert back.consumed_by_decision is None
     again = approvals.consume(asked.call_hash, NOW, "d-3")
-    assert again is not None and again.consumed_by_decision == "d-3"
+    assert again is not None
+    assert again.consumed_by_decision == "d-3"
     approvals.release("a1", "d-1")  # a stale hand-back after reuse changes nothing
     assert approvals.consume(asked.call_hash, NOW, "d-4") is None

@@ -22,7 +22,6 @@ from proctor.errors import ProctorError
 from proctor.server.state import GatewayState
 from proctor.server.ui import admin_pages, approval_pages, audit_pages, signin
 from proctor.server.ui.rendering import STATIC, base, render
-from proctor.server.ui.throttle import SignInThrottle
 from proctor.server.ui.sessions import (
     SESSION_COOKIE,
     SESSION_SECONDS,
@@ -30,6 +29,7 @@ from proctor.server.ui.sessions import (
     current,
     session_secret,
 )
+from proctor.server.ui.throttle import SignInThrottle
 
 # Everything the pages load comes from /ui/static: no inline script, no third party.
 _HEADERS = {

@@ -15,9 +15,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from proctor.server.ui.rendering import base, flash, gateway_state, redirect, render
 from proctor.sdk.records import record_event
 from proctor.server.state import GatewayState
+from proctor.server.ui.rendering import base, flash, gateway_state, redirect, render
 from proctor.server.ui.sessions import CSRF_FIELD, check_key, checked_form, sign_in, sign_out
 from proctor.server.ui.throttle import SignInThrottle
 
