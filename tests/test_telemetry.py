@@ -17,7 +17,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from proctor.config import load_config
 from proctor.errors import ErrorGroup
-from proctor.runtime import Runtime
+from proctor.runtime import Runtime, build_runtime
 from proctor.telemetry import (
     DecisionTracer,
     TelemetryConfig,
@@ -61,9 +61,8 @@ def config(tmp_path: Path) -> Path:
 def traced_runtime(config: Path, spans: InMemorySpanExporter) -> Runtime:
     provider = TracerProvider()
     provider.add_span_processor(SimpleSpanProcessor(spans))
-    runtime = Runtime.from_config(config, audit=":memory:", wait_for_audit=True)
-    runtime.tracer = DecisionTracer.from_provider(provider, owned=True)
-    return runtime
+    tracer = DecisionTracer.from_provider(provider, owned=True)
+    return build_runtime(config, audit=":memory:", wait_for_audit=True, tracer=tracer)
 
 
 # -- traceparent -------------------------------------------------------------------------

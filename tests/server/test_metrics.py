@@ -56,8 +56,9 @@ def test_metrics_of_decisions_stages_and_approval_waits(tmp_path: Path) -> None:
     assert found[("proctor_decision_codes_total", (("code", "rule"), ("effect", "deny")))] == 1
     unknown = ("proctor_decision_codes_total", (("code", "unknown_agent"), ("effect", "deny")))
     assert found[unknown] == 1
-    # every check passed identity and audit; policy ran for the five known-agent checks
-    stages = (("identity", 5), ("scanners", 5), ("policy", 5), ("limits", 4), ("audit", 6))
+    # every check resolved its caller and settled; the five known-agent checks ran the rest
+    deciding = (("resolve_caller", 6), ("validate", 5), ("scopes", 5), ("scan", 5), ("evaluate", 5))
+    stages = (*deciding, ("limits", 6), ("demotion", 6), ("record", 6))
     for stage, count in stages:
         assert found[("proctor_check_stage_seconds_count", (("stage", stage),))] == count, stage
         assert found[("proctor_check_stage_seconds_sum", (("stage", stage),))] > 0

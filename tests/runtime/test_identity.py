@@ -17,12 +17,12 @@ from proctor.config import load_config
 from proctor.errors import ErrorGroup
 from proctor.identity.errors import IdentityError
 from proctor.identity.exchange import TokenExchangeRequest
-from proctor.identity_runtime import file_fetch, http_fetch
 from proctor.runtime import Runtime
+from proctor.runtime.identity import file_fetch, http_fetch
 from proctor.storage.identity_store import StoredAgent
 from tests.identity import factory as f
 
-EXAMPLE = Path(__file__).parents[1] / "examples" / "sales_assistant"
+EXAMPLE = Path(__file__).parents[2] / "examples" / "sales_assistant"
 
 
 class _Jwks(BaseHTTPRequestHandler):
