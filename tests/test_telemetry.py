@@ -124,6 +124,8 @@ def test_a_check_makes_one_span_child_of_the_callers(
         "proctor.agent": "bot",
         "proctor.user": "alice",
         "enduser.id": "alice",
+        "gen_ai.agent.id": "bot",
+        "gen_ai.agent.name": "bot",
     }
     record = runtime.audit.get(decision.decision_id)
     assert record is not None
@@ -149,15 +151,29 @@ def test_without_a_parent_the_span_starts_a_trace_the_record_names(
 def test_a_traceparent_in_trace_id_counts_and_a_plain_trace_id_is_kept(
     config: Path, spans: InMemorySpanExporter
 ) -> None:
+    """A plain id is kept beside the span's trace id, which the record names (the join)."""
     runtime = traced_runtime(config, spans)
     by_field = runtime.check("read:a", agent="bot", trace_id=TRACEPARENT)  # SDK sessions, HTTP
     plain = runtime.check("read:a", agent="bot", trace_id="job-42")
     first, second = spans.get_finished_spans()
     assert first.context is not None
+    assert second.context is not None
     assert format(first.context.trace_id, "032x") == TRACE
     assert dict(second.attributes or {})["proctor.caller_trace_id"] == "job-42"
     assert runtime.audit.get(by_field.decision_id)["trace_id"] == TRACE  # type: ignore[index]
-    assert runtime.audit.get(plain.decision_id)["trace_id"] == "job-42"  # type: ignore[index]
+    record = runtime.audit.get(plain.decision_id)
+    assert record is not None
+    assert record["trace_id"] == format(second.context.trace_id, "032x")
+    assert record["extra"]["caller_trace_id"] == "job-42"
+    runtime.close()
+
+
+def test_without_a_tracer_a_plain_trace_id_names_the_record(config: Path) -> None:
+    runtime = Runtime.from_config(config, audit=":memory:", wait_for_audit=True)
+    decision = runtime.check("read:a", agent="bot", trace_id="job-42")
+    record = runtime.audit.get(decision.decision_id)
+    assert record is not None
+    assert (record["trace_id"], record["extra"]) == ("job-42", {})
     runtime.close()
 
 

@@ -2,9 +2,14 @@
 
 One span per check, ``proctor.check``, a child of the caller's span when a
 ``traceparent`` (W3C Trace Context, https://www.w3.org/TR/trace-context/ §3.2)
-comes with the call. Without a ``telemetry:`` section (and without
-``OTEL_EXPORTER_OTLP_ENDPOINT``) no tracer exists and a check only parses the
-``traceparent`` it is given, if any, to fill the audit record's ``trace_id``.
+comes with the call. Besides proctor's own attributes it carries the
+OpenTelemetry names an agent-observability backend groups by (``enduser.id``,
+``gen_ai.agent.id``, ``gen_ai.tool.name``, ``error.type``), and the audit
+record's ``trace_id`` is the span's, so a record joins its trace.
+
+Without a ``telemetry:`` section (and without ``OTEL_EXPORTER_OTLP_ENDPOINT``)
+no tracer exists and a check only parses the ``traceparent`` it is given, if
+any, to fill the audit record's ``trace_id``.
 
 The OpenTelemetry packages are imported only when a tracer is built, so the
 rest of proctor (and a check without telemetry) never loads them.
@@ -16,6 +21,8 @@ import os
 import re
 from collections.abc import Mapping
 from contextvars import ContextVar
+from functools import cache
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -32,6 +39,12 @@ INSTRUMENTATION_NAME = "proctor"
 ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_ENDPOINT"
 TRACES_ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
 _INFRASTRUCTURE_CODES = frozenset(("audit_unavailable", "state_unavailable"))
+# OpenTelemetry semantic conventions: general (error.type, enduser.id) and GenAI
+ERROR_TYPE = "error.type"
+ENDUSER_ID = "enduser.id"
+GEN_AI_AGENT_ID = "gen_ai.agent.id"
+GEN_AI_AGENT_NAME = "gen_ai.agent.name"
+GEN_AI_TOOL_NAME = "gen_ai.tool.name"
 
 # §3.2: version "-" trace-id "-" parent-id "-" trace-flags, lowercase hex.
 # Version 00 has exactly these four fields; a later version may append more.
@@ -123,18 +136,43 @@ def inject_traceparent(headers: dict[str, str]) -> dict[str, str]:
 
 
 class DecisionTrace:
-    """One check's place in a trace: its span (when tracing) and the ids it hands on."""
+    """One check's place in a trace: its span (when tracing) and the ids it hands on.
 
-    __slots__ = ("span", "trace_id", "traceparent")
+    ``trace_id`` is what the audit record keeps: the span's trace id whenever a
+    span is recorded. ``caller_trace_id`` is a plain (non-W3C) id the caller
+    passed, which the span's trace id then replaces in the record.
+    """
 
-    def __init__(self, span: Span | None, trace_id: str | None, traceparent: str | None) -> None:
+    __slots__ = ("caller_trace_id", "span", "trace_id", "traceparent")
+
+    def __init__(
+        self,
+        span: Span | None,
+        trace_id: str | None,
+        traceparent: str | None,
+        caller_trace_id: str | None = None,
+    ) -> None:
         self.span = span
         self.trace_id = trace_id
         self.traceparent = traceparent
+        self.caller_trace_id = caller_trace_id
         _active.set(traceparent)
 
-    def finish(self, decision: Decision, action: str, agent: str | None, user: str | None) -> None:
-        """Label and end the span; outgoing calls of this thread no longer carry it."""
+    def finish(
+        self,
+        decision: Decision,
+        action: str,
+        agent: str | None,
+        user: str | None,
+        tool: str | None = None,
+    ) -> None:
+        """Label and end the span; outgoing calls of this thread no longer carry it.
+
+        A denial ends the span with status ``ERROR`` and ``error.type`` (the
+        decision's code): the tool call the span stands for did not happen. A
+        held call (``require_approval``) and an allowed one leave it unset, as
+        instrumentation should.
+        """
         _active.set(None)
         span = self.span
         if span is None:
@@ -146,17 +184,40 @@ class DecisionTrace:
             "proctor.rule_ids": list(decision.rule_ids),
             "proctor.code": decision.code,
         }
-        if agent is not None:
+        if agent:
             attributes["proctor.agent"] = agent
+            attributes[GEN_AI_AGENT_ID] = agent
+            attributes[GEN_AI_AGENT_NAME] = agent  # an agent is registered by its id alone
+        if tool:
+            attributes[GEN_AI_TOOL_NAME] = tool
         if user is not None:
             attributes["proctor.user"] = user
-            attributes["enduser.id"] = user
-        span.set_attributes(attributes)
-        if decision.code in _INFRASTRUCTURE_CODES:
+            attributes[ENDUSER_ID] = user
+        failed = decision.code in _INFRASTRUCTURE_CODES
+        if failed or decision.effect.value == "deny":
             from opentelemetry.trace import Status, StatusCode
 
-            span.set_status(Status(StatusCode.ERROR, decision.code))
+            error_type = decision.code or "deny"
+            attributes[ERROR_TYPE] = error_type
+            span.set_status(Status(StatusCode.ERROR, error_type))
+        span.set_attributes(attributes)
         span.end()
+
+
+def tool_name(context: Mapping[str, Any] | None) -> str | None:
+    """The tool a check is about, when its context names one (the MCP proxy's ``tool``)."""
+    tool = context.get("tool") if context else None
+    name = tool.get("name") if isinstance(tool, Mapping) else None
+    return name if isinstance(name, str) and name else None
+
+
+@cache
+def instrumentation_version() -> str:
+    """proctor's version, for the tracer's instrumentation scope."""
+    try:
+        return version("proctor")
+    except PackageNotFoundError:
+        return "0"
 
 
 class DecisionTracer:
@@ -173,7 +234,8 @@ class DecisionTracer:
     def from_provider(cls, provider: Any, *, owned: bool = False) -> DecisionTracer:
         """A tracer from ``provider`` (an SDK ``TracerProvider``; tests pass one with an
         in-memory exporter); ``owned`` makes ``close`` shut the provider down."""
-        return cls(provider.get_tracer(INSTRUMENTATION_NAME), provider if owned else None)
+        tracer = provider.get_tracer(INSTRUMENTATION_NAME, instrumentation_version())
+        return cls(tracer, provider if owned else None)
 
     def begin(self, parent: TraceParent | None, trace_id: str | None) -> DecisionTrace:
         """The span of one check, a child of ``parent`` or else of the ambient context."""
@@ -193,10 +255,10 @@ class DecisionTracer:
             header = parent.header if parent is not None else None
             return DecisionTrace(span, trace_id or (parent.trace_id if parent else None), header)
         own_trace = format(own.trace_id, "032x")
-        if trace_id is not None:
+        if trace_id is not None:  # kept beside the record's trace id, which is the span's
             span.set_attribute("proctor.caller_trace_id", trace_id)
         header = f"00-{own_trace}-{own.span_id:016x}-{int(own.trace_flags):02x}"
-        return DecisionTrace(span, trace_id or own_trace, header)
+        return DecisionTrace(span, own_trace, header, caller_trace_id=trace_id)
 
     def force_flush(self, timeout_millis: int = 5000) -> None:
         if self._provider is not None:
@@ -215,7 +277,8 @@ def begin_trace(
 
     A ``trace_id`` written as a whole ``traceparent`` counts as one, so SDK
     sessions and the gateway's ``trace_id`` field can carry it unchanged. A
-    plain ``trace_id`` (the caller's own correlation id) is kept for the record.
+    plain ``trace_id`` (the caller's own correlation id) names the record's
+    trace when no span is recorded; with a span it is kept as ``caller_trace_id``.
     """
     parent = parse_traceparent(traceparent) if traceparent is not None else None
     if parent is None and trace_id is not None and len(trace_id) >= 55 and trace_id[2] == "-":
@@ -238,7 +301,7 @@ def build_tracer(
     if config.use_global_provider:
         from opentelemetry import trace
 
-        return DecisionTracer(trace.get_tracer(INSTRUMENTATION_NAME))
+        return DecisionTracer(trace.get_tracer(INSTRUMENTATION_NAME, instrumentation_version()))
     endpoint = traces_endpoint(config, environ)
     if endpoint is None:
         return None

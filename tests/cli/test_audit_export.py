@@ -9,9 +9,11 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
+import rfc8785
 from click.testing import CliRunner
 
 from proctor.cli.main import cli
+from proctor.storage import open_audit_store
 from tests.export.conftest import record_checks
 
 
@@ -47,7 +49,12 @@ def test_export_ocsf_to_stdout(db: Path) -> None:
     events = [json.loads(line) for line in output.splitlines()]
     assert len(events) == 5
     assert {e["class_uid"] for e in events} == {6003}
-    assert [e["disposition"] for e in events[:3]] == ["Allowed", "Blocked", "Approval Required"]
+    assert [e["status"] for e in events[:3]] == ["Success", "Failure", "Pending"]
+    assert [e["unmapped"]["disposition"] for e in events[:3]] == [
+        "Allowed",
+        "Blocked",
+        "Approval Required",
+    ]
 
 
 def test_a_bad_time_is_a_coded_error(db: Path) -> None:
@@ -109,3 +116,61 @@ def test_stream_once_to_a_webhook_retries(
     events = [json.loads(line) for body in bodies for line in body.splitlines()]
     assert [e["metadata"]["sequence"] for e in events] == [1, 2, 3, 4, 5]
     assert "1 retries" in output
+
+
+def test_jsonl_lines_keep_the_documented_key_order(db: Path) -> None:
+    code, output = run("audit", "export", "--db", str(db))
+    assert code == 0, output
+    for line in output.splitlines():
+        keys = list(json.loads(line))
+        assert keys[:8] == ["seq", "hash", "v", "kind", "decision_id", "ts", "trace_id", "user"]
+        assert keys[-2:] == ["extra", "prev_hash"]
+        assert keys.index("action") < keys.index("effect") < keys.index("reason")
+    store = open_audit_store(str(db))
+    try:  # the same values as stored: the line without `hash` is the stored body again
+        for line, row in zip(output.splitlines(), store.iter_rows(), strict=True):
+            record = json.loads(line)
+            del record["hash"]
+            body = row.body if isinstance(row.body, bytes) else row.body.encode()
+            assert rfc8785.dumps(record) == body
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("since", "until"),
+    [
+        ("2026-11-24T11:00:00Z", "2026-11-24T09:00:00Z"),
+        ("2026-11-24T10:00:00Z", "2026-11-24T10:00:00Z"),  # an empty range too
+        ("2026-11-24T10:30:00+01:00", "2026-11-24T09:00:00Z"),  # 09:30Z, after 09:00Z
+        ("1h", "2h"),  # an hour ago is after two hours ago
+    ],
+)
+def test_since_not_before_until_is_a_coded_error(db: Path, since: str, until: str) -> None:
+    args = ["audit", "export", "--db", str(db), "--since", since, "--until", until]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code != 0
+    assert getattr(result.exception, "code", None) == "export_invalid_range"
+    assert f"`--since {since}`" in str(result.exception)
+
+
+def test_an_ocsf_export_refuses_a_record_without_a_readable_time(db: Path, tmp_path: Path) -> None:
+    """``time`` is required: the export stops with a coded error instead of dropping it."""
+    from proctor.model.audit_event import AuditEvent
+
+    store = open_audit_store(str(db))
+    try:
+        event = AuditEvent(
+            kind="decision", decision_id="odd", ts="not a time", agent={"id": "support-bot"},
+            action="read:orders", effect="allow", reason="imported",
+        )  # fmt: skip
+        store.append(event, wait=True)
+    finally:
+        store.close()
+    code, output = run("audit", "export", "--db", str(db))  # JSONL: the record as stored
+    assert code == 0, output
+    assert json.loads(output.splitlines()[-1])["ts"] == "not a time"
+    result = CliRunner().invoke(cli, ["audit", "export", "--db", str(db), "--format", "ocsf"])
+    assert result.exit_code != 0
+    assert getattr(result.exception, "code", None) == "export_invalid_record"
+    assert "record 6" in str(result.exception)

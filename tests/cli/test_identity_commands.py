@@ -130,3 +130,53 @@ def test_agent_lifecycle_and_api_key_exchange(config: str) -> None:
         "--config", config,
     )  # fmt: skip
     assert _json(gone)["code"] == "token_unknown_actor"
+
+
+def _exchange_from(config: str, subject: str, agent: str) -> str:
+    exchanged = _run(
+        "token", "exchange", "--subject-token", subject, "--agent", agent, "--config", config,
+    )  # fmt: skip
+    assert exchanged.exit_code == 0, exchanged.output
+    return str(_json(exchanged)["access_token"])
+
+
+def _check_code(config: str, token: str) -> str:
+    result = _run("check", "--config", config, "--token", token, "--json", "read:orders")
+    body = _json(result)
+    return "allow" if body["effect"] == "allow" else str(body["code"])
+
+
+def test_revoking_a_delegation_refuses_every_token_exchanged_from_it(config: str) -> None:
+    assert _run("agent", "create", "helper", "--role", "refunds", "--config", config).exit_code == 0
+    parent = _delegation(config, "alice", "read:*")
+    child = _exchange_from(config, parent, "refund-worker")
+    grandchild = _exchange_from(config, child, "helper")
+    inspected = _json(_run("token", "inspect", grandchild, "--config", config))
+    parent_jti = _json(_run("token", "inspect", parent, "--config", config))["claims"]["jti"]
+    child_jti = inspected["claims"]["parent_jtis"][0]
+    assert inspected["claims"]["parent_jtis"] == [child_jti, parent_jti]
+    assert inspected["chain"] == ["alice", "sales-assistant", "refund-worker", "helper"]
+    assert _check_code(config, grandchild) == "allow"
+
+    # revoking the middle token refuses its descendants, not its parent
+    assert _run("token", "revoke", "--jti", child_jti, "--config", config).exit_code == 0
+    assert _check_code(config, grandchild) == "token_revoked"
+    assert _check_code(config, child) == "token_revoked"
+    assert _check_code(config, parent) == "allow"
+
+    # revoking the root refuses the whole chain, also a fresh grandchild exchanged before it
+    sibling = _exchange_from(config, _exchange_from(config, parent, "refund-worker"), "helper")
+    assert _check_code(config, sibling) == "allow"
+    assert _run("token", "revoke", parent, "--config", config).exit_code == 0
+    for token in (parent, sibling, grandchild):
+        assert _check_code(config, token) == "token_revoked"
+    refused = _json(_run("token", "inspect", sibling, "--config", config))
+    assert refused["code"] == "token_revoked"
+    assert parent_jti in refused["reason"]
+    # and a revoked token cannot be exchanged into a new one
+    again = _run(
+        "token", "exchange", "--subject-token", parent, "--agent", "refund-worker",
+        "--config", config,
+    )  # fmt: skip
+    assert again.exit_code == 1
+    assert _json(again)["code"] == "token_revoked"

@@ -23,6 +23,10 @@ ATTRIBUTES = [
     "proctor.agent",
     "proctor.user",
     "enduser.id",
+    "gen_ai.agent.id",
+    "gen_ai.agent.name",
+    "gen_ai.tool.name",
+    "error.type",
     "proctor.caller_trace_id",
 ]
 

@@ -53,23 +53,40 @@ def test_an_allowed_read(db: Path) -> None:
     event = events(db)[0]
     assert event["time"] == int(START.timestamp() * 1000)  # 2026-11-24T08:00:00Z
     assert (event["activity_id"], event["activity_name"]) == (2, "Read")
-    assert (event["disposition_id"], event["disposition"]) == (1, "Allowed")
+    assert event["timezone_offset"] == 0
     assert (event["status_id"], event["status"], event["severity_id"]) == (1, "Success", 1)
+    assert event["status_code"] == "rule"
     assert event["actor"] == {
         "app_name": "support-bot",
         "app_uid": "support-bot",
-        "user": {"uid": "alice", "name": "alice"},
+        "user": {
+            "uid": "alice",
+            "name": "alice",
+            "type_id": 1,
+            "type": "User",
+            "account": {"uid": "alice", "name": "alice", "type_id": 0, "type": "Unknown"},
+        },
         "authorizations": [{"decision": "allow", "policy": {"uid": "reads", "name": "reads"}}],
     }
     assert event["api"] == {
         "operation": "read:orders",
-        "service": {"name": "orders"},
+        "service": {"name": "orders", "uid": "orders", "version": "unknown"},
         "request": {"uid": event["metadata"]["uid"]},  # type: ignore[index]
     }
     assert event["resources"] == [{"uid": "A1", "type": "orders"}]
-    assert event["metadata"]["correlation_uid"] == "4bf92f3577b34da6a3ce929d0e0e4736"  # type: ignore[index]
+    assert event["observables"] == [
+        {"name": "actor.user.name", "type_id": 4, "type": "User Name", "value": "alice"},
+        {"name": "actor.app_uid", "type_id": 99, "type": "Agent", "value": "support-bot"},
+        {"name": "resources.uid", "type_id": 10, "type": "Resource UID", "value": "A1"},
+    ]
+    metadata = event["metadata"]
+    assert isinstance(metadata, dict)
+    assert metadata["correlation_uid"] == "4bf92f3577b34da6a3ce929d0e0e4736"
+    assert (metadata["log_provider"], metadata["log_version"]) == ("proctor", "1")
     unmapped = event["unmapped"]
     assert isinstance(unmapped, dict)
+    assert (unmapped["disposition_id"], unmapped["disposition"]) == (1, "Allowed")
+    assert "v" not in unmapped  # it is metadata.log_version
     assert unmapped["args"] == {"order": "A1"}
     assert unmapped["kind"] == "decision"
     assert unmapped["user_claims"] == {"tenant": "acme"}
@@ -79,7 +96,8 @@ def test_an_allowed_read(db: Path) -> None:
 
 def test_a_denied_delete_and_a_held_refund(db: Path) -> None:
     _, delete, refund, *_ = events(db)
-    assert (delete["activity_id"], delete["disposition"], delete["status"]) == (
+    assert "disposition" not in delete  # security_control profile: not in API Activity
+    assert (delete["activity_id"], delete["unmapped"]["disposition"], delete["status"]) == (  # type: ignore[index]
         4,
         "Blocked",
         "Failure",
@@ -87,7 +105,9 @@ def test_a_denied_delete_and_a_held_refund(db: Path) -> None:
     assert delete["status_detail"] == delete["message"] == "nothing is deleted"
     assert delete["severity_id"] == 3
     assert (refund["activity_id"], refund["activity_name"]) == (3, "Update")
-    assert (refund["disposition_id"], refund["disposition"]) == (99, "Approval Required")
+    unmapped = refund["unmapped"]
+    assert isinstance(unmapped, dict)
+    assert (unmapped["disposition_id"], unmapped["disposition"]) == (99, "Approval Required")
 
 
 def test_other_verbs_and_kinds_are_other_activities() -> None:
@@ -101,7 +121,7 @@ def test_other_verbs_and_kinds_are_other_activities() -> None:
         "agent": {"id": "bot"},
     }
     event = to_ocsf(record)
-    assert (event["activity_id"], event["activity_name"], event["disposition"]) == (
+    assert (event["activity_id"], event["activity_name"], event["unmapped"]["disposition"]) == (  # type: ignore[index]
         99,
         "approval",
         "Allowed",

@@ -161,3 +161,24 @@ def test_bad_sinks_and_cursors_are_refused(tmp_path: Path) -> None:
     broken.write_text('{"seq": -1}')
     with pytest.raises(ExportError):
         Cursor(broken)
+
+
+def test_an_ocsf_stream_stops_at_a_record_without_time_and_keeps_its_place(
+    store: AuditStore, tmp_path: Path
+) -> None:
+    """A record OCSF cannot carry is never skipped: the cursor stays before it."""
+    from proctor.model.audit_event import AuditEvent
+
+    odd = AuditEvent(
+        kind="decision", decision_id="odd", ts="", agent={"id": "support-bot"},
+        action="read:orders", effect="allow", reason="imported",
+    )  # fmt: skip
+    store.append(odd, wait=True)
+    out, cursor = tmp_path / "out.jsonl", Cursor(tmp_path / "cursor.json")
+    stream = AuditStream(store, FileSink(out), cursor, form="ocsf", batch=3)
+    assert stream.step() == 3
+    with pytest.raises(ExportError) as raised:
+        stream.drain()
+    assert raised.value.code == "export_invalid_record"
+    assert cursor.seq == Cursor(tmp_path / "cursor.json").seq == 3
+    assert len(out.read_text().splitlines()) == 3

@@ -21,7 +21,7 @@ from proctor.policy import load_policies
 from proctor.runtime import Runtime
 from proctor.runtime.identity import IdentityService
 from proctor.storage import open_audit_store
-from proctor.storage.identity_store import MemoryIdentityStore
+from proctor.storage.identity_store import IdentityStore, MemoryIdentityStore
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 T0 = int(NOW.timestamp())
@@ -94,7 +94,8 @@ def service(
     clock: ManualClock,
     *,
     jwks: dict[str, Any] | None = None,
-    store: MemoryIdentityStore | None = None,
+    store: IdentityStore | None = None,
+    keys: KeyRing | None = None,
     **settings: Any,
 ) -> IdentityService:
     """An identity service trusting the test IdP (its JWKS served from memory)."""
@@ -106,7 +107,7 @@ def service(
         store=store or MemoryIdentityStore(),
         registry=registry,
         clock=clock,
-        keys=KeyRing.generate(T0 - 10),
+        keys=keys or KeyRing.generate(T0 - 10),
         fetchers={IDP: static_jwks(jwks or IDP_JWKS)},
     )
 

@@ -15,7 +15,9 @@ from proctor.identity.exchange import (
     JWT_TOKEN_TYPE,
     TokenExchangeRequest,
 )
-from proctor.storage.identity_store import StoredCredential
+from proctor.storage.errors import StorageError
+from proctor.storage.identity_store import MemoryIdentityStore, StoredCredential
+from proctor.storage.sqlite.identity_store import SqliteIdentityStore
 from tests.identity import factory as f
 
 
@@ -201,3 +203,79 @@ def test_a_private_key_jwt_client_assertion_as_actor_token() -> None:
     with pytest.raises(ExchangeError) as caught:
         rt.exchange(forged)
     assert caught.value.code == "token_bad_signature"
+
+
+def _assertion_exchange(jti: str, exp: int = f.T0 + 60) -> TokenExchangeRequest:
+    claims = {
+        "iss": "refund-worker",
+        "sub": "refund-worker",
+        "aud": "urn:proctor",
+        "iat": f.T0,
+        "exp": exp,
+        "jti": jti,
+    }
+    signed = jwt.encode(claims, f.ED_KEY, "EdDSA", headers={"kid": "ed-1"})
+    return TokenExchangeRequest(
+        subject_token=f.user_token(), actor_token=signed, actor_token_type=JWT_TOKEN_TYPE
+    )
+
+
+def _replay_code(rt, request: TokenExchangeRequest) -> str:
+    with pytest.raises(ExchangeError) as refused:
+        rt.exchange(request)
+    assert refused.value.error == "invalid_request"
+    return refused.value.code
+
+
+def test_a_client_assertion_is_single_use_across_runtimes_on_one_sqlite_file(tmp_path) -> None:
+    path = str(tmp_path / "proctor.db")
+    clock = ManualClock(f.NOW)
+    first = f.runtime(clock, store=SqliteIdentityStore(path))
+    assert first.identity is not None
+    first.identity.store.add_credential(
+        StoredCredential("refund-worker", "public_key", "ed-1", public_jwk=f.jwk(f.ED_KEY, "ed-1"))
+    )
+    second = f.runtime(clock, store=SqliteIdentityStore(path))
+    request = _assertion_exchange("once")
+    assert first.exchange(request).delegation.actor == "refund-worker"
+    assert _replay_code(second, request) == "token_revoked"
+    first.close()
+    second.close()
+    restarted = f.runtime(clock, store=SqliteIdentityStore(path))
+    assert _replay_code(restarted, request) == "token_revoked"
+    # kept until the assertion could no longer pass its exp check (plus the leeway)
+    clock.advance(seconds=60 + 30)
+    assert _replay_code(restarted, request) == "token_revoked"
+    clock.advance(seconds=1)
+    assert _replay_code(restarted, request) == "token_expired"
+    restarted.close()
+
+
+def test_an_oversized_assertion_jti_is_refused_before_it_is_stored() -> None:
+    store = MemoryIdentityStore()
+    rt = f.runtime(store=store)
+    store.add_credential(
+        StoredCredential("refund-worker", "public_key", "ed-1", public_jwk=f.jwk(f.ED_KEY, "ed-1"))
+    )
+    assert _replay_code(rt, _assertion_exchange("j" * 257)) == "token_malformed"
+    assert not store._used
+    assert rt.exchange(_assertion_exchange("j" * 256)).delegation.actor == "refund-worker"
+
+
+class _UnwritableAssertions(MemoryIdentityStore):
+    def use_assertion(self, issuer: str, jti: str, keep_until: int, now: int) -> bool:
+        raise StorageError("the database is locked", code="storage_unavailable")
+
+
+def test_no_token_when_the_assertion_s_use_cannot_be_recorded() -> None:
+    store = _UnwritableAssertions()
+    rt = f.runtime(store=store)
+    store.add_credential(
+        StoredCredential("refund-worker", "public_key", "ed-1", public_jwk=f.jwk(f.ED_KEY, "ed-1"))
+    )
+    with pytest.raises(StorageError):
+        rt.exchange(_assertion_exchange("unrecorded"))
+    record = f.last_record(rt)
+    assert record["kind"] == "token_exchange"
+    assert record["effect"] == "deny"
+    assert record["code"] == "storage_unavailable"

@@ -6,6 +6,7 @@ import base64
 import hashlib
 import hmac
 import json
+from datetime import UTC, datetime
 
 import jwt
 import pytest
@@ -14,7 +15,8 @@ from cryptography.hazmat.primitives import serialization
 from proctor.clock import ManualClock
 from proctor.identity.errors import ExchangeError
 from proctor.identity.exchange import TokenExchangeRequest
-from proctor.identity.keys import SigningKey
+from proctor.identity.keys import KeyRing, SigningKey
+from proctor.storage.identity_store import MemoryIdentityStore
 from tests.identity import factory as f
 
 
@@ -173,7 +175,7 @@ def test_a_token_for_another_agent_is_refused() -> None:
 def test_a_token_whose_agent_was_removed_is_refused() -> None:
     rt = f.runtime()
     token = _delegation(rt)
-    rt.registry = type(rt.registry)({}, rt.registry.roles)
+    rt.replace_registry(type(rt.registry)({}, rt.registry.roles))
     assert rt.identity is not None
     rt.identity.registry = rt.registry
     _check_denied(rt, token, "token_unknown_actor")
@@ -291,3 +293,98 @@ def test_crit_and_b64_headers_are_refused() -> None:
     claims = _claims(_delegation(rt))
     forged = jwt.encode(claims, key.private, "EdDSA", headers={"kid": key.kid, "crit": ["exp"]})
     _check_denied(rt, forged, "token_malformed")
+
+
+def test_a_cached_token_is_refused_after_a_clock_step_back() -> None:
+    clock = ManualClock(f.NOW)
+    rt = f.runtime(clock)
+    token = _delegation(rt)  # iat = nbf = now
+    assert rt.check("read:orders", token=token).allowed  # verified once, cached now
+    clock.advance(seconds=-31)  # the clock is stepped back past the leeway
+    _check_denied(rt, token, "token_not_yet_valid")
+    fresh = f.runtime(clock)  # the same verdict as a runtime that never cached it
+    assert fresh.identity is not None
+    assert rt.identity is not None
+    fresh.identity.delegations._keys = rt.identity.delegations._keys  # same issuer keys
+    assert fresh.check("read:orders", token=token).code == "token_not_yet_valid"
+    clock.advance(seconds=31)
+    assert rt.check("read:orders", token=token).allowed
+
+
+def test_a_cached_token_signed_by_a_key_retired_past_its_overlap_is_refused() -> None:
+    clock = ManualClock(f.NOW)
+    rt = f.runtime(clock, keys=KeyRing.generate(f.T0 - 10, overlap=60))
+    token = _delegation(rt)
+    assert rt.check("read:orders", token=token).allowed
+    assert rt.identity is not None
+    rt.identity.rotate_keys()
+    clock.advance(seconds=30)
+    assert rt.check("read:orders", token=token).allowed  # within the overlap
+    clock.advance(seconds=31)
+    _check_denied(rt, token, "token_unknown_kid")
+
+
+def _chain(rt) -> tuple[str, str, str]:
+    parent = _delegation(rt)
+    child = f.exchange(rt, parent, "refund-worker")
+    return parent, child, f.exchange(rt, child, "sales-2")
+
+
+def test_a_revoked_parent_refuses_its_descendants_in_every_process_within_the_refresh() -> None:
+    clock = ManualClock(f.NOW)
+    shared = MemoryIdentityStore()  # one state store, two processes
+    here, there = f.runtime(clock, store=shared), f.runtime(clock, store=shared)
+    parent, child, grandchild = _chain(here)
+    assert _claims(grandchild)["parent_jtis"] == [_claims(child)["jti"], _claims(parent)["jti"]]
+    assert _claims(child)["parent_jtis"] == [_claims(parent)["jti"]]
+    assert "parent_jtis" not in _claims(parent)
+    assert here.check("read:orders", token=grandchild).allowed  # cached
+    assert there.identity is not None
+    there.identity.revoke(_claims(parent)["jti"], _claims(parent)["exp"], "leaked")
+    clock.advance(seconds=5)
+    for token in (grandchild, child, parent):
+        _check_denied(here, token, "token_revoked")
+    exchanged = f.last_record(here)
+    assert exchanged["code"] == "token_revoked"
+
+
+def test_revoking_a_child_leaves_its_parent_valid() -> None:
+    rt = f.runtime()
+    parent, child, grandchild = _chain(rt)
+    assert rt.identity is not None
+    rt.identity.revoke(_claims(child)["jti"], _claims(child)["exp"], "leaked")
+    _check_denied(rt, grandchild, "token_revoked")
+    _check_denied(rt, child, "token_revoked")
+    assert rt.check("read:orders", token=parent).allowed
+    error = _refused(rt, child, "sales-2")  # nor can it be exchanged again
+    assert error.code == "token_revoked"
+
+
+@pytest.mark.parametrize(
+    "parents",
+    [None, [], "jti-a", ["jti-a", "jti-b"], [7], [""], [["jti-a"]], {"jti": "jti-a"}],
+)
+def test_a_chained_token_that_does_not_name_exactly_its_parents_is_refused(parents) -> None:
+    rt = f.runtime()
+    assert rt.identity is not None
+    key = rt.identity.keyring.active
+    claims = _claims(f.exchange(rt, _delegation(rt), "refund-worker"))  # two agents deep
+    if parents is None:
+        del claims["parent_jtis"]
+    else:
+        claims["parent_jtis"] = parents
+    forged = jwt.encode(claims, key.private, "EdDSA", headers={"kid": key.kid})
+    _check_denied(rt, forged, "token_malformed", "read:orders")
+
+
+def test_a_revocation_holds_while_the_leeway_would_still_pass_the_token() -> None:
+    clock = ManualClock(f.NOW)
+    rt = f.runtime(clock, leeway_seconds=300)
+    token = _delegation(rt)
+    claims = _claims(token)
+    assert rt.identity is not None
+    rt.identity.store.revoke_token(claims["jti"], claims["exp"], "revoked until exp")
+    clock.set(datetime.fromtimestamp(claims["exp"] + 200, UTC))  # past exp, within the leeway
+    _check_denied(rt, token, "token_revoked")
+    clock.advance(seconds=101)
+    _check_denied(rt, token, "token_expired")

@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from proctor.cli.main import cli
 from proctor.storage.postgres.audit_store import PostgresAuditStore
+from proctor.storage.postgres.connection import SCHEMA_VERSION
 from tests.server.gateway import AUDITOR_KEY, PEP_KEY, start_server, write_config
 
 pytestmark = pytest.mark.slow
@@ -61,7 +62,7 @@ def test_two_replicas_keep_one_chain_and_exact_counters(tmp_path: Path, postgres
     (tmp_path / "policy.yaml").write_text(BUDGET_POLICY)
     migrated = CliRunner().invoke(cli, ["db", "migrate", "--db", postgres_url])
     assert migrated.exit_code == 0, migrated.output
-    assert '"schema_version": 4' in migrated.output
+    assert f'"schema_version": {SCHEMA_VERSION}' in migrated.output
     first = start_server(config, db=postgres_url)
     second = start_server(config, db=postgres_url)
     answers: list[dict[str, object]] = []

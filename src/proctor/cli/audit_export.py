@@ -20,7 +20,7 @@ from proctor.cli.loading import audit_location
 from proctor.cli.output import console, error_console
 from proctor.errors import ProctorError
 from proctor.export.ocsf import to_ocsf
-from proctor.export.records import DEFAULT_BATCH, iter_records, parse_time, record_of
+from proctor.export.records import DEFAULT_BATCH, iter_records, parse_range, record_of
 from proctor.export.sinks import open_sink
 from proctor.export.stream import AuditStream, Cursor
 from proctor.storage import open_audit_store
@@ -45,7 +45,7 @@ def export_command(
 ) -> None:
     """Write audit records, one JSON object a line, in seq order."""
     now = datetime.now(UTC)
-    lower, upper = parse_time(since, now), parse_time(until, now, "--until")
+    lower, upper = parse_range(since, until, now)
     store = open_audit_store(existing(audit_location(config, db)))
     product = product_version()
     count = 0

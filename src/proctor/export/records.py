@@ -10,12 +10,19 @@ from typing import Any, Protocol
 import orjson
 
 from proctor.audit.chain import StoredRow
-from proctor.export.errors import EXPORT_INVALID_TIME, ExportError
+from proctor.export.errors import EXPORT_INVALID_RANGE, EXPORT_INVALID_TIME, ExportError
+from proctor.model.audit_event import AuditEvent
 from proctor.storage.protocols import AuditStore
 
 DEFAULT_BATCH = 500
 _DURATION = re.compile(r"^(\d+)\s*(s|m|h|d|w)$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+# a record's fields in the order it is built and documented (docs/audit.md): v, kind, ...
+FIELD_ORDER = tuple(
+    AuditEvent(
+        kind="", decision_id="", ts="", agent={}, action="", effect="", reason=""
+    ).to_payload()
+)
 
 
 class QueryableStore(Protocol):
@@ -48,10 +55,33 @@ def parse_time(text: str | None, now: datetime, option: str = "--since") -> str 
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def parse_range(
+    since: str | None, until: str | None, now: datetime
+) -> tuple[str | None, str | None]:
+    """``--since`` and ``--until`` as record times; a range that holds no time is refused
+    (``export_invalid_range``) rather than answered with nothing."""
+    lower, upper = parse_time(since, now), parse_time(until, now, "--until")
+    if lower is not None and upper is not None and lower >= upper:  # one fixed-width format
+        raise ExportError(
+            f"`--since {since}` ({lower}) is not before `--until {until}` ({upper}): "
+            "no record can fall between them",
+            code=EXPORT_INVALID_RANGE,
+        )
+    return lower, upper
+
+
 def record_of(row: StoredRow) -> dict[str, Any]:
-    """The stored record with its chain position: ``seq`` and ``hash`` first."""
+    """The stored record in the documented order: ``seq``, ``hash``, the record's fields
+    as docs/audit.md lists them (``v``, ``kind``, ``decision_id``...), then ``prev_hash``
+    and any field this version does not know, as stored."""
     body: dict[str, Any] = orjson.loads(row.body)
-    return {"seq": row.seq, "hash": row.hash, **body}
+    body.pop("seq", None)
+    record: dict[str, Any] = {"seq": row.seq, "hash": row.hash}
+    for key in FIELD_ORDER:
+        if key in body:
+            record[key] = body.pop(key)
+    record.update(body)
+    return record
 
 
 def read_batch(

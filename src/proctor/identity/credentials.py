@@ -7,15 +7,19 @@ Two kinds:
   it is not a password) and compared in constant time.
 * Signed client assertions, ``private_key_jwt`` (RFC 7523 §3, RFC 7521 §4.2):
   a JWT the agent signs with its own key, ``iss`` = ``sub`` = the agent id,
-  ``aud`` = proctor's issuer, short ``exp``, a ``jti`` used once.
+  ``aud`` = proctor's issuer, short ``exp``, a ``jti`` used once (RFC 7523
+  §3 item 7). "Once" holds across processes and replicas and over restarts:
+  each used ``jti`` is recorded in the shared state store (``AssertionUses``)
+  until its assertion could no longer pass the ``exp`` check, and the record is
+  made before the assertion is accepted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
-import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -35,6 +39,11 @@ from proctor.identity.exchange import API_KEY_TOKEN_TYPE, JWT_TOKEN_TYPE
 
 API_KEY_PREFIX = "pk_"
 MAX_ASSERTION_LIFETIME = 300
+MAX_JTI_LENGTH = 256  # a stored row per assertion: ids are kept short
+
+# (issuer, jti, keep until, now) -> True the first time, False when already used;
+# the identity store's ``use_assertion``, shared by every process on the state store
+AssertionUses = Callable[[str, str, int, int], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,14 +83,14 @@ class ActorCredentials:
         audience: str,
         api_keys: Callable[[str], ApiKeyRecord | None],
         agent_keys: Callable[[str], Mapping[str, PyJWK]],
+        used: AssertionUses,
         leeway: float = 30.0,
     ) -> None:
         self._audience = audience
         self._api_keys = api_keys
         self._agent_keys = agent_keys
+        self._used = used
         self._leeway = leeway
-        self._seen: dict[str, float] = {}
-        self._lock = threading.Lock()
 
     def __call__(self, token: str, token_type: str, now: float) -> str:
         if token_type == API_KEY_TOKEN_TYPE:
@@ -133,12 +142,13 @@ class ActorCredentials:
             )
         jose.check_audience(claims, (self._audience,))
         jti = jose.require_string(claims, "jti")
-        with self._lock:
-            for old in [j for j, exp in self._seen.items() if exp + self._leeway < now]:
-                del self._seen[old]
-            if jti in self._seen:
-                raise TokenRejected(
-                    f"client assertion `{jti}` was used already", code=TOKEN_REVOKED
-                )
-            self._seen[jti] = expires_at
+        if len(jti) > MAX_JTI_LENGTH:
+            raise TokenRejected(
+                f"a client assertion's `jti` may be at most {MAX_JTI_LENGTH} characters",
+                code=TOKEN_MALFORMED,
+            )
+        # kept while `check_times` could still pass it, on any clock within the leeway
+        keep_until = expires_at + math.ceil(self._leeway)
+        if not self._used(agent_id, jti, keep_until, math.floor(now)):
+            raise TokenRejected(f"client assertion `{jti}` was used already", code=TOKEN_REVOKED)
         return agent_id

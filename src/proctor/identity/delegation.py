@@ -3,12 +3,17 @@
 A delegation token is a JWT signed with proctor's Ed25519 key (``typ`` JWT,
 ``alg`` EdDSA) carrying ``iss``, ``sub`` (the user), ``act`` (the agent; nested
 for agent-to-agent delegation, RFC 8693 §4.1: the outermost ``act`` is the
-current actor), ``aud``, ``exp``, ``iat``, ``jti``, ``scope`` (RFC 8693 §4.2,
-space-separated), ``tier``, ``role`` and optionally ``run_id``.
+current actor), ``aud``, ``exp``, ``iat``, ``nbf``, ``jti``, ``scope`` (RFC 8693 §4.2,
+space-separated), ``tier``, ``role`` and optionally ``run_id``. A token
+exchanged from another delegation token names its ancestors in
+``parent_jtis``: the ``jti`` of the token it came from first, then that
+token's own ``parent_jtis``, so revoking any token in a chain refuses every
+token exchanged from it, at any depth, without a lookup.
 
 ``DelegationVerifier`` checks one on every call; a cache keyed by the token
-string skips the signature after the first time, never expiry, revocation or
-the depth bound.
+string skips the signature and the parsing after the first time, never a time
+check (``exp``, ``nbf``, ``iat``, the signing key's retirement), revocation
+(of the token or an ancestor) or the depth bound.
 """
 
 from __future__ import annotations
@@ -21,7 +26,6 @@ from typing import Any
 from proctor.identity import jose
 from proctor.identity.errors import (
     TOKEN_CHAIN_TOO_DEEP,
-    TOKEN_EXPIRED,
     TOKEN_MALFORMED,
     TOKEN_REVOKED,
     TOKEN_UNKNOWN_KID,
@@ -55,6 +59,13 @@ class Delegation:
     role: str | None = None
     run_id: str | None = None
     user_claims: Mapping[str, Any] = field(default_factory=dict)
+    # jti of the delegation token this one was exchanged from, then of its parent...
+    parents: tuple[str, ...] = ()
+
+    @property
+    def lineage(self) -> tuple[str, ...]:
+        """This token's ``jti`` and its ancestors': revoking any of them refuses this token."""
+        return (self.jti, *self.parents)
 
     @property
     def actor(self) -> str:
@@ -124,6 +135,8 @@ def delegation_claims(delegation: Delegation) -> dict[str, Any]:
         claims["run_id"] = delegation.run_id
     if delegation.user_claims:
         claims["user_claims"] = dict(delegation.user_claims)
+    if delegation.parents:
+        claims["parent_jtis"] = list(delegation.parents)
     return claims
 
 
@@ -150,22 +163,34 @@ class DelegationVerifier:
         self._revocations = revocations
         self._leeway = leeway
         self.max_depth = max_depth
-        self._cache: dict[str, Delegation] = {}
+        self._cache: dict[str, _Verified] = {}
         self._lock = threading.Lock()
 
     def verify(self, token: str, now: float) -> Delegation:
         """The delegation ``token`` carries, or ``TokenRejected`` with the failed check's code."""
-        found = self._cache.get(token)
-        if found is None:
-            found = self._verify_new(token, now)
+        cached = self._cache.get(token)
+        if cached is None:
+            cached = self._verify_new(token, now)
             with self._lock:
                 if len(self._cache) >= _CACHE_LIMIT:
                     self._cache.clear()
-                self._cache[token] = found
-        if now > found.expires_at + self._leeway:
-            raise TokenRejected("the token has expired", code=TOKEN_EXPIRED)
-        if self._revocations.is_revoked(found.jti, now):
-            raise TokenRejected(f"token `{found.jti}` has been revoked", code=TOKEN_REVOKED)
+                self._cache[token] = cached
+        else:
+            # the clock may have moved either way since: every time check again
+            if cached.kid not in self._keys(now):
+                raise TokenRejected(
+                    f"key id `{cached.kid}` is not one of proctor's keys", code=TOKEN_UNKNOWN_KID
+                )
+            jose.check_times(cached.times, now, self._leeway)
+        found = cached.delegation
+        for jti in found.lineage:
+            if self._revocations.is_revoked(jti, now):
+                raise TokenRejected(
+                    f"token `{found.jti}` has been revoked"
+                    if jti == found.jti
+                    else f"token `{found.jti}` was exchanged from revoked token `{jti}`",
+                    code=TOKEN_REVOKED,
+                )
         return found
 
     def peek_issuer(self, token: str) -> bool:
@@ -178,7 +203,7 @@ class DelegationVerifier:
             return False
         return payload.get("iss") == self.issuer
 
-    def _verify_new(self, token: str, now: float) -> Delegation:
+    def _verify_new(self, token: str, now: float) -> _Verified:
         header, claims = jose.split_token(token)
         alg = jose.require_algorithm(header, ("EdDSA",))
         if claims.get("iss") != self.issuer:
@@ -188,7 +213,7 @@ class DelegationVerifier:
             )
         kid = header.get("kid")
         key = self._keys(now).get(kid) if isinstance(kid, str) else None
-        if key is None:
+        if key is None or not isinstance(kid, str):
             raise TokenRejected(
                 f"key id `{kid}` is not one of proctor's keys", code=TOKEN_UNKNOWN_KID
             )
@@ -207,7 +232,7 @@ class DelegationVerifier:
             ) from exc
         aud = claims["aud"]
         user_claims = claims.get("user_claims")
-        return Delegation(
+        delegation = Delegation(
             issuer=self.issuer,
             subject=jose.require_string(claims, "sub"),
             actors=actors,
@@ -220,7 +245,43 @@ class DelegationVerifier:
             role=_optional_str(claims, "role"),
             run_id=_optional_str(claims, "run_id"),
             user_claims=user_claims if isinstance(user_claims, dict) else {},
+            parents=read_parents(claims.get("parent_jtis"), len(actors)),
         )
+        times: dict[str, Any] = {
+            name: claims[name] for name in ("exp", "nbf", "iat") if name in claims
+        }
+        return _Verified(delegation, times, kid)
+
+
+def read_parents(claim: Any, depth: int) -> tuple[str, ...]:
+    """The ``parent_jtis`` of a token ``depth`` agents deep: exactly one per earlier exchange.
+
+    A token an agent got for a user has none; each exchange of a delegation
+    token adds one, so a chain of ``depth`` agents names ``depth - 1`` ancestors.
+    A token that names fewer could not be refused with its ancestors: refused.
+    """
+    if claim is None and depth == 1:
+        return ()
+    if (
+        not isinstance(claim, list)
+        or len(claim) != depth - 1
+        or not all(isinstance(jti, str) and jti for jti in claim)
+    ):
+        raise TokenRejected(
+            f"a delegation {depth} agents deep must name its {depth - 1} parent tokens "
+            "in `parent_jtis`",
+            code=TOKEN_MALFORMED,
+        )
+    return tuple(claim)
+
+
+@dataclass(frozen=True, slots=True)
+class _Verified:
+    """A cache entry: the delegation, the time claims to re-check and the signing key id."""
+
+    delegation: Delegation
+    times: Mapping[str, Any]
+    kid: str
 
 
 def _optional_str(claims: Mapping[str, Any], name: str) -> str | None:

@@ -7,7 +7,9 @@ subject's scopes ∩ the actor's role scopes ∩ the requested scopes (§2.1
 ``scope``, RFC 6749 §3.3); asking for anything outside that intersection is
 ``invalid_scope``, never a silently narrowed or widened token. The expiry is
 the configured lifetime, never past the subject token's, so it only shrinks
-along a chain; the chain depth is bounded.
+along a chain; the chain depth is bounded. A token exchanged from a delegation
+token names it and its ancestors (``parent_jtis``): revoking any token of a
+chain refuses everything exchanged from it.
 """
 
 from __future__ import annotations
@@ -154,6 +156,19 @@ class IssuedDelegation:
     delegation: Delegation
 
 
+@dataclass(frozen=True, slots=True)
+class _Subject:
+    """The verified subject token: the user, the scopes to narrow, and any prior delegation."""
+
+    user: str
+    scopes: ScopeSet
+    expires_at: int
+    claims: dict[str, Any]
+    actors: tuple[str, ...] = ()  # earlier agents, when the subject is a delegation token
+    run_id: str | None = None
+    lineage: tuple[str, ...] = ()  # the subject delegation's jti and its parents'
+
+
 class TokenExchanger:
     """Issues delegation tokens (the token endpoint's logic, without HTTP)."""
 
@@ -190,8 +205,8 @@ class TokenExchanger:
         """Verify the subject and the actor, narrow the scopes, sign; ``ExchangeError`` if not."""
         request.validate()
         agent = self._actor(request, actor, now)
-        prior, user, base, subject_exp, claims, run_id = self._subject(request, now)
-        actors = (agent.id, *prior)
+        subject = self._subject(request, now)
+        actors = (agent.id, *subject.actors)
         if len(actors) > self._delegations.max_depth:
             raise ExchangeError(
                 INVALID_REQUEST,
@@ -199,14 +214,14 @@ class TokenExchanger:
                 f"more than the allowed {self._delegations.max_depth}",
                 code=TOKEN_CHAIN_TOO_DEEP,
             )
-        granted = self._scopes(base, agent, request.scope)
+        granted = self._scopes(subject.scopes, agent, request.scope)
         audience = self._audience(request)
-        expires_at = min(int(now) + self.ttl, subject_exp)
+        expires_at = min(int(now) + self.ttl, subject.expires_at)
         if expires_at <= now:
             raise ExchangeError(INVALID_REQUEST, "the subject token expires now")
         delegation = Delegation(
             issuer=self.issuer,
-            subject=user,
+            subject=subject.user,
             actors=actors,
             scopes=granted,
             audience=(audience,),
@@ -215,8 +230,9 @@ class TokenExchanger:
             jti=self._new_jti(),
             tier=agent.tier.value,
             role=agent.role,
-            run_id=request.run_id or run_id,
-            user_claims=claims,
+            run_id=request.run_id or subject.run_id,
+            user_claims=subject.claims,
+            parents=subject.lineage,
         )
         token = sign_delegation(delegation, self._signing_key())
         response = TokenExchangeResponse(
@@ -257,21 +273,20 @@ class TokenExchanger:
             )
         return agent
 
-    def _subject(
-        self, request: TokenExchangeRequest, now: float
-    ) -> tuple[tuple[str, ...], str, ScopeSet, int, dict[str, Any], str | None]:
-        """(prior actors, user, scopes, expiry, carried claims, run id) of the subject token."""
+    def _subject(self, request: TokenExchangeRequest, now: float) -> _Subject:
+        """What the subject token gives: a user's token, or a delegation to delegate further."""
         token = request.subject_token
         try:
             if self._delegations.peek_issuer(token):
                 held = self._delegations.verify(token, now)
-                return (
-                    held.actors,
+                return _Subject(
                     held.subject,
                     held.scopes,
                     held.expires_at,
                     dict(held.user_claims),
-                    held.run_id,
+                    actors=held.actors,
+                    run_id=held.run_id,
+                    lineage=held.lineage,
                 )
             verified = self._users.verify(token, now)
         except TokenRejected as exc:
@@ -284,7 +299,7 @@ class TokenExchanger:
             name: verified.claims[name] for name in CARRIED_USER_CLAIMS if name in verified.claims
         }
         claims["iss"] = verified.issuer
-        return (), verified.user.sub, scopes, verified.expires_at, claims, None
+        return _Subject(verified.user.sub, scopes, verified.expires_at, claims)
 
     def _scopes(self, base: ScopeSet, agent: Agent, requested: tuple[str, ...]) -> ScopeSet:
         allowed = effective_scopes(base, self._role_scopes(agent.role))

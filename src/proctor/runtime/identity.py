@@ -3,7 +3,8 @@
 The pure ``proctor.identity`` core does no I/O; here its injected pieces are
 filled in: the 0600 key file, JWKS fetched from a file or over HTTPS with
 httpx (plain http only for loopback hosts), the identity store for agents,
-credentials and revoked token ids, the clock and random token ids.
+credentials, revoked token ids and used client assertion ids, the clock and
+random token ids.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from proctor.model.audit_event import AuditEvent, audit_timestamp
 from proctor.model.request import Agent, User
 from proctor.model.tiers import Tier
 from proctor.storage import key_file
+from proctor.storage.errors import StorageError
 from proctor.storage.identity_store import IdentityStore, MemoryIdentityStore, StoredAgent
 
 TOKEN_NOT_CONFIGURED = "token_not_configured"
@@ -120,8 +122,9 @@ class IdentityService:
         self._ring_lock = threading.Lock()
         self._held: dict[str, HeldToken] = {}
         seconds = self._seconds
+        # a revocation is read while its token could still pass the `exp` check (leeway)
         self.revocations = RevocationList(
-            lambda: store.revoked_tokens(int(seconds())),
+            lambda: store.revoked_tokens(int(seconds() - settings.leeway_seconds)),
             store.revoke_token,
             refresh_every=settings.revocation_refresh_seconds,
         )
@@ -159,6 +162,7 @@ class IdentityService:
             audience=settings.issuer,
             api_keys=store.api_key,
             agent_keys=self._agent_keys,
+            used=store.use_assertion,
             leeway=settings.leeway_seconds,
         )
         self.exchanger = TokenExchanger(
@@ -344,6 +348,12 @@ class IdentityService:
         except ExchangeError as exc:
             record(_exchange_event(ids(at), at, request, actor, None, exc))
             raise
+        except StorageError as exc:
+            # e.g. a client assertion's use could not be recorded: no token, and the refusal
+            # is recorded too when the trail can still be written
+            failed = ExchangeError("temporarily_unavailable", exc.message, code=exc.code)
+            record(_exchange_event(ids(at), at, request, actor, None, failed))
+            raise
         record(_exchange_event(ids(at), at, request, actor, issued, None))
         return issued
 
@@ -409,6 +419,8 @@ def _exchange_event(
         extra.update(
             {"jti": delegation.jti, "exp": delegation.expires_at, "aud": list(delegation.audience)}
         )
+        if delegation.parents:
+            extra["parent_jtis"] = list(delegation.parents)
     if error is not None:
         extra["error"] = error.error
     return AuditEvent(

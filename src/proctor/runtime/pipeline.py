@@ -10,7 +10,7 @@ fills in what later stages read (the caller, the arguments, the request).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
@@ -29,7 +29,7 @@ from proctor.runtime.content import PROVENANCE_UNAVAILABLE, Scanned
 from proctor.runtime.identity import HeldToken
 from proctor.runtime.records import decision_event, with_content
 from proctor.storage.errors import StorageError
-from proctor.telemetry import begin_trace
+from proctor.telemetry import begin_trace, tool_name
 
 if TYPE_CHECKING:
     from proctor.runtime.engine import Runtime
@@ -62,6 +62,7 @@ class Check:
     taint: dict[str, dict[str, Any]] = field(default_factory=dict)
     request: CheckRequest | None = None
     demotion: Demotion | None = None
+    caller_trace_id: str | None = None  # a caller's plain correlation id, kept beside the span's
 
     def deny(self, reason: str, code: str) -> Decision:
         return Decision(Effect.DENY, reason, (), self.decision_id, self.scopes, code=code)
@@ -230,6 +231,8 @@ def record(runtime: Runtime, check: Check, decision: Decision) -> Decision:
         (perf_counter() - check.started) * 1e6,
         check.held,
     )
+    if check.caller_trace_id is not None:  # the record's `trace_id` is the span's
+        event = replace(event, extra={**event.extra, "caller_trace_id": check.caller_trace_id})
     if decision.findings or check.taint:
         event = with_content(event, runtime.content, check.args, decision.findings, check.taint)
     try:
@@ -277,6 +280,7 @@ def run_check(
         trace_id=trace_id,
         run=call.run,
         started=started,
+        caller_trace_id=traced.caller_trace_id if traced is not None else None,
     )
     decision: Decision | None = None
     mark = started
@@ -294,7 +298,8 @@ def run_check(
     if traced is not None:
         sub = check.user.sub if check.user is not None else None
         agent_id = check.agent.id if isinstance(check.agent, Agent) else call.agent
-        traced.finish(decision, call.action, agent_id if isinstance(agent_id, str) else None, sub)
+        agent_id = agent_id if isinstance(agent_id, str) else None
+        traced.finish(decision, call.action, agent_id, sub, tool_name(call.context))
     return decision
 
 

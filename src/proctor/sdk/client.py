@@ -29,6 +29,7 @@ from proctor.runtime.content import OutputReview
 from proctor.sdk.approvals import ApprovalDesk
 from proctor.sdk.runs import RunSession
 from proctor.sdk.session import OpensSessions
+from proctor.telemetry import DecisionTracer
 
 _open: weakref.WeakSet[Proctor] = weakref.WeakSet()
 
@@ -38,6 +39,9 @@ class Proctor(OpensSessions):
 
     ``Proctor.from_config("proctor.yaml")`` for a configured deployment, or
     ``Proctor.from_policies("policy.yaml", agents=[...])`` for a quick start.
+    Either takes ``tracer_provider=``, the application's OpenTelemetry
+    ``TracerProvider``, to put the decision spans there (it stays the caller's
+    to flush and shut down).
     Close it (or use ``with``) to flush the audit trail; it is also flushed
     when the interpreter exits.
     """
@@ -57,8 +61,13 @@ class Proctor(OpensSessions):
         agent: AgentLike = None,
         audit: str | None = None,
         clock: Clock = system_clock,
+        tracer_provider: Any = None,
     ) -> Proctor:
-        return cls(build_runtime(path, audit=audit, clock=clock), agent=agent)
+        # the given provider wins over `telemetry:`
+        tracer = (
+            DecisionTracer.from_provider(tracer_provider) if tracer_provider is not None else None
+        )
+        return cls(build_runtime(path, audit=audit, clock=clock, tracer=tracer), agent=agent)
 
     @classmethod
     def from_policies(
@@ -71,6 +80,7 @@ class Proctor(OpensSessions):
         audit: str = ":memory:",
         clock: Clock = system_clock,
         timezone: str = "UTC",
+        tracer_provider: Any = None,
     ) -> Proctor:
         registry = AgentRegistry(
             {item.id: item for item in agents or []},
@@ -83,6 +93,11 @@ class Proctor(OpensSessions):
             registry=registry,
             clock=clock,
             timezone=timezone,
+            tracer=(
+                DecisionTracer.from_provider(tracer_provider)
+                if tracer_provider is not None
+                else None
+            ),
         )
         if agent is None and agents and len(agents) == 1:
             agent = agents[0].id

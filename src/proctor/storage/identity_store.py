@@ -1,7 +1,9 @@
-"""The identity store contract: registered agents, their credentials, revoked token ids.
+"""The identity store contract: registered agents, their credentials, revoked token ids
+and the ids of client assertions already used.
 
-Two backends pass the same contract tests: ``MemoryIdentityStore`` here and
-``proctor.storage.sqlite.identity_store.SqliteIdentityStore``. Secrets never
+Three backends pass the same contract tests: ``MemoryIdentityStore`` here,
+``proctor.storage.sqlite.identity_store.SqliteIdentityStore`` and
+``proctor.storage.postgres.identity_store.PostgresIdentityStore``. Secrets never
 reach a store: API keys are kept as digests, private keys stay with agents.
 """
 
@@ -97,6 +99,14 @@ class IdentityStore(Protocol):
         """``jti`` values revoked and not yet expired at ``now``."""
         ...
 
+    def use_assertion(self, issuer: str, jti: str, keep_until: int, now: int) -> bool:
+        """Record client assertion ``jti`` of ``issuer`` as used; False if it was already.
+
+        Atomic across every process sharing the store: of two concurrent uses,
+        exactly one gets True. Records kept past ``now`` are dropped on the way.
+        """
+        ...
+
     def close(self) -> None: ...
 
 
@@ -108,6 +118,7 @@ class MemoryIdentityStore:
         self._agents: dict[str, StoredAgent] = {}
         self._credentials: list[StoredCredential] = []
         self._revoked: dict[str, tuple[int, str]] = {}
+        self._used: dict[tuple[str, str], int] = {}
 
     def put_agent(self, agent: StoredAgent) -> None:
         with self._lock:
@@ -148,6 +159,15 @@ class MemoryIdentityStore:
 
     def revoked_tokens(self, now: int) -> list[str]:
         return [jti for jti, (expires_at, _) in self._revoked.items() if expires_at >= now]
+
+    def use_assertion(self, issuer: str, jti: str, keep_until: int, now: int) -> bool:
+        with self._lock:
+            for key in [key for key, until in self._used.items() if until < now]:
+                del self._used[key]
+            if (issuer, jti) in self._used:
+                return False
+            self._used[issuer, jti] = keep_until
+            return True
 
     def close(self) -> None:
         return None

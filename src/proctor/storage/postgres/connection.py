@@ -129,6 +129,17 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "CREATE INDEX provenance_created ON provenance_values (created)",
     ),
+    (  # 5: client assertion ids already used (RFC 7523 single use), shared by the replicas
+        """
+        CREATE TABLE identity_used_assertions (
+            issuer TEXT NOT NULL,
+            jti TEXT NOT NULL,
+            keep_until BIGINT NOT NULL,
+            PRIMARY KEY (issuer, jti)
+        )
+        """,
+        "CREATE INDEX identity_used_assertions_keep ON identity_used_assertions (keep_until)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -1,4 +1,7 @@
-"""Agents, credentials and revoked token ids in PostgreSQL (the ``IdentityStore`` contract)."""
+"""Agents, credentials, revoked token ids and used client assertions in PostgreSQL.
+
+The ``IdentityStore`` contract; every replica on the database shares them.
+"""
 
 from __future__ import annotations
 
@@ -118,6 +121,24 @@ class PostgresIdentityStore:
             (now,),
         )
         return [row[0] for row in rows]
+
+    def use_assertion(self, issuer: str, jti: str, keep_until: int, now: int) -> bool:
+        # expired rows go first, skipping rows another replica holds (no waits, no deadlocks)
+        self._run(
+            "dropping expired client assertions",
+            "DELETE FROM identity_used_assertions WHERE (issuer, jti) IN ("
+            "SELECT issuer, jti FROM identity_used_assertions WHERE keep_until < %s "
+            "LIMIT 1000 FOR UPDATE SKIP LOCKED)",
+            (now,),
+        )
+        # the primary key decides: of two replicas inserting the same row, one inserts
+        with transaction(self._pool, "recording a client assertion") as conn:
+            cursor = conn.execute(
+                "INSERT INTO identity_used_assertions (issuer, jti, keep_until) "
+                "VALUES (%s, %s, %s) ON CONFLICT (issuer, jti) DO NOTHING",
+                (issuer, jti, keep_until),
+            )
+            return cursor.rowcount == 1
 
     def close(self) -> None:
         self._pool.close()

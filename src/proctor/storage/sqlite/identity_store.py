@@ -56,6 +56,16 @@ IDENTITY_TABLES = (
         reason TEXT NOT NULL
     )
     """,
+    """
+    CREATE TABLE IF NOT EXISTS identity_used_assertions (
+        issuer TEXT NOT NULL,
+        jti TEXT NOT NULL,
+        keep_until INTEGER NOT NULL,
+        PRIMARY KEY (issuer, jti)
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS identity_used_assertions_keep "
+    "ON identity_used_assertions (keep_until)",
 )
 
 
@@ -167,6 +177,21 @@ class SqliteIdentityStore:
             (now,),
         )
         return [row[0] for row in rows]
+
+    def use_assertion(self, issuer: str, jti: str, keep_until: int, now: int) -> bool:
+        # one statement decides: another process inserting the same row makes ours ignored
+        with self._lock:
+            try:
+                self._conn.execute(
+                    "DELETE FROM identity_used_assertions WHERE keep_until < ?", (now,)
+                )
+                cursor = self._conn.execute(
+                    "INSERT OR IGNORE INTO identity_used_assertions VALUES (?, ?, ?)",
+                    (issuer, jti, keep_until),
+                )
+            except sqlite3.Error as exc:
+                raise storage_error(exc, self._path, "recording a client assertion") from exc
+            return cursor.rowcount == 1
 
     def close(self) -> None:
         with self._lock:
