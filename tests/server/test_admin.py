@@ -104,12 +104,12 @@ def test_approvals_list_approve_and_the_call_then_passes(client: TestClient) -> 
     assert cannot.status_code == 403
     decided = client.post(
         f"/v1/admin/approvals/{approval_id}/approve",
-        json={"by": "ops-lead", "reason": "ok"},
+        json={"reason": "ok"},
         headers=admin,
     )
     assert decided.status_code == 200, decided.text
     assert decided.json()["status"] == "approved"
     passed = client.post("/v1/check", json=call, headers=bearer(PEP_KEY)).json()
     assert passed["effect"] == "allow"
-    missing = client.post("/v1/admin/approvals/nope/reject", json={"by": "alice"}, headers=admin)
+    missing = client.post("/v1/admin/approvals/nope/reject", json={}, headers=admin)
     assert missing.status_code == 404

@@ -46,9 +46,9 @@ def test_metrics_of_decisions_stages_and_approval_waits(tmp_path: Path) -> None:
         first, second = (item["approval_id"] for item in pending["approvals"])
         admin = bearer(ADMIN_KEY)
         clock.now += timedelta(seconds=42)
-        client.post(f"/v1/admin/approvals/{first}/approve", json={"by": "lead"}, headers=admin)
+        client.post(f"/v1/admin/approvals/{first}/approve", json={"by": "root"}, headers=admin)
         clock.now += timedelta(seconds=600)
-        client.post(f"/v1/admin/approvals/{second}/reject", json={"by": "lead"}, headers=admin)
+        client.post(f"/v1/admin/approvals/{second}/reject", json={"by": "root"}, headers=admin)
         text = client.get("/metrics", headers=bearer(AUDITOR_KEY)).text
     found = samples(text)
     assert found[("proctor_decisions_total", (("effect", "allow"),))] == 2
@@ -57,7 +57,11 @@ def test_metrics_of_decisions_stages_and_approval_waits(tmp_path: Path) -> None:
     unknown = ("proctor_decision_codes_total", (("code", "unknown_agent"), ("effect", "deny")))
     assert found[unknown] == 1
     # every check resolved its caller and settled; the five known-agent checks ran the rest
-    deciding = (("resolve_caller", 6), ("validate", 5), ("scopes", 5), ("scan", 5), ("evaluate", 5))
+    deciding = (
+        ("resolve_caller", 6),
+        *((stage, 5) for stage in ("validate", "placement", "run_owner", "scopes", "scan")),
+        ("evaluate", 5),
+    )
     stages = (*deciding, ("limits", 6), ("demotion", 6), ("record", 6))
     for stage, count in stages:
         assert found[("proctor_check_stage_seconds_count", (("stage", stage),))] == count, stage
