@@ -154,7 +154,7 @@ def _verdict(
     if verdict is None or (verdict.effect is None and not verdict.redactions):
         return OutputReview(Effect.ALLOW, result, "nothing to act on", review_id=review_id)
     if verdict.effect is Effect.DENY:
-        return withheld(review_id, verdict.reason, "scan_denied", verdict.rule_ids)
+        return withheld(review_id, verdict.reason, verdict.code or "scan_denied", verdict.rule_ids)
     value = runtime.content.redact_output(tree, verdict) if verdict.redactions else result
     if verdict.effect is None:
         return OutputReview(

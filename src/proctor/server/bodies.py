@@ -78,6 +78,7 @@ class PoliciesBody(_Body):
     """Policy documents (YAML text) to replace the loaded set; none: re-read the config's files."""
 
     texts: list[str] | None = Field(default=None, max_length=100)
+    allow_empty: bool = Field(default=False, strict=True)  # a set of no policies denies every call
 
 
 class ApprovalDecisionBody(_Body):
