@@ -8,7 +8,7 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from proctor.config import load_config
-from proctor.runtime import Runtime
+from proctor.runtime import build_runtime
 from proctor.server import create_app
 from tests.server.conftest import TestClient, bearer
 from tests.server.gateway import ADMIN_KEY, AUDITOR_KEY, PEP_KEY, write_config
@@ -33,7 +33,7 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 def test_metrics_of_decisions_stages_and_approval_waits(tmp_path: Path) -> None:
     loaded = load_config(write_config(tmp_path))
     clock = StepClock()
-    app = create_app(Runtime.from_config(loaded, clock=clock), config=loaded)
+    app = create_app(build_runtime(loaded, clock=clock), config=loaded)
     pep = bearer(PEP_KEY)
     with TestClient(app) as client:
         for action in ("read:a", "read:b", "delete:c"):

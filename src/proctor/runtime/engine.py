@@ -11,12 +11,10 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any, Unpack
 
 from proctor.audit.errors import AuditError
 from proctor.clock import Clock, DecisionIds, system_clock
-from proctor.config import LoadedConfig
 from proctor.errors import ProctorError
 from proctor.identity.exchange import IssuedDelegation, TokenExchangeRequest
 from proctor.identity.registry import AgentRegistry
@@ -89,29 +87,6 @@ class Runtime:
         )
         self._run_owners = RunOwners(self._state.runs)  # a run belongs to whoever started it
         self.valid_actions: set[str] = set()  # actions already validated (the pipeline's cache)
-
-    @classmethod
-    def from_config(
-        cls,
-        config: LoadedConfig | str | Path,
-        *,
-        audit: str | AuditStore | None = None,
-        extra_policies: tuple[str | Path, ...] = (),
-        clock: Clock = system_clock,
-        ids: DecisionIds | None = None,
-        wait_for_audit: bool | None = None,
-    ) -> Runtime:
-        """``build_runtime`` for a config (kept for callers that start from the class)."""
-        from proctor.runtime.build import build_runtime
-
-        return build_runtime(
-            config,
-            audit=audit,
-            policies=extra_policies,
-            clock=clock,
-            ids=ids,
-            wait_for_audit=wait_for_audit,
-        )
 
     # -- the parts, read-only ---------------------------------------------------------------
 
