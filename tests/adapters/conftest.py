@@ -57,7 +57,6 @@ def guard(tmp_path: Path) -> Iterator[Proctor]:
         audit=str(tmp_path / "audit.db"),
         clock=ManualClock(datetime(2026, 11, 24, 10, tzinfo=UTC)),
     ) as instance:
-        instance.runtime.users = {}
         yield instance
 
 

@@ -8,7 +8,8 @@ import pytest
 
 from proctor.config import ExportConfig
 from proctor.export import errors
-from proctor.server.metrics import STAGES, GatewayMetrics
+from proctor.runtime.pipeline import STAGE_NAMES as STAGES
+from proctor.server.metrics import GatewayMetrics
 from proctor.telemetry import TelemetryConfig
 
 DOC = (Path(__file__).parents[2] / "docs" / "observability.md").read_text()

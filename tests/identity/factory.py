@@ -16,10 +16,10 @@ from proctor.identity.keys import KeyRing
 from proctor.identity.registry import AgentRegistry
 from proctor.identity.scopes import ScopeSet
 from proctor.identity.settings import IdentityConfig
-from proctor.identity_runtime import IdentityService
 from proctor.model import Agent, Tier
 from proctor.policy import load_policies
 from proctor.runtime import Runtime
+from proctor.runtime.identity import IdentityService
 from proctor.storage import open_audit_store
 from proctor.storage.identity_store import IdentityStore, MemoryIdentityStore
 

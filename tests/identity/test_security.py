@@ -175,7 +175,7 @@ def test_a_token_for_another_agent_is_refused() -> None:
 def test_a_token_whose_agent_was_removed_is_refused() -> None:
     rt = f.runtime()
     token = _delegation(rt)
-    rt.registry = type(rt.registry)({}, rt.registry.roles)
+    rt.replace_registry(type(rt.registry)({}, rt.registry.roles))
     assert rt.identity is not None
     rt.identity.registry = rt.registry
     _check_denied(rt, token, "token_unknown_actor")

@@ -151,14 +151,20 @@ def test_audit_mode_tier_rules_demote_nothing() -> None:
 
 
 def test_without_tier_rules_a_denial_touches_no_store() -> None:
-    runtime = _runtime(ManualClock(START), RULES)
-
     class Untouchable:
         def __getattr__(self, name: str) -> None:
             raise AssertionError(f"the store was used: {name}")
 
-    runtime.state = replace(runtime.state, counters=Untouchable())  # type: ignore[arg-type]
-    runtime.guardrails.counters = Untouchable()  # type: ignore[assignment]
+    untouchable = replace(open_state_stores(None), counters=Untouchable())  # type: ignore[arg-type]
+    runtime = Runtime(
+        policies=load_policies(texts=[RULES]),
+        registry=AgentRegistry(
+            {"bot": Agent("bot", "support", Tier.TRUSTED)}, {"support": ScopeSet.parse(["*"])}
+        ),
+        audit=open_audit_store(None),
+        state=untouchable,
+        clock=ManualClock(START),
+    )
     _deny(runtime, 3)  # memory stores: nothing to close
 
 

@@ -38,7 +38,6 @@ def _guard() -> Proctor:
         agents=[make_agent("bot")],
         clock=ManualClock(datetime(2026, 11, 24, 10, tzinfo=UTC)),
     )
-    guard.runtime.users = {}
     return guard
 
 

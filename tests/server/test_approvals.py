@@ -14,7 +14,7 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from proctor.config import load_config
-from proctor.runtime import Runtime
+from proctor.runtime import build_runtime
 from proctor.server import create_app
 from tests.server.conftest import bearer
 from tests.server.gateway import AUDITOR_KEY, PEP_KEY, sha
@@ -61,7 +61,7 @@ server:
 """
     )
     loaded = load_config(config)
-    app = create_app(Runtime.from_config(loaded, wait_for_audit=False), config=loaded)
+    app = create_app(build_runtime(loaded, wait_for_audit=False), config=loaded)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 

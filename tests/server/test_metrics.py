@@ -8,7 +8,7 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from proctor.config import load_config
-from proctor.runtime import Runtime
+from proctor.runtime import build_runtime
 from proctor.server import create_app
 from tests.server.conftest import TestClient, bearer
 from tests.server.gateway import ADMIN_KEY, AUDITOR_KEY, PEP_KEY, write_config
@@ -33,7 +33,7 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 def test_metrics_of_decisions_stages_and_approval_waits(tmp_path: Path) -> None:
     loaded = load_config(write_config(tmp_path))
     clock = StepClock()
-    app = create_app(Runtime.from_config(loaded, clock=clock), config=loaded)
+    app = create_app(build_runtime(loaded, clock=clock), config=loaded)
     pep = bearer(PEP_KEY)
     with TestClient(app) as client:
         for action in ("read:a", "read:b", "delete:c"):
@@ -56,8 +56,13 @@ def test_metrics_of_decisions_stages_and_approval_waits(tmp_path: Path) -> None:
     assert found[("proctor_decision_codes_total", (("code", "rule"), ("effect", "deny")))] == 1
     unknown = ("proctor_decision_codes_total", (("code", "unknown_agent"), ("effect", "deny")))
     assert found[unknown] == 1
-    # every check passed identity and audit; policy ran for the five known-agent checks
-    stages = (("identity", 5), ("scanners", 5), ("policy", 5), ("limits", 4), ("audit", 6))
+    # every check resolved its caller and settled; the five known-agent checks ran the rest
+    deciding = (
+        ("resolve_caller", 6),
+        *((stage, 5) for stage in ("validate", "placement", "run_owner", "scopes", "scan")),
+        ("evaluate", 5),
+    )
+    stages = (*deciding, ("limits", 6), ("demotion", 6), ("record", 6))
     for stage, count in stages:
         assert found[("proctor_check_stage_seconds_count", (("stage", stage),))] == count, stage
         assert found[("proctor_check_stage_seconds_sum", (("stage", stage),))] > 0

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from proctor.config import load_config
-from proctor.identity_runtime import build_identity
+from proctor.runtime.identity import build_identity
 from tests.server.conftest import TestClient, bearer
 
 EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"

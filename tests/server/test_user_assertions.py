@@ -15,7 +15,7 @@ with warnings.catch_warnings():
 
 from proctor.config import load_config
 from proctor.identity.credentials import new_api_key
-from proctor.runtime import Runtime
+from proctor.runtime import build_runtime
 from proctor.server import create_app
 from proctor.storage.identity_store import StoredCredential
 from tests.server.conftest import bearer
@@ -42,7 +42,7 @@ def _gateway(directory: Path, *, require_tokens: bool = False) -> Iterator[TestC
         )
     config.write_text(text)
     loaded = load_config(config)
-    app = create_app(Runtime.from_config(loaded, wait_for_audit=False), config=loaded)
+    app = create_app(build_runtime(loaded, wait_for_audit=False), config=loaded)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client
 

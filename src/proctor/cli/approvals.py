@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import getpass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 from rich.table import Table
@@ -19,11 +18,8 @@ from proctor.cli.loading import DEFAULT_DB, audit_location
 from proctor.cli.output import console, print_json
 from proctor.config import DEFAULT_CONFIG_NAME, load_config
 from proctor.errors import ProctorError
-from proctor.policy import CompiledPolicySet
-from proctor.runtime import Runtime
+from proctor.runtime import build_runtime
 from proctor.sdk.approvals import ApprovalDesk
-from proctor.storage import open_audit_store
-from proctor.storage.state import open_state_stores
 
 _db = click.option("--db", help="Audit database (the state file sits beside it).")
 _config = click.option("--config", type=click.Path(dir_okay=False), help="proctor.yaml to read.")
@@ -37,16 +33,8 @@ _reason = click.option("--reason", help="Why; goes into the audit record.")
 def open_desk(config: str | None, db: str | None) -> ApprovalDesk:
     """A desk over the configured stores; users (and their roles) come from the config."""
     if config or Path(DEFAULT_CONFIG_NAME).is_file():
-        loaded = load_config(config or DEFAULT_CONFIG_NAME)
-        return ApprovalDesk(Runtime.from_config(loaded, audit=db))
-    location = audit_location(config, db) or DEFAULT_DB
-    return ApprovalDesk(
-        Runtime(
-            policies=CompiledPolicySet.empty(ZoneInfo("UTC")),
-            audit=open_audit_store(location),
-            state=open_state_stores(location),
-        )
-    )
+        return ApprovalDesk(build_runtime(load_config(config or DEFAULT_CONFIG_NAME), audit=db))
+    return ApprovalDesk(build_runtime(audit=audit_location(config, db) or DEFAULT_DB))
 
 
 @click.group()

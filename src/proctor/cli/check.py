@@ -7,12 +7,12 @@ from typing import Any
 
 import click
 
-from proctor.cli.loading import build_runtime, parse_at
+from proctor.cli.loading import parse_at, runtime_for_options
 from proctor.cli.output import console, print_json, styled_effect
 from proctor.errors import ProctorError
 from proctor.model.request import Agent, User
 from proctor.model.tiers import Tier
-from proctor.runtime import Runtime
+from proctor.runtime import CheckCall, Runtime
 
 
 @click.command()
@@ -67,14 +67,15 @@ def check(
 ) -> None:
     """Decide whether an agent may do ACTION (e.g. write:refund) now."""
     args = parse_arguments(arguments)
-    runtime = build_runtime(config, policies, db)
+    runtime = runtime_for_options(config, policies, db)
     try:
         when = parse_at(at, runtime.policies.timezone)
         agent = _agent(runtime, agent_id, role, tier, tags)
         user = _user(runtime, user_sub, user_scopes)
-        decision = runtime.check(
+        call = CheckCall(
             action, agent=agent, user=user, args=args, resource=resource, at=when, token=token
         )
+        decision = runtime.decide(call)
     finally:
         runtime.close()
     body = decision.to_dict()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from proctor.clock import system_clock
 from proctor.config import DEFAULT_CONFIG_NAME, ConfigError, LoadedConfig, load_config
-from proctor.identity_runtime import IdentityService, build_identity
-from proctor.runtime import Runtime
+from proctor.runtime import Runtime, build_runtime
+from proctor.runtime.identity import IdentityService, build_identity
 
 _DURATION = re.compile(r"^(\d+)([smhd]?)$")
 _UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86_400}
@@ -43,8 +43,7 @@ def identity_service(config: str | None, db: str | None = None) -> IdentityServi
 
 
 def identity_runtime(config: str | None, db: str | None = None) -> Runtime:
-    loaded = load_identity_config(config)
-    return Runtime.from_config(loaded, audit=db)
+    return build_runtime(load_identity_config(config), audit=db)
 
 
 def parse_duration(text: str) -> int:

@@ -4,19 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, tzinfo
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from proctor.config import DEFAULT_CONFIG_NAME, ConfigError, load_config
-from proctor.identity.registry import AgentRegistry
-from proctor.policy import load_policies
-from proctor.runtime import Runtime
-from proctor.storage import open_audit_store
-from proctor.storage.state import open_state_stores
+from proctor.runtime import Runtime, build_runtime
 
 DEFAULT_DB = "proctor.db"
 
 
-def build_runtime(config: str | None, policies: tuple[str, ...], db: str | None) -> Runtime:
+def runtime_for_options(config: str | None, policies: tuple[str, ...], db: str | None) -> Runtime:
+    """The runtime for ``--config``/``--policy``/``--db`` (``proctor.yaml`` when present)."""
     config_path = config or (
         DEFAULT_CONFIG_NAME if Path(DEFAULT_CONFIG_NAME).is_file() and not policies else None
     )
@@ -27,14 +23,8 @@ def build_runtime(config: str | None, policies: tuple[str, ...], db: str | None)
             code="no_policy_given",
         )
     if config_path is not None:
-        loaded = load_config(config_path)
-        return Runtime.from_config(loaded, audit=db, extra_policies=policies)
-    return Runtime(
-        policies=load_policies(policies, timezone=ZoneInfo("UTC")),
-        registry=AgentRegistry(),
-        audit=open_audit_store(db or DEFAULT_DB),
-        state=open_state_stores(db or DEFAULT_DB),
-    )
+        return build_runtime(load_config(config_path), audit=db, policies=policies)
+    return build_runtime(policies=policies, audit=db or DEFAULT_DB)
 
 
 def audit_location(config: str | None, db: str | None) -> str:

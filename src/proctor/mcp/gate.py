@@ -18,13 +18,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
-from proctor.content_runtime import OutputReview
 from proctor.errors import ProctorError
 from proctor.identity.scopes import ScopeSet, effective_scopes
 from proctor.mcp.listing import could_be_allowed
 from proctor.model.actions import validate_action
 from proctor.model.decision import Decision
 from proctor.model.request import Agent, RunState, User
+from proctor.runtime.content import OutputReview
 from proctor.sdk.client import Proctor
 from proctor.sdk.session import Session
 

@@ -6,7 +6,6 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from proctor.config import DEFAULT_CONFIG_NAME, LoadedConfig, load_config
 from proctor.identity.registry import AgentRegistry
@@ -16,11 +15,8 @@ from proctor.mcp.gate import Caller, ToolGate
 from proctor.mcp.upstreams import Upstream, tool_actions, upstreams
 from proctor.model.request import Agent
 from proctor.model.tiers import Tier
-from proctor.policy import load_policies
-from proctor.runtime import Runtime
+from proctor.runtime import Runtime, build_runtime
 from proctor.sdk.client import Proctor
-from proctor.storage import open_audit_store
-from proctor.storage.state import open_state_stores
 
 DEFAULT_DB = "proctor.db"
 # The identity an MCP client hands the proxy it starts (its `env` in the client config).
@@ -100,13 +96,11 @@ def _load(options: ProxyOptions) -> LoadedConfig | None:
 
 def _runtime(loaded: LoadedConfig | None, options: ProxyOptions, caller: Caller) -> Runtime:
     if loaded is not None:
-        return Runtime.from_config(loaded, audit=options.db, extra_policies=options.policies)
+        return build_runtime(loaded, audit=options.db, policies=options.policies)
     # policies alone: the agent the client names is an unverified agent without a role
     agents = {caller.agent: Agent(caller.agent, None, Tier.UNVERIFIED)} if caller.agent else {}
-    location = options.db or DEFAULT_DB
-    return Runtime(
-        policies=load_policies(options.policies, timezone=ZoneInfo("UTC")),
+    return build_runtime(
+        policies=options.policies,
+        audit=options.db or DEFAULT_DB,
         registry=AgentRegistry(agents),
-        audit=open_audit_store(location),
-        state=open_state_stores(location),
     )

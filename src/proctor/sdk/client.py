@@ -5,13 +5,13 @@ from __future__ import annotations
 import atexit
 import weakref
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Unpack
 
 from proctor.clock import Clock, system_clock
 from proctor.config import DEFAULT_CONFIG_NAME
-from proctor.content_runtime import OutputReview
 from proctor.identity.credentials import API_KEY_PREFIX
 from proctor.identity.exchange import (
     API_KEY_TOKEN_TYPE,
@@ -24,12 +24,11 @@ from proctor.identity.scopes import ScopeSet
 from proctor.model.decision import Decision
 from proctor.model.request import Agent, RunState, User
 from proctor.model.tiers import Tier
-from proctor.policy import load_policies
-from proctor.runtime import AgentLike, Runtime, UserLike
+from proctor.runtime import AgentLike, CallFields, CheckCall, Runtime, UserLike, build_runtime
+from proctor.runtime.content import OutputReview
 from proctor.sdk.approvals import ApprovalDesk
 from proctor.sdk.runs import RunSession
 from proctor.sdk.session import OpensSessions
-from proctor.storage import open_audit_store
 from proctor.telemetry import DecisionTracer
 
 _open: weakref.WeakSet[Proctor] = weakref.WeakSet()
@@ -64,12 +63,11 @@ class Proctor(OpensSessions):
         clock: Clock = system_clock,
         tracer_provider: Any = None,
     ) -> Proctor:
-        runtime = Runtime.from_config(path, audit=audit, clock=clock)
-        if tracer_provider is not None:
-            if runtime.tracer is not None:  # the given provider wins over `telemetry:`
-                runtime.tracer.close()
-            runtime.tracer = DecisionTracer.from_provider(tracer_provider)
-        return cls(runtime, agent=agent)
+        # the given provider wins over `telemetry:`
+        tracer = (
+            DecisionTracer.from_provider(tracer_provider) if tracer_provider is not None else None
+        )
+        return cls(build_runtime(path, audit=audit, clock=clock, tracer=tracer), agent=agent)
 
     @classmethod
     def from_policies(
@@ -84,17 +82,17 @@ class Proctor(OpensSessions):
         timezone: str = "UTC",
         tracer_provider: Any = None,
     ) -> Proctor:
-        from zoneinfo import ZoneInfo
-
         registry = AgentRegistry(
             {item.id: item for item in agents or []},
             {name: ScopeSet.parse(scopes) for name, scopes in (roles or {}).items()},
         )
-        runtime = Runtime(
-            policies=load_policies(paths, texts=texts, timezone=ZoneInfo(timezone)),
+        runtime = build_runtime(
+            policies=paths,
+            policy_texts=texts,
+            audit=audit,
             registry=registry,
-            audit=open_audit_store(audit),
             clock=clock,
+            timezone=timezone,
             tracer=(
                 DecisionTracer.from_provider(tracer_provider)
                 if tracer_provider is not None
@@ -105,20 +103,7 @@ class Proctor(OpensSessions):
             agent = agents[0].id
         return cls(runtime, agent=agent)
 
-    def check(
-        self,
-        action: str,
-        *,
-        agent: AgentLike = None,
-        user: UserLike = None,
-        args: Mapping[str, Any] | None = None,
-        resource: str | None = None,
-        context: Mapping[str, Any] | None = None,
-        run: RunState | None = None,
-        trace_id: str | None = None,
-        token: str | None = None,
-        traceparent: str | None = None,
-    ) -> Decision:
+    def check(self, action: str, **fields: Unpack[CallFields]) -> Decision:
         """Decide whether ``agent`` may do ``action`` for ``user`` with ``args``, now.
 
         With ``token`` (a delegation token from ``exchange``), the user, the
@@ -127,18 +112,13 @@ class Proctor(OpensSessions):
         ``decision.allowed`` and ``decision.reason``. ``traceparent`` (a W3C
         header value) makes the decision's span a child of the caller's span.
         """
-        return self.runtime.check(
-            action,
-            agent=agent if agent is not None else self.agent,
-            user=user,
-            args=args,
-            resource=resource,
-            context=context,
-            run=run,
-            trace_id=trace_id,
-            token=token,
-            traceparent=traceparent,
-        )
+        return self.decide(CheckCall(action, **fields))
+
+    def decide(self, call: CheckCall) -> Decision:
+        """``check`` for a ``CheckCall`` built by the caller (this client's agent by default)."""
+        if call.agent is None and self.agent is not None:
+            call = replace(call, agent=self.agent)
+        return self.runtime.decide(call)
 
     def review_output(
         self,

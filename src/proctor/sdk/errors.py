@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from proctor.content_runtime import OutputReview
 from proctor.errors import ProctorError
 from proctor.model.decision import Decision
+from proctor.runtime.content import OutputReview
 
 
 class ToolCallBlocked(ProctorError):

@@ -18,17 +18,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from types import TracebackType
-from typing import Any
+from typing import Any, Unpack, cast
 
 import httpx
 
-from proctor.content_runtime import OutputReview
 from proctor.errors import ProctorError
 from proctor.model.decision import Decision, Diagnostic, Effect, ShadowResult
 from proctor.model.request import Agent, RunState, User
-from proctor.runtime import AgentLike, UserLike
+from proctor.runtime import AgentLike, CallFields, CheckCall, UserLike
+from proctor.runtime.content import OutputReview
 from proctor.sdk.session import OpensSessions
 
 GATEWAY_UNAVAILABLE = "gateway_unavailable"
@@ -87,40 +86,19 @@ class ProctorClient(OpensSessions):
 
     # -- checks ----------------------------------------------------------------------
 
-    def check(
-        self,
-        action: str,
-        *,
-        agent: AgentLike = None,
-        user: UserLike = None,
-        args: Mapping[str, Any] | None = None,
-        resource: str | None = None,
-        context: Mapping[str, Any] | None = None,
-        run: RunState | None = None,
-        trace_id: str | None = None,
-        token: str | None = None,
-        at: datetime | None = None,
-        traceparent: str | None = None,
-    ) -> Decision:
+    def check(self, action: str, **fields: Unpack[CallFields]) -> Decision:
         """As ``Proctor.check``, decided and recorded by the gateway; never raises for a deny.
 
         ``traceparent`` (a W3C trace context header) is sent as the request's header:
         the gateway's decision span joins the caller's trace.
         """
-        body = _check_body(
-            action,
-            agent if agent is not None else self.agent,
-            user,
-            args,
-            resource,
-            context,
-            run,
-            trace_id,
-            token,
-            at,
-        )
+        return self.decide(CheckCall(action, **fields))
+
+    def decide(self, call: CheckCall) -> Decision:
+        """``check`` for a ``CheckCall`` built by the caller."""
+        body = _check_body(call, self.agent)
         try:
-            response = self._http.post("/v1/check", json=body, headers=_trace(traceparent))
+            response = self._http.post("/v1/check", json=body, headers=_trace(call.traceparent))
         except httpx.TransportError as exc:
             return self._unreachable(f"the gateway could not be reached ({_describe(exc)})")
         if response.status_code >= 500:
@@ -137,18 +115,7 @@ class ProctorClient(OpensSessions):
         ``traceparent``: one W3C trace context for the whole batch, as in ``check``.
         """
         bodies = [
-            _check_body(
-                str(item["action"]),
-                item.get("agent", self.agent),
-                item.get("user"),
-                item.get("args"),
-                item.get("resource"),
-                item.get("context"),
-                item.get("run"),
-                item.get("trace_id"),
-                item.get("token"),
-                item.get("at"),
-            )
+            _check_body(CheckCall(str(item["action"]), **_fields(item)), self.agent)
             for item in checks
         ]
         try:
@@ -180,18 +147,8 @@ class ProctorClient(OpensSessions):
         record: bool = False,
     ) -> OutputReview:
         """As ``Proctor.review_output``, by the gateway; an unreachable gateway withholds."""
-        body = _check_body(
-            action,
-            agent if agent is not None else self.agent,
-            user,
-            None,
-            None,
-            None,
-            run,
-            trace_id,
-            token,
-            None,
-        )
+        call = CheckCall(action, agent=agent, user=user, run=run, trace_id=trace_id, token=token)
+        body = _check_body(call, self.agent)
         body.update({"result": result, "call_id": call_id, "tool": tool, "record": record})
         try:
             response = self._http.post("/v1/outputs", json=body)
@@ -347,30 +304,30 @@ def _trace(traceparent: str | None) -> dict[str, str] | None:
     return {"traceparent": traceparent} if traceparent else None
 
 
-def _check_body(
-    action: str,
-    agent: AgentLike,
-    user: UserLike,
-    args: Mapping[str, Any] | None,
-    resource: str | None,
-    context: Mapping[str, Any] | None,
-    run: RunState | None,
-    trace_id: str | None,
-    token: str | None,
-    at: datetime | None,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {"action": action}
+def _fields(item: Mapping[str, Any]) -> CallFields:
+    """A batch item's keyword arguments (every key but ``action``), as ``check`` takes them."""
+    unknown = set(item) - {"action", *CallFields.__annotations__}
+    if unknown:
+        raise TypeError(f"unknown check fields: {sorted(unknown)}")
+    return cast(CallFields, {key: value for key, value in item.items() if key != "action"})
+
+
+def _check_body(call: CheckCall, default_agent: AgentLike) -> dict[str, Any]:
+    """The wire body of ``POST /v1/check`` (``traceparent`` travels as a header)."""
+    body: dict[str, Any] = {"action": call.action}
+    agent = call.agent if call.agent is not None else default_agent
     if agent is not None:
         body["agent"] = agent.id if isinstance(agent, Agent) else agent
-    if user is not None:
-        body["user"] = _user(user)
+    if call.user is not None:
+        body["user"] = _user(call.user)
+    run, at = call.run, call.at
     optional = {
-        "args": dict(args) if args is not None else None,
-        "resource": resource,
-        "context": dict(context) if context else None,
+        "args": dict(call.args) if call.args is not None else None,
+        "resource": call.resource,
+        "context": dict(call.context) if call.context else None,
         "run_id": run.run_id if run is not None else None,
-        "trace_id": trace_id,
-        "token": token,
+        "trace_id": call.trace_id,
+        "token": call.token,
         "at": at.isoformat() if at is not None else None,
     }
     body.update({key: value for key, value in optional.items() if value is not None})

@@ -7,29 +7,17 @@ from contextvars import ContextVar, Token
 from types import TracebackType
 from typing import Any, Protocol, cast
 
-from proctor.content_runtime import OutputReview
 from proctor.errors import ProctorError
 from proctor.model.decision import Decision
 from proctor.model.request import RunState
-from proctor.runtime import AgentLike, UserLike
+from proctor.runtime import AgentLike, CheckCall, UserLike
+from proctor.runtime.content import OutputReview
 
 
 class Checker(Protocol):
     """What a session checks through: ``Proctor`` in-process (a remote client later)."""
 
-    def check(
-        self,
-        action: str,
-        *,
-        agent: AgentLike = ...,
-        user: UserLike = ...,
-        args: Mapping[str, Any] | None = ...,
-        resource: str | None = ...,
-        context: Mapping[str, Any] | None = ...,
-        run: RunState | None = ...,
-        trace_id: str | None = ...,
-        token: str | None = ...,
-    ) -> Decision: ...
+    def decide(self, call: CheckCall) -> Decision: ...
 
     def review_output(
         self,
@@ -99,7 +87,7 @@ class Session:
         context: Mapping[str, Any] | None = None,
     ) -> Decision:
         merged = {**self.context, **context} if context else self.context
-        return self.proctor.check(
+        call = CheckCall(
             action,
             agent=self.agent,
             user=self.user,
@@ -110,6 +98,7 @@ class Session:
             trace_id=self.trace_id,
             token=self.token,
         )
+        return self.proctor.decide(call)
 
     def record_output(
         self,

@@ -60,7 +60,7 @@ def create_app(
         config_registry=_config_registry(runtime, config),
         user_assertions=UserAssertions.of(runtime.users, config),
     )
-    runtime.observe_stage = state.metrics.observe_stage
+    runtime.observe_stages(state.metrics.observe_stage)
     state.approvals.on_decided = state.metrics.observe_approval
     document = build_openapi(_version())
 

@@ -10,7 +10,7 @@ from anyio import to_thread
 from proctor.errors import ProctorError
 from proctor.model.decision import Decision, Effect
 from proctor.model.request import RunState, User
-from proctor.runtime import unrecorded
+from proctor.runtime import CheckCall, unrecorded
 from proctor.server.auth import ADMIN, CHECK_ANY, Principal
 from proctor.server.bodies import CheckBody, UserBody
 from proctor.server.errors import ApiError
@@ -60,20 +60,7 @@ async def decide(state: GatewayState, body: CheckBody, traceparent: str | None =
     """``traceparent``: the caller's W3C header; the decision's span becomes its child."""
     started = perf_counter()
     runtime = state.runtime
-    call = partial(
-        runtime.check,
-        body.action,
-        agent=body.agent,
-        user=user_of(body.user),
-        args=body.args,
-        resource=body.resource,
-        context=body.context,
-        run=RunState(body.run_id) if body.run_id else None,
-        trace_id=body.trace_id,
-        at=body.at,
-        token=body.token,
-        traceparent=traceparent,
-    )
+    call = partial(runtime.decide, call_of(body, traceparent))
     decision = call() if _cannot_block(state, body) else await to_thread.run_sync(call)
     try:
         await state.commits.wait()  # answered only once its record is committed
@@ -109,6 +96,23 @@ def _cannot_block(state: GatewayState, body: CheckBody) -> bool:
 
 
 _stateless: dict[int, tuple[object, bool]] = {}
+
+
+def call_of(body: CheckBody, traceparent: str | None = None) -> CheckCall:
+    """The body as the runtime's one value for a check."""
+    return CheckCall(
+        body.action,
+        agent=body.agent,
+        user=user_of(body.user),
+        args=body.args,
+        resource=body.resource,
+        context=body.context,
+        run=RunState(body.run_id) if body.run_id else None,
+        trace_id=body.trace_id,
+        at=body.at,
+        token=body.token,
+        traceparent=traceparent,
+    )
 
 
 def user_of(user: str | UserBody | None) -> str | User | None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from proctor.limits.approvals import Approval
+from proctor.runtime.pipeline import STAGE_NAMES
 
 _BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 # A stage takes microseconds (policy) to milliseconds (a synchronous audit commit).
@@ -28,7 +29,6 @@ _STAGE_BUCKETS = (
 )
 # A person answers an approval in seconds to a day.
 _WAIT_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 86400.0)
-STAGES = ("identity", "scanners", "policy", "limits", "audit")
 
 
 class GatewayMetrics:
@@ -54,7 +54,7 @@ class GatewayMetrics:
         )
         self.stages = Histogram(
             "proctor_check_stage_seconds",
-            "Time spent in each stage of a check: identity, scanners, policy, limits, audit.",
+            "Time spent in each named stage of a check (proctor.runtime.pipeline).",
             ["stage"],
             buckets=_STAGE_BUCKETS,
             registry=self.registry,
@@ -73,7 +73,7 @@ class GatewayMetrics:
         )
         depth.set_function(queue_depth)
         # label children bound once: observing one is then a lock and an add
-        self._stage_children = {stage: self.stages.labels(stage) for stage in STAGES}
+        self._stage_children = {stage: self.stages.labels(stage) for stage in STAGE_NAMES}
 
     def observe(self, effect: str, seconds: float, code: str = "") -> None:
         self.decisions.labels(effect).inc()

@@ -15,17 +15,12 @@ import logging
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from starlette.applications import Starlette
 
 from proctor.config import DEFAULT_CONFIG_NAME, LoadedConfig, load_config
-from proctor.identity.registry import AgentRegistry
-from proctor.policy import CompiledPolicySet
-from proctor.runtime import Runtime
+from proctor.runtime import build_runtime
 from proctor.server.app import create_app
-from proctor.storage import open_audit_store
-from proctor.storage.state import open_provenance_store, open_state_stores
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8700
@@ -51,16 +46,9 @@ def build_gateway(config: str | None, db: str | None) -> Starlette:
     path = config or (DEFAULT_CONFIG_NAME if Path(DEFAULT_CONFIG_NAME).is_file() else None)
     loaded: LoadedConfig | None = load_config(path) if path is not None else None
     if loaded is not None:
-        runtime = Runtime.from_config(loaded, audit=db, wait_for_audit=False)
+        runtime = build_runtime(loaded, audit=db, wait_for_audit=False)
     else:
-        location = db or DEFAULT_DB
-        runtime = Runtime(
-            policies=CompiledPolicySet.empty(ZoneInfo("UTC")),
-            registry=AgentRegistry(),
-            audit=open_audit_store(location),
-            state=open_state_stores(location),
-            provenance=open_provenance_store(location),
-        )
+        runtime = build_runtime(audit=db or DEFAULT_DB)
     return create_app(runtime, config=loaded)
 
 

@@ -35,7 +35,7 @@ class GatewayState:
         if identity is None or self.config_registry is None:
             return
         registry = identity.with_stored_agents(self.config_registry)
-        self.runtime.registry = registry
+        self.runtime.replace_registry(registry)
 
 
 def gateway(request: Request) -> GatewayState:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from starlette.routing import Mount, Route
 
+from proctor.runtime import build_runtime
 from proctor.server.ui import sessions
 from tests.server.ui.conftest import AUDITOR_KEY, CAROL_KEY, PEP_KEY, ROOT_KEY, signed_in_client
 
@@ -196,7 +197,6 @@ def clocked_dashboard(tmp_path: Path) -> Any:
 
     from proctor.clock import ManualClock
     from proctor.config import load_config
-    from proctor.runtime import Runtime
     from proctor.server import create_app
     from tests.server.ui.conftest import write_dashboard_config
 
@@ -206,7 +206,7 @@ def clocked_dashboard(tmp_path: Path) -> Any:
 
     clock = ManualClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
     loaded = load_config(write_dashboard_config(tmp_path, tmp_path / "proctor.db"))
-    app = create_app(Runtime.from_config(loaded, clock=clock, wait_for_audit=False), config=loaded)
+    app = create_app(build_runtime(loaded, clock=clock, wait_for_audit=False), config=loaded)
     with TestClient(app, base_url="http://testserver") as client:
         yield client, clock
 

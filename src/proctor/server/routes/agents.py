@@ -15,9 +15,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from proctor.identity.credentials import new_api_key
-from proctor.identity_runtime import IdentityService
 from proctor.model.tiers import TIER_NAMES
 from proctor.runtime import Runtime
+from proctor.runtime.identity import IdentityService
 from proctor.sdk.records import record_event
 from proctor.server.auth import AGENTS_WRITE, AUDIT_READ, require
 from proctor.server.bodies import AgentCreateBody, TierBody, read_json

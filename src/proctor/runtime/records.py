@@ -1,7 +1,7 @@
 """The records the runtime writes: a decision, a tool's result, and the views they share.
 
-Kept apart from ``runtime`` so the composition root stays about deciding; these
-functions only shape values into ``AuditEvent``s.
+These functions only shape values into ``AuditEvent``s; ``AuditRecorder`` is
+the one place a runtime appends one.
 """
 
 from __future__ import annotations
@@ -12,14 +12,26 @@ from datetime import UTC, datetime
 from typing import Any
 
 from proctor.audit.canonical import digest
-from proctor.content_runtime import ContentGuard, OutputReview
-from proctor.identity_runtime import HeldToken
 from proctor.model.arguments import ArgumentsRejected, normalize_arguments
 from proctor.model.audit_event import AuditEvent
 from proctor.model.decision import Decision
 from proctor.model.request import Agent, RunState, User
+from proctor.runtime.call import AgentLike
+from proctor.runtime.content import ContentGuard, OutputReview
+from proctor.runtime.identity import HeldToken
+from proctor.storage.protocols import AuditStore
 
-AgentLike = Agent | str | None  # an agent, its id, or none (the default agent)
+
+class AuditRecorder:
+    """Appends a runtime's records; ``wait`` answers only once the record is committed."""
+
+    def __init__(self, store: AuditStore, *, wait: bool) -> None:
+        self._store = store
+        self._wait = wait
+
+    def append(self, event: AuditEvent) -> None:
+        """Raises ``StorageError`` or ``AuditError`` when the record cannot be written."""
+        self._store.append(event, wait=self._wait)
 
 
 def decision_event(

@@ -13,7 +13,7 @@ import json
 import secrets
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -276,6 +276,12 @@ class IdentityService:
         if stored is None or stored.revoked_at is not None:
             return None
         return stored_agent(stored)
+
+    def set_stored_tier(self, agent_id: str, tier: str) -> None:
+        """A store agent's tier (a config agent is left to its file); ``StorageError`` raises."""
+        stored = self.store.get_agent(agent_id)
+        if stored is not None:
+            self.store.put_agent(replace(stored, tier=tier))
 
     def with_stored_agents(self, registry: AgentRegistry) -> AgentRegistry:
         """``registry`` plus the unrevoked agents of the store (the config wins on a clash)."""

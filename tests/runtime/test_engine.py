@@ -112,9 +112,11 @@ def test_arguments_json_cannot_carry_are_made_safe_not_raised() -> None:
 
 def test_a_call_in_another_agent_s_or_user_s_run_is_denied_and_recorded() -> None:
     runtime = _runtime()
-    runtime.registry = AgentRegistry(
-        {"bot": Agent("bot", "r", Tier.VERIFIED), "evil": Agent("evil", "r", Tier.VERIFIED)},
-        {"r": ScopeSet.parse(["*"])},
+    runtime.replace_registry(
+        AgentRegistry(
+            {"bot": Agent("bot", "r", Tier.VERIFIED), "evil": Agent("evil", "r", Tier.VERIFIED)},
+            {"r": ScopeSet.parse(["*"])},
+        )
     )
     alice, bob = {"sub": "alice", "scopes": ["*"]}, {"sub": "bob", "scopes": ["*"]}
     assert runtime.check("read:a", agent="bot", user=alice, run=RunState("r")).allowed

@@ -1,0 +1,158 @@
+"""The composition root: one function builds a runtime for every placement.
+
+The CLI, the gateway, the MCP proxy and the SDK all call ``build_runtime``:
+from a ``proctor.yaml`` (policies, agents, roles, users, identity, scanning,
+telemetry, approvals' webhook), or from policy files alone. Counters, runs,
+approvals and provenance live beside the audit location, so every process that
+uses the same SQLite file or PostgreSQL database shares them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from proctor.clock import Clock, DecisionIds, system_clock
+from proctor.config import LoadedConfig, ScanningConfig, load_config
+from proctor.identity.registry import AgentRegistry
+from proctor.identity.scopes import ScopeSet
+from proctor.model.request import Agent, User
+from proctor.model.tiers import Tier
+from proctor.policy import CompiledPolicySet, load_policies
+from proctor.runtime.content import CascadeFactory
+from proctor.runtime.engine import Runtime
+from proctor.runtime.identity import build_identity
+from proctor.scanning.loading import build_cascade
+from proctor.storage import open_audit_store
+from proctor.storage.protocols import AuditStore
+from proctor.storage.state import open_provenance_store, open_state_stores
+from proctor.telemetry import DecisionTracer, build_tracer
+from proctor.webhooks import approval_webhook
+
+MEMORY = ":memory:"
+
+
+def build_runtime(
+    config: LoadedConfig | str | Path | None = None,
+    *,
+    policies: Sequence[str | Path] = (),
+    policy_texts: Sequence[str] = (),
+    audit: str | AuditStore | None = None,
+    registry: AgentRegistry | None = None,
+    clock: Clock = system_clock,
+    ids: DecisionIds | None = None,
+    wait_for_audit: bool | None = None,
+    timezone: str = "UTC",
+    tracer: DecisionTracer | None = None,
+) -> Runtime:
+    """A runtime from ``config`` (plus ``policies``), or from policies alone.
+
+    ``audit`` is a location (a SQLite file, ``postgresql://…``, ``:memory:``) or a
+    store; without a config and without ``audit`` everything stays in memory.
+    No policy at all gives an empty set: every call is denied. ``tracer`` replaces the
+    one a ``telemetry:`` section would build (an SDK's own tracer provider).
+    """
+    if config is not None:
+        loaded = config if isinstance(config, LoadedConfig) else load_config(config)
+        return _from_config(loaded, policies, audit, clock, ids, wait_for_audit, tracer)
+    zone = ZoneInfo(timezone)
+    compiled = (
+        load_policies(policies, texts=tuple(policy_texts), timezone=zone)
+        if policies or policy_texts
+        else CompiledPolicySet.empty(zone)
+    )
+    location = audit if isinstance(audit, str) else None if audit is not None else MEMORY
+    return Runtime(
+        policies=compiled,
+        registry=registry,
+        audit=audit
+        if audit is not None and not isinstance(audit, str)
+        else open_audit_store(location or MEMORY),
+        clock=clock,
+        ids=ids,
+        wait_for_audit=bool(wait_for_audit),
+        tracer=tracer,
+        state=open_state_stores(location),
+        provenance=open_provenance_store(location),
+    )
+
+
+def _from_config(
+    loaded: LoadedConfig,
+    extra_policies: Sequence[str | Path],
+    audit: str | AuditStore | None,
+    clock: Clock,
+    ids: DecisionIds | None,
+    wait_for_audit: bool | None,
+    tracer: DecisionTracer | None,
+) -> Runtime:
+    settings = loaded.config
+    zone = ZoneInfo(settings.timezone)
+    policies = load_policies([*loaded.policy_paths, *extra_policies], timezone=zone)
+    store = (
+        audit
+        if audit is not None and not isinstance(audit, str)
+        else open_audit_store(
+            audit or loaded.audit_location, durability=settings.storage.durability
+        )
+    )
+    # identity, counters, runs, approvals and provenance live beside a located audit
+    state_at = audit if isinstance(audit, str) else None if audit else loaded.audit_location
+    identity = build_identity(
+        settings.identity, base=loaded.base, audit_location=state_at, clock=clock
+    )
+    registry = configured_registry(loaded)
+    if identity is not None:
+        registry = identity.with_stored_agents(registry)
+    users = {
+        sub: User(sub, tuple(spec.scopes), dict(spec.claims))
+        for sub, spec in settings.users.items()
+    }
+    return Runtime(
+        policies=policies,
+        registry=registry,
+        identity=identity,
+        users=users,
+        audit=store,
+        clock=clock,
+        ids=ids,
+        default_agent=settings.default_agent,
+        wait_for_audit=(
+            settings.storage.durability == "sync" if wait_for_audit is None else wait_for_audit
+        ),
+        state=open_state_stores(state_at),
+        provenance=open_provenance_store(state_at),
+        approval_hook=approval_webhook(settings.approvals),
+        tracer=tracer if tracer is not None else build_tracer(settings.telemetry),
+        scanners=_configured_cascade(settings.scanning),
+    )
+
+
+def configured_registry(loaded: LoadedConfig) -> AgentRegistry:
+    """The agents and roles the config file names (not those created at run time)."""
+    settings = loaded.config
+    roles = {name: ScopeSet.parse(role.scopes) for name, role in settings.roles.items()}
+    agents = {
+        spec.id: Agent(spec.id, spec.role, Tier.parse(spec.tier), frozenset(spec.tags), spec.owner)
+        for spec in settings.agents
+    }
+    return AgentRegistry(agents, roles)
+
+
+def _configured_cascade(section: ScanningConfig | None) -> CascadeFactory | None:
+    """The cascade of a `scanning:` section, built now so a bad section fails at start-up."""
+    if section is None:
+        return None
+    options = {
+        name: value
+        for name, value in (("presidio", section.presidio), ("judge", section.judge))
+        if value is not None
+    }
+    cascade = build_cascade(
+        section.scanners,
+        fail_mode=section.fail_mode,
+        budget_ms=section.budget_ms,
+        options=options,
+    )
+    return lambda: cascade

@@ -1,0 +1,61 @@
+"""One value for one check request, built at every edge and passed inward.
+
+The SDK, the remote SDK, the HTTP bodies, AuthZEN, the MCP gate, the adapters
+and the CLI all build a ``CheckCall``; the runtime and the protocols take it.
+A new field is added here once: ``CallFields`` mirrors the dataclass, and mypy
+checks every ``CheckCall(action, **fields)`` against it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypedDict
+
+from proctor.model.request import Agent, RunState, User
+
+AgentLike = Agent | str | None  # an agent, its id, or none (the default agent)
+UserLike = User | str | Mapping[str, Any] | None  # a user, its `sub`, its claims, or none
+
+
+@dataclass(frozen=True, slots=True)
+class CheckCall:
+    """What an edge asks: may ``agent`` do ``action`` for ``user`` with ``args`` now.
+
+    ``at`` evaluates the policies as of another time (what-if checks; the record
+    keeps the real time and notes ``evaluated_at``). ``token`` is a delegation
+    token that fixes user, agent and scopes. ``traceparent`` (W3C) makes the
+    decision's span a child of the caller's. ``refused`` (code, reason) is a call
+    its placement refuses before any policy (an MCP ``tools/call`` sent as a
+    notification), recorded as a deny.
+    """
+
+    action: str
+    agent: AgentLike = None
+    user: UserLike = None
+    args: Mapping[str, Any] | None = None
+    resource: str | None = None
+    context: Mapping[str, Any] | None = None
+    run: RunState | None = None
+    trace_id: str | None = None
+    at: datetime | None = None
+    token: str | None = None
+    traceparent: str | None = None
+    refused: tuple[str, str] | None = None
+
+
+class CallFields(TypedDict, total=False):
+    """Every field of ``CheckCall`` but the action: the keyword arguments of ``check``."""
+
+    agent: AgentLike
+    user: UserLike
+    args: Mapping[str, Any] | None
+    resource: str | None
+    context: Mapping[str, Any] | None
+    run: RunState | None
+    trace_id: str | None
+    at: datetime | None
+    token: str | None
+    traceparent: str | None
+    refused: tuple[str, str] | None

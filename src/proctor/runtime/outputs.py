@@ -1,0 +1,238 @@
+"""A tool's result reviewed as named stages: caller, scan, provenance, verdict, record.
+
+The result is scanned under the ``scan: output`` sections, its candidate values
+enter the run's provenance ledger as untrusted (a later call that carries one is
+tainted), and a record (kind ``output``: result digest and findings, never the
+result) is written when a section applies or the caller asks for one. Every
+failure withholds the result rather than passing it on unreviewed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from proctor.audit.canonical import digest
+from proctor.audit.errors import AuditError
+from proctor.identity.errors import TokenRejected
+from proctor.model.decision import Decision, Effect
+from proctor.model.limits import Controls
+from proctor.model.request import Agent, CheckRequest, RunState, User
+from proctor.policy.scan_rules import ScanPlan, ScanVerdict
+from proctor.runtime.call import AgentLike, UserLike
+from proctor.runtime.content import (
+    PROVENANCE_UNAVAILABLE,
+    SCAN_UNAVAILABLE,
+    OutputReview,
+    Scanned,
+    output_tree,
+    withheld,
+)
+from proctor.runtime.records import iso, output_event
+from proctor.scanners.provenance import Source
+from proctor.storage.errors import StorageError
+
+if TYPE_CHECKING:
+    from proctor.runtime.engine import Runtime
+
+
+@dataclass(frozen=True, slots=True)
+class OutputCall:
+    """A tool's result to review, and the call it answers."""
+
+    action: str
+    result: Any
+    call_id: str | None = None
+    agent: AgentLike = None
+    user: UserLike = None
+    run: RunState | None = None
+    tool: str | None = None
+    trace_id: str | None = None
+    token: str | None = None
+    record: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Caller:
+    agent: Agent
+    user: User | None
+    run: RunState | None
+
+
+def review_output(runtime: Runtime, call: OutputCall) -> OutputReview:
+    recorded_at = runtime.clock()
+    review_id = runtime.new_id(recorded_at)
+    caller = _resolve(runtime, call, recorded_at)
+    if isinstance(caller, OutputReview):
+        return replace(caller, review_id=review_id)
+    tree = output_tree(call.result)
+    plan = runtime.policies.scanning.plan("output", call.action, caller.agent)
+    scanned = runtime.content.scan(plan, tree) if plan is not None else None
+    if scanned is not None and scanned.error is not None:
+        return withheld(
+            review_id,
+            f"withheld: the scanners this result needs could not run ({scanned.error})",
+            SCAN_UNAVAILABLE,
+        )
+    forgotten = _remember(runtime, call, caller.run, tree, review_id, recorded_at)
+    verdict = _scan_verdict(plan, scanned)
+    review = _verdict(runtime, call, tree, verdict, review_id, caller, recorded_at)
+    if forgotten is not None:
+        review = withheld(
+            review_id,
+            f"withheld: the run's provenance could not be recorded ({forgotten.message})",
+            PROVENANCE_UNAVAILABLE,
+        )
+    review = replace(review, findings=scanned.findings if scanned is not None else ())
+    if plan is None and not call.record and not review.findings and forgotten is None:
+        return review
+    return _record(runtime, call, review, caller, tree, recorded_at)
+
+
+def _resolve(runtime: Runtime, call: OutputCall, now: datetime) -> _Caller | OutputReview:
+    """The caller, as a check would see it; a review that withholds when there is none."""
+    callers = runtime.callers
+    run = call.run
+    delegators: tuple[str, ...] = ()
+    if call.token is not None:
+        try:
+            held = callers.hold(call.token, call.agent, now)
+            run = held.run_for(run)
+        except TokenRejected as exc:
+            return withheld("", f"withheld: token rejected: {exc.message}", exc.code)
+        caller = _Caller(held.agent, held.user, run)
+        delegators = held.delegators
+    else:
+        agent = callers.agent(call.agent)
+        if isinstance(agent, str):
+            return withheld("", f"withheld: {agent}", "unknown_agent")
+        caller = _Caller(agent, callers.user(call.user), run)
+    if run is not None:
+        refused = runtime.run_refused(run, caller.agent, caller.user, now, delegators)
+        if refused is not None:
+            return withheld("", f"withheld: {refused[0]}", refused[1])
+    return caller
+
+
+def _scan_verdict(plan: ScanPlan | None, scanned: Scanned | None) -> ScanVerdict | None:
+    if plan is None or scanned is None:
+        return None
+    return plan.verdict(scanned.findings, scanned.stages)
+
+
+def _remember(
+    runtime: Runtime,
+    call: OutputCall,
+    run: RunState | None,
+    tree: Any,
+    review_id: str,
+    now: datetime,
+) -> StorageError | None:
+    """The result's values into the run's ledger as untrusted; the failure, if any."""
+    if run is None:
+        return None
+    source = Source(call.tool or call.action, call.call_id or review_id, iso(now))
+    try:
+        runtime.content.remember_output(run.run_id, tree, source)
+    except StorageError as exc:  # unremembered values could later pass untainted
+        return exc
+    return None
+
+
+def _verdict(
+    runtime: Runtime,
+    call: OutputCall,
+    tree: Any,
+    verdict: ScanVerdict | None,
+    review_id: str,
+    caller: _Caller,
+    now: datetime,
+) -> OutputReview:
+    """Allow, redact, withhold, or hold for an approval bound to this exact result."""
+    result = call.result
+    if verdict is None or (verdict.effect is None and not verdict.redactions):
+        return OutputReview(Effect.ALLOW, result, "nothing to act on", review_id=review_id)
+    if verdict.effect is Effect.DENY:
+        return withheld(review_id, verdict.reason, verdict.code or "scan_denied", verdict.rule_ids)
+    value = runtime.content.redact_output(tree, verdict) if verdict.redactions else result
+    if verdict.effect is None:
+        return OutputReview(
+            Effect.ALLOW,
+            value,
+            "redacted by policy",
+            rule_ids=verdict.rule_ids,
+            redacted=True,
+            review_id=review_id,
+            code="redacted",
+        )
+    asked = Decision(Effect.REQUIRE_APPROVAL, verdict.reason, verdict.rule_ids, review_id)
+    request = CheckRequest(
+        action=call.action,
+        agent=caller.agent,
+        now=now,
+        user=caller.user,
+        args={"result_digest": digest(tree)},
+        run=caller.run,
+        decision_id=review_id,
+    )
+    policies = runtime.policies
+    try:
+        decided = runtime.guardrails.apply(
+            request, asked, Controls(), lambda: policies.controls.approval(())
+        )
+    except StorageError as exc:
+        return withheld(review_id, f"withheld: {exc.message}", "state_unavailable")
+    if decided.allowed:
+        return OutputReview(
+            Effect.ALLOW,
+            value,
+            decided.reason,
+            rule_ids=verdict.rule_ids,
+            redacted=bool(verdict.redactions),
+            review_id=review_id,
+            code=decided.code,
+        )
+    approval = next((o["approval_id"] for o in decided.obligations if "approval_id" in o), None)
+    return OutputReview(
+        Effect.REQUIRE_APPROVAL,
+        None,
+        decided.reason,
+        rule_ids=verdict.rule_ids,
+        review_id=review_id,
+        approval_id=approval,
+        code=decided.code,
+    )
+
+
+def _record(
+    runtime: Runtime,
+    call: OutputCall,
+    review: OutputReview,
+    caller: _Caller,
+    tree: Any,
+    now: datetime,
+) -> OutputReview:
+    """The review's record; a record that cannot be written withholds the result."""
+    event = output_event(
+        review,
+        now,
+        call.action,
+        caller.agent,
+        caller.user,
+        caller.run,
+        call.trace_id,
+        tree,
+        call.call_id,
+        call.tool,
+    )
+    try:
+        runtime.recorder.append(event)
+    except (StorageError, AuditError) as exc:
+        return withheld(
+            review.review_id,
+            f"withheld: the audit store is unavailable, so no record could be written "
+            f"({exc.message})",
+            "audit_unavailable",
+        )
+    return review

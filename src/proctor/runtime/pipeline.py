@@ -1,0 +1,347 @@
+"""The check as a list of named stages, timed and traced by the pipeline, not by each stage.
+
+Deciding stages (resolve the caller, validate, scopes, scan, evaluate) run in
+order until one returns a decision; settling stages (limits and approvals,
+demotion, record) then each take the decision and return it, or a stricter
+one. A stage is a small function of the ``Check`` on its way through; it
+fills in what later stages read (the caller, the arguments, the request).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from time import perf_counter
+from typing import TYPE_CHECKING, Any
+
+from proctor.audit.errors import AuditError
+from proctor.identity.errors import TokenRejected
+from proctor.limits.demotions import Demotion
+from proctor.model.actions import validate_action
+from proctor.model.arguments import (
+    ArgumentsRejected,
+    normalize_arguments,
+    normalize_call_arguments,
+)
+from proctor.model.decision import Decision, Effect
+from proctor.model.request import Agent, CheckRequest, RunState, User
+from proctor.policy import CompiledPolicySet
+from proctor.policy.scan_rules import ScanPlan
+from proctor.runtime.call import CheckCall
+from proctor.runtime.content import PROVENANCE_UNAVAILABLE, Scanned
+from proctor.runtime.identity import HeldToken
+from proctor.runtime.records import decision_event, with_content
+from proctor.storage.errors import StorageError
+from proctor.telemetry import begin_trace, tool_name
+
+if TYPE_CHECKING:
+    from proctor.runtime.engine import Runtime
+
+_ACTION_CACHE_LIMIT = 4096
+# Codes that say a store failed: a denial for want of a store demotes no agent.
+_INFRASTRUCTURE = ("state_unavailable", PROVENANCE_UNAVAILABLE)
+
+
+@dataclass(slots=True)
+class Check:
+    """One check on its way through the stages: what each stage found so far."""
+
+    call: CheckCall
+    policies: CompiledPolicySet  # one set for the whole check, even if a reload swaps it
+    decision_id: str
+    recorded_at: datetime
+    now: datetime
+    trace_id: str | None
+    run: RunState | None
+    started: float
+    agent: Agent | str = ""  # the resolved agent, or why it is unknown
+    user: User | None = None
+    held: HeldToken | None = None
+    args: dict[str, Any] = field(default_factory=dict)  # as recorded (canonical JSON)
+    exact_args: dict[str, Any] | None = None  # exact numbers kept, for conditions
+    context: dict[str, Any] = field(default_factory=dict)
+    scopes: tuple[str, ...] = ()
+    scan_plan: ScanPlan | None = None
+    scanned: Scanned | None = None
+    taint: dict[str, dict[str, Any]] = field(default_factory=dict)
+    request: CheckRequest | None = None
+    demotion: Demotion | None = None
+    caller_trace_id: str | None = None  # a caller's plain correlation id, kept beside the span's
+
+    def deny(self, reason: str, code: str) -> Decision:
+        return Decision(Effect.DENY, reason, (), self.decision_id, self.scopes, code=code)
+
+
+Deciding = Callable[["Runtime", Check], Decision | None]
+Settling = Callable[["Runtime", Check, Decision], Decision]
+
+
+# -- deciding stages ----------------------------------------------------------------------
+
+
+def resolve_caller(runtime: Runtime, check: Check) -> Decision | None:
+    """The agent and user: named by a delegation token, or by the call."""
+    call, callers = check.call, runtime.callers
+    if call.token is not None:
+        try:
+            caller = callers.hold(call.token, call.agent, check.recorded_at)
+            check.run = caller.run_for(check.run)
+        except TokenRejected as exc:
+            check.agent = callers.agent(call.agent)
+            check.user = callers.user(call.user)
+            return check.deny(f"token rejected: {exc.message}", exc.code)
+        check.agent, check.user, check.held = caller.agent, caller.user, caller.held
+        return None
+    check.agent = callers.agent(call.agent)
+    check.user = callers.user(call.user)
+    if isinstance(check.agent, str):
+        return check.deny(check.agent, "unknown_agent")
+    return None
+
+
+def validate(runtime: Runtime, check: Check) -> Decision | None:
+    """A well-formed action; arguments and context within the bounds of a record."""
+    action = check.call.action
+    valid = runtime.valid_actions
+    if action not in valid:
+        problem = validate_action(action)
+        if problem is not None:
+            return check.deny(f"invalid action: {problem}", "invalid_request")
+        if len(valid) >= _ACTION_CACHE_LIMIT:
+            valid.clear()
+        valid.add(action)
+    try:
+        check.args, check.exact_args = normalize_call_arguments(check.call.args)
+        context = check.call.context
+        check.context = normalize_arguments(context) if context else {}
+    except ArgumentsRejected as exc:
+        return check.deny(f"invalid arguments: {exc}", "invalid_request")
+    return None
+
+
+def placement(runtime: Runtime, check: Check) -> Decision | None:
+    """A call its placement refused before any policy (``CheckCall.refused``)."""
+    refused = check.call.refused
+    return check.deny(refused[1], refused[0]) if refused is not None else None
+
+
+def run_owner(runtime: Runtime, check: Check) -> Decision | None:
+    """A call in a run another agent or user started is denied (``limits.run_owners``)."""
+    if check.run is None:
+        return None
+    agent = check.agent
+    assert isinstance(agent, Agent)
+    delegators = check.held.delegation.actors[1:] if check.held is not None else ()
+    refused = runtime.run_refused(check.run, agent, check.user, check.now, delegators)
+    return check.deny(*refused) if refused is not None else None
+
+
+def scopes(runtime: Runtime, check: Check) -> Decision | None:
+    """The user's scopes ∩ the role's must allow the action."""
+    agent = check.agent
+    assert isinstance(agent, Agent)
+    held = runtime.callers.scopes(check.user, agent)
+    check.scopes = held.to_strings()
+    if held.allows(check.call.action):
+        return None
+    reason = runtime.callers.scope_reason(check.call.action, held, check.user, agent)
+    return check.deny(reason, "scope_missing")
+
+
+def scan(runtime: Runtime, check: Check) -> Decision | None:
+    """The arguments scanned as the ``scan: input`` sections ask; the run's taint."""
+    agent = check.agent
+    assert isinstance(agent, Agent)
+    plan = check.policies.scanning.plan("input", check.call.action, agent)
+    if plan is not None:
+        check.scan_plan = plan
+        check.scanned = runtime.content.scan(plan, check.args)
+    try:
+        check.taint = runtime.content.taint(check.run.run_id if check.run else None, check.args)
+    except StorageError as exc:  # unknown taint: fail closed
+        return check.deny(
+            f"the run's provenance could not be read: {exc.message}", PROVENANCE_UNAVAILABLE
+        )
+    return None
+
+
+def evaluate(runtime: Runtime, check: Check) -> Decision:
+    """The policies' decision, with the scan verdict folded in."""
+    agent = check.agent
+    assert isinstance(agent, Agent)
+    call = check.call
+    check.request = CheckRequest(
+        action=call.action,
+        agent=agent,
+        now=check.now,
+        user=check.user,
+        args=check.args,
+        resource=call.resource,
+        context=check.context,
+        run=check.run,
+        effective_scopes=check.scopes,
+        decision_id=check.decision_id,
+        trace_id=check.trace_id,
+        findings=check.scanned.findings if check.scanned is not None else (),
+        taint=check.taint,
+        exact_args=check.exact_args,
+    )
+    decision = check.policies.evaluate(check.request)
+    if check.scan_plan is not None and check.scanned is not None:
+        decision = runtime.content.judge_input(check.scan_plan, check.scanned, decision, check.args)
+    return decision
+
+
+# -- settling stages ----------------------------------------------------------------------
+
+
+def limits(runtime: Runtime, check: Check, decision: Decision) -> Decision:
+    """Approvals, limits and run ceilings; a denied or unevaluated call touches no store."""
+    if decision.effect is Effect.DENY or check.request is None:
+        return decision
+    controls = check.policies.controls
+    if decision.effect is Effect.ALLOW and not (
+        controls.has_limits or (controls.has_ceilings and check.run is not None)
+    ):
+        return decision
+    try:
+        return runtime.guardrails.apply(
+            check.request,
+            decision,
+            controls.for_request(check.request),
+            lambda: controls.approval(decision.rule_ids),
+        )
+    except StorageError as exc:
+        return Decision(
+            Effect.DENY,
+            f"denied: the limits store is unavailable ({exc.message})",
+            (),
+            decision.decision_id,
+            decision.effective_scopes,
+            code="state_unavailable",
+        )
+
+
+def demotion(runtime: Runtime, check: Check, decision: Decision) -> Decision:
+    """A denial counted against the ``tiers:`` rules (as of ``now``, like limits)."""
+    if (
+        decision.effect is Effect.DENY
+        and check.policies.controls.has_tier_rules
+        and isinstance(check.agent, Agent)
+        and decision.code not in _INFRASTRUCTURE
+    ):
+        check.demotion = runtime.count_denial(check.policies, check.agent, check.now)
+    return decision
+
+
+def record(runtime: Runtime, check: Check, decision: Decision) -> Decision:
+    """The decision's audit record; one that cannot be written turns it into a deny."""
+    call = check.call
+    event = decision_event(
+        decision,
+        check.recorded_at,
+        call.at,
+        call.action,
+        check.agent,
+        call.agent,
+        check.user,
+        check.args,
+        call.resource,
+        check.run,
+        check.trace_id,
+        (perf_counter() - check.started) * 1e6,
+        check.held,
+    )
+    if check.caller_trace_id is not None:  # the record's `trace_id` is the span's
+        event = replace(event, extra={**event.extra, "caller_trace_id": check.caller_trace_id})
+    if decision.findings or check.taint:
+        event = with_content(event, runtime.content, check.args, decision.findings, check.taint)
+    try:
+        runtime.recorder.append(event)
+    except (StorageError, AuditError) as exc:
+        return unrecorded(decision, exc.message)
+    if check.demotion is not None:
+        assert isinstance(check.agent, Agent)
+        runtime.record_demotion(check.demotion, check.agent, check.recorded_at)
+    return decision
+
+
+DECIDING: tuple[tuple[str, Deciding], ...] = (
+    ("resolve_caller", resolve_caller),
+    ("validate", validate),
+    ("placement", placement),
+    ("run_owner", run_owner),
+    ("scopes", scopes),
+    ("scan", scan),
+    ("evaluate", evaluate),
+)
+SETTLING: tuple[tuple[str, Settling], ...] = (
+    ("limits", limits),
+    ("demotion", demotion),
+    ("record", record),
+)
+STAGE_NAMES = tuple(name for name, _ in (*DECIDING, *SETTLING))
+
+
+def run_check(
+    runtime: Runtime, call: CheckCall, observe: Callable[[str, float], None] | None
+) -> Decision:
+    """Every stage over ``call``; ``observe`` (the gateway's metrics) gets each stage's time."""
+    started = perf_counter()
+    trace_id = call.trace_id
+    traced = None
+    if runtime.tracer is not None or call.traceparent is not None or trace_id is not None:
+        traced = begin_trace(runtime.tracer, call.traceparent, trace_id)
+        trace_id = traced.trace_id if traced is not None else trace_id
+    recorded_at = runtime.clock()
+    check = Check(
+        call=call,
+        policies=runtime.policies,
+        decision_id=runtime.new_id(recorded_at),
+        recorded_at=recorded_at,
+        now=call.at or recorded_at,
+        trace_id=trace_id,
+        run=call.run,
+        started=started,
+        caller_trace_id=traced.caller_trace_id if traced is not None else None,
+    )
+    decision: Decision | None = None
+    mark = started
+    for name, decide in DECIDING:
+        decision = decide(runtime, check)
+        if observe is not None:
+            mark = _lap(observe, name, mark)
+        if decision is not None:
+            break
+    assert decision is not None  # `evaluate` always decides
+    for name, settle in SETTLING:
+        decision = settle(runtime, check, decision)
+        if observe is not None:
+            mark = _lap(observe, name, mark)
+    if traced is not None:
+        sub = check.user.sub if check.user is not None else None
+        agent_id = check.agent.id if isinstance(check.agent, Agent) else call.agent
+        agent_id = agent_id if isinstance(agent_id, str) else None
+        traced.finish(decision, call.action, agent_id, sub, tool_name(call.context))
+    return decision
+
+
+def _lap(observe: Callable[[str, float], None], stage: str, since: float) -> float:
+    """Report the time since ``since`` as ``stage``'s; now is the next stage's start."""
+    now = perf_counter()
+    observe(stage, now - since)
+    return now
+
+
+def unrecorded(decision: Decision, problem: str) -> Decision:
+    """The deny that replaces ``decision`` when its audit record could not be written."""
+    return Decision(
+        Effect.DENY,
+        f"denied: the audit store is unavailable, so no record could be written ({problem})",
+        decision.rule_ids,
+        decision.decision_id,
+        decision.effective_scopes,
+        diagnostics=decision.diagnostics,
+        code="audit_unavailable",
+    )
