@@ -76,3 +76,18 @@ def test_import_proctor_loads_neither_the_sdk_nor_its_libraries() -> None:
     assert heavy == []
     assert not {m for m in modules if m.startswith("proctor.sdk")}
     assert out[1] == "True"  # and the first use of a name loads it
+
+
+def test_the_gateway_client_loads_no_compiler_scanners_or_config_models() -> None:
+    code = (
+        "import json, sys;"
+        "from proctor import ActionDenied, ProctorClient, governed_tool;"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    modules = set(json.loads(out))
+    assert "httpx" in modules
+    unneeded = ("proctor.policy", "proctor.scanners", "proctor.config", "pydantic", "yaml", "jwt")
+    assert [p for p in unneeded if any(m == p or m.startswith(p + ".") for m in modules)] == []
