@@ -25,11 +25,11 @@ from proctor.identity.keys import KeyRing
 from proctor.identity.registry import AgentRegistry
 from proctor.identity.scopes import ScopeSet
 from proctor.identity.settings import IdentityConfig
-from proctor.runtime.identity import IdentityService
 from proctor.model import Agent, Tier, User
 from proctor.model.audit_event import AuditEvent
 from proctor.policy import load_policies
 from proctor.runtime import Runtime
+from proctor.runtime.identity import IdentityService
 from proctor.storage import MemoryAuditStore
 from proctor.storage.identity_store import MemoryIdentityStore
 

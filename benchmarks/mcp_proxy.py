@@ -122,9 +122,11 @@ async def _proxy_work(calls: int) -> dict[str, float]:
     from proctor.mcp.relay import Relay
 
     sent: list[bytes] = []
+    forwarded: list[Any] = []  # the ids the proxy gave the calls it sent upstream
 
     class Loopback:
         async def send(self, message: dict[str, Any]) -> None:
+            forwarded.append(message["id"])
             sent.append(json.dumps(message).encode())
 
         async def receive(self) -> None:
@@ -167,7 +169,7 @@ async def _proxy_work(calls: int) -> dict[str, float]:
             result = json.dumps(
                 {
                     "jsonrpc": "2.0",
-                    "id": index,
+                    "id": 0,  # the server answers the id the proxy gave the call
                     "result": {
                         "content": [{"type": "text", "text": json.dumps(answer)}],
                         "structuredContent": answer,
@@ -177,8 +179,11 @@ async def _proxy_work(calls: int) -> dict[str, float]:
             ).encode()
             began = time.perf_counter()
             await relay.from_client(json.loads(call))
-            await relay.from_upstream(json.loads(result))
+            reply = json.loads(result)
+            reply["id"] = forwarded[-1]
+            await relay.from_upstream(reply)
             elapsed = time.perf_counter() - began
+            assert json.loads(sent[-1])["id"] == index  # reviewed and passed on, not dropped
             if index >= WARMUP:
                 timings.append(elapsed)
         proxy.proctor.close()

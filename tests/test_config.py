@@ -58,3 +58,13 @@ def test_paths_are_relative_to_the_file(tmp_path: Path) -> None:
     loaded = load_config(path)
     assert loaded.policy_paths == [tmp_path / "conf" / "policies"]
     assert loaded.audit_location == str(tmp_path / "conf" / "audit.db")
+
+
+def test_yaml_aliases_in_the_config_are_refused_with_their_location(tmp_path: Path) -> None:
+    path = tmp_path / "proctor.yaml"
+    path.write_text("roles: &r {support: {scopes: ['read:*']}}\nusers: {a: *r}\n")
+    with pytest.raises(ProctorError) as caught:
+        load_config(path)
+    assert caught.value.code == "yaml_alias"
+    assert caught.value.location is not None
+    assert (caught.value.location.line, caught.value.location.column) == (2, 12)

@@ -8,7 +8,7 @@ import pytest
 
 from proctor.config import load_config
 from proctor.errors import ProctorError
-from proctor.runtime import Runtime
+from proctor.runtime import Runtime, build_runtime
 
 CONFIG = """\
 policies: [policy.yaml]
@@ -30,7 +30,7 @@ def _runtime(tmp_path: Path, scanning: str) -> Runtime:
     (tmp_path / "policy.yaml").write_text(POLICY)
     path = tmp_path / "proctor.yaml"
     path.write_text(CONFIG.format(scanning=scanning))
-    return Runtime.from_config(load_config(path))
+    return build_runtime(load_config(path))
 
 
 def test_only_the_listed_scanners_run(tmp_path: Path) -> None:

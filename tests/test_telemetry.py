@@ -169,7 +169,7 @@ def test_a_traceparent_in_trace_id_counts_and_a_plain_trace_id_is_kept(
 
 
 def test_without_a_tracer_a_plain_trace_id_names_the_record(config: Path) -> None:
-    runtime = Runtime.from_config(config, audit=":memory:", wait_for_audit=True)
+    runtime = build_runtime(config, audit=":memory:", wait_for_audit=True)
     decision = runtime.check("read:a", agent="bot", trace_id="job-42")
     record = runtime.audit.get(decision.decision_id)
     assert record is not None
@@ -178,7 +178,7 @@ def test_without_a_tracer_a_plain_trace_id_names_the_record(config: Path) -> Non
 
 
 def test_without_a_tracer_the_traceparent_still_names_the_records_trace(config: Path) -> None:
-    runtime = Runtime.from_config(config, audit=":memory:", wait_for_audit=True)
+    runtime = build_runtime(config, audit=":memory:", wait_for_audit=True)
     assert runtime.tracer is None
     decision = runtime.check("read:a", agent="bot", traceparent=TRACEPARENT)
     bad = runtime.check("read:a", agent="bot", traceparent="00-nonsense")
@@ -248,7 +248,7 @@ def test_spans_reach_an_otlp_collector(
     config.write_text(
         CONFIG + f"telemetry: {{otlp_endpoint: '{url}', service_name: proctor-test}}\n"
     )
-    runtime = Runtime.from_config(config, audit=":memory:")
+    runtime = build_runtime(config, audit=":memory:")
     assert runtime.tracer is not None
     decision = runtime.check(
         "read:orders", agent="bot", user={"sub": "alice", "scopes": ["*"]}, traceparent=TRACEPARENT
@@ -277,7 +277,7 @@ def test_the_gateway_reads_the_traceparent_header(tmp_path: Path) -> None:
     from proctor.server import create_app
 
     loaded = load_config(write_config(tmp_path))
-    runtime = Runtime.from_config(loaded, wait_for_audit=True)
+    runtime = build_runtime(loaded, wait_for_audit=True)
     app = create_app(runtime, config=loaded)
     with TestClient(app) as client:
         headers = {**bearer(PEP_KEY), "traceparent": TRACEPARENT}
@@ -330,7 +330,7 @@ def test_a_gateway_check_with_a_traceparent_reaches_the_collector(
 
     url, received = collector
     loaded = load_config(write_config(tmp_path, extra=f"telemetry: {{otlp_endpoint: '{url}'}}\n"))
-    app = create_app(Runtime.from_config(loaded), config=loaded)
+    app = create_app(build_runtime(loaded), config=loaded)
     with TestClient(app) as client:
         answer = client.post(
             "/v1/check",

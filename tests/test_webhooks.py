@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from proctor.errors import ProctorError
-from proctor.runtime import Runtime
+from proctor.runtime import build_runtime
 from proctor.webhooks import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
@@ -75,7 +75,7 @@ def test_a_new_approval_is_posted_signed_once(
         f"approvals: {{webhook: {{url: '{url}', secret_env: TEST_HOOK_SECRET}}}}\n"
     )
     monkeypatch.setenv("TEST_HOOK_SECRET", SECRET.decode())
-    runtime = Runtime.from_config(config, audit=":memory:")
+    runtime = build_runtime(config, audit=":memory:")
     user = {"sub": "alice", "scopes": ["*"]}
     first = runtime.check("write:refund", agent="bot", user=user, args={"amount": 150})
     runtime.check("write:refund", agent="bot", user=user, args={"amount": 150})  # same: no new

@@ -22,7 +22,7 @@ from proctor import Proctor
 from proctor.clock import ManualClock
 from proctor.config import LoadedConfig, load_config
 from proctor.identity.errors import ExchangeError
-from proctor.runtime import Runtime
+from proctor.runtime import build_runtime
 
 HERE = Path(__file__).resolve().parent
 STYLES = {"allow": "green", "deny": "red", "require_approval": "yellow"}
@@ -50,7 +50,7 @@ def run(db: str | None = None, console: Console | None = None) -> bool:
     out = console or Console(highlight=False, width=None if sys.stdout.isatty() else 110)
     clock = ManualClock(datetime(2026, 11, 24, 15, 0, tzinfo=UTC))
     with tempfile.TemporaryDirectory() as tmp:
-        runtime = Runtime.from_config(load(Path(tmp), db), clock=clock)
+        runtime = build_runtime(load(Path(tmp), db), clock=clock)
         assert runtime.identity is not None
         with Proctor(runtime) as guard:
             table = Table(title="sales-assistant acting for two users", title_justify="left")

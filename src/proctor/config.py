@@ -54,6 +54,8 @@ class AgentConfig(_Strict):
     tags: list[str] = Field(default_factory=list)
     owner: str | None = None
     description: str | None = None
+    # the agent's key may name users the config does not know, with their scopes
+    may_assert_users: bool = False
 
     @field_validator("tier")
     @classmethod

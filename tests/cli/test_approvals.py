@@ -71,6 +71,9 @@ def test_a_refund_approved_from_the_cli_goes_through_once(db: str) -> None:
     records = json.loads(output)
     approval = next(r for r in records if r["kind"] == "approval")
     assert approval["extra"]["approver"] == "carol"
+    assert approval["extra"]["credential"]["kind"] == "cli"  # an operator with the database
+    assert approval["extra"]["credential"]["as"] == "carol"
+    assert approval["extra"]["credential"]["operator"]
     assert approval["reason"] == "approved by `carol`: loyal customer"
     assert approval["extra"]["approval_id"] == approval_id
 
@@ -104,3 +107,17 @@ def test_a_rejected_refund_never_passes(db: str) -> None:
     code, output = _cli("approvals", "list", "--status", "all", "--config", str(CONFIG), "--db", db)
     assert code == 0
     assert "approvals (all)" in output
+
+
+@pytest.mark.parametrize("verb", ["approve", "reject"])
+def test_as_needs_the_state_database_and_never_creates_one(tmp_path: Path, verb: str) -> None:
+    missing = tmp_path / "elsewhere.db"
+    code, output = _cli(
+        "approvals", verb, "01ABC", "--as", "carol", "--config", str(CONFIG), "--db", str(missing)
+    )
+    assert code != 0
+    assert "no_state_database" in output
+    assert not missing.exists()
+    code, output = _cli("approvals", verb, "01ABC", "--as", "carol", "--db", ":memory:")
+    assert code != 0
+    assert "no_state_database" in output

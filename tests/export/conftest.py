@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from proctor.runtime import Runtime
+from proctor.runtime import build_runtime
 
 POLICY = """\
 name: p
@@ -41,7 +41,7 @@ def record_checks(directory: Path, actions: tuple[str, ...] = ACTIONS, start: in
     config.write_text(CONFIG)
     clock = HourlyClock()
     clock.now += timedelta(hours=start)
-    runtime = Runtime.from_config(config, clock=clock)
+    runtime = build_runtime(config, clock=clock)
     for action in actions:
         clock.now += timedelta(hours=1)
         runtime.check(

@@ -9,6 +9,7 @@ import pytest
 
 from proctor.export.errors import ExportError
 from proctor.export.records import iter_records, parse_time
+from proctor.runtime import build_runtime
 from proctor.storage import open_audit_store
 
 NOW = datetime(2026, 11, 24, 12, 30, tzinfo=UTC)
@@ -46,12 +47,11 @@ def test_since_and_until_select_across_batches(db: Path, batch: int) -> None:
 
 
 def test_a_store_without_an_indexed_query_is_read_the_same(tmp_path: Path) -> None:
-    from proctor.runtime import Runtime
     from tests.export.conftest import CONFIG, POLICY
 
     (tmp_path / "p.yaml").write_text(POLICY)
     (tmp_path / "proctor.yaml").write_text(CONFIG)
-    runtime = Runtime.from_config(tmp_path / "proctor.yaml", audit=":memory:", wait_for_audit=True)
+    runtime = build_runtime(tmp_path / "proctor.yaml", audit=":memory:", wait_for_audit=True)
     for action in ("read:a", "delete:b", "read:c"):
         runtime.check(action, agent="support-bot")
     assert not hasattr(runtime.audit, "query")

@@ -8,7 +8,7 @@ from pathlib import Path
 import orjson
 
 from proctor.config import load_config
-from proctor.runtime import Runtime
+from proctor.runtime import build_runtime
 from proctor.server import create_app
 from tests.server.conftest import TestClient, bearer
 from tests.server.gateway import PEP_KEY, write_config
@@ -30,7 +30,7 @@ def lines_in(path: Path, count: int, timeout: float = 10.0) -> list[dict[str, ob
 
 def checks(config: Path, actions: tuple[str, ...], expect: int) -> None:
     loaded = load_config(config)
-    app = create_app(Runtime.from_config(loaded, wait_for_audit=True), config=loaded)
+    app = create_app(build_runtime(loaded, wait_for_audit=True), config=loaded)
     with TestClient(app) as client:
         for action in actions:
             body = {"action": action, "agent": "support-bot"}

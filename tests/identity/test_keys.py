@@ -54,3 +54,16 @@ def test_tokens_signed_before_a_rotation_still_verify() -> None:
     assert rt.check("read:orders", token=token).allowed
     assert rt.check("read:orders", token=fresh).allowed
     assert len(rt.identity.jwks()["keys"]) == 2
+
+
+def test_a_stale_view_never_writes_back_its_old_copy(tmp_path: Path) -> None:
+    path = tmp_path / "keys.json"
+    gateway, cli = key_file.KeyFile(path), key_file.KeyFile(path)
+    first = gateway.ring(0).active.kid
+    rotated = cli.update(lambda ring: ring.rotate(10), 10)
+    with_dev = gateway.update(lambda ring: ring.with_dev_key(20), 20)  # read before the rotation
+    assert with_dev.active.kid == rotated.active.kid
+    assert [key.kid for key in with_dev.keys] == [rotated.active.kid, first]
+    assert cli.ring(30).dev_key is not None  # the other view reads the changed file
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".keys.json.lock", "keys.json"]

@@ -150,6 +150,11 @@ def test_an_approved_call_still_spends_the_budget(runtime: Runtime) -> None:
     over = runtime.check("write:refund", agent="bot", user=ALICE, args={"amount": 250})
     assert over.code == "limit_exceeded"
     assert "300 of 500 used; this call needs 250" in over.reason
+    assert "stays for the call to retry" in over.reason
+    assert "approved" not in {d.code for d in over.diagnostics}
+    kept = runtime.state.approvals.get(asked.obligations[0]["approval_id"])
+    assert kept is not None
+    assert kept.status.value == "approved"
 
 
 def test_a_run_past_its_duration_is_denied(runtime: Runtime, clock: ManualClock) -> None:

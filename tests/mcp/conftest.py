@@ -22,15 +22,17 @@ BIN = Path(sys.executable).parent
 TIME = [str(BIN / "mcp-server-time")]
 GIT = str(BIN / "mcp-server-git")
 PROXY = [sys.executable, "-m", "proctor.cli", "mcp-proxy"]
+# A client that starts the proxy with an environment of its own runs this checkout's sources.
+SOURCES = {"PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
 
 CONFIG = """\
 policies: [policy.yaml]
 roles:
-  assistant: {scopes: ["call:*", "read:*", "write:*", "delete:*"]}
+  assistant: {scopes: ["call:*", "read:*", "write:*", "delete:*", "get:*"]}
 agents:
   - {id: desk-bot, role: assistant, tier: verified}
 users:
-  alice: {scopes: ["call:*", "read:*", "write:*", "delete:*"]}
+  alice: {scopes: ["call:*", "read:*", "write:*", "delete:*", "get:*"]}
 storage: {audit: audit.db}
 mcp_proxy:
   servers:
@@ -57,6 +59,8 @@ rules:
   - {id: file-reads, action: "read:file", effect: allow}
   - {id: file-writes, action: "write:file", effect: allow}
   - {id: fs-listing, action: "call:fs/list_allowed_directories", effect: allow}
+  - {id: everything-resources, action: "read:everything/resource", effect: allow}
+  - {id: everything-prompts, action: "get:everything/prompt", effect: allow}
 """
 
 
@@ -113,7 +117,7 @@ async def proxied(
     params = StdioServerParameters(
         command=PROXY[0],
         args=[*args, "--", *command],
-        env={"PROCTOR_AGENT": "desk-bot", "PROCTOR_USER": "alice", **(env or {})},
+        env={**SOURCES, "PROCTOR_AGENT": "desk-bot", "PROCTOR_USER": "alice", **(env or {})},
         cwd=str(workdir),
     )
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:

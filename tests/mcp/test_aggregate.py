@@ -10,7 +10,7 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.types import TextContent
 
-from tests.mcp.conftest import EVERYTHING, PROXY, TIME, audit_records
+from tests.mcp.conftest import EVERYTHING, PROXY, SOURCES, TIME, audit_records
 
 pytestmark = pytest.mark.anyio
 
@@ -32,7 +32,7 @@ async def test_two_servers_behind_one_session(workdir: Path, node_servers: None)
     params = StdioServerParameters(
         command=PROXY[0],
         args=[*PROXY[1:], "--config", str(config)],
-        env={"PROCTOR_AGENT": "desk-bot", "PROCTOR_USER": "alice"},
+        env={**SOURCES, "PROCTOR_AGENT": "desk-bot", "PROCTOR_USER": "alice"},
         cwd=str(workdir),
     )
     progress: list[float] = []
@@ -80,6 +80,8 @@ async def test_two_servers_behind_one_session(workdir: Path, node_servers: None)
         "read:sum",
         "call:everything/trigger-long-running-operation",
         "call:everything/get-env",
+        "get:everything/prompt",
+        "read:everything/resource",
     ]
 
 

@@ -11,7 +11,16 @@ from mcp.types import TextContent
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 
 from proctor import Proctor
-from tests.mcp.conftest import EVERYTHING, FILESYSTEM, GIT, PROXY, TIME, audit_records, proxied
+from tests.mcp.conftest import (
+    EVERYTHING,
+    FILESYSTEM,
+    GIT,
+    PROXY,
+    SOURCES,
+    TIME,
+    audit_records,
+    proxied,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -165,7 +174,7 @@ async def test_newer_era_client_by_default(workdir: Path) -> None:
     params = StdioServerParameters(
         command=PROXY[0],
         args=[*PROXY[1:], "--config", str(workdir / "proctor.yaml"), "--name", "time", "--", *TIME],
-        env={"PROCTOR_AGENT": "desk-bot", "PROCTOR_USER": "alice"},
+        env={**SOURCES, "PROCTOR_AGENT": "desk-bot", "PROCTOR_USER": "alice"},
         cwd=str(workdir),
     )
     async with Client(params) as client:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,33 @@ def test_errors_across_files_are_reported_together(tmp_path: Path) -> None:
 def test_an_oversized_file_is_refused(tmp_path: Path) -> None:
     error = _errors(tmp_path, "name: big\n# " + "x" * (9 * 1024 * 1024) + "\n")
     assert error.errors[0].code == "policy_too_large"
+
+
+def alias_bomb(levels: int = 9) -> str:
+    """A few hundred bytes of nested aliases that would expand to 9**levels values."""
+    lines = ["name: bomb", 'l0: &l0 ["x","x","x","x","x","x","x","x","x"]']
+    for level in range(1, levels):
+        lines.append(f"l{level}: &l{level} [" + ",".join([f"*l{level - 1}"] * 9) + "]")
+    lines.append("rules: [{action: 'read:*', effect: allow}]")
+    return "\n".join(lines) + "\n"
+
+
+def test_yaml_aliases_are_refused_where_they_are_written() -> None:
+    started = time.perf_counter()
+    with pytest.raises(PolicyLoadError) as caught:
+        load_policies(texts=[alias_bomb()])
+    assert time.perf_counter() - started < 5
+    (error,) = caught.value.errors
+    assert error.code == "yaml_alias"
+    assert "`*l0`" in error.message
+    assert error.location is not None
+    assert (error.location.file, error.location.line, error.location.column) == (
+        "<inline 1>",
+        3,
+        10,
+    )
+
+
+def test_an_anchor_without_an_alias_is_harmless() -> None:
+    compiled = load_policies(texts=["name: p\nrules: &r [{action: 'read:*', effect: allow}]\n"])
+    assert len(compiled.rules) == 1

@@ -159,3 +159,45 @@ def test_a_bad_scan_section_is_a_located_error(scan: str, code: str, mentioned: 
     assert any(e.code == code for e in errors), [e.to_dict() for e in errors]
     rendered = "\n".join(str(e) for e in errors)
     assert "p.yaml:" in rendered
+
+
+UNREAD = [
+    # (scan section, expected effect, expected code) for content left unscanned
+    ("  input:\n    secret: deny\n    pii: require_approval", Effect.DENY, "scan_truncated"),
+    (
+        "  input:\n    pii: require_approval\n    secret: redact",
+        Effect.REQUIRE_APPROVAL,
+        "scan_truncated",
+    ),
+    ("  input:\n    pii: redact", None, ""),  # nothing denied or held: nothing to fear
+    ("  input:\n    secret: deny\n    scan.truncated: allow", None, ""),  # said outright
+    ("  output:\n    secret: deny\n  input:\n    pii: redact", None, ""),  # other direction
+]
+
+
+@pytest.mark.parametrize(("scan", "effect", "code"), UNREAD)
+def test_content_left_unscanned_gets_the_strictest_verdict(
+    scan: str, effect: Effect | None, code: str
+) -> None:
+    plan = compiled(scan).scanning.plan("input", "write:note", SUPPORT)
+    assert plan is not None
+    cut = {**finding("scan.truncated", 0.0), "detail": "nested deeper than 32; not scanned"}
+    verdict = plan.verdict([cut])
+    assert verdict.effect is effect
+    assert verdict.code == code
+    if effect is not None:
+        assert verdict.rule_ids == ("p:scan.input.scan.truncated",)
+        assert "nested deeper than 32; not scanned in `$.text`" in verdict.reason
+    found = plan.verdict([cut, finding("secret.jwt")])  # a real finding keeps its own verdict
+    if effect is Effect.DENY:
+        assert found.code == ""
+        assert found.rule_ids == ("p:scan.input.secret",)
+
+
+def test_a_rule_for_unscanned_content_decides_it() -> None:
+    scan = "  input:\n    secret: deny\n    scan.truncated: require_approval"
+    plan = compiled(scan).scanning.plan("input", "write:note", SUPPORT)
+    assert plan is not None
+    verdict = plan.verdict([finding("scan.truncated", 1.0)])
+    assert verdict.effect is Effect.REQUIRE_APPROVAL
+    assert verdict.rule_ids == ("p:scan.input.scan.truncated",)

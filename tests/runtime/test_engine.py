@@ -6,10 +6,14 @@ import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
 from proctor.clock import DecisionIds, ManualClock
+from proctor.errors import ProctorError
 from proctor.identity.registry import AgentRegistry
 from proctor.identity.scopes import ScopeSet
 from proctor.model import Agent, Tier
+from proctor.model.request import RunState
 from proctor.policy import load_policies
 from proctor.runtime import Runtime
 from proctor.storage import open_audit_store
@@ -104,3 +108,40 @@ def test_arguments_json_cannot_carry_are_made_safe_not_raised() -> None:
     record = runtime.audit.get(decision.decision_id)
     assert record is not None
     assert record["args"] == {"big": str(2**70), "text": "a?b"}
+
+
+def test_a_call_in_another_agent_s_or_user_s_run_is_denied_and_recorded() -> None:
+    runtime = _runtime()
+    runtime.replace_registry(
+        AgentRegistry(
+            {"bot": Agent("bot", "r", Tier.VERIFIED), "evil": Agent("evil", "r", Tier.VERIFIED)},
+            {"r": ScopeSet.parse(["*"])},
+        )
+    )
+    alice, bob = {"sub": "alice", "scopes": ["*"]}, {"sub": "bob", "scopes": ["*"]}
+    assert runtime.check("read:a", agent="bot", user=alice, run=RunState("r")).allowed
+    for agent, user in (("evil", alice), ("bot", bob), ("bot", None)):
+        refused = runtime.check("read:a", agent=agent, user=user, run=RunState("r"))
+        assert refused.code == "run_not_owned", (agent, user)
+        assert runtime.audit.tail(1)[0]["code"] == "run_not_owned"
+    review = runtime.review_output("read:a", "x", agent="evil", user=alice, run=RunState("r"))
+    assert review.code == "run_not_owned"
+    assert runtime.check("read:a", agent="bot", user=alice, run=RunState("r")).allowed
+    runtime.close()
+
+
+def test_a_task_is_recorded_before_it_counts() -> None:
+    runtime = _runtime()
+    runtime.remember_task("r", {"iban": "DE89 3704 0044 0532 0130 00"})
+    record = runtime.audit.tail(1)[0]
+    assert record["kind"] == "task"
+    assert record["run_id"] == "r"
+    assert record["extra"]["credential"] == {"kind": "in_process"}
+    assert "DE89" not in str(record)
+    other = "DE44 5001 0517 5407 3249 31"
+    runtime.review_output("read:doc", f"pay {other}", agent="bot", run=RunState("r2"))
+    assert runtime.content.taint("r2", {"iban": other})
+    runtime.audit.close()
+    with pytest.raises(ProctorError):
+        runtime.remember_task("r2", other)  # unrecorded: not the user's
+    assert runtime.content.taint("r2", {"iban": other})

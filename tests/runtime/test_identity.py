@@ -17,7 +17,7 @@ from proctor.config import load_config
 from proctor.errors import ErrorGroup
 from proctor.identity.errors import IdentityError
 from proctor.identity.exchange import TokenExchangeRequest
-from proctor.runtime import Runtime
+from proctor.runtime import build_runtime
 from proctor.runtime.identity import file_fetch, http_fetch
 from proctor.storage.identity_store import StoredAgent
 from tests.identity import factory as f
@@ -80,7 +80,7 @@ def test_a_configured_idp_end_to_end(jwks_url: str, tmp_path: Path) -> None:
         "      group_scopes: {sales-leads: ['write:refund']}\n"
     )
     clock = ManualClock(f.NOW)
-    runtime = Runtime.from_config(_config(tmp_path, extra), audit=":memory:", clock=clock)
+    runtime = build_runtime(_config(tmp_path, extra), audit=":memory:", clock=clock)
     try:
         token = f.user_token("alice", "read:*", groups=["sales-leads"])
         request = TokenExchangeRequest(subject_token=token)
@@ -110,12 +110,12 @@ def test_plain_http_only_for_loopback(tmp_path: Path) -> None:
 def test_stored_agents_join_the_registry(tmp_path: Path) -> None:
     path = _config(tmp_path, "")
     db = str(tmp_path / "audit.db")
-    first = Runtime.from_config(path, audit=db)
+    first = build_runtime(path, audit=db)
     assert first.identity is not None
     first.identity.store.put_agent(StoredAgent("cli-bot", "refunds", "verified"))
     first.identity.store.put_agent(StoredAgent("gone-bot", "refunds", "verified", revoked_at=1))
     first.close()
-    second = Runtime.from_config(path, audit=db)
+    second = build_runtime(path, audit=db)
     try:
         assert second.registry.get("cli-bot") is not None
         assert second.registry.get("gone-bot") is None
@@ -149,11 +149,11 @@ def test_a_tier_rule_demotes_a_stored_agent_in_the_store(tmp_path: Path) -> None
         "tiers: [{id: noisy, demote: {to: unverified, when_denials: 2, window: 1h}}]\n"
     )
     db = str(tmp_path / "audit.db")
-    first = Runtime.from_config(path, audit=db)
+    first = build_runtime(path, audit=db)
     assert first.identity is not None
     first.identity.store.put_agent(StoredAgent("cli-bot", "refunds", "trusted"))
     first.close()
-    second = Runtime.from_config(path, audit=db)
+    second = build_runtime(path, audit=db)
     try:
         for _ in range(2):
             assert not second.check("delete:orders", agent="cli-bot").allowed
@@ -163,7 +163,7 @@ def test_a_tier_rule_demotes_a_stored_agent_in_the_store(tmp_path: Path) -> None
         assert stored.tier == "unverified"
     finally:
         second.close()
-    third = Runtime.from_config(path, audit=db)  # a restart (or another replica) keeps it
+    third = build_runtime(path, audit=db)  # a restart (or another replica) keeps it
     try:
         found = third.registry.get("cli-bot")
         assert found is not None

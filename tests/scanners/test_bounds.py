@@ -21,26 +21,41 @@ def _cascade(bounds: Bounds | None = None) -> Cascade:
     )
 
 
-def test_a_huge_text_is_scanned_at_both_ends_and_says_so() -> None:
-    bounds = Bounds(edge_chars=1000)
+def test_a_long_text_is_scanned_whole_in_chunks() -> None:
+    bounds = Bounds(chunk_chars=1000, overlap_chars=100)
     middle = "x " * 5000
-    text = "mail bob@corp.io " + middle + "SSN 000-00-0000 key AKIAIOSFODNN7EXAMPLE"
+    text = "mail bob@corp.io " + middle + " AKIAIOSFODNN7EXAMPLE " + middle + "SSN 078-05-1120"
     result = _cascade(bounds).scan(text)
-    truncated = result.of_type("scan.truncated")
-    assert len(truncated) == 1
-    assert truncated[0].start == 1000
-    assert truncated[0].end == len(text) - 1000
-    assert "scanned the first and last 1000" in truncated[0].detail
+    assert result.of_type("scan.truncated") == ()
     (key,) = result.of_type("secret.aws_access_key")
     assert text[key.start : key.end] == "AKIAIOSFODNN7EXAMPLE"  # offsets are in the whole text
-    assert result.of_type("pii.email")
+    assert len(result.of_type("pii.email")) == 1
 
 
-def test_what_sits_in_the_skipped_middle_is_not_found() -> None:
-    text = "a" * 3000 + " AKIAIOSFODNN7EXAMPLE " + "a" * 3000
-    result = _cascade(Bounds(edge_chars=1000)).scan(text)
+@pytest.mark.parametrize("shift", [*range(-25, 5), *range(80, 100)])  # 900 and 1000
+def test_a_finding_across_a_chunk_boundary_is_found_once(shift: int) -> None:
+    bounds = Bounds(chunk_chars=1000, overlap_chars=100)
+    secret = "AKIAIOSFODNN7EXAMPLE"
+    at = 900 + shift  # the second chunk starts at 900 (1000 - 100); the first ends at 1000
+    text = "a " * (at // 2) + " " * (at % 2) + secret + " b" * 1000
+    assert text[at : at + len(secret)] == secret
+    found = _cascade(bounds).scan(text).of_type("secret.aws_access_key")
+    assert [(f.start, f.end) for f in found] == [(at, at + len(secret))]
+
+
+def test_past_the_bound_per_call_the_rest_is_not_scanned_and_said_so() -> None:
+    bounds = Bounds(chunk_chars=1000, overlap_chars=100, max_chars=3000)
+    text = "a" * 3500 + " AKIAIOSFODNN7EXAMPLE "
+    result = _cascade(bounds).scan(text)
     assert result.of_type("secret") == ()
-    assert result.of_type("scan.truncated")
+    (note,) = result.of_type("scan.truncated")
+    assert (note.start, note.end) == (3000, len(text))
+    assert "at most 3000 characters are scanned per call" in note.detail
+    tree = {"a": "b" * 2500, "c": "d" * 2500}  # the bound is for the whole call
+    (cut,) = _cascade(bounds).scan_arguments(tree).of_type("scan.truncated")
+    # the keys `a` and `c` are scanned too: 3000 - 2500 - 2 characters of `$.c` are read
+    assert cut.path == "$.c"
+    assert (cut.start, cut.end) == (498, 2500)
 
 
 def test_a_small_text_is_one_segment() -> None:

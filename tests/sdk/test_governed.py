@@ -64,9 +64,17 @@ def test_an_allowed_call_runs_with_its_bound_arguments(guard: Proctor) -> None:
 
 def test_a_denied_call_does_not_run(guard: Proctor) -> None:
     with guard.session(), pytest.raises(ActionDenied) as caught:
-        process_refund("A1", "a lot")  # type: ignore[arg-type]
+        process_refund("A1", float("nan"))  # arguments proctor refuses
     assert ran == []
     assert caught.value.decision.effect.value == "deny"
+
+
+def test_an_amount_the_rules_cannot_compare_is_held_not_run(guard: Proctor) -> None:
+    # `medium` (require_approval) cannot evaluate `"a lot" > 100`: its effect applies
+    with guard.session(), pytest.raises(ApprovalRequired) as caught:
+        process_refund("A1", "a lot")  # type: ignore[arg-type]
+    assert ran == []
+    assert caught.value.decision.rule_ids == ("medium",)
 
 
 def test_approval_raises_its_own_error(guard: Proctor) -> None:

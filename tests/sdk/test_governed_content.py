@@ -89,3 +89,48 @@ def test_a_refund_to_an_iban_read_from_a_document_waits_for_approval(guard: Proc
 def test_a_session_without_a_run_cannot_take_a_task(guard: Proctor) -> None:
     with pytest.raises(Exception, match="run_id"):
         guard.session(user="ann", task="hello")
+
+
+BOUNDED = """
+name: no-secrets
+scan:
+  input: {secret: deny, pii.email: require_approval}
+  output: {secret: deny}
+rules:
+  - {action: "*:*", effect: allow}
+"""
+AWS_KEY = "AKIAIOSFODNN7EXAMPLE"
+
+
+@pytest.fixture
+def strict() -> Proctor:
+    return Proctor.from_policies(texts=(BOUNDED,), agents=[Agent("bot")], agent="bot")
+
+
+def test_a_secret_in_the_middle_of_a_long_argument_is_found(strict: Proctor) -> None:
+    padding = "lorem ipsum " * 4_300  # ~50 KB each side: the middle that went unread before
+    decision = strict.check("write:note", args={"text": f"{padding} {AWS_KEY} {padding}"})
+    assert decision.effect.value == "deny"
+    assert decision.code == "scan_denied"
+    assert "secret.aws_access_key" in decision.reason
+    result = strict.review_output("read:log", f"{padding} {AWS_KEY} {padding}")
+    assert result.code == "scan_denied"
+
+
+def test_a_secret_in_the_last_of_several_long_arguments_is_found(strict: Proctor) -> None:
+    filler = "lorem ipsum " * 80_000  # ~1 MB: call arguments stay within 4 Mi characters
+    args = {"a": filler, "b": filler, "c": filler + AWS_KEY}
+    assert strict.check("write:note", args=args).code == "scan_denied"
+
+
+def test_past_the_bound_per_call_the_strictest_verdict_applies(strict: Proctor) -> None:
+    huge = "a " * (4 * 1024 * 1024 + 10)  # just over 8 Mi characters, nothing to find in it
+    review = strict.review_output("read:log", huge)
+    assert not review.allowed
+    assert review.code == "scan_truncated"
+    assert "no-secrets:scan.output.scan.truncated" in review.rule_ids
+    assert "denies `secret` findings it could hold" in review.reason
+    split = strict.review_output("read:log", {"a": huge[: len(huge) // 2], "b": huge[:-4]})
+    assert split.code == "scan_truncated"  # the bound is for the call, not each string
+    assert strict.review_output("read:log", huge[: 8 * 1024 * 1024 - 100]).allowed
+    assert strict.check("write:note", args={"text": huge}).code == "invalid_request"  # too big

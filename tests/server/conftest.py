@@ -11,7 +11,7 @@ with warnings.catch_warnings():  # starlette 1.10 asks for `httpx2`; httpx 0.28 
     from starlette.testclient import TestClient
 
 from proctor.config import load_config
-from proctor.runtime import Runtime
+from proctor.runtime import Runtime, build_runtime
 from proctor.server import create_app
 from tests.server.gateway import ADMIN_KEY, write_config
 
@@ -24,7 +24,7 @@ def config_path(tmp_path: Path) -> Path:
 @pytest.fixture
 def runtime(config_path: Path) -> Iterator[Runtime]:
     loaded = load_config(config_path)
-    runtime = Runtime.from_config(loaded, wait_for_audit=False)
+    runtime = build_runtime(loaded, wait_for_audit=False)
     yield runtime
     runtime.close()
 
@@ -33,7 +33,7 @@ def runtime(config_path: Path) -> Iterator[Runtime]:
 def client(config_path: Path) -> Iterator[TestClient]:
     """The real app in-process (ASGI through httpx), with its lifespan."""
     loaded = load_config(config_path)
-    app = create_app(Runtime.from_config(loaded, wait_for_audit=False), config=loaded)
+    app = create_app(build_runtime(loaded, wait_for_audit=False), config=loaded)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 

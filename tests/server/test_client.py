@@ -10,7 +10,7 @@ import pytest
 
 from proctor import governed_tool
 from proctor.config import load_config
-from proctor.runtime import Runtime
+from proctor.runtime import build_runtime
 from proctor.sdk import Proctor, ToolCallBlocked
 from proctor.sdk.remote import FAIL_OPEN, GATEWAY_UNAVAILABLE, GatewayError, ProctorClient
 from proctor.storage import open_audit_store
@@ -52,7 +52,7 @@ def test_the_same_request_gives_the_same_decision_and_record_shape(
     server: ServerProcess, tmp_path: Path
 ) -> None:
     config = load_config(write_config(tmp_path))
-    local = Proctor(Runtime.from_config(config, audit=":memory:"))
+    local = Proctor(build_runtime(config, audit=":memory:"))
     with ProctorClient(server.url, token=PEP_KEY) as client:
         for action, args in (
             ("read:orders", None),

@@ -15,7 +15,7 @@ def test_health_and_readiness_need_no_credential(client: TestClient) -> None:
 def test_readiness_fails_without_policies(client: TestClient) -> None:
     client.post(
         "/v1/admin/policies/reload",
-        json={"texts": []},
+        json={"texts": [], "allow_empty": True},
         headers=bearer("pa_test-admin-key-0123456789"),
     )
     response = client.get("/readyz")

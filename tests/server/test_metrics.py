@@ -8,7 +8,7 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from proctor.config import load_config
-from proctor.runtime import Runtime
+from proctor.runtime import build_runtime
 from proctor.server import create_app
 from tests.server.conftest import TestClient, bearer
 from tests.server.gateway import ADMIN_KEY, AUDITOR_KEY, PEP_KEY, write_config
@@ -33,7 +33,7 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 def test_metrics_of_decisions_stages_and_approval_waits(tmp_path: Path) -> None:
     loaded = load_config(write_config(tmp_path))
     clock = StepClock()
-    app = create_app(Runtime.from_config(loaded, clock=clock), config=loaded)
+    app = create_app(build_runtime(loaded, clock=clock), config=loaded)
     pep = bearer(PEP_KEY)
     with TestClient(app) as client:
         for action in ("read:a", "read:b", "delete:c"):
@@ -46,9 +46,9 @@ def test_metrics_of_decisions_stages_and_approval_waits(tmp_path: Path) -> None:
         first, second = (item["approval_id"] for item in pending["approvals"])
         admin = bearer(ADMIN_KEY)
         clock.now += timedelta(seconds=42)
-        client.post(f"/v1/admin/approvals/{first}/approve", json={"by": "lead"}, headers=admin)
+        client.post(f"/v1/admin/approvals/{first}/approve", json={"by": "root"}, headers=admin)
         clock.now += timedelta(seconds=600)
-        client.post(f"/v1/admin/approvals/{second}/reject", json={"by": "lead"}, headers=admin)
+        client.post(f"/v1/admin/approvals/{second}/reject", json={"by": "root"}, headers=admin)
         text = client.get("/metrics", headers=bearer(AUDITOR_KEY)).text
     found = samples(text)
     assert found[("proctor_decisions_total", (("effect", "allow"),))] == 2
@@ -57,7 +57,11 @@ def test_metrics_of_decisions_stages_and_approval_waits(tmp_path: Path) -> None:
     unknown = ("proctor_decision_codes_total", (("code", "unknown_agent"), ("effect", "deny")))
     assert found[unknown] == 1
     # every check resolved its caller and settled; the five known-agent checks ran the rest
-    deciding = (("resolve_caller", 6), ("validate", 5), ("scopes", 5), ("scan", 5), ("evaluate", 5))
+    deciding = (
+        ("resolve_caller", 6),
+        *((stage, 5) for stage in ("validate", "placement", "run_owner", "scopes", "scan")),
+        ("evaluate", 5),
+    )
     stages = (*deciding, ("limits", 6), ("demotion", 6), ("record", 6))
     for stage, count in stages:
         assert found[("proctor_check_stage_seconds_count", (("stage", stage),))] == count, stage

@@ -179,3 +179,25 @@ def test_an_approval_is_used_once_under_concurrency(state: StateStores) -> None:
     for thread in threads:
         thread.join()
     assert sorted(used) == [False] * 7 + [True]
+
+
+def test_an_approval_is_handed_back_only_by_the_decision_that_used_it(
+    state: StateStores,
+) -> None:
+    approvals = state.approvals
+    asked = approvals.open_request(_approval("a1"), NOW)
+    approvals.decide("a1", approve=True, by="carol", reason=None, now=NOW)
+    assert approvals.consume(asked.call_hash, NOW, "d-1") is not None
+    approvals.release("a1", "d-other")  # another decision cannot give it back
+    assert approvals.consume(asked.call_hash, NOW, "d-2") is None
+    approvals.release("a1", "d-1")
+    approvals.release("nope", "d-1")  # unknown: nothing to do
+    back = approvals.get("a1")
+    assert back is not None
+    assert back.status is ApprovalStatus.APPROVED
+    assert back.consumed_by_decision is None
+    again = approvals.consume(asked.call_hash, NOW, "d-3")
+    assert again is not None
+    assert again.consumed_by_decision == "d-3"
+    approvals.release("a1", "d-1")  # a stale hand-back after reuse changes nothing
+    assert approvals.consume(asked.call_hash, NOW, "d-4") is None

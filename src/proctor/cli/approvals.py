@@ -1,6 +1,15 @@
-"""``proctor approvals list|approve|reject``: decide the calls held for a human."""
+"""``proctor approvals list|approve|reject``: decide the calls held for a human.
+
+The CLI writes the state database itself, so whoever runs it is an operator
+of that database: ``--as`` names the approver (checked against the rule's
+``approvers`` like any other), and the record says the decision came from the
+CLI, with the operating-system account that ran it.
+"""
 
 from __future__ import annotations
+
+import getpass
+from pathlib import Path
 
 import click
 from rich.table import Table
@@ -8,20 +17,21 @@ from rich.table import Table
 from proctor.cli.loading import DEFAULT_DB, audit_location
 from proctor.cli.output import console, print_json
 from proctor.config import DEFAULT_CONFIG_NAME, load_config
+from proctor.errors import ProctorError
 from proctor.runtime import build_runtime
 from proctor.sdk.approvals import ApprovalDesk
 
 _db = click.option("--db", help="Audit database (the state file sits beside it).")
 _config = click.option("--config", type=click.Path(dir_okay=False), help="proctor.yaml to read.")
 _json = click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-_as = click.option("--as", "approver", required=True, help="Who decides (a user of the config).")
+_as = click.option(
+    "--as", "approver", required=True, help="Who decides (a user of the config); recorded as such."
+)
 _reason = click.option("--reason", help="Why; goes into the audit record.")
 
 
 def open_desk(config: str | None, db: str | None) -> ApprovalDesk:
     """A desk over the configured stores; users (and their roles) come from the config."""
-    from pathlib import Path
-
     if config or Path(DEFAULT_CONFIG_NAME).is_file():
         return ApprovalDesk(build_runtime(load_config(config or DEFAULT_CONFIG_NAME), audit=db))
     return ApprovalDesk(build_runtime(audit=audit_location(config, db) or DEFAULT_DB))
@@ -118,12 +128,12 @@ def _decide(
     *,
     approve: bool,
 ) -> None:
+    _require_state_database(audit_location(config, db))
     desk = open_desk(config, db)
+    credential = {"kind": "cli", "as": approver, "operator": _operator()}
     try:
-        if approve:
-            decided = desk.approve(approval_id, by=approver, reason=reason)
-        else:
-            decided = desk.reject(approval_id, by=approver, reason=reason)
+        method = desk.approve if approve else desk.reject
+        decided = method(approval_id, by=approver, reason=reason, credential=credential)
         now = desk.runtime.clock()
     finally:
         desk.runtime.close()
@@ -136,3 +146,22 @@ def _decide(
         f"`{decided.user}` by `{decided.agent}`",
         markup=True,
     )
+
+
+def _require_state_database(location: str) -> None:
+    """Decisions go to an existing state database: never to a fresh or in-memory one."""
+    if location.startswith(("postgresql://", "postgres://")):
+        return
+    path = location.removeprefix("sqlite:///")
+    if path in (":memory:", "memory", "memory://") or not Path(path).is_file():
+        raise ProctorError(
+            f"no state database at `{location}`: pass the gateway's `--db` or `--config`",
+            code="no_state_database",
+        )
+
+
+def _operator() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no name for this uid (a bare container)
+        return "unknown"

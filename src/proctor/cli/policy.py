@@ -39,11 +39,21 @@ def validate(paths: tuple[str, ...], as_json: bool) -> None:
                 f"{len(errors)} error{'s' if len(errors) != 1 else ''}", style="red"
             )
         raise SystemExit(1) from None
+    warnings = [warning.to_dict() for warning in compiled.warnings]
     if as_json:
         print_json(
-            {"valid": True, "policies": len(compiled.policies), "rules": len(compiled.rules)}
+            {
+                "valid": True,
+                "policies": len(compiled.policies),
+                "rules": len(compiled.rules),
+                "warnings": warnings,
+            }
         )
     else:
+        for warning in compiled.warnings:
+            error_console.print(
+                warning.render().replace("error[", "warning[", 1), markup=False, style="yellow"
+            )
         console.print(
             f"[green]ok[/]: {len(compiled.policies)} policies, {len(compiled.rules)} rules"
         )

@@ -91,5 +91,7 @@ class IdentityConfig(_Strict):
     key_overlap_seconds: int = Field(default=86_400, ge=0)
     revocation_refresh_seconds: float = Field(default=5.0, ge=0)
     allow_dev_tokens: bool = False
+    # agent keys name no user: a user comes only from a delegation token
+    require_user_tokens: bool = False
     dev_audience: str = "proctor"
     issuers: list[IssuerConfig] = Field(default_factory=list)

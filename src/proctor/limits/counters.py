@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from proctor.limits.windows import WindowPosition, position
@@ -106,17 +108,21 @@ def key_part(name: str, request: CheckRequest) -> tuple[str, str]:
 
 def read_amount(request: CheckRequest, path: tuple[str, ...]) -> float:
     """The number at ``path`` (``args.amount``, ``context.cost``); raises ``InvalidAmount``."""
-    root: Any = request.args if path[0] == "args" else request.context
+    root: Any = request.evaluated_args if path[0] == "args" else request.context
     value: Any = root
     for part in path[1:]:
         if not isinstance(value, Mapping) or part not in value:
             raise InvalidAmount(f"`{'.'.join(path)}` is missing")
         value = value[part]
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal | Fraction):
         raise InvalidAmount(f"`{'.'.join(path)}` is not a number")
-    if not math.isfinite(value) or value < 0:
+    try:
+        amount = float(value)
+    except OverflowError:
+        raise InvalidAmount(f"`{'.'.join(path)}` is too large") from None
+    if not math.isfinite(amount) or value < 0:
         raise InvalidAmount(f"`{'.'.join(path)}` is negative or not finite")
-    return float(value)
+    return amount
 
 
 def fits(used: float, amount: float, ceiling: float) -> bool:

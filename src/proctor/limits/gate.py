@@ -3,7 +3,8 @@
 Order for one call: a ``require_approval`` decision passes only by using up an
 approval of this exact call (else a pending approval is opened, or the open
 one for the same call is returned); then every limit the call meets and the
-ceilings of its run are charged in one atomic step. Denials are decisions,
+ceilings of its run are charged in one atomic step. A call denied there hands
+its approval back, so the approval is spent only by a call that passes. Denials are decisions,
 never exceptions. Calls that meet no limit, no ceiling and no approval never
 touch the stores.
 """
@@ -85,13 +86,33 @@ class Guardrails:
         controls: Controls,
         approval: Callable[[], ApprovalSettings],
     ) -> Decision:
-        """The final decision for ``request`` whose rules decided ``decision`` (not a deny)."""
+        """The final decision for ``request`` whose rules decided ``decision`` (not a deny).
+
+        An approval used up by a call that a limit or ceiling then denies is handed
+        back (approved again): only a call that passes spends it.
+        """
+        if decision.effect is not Effect.REQUIRE_APPROVAL:
+            return self._charge(request, decision, controls)
+        resolved, used = self._resolve_approval(request, decision, approval)
+        if used is None:
+            return resolved
+        try:
+            final = self._charge(request, resolved, controls)
+        except Exception:
+            self.approvals.release(used, request.decision_id)
+            raise
+        if not final.allowed:
+            self.approvals.release(used, request.decision_id)
+            return replace(
+                final,
+                reason=f"{final.reason}; approval `{used}` stays for the call to retry",
+                diagnostics=tuple(d for d in final.diagnostics if d.code != APPROVED),
+            )
+        return final
+
+    def _charge(self, request: CheckRequest, decision: Decision, controls: Controls) -> Decision:
+        """Every limit and ceiling the call meets, charged at once; a deny when one is full."""
         extra: list[Diagnostic] = []
-        if decision.effect is Effect.REQUIRE_APPROVAL:
-            resolved = self._resolve_approval(request, decision, approval)
-            if not resolved.allowed:
-                return resolved
-            decision = resolved
         if not controls.limits and controls.ceilings is None:
             return decision
         planned: list[PlannedCharge] = []
@@ -141,12 +162,13 @@ class Guardrails:
         request: CheckRequest,
         decision: Decision,
         approval: Callable[[], ApprovalSettings],
-    ) -> Decision:
+    ) -> tuple[Decision, str | None]:
+        """The call allowed by an approval it used up (and that approval's id), else held."""
         user = request.user.sub if request.user is not None else None
         identity = call_hash(request.action, request.args, user, request.agent.id)
         used = self.approvals.consume(identity, request.now, request.decision_id)
         if used is not None:
-            return replace(
+            allowed = replace(
                 decision,
                 effect=Effect.ALLOW,
                 reason=(
@@ -160,6 +182,7 @@ class Guardrails:
                     Diagnostic(APPROVED, f"approval `{used.approval_id}` used", used.approval_id),
                 ),
             )
+            return allowed, used.approval_id
         settings = approval()
         asked = Approval(
             approval_id=self.new_id(request.now),
@@ -181,7 +204,7 @@ class Guardrails:
         expires = (
             pending.expires_at.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
         )
-        return replace(
+        held = replace(
             decision,
             reason=(
                 f"{decision.reason} (approval `{pending.approval_id}` is pending until {expires})"
@@ -200,6 +223,7 @@ class Guardrails:
                 ),
             ),
         )
+        return held, None
 
     # -- runs -----------------------------------------------------------------------------
 

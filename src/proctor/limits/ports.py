@@ -61,6 +61,13 @@ class ApprovalStore(Protocol):
         """Use up one approved, unexpired approval of this exact call; None when there is none."""
         ...
 
+    def release(self, approval_id: str, decision_id: str) -> None:
+        """Hand back an approval ``decision_id`` used up but did not pass (a limit denied it).
+
+        Only when it is still consumed by that decision: it is approved again.
+        """
+        ...
+
     def decide(
         self, approval_id: str, *, approve: bool, by: str, reason: str | None, now: datetime
     ) -> Approval:

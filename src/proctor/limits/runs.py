@@ -72,7 +72,7 @@ def plan_run(
 
 
 def _cost(request: CheckRequest, ceilings: RunCeilings) -> float:
-    source = request.args if ceilings.cost_path[0] == "args" else request.context
+    source = request.evaluated_args if ceilings.cost_path[0] == "args" else request.context
     leaf: Any = source
     for part in ceilings.cost_path[1:]:
         if not isinstance(leaf, Mapping) or part not in leaf:

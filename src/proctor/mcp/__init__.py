@@ -3,8 +3,9 @@
 The proxy relays JSON-RPC messages between one MCP client and its upstream
 server(s) without re-negotiating anything: the client's ``initialize`` (or
 ``server/discover``) reaches the upstream as sent, so the protocol era and the
-capabilities stay the client's own. Only two methods are looked into:
-``tools/list`` answers are filtered, ``tools/call`` requests are checked.
+capabilities stay the client's own. ``tools/call``, ``resources/read`` and
+``prompts/get`` requests are checked and their answers reviewed, once;
+``tools/list`` answers are filtered.
 See docs/mcp-proxy.md.
 """
 

@@ -24,9 +24,12 @@ from proctor.mcp.channels import Channel
 from proctor.mcp.gate import Caller, ToolGate
 from proctor.mcp.jsonrpc import (
     INVALID_PARAMS,
+    INVALID_REQUEST,
     METHOD_NOT_FOUND,
     Message,
+    envelope_problem,
     error_response,
+    id_problem,
     is_request,
     is_response,
     tool_error,
@@ -90,9 +93,15 @@ class Aggregate:
 
     async def from_client(self, message: Message | list[Any], caller: Caller | None = None) -> None:
         if isinstance(message, list):
+            if not message:
+                await self._send_down(error_response(None, INVALID_REQUEST, "an empty batch"))
             for item in message:
-                if isinstance(item, dict):
-                    await self.from_client(item, caller)
+                await self.from_client(item, caller)
+            return
+        problem = envelope_problem(message)
+        if problem is not None:
+            if not (isinstance(message, dict) and is_response(message)):
+                await self._send_down(problem)  # a response is never answered, only dropped
             return
         who = caller or self.caller
         if is_response(message):
@@ -107,7 +116,10 @@ class Aggregate:
         request_id = message["id"]
         params = message.get("params") if isinstance(message.get("params"), dict) else {}
         assert isinstance(params, dict)
-        if method == "initialize":
+        if request_id in self._outbound:  # routed to a server and not answered yet
+            text = f"request id `{request_id}` is already in flight in this session"
+            await self._send_down(error_response(request_id, INVALID_REQUEST, text))
+        elif method == "initialize":
             await self._send_down(await self._initialize(message, caller))
         elif method == "ping":
             await self._send_down({"jsonrpc": "2.0", "id": request_id, "result": {}})
@@ -135,14 +147,39 @@ class Aggregate:
             )
 
     async def _notify(self, message: Message, caller: Caller) -> None:
-        if message.get("method") == "notifications/cancelled":
-            params = message.get("params") or {}
-            server = self._outbound.get(params.get("requestId"))
+        method = message["method"]
+        params = message.get("params") if isinstance(message.get("params"), dict) else {}
+        assert isinstance(params, dict)
+        if method == "notifications/cancelled":
+            cancelled = params.get("requestId")
+            server = self._outbound.pop(cancelled, None) if id_problem(cancelled) is None else None
             targets = [self.relays[server]] if server in self.relays else []
-        else:
+        elif method.startswith("notifications/"):
             targets = list(self.relays.values())
+        else:  # a request without an id: the server's relay drops it (and records a governed one)
+            found = self._route(message, params)
+            if found is None:
+                log.warning("dropped a `%s` sent as a notification (without an `id`)", method)
+                return
+            server, message = found
+            targets = [self.relays[server]]
         for relay in targets:
             await relay.from_client(message, caller)
+
+    def _route(self, message: Message, params: dict[str, Any]) -> tuple[str, Message] | None:
+        """The server a request names (a prefixed tool or prompt, a listed URI) and its message."""
+        method = message.get("method")
+        if method in ("tools/call", "prompts/get"):
+            name = params.get("name")
+            server, _, local = name.partition(SEPARATOR) if isinstance(name, str) else ("", "", "")
+            if server not in self.relays or not local:
+                return None
+            return server, {**message, "params": {**params, "name": local}}
+        uri = params.get("uri")
+        if method == "resources/read" and isinstance(uri, str):
+            found = self._resources.get(uri) or _by_scheme(uri, self._resources)
+            return (found, message) if found is not None else None
+        return None
 
     async def _answer_server(self, message: Message) -> None:
         found = self._inbound.pop(str(message["id"]), None)

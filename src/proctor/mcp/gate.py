@@ -1,7 +1,9 @@
 """``ToolGate``: an MCP tool call as a proctor check, and ``tools/list`` as the caller may see it.
 
 A tool's action is ``call:<server>/<tool>`` unless the config names another
-(``git_reset: delete:repo``). Its annotations reach the policy as
+(``git_reset: delete:repo``); reading a resource is ``read:<server>/resource``
+(the URI is the check's ``resource``) and getting a prompt
+``get:<server>/prompt`` (the prompt's name is the ``resource``). Its annotations reach the policy as
 ``context.tool`` (``read_only``, ``destructive``, ``idempotent``,
 ``open_world``, ``listed``), with the MCP defaults for absent hints: a tool
 that says nothing, or that was never listed, counts as not read-only,
@@ -21,7 +23,7 @@ from proctor.identity.scopes import ScopeSet, effective_scopes
 from proctor.mcp.listing import could_be_allowed
 from proctor.model.actions import validate_action
 from proctor.model.decision import Decision
-from proctor.model.request import Agent, User
+from proctor.model.request import Agent, RunState, User
 from proctor.runtime.content import OutputReview
 from proctor.sdk.client import Proctor
 from proctor.sdk.session import Session
@@ -107,6 +109,14 @@ class ToolGate:
             listed=True,
         )
 
+    @staticmethod
+    def resource_action(server: str) -> str:
+        return f"read:{server}/resource"
+
+    @staticmethod
+    def prompt_action(server: str) -> str:
+        return f"get:{server}/prompt"
+
     def unlisted(self, server: str, name: str) -> ToolInfo:
         """A tool called without having been listed: the worst case of every hint."""
         return ToolInfo(server=server, name=name, action=self.action(server, name))
@@ -132,6 +142,43 @@ class ToolGate:
         args = arguments if isinstance(arguments, Mapping) else {}
         return self.session(caller).check(tool.action, args=args, context=tool.context())
 
+    def check_action(
+        self,
+        caller: Caller,
+        action: str,
+        *,
+        args: Mapping[str, Any],
+        resource: str | None,
+        context: Mapping[str, Any],
+    ) -> Decision:
+        """A request other than a tool call (a resource read, a prompt), as a check."""
+        return self.session(caller).check(action, args=args, resource=resource, context=context)
+
+    def refuse(
+        self,
+        caller: Caller,
+        action: str,
+        *,
+        code: str,
+        reason: str,
+        args: Any = None,
+        resource: str | None = None,
+        context: Mapping[str, Any] | None = None,
+    ) -> Decision:
+        """Record a request the proxy refuses whatever the policies say (a deny, audited)."""
+        session = self.session(caller)
+        return self.proctor.runtime.check(
+            action,
+            agent=session.agent,
+            user=session.user,
+            args=args if isinstance(args, Mapping) else {},
+            resource=resource,
+            context=context,
+            run=RunState(session.run_id) if session.run_id else None,
+            token=session.token,
+            refused=(code, reason),
+        )
+
     def visible(self, caller: Caller, tools: list[ToolInfo]) -> list[bool]:
         """For each tool, whether the caller could ever be allowed to call it."""
         principal = self._principal(caller)
@@ -147,16 +194,17 @@ class ToolGate:
         ]
 
     def review_result(
-        self, caller: Caller, tool: ToolInfo, decision: Decision, result: Any
+        self, caller: Caller, action: str, source: str, decision: Decision, result: Any
     ) -> OutputReview:
-        """Hand a tool's result to proctor: scanned, redacted or withheld, and recorded.
+        """Hand a result (a tool's, a resource's, a prompt's) to proctor: scanned and recorded.
 
         Every result is recorded (kind ``output``: its digest and the findings,
-        tied to the call's decision); in a run its values are remembered as
-        untrusted, so a later call that carries one is tainted.
+        tied to the request's decision), redacted or withheld as the policies'
+        ``scan: output`` sections say; in a run its values are remembered as
+        untrusted (from ``source``), so a later call that carries one is tainted.
         """
         return self.session(caller).record_output(
-            tool.action, result, decision=decision, tool=f"{tool.server}/{tool.name}", record=True
+            action, result, decision=decision, tool=source, record=True
         )
 
     # -- the caller as an agent with scopes -----------------------------------------------

@@ -41,7 +41,9 @@ from proctor.mcp.jsonrpc import (
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
     Message,
+    envelope_problem,
     error_response,
+    id_problem,
     is_request,
 )
 from proctor.mcp.proxy import Proxy
@@ -110,7 +112,10 @@ class HttpSession:
     def closed(self) -> bool:
         return self._stop.is_set()
 
-    def open_stream(self, message: Message) -> asyncio.Queue[Message]:
+    def open_stream(self, message: Message) -> asyncio.Queue[Message] | None:
+        """The queue of a request's answer; None when a request with its id is in flight."""
+        if message["id"] in self._streams:
+            return None
         queue: asyncio.Queue[Message] = asyncio.Queue()
         self._streams[message["id"]] = queue
         params = message.get("params")
@@ -118,6 +123,12 @@ class HttpSession:
         if isinstance(meta, dict) and meta.get("progressToken") is not None:
             self._progress[meta["progressToken"]] = message["id"]
         return queue
+
+    def end_stream(self, request_id: Any) -> None:
+        """A request the client cancelled: no answer will come, its stream ends now."""
+        queue = self._streams.get(request_id)
+        if queue is not None:
+            queue.put_nowait({"_closed": True})
 
     def close_stream(self, request_id: Any) -> None:
         self._streams.pop(request_id, None)
@@ -243,6 +254,9 @@ class HttpFront:
                 error_response(None, INVALID_REQUEST, "send one JSON-RPC message per request"),
                 status_code=400,
             )
+        problem = envelope_problem(message)
+        if problem is not None:
+            return JSONResponse(problem, status_code=400)
         session_id = request.headers.get(SESSION_HEADER)
         if session_id is None:
             if message.get("method") == "initialize" and "id" in message:
@@ -283,8 +297,19 @@ class HttpFront:
         who = replace(caller, run_id=session.caller.run_id)
         if not is_request(message):
             await relay.from_client(message, who)
+            if message.get("method") == "notifications/cancelled":
+                params = message.get("params")
+                cancelled = params.get("requestId") if isinstance(params, dict) else None
+                if id_problem(cancelled) is None:
+                    session.end_stream(cancelled)
             return Response(status_code=202)
         queue = session.open_stream(message)
+        if queue is None:
+            text = f"request id `{message['id']}` is already in flight in this session"
+            return JSONResponse(
+                error_response(message["id"], INVALID_REQUEST, text),
+                headers={SESSION_HEADER: session.id},
+            )
         try:
             await relay.from_client(message, who)
         except Exception:
@@ -298,7 +323,7 @@ class HttpFront:
             if "method" not in item and item.get("id") == message["id"]:
                 final = item
         if final is None:
-            return _plain(502, "the upstream closed before answering")
+            return _plain(502, "no answer: the request was cancelled or the upstream closed")
         return JSONResponse(final, headers={SESSION_HEADER: session.id})
 
     async def _answer(

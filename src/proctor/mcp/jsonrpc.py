@@ -11,6 +11,13 @@ INVALID_REQUEST = -32600
 METHOD_NOT_FOUND = -32601
 INVALID_PARAMS = -32602
 INTERNAL_ERROR = -32603
+# An implementation-defined server error (§5.1: -32000 to -32099): a policy refused the request.
+REFUSED = -32003
+
+# A request id is a string or an integer (MCP: never null); bounded, so the
+# proxy's table of requests in flight stays small.
+MAX_ID_CHARS = 256
+_MAX_INT_ID = 2**63
 
 
 def is_request(message: Message) -> bool:
@@ -21,8 +28,41 @@ def is_response(message: Message) -> bool:
     return "method" not in message and "id" in message
 
 
-def error_response(request_id: Any, code: int, text: str) -> Message:
-    return {"jsonrpc": "2.0", "id": request_id, "error": {"code": code, "message": text}}
+def id_problem(value: Any) -> str | None:
+    """Why ``value`` cannot be a request id, or None when it can."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return "a request `id` is a string or an integer"
+    if isinstance(value, str) and len(value) > MAX_ID_CHARS:
+        return f"a request `id` is at most {MAX_ID_CHARS} characters"
+    if isinstance(value, int) and not -_MAX_INT_ID < value < _MAX_INT_ID:
+        return "a request `id` fits in 64 bits"
+    return None
+
+
+def envelope_problem(message: Any) -> Message | None:
+    """The ``-32600`` answer to a client message that is not a usable one, else None.
+
+    A request or response needs a valid id; a request or notification needs a
+    string ``method``. The answer's id is null when the id itself is the problem
+    (JSON-RPC 2.0 §5).
+    """
+    if not isinstance(message, dict):
+        return error_response(None, INVALID_REQUEST, "a JSON-RPC message is an object")
+    if "id" in message and (problem := id_problem(message["id"])) is not None:
+        return error_response(None, INVALID_REQUEST, problem)
+    method = message.get("method")
+    if "method" in message and not isinstance(method, str):
+        return error_response(message.get("id"), INVALID_REQUEST, "`method` is a string")
+    if "method" not in message and "id" not in message:
+        return error_response(None, INVALID_REQUEST, "a message needs a `method` or an `id`")
+    return None
+
+
+def error_response(request_id: Any, code: int, text: str, data: Any = None) -> Message:
+    error: dict[str, Any] = {"code": code, "message": text}
+    if data is not None:
+        error["data"] = data
+    return {"jsonrpc": "2.0", "id": request_id, "error": error}
 
 
 def tool_error(request_id: Any, text: str, *, modern: bool = False) -> Message:

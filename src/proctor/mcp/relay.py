@@ -1,16 +1,26 @@
 """``Relay``: one downstream MCP session and its upstream, message by message.
 
-Everything passes through as it came (initialize or discover, resources,
-prompts, progress, logging, cancellation, sampling and elicitation requests
-from the server, results with ``structuredContent`` and ``isError``) except:
+Everything passes through as it came (initialize or discover, resource and
+prompt lists, progress, logging, cancellation, sampling and elicitation
+requests from the server, results with ``structuredContent`` and ``isError``)
+except:
 
-* a ``tools/call`` request, which is checked first; a denied or held call
-  never reaches the upstream and is answered with a tool error (``isError``)
-  that gives the reason and, when held, the approval id;
+* a ``tools/call``, ``resources/read`` or ``prompts/get`` request, which is
+  checked first (``governed``); a denied or held one never reaches the
+  upstream and is answered with the reason and, when held, the approval id
+  (a tool error for a tool call, a JSON-RPC error otherwise);
+* its answer (for a task-augmented call, its ``tasks/result``), which is
+  reviewed and recorded before it is passed on, exactly once;
 * a ``tools/list`` result, from which tools the caller could never be allowed
   are removed;
-* a ``tools/call`` result (or, for a task-augmented call, its ``tasks/result``),
-  which is reviewed and recorded before it is passed on.
+* a request sent as a notification (no ``id``), which is dropped; a governed
+  one is recorded as refused;
+* a message that is not a usable JSON-RPC message (an id that is a list, an
+  object, null, a boolean or a fraction), answered with ``-32600``.
+
+Requests reach the upstream under ids of the proxy's own (``RequestIds``),
+so an answer is tied to the one request it answers whatever ids the client
+reuses or cancels, and an answer for no request in flight is dropped.
 """
 
 from __future__ import annotations
@@ -23,7 +33,26 @@ from typing import Any
 
 from proctor.mcp.channels import Channel
 from proctor.mcp.gate import Caller, ToolGate, ToolInfo
-from proctor.mcp.jsonrpc import INVALID_PARAMS, Message, error_response, tool_error
+from proctor.mcp.governed import (
+    GOVERNED_METHODS,
+    Governed,
+    approval_id,
+    other_request,
+    refusal_text,
+    tool_call,
+)
+from proctor.mcp.jsonrpc import (
+    INVALID_PARAMS,
+    INVALID_REQUEST,
+    REFUSED,
+    Message,
+    envelope_problem,
+    error_response,
+    id_problem,
+    is_response,
+    tool_error,
+)
+from proctor.mcp.requests import MAX_IN_FLIGHT, RequestIds
 from proctor.model.decision import Decision
 
 log = logging.getLogger("proctor.mcp")
@@ -32,13 +61,29 @@ SendDown = Callable[[Message], Awaitable[None]]
 _OPENINGS = {"initialize": False, "server/discover": True}
 _LOOKUP_PAGES = 20
 _LOOKUP_SECONDS = 10.0
+NOTIFICATION_REFUSED = "mcp_notification_refused"
 
 
 @dataclass(frozen=True, slots=True)
-class _PendingCall:
+class _Review:
+    """An allowed governed request: its answer is reviewed before the client sees it."""
+
     caller: Caller
-    tool: ToolInfo
+    request: Governed
     decision: Decision
+
+
+@dataclass(frozen=True, slots=True)
+class _Listing:
+    caller: Caller
+
+
+@dataclass(frozen=True, slots=True)
+class _Opening:
+    modern: bool
+
+
+_Awaited = _Review | _Listing | _Opening | asyncio.Future[Message]
 
 
 class Relay:
@@ -58,75 +103,150 @@ class Relay:
         self.server = server
         self.caller = caller
         self._send_down = send_down
-        self._calls: dict[Any, _PendingCall] = {}
-        self._tasks: dict[str, _PendingCall] = {}  # task id -> the call that created it
-        self._lists: dict[Any, Caller] = {}
+        self._ids: RequestIds[_Awaited] = RequestIds()
+        self._tasks: dict[str, _Review] = {}  # task id -> the call that created it
         self._tools: dict[str, ToolInfo] = {}
         self._unknown: set[str] = set()
-        self._openings: dict[Any, bool] = {}  # initialize (False) or server/discover (True)
         self.modern = False  # the era the client and the upstream settled on
-        self._lookups: dict[str, asyncio.Future[Message]] = {}
-        self._lookup_count = 0
 
     async def from_client(self, message: Message | list[Any], caller: Caller | None = None) -> None:
-        """A message from the client: checked if it is a tool call, else forwarded."""
+        """A message from the client: checked if it is governed, else forwarded."""
         if isinstance(message, list):  # a JSON-RPC batch (2025-03-26): relayed one by one
+            if not message:
+                await self._send_down(error_response(None, INVALID_REQUEST, "an empty batch"))
             for item in message:
-                if isinstance(item, dict):
-                    await self.from_client(item, caller)
+                await self.from_client(item, caller)
+            return
+        problem = envelope_problem(message)
+        if problem is not None:
+            if not (isinstance(message, dict) and is_response(message)):
+                await self._send_down(problem)  # a response is never answered, only dropped
             return
         who = caller or self.caller
-        method = message.get("method")
-        if method == "tools/call" and "id" in message:
-            await self._learn_tool(message)
-            refusal = self._check_call(message, who)
-            if refusal is not None:
-                await self._send_down(refusal)
-                return
-        elif method == "tools/list" and "id" in message:
-            self._lists[message["id"]] = who
-        elif method == "tasks/result" and "id" in message:
+        if "method" not in message:  # the client's answer to a request of the server
+            await self.upstream.send(message)
+        elif "id" not in message:
+            await self._notification(message, who)
+        else:
+            await self._request(message, who)
+
+    async def _request(self, message: Message, caller: Caller) -> None:
+        client_id = message["id"]
+        if self._ids.in_flight(client_id):
+            text = f"request id `{client_id}` is already in flight in this session"
+            await self._send_down(error_response(client_id, INVALID_REQUEST, text))
+            return
+        if len(self._ids) >= MAX_IN_FLIGHT:
+            text = f"more than {MAX_IN_FLIGHT} requests in flight in this session"
+            await self._send_down(error_response(client_id, INVALID_REQUEST, text))
+            return
+        upstream_id = self._ids.reserve(client_id)  # before any wait: the id is taken now
+        try:
+            awaited = await self._awaited(message, caller)
+            if isinstance(awaited, dict):  # refused: the client's answer, nothing is sent
+                self._ids.release(upstream_id)
+                await self._send_down(awaited)
+            elif self._ids.send(upstream_id, awaited):  # else cancelled while it was checked
+                await self.upstream.send({**message, "id": upstream_id})
+        except BaseException:
+            self._ids.release(upstream_id)
+            raise
+
+    async def _awaited(self, message: Message, caller: Caller) -> _Awaited | Message | None:
+        """What a request's answer needs (None: nothing), or the client's answer if refused."""
+        method = message["method"]
+        if method in GOVERNED_METHODS:
+            return await self._check(message, caller)
+        if method == "tools/list":
+            return _Listing(caller)
+        if method == "tasks/result":  # the deferred result of a checked call, or nothing
             task = _task_id(message.get("params"))
-            if task in self._tasks:  # the deferred result of a checked call
-                self._calls[message["id"]] = self._tasks[task]
-        elif method in _OPENINGS and "id" in message:
-            self._openings[message["id"]] = _OPENINGS[method]
-        elif method == "notifications/cancelled":  # no answer will come: forget the request
+            found = self._tasks.get(task) if task is not None else None
+            if found is not None:
+                return found
+            text = (
+                f"task `{task}` was not created by a call of this session"
+                if task is not None
+                else "tasks/result needs a `taskId`"
+            )
+            return error_response(message["id"], INVALID_PARAMS, text)
+        if method in _OPENINGS:
+            return _Opening(_OPENINGS[method])
+        return None
+
+    async def _notification(self, message: Message, caller: Caller) -> None:
+        method = message["method"]
+        if method == "notifications/cancelled":  # no answer will come: forget the request
             params = message.get("params")
             cancelled = params.get("requestId") if isinstance(params, dict) else None
-            if isinstance(cancelled, str | int):
-                self._calls.pop(cancelled, None)
-                self._lists.pop(cancelled, None)
-        await self.upstream.send(message)
+            if id_problem(cancelled) is not None:
+                return
+            upstream_id = self._ids.cancel(cancelled)
+            if upstream_id is not None:
+                assert isinstance(params, dict)
+                await self.upstream.send(
+                    {**message, "params": {**params, "requestId": upstream_id}}
+                )
+            return
+        if method.startswith("notifications/"):
+            await self.upstream.send(message)
+            return
+        # a request without an id would run unanswered, so unchecked: never relayed
+        log.warning("dropped a `%s` sent as a notification (without an `id`)", method)
+        if method in GOVERNED_METHODS:
+            self._refuse_notification(message, caller)
+
+    def _refuse_notification(self, message: Message, caller: Caller) -> None:
+        method = message["method"]
+        params = message.get("params")
+        request = self._governed(method, params)
+        if isinstance(request, str):  # no name or URI: recorded under the bare action
+            request = Governed(method, self._action_of(method), "", "")
+        reason = f"a `{method}` sent as a notification (without an `id`) is never relayed"
+        try:
+            self.gate.refuse(
+                caller,
+                request.action,
+                code=NOTIFICATION_REFUSED,
+                reason=reason,
+                args=request.args,
+                resource=request.resource,
+                context=request.context,
+            )
+        except Exception:  # dropped either way; the log keeps what the trail could not
+            log.exception("could not record a refused `%s`", method)
 
     async def from_upstream(self, message: Message | list[Any]) -> None:
-        """A message from the upstream: results of lists and calls are looked into."""
+        """A message from the upstream: answers are mapped back, and looked into."""
         if isinstance(message, list):
             for item in message:
                 if isinstance(item, dict):
                     await self.from_upstream(item)
             return
-        if "method" not in message and "id" in message:
-            request_id = message["id"]
-            lookup = self._lookups.pop(request_id, None) if self._lookups else None
-            if lookup is not None:
-                if not lookup.done():
-                    lookup.set_result(message)
+        if "method" not in message:
+            found = self._ids.answer(message.get("id"))
+            if found is None:
+                log.warning(
+                    "dropped an answer to no request in flight (id `%.64s`)", message.get("id")
+                )
                 return
-            lister = self._lists.pop(request_id, None)
-            opening = self._openings.pop(request_id, None)
-            if opening is not None and "result" in message:
-                self.modern = opening
-            elif lister is not None:
-                message = self._filter_list(message, lister)
-            else:
-                pending = self._calls.pop(request_id, None)
-                if pending is not None:
-                    task = _task_id(message.get("result"), key="task")
-                    if task is not None:  # a task-augmented call: its result comes later
-                        self._tasks[task] = pending
-                    else:
-                        message = self._record(message, pending)
+            client_id, awaited = found
+            if isinstance(awaited, asyncio.Future):  # the proxy's own request
+                if not awaited.done():
+                    awaited.set_result(message)
+                return
+            message = {**message, "id": client_id}
+            if isinstance(awaited, _Opening):
+                if "result" in message:
+                    self.modern = awaited.modern
+            elif isinstance(awaited, _Listing):
+                message = self._filter_list(message, awaited.caller)
+            elif isinstance(awaited, _Review):
+                task = _task_id(message.get("result"), key="task")
+                if task is not None and awaited.request.is_tool_call:
+                    self._tasks[task] = awaited  # a task-augmented call: its result comes later
+                else:
+                    message = self._record(message, awaited)
         elif message.get("method") == "notifications/tools/list_changed":
             self._tools.clear()  # the server's tools changed: learn them again
             self._unknown.clear()
@@ -137,7 +257,60 @@ class Relay:
         while (message := await self.upstream.receive()) is not None:
             await self.from_upstream(message)
 
-    # -- tools/call ------------------------------------------------------------------------
+    # -- governed requests -----------------------------------------------------------------
+
+    def _governed(self, method: str, params: Any) -> Governed | str:
+        if method != "tools/call":
+            return other_request(self.gate, self.server, method, params)
+        params = params if isinstance(params, dict) else {}
+        name = params.get("name")
+        if not isinstance(name, str) or not name:
+            return "tools/call needs a tool `name`"
+        tool = self._tools.get(name) or self.gate.unlisted(self.server, name)
+        return tool_call(tool, params.get("arguments"))
+
+    def _action_of(self, method: str) -> str:
+        if method == "resources/read":
+            return self.gate.resource_action(self.server)
+        if method == "prompts/get":
+            return self.gate.prompt_action(self.server)
+        return f"call:{self.server}"
+
+    async def _check(self, message: Message, caller: Caller) -> _Review | Message:
+        """The review its answer needs when the request may go on, else the client's answer."""
+        request_id, method = message["id"], message["method"]
+        if method == "tools/call":
+            await self._learn_tool(message)
+        request = self._governed(method, message.get("params"))
+        if isinstance(request, str):
+            return error_response(request_id, INVALID_PARAMS, request)
+        try:
+            decision = self.gate.check_action(
+                caller,
+                request.action,
+                args=request.args,
+                resource=request.resource,
+                context=request.context,
+            )
+        except Exception:  # a request that cannot be checked is not made
+            log.exception("could not check `%s`", request.action)
+            text = f"proctor: {request.subject} could not be checked, so it was not made"
+            return self._refusal(request_id, request, text, None)
+        if decision.allowed:
+            return _Review(caller, request, decision)
+        return self._refusal(request_id, request, refusal_text(request, decision), decision)
+
+    def _refusal(
+        self, request_id: Any, request: Governed, text: str, decision: Decision | None
+    ) -> Message:
+        if request.is_tool_call:
+            return tool_error(request_id, text, modern=self.modern)
+        data: dict[str, Any] = {"action": request.action}
+        if decision is not None:
+            data.update(effect=decision.effect.value, decision_id=decision.decision_id)
+            if (approval := approval_id(decision)) is not None:
+                data["approval_id"] = approval
+        return error_response(request_id, REFUSED, text, data)
 
     async def _learn_tool(self, message: Message) -> None:
         """Before checking a call of a tool this session never listed, list the tools.
@@ -152,18 +325,20 @@ class Relay:
         if not isinstance(name, str) or name in self._tools or name in self._unknown:
             return
         meta = params.get("_meta") if isinstance(params, dict) else None
-        lookup_meta = {k: v for k, v in meta.items() if k != "progressToken"} if meta else None
+        lookup_meta = (
+            {k: v for k, v in meta.items() if k != "progressToken"}
+            if isinstance(meta, dict)
+            else None
+        )
         cursor: Any = None
         for _ in range(_LOOKUP_PAGES):
-            self._lookup_count += 1
-            lookup_id = f"proctor-tools-{self._lookup_count}"
             request_params: dict[str, Any] = {}
             if lookup_meta:
                 request_params["_meta"] = lookup_meta
             if cursor is not None:
                 request_params["cursor"] = cursor
             answer: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
-            self._lookups[lookup_id] = answer
+            lookup_id = self._ids.own(answer)
             await self.upstream.send(
                 {
                     "jsonrpc": "2.0",
@@ -175,7 +350,7 @@ class Relay:
             try:
                 reply = await asyncio.wait_for(answer, _LOOKUP_SECONDS)
             except TimeoutError:
-                self._lookups.pop(lookup_id, None)
+                self._ids.release(lookup_id)
                 break
             result = reply.get("result")
             tools = result.get("tools") if isinstance(result, dict) else None
@@ -191,50 +366,27 @@ class Relay:
         if name not in self._tools:
             self._unknown.add(name)  # asked once; the worst case applies from now on
 
-    def _check_call(self, message: Message, caller: Caller) -> Message | None:
-        request_id = message["id"]
-        params = message.get("params")
-        params = params if isinstance(params, dict) else {}
-        name = params.get("name")
-        if not isinstance(name, str) or not name:
-            return error_response(request_id, INVALID_PARAMS, "tools/call needs a tool `name`")
-        tool = self._tools.get(name) or self.gate.unlisted(self.server, name)
-        try:
-            decision = self.gate.check(caller, tool, params.get("arguments"))
-        except Exception:  # a call that cannot be checked does not run
-            log.exception("could not check a call of `%s`", tool.action)
-            text = f"proctor: the call to `{name}` could not be checked, so it was not made"
-            return tool_error(request_id, text, modern=self.modern)
-        if decision.allowed:
-            self._calls[request_id] = _PendingCall(caller, tool, decision)
-            return None
-        return tool_error(request_id, refusal_text(tool, decision), modern=self.modern)
-
-    def _record(self, message: Message, pending: _PendingCall) -> Message:
+    def _record(self, message: Message, review: _Review) -> Message:
         if "result" not in message:
-            return message  # a JSON-RPC error: the call failed before producing a result
-        tool = pending.tool
+            return message  # a JSON-RPC error: the request failed before producing a result
+        request = review.request
         try:
-            review = self.gate.review_result(
-                pending.caller, tool, pending.decision, message["result"]
+            verdict = self.gate.review_result(
+                review.caller, request.action, request.source, review.decision, message["result"]
             )
         except Exception:  # a result that cannot be reviewed is withheld, never passed on
-            log.exception("could not review the result of `%s`", tool.action)
-            return tool_error(
-                message["id"],
-                f"proctor: the result of `{tool.name}` could not be reviewed, so it is withheld",
-                modern=self.modern,
+            log.exception("could not review the result of `%s`", request.action)
+            text = (
+                f"proctor: the result of `{request.name}` could not be reviewed, so it is withheld"
             )
-        if not review.allowed:
-            held = f" Approval id: {review.approval_id}." if review.approval_id else ""
-            return tool_error(
-                message["id"],
-                f"proctor: the result of `{tool.name}` is withheld: {review.reason}.{held}",
-                modern=self.modern,
-            )
-        if review.value is message["result"]:
+            return self._refusal(message["id"], request, text, None)
+        if not verdict.allowed:
+            held = f" Approval id: {verdict.approval_id}." if verdict.approval_id else ""
+            text = f"proctor: the result of `{request.name}` is withheld: {verdict.reason}.{held}"
+            return self._refusal(message["id"], request, text, None)
+        if verdict.value is message["result"]:
             return message
-        return {**message, "result": review.value}
+        return {**message, "result": verdict.value}
 
     # -- tools/list ------------------------------------------------------------------------
 
@@ -264,21 +416,3 @@ def _task_id(value: Any, key: str | None = None) -> str | None:
     holder = value.get(key) if key is not None and isinstance(value, dict) else value
     found = holder.get("taskId") if isinstance(holder, dict) else None
     return found if isinstance(found, str) else None
-
-
-def refusal_text(tool: ToolInfo, decision: Decision) -> str:
-    """What the model reads when a call is refused: the effect, the reason and the ids."""
-    if decision.requires_approval:
-        approval = next(
-            (str(item["approval_id"]) for item in decision.obligations if "approval_id" in item),
-            None,
-        )
-        return (
-            f"proctor: the call to `{tool.name}` is held for a human approval: "
-            f"{decision.reason}. Approval id: {approval}. Once it is approved, send the "
-            f"identical call again. (decision {decision.decision_id})"
-        )
-    return (
-        f"proctor: the call to `{tool.name}` was denied: {decision.reason} "
-        f"(action `{tool.action}`, decision {decision.decision_id})"
-    )

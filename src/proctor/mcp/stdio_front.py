@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import sys
 from collections.abc import Sequence
 
 from proctor.mcp.channels import MAX_LINE_BYTES, Channel, LineChannel
 from proctor.mcp.gate import Caller, ToolGate
+from proctor.mcp.jsonrpc import INTERNAL_ERROR, error_response, id_problem
 from proctor.mcp.sessions import ClientSession, open_session
 from proctor.mcp.upstreams import Upstream
+
+log = logging.getLogger("proctor.mcp")
 
 
 async def serve_stdio(gate: ToolGate, upstreams: Sequence[Upstream], *, caller: Caller) -> None:
@@ -33,7 +37,15 @@ async def serve_stdio(gate: ToolGate, upstreams: Sequence[Upstream], *, caller: 
 async def _run(session: ClientSession, down: Channel, channels: list[Channel]) -> None:
     async def from_client() -> None:
         while (message := await down.receive()) is not None:
-            await session.from_client(message)
+            try:
+                await session.from_client(message)
+            except Exception:  # one message that cannot be relayed does not end the session
+                log.exception("could not relay a message from the client")
+                if isinstance(message, dict) and "method" in message:
+                    request_id = message.get("id")
+                    if id_problem(request_id) is None:
+                        text = "the proxy could not relay this request"
+                        await down.send(error_response(request_id, INTERNAL_ERROR, text))
 
     tasks = [asyncio.create_task(from_client()), asyncio.create_task(session.pump())]
     try:

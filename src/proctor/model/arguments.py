@@ -5,18 +5,27 @@ that JSON cannot carry, and they may be huge. ``normalize_arguments`` returns a
 JSON-safe copy (other objects become their ``repr``) and refuses inputs past
 the bounds, so every later stage (conditions, audit, hashing) works on bounded,
 serializable data.
+
+Exact numbers (``Decimal``, ``Fraction`` and integers beyond 2**53) are text in
+that copy, because JSON consumers and RFC 8785 would lose their precision. The
+policy conditions must still compare them as numbers: ``normalize_call_arguments``
+also returns a copy that keeps them exact, made only when the call holds one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 from enum import Enum
+from fractions import Fraction
 from typing import Any
 
 MAX_DEPTH = 32
 MAX_ITEMS = 10_000
 MAX_STRING = 1_048_576
 MAX_TOTAL_CHARS = 4 * 1_048_576
+MAX_INTEGER_BITS = 8192  # about 2,466 digits, within Python's int-to-text limit
+MAX_EXPONENT = 4096  # a Decimal's exponent, so exact arithmetic on it stays small
 _MAX_SAFE_INTEGER = 2**53 - 1
 
 
@@ -25,19 +34,37 @@ class ArgumentsRejected(ValueError):
 
 
 class _Budget:
-    __slots__ = ("chars", "items")
+    __slots__ = ("chars", "exact", "items", "keep_exact")
 
-    def __init__(self) -> None:
+    def __init__(self, *, keep_exact: bool = False) -> None:
         self.items = 0
         self.chars = 0
+        self.keep_exact = keep_exact  # keep exact numbers as numbers (the evaluation copy)
+        self.exact = False  # an exact number was met
 
 
 def normalize_arguments(args: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The JSON-safe copy of ``args`` (exact numbers as text), as records keep it."""
+    return normalize_call_arguments(args)[0]
+
+
+def normalize_call_arguments(
+    args: Mapping[str, Any] | None,
+) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """The JSON-safe copy of ``args`` and, when they hold exact numbers, the copy to evaluate.
+
+    The second is None when the first serves both (no ``Decimal``, ``Fraction``
+    or integer beyond 2**53 anywhere in ``args``).
+    """
     if args is None:
-        return {}
+        return {}, None
     if not isinstance(args, Mapping):
         raise ArgumentsRejected("arguments must be a mapping of names to values")
-    return _mapping(args, 1, _Budget())
+    budget = _Budget()
+    recorded = _mapping(args, 1, budget)
+    if not budget.exact:
+        return recorded, None
+    return recorded, _mapping(args, 1, _Budget(keep_exact=True))
 
 
 # Short ASCII text, safe integers, None and booleans pass as they are, without a
@@ -74,8 +101,15 @@ def _normalize(value: Any, depth: int, budget: _Budget) -> Any:
     if value is None or value is True or value is False:
         return value
     if type(value) is int:
+        if -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER:
+            return value
+        if value.bit_length() > MAX_INTEGER_BITS:
+            raise ArgumentsRejected(f"an argument number has more than {MAX_INTEGER_BITS} bits")
         # beyond 2**53 JSON consumers (and RFC 8785) lose precision: keep the digits as text
-        return value if -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER else str(value)
+        budget.exact = True
+        return value if budget.keep_exact else str(value)
+    if isinstance(value, Decimal | Fraction):
+        return _exact_number(value, budget)
     if type(value) is str:
         budget.chars += len(value)
         if len(value) > MAX_STRING or budget.chars > MAX_TOTAL_CHARS:
@@ -102,6 +136,21 @@ def _normalize(value: Any, depth: int, budget: _Budget) -> Any:
     if isinstance(value, str):
         return _normalize(str.__str__(value), depth, budget)
     return _normalize(repr(value), depth, budget)
+
+
+def _exact_number(value: Decimal | Fraction, budget: _Budget) -> Decimal | Fraction | str:
+    if isinstance(value, Decimal):
+        if not value.is_finite():
+            raise ArgumentsRejected("arguments cannot hold NaN or infinite numbers")
+        exponent = value.as_tuple().exponent
+        if not isinstance(exponent, int) or abs(exponent) > MAX_EXPONENT:
+            raise ArgumentsRejected(f"an argument number has an exponent beyond {MAX_EXPONENT}")
+        if len(value.as_tuple().digits) * 4 > MAX_INTEGER_BITS:
+            raise ArgumentsRejected(f"an argument number has more than {MAX_INTEGER_BITS} bits")
+    elif max(value.numerator.bit_length(), value.denominator.bit_length()) > MAX_INTEGER_BITS:
+        raise ArgumentsRejected(f"an argument number has more than {MAX_INTEGER_BITS} bits")
+    budget.exact = True
+    return value if budget.keep_exact else str(value)
 
 
 def _key(key: Any) -> str:

@@ -51,6 +51,10 @@ class CheckRequest:
     ``Finding.to_dict``); ``taint`` maps an argument path (``recipient``,
     ``items[0].iban``) to where its value came from when that was untrusted
     tool output (``{"kind", "tool", "call", "at"}``).
+    ``exact_args``, when set, is ``args`` with exact numbers kept as numbers
+    (``Decimal``, ``Fraction``, integers beyond 2**53) where ``args`` holds
+    their text for the record; conditions and limits read it
+    (``evaluated_args``).
     """
 
     action: str
@@ -66,3 +70,9 @@ class CheckRequest:
     trace_id: str | None = None
     findings: tuple[Mapping[str, Any], ...] = ()
     taint: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    exact_args: Mapping[str, Any] | None = None
+
+    @property
+    def evaluated_args(self) -> Mapping[str, Any]:
+        """The arguments as conditions and limits read them (exact numbers kept)."""
+        return self.args if self.exact_args is None else self.exact_args

@@ -5,7 +5,7 @@ after the first stage that found any, so a file's errors are reported together:
 
 1. ``read``      YAML with positions (``source.read_documents``)
 2. ``validate``  document shape, unknown keys with hints (``schema``)
-3. ``compile``   action patterns, expressions, selectors, scopes
+3. ``compile``   action patterns, expressions, selectors, scopes, argument schemas
 4. ``link``      unique policy names and rule ids across all documents
 5. ``index``     the action index (in ``CompiledPolicySet``)
 """
@@ -22,6 +22,7 @@ from proctor.model.actions import ActionPattern, InvalidPattern, parse_pattern
 from proctor.model.decision import Effect
 from proctor.model.limits import ApprovalSettings, RunCeilings
 from proctor.model.tiers import TierRule
+from proctor.policy.arg_schemas import CompiledArgSchema, compile_schemas
 from proctor.policy.controls import (
     CompiledLimit,
     ControlIndex,
@@ -34,7 +35,7 @@ from proctor.policy.controls import (
 from proctor.policy.errors import PolicyError, PolicyLoadError
 from proctor.policy.evaluate import CompiledPolicySet
 from proctor.policy.expr import CompiledExpression, ExpressionError, compile_expression
-from proctor.policy.rules import CompiledPolicy, CompiledRule
+from proctor.policy.rules import CompiledPolicy, CompiledRule, on_error_mode
 from proctor.policy.scan_rules import ScanIndex, ScanSection, compile_scan
 from proctor.policy.schema import PolicyDocumentSpec, RuleSpec, validate_document
 from proctor.policy.selector import AgentSelector
@@ -80,11 +81,13 @@ def compile_sources(
     approvals: list[ApprovalSettings] = []
     tier_rules: list[tuple[CompiledPolicy, TierRule]] = []
     scan_sections: list[ScanSection] = []
+    schemas: list[CompiledArgSchema] = []
     for document, spec in specs:  # stage: compile
         policy, compiled, found = _compile_document(document, spec, first_order=len(rules))
         errors.extend(found)
         policies.append(policy)
         rules.extend(compiled)
+        schemas.extend(compile_schemas(spec.schemas, policy, document, errors))
         limits.extend(compile_limits(spec.limits, policy, document, errors))
         tier_rules.extend(compile_tier_rules(spec.tiers, policy, document, errors))
         section = compile_scan(spec.scan, policy, document, errors)
@@ -113,7 +116,30 @@ def compile_sources(
         timezone or ZoneInfo("UTC"),
         ControlIndex(limits, ceilings, approvals, tier_rules),
         ScanIndex(scan_sections, reads_findings=_reads_findings(rules)),
+        warnings=tuple(_fail_open_warnings(specs)),
+        schemas=tuple(schemas),
     )  # stage: index
+
+
+def _fail_open_warnings(
+    specs: list[tuple[LocatedDocument, PolicyDocumentSpec]],
+) -> Iterable[PolicyError]:
+    """A deny or approval rule with `on_error: skip` stops applying on a bad argument."""
+    for document, spec in specs:
+        for index, rule in enumerate(spec.rules):
+            if (
+                rule.on_error == "skip"
+                and rule.effect != "allow"
+                and (rule.conditions or rule.when)
+            ):
+                yield PolicyError(
+                    f"rule `{rule.id or f'{spec.name}#{index + 1}'}` ({rule.effect}) stops "
+                    "applying when its condition cannot be evaluated (`on_error: skip`): "
+                    "a call with a missing or mistyped argument escapes it",
+                    code="policy_fails_open",
+                    location=document.location(("rules", index, "on_error")),
+                    hint="remove `on_error: skip` so the rule's effect applies",
+                )
 
 
 def _reads_findings(rules: list[CompiledRule]) -> bool:
@@ -161,7 +187,7 @@ def _compile_document(
                 reason=rule.reason,
                 selector=AgentSelector.from_spec(rule.applies_to),
                 required_scopes=required,
-                fail_closed=rule.on_error == "deny",
+                on_error=on_error_mode(Effect(rule.effect), rule.on_error),
                 location=document.location(path),
             )
         )

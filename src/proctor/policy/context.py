@@ -73,7 +73,7 @@ class EvalContext:
     def _build(self, name: str) -> Any:
         request = self.request
         if name == "args":
-            return request.args
+            return request.evaluated_args
         if name == "context":
             return request.context
         if name == "action":

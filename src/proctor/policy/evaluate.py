@@ -5,15 +5,23 @@ Combining (ARCHITECTURE.md section 2): any matching ``deny`` wins, else any
 apply (deny unless every one of them says allow). No policy means deny.
 Policies in ``mode: audit`` never change the effect; what they would have
 decided is kept in ``Decision.shadow``.
+
+A condition that cannot be evaluated (a missing path, a value of the wrong
+kind) never fails open: a ``deny`` or ``require_approval`` rule then applies
+(code ``condition_error``), an ``allow`` rule does not match, and the error is
+kept in the diagnostics. ``on_error: skip`` or ``on_error: deny`` on a rule
+overrides that.
 """
 
 from __future__ import annotations
 
 from datetime import tzinfo
 
+from proctor.errors import ProctorError
 from proctor.model.actions import ActionPattern, parse_pattern
 from proctor.model.decision import EFFECT_PRECEDENCE, Decision, Diagnostic, Effect, ShadowResult
 from proctor.model.request import CheckRequest
+from proctor.policy.arg_schemas import CompiledArgSchema
 from proctor.policy.context import EvalContext
 from proctor.policy.controls import ControlIndex
 from proctor.policy.expr import EvaluationError
@@ -31,11 +39,13 @@ class CompiledPolicySet:
         "_audit_policies",
         "_enforce_policies",
         "_index",
+        "_schemas",
         "controls",
         "policies",
         "rules",
         "scanning",
         "timezone",
+        "warnings",
     )
 
     def __init__(
@@ -45,8 +55,11 @@ class CompiledPolicySet:
         timezone: tzinfo,
         controls: ControlIndex | None = None,
         scanning: ScanIndex | None = None,
+        warnings: tuple[ProctorError, ...] = (),
+        schemas: tuple[CompiledArgSchema, ...] = (),
     ) -> None:
         self.policies = policies
+        self.warnings = warnings  # located, for `proctor policy validate`; never block loading
         self.controls = controls or ControlIndex()
         self.scanning = scanning or ScanIndex()
         self.rules = rules
@@ -55,6 +68,17 @@ class CompiledPolicySet:
         self._audit_policies = tuple(p for p in policies if p.audit_mode)
         self._index: ActionIndex[CompiledRule] = ActionIndex(
             (pattern, rule.order, rule) for rule in rules for pattern in _distinct(rule)
+        )
+        # only policies that enforce check arguments; an audit-mode schema changes nothing
+        self._schemas: ActionIndex[CompiledArgSchema] | None = (
+            ActionIndex(
+                (pattern, order, schema)
+                for order, schema in enumerate(schemas)
+                if not schema.policy.audit_mode
+                for pattern in dict.fromkeys(schema.patterns)
+            )
+            if any(not schema.policy.audit_mode for schema in schemas)
+            else None
         )
 
     @classmethod
@@ -70,12 +94,14 @@ class CompiledPolicySet:
 
     def evaluate(self, request: CheckRequest) -> Decision:
         agent = request.agent
+        if self._schemas is not None and (refused := self._check_args(request)) is not None:
+            return refused
         ctx: EvalContext | None = None
         hits: list[CompiledRule] = []
         shadow_hits: list[CompiledRule] = []
         unmet: list[CompiledRule] = []
         diagnostics: list[Diagnostic] = []
-        failed_closed: list[tuple[CompiledRule, str]] = []
+        failed: list[tuple[CompiledRule, str, Effect]] = []
         for rule in self._index.candidates(request.action):
             policy = rule.policy
             if policy.selector is not None and not policy.selector.matches(agent):
@@ -96,42 +122,75 @@ class CompiledPolicySet:
                             break
                 except EvaluationError as exc:
                     diagnostics.append(Diagnostic(exc.code, exc.message, rule.rule_id))
-                    if rule.fail_closed and not policy.audit_mode:
-                        failed_closed.append((rule, exc.message))
-                    else:
+                    if rule.on_error == "skip":
                         unmet.append(rule)
+                    elif policy.audit_mode:
+                        (shadow_hits if rule.on_error == "apply" else unmet).append(rule)
+                    else:
+                        effect = _DENY if rule.on_error == "deny" else rule.effect
+                        failed.append((rule, exc.message, effect))
                     continue
                 if not met:
                     unmet.append(rule)
                     continue
             (shadow_hits if policy.audit_mode else hits).append(rule)
 
-        decision = self._decide(request, hits, unmet, failed_closed, diagnostics)
+        decision = self._decide(request, hits, unmet, failed, diagnostics)
         if self._audit_policies:
             decision = self._with_shadow(request, decision, shadow_hits)
         return decision
+
+    def _check_args(self, request: CheckRequest) -> Decision | None:
+        """Deny a call whose arguments do not fit a schema of an enforcing policy that applies."""
+        assert self._schemas is not None
+        seen: set[int] = set()
+        for schema in self._schemas.candidates(request.action):
+            if id(schema) in seen or not _applies(schema.policy, request):
+                continue
+            seen.add(id(schema))
+            problem = schema.problem(request.evaluated_args)
+            if problem is not None:
+                message = f"{problem} (argument schema of policy `{schema.policy.name}`)"
+                return Decision(
+                    _DENY,
+                    f"invalid arguments for `{request.action}`: {message}",
+                    (),
+                    request.decision_id,
+                    request.effective_scopes or (),
+                    diagnostics=(Diagnostic("args_invalid", message),),
+                    code="args_invalid",
+                )
+        return None
 
     def _decide(
         self,
         request: CheckRequest,
         hits: list[CompiledRule],
         unmet: list[CompiledRule],
-        failed_closed: list[tuple[CompiledRule, str]],
+        failed: list[tuple[CompiledRule, str, Effect]],
         diagnostics: list[Diagnostic],
     ) -> Decision:
         diag = tuple(diagnostics)
-        if failed_closed:
-            rule, message = failed_closed[0]
-            return Decision(
-                _DENY,
-                f"rule `{rule.rule_id}` could not evaluate its condition ({message}); "
-                "it fails closed (on_error: deny)",
-                tuple(r.rule_id for r, _ in failed_closed) + _ids(hits, _DENY),
-                request.decision_id,
-                request.effective_scopes or (),
-                diagnostics=diag,
-                code="condition_error",
+        if failed:
+            effect = max((e for _, _, e in failed), key=EFFECT_PRECEDENCE.__getitem__)
+            strongest_hit = max(
+                (rule.effect for rule in hits), key=EFFECT_PRECEDENCE.__getitem__, default=None
             )
+            # a rule that matched cleanly decides over an unevaluable one of the same effect
+            if (
+                strongest_hit is None
+                or EFFECT_PRECEDENCE[effect] > EFFECT_PRECEDENCE[strongest_hit]
+            ):
+                failing = [(rule, message) for rule, message, e in failed if e is effect]
+                return Decision(
+                    effect,
+                    _error_reason(*failing[0], effect, request.action),
+                    tuple(rule.rule_id for rule, _ in failing),
+                    request.decision_id,
+                    request.effective_scopes or (),
+                    diagnostics=diag,
+                    code="condition_error",
+                )
         if hits:
             effect = max((rule.effect for rule in hits), key=EFFECT_PRECEDENCE.__getitem__)
             deciding = [rule for rule in hits if rule.effect is effect]
@@ -265,6 +324,15 @@ def _rule_reason(rule: CompiledRule, action: str) -> str:
     if rule.effect is _APPROVAL:
         return f"`{action}` needs a human approval (rule `{rule.rule_id}`)"
     return f"denied by rule `{rule.rule_id}` ({rule.action_text})"
+
+
+def _error_reason(rule: CompiledRule, message: str, effect: Effect, action: str) -> str:
+    why = f"rule `{rule.rule_id}` could not evaluate its condition ({message})"
+    if effect is _APPROVAL:
+        return f"`{action}` needs a human approval: {why}, so its effect applies"
+    if rule.effect is _DENY or rule.on_error == "apply":
+        return f"denied: {why}, so its effect applies"
+    return f"denied: {why}; it fails closed (on_error: deny)"
 
 
 def _no_rule_reason(action: str, unmet: list[CompiledRule], diag: tuple[Diagnostic, ...]) -> str:

@@ -5,6 +5,11 @@ Findings arrive as mappings (``type``, ``score``, ``path``, ``start``, ``end``,
 of ``proctor.scanners``. The verdict is the strictest action any finding earns
 (deny > require_approval > redact > allow); every finding whose action is
 ``redact`` is listed so the caller can mask it.
+
+A ``scan.truncated`` finding means part of the content was never scanned (past
+the scanners' bound on size, depth or count). Unless a rule names that type,
+the verdict is then the strictest the sections would give to any finding they
+deny or hold (code ``scan_truncated``): what was not read may hold it.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ DIRECTIONS = ("input", "output")
 _SEVERITY = {"allow": 0, "redact": 1, "require_approval": 2, "deny": 3}
 # Stages whose failure a `fail: closed` section turns into a deny.
 _FAILED_STAGES = frozenset({"failed", "over_budget"})
+TRUNCATED = "scan.truncated"  # the scanners' note that content went unscanned
+SCAN_TRUNCATED = "scan_truncated"
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +86,7 @@ class ScanVerdict:
     rule_ids: tuple[str, ...]
     reason: str
     redactions: tuple[Redaction, ...]
+    code: str = ""  # set when the verdict has its own code (``scan_truncated``)
 
 
 NO_VERDICT = ScanVerdict(None, (), "", ())
@@ -120,6 +128,20 @@ class ScanPlan:
                 tuple(redactions),
             )
         top, deciding, evidence = strictest
+        unread = self._unread(findings)
+        if unread is not None and unread[0] > top:
+            severity, rule, note = unread
+            return ScanVerdict(
+                Effect.DENY if rule.action == "deny" else Effect.REQUIRE_APPROVAL,
+                (f"{rule.policy.name}:scan.{self.direction}.{TRUNCATED}",),
+                f"{'denied' if rule.action == 'deny' else 'needs approval'}: "
+                f"{note.get('detail') or 'content was not scanned'}"
+                f"{_where(note)}, and policy `{rule.policy.name}` "
+                f"{'denies' if rule.action == 'deny' else 'holds'} `{rule.finding_type}` "
+                "findings it could hold",
+                tuple(redactions),
+                SCAN_TRUNCATED,
+            )
         if deciding is None or evidence is None:
             return NO_VERDICT
         if top == _SEVERITY["redact"]:
@@ -148,6 +170,23 @@ class ScanPlan:
                 ):
                     best = rule
         return best
+
+    def _unread(
+        self, findings: Sequence[Mapping[str, Any]]
+    ) -> tuple[int, ScanRule, Mapping[str, Any]] | None:
+        """For content left unscanned: the strictest deny or hold rule of this direction."""
+        note = next((f for f in findings if f.get("type") == TRUNCATED), None)
+        if note is None or self._rule_for(TRUNCATED, 1.0) is not None:
+            return None  # nothing skipped, or a rule says what a skip earns (whatever its score)
+        strictest: tuple[int, ScanRule, Mapping[str, Any]] | None = None
+        for section in self.sections:
+            for rule in section.rules:
+                severity = _SEVERITY[rule.action]
+                if rule.direction != self.direction or severity < _SEVERITY["require_approval"]:
+                    continue
+                if strictest is None or severity > strictest[0]:
+                    strictest = (severity, rule, note)
+        return strictest
 
     def _failed_closed(
         self, stages: Sequence[Mapping[str, Any]]
@@ -243,8 +282,12 @@ def _redaction(finding: Mapping[str, Any], mode: str) -> Redaction:
     )
 
 
+def _where(finding: Mapping[str, Any]) -> str:
+    return f" in `{finding['path']}`" if finding.get("path") else ""
+
+
 def _reason(rule: ScanRule, finding: Mapping[str, Any]) -> str:
-    where = f" in `{finding['path']}`" if finding.get("path") else ""
+    where = _where(finding)
     verb = "denied" if rule.action == "deny" else "needs approval"
     found = f"`{finding.get('type')}` found{where} (score {float(finding.get('score', 0)):.2f})"
     if rule.reason:

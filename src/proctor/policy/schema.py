@@ -2,8 +2,8 @@
 
 Accepts the MeshGuard-style document verbatim (``name``, ``version``,
 ``rules`` with ``action``, ``effect``, ``conditions``, ``reason``) and adds
-``id``, ``when``, ``applies_to``, ``default``, ``mode``, ``scopes`` and
-``on_error``.
+``id``, ``when``, ``applies_to``, ``default``, ``mode``, ``scopes``,
+``on_error`` and argument ``schemas``.
 """
 
 from __future__ import annotations
@@ -60,9 +60,17 @@ class RuleSpec(_Strict):
     reason: str | None = None
     applies_to: AgentSelectorSpec | None = None
     scopes: list[str] = Field(default_factory=list)
-    on_error: Literal["skip", "deny"] = "skip"
+    # None: by effect (a deny or approval rule applies; an allow rule does not match)
+    on_error: Literal["skip", "deny"] | None = None
     approvers: list[str] = Field(default_factory=list)
     approval_ttl: str | None = None
+
+
+class ArgSchemaSpec(_Strict):
+    """The argument types of one or more actions (``arg_schemas``)."""
+
+    action: str | list[str]
+    args: dict[str, str | dict[str, Any]]
 
 
 class PolicyDocumentSpec(_Strict):
@@ -77,6 +85,7 @@ class PolicyDocumentSpec(_Strict):
     runs: RunsSpec | None = None
     tiers: list[TierRuleSpec] = Field(default_factory=list)
     scan: ScanSpec | None = None
+    schemas: list[ArgSchemaSpec] = Field(default_factory=list)
 
 
 def _check_tier(value: str) -> None:
@@ -199,6 +208,8 @@ def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
             model = DemotionSpec
         elif part == "scan":
             model = ScanSpec
+        elif part == "schemas":
+            model = ArgSchemaSpec
         elif part in ("input", "output") and model is ScanSpec:
             return ScanActionSpec
         else:

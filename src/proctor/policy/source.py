@@ -3,6 +3,10 @@
 PyYAML's composer gives nodes with marks; we build plain Python values from
 them and keep a map from each value's path (``("rules", 2, "effect")``) to its
 location, so that later stages can point at the exact key or value.
+
+Aliases (``*name``) are refused: each one copies its anchored node, so a few
+hundred bytes of nested aliases expand to billions of values (a "billion laughs"
+document). Policy and config files never need them; one located error says so.
 """
 
 from __future__ import annotations
@@ -56,6 +60,8 @@ def read_documents(text: str, file: str) -> Iterator[LocatedDocument]:
             location=Location(file),
         )
     try:
+        if "&" in text:  # an alias needs an anchor: without `&` there is nothing to expand
+            refuse_aliases(text, file)
         nodes = list(yaml.compose_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -74,6 +80,22 @@ def read_documents(text: str, file: str) -> Iterator[LocatedDocument]:
         document = LocatedDocument(file=file, value=None)
         document.value = _build(node, (), document)
         yield document
+
+
+def refuse_aliases(text: str, file: str) -> None:
+    """Raise ``PolicyError`` (``yaml_alias``) at the first alias in ``text``.
+
+    Scans parser events, which stay as small as the text: the expansion only
+    happens when nodes are built from them.
+    """
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.AliasEvent):
+            raise PolicyError(
+                f"yaml aliases (`*{event.anchor}`) are not supported: write the value out",
+                code="yaml_alias",
+                location=_location(file, event.start_mark),
+                hint="anchors and aliases can expand a small file into a huge one",
+            )
 
 
 _constructor = yaml.constructor.SafeConstructor()

@@ -26,7 +26,9 @@ class CheckCall:
     ``at`` evaluates the policies as of another time (what-if checks; the record
     keeps the real time and notes ``evaluated_at``). ``token`` is a delegation
     token that fixes user, agent and scopes. ``traceparent`` (W3C) makes the
-    decision's span a child of the caller's.
+    decision's span a child of the caller's. ``refused`` (code, reason) is a call
+    its placement refuses before any policy (an MCP ``tools/call`` sent as a
+    notification), recorded as a deny.
     """
 
     action: str
@@ -40,6 +42,7 @@ class CheckCall:
     at: datetime | None = None
     token: str | None = None
     traceparent: str | None = None
+    refused: tuple[str, str] | None = None
 
 
 class CallFields(TypedDict, total=False):
@@ -55,3 +58,4 @@ class CallFields(TypedDict, total=False):
     at: datetime | None
     token: str | None
     traceparent: str | None
+    refused: tuple[str, str] | None

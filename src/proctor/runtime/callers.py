@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from proctor.identity.errors import TOKEN_NOT_CONFIGURED, TOKEN_UNKNOWN_ACTOR, TokenRejected
 from proctor.identity.registry import AgentRegistry
 from proctor.identity.scopes import ScopeSet, effective_scopes
+from proctor.limits.run_owners import RUN_MISMATCH
 from proctor.model.request import Agent, RunState, User
 from proctor.model.tiers import Tier
 from proctor.runtime.call import AgentLike, UserLike
@@ -35,12 +36,24 @@ class ResolvedCaller:
     user: User | None
     held: HeldToken | None = None
 
+    def run_for(self, run: RunState | None) -> RunState | None:
+        """The call's run: a token issued for a run acts in that run only.
+
+        Raises ``TokenRejected`` (``run_mismatch``) when the call names another run.
+        """
+        bound = self.held.delegation.run_id if self.held is not None else None
+        if bound is None:
+            return run
+        if run is not None and run.run_id != bound:
+            raise TokenRejected(
+                f"the token is bound to run `{bound}`, not `{run.run_id}`", code=RUN_MISMATCH
+            )
+        return run if run is not None else RunState(bound)
+
     @property
-    def token_run(self) -> RunState | None:
-        """The run a delegation token was issued for: it wins over any other."""
-        if self.held is None or self.held.delegation.run_id is None:
-            return None
-        return RunState(self.held.delegation.run_id)
+    def delegators(self) -> tuple[str, ...]:
+        """The agents that delegated to this one, nearest first (none without a token)."""
+        return self.held.delegation.actors[1:] if self.held is not None else ()
 
 
 class CallerResolver:

@@ -186,7 +186,7 @@ def combine(decision: Decision, verdict: ScanVerdict) -> Decision:
         effect=effect,
         reason=verdict.reason,
         rule_ids=verdict.rule_ids,
-        code=SCAN_DENIED if effect is Effect.DENY else SCAN_APPROVAL,
+        code=verdict.code or (SCAN_DENIED if effect is Effect.DENY else SCAN_APPROVAL),
     )
 
 

@@ -11,18 +11,17 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
 from proctor.audit.errors import AuditError
 from proctor.clock import Clock, DecisionIds, system_clock
-from proctor.config import LoadedConfig
 from proctor.errors import ProctorError
 from proctor.identity.errors import TOKEN_NOT_CONFIGURED
 from proctor.identity.registry import AgentRegistry
 from proctor.limits.approvals import Approval
 from proctor.limits.demotions import Demotion, count_denial
 from proctor.limits.gate import Guardrails
+from proctor.limits.run_owners import RUN_NOT_OWNED, RunOwners
 from proctor.model.audit_event import AuditEvent
 from proctor.model.decision import Decision
 from proctor.model.request import Agent, RunState, User
@@ -32,7 +31,7 @@ from proctor.runtime.callers import CallerResolver
 from proctor.runtime.content import CascadeFactory, ContentGuard, OutputReview, output_tree
 from proctor.runtime.outputs import OutputCall, review_output
 from proctor.runtime.pipeline import run_check
-from proctor.runtime.records import AuditRecorder, agent_view, iso
+from proctor.runtime.records import AuditRecorder, agent_view, iso, task_event
 from proctor.scanners.provenance import ProvenanceStore
 from proctor.storage.errors import StorageError
 from proctor.storage.protocols import AuditStore
@@ -90,30 +89,8 @@ class Runtime:
             new_id=self._ids,
             on_new_approval=approval_hook,
         )
+        self._run_owners = RunOwners(self._state.runs)  # a run belongs to whoever started it
         self.valid_actions: set[str] = set()  # actions already validated (the pipeline's cache)
-
-    @classmethod
-    def from_config(
-        cls,
-        config: LoadedConfig | str | Path,
-        *,
-        audit: str | AuditStore | None = None,
-        extra_policies: tuple[str | Path, ...] = (),
-        clock: Clock = system_clock,
-        ids: DecisionIds | None = None,
-        wait_for_audit: bool | None = None,
-    ) -> Runtime:
-        """``build_runtime`` for a config (kept for callers that start from the class)."""
-        from proctor.runtime.build import build_runtime
-
-        return build_runtime(
-            config,
-            audit=audit,
-            policies=extra_policies,
-            clock=clock,
-            ids=ids,
-            wait_for_audit=wait_for_audit,
-        )
 
     # -- the parts, read-only ---------------------------------------------------------------
 
@@ -164,6 +141,10 @@ class Runtime:
     @property
     def guardrails(self) -> Guardrails:
         return self._guardrails
+
+    @property
+    def run_owners(self) -> RunOwners:
+        return self._run_owners
 
     @property
     def tracer(self) -> DecisionTracer | None:
@@ -221,9 +202,48 @@ class Runtime:
         call = OutputCall(action, result, call_id, agent, user, run, tool, trace_id, token, record)
         return review_output(self, call)
 
-    def remember_task(self, run_id: str, content: Any) -> None:
-        """What the user asked in run ``run_id``: values in it are never tainted in that run."""
-        self._content.remember_task(run_id, output_tree(content))
+    def remember_task(
+        self,
+        run_id: str,
+        content: Any,
+        *,
+        agent: str | None = None,
+        user: str | None = None,
+        credential: Mapping[str, str] | None = None,
+    ) -> None:
+        """What the user asked in run ``run_id``: values in it are never tainted in that run.
+
+        Every task is an audit record naming ``agent``, ``user`` and the
+        ``credential`` that sent it (the gateway checks first that the run is
+        theirs), written before the values count as the user's: a store that
+        fails raises and nothing is remembered.
+        """
+        now = self._clock()
+        tree = output_tree(content)
+        who = self.registry.get(agent) or agent if agent is not None else None
+        event = task_event(
+            self._ids(now), now, run_id, who, user, tree, credential or {"kind": "in_process"}
+        )
+        self._audit.append(event, wait=True)
+        self._content.remember_task(run_id, tree)
+
+    # -- runs -----------------------------------------------------------------------------------
+
+    def run_refused(
+        self,
+        run: RunState,
+        agent: Agent,
+        user: User | None,
+        now: datetime,
+        delegators: tuple[str, ...] = (),
+    ) -> tuple[str, str] | None:
+        """(reason, code) when ``run`` belongs to another agent or user (the first to name it)."""
+        sub = user.sub if user else None
+        try:
+            why = self._run_owners.claim(run.run_id, agent.id, sub, now, delegators=delegators)
+        except StorageError as exc:
+            return f"denied: {exc.message}", "state_unavailable"
+        return None if why is None else (f"denied: {why}", RUN_NOT_OWNED)
 
     # -- delegation tokens (identity) -------------------------------------------------------------
 

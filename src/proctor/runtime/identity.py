@@ -119,6 +119,11 @@ class IdentityService:
         self._clock = clock
         self._ring = keys
         self._ring_lock = threading.Lock()
+        self._key_file = (
+            key_file.KeyFile(key_path, overlap=settings.key_overlap_seconds)
+            if key_path is not None and keys is None
+            else None
+        )
         self._held: dict[str, HeldToken] = {}
         seconds = self._seconds
         # a revocation is read while its token could still pass the `exp` check (leeway)
@@ -189,35 +194,32 @@ class IdentityService:
 
     @property
     def keyring(self) -> KeyRing:
-        """The key ring, loaded (or created, 0600) on first use."""
+        """The key ring: the key file's (created 0600 on first use, read again when it changed)."""
+        if self._key_file is not None:
+            return self._key_file.ring(int(self._seconds()))
         ring = self._ring
         if ring is None:
             with self._ring_lock:
                 if self._ring is None:
-                    if self._key_path is None:
-                        self._ring = KeyRing.generate(
-                            int(self._seconds()), overlap=self.settings.key_overlap_seconds
-                        )
-                    else:
-                        self._ring = key_file.load_or_create(
-                            self._key_path,
-                            int(self._seconds()),
-                            overlap=self.settings.key_overlap_seconds,
-                        )
+                    self._ring = KeyRing.generate(
+                        int(self._seconds()), overlap=self.settings.key_overlap_seconds
+                    )
                 ring = self._ring
         return ring
 
-    def _save(self, ring: KeyRing) -> None:
+    def _change_keys(self, change: Callable[[KeyRing], KeyRing]) -> KeyRing:
+        """Apply ``change`` to the current ring (the file's, under its lock: never a stale copy)."""
+        if self._key_file is not None:
+            return self._key_file.update(change, int(self._seconds()))
+        current = self.keyring
         with self._ring_lock:
-            self._ring = ring
-            if self._key_path is not None:
-                key_file.save(self._key_path, ring)
+            self._ring = change(self._ring or current)
+            return self._ring
 
     def rotate_keys(self) -> SigningKey:
         """A new active key; the previous one keeps verifying for the overlap."""
-        ring = self.keyring.rotate(int(self._seconds()))
-        self._save(ring)
-        return ring.active
+        now = int(self._seconds())
+        return self._change_keys(lambda ring: ring.rotate(now)).active
 
     def jwks(self) -> dict[str, Any]:
         return self.keyring.jwks(self._seconds())
@@ -225,8 +227,8 @@ class IdentityService:
     def _dev_key(self) -> SigningKey:
         ring = self.keyring
         if ring.dev_key is None:
-            ring = ring.with_dev_key(int(self._seconds()))
-            self._save(ring)
+            now = int(self._seconds())
+            ring = self._change_keys(lambda current: current.with_dev_key(now))
         assert ring.dev_key is not None
         return ring.dev_key
 

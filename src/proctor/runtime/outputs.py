@@ -94,16 +94,25 @@ def _resolve(runtime: Runtime, call: OutputCall, now: datetime) -> _Caller | Out
     """The caller, as a check would see it; a review that withholds when there is none."""
     callers = runtime.callers
     run = call.run
+    delegators: tuple[str, ...] = ()
     if call.token is not None:
         try:
             held = callers.hold(call.token, call.agent, now)
+            run = held.run_for(run)
         except TokenRejected as exc:
             return withheld("", f"withheld: token rejected: {exc.message}", exc.code)
-        return _Caller(held.agent, held.user, run or held.token_run)
-    agent = callers.agent(call.agent)
-    if isinstance(agent, str):
-        return withheld("", f"withheld: {agent}", "unknown_agent")
-    return _Caller(agent, callers.user(call.user), run)
+        caller = _Caller(held.agent, held.user, run)
+        delegators = held.delegators
+    else:
+        agent = callers.agent(call.agent)
+        if isinstance(agent, str):
+            return withheld("", f"withheld: {agent}", "unknown_agent")
+        caller = _Caller(agent, callers.user(call.user), run)
+    if run is not None:
+        refused = runtime.run_refused(run, caller.agent, caller.user, now, delegators)
+        if refused is not None:
+            return withheld("", f"withheld: {refused[0]}", refused[1])
+    return caller
 
 
 def _scan_verdict(plan: ScanPlan | None, scanned: Scanned | None) -> ScanVerdict | None:
@@ -145,7 +154,7 @@ def _verdict(
     if verdict is None or (verdict.effect is None and not verdict.redactions):
         return OutputReview(Effect.ALLOW, result, "nothing to act on", review_id=review_id)
     if verdict.effect is Effect.DENY:
-        return withheld(review_id, verdict.reason, "scan_denied", verdict.rule_ids)
+        return withheld(review_id, verdict.reason, verdict.code or "scan_denied", verdict.rule_ids)
     value = runtime.content.redact_output(tree, verdict) if verdict.redactions else result
     if verdict.effect is None:
         return OutputReview(

@@ -19,7 +19,11 @@ from proctor.audit.errors import AuditError
 from proctor.identity.errors import TokenRejected
 from proctor.limits.demotions import Demotion
 from proctor.model.actions import validate_action
-from proctor.model.arguments import ArgumentsRejected, normalize_arguments
+from proctor.model.arguments import (
+    ArgumentsRejected,
+    normalize_arguments,
+    normalize_call_arguments,
+)
 from proctor.model.decision import Decision, Effect
 from proctor.model.request import Agent, CheckRequest, RunState, User
 from proctor.policy import CompiledPolicySet
@@ -54,7 +58,8 @@ class Check:
     agent: Agent | str = ""  # the resolved agent, or why it is unknown
     user: User | None = None
     held: HeldToken | None = None
-    args: dict[str, Any] = field(default_factory=dict)
+    args: dict[str, Any] = field(default_factory=dict)  # as recorded (canonical JSON)
+    exact_args: dict[str, Any] | None = None  # exact numbers kept, for conditions
     context: dict[str, Any] = field(default_factory=dict)
     scopes: tuple[str, ...] = ()
     scan_plan: ScanPlan | None = None
@@ -81,13 +86,12 @@ def resolve_caller(runtime: Runtime, check: Check) -> Decision | None:
     if call.token is not None:
         try:
             caller = callers.hold(call.token, call.agent, check.recorded_at)
+            check.run = caller.run_for(check.run)
         except TokenRejected as exc:
             check.agent = callers.agent(call.agent)
             check.user = callers.user(call.user)
             return check.deny(f"token rejected: {exc.message}", exc.code)
         check.agent, check.user, check.held = caller.agent, caller.user, caller.held
-        if check.run is None:
-            check.run = caller.token_run  # the token's run
         return None
     check.agent = callers.agent(call.agent)
     check.user = callers.user(call.user)
@@ -108,12 +112,29 @@ def validate(runtime: Runtime, check: Check) -> Decision | None:
             valid.clear()
         valid.add(action)
     try:
-        check.args = normalize_arguments(check.call.args)
+        check.args, check.exact_args = normalize_call_arguments(check.call.args)
         context = check.call.context
         check.context = normalize_arguments(context) if context else {}
     except ArgumentsRejected as exc:
         return check.deny(f"invalid arguments: {exc}", "invalid_request")
     return None
+
+
+def placement(runtime: Runtime, check: Check) -> Decision | None:
+    """A call its placement refused before any policy (``CheckCall.refused``)."""
+    refused = check.call.refused
+    return check.deny(refused[1], refused[0]) if refused is not None else None
+
+
+def run_owner(runtime: Runtime, check: Check) -> Decision | None:
+    """A call in a run another agent or user started is denied (``limits.run_owners``)."""
+    if check.run is None:
+        return None
+    agent = check.agent
+    assert isinstance(agent, Agent)
+    delegators = check.held.delegation.actors[1:] if check.held is not None else ()
+    refused = runtime.run_refused(check.run, agent, check.user, check.now, delegators)
+    return check.deny(*refused) if refused is not None else None
 
 
 def scopes(runtime: Runtime, check: Check) -> Decision | None:
@@ -164,6 +185,7 @@ def evaluate(runtime: Runtime, check: Check) -> Decision:
         trace_id=check.trace_id,
         findings=check.scanned.findings if check.scanned is not None else (),
         taint=check.taint,
+        exact_args=check.exact_args,
     )
     decision = check.policies.evaluate(check.request)
     if check.scan_plan is not None and check.scanned is not None:
@@ -248,6 +270,8 @@ def record(runtime: Runtime, check: Check, decision: Decision) -> Decision:
 DECIDING: tuple[tuple[str, Deciding], ...] = (
     ("resolve_caller", resolve_caller),
     ("validate", validate),
+    ("placement", placement),
+    ("run_owner", run_owner),
     ("scopes", scopes),
     ("scan", scan),
     ("evaluate", evaluate),

@@ -186,3 +186,30 @@ def output_event(
         result_digest=digest(tree),
         extra=extra,
     )
+
+
+def task_event(
+    event_id: str,
+    now: datetime,
+    run_id: str,
+    agent: Agent | str | None,
+    user: str | None,
+    tree: Any,
+    credential: Mapping[str, str],
+) -> AuditEvent:
+    """A run's task added: who added it and the digest of the content (never the content,
+    which is the user's own words and may hold personal data)."""
+    return AuditEvent(
+        kind="task",
+        decision_id=event_id,
+        ts=iso(now),
+        user={"sub": user, "claims": {}} if user is not None else None,
+        agent=agent_view(agent) if isinstance(agent, Agent) else {"id": agent},
+        run_id=run_id,
+        action="run:task",
+        effect="allow",
+        reason=f"task added to run `{run_id}`",
+        code="task",
+        result_digest=digest(tree),
+        extra={"credential": dict(credential)},
+    )

@@ -1,10 +1,15 @@
 """Bounds on what a scan reads: huge texts, bytes that are not UTF-8, deep argument trees.
 
-A huge text is scanned on its first and last ``edge_chars`` characters and a
-``scan.truncated`` finding says which part was skipped; bytes are decoded with
-replacement and a ``content.invalid_utf8`` or ``content.binary`` finding says so;
-argument trees are walked iteratively, at most ``max_depth`` deep and
-``max_nodes`` wide, and a ``scan.truncated`` finding says where the walk stopped.
+A long text is scanned whole, in chunks of ``chunk_chars`` that overlap by
+``overlap_chars`` (so a finding up to that long that straddles a boundary lies
+whole in one chunk), up to ``max_chars`` characters per scan call (all the
+strings of one call's arguments together); what lies past that bound is not
+scanned and a ``scan.truncated`` finding says so (a policy that denies or holds
+any finding family then applies that verdict: see ``ScanPlan.verdict``).
+Bytes are decoded with replacement and a ``content.invalid_utf8`` or
+``content.binary`` finding says so; argument trees are walked iteratively, at
+most ``max_depth`` deep and ``max_nodes`` wide, and a ``scan.truncated``
+finding says where the walk stopped.
 """
 
 from __future__ import annotations
@@ -18,39 +23,72 @@ from proctor.scanners.findings import Finding
 BOUNDS_SCANNER = "bounds"
 
 
+TRUNCATED = "scan.truncated"
+
+
 @dataclass(frozen=True, slots=True)
 class Bounds:
-    edge_chars: int = 32 * 1024
+    chunk_chars: int = 64 * 1024
+    overlap_chars: int = 4 * 1024
+    max_chars: int = 8 * 1024 * 1024  # per scan call: 8 Mi characters
     max_depth: int = 32
     max_nodes: int = 10_000
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.overlap_chars < self.chunk_chars:
+            raise ValueError("`overlap_chars` must be at least 0 and less than `chunk_chars`")
 
 
 @dataclass(frozen=True, slots=True)
 class Segment:
-    """A part of the text to scan and its offset in the whole text."""
+    """A part of the text to scan and its offset in the whole text.
+
+    ``keep``: findings starting at or past this index of ``text`` are dropped,
+    the next chunk (which starts there) finds them whole; None keeps all.
+    """
 
     offset: int
     text: str
+    keep: int | None = None
 
 
-def segments(text: str, bounds: Bounds) -> tuple[list[Segment], list[Finding]]:
-    """The whole text when it is small enough, else its head and tail, with a finding."""
-    edge = bounds.edge_chars
-    if len(text) <= 2 * edge:
+def segments(
+    text: str, bounds: Bounds, limit: int | None = None
+) -> tuple[list[Segment], list[Finding]]:
+    """The text in overlapping chunks, up to ``limit`` characters (``max_chars``).
+
+    A text that fits one chunk is one segment, uncopied (the common case). Past
+    the limit the rest is skipped and a ``scan.truncated`` finding spans it.
+    """
+    limit = bounds.max_chars if limit is None else max(0, limit)
+    size = len(text)
+    if size <= bounds.chunk_chars and size <= limit:
         return [Segment(0, text)], []
-    tail_start = len(text) - edge
+    covered = min(size, limit)
+    step = bounds.chunk_chars - bounds.overlap_chars
+    parts: list[Segment] = []
+    start = 0
+    while start < covered:
+        end = min(start + bounds.chunk_chars, covered)
+        last = end >= covered
+        parts.append(Segment(start, text[start:end], None if last else step))
+        if last:
+            break
+        start += step
+    if covered == size:
+        return parts, []
     note = Finding(
-        type="scan.truncated",
-        start=edge,
-        end=tail_start,
-        score=0.0,
+        type=TRUNCATED,
+        start=covered,
+        end=size,
+        score=1.0,  # certain: that part was not read
         scanner=BOUNDS_SCANNER,
         detail=(
-            f"text of {len(text)} characters: scanned the first and last {edge}, "
-            f"skipped {tail_start - edge}"
+            f"text of {size} characters: scanned the first {covered}, skipped {size - covered} "
+            f"(at most {bounds.max_chars} characters are scanned per call)"
         ),
     )
-    return [Segment(0, text[:edge]), Segment(tail_start, text[tail_start:])], [note]
+    return parts, [note]
 
 
 def decode(data: bytes) -> tuple[str, list[Finding]]:
@@ -130,10 +168,10 @@ def _children(path: str, node: Any, depth: int) -> Iterator[tuple[str, Any, int]
 
 def _cut(path: str, detail: str) -> Finding:
     return Finding(
-        type="scan.truncated",
+        type=TRUNCATED,
         start=0,
         end=0,
-        score=0.0,
+        score=1.0,
         scanner=BOUNDS_SCANNER,
         detail=detail,
         path=path,

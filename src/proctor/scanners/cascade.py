@@ -70,8 +70,13 @@ class Cascade:
         types: Collection[str] | None = None,
     ) -> ScanResult:
         """Findings in ``text``; ``types`` (prefixes such as ``pii``) skips stages not needed."""
-        way = Direction.parse(direction)
-        parts, findings = segments(text, self.bounds)
+        return self._scan(text, Direction.parse(direction), types, self.bounds.max_chars)
+
+    def _scan(
+        self, text: str, way: Direction, types: Collection[str] | None, limit: int
+    ) -> ScanResult:
+        """``text`` scanned up to ``limit`` characters (what is left of the call's bound)."""
+        parts, findings = segments(text, self.bounds, limit)
         reports: list[StageReport] = []
         for stage in self.stages:
             if types is not None and not _wanted(stage.types, types):
@@ -102,11 +107,17 @@ class Cascade:
         *,
         types: Collection[str] | None = None,
     ) -> ScanResult:
-        """Scan every string of a nested argument tree; findings carry their ``path``."""
+        """Scan every string of a nested argument tree; findings carry their ``path``.
+
+        The bound on characters (``Bounds.max_chars``) is for the whole tree.
+        """
+        way = Direction.parse(direction)
         texts, findings = strings_in(arguments, self.bounds)
         reports: dict[str, StageReport] = {}
+        left = self.bounds.max_chars
         for path, text in texts:
-            result = self.scan(text, direction, types=types)
+            result = self._scan(text, way, types, left)
+            left = max(0, left - len(text))
             findings.extend(f.at_path(path) for f in result.findings)
             for report in result.stages:
                 reports[report.scanner] = _merge(reports.get(report.scanner), report)
@@ -121,6 +132,8 @@ class Cascade:
         try:
             for part in parts:
                 scanned = stage.scan(part.text, way)
+                if part.keep is not None:  # the next chunk finds these whole
+                    scanned = [f for f in scanned if f.start < part.keep]
                 if part.offset:
                     found.extend(f.shifted(part.offset) for f in scanned)
                 else:  # most texts are one part at offset 0: no copies

@@ -9,7 +9,7 @@ seconds for decisions made elsewhere (the CLI, another process).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 
 from proctor.limits.approvals import Approval, ApprovalStatus, may_approve
 from proctor.limits.errors import APPROVAL_NOT_FOUND, APPROVER_NOT_ALLOWED, LimitsError
@@ -18,6 +18,7 @@ from proctor.runtime import Runtime
 from proctor.sdk.records import iso, record_event
 
 APPROVER_ROLE_CLAIMS = ("roles", "groups")
+IN_PROCESS = {"kind": "in_process"}  # code holding the runtime: it names the approver itself
 
 
 class ApprovalDesk:
@@ -35,12 +36,30 @@ class ApprovalDesk:
             raise LimitsError(f"no approval `{approval_id}`", code=APPROVAL_NOT_FOUND)
         return found
 
-    def approve(self, approval_id: str, *, by: str | User, reason: str | None = None) -> Approval:
-        """Let the held-back call through once; raises ``LimitsError`` if ``by`` may not."""
-        return self._decide(approval_id, True, by, reason)
+    def approve(
+        self,
+        approval_id: str,
+        *,
+        by: str | User,
+        reason: str | None = None,
+        credential: Mapping[str, str] | None = None,
+    ) -> Approval:
+        """Let the held-back call through once; raises ``LimitsError`` if ``by`` may not.
 
-    def reject(self, approval_id: str, *, by: str | User, reason: str | None = None) -> Approval:
-        return self._decide(approval_id, False, by, reason)
+        ``credential`` names what authenticated ``by`` (the gateway's admin key,
+        the dashboard session, the CLI's operator); the record keeps it.
+        """
+        return self._decide(approval_id, True, by, reason, credential)
+
+    def reject(
+        self,
+        approval_id: str,
+        *,
+        by: str | User,
+        reason: str | None = None,
+        credential: Mapping[str, str] | None = None,
+    ) -> Approval:
+        return self._decide(approval_id, False, by, reason, credential)
 
     def wait(self, approval_id: str, *, timeout: float, poll: float = 0.5) -> Approval:
         """The approval once decided or expired, or as it is when ``timeout`` seconds pass."""
@@ -58,7 +77,12 @@ class ApprovalDesk:
                 self._changed.wait(min(poll, remaining))
 
     def _decide(
-        self, approval_id: str, approve: bool, by: str | User, reason: str | None
+        self,
+        approval_id: str,
+        approve: bool,
+        by: str | User,
+        reason: str | None,
+        credential: Mapping[str, str] | None,
     ) -> Approval:
         sub, roles = self._approver(by)
         found = self.get(approval_id)
@@ -85,6 +109,7 @@ class ApprovalDesk:
                 "approval_id": decided.approval_id,
                 "approver": sub,
                 "approver_roles": sorted(roles),
+                "credential": dict(credential or IN_PROCESS),
                 "call_hash": decided.call_hash,
                 "requested_by_decision": decided.requested_by_decision,
                 "expires_at": iso(decided.expires_at),

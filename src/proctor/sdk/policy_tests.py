@@ -43,6 +43,7 @@ from proctor.model.request import Agent, RunState, User
 from proctor.model.tiers import Tier
 from proctor.policy import CompiledPolicySet, PolicySource, compile_sources
 from proctor.policy.loader import collect_sources
+from proctor.policy.source import refuse_aliases
 from proctor.runtime import Runtime
 from proctor.storage import open_audit_store
 
@@ -63,8 +64,10 @@ def run_test_file(path: str | Path) -> list[CaseResult]:
     """Run every case of one test file; a broken file is one failed result."""
     file = Path(path)
     try:
-        spec = yaml.safe_load(file.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
+        text = file.read_text(encoding="utf-8")
+        refuse_aliases(text, str(file))
+        spec = yaml.safe_load(text) or {}
+    except (OSError, yaml.YAMLError, ProctorError) as exc:
         return [CaseResult(str(file), "(file)", False, f"cannot read the test file: {exc}")]
     if not isinstance(spec, dict) or not isinstance(spec.get("cases"), list):
         return [CaseResult(str(file), "(file)", False, "a test file needs a `cases` list")]

@@ -22,8 +22,12 @@ def record_event(
     run_id: str | None = None,
     args: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
+    wait: bool = False,
 ) -> str:
-    """Append one record of ``kind`` and return its id (the record's decision id)."""
+    """Append one record of ``kind`` and return its id (the record's decision id).
+
+    ``wait``: return only once the record is stored (a store failure raises).
+    """
     now = runtime.clock()
     event_id = runtime.guardrails.new_id(now)
     found = runtime.registry.get(agent) if agent is not None else None
@@ -48,7 +52,7 @@ def record_event(
             code=kind,
             extra=extra or {},
         ),
-        wait=False,
+        wait=wait,
     )
     return event_id
 

@@ -37,6 +37,7 @@ from proctor.server.routes import (
 )
 from proctor.server.state import GatewayState, caller
 from proctor.server.ui import create_dashboard
+from proctor.server.user_assertions import UserAssertions
 
 
 def create_app(
@@ -57,6 +58,7 @@ def create_app(
         commits=CommitBarrier(runtime.audit),
         config=config,
         config_registry=_config_registry(runtime, config),
+        user_assertions=UserAssertions.of(runtime.users, config),
     )
     runtime.observe_stages(state.metrics.observe_stage)
     state.approvals.on_decided = state.metrics.observe_approval

@@ -42,7 +42,9 @@ class Principal:
     """The authenticated caller.
 
     ``kind`` is ``admin``, ``agent`` (API key) or ``delegation`` (token);
-    ``agent_id`` is set for the last two, ``token`` for a delegation.
+    ``agent_id`` is set for the last two, ``token`` for a delegation, and
+    ``run_id`` for a delegation issued for one run, ``delegators`` for one
+    whose agent acts for other agents (its ``act`` chain after the first).
     """
 
     kind: str
@@ -50,6 +52,8 @@ class Principal:
     scopes: frozenset[str] = field(default_factory=frozenset)
     agent_id: str | None = None
     token: str | None = None
+    run_id: str | None = None
+    delegators: tuple[str, ...] = ()
 
     def holds(self, scope: str) -> bool:
         return ADMIN in self.scopes or scope in self.scopes
@@ -104,7 +108,12 @@ class Authenticator:
         except IdentityError as exc:
             raise _rejected(exc.message, exc.code) from exc
         return Principal(
-            "delegation", delegation.subject, agent_id=delegation.actor, token=credential
+            "delegation",
+            delegation.subject,
+            agent_id=delegation.actor,
+            token=credential,
+            run_id=delegation.run_id,
+            delegators=delegation.actors[1:],
         )
 
 

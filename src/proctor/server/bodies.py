@@ -21,7 +21,7 @@ class _Body(BaseModel):
 
 class UserBody(_Body):
     sub: str = Field(min_length=1, max_length=500)
-    scopes: list[str] | None = None
+    scopes: list[str] | None = Field(default=None, max_length=500)
     claims: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -78,10 +78,13 @@ class PoliciesBody(_Body):
     """Policy documents (YAML text) to replace the loaded set; none: re-read the config's files."""
 
     texts: list[str] | None = Field(default=None, max_length=100)
+    allow_empty: bool = Field(default=False, strict=True)  # a set of no policies denies every call
 
 
 class ApprovalDecisionBody(_Body):
-    by: str = Field(min_length=1, max_length=200)
+    """``by``, when sent, must be the credential's own id: the credential is the approver."""
+
+    by: str | None = Field(default=None, min_length=1, max_length=200)
     reason: str | None = Field(default=None, max_length=2000)
 
 

@@ -17,13 +17,14 @@ from proctor.server.errors import ApiError
 from proctor.server.state import GatewayState
 
 
-def bind(principal: Principal, body: CheckBody) -> CheckBody:
+def bind(state: GatewayState, principal: Principal, body: CheckBody) -> CheckBody:
     """Who the check is for, as the credential allows.
 
     An admin key with ``check`` decides for any agent (a trusted PEP); an
-    agent key only for its own agent; a delegation token for its own agent
-    and user (the token is the check's token). ``at`` (a what-if time) needs
-    the ``admin`` scope.
+    agent key only for its own agent, and for a user only as far as
+    ``user_assertions`` lets it; a delegation token for its own agent and user
+    (the token is the check's token). ``at`` (a what-if time) needs the
+    ``admin`` scope.
     """
     if body.at is not None and not (principal.kind == "admin" and ADMIN in principal.scopes):
         raise ApiError(
@@ -50,7 +51,9 @@ def bind(principal: Principal, body: CheckBody) -> CheckBody:
                 400, "a delegation token names the user: send no `user`", code="invalid_body"
             )
         return body.model_copy(update={"agent": principal.agent_id, "token": principal.token})
-    return body.model_copy(update={"agent": principal.agent_id})
+    assert principal.agent_id is not None
+    asserted = state.user_assertions.bound(principal.agent_id, body)
+    return asserted.model_copy(update={"agent": principal.agent_id})
 
 
 async def decide(state: GatewayState, body: CheckBody, traceparent: str | None = None) -> Decision:
@@ -76,6 +79,8 @@ def _cannot_block(state: GatewayState, body: CheckBody) -> bool:
     a thread, as does everything else.
     """
     runtime = state.runtime
+    if body.run_id is not None:
+        return False  # the run's owner is read (and claimed) in the state store
     if body.token is not None or getattr(runtime.audit, "durability", None) != "batched":
         return False
     policies = runtime.policies

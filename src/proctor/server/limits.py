@@ -12,7 +12,12 @@ class BodyTooLarge(Exception):
 
 
 class BodySizeLimit:
-    """413 in the envelope for a declared or streamed body past ``max_bytes``."""
+    """413 in the envelope for a declared or streamed body past ``max_bytes``.
+
+    A streamed (chunked) body is counted as it is read; past the bound the read
+    raises, and whatever the app answers or raises from then on is dropped for
+    the 413, so no handler (or mounted app) can turn it into a 500.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -33,27 +38,35 @@ class BodySizeLimit:
                     return
         seen = 0
         started = False
+        exceeded = False
 
         async def counted() -> Message:
-            nonlocal seen
+            nonlocal seen, exceeded
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    exceeded = True
                     raise BodyTooLarge
             return message
 
         async def tracked(message: Message) -> None:
             nonlocal started
+            if exceeded and not started:
+                # What the app makes of the refused body (a mounted app's own error
+                # page, a 500 from its form parser) is replaced by the 413 below.
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
 
         try:
             await self.app(scope, counted, tracked)
-        except BodyTooLarge:
-            if not started:
-                await self._refuse(scope, receive, send)
+        except Exception:
+            if not exceeded:
+                raise
+        if exceeded and not started:
+            await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.requests import Request
 
@@ -13,6 +13,7 @@ from proctor.sdk.approvals import ApprovalDesk
 from proctor.server.auth import Authenticator, Principal
 from proctor.server.commits import CommitBarrier
 from proctor.server.metrics import GatewayMetrics
+from proctor.server.user_assertions import UserAssertions
 
 
 @dataclass
@@ -25,6 +26,7 @@ class GatewayState:
     commits: CommitBarrier
     config: LoadedConfig | None = None
     config_registry: AgentRegistry | None = None
+    user_assertions: UserAssertions = field(default_factory=lambda: UserAssertions({}))
     draining: bool = False
 
     def refresh_registry(self) -> None:

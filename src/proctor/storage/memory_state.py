@@ -121,6 +121,14 @@ class MemoryApprovalStore:
                     return used
             return None
 
+    def release(self, approval_id: str, decision_id: str) -> None:
+        with self._lock:
+            found = self._items.get(approval_id)
+            if found is not None and released(found, decision_id):
+                self._items[approval_id] = replace(
+                    found, status=ApprovalStatus.APPROVED, consumed_by_decision=None
+                )
+
     def decide(
         self, approval_id: str, *, approve: bool, by: str, reason: str | None, now: datetime
     ) -> Approval:
@@ -144,6 +152,11 @@ class MemoryApprovalStore:
 
     def close(self) -> None:
         return None
+
+
+def released(found: Approval, decision_id: str) -> bool:
+    """Whether ``found`` is the approval ``decision_id`` used up (and may be handed back)."""
+    return found.status is ApprovalStatus.CONSUMED and found.consumed_by_decision == decision_id
 
 
 def check_decidable(found: Approval | None, approval_id: str, now: datetime) -> None:

@@ -29,7 +29,7 @@ rules:
   - id: web-driven-mail
     action: "send:email"
     effect: deny
-    when: 'taint.recipient.tool == "get_webpage"'
+    when: 'tainted(args.recipient) and taint.recipient.tool == "get_webpage"'
   - id: pay
     action: "write:payment"
     effect: allow
@@ -76,9 +76,20 @@ def test_the_source_tool_is_readable(policies: Any) -> None:
     assert decision.rule_ids == ("web-driven-mail",)
 
 
-def test_an_untainted_recipient_is_a_missing_attribute_not_a_match(policies: Any) -> None:
+def test_an_untainted_recipient_passes_the_guarded_rule(policies: Any) -> None:
     decision = policies.evaluate(_request("send:email", {"recipient": "a@b.c"}, {}))
     assert decision.effect is Effect.ALLOW
+    assert decision.diagnostics == ()
+
+
+def test_an_unguarded_taint_path_fails_closed_for_a_deny_rule() -> None:
+    # `taint.recipient` is missing when nothing is tainted: a deny rule then applies
+    unguarded = POLICY.replace("tainted(args.recipient) and ", "")
+    decision = load_policies(texts=[unguarded]).evaluate(
+        _request("send:email", {"recipient": "a@b.c"}, {})
+    )
+    assert decision.effect is Effect.DENY
+    assert decision.code == "condition_error"
     assert [d.code for d in decision.diagnostics] == ["missing_attribute"]
 
 

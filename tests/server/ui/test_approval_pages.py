@@ -51,3 +51,18 @@ def test_the_rule_s_approvers_apply(dashboard_app: Any) -> None:
     assert "is not among the approvers" in answer.text
     desk = dashboard_app.app.state.gateway.approvals
     assert desk.get(approval_id).status.value == "pending"
+
+
+def test_the_record_names_the_dashboard_session_as_the_credential(dashboard_app: Any) -> None:
+    approval_id = _held(dashboard_app, "dave", 230)
+    token = signed_in_client(dashboard_app, "carol", CAROL_KEY)
+    dashboard_app.post(
+        f"/ui/approvals/{approval_id}/approve",
+        data={"csrf": token, "reason": "known customer"},
+        headers=ORIGIN,
+    )
+    state = dashboard_app.app.state.gateway
+    assert state.approvals.get(approval_id).decided_by == "carol"
+    state.runtime.audit.flush()
+    record = next(r for r in state.runtime.audit.tail(20) if r["kind"] == "approval")
+    assert record["extra"]["credential"] == {"kind": "dashboard", "admin_key": "carol"}

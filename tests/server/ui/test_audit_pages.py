@@ -77,3 +77,19 @@ def test_a_bad_time_filter_is_explained(dashboard_app: Any) -> None:
     assert page.status_code == 200
     assert "is not a date and time" in page.text
     assert dashboard_app.get("/ui/feed", params={"before": "x"}).status_code == 400
+
+
+def test_cursors_past_any_record_number_are_read_not_a_500(dashboard_app: Any) -> None:
+    signed_in_client(dashboard_app, "auditor", AUDITOR_KEY)
+    huge = "9" * 40
+    whole = dashboard_app.get("/ui/feed")
+    page = dashboard_app.get("/ui/feed", params={"before": huge})
+    assert page.status_code == 200
+    assert page.text.count("<tr") == whole.text.count("<tr")  # every record is before it
+    for after in (huge, str(2**63), "1" + "0" * 5000):
+        rows = dashboard_app.get("/ui/feed/newer", params={"after": after})
+        assert rows.status_code == 200, after
+        assert "<tr" not in rows.text
+    for odd in ("²", "٣", "-1", "1e9", " 1"):
+        assert dashboard_app.get("/ui/feed", params={"before": odd}).status_code == 400
+        assert dashboard_app.get("/ui/feed/newer", params={"after": odd}).status_code == 400

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from starlette.routing import Mount, Route
 
+from proctor.runtime import build_runtime
 from proctor.server.ui import sessions
 from tests.server.ui.conftest import AUDITOR_KEY, CAROL_KEY, PEP_KEY, ROOT_KEY, signed_in_client
 
@@ -167,3 +168,109 @@ def test_an_origin_listed_for_a_proxy_is_accepted(dashboard_app: Any, monkeypatc
         "/ui/logout", data={"csrf": token}, headers=proxied, follow_redirects=False
     )
     assert answer.status_code == 303
+
+
+def test_a_chunked_form_past_the_body_limit_is_413_not_500(dashboard_app: Any) -> None:
+    token = signed_in_client(dashboard_app, "root", ROOT_KEY)
+    limit = dashboard_app.app.state.gateway.settings.max_body_bytes
+
+    def chunks() -> Any:  # no Content-Length: the size shows only while reading
+        yield f"csrf={token}&reason=".encode()
+        for _ in range(limit // 65_536 + 2):
+            yield b"x" * 65_536
+
+    for path in ("/ui/login", "/ui/logout", "/ui/approvals/nope/approve", "/ui/agents/x/revoke"):
+        answer = dashboard_app.post(
+            path,
+            content=chunks(),
+            headers={**ORIGIN, "Content-Type": "application/x-www-form-urlencoded"},
+        )
+        assert answer.status_code == 413, (path, answer.status_code, answer.text[:200])
+        assert answer.json()["code"] == "body_too_large"
+
+
+@pytest.fixture
+def clocked_dashboard(tmp_path: Path) -> Any:
+    """The gateway app in-process on a manual clock: the sign-in window moves without sleeping."""
+    import warnings
+    from datetime import UTC, datetime
+
+    from proctor.clock import ManualClock
+    from proctor.config import load_config
+    from proctor.server import create_app
+    from tests.server.ui.conftest import write_dashboard_config
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    clock = ManualClock(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+    loaded = load_config(write_dashboard_config(tmp_path, tmp_path / "proctor.db"))
+    app = create_app(build_runtime(loaded, clock=clock, wait_for_audit=False), config=loaded)
+    with TestClient(app, base_url="http://testserver") as client:
+        yield client, clock
+
+
+def _try_sign_in(client: Any, account: str, key: str) -> Any:
+    client.cookies.clear()
+    page = client.get("/ui/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token is not None
+    return client.post(
+        "/ui/login",
+        data={"csrf": token[1], "account": account, "key": key, "next": "/ui/feed"},
+        headers=ORIGIN,
+        follow_redirects=False,
+    )
+
+
+def _sign_in_records(client: Any) -> list[dict[str, Any]]:
+    audit = client.app.state.gateway.runtime.audit
+    audit.flush(timeout=5.0)
+    records = [audit.get(row.decision_id) for row in audit.iter_rows()]
+    return [r for r in records if r is not None and r.get("kind") == "sign_in"]
+
+
+def test_failed_sign_ins_from_one_address_are_limited_and_audited(
+    clocked_dashboard: Any,
+) -> None:
+    client, clock = clocked_dashboard
+    for attempt in range(5):
+        assert _try_sign_in(client, "root", f"pa_guess-{attempt}").status_code == 401
+    refused = _try_sign_in(client, "root", ROOT_KEY)  # even the right key, unread
+    assert refused.status_code == 429
+    assert refused.headers["retry-after"] == "900"
+    assert "too many failed sign-ins" in refused.text
+    assert _try_sign_in(client, "auditor", AUDITOR_KEY).status_code == 429  # same address
+    records = _sign_in_records(client)
+    assert len(records) == 5
+    assert {r["effect"] for r in records} == {"deny"}
+    assert [r["extra"]["locked"] for r in records] == [False] * 4 + [True]
+    assert records[0]["extra"]["account"] == "root"
+    assert records[0]["extra"]["client"] == "testclient"
+    assert "pa_guess" not in str(records)  # the tried keys are never recorded
+    clock.advance(seconds=899)
+    assert _try_sign_in(client, "root", ROOT_KEY).headers["retry-after"] == "1"
+    clock.advance(seconds=1)
+    assert _try_sign_in(client, "root", ROOT_KEY).status_code == 303
+
+
+def test_failed_sign_ins_against_one_key_id_are_limited_across_addresses(
+    clocked_dashboard: Any,
+) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    client, clock = clocked_dashboard
+    for number in range(10):
+        spread = TestClient(client.app, client=(f"198.51.100.{number}", 40000))
+        assert _try_sign_in(spread, "root", "pa_wrong").status_code == 401
+    fresh = TestClient(client.app, client=("203.0.113.9", 40000))
+    assert _try_sign_in(fresh, "root", ROOT_KEY).status_code == 429
+    assert _try_sign_in(fresh, "auditor", AUDITOR_KEY).status_code == 303  # other key ids sign in
+    assert len(_sign_in_records(client)) == 10
+    clock.advance(minutes=15)
+    assert _try_sign_in(fresh, "root", ROOT_KEY).status_code == 303

@@ -26,10 +26,10 @@ from proctor.policy.expr.values import (
     NULL,
     NUMBER,
     TEXT,
+    checked_equal,
     describe,
     is_number,
     shorten,
-    values_equal,
 )
 
 _TIER_RANKS = {tier.value: tier.rank for tier in Tier}
@@ -169,6 +169,12 @@ def _ordering_with_constant(operator: str, read: Evaluator, bound: Any) -> Evalu
 
 def _equality_with_constant(equal: bool, read: Evaluator, expected: Any) -> Evaluator:
     # `(a == b) is equal` gives `==` when equal is True and `!=` when it is False.
+    if expected is None:  # `x == null` is the null test: any value may be asked
+
+        def is_null(ctx: EvalContext) -> bool:
+            return (read(ctx) is None) is equal
+
+        return is_null
     fast_type = type(expected) if type(expected) in (str, int, float) else None
     number_fast = fast_type in (int, float)
 
@@ -177,7 +183,7 @@ def _equality_with_constant(equal: bool, read: Evaluator, expected: Any) -> Eval
         kind = type(value)
         if kind is fast_type or (number_fast and (kind is int or kind is float)):
             return (value == expected) is equal
-        return values_equal(value, expected) is equal
+        return checked_equal(value, expected) is equal
 
     return equals_constant
 

@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Mapping
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from proctor.policy.expr.errors import limit_exceeded, type_error
 from proctor.policy.expr.values import (
     MAX_TEXT_LENGTH,
+    checked_equal,
     describe,
     is_number,
+    kind_of,
     values_equal,
 )
 
@@ -44,30 +48,47 @@ def ordering(symbol: str) -> BinaryFunction:
 
 
 def equal(left: Any, right: Any) -> bool:
-    return values_equal(left, right)
+    return checked_equal(left, right)
 
 
 def not_equal(left: Any, right: Any) -> bool:
-    return not values_equal(left, right)
+    return not checked_equal(left, right)
 
 
 def contains(container: Any, item: Any) -> bool:
-    """`container contains item`: a substring, a list element or a map key."""
+    """`container contains item`: a substring, a list element or a map key.
+
+    In a list, an element equal to the item answers true; when none is, an
+    element of another kind than the item (null aside) makes the answer an
+    error rather than false: `["50000"]` is not known to hold no `50000`.
+    """
     if isinstance(container, str):
         if not isinstance(item, str):
             raise type_error(f"cannot look for {describe(item)} in {describe(container)}")
         check_text_length(container, "contains")
         return item in container
     if isinstance(container, list | tuple):
-        if type(item) is str:
+        if type(item) is str and item in container:
             # Fast and exact for text: str equality never matches a non-text value.
-            return item in container
-        return any(values_equal(item, element) for element in container)
+            return True
+        if any(values_equal(item, element) for element in container):
+            return True
+        _same_kinds(item, container)
+        return False
     if isinstance(container, Mapping):
         if type(item) is str:
             return item in container
-        return any(values_equal(item, key) for key in container)
+        raise type_error(f"cannot look for {describe(item)} among the keys of a map")
     raise type_error(f"cannot look for {describe(item)} in {describe(container)}")
+
+
+def _same_kinds(item: Any, elements: list[Any] | tuple[Any, ...]) -> None:
+    kind = kind_of(item)
+    for element in elements:
+        if element is not None and kind_of(element) != kind:
+            raise type_error(
+                f"cannot look for {describe(item)} in a list holding {describe(element)}"
+            )
 
 
 def member(item: Any, container: Any) -> bool:
@@ -120,9 +141,14 @@ def _numeric(symbol: str, function: BinaryFunction, *, divides: bool = False) ->
 
 
 def _arithmetic(function: BinaryFunction, left: Any, right: Any) -> Any:
+    if type(left) is not type(right) and isinstance(left, Decimal) is not isinstance(
+        right, Decimal
+    ):
+        # Decimal does not mix with float or Fraction; Fraction holds both exactly
+        left, right = Fraction(left), Fraction(right)
     try:
         return function(left, right)
-    except OverflowError:
+    except (OverflowError, ArithmeticError):
         raise limit_exceeded("number is too large") from None
 
 

@@ -1,15 +1,23 @@
 """The value model: kinds of values, how they are named in messages, equality.
 
-Values are what JSON gives plus tuples: null, booleans, numbers (int and float;
-a boolean is not a number), text, lists (list or tuple) and maps (any Mapping).
+Values are what JSON gives plus tuples: null, booleans, numbers (int, float,
+``Decimal`` and ``Fraction``, compared exactly; a boolean is not a number),
+text, lists (list or tuple) and maps (any Mapping).
+
+Equality between two values of different kinds is an error, not `false`
+(``checked_equal``): `args.amount == 50000` with the text `"50000"` cannot be
+answered, so a deny rule applies rather than quietly not matching. Comparing
+with the `null` literal is the one way to ask whether a value is null.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
-from proctor.policy.expr.errors import limit_exceeded
+from proctor.policy.expr.errors import limit_exceeded, type_error
 
 # Static kinds, also the words used in messages.
 NUMBER = "number"
@@ -22,7 +30,7 @@ ANY = "value"  # unknown until evaluation
 
 MAX_TEXT_LENGTH = 64 * 1024
 MAX_COMPARE_DEPTH = 32
-_NUMBER_TYPES = (int, float)
+_NUMBER_TYPES = (int, float, Decimal, Fraction)
 
 
 def is_number(value: Any) -> bool:
@@ -63,7 +71,8 @@ def describe(value: Any) -> str:
     if kind == NUMBER:
         if isinstance(value, int) and value.bit_length() > 64:
             return "a very large number"
-        return f"number `{value!r}`"
+        shown = str(value) if isinstance(value, Decimal | Fraction) else repr(value)
+        return f"number `{shorten(shown)}`"
     if kind == BOOLEAN:
         return f"boolean `{'true' if value else 'false'}`"
     if kind == NULL:
@@ -104,6 +113,17 @@ def values_equal(left: Any, right: Any, depth: int = 0) -> bool:
         return True
     # Booleans and null are singletons (the identity test above); other objects differ.
     return False
+
+
+def checked_equal(left: Any, right: Any) -> bool:
+    """`==` in conditions: like ``values_equal``, but two kinds that differ are an error.
+
+    A value compares with null only through the `null` literal (the compiler
+    tests that by identity): a null argument is not quietly unequal to a text.
+    """
+    if kind_of(left) != kind_of(right):
+        raise type_error(f"cannot compare {describe(left)} with {describe(right)}")
+    return values_equal(left, right)
 
 
 def _check_depth(depth: int) -> None:

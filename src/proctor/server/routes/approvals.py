@@ -1,4 +1,10 @@
-"""Approvals: list pending (or any) approvals, approve or reject one; every decision audited."""
+"""Approvals: list pending (or any) approvals, approve or reject one; every decision audited.
+
+The approver is the admin key that sends the decision: its id is checked
+against the rule's ``approvers`` (as the configured user of that name) and
+recorded with the credential. ``by`` in the body is only a confirmation: one
+that names anybody else is refused, never trusted.
+"""
 
 from __future__ import annotations
 
@@ -37,12 +43,21 @@ async def _decide(request: Request, approve: bool) -> Response:
     require(principal, APPROVALS_WRITE)
     approval_id = request.path_params["approval_id"]
     body = await read_json(request, ApprovalDecisionBody)
+    approver = principal.name
+    if body.by is not None and body.by != approver:
+        raise ApiError(
+            403,
+            f"this credential decides as `{approver}`, not `{body.by}`",
+            code="approver_mismatch",
+            details={"approver": approver},
+        )
     desk = state.approvals
+    credential = {"kind": "admin_key", "admin_key": approver}
 
     def decide() -> dict[str, object]:
         try:
             decided = (desk.approve if approve else desk.reject)(
-                approval_id, by=body.by, reason=body.reason
+                approval_id, by=approver, reason=body.reason, credential=credential
             )
         except LimitsError as exc:
             status = {APPROVAL_NOT_FOUND: 404, APPROVER_NOT_ALLOWED: 403}.get(exc.code, 409)

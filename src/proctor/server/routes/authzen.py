@@ -119,7 +119,7 @@ async def evaluations(request: Request) -> Response:
 async def _evaluate(
     state: GatewayState, principal: Principal, body: EvaluationBody, request: Request
 ) -> dict[str, Any]:
-    check = bind(principal, _as_check(principal, body, state.runtime.users))
+    check = bind(state, principal, _as_check(principal, body, state.runtime.users))
     return _answer(await decide(state, check, extract_traceparent(request.headers)))
 
 

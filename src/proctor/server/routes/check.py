@@ -18,7 +18,7 @@ WIRE_VERSION = 1
 
 async def check(request: Request) -> Response:
     state, principal = caller(request)
-    body = bind(principal, await read_json(request, CheckBody))
+    body = bind(state, principal, await read_json(request, CheckBody))
     decision = await decide(state, body, extract_traceparent(request.headers))
     return JSONResponse(_wire(decision.to_dict()))
 
@@ -27,7 +27,7 @@ async def check_batch(request: Request) -> Response:
     """Each check decided (and recorded) in order; one response with every decision."""
     state, principal = caller(request)
     batch = await read_json(request, BatchBody)
-    bound = [bind(principal, item) for item in batch.checks]
+    bound = [bind(state, principal, item) for item in batch.checks]
     traceparent = extract_traceparent(request.headers)
     decisions = [(await decide(state, item, traceparent)).to_dict() for item in bound]
     return JSONResponse({"version": WIRE_VERSION, "decisions": decisions})

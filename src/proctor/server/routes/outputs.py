@@ -10,7 +10,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from proctor.errors import ProctorError
+from proctor.limits.run_owners import RUN_MISMATCH, RUN_NOT_OWNED
 from proctor.model.request import RunState
+from proctor.server.auth import Principal
 from proctor.server.bodies import CheckBody, OutputBody, TaskBody, read_json
 from proctor.server.checks import bind, user_of
 from proctor.server.errors import ApiError
@@ -22,7 +24,7 @@ MAX_RUN_ID = 200  # as a check's `run_id`
 
 async def review_output(request: Request) -> Response:
     state, principal = caller(request)
-    body = bind(principal, await read_json(request, OutputBody))
+    body = bind(state, principal, await read_json(request, OutputBody))
     assert isinstance(body, OutputBody)
     call = partial(
         state.runtime.review_output,
@@ -56,14 +58,59 @@ async def review_output(request: Request) -> Response:
 
 
 async def remember_task(request: Request) -> Response:
+    """A run's task, from the run's own agent (and user), or an admin key with ``check``.
+
+    A delegation token issued for a run adds to that run only; an agent key or
+    token adds to a run it (or, for a token, an agent of its chain) started, or
+    claims an unclaimed one. Each addition is an audit record naming the credential.
+    """
     state, principal = caller(request)
     run_id = request.path_params["run_id"]
     if not 0 < len(run_id) <= MAX_RUN_ID:
         raise ApiError(400, f"a run id has 1 to {MAX_RUN_ID} characters", code="invalid_run_id")
-    bind(principal, CheckBody(action="run:task", run_id=run_id))  # who may act in a run
+    bind(state, principal, CheckBody(action="run:task", run_id=run_id))  # who may act in a run
     body = await read_json(request, TaskBody)
-    state.runtime.remember_task(run_id, body.content)
+    agent, user = _task_caller(principal, run_id)
+    credential = {"kind": principal.kind, "id": principal.name}
+    runtime = state.runtime
+
+    def remember() -> None:
+        if agent is not None:
+            why = runtime.run_owners.claim(
+                run_id,
+                agent,
+                user,
+                runtime.clock(),
+                any_user=user is None,
+                delegators=principal.delegators,
+            )
+            if why is not None:
+                raise ApiError(403, f"not remembered: {why}", code=RUN_NOT_OWNED)
+        runtime.remember_task(run_id, body.content, agent=agent, user=user, credential=credential)
+
+    try:
+        await to_thread.run_sync(remember)
+        await state.commits.wait()
+    except ApiError:
+        raise
+    except ProctorError as exc:  # no record, nothing remembered: the caller may retry
+        raise ApiError(503, f"not remembered: {exc.message}", code=exc.code) from exc
     return JSONResponse({"version": WIRE_VERSION, "run_id": run_id, "remembered": True})
+
+
+def _task_caller(principal: Principal, run_id: str) -> tuple[str | None, str | None]:
+    """The agent and user a task is checked against (none for an admin key)."""
+    if principal.kind == "admin":
+        return None, None
+    if principal.kind == "delegation":
+        if principal.run_id is not None and principal.run_id != run_id:
+            raise ApiError(
+                403,
+                f"the token is bound to run `{principal.run_id}`, not `{run_id}`",
+                code=RUN_MISMATCH,
+            )
+        return principal.agent_id, principal.name
+    return principal.agent_id, None
 
 
 routes = [

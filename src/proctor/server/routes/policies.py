@@ -2,8 +2,12 @@
 
 Without a body the config's policy files are read again; with
 ``{"texts": [...]}`` those YAML documents become the whole set. A set that
-fails to compile is answered with every error and the running set stays;
-the change (or refusal) is written to the audit trail.
+fails to compile is answered with every error and the running set stays. A
+set of no policies (which would deny every call) is refused with 409
+``policy_set_empty`` unless the body says ``"allow_empty": true``. The change
+(or refusal) is written to the audit trail, and the new set goes live only
+once its record is stored: with the audit store down the reload answers 503
+and the running set stays.
 """
 
 from __future__ import annotations
@@ -20,7 +24,10 @@ from proctor.policy import load_policies
 from proctor.sdk.records import record_event
 from proctor.server.auth import AUDIT_READ, POLICIES_WRITE, require
 from proctor.server.bodies import PoliciesBody, read_json
+from proctor.server.errors import ApiError
 from proctor.server.state import caller
+
+POLICY_SET_EMPTY = "policy_set_empty"
 
 
 async def reload(request: Request) -> Response:
@@ -34,6 +41,19 @@ async def reload(request: Request) -> Response:
         timezone = runtime.policies.timezone
         paths = state.config.policy_paths if state.config is not None else []
         source = "request" if body.texts is not None else "config"
+
+        def refuse(message: str, code: str) -> None:
+            record_event(
+                runtime,
+                kind="policy_change",
+                action="policy:reload",
+                effect="deny",
+                reason=f"rejected: {message}",
+                agent=None,
+                user=principal.name,
+                extra={"source": source, "error": code},
+            )
+
         try:
             compiled = (
                 load_policies(texts=body.texts, timezone=timezone)
@@ -41,18 +61,17 @@ async def reload(request: Request) -> Response:
                 else load_policies(paths, timezone=timezone)
             )
         except ProctorError as exc:
-            record_event(
-                runtime,
-                kind="policy_change",
-                action="policy:reload",
-                effect="deny",
-                reason=f"rejected: {exc.message}",
-                agent=None,
-                user=principal.name,
-                extra={"source": source, "error": exc.code},
-            )
+            refuse(exc.message, exc.code)
             raise
-        runtime.replace_policies(compiled)
+        if not compiled.policies and not body.allow_empty:
+            message = (
+                f"the {source} gives no policies, so every call would be denied; "
+                'send `"allow_empty": true` to load an empty set on purpose'
+            )
+            refuse(message, POLICY_SET_EMPTY)
+            raise ApiError(409, message, code=POLICY_SET_EMPTY)
+        # The change is recorded (and stored) before it takes effect: an audit store
+        # that cannot take the record leaves the running set in place (503).
         record_event(
             runtime,
             kind="policy_change",
@@ -62,7 +81,9 @@ async def reload(request: Request) -> Response:
             agent=None,
             user=principal.name,
             extra={"source": source, "policies": [p.name for p in compiled.policies]},
+            wait=True,
         )
+        runtime.replace_policies(compiled)
         return {"policies": len(compiled.policies), "rules": len(compiled), "source": source}
 
     return JSONResponse(await to_thread.run_sync(compile_and_swap))

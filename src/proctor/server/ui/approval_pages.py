@@ -67,7 +67,12 @@ async def _decide(request: Request, approve: bool) -> Response:
 
     def decide() -> Approval:
         method = desk.approve if approve else desk.reject
-        return method(approval_id, by=signed_in.name, reason=reason[:500])
+        return method(
+            approval_id,
+            by=signed_in.name,
+            reason=reason[:500],
+            credential={"kind": "dashboard", "admin_key": signed_in.name},
+        )
 
     try:
         decided = await to_thread.run_sync(decide)

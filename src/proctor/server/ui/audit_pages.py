@@ -16,6 +16,8 @@ from proctor.server.ui.rendering import fragment, gateway_state, render
 from proctor.server.ui.sessions import account
 
 _FORM_FIELDS = (*trail.FILTERS, "since", "until")
+# Record numbers are SQLite integers: a cursor past the largest one reads as the largest.
+_LAST_SEQ = 2**63 - 1
 
 
 def _search(request: Request) -> tuple[trail.Search, str | None]:
@@ -29,9 +31,10 @@ def _search(request: Request) -> tuple[trail.Search, str | None]:
 def _cursor(text: str | None, name: str) -> int | None:
     if not text:
         return None
-    if not text.isdigit():
+    if not (text.isascii() and text.isdigit()):  # not `²` or `٣`, which int() refuses
         raise HTTPException(400, f"`{name}` must be a record number")
-    return int(text)
+    digits = text.lstrip("0") or "0"
+    return _LAST_SEQ if len(digits) > 19 else min(int(digits), _LAST_SEQ)
 
 
 async def feed(request: Request) -> Response:

@@ -29,6 +29,7 @@ from proctor.server.ui.sessions import (
     current,
     session_secret,
 )
+from proctor.server.ui.throttle import SignInThrottle
 
 # Everything the pages load comes from /ui/static: no inline script, no third party.
 _HEADERS = {
@@ -104,6 +105,7 @@ def create_dashboard(state: GatewayState) -> Starlette:
         },
     )
     app.state.gateway = state
+    app.state.sign_in_throttle = SignInThrottle(lambda: state.runtime.clock().timestamp())
     return app
 
 

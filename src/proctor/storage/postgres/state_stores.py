@@ -21,7 +21,7 @@ from proctor.limits.counters import ChargeResult, CounterCharge, fits
 from proctor.limits.errors import RUN_NOT_FOUND, LimitsError
 from proctor.limits.ports import StateStores
 from proctor.limits.runs import RunRecord
-from proctor.storage.memory_state import check_decidable
+from proctor.storage.memory_state import check_decidable, released
 from proctor.storage.postgres.connection import open_pool, transaction
 from proctor.storage.state_rows import approval_body, approval_from_body, run_from_row, time_key
 
@@ -202,6 +202,18 @@ class PostgresApprovalStore:
             )
             _update(conn, used)
             return used
+
+    def release(self, approval_id: str, decision_id: str) -> None:
+        with transaction(self._shared.pool, "handing back an approval") as conn:
+            row = conn.execute(
+                "SELECT body FROM approvals WHERE approval_id = %s FOR UPDATE", (approval_id,)
+            ).fetchone()
+            found = approval_from_body(row[0]) if row is not None else None
+            if found is not None and released(found, decision_id):
+                _update(
+                    conn,
+                    replace(found, status=ApprovalStatus.APPROVED, consumed_by_decision=None),
+                )
 
     def decide(
         self, approval_id: str, *, approve: bool, by: str, reason: str | None, now: datetime

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from proctor.limits.approvals import Approval, ApprovalStatus
-from proctor.storage.memory_state import check_decidable
+from proctor.storage.memory_state import check_decidable, released
 from proctor.storage.sqlite.state_db import StateDatabase
 from proctor.storage.state_rows import approval_body, approval_from_body, time_key
 
@@ -42,6 +42,16 @@ class SqliteApprovalStore:
             used = replace(found, status=ApprovalStatus.CONSUMED, consumed_by_decision=decision_id)
             _write(conn, used, insert=False)
             return used
+
+    def release(self, approval_id: str, decision_id: str) -> None:
+        with self._db.transaction("handing back an approval") as conn:
+            row = conn.execute(
+                "SELECT body FROM approvals WHERE approval_id = ?", (approval_id,)
+            ).fetchone()
+            found = approval_from_body(row[0]) if row is not None else None
+            if found is not None and released(found, decision_id):
+                restored = replace(found, status=ApprovalStatus.APPROVED, consumed_by_decision=None)
+                _write(conn, restored, insert=False)
 
     def decide(
         self, approval_id: str, *, approve: bool, by: str, reason: str | None, now: datetime

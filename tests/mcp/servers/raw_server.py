@@ -1,0 +1,115 @@
+"""A hand-written MCP server over stdio that trusts its client completely.
+
+It does what a careless server does: runs a ``tools/call`` sent as a
+notification, answers a call even after the client cancelled it, and answers
+ids nobody sent. Every message it receives is appended to the file named by
+``RAW_SERVER_LOG`` (one JSON line each), so a test can see what reached it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+CARD = "4111 1111 1111 1111"
+LOG = os.environ.get("RAW_SERVER_LOG")
+TOOLS = [
+    {"name": "secret", "inputSchema": {"type": "object"}, "annotations": {"readOnlyHint": True}},
+    {"name": "wait_secret", "inputSchema": {"type": "object"}},
+    {"name": "slow_secret", "inputSchema": {"type": "object"}},
+    {
+        "name": "touch",
+        "inputSchema": {"type": "object", "properties": {"path": {"type": "string"}}},
+    },
+]
+
+
+def send(message: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(message) + "\n")
+    sys.stdout.flush()
+
+
+def answer(request_id: Any, result: dict[str, Any]) -> None:
+    send({"jsonrpc": "2.0", "id": request_id, "result": result})
+
+
+def card_result() -> dict[str, Any]:
+    return {"content": [{"type": "text", "text": f"the card is {CARD}"}]}
+
+
+def main() -> None:
+    waiting: list[Any] = []  # calls of wait_secret, answered once the client answers us
+    slow: list[Any] = []  # calls of slow_secret, answered when the client cancels them
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        message = json.loads(line)
+        if LOG:
+            with Path(LOG).open("a") as log:
+                log.write(json.dumps(message) + "\n")
+        if not isinstance(message, dict):
+            continue
+        method, request_id = message.get("method"), message.get("id")
+        params = message.get("params") or {}
+        if method is None:  # the client's answer to our elicitation
+            for call in waiting:
+                answer(call, card_result())
+            waiting.clear()
+        elif method == "initialize":
+            answer(
+                request_id,
+                {
+                    "protocolVersion": params.get("protocolVersion", "2025-06-18"),
+                    "capabilities": {"tools": {}, "resources": {}, "prompts": {}},
+                    "serverInfo": {"name": "raw", "version": "1"},
+                },
+            )
+        elif method == "tools/list":
+            answer(request_id, {"tools": TOOLS})
+        elif method == "tools/call":
+            name = params.get("name")
+            if name == "touch":  # runs whether or not the message has an id
+                Path(params["arguments"]["path"]).write_text("ran")
+                if request_id is not None:
+                    answer(request_id, {"content": [{"type": "text", "text": "touched"}]})
+            elif name == "wait_secret":
+                waiting.append(request_id)
+                send(
+                    {
+                        "jsonrpc": "2.0",
+                        "id": "ask-1",
+                        "method": "elicitation/create",
+                        "params": {
+                            "message": "go on?",
+                            "requestedSchema": {"type": "object", "properties": {}},
+                        },
+                    }
+                )
+            elif name == "slow_secret":
+                slow.append(request_id)
+            else:
+                answer(request_id, card_result())
+        elif method == "notifications/cancelled":  # answered anyway, and an id never sent
+            for call in slow:
+                answer(call, card_result())
+            slow.clear()
+            answer(424242, card_result())
+            send({"jsonrpc": "2.0", "result": card_result()})  # and no id at all
+        elif method == "resources/read":
+            uri = params.get("uri")
+            answer(request_id, {"contents": [{"uri": uri, "text": f"card: {CARD}"}]})
+        elif method == "prompts/get":
+            text = f"pay with {CARD}"
+            answer(
+                request_id,
+                {"messages": [{"role": "user", "content": {"type": "text", "text": text}}]},
+            )
+        elif request_id is not None:
+            answer(request_id, {})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""Arguments for the record (JSON-safe) and for evaluation (exact numbers kept)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+
+from proctor.model.arguments import (
+    ArgumentsRejected,
+    normalize_arguments,
+    normalize_call_arguments,
+)
+
+
+def test_plain_arguments_need_no_second_copy() -> None:
+    recorded, exact = normalize_call_arguments({"amount": 5, "to": ["a"], "x": {"y": 1.5}})
+    assert recorded == {"amount": 5, "to": ["a"], "x": {"y": 1.5}}
+    assert exact is None
+
+
+def test_exact_numbers_are_text_in_the_record_and_numbers_to_evaluate() -> None:
+    args = {"big": 2**60, "price": Decimal("10.50"), "share": Fraction(1, 3), "n": [2**70]}
+    recorded, exact = normalize_call_arguments(args)
+    assert recorded == {"big": str(2**60), "price": "10.50", "share": "1/3", "n": [str(2**70)]}
+    assert exact == args
+    assert normalize_arguments(args) == recorded
+
+
+@pytest.mark.parametrize(
+    "value",
+    [2**9000, Decimal("NaN"), Decimal("Infinity"), Decimal("1e5000"), Fraction(2**9000, 3)],
+    ids=["huge int", "nan", "infinity", "huge exponent", "huge fraction"],
+)
+def test_numbers_past_the_bounds_are_refused(value: object) -> None:
+    with pytest.raises(ArgumentsRejected):
+        normalize_call_arguments({"amount": value})
