@@ -18,22 +18,47 @@ import os
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from proctor._lazy import lazy_exports
 from proctor.errors import ProctorError
-from proctor.model import Agent, Decision, Effect, Tier, User
-from proctor.sdk import (
-    ActionDenied,
-    ApprovalRequired,
-    OutputWithheld,
-    Proctor,
-    ProctorClient,
-    Session,
-    ToolCallBlocked,
-    governed_tool,
-)
-from proctor.sdk.runs import RunSession
-from proctor.sdk.scanning import scan
+
+if TYPE_CHECKING:
+    from proctor.model import Agent, Decision, Effect, Tier, User
+    from proctor.sdk import (
+        ActionDenied,
+        ApprovalRequired,
+        OutputWithheld,
+        Proctor,
+        ProctorClient,
+        Session,
+        ToolCallBlocked,
+        governed_tool,
+    )
+    from proctor.sdk.runs import RunSession
+    from proctor.sdk.scanning import scan
+
+# `import proctor` (and so every `proctor` command) stays cheap: the SDK, its HTTP
+# client and the scanners load when a name below is first used.
+_EXPORTS = {
+    "ActionDenied": "proctor.sdk.errors",
+    "Agent": "proctor.model",
+    "ApprovalRequired": "proctor.sdk.errors",
+    "Decision": "proctor.model",
+    "Effect": "proctor.model",
+    "OutputWithheld": "proctor.sdk.errors",
+    "Proctor": "proctor.sdk.client",
+    "ProctorClient": "proctor.sdk.remote",
+    "RunSession": "proctor.sdk.runs",
+    "Session": "proctor.sdk.session",
+    "Tier": "proctor.model",
+    "ToolCallBlocked": "proctor.sdk.errors",
+    "User": "proctor.model",
+    "governed_tool": "proctor.sdk.governed",
+    "scan": "proctor.sdk.scanning",
+}
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
 
 __version__ = "0.1.0"
 
@@ -44,6 +69,8 @@ _default_lock = threading.Lock()
 def configure(path: str | Path | None = None, *, agent: str | None = None) -> Proctor:
     """Build the default instance used by ``proctor.check`` from a config file."""
     global _default
+    from proctor.sdk.client import Proctor
+
     with _default_lock:
         if _default is not None:
             _default.close()
@@ -58,6 +85,8 @@ def check(action: str, **kwargs: Any) -> Decision:
     if instance is None:
         target = os.environ.get("PROCTOR_CONFIG") or "proctor.yaml"
         if not Path(target).is_file():
+            from proctor.model import Decision, Effect
+
             return Decision(
                 Effect.DENY,
                 f"proctor is not configured: no `{target}`; call `proctor.configure(path)` first",

@@ -21,8 +21,6 @@ import os
 import queue
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 
@@ -127,6 +125,10 @@ class ApprovalWebhook:
                 threading.Event().wait(pause)
 
     def _post(self, body: bytes, traceparent: str | None = None) -> bool:
+        # imported here: loading a config must not load the HTTP and TLS stack
+        import urllib.error
+        import urllib.request
+
         timestamp = int(self._wall_clock())
         headers = {
             "Content-Type": "application/json",

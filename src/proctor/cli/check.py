@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from proctor.cli.loading import parse_at, runtime_for_options
-from proctor.cli.output import console, print_json, styled_effect
+from proctor.cli.output import print_json, styled_effect
 from proctor.errors import ProctorError
 from proctor.model.request import Agent, User
 from proctor.model.tiers import Tier
@@ -82,6 +82,8 @@ def check(
     if as_json:
         print_json(body)
         return
+    from proctor.cli.output import console  # rich loads for people only, never for --json
+
     console.print(f"{styled_effect(decision.effect.value)}  {action}")
     console.print(f"  reason    {decision.reason}", markup=False)
     if decision.rule_ids:

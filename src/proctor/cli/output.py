@@ -4,16 +4,37 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from proctor.errors import ProctorError
 
-EFFECT_STYLES = {"allow": "green", "deny": "red", "require_approval": "yellow"}
+if TYPE_CHECKING:
+    from rich.console import Console
 
-console = Console(highlight=False, soft_wrap=True)
-error_console = Console(stderr=True, highlight=False, soft_wrap=True)
+    # made on first use (`__getattr__` below), so `--json` output never imports rich
+    console: Console
+    error_console: Console
+
+EFFECT_STYLES = {"allow": "green", "deny": "red", "require_approval": "yellow"}
+_CONSOLES = {"console": False, "error_console": True}  # name -> writes to stderr
+
+
+def _console(name: str) -> Console:
+    made: Console | None = globals().get(name)
+    if made is None:
+        from rich.console import Console
+
+        made = Console(stderr=_CONSOLES[name], highlight=False, soft_wrap=True)
+        globals()[name] = made
+    return made
+
+
+if not TYPE_CHECKING:
+
+    def __getattr__(name: str) -> Console:
+        if name not in _CONSOLES:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        return _console(name)
 
 
 def print_json(value: Any) -> None:
@@ -29,4 +50,4 @@ def report_error(error: ProctorError, *, as_json: bool) -> None:
     if as_json:
         sys.stderr.write(json.dumps({"error": error.to_dict()}, ensure_ascii=False) + "\n")
     else:
-        error_console.print(error.render(), markup=False)
+        _console("error_console").print(error.render(), markup=False)

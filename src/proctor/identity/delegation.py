@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from proctor.identity import jose
+from proctor.identity.defaults import DEFAULT_MAX_DEPTH
 from proctor.identity.errors import (
     TOKEN_CHAIN_TOO_DEEP,
     TOKEN_MALFORMED,
@@ -37,7 +38,6 @@ from proctor.identity.revocation import RevocationList
 from proctor.identity.scopes import ScopeSet
 from proctor.model.actions import InvalidPattern
 
-DEFAULT_MAX_DEPTH = 3
 _CACHE_LIMIT = 8192
 # user claims carried into the delegation (under `user_claims`), never the user's token
 CARRIED_USER_CLAIMS = ("email", "name", "tenant", "groups")

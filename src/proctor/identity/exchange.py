@@ -18,6 +18,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from proctor.identity.defaults import DEFAULT_TTL
 from proctor.identity.delegation import (
     CARRIED_USER_CLAIMS,
     Delegation,
@@ -48,7 +49,6 @@ JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt"
 API_KEY_TOKEN_TYPE = "urn:proctor:token-type:api-key"
 SUBJECT_TOKEN_TYPES = frozenset({ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE})
 ACTOR_TOKEN_TYPES = frozenset({JWT_TOKEN_TYPE, API_KEY_TOKEN_TYPE})
-DEFAULT_TTL = 600
 
 ActorAuthenticator = Callable[[str, str, float], str]
 

@@ -18,6 +18,7 @@ from typing import Any
 import jwt
 from jwt.api_jwk import PyJWK
 
+from proctor.identity.defaults import ASYMMETRIC_ALGORITHMS as ASYMMETRIC_ALGORITHMS
 from proctor.identity.errors import (
     TOKEN_ALG_NOT_ALLOWED,
     TOKEN_BAD_SIGNATURE,
@@ -30,7 +31,6 @@ from proctor.identity.errors import (
     TokenRejected,
 )
 
-ASYMMETRIC_ALGORITHMS = frozenset({"RS256", "ES256", "EdDSA"})
 # the JWK key type each algorithm needs (RFC 7518 §6, RFC 8037 §2)
 KEY_TYPES = {"RS256": "RSA", "ES256": "EC", "EdDSA": "OKP"}
 MAX_TOKEN_LENGTH = 16_384

@@ -6,9 +6,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from proctor.identity.delegation import DEFAULT_MAX_DEPTH
-from proctor.identity.exchange import DEFAULT_TTL
-from proctor.identity.jose import ASYMMETRIC_ALGORITHMS
+from proctor.identity.defaults import ASYMMETRIC_ALGORITHMS, DEFAULT_MAX_DEPTH, DEFAULT_TTL
 from proctor.model.actions import InvalidPattern, parse_pattern
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})

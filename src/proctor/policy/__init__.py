@@ -1,9 +1,29 @@
 """Policy documents: parse, compile (named stages), index and evaluate."""
 
-from proctor.policy.compiler import STAGES, PolicySource, compile_sources
-from proctor.policy.errors import PolicyError, PolicyLoadError
-from proctor.policy.evaluate import CompiledPolicySet
-from proctor.policy.loader import load_policies
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from proctor._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from proctor.policy.compiler import STAGES, PolicySource, compile_sources
+    from proctor.policy.errors import PolicyError, PolicyLoadError
+    from proctor.policy.evaluate import CompiledPolicySet
+    from proctor.policy.loader import load_policies
+
+# Loaded on first use: reading a document (`policy.source`) does not import the compiler.
+_EXPORTS = {
+    "compile_sources": "proctor.policy.compiler",
+    "CompiledPolicySet": "proctor.policy.evaluate",
+    "load_policies": "proctor.policy.loader",
+    "PolicyError": "proctor.policy.errors",
+    "PolicyLoadError": "proctor.policy.errors",
+    "PolicySource": "proctor.policy.compiler",
+    "STAGES": "proctor.policy.compiler",
+}
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
 
 __all__ = [
     "STAGES",

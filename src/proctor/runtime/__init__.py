@@ -5,10 +5,30 @@ telemetry from a config; ``Runtime`` is the engine every placement calls with
 one ``CheckCall``; the check runs as named stages (``runtime.pipeline``).
 """
 
-from proctor.runtime.build import build_runtime
-from proctor.runtime.call import AgentLike, CallFields, CheckCall, UserLike
-from proctor.runtime.engine import Runtime
-from proctor.runtime.pipeline import unrecorded
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from proctor._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from proctor.runtime.build import build_runtime
+    from proctor.runtime.call import AgentLike, CallFields, CheckCall, UserLike
+    from proctor.runtime.engine import Runtime
+    from proctor.runtime.pipeline import unrecorded
+
+# Loaded on first use: importing `CheckCall` does not import the whole engine and its wiring.
+_EXPORTS = {
+    "AgentLike": "proctor.runtime.call",
+    "build_runtime": "proctor.runtime.build",
+    "CallFields": "proctor.runtime.call",
+    "CheckCall": "proctor.runtime.call",
+    "Runtime": "proctor.runtime.engine",
+    "unrecorded": "proctor.runtime.pipeline",
+    "UserLike": "proctor.runtime.call",
+}
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
 
 __all__ = [
     "AgentLike",

@@ -22,7 +22,6 @@ from proctor.model.tiers import Tier
 from proctor.policy import CompiledPolicySet, load_policies
 from proctor.runtime.content import CascadeFactory
 from proctor.runtime.engine import Runtime
-from proctor.runtime.identity import build_identity
 from proctor.scanning.loading import build_cascade
 from proctor.storage import open_audit_store
 from proctor.storage.protocols import AuditStore
@@ -99,9 +98,14 @@ def _from_config(
     )
     # identity, counters, runs, approvals and provenance live beside a located audit
     state_at = audit if isinstance(audit, str) else None if audit else loaded.audit_location
-    identity = build_identity(
-        settings.identity, base=loaded.base, audit_location=state_at, clock=clock
-    )
+    identity = None
+    if settings.identity is not None:
+        # imported here: PyJWT and cryptography load only for a config with `identity:`
+        from proctor.runtime.identity import build_identity
+
+        identity = build_identity(
+            settings.identity, base=loaded.base, audit_location=state_at, clock=clock
+        )
     registry = configured_registry(loaded)
     if identity is not None:
         registry = identity.with_stored_agents(registry)

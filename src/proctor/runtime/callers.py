@@ -11,15 +11,19 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from proctor.identity.errors import TOKEN_UNKNOWN_ACTOR, TokenRejected
+from proctor.identity.errors import TOKEN_NOT_CONFIGURED, TOKEN_UNKNOWN_ACTOR, TokenRejected
 from proctor.identity.registry import AgentRegistry
 from proctor.identity.scopes import ScopeSet, effective_scopes
 from proctor.limits.run_owners import RUN_MISMATCH
 from proctor.model.request import Agent, RunState, User
 from proctor.model.tiers import Tier
 from proctor.runtime.call import AgentLike, UserLike
-from proctor.runtime.identity import TOKEN_NOT_CONFIGURED, HeldToken, IdentityService
+
+if TYPE_CHECKING:
+    # only for annotations: PyJWT and cryptography load with an `identity:` section (build.py)
+    from proctor.runtime.identity import HeldToken, IdentityService
 
 _CACHE_LIMIT = 4096
 

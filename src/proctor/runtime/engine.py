@@ -11,12 +11,12 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 from proctor.audit.errors import AuditError
 from proctor.clock import Clock, DecisionIds, system_clock
 from proctor.errors import ProctorError
-from proctor.identity.exchange import IssuedDelegation, TokenExchangeRequest
+from proctor.identity.errors import TOKEN_NOT_CONFIGURED
 from proctor.identity.registry import AgentRegistry
 from proctor.limits.approvals import Approval
 from proctor.limits.demotions import Demotion, count_denial
@@ -29,7 +29,6 @@ from proctor.policy import CompiledPolicySet
 from proctor.runtime.call import AgentLike, CallFields, CheckCall, UserLike
 from proctor.runtime.callers import CallerResolver
 from proctor.runtime.content import CascadeFactory, ContentGuard, OutputReview, output_tree
-from proctor.runtime.identity import TOKEN_NOT_CONFIGURED, IdentityService
 from proctor.runtime.outputs import OutputCall, review_output
 from proctor.runtime.pipeline import run_check
 from proctor.runtime.records import AuditRecorder, agent_view, iso, task_event
@@ -38,6 +37,11 @@ from proctor.storage.errors import StorageError
 from proctor.storage.protocols import AuditStore
 from proctor.storage.state import StateStores, open_state_stores
 from proctor.telemetry import DecisionTracer
+
+if TYPE_CHECKING:
+    # only for annotations: PyJWT and cryptography load with an `identity:` section (build.py)
+    from proctor.identity.exchange import IssuedDelegation, TokenExchangeRequest
+    from proctor.runtime.identity import IdentityService
 
 StageObserver = Callable[[str, float], None]
 

@@ -46,7 +46,6 @@ from proctor.storage import key_file
 from proctor.storage.errors import StorageError
 from proctor.storage.identity_store import IdentityStore, MemoryIdentityStore, StoredAgent
 
-TOKEN_NOT_CONFIGURED = "token_not_configured"
 _HELD_LIMIT = 8192
 
 

@@ -30,13 +30,13 @@ from proctor.policy import CompiledPolicySet
 from proctor.policy.scan_rules import ScanPlan
 from proctor.runtime.call import CheckCall
 from proctor.runtime.content import PROVENANCE_UNAVAILABLE, Scanned
-from proctor.runtime.identity import HeldToken
 from proctor.runtime.records import decision_event, with_content
 from proctor.storage.errors import StorageError
 from proctor.telemetry import begin_trace, tool_name
 
 if TYPE_CHECKING:
     from proctor.runtime.engine import Runtime
+    from proctor.runtime.identity import HeldToken  # annotation only: keeps JOSE unloaded
 
 _ACTION_CACHE_LIMIT = 4096
 # Codes that say a store failed: a denial for want of a store demotes no agent.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from proctor.audit.canonical import digest
 from proctor.model.arguments import ArgumentsRejected, normalize_arguments
@@ -18,8 +18,10 @@ from proctor.model.decision import Decision
 from proctor.model.request import Agent, RunState, User
 from proctor.runtime.call import AgentLike
 from proctor.runtime.content import ContentGuard, OutputReview
-from proctor.runtime.identity import HeldToken
 from proctor.storage.protocols import AuditStore
+
+if TYPE_CHECKING:
+    from proctor.runtime.identity import HeldToken  # annotation only: keeps JOSE unloaded
 
 
 class AuditRecorder:

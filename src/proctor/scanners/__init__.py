@@ -5,14 +5,40 @@ timer. Loading scanners from entry points happens at the edge
 (``proctor.sdk.scanning``).
 """
 
-from proctor.scanners.bounds import Bounds
-from proctor.scanners.cascade import Cascade, FailMode
-from proctor.scanners.errors import ScanError
-from proctor.scanners.findings import Direction, Finding, ScanResult, StageReport
-from proctor.scanners.injection import InjectionScanner
-from proctor.scanners.pii import PiiScanner
-from proctor.scanners.scanner import ENTRY_POINT_GROUP, Scanner
-from proctor.scanners.secrets import SecretScanner
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from proctor._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from proctor.scanners.bounds import Bounds
+    from proctor.scanners.cascade import Cascade, FailMode
+    from proctor.scanners.errors import ScanError
+    from proctor.scanners.findings import Direction, Finding, ScanResult, StageReport
+    from proctor.scanners.injection import InjectionScanner
+    from proctor.scanners.pii import PiiScanner
+    from proctor.scanners.scanner import ENTRY_POINT_GROUP, Scanner
+    from proctor.scanners.secrets import SecretScanner
+
+# Loaded on first use: a runtime that never scans does not import the detectors and their libraries.
+_EXPORTS = {
+    "Bounds": "proctor.scanners.bounds",
+    "Cascade": "proctor.scanners.cascade",
+    "Direction": "proctor.scanners.findings",
+    "ENTRY_POINT_GROUP": "proctor.scanners.scanner",
+    "FailMode": "proctor.scanners.cascade",
+    "Finding": "proctor.scanners.findings",
+    "InjectionScanner": "proctor.scanners.injection",
+    "PiiScanner": "proctor.scanners.pii",
+    "ScanError": "proctor.scanners.errors",
+    "Scanner": "proctor.scanners.scanner",
+    "ScanResult": "proctor.scanners.findings",
+    "SecretScanner": "proctor.scanners.secrets",
+    "StageReport": "proctor.scanners.findings",
+}
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
 
 __all__ = [
     "ENTRY_POINT_GROUP",

@@ -23,10 +23,6 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
-import phonenumbers
-
-from proctor.scanners.pii import PHONE
-
 EMAIL, URL, DOMAIN, IBAN, ACCOUNT, PHONE_KIND, PATH, AMOUNT = (
     "email",
     "url",
@@ -351,6 +347,9 @@ def normalise_amount(number: str | int | float) -> str | None:
 
 
 def _phones(text: str, found: _Found, start: int, end: int) -> None:
+    # imported on the first text with digits: a check without any loads no phone metadata
+    from proctor.scanners.pii import PHONE
+
     for match in PHONE.finditer(text, start, end):
         raw = match.group()
         if not 7 <= sum(ch.isdigit() for ch in raw) <= 15 or _DATE.match(raw):
@@ -365,6 +364,8 @@ def _phones(text: str, found: _Found, start: int, end: int) -> None:
 @lru_cache(maxsize=4096)
 def normalise_phone(raw: str) -> str | None:
     """E.164 (``+12025550143``) of a valid number; national numbers are read as US."""
+    import phonenumbers
+
     international = raw.startswith(("+", "00"))
     candidate = "+" + raw[2:] if raw.startswith("00") else raw
     try:

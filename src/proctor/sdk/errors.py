@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from proctor.errors import ProctorError
 from proctor.model.decision import Decision
-from proctor.runtime.content import OutputReview
+
+if TYPE_CHECKING:
+    from proctor.runtime.content import OutputReview  # annotation only: no scanners on import
 
 
 class ToolCallBlocked(ProctorError):

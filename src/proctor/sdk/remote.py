@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Mapping, Sequence
 from types import TracebackType
-from typing import Any, Unpack, cast
+from typing import TYPE_CHECKING, Any, Unpack, cast
 
 import httpx
 
@@ -27,8 +27,11 @@ from proctor.errors import ProctorError
 from proctor.model.decision import Decision, Diagnostic, Effect, ShadowResult
 from proctor.model.request import Agent, RunState, User
 from proctor.runtime import AgentLike, CallFields, CheckCall, UserLike
-from proctor.runtime.content import OutputReview
 from proctor.sdk.session import OpensSessions
+
+if TYPE_CHECKING:
+    # the gateway's client needs no policy compiler or scanners: the value is built on use
+    from proctor.runtime.content import OutputReview
 
 GATEWAY_UNAVAILABLE = "gateway_unavailable"
 FAIL_OPEN = "fail_open"
@@ -281,6 +284,8 @@ def decision_from_dict(body: Mapping[str, Any]) -> Decision:
 
 def review_from_dict(body: Mapping[str, Any]) -> OutputReview:
     """An ``OutputReview`` from its wire form (``OutputReview.to_dict``)."""
+    from proctor.runtime.content import OutputReview
+
     return OutputReview(
         Effect(body["effect"]),
         body.get("value"),
@@ -295,6 +300,8 @@ def review_from_dict(body: Mapping[str, Any]) -> OutputReview:
 
 
 def _withheld(why: str) -> OutputReview:
+    from proctor.runtime.content import OutputReview
+
     return OutputReview(
         Effect.DENY, None, f"withheld (fail closed): {why}", code=GATEWAY_UNAVAILABLE
     )

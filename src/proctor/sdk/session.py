@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast
 
 from proctor.errors import ProctorError
 from proctor.model.decision import Decision
 from proctor.model.request import RunState
 from proctor.runtime import AgentLike, CheckCall, UserLike
-from proctor.runtime.content import OutputReview
+
+if TYPE_CHECKING:
+    from proctor.runtime.content import OutputReview  # annotation only: no scanners on import
 
 
 class Checker(Protocol):
