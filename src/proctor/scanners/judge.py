@@ -2,7 +2,7 @@
 
 Off by default: a judge is slow and often remote, so it runs only when a
 deployment configures one. The scanner is pure: the judge is a callable passed
-in, and any I/O (an HTTP call, ``proctor.scanning.judge_http``) lives in it. A judge
+in, and any I/O (an HTTP call, ``proctor.judge_http``) lives in it. A judge
 that raises, times out or answers nonsense fails the stage; the cascade then
 applies its fail mode (``closed``: a ``scan.incomplete`` finding).
 """

@@ -14,7 +14,7 @@ import pytest
 from proctor.scanners import Cascade, Direction, ScanError
 from proctor.scanners.errors import INVALID_SCANNER_OPTIONS, JUDGE_FAILED
 from proctor.scanners.judge import JudgeScanner, JudgeVerdict
-from proctor.scanning.judge_http import WIRE_VERSION, http_judge
+from proctor.judge_http import WIRE_VERSION, http_judge
 
 
 class JudgeService(ThreadingHTTPServer):
