@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
+from proctor.judge_http import HttpJudge, http_judge
 from proctor.scanners import Direction, ScanError
 from proctor.scanners.errors import INVALID_SCANNER, INVALID_SCANNER_OPTIONS
 from proctor.scanners.judge import JudgeScanner, JudgeVerdict
-from proctor.scanners.presidio import PresidioScanner
-from proctor.judge_http import HttpJudge, http_judge
 from proctor.scanners.loading import build_cascade, build_optional_scanner, configured_scanners
+from proctor.scanners.presidio import PresidioScanner
 
 
 def keyword_judge(text: str, direction: Direction) -> JudgeVerdict:

@@ -21,9 +21,9 @@ from proctor.judge_http import http_judge
 from proctor.model.request import Agent, User
 from proctor.model.tiers import Tier
 from proctor.policy import CompiledPolicySet, load_policies
-from proctor.runtime.content import CascadeFactory
 from proctor.runtime.engine import Runtime
 from proctor.runtime.identity import build_identity
+from proctor.runtime.scanning import CascadeFactory
 from proctor.scanners.loading import build_cascade
 from proctor.storage import open_audit_store
 from proctor.storage.protocols import AuditStore

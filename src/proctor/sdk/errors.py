@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from proctor.errors import ProctorError
 from proctor.model.decision import Decision
-from proctor.runtime.content import OutputReview
+from proctor.runtime.scanning import OutputReview
 
 
 class ToolCallBlocked(ProctorError):

@@ -27,7 +27,7 @@ from proctor.errors import ProctorError
 from proctor.model.decision import Decision, Diagnostic, Effect, ShadowResult
 from proctor.model.request import Agent, RunState, User
 from proctor.runtime import AgentLike, CallFields, CheckCall, UserLike
-from proctor.runtime.content import OutputReview
+from proctor.runtime.scanning import OutputReview
 from proctor.sdk.session import OpensSessions
 
 GATEWAY_UNAVAILABLE = "gateway_unavailable"

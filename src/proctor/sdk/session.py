@@ -11,7 +11,7 @@ from proctor.errors import ProctorError
 from proctor.model.decision import Decision
 from proctor.model.request import RunState
 from proctor.runtime import AgentLike, CheckCall, UserLike
-from proctor.runtime.content import OutputReview
+from proctor.runtime.scanning import OutputReview
 
 
 class Checker(Protocol):
