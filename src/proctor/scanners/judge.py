@@ -20,7 +20,7 @@ NAME = "injection_judge"
 FINDING_TYPE = "injection.judge"
 # A judge's reason goes into the finding's detail; keep it short.
 MAX_REASON_CHARS = 200
-# The stage's time budget in a cascade built by ``proctor.sdk.scanning.build_cascade``.
+# The stage's time budget in a cascade built by ``proctor.scanners.loading.build_cascade``.
 DEFAULT_BUDGET_MS = 2_500.0
 # Shorter strings (ids, amounts, names in tool arguments) are not worth a judge's call;
 # the pattern stage still sees them.
