@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from proctor.scanners import candidates
+from proctor.scanners.candidates import extract
 from proctor.scanners.provenance import ProvenanceLedger, Source
 
 SOURCE = Source("read_file", "dec-1", "2026-03-02T10:00:00+00:00")
@@ -109,7 +109,7 @@ def main() -> None:
     report("taint_of, 10 args, repeated values", lambda: ledger.taint_of(ARGS))
 
     def first_sight() -> object:
-        candidates._extract_short.cache_clear()
+        extract._extract_short.cache_clear()
         return ledger.taint_of(ARGS)
 
     report("taint_of, 10 args, first sight of each value", first_sight)

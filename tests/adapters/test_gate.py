@@ -8,25 +8,25 @@ import sys
 import pytest
 
 from proctor import ActionDenied, ApprovalRequired, Proctor
-from proctor.adapters._gate import ToolGate, refusal_message
+from proctor.adapters._gate import FrameworkGate, refusal_message
 from proctor.model.decision import Decision, Effect
 from tests.adapters.conftest import ALICE, CUSTOMER, LEAKY_CUSTOMER, REDACTED_CUSTOMER
 
 
 def test_actions_default_to_call_and_the_tool_name() -> None:
-    gate = ToolGate(actions={"refund": "write:refund"})
+    gate = FrameworkGate(actions={"refund": "write:refund"})
     assert gate.action_for("refund") == "write:refund"
     assert gate.action_for("lookup_order") == "call:lookup_order"
 
 
 def test_on_block_is_checked_when_the_gate_is_built() -> None:
     with pytest.raises(ValueError, match="on_block must be `message` or `raise`"):
-        ToolGate(on_block="ignore")  # type: ignore[arg-type]
+        FrameworkGate(on_block="ignore")  # type: ignore[arg-type]
 
 
 def test_arguments_that_are_not_a_json_object_are_denied(guard: Proctor) -> None:
     with guard.session(user=ALICE):
-        call = ToolGate().check_json("lookup_order", "[1, 2]")
+        call = FrameworkGate().check_json("lookup_order", "[1, 2]")
     assert (call.decision.effect, call.decision.code) == (Effect.DENY, "invalid_arguments")
 
 
@@ -50,7 +50,7 @@ def test_refusals_say_what_happened_and_what_next() -> None:
 
 
 def test_outputs_are_redacted_or_withheld(guard: Proctor) -> None:
-    gate = ToolGate(actions={"crm": "call:lookup_customer"})
+    gate = FrameworkGate(actions={"crm": "call:lookup_customer"})
     with guard.session(user=ALICE):
         call = gate.check("crm", {"customer_id": "C-9"})
         redacted = gate.review_output(call, CUSTOMER)
@@ -64,7 +64,7 @@ def test_outputs_are_redacted_or_withheld(guard: Proctor) -> None:
 
 
 def test_raising_gates_raise_the_sdk_errors(guard: Proctor) -> None:
-    gate = ToolGate(actions={"refund": "write:refund"}, on_block="raise")
+    gate = FrameworkGate(actions={"refund": "write:refund"}, on_block="raise")
     with guard.session(user=ALICE):
         held = gate.check("refund", {"order_id": "A-1", "amount": 500})
         denied = gate.check("delete_order", {"order_id": "A-1"})
@@ -109,7 +109,7 @@ def test_a_result_that_cannot_be_reviewed_is_withheld(guard: Proctor) -> None:
         def __str__(self) -> str:
             raise RuntimeError("no text")
 
-    gate = ToolGate()
+    gate = FrameworkGate()
     with guard.session(user=ALICE):
         call = gate.check("lookup_order", {"order_id": "A-1"})
         reviewed = gate.review_output(call, Unreadable())

@@ -8,7 +8,9 @@ from hypothesis import strategies as st
 
 from proctor.scanners import Direction, PiiScanner
 from proctor.scanners.phones import PhoneFinder
-from proctor.scanners.pii import EMAIL, IPV6, card_issuer, email_matches, ipv6_matches
+from proctor.scanners.pii.contact import EMAIL, email_matches
+from proctor.scanners.pii.network import IPV6, ipv6_matches
+from proctor.scanners.pii.payment import card_issuer
 
 
 @pytest.mark.parametrize(

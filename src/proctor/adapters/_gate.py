@@ -56,8 +56,10 @@ class ReviewedOutput:
     refused: bool
 
 
-class ToolGate:
-    """Check tool calls by name; phrase refusals for the model.
+class FrameworkGate:
+    """An agent framework's tool calls checked by name; refusals phrased for the model.
+
+    (The MCP proxy's gate is ``proctor.mcp.gate.ToolGate``.)
 
     ``actions`` maps a tool name to its action (else ``call:<tool name>``);
     ``session`` is used when given, else the one entered with
@@ -201,10 +203,10 @@ def missing_extra(module: str, framework: str, extra: str, cause: ImportError) -
 
 __all__ = [
     "CheckedCall",
+    "FrameworkGate",
     "OnBlock",
     "ReviewedOutput",
     "ToolCallBlocked",
-    "ToolGate",
     "approval_id",
     "default_action",
     "missing_extra",

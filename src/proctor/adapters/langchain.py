@@ -23,7 +23,7 @@ import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from proctor.adapters._gate import CheckedCall, OnBlock, ToolGate, missing_extra
+from proctor.adapters._gate import CheckedCall, FrameworkGate, OnBlock, missing_extra
 from proctor.sdk.session import Session
 
 try:
@@ -55,7 +55,7 @@ class ProctorMiddleware(AgentMiddleware):
         on_block: OnBlock = "message",
     ) -> None:
         super().__init__()
-        self.gate = ToolGate(actions=actions, session=session, on_block=on_block)
+        self.gate = FrameworkGate(actions=actions, session=session, on_block=on_block)
 
     def wrap_tool_call(
         self,
@@ -107,9 +107,9 @@ class GovernedTool(BaseTool):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     inner: BaseTool
-    _gate: ToolGate = PrivateAttr()
+    _gate: FrameworkGate = PrivateAttr()
 
-    def __init__(self, inner: BaseTool, gate: ToolGate) -> None:
+    def __init__(self, inner: BaseTool, gate: FrameworkGate) -> None:
         super().__init__(
             name=inner.name,
             description=inner.description,
@@ -124,7 +124,7 @@ class GovernedTool(BaseTool):
         self._gate = gate
 
     @property
-    def gate(self) -> ToolGate:
+    def gate(self) -> FrameworkGate:
         return self._gate
 
     def run(self, tool_input: str | dict[str, Any], *args: Any, **kwargs: Any) -> Any:
@@ -172,10 +172,10 @@ def governed(
 ) -> GovernedTool:
     """``tool``, checked as ``action`` (default ``call:<tool name>``) before each run."""
     actions = {tool.name: action} if action else None
-    return GovernedTool(tool, ToolGate(actions=actions, session=session, on_block=on_block))
+    return GovernedTool(tool, FrameworkGate(actions=actions, session=session, on_block=on_block))
 
 
-def _reviewed_result(gate: ToolGate, call: CheckedCall, result: ToolResult) -> ToolResult:
+def _reviewed_result(gate: FrameworkGate, call: CheckedCall, result: ToolResult) -> ToolResult:
     if isinstance(result, ToolMessage):
         return _reviewed_message(gate, call, result)
     # A `Command` updates the graph's state: the tool messages it adds are what the model reads.
@@ -189,7 +189,7 @@ def _reviewed_result(gate: ToolGate, call: CheckedCall, result: ToolResult) -> T
     return dataclasses.replace(result, update={**update, "messages": messages})
 
 
-def _reviewed_message(gate: ToolGate, call: CheckedCall, message: ToolMessage) -> ToolMessage:
+def _reviewed_message(gate: FrameworkGate, call: CheckedCall, message: ToolMessage) -> ToolMessage:
     reviewed = gate.review_output(call, message.content)
     if not reviewed.changed:
         return message

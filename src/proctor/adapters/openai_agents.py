@@ -25,7 +25,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from proctor.adapters._gate import CheckedCall, OnBlock, ToolGate, missing_extra
+from proctor.adapters._gate import CheckedCall, FrameworkGate, OnBlock, missing_extra
 from proctor.sdk.errors import ToolCallBlocked
 from proctor.sdk.session import Session
 
@@ -60,7 +60,7 @@ class ProctorGuardrails:
         session: Session | None = None,
         on_block: OnBlock = "message",
     ) -> None:
-        self.gate = ToolGate(actions=actions, session=session, on_block=on_block)
+        self.gate = FrameworkGate(actions=actions, session=session, on_block=on_block)
         self.input_guardrail: ToolInputGuardrail[Any] = ToolInputGuardrail(
             guardrail_function=self._check_input, name="proctor_input"
         )
@@ -95,10 +95,12 @@ class ProctorGuardrails:
             tool_output_guardrails=[*(tool.tool_output_guardrails or ()), self.output_guardrail],
         )
 
-    def _gate_for(self, data: ToolInputGuardrailData) -> ToolGate:
+    def _gate_for(self, data: ToolInputGuardrailData) -> FrameworkGate:
         context = data.context.context
         if self.gate.session is None and isinstance(context, Session):
-            return ToolGate(actions=self.gate.actions, session=context, on_block=self.gate.on_block)
+            return FrameworkGate(
+                actions=self.gate.actions, session=context, on_block=self.gate.on_block
+            )
         return self.gate
 
     def _check_input(self, data: ToolInputGuardrailData) -> ToolGuardrailFunctionOutput:
@@ -141,7 +143,7 @@ _REMEMBERED_CALLS = 4096
 class _GovernedCallTool:
     """``call_tool`` checked with proctor before the MCP server sees it."""
 
-    _proctor_gate: ToolGate
+    _proctor_gate: FrameworkGate
 
     def __init__(
         self,
@@ -151,7 +153,9 @@ class _GovernedCallTool:
         on_block: OnBlock = "message",
         **kwargs: Any,
     ) -> None:
-        self._proctor_gate = ToolGate(actions=actions, session=proctor_session, on_block=on_block)
+        self._proctor_gate = FrameworkGate(
+            actions=actions, session=proctor_session, on_block=on_block
+        )
         super().__init__(*args, **kwargs)  # the SDK's server class, next in the MRO
 
     async def call_tool(
@@ -187,7 +191,7 @@ class GovernedMCPServerSse(_GovernedCallTool, MCPServerSse):
     """``MCPServerSse`` whose every ``call_tool`` is checked with proctor first."""
 
 
-def _refusal(gate: ToolGate, call: CheckedCall) -> ToolGuardrailFunctionOutput:
+def _refusal(gate: FrameworkGate, call: CheckedCall) -> ToolGuardrailFunctionOutput:
     """Reject with a message for the model, or trip the SDK's wire (``on_block="raise"``)."""
     try:
         message = gate.refuse(call)
@@ -201,7 +205,9 @@ def _error_result(message: str) -> CallToolResult:
     return CallToolResult(content=[TextContent(type="text", text=message)], is_error=True)
 
 
-def _reviewed_result(gate: ToolGate, call: CheckedCall, result: CallToolResult) -> CallToolResult:
+def _reviewed_result(
+    gate: FrameworkGate, call: CheckedCall, result: CallToolResult
+) -> CallToolResult:
     body = result.model_dump(mode="json", by_alias=True, exclude_none=True)
     reviewed = gate.review_output(call, body)
     if not reviewed.changed:

@@ -24,7 +24,7 @@ from proctor.mcp.listing import could_be_allowed
 from proctor.model.actions import validate_action
 from proctor.model.decision import Decision
 from proctor.model.request import Agent, RunState, User
-from proctor.runtime.content import OutputReview
+from proctor.runtime.scanning import OutputReview
 from proctor.sdk.client import Proctor
 from proctor.sdk.session import Session
 

@@ -1,6 +1,6 @@
 """Evaluating a compiled policy set: one request in, one ``Decision`` out.
 
-Combining (ARCHITECTURE.md section 2): any matching ``deny`` wins, else any
+Combining (docs/policies.md, "Combining"): any matching ``deny`` wins, else any
 ``require_approval``, else any ``allow``, else the defaults of the policies that
 apply (deny unless every one of them says allow). No policy means deny.
 Policies in ``mode: audit`` never change the effect; what they would have

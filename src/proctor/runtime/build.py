@@ -17,12 +17,13 @@ from proctor.clock import Clock, DecisionIds, system_clock
 from proctor.config import LoadedConfig, ScanningConfig, load_config
 from proctor.identity.registry import AgentRegistry
 from proctor.identity.scopes import ScopeSet
+from proctor.judge_http import http_judge
 from proctor.model.request import Agent, User
 from proctor.model.tiers import Tier
 from proctor.policy import CompiledPolicySet, load_policies
-from proctor.runtime.content import CascadeFactory
 from proctor.runtime.engine import Runtime
-from proctor.scanning.loading import build_cascade
+from proctor.runtime.scanning import CascadeFactory
+from proctor.scanners.loading import build_cascade
 from proctor.storage import open_audit_store
 from proctor.storage.protocols import AuditStore
 from proctor.storage.state import open_provenance_store, open_state_stores
@@ -158,5 +159,6 @@ def _configured_cascade(section: ScanningConfig | None) -> CascadeFactory | None
         fail_mode=section.fail_mode,
         budget_ms=section.budget_ms,
         options=options,
+        http_judge=http_judge,
     )
     return lambda: cascade

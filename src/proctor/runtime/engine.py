@@ -28,10 +28,10 @@ from proctor.model.request import Agent, RunState, User
 from proctor.policy import CompiledPolicySet
 from proctor.runtime.call import AgentLike, CallFields, CheckCall, UserLike
 from proctor.runtime.callers import CallerResolver
-from proctor.runtime.content import CascadeFactory, ContentGuard, OutputReview, output_tree
 from proctor.runtime.outputs import OutputCall, review_output
 from proctor.runtime.pipeline import run_check
 from proctor.runtime.records import AuditRecorder, agent_view, iso, task_event
+from proctor.runtime.scanning import CascadeFactory, ContentGuard, OutputReview, output_tree
 from proctor.scanners.provenance import ProvenanceStore
 from proctor.storage.errors import StorageError
 from proctor.storage.protocols import AuditStore

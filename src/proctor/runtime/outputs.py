@@ -1,8 +1,9 @@
 """A tool's result reviewed as named stages: caller, scan, provenance, verdict, record.
 
-The result is scanned under the ``scan: output`` sections, its candidate values
-enter the run's provenance ledger as untrusted (a later call that carries one is
-tainted), and a record (kind ``output``: result digest and findings, never the
+The result is scanned and judged under the ``scan: output`` sections (by
+``runtime/scanning.py``; a hold is bound to an approval here), its candidate
+values enter the run's provenance ledger as untrusted (a later call that carries
+one is tainted), and a record (kind ``output``: result digest and findings, never the
 result) is written when a section applies or the caller asks for one. Every
 failure withholds the result rather than passing it on unreviewed.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from proctor.audit.canonical import digest
@@ -19,17 +21,16 @@ from proctor.identity.errors import TokenRejected
 from proctor.model.decision import Decision, Effect
 from proctor.model.limits import Controls
 from proctor.model.request import Agent, CheckRequest, RunState, User
-from proctor.policy.scan_rules import ScanPlan, ScanVerdict
+from proctor.policy.scan_rules import ScanVerdict
 from proctor.runtime.call import AgentLike, UserLike
-from proctor.runtime.content import (
+from proctor.runtime.records import iso, output_event
+from proctor.runtime.scanning import (
     PROVENANCE_UNAVAILABLE,
     SCAN_UNAVAILABLE,
     OutputReview,
-    Scanned,
     output_tree,
     withheld,
 )
-from proctor.runtime.records import iso, output_event
 from proctor.scanners.provenance import Source
 from proctor.storage.errors import StorageError
 
@@ -76,8 +77,8 @@ def review_output(runtime: Runtime, call: OutputCall) -> OutputReview:
             SCAN_UNAVAILABLE,
         )
     forgotten = _remember(runtime, call, caller.run, tree, review_id, recorded_at)
-    verdict = _scan_verdict(plan, scanned)
-    review = _verdict(runtime, call, tree, verdict, review_id, caller, recorded_at)
+    hold = partial(_hold, runtime, call, tree, review_id, caller, recorded_at)
+    review = runtime.content.judge_output(plan, scanned, call.result, tree, review_id, hold)
     if forgotten is not None:
         review = withheld(
             review_id,
@@ -115,12 +116,6 @@ def _resolve(runtime: Runtime, call: OutputCall, now: datetime) -> _Caller | Out
     return caller
 
 
-def _scan_verdict(plan: ScanPlan | None, scanned: Scanned | None) -> ScanVerdict | None:
-    if plan is None or scanned is None:
-        return None
-    return plan.verdict(scanned.findings, scanned.stages)
-
-
 def _remember(
     runtime: Runtime,
     call: OutputCall,
@@ -140,32 +135,17 @@ def _remember(
     return None
 
 
-def _verdict(
+def _hold(
     runtime: Runtime,
     call: OutputCall,
     tree: Any,
-    verdict: ScanVerdict | None,
     review_id: str,
     caller: _Caller,
     now: datetime,
+    verdict: ScanVerdict,
+    value: Any,
 ) -> OutputReview:
-    """Allow, redact, withhold, or hold for an approval bound to this exact result."""
-    result = call.result
-    if verdict is None or (verdict.effect is None and not verdict.redactions):
-        return OutputReview(Effect.ALLOW, result, "nothing to act on", review_id=review_id)
-    if verdict.effect is Effect.DENY:
-        return withheld(review_id, verdict.reason, verdict.code or "scan_denied", verdict.rule_ids)
-    value = runtime.content.redact_output(tree, verdict) if verdict.redactions else result
-    if verdict.effect is None:
-        return OutputReview(
-            Effect.ALLOW,
-            value,
-            "redacted by policy",
-            rule_ids=verdict.rule_ids,
-            redacted=True,
-            review_id=review_id,
-            code="redacted",
-        )
+    """A result held for an approval bound to this exact result; ``value`` once approved."""
     asked = Decision(Effect.REQUIRE_APPROVAL, verdict.reason, verdict.rule_ids, review_id)
     request = CheckRequest(
         action=call.action,

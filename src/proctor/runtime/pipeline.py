@@ -29,8 +29,8 @@ from proctor.model.request import Agent, CheckRequest, RunState, User
 from proctor.policy import CompiledPolicySet
 from proctor.policy.scan_rules import ScanPlan
 from proctor.runtime.call import CheckCall
-from proctor.runtime.content import PROVENANCE_UNAVAILABLE, Scanned
 from proctor.runtime.records import decision_event, with_content
+from proctor.runtime.scanning import PROVENANCE_UNAVAILABLE, Scanned
 from proctor.storage.errors import StorageError
 from proctor.telemetry import begin_trace, tool_name
 

@@ -17,7 +17,7 @@ from proctor.model.audit_event import AuditEvent
 from proctor.model.decision import Decision
 from proctor.model.request import Agent, RunState, User
 from proctor.runtime.call import AgentLike
-from proctor.runtime.content import ContentGuard, OutputReview
+from proctor.runtime.scanning import ContentGuard, OutputReview
 from proctor.storage.protocols import AuditStore
 
 if TYPE_CHECKING:

@@ -1,8 +1,10 @@
 """Content scanning: PII, secrets and prompt injection in tool inputs and outputs.
 
 Pure: scanners take text and return findings; the cascade takes an injected
-timer. Loading scanners from entry points happens at the edge
-(``proctor.sdk.scanning``).
+timer. ``scanners.loading`` builds a cascade from the ``proctor.scanners`` entry
+points and a ``scanning:`` section's options; a judge behind HTTP is passed in
+(``proctor.judge_http``). Applying a policy's ``scan:`` sections to a call is
+the runtime's (``proctor.runtime.scanning``).
 """
 
 from __future__ import annotations

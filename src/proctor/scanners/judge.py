@@ -2,7 +2,7 @@
 
 Off by default: a judge is slow and often remote, so it runs only when a
 deployment configures one. The scanner is pure: the judge is a callable passed
-in, and any I/O (an HTTP call, ``proctor.scanning.judge_http``) lives in it. A judge
+in, and any I/O (an HTTP call, ``proctor.judge_http``) lives in it. A judge
 that raises, times out or answers nonsense fails the stage; the cascade then
 applies its fail mode (``closed``: a ``scan.incomplete`` finding).
 """
@@ -20,7 +20,7 @@ NAME = "injection_judge"
 FINDING_TYPE = "injection.judge"
 # A judge's reason goes into the finding's detail; keep it short.
 MAX_REASON_CHARS = 200
-# The stage's time budget in a cascade built by ``proctor.sdk.scanning.build_cascade``.
+# The stage's time budget in a cascade built by ``proctor.scanners.loading.build_cascade``.
 DEFAULT_BUDGET_MS = 2_500.0
 # Shorter strings (ids, amounts, names in tool arguments) are not worth a judge's call;
 # the pattern stage still sees them.

@@ -8,7 +8,7 @@ from proctor.errors import ProctorError
 from proctor.model.decision import Decision
 
 if TYPE_CHECKING:
-    from proctor.runtime.content import OutputReview  # annotation only: no scanners on import
+    from proctor.runtime.scanning import OutputReview  # annotation only: no scanners on import
 
 
 class ToolCallBlocked(ProctorError):

@@ -31,7 +31,7 @@ from proctor.sdk.session import OpensSessions
 
 if TYPE_CHECKING:
     # the gateway's client needs no policy compiler or scanners: the value is built on use
-    from proctor.runtime.content import OutputReview
+    from proctor.runtime.scanning import OutputReview
 
 GATEWAY_UNAVAILABLE = "gateway_unavailable"
 FAIL_OPEN = "fail_open"
@@ -284,7 +284,7 @@ def decision_from_dict(body: Mapping[str, Any]) -> Decision:
 
 def review_from_dict(body: Mapping[str, Any]) -> OutputReview:
     """An ``OutputReview`` from its wire form (``OutputReview.to_dict``)."""
-    from proctor.runtime.content import OutputReview
+    from proctor.runtime.scanning import OutputReview
 
     return OutputReview(
         Effect(body["effect"]),
@@ -300,7 +300,7 @@ def review_from_dict(body: Mapping[str, Any]) -> OutputReview:
 
 
 def _withheld(why: str) -> OutputReview:
-    from proctor.runtime.content import OutputReview
+    from proctor.runtime.scanning import OutputReview
 
     return OutputReview(
         Effect.DENY, None, f"withheld (fail closed): {why}", code=GATEWAY_UNAVAILABLE

@@ -1,23 +1,19 @@
 """Scanning from Python: ``proctor.scan(text, direction=...)``.
 
-The scanners are loaded by ``proctor.scanning`` (entry points of the
-``proctor.scanners`` group, the built-ins included); its loading functions are
-re-exported here for code that imported them from the SDK.
+A thin edge over ``proctor.scanners.loading`` (entry points of the
+``proctor.scanners`` group, the built-ins included): the same functions, with
+the HTTP client a judge behind a ``url`` needs (``proctor.judge_http``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any
 
-from proctor.scanners import Direction, ScanResult
-from proctor.scanning.loading import (
-    build_cascade,
-    build_optional_scanner,
-    configured_scanners,
-    default_cascade,
-    load_scanners,
-    stage_budgets,
-)
+from proctor.judge_http import http_judge
+from proctor.scanners import Cascade, Direction, Scanner, ScanResult, loading
+from proctor.scanners.cascade import FailMode
+from proctor.scanners.loading import default_cascade, load_scanners, stage_budgets
 
 __all__ = [
     "build_cascade",
@@ -41,3 +37,29 @@ def scan(
     if isinstance(text, bytes):
         return cascade.scan_bytes(text, direction, types=types)
     return cascade.scan(text, direction, types=types)
+
+
+def build_cascade(
+    names: Collection[str] | None = None,
+    *,
+    fail_mode: FailMode | str = FailMode.OPEN,
+    budget_ms: float | Mapping[str, float] = 25.0,
+    options: Mapping[str, Mapping[str, Any] | None] | None = None,
+) -> Cascade:
+    """``proctor.scanners.loading.build_cascade``, able to call a judge over HTTP."""
+    return loading.build_cascade(
+        names, fail_mode=fail_mode, budget_ms=budget_ms, options=options, http_judge=http_judge
+    )
+
+
+def configured_scanners(
+    names: Sequence[str] | None = None,
+    options: Mapping[str, Mapping[str, Any] | None] | None = None,
+) -> list[Scanner]:
+    """``proctor.scanners.loading.configured_scanners``, able to call a judge over HTTP."""
+    return loading.configured_scanners(names, options, http_judge=http_judge)
+
+
+def build_optional_scanner(name: str, options: Mapping[str, Any] | None = None) -> Scanner:
+    """``proctor.scanners.options.build_optional_scanner``, able to call a judge over HTTP."""
+    return loading.build_optional_scanner(name, options, http_judge=http_judge)

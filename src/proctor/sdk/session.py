@@ -13,7 +13,7 @@ from proctor.model.request import RunState
 from proctor.runtime import AgentLike, CheckCall, UserLike
 
 if TYPE_CHECKING:
-    from proctor.runtime.content import OutputReview  # annotation only: no scanners on import
+    from proctor.runtime.scanning import OutputReview  # annotation only: no scanners on import
 
 
 class Checker(Protocol):

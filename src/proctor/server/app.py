@@ -19,9 +19,9 @@ from proctor.identity.registry import AgentRegistry
 from proctor.runtime import Runtime
 from proctor.sdk.approvals import ApprovalDesk
 from proctor.server.auth import Authenticator
+from proctor.server.body_size import BodySizeLimit
 from proctor.server.commits import CommitBarrier
 from proctor.server.errors import install_handlers
-from proctor.server.limits import BodySizeLimit
 from proctor.server.metrics import GatewayMetrics
 from proctor.server.openapi import build_openapi
 from proctor.server.routes import (

@@ -1,4 +1,4 @@
-"""A check body and its caller turned into one ``Runtime.check`` call, off the event loop."""
+"""A check body and its caller turned into one ``Runtime.decide`` call, off the event loop."""
 
 from __future__ import annotations
 

@@ -81,7 +81,7 @@ class GatewayMetrics:
         self.latency.observe(seconds)
 
     def observe_stage(self, stage: str, seconds: float) -> None:
-        """``Runtime.observe_stage``: one stage of one check."""
+        """One stage of one check (the observer given to ``Runtime.observe_stages``)."""
         child = self._stage_children.get(stage)
         if child is None:
             child = self._stage_children[stage] = self.stages.labels(stage)

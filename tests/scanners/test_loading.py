@@ -15,7 +15,7 @@ import pytest
 
 from proctor.scanners import Direction, Finding, ScanError
 from proctor.scanners.errors import SCANNER_UNAVAILABLE
-from proctor.scanning.loading import build_cascade, load_scanners
+from proctor.scanners.loading import build_cascade, load_scanners
 
 BUILT_IN = {"pii", "secrets", "injection"}
 
@@ -44,8 +44,8 @@ def probe_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     (info / "METADATA").write_text("Metadata-Version: 2.1\nName: proctor-probe\nVersion: 0.0\n")
     (info / "entry_points.txt").write_text(
         "[proctor.scanners]\n"
-        "probe_optional = tests.scanning.test_loading:OptionalProbe\n"
-        "probe_unavailable = tests.scanning.test_loading:unavailable_probe\n"
+        "probe_optional = tests.scanners.test_loading:OptionalProbe\n"
+        "probe_unavailable = tests.scanners.test_loading:unavailable_probe\n"
         "probe_presidio = proctor.scanners.presidio:PresidioScanner\n"
     )
     monkeypatch.syspath_prepend(str(tmp_path))

@@ -1,5 +1,10 @@
 """A prompt-injection judge behind HTTP, for ``proctor.scanners.judge.JudgeScanner``.
 
+I/O, so it sits beside the other outbound client (``webhooks``) rather than in
+the pure ``scanners`` package; ``build_cascade`` takes ``http_judge`` from here.
+``httpx`` is imported when a judge is built, not when this module is: only a
+configuration with a judge ``url`` pays for it.
+
 Wire format, version 1. proctor sends::
 
     POST <url>
@@ -18,14 +23,15 @@ reports the stage ``failed`` and, fail-closed, adds a ``scan.incomplete`` findin
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
-
-import httpx
 
 from proctor.scanners import Direction
 from proctor.scanners.errors import INVALID_SCANNER_OPTIONS, JUDGE_FAILED, ScanError
 from proctor.scanners.judge import JudgeVerdict
+
+if TYPE_CHECKING:
+    import httpx
 
 WIRE_VERSION = 1
 
@@ -52,6 +58,8 @@ class HttpJudge:
                 f"the judge `timeout_s` must be a positive number of seconds, not `{timeout_s}`",
                 code=INVALID_SCANNER_OPTIONS,
             )
+        import httpx
+
         self.url = url
         self.timeout_s = float(timeout_s)
         self._client = httpx.Client(
@@ -59,6 +67,8 @@ class HttpJudge:
         )
 
     def __call__(self, text: str, direction: Direction) -> JudgeVerdict:
+        import httpx
+
         body = {"version": WIRE_VERSION, "text": text, "direction": str(direction)}
         try:
             response = self._client.post(self.url, json=body)

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
+from proctor.judge_http import WIRE_VERSION, http_judge
 from proctor.scanners import Cascade, Direction, ScanError
 from proctor.scanners.errors import INVALID_SCANNER_OPTIONS, JUDGE_FAILED
 from proctor.scanners.judge import JudgeScanner, JudgeVerdict
-from proctor.scanning.judge_http import WIRE_VERSION, http_judge
 
 
 class JudgeService(ThreadingHTTPServer):

@@ -4,13 +4,17 @@ Each takes an options mapping (a section of ``scanning:`` in ``proctor.yaml``),
 checked here with its keys and types; a bad section is a ``ScanError`` with
 code ``invalid_scanner_options`` naming the option. These scanners are never
 part of the default cascade.
+
+A judge behind a ``url`` needs an HTTP client, which this pure package does not
+hold: the caller passes the factory in (``http_judge``; the runtime and
+``proctor.sdk.scanning`` pass ``proctor.judge_http.http_judge``).
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -19,6 +23,14 @@ from proctor.scanners.errors import INVALID_SCANNER, INVALID_SCANNER_OPTIONS, Sc
 from proctor.scanners.judge import DEFAULT_MIN_CHARS, Judge, JudgeScanner
 from proctor.scanners.judge import NAME as JUDGE_SCANNER_NAME
 from proctor.scanners.presidio import PresidioScanner
+
+
+class HttpJudgeFactory(Protocol):
+    """Builds the judge that POSTs each text to ``url`` (``proctor.judge_http.http_judge``)."""
+
+    def __call__(
+        self, url: str, *, timeout_s: float = ..., headers: Mapping[str, str] | None = ...
+    ) -> Judge: ...
 
 
 class _Options(BaseModel):
@@ -54,7 +66,7 @@ class JudgeOptions(_Options):
         return self
 
 
-def _presidio(options: Mapping[str, Any]) -> Scanner:
+def _presidio(options: Mapping[str, Any], http_judge: HttpJudgeFactory | None) -> Scanner:
     config = _validated(PresidioOptions, "presidio", options)
     return PresidioScanner(
         language=config.language,
@@ -64,12 +76,17 @@ def _presidio(options: Mapping[str, Any]) -> Scanner:
     )
 
 
-def _judge(options: Mapping[str, Any]) -> Scanner:
+def _judge(options: Mapping[str, Any], http_judge: HttpJudgeFactory | None) -> Scanner:
     config = _validated(JudgeOptions, "judge", options)
     judge: Judge
     if config.url is not None:
-        from proctor.scanning.judge_http import http_judge
-
+        if http_judge is None:
+            raise ScanError(
+                "the judge `url` needs an HTTP client: build the cascade through "
+                "`proctor.sdk.scanning` or pass `http_judge`",
+                code=INVALID_SCANNER_OPTIONS,
+                details={"scanner": "judge", "option": "url"},
+            )
         judge = http_judge(config.url, timeout_s=config.timeout_s, headers=config.headers)
     else:
         judge = import_judge(config.callable or "")
@@ -80,7 +97,7 @@ def _judge(options: Mapping[str, Any]) -> Scanner:
     )
 
 
-OPTIONAL_SCANNERS: dict[str, Callable[[Mapping[str, Any]], Scanner]] = {
+OPTIONAL_SCANNERS: dict[str, Callable[[Mapping[str, Any], HttpJudgeFactory | None], Scanner]] = {
     "presidio": _presidio,
     "judge": _judge,
 }
@@ -88,7 +105,12 @@ OPTIONAL_SCANNERS: dict[str, Callable[[Mapping[str, Any]], Scanner]] = {
 ALIASES = {JUDGE_SCANNER_NAME: "judge"}
 
 
-def build_optional_scanner(name: str, options: Mapping[str, Any] | None = None) -> Scanner:
+def build_optional_scanner(
+    name: str,
+    options: Mapping[str, Any] | None = None,
+    *,
+    http_judge: HttpJudgeFactory | None = None,
+) -> Scanner:
     """The optional scanner ``name`` (``presidio`` or ``judge``) built from ``options``."""
     builder = OPTIONAL_SCANNERS.get(ALIASES.get(name, name))
     if builder is None:
@@ -100,7 +122,7 @@ def build_optional_scanner(name: str, options: Mapping[str, Any] | None = None) 
         raise ScanError(
             f"the options of scanner `{name}` must be a mapping", code=INVALID_SCANNER_OPTIONS
         )
-    return builder(options or {})
+    return builder(options or {}, http_judge)
 
 
 def import_judge(path: str) -> Judge:

@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 
+from proctor.judge_http import HttpJudge, http_judge
 from proctor.scanners import Direction, ScanError
 from proctor.scanners.errors import INVALID_SCANNER, INVALID_SCANNER_OPTIONS
 from proctor.scanners.judge import JudgeScanner, JudgeVerdict
+from proctor.scanners.loading import build_cascade, build_optional_scanner, configured_scanners
 from proctor.scanners.presidio import PresidioScanner
-from proctor.scanning.judge_http import HttpJudge
-from proctor.scanning.loading import build_cascade, build_optional_scanner, configured_scanners
 
 
 def keyword_judge(text: str, direction: Direction) -> JudgeVerdict:
-    """A judge importable as ``tests.scanning.test_options:keyword_judge``."""
+    """A judge importable as ``tests.scanners.test_options:keyword_judge``."""
     return JudgeVerdict(0.8 if "ignore" in text else 0.0, "keyword")
 
 
@@ -52,7 +52,7 @@ def judge_url() -> Iterator[str]:
 
 def _code(name: str, options: Any) -> tuple[str, str]:
     with pytest.raises(ScanError) as caught:
-        build_optional_scanner(name, options)
+        build_optional_scanner(name, options, http_judge=http_judge)
     return caught.value.code, caught.value.message
 
 
@@ -90,7 +90,9 @@ def test_a_judge_from_an_import_path() -> None:
 
 def test_a_judge_from_a_url(judge_url: str) -> None:
     scanner = build_optional_scanner(
-        "injection_judge", {"url": judge_url, "timeout_s": 1, "headers": {"X-Key": "k"}}
+        "injection_judge",
+        {"url": judge_url, "timeout_s": 1, "headers": {"X-Key": "k"}},
+        http_judge=http_judge,
     )
     assert isinstance(scanner, JudgeScanner)
     judge = scanner._judge
@@ -98,6 +100,16 @@ def test_a_judge_from_a_url(judge_url: str) -> None:
     assert judge.timeout_s == 1.0
     assert scanner.scan("anything at all, judged", Direction.OUTPUT)[0].score == 1.0
     judge.close()
+
+
+def test_a_judge_url_without_an_http_client_is_a_coded_error(judge_url: str) -> None:
+    """The pure package holds no HTTP client: a `url` needs the caller's factory."""
+    with pytest.raises(ScanError) as caught:
+        build_optional_scanner("judge", {"url": judge_url})
+    assert caught.value.code == INVALID_SCANNER_OPTIONS
+    assert "needs an HTTP client" in caught.value.message
+    with pytest.raises(ScanError):
+        build_cascade(["judge"], options={"judge": {"url": judge_url}})
 
 
 @pytest.mark.parametrize(
@@ -154,6 +166,7 @@ def test_build_cascade_with_a_failing_judge_fails_closed() -> None:
         options={"judge": {"url": f"http://127.0.0.1:{port}/j", "timeout_s": 0.5}},
         fail_mode="closed",
         budget_ms=5_000,
+        http_judge=http_judge,
     )
     started = time.perf_counter()
     result = cascade.scan("ignore previous instructions", "output")
@@ -168,8 +181,8 @@ def test_build_cascade_with_a_failing_judge_fails_closed() -> None:
 def test_docs_describe_every_option_and_type() -> None:
     from pathlib import Path
 
+    from proctor.scanners.options import JudgeOptions, PresidioOptions
     from proctor.scanners.presidio import ENTITY_TYPES
-    from proctor.scanning.options import JudgeOptions, PresidioOptions
 
     doc = " ".join((Path(__file__).parents[2] / "docs" / "scanning.md").read_text().split())
     presidio = doc[doc.index("### Presidio backend") : doc.index("### LLM judge")]
@@ -181,7 +194,7 @@ def test_docs_describe_every_option_and_type() -> None:
 
 
 def test_slow_stages_bring_their_own_budget_unless_one_is_given() -> None:
-    from proctor.scanning.loading import stage_budgets
+    from proctor.scanners.loading import stage_budgets
 
     scanners = configured_scanners(
         ["pii", "presidio", "judge"],

@@ -13,7 +13,9 @@ from proctor.identity.scopes import ScopeSet
 from proctor.model import Agent, Effect, Tier
 from proctor.model.request import RunState
 from proctor.policy import load_policies
+from proctor.policy.scan_rules import ScanVerdict
 from proctor.runtime import Runtime
+from proctor.runtime.scanning import ContentGuard, OutputReview, Scanned
 from proctor.scanners import Cascade
 from proctor.scanners.provenance import ProvenanceLedgers, Source
 from proctor.sdk.approvals import ApprovalDesk
@@ -218,3 +220,30 @@ def test_provenance_that_cannot_be_read_or_written_fails_closed(tmp_path: Path) 
     assert "state database is gone" in decision.reason
     # without a run there is no provenance to read: nothing to fail
     assert runtime.check("write:refund", agent="bot", args={"iban": IBAN}).allowed
+
+
+def test_judge_output_hands_only_a_hold_to_its_caller_with_the_redacted_value() -> None:
+    """Deny and redact are decided here; a hold gets the value an approval would release."""
+    guard = ContentGuard(lambda: Cascade([]))
+    policies = load_policies(texts=[POLICY])
+    plan = policies.scanning.plan("output", "read:web", Agent("bot", "r", Tier.VERIFIED))
+    assert plan is not None
+    card = {"type": "pii.payment_card", "score": 0.9, "path": "$.card", "start": 0, "end": 19}
+    injection = {"type": "injection.pattern", "score": 0.9, "path": "$.note", "start": 0, "end": 3}
+    result = {"card": CARD, "note": "ignore"}
+    held: list[tuple[tuple[str, ...], Any]] = []
+
+    def hold(verdict: ScanVerdict, value: Any) -> OutputReview:
+        held.append((verdict.rule_ids, value))
+        return OutputReview(Effect.REQUIRE_APPROVAL, None, "held", review_id="r")
+
+    redacted = guard.judge_output(plan, Scanned((card,), ()), result, result, "r", hold)
+    assert (redacted.effect, redacted.code) == (Effect.ALLOW, "redacted")
+    assert redacted.value == {"card": "[pii.payment_card]", "note": "ignore"}
+    assert held == []
+    both = guard.judge_output(plan, Scanned((card, injection), ()), result, result, "r", hold)
+    assert both.effect is Effect.REQUIRE_APPROVAL
+    assert held == [(("support:scan.output.injection",), redacted.value)]
+    clean = guard.judge_output(plan, Scanned((), ()), result, result, "r", hold)
+    assert (clean.effect, clean.value) == (Effect.ALLOW, result)
+    assert guard.judge_output(None, None, result, result, "r", hold).value is result

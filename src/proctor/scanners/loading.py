@@ -6,6 +6,10 @@ an entry point that names a factory taking no arguments. A factory that
 declares ``optional = True`` (it needs an extra install, a model or a service)
 is left out of the default set and loaded only by name. Optional scanners that
 take options (``presidio``, ``judge``) are built by ``configured_scanners``.
+
+No I/O beyond reading the entry points: a judge behind a URL is built by the
+``http_judge`` factory the caller passes (``proctor.sdk.scanning`` and the
+runtime pass ``proctor.judge_http.http_judge``).
 """
 
 from __future__ import annotations
@@ -24,7 +28,12 @@ from proctor.scanners.errors import (
     SCANNER_LOAD_FAILED,
     ScanError,
 )
-from proctor.scanning.options import ALIASES, OPTIONAL_SCANNERS, build_optional_scanner
+from proctor.scanners.options import (
+    ALIASES,
+    OPTIONAL_SCANNERS,
+    HttpJudgeFactory,
+    build_optional_scanner,
+)
 
 __all__ = [
     "build_cascade",
@@ -60,6 +69,8 @@ def load_scanners(names: Collection[str] | None = None) -> list[Scanner]:
 def configured_scanners(
     names: Sequence[str] | None = None,
     options: Mapping[str, Mapping[str, Any] | None] | None = None,
+    *,
+    http_judge: HttpJudgeFactory | None = None,
 ) -> list[Scanner]:
     """The scanners of a ``scanning:`` section: ``names`` (the default set when absent);
     the optional ones that take options (``presidio``, ``judge``) are built from
@@ -80,7 +91,7 @@ def configured_scanners(
     scanners = load_scanners(registered) if registered else []
     for name in built:
         section = options.get(name, options.get(ALIASES.get(name, name)))
-        scanners.append(build_optional_scanner(name, section))
+        scanners.append(build_optional_scanner(name, section, http_judge=http_judge))
     return scanners
 
 
@@ -119,6 +130,7 @@ def build_cascade(
     fail_mode: FailMode | str = FailMode.OPEN,
     budget_ms: float | Mapping[str, float] = 25.0,
     options: Mapping[str, Mapping[str, Any] | None] | None = None,
+    http_judge: HttpJudgeFactory | None = None,
 ) -> Cascade:
     """A cascade of the named scanners (``configured_scanners``) timed by the process's
     monotonic clock.
@@ -126,7 +138,9 @@ def build_cascade(
     A stage's budget is ``budget_ms[name]`` when given, else the scanner's own
     ``budget_ms`` when it declares one (the slow optional stages), else ``budget_ms``.
     """
-    scanners = configured_scanners(list(names) if names is not None else None, options)
+    scanners = configured_scanners(
+        list(names) if names is not None else None, options, http_judge=http_judge
+    )
     return Cascade(
         scanners,
         timer=time.perf_counter,

@@ -1,11 +1,16 @@
-"""Content scanning and provenance for the runtime: what the ``scan:`` sections ask for.
+"""The one place a policy's ``scan:`` sections are applied, to a call and to a tool's result.
 
-Input: the arguments of a call are scanned before its policies run (so `when`
-conditions can read ``findings``), and the ``scan:`` verdict is combined with
-the policies' decision. Output: a tool's result is scanned, redacted or held,
-and its candidate values (IBANs, e-mail addresses, URLs...) enter the run's
-provenance ledger as untrusted, so a later argument carrying one is tainted.
-Nothing here runs unless a policy asks for it or a run records outputs.
+The policy set compiles the sections into a plan and computes a verdict from
+findings (``policy/scan_rules.py``: pure, compiled once with the rules); the
+detectors are in ``scanners/``. Applying them needs what only a running
+runtime holds (the cascade, loaded once; the redaction key; the provenance
+store), so it lives here: scanning a call's arguments before its policies run
+(so ``when`` conditions can read ``findings``), folding the verdict into the
+policies' decision, redacting findings in arguments, records and results, and
+judging a result (allow, redact, withhold, or hold for an approval). A result's
+candidate values (IBANs, e-mail addresses, URLs...) enter the run's provenance
+ledger as untrusted, so a later argument carrying one is tainted. Nothing here
+runs unless a policy asks for it or a run records outputs.
 """
 
 from __future__ import annotations
@@ -19,19 +24,17 @@ from typing import Any
 from proctor.model.decision import EFFECT_PRECEDENCE, Decision, Effect
 from proctor.policy.scan_rules import ScanPlan, ScanVerdict
 from proctor.scanners import Cascade
+from proctor.scanners.loading import default_cascade
 from proctor.scanners.provenance import ProvenanceLedgers, ProvenanceStore, Source
 from proctor.scanners.redaction import Redactor, Span
-from proctor.scanning.loading import default_cascade
 
 CascadeFactory = Callable[[], Cascade]
 SCAN_DENIED = "scan_denied"
 SCAN_APPROVAL = "scan_approval"
-# Types whose matched text never goes into a record, whatever the policy says of them.
-_NEVER_RECORDED = ("secret", "pii")
-
-
 SCAN_UNAVAILABLE = "scan_unavailable"
 PROVENANCE_UNAVAILABLE = "provenance_unavailable"  # the shared store failed: fail closed
+# Types whose matched text never goes into a record, whatever the policy says of them.
+_NEVER_RECORDED = ("secret", "pii")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +85,10 @@ class OutputReview:
         if self.code:
             body["code"] = self.code
         return body
+
+
+# Binds a held result to an approval: the verdict and the value an approval would release.
+OutputHold = Callable[[ScanVerdict, Any], OutputReview]
 
 
 class ContentGuard:
@@ -154,6 +161,42 @@ class ContentGuard:
         return self.redactor.tree(args, spans) if spans else args
 
     # -- output ---------------------------------------------------------------------------
+
+    def judge_output(
+        self,
+        plan: ScanPlan | None,
+        scanned: Scanned | None,
+        result: Any,
+        tree: Any,
+        review_id: str,
+        hold: OutputHold,
+    ) -> OutputReview:
+        """Allow, redact or withhold ``result`` as the ``scan: output`` verdict says.
+
+        ``tree`` is the result as JSON values (``output_tree``); redactions apply
+        to it. A verdict asking for approval goes to ``hold`` with the value an
+        approval would release (redacted where the verdict says).
+        """
+        if plan is None or scanned is None:
+            return OutputReview(Effect.ALLOW, result, "nothing to act on", review_id=review_id)
+        verdict = plan.verdict(scanned.findings, scanned.stages)
+        if verdict.effect is None and not verdict.redactions:
+            return OutputReview(Effect.ALLOW, result, "nothing to act on", review_id=review_id)
+        if verdict.effect is Effect.DENY:
+            code = verdict.code or SCAN_DENIED
+            return withheld(review_id, verdict.reason, code, verdict.rule_ids)
+        value = self.redact_output(tree, verdict) if verdict.redactions else result
+        if verdict.effect is None:
+            return OutputReview(
+                Effect.ALLOW,
+                value,
+                "redacted by policy",
+                rule_ids=verdict.rule_ids,
+                redacted=True,
+                review_id=review_id,
+                code="redacted",
+            )
+        return hold(verdict, value)
 
     def redact_output(self, value: Any, verdict: ScanVerdict) -> Any:
         """``value`` with the verdict's redactions; a bare string is scanned at path ``$``."""

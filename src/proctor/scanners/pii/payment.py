@@ -1,0 +1,101 @@
+"""Payment data: card numbers (Luhn, ISO/IEC 7812-1 annex B, and a known issuer range) and
+IBANs (the ISO 13616 mod-97 check and the country tables of ``python-stdnum``)."""
+
+from __future__ import annotations
+
+import re
+
+from stdnum import iban as stdnum_iban
+from stdnum import luhn
+from stdnum.iso7064 import mod_97_10
+
+from proctor.scanners.context import ContextWords, join
+from proctor.scanners.findings import Finding
+from proctor.scanners.pii.finding import NAME
+
+# The whole digit run, separators included, must be the card: twelve to nineteen digits
+# cut out of a longer run (a 22-digit USPS tracking number) are not a card. An expiry
+# date right after it ("4111 1111 1111 1111 12/29") does not lengthen the run.
+CARD = re.compile(r"(?<![\d-])(?<!\d[ -])\d(?:[ -]?\d){11,18}(?![\d/]|[ -](?!\d\d?/)\d)")
+IBAN = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]){11,30}\b")
+CARD_CONTEXT = ContextWords(
+    ("card", "visa", "mastercard", "amex", "credit", "debit", "cc", "pan"),
+    ("order", "tracking", "invoice", "isbn", "serial"),
+)
+IBAN_CONTEXT = ContextWords(("iban", "account", "bank", "transfer", "pay"))
+
+# Issuer ranges (IIN prefixes) and lengths of the major networks.
+ISSUERS: tuple[tuple[str, tuple[tuple[int, int], ...], frozenset[int]], ...] = (
+    ("amex", ((34, 34), (37, 37)), frozenset({15})),
+    ("visa", ((4, 4),), frozenset({13, 16, 19})),
+    ("mastercard", ((51, 55), (2221, 2720)), frozenset({16})),
+    ("discover", ((6011, 6011), (644, 649), (65, 65)), frozenset({16, 17, 18, 19})),
+    ("jcb", ((3528, 3589),), frozenset({16, 17, 18, 19})),
+    ("jcb", ((1800, 1800), (2131, 2131)), frozenset({15})),
+    ("diners", ((300, 305), (36, 36), (38, 39)), frozenset({14, 15, 16, 17, 18, 19})),
+    ("unionpay", ((62, 62),), frozenset({16, 17, 18, 19})),
+    (
+        "maestro",
+        ((50, 50), (56, 58), (6304, 6304), (6390, 6390), (67, 67)),
+        frozenset(range(12, 20)),
+    ),
+)
+
+
+def card_issuer(digits: str) -> str | None:
+    """The network whose IIN range and length match ``digits``, else ``None``."""
+    for network, ranges, lengths in ISSUERS:
+        if len(digits) not in lengths:
+            continue
+        for low, high in ranges:
+            width = len(str(low))
+            if low <= int(digits[:width]) <= high:
+                return network
+    return None
+
+
+def cards(text: str, lowered: str, start: int, stop: int) -> list[Finding]:
+    out = []
+    for match in CARD.finditer(text, start, stop):
+        raw = match.group()
+        digits = raw.replace(" ", "").replace("-", "")
+        if not luhn.is_valid(digits):
+            continue
+        network = card_issuer(digits)
+        if network is None:
+            continue
+        score, why = CARD_CONTEXT.adjust(0.85, lowered, match.start(), match.end())
+        out.append(
+            Finding(
+                "pii.payment_card",
+                match.start(),
+                match.end(),
+                score,
+                NAME,
+                join(f"luhn-valid {network} number", why),
+            )
+        )
+    return out
+
+
+def ibans(text: str, lowered: str) -> list[Finding]:
+    out = []
+    for match in IBAN.finditer(text):
+        raw = match.group()
+        # the mod-97 checksum alone (``stdnum``'s first check) weeds out look-alikes before
+        # the country tables are looked up
+        compact = raw.replace(" ", "")
+        if not mod_97_10.is_valid(compact[4:] + compact[:4]) or not stdnum_iban.is_valid(raw):
+            continue
+        score, why = IBAN_CONTEXT.adjust(0.9, lowered, match.start(), match.end())
+        out.append(
+            Finding(
+                "pii.iban",
+                match.start(),
+                match.end(),
+                score,
+                NAME,
+                join(f"iban with valid mod-97 checksum, country {raw[:2]}", why),
+            )
+        )
+    return out

@@ -1,0 +1,139 @@
+"""The ``pii`` scanner: every detector of the package over one text, overlaps resolved.
+
+Numeric detectors run only on the number runs with enough digits for them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from proctor.scanners.context import ContextWords, join
+from proctor.scanners.findings import Direction, Finding
+from proctor.scanners.phones import PhoneFinder
+from proctor.scanners.pii.birth import dates_of_birth
+from proctor.scanners.pii.contact import emails
+from proctor.scanners.pii.finding import NAME
+from proctor.scanners.pii.ids import NATIONAL_IDS, NationalId, national_ids, ssns
+from proctor.scanners.pii.network import ipv4s, ipv6s
+from proctor.scanners.pii.payment import cards, ibans
+
+# Runs of digits and the separators numbers are written with. Every numeric pattern
+# (cards, SSNs, IPv4, phones, national ids) matches inside one run (or starts one
+# character before it, at a "+" or "("), so each runs only on the runs with enough
+# digits for it.
+NUMBER_RUN = re.compile(r"\d[\d .()+-]*")
+ASCII_DIGITS = str.maketrans("", "", "0123456789")
+PHONE_CONTEXT = ContextWords(
+    ("phone", "tel", "call", "mobile", "cell", "fax", "whatsapp", "sms"),
+    ("order", "invoice", "tracking", "ref", "id:", "#", "isbn", "version", "build"),
+)
+
+# Types whose validation is strongest win overlaps against weaker ones (phone, ip); a
+# national id confirmed by its name ("Aadhaar 5680 9250 5466") beats a card read in it.
+PRIORITY = {"pii.payment_card": 0, "pii.iban": 0, "pii.ssn": 1, "pii.email": 1}
+CONFIRMED_ID_PRIORITY = -1
+
+
+class PiiScanner:
+    """Emails, phone numbers, payment cards, IBANs, US SSNs, IPs, dates of birth, national ids."""
+
+    name = NAME
+    cost = 10
+    types = frozenset({"pii"})
+
+    def __init__(self, default_region: str = "US") -> None:
+        self.default_region = default_region
+        self._phones = PhoneFinder(default_region)
+
+    def scan(self, text: str, direction: Direction) -> Sequence[Finding]:
+        if not any(ch.isdigit() or ch == "@" or ch == ":" for ch in text):
+            return []
+        lowered = text.lower()
+        found: list[Finding] = []
+        if "@" in text:
+            found.extend(emails(text, lowered))
+        found.extend(ibans(text, lowered))
+        if ":" in text:
+            found.extend(ipv6s(text, lowered))
+        found.extend(dates_of_birth(text, lowered))
+        # National ids named nowhere in the text cannot be next to their name.
+        ids = [
+            spec
+            for spec in NATIONAL_IDS
+            if not spec.needs_context or any(w in lowered for w in spec.context.raise_words)
+        ]
+        confirmed: set[Finding] = set()
+        for spec in ids:
+            if spec.digits is None:
+                found.extend(national_ids(spec, text, lowered, 0, len(text), confirmed))
+        for run in NUMBER_RUN.finditer(text):
+            found.extend(self._in_run(run, text, lowered, ids, confirmed))
+        return _without_overlaps(found, confirmed)
+
+    def _in_run(
+        self,
+        run: re.Match[str],
+        text: str,
+        lowered: str,
+        ids: Sequence[NationalId],
+        confirmed: set[Finding],
+    ) -> list[Finding]:
+        """What the numeric patterns find in one number run (from the character before it)."""
+        raw = run.group()
+        digits = _digit_count(raw)
+        if digits < 4:
+            return []
+        start, stop = max(0, run.start() - 1), run.end() + 2
+        found: list[Finding] = []
+        if digits >= 12:
+            found.extend(cards(text, lowered, start, stop))
+        if digits >= 9:
+            found.extend(ssns(text, lowered, start, stop))
+        if raw.count(".") >= 3:
+            found.extend(ipv4s(text, lowered, start, stop))
+        if digits >= 7:
+            found.extend(self._phone_findings(text, lowered, start, stop))
+        for spec in ids:
+            if spec.digits is not None and digits >= spec.digits:
+                end = run.end() + spec.reach
+                found.extend(national_ids(spec, text, lowered, start, end, confirmed))
+        return found
+
+    def _phone_findings(self, text: str, lowered: str, start: int, stop: int) -> list[Finding]:
+        out = []
+        for phone in self._phones.find(text, start, stop):
+            base = 0.65 if phone.international or phone.grouped else 0.45
+            score, why = PHONE_CONTEXT.adjust(base, lowered, phone.start, phone.end)
+            out.append(
+                Finding(
+                    "pii.phone",
+                    phone.start,
+                    phone.end,
+                    score,
+                    NAME,
+                    join(f"valid phone number, region {phone.region}", why),
+                )
+            )
+        return out
+
+
+def _digit_count(raw: str) -> int:
+    if raw.isascii():
+        return len(raw) - len(raw.translate(ASCII_DIGITS))
+    return sum(ch.isdecimal() for ch in raw)  # what ``\d`` matches
+
+
+def _without_overlaps(found: list[Finding], confirmed: set[Finding]) -> list[Finding]:
+    """Keep the strongest finding where spans overlap (validated types before phone and IP)."""
+
+    def rank(f: Finding) -> tuple[int, float, int]:
+        priority = CONFIRMED_ID_PRIORITY if f in confirmed else PRIORITY.get(f.type, 2)
+        return priority, -f.score, f.start
+
+    ranked = sorted(found, key=rank)
+    kept: list[Finding] = []
+    for finding in ranked:
+        if all(finding.end <= k.start or finding.start >= k.end for k in kept):
+            kept.append(finding)
+    return sorted(kept, key=lambda f: f.start)
