@@ -33,10 +33,9 @@ from proctor.runtime.identity import TOKEN_NOT_CONFIGURED, IdentityService
 from proctor.runtime.outputs import OutputCall, review_output
 from proctor.runtime.pipeline import run_check
 from proctor.runtime.records import AuditRecorder, agent_view, iso, task_event
-from proctor.scanners.provenance import ProvenanceStore
+from proctor.storage.contracts import AuditStore, ProvenanceStore, StateStores
 from proctor.storage.errors import StorageError
-from proctor.storage.protocols import AuditStore
-from proctor.storage.state import StateStores, open_state_stores
+from proctor.storage.state import open_state_stores
 from proctor.telemetry import DecisionTracer
 
 StageObserver = Callable[[str, float], None]

@@ -19,7 +19,7 @@ from proctor.model.request import Agent, RunState, User
 from proctor.runtime.call import AgentLike
 from proctor.runtime.content import ContentGuard, OutputReview
 from proctor.runtime.identity import HeldToken
-from proctor.storage.protocols import AuditStore
+from proctor.storage.contracts import AuditStore
 
 
 class AuditRecorder:

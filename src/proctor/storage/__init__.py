@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from proctor.storage.contracts import AuditStore
 from proctor.storage.errors import STORAGE_UNAVAILABLE, StorageError
 from proctor.storage.memory import MemoryAuditStore
-from proctor.storage.protocols import AuditStore
 from proctor.storage.sqlite.audit_store import SqliteAuditStore
 from proctor.storage.sqlite.connection import Durability
 
