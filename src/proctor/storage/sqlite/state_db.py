@@ -104,11 +104,7 @@ class StateDatabase:
     def transaction(self, doing: str) -> Iterator[Statements]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back on any error (translated here)."""
         with self._lock:
-            if self._closed:
-                raise StorageError(
-                    f"the counter store of `{self.path}` is closed", code=STORAGE_CLOSED
-                )
-            conn = self._conn
+            conn = self._open_connection()
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
@@ -126,14 +122,17 @@ class StateDatabase:
     @contextmanager
     def reading(self, doing: str) -> Iterator[Statements]:
         with self._lock:
-            if self._closed:
-                raise StorageError(
-                    f"the counter store of `{self.path}` is closed", code=STORAGE_CLOSED
-                )
+            conn = self._open_connection()
             try:
-                yield Statements(self._conn, SQLITE)
+                yield Statements(conn, SQLITE)
             except sqlite3.Error as exc:
                 raise storage_error(exc, self.path, doing) from exc
+
+    def _open_connection(self) -> sqlite3.Connection:
+        """The connection, unless the database was closed (call holding the lock)."""
+        if self._closed:
+            raise StorageError(f"the counter store of `{self.path}` is closed", code=STORAGE_CLOSED)
+        return self._conn
 
     def close(self) -> None:
         with self._lock:
