@@ -1,4 +1,4 @@
-"""Storage behind protocols: the audit store contract and its backends (memory, SQLite)."""
+"""Storage behind one set of contracts (``contracts``): memory, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
