@@ -31,7 +31,7 @@ from proctor.policy import load_policies
 from proctor.runtime import Runtime
 from proctor.runtime.identity import IdentityService
 from proctor.storage import MemoryAuditStore
-from proctor.storage.identity_store import MemoryIdentityStore
+from proctor.storage.memory_identity import MemoryIdentityStore
 
 TARGET_CACHED_OVERHEAD_US = 5.0
 TARGET_FIRST_VERIFY_US = 250.0

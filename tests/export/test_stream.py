@@ -14,7 +14,7 @@ from proctor.export.errors import ExportError
 from proctor.export.sinks import FileSink, WebhookSink, open_sink
 from proctor.export.stream import AuditStream, Cursor
 from proctor.storage import open_audit_store
-from proctor.storage.protocols import AuditStore
+from proctor.storage.contracts import AuditStore
 from tests.export.conftest import record_checks
 
 

@@ -21,7 +21,8 @@ from proctor.policy import load_policies
 from proctor.runtime import Runtime
 from proctor.runtime.identity import IdentityService
 from proctor.storage import open_audit_store
-from proctor.storage.identity_store import IdentityStore, MemoryIdentityStore
+from proctor.storage.contracts import IdentityStore
+from proctor.storage.memory_identity import MemoryIdentityStore
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
 T0 = int(NOW.timestamp())

@@ -15,8 +15,9 @@ from proctor.identity.exchange import (
     JWT_TOKEN_TYPE,
     TokenExchangeRequest,
 )
+from proctor.storage.contracts import StoredCredential
 from proctor.storage.errors import StorageError
-from proctor.storage.identity_store import MemoryIdentityStore, StoredCredential
+from proctor.storage.memory_identity import MemoryIdentityStore
 from proctor.storage.sqlite.identity_store import SqliteIdentityStore
 from tests.identity import factory as f
 

@@ -16,7 +16,7 @@ from proctor.clock import ManualClock
 from proctor.identity.errors import ExchangeError
 from proctor.identity.exchange import TokenExchangeRequest
 from proctor.identity.keys import KeyRing, SigningKey
-from proctor.storage.identity_store import MemoryIdentityStore
+from proctor.storage.memory_identity import MemoryIdentityStore
 from tests.identity import factory as f
 
 
@@ -271,7 +271,7 @@ def test_user_token_attacks_are_refused_at_the_exchange() -> None:
 
 
 def test_a_revoked_agent_s_tokens_stop_working() -> None:
-    from proctor.storage.identity_store import StoredAgent
+    from proctor.storage.contracts import StoredAgent
 
     clock = ManualClock(f.NOW)
     rt = f.runtime(clock)

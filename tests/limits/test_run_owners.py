@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from proctor.limits.run_owners import RunOwners
-from proctor.storage.state import StateStores, open_state_stores
+from proctor.storage.contracts import StateStores
+from proctor.storage.state import open_state_stores
 from tests.storage.state_stores import open_backend
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

@@ -19,7 +19,7 @@ from proctor.identity.errors import IdentityError
 from proctor.identity.exchange import TokenExchangeRequest
 from proctor.runtime import build_runtime
 from proctor.runtime.identity import file_fetch, http_fetch
-from proctor.storage.identity_store import StoredAgent
+from proctor.storage.contracts import StoredAgent
 from tests.identity import factory as f
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "sales_assistant"

@@ -17,7 +17,7 @@ from proctor.config import load_config
 from proctor.identity.credentials import new_api_key
 from proctor.runtime import build_runtime
 from proctor.server import create_app
-from proctor.storage.identity_store import StoredCredential
+from proctor.storage.contracts import StoredCredential
 from tests.server.conftest import bearer
 from tests.server.gateway import AUDITOR_KEY, PEP_KEY, write_config
 

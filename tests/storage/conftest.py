@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from proctor.storage.contracts import AuditStore
 from proctor.storage.memory import MemoryAuditStore
-from proctor.storage.protocols import AuditStore
 from proctor.storage.sqlite.audit_store import SqliteAuditStore
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from proctor.storage.state import StateStores, open_state_stores
+from proctor.storage.contracts import StateStores
+from proctor.storage.state import open_state_stores
 
 BACKENDS = ["memory", "sqlite", "postgres"]
 

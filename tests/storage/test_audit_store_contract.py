@@ -10,8 +10,8 @@ import pytest
 from proctor.audit.chain import GENESIS, StoredRow
 from proctor.audit.errors import AUDIT_INVALID_RECORD, AUDIT_UNENCODABLE, AuditError
 from proctor.model.audit_event import AuditEvent
+from proctor.storage.contracts import AuditStore
 from proctor.storage.errors import DUPLICATE_RECORD, STORAGE_CLOSED, StorageError
-from proctor.storage.protocols import AuditStore
 from tests.audit.factories import make_event
 
 CHAIN_FIELDS = ("seq", "prev_hash", "hash")

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from proctor.limits.counters import CounterCharge
-from proctor.storage.state import StateStores, open_state_stores
+from proctor.storage.contracts import StateStores
+from proctor.storage.state import open_state_stores
 
 BUDGET, STEP, ATTEMPTS = 500.0, 10.0, 20
 CHARGE = CounterCharge("limit|budget|user=alice", 1_700_000_000, 86_400, STEP, BUDGET)

@@ -9,12 +9,8 @@ from pathlib import Path
 import pytest
 
 from proctor.storage import open_audit_store
-from proctor.storage.identity_store import (
-    IdentityStore,
-    MemoryIdentityStore,
-    StoredAgent,
-    StoredCredential,
-)
+from proctor.storage.contracts import IdentityStore, StoredAgent, StoredCredential
+from proctor.storage.memory_identity import MemoryIdentityStore
 from proctor.storage.sqlite.identity_store import SqliteIdentityStore
 
 

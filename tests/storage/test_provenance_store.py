@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from proctor.scanners.provenance import ProvenanceStore, Source
+from proctor.scanners.provenance import Source
+from proctor.storage.contracts import ProvenanceStore
 from proctor.storage.errors import StorageError
-from proctor.storage.postgres.provenance_store import PostgresProvenanceStore
-from proctor.storage.sqlite.provenance_store import SqliteProvenanceStore
+from proctor.storage.postgres.provenance_store import open_postgres_provenance
+from proctor.storage.sql.provenance import SqlProvenanceStore
 from proctor.storage.sqlite.state_db import StateDatabase
 from proctor.storage.state import open_provenance_store
 
@@ -96,7 +97,7 @@ def test_two_processes_on_one_database_share_a_runs_provenance(
 def test_sqlite_rows_older_than_the_retention_are_pruned(tmp_path: Path) -> None:
     now = [1_000_000.0]
     path = str(tmp_path / "proctor.db")
-    store = SqliteProvenanceStore(StateDatabase(path), retention_seconds=60, clock=lambda: now[0])
+    store = SqlProvenanceStore(StateDatabase(path), retention_seconds=60, clock=lambda: now[0])
     store.remember_untrusted("old", "eve@evil.example", PAGE)
     now[0] += 3_601  # past the retention and the pruning interval
     store.remember_untrusted("new", "mallory@evil.example", MAIL)
@@ -113,7 +114,7 @@ def test_a_closed_store_raises_a_storage_error(tmp_path: Path) -> None:
 
 
 def test_a_dead_postgres_is_a_storage_error(postgres_url: str) -> None:
-    store = PostgresProvenanceStore.open(postgres_url)
+    store = open_postgres_provenance(postgres_url)
     store.close()
     with pytest.raises(StorageError):
         store.remember_untrusted("r1", "eve@evil.example", PAGE)

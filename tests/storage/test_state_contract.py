@@ -11,7 +11,7 @@ import pytest
 from proctor.limits.approvals import Approval, ApprovalStatus, call_hash
 from proctor.limits.counters import CounterCharge
 from proctor.limits.errors import LimitsError
-from proctor.storage.state import StateStores
+from proctor.storage.contracts import StateStores
 from tests.storage.state_stores import BACKENDS, open_backend
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

@@ -23,7 +23,7 @@ from proctor.identity.credentials import new_api_key
 from proctor.model.audit_event import AuditEvent, audit_timestamp
 from proctor.model.tiers import TIER_NAMES
 from proctor.runtime import Runtime
-from proctor.storage.identity_store import StoredAgent, StoredCredential
+from proctor.storage.contracts import StoredAgent, StoredCredential
 
 _CONFIG = click.option(
     "--config", "config", type=click.Path(dir_okay=False), help="proctor.yaml to load."

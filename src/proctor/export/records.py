@@ -12,7 +12,7 @@ import orjson
 from proctor.audit.chain import StoredRow
 from proctor.export.errors import EXPORT_INVALID_RANGE, EXPORT_INVALID_TIME, ExportError
 from proctor.model.audit_event import AuditEvent
-from proctor.storage.protocols import AuditStore
+from proctor.storage.contracts import AuditStore
 
 DEFAULT_BATCH = 500
 _DURATION = re.compile(r"^(\d+)\s*(s|m|h|d|w)$")

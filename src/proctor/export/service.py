@@ -10,7 +10,7 @@ from proctor.config import ExportConfig, LoadedConfig
 from proctor.errors import ProctorError
 from proctor.export.sinks import Sink, open_sink
 from proctor.export.stream import AuditStream, Cursor
-from proctor.storage.protocols import AuditStore
+from proctor.storage.contracts import AuditStore
 
 log = logging.getLogger("proctor.export")
 

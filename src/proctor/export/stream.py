@@ -25,7 +25,7 @@ from proctor.export.errors import EXPORT_INVALID_CURSOR, EXPORT_SINK_FAILED, Exp
 from proctor.export.ocsf import to_ocsf
 from proctor.export.records import DEFAULT_BATCH, read_batch, record_of
 from proctor.export.sinks import Sink
-from proctor.storage.protocols import AuditStore
+from proctor.storage.contracts import AuditStore
 
 Format = Literal["jsonl", "ocsf"]
 BACKOFF = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0)

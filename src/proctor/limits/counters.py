@@ -8,7 +8,7 @@ so concurrent calls can never overshoot a ceiling.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -128,6 +128,25 @@ def read_amount(request: CheckRequest, path: tuple[str, ...]) -> float:
 def fits(used: float, amount: float, ceiling: float) -> bool:
     """The one comparison every store makes (with a tolerance for float sums)."""
     return used + amount <= ceiling + 1e-9
+
+
+def tally(charges: Sequence[CounterCharge], total_of: Callable[[str, int], float]) -> ChargeResult:
+    """Whether every charge fits, reading a bucket's total with ``total_of(key, window_start)``.
+
+    The decision every store makes, in its own atomic step; buckets are read in
+    charge order and no further once a charge does not fit. Nothing is applied here.
+    """
+    used: list[float] = []
+    for index, item in enumerate(charges):
+        current = total_of(item.key, item.window_start)
+        if item.previous_weight > 0:
+            previous = total_of(item.key, item.window_start - item.window_seconds)
+            current += previous * item.previous_weight
+        if not fits(current, item.amount, item.ceiling):
+            used.append(current)
+            return ChargeResult(False, tuple(used), index)
+        used.append(current + item.amount)
+    return ChargeResult(True, tuple(used))
 
 
 def number(value: float) -> str:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from proctor.limits.counters import CounterCharge
-from proctor.limits.ports import CounterStore
 from proctor.model.tiers import Tier, TierRule
+from proctor.storage.contracts import CounterStore
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,8 +25,8 @@ from proctor.limits.counters import (
     number,
     plan_limit,
 )
-from proctor.limits.ports import ApprovalStore, CounterStore, RunStore
 from proctor.limits.runs import RUN_CEILING, RUN_LOOP, plan_run
+from proctor.storage.contracts import ApprovalStore, CounterStore, RunStore
 
 __all__ = [
     "APPROVAL_PENDING",

@@ -20,8 +20,8 @@ from __future__ import annotations
 import threading
 from datetime import datetime
 
-from proctor.limits.ports import RunStore
 from proctor.limits.runs import RunRecord
+from proctor.storage.contracts import RunStore
 
 RUN_NOT_OWNED = "run_not_owned"
 RUN_MISMATCH = "run_mismatch"

@@ -25,7 +25,7 @@ from proctor.runtime.engine import Runtime
 from proctor.runtime.scanning import CascadeFactory
 from proctor.scanners.loading import build_cascade
 from proctor.storage import open_audit_store
-from proctor.storage.protocols import AuditStore
+from proctor.storage.contracts import AuditStore
 from proctor.storage.state import open_provenance_store, open_state_stores
 from proctor.telemetry import DecisionTracer, build_tracer
 from proctor.webhooks import approval_webhook

@@ -32,10 +32,9 @@ from proctor.runtime.outputs import OutputCall, review_output
 from proctor.runtime.pipeline import run_check
 from proctor.runtime.records import AuditRecorder, agent_view, iso, task_event
 from proctor.runtime.scanning import CascadeFactory, ContentGuard, OutputReview, output_tree
-from proctor.scanners.provenance import ProvenanceStore
+from proctor.storage.contracts import AuditStore, ProvenanceStore, StateStores
 from proctor.storage.errors import StorageError
-from proctor.storage.protocols import AuditStore
-from proctor.storage.state import StateStores, open_state_stores
+from proctor.storage.state import open_state_stores
 from proctor.telemetry import DecisionTracer
 
 if TYPE_CHECKING:

@@ -43,8 +43,9 @@ from proctor.model.audit_event import AuditEvent, audit_timestamp
 from proctor.model.request import Agent, User
 from proctor.model.tiers import Tier
 from proctor.storage import key_file
+from proctor.storage.contracts import IdentityStore, StoredAgent
 from proctor.storage.errors import StorageError
-from proctor.storage.identity_store import IdentityStore, MemoryIdentityStore, StoredAgent
+from proctor.storage.memory_identity import MemoryIdentityStore
 
 _HELD_LIMIT = 8192
 

@@ -18,7 +18,7 @@ from proctor.model.decision import Decision
 from proctor.model.request import Agent, RunState, User
 from proctor.runtime.call import AgentLike
 from proctor.runtime.scanning import ContentGuard, OutputReview
-from proctor.storage.protocols import AuditStore
+from proctor.storage.contracts import AuditStore
 
 if TYPE_CHECKING:
     from proctor.runtime.identity import HeldToken  # annotation only: keeps JOSE unloaded

@@ -25,8 +25,9 @@ from proctor.model.decision import EFFECT_PRECEDENCE, Decision, Effect
 from proctor.policy.scan_rules import ScanPlan, ScanVerdict
 from proctor.scanners import Cascade
 from proctor.scanners.loading import default_cascade
-from proctor.scanners.provenance import ProvenanceLedgers, ProvenanceStore, Source
+from proctor.scanners.provenance import ProvenanceLedgers, Source
 from proctor.scanners.redaction import Redactor, Span
+from proctor.storage.contracts import ProvenanceStore
 
 CascadeFactory = Callable[[], Cascade]
 SCAN_DENIED = "scan_denied"

@@ -13,9 +13,9 @@ call, say) does not overwrite it. Memory is bounded: a ledger keeps at most
 ledger map keeps at most ``max_runs`` runs, dropping the least recently used.
 Nothing here reads a clock or does I/O: the time of a source is passed in.
 
-``ProvenanceStore`` is the run-keyed contract the runtime uses; the ledgers
-here fill it in for one process, and ``proctor.storage`` fills it in with the
-state database, so that gateway replicas share what every run has seen.
+The ledgers fill in the run-keyed ``ProvenanceStore`` contract
+(``proctor.storage.contracts``) for one process; the state database fills it
+in for every gateway replica, so that they share what each run has seen.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from proctor.scanners.candidates import (
     KINDS,
@@ -39,7 +39,6 @@ __all__ = [
     "CandidateValue",
     "ProvenanceLedger",
     "ProvenanceLedgers",
-    "ProvenanceStore",
     "Source",
     "all_values",
     "extract_values",
@@ -62,28 +61,6 @@ class Source:
 
     def to_dict(self) -> dict[str, str]:
         return {"tool": self.tool, "call": self.call, "at": self.at}
-
-
-class ProvenanceStore(Protocol):
-    """What each run has seen, trusted and untrusted, shared by whoever checks its calls."""
-
-    def remember_trusted(self, run_id: str, content: Any) -> None:
-        """Values in ``content`` (the user's task) are never taint in run ``run_id``."""
-        ...
-
-    def remember_untrusted(self, run_id: str, content: Any, source: Source) -> None:
-        """Values in ``content`` (a tool output) came from ``source`` unless seen before."""
-        ...
-
-    def taint_of(self, run_id: str, args: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-        """Argument path -> ``{"kind", "tool", "call", "at"}`` for each tainted argument."""
-        ...
-
-    def discard(self, run_id: str) -> None:
-        """Forget run ``run_id``."""
-        ...
-
-    def close(self) -> None: ...
 
 
 def taint_from(

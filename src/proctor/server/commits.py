@@ -12,7 +12,7 @@ import asyncio
 import threading
 
 from proctor.errors import ProctorError
-from proctor.storage.protocols import AuditStore
+from proctor.storage.contracts import AuditStore
 
 _Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]
 

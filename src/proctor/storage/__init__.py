@@ -1,10 +1,10 @@
-"""Storage behind protocols: the audit store contract and its backends (memory, SQLite)."""
+"""Storage behind one set of contracts (``contracts``): memory, SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from proctor.storage.contracts import AuditStore
 from proctor.storage.errors import STORAGE_UNAVAILABLE, StorageError
 from proctor.storage.memory import MemoryAuditStore
-from proctor.storage.protocols import AuditStore
 from proctor.storage.sqlite.audit_store import SqliteAuditStore
 from proctor.storage.sqlite.connection import Durability
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from proctor.limits.approvals import Approval, ApprovalStatus
-from proctor.limits.counters import ChargeResult, CounterCharge, fits
+from proctor.limits.counters import ChargeResult, CounterCharge, tally
 from proctor.limits.errors import (
     APPROVAL_EXPIRED,
     APPROVAL_NOT_FOUND,
@@ -27,21 +27,13 @@ class MemoryCounterStore:
 
     def charge(self, charges: Sequence[CounterCharge]) -> ChargeResult:
         with self._lock:
-            used: list[float] = []
-            for index, item in enumerate(charges):
-                current = self._totals.get((item.key, item.window_start), 0.0)
-                if item.previous_weight > 0:
-                    previous = self._totals.get((item.key, item.window_start - item.window_seconds))
-                    current += (previous or 0.0) * item.previous_weight
-                if not fits(current, item.amount, item.ceiling):
-                    used.append(current)
-                    return ChargeResult(False, tuple(used), index)
-                used.append(current + item.amount)
-            for item in charges:
-                slot = (item.key, item.window_start)
-                self._totals[slot] = self._totals.get(slot, 0.0) + item.amount
-                self._windows[slot] = item.window_seconds
-            return ChargeResult(True, tuple(used))
+            result = tally(charges, lambda key, start: self._totals.get((key, start), 0.0))
+            if result.admitted:
+                for item in charges:
+                    slot = (item.key, item.window_start)
+                    self._totals[slot] = self._totals.get(slot, 0.0) + item.amount
+                    self._windows[slot] = item.window_seconds
+            return result
 
     def value(self, key: str, window_start: int) -> float:
         with self._lock:

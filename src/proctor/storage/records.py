@@ -1,8 +1,12 @@
-"""Checks every audit store makes on an event before taking it (cheap: they run per call)."""
+"""What every audit store does with an event: checks it before taking it (cheap: they run
+per call) and queues it for its writer thread."""
 
 from __future__ import annotations
 
+import threading
+
 from proctor.audit.errors import AUDIT_INVALID_RECORD, AuditError
+from proctor.errors import ProctorError
 from proctor.model.audit_event import AuditEvent
 
 
@@ -12,3 +16,14 @@ def require_decision_id(event: AuditEvent) -> None:
         raise AuditError(
             "an audit event needs a decision id (a non-empty string)", code=AUDIT_INVALID_RECORD
         )
+
+
+class PendingAppend:
+    """A queued append whose caller waits for the commit, or a flush marker (``event`` None)."""
+
+    __slots__ = ("done", "error", "event")
+
+    def __init__(self, event: AuditEvent | None) -> None:
+        self.event = event
+        self.done = threading.Event()
+        self.error: ProctorError | None = None

@@ -1,18 +1,17 @@
-"""The state contracts next to the audit trail: counters, runs, approvals, provenance.
+"""Opening the state next to the audit trail: counters, runs, approvals, provenance.
 
-The protocols are declared by ``proctor.limits`` (``limits.ports``), which
-uses them; they are re-exported here with the backends that fill them in.
-``open_state_stores`` picks the backend the audit location implies: memory
-for a memory audit, else the audit's own SQLite file (tables next to the
-audit tables), shared by every process that uses the same audit.
+The contracts are in ``proctor.storage.contracts``. ``open_state_stores`` picks
+the backend the audit location implies: memory for a memory audit, PostgreSQL
+for a ``postgresql://`` audit, else the audit's own SQLite file (tables next
+to the audit tables), shared by every process that uses the same audit.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from proctor.limits.ports import ApprovalStore, CounterStore, RunStore, StateStores
-from proctor.scanners.provenance import ProvenanceLedgers, ProvenanceStore
+from proctor.scanners.provenance import ProvenanceLedgers
+from proctor.storage.contracts import ProvenanceStore, StateStores
 from proctor.storage.errors import STORAGE_UNAVAILABLE, StorageError
 from proctor.storage.memory_state import (
     MemoryApprovalStore,
@@ -21,10 +20,6 @@ from proctor.storage.memory_state import (
 )
 
 __all__ = [
-    "ApprovalStore",
-    "CounterStore",
-    "RunStore",
-    "StateStores",
     "open_provenance_store",
     "open_state_stores",
     "state_location",
@@ -67,13 +62,13 @@ def open_provenance_store(
     """Where runs' provenance lives: this process's memory for a memory audit, else the
     state database (SQLite file or PostgreSQL), shared by every process that uses it."""
     if audit_location is not None and audit_location.startswith(("postgresql://", "postgres://")):
-        from proctor.storage.postgres.provenance_store import PostgresProvenanceStore
+        from proctor.storage.postgres.provenance_store import open_postgres_provenance
 
-        return PostgresProvenanceStore.open(audit_location)
+        return open_postgres_provenance(audit_location)
     location = state_location(audit_location)
     if location is None:
         return ProvenanceLedgers()
-    from proctor.storage.sqlite.provenance_store import SqliteProvenanceStore
+    from proctor.storage.sql.provenance import SqlProvenanceStore
     from proctor.storage.sqlite.state_db import StateDatabase
 
-    return SqliteProvenanceStore(StateDatabase(location, busy_timeout=busy_timeout))
+    return SqlProvenanceStore(StateDatabase(location, busy_timeout=busy_timeout))

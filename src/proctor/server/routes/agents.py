@@ -23,7 +23,7 @@ from proctor.server.auth import AGENTS_WRITE, AUDIT_READ, require
 from proctor.server.bodies import AgentCreateBody, TierBody, read_json
 from proctor.server.errors import ApiError
 from proctor.server.state import GatewayState, caller
-from proctor.storage.identity_store import StoredAgent, StoredCredential
+from proctor.storage.contracts import StoredAgent, StoredCredential
 
 
 def _identity(runtime: Runtime) -> IdentityService:

@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from proctor.audit.chain import GENESIS_HASH, StoredRow
-from proctor.storage.protocols import AuditStore
+from proctor.storage.contracts import AuditStore
 
 FILTERS = {
     "user": "user_sub",

@@ -21,12 +21,12 @@ from psycopg_pool import ConnectionPool
 from proctor.audit.chain import ChainHead, StoredRow, VerifyReport, chain_record, verify_chain
 from proctor.audit.chain import indexed_columns as _columns
 from proctor.audit.errors import AuditError
-from proctor.errors import ProctorError
 from proctor.model.audit_event import AuditEvent
-from proctor.storage.audit_query import audit_query
 from proctor.storage.errors import STORAGE_CLOSED, StorageError
 from proctor.storage.postgres.connection import open_pool, storage_error, transaction
-from proctor.storage.records import require_decision_id
+from proctor.storage.records import PendingAppend, require_decision_id
+from proctor.storage.sql.audit_reads import AuditReads
+from proctor.storage.sql.dialect import POSTGRES
 
 _ROW_COLUMNS = "seq, hash, body, decision_id, ts, kind, user_sub, agent_id, action, effect, run_id"
 _INSERT = (
@@ -36,17 +36,10 @@ _INSERT = (
 _ROWS_PER_FETCH = 1000
 
 
-class _Pending:
-    __slots__ = ("done", "error", "event")
-
-    def __init__(self, event: AuditEvent | None) -> None:
-        self.event = event
-        self.done = threading.Event()
-        self.error: ProctorError | None = None
-
-
-class PostgresAuditStore:
+class PostgresAuditStore(AuditReads):
     """The ``AuditStore`` contract over PostgreSQL (``url``: ``postgresql://...``)."""
+
+    audit_dialect = POSTGRES
 
     def __init__(
         self,
@@ -63,7 +56,7 @@ class PostgresAuditStore:
         self._batch_size = batch_size
         self._flush_interval = flush_interval
         self._pool = pool or open_pool(url)
-        self._pending: deque[_Pending] = deque()
+        self._pending: deque[PendingAppend] = deque()
         self._wake = threading.Condition()
         self._closed = False
         self._failure: StorageError | None = None
@@ -91,7 +84,7 @@ class PostgresAuditStore:
                 code=self._failure.code,
             ) from self._failure
         require_decision_id(event)
-        item = _Pending(event)
+        item = PendingAppend(event)
         self._enqueue(item, urgent=wait or self._sync)
         if wait or self._sync:
             item.done.wait()
@@ -99,7 +92,7 @@ class PostgresAuditStore:
                 raise item.error
 
     def flush(self, timeout: float | None = None) -> None:
-        marker = _Pending(None)
+        marker = PendingAppend(None)
         try:
             self._enqueue(marker, urgent=True)
         except StorageError:
@@ -118,7 +111,7 @@ class PostgresAuditStore:
         self._thread.join()
         self._pool.close()
 
-    def _enqueue(self, item: _Pending, *, urgent: bool) -> None:
+    def _enqueue(self, item: PendingAppend, *, urgent: bool) -> None:
         with self._wake:
             if self._closed:
                 raise StorageError("the audit store is closed", code=STORAGE_CLOSED)
@@ -141,7 +134,7 @@ class PostgresAuditStore:
             if stop:
                 return
 
-    def _write(self, batch: list[_Pending]) -> None:
+    def _write(self, batch: list[PendingAppend]) -> None:
         events = [item for item in batch if item.event is not None]
         error = self._failure
         if error is None and events:
@@ -158,7 +151,7 @@ class PostgresAuditStore:
                 item.error = error
             item.done.set()
 
-    def _commit(self, items: list[_Pending]) -> None:
+    def _commit(self, items: list[PendingAppend]) -> None:
         with transaction(self._pool, "writing audit records") as conn:
             row = conn.execute(
                 "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
@@ -207,43 +200,6 @@ class PostgresAuditStore:
         with transaction(self._pool, "reading audit records") as conn:
             return conn.execute(sql, params).fetchall()
 
-    def get(self, decision_id: str) -> dict[str, Any] | None:
-        rows = self._read("SELECT body, hash FROM audit WHERE decision_id = %s", (decision_id,))
-        return _record(*rows[0]) if rows else None
-
-    def tail(self, limit: int) -> list[dict[str, Any]]:
-        if limit <= 0:
-            return []
-        rows = self._read("SELECT body, hash FROM audit ORDER BY seq DESC LIMIT %s", (limit,))
-        return [_record(body, digest) for body, digest in reversed(rows)]
-
-    def query(
-        self,
-        equal: dict[str, str],
-        *,
-        since: str | None,
-        until: str | None,
-        after: int,
-        limit: int,
-        before: int | None = None,
-        newest_first: bool = False,
-    ) -> list[StoredRow]:
-        """Rows past seq ``after`` (and before ``before``) whose indexed columns match."""
-        sql, params = audit_query(
-            equal,
-            since=since,
-            until=until,
-            after=after,
-            limit=limit,
-            mark="%s",
-            before=before,
-            newest_first=newest_first,
-        )
-        return [StoredRow(*row) for row in self._read(sql, tuple(params))]
-
-    def count(self) -> int:
-        return int(self._read("SELECT count(*) FROM audit")[0][0])
-
     def head(self) -> ChainHead:
         rows = self._read("SELECT seq, hash FROM audit_head WHERE id = 1")
         return ChainHead(int(rows[0][0]), str(rows[0][1]))
@@ -285,11 +241,3 @@ class PostgresAuditStore:
                     conn.autocommit = True
         except psycopg.Error as exc:
             raise storage_error(exc, "reading audit records") from exc
-
-
-def _record(body: str, digest: str) -> dict[str, Any]:
-    import orjson
-
-    record: dict[str, Any] = orjson.loads(body)
-    record["hash"] = digest
-    return record

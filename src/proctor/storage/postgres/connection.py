@@ -9,6 +9,7 @@ lock, so replicas starting together migrate once.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -17,6 +18,7 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from proctor.storage.errors import STORAGE_UNAVAILABLE, StorageError
+from proctor.storage.sql.dialect import POSTGRES, Dialect, Statements
 
 _MIGRATION_LOCK = 0x70726F63  # "proc"
 
@@ -183,6 +185,37 @@ def transaction(pool: ConnectionPool, doing: str) -> Iterator[psycopg.Connection
             yield conn
     except (psycopg.Error, PoolTimeout) as exc:
         raise storage_error(exc, doing) from exc
+
+
+class PostgresDatabase:
+    """A pool as the shared SQL stores use it (a ``SqlDatabase``): every unit of work,
+    reads too, is one transaction on a pooled connection. ``users`` stores share the
+    pool; it closes when the last of them closes."""
+
+    dialect: Dialect = POSTGRES
+
+    def __init__(self, pool: ConnectionPool, *, users: int = 1) -> None:
+        self.pool = pool
+        self._users = users
+        self._lock = threading.Lock()
+
+    @classmethod
+    def open(cls, url: str, *, max_size: int = 8, users: int = 1) -> PostgresDatabase:
+        return cls(open_pool(url, max_size=max_size), users=users)
+
+    @contextmanager
+    def transaction(self, doing: str) -> Iterator[Statements]:
+        with transaction(self.pool, doing) as conn:
+            yield Statements(conn, POSTGRES)
+
+    reading = transaction
+
+    def close(self) -> None:
+        with self._lock:
+            self._users -= 1
+            last = self._users == 0
+        if last:
+            self.pool.close()
 
 
 def migrate(pool: ConnectionPool) -> int:

@@ -15,7 +15,6 @@ raises ``StorageError`` (``storage_unavailable``) until the store is reopened.
 from __future__ import annotations
 
 import atexit
-import json
 import os
 import sqlite3
 import threading
@@ -25,7 +24,6 @@ from typing import Any
 
 from proctor.audit.chain import GENESIS, ChainHead, StoredRow, VerifyReport, verify_chain
 from proctor.model.audit_event import AuditEvent
-from proctor.storage.audit_query import audit_query
 from proctor.storage.errors import (
     STORAGE_CLOSED,
     STORAGE_TIMEOUT,
@@ -33,9 +31,11 @@ from proctor.storage.errors import (
     StorageError,
     copy_error,
 )
-from proctor.storage.records import require_decision_id
+from proctor.storage.records import PendingAppend, require_decision_id
 from proctor.storage.spill import SpillFile
-from proctor.storage.sqlite.audit_writer import AuditBatchWriter, PendingAppend, StopWriting
+from proctor.storage.sql.audit_reads import AuditReads
+from proctor.storage.sql.dialect import SQLITE
+from proctor.storage.sqlite.audit_writer import AuditBatchWriter, StopWriting
 from proctor.storage.sqlite.connection import (
     Durability,
     check_integrity,
@@ -51,7 +51,7 @@ _OPEN_STORES: set[SqliteAuditStore] = set()
 _ROWS_PER_FETCH = 1000
 
 
-class SqliteAuditStore:
+class SqliteAuditStore(AuditReads):
     """The ``AuditStore`` contract over one SQLite file.
 
     ``durability="batched"`` commits at most ``flush_interval`` seconds (or
@@ -63,6 +63,8 @@ class SqliteAuditStore:
     (it reads the whole file); past ``max_queue`` queued events (default
     ``32 * batch_size``) appends wait for their commit.
     """
+
+    audit_dialect = SQLITE
 
     def __init__(
         self,
@@ -208,42 +210,6 @@ class SqliteAuditStore:
 
     # -- reading -----------------------------------------------------------------
 
-    def get(self, decision_id: str) -> dict[str, Any] | None:
-        rows = self._read("SELECT body, hash FROM audit WHERE decision_id = ?", (decision_id,))
-        return _record(*rows[0]) if rows else None
-
-    def tail(self, limit: int) -> list[dict[str, Any]]:
-        if limit <= 0:
-            return []
-        rows = self._read("SELECT body, hash FROM audit ORDER BY seq DESC LIMIT ?", (limit,))
-        return [_record(body, digest) for body, digest in reversed(rows)]
-
-    def count(self) -> int:
-        return int(self._read("SELECT count(*) FROM audit")[0][0])
-
-    def query(
-        self,
-        equal: dict[str, str],
-        *,
-        since: str | None,
-        until: str | None,
-        after: int,
-        limit: int,
-        before: int | None = None,
-        newest_first: bool = False,
-    ) -> list[StoredRow]:
-        """Rows past seq ``after`` (and before ``before``) whose indexed columns match."""
-        sql, params = audit_query(
-            equal,
-            since=since,
-            until=until,
-            after=after,
-            limit=limit,
-            before=before,
-            newest_first=newest_first,
-        )
-        return [StoredRow(*row) for row in self._read(sql, tuple(params))]
-
     def head(self) -> ChainHead:
         rows = self._read("SELECT seq, hash FROM audit_head WHERE id = 1")
         return ChainHead(*rows[0]) if rows else GENESIS
@@ -311,13 +277,6 @@ def _missing_head(report: VerifyReport) -> VerifyReport:
     return VerifyReport(
         False, report.checked, None, "the head row is missing: the trail was changed", report.last
     )
-
-
-def _record(body: str, digest: str) -> dict[str, Any]:
-    """The stored record with its ``hash`` (kept beside the body) put back in."""
-    record: dict[str, Any] = json.loads(body)
-    record["hash"] = digest
-    return record
 
 
 @atexit.register

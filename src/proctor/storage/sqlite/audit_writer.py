@@ -20,22 +20,12 @@ from proctor.audit.errors import AuditError
 from proctor.errors import ProctorError
 from proctor.model.audit_event import AuditEvent
 from proctor.storage.errors import DUPLICATE_RECORD, STORAGE_UNAVAILABLE, StorageError
+from proctor.storage.records import PendingAppend
 from proctor.storage.spill import SpillFile
 from proctor.storage.sqlite.connection import file_identity, storage_error
 from proctor.storage.sqlite.schema import INSERT_RECORD, UPDATE_HEAD, read_head
 
 _IDS_PER_QUERY = 500  # below SQLite's smallest limit on bound parameters
-
-
-class PendingAppend:
-    """A queued append whose caller waits for the commit, or a flush marker (``event`` None)."""
-
-    __slots__ = ("done", "error", "event")
-
-    def __init__(self, event: AuditEvent | None) -> None:
-        self.event = event
-        self.done = threading.Event()
-        self.error: ProctorError | None = None
 
 
 class StopWriting:

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 from proctor.storage.errors import STORAGE_CLOSED, STORAGE_UNAVAILABLE, StorageError
+from proctor.storage.sql.dialect import SQLITE, Dialect, Statements
 from proctor.storage.sqlite.connection import check_location, connect, storage_error
 from proctor.storage.sqlite.schema import migrate
 
@@ -68,7 +69,9 @@ STATE_TABLES = (
 
 
 class StateDatabase:
-    """One connection to the state file, used by one thread at a time."""
+    """One connection to the state file, used by one thread at a time (a ``SqlDatabase``)."""
+
+    dialect: Dialect = SQLITE
 
     def __init__(self, path: str, *, busy_timeout: float = 5.0) -> None:
         check_location(path)
@@ -87,9 +90,9 @@ class StateDatabase:
             migrate(self._conn, path)
             with self.transaction(
                 "creating the counter, run, approval and provenance tables"
-            ) as conn:
+            ) as sql:
                 for statement in STATE_TABLES:
-                    conn.execute(statement)
+                    sql.run(statement)
         except sqlite3.Error as exc:
             self._conn.close()
             raise storage_error(exc, path, "setting it up") from exc
@@ -98,20 +101,16 @@ class StateDatabase:
             raise
 
     @contextmanager
-    def transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
+    def transaction(self, doing: str) -> Iterator[Statements]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back on any error (translated here)."""
         with self._lock:
-            if self._closed:
-                raise StorageError(
-                    f"the counter store of `{self.path}` is closed", code=STORAGE_CLOSED
-                )
-            conn = self._conn
+            conn = self._open_connection()
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise storage_error(exc, self.path, doing) from exc
             try:
-                yield conn
+                yield Statements(conn, SQLITE)
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 _rollback(conn)
@@ -121,16 +120,19 @@ class StateDatabase:
                 raise
 
     @contextmanager
-    def reading(self, doing: str) -> Iterator[sqlite3.Connection]:
+    def reading(self, doing: str) -> Iterator[Statements]:
         with self._lock:
-            if self._closed:
-                raise StorageError(
-                    f"the counter store of `{self.path}` is closed", code=STORAGE_CLOSED
-                )
+            conn = self._open_connection()
             try:
-                yield self._conn
+                yield Statements(conn, SQLITE)
             except sqlite3.Error as exc:
                 raise storage_error(exc, self.path, doing) from exc
+
+    def _open_connection(self) -> sqlite3.Connection:
+        """The connection, unless the database was closed (call holding the lock)."""
+        if self._closed:
+            raise StorageError(f"the counter store of `{self.path}` is closed", code=STORAGE_CLOSED)
+        return self._conn
 
     def close(self) -> None:
         with self._lock:
@@ -140,9 +142,9 @@ class StateDatabase:
 
     def clear(self) -> None:
         """Forget every counter, run, approval and provenance row (the demo replays one day)."""
-        with self.transaction("clearing counters, runs and approvals") as conn:
+        with self.transaction("clearing counters, runs and approvals") as sql:
             for table in ("limit_counters", "runs", "approvals", "provenance_values"):
-                conn.execute(f"DELETE FROM {table}")
+                sql.run(f"DELETE FROM {table}")
 
 
 def _rollback(conn: sqlite3.Connection) -> None:

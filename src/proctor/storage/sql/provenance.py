@@ -1,5 +1,4 @@
-"""Provenance in a state database: the rows both SQL backends write and read, and the
-part of the store they share (``SqlProvenanceStore``).
+"""Provenance over a SQL database: what each run has seen, shared by its processes.
 
 One row per (run, trust, kind, value): trusted values (the user's task) and
 untrusted values (tool outputs, with the source that first produced them).
@@ -10,6 +9,7 @@ rows older than the retention are deleted now and then by whoever inserts.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
@@ -20,12 +20,19 @@ from proctor.scanners.provenance import (
     taint_from,
     values_in,
 )
+from proctor.storage.sql.dialect import Closing, SqlDatabase
 
 RETENTION_SECONDS = 7 * 24 * 3600  # a run's provenance is kept a week
 PRUNE_EVERY_SECONDS = 3600.0  # how often one process deletes expired rows
 LOOKUP_CHUNK = 500  # values per query (SQLite allows 32,766 parameters)
 
 Row = tuple[str, str, str, int, str | None, str | None, str | None, float]
+_SELECT = "SELECT kind, value, trusted, tool, call, at FROM provenance_values WHERE run_id = ? AND "
+# the primary key keeps the first row of a value: its first source stays
+_INSERT = (
+    "INSERT INTO provenance_values (run_id, kind, value, trusted, tool, call, at, created) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+)
 
 
 def rows_for(run_id: str, content: Any, source: Source | None, created: float) -> list[Row]:
@@ -76,15 +83,17 @@ class PruneSchedule:
             return now - self.retention
 
 
-class SqlProvenanceStore:
-    """The ``ProvenanceStore`` over a table ``provenance_values``; a backend reads and writes.
+class SqlProvenanceStore(Closing):
+    """The ``ProvenanceStore`` over a table ``provenance_values`` of a backend's ``SqlDatabase``."""
 
-    Backends give ``_rows_of`` (the rows of some values in a run), ``_write`` (insert
-    rows keeping existing ones, then delete rows created before ``cutoff`` if given),
-    ``discard`` and ``close``.
-    """
-
-    def __init__(self, retention_seconds: float, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        database: SqlDatabase,
+        *,
+        retention_seconds: float = RETENTION_SECONDS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(database)
         self._prune = PruneSchedule(retention_seconds, clock)
 
     def remember_trusted(self, run_id: str, content: Any) -> None:
@@ -98,16 +107,24 @@ class SqlProvenanceStore:
         if not found:
             return {}
         values = sorted({v.value for vs in found.values() for v in vs})
-        return taint_from_rows(found, self._rows_of(run_id, values))
+        rows: list[tuple[Any, ...]] = []
+        with self._db.reading("reading a run's provenance") as sql:
+            for part in chunks(values):
+                among, params = sql.dialect.among("value", part)
+                rows += sql.all(_SELECT + among, (run_id, *params))
+        return taint_from_rows(found, rows)
+
+    def discard(self, run_id: str) -> None:
+        with self._db.transaction("forgetting a run's provenance") as sql:
+            sql.run("DELETE FROM provenance_values WHERE run_id = ?", (run_id,))
 
     def _remember(self, run_id: str, content: Any, source: Source | None) -> None:
         now = self._prune.clock()
         rows = rows_for(run_id, content, source, now)
-        if rows:
-            self._write(rows, self._prune.cutoff(now))
-
-    def _rows_of(self, run_id: str, values: list[str]) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
-
-    def _write(self, rows: list[Row], cutoff: float | None) -> None:
-        raise NotImplementedError
+        if not rows:
+            return
+        cutoff = self._prune.cutoff(now)
+        with self._db.transaction("remembering a run's provenance") as sql:
+            sql.many(_INSERT, rows)
+            if cutoff is not None:
+                sql.run("DELETE FROM provenance_values WHERE created < ?", (cutoff,))

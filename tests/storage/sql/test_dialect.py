@@ -1,0 +1,53 @@
+"""The dialect renders each shared query for its driver (pure logic: no database here)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from proctor.storage.sql.dialect import POSTGRES, SQLITE
+from proctor.storage.sqlite.state_db import StateDatabase
+
+
+def test_sqlite_takes_the_query_as_written() -> None:
+    query = "SELECT body FROM approvals WHERE approval_id = ?"
+    assert SQLITE.render(query) == query
+
+
+def test_postgres_gets_its_placeholders_and_a_literal_percent_kept() -> None:
+    rendered = POSTGRES.render("SELECT 1 FROM audit WHERE action LIKE 'pay%' AND seq > ?")
+    assert rendered == "SELECT 1 FROM audit WHERE action LIKE 'pay%%' AND seq > %s"
+
+
+def test_a_list_of_values_is_one_array_for_postgres_and_marks_for_sqlite() -> None:
+    assert POSTGRES.among("value", ["a", "b"]) == ("value = ANY(?)", (["a", "b"],))
+    assert SQLITE.among("value", ["a", "b"]) == ("value IN (?, ?)", ("a", "b"))
+
+
+def test_only_postgres_locks_rows_and_skips_rows_others_hold() -> None:
+    assert SQLITE.row_lock == ""
+    assert SQLITE.key_lock is None
+    assert POSTGRES.row_lock == " FOR UPDATE"
+    pruning = POSTGRES.delete_some("t", "a, b", "until < ?")
+    assert pruning.endswith("LIMIT 1000 FOR UPDATE SKIP LOCKED)")
+    assert SQLITE.delete_some("t", "a, b", "until < ?") == "DELETE FROM t WHERE until < ?"
+
+
+def test_statements_run_on_a_real_sqlite_state_database(tmp_path: Path) -> None:
+    database = StateDatabase(str(tmp_path / "proctor.db"))
+    try:
+        with database.transaction("writing") as sql:
+            sql.many(
+                "INSERT INTO runs (run_id, started_at, agent) VALUES (?, ?, ?)",
+                [
+                    ("r1", "2026-01-01T00:00:00+00:00", "a"),
+                    ("r2", "2026-01-01T00:00:00+00:00", "b"),
+                ],
+            )
+            assert sql.run("UPDATE runs SET ended_at = ? WHERE agent = ?", ("x", "a")) == 1
+        with database.reading("reading") as sql:
+            among, params = sql.dialect.among("run_id", ["r1", "r2", "r3"])
+            rows = sql.all(f"SELECT run_id FROM runs WHERE {among} ORDER BY run_id", params)
+            assert rows == [("r1",), ("r2",)]
+            assert sql.one("SELECT run_id FROM runs WHERE run_id = ?", ("zz",)) is None
+    finally:
+        database.close()
