@@ -15,9 +15,11 @@ from proctor.cli.agent import agent
 from proctor.cli.approvals import approvals
 from proctor.cli.audit import audit
 from proctor.cli.check import check
+from proctor.cli.config_validate import config_group
 from proctor.cli.db import db
 from proctor.cli.demo import demo
 from proctor.cli.explain import explain_command
+from proctor.cli.init import init_command
 from proctor.cli.keys import keys
 from proctor.cli.mcp_proxy import mcp_proxy
 from proctor.cli.output import report_error
@@ -49,6 +51,8 @@ cli.add_command(admin_key)
 cli.add_command(db)
 cli.add_command(scan)
 cli.add_command(mcp_proxy)
+cli.add_command(init_command)
+cli.add_command(config_group)
 
 
 def main() -> None:
