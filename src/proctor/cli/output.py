@@ -6,6 +6,7 @@ import json
 import sys
 from typing import Any
 
+import click
 from rich.console import Console
 
 from proctor.errors import ProctorError
@@ -14,6 +15,12 @@ EFFECT_STYLES = {"allow": "green", "deny": "red", "require_approval": "yellow"}
 
 console = Console(highlight=False, soft_wrap=True)
 error_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+# `--json` on a command that prints JSON whatever: accepted, so every data command takes it
+json_always = click.option(
+    "--json", is_flag=True, expose_value=False, help="Print JSON (this command always does)."
+)
 
 
 def print_json(value: Any) -> None:
