@@ -29,6 +29,9 @@ POLICY = "name: starter\nversion: 3\nrules:\n  - {action: 'read:*', effect: allo
         ("postgresql://app:s3cret@db:5432/proctor", "postgresql://app:***@db:5432/proctor"),
         ("postgres://app:p%40ss@[::1]/x?sslmode=require", "postgres://app:***@[::1]/x?sslmode=require"),
         ("postgresql://:only-a-password@db/x", "postgresql://:***@db/x"),
+        ("postgresql://db/x?user=a&password=s3cret&sslmode=require",
+         "postgresql://db/x?user=a&password=***&sslmode=require"),
+        ("postgresql://db/x?PASSWORD=s3cret", "postgresql://db/x?PASSWORD=***"),
     ],
 )  # fmt: skip
 def test_a_database_password_is_never_shown(location: str, shown: str) -> None:

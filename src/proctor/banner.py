@@ -7,21 +7,25 @@ password is never shown.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit, urlunsplit
 
 from proctor.policy import CompiledPolicySet
 
+_QUERY_SECRET = re.compile(r"(?i)([?&](?:password|passfile|sslpassword)=)[^&#]*")
+
 
 def shown_database(location: str) -> str:
-    """``location`` with any password in a URL replaced by ``***``."""
+    """``location`` with any password in a URL (its user part or query) replaced by ``***``."""
     if "://" not in location:
         return location
     try:
         parts = urlsplit(location)
     except ValueError:
         return "(an unreadable database URL)"
+    parts = parts._replace(query=_QUERY_SECRET.sub(r"\1***", "?" + parts.query)[1:])
     if parts.password is None:
-        return location
+        return urlunsplit(parts)
     user = parts.username or ""
     host = parts.hostname or ""
     if ":" in host:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -93,3 +94,12 @@ def test_init_into_a_file_is_refused(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "'taken' is a file" in result.stderr
     assert (tmp_path / "taken").read_text() == "x"
+
+
+def test_next_commands_quote_a_directory_for_the_shell(tmp_path: Path) -> None:
+    odd = tmp_path / "my dir; touch pwned"
+    made = CliRunner().invoke(cli, ["init", "--for", "gateway", "--json", str(odd)])
+    assert made.exit_code == 0, made.output
+    commands = json.loads(made.output)["next"]
+    assert commands[0] == f"proctor config validate {shlex.quote(str(odd / 'proctor.yaml'))}"
+    assert all(shlex.quote(str(odd / "proctor.yaml")) in c for c in commands[:2])
