@@ -122,3 +122,21 @@ def test_the_console_script_runs(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["effect"] == "allow"
+
+
+SHOP = SEED.parents[1] / "proctor.yaml"
+
+
+@pytest.mark.parametrize(
+    ("amount", "without", "with_flag"),
+    [(40, 0, 0), (150, 0, 4), (5000, 0, 1)],
+)
+def test_exit_code_reports_the_effect_only_when_asked(
+    tmp_path: Path, amount: int, without: int, with_flag: int
+) -> None:
+    base = ["check", "--config", str(SHOP), "--db", str(tmp_path / "a.db"), "--user", "alice",
+            "--arg", f"amount={amount}", "write:refund"]  # fmt: skip
+    assert CliRunner().invoke(cli, base).exit_code == without
+    flagged = CliRunner().invoke(cli, [*base[:-1], "--exit-code", "--json", "write:refund"])
+    assert flagged.exit_code == with_flag, flagged.output
+    assert json.loads(flagged.output)["decision_id"]  # the decision is still printed

@@ -115,7 +115,7 @@ def test_agent_lifecycle_and_api_key_exchange(config: str) -> None:
     )  # fmt: skip
     assert _json(stale)["code"] == "token_bad_signature"
     tier = _run(
-        "agent", "set-tier", "helper", "trusted", "--by", "ops@shop", "--reason", "audited",
+        "agent", "set-tier", "helper", "trusted", "--as", "ops@shop", "--reason", "audited",
         "--config", config,
     )  # fmt: skip
     assert _json(tier)["to"] == "trusted"

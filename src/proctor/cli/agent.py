@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from proctor.cli.identity_loading import identity_runtime
-from proctor.cli.output import print_json
+from proctor.cli.output import json_always, print_json
 from proctor.clock import DecisionIds
 from proctor.errors import ProctorError
 from proctor.identity.credentials import new_api_key
@@ -73,6 +73,7 @@ def _issue_api_key(runtime: Runtime, agent_id: str, now: int) -> str:
 @click.option("--no-api-key", is_flag=True, help="Do not issue an API key.")
 @_CONFIG
 @_DB
+@json_always
 def create(
     agent_id: str,
     role: str | None,
@@ -115,6 +116,7 @@ def create(
 @agent.command("list")
 @_CONFIG
 @_DB
+@json_always
 def list_agents(config: str | None, db: str | None) -> None:
     """Agents from the config and from the store."""
     runtime = identity_runtime(config, db)
@@ -138,6 +140,7 @@ def list_agents(config: str | None, db: str | None) -> None:
 @click.argument("agent_id")
 @_CONFIG
 @_DB
+@json_always
 def show(agent_id: str, config: str | None, db: str | None) -> None:
     """One agent and its live credentials (ids only, never secrets)."""
     runtime = identity_runtime(config, db)
@@ -170,6 +173,7 @@ def show(agent_id: str, config: str | None, db: str | None) -> None:
 @click.argument("agent_id")
 @_CONFIG
 @_DB
+@json_always
 def rotate(agent_id: str, config: str | None, db: str | None) -> None:
     """Issue a new API key and revoke the old ones; prints the new key once."""
     runtime = identity_runtime(config, db)
@@ -188,6 +192,7 @@ def rotate(agent_id: str, config: str | None, db: str | None) -> None:
 @click.argument("agent_id")
 @_CONFIG
 @_DB
+@json_always
 def revoke(agent_id: str, config: str | None, db: str | None) -> None:
     """Revoke the agent and all its credentials: no new tokens, no checks as it."""
     runtime = identity_runtime(config, db)
@@ -205,10 +210,11 @@ def revoke(agent_id: str, config: str | None, db: str | None) -> None:
 @agent.command("set-tier")
 @click.argument("agent_id")
 @click.argument("tier", type=click.Choice(TIER_NAMES))
-@click.option("--by", "changed_by", required=True, help="Who makes the change.")
+@click.option("--as", "changed_by", required=True, help="Who makes the change (recorded).")
 @click.option("--reason", required=True, help="Why (kept in the audit trail).")
 @_CONFIG
 @_DB
+@json_always
 def set_tier(
     agent_id: str, tier: str, changed_by: str, reason: str, config: str | None, db: str | None
 ) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from proctor.cli.loading import DEFAULT_DB, audit_location
+from proctor.cli.loading import DEFAULT_DB, audit_location, database_override
 from proctor.cli.output import console, print_json
 from proctor.config import DEFAULT_CONFIG_NAME, load_config
 from proctor.errors import ProctorError
@@ -33,7 +33,8 @@ _reason = click.option("--reason", help="Why; goes into the audit record.")
 def open_desk(config: str | None, db: str | None) -> ApprovalDesk:
     """A desk over the configured stores; users (and their roles) come from the config."""
     if config or Path(DEFAULT_CONFIG_NAME).is_file():
-        return ApprovalDesk(build_runtime(load_config(config or DEFAULT_CONFIG_NAME), audit=db))
+        loaded = load_config(config or DEFAULT_CONFIG_NAME)
+        return ApprovalDesk(build_runtime(loaded, audit=database_override(db)))
     return ApprovalDesk(build_runtime(audit=audit_location(config, db) or DEFAULT_DB))
 
 

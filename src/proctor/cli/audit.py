@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import click
-from rich.table import Table
+from rich.text import Text
 
 from proctor.cli.audit_export import export_command, stream_command
+from proctor.cli.audit_tail import one_line, tail
 from proctor.cli.loading import audit_location
-from proctor.cli.output import console, print_json, styled_effect
+from proctor.cli.output import EFFECT_STYLES, console, print_json
 from proctor.errors import ProctorError
+from proctor.export.records import FIELD_ORDER
 from proctor.storage import open_audit_store
 
 _db = click.option("--db", help="Audit database (default: the config's, else proctor.db).")
@@ -25,6 +28,7 @@ def audit() -> None:
 
 audit.add_command(export_command)
 audit.add_command(stream_command)
+audit.add_command(tail)
 
 
 @audit.command()
@@ -57,24 +61,6 @@ def verify(db: str | None, config: str | None, as_json: bool) -> None:
 
 
 @audit.command()
-@click.option("-n", "--limit", default=20, show_default=True, help="How many records.")
-@_db
-@_config
-@_json
-def tail(limit: int, db: str | None, config: str | None, as_json: bool) -> None:
-    """Print the newest records."""
-    store = open_audit_store(_existing(audit_location(config, db)))
-    try:
-        records = store.tail(limit)
-    finally:
-        store.close()
-    if as_json:
-        print_json(records)
-        return
-    console.print(trail_table(records))
-
-
-@audit.command()
 @click.argument("decision_id")
 @_db
 @_config
@@ -91,38 +77,28 @@ def show(decision_id: str, db: str | None, config: str | None, as_json: bool) ->
     if as_json:
         print_json(record)
         return
-    for key, value in record.items():
-        console.print(f"[bold]{key:>16}[/]  ", end="")
-        console.print(str(value), markup=False)
+    console.print(record_page(record), soft_wrap=True)
 
 
-def trail_table(records: list[dict[str, Any]], title: str = "audit trail") -> Table:
-    table = Table(title=title, title_justify="left")
-    for column in ("seq", "time", "user", "agent", "action", "effect", "rule / reason"):
-        table.add_column(column, overflow="fold")
-    for record in records:
-        user = (record.get("user") or {}).get("sub") or "-"
-        agent = (record.get("agent") or {}).get("id") or "-"
-        rules = ", ".join(record.get("rule_ids") or []) or record.get("code") or ""
-        table.add_row(
-            str(record.get("seq", "")),
-            str(record.get("ts", ""))[11:19],
-            user,
-            agent,
-            record.get("action", ""),
-            styled_effect(record.get("effect", "")) + _shadow_mark(record),
-            rules,
-        )
-    return table
-
-
-def _shadow_mark(record: dict[str, Any]) -> str:
-    """A shadow result that differs from the effect, shown apart: ` [shadow deny]`."""
-    shadow = record.get("shadow") or {}
-    effect = shadow.get("effect")
-    if not effect or effect == record.get("effect"):
-        return ""
-    return f" [bold magenta]\\[shadow {effect}][/]"
+def record_page(record: dict[str, Any]) -> Text:
+    """A record for a person: one field a line in the documented order, nested values as
+    indented JSON (never Python's repr), empty fields left out (``--json`` has them all)."""
+    page = Text()
+    order = {key: index for index, key in enumerate(("seq", "hash", *FIELD_ORDER))}
+    for key in sorted(record, key=lambda k: order.get(k, len(order))):
+        value = record[key]
+        if value is None or value == [] or value == {}:
+            continue
+        if isinstance(value, dict | list):
+            shown = json.dumps(value, indent=2, ensure_ascii=False, default=str)
+            shown = shown.replace("\n", "\n" + " " * 18)
+        else:
+            shown = one_line(value)
+        page.append(f"{one_line(key):>16}  ", style="bold")
+        page.append(shown, style=EFFECT_STYLES.get(shown, "") if key == "effect" else "")
+        page.append("\n")
+    page.rstrip()
+    return page
 
 
 def _existing(location: str) -> str:

@@ -14,6 +14,9 @@ from proctor.model.request import Agent, User
 from proctor.model.tiers import Tier
 from proctor.runtime import CheckCall, Runtime
 
+# `--exit-code`: a shell script can branch on the effect (1 is also "a check that failed")
+EFFECT_EXIT_CODES = {"deny": 1, "require_approval": 4}
+
 
 @click.command()
 @click.argument("action")
@@ -48,6 +51,11 @@ from proctor.runtime import CheckCall, Runtime
 @click.option("--db", help="Audit database (default: the config's, else proctor.db).")
 @click.option("--token", help="Decide as this delegation token (user, agent and scopes).")
 @click.option("--json", "as_json", is_flag=True, help="Print the decision as JSON.")
+@click.option(
+    "--exit-code",
+    is_flag=True,
+    help="Exit 1 on deny and 4 on approval required (default: 0 whatever the effect).",
+)
 def check(
     action: str,
     config: str | None,
@@ -64,6 +72,7 @@ def check(
     db: str | None,
     token: str | None,
     as_json: bool,
+    exit_code: bool,
 ) -> None:
     """Decide whether an agent may do ACTION (e.g. write:refund) now."""
     args = parse_arguments(arguments)
@@ -78,18 +87,20 @@ def check(
         decision = runtime.decide(call)
     finally:
         runtime.close()
-    body = decision.to_dict()
     if as_json:
-        print_json(body)
-        return
-    from proctor.cli.output import console  # rich loads for people only, never for --json
+        print_json(decision.to_dict())
+    else:
+        from proctor.cli.output import console  # rich loads for people only, never for --json
 
-    console.print(f"{styled_effect(decision.effect.value)}  {action}")
-    console.print(f"  reason    {decision.reason}", markup=False)
-    if decision.rule_ids:
-        console.print(f"  rules     {', '.join(decision.rule_ids)}", markup=False)
-    console.print(f"  scopes    {', '.join(decision.effective_scopes) or '(none)'}", markup=False)
-    console.print(f"  decision  {decision.decision_id}", markup=False)
+        console.print(f"{styled_effect(decision.effect.value)}  {action}")
+        console.print(f"  reason    {decision.reason}", markup=False)
+        if decision.rule_ids:
+            console.print(f"  rules     {', '.join(decision.rule_ids)}", markup=False)
+        scopes = ", ".join(decision.effective_scopes) or "(none)"
+        console.print(f"  scopes    {scopes}", markup=False)
+        console.print(f"  decision  {decision.decision_id}", markup=False)
+    if exit_code and decision.effect.value in EFFECT_EXIT_CODES:
+        raise SystemExit(EFFECT_EXIT_CODES[decision.effect.value])
 
 
 def parse_arguments(pairs: tuple[str, ...]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import os
 import click
 
 from proctor.cli.loading import audit_location
-from proctor.cli.output import print_json
+from proctor.cli.output import json_always, print_json
 
 
 @click.group()
@@ -18,6 +18,7 @@ def db() -> None:
 @db.command()
 @click.option("--db", "url", help="Database URL or file (default: PROCTOR_DATABASE_URL, config).")
 @click.option("--config", type=click.Path(dir_okay=False), help="proctor.yaml to read.")
+@json_always
 def migrate(url: str | None, config: str | None) -> None:
     """Apply the schema migrations not yet applied (safe to run from several replicas)."""
     location = url or os.environ.get("PROCTOR_DATABASE_URL") or audit_location(config, None)

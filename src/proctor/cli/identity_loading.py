@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from proctor.cli.loading import database_override
 from proctor.clock import system_clock
 from proctor.config import DEFAULT_CONFIG_NAME, ConfigError, LoadedConfig, load_config
 from proctor.runtime import Runtime, build_runtime
@@ -35,7 +36,7 @@ def identity_service(config: str | None, db: str | None = None) -> IdentityServi
     service = build_identity(
         loaded.config.identity,
         base=loaded.base,
-        audit_location=db or loaded.audit_location,
+        audit_location=database_override(db) or loaded.audit_location,
         clock=system_clock,
     )
     assert service is not None
@@ -43,7 +44,7 @@ def identity_service(config: str | None, db: str | None = None) -> IdentityServi
 
 
 def identity_runtime(config: str | None, db: str | None = None) -> Runtime:
-    return build_runtime(load_identity_config(config), audit=db)
+    return build_runtime(load_identity_config(config), audit=database_override(db))
 
 
 def parse_duration(text: str) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from proctor.cli.identity_loading import identity_service
-from proctor.cli.output import print_json
+from proctor.cli.output import json_always, print_json
 
 _CONFIG = click.option(
     "--config", "config", type=click.Path(dir_okay=False), help="proctor.yaml to load."
@@ -19,6 +19,7 @@ def keys() -> None:
 
 @keys.command()
 @_CONFIG
+@json_always
 def jwks(config: str | None) -> None:
     """Print the public JWKS (RFC 7517) downstream services verify delegation tokens with."""
     service = identity_service(config)
@@ -30,6 +31,7 @@ def jwks(config: str | None) -> None:
 
 @keys.command()
 @_CONFIG
+@json_always
 def rotate(config: str | None) -> None:
     """Make a new active key; the old one keeps verifying for `key_overlap_seconds`."""
     service = identity_service(config)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, tzinfo
 from pathlib import Path
 
@@ -9,10 +10,17 @@ from proctor.config import DEFAULT_CONFIG_NAME, ConfigError, load_config
 from proctor.runtime import Runtime, build_runtime
 
 DEFAULT_DB = "proctor.db"
+DATABASE_ENV = "PROCTOR_DATABASE_URL"
+
+
+def database_override(db: str | None) -> str | None:
+    """``--db``, else ``PROCTOR_DATABASE_URL``: the store named outside the config, if any."""
+    return db or os.environ.get(DATABASE_ENV) or None
 
 
 def runtime_for_options(config: str | None, policies: tuple[str, ...], db: str | None) -> Runtime:
     """The runtime for ``--config``/``--policy``/``--db`` (``proctor.yaml`` when present)."""
+    db = database_override(db)
     config_path = config or (
         DEFAULT_CONFIG_NAME if Path(DEFAULT_CONFIG_NAME).is_file() and not policies else None
     )
@@ -28,6 +36,8 @@ def runtime_for_options(config: str | None, policies: tuple[str, ...], db: str |
 
 
 def audit_location(config: str | None, db: str | None) -> str:
+    """``--db``, else ``PROCTOR_DATABASE_URL``, else the config's store, else ``proctor.db``."""
+    db = database_override(db)
     if db:
         return db
     if config or Path(DEFAULT_CONFIG_NAME).is_file():

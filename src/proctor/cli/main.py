@@ -56,6 +56,7 @@ COMMANDS: Mapping[str, LazyCommand] = {
         "check",
         "Decide whether an agent may do ACTION (e.g. write:refund) now.",
     ),
+    "config": LazyCommand("proctor.cli.config_validate", "config_group", "Check a proctor.yaml."),
     "db": LazyCommand("proctor.cli.db", "db", "Database schema."),
     "demo": LazyCommand(
         "proctor.cli.demo",
@@ -66,6 +67,11 @@ COMMANDS: Mapping[str, LazyCommand] = {
         "proctor.cli.explain",
         "explain_command",
         "Explain one recorded decision: who, which agent, scopes, rules, limits, approvals.",
+    ),
+    "init": LazyCommand(
+        "proctor.cli.init",
+        "init_command",
+        "Write a commented proctor.yaml, a starter policy and an admin key into DIRECTORY.",
     ),
     "keys": LazyCommand(
         "proctor.cli.keys", "keys", "proctor's signing keys (Ed25519, in the 0600 key file)."

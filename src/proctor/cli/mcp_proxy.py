@@ -37,6 +37,7 @@ def mcp_proxy(
     PROCTOR_AGENT and PROCTOR_USER from the environment; over HTTP, the bearer
     token of each request. See docs/mcp-proxy.md.
     """
+    from proctor.cli.loading import database_override
     from proctor.mcp.proxy import ProxyOptions
     from proctor.mcp.serve import run
 
@@ -44,7 +45,7 @@ def mcp_proxy(
         ProxyOptions(
             config=config,
             policies=policies,
-            db=db,
+            db=database_override(db),
             name=name,
             command=command,
             upstream_url=upstream_url,

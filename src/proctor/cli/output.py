@@ -6,6 +6,8 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+import click
+
 from proctor.errors import ProctorError
 
 if TYPE_CHECKING:
@@ -35,6 +37,12 @@ if not TYPE_CHECKING:
         if name not in _CONSOLES:
             raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
         return _console(name)
+
+
+# `--json` on a command that prints JSON whatever: accepted, so every data command takes it
+json_always = click.option(
+    "--json", is_flag=True, expose_value=False, help="Print JSON (this command always does)."
+)
 
 
 def print_json(value: Any) -> None:

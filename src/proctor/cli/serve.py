@@ -7,7 +7,7 @@ import secrets
 
 import click
 
-from proctor.cli.output import print_json
+from proctor.cli.output import json_always, print_json
 
 ADMIN_KEY_PREFIX = "pa_"
 
@@ -49,6 +49,7 @@ def serve(
     help="Scope (repeatable): admin, check, audit:read, agents:write, "
     "policies:write, approvals:write.",
 )
+@json_always
 def admin_key(key_id: str, scopes: tuple[str, ...]) -> None:
     """Print a new admin key (once) and the `server.admin_keys` entry that admits it."""
     key = ADMIN_KEY_PREFIX + secrets.token_urlsafe(32)

@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from proctor.cli.identity_loading import identity_runtime, identity_service, parse_duration
-from proctor.cli.output import error_console, print_json
+from proctor.cli.output import error_console, json_always, print_json
 from proctor.identity.credentials import API_KEY_PREFIX
 from proctor.identity.errors import ExchangeError, TokenRejected
 from proctor.identity.exchange import (
@@ -35,8 +35,14 @@ def token() -> None:
 @click.option("--ttl", default="1h", show_default=True, help="Lifetime: 90s, 10m, 1h, 2d.")
 @click.option("--claim", "claims", multiple=True, help="Extra claim KEY=VALUE (repeatable).")
 @_CONFIG
+@click.option("--json", "as_json", is_flag=True, help="Print the token in a JSON object.")
 def user(
-    sub: str, scopes: tuple[str, ...], ttl: str, claims: tuple[str, ...], config: str | None
+    sub: str,
+    scopes: tuple[str, ...],
+    ttl: str,
+    claims: tuple[str, ...],
+    config: str | None,
+    as_json: bool,
 ) -> None:
     """Print a DEV user token signed with the local dev key (iss urn:proctor:dev, kid dev).
 
@@ -55,7 +61,10 @@ def user(
             "warning: this config refuses dev tokens (`identity.allow_dev_tokens` is false)",
             markup=False,
         )
-    sys.stdout.write(minted + "\n")
+    if as_json:
+        print_json({"token": minted})
+    else:
+        sys.stdout.write(minted + "\n")
 
 
 @token.command()
@@ -67,6 +76,7 @@ def user(
 @click.option("--run-id", help="Bind the token to a run.")
 @_CONFIG
 @_DB
+@json_always
 def exchange(
     subject_token: str,
     agent_id: str | None,
@@ -106,6 +116,7 @@ def exchange(
 @token.command()
 @click.argument("value")
 @_CONFIG
+@json_always
 def inspect(value: str, config: str | None) -> None:
     """Verify a token: print its claims and delegation chain, or the coded reason it fails."""
     service = identity_service(config)
@@ -150,6 +161,7 @@ def inspect(value: str, config: str | None) -> None:
 @click.option("--reason", default="revoked from the command line", show_default=True)
 @_CONFIG
 @_DB
+@json_always
 def revoke(
     value: str | None, jti: str | None, reason: str, config: str | None, db: str | None
 ) -> None:

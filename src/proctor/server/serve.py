@@ -13,14 +13,17 @@ from __future__ import annotations
 import gc
 import logging
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from starlette.applications import Starlette
 
+from proctor.banner import startup_banner
 from proctor.config import DEFAULT_CONFIG_NAME, LoadedConfig, load_config
 from proctor.runtime import build_runtime
 from proctor.server.app import create_app
+from proctor.server.state import GatewayState
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8700
@@ -57,6 +60,8 @@ def serve(options: ServeOptions) -> None:
     import uvicorn
 
     app = build_gateway(options.config, options.db)
+    sys.stderr.write(gateway_banner(app, options))
+    sys.stderr.flush()
     # The long-lived objects (compiled policies, caches) leave the collector's view, and
     # young collections run less often: fewer, shorter pauses under load (the p99).
     gc.collect()
@@ -88,6 +93,28 @@ def serve(options: ServeOptions) -> None:
     except ImportError:
         options_for_loop = {}
     anyio.run(_run, server, widen_thread_pool, backend_options=options_for_loop)
+
+
+def gateway_banner(app: Starlette, options: ServeOptions) -> str:
+    """Address, config, policies, database and dashboard of the gateway about to start."""
+    state: GatewayState = app.state.gateway
+    scheme = "https" if options.tls_cert else "http"
+    host = f"[{options.host}]" if ":" in options.host else options.host
+    address = f"{scheme}://{host}:{options.port}"
+    loaded = state.config
+    database = (
+        options.db
+        or os.environ.get(DATABASE_ENV)
+        or (loaded.audit_location if loaded is not None else DEFAULT_DB)
+    )
+    return startup_banner(
+        "proctor serve",
+        address=address,
+        config=str(Path(loaded.file).resolve()) if loaded is not None else None,
+        policies=state.runtime.policies,
+        database=database,
+        dashboard=f"{address}/ui",
+    )
 
 
 async def _run(server: object, before: object) -> None:
