@@ -14,9 +14,9 @@ from proctor.model import Agent, Effect, Tier
 from proctor.model.request import RunState
 from proctor.policy import load_policies
 from proctor.runtime import Runtime
+from proctor.runtime.approvals import ApprovalDesk
 from proctor.scanners import Cascade
 from proctor.scanners.provenance import ProvenanceLedgers, Source
-from proctor.sdk.approvals import ApprovalDesk
 from proctor.storage import open_audit_store
 from proctor.storage.errors import StorageError
 from proctor.storage.state import open_provenance_store

@@ -19,7 +19,7 @@ from proctor.cli.output import console, print_json
 from proctor.config import DEFAULT_CONFIG_NAME, load_config
 from proctor.errors import ProctorError
 from proctor.runtime import build_runtime
-from proctor.sdk.approvals import ApprovalDesk
+from proctor.runtime.approvals import ApprovalDesk
 
 _db = click.option("--db", help="Audit database (the state file sits beside it).")
 _config = click.option("--config", type=click.Path(dir_okay=False), help="proctor.yaml to read.")

@@ -17,7 +17,7 @@ from proctor.config import LoadedConfig, ServerConfig
 from proctor.export.service import start_export
 from proctor.identity.registry import AgentRegistry
 from proctor.runtime import Runtime
-from proctor.sdk.approvals import ApprovalDesk
+from proctor.runtime.approvals import ApprovalDesk
 from proctor.server.auth import Authenticator
 from proctor.server.commits import CommitBarrier
 from proctor.server.errors import install_handlers

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from proctor.config import LoadedConfig, ServerConfig
 from proctor.identity.registry import AgentRegistry
 from proctor.runtime import Runtime
-from proctor.sdk.approvals import ApprovalDesk
+from proctor.runtime.approvals import ApprovalDesk
 from proctor.server.auth import Authenticator, Principal
 from proctor.server.commits import CommitBarrier
 from proctor.server.metrics import GatewayMetrics

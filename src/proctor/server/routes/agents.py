@@ -18,7 +18,6 @@ from proctor.identity.credentials import new_api_key
 from proctor.model.tiers import TIER_NAMES
 from proctor.runtime import Runtime
 from proctor.runtime.identity import IdentityService
-from proctor.sdk.records import record_event
 from proctor.server.auth import AGENTS_WRITE, AUDIT_READ, require
 from proctor.server.bodies import AgentCreateBody, TierBody, read_json
 from proctor.server.errors import ApiError
@@ -76,9 +75,8 @@ def revoke_stored_agent(
     revoked = identity.store.revoke_credentials(agent_id, now)
     identity.revoked_agents.revoke(agent_id, now, "revoked")
     state.refresh_registry()
-    record_event(
-        runtime,
-        kind="agent_change",
+    runtime.record(
+        "agent_change",
         action="agent:revoke",
         effect="allow",
         reason=f"agent `{agent_id}` revoked by `{by}`" + (f" ({via})" if via else ""),
@@ -161,9 +159,8 @@ async def create_agent(request: Request) -> Response:
             )
             answer["api_key"] = key
         state.refresh_registry()
-        record_event(
-            runtime,
-            kind="agent_change",
+        runtime.record(
+            "agent_change",
             action="agent:create",
             effect="allow",
             reason=f"agent `{body.id}` created by `{principal.name}`",
@@ -196,9 +193,8 @@ async def set_tier(request: Request) -> Response:
         identity.store.put_agent(replace(stored, tier=body.tier))
         runtime.lift_demotion(agent_id)  # an admin's tier overrides a `tiers:` rule's
         state.refresh_registry()
-        record_event(
-            runtime,
-            kind="tier_change",
+        runtime.record(
+            "tier_change",
             action="agent:set-tier",
             effect="allow",
             reason=body.reason,
