@@ -1,9 +1,9 @@
 """The records the runtime writes, and the one place each is shaped into an ``AuditEvent``.
 
-``decision_event`` and ``output_event`` are the hot ones (every check, every
-result); ``audit_event`` shapes every other kind (runs, approvals, agent and
-tier changes, policy reloads, sign-ins, tasks, token exchanges), so an action
-taken from the CLI and its HTTP twin give the same record. These functions only
+``decision_event`` shapes the hot one (every check's); ``audit_event`` every
+other kind (a result's review, runs, approvals, agent and tier changes, policy
+reloads, sign-ins, tasks, token exchanges, demotions), so an action taken from
+the CLI and its HTTP twin give the same record. These functions only
 shape values; ``AuditRecorder`` is the one place a runtime appends one.
 """
 
@@ -60,9 +60,10 @@ def audit_event(
     trace_id: str | None = None,
     delegation: tuple[dict[str, Any], ...] = (),
     effective_scopes: tuple[str, ...] = (),
+    rule_ids: tuple[str, ...] = (),
     result_digest: str | None = None,
 ) -> AuditEvent:
-    """A record of ``kind`` other than a decision or a result's review.
+    """A record of ``kind`` other than a decision (``decision_event``: every check's).
 
     ``agent`` is the registered agent (its role, tier and tags are recorded),
     a view already made, or only its id; ``user`` a user, a view or only a
@@ -82,6 +83,7 @@ def audit_event(
         args_digest=digest(args) if args is not None else "",
         effect=effect,
         reason=reason,
+        rule_ids=rule_ids,
         code=kind if code is None else code,
         effective_scopes=effective_scopes,
         result_digest=result_digest,
@@ -240,19 +242,19 @@ def output_event(
         extra["findings"] = list(review.findings)
     if review.approval_id is not None:
         extra["approval_id"] = review.approval_id
-    return AuditEvent(
-        kind="output",
-        decision_id=review.review_id,
-        ts=iso(now),
-        trace_id=trace_id,
-        user=user_view(user) if user is not None else None,
-        agent=agent_view(agent),
-        run_id=run.run_id if run is not None else None,
+    return audit_event(
+        "output",
+        review.review_id,
+        now,
         action=action,
         effect=review.effect.value,
-        rule_ids=review.rule_ids,
         reason=review.reason,
+        agent=agent,
+        user=user,
+        run_id=run.run_id if run is not None else None,
         code=review.code,
+        trace_id=trace_id,
+        rule_ids=review.rule_ids,
         result_digest=digest(tree),
         extra=extra,
     )
