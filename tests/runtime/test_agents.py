@@ -4,7 +4,9 @@ a tier set by hand lifting a rule's demotion."""
 from __future__ import annotations
 
 import sqlite3
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -152,3 +154,27 @@ def test_a_tier_set_by_hand_lifts_a_rules_demotion(admin: AgentAdmin) -> None:
         "by": "ops",
         "credential": {"kind": "test"},
     }
+
+
+def test_one_id_created_at_once_from_many_threads_gets_one_agent_and_one_key(
+    admin: AgentAdmin,
+) -> None:
+    start = threading.Barrier(8)
+
+    def create(_: int) -> str:
+        start.wait()
+        try:
+            return str(admin.create("racer", OPS, role="support")["api_key"])
+        except AgentAdminError as refused:
+            return refused.code
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(create, range(8)))
+    assert answers.count("agent_exists") == 7
+    assert len(admin.identity.store.credentials("racer")) == 1
+    assert [r["action"] for r in _changes(admin.runtime)] == ["agent:create"]
+
+
+def test_a_key_id_that_is_not_text_is_refused(admin: AgentAdmin) -> None:
+    public = {**OKPAlgorithm.to_jwk(KEY.public_key(), as_dict=True), "kid": 7}
+    _refused(INVALID_PUBLIC_KEY, lambda: admin.create("signer", OPS, public_key=public))

@@ -17,6 +17,7 @@ stored as digests; a public key (a JWK) lets the agent sign client assertions.
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -74,6 +75,9 @@ class AgentAdmin:
     def __init__(self, runtime: Runtime, configured: AgentRegistry | None = None) -> None:
         self.runtime = runtime
         self._configured = configured
+        # one change at a time in this process: two creations of one id cannot both pass
+        # the check and each issue a key (the store replaces, it does not refuse)
+        self._changing = threading.Lock()
 
     @property
     def identity(self) -> IdentityService:
@@ -137,7 +141,6 @@ class AgentAdmin:
 
         An id once used stays used: a revoked agent is not created again.
         """
-        identity = self.identity
         _check_id(agent_id)
         _check_actor(actor)
         _check_tier(tier)
@@ -150,61 +153,43 @@ class AgentAdmin:
                     f"role `{role}` is not defined in the config", code=UNKNOWN_ROLE
                 )
         jwk, kid = _public_key(public_key) if public_key is not None else (None, None)
-        if identity.store.get_agent(agent_id) is not None or self.runtime.registry.get(agent_id):
-            raise AgentAdminError(f"agent `{agent_id}` exists already", code=AGENT_EXISTS)
-        now = int(identity.now())
-        agent = StoredAgent(agent_id, role, tier, owner, tags, created_at=now)
-        kinds = [kind for kind, wanted in (("api_key", api_key), ("public_key", jwk)) if wanted]
-        extra: dict[str, Any] = {"by": actor.by, "tier": tier, "role": role, "credentials": kinds}
-        if kid is not None:
-            extra["public_key_kid"] = kid
-        self._record(
-            "agent_change", "agent:create", f"agent `{agent_id}` created by `{actor.by}`",
-            agent, actor, extra,
-        )  # fmt: skip
-        identity.store.put_agent(agent)
-        answer: dict[str, Any] = {"id": agent_id, "role": role, "tier": tier}
-        if jwk is not None and kid is not None:
-            identity.store.add_credential(
-                StoredCredential(agent_id, "public_key", kid, public_jwk=jwk, created_at=now)
-            )
-            answer["public_key_kid"] = kid
-        if api_key:
-            answer["api_key"] = self._issue_api_key(agent_id, now)
-        self._refresh()
-        return answer
+        agent = StoredAgent(agent_id, role, tier, owner, tags)
+        with self._changing:
+            return self._register(agent, actor, api_key, jwk, kid)
 
     def rotate(self, agent_id: str, actor: Actor) -> dict[str, Any]:
         """A new API key, the old ones revoked; the new key is in the answer, once."""
         identity = self.identity
         _check_actor(actor)
-        stored = self._live(agent_id)
-        live = sum(1 for c in identity.store.credentials(agent_id) if c.kind == "api_key")
-        why = f"API key of agent `{agent_id}` rotated by `{actor.by}`"
-        self._record(
-            "agent_change", "agent:rotate", why, stored, actor,
-            {"by": actor.by, "revoked_keys": live},
-        )  # fmt: skip
-        now = int(identity.now())
-        revoked = identity.store.revoke_credentials(agent_id, now, kind="api_key")
-        key = self._issue_api_key(agent_id, now)
+        with self._changing:
+            stored = self._live(agent_id)
+            live = sum(1 for c in identity.store.credentials(agent_id) if c.kind == "api_key")
+            why = f"API key of agent `{agent_id}` rotated by `{actor.by}`"
+            self._record(
+                "agent_change", "agent:rotate", why, stored, actor,
+                {"by": actor.by, "revoked_keys": live},
+            )  # fmt: skip
+            now = int(identity.now())
+            revoked = identity.store.revoke_credentials(agent_id, now, kind="api_key")
+            key = self._issue_api_key(agent_id, now)
         return {"id": agent_id, "api_key": key, "revoked_keys": revoked}
 
     def revoke(self, agent_id: str, actor: Actor) -> dict[str, Any]:
         """The agent, its credentials and the tokens it holds stop working at once."""
         identity = self.identity
         _check_actor(actor)
-        stored = self._live(agent_id)
-        live = len(identity.store.credentials(agent_id))
-        self._record(
-            "agent_change", "agent:revoke", f"agent `{agent_id}` revoked by `{actor.by}`",
-            stored, actor, {"by": actor.by, "revoked_credentials": live},
-        )  # fmt: skip
-        now = int(identity.now())
-        identity.store.put_agent(replace(stored, revoked_at=now))
-        revoked = identity.store.revoke_credentials(agent_id, now)
-        identity.revoked_agents.revoke(agent_id, now, "revoked")
-        self._refresh()
+        with self._changing:
+            stored = self._live(agent_id)
+            live = len(identity.store.credentials(agent_id))
+            self._record(
+                "agent_change", "agent:revoke", f"agent `{agent_id}` revoked by `{actor.by}`",
+                stored, actor, {"by": actor.by, "revoked_credentials": live},
+            )  # fmt: skip
+            now = int(identity.now())
+            identity.store.put_agent(replace(stored, revoked_at=now))
+            revoked = identity.store.revoke_credentials(agent_id, now)
+            identity.revoked_agents.revoke(agent_id, now, "revoked")
+            self._refresh()
         return {"id": agent_id, "revoked_at": now, "revoked_credentials": revoked}
 
     def set_tier(self, agent_id: str, tier: str, actor: Actor, *, reason: str) -> dict[str, Any]:
@@ -217,18 +202,56 @@ class AgentAdmin:
                 f"a tier change needs a reason of 1 to {_REASON_LIMIT} characters",
                 code=INVALID_AGENT,
             )
-        stored = self._live(agent_id)
-        changed = replace(stored, tier=tier)
-        self._record(
-            "tier_change", "agent:set-tier", reason, changed, actor,
-            {"from": stored.tier, "to": tier, "by": actor.by},
-        )  # fmt: skip
-        identity.store.put_agent(changed)
-        self.runtime.lift_demotion(agent_id)  # an admin's tier overrides a `tiers:` rule's
-        self._refresh()
+        with self._changing:
+            stored = self._live(agent_id)
+            changed = replace(stored, tier=tier)
+            self._record(
+                "tier_change", "agent:set-tier", reason, changed, actor,
+                {"from": stored.tier, "to": tier, "by": actor.by},
+            )  # fmt: skip
+            identity.store.put_agent(changed)
+            self.runtime.lift_demotion(agent_id)  # an admin's tier overrides a `tiers:` rule's
+            self._refresh()
         return {"id": agent_id, "from": stored.tier, "to": tier, "by": actor.by}
 
     # -- helpers ----------------------------------------------------------------------------
+
+    def _register(
+        self,
+        agent: StoredAgent,
+        actor: Actor,
+        api_key: bool,
+        jwk: dict[str, Any] | None,
+        kid: str | None,
+    ) -> dict[str, Any]:
+        identity = self.identity
+        agent_id = agent.id
+        if identity.store.get_agent(agent_id) is not None or self.runtime.registry.get(agent_id):
+            raise AgentAdminError(f"agent `{agent_id}` exists already", code=AGENT_EXISTS)
+        now = int(identity.now())
+        agent = replace(agent, created_at=now)
+        kinds = [kind for kind, wanted in (("api_key", api_key), ("public_key", jwk)) if wanted]
+        extra: dict[str, Any] = {
+            "by": actor.by,
+            "tier": agent.tier,
+            "role": agent.role,
+            "credentials": kinds,
+        }
+        if kid is not None:
+            extra["public_key_kid"] = kid
+        why = f"agent `{agent_id}` created by `{actor.by}`"
+        self._record("agent_change", "agent:create", why, agent, actor, extra)
+        identity.store.put_agent(agent)
+        answer: dict[str, Any] = {"id": agent_id, "role": agent.role, "tier": agent.tier}
+        if jwk is not None and kid is not None:
+            identity.store.add_credential(
+                StoredCredential(agent_id, "public_key", kid, public_jwk=jwk, created_at=now)
+            )
+            answer["public_key_kid"] = kid
+        if api_key:
+            answer["api_key"] = self._issue_api_key(agent_id, now)
+        self._refresh()
+        return answer
 
     def _live(self, agent_id: str) -> StoredAgent:
         """The stored, unrevoked agent; a config agent, an unknown or a revoked one refused."""
@@ -337,5 +360,9 @@ def _public_key(jwk: Mapping[str, Any]) -> tuple[dict[str, Any], str]:
             f"the public key is not a usable JWK: {exc}", code=INVALID_PUBLIC_KEY
         ) from exc
     kid = jwk.get("kid") or "default"
-    _check_text("kid", kid)
-    return dict(jwk), str(kid)
+    if not isinstance(kid, str) or len(kid) > _TEXT_LIMIT:
+        raise AgentAdminError(
+            f"the key's `kid` must be text of at most {_TEXT_LIMIT} characters",
+            code=INVALID_PUBLIC_KEY,
+        )
+    return dict(jwk), kid
