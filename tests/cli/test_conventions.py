@@ -44,7 +44,14 @@ def test_the_acting_person_has_one_flag_name() -> None:
     by = [path for path, command in _commands(cli) if "--by" in _options(command)]
     named = sorted(path for path, command in _commands(cli) if "--as" in _options(command))
     assert by == []
-    assert named == ["agent set-tier", "approvals approve", "approvals reject"]
+    assert named == [
+        "agent create",
+        "agent revoke",
+        "agent rotate",
+        "agent set-tier",
+        "approvals approve",
+        "approvals reject",
+    ]
 
 
 def test_json_is_accepted_where_json_is_all_there_is(tmp_path: Path) -> None:

@@ -15,10 +15,10 @@ from proctor.model.request import RunState
 from proctor.policy import load_policies
 from proctor.policy.scan_rules import ScanVerdict
 from proctor.runtime import Runtime
+from proctor.runtime.approvals import ApprovalDesk
 from proctor.runtime.scanning import ContentGuard, OutputReview, Scanned
 from proctor.scanners import Cascade
 from proctor.scanners.provenance import ProvenanceLedgers, Source
-from proctor.sdk.approvals import ApprovalDesk
 from proctor.storage import open_audit_store
 from proctor.storage.errors import StorageError
 from proctor.storage.state import open_provenance_store

@@ -1,34 +1,38 @@
 """``proctor agent``: agents created from the command line, their credentials and tiers.
 
-Agents from the config file are listed too but change only by editing the
-config. API keys are printed once and stored as digests; a public key
-(a JWK file) lets the agent prove itself with a signed client assertion.
-Tier changes are written to the audit trail with who made them and why.
+Each command is the runtime's ``AgentAdmin`` (the gateway's ``/v1/admin/agents``
+routes are the same service), so it answers, refuses and records exactly as
+its HTTP twin does: ``agent_change`` and ``tier_change`` records naming who
+acted (``--as``, by default the operating-system account) and the CLI as the
+credential. Agents from the config file are listed too but change only by
+editing the config. API keys are printed once and stored as digests; a public
+key (a JWK file) lets the agent prove itself with a signed client assertion.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
 from proctor.cli.identity_loading import identity_runtime
+from proctor.cli.operator import cli_credential, operator
 from proctor.cli.output import json_always, print_json
-from proctor.clock import DecisionIds
 from proctor.errors import ProctorError
-from proctor.identity.credentials import new_api_key
-from proctor.model.audit_event import AuditEvent, audit_timestamp
 from proctor.model.tiers import TIER_NAMES
-from proctor.runtime import Runtime
-from proctor.storage.contracts import StoredAgent, StoredCredential
+from proctor.runtime.agents import INVALID_PUBLIC_KEY, Actor, AgentAdmin
 
 _CONFIG = click.option(
     "--config", "config", type=click.Path(dir_okay=False), help="proctor.yaml to load."
 )
 _DB = click.option("--db", help="Database of the agents (default: the config's audit file).")
+_BY = click.option(
+    "--as", "by", help="Who makes the change (recorded; default: your account name)."
+)
+_T = TypeVar("_T")
 
 
 @click.group()
@@ -36,27 +40,16 @@ def agent() -> None:
     """Register agents and manage their credentials and tiers."""
 
 
-def _store_agent(runtime: Runtime, agent_id: str) -> StoredAgent:
-    assert runtime.identity is not None
-    found = runtime.identity.store.get_agent(agent_id)
-    if found is None:
-        where = "the config file" if runtime.registry.get(agent_id) else "the store"
-        raise ProctorError(
-            f"agent `{agent_id}` is not in the store (it is in {where})"
-            if where == "the config file"
-            else f"unknown agent `{agent_id}`",
-            code="unknown_agent",
-        )
-    return found
+def _with_admin(config: str | None, db: str | None, act: Callable[[AgentAdmin], _T]) -> _T:
+    runtime = identity_runtime(config, db)
+    try:
+        return act(AgentAdmin(runtime))
+    finally:
+        runtime.close()
 
 
-def _issue_api_key(runtime: Runtime, agent_id: str, now: int) -> str:
-    assert runtime.identity is not None
-    key, record = new_api_key(agent_id)
-    runtime.identity.store.add_credential(
-        StoredCredential(agent_id, "api_key", record.key_id, digest=record.digest, created_at=now)
-    )
-    return key
+def _actor(by: str | None) -> Actor:
+    return Actor(by if by is not None else operator(), cli_credential())
 
 
 @agent.command()
@@ -71,6 +64,7 @@ def _issue_api_key(runtime: Runtime, agent_id: str, now: int) -> str:
     help="The agent's public JWK (JSON file) for signed client assertions.",
 )
 @click.option("--no-api-key", is_flag=True, help="Do not issue an API key.")
+@_BY
 @_CONFIG
 @_DB
 @json_always
@@ -82,34 +76,28 @@ def create(
     tags: tuple[str, ...],
     public_key: str | None,
     no_api_key: bool,
+    by: str | None,
     config: str | None,
     db: str | None,
 ) -> None:
     """Register AGENT_ID; prints its API key once (it is stored hashed)."""
-    runtime = identity_runtime(config, db)
-    try:
-        assert runtime.identity is not None
-        now = int(runtime.identity.now())
-        if runtime.identity.agent(agent_id) is not None:
-            raise ProctorError(f"agent `{agent_id}` exists already", code="agent_exists")
-        if role is not None and role not in runtime.registry.roles:
-            raise ProctorError(f"role `{role}` is not defined in the config", code="unknown_role")
-        runtime.identity.store.put_agent(
-            StoredAgent(agent_id, role, tier, owner, tuple(tags), created_at=now)
-        )
-        body: dict[str, Any] = {"id": agent_id, "role": role, "tier": tier}
-        if public_key is not None:
-            jwk = json.loads(Path(public_key).read_text(encoding="utf-8"))
-            kid = str(jwk.get("kid") or "default")
-            runtime.identity.store.add_credential(
-                StoredCredential(agent_id, "public_key", kid, public_jwk=jwk, created_at=now)
-            )
-            body["public_key_kid"] = kid
-        if not no_api_key:
-            body["api_key"] = _issue_api_key(runtime, agent_id, now)
-            body["note"] = "the API key is shown once; store it as a secret"
-    finally:
-        runtime.close()
+    jwk = _read_jwk(public_key) if public_key is not None else None
+    body = _with_admin(
+        config,
+        db,
+        lambda admin: admin.create(
+            agent_id,
+            _actor(by),
+            role=role,
+            tier=tier,
+            owner=owner,
+            tags=tags,
+            api_key=not no_api_key,
+            public_key=jwk,
+        ),
+    )
+    if "api_key" in body:
+        body["note"] = "the API key is shown once; store it as a secret"
     print_json(body)
 
 
@@ -119,21 +107,7 @@ def create(
 @json_always
 def list_agents(config: str | None, db: str | None) -> None:
     """Agents from the config and from the store."""
-    runtime = identity_runtime(config, db)
-    try:
-        assert runtime.identity is not None
-        rows = [
-            {"id": a.id, "role": a.role, "tier": a.tier.value, "source": "config"}
-            for a in runtime.registry.agents.values()
-            if runtime.identity.store.get_agent(a.id) is None
-        ]
-        rows += [
-            {**stored.to_dict(), "source": "store"}
-            for stored in runtime.identity.store.list_agents()
-        ]
-    finally:
-        runtime.close()
-    print_json(rows)
+    print_json(_with_admin(config, db, lambda admin: admin.list()))
 
 
 @agent.command()
@@ -143,68 +117,29 @@ def list_agents(config: str | None, db: str | None) -> None:
 @json_always
 def show(agent_id: str, config: str | None, db: str | None) -> None:
     """One agent and its live credentials (ids only, never secrets)."""
-    runtime = identity_runtime(config, db)
-    try:
-        assert runtime.identity is not None
-        stored = runtime.identity.store.get_agent(agent_id)
-        configured = runtime.registry.get(agent_id)
-        if stored is None and configured is None:
-            raise ProctorError(f"unknown agent `{agent_id}`", code="unknown_agent")
-        body: dict[str, Any] = (
-            {**stored.to_dict(), "source": "store"}
-            if stored is not None
-            else {
-                "id": agent_id,
-                "role": configured.role if configured else None,
-                "tier": configured.tier.value if configured else None,
-                "source": "config",
-            }
-        )
-        body["credentials"] = [
-            {"kind": item.kind, "key_id": item.key_id, "created_at": item.created_at}
-            for item in runtime.identity.store.credentials(agent_id)
-        ]
-    finally:
-        runtime.close()
-    print_json(body)
+    print_json(_with_admin(config, db, lambda admin: admin.show(agent_id)))
 
 
 @agent.command()
 @click.argument("agent_id")
+@_BY
 @_CONFIG
 @_DB
 @json_always
-def rotate(agent_id: str, config: str | None, db: str | None) -> None:
+def rotate(agent_id: str, by: str | None, config: str | None, db: str | None) -> None:
     """Issue a new API key and revoke the old ones; prints the new key once."""
-    runtime = identity_runtime(config, db)
-    try:
-        assert runtime.identity is not None
-        now = int(runtime.identity.now())
-        _store_agent(runtime, agent_id)
-        revoked = runtime.identity.store.revoke_credentials(agent_id, now, kind="api_key")
-        key = _issue_api_key(runtime, agent_id, now)
-    finally:
-        runtime.close()
-    print_json({"id": agent_id, "api_key": key, "revoked_keys": revoked})
+    print_json(_with_admin(config, db, lambda admin: admin.rotate(agent_id, _actor(by))))
 
 
 @agent.command()
 @click.argument("agent_id")
+@_BY
 @_CONFIG
 @_DB
 @json_always
-def revoke(agent_id: str, config: str | None, db: str | None) -> None:
+def revoke(agent_id: str, by: str | None, config: str | None, db: str | None) -> None:
     """Revoke the agent and all its credentials: no new tokens, no checks as it."""
-    runtime = identity_runtime(config, db)
-    try:
-        assert runtime.identity is not None
-        now = int(runtime.identity.now())
-        stored = _store_agent(runtime, agent_id)
-        runtime.identity.store.put_agent(replace(stored, revoked_at=now))
-        revoked = runtime.identity.store.revoke_credentials(agent_id, now)
-    finally:
-        runtime.close()
-    print_json({"id": agent_id, "revoked_at": now, "revoked_credentials": revoked})
+    print_json(_with_admin(config, db, lambda admin: admin.revoke(agent_id, _actor(by))))
 
 
 @agent.command("set-tier")
@@ -219,24 +154,19 @@ def set_tier(
     agent_id: str, tier: str, changed_by: str, reason: str, config: str | None, db: str | None
 ) -> None:
     """Change an agent's tier; recorded as a `tier_change` audit event."""
-    runtime = identity_runtime(config, db)
+    actor = Actor(changed_by, cli_credential())
+    print_json(
+        _with_admin(config, db, lambda admin: admin.set_tier(agent_id, tier, actor, reason=reason))
+    )
+
+
+def _read_jwk(path: str) -> dict[str, Any]:
     try:
-        assert runtime.identity is not None
-        stored = _store_agent(runtime, agent_id)
-        at = runtime.clock()
-        runtime.identity.store.put_agent(replace(stored, tier=tier))
-        event = AuditEvent(
-            kind="tier_change",
-            decision_id=DecisionIds(runtime.clock)(at),
-            ts=audit_timestamp(at),
-            agent={"id": agent_id, "role": stored.role, "tier": tier, "tags": list(stored.tags)},
-            user={"sub": changed_by, "claims": {}},
-            action="agent:set-tier",
-            effect="allow",
-            reason=reason,
-            extra={"from": stored.tier, "to": tier, "by": changed_by},
-        )
-        runtime.audit.append(event, wait=True)
-    finally:
-        runtime.close()
-    print_json({"id": agent_id, "from": stored.tier, "to": tier, "by": changed_by})
+        value = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ProctorError(
+            f"cannot read the public key `{path}`: {exc}", code=INVALID_PUBLIC_KEY
+        ) from exc
+    if not isinstance(value, dict):
+        raise ProctorError(f"`{path}` holds no JWK object", code=INVALID_PUBLIC_KEY)
+    return value

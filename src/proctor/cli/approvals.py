@@ -8,18 +8,18 @@ CLI, with the operating-system account that ran it.
 
 from __future__ import annotations
 
-import getpass
 from pathlib import Path
 
 import click
 from rich.table import Table
 
 from proctor.cli.loading import DEFAULT_DB, audit_location, database_override
+from proctor.cli.operator import cli_credential
 from proctor.cli.output import console, print_json
 from proctor.config import DEFAULT_CONFIG_NAME, load_config
 from proctor.errors import ProctorError
 from proctor.runtime import build_runtime
-from proctor.sdk.approvals import ApprovalDesk
+from proctor.runtime.approvals import ApprovalDesk
 
 _db = click.option("--db", help="Audit database (the state file sits beside it).")
 _config = click.option("--config", type=click.Path(dir_okay=False), help="proctor.yaml to read.")
@@ -131,7 +131,7 @@ def _decide(
 ) -> None:
     _require_state_database(audit_location(config, db))
     desk = open_desk(config, db)
-    credential = {"kind": "cli", "as": approver, "operator": _operator()}
+    credential = cli_credential(**{"as": approver})
     try:
         method = desk.approve if approve else desk.reject
         decided = method(approval_id, by=approver, reason=reason, credential=credential)
@@ -159,10 +159,3 @@ def _require_state_database(location: str) -> None:
             f"no state database at `{location}`: pass the gateway's `--db` or `--config`",
             code="no_state_database",
         )
-
-
-def _operator() -> str:
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no name for this uid (a bare container)
-        return "unknown"

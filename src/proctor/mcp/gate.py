@@ -19,11 +19,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from proctor.errors import ProctorError
-from proctor.identity.scopes import ScopeSet, effective_scopes
+from proctor.identity.scopes import ScopeSet
 from proctor.mcp.listing import could_be_allowed
 from proctor.model.actions import validate_action
 from proctor.model.decision import Decision
-from proctor.model.request import Agent, RunState, User
+from proctor.model.request import Agent, RunState
 from proctor.runtime.scanning import OutputReview
 from proctor.sdk.client import Proctor
 from proctor.sdk.session import Session
@@ -210,34 +210,20 @@ class ToolGate:
     # -- the caller as an agent with scopes -----------------------------------------------
 
     def _principal(self, caller: Caller) -> tuple[Agent, ScopeSet] | None:
+        """The agent at the tier a check would see (a ``tiers:`` demotion applies) and its
+        scopes: the runtime's own resolver, so a list cannot show what a call is denied."""
         runtime = self.proctor.runtime
-        user: User | None
-        if caller.token is not None:
-            if runtime.identity is None:
-                return None
-            try:
-                held = runtime.identity.hold(
-                    caller.token, caller.agent, runtime.clock().timestamp()
-                )
-            except ProctorError as exc:
-                log.warning("the caller's token does not pass (%s): no tool is listed", exc)
-                return None
-            actor = held.delegation.actor
-            agent = runtime.registry.get(actor) or runtime.identity.agent(actor)
-            user = held.user
-        else:
-            agent_id = caller.agent or self._default_agent()
-            agent = runtime.registry.get(agent_id) if agent_id is not None else None
-            user = None
-            if caller.user is not None:
-                user = runtime.users.get(caller.user, User(caller.user))
-        if agent is None:
+        agent = caller.agent if caller.token is not None else caller.agent or self._default()
+        try:
+            found = runtime.callers.principal_for(agent, caller.user, caller.token, runtime.clock())
+        except ProctorError as exc:  # e.g. the keys cannot be read: list nothing
+            log.warning("the caller cannot be resolved (%s): no tool is listed", exc)
             return None
-        user_scopes = ScopeSet.parse(user.scopes) if user is not None else None
-        return agent, effective_scopes(user_scopes, runtime.registry.role_scopes(agent.role))
+        if found is None and caller.token is not None:
+            log.warning("the caller's token does not pass: no tool is listed")
+        return found
 
-    def _default_agent(self) -> str | None:
+    def _default(self) -> Agent | str | None:
+        """The proxy's own agent (``Proctor(agent=...)``), else the runtime's default."""
         agent = self.proctor.agent
-        if isinstance(agent, Agent):
-            return agent.id
         return agent if agent is not None else self.proctor.runtime.default_agent

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Unpack
 
 from proctor.audit.errors import AuditError
 from proctor.clock import Clock, DecisionIds, system_clock
 from proctor.errors import ProctorError
-from proctor.identity.errors import TOKEN_NOT_CONFIGURED
+from proctor.identity.errors import TOKEN_NOT_CONFIGURED, ExchangeError
 from proctor.identity.registry import AgentRegistry
 from proctor.limits.approvals import Approval
 from proctor.limits.demotions import Demotion, count_denial
 from proctor.limits.gate import Guardrails
 from proctor.limits.run_owners import RUN_NOT_OWNED, RunOwners
-from proctor.model.audit_event import AuditEvent
 from proctor.model.decision import Decision
 from proctor.model.request import Agent, RunState, User
 from proctor.policy import CompiledPolicySet
@@ -30,7 +29,13 @@ from proctor.runtime.call import AgentLike, CallFields, CheckCall, UserLike
 from proctor.runtime.callers import CallerResolver
 from proctor.runtime.outputs import OutputCall, review_output
 from proctor.runtime.pipeline import run_check
-from proctor.runtime.records import AuditRecorder, agent_view, iso, task_event
+from proctor.runtime.records import (
+    AuditRecorder,
+    audit_event,
+    demotion_event,
+    exchange_event,
+    task_event,
+)
 from proctor.runtime.scanning import CascadeFactory, ContentGuard, OutputReview, output_tree
 from proctor.storage.contracts import AuditStore, ProvenanceStore, StateStores
 from proctor.storage.errors import StorageError
@@ -226,6 +231,48 @@ class Runtime:
         self._audit.append(event, wait=True)
         self._content.remember_task(run_id, tree)
 
+    # -- records other than decisions -------------------------------------------------------------
+
+    def record(
+        self,
+        kind: str,
+        *,
+        action: str,
+        effect: str,
+        reason: str,
+        agent: Agent | str | None,
+        user: User | str | None,
+        run_id: str | None = None,
+        args: dict[str, Any] | None = None,
+        extra: dict[str, Any] | None = None,
+        wait: bool = False,
+    ) -> str:
+        """Append one record of ``kind`` (``records.audit_event``) and return its id.
+
+        An agent named by id is recorded with its registered role, tier and
+        tags. ``wait``: return only once the record is stored (a store failure
+        raises ``StorageError`` or ``AuditError``).
+        """
+        now = self._clock()
+        event_id = self._ids(now)
+        if isinstance(agent, str):
+            agent = self.registry.get(agent) or agent
+        event = audit_event(
+            kind,
+            event_id,
+            now,
+            action=action,
+            effect=effect,
+            reason=reason,
+            agent=agent,
+            user=user,
+            run_id=run_id,
+            args=args if args is not None else {},
+            extra=extra,
+        )
+        self._recorder.append(event, wait=wait)
+        return event_id
+
     # -- runs -----------------------------------------------------------------------------------
 
     def run_refused(
@@ -258,9 +305,20 @@ class Runtime:
                 "token exchange needs an `identity:` section in the config",
                 code=TOKEN_NOT_CONFIGURED,
             )
-        return self.identity.exchange(
-            request, actor=actor, record=self._recorder.append, ids=self._ids
-        )
+        at = self._clock()
+        try:
+            issued = self.identity.exchange(request, actor=actor, at=at)
+        except ExchangeError as exc:
+            self._recorder.append(exchange_event(self._ids(at), at, request, actor, None, exc))
+            raise
+        except StorageError as exc:
+            # e.g. a client assertion's use could not be recorded: no token, and the refusal
+            # is recorded too when the trail can still be written
+            failed = ExchangeError("temporarily_unavailable", exc.message, code=exc.code)
+            self._recorder.append(exchange_event(self._ids(at), at, request, actor, None, failed))
+            raise
+        self._recorder.append(exchange_event(self._ids(at), at, request, actor, issued, None))
+        return issued
 
     # -- tier rules ---------------------------------------------------------------------------
 
@@ -284,31 +342,7 @@ class Runtime:
         if self.identity is not None:
             with contextlib.suppress(StorageError):  # this process still applies it
                 self.identity.set_stored_tier(agent.id, demotion.after.value)
-        rule = demotion.rule
-        event = AuditEvent(
-            kind="tier_change",
-            decision_id=self._ids(at),
-            ts=iso(at),
-            agent={**agent_view(agent), "tier": demotion.after.value},
-            action="agent:demote",
-            effect="allow",
-            reason=(
-                f"demoted by tier rule `{rule.rule_id}`: {demotion.denials} denials "
-                f"within {rule.window_text}"
-            ),
-            extra={
-                "from": demotion.before.value,
-                "to": demotion.after.value,
-                "by": "rule",
-                "cause": {
-                    "rule_id": rule.rule_id,
-                    "denials": demotion.denials,
-                    "window": rule.window_text,
-                    "window_seconds": rule.window_seconds,
-                    "window_start": iso(datetime.fromtimestamp(demotion.window_start, UTC)),
-                },
-            },
-        )
+        event = demotion_event(self._ids(at), at, demotion, agent)
         # the demotion stands even unrecorded; a failing audit store denies the next call
         with contextlib.suppress(StorageError, AuditError):
             self._recorder.append(event)

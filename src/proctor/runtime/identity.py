@@ -14,13 +14,13 @@ import secrets
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from jwt.api_jwk import PyJWK
 
-from proctor.audit.canonical import digest
-from proctor.clock import Clock, DecisionIds, system_clock
+from proctor.clock import Clock, system_clock
 from proctor.identity import jose
 from proctor.identity.credentials import ActorCredentials
 from proctor.identity.delegation import Delegation, DelegationVerifier
@@ -28,7 +28,6 @@ from proctor.identity.errors import (
     JWKS_UNAVAILABLE,
     TOKEN_ACTOR_MISMATCH,
     TOKEN_UNKNOWN_ACTOR,
-    ExchangeError,
     IdentityError,
     TokenRejected,
 )
@@ -39,12 +38,10 @@ from proctor.identity.registry import AgentRegistry
 from proctor.identity.revocation import RevocationList
 from proctor.identity.settings import IdentityConfig, IssuerConfig
 from proctor.identity.user_tokens import ClaimMapping, TrustedIssuer, UserTokenVerifier
-from proctor.model.audit_event import AuditEvent, audit_timestamp
 from proctor.model.request import Agent, User
 from proctor.model.tiers import Tier
 from proctor.storage import key_file
 from proctor.storage.contracts import IdentityStore, StoredAgent
-from proctor.storage.errors import StorageError
 from proctor.storage.memory_identity import MemoryIdentityStore
 
 _HELD_LIMIT = 8192
@@ -336,28 +333,13 @@ class IdentityService:
     # -- exchange -------------------------------------------------------------------------
 
     def exchange(
-        self,
-        request: TokenExchangeRequest,
-        *,
-        actor: str | None,
-        record: Callable[[AuditEvent], None],
-        ids: DecisionIds,
+        self, request: TokenExchangeRequest, *, actor: str | None, at: datetime
     ) -> IssuedDelegation:
-        """Run the exchange and record it (allowed or refused) as a ``token_exchange`` event."""
-        at = self._clock()
-        try:
-            issued = self.exchanger.exchange(request, actor=actor, now=at.timestamp())
-        except ExchangeError as exc:
-            record(_exchange_event(ids(at), at, request, actor, None, exc))
-            raise
-        except StorageError as exc:
-            # e.g. a client assertion's use could not be recorded: no token, and the refusal
-            # is recorded too when the trail can still be written
-            failed = ExchangeError("temporarily_unavailable", exc.message, code=exc.code)
-            record(_exchange_event(ids(at), at, request, actor, None, failed))
-            raise
-        record(_exchange_event(ids(at), at, request, actor, issued, None))
-        return issued
+        """Run the exchange at ``at``; raises ``ExchangeError`` (or ``StorageError``).
+
+        ``Runtime.exchange`` records it, allowed or refused.
+        """
+        return self.exchanger.exchange(request, actor=actor, now=at.timestamp())
 
 
 def stored_agent(stored: StoredAgent) -> Agent:
@@ -399,62 +381,6 @@ def _held(delegation: Delegation) -> HeldToken:
         "depth": delegation.depth,
     }
     return HeldToken(delegation, user, delegation.chain(), view)
-
-
-def _exchange_event(
-    decision_id: str,
-    at: Any,
-    request: TokenExchangeRequest,
-    actor: str | None,
-    issued: IssuedDelegation | None,
-    error: ExchangeError | None,
-) -> AuditEvent:
-    """The ``token_exchange`` record: who, for whom, which scopes; never a token itself."""
-    delegation = issued.delegation if issued is not None else None
-    extra: dict[str, Any] = {
-        "requested_scope": list(request.scope),
-        "audience": list(request.audience or request.resource),
-        "subject_token_digest": digest({"t": request.subject_token}),
-        "actor_token_type": request.actor_token_type,
-    }
-    if delegation is not None:
-        extra.update(
-            {"jti": delegation.jti, "exp": delegation.expires_at, "aud": list(delegation.audience)}
-        )
-        if delegation.parents:
-            extra["parent_jtis"] = list(delegation.parents)
-    if error is not None:
-        extra["error"] = error.error
-    return AuditEvent(
-        kind="token_exchange",
-        decision_id=decision_id,
-        ts=audit_timestamp(at),
-        agent={
-            "id": delegation.actor if delegation else actor,
-            "role": delegation.role if delegation else None,
-            "tier": delegation.tier if delegation else None,
-            "tags": [],
-        },
-        user=(
-            {"sub": delegation.subject, "claims": dict(delegation.user_claims)}
-            if delegation
-            else None
-        ),
-        delegation=delegation.chain() if delegation else (),
-        run_id=delegation.run_id if delegation else request.run_id,
-        action="token:exchange",
-        effect="allow" if error is None else "deny",
-        reason=(
-            f"issued a delegation token to `{delegation.actor}` for `{delegation.subject}`"
-            if delegation
-            else error.message
-            if error
-            else ""
-        ),
-        code="" if error is None else error.code,
-        effective_scopes=delegation.scopes.to_strings() if delegation else (),
-        extra=extra,
-    )
 
 
 def build_identity(

@@ -1,7 +1,10 @@
-"""The records the runtime writes: a decision, a tool's result, and the views they share.
+"""The records the runtime writes, and the one place each is shaped into an ``AuditEvent``.
 
-These functions only shape values into ``AuditEvent``s; ``AuditRecorder`` is
-the one place a runtime appends one.
+``decision_event`` shapes the hot one (every check's); ``audit_event`` every
+other kind (a result's review, runs, approvals, agent and tier changes, policy
+reloads, sign-ins, tasks, token exchanges, demotions), so an action taken from
+the CLI and its HTTP twin give the same record. These functions only
+shape values; ``AuditRecorder`` is the one place a runtime appends one.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from proctor.audit.canonical import digest
+from proctor.limits.demotions import Demotion
 from proctor.model.arguments import ArgumentsRejected, normalize_arguments
 from proctor.model.audit_event import AuditEvent
 from proctor.model.decision import Decision
@@ -20,8 +24,10 @@ from proctor.runtime.call import AgentLike
 from proctor.runtime.scanning import ContentGuard, OutputReview
 from proctor.storage.contracts import AuditStore
 
-if TYPE_CHECKING:
-    from proctor.runtime.identity import HeldToken  # annotation only: keeps JOSE unloaded
+if TYPE_CHECKING:  # annotations only: PyJWT and cryptography load with an `identity:` section
+    from proctor.identity.errors import ExchangeError
+    from proctor.identity.exchange import IssuedDelegation, TokenExchangeRequest
+    from proctor.runtime.identity import HeldToken
 
 
 class AuditRecorder:
@@ -31,9 +37,82 @@ class AuditRecorder:
         self._store = store
         self._wait = wait
 
-    def append(self, event: AuditEvent) -> None:
-        """Raises ``StorageError`` or ``AuditError`` when the record cannot be written."""
-        self._store.append(event, wait=self._wait)
+    def append(self, event: AuditEvent, *, wait: bool | None = None) -> None:
+        """Raises ``StorageError`` or ``AuditError`` when the record cannot be written.
+
+        ``wait`` (default: the runtime's durability) answers only once it is stored.
+        """
+        self._store.append(event, wait=self._wait if wait is None else wait)
+
+
+def audit_event(
+    kind: str,
+    event_id: str,
+    at: datetime,
+    *,
+    action: str,
+    effect: str,
+    reason: str,
+    agent: Agent | Mapping[str, Any] | str | None,
+    user: User | Mapping[str, Any] | str | None = None,
+    run_id: str | None = None,
+    args: dict[str, Any] | None = None,
+    extra: Mapping[str, Any] | None = None,
+    code: str | None = None,
+    trace_id: str | None = None,
+    delegation: tuple[dict[str, Any], ...] = (),
+    effective_scopes: tuple[str, ...] = (),
+    rule_ids: tuple[str, ...] = (),
+    result_digest: str | None = None,
+) -> AuditEvent:
+    """A record of ``kind`` other than a decision (``decision_event``: every check's).
+
+    ``agent`` is the registered agent (its role, tier and tags are recorded),
+    a view already made, or only its id; ``user`` a user, a view or only a
+    ``sub``; ``code`` defaults to the kind.
+    """
+    return AuditEvent(
+        kind=kind,
+        decision_id=event_id,
+        ts=iso(at),
+        trace_id=trace_id,
+        user=_user_of(user),
+        agent=_agent_of(agent),
+        delegation=delegation,
+        run_id=run_id,
+        action=action,
+        args=args if args is not None else {},
+        args_digest=digest(args) if args is not None else "",
+        effect=effect,
+        reason=reason,
+        rule_ids=rule_ids,
+        code=kind if code is None else code,
+        effective_scopes=effective_scopes,
+        result_digest=result_digest,
+        extra=dict(extra) if extra is not None else {},
+    )
+
+
+def _agent_of(agent: Agent | Mapping[str, Any] | str | None) -> dict[str, Any]:
+    if isinstance(agent, Agent):
+        return agent_view(agent)
+    if isinstance(agent, Mapping):
+        return dict(agent)
+    return _unregistered(agent)
+
+
+def _user_of(user: User | Mapping[str, Any] | str | None) -> dict[str, Any] | None:
+    if user is None:
+        return None
+    if isinstance(user, User):
+        return user_view(user)
+    if isinstance(user, Mapping):
+        return dict(user)
+    return {"sub": user, "claims": {}}
+
+
+def _unregistered(agent_id: str | None) -> dict[str, Any]:
+    return {"id": agent_id, "role": None, "tier": None, "tags": []}
 
 
 def decision_event(
@@ -54,12 +133,7 @@ def decision_event(
     if isinstance(agent, Agent):
         seen_agent = agent_view(agent)
     else:
-        seen_agent = {
-            "id": asked_agent if isinstance(asked_agent, str) else None,
-            "role": None,
-            "tier": None,
-            "tags": [],
-        }
+        seen_agent = _unregistered(asked_agent if isinstance(asked_agent, str) else None)
     return AuditEvent(
         kind="decision",
         decision_id=decision.decision_id,
@@ -170,19 +244,19 @@ def output_event(
         extra["findings"] = list(review.findings)
     if review.approval_id is not None:
         extra["approval_id"] = review.approval_id
-    return AuditEvent(
-        kind="output",
-        decision_id=review.review_id,
-        ts=iso(now),
-        trace_id=trace_id,
-        user=user_view(user) if user is not None else None,
-        agent=agent_view(agent),
-        run_id=run.run_id if run is not None else None,
+    return audit_event(
+        "output",
+        review.review_id,
+        now,
         action=action,
         effect=review.effect.value,
-        rule_ids=review.rule_ids,
         reason=review.reason,
+        agent=agent,
+        user=user,
+        run_id=run.run_id if run is not None else None,
         code=review.code,
+        trace_id=trace_id,
+        rule_ids=review.rule_ids,
         result_digest=digest(tree),
         extra=extra,
     )
@@ -199,17 +273,105 @@ def task_event(
 ) -> AuditEvent:
     """A run's task added: who added it and the digest of the content (never the content,
     which is the user's own words and may hold personal data)."""
-    return AuditEvent(
-        kind="task",
-        decision_id=event_id,
-        ts=iso(now),
-        user={"sub": user, "claims": {}} if user is not None else None,
-        agent=agent_view(agent) if isinstance(agent, Agent) else {"id": agent},
-        run_id=run_id,
+    return audit_event(
+        "task",
+        event_id,
+        now,
         action="run:task",
         effect="allow",
         reason=f"task added to run `{run_id}`",
-        code="task",
+        agent=agent if isinstance(agent, Agent) else {"id": agent},
+        user=user,
+        run_id=run_id,
         result_digest=digest(tree),
         extra={"credential": dict(credential)},
+    )
+
+
+def demotion_event(event_id: str, at: datetime, demotion: Demotion, agent: Agent) -> AuditEvent:
+    """A ``tiers:`` rule lowered ``agent``: the new tier, and the rule and denials that did it."""
+    rule = demotion.rule
+    return audit_event(
+        "tier_change",
+        event_id,
+        at,
+        action="agent:demote",
+        effect="allow",
+        reason=(
+            f"demoted by tier rule `{rule.rule_id}`: {demotion.denials} denials "
+            f"within {rule.window_text}"
+        ),
+        agent=replace(agent, tier=demotion.after),
+        code="",
+        extra={
+            "from": demotion.before.value,
+            "to": demotion.after.value,
+            "by": "rule",
+            "cause": {
+                "rule_id": rule.rule_id,
+                "denials": demotion.denials,
+                "window": rule.window_text,
+                "window_seconds": rule.window_seconds,
+                "window_start": iso(datetime.fromtimestamp(demotion.window_start, UTC)),
+            },
+        },
+    )
+
+
+def exchange_event(
+    event_id: str,
+    at: datetime,
+    request: TokenExchangeRequest,
+    actor: str | None,
+    issued: IssuedDelegation | None,
+    error: ExchangeError | None,
+) -> AuditEvent:
+    """The ``token_exchange`` record: who, for whom, which scopes; never a token itself."""
+    delegation = issued.delegation if issued is not None else None
+    extra: dict[str, Any] = {
+        "requested_scope": list(request.scope),
+        "audience": list(request.audience or request.resource),
+        "subject_token_digest": digest({"t": request.subject_token}),
+        "actor_token_type": request.actor_token_type,
+    }
+    if delegation is not None:
+        extra.update(
+            {"jti": delegation.jti, "exp": delegation.expires_at, "aud": list(delegation.audience)}
+        )
+        if delegation.parents:
+            extra["parent_jtis"] = list(delegation.parents)
+    if error is not None:
+        extra["error"] = error.error
+    if delegation is None:
+        return audit_event(
+            "token_exchange",
+            event_id,
+            at,
+            action="token:exchange",
+            effect="deny",
+            reason=error.message if error is not None else "",
+            agent=actor,
+            run_id=request.run_id,
+            code=error.code if error is not None else "",
+            extra=extra,
+        )
+    return audit_event(
+        "token_exchange",
+        event_id,
+        at,
+        action="token:exchange",
+        effect="allow",
+        reason=(f"issued a delegation token to `{delegation.actor}` for `{delegation.subject}`"),
+        agent={
+            "id": delegation.actor,
+            "role": delegation.role,
+            "tier": delegation.tier,
+            "tags": [],
+        },
+        user={"sub": delegation.subject, "claims": dict(delegation.user_claims)},
+        delegation=delegation.chain(),
+        run_id=delegation.run_id,
+        code="",
+        effective_scopes=delegation.scopes.to_strings(),
+        extra=extra,
     )

@@ -25,8 +25,8 @@ from proctor.model.decision import Decision
 from proctor.model.request import Agent, RunState, User
 from proctor.model.tiers import Tier
 from proctor.runtime import AgentLike, CallFields, CheckCall, Runtime, UserLike, build_runtime
+from proctor.runtime.approvals import ApprovalDesk
 from proctor.runtime.scanning import OutputReview
-from proctor.sdk.approvals import ApprovalDesk
 from proctor.sdk.runs import RunSession
 from proctor.sdk.session import OpensSessions
 from proctor.telemetry import DecisionTracer

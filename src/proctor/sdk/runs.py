@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any, Protocol
 from proctor.limits.runs import RunRecord
 from proctor.model.request import Agent, User
 from proctor.runtime import AgentLike, UserLike
-from proctor.sdk.records import record_event
 from proctor.sdk.session import Checker, Session
 
 if TYPE_CHECKING:
@@ -75,9 +74,8 @@ class RunSession(Session):
         self.record = runtime.state.runs.start(
             self.run_id, runtime.clock(), agent=self._agent_id or "-", user=self._user_sub
         )
-        record_event(
-            runtime,
-            kind="run",
+        runtime.record(
+            "run",
             action="run:start",
             effect="start",
             reason=f"run `{self.run_id}` started",
@@ -91,9 +89,8 @@ class RunSession(Session):
         runtime = self._owner.runtime
         assert self.run_id is not None
         self.record = runtime.state.runs.end(self.run_id, runtime.clock())
-        record_event(
-            runtime,
-            kind="run",
+        runtime.record(
+            "run",
             action="run:end",
             effect="end",
             reason=f"run `{self.run_id}` ended",

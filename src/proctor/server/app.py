@@ -17,7 +17,8 @@ from proctor.config import LoadedConfig, ServerConfig
 from proctor.export.service import start_export
 from proctor.identity.registry import AgentRegistry
 from proctor.runtime import Runtime
-from proctor.sdk.approvals import ApprovalDesk
+from proctor.runtime.agents import AgentAdmin
+from proctor.runtime.approvals import ApprovalDesk
 from proctor.server.auth import Authenticator
 from proctor.server.body_size import BodySizeLimit
 from proctor.server.commits import CommitBarrier
@@ -55,9 +56,9 @@ def create_app(
         auth=Authenticator(runtime, settings.admin_keys),
         metrics=GatewayMetrics(lambda: float(getattr(runtime.audit, "queued", 0))),
         approvals=ApprovalDesk(runtime),
+        agents=AgentAdmin(runtime, _config_registry(runtime, config)),
         commits=CommitBarrier(runtime.audit),
         config=config,
-        config_registry=_config_registry(runtime, config),
         user_assertions=UserAssertions.of(runtime.users, config),
     )
     runtime.observe_stages(state.metrics.observe_stage)

@@ -66,6 +66,7 @@ class AgentCreateBody(_Body):
     owner: str | None = None
     tags: list[str] = Field(default_factory=list, max_length=50)
     api_key: bool = True
+    public_key: dict[str, Any] | None = None  # a public JWK, for signed client assertions
 
 
 class TierBody(_Body):

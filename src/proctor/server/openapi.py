@@ -153,6 +153,9 @@ def build_openapi(version: str) -> dict[str, Any]:
             "post": _op("Register an agent", body=_body(schemas, AgentCreateBody), ok=201),
         },
         "/v1/admin/agents/{agent_id}": {"get": _op("One agent", params=[_path("agent_id")])},
+        "/v1/admin/agents/{agent_id}/rotate": {
+            "post": _op("A new API key; the old ones revoked", params=[_path("agent_id")])
+        },
         "/v1/admin/agents/{agent_id}/tier": {
             "post": _op(
                 "Change an agent's tier", body=_body(schemas, TierBody), params=[_path("agent_id")]

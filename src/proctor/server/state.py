@@ -1,4 +1,4 @@
-"""What the routes share: the runtime, the authenticator, metrics and the config it came from."""
+"""What the routes share: the runtime, its services, the authenticator, metrics and the config."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from starlette.requests import Request
 
 from proctor.config import LoadedConfig, ServerConfig
-from proctor.identity.registry import AgentRegistry
 from proctor.runtime import Runtime
-from proctor.sdk.approvals import ApprovalDesk
+from proctor.runtime.agents import AgentAdmin
+from proctor.runtime.approvals import ApprovalDesk
 from proctor.server.auth import Authenticator, Principal
 from proctor.server.commits import CommitBarrier
 from proctor.server.metrics import GatewayMetrics
@@ -23,19 +23,11 @@ class GatewayState:
     auth: Authenticator
     metrics: GatewayMetrics
     approvals: ApprovalDesk
+    agents: AgentAdmin
     commits: CommitBarrier
     config: LoadedConfig | None = None
-    config_registry: AgentRegistry | None = None
     user_assertions: UserAssertions = field(default_factory=lambda: UserAssertions({}))
     draining: bool = False
-
-    def refresh_registry(self) -> None:
-        """The config's agents plus the store's unrevoked ones, after an agent changed."""
-        identity = self.runtime.identity
-        if identity is None or self.config_registry is None:
-            return
-        registry = identity.with_stored_agents(self.config_registry)
-        self.runtime.replace_registry(registry)
 
 
 def gateway(request: Request) -> GatewayState:

@@ -35,7 +35,9 @@ def test_revoking_a_stored_agent_from_the_dashboard(dashboard_app: Any) -> None:
         params={"action": "agent:revoke"},
         headers={"Authorization": f"Bearer {ROOT_KEY}"},
     ).json()["records"]
-    assert "by `root` (dashboard)" in records[-1]["record"]["reason"]
+    revoked = records[-1]["record"]
+    assert revoked["reason"] == "agent `night-bot` revoked by `root`"
+    assert revoked["extra"]["credential"] == {"kind": "dashboard", "admin_key": "root"}
     config_agent = dashboard_app.post(
         "/ui/agents/support-bot/revoke", data={"csrf": token}, headers=ORIGIN
     )

@@ -21,7 +21,6 @@ from starlette.routing import Route
 
 from proctor.errors import ProctorError
 from proctor.policy import load_policies
-from proctor.sdk.records import record_event
 from proctor.server.auth import AUDIT_READ, POLICIES_WRITE, require
 from proctor.server.bodies import PoliciesBody, read_json
 from proctor.server.errors import ApiError
@@ -43,9 +42,8 @@ async def reload(request: Request) -> Response:
         source = "request" if body.texts is not None else "config"
 
         def refuse(message: str, code: str) -> None:
-            record_event(
-                runtime,
-                kind="policy_change",
+            runtime.record(
+                "policy_change",
                 action="policy:reload",
                 effect="deny",
                 reason=f"rejected: {message}",
@@ -72,9 +70,8 @@ async def reload(request: Request) -> Response:
             raise ApiError(409, message, code=POLICY_SET_EMPTY)
         # The change is recorded (and stored) before it takes effect: an audit store
         # that cannot take the record leaves the running set in place (503).
-        record_event(
-            runtime,
-            kind="policy_change",
+        runtime.record(
+            "policy_change",
             action="policy:reload",
             effect="allow",
             reason=f"{len(compiled.policies)} policies loaded from the {source}",

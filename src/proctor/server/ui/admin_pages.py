@@ -11,9 +11,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from proctor.runtime.agents import AgentAdminError
 from proctor.server.auth import AGENTS_WRITE
-from proctor.server.errors import ApiError
-from proctor.server.routes.agents import revoke_stored_agent
+from proctor.server.routes.agents import admin_key_actor
 from proctor.server.state import GatewayState
 from proctor.server.ui import charts, trail, usage
 from proctor.server.ui.rendering import flash, gateway_state, redirect, render
@@ -72,8 +72,8 @@ async def revoke(request: Request) -> Response:
 
     def change() -> str | None:
         try:
-            revoke_stored_agent(state, agent_id, signed_in.name, via="dashboard")
-        except ApiError as refused:
+            state.agents.revoke(agent_id, admin_key_actor(signed_in.name, kind="dashboard"))
+        except AgentAdminError as refused:
             return refused.message
         return None
 

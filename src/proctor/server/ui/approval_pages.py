@@ -1,6 +1,6 @@
 """The approvals queue: approve or reject a held-back call with a reason.
 
-Decisions go through the gateway's ``ApprovalDesk`` (the SDK's), so the
+Decisions go through the gateway's ``ApprovalDesk`` (the runtime's), so the
 approver rules apply, the decision is audited, and a caller waiting on the
 desk, or retrying the identical call, sees it at once.
 """

@@ -15,7 +15,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from proctor.sdk.records import record_event
 from proctor.server.state import GatewayState
 from proctor.server.ui.rendering import base, flash, gateway_state, redirect, render
 from proctor.server.ui.sessions import CSRF_FIELD, check_key, checked_form, sign_in, sign_out
@@ -87,9 +86,8 @@ def _form_again(request: Request, wanted: str, name: str, error: str, status: in
 
 def _record_failure(state: GatewayState, client: str, name: str, locked: bool) -> None:
     kept = name[:_NAME_KEPT]
-    record_event(
-        state.runtime,
-        kind="sign_in",
+    state.runtime.record(
+        "sign_in",
         action="ui:sign_in",
         effect="deny",
         reason=f"dashboard sign-in as `{kept}` from {client} failed"
