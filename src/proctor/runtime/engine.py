@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Any, Final, Unpack
 
 from proctor.audit.errors import AuditError
 from proctor.clock import Clock, DecisionIds, system_clock
@@ -72,91 +72,53 @@ class Runtime:
         provenance: ProvenanceStore | None = None,
     ) -> None:
         self._policies = policies
-        self._audit = audit
-        self._recorder = AuditRecorder(audit, wait=wait_for_audit)
-        self._clock = clock
-        self._ids = ids or DecisionIds(clock)
-        self._callers = CallerResolver(
+        # The parts: read-only (`Final`: mypy refuses a reassignment), read per check
+        # without a property call.
+        self.audit: Final[AuditStore] = audit
+        self.recorder: Final = AuditRecorder(audit, wait=wait_for_audit)
+        self.clock: Final[Clock] = clock
+        self.new_id: Final[DecisionIds] = ids or DecisionIds(clock)  # time-ordered ids
+        self.callers: Final = CallerResolver(
             registry or AgentRegistry(),
             users or {},
             default_agent=default_agent,
             identity=identity,
         )
-        self._state = state or open_state_stores(None)
-        self._content = ContentGuard(scanners, provenance=provenance)
-        self._tracer = tracer  # None: no spans (docs/observability.md)
-        self._observe: StageObserver | None = None  # None costs nothing per check
-        self._guardrails = Guardrails(
-            counters=self._state.counters,
-            runs=self._state.runs,
-            approvals=self._state.approvals,
-            new_id=self._ids,
+        self.state: Final[StateStores] = state or open_state_stores(None)
+        self.content: Final = ContentGuard(scanners, provenance=provenance)
+        self.tracer: Final[DecisionTracer | None] = tracer  # None: no spans
+        self.guardrails: Final = Guardrails(
+            counters=self.state.counters,
+            runs=self.state.runs,
+            approvals=self.state.approvals,
+            new_id=self.new_id,
             on_new_approval=approval_hook,
         )
-        self._run_owners = RunOwners(self._state.runs)  # a run belongs to whoever started it
-        self.valid_actions: set[str] = set()  # actions already validated (the pipeline's cache)
+        self.run_owners: Final = RunOwners(self.state.runs)  # a run belongs to its starter
+        self.valid_actions: Final[set[str]] = set()  # actions validated (the pipeline's cache)
+        self._observe: StageObserver | None = None  # None costs nothing per check
 
-    # -- the parts, read-only ---------------------------------------------------------------
+    # -- what is read through the parts ----------------------------------------------------
 
     @property
     def policies(self) -> CompiledPolicySet:
         return self._policies
 
     @property
-    def callers(self) -> CallerResolver:
-        return self._callers
-
-    @property
     def registry(self) -> AgentRegistry:
-        return self._callers.registry
+        return self.callers.registry
 
     @property
     def users(self) -> Mapping[str, User]:
-        return self._callers.users
+        return self.callers.users
 
     @property
     def default_agent(self) -> str | None:
-        return self._callers.default_agent
+        return self.callers.default_agent
 
     @property
     def identity(self) -> IdentityService | None:
-        return self._callers.identity
-
-    @property
-    def audit(self) -> AuditStore:
-        return self._audit
-
-    @property
-    def recorder(self) -> AuditRecorder:
-        return self._recorder
-
-    @property
-    def clock(self) -> Clock:
-        return self._clock
-
-    @property
-    def state(self) -> StateStores:
-        return self._state
-
-    @property
-    def content(self) -> ContentGuard:
-        return self._content
-
-    @property
-    def guardrails(self) -> Guardrails:
-        return self._guardrails
-
-    @property
-    def run_owners(self) -> RunOwners:
-        return self._run_owners
-
-    @property
-    def tracer(self) -> DecisionTracer | None:
-        return self._tracer
-
-    def new_id(self, at: datetime) -> str:
-        """A decision id (time-ordered) for a record made at ``at``."""
-        return self._ids(at)
+        return self.callers.identity
 
     # -- what may change while running --------------------------------------------------------
 
@@ -166,7 +128,7 @@ class Runtime:
 
     def replace_registry(self, registry: AgentRegistry) -> None:
         """Swap in the agents after one was created, revoked or changed."""
-        self._callers.replace_registry(registry)
+        self.callers.replace_registry(registry)
 
     def observe_stages(self, observe: StageObserver | None) -> None:
         """Report each check stage's time to ``observe`` (the gateway's metrics)."""
@@ -174,7 +136,7 @@ class Runtime:
 
     def lift_demotion(self, agent_id: str) -> None:
         """Forget a rule's demotion of ``agent_id`` in this process (an admin set its tier)."""
-        self._callers.lift_demotion(agent_id)
+        self.callers.lift_demotion(agent_id)
 
     # -- the check ------------------------------------------------------------------------------
 
@@ -222,14 +184,14 @@ class Runtime:
         theirs), written before the values count as the user's: a store that
         fails raises and nothing is remembered.
         """
-        now = self._clock()
+        now = self.clock()
         tree = output_tree(content)
         who = self.registry.get(agent) or agent if agent is not None else None
         event = task_event(
-            self._ids(now), now, run_id, who, user, tree, credential or {"kind": "in_process"}
+            self.new_id(now), now, run_id, who, user, tree, credential or {"kind": "in_process"}
         )
-        self._audit.append(event, wait=True)
-        self._content.remember_task(run_id, tree)
+        self.audit.append(event, wait=True)
+        self.content.remember_task(run_id, tree)
 
     # -- records other than decisions -------------------------------------------------------------
 
@@ -253,8 +215,8 @@ class Runtime:
         tags. ``wait``: return only once the record is stored (a store failure
         raises ``StorageError`` or ``AuditError``).
         """
-        now = self._clock()
-        event_id = self._ids(now)
+        now = self.clock()
+        event_id = self.new_id(now)
         if isinstance(agent, str):
             agent = self.registry.get(agent) or agent
         event = audit_event(
@@ -270,7 +232,7 @@ class Runtime:
             args=args if args is not None else {},
             extra=extra,
         )
-        self._recorder.append(event, wait=wait)
+        self.recorder.append(event, wait=wait)
         return event_id
 
     # -- runs -----------------------------------------------------------------------------------
@@ -286,7 +248,7 @@ class Runtime:
         """(reason, code) when ``run`` belongs to another agent or user (the first to name it)."""
         sub = user.sub if user else None
         try:
-            why = self._run_owners.claim(run.run_id, agent.id, sub, now, delegators=delegators)
+            why = self.run_owners.claim(run.run_id, agent.id, sub, now, delegators=delegators)
         except StorageError as exc:
             return f"denied: {exc.message}", "state_unavailable"
         return None if why is None else (f"denied: {why}", RUN_NOT_OWNED)
@@ -305,19 +267,19 @@ class Runtime:
                 "token exchange needs an `identity:` section in the config",
                 code=TOKEN_NOT_CONFIGURED,
             )
-        at = self._clock()
+        at = self.clock()
         try:
             issued = self.identity.exchange(request, actor=actor, at=at)
         except ExchangeError as exc:
-            self._recorder.append(exchange_event(self._ids(at), at, request, actor, None, exc))
+            self.recorder.append(exchange_event(self.new_id(at), at, request, actor, None, exc))
             raise
         except StorageError as exc:
             # e.g. a client assertion's use could not be recorded: no token, and the refusal
             # is recorded too when the trail can still be written
             failed = ExchangeError("temporarily_unavailable", exc.message, code=exc.code)
-            self._recorder.append(exchange_event(self._ids(at), at, request, actor, None, failed))
+            self.recorder.append(exchange_event(self.new_id(at), at, request, actor, None, failed))
             raise
-        self._recorder.append(exchange_event(self._ids(at), at, request, actor, issued, None))
+        self.recorder.append(exchange_event(self.new_id(at), at, request, actor, issued, None))
         return issued
 
     # -- tier rules ---------------------------------------------------------------------------
@@ -330,11 +292,11 @@ class Runtime:
         if not rules:
             return None
         try:
-            demotion = count_denial(self._state.counters, rules, agent.id, agent.tier, now)
+            demotion = count_denial(self.state.counters, rules, agent.id, agent.tier, now)
         except StorageError:
             return None  # the denial stands; a demotion missed for want of a store is not a deny
         if demotion is not None:
-            self._callers.demote(agent.id, demotion.after)
+            self.callers.demote(agent.id, demotion.after)
         return demotion
 
     def record_demotion(self, demotion: Demotion, agent: Agent, at: datetime) -> None:
@@ -342,17 +304,17 @@ class Runtime:
         if self.identity is not None:
             with contextlib.suppress(StorageError):  # this process still applies it
                 self.identity.set_stored_tier(agent.id, demotion.after.value)
-        event = demotion_event(self._ids(at), at, demotion, agent)
+        event = demotion_event(self.new_id(at), at, demotion, agent)
         # the demotion stands even unrecorded; a failing audit store denies the next call
         with contextlib.suppress(StorageError, AuditError):
-            self._recorder.append(event)
+            self.recorder.append(event)
 
     def close(self) -> None:
-        self._audit.close()
-        if self._tracer is not None:
-            self._tracer.close()  # flushes spans still batched
+        self.audit.close()
+        if self.tracer is not None:
+            self.tracer.close()  # flushes spans still batched
         if self.identity is not None:
             self.identity.store.close()
-        self._guardrails.close()
-        self._state.close()
-        self._content.provenance.close()
+        self.guardrails.close()
+        self.state.close()
+        self.content.provenance.close()

@@ -112,7 +112,9 @@ class Proctor(OpensSessions):
         ``decision.allowed`` and ``decision.reason``. ``traceparent`` (a W3C
         header value) makes the decision's span a child of the caller's span.
         """
-        return self.decide(CheckCall(action, **fields))
+        if fields.get("agent") is None and self.agent is not None:
+            fields["agent"] = self.agent  # this client's agent, set before the value is built
+        return self.runtime.decide(CheckCall(action, **fields))
 
     def decide(self, call: CheckCall) -> Decision:
         """``check`` for a ``CheckCall`` built by the caller (this client's agent by default)."""
