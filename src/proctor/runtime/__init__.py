@@ -13,7 +13,14 @@ from proctor._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from proctor.runtime.build import build_runtime
-    from proctor.runtime.call import AgentLike, CallFields, CheckCall, UserLike
+    from proctor.runtime.call import (
+        AgentLike,
+        CallFields,
+        CheckCall,
+        OutputCall,
+        OutputFields,
+        UserLike,
+    )
     from proctor.runtime.engine import Runtime
     from proctor.runtime.pipeline import unrecorded
 
@@ -23,6 +30,8 @@ _EXPORTS = {
     "build_runtime": "proctor.runtime.build",
     "CallFields": "proctor.runtime.call",
     "CheckCall": "proctor.runtime.call",
+    "OutputCall": "proctor.runtime.call",
+    "OutputFields": "proctor.runtime.call",
     "Runtime": "proctor.runtime.engine",
     "unrecorded": "proctor.runtime.pipeline",
     "UserLike": "proctor.runtime.call",
@@ -34,6 +43,8 @@ __all__ = [
     "AgentLike",
     "CallFields",
     "CheckCall",
+    "OutputCall",
+    "OutputFields",
     "Runtime",
     "UserLike",
     "build_runtime",

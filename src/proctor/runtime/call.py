@@ -1,4 +1,4 @@
-"""One value for one check request, built at every edge and passed inward.
+"""One value for one check request (and one for a result to review), built at every edge.
 
 The SDK, the remote SDK, the HTTP bodies, AuthZEN, the MCP gate, the adapters
 and the CLI all build a ``CheckCall``; the runtime and the protocols take it.
@@ -59,3 +59,32 @@ class CallFields(TypedDict, total=False):
     token: str | None
     traceparent: str | None
     refused: tuple[str, str] | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutputCall:
+    """A tool's result to review, and the call it answers (``call_id``: its decision id)."""
+
+    action: str
+    result: Any
+    call_id: str | None = None
+    agent: AgentLike = None
+    user: UserLike = None
+    run: RunState | None = None
+    tool: str | None = None
+    trace_id: str | None = None
+    token: str | None = None
+    record: bool = False
+
+
+class OutputFields(TypedDict, total=False):
+    """Every field of ``OutputCall`` but the action and result: ``review_output``'s keywords."""
+
+    call_id: str | None
+    agent: AgentLike
+    user: UserLike
+    run: RunState | None
+    tool: str | None
+    trace_id: str | None
+    token: str | None
+    record: bool

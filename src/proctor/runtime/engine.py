@@ -25,9 +25,9 @@ from proctor.limits.run_owners import RUN_NOT_OWNED, RunOwners
 from proctor.model.decision import Decision
 from proctor.model.request import Agent, RunState, User
 from proctor.policy import CompiledPolicySet
-from proctor.runtime.call import AgentLike, CallFields, CheckCall, UserLike
+from proctor.runtime.call import CallFields, CheckCall, OutputCall, OutputFields
 from proctor.runtime.callers import CallerResolver
-from proctor.runtime.outputs import OutputCall, review_output
+from proctor.runtime.outputs import review_output
 from proctor.runtime.pipeline import run_check
 from proctor.runtime.records import (
     AuditRecorder,
@@ -151,22 +151,10 @@ class Runtime:
     # -- tool results (content scanning and provenance) ------------------------------------------
 
     def review_output(
-        self,
-        action: str,
-        result: Any,
-        *,
-        call_id: str | None = None,
-        agent: AgentLike = None,
-        user: UserLike = None,
-        run: RunState | None = None,
-        tool: str | None = None,
-        trace_id: str | None = None,
-        token: str | None = None,
-        record: bool = False,
+        self, action: str, result: Any, **fields: Unpack[OutputFields]
     ) -> OutputReview:
         """Scan a tool's result under the `scan: output` sections; remember it as untrusted."""
-        call = OutputCall(action, result, call_id, agent, user, run, tool, trace_id, token, record)
-        return review_output(self, call)
+        return review_output(self, OutputCall(action, result, **fields))
 
     def remember_task(
         self,

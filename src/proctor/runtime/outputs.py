@@ -22,7 +22,7 @@ from proctor.model.decision import Decision, Effect
 from proctor.model.limits import Controls
 from proctor.model.request import Agent, CheckRequest, RunState, User
 from proctor.policy.scan_rules import ScanVerdict
-from proctor.runtime.call import AgentLike, UserLike
+from proctor.runtime.call import OutputCall
 from proctor.runtime.records import iso, output_event
 from proctor.runtime.scanning import (
     PROVENANCE_UNAVAILABLE,
@@ -36,22 +36,6 @@ from proctor.storage.errors import StorageError
 
 if TYPE_CHECKING:
     from proctor.runtime.engine import Runtime
-
-
-@dataclass(frozen=True, slots=True)
-class OutputCall:
-    """A tool's result to review, and the call it answers."""
-
-    action: str
-    result: Any
-    call_id: str | None = None
-    agent: AgentLike = None
-    user: UserLike = None
-    run: RunState | None = None
-    tool: str | None = None
-    trace_id: str | None = None
-    token: str | None = None
-    record: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,9 +22,17 @@ from proctor.identity.exchange import (
 from proctor.identity.registry import AgentRegistry
 from proctor.identity.scopes import ScopeSet
 from proctor.model.decision import Decision
-from proctor.model.request import Agent, RunState, User
+from proctor.model.request import Agent, User
 from proctor.model.tiers import Tier
-from proctor.runtime import AgentLike, CallFields, CheckCall, Runtime, UserLike, build_runtime
+from proctor.runtime import (
+    AgentLike,
+    CallFields,
+    CheckCall,
+    OutputFields,
+    Runtime,
+    UserLike,
+    build_runtime,
+)
 from proctor.runtime.approvals import ApprovalDesk
 from proctor.runtime.scanning import OutputReview
 from proctor.sdk.runs import RunSession
@@ -123,18 +131,7 @@ class Proctor(OpensSessions):
         return self.runtime.decide(call)
 
     def review_output(
-        self,
-        action: str,
-        result: Any,
-        *,
-        call_id: str | None = None,
-        agent: AgentLike = None,
-        user: UserLike = None,
-        run: RunState | None = None,
-        tool: str | None = None,
-        trace_id: str | None = None,
-        token: str | None = None,
-        record: bool = False,
+        self, action: str, result: Any, **fields: Unpack[OutputFields]
     ) -> OutputReview:
         """Scan a tool's result (untrusted) under the policies' `scan: output` sections.
 
@@ -142,18 +139,9 @@ class Proctor(OpensSessions):
         applied, or nothing when withheld (``review.allowed`` is false). In a
         run, the result's values are remembered as untrusted for provenance.
         """
-        return self.runtime.review_output(
-            action,
-            result,
-            call_id=call_id,
-            agent=agent if agent is not None else self.agent,
-            user=user,
-            run=run,
-            tool=tool,
-            trace_id=trace_id,
-            token=token,
-            record=record,
-        )
+        if fields.get("agent") is None and self.agent is not None:
+            fields["agent"] = self.agent
+        return self.runtime.review_output(action, result, **fields)
 
     def remember_task(self, run_id: str, content: Any) -> None:
         """What the user asked in run ``run_id``; values in it are never tainted there."""

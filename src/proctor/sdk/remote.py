@@ -25,8 +25,8 @@ import httpx
 
 from proctor.errors import ProctorError
 from proctor.model.decision import Decision, Diagnostic, Effect, ShadowResult
-from proctor.model.request import Agent, RunState, User
-from proctor.runtime import AgentLike, CallFields, CheckCall, UserLike
+from proctor.model.request import Agent, User
+from proctor.runtime import AgentLike, CallFields, CheckCall, OutputCall, OutputFields
 from proctor.sdk.session import OpensSessions
 
 if TYPE_CHECKING:
@@ -136,23 +136,22 @@ class ProctorClient(OpensSessions):
         return [decision_from_dict(item) for item in response.json()["decisions"]]
 
     def review_output(
-        self,
-        action: str,
-        result: Any,
-        *,
-        call_id: str | None = None,
-        agent: AgentLike = None,
-        user: UserLike = None,
-        run: RunState | None = None,
-        tool: str | None = None,
-        trace_id: str | None = None,
-        token: str | None = None,
-        record: bool = False,
+        self, action: str, result: Any, **fields: Unpack[OutputFields]
     ) -> OutputReview:
         """As ``Proctor.review_output``, by the gateway; an unreachable gateway withholds."""
-        call = CheckCall(action, agent=agent, user=user, run=run, trace_id=trace_id, token=token)
-        body = _check_body(call, self.agent)
-        body.update({"result": result, "call_id": call_id, "tool": tool, "record": record})
+        call = OutputCall(action, result, **fields)
+        checked = CheckCall(
+            action,
+            agent=call.agent,
+            user=call.user,
+            run=call.run,
+            trace_id=call.trace_id,
+            token=call.token,
+        )
+        body = _check_body(checked, self.agent)
+        body.update(
+            {"result": result, "call_id": call.call_id, "tool": call.tool, "record": call.record}
+        )
         try:
             response = self._http.post("/v1/outputs", json=body)
         except httpx.TransportError as exc:

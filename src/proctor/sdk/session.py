@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from contextvars import ContextVar, Token
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Protocol, Unpack, cast
 
 from proctor.errors import ProctorError
 from proctor.model.decision import Decision
 from proctor.model.request import RunState
-from proctor.runtime import AgentLike, CheckCall, UserLike
+from proctor.runtime import AgentLike, CheckCall, OutputFields, UserLike
 
 if TYPE_CHECKING:
     from proctor.runtime.scanning import OutputReview  # annotation only: no scanners on import
@@ -22,18 +22,7 @@ class Checker(Protocol):
     def decide(self, call: CheckCall) -> Decision: ...
 
     def review_output(
-        self,
-        action: str,
-        result: Any,
-        *,
-        call_id: str | None = ...,
-        agent: AgentLike = ...,
-        user: UserLike = ...,
-        run: RunState | None = ...,
-        tool: str | None = ...,
-        trace_id: str | None = ...,
-        token: str | None = ...,
-        record: bool = ...,
+        self, action: str, result: Any, **fields: Unpack[OutputFields]
     ) -> OutputReview: ...
 
     def remember_task(self, run_id: str, content: Any) -> None: ...
