@@ -2,16 +2,16 @@
 
 The SDK, the remote SDK, the HTTP bodies, AuthZEN, the MCP gate, the adapters
 and the CLI all build a ``CheckCall``; the runtime and the protocols take it.
-A new field is added here once: ``CallFields`` mirrors the dataclass, and mypy
-checks every ``CheckCall(action, **fields)`` against it.
+A new field is added here once: ``CallFields`` mirrors the tuple, and mypy
+checks every ``CheckCall(action, **fields)`` against it. The values are named
+tuples: immutable, and built on every check without a setattr per field.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any, NamedTuple, TypedDict
 
 from proctor.model.request import Agent, RunState, User
 
@@ -19,8 +19,7 @@ AgentLike = Agent | str | None  # an agent, its id, or none (the default agent)
 UserLike = User | str | Mapping[str, Any] | None  # a user, its `sub`, its claims, or none
 
 
-@dataclass(frozen=True, slots=True)
-class CheckCall:
+class CheckCall(NamedTuple):
     """What an edge asks: may ``agent`` do ``action`` for ``user`` with ``args`` now.
 
     ``at`` evaluates the policies as of another time (what-if checks; the record
@@ -61,8 +60,7 @@ class CallFields(TypedDict, total=False):
     refused: tuple[str, str] | None
 
 
-@dataclass(frozen=True, slots=True)
-class OutputCall:
+class OutputCall(NamedTuple):
     """A tool's result to review, and the call it answers (``call_id``: its decision id)."""
 
     action: str

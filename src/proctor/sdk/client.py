@@ -5,7 +5,6 @@ from __future__ import annotations
 import atexit
 import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Unpack
@@ -127,7 +126,7 @@ class Proctor(OpensSessions):
     def decide(self, call: CheckCall) -> Decision:
         """``check`` for a ``CheckCall`` built by the caller (this client's agent by default)."""
         if call.agent is None and self.agent is not None:
-            call = replace(call, agent=self.agent)
+            call = call._replace(agent=self.agent)
         return self.runtime.decide(call)
 
     def review_output(
