@@ -11,3 +11,4 @@ class McpProxyError(ProctorError):
 
 MCP_CONFIG = "mcp_config"
 MCP_UPSTREAM = "mcp_upstream_unavailable"
+MCP_SERVER_UNDECLARED = "mcp_server_undeclared"
