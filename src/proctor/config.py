@@ -75,6 +75,13 @@ class StorageConfig(_Strict):
     durability: Literal["batched", "sync"] = "batched"
 
 
+class AuditConfig(_Strict):
+    """``audit:``: what a decision record keeps of a call's arguments (docs/audit.md)."""
+
+    # redacted: personal data and secrets as placeholders; clear: as passed; digest: none
+    store_args: Literal["redacted", "clear", "digest"] = "redacted"
+
+
 class AdminKeyConfig(_Strict):
     """An admin credential for the gateway: its SHA-256 (hex), never the key itself."""
 
@@ -147,6 +154,7 @@ class ProctorConfig(_Strict):
     agents: list[AgentConfig] = Field(default_factory=list)
     users: dict[str, UserConfig] = Field(default_factory=dict)
     storage: StorageConfig = Field(default_factory=StorageConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
     identity: IdentityConfig | None = None
     approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
@@ -290,6 +298,7 @@ def _known_keys(path: tuple[Any, ...]) -> list[str]:
         "agents": AgentConfig,
         "users": UserConfig,
         "storage": StorageConfig,
+        "audit": AuditConfig,
         "identity": IdentityConfig,
         "approvals": ApprovalsConfig,
         "server": ServerConfig,

@@ -20,7 +20,7 @@ from proctor.identity.scopes import ScopeSet
 from proctor.model.request import Agent, User
 from proctor.model.tiers import Tier
 from proctor.policy import CompiledPolicySet, load_policies
-from proctor.runtime.content import CascadeFactory
+from proctor.runtime.content import CascadeFactory, StoredArgs
 from proctor.runtime.engine import Runtime
 from proctor.runtime.identity import build_identity
 from proctor.scanning.loading import build_cascade
@@ -126,6 +126,7 @@ def _from_config(
         approval_hook=approval_webhook(settings.approvals),
         tracer=tracer if tracer is not None else build_tracer(settings.telemetry),
         scanners=_configured_cascade(settings.scanning),
+        store_args=StoredArgs(settings.audit.store_args),
     )
 
 

@@ -28,7 +28,13 @@ from proctor.model.request import Agent, RunState, User
 from proctor.policy import CompiledPolicySet
 from proctor.runtime.call import AgentLike, CallFields, CheckCall, UserLike
 from proctor.runtime.callers import CallerResolver
-from proctor.runtime.content import CascadeFactory, ContentGuard, OutputReview, output_tree
+from proctor.runtime.content import (
+    CascadeFactory,
+    ContentGuard,
+    OutputReview,
+    StoredArgs,
+    output_tree,
+)
 from proctor.runtime.identity import TOKEN_NOT_CONFIGURED, IdentityService
 from proctor.runtime.outputs import OutputCall, review_output
 from proctor.runtime.pipeline import run_check
@@ -62,8 +68,10 @@ class Runtime:
         tracer: DecisionTracer | None = None,
         scanners: CascadeFactory | None = None,
         provenance: ProvenanceStore | None = None,
+        store_args: StoredArgs = StoredArgs.REDACTED,
     ) -> None:
         self._policies = policies
+        self._store_args = store_args
         self._audit = audit
         self._recorder = AuditRecorder(audit, wait=wait_for_audit)
         self._clock = clock
@@ -129,6 +137,11 @@ class Runtime:
     @property
     def state(self) -> StateStores:
         return self._state
+
+    @property
+    def store_args(self) -> StoredArgs:
+        """How decision records keep arguments (``audit.store_args``; redacted by default)."""
+        return self._store_args
 
     @property
     def content(self) -> ContentGuard:
