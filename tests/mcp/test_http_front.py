@@ -17,7 +17,8 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.types import TextContent
 
 from proctor import Proctor
-from tests.mcp.conftest import EVERYTHING, audit_records
+from tests.mcp.conftest import EVERYTHING, SOURCES, audit_records
+from tests.mcp.wires import UPSTREAMS
 from tests.server.gateway import free_port
 
 pytestmark = pytest.mark.anyio
@@ -76,12 +77,13 @@ async def test_bearer_token_per_request(http_proxy: tuple[str, str], workdir: Pa
     base = url.removesuffix("/mcp")
     metadata = httpx.get(f"{base}/.well-known/oauth-protected-resource").json()
     assert metadata["resource"] == url
-    assert metadata["authorization_servers"] == ["urn:proctor"]
+    assert "authorization_servers" not in metadata  # `urn:proctor` is nothing to fetch
 
     hello = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
     anonymous = httpx.post(url, json=hello)
     assert anonymous.status_code == 401
     assert "resource_metadata=" in anonymous.headers["www-authenticate"]
+    assert "bearer token is required" in anonymous.json()["message"]
     forged = httpx.post(url, json=hello, headers={"Authorization": "Bearer not.a.token"})
     assert forged.status_code == 401
     assert 'error="invalid_token"' in forged.headers["www-authenticate"]
@@ -124,3 +126,37 @@ async def test_bearer_token_per_request(http_proxy: tuple[str, str], workdir: Pa
     assert {r["effect"] for r in decisions} == {"allow", "deny"}
     assert all(r["user"]["sub"] == "alice" for r in decisions)  # type: ignore[index]
     assert all(r["delegation"] for r in decisions)  # the token's chain is recorded
+
+
+@pytest.mark.parametrize(
+    ("issuer", "listed"),
+    [("https://gateway.example", ["https://gateway.example"]), ("urn:proctor", None)],
+)
+def test_the_metadata_names_an_issuer_a_client_can_resolve(
+    workdir: Path, issuer: str, listed: list[str] | None
+) -> None:
+    """No token: a 401 whose message says what to send; the metadata points at a URL or at
+    nothing, never at a URN."""
+    config = workdir / "proctor.yaml"
+    config.write_text(config.read_text() + f"identity: {{issuer: '{issuer}'}}\n")
+    port = free_port()
+    listen = ["--name", "raw", "--listen", f"127.0.0.1:{port}", "--", *UPSTREAMS["raw"]]
+    proxy = subprocess.Popen(
+        [sys.executable, "-m", "proctor.cli", "mcp-proxy", "--config", str(config), *listen],
+        cwd=workdir,
+        env={**os.environ, **SOURCES},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(f"{base}/.well-known/oauth-protected-resource", proxy)
+        metadata = httpx.get(f"{base}/.well-known/oauth-protected-resource").json()
+        anonymous = httpx.post(f"{base}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    finally:
+        proxy.terminate()
+        proxy.wait(10)
+    assert metadata.get("authorization_servers") == listed
+    assert anonymous.status_code == 401
+    body = anonymous.json()
+    assert body["error"] == "unauthorized"
+    assert isinstance(body["message"], str)
+    assert "Authorization: Bearer" in body["message"]

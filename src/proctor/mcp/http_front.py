@@ -193,8 +193,11 @@ class HttpFront:
             "bearer_methods_supported": ["header"],
             "resource_name": "proctor mcp-proxy",
         }
-        if self.proxy.issuer is not None:
-            body["authorization_servers"] = [self.proxy.issuer]
+        # an OAuth client fetches the authorization server's metadata from this URL: a URN
+        # (the default issuer, `urn:proctor`) would send it nowhere, so it is left out
+        issuer = self.proxy.issuer
+        if issuer is not None and issuer.startswith(("https://", "http://")):
+            body["authorization_servers"] = [issuer]
         return JSONResponse(body)
 
     def _unauthorized(self, request: Request, problem: str | None) -> Response:
@@ -202,8 +205,12 @@ class HttpFront:
         challenge = f'Bearer resource_metadata="{base}{METADATA_PATH}"'
         if problem is not None:
             challenge += f', error="invalid_token", error_description="{_quoted(problem)}"'
+        message = problem or (
+            "a bearer token is required: send `Authorization: Bearer TOKEN` with a "
+            "delegation token from proctor's token endpoint"
+        )
         return JSONResponse(
-            {"error": "invalid_token" if problem else "unauthorized", "message": problem},
+            {"error": "invalid_token" if problem else "unauthorized", "message": message},
             status_code=401,
             headers={"WWW-Authenticate": challenge},
         )
