@@ -6,7 +6,7 @@ import asyncio
 import logging
 import sys
 
-from proctor.mcp.http_front import serve_http
+from proctor.mcp.http_front import HttpTimeouts
 from proctor.mcp.proxy import ProxyOptions, build_proxy
 from proctor.mcp.stdio_front import serve_stdio
 
@@ -21,7 +21,14 @@ def run(options: ProxyOptions) -> None:
     proxy = build_proxy(options)
     try:
         if options.listen is not None:
-            serve_http(proxy, options.listen, resource_url=options.resource_url)
+            from proctor.mcp.http_serve import serve_http
+
+            timeouts = HttpTimeouts(
+                call=options.call_timeout,
+                idle=options.idle_timeout,
+                shutdown_grace=options.shutdown_grace,
+            )
+            serve_http(proxy, options.listen, resource_url=options.resource_url, timeouts=timeouts)
         else:
             asyncio.run(serve_stdio(proxy.gate, proxy.upstreams, caller=proxy.caller.in_run()))
     finally:
