@@ -258,6 +258,9 @@ def record(runtime: Runtime, check: Check, decision: Decision) -> Decision:
     stored, notes = runtime.content.stored_args(
         runtime.store_args, check.args, check.scan_plan, check.scanned
     )
+    if check.scan_plan is not None:  # what was looked for, so a replay knows what was not
+        types = check.scan_plan.types
+        notes = {**notes, "scanned": sorted(types) if types is not None else ["*"]}
     if decision.findings or check.taint or notes or stored is not check.args:
         event = with_content(event, stored, notes, decision.findings, check.taint)
     try:
