@@ -10,12 +10,16 @@ empty directory without writing into the installed package.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import sysconfig
 import tarfile
+import time
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -158,3 +162,130 @@ def _files(root: Path) -> set[str]:
 def _clean_environment() -> dict[str, str]:
     """This environment without the test run's PYTHONPATH (it points at this checkout)."""
     return {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+
+
+MCP_ONE = "1.30.0"  # the last 1.x: what `langchain-mcp-adapters` (mcp<2) resolves to
+ADAPTERS = "0.3.2"
+
+
+def test_the_mcp_range_takes_both_sdk_eras() -> None:
+    """`proctor[langchain]` beside `langchain-mcp-adapters` (mcp>=1.24,<2) must resolve."""
+    from packaging.requirements import Requirement
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    (mcp,) = [Requirement(r) for r in project["dependencies"] if r.startswith("mcp")]
+    assert mcp.specifier.contains(MCP_ONE)
+    assert mcp.specifier.contains("2.3.0")
+
+
+def test_the_proxy_runs_on_the_mcp_sdk_langchain_mcp_adapters_needs(tmp_path: Path) -> None:
+    """A venv with mcp 1.x and langchain-mcp-adapters (from the registry) over this one's
+    other dependencies: a proxy there reaches an HTTP upstream (a proxy on mcp 2.x)."""
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    site = Path(
+        subprocess.run(
+            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    )
+    (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    wanted = [
+        f"mcp=={MCP_ONE}",
+        f"langchain-mcp-adapters=={ADAPTERS}",
+        "httpx-sse",
+        "pydantic-settings",
+    ]
+    pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet"]
+    installed = subprocess.run(
+        [*pip, "--no-deps", *wanted],
+        capture_output=True,
+        text=True,
+        env=_clean_environment(),
+        timeout=300,
+    )
+    if installed.returncode != 0 and "connection" in installed.stderr.lower():
+        pytest.skip(f"the package registry is unreachable: {installed.stderr[-300:]}")
+    assert installed.returncode == 0, installed.stderr
+    sources = {**_clean_environment(), "PYTHONPATH": str(ROOT / "src"), "PROCTOR_AGENT": "bot"}
+    versions = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import importlib.metadata as m, langchain_mcp_adapters, proctor.mcp"
+            ".http_upstream; print(m.version('mcp'))",
+        ],
+        capture_output=True,
+        text=True,
+        env=sources,
+        check=True,
+    )
+    assert versions.stdout.strip() == MCP_ONE
+    policy = tmp_path / "policy.yaml"
+    policy.write_text('name: p\nrules: [{id: any, action: "call:*", effect: allow}]\n')
+    marker = tmp_path / "touched"
+    port = _free_port()
+    raw = [sys.executable, str(ROOT / "tests" / "mcp" / "servers" / "raw_server.py")]
+    proxy = ["-m", "proctor.cli", "mcp-proxy", "--policy", str(policy), "--name", "raw"]
+    listen = ["--listen", f"127.0.0.1:{port}", "--", *raw]
+    upstream = subprocess.Popen(
+        [sys.executable, *proxy, "--db", str(tmp_path / "a.db"), *listen],
+        env=sources,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        _wait_until_listening(port, upstream)
+        reach = ["--upstream", f"http://127.0.0.1:{port}/mcp"]
+        front = subprocess.Popen(
+            [str(python), *proxy, "--db", str(tmp_path / "b.db"), *reach],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=sources,
+        )
+        assert front.stdin is not None
+        assert front.stdout is not None
+        hello = {"protocolVersion": "2025-06-18", "capabilities": {}}
+        hello["clientInfo"] = {"name": "t", "version": "1"}
+        for message in (
+            {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": hello},
+            {"jsonrpc": "2.0", "method": "notifications/initialized"},
+            {
+                "jsonrpc": "2.0",
+                "id": 2,
+                "method": "tools/call",
+                "params": {"name": "touch", "arguments": {"path": str(marker)}},
+            },
+        ):
+            front.stdin.write(json.dumps(message).encode() + b"\n")
+            front.stdin.flush()
+            if "id" in message:
+                answer = json.loads(front.stdout.readline())
+                assert "result" in answer, answer
+        _, err = front.communicate(timeout=60)
+        assert front.returncode == 0, err.decode()[-2000:]
+    finally:
+        upstream.terminate()
+        upstream.wait(30)
+    assert marker.read_text() == "ran"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def _wait_until_listening(port: int, process: subprocess.Popen[bytes]) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert process.poll() is None, "the upstream proxy exited"
+        with socket.socket() as probe:
+            if probe.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.1)  # polling a process start-up, not waiting for time to pass
+    raise AssertionError("the upstream proxy did not start")

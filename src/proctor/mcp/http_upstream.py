@@ -15,7 +15,6 @@ from typing import Any
 import anyio
 from mcp.client.streamable_http import streamable_http_client
 from mcp.shared.message import SessionMessage
-from mcp.types import jsonrpc_message_adapter
 
 from proctor.mcp.errors import MCP_UPSTREAM, McpProxyError
 from proctor.mcp.jsonrpc import Message
@@ -47,7 +46,8 @@ class HttpUpstreamChannel:
 
     async def _run(self, ready: asyncio.Future[None]) -> None:
         try:
-            async with streamable_http_client(self.url) as (read, write):
+            async with streamable_http_client(self.url) as streams:
+                read, write = streams[0], streams[1]  # mcp 1.x adds a session-id getter
                 if not ready.done():
                     ready.set_result(None)
                 async with anyio.create_task_group() as group:
@@ -86,7 +86,7 @@ class HttpUpstreamChannel:
 
     async def _writing(self, write: Any) -> None:
         while (message := await self._outbox.get()) is not None:
-            parsed = jsonrpc_message_adapter.validate_python(message, by_name=False)
+            parsed = _parsed(message)
             try:
                 await write.send(SessionMessage(parsed))
             except (anyio.ClosedResourceError, anyio.BrokenResourceError):
@@ -117,6 +117,18 @@ class HttpUpstreamChannel:
             task.cancel()
             with contextlib.suppress(BaseException):
                 await task
+
+
+def _parsed(message: Message) -> Any:
+    """The SDK's model of a message: mcp 2.x validates with an adapter, 1.x with a root
+    model (``proctor[langchain]`` next to ``langchain-mcp-adapters`` resolves to mcp 1.x)."""
+    import mcp.types
+
+    adapter = getattr(mcp.types, "jsonrpc_message_adapter", None)
+    if adapter is not None:
+        return adapter.validate_python(message, by_name=False)
+    root_model: Any = mcp.types.JSONRPCMessage  # a RootModel in 1.x, a Union in 2.x
+    return root_model.model_validate(message)
 
 
 def _cause(exc: BaseException) -> str:
