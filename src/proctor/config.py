@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, Literal
+from types import UnionType
+from typing import Any, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -73,6 +74,13 @@ class UserConfig(_Strict):
 class StorageConfig(_Strict):
     audit: str = "proctor.db"
     durability: Literal["batched", "sync"] = "batched"
+
+
+class AuditConfig(_Strict):
+    """``audit:``: what a decision record keeps of a call's arguments (docs/audit.md)."""
+
+    # redacted: personal data and secrets as placeholders; clear: as passed; digest: none
+    store_args: Literal["redacted", "clear", "digest"] = "redacted"
 
 
 class AdminKeyConfig(_Strict):
@@ -147,6 +155,7 @@ class ProctorConfig(_Strict):
     agents: list[AgentConfig] = Field(default_factory=list)
     users: dict[str, UserConfig] = Field(default_factory=dict)
     storage: StorageConfig = Field(default_factory=StorageConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
     identity: IdentityConfig | None = None
     approvals: ApprovalsConfig = Field(default_factory=ApprovalsConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
@@ -285,19 +294,32 @@ def _translate(error: Any, document: LocatedDocument) -> ConfigError:
 
 
 def _known_keys(path: tuple[Any, ...]) -> list[str]:
-    models: dict[str, type[BaseModel]] = {
-        "roles": RoleConfig,
-        "agents": AgentConfig,
-        "users": UserConfig,
-        "storage": StorageConfig,
-        "identity": IdentityConfig,
-        "approvals": ApprovalsConfig,
-        "server": ServerConfig,
-        "telemetry": TelemetryConfig,
-        "export": ExportConfig,
-        "scanning": ScanningConfig,
-    }
-    model: type[BaseModel] = ProctorConfig
-    if path and isinstance(path[0], str) and path[0] in models:
-        model = models[path[0]]
-    return sorted(model.model_fields)
+    """The keys allowed at ``path``: the model found by walking the fields, through
+    optional values, lists (an index) and mappings (a key such as a server's name)."""
+    node: Any = ProctorConfig
+    for part in path:
+        model = _model_in(node)
+        if model is not None:
+            field = model.model_fields.get(str(part))
+            if field is None:
+                return []
+            node = field.annotation
+            continue
+        container = next((a for a in _members(node) if get_origin(a) in (dict, list)), None)
+        if container is None:
+            return []
+        node = get_args(container)[-1]
+    model = _model_in(node)
+    return sorted(model.model_fields) if model is not None else []
+
+
+def _members(annotation: Any) -> tuple[Any, ...]:
+    """``X | None`` as ``(X, None)``; anything else as itself."""
+    return get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    for member in _members(annotation):
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            return member
+    return None

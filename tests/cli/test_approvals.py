@@ -121,3 +121,25 @@ def test_as_needs_the_state_database_and_never_creates_one(tmp_path: Path, verb:
     code, output = _cli("approvals", verb, "01ABC", "--as", "carol", "--db", ":memory:")
     assert code != 0
     assert "no_state_database" in output
+
+
+@pytest.mark.parametrize(
+    ("command", "code"),
+    [
+        (("list",), "storage_not_found"),
+        (("list", "--json", "--status", "all"), "storage_not_found"),
+        (("approve", "01ABC", "--as", "carol"), "no_state_database"),
+        (("reject", "01ABC", "--as", "carol"), "no_state_database"),
+    ],
+)
+def test_without_a_config_or_database_nothing_is_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: tuple[str, ...], code: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    status, output = _cli("approvals", *command)
+    assert status != 0
+    assert code in output
+    status, output = _cli("approvals", *command, "--db", str(tmp_path / "typo.db"))
+    assert status != 0
+    assert code in output
+    assert list(tmp_path.iterdir()) == []

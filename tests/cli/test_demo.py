@@ -30,3 +30,7 @@ def test_the_demo_masks_a_card_and_holds_a_payment_to_an_injected_iban(tmp_path:
     outputs = [b for b in bodies if b.get("kind") == "output"]
     assert any("injection" in f["type"] for o in outputs for f in o["extra"].get("findings", ()))
     assert not any("4111 1111 1111 1111" in json.dumps(b) for b in bodies)
+    # the policies scan for no IBAN, yet no record keeps one (audit.store_args: redacted)
+    for iban in ("GB82WEST12345698765432", "DE89370400440532013000"):
+        assert not any(iban in json.dumps(b) for b in bodies)
+    assert payments[0]["extra"]["args_redacted"] == [{"path": "$.iban", "type": "pii.iban"}]

@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from proctor.cli.main import cli
+from proctor.errors import ErrorGroup
 from proctor.mcp.errors import McpProxyError
 
 
@@ -33,3 +34,32 @@ def test_a_command_and_a_url_are_refused(tmp_path: Path) -> None:
     result = CliRunner().invoke(cli, ["mcp-proxy", *options, *upstream, "--", "true"])
     assert isinstance(result.exception, McpProxyError)
     assert "not both" in result.exception.message
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("mcp_proxy:\n  sever: {}\n", "did you mean `servers`?"),
+        (
+            "mcp_proxy:\n  servers:\n    git: {tool: {git_reset: 'delete:repo'}}\n",
+            "did you mean `tools`?",
+        ),
+        (
+            "mcp_proxy:\n  servers:\n    git: {comand: [uvx, mcp-server-git]}\n",
+            "did you mean `command`?",
+        ),
+        ("sever: {}\n", "did you mean `server`?"),
+        ("approvals:\n  webhok: {url: 'http://h'}\n", "did you mean `webhook`?"),
+        ("audit: {store_arg: clear}\n", "did you mean `store_args`?"),
+    ],
+)
+def test_config_typos_under_nested_sections_get_the_right_hint(
+    tmp_path: Path, text: str, hint: str
+) -> None:
+    config = tmp_path / "proctor.yaml"
+    config.write_text(text)
+    result = CliRunner().invoke(cli, ["mcp-proxy", "--config", str(config), "--", "true"])
+    assert isinstance(result.exception, ErrorGroup)
+    (error,) = result.exception.errors
+    assert error.code == "config_unknown_key"
+    assert error.hint == hint

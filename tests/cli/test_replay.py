@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
+from rich.console import Console
 
+from proctor.cli.demo import load_scenario
 from proctor.cli.main import cli
 from proctor.clock import ManualClock
 from proctor.identity.registry import AgentRegistry
 from proctor.identity.scopes import ScopeSet
-from proctor.model.request import Agent, User
+from proctor.model.request import Agent, RunState, User
 from proctor.model.tiers import Tier
 from proctor.policy import load_policies
 from proctor.runtime import Runtime
@@ -105,3 +109,65 @@ def test_the_text_report(tmp_path: Path) -> None:
     assert "newly needing approval: 2 (were allow)" in result.output
     assert "newly denied: 1 (were allow)" in result.output
     assert "not replayed" in result.output
+
+
+EXAMPLE = Path(__file__).parents[2] / "examples" / "customer_service"
+
+
+def test_replaying_the_demo_policies_in_force_changes_nothing(tmp_path: Path) -> None:
+    """The tainted-IBAN payment, the masked card, the late e-mail: each decided again alike
+    (its recorded taint, findings and scan verdict replayed, in the config's time zone)."""
+    db = str(tmp_path / "demo.db")
+    assert load_scenario().run(db, console=Console(file=io.StringIO()))
+    options = ["--policy", str(EXAMPLE / "policies"), "--config", str(EXAMPLE / "proctor.yaml")]
+    result = CliRunner().invoke(cli, ["policy", "replay", *options, "--db", db, "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["changed"] == 0, report["changes"]
+    assert report["unreproducible"] == {}
+    assert report["replayed"] >= 10
+    with sqlite3.connect(db) as connection:
+        bodies = [json.loads(row[0]) for row in connection.execute("SELECT body FROM audit")]
+    held = [b for b in bodies if b["action"] == "write:payment" and b["kind"] == "decision"]
+    assert held[0]["extra"]["taint"]  # the record replayed above carries its taint
+
+
+REDACTED = """
+name: mail
+rules:
+  - {id: mail, action: "write:email", effect: allow, when: "args.to == 'dana@example.org'"}
+  - {id: runs, action: "read:orders", effect: allow, when: "run.tool_calls < 100"}
+"""
+STRICTER = """
+name: mail
+rules:
+  - {id: mail, action: "write:email", effect: allow, when: "args.to == 'eve@example.org'"}
+  - {id: runs, action: "read:orders", effect: allow, when: "run.tool_calls < 0"}
+"""
+
+
+def test_inputs_a_record_does_not_hold_are_named_not_reported_as_changes(tmp_path: Path) -> None:
+    db = str(tmp_path / "proctor.db")
+    runtime = Runtime(
+        policies=load_policies(texts=[REDACTED]),
+        registry=AgentRegistry(
+            {"bot": Agent("bot", "support", Tier.VERIFIED)}, {"support": ScopeSet.parse(["*"])}
+        ),
+        audit=open_audit_store(db),
+        state=open_state_stores(db),
+        clock=ManualClock(datetime(2026, 11, 20, 10, tzinfo=UTC)),
+    )
+    alice = User("alice", ("*",))
+    sent = runtime.check("write:email", agent="bot", user=alice, args={"to": "dana@example.org"})
+    assert sent.allowed
+    runtime.check("read:orders", agent="bot", user=alice, run=RunState("r-1", tool_calls=3))
+    runtime.close()
+    same = _replay(db, REDACTED, tmp_path)  # the e-mail address is a placeholder in the record
+    assert (same["changed"], same["unchanged"]) == (0, 1)
+    assert same["unreproducible"] == {"args": 1}
+    report = _replay(db, STRICTER, tmp_path)
+    assert report["changed"] == 0
+    assert report["unreproducible"] == {"args": 1, "run": 1}
+    policy = tmp_path / "policy.yaml"
+    result = CliRunner().invoke(cli, ["policy", "replay", "--policy", str(policy), "--db", db])
+    assert "arguments the record keeps redacted or as a digest" in result.output

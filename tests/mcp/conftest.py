@@ -42,6 +42,15 @@ mcp_proxy:
     fs:
       tools: {write_file: "write:file", read_text_file: "read:file"}
 """
+# The servers the tests start from the command line (`--name time`): a config that
+# configures servers must name each one the proxy is started with.
+DECLARED = """\
+    time: {}
+    everything: {}
+    raw: {}
+    sdk: {}
+"""
+CONFIG += DECLARED
 
 POLICY = """\
 name: mcp-tools

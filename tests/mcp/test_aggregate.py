@@ -10,7 +10,7 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.types import TextContent
 
-from tests.mcp.conftest import EVERYTHING, PROXY, SOURCES, TIME, audit_records
+from tests.mcp.conftest import DECLARED, EVERYTHING, PROXY, SOURCES, TIME, audit_records
 
 pytestmark = pytest.mark.anyio
 
@@ -21,8 +21,10 @@ async def test_two_servers_behind_one_session(workdir: Path, node_servers: None)
         "time": {"command": TIME},
         "everything": {"command": [*EVERYTHING], "tools": {"get-sum": "read:sum"}},
     }
-    text = config.read_text().replace(
-        "mcp_proxy:\n  servers:\n", "mcp_proxy:\n  servers:\n" + _servers(servers)
+    text = (
+        config.read_text()
+        .replace(DECLARED, "")
+        .replace("mcp_proxy:\n  servers:\n", "mcp_proxy:\n  servers:\n" + _servers(servers))
     )
     config.write_text(text)
     (workdir / "policy.yaml").write_text(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -17,7 +20,8 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.types import TextContent
 
 from proctor import Proctor
-from tests.mcp.conftest import EVERYTHING, audit_records
+from tests.mcp.conftest import EVERYTHING, PROXY, SOURCES, audit_records
+from tests.mcp.wires import UPSTREAMS
 from tests.server.gateway import free_port
 
 pytestmark = pytest.mark.anyio
@@ -76,12 +80,13 @@ async def test_bearer_token_per_request(http_proxy: tuple[str, str], workdir: Pa
     base = url.removesuffix("/mcp")
     metadata = httpx.get(f"{base}/.well-known/oauth-protected-resource").json()
     assert metadata["resource"] == url
-    assert metadata["authorization_servers"] == ["urn:proctor"]
+    assert "authorization_servers" not in metadata  # `urn:proctor` is nothing to fetch
 
     hello = {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {}}
     anonymous = httpx.post(url, json=hello)
     assert anonymous.status_code == 401
     assert "resource_metadata=" in anonymous.headers["www-authenticate"]
+    assert "bearer token is required" in anonymous.json()["message"]
     forged = httpx.post(url, json=hello, headers={"Authorization": "Bearer not.a.token"})
     assert forged.status_code == 401
     assert 'error="invalid_token"' in forged.headers["www-authenticate"]
@@ -124,3 +129,158 @@ async def test_bearer_token_per_request(http_proxy: tuple[str, str], workdir: Pa
     assert {r["effect"] for r in decisions} == {"allow", "deny"}
     assert all(r["user"]["sub"] == "alice" for r in decisions)  # type: ignore[index]
     assert all(r["delegation"] for r in decisions)  # the token's chain is recorded
+
+
+@pytest.mark.parametrize(
+    ("issuer", "listed"),
+    [("https://gateway.example", ["https://gateway.example"]), ("urn:proctor", None)],
+)
+def test_the_metadata_names_an_issuer_a_client_can_resolve(
+    workdir: Path, issuer: str, listed: list[str] | None
+) -> None:
+    """No token: a 401 whose message says what to send; the metadata points at a URL or at
+    nothing, never at a URN."""
+    config = workdir / "proctor.yaml"
+    config.write_text(config.read_text() + f"identity: {{issuer: '{issuer}'}}\n")
+    port = free_port()
+    listen = ["--name", "raw", "--listen", f"127.0.0.1:{port}", "--", *UPSTREAMS["raw"]]
+    proxy = subprocess.Popen(
+        [sys.executable, "-m", "proctor.cli", "mcp-proxy", "--config", str(config), *listen],
+        cwd=workdir,
+        env={**os.environ, **SOURCES},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_for(f"{base}/.well-known/oauth-protected-resource", proxy)
+        metadata = httpx.get(f"{base}/.well-known/oauth-protected-resource").json()
+        anonymous = httpx.post(f"{base}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
+    finally:
+        proxy.terminate()
+        proxy.wait(10)
+    assert metadata.get("authorization_servers") == listed
+    assert anonymous.status_code == 401
+    body = anonymous.json()
+    assert body["error"] == "unauthorized"
+    assert isinstance(body["message"], str)
+    assert "Authorization: Bearer" in body["message"]
+
+
+# -- bounded waits: --call-timeout, --idle-timeout, --shutdown-grace ---------------------------
+
+SILENT = [sys.executable, "-c", "import sys; sys.stdin.read()"]  # reads, never answers
+HELLO = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "limits", "version": "1"},
+    },
+}
+ACCEPT = {"Accept": "application/json, text/event-stream"}
+
+
+def _listening(
+    workdir: Path, upstream: list[str], *limits: str, env: dict[str, str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
+    (workdir / "policy.yaml").write_text(
+        'name: open\nrules: [{id: any, action: "call:*", effect: allow}]\n'
+    )
+    port = free_port()
+    proxy = [*PROXY, "--config", str(workdir / "proctor.yaml"), "--name", "raw"]
+    process = subprocess.Popen(
+        [*proxy, "--listen", f"127.0.0.1:{port}", *limits, "--", *upstream],
+        cwd=workdir,
+        env={**os.environ, **SOURCES, "PROCTOR_AGENT": "desk-bot", "PROCTOR_USER": "alice"}
+        | (env or {}),
+        stderr=subprocess.PIPE,
+    )
+    _wait_for(f"http://127.0.0.1:{port}/.well-known/oauth-protected-resource", process)
+    return process, f"http://127.0.0.1:{port}/mcp"
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.kill()
+    process.communicate()
+
+
+def test_an_upstream_that_never_answers_initialize_gets_a_timeout_answer(workdir: Path) -> None:
+    process, url = _listening(workdir, SILENT, "--call-timeout", "0.5")
+    try:
+        answer = httpx.post(url, json=HELLO, headers=ACCEPT, timeout=30).text
+    finally:
+        _stop(process)
+    assert '"code": -32001' in answer
+    assert "within 0.5 s" in answer
+
+
+def test_a_call_past_its_timeout_is_answered_and_cancelled_upstream(workdir: Path) -> None:
+    log = workdir / "raw.jsonl"
+    env = {"RAW_SERVER_LOG": str(log)}
+    process, url = _listening(workdir, UPSTREAMS["raw"], "--call-timeout", "0.5", env=env)
+    try:
+        with httpx.Client(timeout=30, headers=ACCEPT) as client:
+            opened = client.post(url, json=HELLO)
+            session = {"Mcp-Session-Id": opened.headers["mcp-session-id"]}
+            call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call"}
+            call["params"] = {"name": "slow_secret", "arguments": {}}
+            answer = client.post(url, json=call, headers=session).text
+            after = client.post(url, json={**call, "id": 3}, headers=session).text
+    finally:
+        _stop(process)
+    assert "within 0.5 s" in answer
+    assert "4111" not in answer  # the late answer the server sent on cancel is dropped
+    assert "within 0.5 s" in after  # the session goes on
+    seen = [json.loads(line) for line in log.read_text().splitlines()]
+    cancels = [m for m in seen if m.get("method") == "notifications/cancelled"]
+    assert len(cancels) == 2
+
+
+def test_an_idle_session_ends_and_its_upstream_stops(workdir: Path) -> None:
+    process, url = _listening(workdir, UPSTREAMS["raw"], "--idle-timeout", "0.3")
+    try:
+        with httpx.Client(timeout=30, headers=ACCEPT) as client:
+            opened = client.post(url, json=HELLO)
+            session = {"Mcp-Session-Id": opened.headers["mcp-session-id"]}
+            ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+            assert client.post(url, json=ping, headers=session).status_code == 200
+            deadline = time.monotonic() + 20
+            while _children(process.pid) and time.monotonic() < deadline:
+                time.sleep(0.05)  # polling the process table, not waiting for time to pass
+            gone = client.post(url, json={**ping, "id": 3}, headers=session)
+    finally:
+        _stop(process)
+    assert _children(process.pid) == set()
+    assert gone.status_code == 404
+
+
+def test_a_stop_with_a_call_in_flight_takes_the_grace_period(workdir: Path) -> None:
+    process, url = _listening(workdir, UPSTREAMS["raw"], "--shutdown-grace", "0.5")
+    try:
+        with httpx.Client(timeout=30, headers=ACCEPT) as client:
+            opened = client.post(url, json=HELLO)
+            session = {"Mcp-Session-Id": opened.headers["mcp-session-id"]}
+            call = {"jsonrpc": "2.0", "id": 2, "method": "tools/call"}
+            call["params"] = {"name": "slow_secret", "arguments": {}}
+            request = client.build_request("POST", url, json=call, headers=session)
+            response = client.send(request, stream=True)  # in flight, never answered
+            started = time.monotonic()
+            process.send_signal(signal.SIGTERM)
+            answer = response.read().decode()
+            code = process.wait(30)
+            took = time.monotonic() - started
+    finally:
+        _stop(process)
+    assert code in (0, -signal.SIGTERM)  # uvicorn hands the signal back once it has stopped
+    assert took < 10  # the grace (0.5 s) and the upstream's stop, not the call's length
+    assert "the session ended before the upstream server answered" in answer
+
+
+def _children(pid: int) -> set[int]:
+    found: set[int] = set()
+    with contextlib.suppress(FileNotFoundError):
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            found.update(int(item) for item in (task / "children").read_text().split())
+    return found

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from tests.mcp.conftest import audit_records
+from tests.mcp.conftest import DECLARED, audit_records
 from tests.mcp.wires import UPSTREAMS, HttpWire, Message, StdioWire, Wire, open_wire
 
 CARD = "4111 1111 1111 1111"
@@ -270,7 +270,9 @@ def test_several_servers_behind_one_session(wired: Path, tmp_path: Path) -> None
         f"    {name}: {{command: {json.dumps(command)}}}\n" for name, command in UPSTREAMS.items()
     )
     config.write_text(
-        config.read_text().replace("mcp_proxy:\n  servers:\n", "mcp_proxy:\n  servers:\n" + servers)
+        config.read_text()
+        .replace(DECLARED, "")
+        .replace("mcp_proxy:\n  servers:\n", "mcp_proxy:\n  servers:\n" + servers)
     )
     marker = tmp_path / "ran.txt"
     wire = StdioWire(wired, None, {"PROCTOR_AGENT": "desk-bot", "PROCTOR_USER": "alice"})

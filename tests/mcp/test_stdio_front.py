@@ -5,11 +5,15 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from proctor.audit.canonical import digest
-from tests.mcp.conftest import EVERYTHING, PROXY, TIME, audit_records
+from tests.mcp.conftest import EVERYTHING, PROXY, SOURCES, TIME, audit_records
+from tests.server.gateway import free_port
 
 
 def _children(pid: int) -> set[int]:
@@ -182,3 +186,111 @@ def test_a_task_result_is_reviewed(workdir: Path, node_servers: None) -> None:
     assert len(outputs) == 1
     assert outputs[0]["action"] == "call:everything/simulate-research-query"
     assert outputs[0]["result_digest"] == digest(message["result"])  # the report, not the handle
+
+
+# -- how a stdio session ends ----------------------------------------------------------------
+
+RAW = [sys.executable, str(Path(__file__).parent / "servers" / "raw_server.py")]
+HELLO = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "ends", "version": "1"},
+    },
+}
+
+
+def _raw_proxy(workdir: Path, *upstream: str, **streams: Any) -> subprocess.Popen[bytes]:
+    (workdir / "policy.yaml").write_text(
+        'name: open\nrules: [{id: any, action: "call:*", effect: allow}]\n'
+    )
+    command = ["--name", "raw", "--", *RAW] if not upstream else list(upstream)
+    return subprocess.Popen(
+        [*PROXY, "--config", str(workdir / "proctor.yaml"), *command],
+        stdin=streams.get("stdin", subprocess.PIPE),
+        stdout=streams.get("stdout", subprocess.PIPE),
+        stderr=subprocess.PIPE,
+        cwd=workdir,
+        env={**os.environ, **SOURCES, "PROCTOR_AGENT": "desk-bot", "PROCTOR_USER": "alice"},
+    )
+
+
+def _call(request_id: int, tool: str) -> dict[str, Any]:
+    params = {"name": tool, "arguments": {}}
+    return {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params}
+
+
+def _finish(process: subprocess.Popen[bytes]) -> tuple[list[dict[str, Any]], str]:
+    """Close the proxy's input; every message it wrote until it exited, and its stderr."""
+    try:
+        out, err = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    return [json.loads(line) for line in out.splitlines() if line.strip()], err.decode()
+
+
+@pytest.mark.parametrize("which", ["stdin", "stdout"])
+def test_a_file_for_stdin_or_stdout_is_a_coded_error(workdir: Path, which: str) -> None:
+    path = workdir / "stream.jsonl"
+    path.write_text(json.dumps(HELLO) + "\n")
+    mode = "rb" if which == "stdin" else "wb"
+    with path.open(mode) as stream:
+        process = _raw_proxy(workdir, **{which: stream})
+        _, raw_err = process.communicate(timeout=60)
+    err = raw_err.decode()
+    assert process.returncode == 2
+    assert "mcp_stdio_unusable" in err
+    assert f"standard {'input' if which == 'stdin' else 'output'} is a file" in err
+    assert "Traceback" not in err
+
+
+def test_an_unreachable_upstream_url_is_named_not_a_traceback(workdir: Path) -> None:
+    url = f"http://127.0.0.1:{free_port()}/mcp"
+    process = _raw_proxy(workdir, "--name", "raw", "--upstream", url)
+    _send(process, HELLO)
+    answer = _read(process)  # answered before the input closes: the session is over
+    messages, err = _finish(process)
+    assert answer["id"] == 1
+    assert url in answer["error"]["message"]
+    assert messages == []
+    assert process.returncode == 2
+    assert "mcp_upstream_unavailable" in err
+    assert url in err
+    assert "Traceback" not in err
+    assert "CancelledError" not in err
+
+
+def test_an_upstream_crash_is_logged_and_its_calls_answered(workdir: Path) -> None:
+    process = _raw_proxy(workdir)
+    _send(process, HELLO)
+    assert "result" in _read(process)
+    _send(process, _call(2, "crash"))
+    answer = _read(process)
+    messages, err = _finish(process)
+    assert answer["id"] == 2
+    assert "exited with code 3" in answer["error"]["message"]
+    assert "raw_server.py" in answer["error"]["message"]
+    assert messages == []
+    assert process.returncode == 2
+    assert "ERROR the upstream server" in err  # the log line
+    assert "error[mcp_upstream_unavailable]" in err
+
+
+def test_answers_in_flight_are_delivered_after_the_client_closes_its_input(
+    workdir: Path,
+) -> None:
+    process = _raw_proxy(workdir)
+    _send(process, HELLO)
+    assert "result" in _read(process)
+    _send(process, _call(2, "late"))  # answered by the server only after the next message
+    _send(process, {"jsonrpc": "2.0", "method": "notifications/roots/list_changed"})
+    messages, err = _finish(process)  # stdin closes right away
+    assert process.returncode == 0, err
+    (answer,) = messages
+    assert answer["id"] == 2
+    assert answer["result"]["content"][0]["text"] == "late answer"

@@ -55,6 +55,10 @@ def approvals() -> None:
 @_json
 def list_command(status: str, db: str | None, config: str | None, as_json: bool) -> None:
     """Print approvals, newest first."""
+    location = audit_location(config, db)  # read an existing database, never create one
+    local = location not in (":memory:", "memory") and "://" not in location
+    if local and not Path(location).exists():
+        raise ProctorError(f"no audit database at `{location}`", code="storage_not_found")
     desk = open_desk(config, db)
     try:
         now = desk.runtime.clock()

@@ -35,13 +35,19 @@ def load_scenario(example: Path = _EXAMPLE) -> ModuleType:
 
 @click.command()
 @click.option(
-    "--db", default="proctor-demo.db", show_default=True, help="Audit database for the demo."
+    "--db",
+    default="proctor-demo.db",
+    show_default=True,
+    help="Audit database for the demo (a relative path is the current directory's).",
 )
 def demo(db: str) -> None:
     """Run the e-commerce customer-service scenario and verify its audit trail.
 
     A second part shows delegation: two users, one agent, scoped tokens.
     """
+    # a relative file is the current directory's, never the installed examples' folder
+    if "://" not in db and not db.startswith(":"):
+        db = str(Path(db).resolve())
     scenario = load_scenario()
     if not scenario.run(db):
         raise SystemExit(1)

@@ -20,6 +20,27 @@ import click
 @click.option(
     "--resource-url", help="The proxy's public URL, for OAuth protected-resource metadata (HTTP)."
 )
+@click.option(
+    "--call-timeout",
+    type=click.FloatRange(min=0.001, max=86_400),
+    default=120.0,
+    show_default=True,
+    help="HTTP: seconds a request waits for the upstream's answer before an error answer.",
+)
+@click.option(
+    "--idle-timeout",
+    type=click.FloatRange(min=0.001, max=604_800),
+    default=900.0,
+    show_default=True,
+    help="HTTP: seconds a session lives without requests before it ends.",
+)
+@click.option(
+    "--shutdown-grace",
+    type=click.FloatRange(min=0, max=3_600),
+    default=10.0,
+    show_default=True,
+    help="HTTP: seconds a stop waits for requests in flight before ending their sessions.",
+)
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def mcp_proxy(
     config: str | None,
@@ -29,6 +50,9 @@ def mcp_proxy(
     upstream_url: str | None,
     listen: str | None,
     resource_url: str | None,
+    call_timeout: float,
+    idle_timeout: float,
+    shutdown_grace: float,
     command: tuple[str, ...],
 ) -> None:
     """Relay an MCP server, checking every tool call: ... mcp-proxy -- COMMAND ARGS...
@@ -51,5 +75,8 @@ def mcp_proxy(
             upstream_url=upstream_url,
             listen=listen,
             resource_url=resource_url,
+            call_timeout=call_timeout,
+            idle_timeout=idle_timeout,
+            shutdown_grace=shutdown_grace,
         )
     )

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from time import perf_counter
+from zoneinfo import ZoneInfo
 
 import click
 
 from proctor.cli.audit import _existing
 from proctor.cli.loading import audit_location
 from proctor.cli.output import console, print_json
-from proctor.config import ConfigError
+from proctor.config import DEFAULT_CONFIG_NAME, ConfigError, load_config
 from proctor.policy import load_policies
 from proctor.policy.limits_schema import parse_duration
-from proctor.sdk.replay import CHANGE_NAMES, decoded, replay
+from proctor.sdk.replay import CHANGE_NAMES, UNREPRODUCIBLE, decoded, replay
 from proctor.storage import open_audit_store
 
 
@@ -40,7 +42,7 @@ def replay_command(
     as_json: bool,
 ) -> None:
     """Re-decide recorded calls under POLICY and report newly denied, allowed, needing approval."""
-    compiled = load_policies(policies)
+    compiled = load_policies(policies, timezone=_timezone(config))
     cutoff = _cutoff(since)
     store = open_audit_store(_existing(audit_location(config, db)))
     started = perf_counter()
@@ -75,7 +77,20 @@ def replay_command(
             f"{report.incomplete} call(s) could not be fully evaluated "
             "(a condition needed a value that is not recorded, e.g. `context.*`)"
         )
+    for name, count in sorted(report.unreproducible.items()):
+        console.print(
+            f"{count} call(s) not compared: their outcome depends on {UNREPRODUCIBLE[name]}, "
+            "which the record does not hold",
+            markup=False,
+        )
     console.print("limits, run ceilings and approvals are not replayed: they depend on state")
+
+
+def _timezone(config: str | None) -> ZoneInfo | None:
+    """The config's time zone (the one the recorded calls were decided in), when there is one."""
+    if config is None and not Path(DEFAULT_CONFIG_NAME).is_file():
+        return None
+    return ZoneInfo(load_config(config or DEFAULT_CONFIG_NAME).config.timezone)
 
 
 def _cutoff(since: str | None) -> str | None:

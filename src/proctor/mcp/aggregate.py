@@ -89,6 +89,13 @@ class Aggregate:
             for task in tasks:
                 task.cancel()
 
+    def waiting(self) -> int:
+        return sum(relay.waiting() for relay in self.relays.values())
+
+    async def abandon(self, reason: str) -> None:
+        for relay in self.relays.values():
+            await relay.abandon(reason)
+
     # -- from the client ---------------------------------------------------------------------
 
     async def from_client(self, message: Message | list[Any], caller: Caller | None = None) -> None:

@@ -86,11 +86,34 @@ class LineChannel:
 class ProcessChannel(LineChannel):
     """An upstream MCP server started as a child process; its stderr is the proxy's stderr."""
 
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, command: str = "") -> None:
         assert process.stdout is not None
         assert process.stdin is not None
         super().__init__(process.stdout, process.stdin)
         self.process = process
+        self.command = command
+        self.failure: McpProxyError | None = None  # set when the server ended on its own
+        self._closing = False
+
+    async def receive(self) -> Message | list[Any] | None:
+        message = await super().receive()
+        if message is None and not self._closing and self.failure is None:
+            self.failure = await self._ended()
+            log.error("%s", self.failure.message)
+        return message
+
+    async def _ended(self) -> McpProxyError:
+        """Why the server's output ended: its exit code (or signal), when it has exited."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.process.wait(), _STOP_GRACE_SECONDS)
+        code = self.process.returncode
+        if code is None:
+            what = "closed its output"
+        elif code < 0:
+            what = f"was killed by signal {-code}"
+        else:
+            what = f"exited with code {code}"
+        return McpProxyError(f"the upstream server `{self.command}` {what}", code=MCP_UPSTREAM)
 
     @classmethod
     async def start(
@@ -118,10 +141,11 @@ class ProcessChannel(LineChannel):
                 f"cannot start the upstream server `{' '.join(command)}`: {exc.strerror or exc}",
                 code=MCP_UPSTREAM,
             ) from exc
-        return cls(process)
+        return cls(process, " ".join(command))
 
     async def close(self) -> None:
         """Close its stdin (the MCP way to ask a stdio server to exit), then stop it."""
+        self._closing = True
         process = self.process
         await super().close()
         if process.returncode is not None:

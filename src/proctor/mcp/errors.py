@@ -11,3 +11,5 @@ class McpProxyError(ProctorError):
 
 MCP_CONFIG = "mcp_config"
 MCP_UPSTREAM = "mcp_upstream_unavailable"
+MCP_SERVER_UNDECLARED = "mcp_server_undeclared"
+MCP_STDIO = "mcp_stdio_unusable"

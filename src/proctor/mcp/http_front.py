@@ -27,7 +27,7 @@ import json
 import logging
 import secrets
 from collections.abc import AsyncIterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from starlette.applications import Starlette
@@ -38,6 +38,7 @@ from starlette.routing import Route
 from proctor.errors import ProctorError
 from proctor.mcp.gate import Caller
 from proctor.mcp.jsonrpc import (
+    INTERNAL_ERROR,
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
     Message,
@@ -57,6 +58,8 @@ METADATA_PATH = "/.well-known/oauth-protected-resource"
 MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_SESSIONS = 256
 _STRAY_LIMIT = 1000  # server messages buffered for a GET stream nobody opened yet
+_POLL_SECONDS = 0.05
+REQUEST_TIMED_OUT = -32001  # an implementation-defined server error (JSON-RPC 2.0)
 
 
 class HttpSession:
@@ -73,6 +76,15 @@ class HttpSession:
         self.listening = False
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self.last_used = asyncio.get_running_loop().time()
+
+    def touch(self) -> None:
+        self.last_used = asyncio.get_running_loop().time()
+
+    @property
+    def busy(self) -> bool:
+        """A request of this session is waiting for its answer."""
+        return bool(self._streams)
 
     async def start(self) -> None:
         """Start the upstream in a task of its own (it is opened and closed there)."""
@@ -128,7 +140,7 @@ class HttpSession:
         """A request the client cancelled: no answer will come, its stream ends now."""
         queue = self._streams.get(request_id)
         if queue is not None:
-            queue.put_nowait({"_closed": True})
+            queue.put_nowait({"_closed": True, "_cancelled": True})
 
     def close_stream(self, request_id: Any) -> None:
         self._streams.pop(request_id, None)
@@ -155,12 +167,29 @@ class HttpSession:
             log.warning("dropped a server message: no stream is open to carry it")
 
 
+@dataclass(frozen=True, slots=True)
+class HttpTimeouts:
+    """Seconds: a request's wait for its answer, a session's life without requests, and
+    how long a stop waits for requests in flight before it ends their sessions."""
+
+    call: float = 120.0
+    idle: float = 900.0
+    shutdown_grace: float = 10.0
+
+
 class HttpFront:
     """The Starlette application and its sessions."""
 
-    def __init__(self, proxy: Proxy, *, resource_url: str | None = None) -> None:
+    def __init__(
+        self,
+        proxy: Proxy,
+        *,
+        resource_url: str | None = None,
+        timeouts: HttpTimeouts | None = None,
+    ) -> None:
         self.proxy = proxy
         self.resource_url = resource_url
+        self.timeouts = timeouts or HttpTimeouts()
         self.sessions: dict[str, HttpSession] = {}
         identity = proxy.proctor.runtime.identity
         self.needs_token = identity is not None
@@ -175,12 +204,45 @@ class HttpFront:
 
     @contextlib.asynccontextmanager
     async def _lifespan(self, app: Starlette) -> AsyncIterator[None]:
-        yield
-        await self.close_all()
+        reaper = asyncio.create_task(self._reap())
+        try:
+            yield
+        finally:
+            reaper.cancel()
+            await self.close_all()
 
     async def close_all(self) -> None:
         sessions, self.sessions = list(self.sessions.values()), {}
         await asyncio.gather(*(session.close() for session in sessions))
+
+    async def wind_down(self) -> None:
+        """A stop: requests in flight get up to the grace period, then every session ends
+        (what is still awaited is answered with an error, the upstreams are stopped)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeouts.shutdown_grace
+        while any(s.busy for s in self.sessions.values()) and loop.time() < deadline:
+            await asyncio.sleep(_POLL_SECONDS)
+        await self.close_all()
+
+    async def _reap(self) -> None:
+        """End the sessions idle for longer than ``timeouts.idle`` (and stop their upstreams)."""
+        interval = max(_POLL_SECONDS, min(self.timeouts.idle / 2, 30.0))
+        while True:
+            await asyncio.sleep(interval)
+            await self.expire_idle()
+
+    async def expire_idle(self) -> None:
+        now = asyncio.get_running_loop().time()
+        idle = [
+            key
+            for key, session in self.sessions.items()
+            if session.closed or (not session.busy and now - session.last_used > self.timeouts.idle)
+        ]
+        for key in idle:
+            session = self.sessions.pop(key)
+            if not session.closed:
+                log.info("session %.8s… ended after %g s without requests", key, self.timeouts.idle)
+            await session.close()
 
     # -- OAuth protected resource (RFC 9728) -------------------------------------------------
 
@@ -193,8 +255,11 @@ class HttpFront:
             "bearer_methods_supported": ["header"],
             "resource_name": "proctor mcp-proxy",
         }
-        if self.proxy.issuer is not None:
-            body["authorization_servers"] = [self.proxy.issuer]
+        # an OAuth client fetches the authorization server's metadata from this URL: a URN
+        # (the default issuer, `urn:proctor`) would send it nowhere, so it is left out
+        issuer = self.proxy.issuer
+        if issuer is not None and issuer.startswith(("https://", "http://")):
+            body["authorization_servers"] = [issuer]
         return JSONResponse(body)
 
     def _unauthorized(self, request: Request, problem: str | None) -> Response:
@@ -202,8 +267,12 @@ class HttpFront:
         challenge = f'Bearer resource_metadata="{base}{METADATA_PATH}"'
         if problem is not None:
             challenge += f', error="invalid_token", error_description="{_quoted(problem)}"'
+        message = problem or (
+            "a bearer token is required: send `Authorization: Bearer TOKEN` with a "
+            "delegation token from proctor's token endpoint"
+        )
         return JSONResponse(
-            {"error": "invalid_token" if problem else "unauthorized", "message": problem},
+            {"error": "invalid_token" if problem else "unauthorized", "message": message},
             status_code=401,
             headers={"WWW-Authenticate": challenge},
         )
@@ -277,8 +346,7 @@ class HttpFront:
 
     async def _initialize(self, request: Request, message: Message, caller: Caller) -> Response:
         if len(self.sessions) >= MAX_SESSIONS:
-            for stale in [key for key, item in self.sessions.items() if item.closed]:
-                del self.sessions[stale]
+            await self.expire_idle()
             if len(self.sessions) >= MAX_SESSIONS:
                 return _plain(503, "too many sessions")
         session = HttpSession(self.proxy, caller)
@@ -294,6 +362,7 @@ class HttpFront:
     ) -> Response:
         relay = session.relay
         assert relay is not None
+        session.touch()
         who = replace(caller, run_id=session.caller.run_id)
         if not is_request(message):
             await relay.from_client(message, who)
@@ -329,38 +398,56 @@ class HttpFront:
     async def _answer(
         self, session: HttpSession, request_id: Any, queue: asyncio.Queue[Message]
     ) -> AsyncIterator[Message]:
+        """The request's messages, its answer last; an error answer when none comes within
+        the call timeout (the upstream is told to cancel) or the session ends first."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.timeouts.call
         try:
             while True:
-                item = await queue.get()
+                try:
+                    item = await asyncio.wait_for(queue.get(), max(0.0, deadline - loop.time()))
+                except TimeoutError:
+                    await self._cancel_upstream(session, request_id)
+                    text = (
+                        f"no answer from the upstream server within {self.timeouts.call:g} s "
+                        "(`--call-timeout`)"
+                    )
+                    yield error_response(request_id, REQUEST_TIMED_OUT, text)
+                    return
                 if item.get("_closed"):
+                    if not item.get("_cancelled"):
+                        text = "the session ended before the upstream server answered"
+                        yield error_response(request_id, INTERNAL_ERROR, text)
                     return
                 yield item
                 if "method" not in item and item.get("id") == request_id:
                     return
         finally:
             session.close_stream(request_id)
+            session.touch()
+
+    async def _cancel_upstream(self, session: HttpSession, request_id: Any) -> None:
+        """The client's side of a timed-out request: the upstream's late answer is dropped."""
+        if session.relay is None or session.closed:
+            return
+        cancel = {
+            "jsonrpc": "2.0",
+            "method": "notifications/cancelled",
+            "params": {"requestId": request_id, "reason": "timed out in the proxy"},
+        }
+        with contextlib.suppress(Exception):
+            await session.relay.from_client(cancel, session.caller)
 
     async def _listen(self, session: HttpSession) -> AsyncIterator[Message]:
         session.listening = True
         try:
             while not session.closed:
                 try:
-                    yield await asyncio.wait_for(session.stray.get(), timeout=15)
+                    yield await asyncio.wait_for(session.stray.get(), timeout=_POLL_SECONDS * 20)
                 except TimeoutError:
                     continue
         finally:
             session.listening = False
-
-
-def serve_http(proxy: Proxy, listen: str, *, resource_url: str | None = None) -> None:
-    """Serve on ``HOST:PORT`` until stopped."""
-    import uvicorn
-
-    host, _, port = listen.rpartition(":")
-    if not host or not port.isdigit():
-        raise ProctorError(f"`--listen {listen}` is not HOST:PORT", code="mcp_config")
-    front = HttpFront(proxy, resource_url=resource_url)
-    uvicorn.run(front.app, host=host.strip("[]"), port=int(port), log_level="warning")
 
 
 def _sse(events: AsyncIterator[Message], session_id: str) -> StreamingResponse:

@@ -36,6 +36,9 @@ class ProxyOptions:
     upstream_url: str | None = None
     listen: str | None = None
     resource_url: str | None = None
+    call_timeout: float = 120.0  # --listen: seconds a request waits for its answer
+    idle_timeout: float = 900.0  # --listen: seconds a session lives without requests
+    shutdown_grace: float = 10.0  # --listen: seconds a stop waits for requests in flight
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 

@@ -42,6 +42,7 @@ from proctor.mcp.governed import (
     tool_call,
 )
 from proctor.mcp.jsonrpc import (
+    INTERNAL_ERROR,
     INVALID_PARAMS,
     INVALID_REQUEST,
     REFUSED,
@@ -256,6 +257,20 @@ class Relay:
         """Relay the upstream's messages downstream until it closes."""
         while (message := await self.upstream.receive()) is not None:
             await self.from_upstream(message)
+
+    def waiting(self) -> int:
+        """Requests sent upstream (or being checked) whose answer has not come yet."""
+        return len(self._ids)
+
+    async def abandon(self, reason: str) -> None:
+        """The upstream is gone: every request in flight gets an error answer now."""
+        for client_id, awaited in self._ids.abandon():
+            answer = error_response(client_id, INTERNAL_ERROR, reason)
+            if isinstance(awaited, asyncio.Future):  # the proxy's own request
+                if not awaited.done():
+                    awaited.set_result(answer)
+            elif client_id is not None:
+                await self._send_down(answer)
 
     # -- governed requests -----------------------------------------------------------------
 

@@ -76,6 +76,13 @@ class RequestIds(Generic[T]):
         self.release(upstream_id)
         return slot.client_id, slot.value
 
+    def abandon(self) -> list[tuple[Any, T | None]]:
+        """Every request in flight, forgotten: ``(client id or None, value)`` each."""
+        found = [(slot.client_id, slot.value) for slot in self._slots.values()]
+        self._slots.clear()
+        self._by_client.clear()
+        return found
+
     def cancel(self, client_id: Any) -> int | None:
         """The upstream id of a client request the client cancels; its answer will be dropped."""
         upstream_id = self._by_client.get(client_id)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from proctor.banner import startup_banner
 from proctor.config import DEFAULT_CONFIG_NAME, load_config
-from proctor.mcp.http_front import serve_http
+from proctor.mcp.http_front import HttpTimeouts
 from proctor.mcp.proxy import DEFAULT_DB, Proxy, ProxyOptions, build_proxy
 from proctor.mcp.stdio_front import serve_stdio
 
@@ -26,7 +26,14 @@ def run(options: ProxyOptions) -> None:
         if options.listen is not None:
             sys.stderr.write(proxy_banner(proxy, options))
             sys.stderr.flush()
-            serve_http(proxy, options.listen, resource_url=options.resource_url)
+            from proctor.mcp.http_serve import serve_http
+
+            timeouts = HttpTimeouts(
+                call=options.call_timeout,
+                idle=options.idle_timeout,
+                shutdown_grace=options.shutdown_grace,
+            )
+            serve_http(proxy, options.listen, resource_url=options.resource_url, timeouts=timeouts)
         else:
             asyncio.run(serve_stdio(proxy.gate, proxy.upstreams, caller=proxy.caller.in_run()))
     finally:

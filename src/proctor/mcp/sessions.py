@@ -21,6 +21,14 @@ class ClientSession(Protocol):
 
     async def pump(self) -> None: ...
 
+    def waiting(self) -> int:
+        """Requests in flight upstream: their answers are still to come."""
+        ...
+
+    async def abandon(self, reason: str) -> None:
+        """The upstream is gone: answer every request in flight with ``reason``."""
+        ...
+
 
 async def open_session(
     gate: ToolGate, upstreams: Sequence[Upstream], send_down: SendDown, caller: Caller

@@ -9,7 +9,7 @@ from pathlib import PurePosixPath
 
 from proctor.config import LoadedConfig, McpServerConfig
 from proctor.mcp.channels import Channel, ProcessChannel
-from proctor.mcp.errors import MCP_CONFIG, McpProxyError
+from proctor.mcp.errors import MCP_CONFIG, MCP_SERVER_UNDECLARED, McpProxyError
 
 # Launchers whose first argument is not the server's name (``uvx mcp-server-git``).
 _LAUNCHERS = {"uvx", "npx", "uv", "run", "python", "python3", "node", "bunx", "pipx", "tool", "-m"}
@@ -65,6 +65,7 @@ def upstreams(
                 "give either a command after `--` or `--upstream URL`, not both", code=MCP_CONFIG
             )
         chosen = name or server_name(command, url)
+        _check_declared(chosen, configured, named=name is not None)
         spec = configured.get(chosen)
         found.append(
             Upstream(
@@ -98,6 +99,26 @@ def upstreams(
                 code=MCP_CONFIG,
             )
     return found
+
+
+def _check_declared(chosen: str, configured: Mapping[str, McpServerConfig], *, named: bool) -> None:
+    """A config that names servers for the command line must name this one.
+
+    Otherwise its tool actions (``git_reset: delete:repo``) would silently
+    not apply and the tools would run under the default ``call:`` actions.
+    """
+    declared = sorted(key for key, spec in configured.items() if not spec.command and not spec.url)
+    if not declared or chosen in configured:
+        return
+    listed = ", ".join(f"`{key}`" for key in declared)
+    how = "named with `--name`" if named else "named after its command"
+    raise McpProxyError(
+        f"the server started is `{chosen}` ({how}), but `mcp_proxy.servers` configures "
+        f"{listed} and not `{chosen}`: its tool actions would not apply",
+        code=MCP_SERVER_UNDECLARED,
+        hint=f"pass `--name {declared[0]}`" if len(declared) == 1 else "pass `--name SERVER`",
+        details={"server": chosen, "configured": declared},
+    )
 
 
 def tool_actions(loaded: LoadedConfig | None) -> dict[str, dict[str, str]]:

@@ -22,7 +22,7 @@ from proctor.model.request import Agent, User
 from proctor.model.tiers import Tier
 from proctor.policy import CompiledPolicySet, load_policies
 from proctor.runtime.engine import Runtime
-from proctor.runtime.scanning import CascadeFactory
+from proctor.runtime.scanning import CascadeFactory, StoredArgs
 from proctor.scanners.loading import build_cascade
 from proctor.storage import open_audit_store
 from proctor.storage.contracts import AuditStore
@@ -131,6 +131,7 @@ def _from_config(
         approval_hook=approval_webhook(settings.approvals),
         tracer=tracer if tracer is not None else build_tracer(settings.telemetry),
         scanners=_configured_cascade(settings.scanning),
+        store_args=StoredArgs(settings.audit.store_args),
     )
 
 

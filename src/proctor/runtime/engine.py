@@ -36,7 +36,13 @@ from proctor.runtime.records import (
     exchange_event,
     task_event,
 )
-from proctor.runtime.scanning import CascadeFactory, ContentGuard, OutputReview, output_tree
+from proctor.runtime.scanning import (
+    CascadeFactory,
+    ContentGuard,
+    OutputReview,
+    StoredArgs,
+    output_tree,
+)
 from proctor.storage.contracts import AuditStore, ProvenanceStore, StateStores
 from proctor.storage.errors import StorageError
 from proctor.storage.state import open_state_stores
@@ -70,10 +76,12 @@ class Runtime:
         tracer: DecisionTracer | None = None,
         scanners: CascadeFactory | None = None,
         provenance: ProvenanceStore | None = None,
+        store_args: StoredArgs = StoredArgs.REDACTED,
     ) -> None:
         self._policies = policies
         # The parts: read-only (`Final`: mypy refuses a reassignment), read per check
         # without a property call.
+        self.store_args: Final[StoredArgs] = store_args  # `audit.store_args`: redacted
         self.audit: Final[AuditStore] = audit
         self.recorder: Final = AuditRecorder(audit, wait=wait_for_audit)
         self.clock: Final[Clock] = clock

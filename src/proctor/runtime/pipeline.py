@@ -255,8 +255,14 @@ def record(runtime: Runtime, check: Check, decision: Decision) -> Decision:
     )
     if check.caller_trace_id is not None:  # the record's `trace_id` is the span's
         event = replace(event, extra={**event.extra, "caller_trace_id": check.caller_trace_id})
-    if decision.findings or check.taint:
-        event = with_content(event, runtime.content, check.args, decision.findings, check.taint)
+    stored, notes = runtime.content.stored_args(
+        runtime.store_args, check.args, check.scan_plan, check.scanned
+    )
+    if check.scan_plan is not None:  # what was looked for, so a replay knows what was not
+        types = check.scan_plan.types
+        notes = {**notes, "scanned": sorted(types) if types is not None else ["*"]}
+    if decision.findings or check.taint or notes or stored is not check.args:
+        event = with_content(event, stored, notes, decision.findings, check.taint)
     try:
         runtime.recorder.append(event)
     except (StorageError, AuditError) as exc:

@@ -21,7 +21,7 @@ from proctor.model.audit_event import AuditEvent
 from proctor.model.decision import Decision
 from proctor.model.request import Agent, RunState, User
 from proctor.runtime.call import AgentLike
-from proctor.runtime.scanning import ContentGuard, OutputReview
+from proctor.runtime.scanning import OutputReview
 from proctor.storage.contracts import AuditStore
 
 if TYPE_CHECKING:  # annotations only: PyJWT and cryptography load with an `identity:` section
@@ -211,18 +211,19 @@ def user_view(user: User) -> dict[str, Any]:
 
 def with_content(
     event: AuditEvent,
-    content: ContentGuard,
-    args: dict[str, Any],
+    stored_args: Any,
+    stored_notes: Mapping[str, Any],
     findings: tuple[Mapping[str, Any], ...],
     taint: Mapping[str, Any],
 ) -> AuditEvent:
-    """The record with findings and taint, and personal data and secrets out of its args."""
-    extra = dict(event.extra)
+    """The record with findings and taint, and its args as the audit keeps them
+    (``ContentGuard.stored_args``: personal data and secrets out by default)."""
+    extra = {**event.extra, **stored_notes}
     if findings:
         extra["findings"] = list(findings)
     if taint:
         extra["taint"] = dict(taint)
-    return replace(event, args=content.recorded_args(args, findings), extra=extra)
+    return replace(event, args=stored_args, extra=extra)
 
 
 def output_event(

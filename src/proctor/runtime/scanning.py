@@ -16,15 +16,18 @@ runs unless a policy asks for it or a run records outputs.
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass, is_dataclass, replace
+from enum import StrEnum
 from typing import Any
 
 from proctor.model.decision import EFFECT_PRECEDENCE, Decision, Effect
 from proctor.policy.scan_rules import ScanPlan, ScanVerdict
 from proctor.scanners import Cascade
-from proctor.scanners.loading import default_cascade
+from proctor.scanners.bounds import TRUNCATED, strings_in
+from proctor.scanners.loading import build_cascade, default_cascade
 from proctor.scanners.provenance import ProvenanceLedgers, Source
 from proctor.scanners.redaction import Redactor, Span
 from proctor.storage.contracts import ProvenanceStore
@@ -32,10 +35,25 @@ from proctor.storage.contracts import ProvenanceStore
 CascadeFactory = Callable[[], Cascade]
 SCAN_DENIED = "scan_denied"
 SCAN_APPROVAL = "scan_approval"
-SCAN_UNAVAILABLE = "scan_unavailable"
-PROVENANCE_UNAVAILABLE = "provenance_unavailable"  # the shared store failed: fail closed
 # Types whose matched text never goes into a record, whatever the policy says of them.
 _NEVER_RECORDED = ("secret", "pii")
+# The built-in scanners find nothing in a string without a digit, `@`, `:` or `=` that is
+# shorter than 16 characters: such arguments (most enums and names) skip the record's scan.
+_BUILT_IN = frozenset({"proctor.scanners.pii", "proctor.scanners.secrets"})
+_MARKS = re.compile(r"[\d@:=]")
+_SHORT = 16
+
+
+class StoredArgs(StrEnum):
+    """How a decision record keeps the call's arguments (``audit.store_args``)."""
+
+    REDACTED = "redacted"  # personal data and secrets as placeholders (the default)
+    CLEAR = "clear"  # as passed
+    DIGEST = "digest"  # none: only ``args_digest``
+
+
+SCAN_UNAVAILABLE = "scan_unavailable"
+PROVENANCE_UNAVAILABLE = "provenance_unavailable"  # the shared store failed: fail closed
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +122,7 @@ class ContentGuard:
     ) -> None:
         self._factory = cascade or default_cascade
         self._cascade: Cascade | None = None
+        self._patterns: Cascade | None = None  # the record's scan when nothing else is loaded
         self._lock = threading.Lock()
         self.redactor = Redactor(redaction_key or os.urandom(32))
         # per process unless the runtime was given the state database's store
@@ -119,6 +138,17 @@ class ContentGuard:
                 if self._cascade is None:
                     self._cascade = self._factory()
         return self._cascade
+
+    def _recording_cascade(self) -> Cascade:
+        """The configured cascade; without one, the built-in pattern scanners for personal
+        data and secrets alone (the classifier is not loaded for a record)."""
+        if self._cascade is not None or self._factory is not default_cascade:
+            return self.cascade
+        if self._patterns is None:
+            with self._lock:
+                if self._patterns is None:
+                    self._patterns = build_cascade(["pii", "secrets"])
+        return self._patterns
 
     def scan(self, plan: ScanPlan, tree: Any) -> Scanned:
         """Arguments or a result, scanned for what ``plan`` asks; never raises."""
@@ -152,14 +182,74 @@ class ContentGuard:
             )
         return combine(decision, verdict)
 
-    def recorded_args(self, args: dict[str, Any], findings: Collection[Mapping[str, Any]]) -> Any:
-        """The arguments as the audit keeps them: personal data and secrets as placeholders."""
+    def stored_args(
+        self,
+        mode: StoredArgs,
+        args: dict[str, Any],
+        plan: ScanPlan | None,
+        scanned: Scanned | None,
+    ) -> tuple[Any, dict[str, Any]]:
+        """The arguments as the audit keeps them, and what the record says of how.
+
+        Redacted: every personal-data and secret finding becomes a placeholder,
+        whatever the policies scanned for; arguments that could not be scanned
+        whole are kept as their digest only (fail closed: no value in clear).
+        """
+        if mode is StoredArgs.CLEAR or not args:
+            return args, {}
+        if mode is StoredArgs.DIGEST:
+            return {}, {"args_stored": StoredArgs.DIGEST.value}
+        findings = self._recorded_findings(args, plan, scanned)
+        if findings is None:
+            why = "the arguments could not be scanned whole for personal data and secrets"
+            return {}, {"args_stored": StoredArgs.DIGEST.value, "args_stored_reason": why}
         spans = [
             Span(str(f["path"]), int(f["start"]), int(f["end"]), str(f["type"]))
             for f in findings
             if f.get("path") is not None and str(f.get("type", "")).startswith(_NEVER_RECORDED)
         ]
-        return self.redactor.tree(args, spans) if spans else args
+        if not spans:
+            return args, {}
+        redacted = sorted({(span.path or "$", span.finding_type) for span in spans})
+        return self.redactor.tree(args, spans), {
+            "args_redacted": [{"path": path, "type": kind} for path, kind in redacted]
+        }
+
+    def _recorded_findings(
+        self, args: dict[str, Any], plan: ScanPlan | None, scanned: Scanned | None
+    ) -> list[Mapping[str, Any]] | None:
+        """Personal-data and secret findings in ``args``: the policies' scan where it looked
+        for them, a scan of the cheap pattern stages otherwise; None when incomplete."""
+        found: list[Mapping[str, Any]] = []
+        wanted = list(_NEVER_RECORDED)
+        if plan is not None and scanned is not None and scanned.error is None:
+            found.extend(scanned.findings)
+            wanted = [kind for kind in wanted if not _covers(plan.types, kind)]
+        if not wanted:
+            return None if _truncated(found) else found
+        try:
+            cascade = self._recording_cascade()
+            if self._skips(cascade, args, wanted):
+                return found
+            result = cascade.scan_arguments(args, "input", types=wanted)
+        except Exception:  # scanners that cannot load or run: keep no value in clear
+            return None
+        found.extend(f.to_dict() for f in result.findings)
+        return None if _truncated(found) else found
+
+    @staticmethod
+    def _skips(cascade: Cascade, args: dict[str, Any], wanted: Collection[str]) -> bool:
+        """True when only the built-in scanners look for ``wanted`` and no string of ``args``
+        holds what they need to find anything (the common call, kept cheap)."""
+        for stage in cascade.stages:
+            if any(kind in stage.types for kind in wanted) and (
+                type(stage).__module__ not in _BUILT_IN
+            ):
+                return False
+        texts, notes = strings_in(args, cascade.bounds)
+        if notes:
+            return False
+        return not any(len(text) >= _SHORT or _MARKS.search(text) for _, text in texts)
 
     # -- output ---------------------------------------------------------------------------
 
@@ -232,6 +322,15 @@ def combine(decision: Decision, verdict: ScanVerdict) -> Decision:
         rule_ids=verdict.rule_ids,
         code=verdict.code or (SCAN_DENIED if effect is Effect.DENY else SCAN_APPROVAL),
     )
+
+
+def _covers(types: frozenset[str] | None, kind: str) -> bool:
+    """Whether a plan that scanned for ``types`` looked for every finding of ``kind``."""
+    return types is None or kind in types
+
+
+def _truncated(findings: Collection[Mapping[str, Any]]) -> bool:
+    return any(str(f.get("type", "")) == TRUNCATED for f in findings)
 
 
 def _spans(verdict: ScanVerdict) -> list[Span]:

@@ -20,6 +20,8 @@ TOOLS = [
     {"name": "secret", "inputSchema": {"type": "object"}, "annotations": {"readOnlyHint": True}},
     {"name": "wait_secret", "inputSchema": {"type": "object"}},
     {"name": "slow_secret", "inputSchema": {"type": "object"}},
+    {"name": "late", "inputSchema": {"type": "object"}},
+    {"name": "crash", "inputSchema": {"type": "object"}},
     {
         "name": "touch",
         "inputSchema": {"type": "object", "properties": {"path": {"type": "string"}}},
@@ -43,6 +45,7 @@ def card_result() -> dict[str, Any]:
 def main() -> None:
     waiting: list[Any] = []  # calls of wait_secret, answered once the client answers us
     slow: list[Any] = []  # calls of slow_secret, answered when the client cancels them
+    late: list[Any] = []  # calls of late, answered on the next roots/list_changed notification
     for line in sys.stdin:
         if not line.strip():
             continue
@@ -90,8 +93,16 @@ def main() -> None:
                 )
             elif name == "slow_secret":
                 slow.append(request_id)
+            elif name == "late":
+                late.append(request_id)
+            elif name == "crash":
+                sys.exit(3)
             else:
                 answer(request_id, card_result())
+        elif method == "notifications/roots/list_changed":
+            for call in late:
+                answer(call, {"content": [{"type": "text", "text": "late answer"}]})
+            late.clear()
         elif method == "notifications/cancelled":  # answered anyway, and an id never sent
             for call in slow:
                 answer(call, card_result())

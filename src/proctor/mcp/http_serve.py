@@ -1,0 +1,49 @@
+"""Serving the HTTP front with uvicorn, with a stop bounded by the shutdown grace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import uvicorn
+
+from proctor.errors import ProctorError
+from proctor.mcp.http_front import HttpFront, HttpTimeouts
+from proctor.mcp.proxy import Proxy
+
+
+def serve_http(
+    proxy: Proxy,
+    listen: str,
+    *,
+    resource_url: str | None = None,
+    timeouts: HttpTimeouts | None = None,
+) -> None:
+    """Serve on ``HOST:PORT`` until stopped (SIGTERM, SIGINT)."""
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise ProctorError(f"`--listen {listen}` is not HOST:PORT", code="mcp_config")
+    front = HttpFront(proxy, resource_url=resource_url, timeouts=timeouts)
+    config = uvicorn.Config(
+        front.app,
+        host=host.strip("[]"),
+        port=int(port),
+        log_level="warning",
+        # a backstop: the wind-down below has already ended every session by then
+        timeout_graceful_shutdown=int(front.timeouts.shutdown_grace) + 5,
+    )
+    WindingDownServer(config, front).run()
+
+
+class WindingDownServer(uvicorn.Server):
+    """A stop first winds the sessions down (``HttpFront.wind_down``), so an open request
+    or GET stream holds the process for the grace period at most, not as long as it lasts."""
+
+    def __init__(self, config: uvicorn.Config, front: HttpFront) -> None:
+        super().__init__(config)
+        self.front = front
+
+    async def shutdown(self, sockets: Any = None) -> None:
+        for server in self.servers:  # no new connection while winding down
+            server.close()
+        await self.front.wind_down()
+        await super().shutdown(sockets)
