@@ -123,3 +123,17 @@ def test_arguments_past_the_scan_bounds_keep_only_their_digest(tmp_path: Path) -
     assert EMAIL not in json.dumps(record)
     assert record["args"] == {}
     assert record["extra"]["args_stored"] == "digest"
+
+
+def test_plain_arguments_skip_the_records_scan_with_the_built_in_scanners() -> None:
+    # the common call (numbers, short names) must not pay for a scan: the built-in
+    # pattern scanners, wherever their modules live, find nothing there
+    from proctor.runtime.scanning import ContentGuard
+    from proctor.scanners.loading import build_cascade
+
+    cascade = build_cascade(["pii", "secrets"])
+    wanted = ["pii", "secret"]
+    plain = {"amount": 1054, "region": "eu", "tags": ["new", "vip"]}
+    assert ContentGuard._skips(cascade, plain, wanted)
+    assert not ContentGuard._skips(cascade, {"to": "bob@example.com"}, wanted)
+    assert not ContentGuard._skips(cascade, {"note": "x" * 16}, wanted)

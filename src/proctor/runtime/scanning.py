@@ -21,12 +21,13 @@ import threading
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass, is_dataclass, replace
 from enum import StrEnum
+from functools import lru_cache
 from typing import Any
 
 from proctor.model.decision import EFFECT_PRECEDENCE, Decision, Effect
 from proctor.policy.scan_rules import ScanPlan, ScanVerdict
 from proctor.scanners import Cascade
-from proctor.scanners.bounds import TRUNCATED, strings_in
+from proctor.scanners.bounds import TRUNCATED
 from proctor.scanners.loading import build_cascade, default_cascade
 from proctor.scanners.provenance import ProvenanceLedgers, Source
 from proctor.scanners.redaction import Redactor, Span
@@ -39,9 +40,37 @@ SCAN_APPROVAL = "scan_approval"
 _NEVER_RECORDED = ("secret", "pii")
 # The built-in scanners find nothing in a string without a digit, `@`, `:` or `=` that is
 # shorter than 16 characters: such arguments (most enums and names) skip the record's scan.
-_BUILT_IN = frozenset({"proctor.scanners.pii", "proctor.scanners.secrets"})
+_BUILT_IN = ("proctor.scanners.pii", "proctor.scanners.secrets")  # modules and packages
 _MARKS = re.compile(r"[\d@:=]")
 _SHORT = 16
+
+
+def _plain(value: Any, depth: int) -> bool:
+    """True when ``value`` holds only numbers, booleans, nulls and short strings without a
+    digit, `@`, `:` or `=` (keys included): nothing the built-in scanners could find."""
+    if isinstance(value, str):
+        return len(value) < _SHORT and _MARKS.search(value) is None
+    if value is None or isinstance(value, bool | int | float):
+        return True
+    if depth >= 8:
+        return False  # deep trees take the full scan, which reports what it cannot read
+    if isinstance(value, Mapping):
+        return all(_plain(k, depth) and _plain(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return all(_plain(item, depth + 1) for item in value)
+    return False
+
+
+@lru_cache(maxsize=64)
+def _built_in_only(cascade: Cascade, wanted: tuple[str, ...]) -> bool:
+    """True when every stage of ``cascade`` that looks for ``wanted`` is a built-in one."""
+    for stage in cascade.stages:
+        module = type(stage).__module__
+        if any(kind in stage.types for kind in wanted) and not (
+            module in _BUILT_IN or module.startswith(tuple(f"{name}." for name in _BUILT_IN))
+        ):
+            return False
+    return True
 
 
 class StoredArgs(StrEnum):
@@ -241,17 +270,11 @@ class ContentGuard:
     def _skips(cascade: Cascade, args: dict[str, Any], wanted: Collection[str]) -> bool:
         """True when only the built-in scanners look for ``wanted`` and no string of ``args``
         holds what they need to find anything (the common call, kept cheap)."""
-        for stage in cascade.stages:
-            if any(kind in stage.types for kind in wanted) and (
-                type(stage).__module__ not in _BUILT_IN
-            ):
-                return False
-        texts, notes = strings_in(args, cascade.bounds)
-        if notes:
+        if not _plain(args, 0):
             return False
-        return not any(len(text) >= _SHORT or _MARKS.search(text) for _, text in texts)
+        return _built_in_only(cascade, tuple(wanted))
 
-    # -- output ---------------------------------------------------------------------------
+        # -- output ---------------------------------------------------------------------------
 
     def judge_output(
         self,
