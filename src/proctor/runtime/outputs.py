@@ -35,7 +35,7 @@ from proctor.scanners.provenance import Source
 from proctor.storage.errors import StorageError
 
 if TYPE_CHECKING:
-    from proctor.runtime.engine import Runtime
+    from proctor.runtime.parts import EngineParts
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,7 @@ class _Caller:
     run: RunState | None
 
 
-def review_output(runtime: Runtime, call: OutputCall) -> OutputReview:
+def review_output(runtime: EngineParts, call: OutputCall) -> OutputReview:
     recorded_at = runtime.clock()
     review_id = runtime.new_id(recorded_at)
     caller = _resolve(runtime, call, recorded_at)
@@ -75,7 +75,7 @@ def review_output(runtime: Runtime, call: OutputCall) -> OutputReview:
     return _record(runtime, call, review, caller, tree, recorded_at)
 
 
-def _resolve(runtime: Runtime, call: OutputCall, now: datetime) -> _Caller | OutputReview:
+def _resolve(runtime: EngineParts, call: OutputCall, now: datetime) -> _Caller | OutputReview:
     """The caller, as a check would see it; a review that withholds when there is none."""
     callers = runtime.callers
     run = call.run
@@ -101,7 +101,7 @@ def _resolve(runtime: Runtime, call: OutputCall, now: datetime) -> _Caller | Out
 
 
 def _remember(
-    runtime: Runtime,
+    runtime: EngineParts,
     call: OutputCall,
     run: RunState | None,
     tree: Any,
@@ -120,7 +120,7 @@ def _remember(
 
 
 def _hold(
-    runtime: Runtime,
+    runtime: EngineParts,
     call: OutputCall,
     tree: Any,
     review_id: str,
@@ -170,7 +170,7 @@ def _hold(
 
 
 def _record(
-    runtime: Runtime,
+    runtime: EngineParts,
     call: OutputCall,
     review: OutputReview,
     caller: _Caller,

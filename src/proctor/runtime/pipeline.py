@@ -35,8 +35,8 @@ from proctor.storage.errors import StorageError
 from proctor.telemetry import begin_trace, tool_name
 
 if TYPE_CHECKING:
-    from proctor.runtime.engine import Runtime
     from proctor.runtime.identity import HeldToken  # annotation only: keeps JOSE unloaded
+    from proctor.runtime.parts import EngineParts
 
 _ACTION_CACHE_LIMIT = 4096
 # Codes that say a store failed: a denial for want of a store demotes no agent.
@@ -73,14 +73,14 @@ class Check:
         return Decision(Effect.DENY, reason, (), self.decision_id, self.scopes, code=code)
 
 
-Deciding = Callable[["Runtime", Check], Decision | None]
-Settling = Callable[["Runtime", Check, Decision], Decision]
+Deciding = Callable[["EngineParts", Check], Decision | None]
+Settling = Callable[["EngineParts", Check, Decision], Decision]
 
 
 # -- deciding stages ----------------------------------------------------------------------
 
 
-def resolve_caller(runtime: Runtime, check: Check) -> Decision | None:
+def resolve_caller(runtime: EngineParts, check: Check) -> Decision | None:
     """The agent and user: named by a delegation token, or by the call."""
     call, callers = check.call, runtime.callers
     if call.token is not None:
@@ -100,7 +100,7 @@ def resolve_caller(runtime: Runtime, check: Check) -> Decision | None:
     return None
 
 
-def validate(runtime: Runtime, check: Check) -> Decision | None:
+def validate(runtime: EngineParts, check: Check) -> Decision | None:
     """A well-formed action; arguments and context within the bounds of a record."""
     action = check.call.action
     valid = runtime.valid_actions
@@ -120,13 +120,13 @@ def validate(runtime: Runtime, check: Check) -> Decision | None:
     return None
 
 
-def placement(runtime: Runtime, check: Check) -> Decision | None:
+def placement(runtime: EngineParts, check: Check) -> Decision | None:
     """A call its placement refused before any policy (``CheckCall.refused``)."""
     refused = check.call.refused
     return check.deny(refused[1], refused[0]) if refused is not None else None
 
 
-def run_owner(runtime: Runtime, check: Check) -> Decision | None:
+def run_owner(runtime: EngineParts, check: Check) -> Decision | None:
     """A call in a run another agent or user started is denied (``limits.run_owners``)."""
     if check.run is None:
         return None
@@ -137,7 +137,7 @@ def run_owner(runtime: Runtime, check: Check) -> Decision | None:
     return check.deny(*refused) if refused is not None else None
 
 
-def scopes(runtime: Runtime, check: Check) -> Decision | None:
+def scopes(runtime: EngineParts, check: Check) -> Decision | None:
     """The user's scopes ∩ the role's must allow the action."""
     agent = check.agent
     assert isinstance(agent, Agent)
@@ -149,7 +149,7 @@ def scopes(runtime: Runtime, check: Check) -> Decision | None:
     return check.deny(reason, "scope_missing")
 
 
-def scan(runtime: Runtime, check: Check) -> Decision | None:
+def scan(runtime: EngineParts, check: Check) -> Decision | None:
     """The arguments scanned as the ``scan: input`` sections ask; the run's taint."""
     agent = check.agent
     assert isinstance(agent, Agent)
@@ -166,7 +166,7 @@ def scan(runtime: Runtime, check: Check) -> Decision | None:
     return None
 
 
-def evaluate(runtime: Runtime, check: Check) -> Decision:
+def evaluate(runtime: EngineParts, check: Check) -> Decision:
     """The policies' decision, with the scan verdict folded in."""
     agent = check.agent
     assert isinstance(agent, Agent)
@@ -196,7 +196,7 @@ def evaluate(runtime: Runtime, check: Check) -> Decision:
 # -- settling stages ----------------------------------------------------------------------
 
 
-def limits(runtime: Runtime, check: Check, decision: Decision) -> Decision:
+def limits(runtime: EngineParts, check: Check, decision: Decision) -> Decision:
     """Approvals, limits and run ceilings; a denied or unevaluated call touches no store."""
     if decision.effect is Effect.DENY or check.request is None:
         return decision
@@ -223,7 +223,7 @@ def limits(runtime: Runtime, check: Check, decision: Decision) -> Decision:
         )
 
 
-def demotion(runtime: Runtime, check: Check, decision: Decision) -> Decision:
+def demotion(runtime: EngineParts, check: Check, decision: Decision) -> Decision:
     """A denial counted against the ``tiers:`` rules (as of ``now``, like limits)."""
     if (
         decision.effect is Effect.DENY
@@ -235,7 +235,7 @@ def demotion(runtime: Runtime, check: Check, decision: Decision) -> Decision:
     return decision
 
 
-def record(runtime: Runtime, check: Check, decision: Decision) -> Decision:
+def record(runtime: EngineParts, check: Check, decision: Decision) -> Decision:
     """The decision's audit record; one that cannot be written turns it into a deny."""
     call = check.call
     event = decision_event(
@@ -291,7 +291,7 @@ STAGE_NAMES = tuple(name for name, _ in (*DECIDING, *SETTLING))
 
 
 def run_check(
-    runtime: Runtime, call: CheckCall, observe: Callable[[str, float], None] | None
+    runtime: EngineParts, call: CheckCall, observe: Callable[[str, float], None] | None
 ) -> Decision:
     """Every stage over ``call``; ``observe`` (the gateway's metrics) gets each stage's time."""
     started = perf_counter()
