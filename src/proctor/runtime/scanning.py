@@ -47,16 +47,21 @@ _SHORT = 16
 
 def _plain(value: Any, depth: int) -> bool:
     """True when ``value`` holds only numbers, booleans, nulls and short strings without a
-    digit, `@`, `:` or `=` (keys included): nothing the built-in scanners could find."""
-    if isinstance(value, str):
+    digit, `@`, `:` or `=` (keys included): nothing the built-in scanners could find.
+
+    Exact types (the normalised arguments are plain JSON values): anything else takes
+    the full scan.
+    """
+    kind = type(value)
+    if kind is str:
         return len(value) < _SHORT and _MARKS.search(value) is None
-    if value is None or isinstance(value, bool | int | float):
+    if value is None or kind is int or kind is float or kind is bool:
         return True
     if depth >= 8:
         return False  # deep trees take the full scan, which reports what it cannot read
-    if isinstance(value, Mapping):
+    if kind is dict:
         return all(_plain(k, depth) and _plain(v, depth + 1) for k, v in value.items())
-    if isinstance(value, list | tuple):
+    if kind is list:
         return all(_plain(item, depth + 1) for item in value)
     return False
 
