@@ -13,6 +13,7 @@ from proctor.scanners.candidates import (
     KINDS,
     MAX_CANDIDATES,
     MAX_TEXT_CHARS,
+    PART_OVERLAP,
     CandidateValue,
     extract_values,
     iban_checksum_valid,
@@ -208,13 +209,24 @@ def test_candidates_per_text_are_capped() -> None:
     assert len(extract_values(text)) == MAX_CANDIDATES
 
 
-def test_a_huge_text_is_read_at_both_ends_quickly() -> None:
+def test_a_huge_text_is_read_whole_quickly() -> None:
     filler = "lorem ipsum 1.5 dolor, sit amet 2024-03-01 a/b " * (MAX_TEXT_CHARS // 10)
-    text = "head@example.com " + filler + " tail@example.com"
+    half = len(filler) // 2
+    middle = filler[:half] + " middle@example.com " + filler[half:]
+    text = "head@example.com " + middle + " tail@example.com"
     started = time.perf_counter()
     found = _of("email", text)
-    assert found == {"head@example.com", "tail@example.com"}
+    assert found == {"head@example.com", "middle@example.com", "tail@example.com"}
     assert time.perf_counter() - started < 5.0
+
+
+def test_a_value_across_a_part_border_is_found_once_and_whole() -> None:
+    iban = "DE89 3704 0044 0532 0130 00"
+    border = MAX_TEXT_CHARS - PART_OVERLAP  # the second part starts here
+    text = "x " * ((border - 10) // 2) + iban + " and more words" * 1_000
+    assert text.index(iban) < border < text.index(iban) + len(iban)
+    assert len(text) > MAX_TEXT_CHARS
+    assert _of("iban", text) == {"DE89370400440532013000"}
 
 
 @pytest.mark.parametrize(

@@ -8,8 +8,8 @@ priority order over the text and a span taken by one (an email) is not read
 again by a later one (its domain). Only the words holding a digit, `@`, `/`,
 `\\`, a currency sign or an inner `.` are read, so prose costs one scan.
 Patterns have no ambiguous nested repetition (adversarial inputs are in the
-tests) and work is bounded: a text longer than ``MAX_TEXT_CHARS`` is read on
-its head and tail, each part giving at most ``MAX_CANDIDATES`` values.
+tests) and work is bounded: a text longer than ``MAX_TEXT_CHARS`` is read whole
+in overlapping parts up to ``MAX_READ_CHARS``, at most ``MAX_CANDIDATES`` values.
 
 The package holds one module per family of values (``contacts``, ``web``,
 ``money``, ``paths``), the value type and the bookkeeping they share
@@ -30,7 +30,9 @@ from proctor.scanners.candidates.values import (
     MAX_CANDIDATES,
     MAX_DEPTH,
     MAX_NODES,
+    MAX_READ_CHARS,
     MAX_TEXT_CHARS,
+    PART_OVERLAP,
     PATH,
     PHONE_KIND,
     URL,
@@ -51,7 +53,9 @@ __all__ = [
     "MAX_CANDIDATES",
     "MAX_DEPTH",
     "MAX_NODES",
+    "MAX_READ_CHARS",
     "MAX_TEXT_CHARS",
+    "PART_OVERLAP",
     "PATH",
     "PHONE_KIND",
     "URL",

@@ -16,9 +16,12 @@ from proctor.scanners.candidates.contacts import emails, phones
 from proctor.scanners.candidates.money import accounts, amounts, ibans, number_values
 from proctor.scanners.candidates.paths import file_names, unix_paths, windows_paths
 from proctor.scanners.candidates.values import (
+    MAX_CANDIDATES,
     MAX_DEPTH,
     MAX_NODES,
+    MAX_READ_CHARS,
     MAX_TEXT_CHARS,
+    PART_OVERLAP,
     TRAILING,
     CandidateValue,
     Found,
@@ -41,8 +44,7 @@ def _extract_short(text: str) -> frozenset[CandidateValue]:
 
 def _extract(text: str) -> frozenset[CandidateValue]:
     if len(text) > MAX_TEXT_CHARS:
-        half = MAX_TEXT_CHARS // 2
-        return _extract(text[:half]) | _extract(text[-half:])
+        return _extract_parts(text)
     windows = _windows(text)
     if not windows:
         return frozenset()
@@ -55,6 +57,19 @@ def _extract(text: str) -> frozenset[CandidateValue]:
         if found.full:
             break
     return frozenset(found.values)
+
+
+def _extract_parts(text: str) -> frozenset[CandidateValue]:
+    """A long text read whole, part by part (overlapping), up to ``MAX_READ_CHARS``: an
+    attacker's value in the middle of a long tool output is remembered like one at its
+    start. A value across a border is whole in one part; a union keeps it once."""
+    values: set[CandidateValue] = set()
+    step = MAX_TEXT_CHARS - PART_OVERLAP
+    for start in range(0, min(len(text), MAX_READ_CHARS), step):
+        values |= _extract(text[start : start + MAX_TEXT_CHARS])
+        if len(values) >= MAX_CANDIDATES:
+            break
+    return frozenset(values)
 
 
 # Every kind holds one of these characters; a `.` followed only by punctuation is the

@@ -16,7 +16,9 @@ EMAIL, URL, DOMAIN, IBAN, ACCOUNT, PHONE_KIND, PATH, AMOUNT = (
     "amount",
 )
 KINDS = (EMAIL, URL, DOMAIN, IBAN, ACCOUNT, PHONE_KIND, PATH, AMOUNT)
-MAX_TEXT_CHARS = 128 * 1024  # longer texts: the first and last half of this are read
+MAX_TEXT_CHARS = 128 * 1024  # longer texts are read in parts of this size, overlapping
+MAX_READ_CHARS = 8 * 1024 * 1024  # a text is read whole up to this (as scanning reads it)
+PART_OVERLAP = 4 * 1024  # a value across two parts is whole in one of them
 MAX_CANDIDATES = 1_000  # per text
 MAX_DEPTH = 32  # of an argument tree
 MAX_NODES = 10_000  # values visited in one argument tree
