@@ -123,19 +123,7 @@ class IdentityService:
             else None
         )
         self._held: dict[str, HeldToken] = {}
-        seconds = self._seconds
-        # a revocation is read while its token could still pass the `exp` check (leeway)
-        self.revocations = RevocationList(
-            lambda: store.revoked_tokens(int(seconds() - settings.leeway_seconds)),
-            store.revoke_token,
-            refresh_every=settings.revocation_refresh_seconds,
-        )
-        # agents revoked in the store (by another process too), read through like token ids
-        self.revoked_agents = RevocationList(
-            lambda: [a.id for a in store.list_agents() if a.revoked_at is not None],
-            lambda agent_id, _until, _why: None,
-            refresh_every=settings.revocation_refresh_seconds,
-        )
+        self.revocations, self.revoked_agents = _revocation_lists(store, settings, self._seconds)
         self.delegations = DelegationVerifier(
             issuer=settings.issuer,
             audience=settings.audience,
@@ -144,22 +132,7 @@ class IdentityService:
             leeway=settings.leeway_seconds,
             max_depth=settings.max_chain_depth,
         )
-        issuers = [
-            _trusted(spec, base or Path.cwd(), seconds, (fetchers or {}).get(spec.issuer))
-            for spec in settings.issuers
-        ]
-        if settings.allow_dev_tokens:
-            issuers.append(
-                TrustedIssuer(
-                    DEV_ISSUER,
-                    frozenset({settings.dev_audience}),
-                    JwksCache(self._dev_jwks, seconds, max_age=float("inf"), min_refresh=0.0),
-                    frozenset({"EdDSA"}),
-                )
-            )
-        self.users = UserTokenVerifier(
-            issuers, leeway=settings.leeway_seconds, allow_dev=settings.allow_dev_tokens
-        )
+        self.users = self._user_tokens(base or Path.cwd(), fetchers or {})
         self.credentials = ActorCredentials(
             audience=settings.issuer,
             api_keys=store.api_key,
@@ -179,6 +152,25 @@ class IdentityService:
             new_jti=lambda: secrets.token_urlsafe(16),
             authenticate_actor=self.credentials,
             ttl=settings.delegation_ttl_seconds,
+        )
+
+    def _user_tokens(self, base: Path, fetchers: Mapping[str, JwksFetch]) -> UserTokenVerifier:
+        """The IdP tokens users bring: the configured issuers, and the dev issuer if allowed."""
+        settings, seconds = self.settings, self._seconds
+        issuers = [
+            _trusted(spec, base, seconds, fetchers.get(spec.issuer)) for spec in settings.issuers
+        ]
+        if settings.allow_dev_tokens:
+            issuers.append(
+                TrustedIssuer(
+                    DEV_ISSUER,
+                    frozenset({settings.dev_audience}),
+                    JwksCache(self._dev_jwks, seconds, max_age=float("inf"), min_refresh=0.0),
+                    frozenset({"EdDSA"}),
+                )
+            )
+        return UserTokenVerifier(
+            issuers, leeway=settings.leeway_seconds, allow_dev=settings.allow_dev_tokens
         )
 
     def _seconds(self) -> float:
@@ -340,6 +332,24 @@ class IdentityService:
         ``Runtime.exchange`` records it, allowed or refused.
         """
         return self.exchanger.exchange(request, actor=actor, now=at.timestamp())
+
+
+def _revocation_lists(
+    store: IdentityStore, settings: IdentityConfig, seconds: Callable[[], float]
+) -> tuple[RevocationList, RevocationList]:
+    """Revoked token ids and revoked agents, read through from the store (every process's)."""
+    # a revocation is read while its token could still pass the `exp` check (leeway)
+    tokens = RevocationList(
+        lambda: store.revoked_tokens(int(seconds() - settings.leeway_seconds)),
+        store.revoke_token,
+        refresh_every=settings.revocation_refresh_seconds,
+    )
+    agents = RevocationList(
+        lambda: [a.id for a in store.list_agents() if a.revoked_at is not None],
+        lambda agent_id, _until, _why: None,
+        refresh_every=settings.revocation_refresh_seconds,
+    )
+    return tokens, agents
 
 
 def stored_agent(stored: StoredAgent) -> Agent:
