@@ -30,7 +30,8 @@ from fractions import Fraction
 from typing import Any
 
 from proctor.errors import ProctorError
-from proctor.model.actions import ActionPattern, InvalidPattern, parse_pattern
+from proctor.model.actions import ActionPattern
+from proctor.policy.controls import located_patterns
 from proctor.policy.errors import PolicyError
 from proctor.policy.expr.values import describe
 from proctor.policy.rules import CompiledPolicy
@@ -140,19 +141,7 @@ def compile_schemas(
     compiled: list[CompiledArgSchema] = []
     for index, spec in enumerate(specs):
         where = ("schemas", index)
-        texts = [spec.action] if isinstance(spec.action, str) else list(spec.action)
-        patterns: list[ActionPattern] = []
-        for text in texts:
-            try:
-                patterns.append(parse_pattern(text))
-            except InvalidPattern as exc:
-                errors.append(
-                    PolicyError(
-                        str(exc),
-                        code="policy_invalid_action",
-                        location=document.location((*where, "action")),
-                    )
-                )
+        patterns = located_patterns(spec.action, document, where, errors)
         fields = _fields(spec.args, (*where, "args"), document, errors, 0)
         if fields is not None and patterns:
             compiled.append(CompiledArgSchema(policy, tuple(patterns), fields))

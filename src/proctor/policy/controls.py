@@ -7,7 +7,7 @@ with its location. The result is a ``ControlIndex`` kept on the compiled set;
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from proctor.errors import ProctorError
@@ -176,7 +176,7 @@ def compile_limits(
     for index, spec in enumerate(specs):
         path: tuple[str | int, ...] = ("limits", index)
         found = _definition(spec, policy.name, document, path, errors)
-        patterns = _limit_patterns(spec, document, path, errors)
+        patterns = located_patterns(spec.action, document, path, errors)
         if found is not None:
             compiled.append(CompiledLimit(found, policy, patterns))
     return compiled
@@ -258,13 +258,15 @@ def _definition(
     )
 
 
-def _limit_patterns(
-    spec: LimitSpec,
+def located_patterns(
+    action: str | Sequence[str],
     document: LocatedDocument,
     path: tuple[str | int, ...],
     errors: list[ProctorError],
 ) -> tuple[ActionPattern, ...]:
-    texts = [spec.action] if isinstance(spec.action, str) else spec.action
+    """The action patterns of a section at ``path`` (its ``action:``); each bad one is a
+    located ``policy_invalid_action`` in ``errors``."""
+    texts = [action] if isinstance(action, str) else action
     patterns: list[ActionPattern] = []
     for text in texts:
         try:
