@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -17,6 +15,7 @@ from proctor.scanners.errors import INVALID_SCANNER, INVALID_SCANNER_OPTIONS
 from proctor.scanners.judge import JudgeScanner, JudgeVerdict
 from proctor.scanners.loading import build_cascade, build_optional_scanner, configured_scanners
 from proctor.scanners.presidio import PresidioScanner
+from tests.judge_server import attack_judge
 
 
 def keyword_judge(text: str, direction: Direction) -> JudgeVerdict:
@@ -28,26 +27,10 @@ NOT_CALLABLE = 42
 JUDGE_PATH = f"{__name__}:keyword_judge"
 
 
-class AlwaysAttack(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["Content-Length"]))
-        data = json.dumps({"score": 1, "reason": "attack"}).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def judge_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), AlwaysAttack)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/judge"
-    server.shutdown()
-    server.server_close()
+    with attack_judge(1) as url:
+        yield url
 
 
 def _code(name: str, options: Any) -> tuple[str, str]:
@@ -159,7 +142,7 @@ def test_options_for_a_scanner_not_listed_are_an_error() -> None:
 
 def test_build_cascade_with_a_failing_judge_fails_closed() -> None:
     """A judge on a port where nothing listens: fail-closed gives ``scan.incomplete``."""
-    with ThreadingHTTPServer(("127.0.0.1", 0), AlwaysAttack) as closed:
+    with ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler) as closed:
         port = closed.server_address[1]
     cascade = build_cascade(
         ["pii", "judge"],

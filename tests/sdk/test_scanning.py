@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
 
 import pytest
 
@@ -15,28 +11,13 @@ from proctor.judge_http import HttpJudge
 from proctor.scanners import Direction
 from proctor.scanners.judge import JudgeScanner
 from proctor.sdk.scanning import build_cascade, build_optional_scanner, configured_scanners
-
-
-class AlwaysAttack(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["Content-Length"]))
-        data = json.dumps({"score": 0.9, "reason": "attack"}).encode()
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass
+from tests.judge_server import attack_judge
 
 
 @pytest.fixture(scope="module")
 def judge_url() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), AlwaysAttack)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/judge"
-    server.shutdown()
-    server.server_close()
+    with attack_judge(0.9) as url:
+        yield url
 
 
 def test_a_judge_url_is_called_over_http(judge_url: str) -> None:

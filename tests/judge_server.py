@@ -1,0 +1,35 @@
+"""A judge on loopback that calls everything an attack, for tests of the HTTP judge."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@contextmanager
+def attack_judge(score: float) -> Iterator[str]:
+    """The URL of a judge answering every text with ``score`` and the reason `attack`."""
+    body = json.dumps({"score": score, "reason": "attack"}).encode()
+
+    class AlwaysAttack(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), AlwaysAttack)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/judge"
+    finally:
+        server.shutdown()
+        server.server_close()
