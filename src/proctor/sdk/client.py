@@ -6,7 +6,6 @@ import atexit
 import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Unpack
 
 from proctor.clock import Clock, system_clock
@@ -221,12 +220,7 @@ class Proctor(OpensSessions):
     def __enter__(self) -> Proctor:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
 
