@@ -18,7 +18,7 @@ from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
 from proctor.errors import Location, ProctorError
-from proctor.model.actions import ActionPattern, InvalidPattern, parse_pattern
+from proctor.model.actions import ActionPattern
 from proctor.model.decision import Effect
 from proctor.model.limits import ApprovalSettings, RunCeilings
 from proctor.model.tiers import TierRule
@@ -31,6 +31,7 @@ from proctor.policy.controls import (
     compile_limits,
     compile_tier_rules,
     link_limits,
+    parse_patterns,
 )
 from proctor.policy.errors import PolicyError, PolicyLoadError
 from proctor.policy.evaluate import CompiledPolicySet
@@ -209,18 +210,11 @@ def _patterns(
                 location=document.location((*path, "action")),
             )
         )
-    patterns: list[ActionPattern] = []
-    for position, text in enumerate(texts):
-        where = (*path, "action") if isinstance(rule.action, str) else (*path, "action", position)
-        try:
-            patterns.append(parse_pattern(text))
-        except InvalidPattern as exc:
-            errors.append(
-                PolicyError(
-                    str(exc), code="policy_invalid_action", location=document.location(where)
-                )
-            )
-    return tuple(patterns)
+    if isinstance(rule.action, str):
+        located = [(rule.action, (*path, "action"))]
+    else:
+        located = [(text, (*path, "action", position)) for position, text in enumerate(texts)]
+    return tuple(parse_patterns(located, document, errors))
 
 
 def _conditions(
@@ -249,19 +243,8 @@ def _required_scopes(
     path: tuple[str | int, ...],
     errors: list[ProctorError],
 ) -> tuple[ActionPattern, ...]:
-    required: list[ActionPattern] = []
-    for position, text in enumerate(rule.scopes):
-        try:
-            required.append(parse_pattern(text))
-        except InvalidPattern as exc:
-            errors.append(
-                PolicyError(
-                    str(exc),
-                    code="policy_invalid_scope",
-                    location=document.location((*path, "scopes", position)),
-                )
-            )
-    return tuple(required)
+    located = [(text, (*path, "scopes", position)) for position, text in enumerate(rule.scopes)]
+    return tuple(parse_patterns(located, document, errors, code="policy_invalid_scope"))
 
 
 def _link(policies: list[CompiledPolicy], rules: list[CompiledRule]) -> list[ProctorError]:
