@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
+
+
+def _seconds(
+    flag: str, maximum: float, default: float, help: str, *, minimum: float = 0.001
+) -> Callable[[Any], Any]:
+    """An option for a number of seconds, bounded on both sides, its default shown."""
+    return click.option(
+        flag,
+        type=click.FloatRange(min=minimum, max=maximum),
+        default=default,
+        show_default=True,
+        help=help,
+    )
 
 
 @click.command(
@@ -20,26 +36,24 @@ import click
 @click.option(
     "--resource-url", help="The proxy's public URL, for OAuth protected-resource metadata (HTTP)."
 )
-@click.option(
+@_seconds(
     "--call-timeout",
-    type=click.FloatRange(min=0.001, max=86_400),
-    default=120.0,
-    show_default=True,
-    help="HTTP: seconds a request waits for the upstream's answer before an error answer.",
+    86_400,
+    120.0,
+    "HTTP: seconds a request waits for the upstream's answer before an error answer.",
 )
-@click.option(
+@_seconds(
     "--idle-timeout",
-    type=click.FloatRange(min=0.001, max=604_800),
-    default=900.0,
-    show_default=True,
-    help="HTTP: seconds a session lives without requests before it ends.",
+    604_800,
+    900.0,
+    "HTTP: seconds a session lives without requests before it ends.",
 )
-@click.option(
+@_seconds(
     "--shutdown-grace",
-    type=click.FloatRange(min=0, max=3_600),
-    default=10.0,
-    show_default=True,
-    help="HTTP: seconds a stop waits for requests in flight before ending their sessions.",
+    3_600,
+    10.0,
+    "HTTP: seconds a stop waits for requests in flight before ending their sessions.",
+    minimum=0,
 )
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def mcp_proxy(
