@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from proctor._lazy import lazy_exports
 from proctor.errors import ProctorError
@@ -37,6 +36,7 @@ if TYPE_CHECKING:
     )
     from proctor.sdk.runs import RunSession
     from proctor.sdk.scanning import scan
+    from proctor.sdk.session import RunFields, SessionFields
 
 __all__ = [
     "ActionDenied",
@@ -111,12 +111,12 @@ def check(action: str, **kwargs: Any) -> Decision:
     return instance.check(action, **kwargs)
 
 
-def session(**kwargs: Mapping[str, Any] | str | None) -> Session:
+def session(**fields: Unpack[SessionFields]) -> Session:
     instance = _default or configure()
-    return instance.session(**kwargs)  # type: ignore[arg-type]
+    return instance.session(**fields)
 
 
-def run(run_id: str, **kwargs: Any) -> RunSession:
+def run(run_id: str, **fields: Unpack[RunFields]) -> RunSession:
     """``Proctor.run`` on the default instance: ``with proctor.run("task-7", user="alice"):``."""
     instance = _default or configure()
-    return instance.run(run_id, **kwargs)
+    return instance.run(run_id, **fields)

@@ -8,12 +8,11 @@ are denied) and writes one with effect ``end``. Calls inside carry the run id.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol, Unpack
 
 from proctor.limits.runs import RunRecord
 from proctor.model.request import Agent, User
-from proctor.runtime import AgentLike, UserLike
-from proctor.sdk.session import Checker, Session
+from proctor.sdk.session import Checker, RunFields, Session
 
 if TYPE_CHECKING:
     from proctor.runtime import Runtime
@@ -28,26 +27,8 @@ class RuntimeOwner(Checker, Protocol):
 class RunSession(Session):
     """A ``Session`` whose ``run_id`` names a run with a start and an end in the audit."""
 
-    def __init__(
-        self,
-        proctor: RuntimeOwner,
-        *,
-        run_id: str,
-        agent: AgentLike = None,
-        user: UserLike = None,
-        trace_id: str | None = None,
-        context: Mapping[str, Any] | None = None,
-        task: Any = None,
-    ) -> None:
-        super().__init__(
-            proctor,
-            agent=agent,
-            user=user,
-            run_id=run_id,
-            trace_id=trace_id,
-            context=context,
-            task=task,
-        )
+    def __init__(self, proctor: RuntimeOwner, *, run_id: str, **fields: Unpack[RunFields]) -> None:
+        super().__init__(proctor, run_id=run_id, **fields)
         self._owner = proctor
         self.record: RunRecord | None = None
 
