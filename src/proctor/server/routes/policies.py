@@ -41,16 +41,20 @@ async def reload(request: Request) -> Response:
         paths = state.config.policy_paths if state.config is not None else []
         source = "request" if body.texts is not None else "config"
 
-        def refuse(message: str, code: str) -> None:
+        def record(effect: str, reason: str, extra: dict[str, Any], wait: bool = False) -> None:
             runtime.record(
                 "policy_change",
                 action="policy:reload",
-                effect="deny",
-                reason=f"rejected: {message}",
+                effect=effect,
+                reason=reason,
                 agent=None,
                 user=principal.name,
-                extra={"source": source, "error": code},
+                extra={"source": source, **extra},
+                wait=wait,
             )
+
+        def refuse(message: str, code: str) -> None:
+            record("deny", f"rejected: {message}", {"error": code})
 
         try:
             compiled = (
@@ -70,14 +74,10 @@ async def reload(request: Request) -> Response:
             raise ApiError(409, message, code=POLICY_SET_EMPTY)
         # The change is recorded (and stored) before it takes effect: an audit store
         # that cannot take the record leaves the running set in place (503).
-        runtime.record(
-            "policy_change",
-            action="policy:reload",
-            effect="allow",
-            reason=f"{len(compiled.policies)} policies loaded from the {source}",
-            agent=None,
-            user=principal.name,
-            extra={"source": source, "policies": [p.name for p in compiled.policies]},
+        record(
+            "allow",
+            f"{len(compiled.policies)} policies loaded from the {source}",
+            {"policies": [p.name for p in compiled.policies]},
             wait=True,
         )
         runtime.replace_policies(compiled)
