@@ -13,7 +13,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from proctor.model.decision import Decision, Effect
 from proctor.sdk.errors import ToolCallBlocked
@@ -26,6 +26,14 @@ OnBlock = Literal["message", "raise"]
 """What a refused call does: leave a tool message for the model, or raise ``ToolCallBlocked``."""
 
 ON_BLOCK_CHOICES: tuple[OnBlock, ...] = ("message", "raise")
+
+
+class GateOptions(TypedDict, total=False):
+    """What an adapter is built with, handed to its ``FrameworkGate`` (see there)."""
+
+    actions: Mapping[str, str] | None
+    session: Session | None
+    on_block: OnBlock
 
 
 def default_action(tool_name: str) -> str:

@@ -20,10 +20,10 @@ a callback that raises does not stop a tool unless ``raise_error`` is set.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Unpack
 
-from proctor.adapters._gate import CheckedCall, FrameworkGate, OnBlock, missing_extra
+from proctor.adapters._gate import CheckedCall, FrameworkGate, GateOptions, OnBlock, missing_extra
 from proctor.sdk.session import Session
 
 try:
@@ -47,15 +47,9 @@ class ProctorMiddleware(AgentMiddleware):
     ``with proctor.session(...)`` around ``invoke``/``ainvoke``.
     """
 
-    def __init__(
-        self,
-        *,
-        actions: Mapping[str, str] | None = None,
-        session: Session | None = None,
-        on_block: OnBlock = "message",
-    ) -> None:
+    def __init__(self, **options: Unpack[GateOptions]) -> None:
         super().__init__()
-        self.gate = FrameworkGate(actions=actions, session=session, on_block=on_block)
+        self.gate = FrameworkGate(**options)
 
     def wrap_tool_call(
         self,

@@ -23,9 +23,9 @@ import dataclasses
 import json
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Unpack
 
-from proctor.adapters._gate import CheckedCall, FrameworkGate, OnBlock, missing_extra
+from proctor.adapters._gate import CheckedCall, FrameworkGate, GateOptions, OnBlock, missing_extra
 from proctor.sdk.errors import ToolCallBlocked
 from proctor.sdk.session import Session
 
@@ -53,14 +53,8 @@ class ProctorGuardrails:
     the one entered with ``with proctor.session(...)``.
     """
 
-    def __init__(
-        self,
-        *,
-        actions: Mapping[str, str] | None = None,
-        session: Session | None = None,
-        on_block: OnBlock = "message",
-    ) -> None:
-        self.gate = FrameworkGate(actions=actions, session=session, on_block=on_block)
+    def __init__(self, **options: Unpack[GateOptions]) -> None:
+        self.gate = FrameworkGate(**options)
         self.input_guardrail: ToolInputGuardrail[Any] = ToolInputGuardrail(
             guardrail_function=self._check_input, name="proctor_input"
         )
