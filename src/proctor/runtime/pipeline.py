@@ -25,9 +25,9 @@ from proctor.model.arguments import (
     normalize_call_arguments,
 )
 from proctor.model.decision import Decision, Effect
+from proctor.model.limits import Controls
 from proctor.model.request import Agent, CheckRequest, RunState, User
 from proctor.policy import CompiledPolicySet
-from proctor.model.limits import Controls
 from proctor.policy.scan_rules import ScanPlan
 from proctor.runtime.call import CheckCall
 from proctor.runtime.records import decision_event, with_content

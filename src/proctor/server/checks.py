@@ -1,4 +1,4 @@
-"""A check body and its caller turned into one ``Runtime`` check, on the event loop unless it waits."""
+"""A check body and its caller as one ``Runtime`` check, on the event loop unless it waits."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ import gc
 import logging
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -41,6 +41,7 @@ class ServeOptions:
     tls_key: str | None = None
     workers_threads: int = 64
     graceful_seconds: int = 10
+    workers: int | None = None  # processes; None: the number of cores (workers.py)
 
 
 def build_gateway(config: str | None, db: str | None) -> Starlette:
@@ -56,22 +57,35 @@ def build_gateway(config: str | None, db: str | None) -> Starlette:
 
 
 def serve(options: ServeOptions) -> None:
+    from proctor.server.workers import run_workers, worker_count
+
+    app = build_gateway(options.config, options.db)
+    state: GatewayState = app.state.gateway
+    try:
+        workers = worker_count(options.workers, state.runtime)
+    except BaseException:
+        state.commits.close()
+        state.runtime.close()
+        raise
+    options = replace(options, workers=workers)
+    sys.stderr.write(gateway_banner(app, options))
+    sys.stderr.flush()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if workers > 1:
+        run_workers(app, options, workers)
+        return
+    _serve_one(app, options)
+
+
+def _serve_one(app: Starlette, options: ServeOptions) -> None:
     import anyio.to_thread
     import uvicorn
 
-    app = build_gateway(options.config, options.db)
-    sys.stderr.write(gateway_banner(app, options))
-    sys.stderr.flush()
-    # The long-lived objects (compiled policies, caches) leave the collector's view, and
-    # young collections run less often: fewer, shorter pauses under load (the p99).
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(20_000, 20, 20)
+    settle_collector()
 
     async def widen_thread_pool() -> None:
         anyio.to_thread.current_default_thread_limiter().total_tokens = options.workers_threads
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     server = uvicorn.Server(
         uvicorn.Config(
             app,
@@ -95,6 +109,14 @@ def serve(options: ServeOptions) -> None:
     anyio.run(_run, server, widen_thread_pool, backend_options=options_for_loop)
 
 
+def settle_collector() -> None:
+    """The long-lived objects (compiled policies, caches) leave the collector's view, and
+    young collections run less often: fewer, shorter pauses under load (the p99)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
+
+
 def gateway_banner(app: Starlette, options: ServeOptions) -> str:
     """Address, config, policies, database and dashboard of the gateway about to start."""
     state: GatewayState = app.state.gateway
@@ -114,6 +136,7 @@ def gateway_banner(app: Starlette, options: ServeOptions) -> str:
         policies=state.runtime.policies,
         database=database,
         dashboard=f"{address}/ui",
+        workers=options.workers,
     )
 
 
