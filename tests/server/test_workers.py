@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -108,7 +110,35 @@ def _wait_for_workers(log: Path, count: int, timeout: float = 60.0) -> None:
 
 @pytest.mark.slow
 def test_two_workers_on_sqlite(tmp_path: Path) -> None:
-    _two_workers_under_load(tmp_path, str(tmp_path / "proctor.db"), then=_a_reload_reaches_both)
+    def then(server: ServerProcess) -> None:
+        _a_reload_reaches_both(server)
+        _workers_end_with_a_killed_supervisor(server)
+
+    _two_workers_under_load(tmp_path, str(tmp_path / "proctor.db"), then=then)
+
+
+def _workers_end_with_a_killed_supervisor(server: ServerProcess) -> None:
+    """SIGKILL to the supervisor: its workers get SIGTERM, drain and flush (then the store
+    is checked for every answer, as after a clean stop)."""
+    started = {
+        int(line.rsplit("[", 1)[1].rstrip("]"))
+        for line in server.log.read_text().splitlines()
+        if "Started server process" in line
+    }
+    server.stop(signal.SIGKILL)
+    deadline = time.monotonic() + 60.0
+    while any(_alive(pid) for pid in started):
+        assert time.monotonic() < deadline, server.log.read_text()
+        time.sleep(0.1)
+    assert server.log.read_text().count("Finished server process") == 4
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def _a_reload_reaches_both(server: ServerProcess) -> None:
