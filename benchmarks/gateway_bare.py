@@ -58,29 +58,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
     from uvicorn.supervisors.multiprocess import Multiprocess
 
+    from proctor.server.serve import ServeOptions, event_loop, uvicorn_settings
+
     parser = argparse.ArgumentParser(prog="python -m benchmarks.gateway_bare", description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
     options = parser.parse_args(argv)
-    try:
-        import uvloop  # noqa: F401
-
-        loop = "uvloop"
-    except ImportError:
-        loop = "asyncio"
+    # exactly what `proctor serve` gives uvicorn (proctor/server/serve.py, workers.py)
     config = uvicorn.Config(
         create_app,
         factory=True,
         workers=options.workers,
-        host="127.0.0.1",
-        port=options.port,
-        timeout_graceful_shutdown=10,
-        access_log=False,
-        log_level="info",
-        lifespan="on",
-        server_header=False,
-        loop=loop,
+        loop=event_loop(),
         timeout_worker_healthcheck=60,
+        **uvicorn_settings(ServeOptions(port=options.port)),
     )
     if options.workers > 1:
         Multiprocess(config, sockets=[config.bind_socket()]).run()

@@ -16,6 +16,7 @@ import os
 import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 
@@ -86,27 +87,33 @@ def _serve_one(app: Starlette, options: ServeOptions) -> None:
     async def widen_thread_pool() -> None:
         anyio.to_thread.current_default_thread_limiter().total_tokens = options.workers_threads
 
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host=options.host,
-            port=options.port,
-            ssl_certfile=options.tls_cert,
-            ssl_keyfile=options.tls_key,
-            timeout_graceful_shutdown=options.graceful_seconds,
-            access_log=False,
-            log_level="info",
-            lifespan="on",
-            server_header=False,
-        )
-    )
-    try:
-        import uvloop  # noqa: F401  (optional: the faster event loop when installed)
+    server = uvicorn.Server(uvicorn.Config(app, **uvicorn_settings(options)))
+    loop = {"use_uvloop": True} if event_loop() == "uvloop" else {}
+    anyio.run(_run, server, widen_thread_pool, backend_options=loop)
 
-        options_for_loop = {"use_uvloop": True}
+
+def uvicorn_settings(options: ServeOptions) -> dict[str, Any]:
+    """What ``proctor serve`` tells uvicorn, with one worker or N (and the bench's baseline)."""
+    return {
+        "host": options.host,
+        "port": options.port,
+        "ssl_certfile": options.tls_cert,
+        "ssl_keyfile": options.tls_key,
+        "timeout_graceful_shutdown": options.graceful_seconds,
+        "access_log": False,
+        "log_level": "info",
+        "lifespan": "on",
+        "server_header": False,
+    }
+
+
+def event_loop() -> str:
+    """``uvloop`` when it is installed (the faster event loop), else ``asyncio``."""
+    try:
+        import uvloop  # noqa: F401
     except ImportError:
-        options_for_loop = {}
-    anyio.run(_run, server, widen_thread_pool, backend_options=options_for_loop)
+        return "asyncio"
+    return "uvloop"
 
 
 def settle_collector() -> None:

@@ -75,6 +75,7 @@ def run_workers(app: Starlette, options: ServeOptions, workers: int) -> None:
     import uvicorn
     from uvicorn.supervisors.multiprocess import Multiprocess
 
+    from proctor.server.serve import event_loop, uvicorn_settings
     from proctor.server.ui.sessions import SECRET_ENV, session_secret
 
     state = app.state.gateway
@@ -86,19 +87,11 @@ def run_workers(app: Starlette, options: ServeOptions, workers: int) -> None:
         partial(worker_app, replace(options, workers=workers)),
         factory=True,
         workers=workers,
-        host=options.host,
-        port=options.port,
-        ssl_certfile=options.tls_cert,
-        ssl_keyfile=options.tls_key,
-        timeout_graceful_shutdown=options.graceful_seconds,
-        access_log=False,
-        log_level="info",
-        lifespan="on",
-        server_header=False,
-        loop=_event_loop(),
+        loop=event_loop(),
         # a worker builds its whole gateway before it answers a ping; on a busy host
         # that is seconds, and a replacement not ready in time would be killed
         timeout_worker_healthcheck=_WORKER_START_SECONDS,
+        **uvicorn_settings(options),
     )
     Multiprocess(config, sockets=[config.bind_socket()]).run()
 
@@ -146,11 +139,3 @@ def _end_with_parent() -> None:
         libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
     if supervisor is not None and os.getppid() != supervisor.pid:  # it died before the call
         os.kill(os.getpid(), signal.SIGTERM)
-
-
-def _event_loop() -> str:
-    try:
-        import uvloop  # noqa: F401  (optional: the faster event loop when installed)
-    except ImportError:
-        return "asyncio"
-    return "uvloop"
