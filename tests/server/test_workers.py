@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -62,7 +63,8 @@ def _client(url: str, index: int, answers: list[dict[str, object]], lock: thread
 def _two_workers_under_load(
     tmp_path: Path, db: str, then: Callable[[ServerProcess], None] | None = None
 ) -> None:
-    config = write_config(tmp_path)
+    export = "export: {sink: file:exported.jsonl, interval: 0.2}\n"
+    config = write_config(tmp_path, extra=export)
     (tmp_path / "policy.yaml").write_text(BUDGET_POLICY)
     server = start_server(config, db=db, workers=2, timeout=60.0)
     _wait_for_workers(server.log, 2)
@@ -87,6 +89,7 @@ def _two_workers_under_load(
             f"{server.url}/v1/audit/verify", headers={"Authorization": f"Bearer {AUDITOR_KEY}"}
         ).json()
         assert report["ok"] is True
+        _exported_once(tmp_path / "exported.jsonl", report["checked"])
         if then is not None:
             then(server)
     finally:
@@ -98,6 +101,16 @@ def _two_workers_under_load(
         assert not missing, "every answered decision is stored"
     finally:
         store.close()
+
+
+def _exported_once(exported: Path, records: int) -> None:
+    """The `export:` stream runs once (in the supervisor): every record, none twice."""
+    deadline = time.monotonic() + 60.0
+    while not exported.exists() or len(exported.read_text().splitlines()) < records:
+        assert time.monotonic() < deadline, "the export fell behind"
+        time.sleep(0.1)
+    ids = [json.loads(line)["decision_id"] for line in exported.read_text().splitlines()]
+    assert len(ids) == len(set(ids)) == records
 
 
 def _wait_for_workers(log: Path, count: int, timeout: float = 60.0) -> None:

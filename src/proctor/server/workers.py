@@ -75,6 +75,7 @@ def run_workers(app: Starlette, options: ServeOptions, workers: int) -> None:
     import uvicorn
     from uvicorn.supervisors.multiprocess import Multiprocess
 
+    from proctor.export.service import start_export
     from proctor.server.serve import event_loop, uvicorn_settings
     from proctor.server.ui.sessions import SECRET_ENV, session_secret
 
@@ -82,7 +83,9 @@ def run_workers(app: Starlette, options: ServeOptions, workers: int) -> None:
     # Dashboard sessions signed in one worker are read by the others: one secret for all.
     os.environ.setdefault(SECRET_ENV, session_secret(state))
     state.commits.close()
-    state.runtime.close()  # the workers open their own stores
+    # One `export:` stream for the database, here: one per worker would send every record
+    # N times and share one cursor file.
+    exporter = start_export(state.runtime.audit, state.config)
     config = uvicorn.Config(
         partial(worker_app, replace(options, workers=workers)),
         factory=True,
@@ -93,7 +96,12 @@ def run_workers(app: Starlette, options: ServeOptions, workers: int) -> None:
         timeout_worker_healthcheck=_WORKER_START_SECONDS,
         **uvicorn_settings(options),
     )
-    Multiprocess(config, sockets=[config.bind_socket()]).run()
+    try:
+        Multiprocess(config, sockets=[config.bind_socket()]).run()
+    finally:
+        if exporter is not None:
+            exporter.stop()
+        state.runtime.close()
 
 
 def worker_app(options: ServeOptions) -> ThreadLimit:
