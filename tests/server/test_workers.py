@@ -195,3 +195,11 @@ def test_an_in_memory_store_refuses_more_than_one_worker(tmp_path: Path) -> None
     assert isinstance(result.exception, ProctorError)
     assert result.exception.code == "workers_need_shared_store"
     assert "in-memory audit store" in result.exception.message
+
+
+@pytest.mark.parametrize("count", ["0", "-1", "257", "two", "1.5"])
+def test_a_worker_count_out_of_range_is_a_usage_error(tmp_path: Path, count: str) -> None:
+    config = write_config(tmp_path)
+    result = CliRunner().invoke(cli, ["serve", "--config", str(config), "--workers", count])
+    assert result.exit_code == 2
+    assert "--workers" in result.output
