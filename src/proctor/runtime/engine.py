@@ -28,7 +28,7 @@ from proctor.policy import CompiledPolicySet
 from proctor.runtime.call import CallFields, CheckCall, OutputCall, OutputFields
 from proctor.runtime.callers import CallerResolver
 from proctor.runtime.outputs import review_output
-from proctor.runtime.pipeline import run_check
+from proctor.runtime.pipeline import Check, begin_check, run_check, settle_check
 from proctor.runtime.records import (
     AuditRecorder,
     audit_event,
@@ -151,6 +151,18 @@ class Runtime:
     def decide(self, call: CheckCall) -> Decision:
         """Decide and record one call (``runtime.pipeline``: named stages)."""
         return run_check(self, call, self._observe)
+
+    def begin(self, call: CheckCall) -> tuple[Check, Decision]:
+        """``decide`` in two steps: the policies' decision first, then ``settle`` it.
+
+        The gateway decides on its event loop and settles on a thread only when
+        ``pipeline.settling_waits`` says settling may wait on a store.
+        """
+        return begin_check(self, call, self._observe)
+
+    def settle(self, check: Check, decision: Decision) -> Decision:
+        """Limits and approvals, demotion and the record of a ``begin``-ed check."""
+        return settle_check(self, check, decision, self._observe)
 
     def check(self, action: str, **fields: Unpack[CallFields]) -> Decision:
         """``decide`` with the call's fields as keyword arguments."""

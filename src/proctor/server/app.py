@@ -71,7 +71,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        exporter = start_export(runtime.audit, config)  # the `export:` section, if any
+        # the `export:` section, if any; under `serve --workers N` the supervisor runs it
+        exporter = start_export(runtime.audit, config) if state.workers == 1 else None
         try:
             yield
         finally:
