@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -23,6 +26,7 @@ HELLO = {
     },
 }
 ACCEPT = {"Accept": "application/json, text/event-stream"}
+CONFORMANCE_SERVER = Path(__file__).parent / "conformance" / "server.py"
 OPEN_POLICY = 'name: open\nrules: [{id: any, action: "*", effect: allow}]\n'
 
 
@@ -82,3 +86,19 @@ def child_pids(pid: int) -> set[int]:
         if len(fields) > 1 and fields[1] == str(pid) and fields[0] != "Z":
             found.add(int(entry.name))
     return found
+
+
+@contextmanager
+def conformance_over_http() -> Iterator[str]:
+    """The conformance server over Streamable HTTP (it accepts its own `Host` only); its URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(CONFORMANCE_SERVER), "http", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{port}/mcp", process)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        stop(process)

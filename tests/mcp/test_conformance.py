@@ -14,16 +14,14 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from tests.mcp.listening import listening, stop, wait_for
+from tests.mcp.listening import conformance_over_http, listening, stop
 from tests.mcp.wires import UPSTREAMS
-from tests.server.gateway import free_port
 
 SUITE = Path(__file__).parent / "conformance"
 NODE = SUITE / "node_modules" / ".bin" / "node"
@@ -86,18 +84,8 @@ def suite_installed() -> None:
 
 @pytest.fixture(scope="module")
 def server(suite_installed: None) -> Iterator[str]:
-    """The conformance server over Streamable HTTP (it accepts its own Host only)."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, *UPSTREAMS["conformance"][1:2], "http", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/mcp", process)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        stop(process)
+    with conformance_over_http() as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

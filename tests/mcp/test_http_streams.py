@@ -4,9 +4,6 @@ negotiated protocol version sent to an HTTP upstream, so an upstream's own strea
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,11 +14,9 @@ from mcp import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 from mcp.types import TextContent
 
-from tests.mcp.listening import ACCEPT, HELLO, listening, stop, wait_for
+from tests.mcp.listening import ACCEPT, HELLO, conformance_over_http, listening, stop
 from tests.mcp.wires import UPSTREAMS
-from tests.server.gateway import free_port
 
-CONFORMANCE_SERVER = UPSTREAMS["conformance"][:2]
 INITIALIZED = {"jsonrpc": "2.0", "method": "notifications/initialized"}
 
 
@@ -102,19 +97,8 @@ def test_a_client_before_2025_11_25_gets_ids_and_no_priming(workdir: Path) -> No
 
 @pytest.fixture
 def http_upstream() -> Iterator[str]:
-    """The conformance server over Streamable HTTP, accepting its own address only as Host."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, *CONFORMANCE_SERVER[1:], "http", str(port)],
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/mcp", process)
-        yield f"http://127.0.0.1:{port}/mcp"
-    finally:
-        stop(process)
+    with conformance_over_http() as url:
+        yield url
 
 
 @pytest.mark.anyio
