@@ -48,20 +48,21 @@ def listening(
     *options: str,
     env: dict[str, str] | None = None,
     name: str = "raw",
+    address: str = "127.0.0.1",
 ) -> tuple[subprocess.Popen[bytes], str]:
     """The proxy on a free loopback port in front of ``upstream``, with an allow-all policy."""
     (workdir / "policy.yaml").write_text(OPEN_POLICY)
     port = free_port()
     proxy = [*PROXY, "--config", str(workdir / "proctor.yaml"), "--name", name]
     process = subprocess.Popen(
-        [*proxy, "--listen", f"127.0.0.1:{port}", *options, "--", *upstream],
+        [*proxy, "--listen", f"{address}:{port}", *options, "--", *upstream],
         cwd=workdir,
         env={**os.environ, **SOURCES, "PROCTOR_AGENT": "desk-bot", "PROCTOR_USER": "alice"}
         | (env or {}),
         stderr=subprocess.PIPE,
     )
-    wait_for(f"http://127.0.0.1:{port}/.well-known/oauth-protected-resource", process)
-    return process, f"http://127.0.0.1:{port}/mcp"
+    wait_for(f"http://{address}:{port}/.well-known/oauth-protected-resource", process)
+    return process, f"http://{address}:{port}/mcp"
 
 
 def stop(process: subprocess.Popen[bytes]) -> bytes:

@@ -36,6 +36,18 @@ def test_a_foreign_host_or_origin_is_refused_and_loopback_is_served(workdir: Pat
         assert accepted.headers["mcp-session-id"]
 
 
+def test_the_listen_address_is_an_allowed_host(workdir: Path) -> None:
+    """127.0.0.2 is none of the loopback names: it is allowed as the address listened on."""
+    process, url = listening(workdir, UPSTREAMS["raw"], address="127.0.0.2")
+    try:
+        answered = httpx.post(url, json=HELLO, headers=ACCEPT, timeout=30)  # Host: 127.0.0.2:PORT
+        renamed = httpx.post(url, json=HELLO, headers={**ACCEPT, "Host": "evil.example"})
+    finally:
+        stop(process)
+    assert answered.status_code == 200
+    assert renamed.status_code == 403
+
+
 def test_an_unsupported_protocol_version_answers_400(workdir: Path) -> None:
     process, url = listening(workdir, UPSTREAMS["raw"])
     try:

@@ -24,11 +24,14 @@ def serve_http(
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit():
         raise ProctorError(f"`--listen {listen}` is not HOST:PORT", code="mcp_config")
+    # the address it listens on is allowed as `Host`: an IP literal is no name a rebinding
+    # page controls (a wildcard address names no host)
+    listening = host.strip("[]") not in ("0.0.0.0", "::", "")
     front = HttpFront(
         proxy,
         resource_url=resource_url,
         timeouts=timeouts,
-        allowed_hosts=allowed_hosts,
+        allowed_hosts=(*allowed_hosts, host) if listening else allowed_hosts,
         sessions_per_client=sessions_per_client,
     )
     config = uvicorn.Config(
