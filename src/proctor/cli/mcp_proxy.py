@@ -55,6 +55,20 @@ def _seconds(
     "HTTP: seconds a stop waits for requests in flight before ending their sessions.",
     minimum=0,
 )
+@click.option(
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    help="HTTP: a Host/Origin name (or NAME:PORT) to accept besides the loopback names "
+    "and the --resource-url host (repeatable; `*` accepts any, behind a proxy that checks).",
+)
+@click.option(
+    "--sessions-per-client",
+    type=click.IntRange(min=1, max=256),
+    default=16,
+    show_default=True,
+    help="HTTP: sessions one client holds; one more ends its least recently used idle one.",
+)
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def mcp_proxy(
     config: str | None,
@@ -67,6 +81,8 @@ def mcp_proxy(
     call_timeout: float,
     idle_timeout: float,
     shutdown_grace: float,
+    allowed_hosts: tuple[str, ...],
+    sessions_per_client: int,
     command: tuple[str, ...],
 ) -> None:
     """Relay an MCP server, checking every tool call: ... mcp-proxy -- COMMAND ARGS...
@@ -92,5 +108,7 @@ def mcp_proxy(
             call_timeout=call_timeout,
             idle_timeout=idle_timeout,
             shutdown_grace=shutdown_grace,
+            allowed_hosts=allowed_hosts,
+            sessions_per_client=sessions_per_client,
         )
     )

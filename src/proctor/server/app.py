@@ -25,6 +25,7 @@ from proctor.server.commits import CommitBarrier
 from proctor.server.errors import install_handlers
 from proctor.server.metrics import GatewayMetrics
 from proctor.server.openapi import build_openapi
+from proctor.server.request_id import RequestIdEcho
 from proctor.server.routes import (
     agents,
     approvals,
@@ -97,7 +98,10 @@ def create_app(
             Route("/openapi.json", openapi, methods=["GET"]),
             Mount("/ui", app=create_dashboard(state)),  # the dashboard: docs/dashboard.md
         ],
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[
+            Middleware(RequestIdEcho),
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        ],
         lifespan=lifespan,
     )
     app.state.gateway = state

@@ -35,7 +35,7 @@ _ERROR = {
     },
 }
 _OBJECT = {"type": "object"}
-_PUBLIC = ("/healthz", "/readyz", "/.well-known/jwks.json")
+_PUBLIC = ("/healthz", "/readyz", "/.well-known/jwks.json", "/.well-known/authzen-configuration")
 
 
 def _body(schemas: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
@@ -143,6 +143,7 @@ def build_openapi(version: str) -> dict[str, Any]:
         "/access/v1/evaluations": {
             "post": _op("AuthZEN 1.0 access evaluations", body=_body(schemas, EvaluationsBody))
         },
+        "/.well-known/authzen-configuration": {"get": _op("AuthZEN 1.0 PDP metadata", public=True)},
         "/oauth2/token": {"post": _op("RFC 8693 token exchange", body=token_form)},
         "/.well-known/jwks.json": {"get": _op("The signing keys (JWKS)", public=True)},
         "/v1/audit": {"get": _op("Audit records (filters, cursor by seq)", params=audit_filters)},
