@@ -108,8 +108,9 @@ def _decision_command(approve: bool, summary: str) -> click.Command:
         desk = open_desk(config, db)
         credential = cli_credential(**{"as": approver})
         try:
-            method = desk.approve if approve else desk.reject
-            decided = method(approval_id, by=approver, reason=reason, credential=credential)
+            decided = desk.decide(
+                approval_id, approve=approve, by=approver, reason=reason, credential=credential
+            )
             now = desk.runtime.clock()
         finally:
             desk.runtime.close()

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import tzinfo
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from proctor.errors import Location, ProctorError
@@ -158,6 +159,15 @@ def _stop_if(errors: list[ProctorError]) -> None:
         raise PolicyLoadError(errors)
 
 
+class _RuleAt(NamedTuple):
+    """One rule, where it stands in its document, and the list its errors go to."""
+
+    rule: RuleSpec
+    document: LocatedDocument
+    path: tuple[str | int, ...]
+    errors: list[ProctorError]
+
+
 def _compile_document(
     document: LocatedDocument, spec: PolicyDocumentSpec, *, first_order: int
 ) -> tuple[CompiledPolicy, list[CompiledRule], list[ProctorError]]:
@@ -174,9 +184,8 @@ def _compile_document(
     rules: list[CompiledRule] = []
     for index, rule in enumerate(spec.rules):
         path = ("rules", index)
-        patterns = _patterns(rule, document, path, errors)
-        conditions = _conditions(rule, document, path, errors)
-        required = _required_scopes(rule, document, path, errors)
+        at = _RuleAt(rule, document, path, errors)
+        patterns, conditions, required = _patterns(at), _conditions(at), _required_scopes(at)
         rules.append(
             CompiledRule(
                 rule_id=rule.id or f"{spec.name}#{index + 1}",
@@ -195,12 +204,8 @@ def _compile_document(
     return policy, rules, errors
 
 
-def _patterns(
-    rule: RuleSpec,
-    document: LocatedDocument,
-    path: tuple[str | int, ...],
-    errors: list[ProctorError],
-) -> tuple[ActionPattern, ...]:
+def _patterns(at: _RuleAt) -> tuple[ActionPattern, ...]:
+    rule, document, path, errors = at
     texts = [rule.action] if isinstance(rule.action, str) else rule.action
     if not texts:
         errors.append(
@@ -217,12 +222,8 @@ def _patterns(
     return tuple(parse_patterns(located, document, errors))
 
 
-def _conditions(
-    rule: RuleSpec,
-    document: LocatedDocument,
-    path: tuple[str | int, ...],
-    errors: list[ProctorError],
-) -> tuple[CompiledExpression, ...]:
+def _conditions(at: _RuleAt) -> tuple[CompiledExpression, ...]:
+    rule, document, path, errors = at
     sources: list[tuple[str, tuple[str | int, ...]]] = [
         (text, (*path, "conditions", position)) for position, text in enumerate(rule.conditions)
     ]
@@ -237,12 +238,8 @@ def _conditions(
     return tuple(compiled)
 
 
-def _required_scopes(
-    rule: RuleSpec,
-    document: LocatedDocument,
-    path: tuple[str | int, ...],
-    errors: list[ProctorError],
-) -> tuple[ActionPattern, ...]:
+def _required_scopes(at: _RuleAt) -> tuple[ActionPattern, ...]:
+    rule, document, path, errors = at
     located = [(text, (*path, "scopes", position)) for position, text in enumerate(rule.scopes)]
     return tuple(parse_patterns(located, document, errors, code="policy_invalid_scope"))
 

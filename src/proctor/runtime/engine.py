@@ -21,9 +21,9 @@ from proctor.identity.registry import AgentRegistry
 from proctor.limits.approvals import Approval
 from proctor.limits.demotions import Demotion, count_denial
 from proctor.limits.gate import Guardrails
-from proctor.limits.run_owners import RUN_NOT_OWNED, RunOwners
+from proctor.limits.run_owners import RunOwners
 from proctor.model.decision import Decision
-from proctor.model.request import Agent, RunState, User
+from proctor.model.request import Agent, User
 from proctor.policy import CompiledPolicySet
 from proctor.runtime.call import CallFields, CheckCall, OutputCall, OutputFields
 from proctor.runtime.callers import CallerResolver
@@ -242,24 +242,6 @@ class Runtime:
         )
         self.recorder.append(event, wait=wait)
         return event_id
-
-    # -- runs -----------------------------------------------------------------------------------
-
-    def run_refused(
-        self,
-        run: RunState,
-        agent: Agent,
-        user: User | None,
-        now: datetime,
-        delegators: tuple[str, ...] = (),
-    ) -> tuple[str, str] | None:
-        """(reason, code) when ``run`` belongs to another agent or user (the first to name it)."""
-        sub = user.sub if user else None
-        try:
-            why = self.run_owners.claim(run.run_id, agent.id, sub, now, delegators=delegators)
-        except StorageError as exc:
-            return f"denied: {exc.message}", "state_unavailable"
-        return None if why is None else (f"denied: {why}", RUN_NOT_OWNED)
 
     # -- delegation tokens (identity) -------------------------------------------------------------
 

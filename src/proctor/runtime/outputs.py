@@ -23,6 +23,7 @@ from proctor.model.limits import Controls
 from proctor.model.request import Agent, CheckRequest, RunState, User
 from proctor.policy.scan_rules import ScanVerdict
 from proctor.runtime.call import OutputCall
+from proctor.runtime.callers import run_denial
 from proctor.runtime.records import iso, output_event
 from proctor.runtime.scanning import (
     PROVENANCE_UNAVAILABLE,
@@ -94,7 +95,7 @@ def _resolve(runtime: EngineParts, call: OutputCall, now: datetime) -> _Caller |
             return withheld("", f"withheld: {agent}", "unknown_agent")
         caller = _Caller(agent, callers.user(call.user), run)
     if run is not None:
-        refused = runtime.run_refused(run, caller.agent, caller.user, now, delegators)
+        refused = run_denial(runtime.run_owners, run, caller.agent, caller.user, now, delegators)
         if refused is not None:
             return withheld("", f"withheld: {refused[0]}", refused[1])
     return caller

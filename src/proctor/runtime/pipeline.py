@@ -30,6 +30,7 @@ from proctor.model.request import Agent, CheckRequest, RunState, User
 from proctor.policy import CompiledPolicySet
 from proctor.policy.scan_rules import ScanPlan
 from proctor.runtime.call import CheckCall
+from proctor.runtime.callers import run_denial
 from proctor.runtime.records import decision_event, with_content
 from proctor.runtime.scanning import PROVENANCE_UNAVAILABLE, Scanned
 from proctor.storage.errors import StorageError
@@ -137,7 +138,7 @@ def run_owner(runtime: EngineParts, check: Check) -> Decision | None:
     agent = check.agent
     assert isinstance(agent, Agent)
     delegators = check.held.delegation.actors[1:] if check.held is not None else ()
-    refused = runtime.run_refused(check.run, agent, check.user, check.now, delegators)
+    refused = run_denial(runtime.run_owners, check.run, agent, check.user, check.now, delegators)
     return check.deny(*refused) if refused is not None else None
 
 

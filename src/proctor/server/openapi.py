@@ -122,6 +122,8 @@ def build_openapi(version: str) -> dict[str, Any]:
         _query("cursor", {"type": "integer", "minimum": 0}),
         _query("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
     ]
+    # approving and rejecting a held call take the same body at the same kind of path
+    decision, approval = _body(schemas, ApprovalDecisionBody), [_path("approval_id")]
     paths: dict[str, Any] = {
         "/v1/check": {"post": _op("Decide one call", body=_body(schemas, CheckBody))},
         "/v1/check/batch": {"post": _op("Decide several calls", body=_body(schemas, BatchBody))},
@@ -181,18 +183,10 @@ def build_openapi(version: str) -> dict[str, Any]:
             )
         },
         "/v1/admin/approvals/{approval_id}/approve": {
-            "post": _op(
-                "Approve a held call",
-                body=_body(schemas, ApprovalDecisionBody),
-                params=[_path("approval_id")],
-            )
+            "post": _op("Approve a held call", body=decision, params=approval)
         },
         "/v1/admin/approvals/{approval_id}/reject": {
-            "post": _op(
-                "Reject a held call",
-                body=_body(schemas, ApprovalDecisionBody),
-                params=[_path("approval_id")],
-            )
+            "post": _op("Reject a held call", body=decision, params=approval)
         },
         "/healthz": {"get": _op("The process answers", public=True)},
         "/readyz": {"get": _op("Store writable and policies loaded", public=True)},
