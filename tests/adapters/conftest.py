@@ -16,7 +16,7 @@ from proctor.sdk import make_agent, make_user
 POLICY = """
 name: tools
 rules:
-  - {id: lookups, action: "call:lookup_order", effect: allow}
+  - {id: lookups, action: "call:shop/lookup_order", effect: allow}
   - {id: refund-small, action: "write:refund", effect: allow, when: "args.amount <= 100"}
   - id: refund-held
     action: "write:refund"
@@ -24,19 +24,19 @@ rules:
     when: "args.amount > 100"
     reason: "Refunds over $100 need a supervisor's approval"
   - id: no-deletes
-    action: "call:delete_order"
+    action: "call:shop/delete_order"
     effect: deny
     reason: "Orders are never deleted by agents"
-  - {id: clock, action: "call:get_current_time", effect: allow}
+  - {id: clock, action: "call:time/get_current_time", effect: allow}
   - id: no-conversions
-    action: "call:convert_time"
+    action: "call:time/convert_time"
     effect: deny
     reason: "Time conversions are not for this agent"
-  - {id: customers, action: "call:lookup_customer", effect: allow}
-  - {id: git-reads, action: "call:git_log", effect: allow}
-  - {id: no-resets, action: "call:git_reset", effect: deny, reason: "History is not rewritten"}
+  - {id: customers, action: "call:shop/lookup_customer", effect: allow}
+  - {id: git-reads, action: "call:git/git_log", effect: allow}
+  - {id: no-resets, action: "call:git/git_reset", effect: deny, reason: "History is not rewritten"}
 scan:
-  actions: ["call:lookup_customer", "call:git_log"]
+  actions: ["call:shop/lookup_customer", "call:git/git_log"]
   output:
     pii.email: redact
     secret: deny
@@ -63,4 +63,18 @@ def guard(tmp_path: Path) -> Iterator[Proctor]:
 def decisions(guard: Proctor, action: str) -> list[dict[str, Any]]:
     """The audit records of checks on ``action``, oldest first."""
     guard.runtime.audit.flush()
-    return [record for record in guard.runtime.audit.tail(100) if record["action"] == action]
+    return [
+        record
+        for record in guard.runtime.audit.tail(100)
+        if record["action"] == action and record.get("kind", "decision") == "decision"
+    ]
+
+
+def outputs(guard: Proctor, action: str) -> list[dict[str, Any]]:
+    """The audit records of results reviewed for ``action``, oldest first."""
+    guard.runtime.audit.flush()
+    return [
+        record
+        for record in guard.runtime.audit.tail(100)
+        if record["action"] == action and record.get("kind") == "output"
+    ]

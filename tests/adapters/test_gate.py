@@ -14,19 +14,19 @@ from tests.adapters.conftest import ALICE, CUSTOMER, LEAKY_CUSTOMER, REDACTED_CU
 
 
 def test_actions_default_to_call_and_the_tool_name() -> None:
-    gate = FrameworkGate(actions={"refund": "write:refund"})
+    gate = FrameworkGate(server="shop", actions={"refund": "write:refund"})
     assert gate.action_for("refund") == "write:refund"
-    assert gate.action_for("lookup_order") == "call:lookup_order"
+    assert gate.action_for("lookup_order") == "call:shop/lookup_order"
 
 
 def test_on_block_is_checked_when_the_gate_is_built() -> None:
     with pytest.raises(ValueError, match="on_block must be `message` or `raise`"):
-        FrameworkGate(on_block="ignore")  # type: ignore[arg-type]
+        FrameworkGate(server="shop", on_block="ignore")  # type: ignore[arg-type]
 
 
 def test_arguments_that_are_not_a_json_object_are_denied(guard: Proctor) -> None:
     with guard.session(user=ALICE):
-        call = FrameworkGate().check_json("lookup_order", "[1, 2]")
+        call = FrameworkGate(server="shop").check_json("lookup_order", "[1, 2]")
     assert (call.decision.effect, call.decision.code) == (Effect.DENY, "invalid_arguments")
 
 
@@ -38,8 +38,8 @@ def test_refusals_say_what_happened_and_what_next() -> None:
         decision_id="d-2",
         obligations=({"approval_id": "a-7"},),
     )
-    assert refusal_message("delete_order", "call:delete_order", denied) == (
-        "proctor denied the call to `delete_order` (action `call:delete_order`): "
+    assert refusal_message("delete_order", "call:shop/delete_order", denied) == (
+        "proctor denied the call to `delete_order` (action `call:shop/delete_order`): "
         "Orders are never deleted. The tool did not run. Decision id: d-1."
     )
     assert refusal_message("refund", "write:refund", held) == (
@@ -50,7 +50,7 @@ def test_refusals_say_what_happened_and_what_next() -> None:
 
 
 def test_outputs_are_redacted_or_withheld(guard: Proctor) -> None:
-    gate = FrameworkGate(actions={"crm": "call:lookup_customer"})
+    gate = FrameworkGate(server="shop", actions={"crm": "call:shop/lookup_customer"})
     with guard.session(user=ALICE):
         call = gate.check("crm", {"customer_id": "C-9"})
         redacted = gate.review_output(call, CUSTOMER)
@@ -64,7 +64,7 @@ def test_outputs_are_redacted_or_withheld(guard: Proctor) -> None:
 
 
 def test_raising_gates_raise_the_sdk_errors(guard: Proctor) -> None:
-    gate = FrameworkGate(actions={"refund": "write:refund"}, on_block="raise")
+    gate = FrameworkGate(server="shop", actions={"refund": "write:refund"}, on_block="raise")
     with guard.session(user=ALICE):
         held = gate.check("refund", {"order_id": "A-1", "amount": 500})
         denied = gate.check("delete_order", {"order_id": "A-1"})
@@ -109,7 +109,7 @@ def test_a_result_that_cannot_be_reviewed_is_withheld(guard: Proctor) -> None:
         def __str__(self) -> str:
             raise RuntimeError("no text")
 
-    gate = FrameworkGate()
+    gate = FrameworkGate(server="shop")
     with guard.session(user=ALICE):
         call = gate.check("lookup_order", {"order_id": "A-1"})
         reviewed = gate.review_output(call, Unreadable())

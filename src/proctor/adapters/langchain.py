@@ -3,7 +3,7 @@
 The middleware checks every tool call an agent built with
 ``langchain.agents.create_agent`` makes, before the tool runs::
 
-    agent = create_agent(model, tools, middleware=[ProctorMiddleware(actions={...})])
+    agent = create_agent(model, tools, middleware=[ProctorMiddleware(server="shop")])
     with proctor.session(agent="support-bot", user="alice", run_id="ticket-7"):
         agent.invoke({"messages": [...]})
 
@@ -42,20 +42,30 @@ ToolResult = ToolMessage | Command[Any]
 class ProctorMiddleware(AgentMiddleware):
     """Check each tool call with proctor before the tool runs; review its result after.
 
-    ``actions`` maps a tool name to its action (default ``call:<tool name>``);
-    the session is ``session`` when given, else the one entered with
-    ``with proctor.session(...)`` around ``invoke``/``ainvoke``.
+    ``server`` names the tools' server (actions ``call:<server>/<tool>``),
+    ``actions`` maps a tool name to another action and ``annotations`` a tool
+    name to its MCP hints, as ``FrameworkGate`` reads them; the session is
+    ``session`` when given, else the one entered with ``with proctor.session(...)``
+    around ``invoke``/``ainvoke``.
     """
 
     def __init__(
         self,
         *,
+        server: str,
         actions: Mapping[str, str] | None = None,
+        annotations: Mapping[str, Mapping[str, Any]] | None = None,
         session: Session | None = None,
         on_block: OnBlock = "message",
     ) -> None:
         super().__init__()
-        self.gate = FrameworkGate(actions=actions, session=session, on_block=on_block)
+        self.gate = FrameworkGate(
+            server=server,
+            actions=actions,
+            annotations=annotations,
+            session=session,
+            on_block=on_block,
+        )
 
     def wrap_tool_call(
         self,
@@ -166,13 +176,24 @@ class GovernedTool(BaseTool):
 def governed(
     tool: BaseTool,
     *,
+    server: str,
     action: str | None = None,
+    annotations: Mapping[str, Any] | None = None,
     session: Session | None = None,
     on_block: OnBlock = "message",
 ) -> GovernedTool:
-    """``tool``, checked as ``action`` (default ``call:<tool name>``) before each run."""
-    actions = {tool.name: action} if action else None
-    return GovernedTool(tool, FrameworkGate(actions=actions, session=session, on_block=on_block))
+    """``tool``, checked as ``action`` (default ``call:<server>/<tool name>``) before each run.
+
+    ``annotations`` are the tool's MCP hints (``{"readOnlyHint": True}``).
+    """
+    gate = FrameworkGate(
+        server=server,
+        actions={tool.name: action} if action else None,
+        annotations={tool.name: annotations} if annotations is not None else None,
+        session=session,
+        on_block=on_block,
+    )
+    return GovernedTool(tool, gate)
 
 
 def _reviewed_result(gate: FrameworkGate, call: CheckedCall, result: ToolResult) -> ToolResult:
