@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ import pytest
 from proctor import Proctor
 from proctor.clock import ManualClock
 from proctor.sdk import make_agent, make_user
+from tests.adapters.shop import tools as shop_tools
 
 POLICY = """
 name: tools
@@ -78,3 +80,37 @@ def outputs(guard: Proctor, action: str) -> list[dict[str, Any]]:
         for record in guard.runtime.audit.tail(100)
         if record["action"] == action and record.get("kind") == "output"
     ]
+
+
+SHOP = Path(__file__).parent / "shop"
+
+
+@pytest.fixture
+def shop_dir(tmp_path: Path) -> Path:
+    """The shop's config and policy file, as `proctor mcp-proxy` and the adapters read them."""
+    for name in ("proctor.yaml", "policy.yaml"):
+        shutil.copy(SHOP / name, tmp_path / name)
+    return tmp_path
+
+
+@pytest.fixture
+def shop(shop_dir: Path) -> Iterator[Proctor]:
+    """A real in-process proctor over the shop's config, as the proxy would load it."""
+    shop_tools.ran.clear()
+    with Proctor.from_config(
+        shop_dir / "proctor.yaml",
+        audit=str(shop_dir / "audit.db"),
+        clock=ManualClock(datetime(2026, 11, 24, 10, tzinfo=UTC)),
+    ) as instance:
+        yield instance
+
+
+def effects(guard: Proctor) -> dict[str, str]:
+    """Each action's last decision: what a policy said of it."""
+    guard.runtime.audit.flush()
+    records = sorted(guard.runtime.audit.tail(1000), key=lambda record: int(record["seq"]))
+    return {
+        record["action"]: record["effect"]
+        for record in records
+        if record.get("kind", "decision") == "decision"
+    }
