@@ -99,7 +99,7 @@ def shop(shop_dir: Path) -> Iterator[Proctor]:
     shop_tools.ran.clear()
     with Proctor.from_config(
         shop_dir / "proctor.yaml",
-        audit=str(shop_dir / "audit.db"),
+        audit=str(shop_dir / "adapter-audit.db"),
         clock=ManualClock(datetime(2026, 11, 24, 10, tzinfo=UTC)),
     ) as instance:
         yield instance

@@ -1,0 +1,51 @@
+"""One policy file, two doors: the shop's tools through `proctor mcp-proxy` and through an
+adapter get the same decisions, the same masking and the same provenance."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import anyio
+from pydantic_ai import Agent
+
+from proctor import Proctor
+from proctor.adapters.pydantic_ai import ProctorToolset
+from tests.adapters.conftest import SHOP, effects
+from tests.adapters.shop.tools import ANNOTATIONS, CARD, EXPECTED, MASKED_CARD, SCRIPT, TOOLS
+from tests.adapters.test_pydantic_ai import returns, scripted
+from tests.mcp.conftest import audit_records, proxied
+
+
+async def _through_the_proxy(workdir: Path) -> dict[str, str]:
+    """Each tool's text as the proxy's client gets it, in one MCP session (one run)."""
+    texts: dict[str, str] = {}
+    server = [sys.executable, str(SHOP / "server.py")]
+    async with proxied(workdir, server, name="shop") as session:
+        await session.list_tools()
+        for name, args in SCRIPT:
+            result = await session.call_tool(name, dict(args))
+            texts[name] = "".join(getattr(part, "text", "") for part in result.content)
+    return texts
+
+
+def test_the_proxy_and_an_adapter_decide_alike_under_one_policy_file(
+    shop: Proctor, shop_dir: Path
+) -> None:
+    texts = anyio.run(_through_the_proxy, shop_dir)
+    by_proxy = {
+        str(record["action"]): str(record["effect"])
+        for record in audit_records(shop_dir)
+        if record.get("kind", "decision") == "decision"
+    }
+    agent = Agent(
+        scripted(SCRIPT),
+        toolsets=[ProctorToolset.of(TOOLS, server="shop", annotations=ANNOTATIONS)],
+    )
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+        seen = returns(agent.run_sync("Sort out order A-1").all_messages())
+    assert by_proxy == effects(shop) == EXPECTED
+    assert MASKED_CARD in texts["lookup_order"] and CARD not in texts["lookup_order"]
+    assert MASKED_CARD in seen["lookup_order"] and CARD not in seen["lookup_order"]
+    assert "the IBAN came from a tool's output" in texts["transfer"]
+    assert "the IBAN came from a tool's output" in seen["transfer"]
