@@ -45,7 +45,8 @@ def test_the_proxy_and_an_adapter_decide_alike_under_one_policy_file(
     with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
         seen = returns(agent.run_sync("Sort out order A-1").all_messages())
     assert by_proxy == effects(shop) == EXPECTED
-    assert MASKED_CARD in texts["lookup_order"] and CARD not in texts["lookup_order"]
-    assert MASKED_CARD in seen["lookup_order"] and CARD not in seen["lookup_order"]
+    for text in (texts["lookup_order"], seen["lookup_order"]):
+        assert MASKED_CARD in text
+        assert CARD not in text
     assert "the IBAN came from a tool's output" in texts["transfer"]
     assert "the IBAN came from a tool's output" in seen["transfer"]

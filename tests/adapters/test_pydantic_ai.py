@@ -126,17 +126,3 @@ def test_a_held_call_pauses_the_run_and_resumes_once_approved(shop: Proctor) -> 
         )
     assert shop_tools.ran == ["refund"]
     assert returns(resumed.all_messages())["refund"] == "refunded 400.0 on A-1"
-
-
-def test_importing_proctor_or_one_adapter_loads_no_other_framework() -> None:
-    import subprocess
-    import sys
-
-    code = (
-        "import sys, proctor, proctor.adapters.pydantic_ai\n"
-        "others = ('langchain', 'langgraph', 'agents', 'llama_index', 'google.adk', 'autogen_agentchat',"
-        " 'smolagents', 'crewai', 'strands', 'claude_agent_sdk')\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in others))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "[]"

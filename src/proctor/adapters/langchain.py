@@ -19,7 +19,6 @@ a callback that raises does not stop a tool unless ``raise_error`` is set.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -33,10 +32,15 @@ try:
     from langchain_core.tools import BaseTool
     from langgraph.types import Command
     from pydantic import ConfigDict, PrivateAttr
+
+    from proctor.adapters.langgraph import (
+        OnBlockOrInterrupt,
+        ProctorToolCalls,
+        ToolResult,
+        reviewed_result,
+    )
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise missing_extra(__name__, "LangChain and LangGraph", "langchain", exc) from exc
-
-ToolResult = ToolMessage | Command[Any]
 
 
 class ProctorMiddleware(AgentMiddleware):
@@ -46,7 +50,8 @@ class ProctorMiddleware(AgentMiddleware):
     ``actions`` maps a tool name to another action and ``annotations`` a tool
     name to its MCP hints, as ``FrameworkGate`` reads them; the session is
     ``session`` when given, else the one entered with ``with proctor.session(...)``
-    around ``invoke``/``ainvoke``.
+    around ``invoke``/``ainvoke``. ``on_block="interrupt"`` pauses the agent's
+    graph at a held call, as ``proctor.adapters.langgraph.ProctorToolCalls`` does.
     """
 
     def __init__(
@@ -56,54 +61,31 @@ class ProctorMiddleware(AgentMiddleware):
         actions: Mapping[str, str] | None = None,
         annotations: Mapping[str, Mapping[str, Any]] | None = None,
         session: Session | None = None,
-        on_block: OnBlock = "message",
+        on_block: OnBlockOrInterrupt = "message",
     ) -> None:
         super().__init__()
-        self.gate = FrameworkGate(
+        self.calls = ProctorToolCalls(
             server=server,
             actions=actions,
             annotations=annotations,
             session=session,
             on_block=on_block,
         )
+        self.gate = self.calls.gate
 
     def wrap_tool_call(
         self,
         request: ToolCallRequest,
         handler: Callable[[ToolCallRequest], ToolResult],
     ) -> ToolResult:
-        call = self._check(request)
-        if not call.allowed:
-            return self._refusal(request, call)
-        return self._reviewed(call, handler(request))
+        return self.calls.wrap(request, handler)
 
     async def awrap_tool_call(
         self,
         request: ToolCallRequest,
         handler: Callable[[ToolCallRequest], Awaitable[ToolResult]],
     ) -> ToolResult:
-        call = self._check(request)
-        if not call.allowed:
-            return self._refusal(request, call)
-        return self._reviewed(call, await handler(request))
-
-    def _check(self, request: ToolCallRequest) -> CheckedCall:
-        tool_call = request.tool_call
-        args = tool_call.get("args") or {}
-        if request.tool is not None:
-            args = request.tool._filter_injected_args(dict(args))
-        return self.gate.check(tool_call["name"], args)
-
-    def _refusal(self, request: ToolCallRequest, call: CheckedCall) -> ToolMessage:
-        return ToolMessage(
-            content=self.gate.refuse(call),
-            tool_call_id=request.tool_call["id"] or "",
-            name=call.tool_name,
-            status="error",
-        )
-
-    def _reviewed(self, call: CheckedCall, result: ToolResult) -> ToolResult:
-        return _reviewed_result(self.gate, call, result)
+        return await self.calls.awrap(request, handler)
 
 
 class GovernedTool(BaseTool):
@@ -169,7 +151,7 @@ class GovernedTool(BaseTool):
 
     def _reviewed(self, call: CheckedCall, output: Any) -> Any:
         if isinstance(output, ToolMessage | Command):
-            return _reviewed_result(self._gate, call, output)
+            return reviewed_result(self._gate, call, output)
         return self._gate.review_output(call, output).value
 
 
@@ -194,30 +176,6 @@ def governed(
         on_block=on_block,
     )
     return GovernedTool(tool, gate)
-
-
-def _reviewed_result(gate: FrameworkGate, call: CheckedCall, result: ToolResult) -> ToolResult:
-    if isinstance(result, ToolMessage):
-        return _reviewed_message(gate, call, result)
-    # A `Command` updates the graph's state: the tool messages it adds are what the model reads.
-    update = result.update
-    if not isinstance(update, dict) or not isinstance(update.get("messages"), list):
-        return result
-    messages = [
-        _reviewed_message(gate, call, item) if isinstance(item, ToolMessage) else item
-        for item in update["messages"]
-    ]
-    return dataclasses.replace(result, update={**update, "messages": messages})
-
-
-def _reviewed_message(gate: FrameworkGate, call: CheckedCall, message: ToolMessage) -> ToolMessage:
-    reviewed = gate.review_output(call, message.content)
-    if not reviewed.changed:
-        return message
-    update: dict[str, Any] = {"content": reviewed.value}
-    if reviewed.refused:
-        update |= {"status": "error", "artifact": None}
-    return message.model_copy(update=update)
 
 
 __all__ = ["GovernedTool", "ProctorMiddleware", "governed"]
