@@ -12,6 +12,7 @@ FRAMEWORKS = {
     "langchain": ("langchain", "langgraph", "langchain_core"),
     "langgraph": ("langgraph", "langchain_core"),
     "pydantic_ai": ("pydantic_ai",),
+    "llama_index": ("llama_index",),
 }
 EVERY = sorted(
     {root for roots in FRAMEWORKS.values() for root in roots}
