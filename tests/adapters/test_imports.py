@@ -13,6 +13,7 @@ FRAMEWORKS = {
     "langgraph": ("langgraph", "langchain_core"),
     "pydantic_ai": ("pydantic_ai",),
     "llama_index": ("llama_index",),
+    "autogen": ("autogen_core",),
 }
 EVERY = sorted(
     {root for roots in FRAMEWORKS.values() for root in roots}
