@@ -14,6 +14,7 @@ FRAMEWORKS = {
     "pydantic_ai": ("pydantic_ai",),
     "llama_index": ("llama_index",),
     "autogen": ("autogen_core",),
+    "smolagents": ("smolagents",),
 }
 EVERY = sorted(
     {root for roots in FRAMEWORKS.values() for root in roots}
