@@ -15,6 +15,7 @@ FRAMEWORKS = {
     "llama_index": ("llama_index",),
     "autogen": ("autogen_core",),
     "smolagents": ("smolagents",),
+    "claude_agent_sdk": ("claude_agent_sdk",),
 }
 EVERY = sorted(
     {root for roots in FRAMEWORKS.values() for root in roots}
