@@ -23,13 +23,14 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 from proctor.adapters._gate import CheckedCall, FrameworkGate, missing_extra
 from proctor.sdk.session import Session
 
 try:
     from claude_agent_sdk import HookMatcher
+    from claude_agent_sdk.types import HookCallback
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise missing_extra(__name__, "the Claude Agent SDK", "claude-agent-sdk", exc) from exc
 
@@ -57,8 +58,9 @@ class ProctorHooks:
     def hooks(self) -> dict[str, list[HookMatcher]]:
         """``ClaudeAgentOptions(hooks=...)``: both hooks, for every tool."""
         return {
-            "PreToolUse": [HookMatcher(hooks=[self.pre_tool_use])],
-            "PostToolUse": [HookMatcher(hooks=[self.post_tool_use])],
+            # the hooks take any input shape and answer each event with its own fields
+            "PreToolUse": [HookMatcher(hooks=[cast(HookCallback, self.pre_tool_use)])],
+            "PostToolUse": [HookMatcher(hooks=[cast(HookCallback, self.post_tool_use)])],
         }
 
     def gate(self, server: str) -> FrameworkGate:

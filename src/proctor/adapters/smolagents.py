@@ -30,7 +30,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
     raise missing_extra(__name__, "smolagents", "smolagents", exc) from exc
 
 
-class GovernedTool(Tool):  # type: ignore[misc]
+class GovernedTool(Tool):  # type: ignore[misc]  # smolagents ships no types
     """``inner`` run only when proctor allows the call; its output reviewed before it returns."""
 
     skip_forward_signature_validation = True  # `forward` takes what `inner` takes
