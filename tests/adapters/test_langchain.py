@@ -21,7 +21,9 @@ from tests.adapters.conftest import (
     LEAKY_CUSTOMER,
     REDACTED_CUSTOMER,
     decisions,
+    effects,
 )
+from tests.adapters.shop import tools as shop_script
 
 ran: list[tuple[str, Any]] = []
 customer_record = [CUSTOMER]
@@ -306,3 +308,24 @@ def test_once_approved_the_identical_call_runs(guard: Proctor) -> None:
         guard.approvals.approve(approval.approval_id, by="carol")
         assert wrapped.invoke({"order_id": "A-1", "amount": 400}) == "refunded 400.0 on A-1"
     assert ran == [("refund", ("A-1", 400.0))]
+
+
+def test_the_shop_policy_allows_holds_denies_masks_and_catches_the_injected_iban(
+    shop: Proctor,
+) -> None:
+    model = _model(*([call] for call in shop_script.SCRIPT))
+    middleware = ProctorMiddleware(server="shop", annotations=shop_script.ANNOTATIONS)
+    tools = [tool(function) for function in shop_script.TOOLS]
+    agent = create_agent(model, tools, middleware=[middleware])
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+        result = agent.invoke({"messages": [("user", "Sort out order A-1")]})
+    assert effects(shop) == shop_script.EXPECTED
+    assert shop_script.ran == shop_script.EXPECTED_RAN
+    seen = _tool_messages(result)
+    assert seen["lookup_order"].content == (
+        f"order A-1: 2 items, paid with card {shop_script.MASKED_CARD}"
+    )
+    assert shop_script.CARD not in str(result["messages"])
+    assert "held the call to `refund`" in str(seen["refund"].content)
+    assert "denied the call to `delete_order`" in str(seen["delete_order"].content)
+    assert "the IBAN came from a tool's output" in str(seen["transfer"].content)

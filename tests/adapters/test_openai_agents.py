@@ -23,7 +23,9 @@ from tests.adapters.conftest import (
     LEAKY_CUSTOMER,
     REDACTED_CUSTOMER,
     decisions,
+    effects,
 )
+from tests.adapters.shop import tools as shop_script
 
 ran: list[tuple[str, Any]] = []
 
@@ -304,3 +306,21 @@ def test_mcp_results_are_reviewed_and_blocks_can_raise(guard: Proctor, tmp_path:
     assert "bob.stone@example.com" not in log
     assert "Message: reported by [pii.email]" in log
     assert decisions(guard, "call:git/git_reset")[-1]["effect"] == "deny"
+
+
+def test_the_shop_policy_allows_holds_denies_masks_and_catches_the_injected_iban(
+    shop: Proctor,
+) -> None:
+    turns = [[function_call(name, args, call_id=name)] for name, args in shop_script.SCRIPT]
+    model = ScriptedModel([*turns, [assistant_message("done")]])
+    guard = ProctorGuardrails(server="shop", annotations=shop_script.ANNOTATIONS)
+    tools = guard.govern([function_tool(function) for function in shop_script.TOOLS])
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+        _run(Agent(name="support", model=model, tools=tools))
+    assert effects(shop) == shop_script.EXPECTED
+    assert shop_script.ran == shop_script.EXPECTED_RAN
+    seen = _tool_outputs(model)
+    assert seen["lookup_order"] == f"order A-1: 2 items, paid with card {shop_script.MASKED_CARD}"
+    assert "held the call to `refund`" in seen["refund"]
+    assert "denied the call to `delete_order`" in seen["delete_order"]
+    assert "the IBAN came from a tool's output" in seen["transfer"]
