@@ -97,7 +97,12 @@ class FrameworkGate:
             raise ValueError(f"server must be a name without `/`, not `{server}`")
         self.server = server
         self.actions = dict(actions or {})
-        self.annotations = {name: dict(hints) for name, hints in (annotations or {}).items()}
+        # hints that are not a mapping count as none: the worst case of each, as the proxy reads
+        self.annotations = {
+            name: dict(hints)
+            for name, hints in (annotations or {}).items()
+            if isinstance(hints, Mapping)
+        }
         self.session = session
         self.on_block = on_block
         # An MCP client's gate: a tool its server never listed gets the proxy's worst case.
