@@ -19,17 +19,8 @@ from proctor import ApprovalRequired, Proctor
 from proctor.adapters.autogen import governed_tools
 from tests.adapters.conftest import effects
 from tests.adapters.shop import tools as shop_tools
-from tests.adapters.shop.tools import (
-    ANNOTATIONS,
-    CARD,
-    EXPECTED,
-    EXPECTED_RAN,
-    MASKED_CARD,
-    SCRIPT,
-    TOOLS,
-)
 
-SHOP_TOOLS = [FunctionTool(function, function.__doc__ or "") for function in TOOLS]
+SHOP_TOOLS = [FunctionTool(function, function.__doc__ or "") for function in shop_tools.TOOLS]
 NO_USAGE = RequestUsage(prompt_tokens=0, completion_tokens=0)
 MODEL_INFO: Any = {
     "vision": False,
@@ -55,9 +46,9 @@ def scripted(calls: tuple[tuple[str, dict[str, Any]], ...]) -> ReplayChatComplet
 
 
 def test_one_policy_allows_holds_denies_masks_and_catches_the_injected_iban(shop: Proctor) -> None:
-    tools = governed_tools(SHOP_TOOLS, server="shop", annotations=ANNOTATIONS)
+    tools = governed_tools(SHOP_TOOLS, server="shop", annotations=shop_tools.ANNOTATIONS)
     agent = AssistantAgent(
-        "support", model_client=scripted(SCRIPT), tools=tools, max_tool_iterations=10
+        "support", model_client=scripted(shop_tools.SCRIPT), tools=tools, max_tool_iterations=10
     )
 
     async def run() -> Any:
@@ -65,17 +56,20 @@ def test_one_policy_allows_holds_denies_masks_and_catches_the_injected_iban(shop
             return await agent.run(task="Sort out order A-1")
 
     result = asyncio.run(run())
-    assert effects(shop) == EXPECTED
-    assert shop_tools.ran == EXPECTED_RAN
+    assert effects(shop) == shop_tools.EXPECTED
+    assert shop_tools.ran == shop_tools.EXPECTED_RAN
     seen = {
         item.name: item
         for message in result.messages
         if isinstance(message, ToolCallExecutionEvent)
         for item in message.content
     }
-    assert seen["lookup_order"].content == f"order A-1: 2 items, paid with card {MASKED_CARD}"
+    assert (
+        seen["lookup_order"].content
+        == f"order A-1: 2 items, paid with card {shop_tools.MASKED_CARD}"
+    )
     assert not seen["lookup_order"].is_error
-    assert CARD not in str(result.messages)
+    assert shop_tools.CARD not in str(result.messages)
     assert seen["refund"].is_error
     assert "held the call to `refund`" in seen["refund"].content
     assert "denied the call to `delete_order`" in seen["delete_order"].content

@@ -14,17 +14,8 @@ from proctor import Proctor
 from proctor.adapters.claude_agent_sdk import ProctorHooks
 from tests.adapters.conftest import effects
 from tests.adapters.shop import tools as shop_tools
-from tests.adapters.shop.tools import (
-    ANNOTATIONS,
-    CARD,
-    EXPECTED,
-    EXPECTED_RAN,
-    MASKED_CARD,
-    SCRIPT,
-    TOOLS,
-)
 
-BY_NAME = {function.__name__: function for function in TOOLS}
+BY_NAME = {function.__name__: function for function in shop_tools.TOOLS}
 CONTEXT: HookContext = {"signal": None}
 BASE = {"session_id": "s-1", "transcript_path": "/tmp/transcript.jsonl", "cwd": "/srv/shop"}
 
@@ -53,7 +44,7 @@ def post(name: str, args: dict[str, Any], tool_use_id: str, response: Any) -> Po
 async def claude_code(hooks: ProctorHooks) -> dict[str, dict[str, Any]]:
     """What Claude Code does around each of the script's MCP tool calls, and what Claude reads."""
     read: dict[str, dict[str, Any]] = {}
-    for n, (name, args) in enumerate(SCRIPT):
+    for n, (name, args) in enumerate(shop_tools.SCRIPT):
         tool_name, tool_use_id = f"mcp__shop__{name}", f"toolu_{n}"
         before = await hooks.pre_tool_use(pre(tool_name, args, tool_use_id), tool_use_id, CONTEXT)
         decision = before.get("hookSpecificOutput", {})
@@ -71,14 +62,14 @@ async def claude_code(hooks: ProctorHooks) -> dict[str, dict[str, Any]]:
 
 def test_one_policy_allows_holds_denies_masks_and_catches_the_injected_iban(shop: Proctor) -> None:
     session = shop.session(agent="desk-bot", user="alice", run_id="ticket-1")
-    hooks = ProctorHooks(session=session, annotations={"shop": ANNOTATIONS})
+    hooks = ProctorHooks(session=session, annotations={"shop": shop_tools.ANNOTATIONS})
     read = asyncio.run(claude_code(hooks))
-    assert effects(shop) == EXPECTED
-    assert shop_tools.ran == EXPECTED_RAN
+    assert effects(shop) == shop_tools.EXPECTED
+    assert shop_tools.ran == shop_tools.EXPECTED_RAN
     assert read["lookup_order"]["output"] == [
-        {"type": "text", "text": f"order A-1: 2 items, paid with card {MASKED_CARD}"}
+        {"type": "text", "text": f"order A-1: 2 items, paid with card {shop_tools.MASKED_CARD}"}
     ]
-    assert CARD not in str(read)
+    assert shop_tools.CARD not in str(read)
     assert "held the call to `refund`" in read["refund"]["denied"]
     assert "denied the call to `delete_order`" in read["delete_order"]["denied"]
     assert "the IBAN came from a tool's output" in read["transfer"]["denied"]
@@ -112,7 +103,7 @@ def test_an_output_never_seen_before_it_ran_is_checked_then(shop: Proctor) -> No
 
 
 def test_without_a_session_every_call_is_denied(shop: Proctor) -> None:
-    hooks = ProctorHooks(annotations={"shop": ANNOTATIONS})
+    hooks = ProctorHooks(annotations={"shop": shop_tools.ANNOTATIONS})
     before = asyncio.run(
         hooks.pre_tool_use(pre("mcp__shop__lookup_order", {"order_id": "A-1"}, "t"), "t", CONTEXT)
     )

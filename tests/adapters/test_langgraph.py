@@ -20,17 +20,8 @@ from proctor import ActionDenied, Proctor
 from proctor.adapters.langgraph import ProctorToolCalls
 from tests.adapters.conftest import effects
 from tests.adapters.shop import tools as shop_tools
-from tests.adapters.shop.tools import (
-    ANNOTATIONS,
-    CARD,
-    EXPECTED,
-    EXPECTED_RAN,
-    MASKED_CARD,
-    SCRIPT,
-    TOOLS,
-)
 
-SHOP_TOOLS = [tool(function) for function in TOOLS]
+SHOP_TOOLS = [tool(function) for function in shop_tools.TOOLS]
 
 
 def scripted(calls: tuple[tuple[str, dict[str, Any]], ...]) -> GenericFakeChatModel:
@@ -57,7 +48,7 @@ def tool_messages(messages: list[BaseMessage]) -> dict[str, ToolMessage]:
 
 
 def _calls(**options: Any) -> ProctorToolCalls:
-    return ProctorToolCalls(server="shop", annotations=ANNOTATIONS, **options)
+    return ProctorToolCalls(server="shop", annotations=shop_tools.ANNOTATIONS, **options)
 
 
 @pytest.fixture
@@ -68,35 +59,38 @@ def thread() -> dict[str, Any]:
 def test_one_policy_allows_holds_denies_masks_and_catches_the_injected_iban(
     shop: Proctor, thread: dict[str, Any]
 ) -> None:
-    app = graph(_calls(), scripted(SCRIPT))
+    app = graph(_calls(), scripted(shop_tools.SCRIPT))
     with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
         state = app.invoke({"messages": [("user", "Sort out order A-1")]}, thread)
-    assert effects(shop) == EXPECTED
-    assert shop_tools.ran == EXPECTED_RAN
+    assert effects(shop) == shop_tools.EXPECTED
+    assert shop_tools.ran == shop_tools.EXPECTED_RAN
     seen = tool_messages(state["messages"])
-    assert seen["lookup_order"].content == f"order A-1: 2 items, paid with card {MASKED_CARD}"
-    assert CARD not in str(state["messages"])
+    assert (
+        seen["lookup_order"].content
+        == f"order A-1: 2 items, paid with card {shop_tools.MASKED_CARD}"
+    )
+    assert shop_tools.CARD not in str(state["messages"])
     assert seen["refund"].status == seen["delete_order"].status == "error"
     assert "denied the call to `delete_order`" in str(seen["delete_order"].content)
     assert "the IBAN came from a tool's output" in str(seen["transfer"].content)
 
 
 def test_async_graphs_are_governed_alike(shop: Proctor, thread: dict[str, Any]) -> None:
-    app = graph(_calls(), scripted(SCRIPT))
+    app = graph(_calls(), scripted(shop_tools.SCRIPT))
 
     async def run() -> dict[str, Any]:
         with shop.session(agent="desk-bot", user="alice", run_id="ticket-2"):
             return await app.ainvoke({"messages": [("user", "Sort out order A-1")]}, thread)
 
     state = asyncio.run(run())
-    assert effects(shop) == EXPECTED
-    assert MASKED_CARD in str(tool_messages(state["messages"])["lookup_order"].content)
+    assert effects(shop) == shop_tools.EXPECTED
+    assert shop_tools.MASKED_CARD in str(tool_messages(state["messages"])["lookup_order"].content)
 
 
 def test_a_held_call_pauses_the_graph_and_runs_once_approved(
     shop: Proctor, thread: dict[str, Any]
 ) -> None:
-    app = graph(_calls(on_block="interrupt"), scripted(SCRIPT[2:3]))
+    app = graph(_calls(on_block="interrupt"), scripted(shop_tools.SCRIPT[2:3]))
     with shop.session(agent="desk-bot", user="alice", run_id="ticket-3"):
         paused = app.invoke({"messages": [("user", "refund A-1")]}, thread)
         (pause,) = paused["__interrupt__"]
@@ -112,7 +106,7 @@ def test_a_held_call_pauses_the_graph_and_runs_once_approved(
 def test_resumed_before_the_approval_the_call_is_refused(
     shop: Proctor, thread: dict[str, Any]
 ) -> None:
-    app = graph(_calls(on_block="interrupt"), scripted(SCRIPT[2:3]))
+    app = graph(_calls(on_block="interrupt"), scripted(shop_tools.SCRIPT[2:3]))
     with shop.session(agent="desk-bot", user="alice", run_id="ticket-4"):
         app.invoke({"messages": [("user", "refund A-1")]}, thread)
         state = app.invoke(Command(resume="approved"), thread)  # said yes, but not in proctor
@@ -123,7 +117,7 @@ def test_resumed_before_the_approval_the_call_is_refused(
 
 
 def test_on_block_raise_stops_the_graph(shop: Proctor, thread: dict[str, Any]) -> None:
-    app = graph(_calls(on_block="raise"), scripted(SCRIPT[3:4]))
+    app = graph(_calls(on_block="raise"), scripted(shop_tools.SCRIPT[3:4]))
     with (
         shop.session(agent="desk-bot", user="alice"),
         pytest.raises(ActionDenied, match="orders are never deleted"),

@@ -17,17 +17,8 @@ from proctor import ActionDenied, Proctor
 from proctor.adapters.llama_index import governed, governed_tools
 from tests.adapters.conftest import effects
 from tests.adapters.shop import tools as shop_tools
-from tests.adapters.shop.tools import (
-    ANNOTATIONS,
-    CARD,
-    EXPECTED,
-    EXPECTED_RAN,
-    MASKED_CARD,
-    SCRIPT,
-    TOOLS,
-)
 
-SHOP_TOOLS = [FunctionTool.from_defaults(function) for function in TOOLS]
+SHOP_TOOLS = [FunctionTool.from_defaults(function) for function in shop_tools.TOOLS]
 
 
 def scripted(calls: tuple[tuple[str, dict[str, Any]], ...]) -> MockFunctionCallingLLM:
@@ -60,13 +51,16 @@ async def _run(agent: FunctionAgent, shop: Proctor, run_id: str) -> dict[str, An
 
 
 def test_one_policy_allows_holds_denies_masks_and_catches_the_injected_iban(shop: Proctor) -> None:
-    tools = governed_tools(SHOP_TOOLS, server="shop", annotations=ANNOTATIONS)
-    agent = FunctionAgent(tools=tools, llm=scripted(SCRIPT))
+    tools = governed_tools(SHOP_TOOLS, server="shop", annotations=shop_tools.ANNOTATIONS)
+    agent = FunctionAgent(tools=tools, llm=scripted(shop_tools.SCRIPT))
     seen = asyncio.run(_run(agent, shop, "ticket-1"))
-    assert effects(shop) == EXPECTED
-    assert shop_tools.ran == EXPECTED_RAN
-    assert seen["lookup_order"].content == f"order A-1: 2 items, paid with card {MASKED_CARD}"
-    assert CARD not in str(seen["lookup_order"].raw_output)
+    assert effects(shop) == shop_tools.EXPECTED
+    assert shop_tools.ran == shop_tools.EXPECTED_RAN
+    assert (
+        seen["lookup_order"].content
+        == f"order A-1: 2 items, paid with card {shop_tools.MASKED_CARD}"
+    )
+    assert shop_tools.CARD not in str(seen["lookup_order"].raw_output)
     assert seen["refund"].is_error
     assert "held the call to `refund`" in seen["refund"].content
     assert "denied the call to `delete_order`" in seen["delete_order"].content
@@ -74,10 +68,12 @@ def test_one_policy_allows_holds_denies_masks_and_catches_the_injected_iban(shop
 
 
 def test_a_governed_tool_keeps_the_metadata_and_works_when_called_directly(shop: Proctor) -> None:
-    lookup = governed(SHOP_TOOLS[0], server="shop", annotations=ANNOTATIONS["lookup_order"])
+    lookup = governed(
+        SHOP_TOOLS[0], server="shop", annotations=shop_tools.ANNOTATIONS["lookup_order"]
+    )
     assert lookup.metadata == SHOP_TOOLS[0].metadata
     with shop.session(agent="desk-bot", user="alice"):
-        assert MASKED_CARD in lookup.call(order_id="A-1").content
+        assert shop_tools.MASKED_CARD in lookup.call(order_id="A-1").content
         refused = governed(SHOP_TOOLS[0], server="shop").call(order_id="A-1")  # no hints
     assert refused.is_error
     assert effects(shop) == {"call:shop/lookup_order": "deny"}
@@ -91,7 +87,9 @@ def test_on_block_raise_raises_out_of_a_direct_call(shop: Proctor) -> None:
 
 
 def test_without_a_session_no_tool_runs(shop: Proctor) -> None:
-    lookup = governed(SHOP_TOOLS[0], server="shop", annotations=ANNOTATIONS["lookup_order"])
+    lookup = governed(
+        SHOP_TOOLS[0], server="shop", annotations=shop_tools.ANNOTATIONS["lookup_order"]
+    )
     refused = lookup.call(order_id="A-1")
     assert refused.is_error
     assert "outside a proctor session" in refused.content

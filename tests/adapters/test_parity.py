@@ -12,7 +12,7 @@ from pydantic_ai import Agent
 from proctor import Proctor
 from proctor.adapters.pydantic_ai import ProctorToolset
 from tests.adapters.conftest import SHOP, effects
-from tests.adapters.shop.tools import ANNOTATIONS, CARD, EXPECTED, MASKED_CARD, SCRIPT, TOOLS
+from tests.adapters.shop import tools as shop_tools
 from tests.adapters.test_pydantic_ai import returns, scripted
 from tests.mcp.conftest import audit_records, proxied
 
@@ -23,7 +23,7 @@ async def _through_the_proxy(workdir: Path) -> dict[str, str]:
     server = [sys.executable, str(SHOP / "server.py")]
     async with proxied(workdir, server, name="shop") as session:
         await session.list_tools()
-        for name, args in SCRIPT:
+        for name, args in shop_tools.SCRIPT:
             result = await session.call_tool(name, dict(args))
             texts[name] = "".join(getattr(part, "text", "") for part in result.content)
     return texts
@@ -39,14 +39,16 @@ def test_the_proxy_and_an_adapter_decide_alike_under_one_policy_file(
         if record.get("kind", "decision") == "decision"
     }
     agent = Agent(
-        scripted(SCRIPT),
-        toolsets=[ProctorToolset.of(TOOLS, server="shop", annotations=ANNOTATIONS)],
+        scripted(shop_tools.SCRIPT),
+        toolsets=[
+            ProctorToolset.of(shop_tools.TOOLS, server="shop", annotations=shop_tools.ANNOTATIONS)
+        ],
     )
     with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
         seen = returns(agent.run_sync("Sort out order A-1").all_messages())
-    assert by_proxy == effects(shop) == EXPECTED
+    assert by_proxy == effects(shop) == shop_tools.EXPECTED
     for text in (texts["lookup_order"], seen["lookup_order"]):
-        assert MASKED_CARD in text
-        assert CARD not in text
+        assert shop_tools.MASKED_CARD in text
+        assert shop_tools.CARD not in text
     assert "the IBAN came from a tool's output" in texts["transfer"]
     assert "the IBAN came from a tool's output" in seen["transfer"]

@@ -21,15 +21,6 @@ from proctor import ApprovalRequired, Proctor
 from proctor.adapters.pydantic_ai import ProctorToolset
 from tests.adapters.conftest import effects
 from tests.adapters.shop import tools as shop_tools
-from tests.adapters.shop.tools import (
-    ANNOTATIONS,
-    CARD,
-    EXPECTED,
-    EXPECTED_RAN,
-    MASKED_CARD,
-    SCRIPT,
-    TOOLS,
-)
 
 
 def scripted(calls: tuple[tuple[str, dict[str, Any]], ...]) -> FunctionModel:
@@ -57,40 +48,42 @@ def returns(messages: list[ModelMessage]) -> dict[str, Any]:
 
 
 def _toolset(**options: Any) -> ProctorToolset:
-    return ProctorToolset.of(TOOLS, server="shop", annotations=ANNOTATIONS, **options)
+    return ProctorToolset.of(
+        shop_tools.TOOLS, server="shop", annotations=shop_tools.ANNOTATIONS, **options
+    )
 
 
 def test_one_policy_allows_holds_denies_masks_and_catches_the_injected_iban(shop: Proctor) -> None:
-    agent = Agent(scripted(SCRIPT), toolsets=[_toolset()])
+    agent = Agent(scripted(shop_tools.SCRIPT), toolsets=[_toolset()])
     with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
         result = agent.run_sync("Sort out order A-1")
-    assert effects(shop) == EXPECTED
-    assert shop_tools.ran == EXPECTED_RAN
+    assert effects(shop) == shop_tools.EXPECTED
+    assert shop_tools.ran == shop_tools.EXPECTED_RAN
     seen = returns(result.all_messages())
-    assert seen["lookup_order"] == f"order A-1: 2 items, paid with card {MASKED_CARD}"
-    assert CARD not in str(result.all_messages())
+    assert seen["lookup_order"] == f"order A-1: 2 items, paid with card {shop_tools.MASKED_CARD}"
+    assert shop_tools.CARD not in str(result.all_messages())
     assert "held the call to `refund`" in seen["refund"]
     assert "denied the call to `delete_order`" in seen["delete_order"]
     assert "the IBAN came from a tool's output" in seen["transfer"]
 
 
 def test_the_run_deps_may_carry_the_session_and_async_runs_work(shop: Proctor) -> None:
-    agent = Agent(scripted(SCRIPT[:1]), toolsets=[_toolset()], deps_type=object)
+    agent = Agent(scripted(shop_tools.SCRIPT[:1]), toolsets=[_toolset()], deps_type=object)
     session = shop.session(agent="desk-bot", user="alice", run_id="ticket-2")
     result = asyncio.run(agent.run("look A-1 up", deps=session))
-    assert MASKED_CARD in returns(result.all_messages())["lookup_order"]
+    assert shop_tools.MASKED_CARD in returns(result.all_messages())["lookup_order"]
     assert effects(shop) == {"call:shop/lookup_order": "allow"}
 
 
 def test_without_a_session_no_tool_runs(shop: Proctor) -> None:
-    agent = Agent(scripted(SCRIPT[:1]), toolsets=[_toolset()])
+    agent = Agent(scripted(shop_tools.SCRIPT[:1]), toolsets=[_toolset()])
     result = agent.run_sync("look A-1 up")
     assert shop_tools.ran == []
     assert "outside a proctor session" in returns(result.all_messages())["lookup_order"]
 
 
 def test_on_block_raise_stops_the_run(shop: Proctor) -> None:
-    agent = Agent(scripted(SCRIPT[2:3]), toolsets=[_toolset(on_block="raise")])
+    agent = Agent(scripted(shop_tools.SCRIPT[2:3]), toolsets=[_toolset(on_block="raise")])
     with (
         shop.session(agent="desk-bot", user="alice"),
         pytest.raises(ApprovalRequired) as raised,
@@ -103,7 +96,7 @@ def test_on_block_raise_stops_the_run(shop: Proctor) -> None:
 def test_a_held_call_pauses_the_run_and_resumes_once_approved(shop: Proctor) -> None:
     """`defer`: PydanticAI's own human-in-the-loop; the call runs only once proctor approves."""
     agent = Agent(
-        scripted(SCRIPT[2:3]),
+        scripted(shop_tools.SCRIPT[2:3]),
         toolsets=[_toolset(on_block="defer")],
         output_type=[str, DeferredToolRequests],
     )

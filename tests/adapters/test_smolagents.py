@@ -20,17 +20,8 @@ from proctor import ActionDenied, Proctor
 from proctor.adapters.smolagents import governed_tools
 from tests.adapters.conftest import effects
 from tests.adapters.shop import tools as shop_tools
-from tests.adapters.shop.tools import (
-    ANNOTATIONS,
-    CARD,
-    EXPECTED,
-    EXPECTED_RAN,
-    MASKED_CARD,
-    SCRIPT,
-    TOOLS,
-)
 
-SHOP_TOOLS = [tool(function) for function in TOOLS]
+SHOP_TOOLS = [tool(function) for function in shop_tools.TOOLS]
 
 
 class ScriptedModel(Model):
@@ -60,15 +51,15 @@ def observations(agent: ToolCallingAgent) -> dict[str, str]:
 
 
 def test_one_policy_allows_holds_denies_masks_and_catches_the_injected_iban(shop: Proctor) -> None:
-    tools = governed_tools(SHOP_TOOLS, server="shop", annotations=ANNOTATIONS)
-    agent = ToolCallingAgent(tools=tools, model=ScriptedModel(SCRIPT), max_steps=10)
+    tools = governed_tools(SHOP_TOOLS, server="shop", annotations=shop_tools.ANNOTATIONS)
+    agent = ToolCallingAgent(tools=tools, model=ScriptedModel(shop_tools.SCRIPT), max_steps=10)
     with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
         assert agent.run("Sort out order A-1") == "done"
-    assert effects(shop) == EXPECTED
-    assert shop_tools.ran == EXPECTED_RAN
+    assert effects(shop) == shop_tools.EXPECTED
+    assert shop_tools.ran == shop_tools.EXPECTED_RAN
     seen = observations(agent)
-    assert f"paid with card {MASKED_CARD}" in seen["lookup_order"]
-    assert CARD not in str(agent.memory.get_full_steps())
+    assert f"paid with card {shop_tools.MASKED_CARD}" in seen["lookup_order"]
+    assert shop_tools.CARD not in str(agent.memory.get_full_steps())
     assert "held the call to `refund`" in seen["refund"]
     assert "denied the call to `delete_order`" in seen["delete_order"]
     assert "the IBAN came from a tool's output" in seen["transfer"]

@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Required, TypedDict
 
 from proctor.model.decision import Decision, Effect
 from proctor.sdk.errors import ToolCallBlocked
@@ -30,6 +30,21 @@ OnBlock = Literal["message", "raise"]
 """What a refused call does: leave a tool message for the model, or raise ``ToolCallBlocked``."""
 
 ON_BLOCK_CHOICES: tuple[OnBlock, ...] = ("message", "raise")
+
+
+class ToolOptions(TypedDict, total=False):
+    """How an adapter names and describes its tools, and whose session checks them."""
+
+    server: Required[str]
+    actions: Mapping[str, str] | None
+    annotations: Mapping[str, Mapping[str, Any]] | None
+    session: Session | None
+
+
+class GateOptions(ToolOptions, total=False):
+    """``ToolOptions`` and what a refusal does: ``FrameworkGate``'s keyword arguments."""
+
+    on_block: OnBlock
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,6 +230,21 @@ class FrameworkGate:
         return ReviewedOutput(review.value, changed=changed, refused=False)
 
 
+def one_tool_gate(
+    name: str,
+    *,
+    action: str | None = None,
+    annotations: Mapping[str, Any] | None = None,
+    **options: Any,
+) -> FrameworkGate:
+    """The gate of one tool ``name``: checked as ``action``, described by ``annotations``."""
+    return FrameworkGate(
+        actions={name: action} if action else None,
+        annotations={name: annotations} if annotations is not None else None,
+        **options,
+    )
+
+
 def refusal_message(
     tool_name: str, action: str, decision: Decision, *, output: bool = False
 ) -> str:
@@ -269,11 +299,14 @@ def missing_extra(module: str, framework: str, extra: str, cause: ImportError) -
 __all__ = [
     "CheckedCall",
     "FrameworkGate",
+    "GateOptions",
     "OnBlock",
     "ReviewedOutput",
     "ToolCallBlocked",
     "ToolInfo",
+    "ToolOptions",
     "approval_id",
     "missing_extra",
+    "one_tool_gate",
     "refusal_message",
 ]

@@ -19,10 +19,9 @@ raises to its caller). Results are reviewed as through the proxy.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Unpack
 
-from proctor.adapters._gate import FrameworkGate, OnBlock, missing_extra
-from proctor.sdk.session import Session
+from proctor.adapters._gate import FrameworkGate, GateOptions, missing_extra
 
 try:
     from autogen_core import CancellationToken
@@ -73,23 +72,10 @@ class GovernedTool(BaseTool[BaseModel, Any]):
         return await self.run_json(args.model_dump(), cancellation_token)
 
 
-def governed_tools(
-    tools: Iterable[BaseTool[Any, Any]],
-    *,
-    server: str,
-    actions: Mapping[str, str] | None = None,
-    annotations: Mapping[str, Mapping[str, Any]] | None = None,
-    session: Session | None = None,
-    on_block: OnBlock = "message",
-) -> list[GovernedTool]:
-    """Each of ``tools`` governed through one gate (``actions`` and ``annotations`` by name)."""
-    gate = FrameworkGate(
-        server=server,
-        actions=actions,
-        annotations=annotations,
-        session=session,
-        on_block=on_block,
-    )
+def governed_tools(tools: Iterable[Any], **options: Unpack[GateOptions]) -> list[GovernedTool]:
+    """Each of ``tools`` governed through one gate (``FrameworkGate``'s keyword arguments:
+    ``server``, and ``actions`` and ``annotations`` by tool name, ``session``, ``on_block``)."""
+    gate = FrameworkGate(**options)
     return [GovernedTool(tool, gate) for tool in tools]
 
 

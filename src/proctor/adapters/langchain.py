@@ -19,11 +19,16 @@ a callback that raises does not stop a tool unless ``raise_error`` is set.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Unpack
 
-from proctor.adapters._gate import CheckedCall, FrameworkGate, OnBlock, missing_extra
-from proctor.sdk.session import Session
+from proctor.adapters._gate import (
+    CheckedCall,
+    FrameworkGate,
+    ToolOptions,
+    missing_extra,
+    one_tool_gate,
+)
 
 try:
     from langchain.agents.middleware import AgentMiddleware
@@ -55,22 +60,10 @@ class ProctorMiddleware(AgentMiddleware):
     """
 
     def __init__(
-        self,
-        *,
-        server: str,
-        actions: Mapping[str, str] | None = None,
-        annotations: Mapping[str, Mapping[str, Any]] | None = None,
-        session: Session | None = None,
-        on_block: OnBlockOrInterrupt = "message",
+        self, *, on_block: OnBlockOrInterrupt = "message", **options: Unpack[ToolOptions]
     ) -> None:
         super().__init__()
-        self.calls = ProctorToolCalls(
-            server=server,
-            actions=actions,
-            annotations=annotations,
-            session=session,
-            on_block=on_block,
-        )
+        self.calls = ProctorToolCalls(on_block=on_block, **options)
         self.gate = self.calls.gate
 
     def wrap_tool_call(
@@ -156,25 +149,12 @@ class GovernedTool(BaseTool):
 
 
 def governed(
-    tool: BaseTool,
-    *,
-    server: str,
-    action: str | None = None,
-    annotations: Mapping[str, Any] | None = None,
-    session: Session | None = None,
-    on_block: OnBlock = "message",
+    tool: BaseTool, *, action: str | None = None, annotations: Any = None, **options: Any
 ) -> GovernedTool:
-    """``tool``, checked as ``action`` (default ``call:<server>/<tool name>``) before each run.
-
-    ``annotations`` are the tool's MCP hints (``{"readOnlyHint": True}``).
-    """
-    gate = FrameworkGate(
-        server=server,
-        actions={tool.name: action} if action else None,
-        annotations={tool.name: annotations} if annotations is not None else None,
-        session=session,
-        on_block=on_block,
-    )
+    """``tool``, checked as ``action`` (default ``call:<server>/<tool name>``) before each run;
+    ``annotations`` are its MCP hints (``{"readOnlyHint": True}``); the rest is
+    ``FrameworkGate``'s keyword arguments (``server=`` first)."""
+    gate = one_tool_gate(tool.name, action=action, annotations=annotations, **options)
     return GovernedTool(tool, gate)
 
 

@@ -22,12 +22,17 @@ checked again and now runs. Resumed before the approval, the call is refused.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Literal, Unpack
 
-from proctor.adapters._gate import CheckedCall, FrameworkGate, approval_id, missing_extra
+from proctor.adapters._gate import (
+    CheckedCall,
+    FrameworkGate,
+    ToolOptions,
+    approval_id,
+    missing_extra,
+)
 from proctor.model.decision import Effect
-from proctor.sdk.session import Session
 
 try:
     from langchain_core.messages import ToolMessage
@@ -51,25 +56,13 @@ class ProctorToolCalls:
     """
 
     def __init__(
-        self,
-        *,
-        server: str,
-        actions: Mapping[str, str] | None = None,
-        annotations: Mapping[str, Mapping[str, Any]] | None = None,
-        session: Session | None = None,
-        on_block: OnBlockOrInterrupt = "message",
+        self, *, on_block: OnBlockOrInterrupt = "message", **options: Unpack[ToolOptions]
     ) -> None:
         if on_block not in ("message", "raise", "interrupt"):
             raise ValueError(
                 f"on_block must be `message`, `raise` or `interrupt`, not `{on_block}`"
             )
-        self.gate = FrameworkGate(
-            server=server,
-            actions=actions,
-            annotations=annotations,
-            session=session,
-            on_block="raise" if on_block == "raise" else "message",
-        )
+        self.gate = FrameworkGate(on_block="raise" if on_block == "raise" else "message", **options)
         self.interrupt_held = on_block == "interrupt"
 
     def tool_node(self, tools: Sequence[BaseTool | Callable[..., Any]], **options: Any) -> ToolNode:

@@ -19,10 +19,15 @@ on). Results are reviewed as through the proxy before the model sees them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Unpack
 
-from proctor.adapters._gate import CheckedCall, FrameworkGate, OnBlock, missing_extra
-from proctor.sdk.session import Session
+from proctor.adapters._gate import (
+    CheckedCall,
+    FrameworkGate,
+    GateOptions,
+    missing_extra,
+    one_tool_gate,
+)
 
 try:
     from llama_index.core.tools import AsyncBaseTool, BaseTool, ToolMetadata, ToolOutput
@@ -84,44 +89,19 @@ class GovernedTool(AsyncBaseTool):
 
 
 def governed(
-    tool: BaseTool,
-    *,
-    server: str,
-    action: str | None = None,
-    annotations: Mapping[str, Any] | None = None,
-    session: Session | None = None,
-    on_block: OnBlock = "message",
+    tool: BaseTool, *, action: str | None = None, annotations: Any = None, **options: Any
 ) -> GovernedTool:
-    """``tool``, checked as ``action`` (default ``call:<server>/<tool name>``) before each call."""
+    """``tool``, checked as ``action`` (default ``call:<server>/<tool name>``) before each call;
+    ``annotations`` are its MCP hints; the rest is ``FrameworkGate``'s (``server=`` first)."""
     name = tool.metadata.get_name()
-    (wrapped,) = governed_tools(
-        [tool],
-        server=server,
-        actions={name: action} if action else None,
-        annotations={name: annotations} if annotations is not None else None,
-        session=session,
-        on_block=on_block,
-    )
-    return wrapped
+    gate = one_tool_gate(name, action=action, annotations=annotations, **options)
+    return GovernedTool(tool, gate)
 
 
-def governed_tools(
-    tools: Iterable[BaseTool],
-    *,
-    server: str,
-    actions: Mapping[str, str] | None = None,
-    annotations: Mapping[str, Mapping[str, Any]] | None = None,
-    session: Session | None = None,
-    on_block: OnBlock = "message",
-) -> list[GovernedTool]:
-    """Each of ``tools`` governed through one gate (``actions`` and ``annotations`` by name)."""
-    gate = FrameworkGate(
-        server=server,
-        actions=actions,
-        annotations=annotations,
-        session=session,
-        on_block=on_block,
-    )
+def governed_tools(tools: Iterable[Any], **options: Unpack[GateOptions]) -> list[GovernedTool]:
+    """Each of ``tools`` governed through one gate (``FrameworkGate``'s keyword arguments:
+    ``server``, and ``actions`` and ``annotations`` by tool name, ``session``, ``on_block``)."""
+    gate = FrameworkGate(**options)
     return [GovernedTool(tool, gate) for tool in tools]
 
 

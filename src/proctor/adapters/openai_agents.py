@@ -25,9 +25,15 @@ import dataclasses
 import json
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Unpack
 
-from proctor.adapters._gate import CheckedCall, FrameworkGate, OnBlock, missing_extra
+from proctor.adapters._gate import (
+    CheckedCall,
+    FrameworkGate,
+    GateOptions,
+    OnBlock,
+    missing_extra,
+)
 from proctor.sdk.errors import ToolCallBlocked
 from proctor.sdk.session import Session
 
@@ -57,22 +63,8 @@ class ProctorGuardrails:
     entered with ``with proctor.session(...)``.
     """
 
-    def __init__(
-        self,
-        *,
-        server: str,
-        actions: Mapping[str, str] | None = None,
-        annotations: Mapping[str, Mapping[str, Any]] | None = None,
-        session: Session | None = None,
-        on_block: OnBlock = "message",
-    ) -> None:
-        self.gate = FrameworkGate(
-            server=server,
-            actions=actions,
-            annotations=annotations,
-            session=session,
-            on_block=on_block,
-        )
+    def __init__(self, **options: Unpack[GateOptions]) -> None:
+        self.gate = FrameworkGate(**options)
         self.input_guardrail: ToolInputGuardrail[Any] = ToolInputGuardrail(
             guardrail_function=self._check_input, name="proctor_input"
         )

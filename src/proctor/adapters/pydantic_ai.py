@@ -20,11 +20,11 @@ through the proxy before the model sees them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
-from proctor.adapters._gate import FrameworkGate, approval_id, missing_extra
+from proctor.adapters._gate import FrameworkGate, ToolOptions, approval_id, missing_extra
 from proctor.model.decision import Effect
 from proctor.sdk.session import Session
 
@@ -56,29 +56,18 @@ class ProctorToolset(WrapperToolset[Any]):
         cls,
         toolset: AbstractToolset[Any],
         *,
-        server: str,
-        actions: Mapping[str, str] | None = None,
-        annotations: Mapping[str, Mapping[str, Any]] | None = None,
-        session: Session | None = None,
         on_block: OnBlockOrDefer = "message",
+        **options: Unpack[ToolOptions],
     ) -> ProctorToolset:
         if on_block not in ("message", "raise", "defer"):
             raise ValueError(f"on_block must be `message`, `raise` or `defer`, not `{on_block}`")
-        gate = FrameworkGate(
-            server=server,
-            actions=actions,
-            annotations=annotations,
-            session=session,
-            on_block="raise" if on_block == "raise" else "message",
-        )
+        gate = FrameworkGate(on_block="raise" if on_block == "raise" else "message", **options)
         return cls(toolset, gate=gate, defer_held=on_block == "defer")
 
     @classmethod
-    def of(
-        cls, tools: Sequence[Callable[..., Any]], *, server: str, **options: Any
-    ) -> ProctorToolset:
+    def of(cls, tools: Sequence[Callable[..., Any]], **options: Any) -> ProctorToolset:
         """Plain functions as a governed toolset (``FunctionToolset(tools)``, wrapped)."""
-        return cls.wrap(FunctionToolset(list(tools)), server=server, **options)
+        return cls.wrap(FunctionToolset(list(tools)), **options)
 
     async def call_tool(
         self, name: str, tool_args: dict[str, Any], ctx: RunContext[Any], tool: ToolsetTool[Any]

@@ -18,11 +18,10 @@ through the proxy before the model sees them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, Unpack
 
-from proctor.adapters._gate import FrameworkGate, OnBlock, missing_extra
-from proctor.sdk.session import Session
+from proctor.adapters._gate import FrameworkGate, GateOptions, missing_extra
 
 try:
     from smolagents import Tool
@@ -53,23 +52,10 @@ class GovernedTool(Tool):  # type: ignore[misc]  # smolagents ships no types
         return self.gate.review_output(call, self.inner(*args, **kwargs)).value
 
 
-def governed_tools(
-    tools: Iterable[Tool],
-    *,
-    server: str,
-    actions: Mapping[str, str] | None = None,
-    annotations: Mapping[str, Mapping[str, Any]] | None = None,
-    session: Session | None = None,
-    on_block: OnBlock = "message",
-) -> list[GovernedTool]:
-    """Each of ``tools`` governed through one gate (``actions`` and ``annotations`` by name)."""
-    gate = FrameworkGate(
-        server=server,
-        actions=actions,
-        annotations=annotations,
-        session=session,
-        on_block=on_block,
-    )
+def governed_tools(tools: Iterable[Any], **options: Unpack[GateOptions]) -> list[GovernedTool]:
+    """Each of ``tools`` governed through one gate (``FrameworkGate``'s keyword arguments:
+    ``server``, and ``actions`` and ``annotations`` by tool name, ``session``, ``on_block``)."""
+    gate = FrameworkGate(**options)
     return [GovernedTool(tool, gate) for tool in tools]
 
 
