@@ -52,3 +52,46 @@ def test_the_proxy_and_an_adapter_decide_alike_under_one_policy_file(
         assert shop_tools.CARD not in text
     assert "the IBAN came from a tool's output" in texts["transfer"]
     assert "the IBAN came from a tool's output" in seen["transfer"]
+
+
+def test_an_mcp_servers_tools_carry_the_hints_it_lists_through_the_adapters(
+    shop: Proctor,
+) -> None:
+    """No `annotations=`: the hints are the ones the shop's MCP server lists, as the proxy reads
+    them, so its read-only tools are allowed and the rest decided as through the proxy."""
+    from pydantic_ai.mcp import MCPToolset
+
+    toolset = ProctorToolset.wrap(MCPToolset(str(SHOP / "server.py")), server="shop")
+    agent = Agent(scripted(shop_tools.SCRIPT), toolsets=[toolset])
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+        seen = returns(agent.run_sync("Sort out order A-1").all_messages())
+    assert effects(shop) == shop_tools.EXPECTED
+    assert shop_tools.MASKED_CARD in str(seen["lookup_order"])
+    assert shop_tools.CARD not in str(seen)
+
+
+def test_a_governed_openai_mcp_server_reads_the_listed_hints_too(shop: Proctor) -> None:
+    from agents import Agent as OpenAIAgent
+    from agents import RunConfig, Runner
+    from agents.testing import ScriptedModel, assistant_message, function_call
+
+    from proctor.adapters.openai_agents import GovernedMCPServerStdio
+
+    turns = [[function_call(name, args, call_id=name)] for name, args in shop_tools.SCRIPT]
+    model = ScriptedModel([*turns, [assistant_message("done")]])
+    server = GovernedMCPServerStdio(
+        {"command": sys.executable, "args": [str(SHOP / "server.py")]},
+        name="shop",
+        client_session_timeout_seconds=30,
+    )
+
+    async def run() -> None:
+        async with server:
+            agent = OpenAIAgent(name="support", model=model, mcp_servers=[server])
+            with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+                await Runner.run(agent, "help", run_config=RunConfig(tracing_disabled=True))
+
+    anyio.run(run)
+    assert effects(shop) == shop_tools.EXPECTED
+    assert shop_tools.MASKED_CARD in str(model.last_call)
+    assert shop_tools.CARD not in str(model.last_call)
