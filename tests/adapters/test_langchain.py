@@ -329,3 +329,21 @@ def test_the_shop_policy_allows_holds_denies_masks_and_catches_the_injected_iban
     assert "held the call to `refund`" in str(seen["refund"].content)
     assert "denied the call to `delete_order`" in str(seen["delete_order"].content)
     assert "the IBAN came from a tool's output" in str(seen["transfer"].content)
+
+
+def test_the_middleware_can_interrupt_the_agent_at_a_held_call(shop: Proctor) -> None:
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.types import Command
+
+    model = _model([shop_script.SCRIPT[2]])
+    middleware = ProctorMiddleware(server="shop", on_block="interrupt")
+    tools = [tool(function) for function in shop_script.TOOLS]
+    agent = create_agent(model, tools, middleware=[middleware], checkpointer=InMemorySaver())
+    thread: Any = {"configurable": {"thread_id": "t-1"}}
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-2"):
+        paused = agent.invoke({"messages": [("user", "refund A-1")]}, thread)
+        (pause,) = paused["__interrupt__"]
+        assert shop_script.ran == []
+        shop.approvals.approve(pause.value["approval_id"], by="supervisor")
+        agent.invoke(Command(resume=True), thread)
+    assert shop_script.ran == ["refund"]
