@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from proctor.mcp.channels import Channel
-from proctor.mcp.gate import Caller, ToolGate, ToolInfo
+from proctor.mcp.gate import Caller, ToolGate
 from proctor.mcp.governed import (
     GOVERNED_METHODS,
     Governed,
@@ -54,6 +54,7 @@ from proctor.mcp.jsonrpc import (
 )
 from proctor.mcp.requests import MAX_IN_FLIGHT, RequestIds
 from proctor.model.decision import Decision
+from proctor.sdk.tools import ToolInfo
 
 log = logging.getLogger("proctor.mcp")
 
