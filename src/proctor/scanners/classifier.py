@@ -49,6 +49,7 @@ from proctor.scanners.bounds import Bounds, segments
 from proctor.scanners.errors import INVALID_MODEL, ScanError
 from proctor.scanners.findings import Direction, Finding
 from proctor.scanners.normalise import BIDI, HOMOGLYPHS, TAGS, ZERO_WIDTH, normalise
+from proctor.scanners.structure import prose_view
 
 NAME = "injection_model"
 FINDING_TYPE = "injection.classifier"
@@ -226,9 +227,20 @@ class InjectionClassifier:
         parts, _ = segments(text, self._bounds)  # the cascade reports the truncation
         found: list[Finding] = []
         for part in parts:
-            hit = _scan_part(model, part.text)
+            view = prose_view(part.text)
+            hit = _scan_part(model, view.text)
             if hit is not None:
-                found.append(hit.shifted(part.offset))
+                start, end = view.origin(hit.start, hit.end)
+                found.append(
+                    Finding(
+                        hit.type,
+                        start + part.offset,
+                        end + part.offset,
+                        hit.score,
+                        NAME,
+                        hit.detail,
+                    )
+                )
         return found
 
 
