@@ -34,6 +34,7 @@ from benchmarks.security import (
     benign_corpus,
     injection_eval,
     latency,
+    phone_corpus,
     pii_corpus,
     pii_eval,
     provenance_eval,
@@ -52,6 +53,7 @@ from benchmarks.security.targets import (
 
 RESULTS = Path(__file__).resolve().parent.parent / "results"
 RECALL, CLEAN, BENIGN, PROVENANCE, PII = 0.95, 0.02, 0.03, 0.95, 0.95
+PHONE_RECALL, PHONE_PRECISION, CARD = 0.95, 0.98, 0.98
 P50_MS, P99_MS, MEMORY_MB = 2.0, 10.0, 150.0
 STAGE_SETS = {"stage 1": False, "stage 1+2": True}
 
@@ -259,6 +261,27 @@ class Bench:
                 at_least("4 pii", f"{name} recall ({entry['gold']})", entry["recall"], PII)
             )
 
+    # 4b. phones by locale and cards by issuer
+    def phones(self) -> None:
+        corpus = phone_corpus.generate()
+        cascade = stages.cascade(("pii",)).cascade
+        assert cascade is not None
+        out = pii_eval.evaluate(corpus, cascade)
+        out["per_locale"] = pii_eval.recall_by_subtype(corpus, cascade)
+        self.results["phones"] = out
+        targets = {"pii.phone": (PHONE_RECALL, PHONE_PRECISION), "pii.payment_card": (CARD, CARD)}
+        for kind, (recall, precision) in targets.items():
+            entry = out["per_type"][kind]
+            name = kind.removeprefix("pii.")
+            self.rows.append(
+                at_least("4b phones", f"{name} precision", entry["precision"], precision)
+            )
+            self.rows.append(
+                at_least("4b phones", f"{name} recall ({entry['gold']})", entry["recall"], recall)
+            )
+        for subtype, recall in out["per_locale"].items():
+            self.rows.append(info("4b phones", f"  recall, {subtype}", recall))
+
     # 5. latency and memory
     def latency(self) -> None:
         sources = [
@@ -417,6 +440,10 @@ NOTES = (
     "4: Faker values (several locales, seed {pii_seed}) checked by the reference validators, in"
     " template sentences, plus look-alike negatives; a finding counts at score >= {flag},"
     " matched by span overlap.",
+    "4b: Faker phone numbers of 12 locales as each writes them (kept when phonenumbers says"
+    " valid in the locale's region), 15 % with an extension, 15 % with a doubled space; cards of"
+    " 10 issuers with spaces, dashes or dots; negatives: dates, times, versions, order numbers,"
+    " amounts; counted at score >= {flag}.",
     "5: 2,048-character mixes of tool outputs, benign and PII texts; one core; the scanner sets"
     " take turns a round each; wall clock (CPU time of the thread in the note); reference loop ="
     " sum(range(10,000)) timed between rounds, ~0.2 ms on a quiet 2.5 GHz core; memory = RSS"
@@ -430,6 +457,7 @@ def run(options: argparse.Namespace, log: Callable[[str], None] = print) -> Benc
     bench.section("benign", "2 benign trigger-word corpus", bench.benign)
     bench.section("provenance", "3 provenance on AgentDojo", bench.provenance)
     bench.section("pii", "4 PII per type", bench.pii)
+    bench.section("phones", "4b phones by locale, cards by issuer", bench.phones)
     bench.section("latency", "5 latency and memory", bench.latency)
     bench.notes = [
         n.format(
