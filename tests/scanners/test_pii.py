@@ -176,7 +176,8 @@ def test_an_extension_belongs_to_the_number() -> None:
 def test_a_possible_number_is_found_only_near_a_phone_word_at_a_lower_score() -> None:
     near = list(PiiScanner().scan("phone: +1 199 555 0100", Direction.INPUT))
     assert [f.type for f in near] == ["pii.phone"]
-    assert near[0].score < 0.5 and "possible phone number (not valid in US)" in near[0].detail
+    assert near[0].score < 0.5
+    assert "possible phone number (not valid in US)" in near[0].detail
     assert PiiScanner().scan("batch +1 199 555 0100", Direction.INPUT) == []
 
 
@@ -210,7 +211,8 @@ def test_phone_regions_come_from_the_scanning_section() -> None:
     from proctor.scanners.loading import configured_scanners
 
     (scanner,) = configured_scanners(["pii"], {"pii": {"phone_regions": ["DE"]}})
-    assert isinstance(scanner, PiiScanner) and scanner.phone_regions == ("DE",)
+    assert isinstance(scanner, PiiScanner)
+    assert scanner.phone_regions == ("DE",)
     with pytest.raises(ScanError) as caught:
         configured_scanners(["pii"], {"pii": {"phone_regions": ["XX"]}})
     assert caught.value.code == "invalid_scanner_options"
