@@ -124,3 +124,13 @@ def test_pathological_shapes_stay_fast(text: str) -> None:
     view = prose_view(text)
     view.origin(0, len(view.text))
     assert time.perf_counter() - started < 1.0
+
+
+def test_sentences_keep_pieces_of_four_words_or_more_with_their_origin() -> None:
+    text = "| name | note |\n|---|---|\n| Ann | please call the office tomorrow |\n"
+    view = prose_view(text).sentences()
+    assert view.text == "please call the office tomorrow"
+    start, end = view.origin(0, len(view.text))
+    assert text[start:end] == "please call the office tomorrow"
+    plain = prose_view("Just a sentence.")
+    assert plain.sentences() is plain

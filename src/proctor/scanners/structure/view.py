@@ -12,6 +12,8 @@ from __future__ import annotations
 from bisect import bisect_right
 from dataclasses import dataclass
 
+SENTENCE_WORDS = 4
+
 
 @dataclass(frozen=True, slots=True)
 class Piece:
@@ -31,6 +33,33 @@ class ProseView:
     text: str
     pieces: tuple[Piece, ...] | None = None
 
+    def sentences(self, min_words: int = SENTENCE_WORDS) -> ProseView:
+        """The pieces of at least ``min_words`` words: where an instruction can be.
+
+        A cell, value or field of one to three words (a name, a date, an address, a
+        status) is data, whatever words it holds; an order to a reader is a sentence.
+        """
+        if self.pieces is None:
+            return self
+        kept = [
+            (piece, self.text[piece.at : _end(self, index)])
+            for index, piece in enumerate(self.pieces)
+            if len(self.text[piece.at : _end(self, index)].split()) >= min_words
+        ]
+        if len(kept) == len(self.pieces):
+            return self
+        parts: list[str] = []
+        pieces: list[Piece] = []
+        length = 0
+        for piece, content in kept:
+            if parts:
+                parts.append("\n")
+                length += 1
+            pieces.append(Piece(length, piece.start, piece.end, piece.exact))
+            parts.append(content)
+            length += len(content)
+        return ProseView(self.shape, "".join(parts), tuple(pieces))
+
     def origin(self, start: int, end: int) -> tuple[int, int]:
         """The original span of the prose's ``[start, end)``."""
         pieces = self.pieces
@@ -42,6 +71,12 @@ class ProseView:
         first = pieces[max(0, bisect_right(starts, start) - 1)]
         last = pieces[max(0, bisect_right(starts, max(start, end - 1)) - 1)]
         return _mapped(first, start, True), _mapped(last, end, False)
+
+
+def _end(view: ProseView, index: int) -> int:
+    """Where piece ``index`` of the view's text ends (the next one starts a newline later)."""
+    assert view.pieces is not None
+    return view.pieces[index + 1].at - 1 if index + 1 < len(view.pieces) else len(view.text)
 
 
 def _mapped(piece: Piece, offset: int, opening: bool) -> int:
