@@ -584,7 +584,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     options.output.parent.mkdir(parents=True, exist_ok=True)
     options.output.write_text(json.dumps(document, indent=2, default=str) + "\n")
-    options.output.with_suffix(".md").write_text(markdown(bench.rows))
+    heading = (
+        f"Security bench, {document['generated_at']} (`make bench-security`; method in"
+        " docs/security-bench.md)\n\n"
+    )
+    options.output.with_suffix(".md").write_text(heading + markdown(bench.rows))
     print(f"results: {options.output} and {options.output.with_suffix('.md').name}")
     return 1 if options.strict and any(r.status == FAIL for r in bench.rows) else 0
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 
 from proctor.scanners.structure.code import code_prose, looks_like_code
 from proctor.scanners.structure.data import json_strings, looks_like_json, looks_like_yaml
-from proctor.scanners.structure.lines import lines
+from proctor.scanners.structure.lines import lines, sample
 from proctor.scanners.structure.logs import log_messages, looks_like_logs
 from proctor.scanners.structure.markup import (
     email_body_start,
@@ -49,17 +49,18 @@ def prose_view(text: str) -> ProseView:
     if looks_like_html(text):
         html_text(text, 0, len(text), out)
         return out.view("html")
-    if looks_like_code(text):
+    rows = sample(text)  # the first lines, read once by every shape test below
+    if looks_like_code(text, rows):
         code_prose(text, 0, len(text), out)
         return out.view("code")
-    if looks_like_logs(text):
+    if looks_like_logs(text, rows):
         log_messages(text, 0, len(text), out)
         return out.view("logs")
-    if looks_like_yaml(text):
+    if looks_like_yaml(text, rows):
         # Read as written: keys name their values ("subject", "body") and list dashes
         # only ever lower the model's score; recognised so it is not read as CSV.
         return ProseView("yaml", text)
-    delimiter = delimiter_of(text)
+    delimiter = delimiter_of(text, rows)
     if delimiter is not None:
         delimited_fields(text, delimiter, out)
         return out.view("tsv" if delimiter == "\t" else "csv")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from proctor.scanners.structure.lines import lines, sample, share
+from proctor.scanners.structure.lines import lines, sample, share_at_least
 from proctor.scanners.structure.view import ProseBuilder
 
 CODE_LINE = re.compile(
@@ -34,11 +34,11 @@ BLOCK_LINE_MARK = re.compile(r"\s*\*+(?!/)")
 LETTER = re.compile(r"[^\W\d_]")
 
 
-def looks_like_code(text: str) -> bool:
+def looks_like_code(text: str, rows: list[str] | None = None) -> bool:
     if text.startswith("#!"):
         return True
-    rows = sample(text)
-    return len(rows) >= 3 and share(rows, CODE_LINE.match) >= 0.4
+    rows = sample(text) if rows is None else rows
+    return len(rows) >= 3 and share_at_least(rows, CODE_LINE.match, 0.4)
 
 
 def code_prose(text: str, start: int, end: int, out: ProseBuilder) -> None:

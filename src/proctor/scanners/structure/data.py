@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 
-from proctor.scanners.structure.lines import sample, share
+from proctor.scanners.structure.lines import sample, share_at_least
 from proctor.scanners.structure.view import ProseBuilder
 
 # A JSON string and, when it is an object's key, the colon after it; single-quoted
@@ -46,6 +46,6 @@ def _decoded(inner: str) -> str:
     return value if isinstance(value, str) else inner
 
 
-def looks_like_yaml(text: str) -> bool:
-    rows = sample(text)
-    return len(rows) >= 2 and share(rows, YAML_KEY_OR_ITEM.match) >= 0.5
+def looks_like_yaml(text: str, rows: list[str] | None = None) -> bool:
+    rows = sample(text) if rows is None else rows
+    return len(rows) >= 2 and share_at_least(rows, YAML_KEY_OR_ITEM.match, 0.5)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-SAMPLE_LINES = 40
+SAMPLE_LINES = 20
 SAMPLE_WIDTH = 400  # shape tests read the start of a line: bounded work on a huge line
 
 
@@ -32,8 +32,21 @@ def sample(text: str) -> list[str]:
     return out
 
 
-def share(lines_: list[str], test: Callable[[str], object]) -> float:
-    """The share of ``lines_`` for which ``test`` (a compiled pattern's ``match``) holds."""
+def share_at_least(lines_: list[str], test: Callable[[str], object], fraction: float) -> bool:
+    """Whether ``test`` (a compiled pattern's ``match``) holds for ``fraction`` of ``lines_``;
+    stops as soon as the answer is known."""
     if not lines_:
-        return 0.0
-    return sum(1 for line in lines_ if test(line)) / len(lines_)
+        return False
+    needed = fraction * len(lines_)
+    allowed_misses = len(lines_) - needed
+    hits = misses = 0
+    for line in lines_:
+        if test(line):
+            hits += 1
+            if hits >= needed:
+                return True
+        else:
+            misses += 1
+            if misses > allowed_misses:
+                return False
+    return hits >= needed

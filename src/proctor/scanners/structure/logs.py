@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from proctor.scanners.structure.lines import lines, sample, share
+from proctor.scanners.structure.lines import lines, sample, share_at_least
 from proctor.scanners.structure.view import ProseBuilder
 
 _TIME = (
@@ -27,9 +27,9 @@ PREFIX_FIELD = re.compile(
 MAX_FIELDS = 10
 
 
-def looks_like_logs(text: str) -> bool:
-    rows = sample(text)
-    return len(rows) >= 2 and share(rows, LOG_LINE.match) >= 0.6
+def looks_like_logs(text: str, rows: list[str] | None = None) -> bool:
+    rows = sample(text) if rows is None else rows
+    return len(rows) >= 2 and share_at_least(rows, LOG_LINE.match, 0.6)
 
 
 def log_messages(text: str, start: int, end: int, out: ProseBuilder) -> None:

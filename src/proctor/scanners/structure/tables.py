@@ -38,9 +38,9 @@ def table_rows(text: str, start: int, end: int, out: ProseBuilder) -> None:
             out.add(line_start + left, line_start + right)
 
 
-def delimiter_of(text: str) -> str | None:
+def delimiter_of(text: str, rows: list[str] | None = None) -> str | None:
     """The delimiter of a CSV or TSV text: every sampled line has the same field count."""
-    rows = sample(text)
+    rows = sample(text) if rows is None else rows
     if len(rows) < 2:
         return None
     for delimiter in DELIMITERS:
