@@ -130,6 +130,7 @@ class ScanningConfig(_Strict):
     budget_ms: float | dict[str, float] = 25.0
     presidio: dict[str, Any] | None = None
     judge: dict[str, Any] | None = None
+    pii: dict[str, Any] | None = None
 
 
 class ExportConfig(_Strict):

@@ -164,6 +164,10 @@ def scan(runtime: EngineParts, check: Check) -> Decision | None:
         check.scanned = runtime.content.scan(plan, check.args)
     try:
         check.taint = runtime.content.taint(check.run.run_id if check.run else None, check.args)
+        if check.run is not None:  # the run's contamination: outputs with an injection finding
+            seen = runtime.content.injections(check.run.run_id)
+            if seen:
+                check.run = replace(check.run, injections=seen)
     except StorageError as exc:  # unknown taint: fail closed
         return check.deny(
             f"the run's provenance could not be read: {exc.message}", PROVENANCE_UNAVAILABLE
