@@ -41,6 +41,12 @@ import click
     show_default=True,
     help="HTTP: seconds a stop waits for requests in flight before ending their sessions.",
 )
+@click.option(
+    "--policies-from-store",
+    is_flag=True,
+    default=None,
+    help="Decide with the store's active policy version (`proctor policy push`).",
+)
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def mcp_proxy(
     config: str | None,
@@ -53,6 +59,7 @@ def mcp_proxy(
     call_timeout: float,
     idle_timeout: float,
     shutdown_grace: float,
+    policies_from_store: bool | None,
     command: tuple[str, ...],
 ) -> None:
     """Relay an MCP server, checking every tool call: ... mcp-proxy -- COMMAND ARGS...
@@ -78,5 +85,6 @@ def mcp_proxy(
             call_timeout=call_timeout,
             idle_timeout=idle_timeout,
             shutdown_grace=shutdown_grace,
+            policies_from_store=policies_from_store or None,
         )
     )

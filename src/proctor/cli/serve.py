@@ -19,6 +19,12 @@ ADMIN_KEY_PREFIX = "pa_"
 @click.option("--db", help="Database URL or file (default: PROCTOR_DATABASE_URL, the config's).")
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), help="TLS certificate.")
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="TLS private key.")
+@click.option(
+    "--policies-from-store",
+    is_flag=True,
+    default=None,
+    help="Decide with the store's active policy version (`proctor policy push`).",
+)
 def serve(
     config: str | None,
     host: str,
@@ -26,6 +32,7 @@ def serve(
     db: str | None,
     tls_cert: str | None,
     tls_key: str | None,
+    policies_from_store: bool | None,
 ) -> None:
     """Run the gateway: the HTTP decision API over the same engine as the SDK."""
     from proctor.server.serve import ServeOptions
@@ -34,7 +41,15 @@ def serve(
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("give both --tls-cert and --tls-key, or neither")
     run(
-        ServeOptions(config=config, host=host, port=port, db=db, tls_cert=tls_cert, tls_key=tls_key)
+        ServeOptions(
+            config=config,
+            host=host,
+            port=port,
+            db=db,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            policies_from_store=policies_from_store or None,
+        )
     )
 
 

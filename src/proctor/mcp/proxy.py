@@ -39,6 +39,7 @@ class ProxyOptions:
     call_timeout: float = 120.0  # --listen: seconds a request waits for its answer
     idle_timeout: float = 900.0  # --listen: seconds a session lives without requests
     shutdown_grace: float = 10.0  # --listen: seconds a stop waits for requests in flight
+    policies_from_store: bool | None = None  # None: the config's `storage.policies`
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -89,7 +90,7 @@ def _load(options: ProxyOptions) -> LoadedConfig | None:
     path = options.config
     if path is None and not options.policies and Path(DEFAULT_CONFIG_NAME).is_file():
         path = DEFAULT_CONFIG_NAME
-    if path is None and not options.policies:
+    if path is None and not options.policies and not options.policies_from_store:
         raise McpProxyError(
             "no policy given: pass `--config proctor.yaml` or `--policy FILE`",
             code="no_policy_given",
@@ -99,11 +100,19 @@ def _load(options: ProxyOptions) -> LoadedConfig | None:
 
 def _runtime(loaded: LoadedConfig | None, options: ProxyOptions, caller: Caller) -> Runtime:
     if loaded is not None:
-        return build_runtime(loaded, audit=options.db, policies=options.policies)
+        return build_runtime(
+            loaded,
+            audit=options.db,
+            policies=options.policies,
+            role="proxy",
+            policies_from_store=options.policies_from_store,
+        )
     # policies alone: the agent the client names is an unverified agent without a role
     agents = {caller.agent: Agent(caller.agent, None, Tier.UNVERIFIED)} if caller.agent else {}
     return build_runtime(
         policies=options.policies,
         audit=options.db or DEFAULT_DB,
         registry=AgentRegistry(agents),
+        role="proxy",
+        policies_from_store=options.policies_from_store,
     )

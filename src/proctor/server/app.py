@@ -35,6 +35,7 @@ from proctor.server.routes import (
     oauth,
     outputs,
     policies,
+    status,
 )
 from proctor.server.state import GatewayState, caller
 from proctor.server.ui import create_dashboard
@@ -62,6 +63,8 @@ def create_app(
         user_assertions=UserAssertions.of(runtime.users, config),
     )
     runtime.observe_stages(state.metrics.observe_stage)
+    if runtime.follower is not None:  # every process on the store, by its heartbeat
+        state.metrics.watch_processes(status.live_processes(runtime.follower))
     state.approvals.on_decided = state.metrics.observe_approval
     document = build_openapi(_version())
 
@@ -91,6 +94,7 @@ def create_app(
             *audit.routes,
             *agents.routes,
             *policies.routes,
+            *status.routes,
             *approvals.routes,
             *health.routes,
             Route("/openapi.json", openapi, methods=["GET"]),

@@ -41,17 +41,25 @@ class ServeOptions:
     tls_key: str | None = None
     workers_threads: int = 64
     graceful_seconds: int = 10
+    policies_from_store: bool | None = None  # None: the config's `storage.policies`
 
 
-def build_gateway(config: str | None, db: str | None) -> Starlette:
+def build_gateway(
+    config: str | None, db: str | None, *, policies_from_store: bool | None = None
+) -> Starlette:
     """The app for ``--config``/``--db`` (``PROCTOR_DATABASE_URL`` when ``--db`` is absent)."""
     db = db or os.environ.get(DATABASE_ENV) or None
     path = config or (DEFAULT_CONFIG_NAME if Path(DEFAULT_CONFIG_NAME).is_file() else None)
     loaded: LoadedConfig | None = load_config(path) if path is not None else None
+    from_store = policies_from_store
     if loaded is not None:
-        runtime = build_runtime(loaded, audit=db, wait_for_audit=False)
+        runtime = build_runtime(
+            loaded, audit=db, wait_for_audit=False, role="gateway", policies_from_store=from_store
+        )
     else:
-        runtime = build_runtime(audit=db or DEFAULT_DB)
+        runtime = build_runtime(
+            audit=db or DEFAULT_DB, role="gateway", policies_from_store=from_store
+        )
     return create_app(runtime, config=loaded)
 
 
@@ -59,7 +67,7 @@ def serve(options: ServeOptions) -> None:
     import anyio.to_thread
     import uvicorn
 
-    app = build_gateway(options.config, options.db)
+    app = build_gateway(options.config, options.db, policies_from_store=options.policies_from_store)
     sys.stderr.write(gateway_banner(app, options))
     sys.stderr.flush()
     # The long-lived objects (compiled policies, caches) leave the collector's view, and
