@@ -151,7 +151,8 @@ def test_a_push_in_one_process_is_followed_by_the_other_on_its_next_round(
     assert not second.check().allowed
     second.follower.poll_once()
     decision = second.check()
-    assert decision.allowed and decision.rule_ids == ("reads",)
+    assert decision.allowed
+    assert decision.rule_ids == ("reads",)
     (record,) = [
         r for r in _records(second, "decision") if r["decision_id"] == decision.decision_id
     ]
@@ -191,7 +192,8 @@ def test_an_unreachable_store_keeps_the_last_version_for_the_grace_then_fails_cl
     second.follower.poll_once()
     assert second.follower.state == FAILED_CLOSED
     denied = second.check()
-    assert not denied.allowed and denied.rule_ids == (UNREACHABLE_RULE,)
+    assert not denied.allowed
+    assert denied.rule_ids == (UNREACHABLE_RULE,)
     assert _records(second, "policy_activated")[-1]["extra"]["state"] == FAILED_CLOSED
     second.store.down = False  # the store answers again: the active version comes back
     second.clock.now += 1
@@ -215,7 +217,8 @@ def test_a_version_this_process_cannot_compile_is_refused_and_the_last_good_set_
     assert second.follower.state == REFUSED
     assert second.check().rule_ids == ("reads",)
     refused = _records(second, "policy_activated")[-1]
-    assert refused["effect"] == "deny" and refused["extra"]["digest"] == "sha256:broken"
+    assert refused["effect"] == "deny"
+    assert refused["extra"]["digest"] == "sha256:broken"
 
 
 def test_an_agent_created_and_revoked_in_one_process_reaches_the_other(
@@ -237,7 +240,8 @@ def test_an_agent_created_and_revoked_in_one_process_reaches_the_other(
     admin.revoke("new-bot", OPS)
     second.follower.poll_once()
     refused = second.check(agent="new-bot")
-    assert not refused.allowed and refused.code == "unknown_agent"
+    assert not refused.allowed
+    assert refused.code == "unknown_agent"
 
 
 def test_the_heartbeat_reports_the_version_and_state(pair: tuple[Process, Process]) -> None:

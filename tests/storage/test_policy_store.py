@@ -62,13 +62,15 @@ def test_activating_an_older_version_rolls_back_and_an_unknown_one_is_refused(
     before = store.changes()
     store.activate(1, by="ops", now=3.0)
     active = store.active()
-    assert active is not None and active.digest == "sha256:one"
+    assert active is not None
+    assert active.digest == "sha256:one"
     assert store.changes()["policy"] == before["policy"] + 1
     with pytest.raises(StorageError) as refused:
         store.activate(99, by="ops", now=4.0)
     assert refused.value.code == POLICY_VERSION_UNKNOWN
     active = store.active()
-    assert active is not None and active.version == 1  # unchanged
+    assert active is not None
+    assert active.version == 1
 
 
 def test_texts_are_kept_by_digest_once(store: PolicyStore) -> None:
