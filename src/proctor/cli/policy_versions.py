@@ -182,9 +182,13 @@ def activate(
 @click.argument("second", type=int)
 @_CONFIG
 @_DB
-def diff(first: int, second: int, config: str | None, db: str | None) -> None:
+@_JSON
+def diff(first: int, second: int, config: str | None, db: str | None, as_json: bool) -> None:
     """Show what changed from version FIRST to version SECOND (a unified diff)."""
     text = _with_store(config, db, lambda store: diff_versions(store, first, second))
+    if as_json:
+        print_json({"from": first, "to": second, "diff": text})
+        return
     click.echo(text or f"versions {first} and {second} hold the same texts", nl=not text)
 
 
