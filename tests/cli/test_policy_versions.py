@@ -132,3 +132,28 @@ def _changes(config: Path) -> list[dict[str, Any]]:
         return [r for r in store.tail(100) if r["kind"] == "policy_change"]
     finally:
         store.close()
+
+
+def test_explain_names_the_set_and_replay_re_decides_under_a_stored_one(
+    config: Path, tmp_path: Path
+) -> None:
+    at = ["--config", str(config)]
+    _json("policy", "push", *at)
+    runtime = build_runtime(config, role="sdk")  # decides with version 1 from the store
+    try:
+        decision = runtime.check("read:orders", agent="bot")
+        runtime.audit.flush()
+    finally:
+        runtime.close()
+    assert decision.allowed
+    explained = _json("explain", decision.decision_id, *at)
+    digest = explained["record"]["extra"]["policy_digest"]
+    assert any(digest in line for line in explained["explanation"])
+    (tmp_path / "deny.yaml").write_text(DENY)
+    denying = _json("policy", "push", str(tmp_path / "deny.yaml"), *at)
+    replayed = _json("policy", "replay", "--digest", denying["digest"], *at)
+    assert replayed["by_outcome"] == {"newly denied": 1}
+    unchanged = _json("policy", "replay", "--version", "1", *at)
+    assert unchanged["changed"] == 0
+    both = _cli("policy", "replay", "--version", "1", "--digest", digest, *at)
+    assert both.exit_code == 2
