@@ -57,7 +57,8 @@ class SdkProcess:
     process: subprocess.Popen[str]
 
     def check(self, agent: str) -> dict[str, Any]:
-        assert self.process.stdin is not None and self.process.stdout is not None
+        assert self.process.stdin is not None
+        assert self.process.stdout is not None
         self.process.stdin.write(json.dumps({"action": "read:orders", "agent": agent,
                                              "user": "alice"}) + "\n")  # fmt: skip
         self.process.stdin.flush()
