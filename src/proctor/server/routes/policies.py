@@ -87,20 +87,11 @@ async def reload(request: Request) -> Response:
         _refuse_empty(runtime, compiled, source, body.allow_empty, principal)
         # The change is recorded (and stored) before it takes effect: an audit store
         # that cannot take the record leaves the running set in place (503).
-        runtime.record(
-            "policy_change",
-            action="policy:reload",
-            effect="allow",
-            reason=f"{len(compiled.policies)} policies loaded from the {source}",
-            agent=None,
-            user=principal.name,
-            extra={
-                "source": source,
-                "policies": [p.name for p in compiled.policies],
-                "digest": compiled.digest,
-            },
-            wait=True,
-        )
+        names = [p.name for p in compiled.policies]
+        _record_reload(
+            runtime, "allow", f"{len(names)} policies loaded from the {source}", principal,
+            {"source": source, "policies": names, "digest": compiled.digest},
+        )  # fmt: skip
         runtime.replace_policies(compiled)
         if versions is not None:
             with contextlib.suppress(StorageError):  # the texts are kept for `policy show`
@@ -153,14 +144,23 @@ def _refuse_empty(
 def _record_refusal(
     runtime: Runtime, message: str, code: str, source: str, principal: Principal
 ) -> None:
+    why = f"rejected: {message}"
+    _record_reload(runtime, "deny", why, principal, {"source": source, "error": code})
+
+
+def _record_reload(
+    runtime: Runtime, effect: str, reason: str, principal: Principal, extra: dict[str, Any]
+) -> None:
+    """The reload's ``policy_change`` record; an accepted one is stored before it applies."""
     runtime.record(
         "policy_change",
         action="policy:reload",
-        effect="deny",
-        reason=f"rejected: {message}",
+        effect=effect,
+        reason=reason,
         agent=None,
         user=principal.name,
-        extra={"source": source, "error": code},
+        extra=extra,
+        wait=effect == "allow",
     )
 
 
