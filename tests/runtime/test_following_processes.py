@@ -1,6 +1,6 @@
 """Three ``proctor serve`` replicas and two SDK processes on one store (PostgreSQL, then
-SQLite): a push, an agent created and revoked, and a rollback on one process reach every
-process within 2 s, checked by the decisions each one makes; the status lists all five on
+SQLite): a push, an agent created, its key rotated and the agent revoked, and a rollback
+on one process reach every process within 2 s, checked by the decisions each one makes; the status lists all five on
 one version. Real processes, so the waits are wall-clock, each bounded."""
 
 from __future__ import annotations
@@ -162,6 +162,24 @@ def _all(cluster: Cluster, agent: str, rule: str | None, allowed: bool) -> Calla
     return check
 
 
+def _keys_answer(cluster: Cluster, key: str, status: int) -> Callable[[], bool]:
+    """Every replica answers a check sent with the agent's API ``key`` with ``status``."""
+
+    def check() -> bool:
+        return all(
+            httpx.post(
+                f"{server.url}/v1/check",
+                json={"action": "read:orders"},
+                headers={"Authorization": f"Bearer {key}"},
+                timeout=10.0,
+            ).status_code
+            == status
+            for server in cluster.servers
+        )
+
+    return check
+
+
 def test_every_process_follows_a_push_a_revocation_and_a_rollback(cluster: Cluster) -> None:
     before = cluster.decisions()
     assert all(a["rule_ids"] == ["policy-store-empty"] for a in before)  # nothing pushed yet
@@ -170,8 +188,13 @@ def test_every_process_follows_a_push_a_revocation_and_a_rollback(cluster: Clust
     assert first["version"] == 1
     _within(PROPAGATION_SECONDS, _all(cluster, "support-bot", "reads", allowed=True))
 
-    cluster.admin(1, "/v1/admin/agents", {"id": "temp-bot", "role": "support", "tier": "verified"})
+    created = cluster.admin(
+        1, "/v1/admin/agents", {"id": "temp-bot", "role": "support", "tier": "verified"}
+    )
     _within(PROPAGATION_SECONDS, _all(cluster, "temp-bot", "reads", allowed=True))
+    rotated = cluster.admin(0, "/v1/admin/agents/temp-bot/rotate", {})
+    _within(PROPAGATION_SECONDS, _keys_answer(cluster, created["api_key"], 401))
+    _within(PROPAGATION_SECONDS, _keys_answer(cluster, rotated["api_key"], 200))
     cluster.admin(2, "/v1/admin/agents/temp-bot/revoke", {})
     _within(PROPAGATION_SECONDS, _all(cluster, "temp-bot", None, allowed=False))
     assert {a["code"] for a in cluster.decisions("temp-bot")} == {"unknown_agent"}
