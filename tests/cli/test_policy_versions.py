@@ -68,6 +68,8 @@ def test_push_versions_diff_activate_and_show(config: Path, tmp_path: Path) -> N
     diff = _cli("policy", "diff", "1", "2", *at)
     assert "-  - {id: reads" in diff.output
     assert "+  - {id: no-reads" in diff.output
+    denied = _json("check", "read:orders", "--agent", "bot", *at)  # a one-shot command
+    assert denied["rule_ids"] == ["no-reads"]
     rolled = _json("policy", "activate", "1", *at)
     assert rolled["digest"] == first["digest"]
     assert _json("policy", "versions", *at)["active"] == 1

@@ -23,6 +23,7 @@ from proctor.model.tiers import Tier
 from proctor.policy import CompiledPolicySet, load_policies
 from proctor.runtime.engine import Runtime
 from proctor.runtime.following import FollowSettings, StoreFollower
+from proctor.runtime.policy_versions import compile_stored
 from proctor.runtime.scanning import CascadeFactory, StoredArgs
 from proctor.scanners.loading import build_cascade
 from proctor.storage import open_audit_store
@@ -116,6 +117,8 @@ def _followed(
 ) -> Runtime:
     """``runtime`` following its store when it is a long-lived process on a shared one (or
     decides with the store's versions); the first round runs before it answers anything."""
+    if role is None and settings.from_store:
+        return _with_active_version(runtime, location)
     if role is None or not (settings.from_store or is_shared_location(location)):
         return runtime
     try:
@@ -133,6 +136,22 @@ def _followed(
         runtime.close()
         raise
     follower.start()
+    return runtime
+
+
+def _with_active_version(runtime: Runtime, location: str | None) -> Runtime:
+    """A one-shot command (``proctor check``) deciding once with the store's active version."""
+    try:
+        store = open_policy_store(location)
+        try:
+            active = store.active()
+        finally:
+            store.close()
+        if active is not None:
+            runtime.replace_policies(compile_stored(active.sources, runtime.policies.timezone))
+    except BaseException:
+        runtime.close()
+        raise
     return runtime
 
 
