@@ -1,7 +1,8 @@
 """Three ``proctor serve`` replicas and two SDK processes on one store (PostgreSQL, then
 SQLite): a push, an agent created, its key rotated and the agent revoked, and a rollback
-on one process reach every process within 2 s, checked by the decisions each one makes; the status lists all five on
-one version. Real processes, so the waits are wall-clock, each bounded."""
+on one process reach every process within 2 s, checked by the decisions each one makes;
+the status lists all five on one version. Real processes, so the waits are wall-clock,
+each bounded."""
 
 from __future__ import annotations
 

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from proctor.cli.bundle import bundle
 from proctor.cli.output import console, error_console, print_json
 from proctor.cli.policy_versions import activate, diff, push, show, versions
 from proctor.cli.replay import replay_command
@@ -20,7 +21,7 @@ def policy() -> None:
 
 
 policy.add_command(replay_command)
-for _command in (push, versions, activate, diff, show):
+for _command in (push, versions, activate, diff, show, bundle):
     policy.add_command(_command)
 
 

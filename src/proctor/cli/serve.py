@@ -25,6 +25,10 @@ ADMIN_KEY_PREFIX = "pa_"
     default=None,
     help="Decide with the store's active policy version (`proctor policy push`).",
 )
+@click.option("--bundle", help="Decide with a signed policy bundle: a file or an http(s) URL.")
+@click.option(
+    "--bundle-key", type=click.Path(exists=True, dir_okay=False), help="Its Ed25519 public key."
+)
 def serve(
     config: str | None,
     host: str,
@@ -33,6 +37,8 @@ def serve(
     tls_cert: str | None,
     tls_key: str | None,
     policies_from_store: bool | None,
+    bundle: str | None,
+    bundle_key: str | None,
 ) -> None:
     """Run the gateway: the HTTP decision API over the same engine as the SDK."""
     from proctor.server.serve import ServeOptions
@@ -40,6 +46,8 @@ def serve(
 
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("give both --tls-cert and --tls-key, or neither")
+    if (bundle is None) != (bundle_key is None):
+        raise click.UsageError("give both --bundle and --bundle-key, or neither")
     run(
         ServeOptions(
             config=config,
@@ -49,6 +57,8 @@ def serve(
             tls_cert=tls_cert,
             tls_key=tls_key,
             policies_from_store=policies_from_store or None,
+            bundle=bundle,
+            bundle_key=bundle_key,
         )
     )
 

@@ -108,6 +108,7 @@ class Runtime:
         self._observe: StageObserver | None = None  # None costs nothing per check
         # keeps this process in step with a shared store (`build_runtime(role=...)`)
         self.follower: StoreFollower | None = None
+        self.on_close: list[Callable[[], None]] = []  # e.g. a bundle poller's stop
 
     # -- what is read through the parts ----------------------------------------------------
 
@@ -309,6 +310,8 @@ class Runtime:
             self.recorder.append(event)
 
     def close(self) -> None:
+        for stop in self.on_close:
+            stop()
         if self.follower is not None:
             self.follower.close()
         self.audit.close()

@@ -22,6 +22,7 @@ from starlette.applications import Starlette
 from proctor.banner import startup_banner
 from proctor.config import DEFAULT_CONFIG_NAME, LoadedConfig, load_config
 from proctor.runtime import build_runtime
+from proctor.runtime.bundles import follow_bundle
 from proctor.server.app import create_app
 from proctor.server.state import GatewayState
 
@@ -42,10 +43,16 @@ class ServeOptions:
     workers_threads: int = 64
     graceful_seconds: int = 10
     policies_from_store: bool | None = None  # None: the config's `storage.policies`
+    bundle: str | None = None  # a signed bundle's file or URL (runtime.bundles)
+    bundle_key: str | None = None
 
 
 def build_gateway(
-    config: str | None, db: str | None, *, policies_from_store: bool | None = None
+    config: str | None,
+    db: str | None,
+    *,
+    policies_from_store: bool | None = None,
+    bundle: tuple[str, str] | None = None,
 ) -> Starlette:
     """The app for ``--config``/``--db`` (``PROCTOR_DATABASE_URL`` when ``--db`` is absent)."""
     db = db or os.environ.get(DATABASE_ENV) or None
@@ -60,6 +67,8 @@ def build_gateway(
         runtime = build_runtime(
             audit=db or DEFAULT_DB, role="gateway", policies_from_store=from_store
         )
+    if bundle is not None:  # (location, public key file)
+        follow_bundle(runtime, *bundle)
     return create_app(runtime, config=loaded)
 
 
