@@ -76,7 +76,7 @@ def test_push_versions_diff_activate_and_show(config: Path, tmp_path: Path) -> N
     shown = _json("policy", "show", "--digest", second["digest"], *at)
     assert [s["text"] for s in shown["sources"]] == [DENY]
     records = _changes(config)
-    assert [r["action"] for r in records] == ["policy:push"] * 3 + ["policy:activate"]
+    assert [r["action"] for r in records] == ["policy:push"] * 2 + ["policy:activate"]
     assert records[0]["user"]["sub"] == "ops"
     assert records[0]["extra"]["digest"] == first["digest"]
     assert records[-1]["action"] == "policy:activate"

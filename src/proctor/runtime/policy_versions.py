@@ -81,6 +81,9 @@ class PolicyVersions:
             raise PolicyVersionError(why, code=POLICY_SET_EMPTY)
         digest = policies.digest
         names = [policy.name for policy in policies.policies]
+        active = self.store.active()
+        if active is not None and active.digest == digest:  # nothing to change or record
+            return {**active.to_dict(), "created": False, "policies": len(names)}
         self._record(
             "policy:push", "allow",
             f"{len(names)} policies from the {source} pushed as the active version",
