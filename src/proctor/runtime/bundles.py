@@ -148,7 +148,10 @@ class BundleFollower:
 
     def _loop(self) -> None:
         while not self._stop.wait(self._poll):
-            self.poll_once()
+            try:
+                self.poll_once()
+            except Exception:  # one bad round must not stop the polling
+                log.exception("a round of polling the bundle failed")
 
     def close(self) -> None:
         self._stop.set()

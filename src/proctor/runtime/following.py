@@ -128,7 +128,10 @@ class StoreFollower:
 
     def _loop(self) -> None:
         while not self._stop.is_set():
-            self.poll_once()
+            try:
+                self.poll_once()
+            except Exception:  # a bug in one round must not stop this process following
+                log.exception("a round of following the store failed")
             self._wait()
 
     def _wait(self) -> None:
