@@ -124,6 +124,15 @@ def pair(directory: Path) -> Iterator[tuple[Process, Process]]:
         process.runtime.close()
 
 
+@pytest.fixture
+def reading(pair: tuple[Process, Process]) -> tuple[Process, Process]:
+    """The pair once reads are allowed by version 1 and the second process has followed."""
+    first, second = pair
+    _push(first, ALLOW_READS)
+    second.follower.poll_once()
+    return pair
+
+
 def _push(process: Process, text: str) -> dict[str, Any]:
     versions = PolicyVersions(process.runtime, process.follower.store)  # type: ignore[arg-type]
     return versions.push(load_policies(texts=[text]), by="ops", credential={"kind": "test"})
@@ -178,11 +187,9 @@ def test_a_rollback_is_followed_too(pair: tuple[Process, Process]) -> None:
 
 
 def test_an_unreachable_store_keeps_the_last_version_for_the_grace_then_fails_closed(
-    pair: tuple[Process, Process],
+    reading: tuple[Process, Process],
 ) -> None:
-    first, second = pair
-    _push(first, ALLOW_READS)
-    second.follower.poll_once()
+    _first, second = reading
     second.store.down = True
     second.clock.now += 5  # within the 10 s grace
     second.follower.poll_once()
@@ -203,11 +210,9 @@ def test_an_unreachable_store_keeps_the_last_version_for_the_grace_then_fails_cl
 
 
 def test_a_version_this_process_cannot_compile_is_refused_and_the_last_good_set_stays(
-    pair: tuple[Process, Process],
+    reading: tuple[Process, Process],
 ) -> None:
-    first, second = pair
-    _push(first, ALLOW_READS)
-    second.follower.poll_once()
+    first, second = reading
     # written straight into the store, as a newer proctor with other rules could
     first.follower.store.push(
         "sha256:broken", (("x.yaml", "name: x\nrules: [{action: 'read:*', effect: maybe}]\n"),),
@@ -222,11 +227,9 @@ def test_a_version_this_process_cannot_compile_is_refused_and_the_last_good_set_
 
 
 def test_an_agent_created_and_revoked_in_one_process_reaches_the_other(
-    pair: tuple[Process, Process],
+    reading: tuple[Process, Process],
 ) -> None:
-    first, second = pair
-    _push(first, ALLOW_READS)
-    second.follower.poll_once()
+    first, second = reading
     admin = AgentAdmin(
         first.runtime, configured_registry(load_config(first.directory / "proctor.yaml"))
     )
@@ -244,10 +247,8 @@ def test_an_agent_created_and_revoked_in_one_process_reaches_the_other(
     assert refused.code == "unknown_agent"
 
 
-def test_the_heartbeat_reports_the_version_and_state(pair: tuple[Process, Process]) -> None:
-    first, second = pair
-    _push(first, ALLOW_READS)
-    second.follower.poll_once()
+def test_the_heartbeat_reports_the_version_and_state(reading: tuple[Process, Process]) -> None:
+    first, second = reading
     beats = {p.process_id: p for p in first.follower.store.processes(since=0.0)}
     mine = beats[second.follower.process_id]
     assert (mine.role, mine.policy_version, mine.state) == ("sdk", 1, FOLLOWING)
