@@ -70,6 +70,11 @@ class UserConfig(_Strict):
 class StorageConfig(_Strict):
     audit: str = "proctor.db"
     durability: Literal["batched", "sync"] = "batched"
+    # `store`: decide with the store's active policy version (docs/policies.md)
+    policies: Literal["files", "store"] = "files"
+    poll_seconds: float = Field(default=0.5, gt=0, le=60)
+    heartbeat_seconds: float = Field(default=1.0, gt=0, le=300)
+    grace_seconds: float = Field(default=30.0, ge=0, le=86_400)
 
 
 class AuditConfig(_Strict):

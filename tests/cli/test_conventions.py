@@ -51,6 +51,8 @@ def test_the_acting_person_has_one_flag_name() -> None:
         "agent set-tier",
         "approvals approve",
         "approvals reject",
+        "policy activate",
+        "policy push",
     ]
 
 

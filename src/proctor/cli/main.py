@@ -94,6 +94,11 @@ COMMANDS: Mapping[str, LazyCommand] = {
         "serve",
         "Run the gateway: the HTTP decision API over the same engine as the SDK.",
     ),
+    "status": LazyCommand(
+        "proctor.cli.policy_versions",
+        "status",
+        "List every live process on the store and the policy version each decides with.",
+    ),
     "token": LazyCommand(
         "proctor.cli.token",
         "token",

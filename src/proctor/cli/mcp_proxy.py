@@ -69,6 +69,12 @@ def _seconds(
     show_default=True,
     help="HTTP: sessions one client holds; one more ends its least recently used idle one.",
 )
+@click.option(
+    "--policies-from-store",
+    is_flag=True,
+    default=None,
+    help="Decide with the store's active policy version (`proctor policy push`).",
+)
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def mcp_proxy(
     config: str | None,
@@ -83,6 +89,7 @@ def mcp_proxy(
     shutdown_grace: float,
     allowed_hosts: tuple[str, ...],
     sessions_per_client: int,
+    policies_from_store: bool | None,
     command: tuple[str, ...],
 ) -> None:
     """Relay an MCP server, checking every tool call: ... mcp-proxy -- COMMAND ARGS...
@@ -110,5 +117,6 @@ def mcp_proxy(
             shutdown_grace=shutdown_grace,
             allowed_hosts=allowed_hosts,
             sessions_per_client=sessions_per_client,
+            policies_from_store=policies_from_store or None,
         )
     )

@@ -1,4 +1,4 @@
-"""``proctor policy validate|test``."""
+"""``proctor policy validate|test|replay``, and the stored versions (``policy_versions``)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
+from proctor.cli.bundle import bundle
 from proctor.cli.output import console, error_console, print_json
+from proctor.cli.policy_versions import activate, diff, push, show, versions
 from proctor.cli.replay import replay_command
 from proctor.errors import ErrorGroup, ProctorError
 from proctor.policy import load_policies
@@ -19,6 +21,8 @@ def policy() -> None:
 
 
 policy.add_command(replay_command)
+for _command in (push, versions, activate, diff, show, bundle):
+    policy.add_command(_command)
 
 
 @policy.command()

@@ -13,10 +13,12 @@ from proctor.cli.audit import _existing
 from proctor.cli.loading import audit_location
 from proctor.cli.output import console, print_json
 from proctor.config import DEFAULT_CONFIG_NAME, ConfigError, load_config
-from proctor.policy import load_policies
+from proctor.policy import CompiledPolicySet, load_policies
 from proctor.policy.limits_schema import parse_duration
+from proctor.runtime.policy_versions import compile_stored, texts_by_digest, version_sources
 from proctor.sdk.replay import CHANGE_NAMES, UNREPRODUCIBLE, decoded, replay
 from proctor.storage import open_audit_store
+from proctor.storage.state import open_policy_store
 
 
 @click.command("replay")
@@ -24,10 +26,11 @@ from proctor.storage import open_audit_store
     "--policy",
     "policies",
     multiple=True,
-    required=True,
     type=click.Path(exists=True),
     help="New policy file or directory (repeatable).",
 )
+@click.option("--digest", help="A set kept in the store (a record's `extra.policy_digest`).")
+@click.option("--version", "version", type=int, help="A stored policy version.")
 @click.option("--since", help="Only calls newer than this (`7d`, `12h`) or an ISO time.")
 @click.option("--examples", default=3, show_default=True, help="Examples per kind of change.")
 @click.option("--db", help="Audit database (default: the config's, else proctor.db).")
@@ -35,6 +38,8 @@ from proctor.storage import open_audit_store
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def replay_command(
     policies: tuple[str, ...],
+    digest: str | None,
+    version: int | None,
     since: str | None,
     examples: int,
     db: str | None,
@@ -42,7 +47,7 @@ def replay_command(
     as_json: bool,
 ) -> None:
     """Re-decide recorded calls under POLICY and report newly denied, allowed, needing approval."""
-    compiled = load_policies(policies, timezone=_timezone(config))
+    compiled = _replayed_set(policies, digest, version, config, db)
     cutoff = _cutoff(since)
     store = open_audit_store(_existing(audit_location(config, db)))
     started = perf_counter()
@@ -84,6 +89,31 @@ def replay_command(
             markup=False,
         )
     console.print("limits, run ceilings and approvals are not replayed: they depend on state")
+
+
+def _replayed_set(
+    policies: tuple[str, ...],
+    digest: str | None,
+    version: int | None,
+    config: str | None,
+    db: str | None,
+) -> CompiledPolicySet:
+    """The set to replay: files, or one kept in the store by digest or version."""
+    if sum((bool(policies), digest is not None, version is not None)) != 1:
+        raise click.UsageError("give one of --policy, --digest or --version")
+    zone = _timezone(config)
+    if policies:
+        return load_policies(policies, timezone=zone)
+    store = open_policy_store(audit_location(config, db))
+    try:
+        sources = (
+            texts_by_digest(store, digest)
+            if digest is not None
+            else version_sources(store, version or 0).sources
+        )
+    finally:
+        store.close()
+    return compile_stored(sources, zone or ZoneInfo("UTC"))
 
 
 def _timezone(config: str | None) -> ZoneInfo | None:

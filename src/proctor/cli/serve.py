@@ -24,6 +24,16 @@ ADMIN_KEY_PREFIX = "pa_"
     type=click.IntRange(min=1, max=256),
     help="Gateway processes on the port (default: the number of cores; 1 for an in-memory store).",
 )
+@click.option(
+    "--policies-from-store",
+    is_flag=True,
+    default=None,
+    help="Decide with the store's active policy version (`proctor policy push`).",
+)
+@click.option("--bundle", help="Decide with a signed policy bundle: a file or an http(s) URL.")
+@click.option(
+    "--bundle-key", type=click.Path(exists=True, dir_okay=False), help="Its Ed25519 public key."
+)
 def serve(
     config: str | None,
     host: str,
@@ -32,6 +42,9 @@ def serve(
     tls_cert: str | None,
     tls_key: str | None,
     workers: int | None,
+    policies_from_store: bool | None,
+    bundle: str | None,
+    bundle_key: str | None,
 ) -> None:
     """Run the gateway: the HTTP decision API over the same engine as the SDK."""
     from proctor.server.serve import ServeOptions
@@ -39,6 +52,8 @@ def serve(
 
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("give both --tls-cert and --tls-key, or neither")
+    if (bundle is None) != (bundle_key is None):
+        raise click.UsageError("give both --bundle and --bundle-key, or neither")
     run(
         ServeOptions(
             config=config,
@@ -48,6 +63,9 @@ def serve(
             tls_cert=tls_cert,
             tls_key=tls_key,
             workers=workers,
+            policies_from_store=policies_from_store or None,
+            bundle=bundle,
+            bundle_key=bundle_key,
         )
     )
 

@@ -40,6 +40,11 @@ class RevocationList:
         with self._lock:
             self._revoked = self._revoked | {jti}
 
+    def expire(self) -> None:
+        """Read the store again on the next lookup (another process changed it)."""
+        with self._lock:
+            self._loaded_at = float("-inf")
+
     def _reload(self, now: float) -> None:
         with self._lock:
             self._revoked = frozenset(self._load())

@@ -44,6 +44,7 @@ class ProxyOptions:
     shutdown_grace: float = 10.0  # --listen: seconds a stop waits for requests in flight
     allowed_hosts: tuple[str, ...] = ()  # --listen: Host/Origin names besides the loopback ones
     sessions_per_client: int = 16  # --listen: sessions one client holds at most
+    policies_from_store: bool | None = None  # None: the config's `storage.policies`
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -109,7 +110,7 @@ def _load(options: ProxyOptions) -> LoadedConfig | None:
     path = options.config
     if path is None and not options.policies and Path(DEFAULT_CONFIG_NAME).is_file():
         path = DEFAULT_CONFIG_NAME
-    if path is None and not options.policies:
+    if path is None and not options.policies and not options.policies_from_store:
         raise McpProxyError(
             "no policy given: pass `--config proctor.yaml` or `--policy FILE`",
             code="no_policy_given",
@@ -119,11 +120,19 @@ def _load(options: ProxyOptions) -> LoadedConfig | None:
 
 def _runtime(loaded: LoadedConfig | None, options: ProxyOptions, caller: Caller) -> Runtime:
     if loaded is not None:
-        return build_runtime(loaded, audit=options.db, policies=options.policies)
+        return build_runtime(
+            loaded,
+            audit=options.db,
+            policies=options.policies,
+            role="proxy",
+            policies_from_store=options.policies_from_store,
+        )
     # policies alone: the agent the client names is an unverified agent without a role
     agents = {caller.agent: Agent(caller.agent, None, Tier.UNVERIFIED)} if caller.agent else {}
     return build_runtime(
         policies=options.policies,
         audit=options.db or DEFAULT_DB,
         registry=AgentRegistry(agents),
+        role="proxy",
+        policies_from_store=options.policies_from_store,
     )

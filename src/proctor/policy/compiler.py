@@ -59,9 +59,10 @@ def compile_sources(
     sources: Iterable[PolicySource], *, timezone: tzinfo | None = None
 ) -> CompiledPolicySet:
     """Compile every document of every source into one set; raises ``PolicyLoadError``."""
+    given = tuple(sources)
     errors: list[ProctorError] = []
     documents: list[LocatedDocument] = []
-    for source in sources:  # stage: read
+    for source in given:  # stage: read
         try:
             documents.extend(read_documents(source.text, source.file))
         except PolicyError as exc:
@@ -120,6 +121,7 @@ def compile_sources(
         ScanIndex(scan_sections, reads_findings=_reads_findings(rules)),
         warnings=tuple(_fail_open_warnings(specs)),
         schemas=tuple(schemas),
+        sources=given,
     )  # stage: index
 
 

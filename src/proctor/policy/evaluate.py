@@ -16,6 +16,7 @@ overrides that.
 from __future__ import annotations
 
 from datetime import tzinfo
+from typing import TYPE_CHECKING
 
 from proctor.errors import ProctorError
 from proctor.model.actions import ActionPattern, parse_pattern
@@ -24,10 +25,14 @@ from proctor.model.request import CheckRequest
 from proctor.policy.arg_schemas import CompiledArgSchema
 from proctor.policy.context import EvalContext
 from proctor.policy.controls import ControlIndex
+from proctor.policy.digest import policy_set_digest
 from proctor.policy.expr import EvaluationError
 from proctor.policy.index import ActionIndex
 from proctor.policy.rules import CompiledPolicy, CompiledRule
 from proctor.policy.scan_rules import ScanIndex
+
+if TYPE_CHECKING:  # the compiler imports this module
+    from proctor.policy.compiler import PolicySource
 
 _ALLOW, _DENY, _APPROVAL = Effect.ALLOW, Effect.DENY, Effect.REQUIRE_APPROVAL
 
@@ -41,9 +46,11 @@ class CompiledPolicySet:
         "_index",
         "_schemas",
         "controls",
+        "digest",
         "policies",
         "rules",
         "scanning",
+        "sources",
         "timezone",
         "warnings",
     )
@@ -57,8 +64,12 @@ class CompiledPolicySet:
         scanning: ScanIndex | None = None,
         warnings: tuple[ProctorError, ...] = (),
         schemas: tuple[CompiledArgSchema, ...] = (),
+        sources: tuple[PolicySource, ...] = (),
     ) -> None:
         self.policies = policies
+        # the texts compiled, and their digest: the name of this set in records and the store
+        self.sources = sources
+        self.digest = policy_set_digest(source.text for source in sources)
         self.warnings = warnings  # located, for `proctor policy validate`; never block loading
         self.controls = controls or ControlIndex()
         self.scanning = scanning or ScanIndex()

@@ -14,7 +14,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from proctor.clock import Clock, DecisionIds, system_clock
-from proctor.config import LoadedConfig, ScanningConfig, load_config
+from proctor.config import LoadedConfig, ScanningConfig, StorageConfig, load_config
 from proctor.identity.registry import AgentRegistry
 from proctor.identity.scopes import ScopeSet
 from proctor.judge_http import http_judge
@@ -22,11 +22,19 @@ from proctor.model.request import Agent, User
 from proctor.model.tiers import Tier
 from proctor.policy import CompiledPolicySet, load_policies
 from proctor.runtime.engine import Runtime
+from proctor.runtime.following import FollowSettings, StoreFollower
+from proctor.runtime.policy_versions import compile_stored
 from proctor.runtime.scanning import CascadeFactory, StoredArgs
 from proctor.scanners.loading import build_cascade
 from proctor.storage import open_audit_store
 from proctor.storage.contracts import AuditStore
-from proctor.storage.state import open_provenance_store, open_state_stores
+from proctor.storage.state import (
+    is_shared_location,
+    open_change_listener,
+    open_policy_store,
+    open_provenance_store,
+    open_state_stores,
+)
 from proctor.telemetry import DecisionTracer, build_tracer
 from proctor.webhooks import approval_webhook
 
@@ -45,6 +53,8 @@ def build_runtime(
     wait_for_audit: bool | None = None,
     timezone: str = "UTC",
     tracer: DecisionTracer | None = None,
+    role: str | None = None,
+    policies_from_store: bool | None = None,
 ) -> Runtime:
     """A runtime from ``config`` (plus ``policies``), or from policies alone.
 
@@ -52,18 +62,28 @@ def build_runtime(
     store; without a config and without ``audit`` everything stays in memory.
     No policy at all gives an empty set: every call is denied. ``tracer`` replaces the
     one a ``telemetry:`` section would build (an SDK's own tracer provider).
+
+    ``role`` (``gateway``, ``sdk``, ``proxy``) makes a long-lived process follow a
+    shared store (``runtime.following``); ``policies_from_store`` (default: the
+    config's ``storage.policies``) makes it decide with the store's active version.
     """
     if config is not None:
         loaded = config if isinstance(config, LoadedConfig) else load_config(config)
-        return _from_config(loaded, policies, audit, clock, ids, wait_for_audit, tracer)
+        follow = _follow_settings(loaded.config.storage, policies_from_store)
+        runtime = _from_config(
+            loaded, policies, audit, clock, ids, wait_for_audit, tracer, follow.from_store
+        )
+        state_at = audit if isinstance(audit, str) else None if audit else loaded.audit_location
+        return _followed(runtime, state_at, role, follow, configured_registry(loaded))
+    follow = _follow_settings(StorageConfig(), policies_from_store)
     zone = ZoneInfo(timezone)
     compiled = (
         load_policies(policies, texts=tuple(policy_texts), timezone=zone)
-        if policies or policy_texts
+        if (policies or policy_texts) and not follow.from_store
         else CompiledPolicySet.empty(zone)
     )
     location = audit if isinstance(audit, str) else None if audit is not None else MEMORY
-    return Runtime(
+    runtime = Runtime(
         policies=compiled,
         registry=registry,
         audit=audit
@@ -76,6 +96,63 @@ def build_runtime(
         state=open_state_stores(location),
         provenance=open_provenance_store(location),
     )
+    return _followed(runtime, location, role, follow, None)
+
+
+def _follow_settings(storage: StorageConfig, from_store: bool | None) -> FollowSettings:
+    return FollowSettings(
+        from_store=storage.policies == "store" if from_store is None else from_store,
+        poll_seconds=storage.poll_seconds,
+        heartbeat_seconds=storage.heartbeat_seconds,
+        grace_seconds=storage.grace_seconds,
+    )
+
+
+def _followed(
+    runtime: Runtime,
+    location: str | None,
+    role: str | None,
+    settings: FollowSettings,
+    configured: AgentRegistry | None,
+) -> Runtime:
+    """``runtime`` following its store when it is a long-lived process on a shared one (or
+    decides with the store's versions); the first round runs before it answers anything."""
+    if role is None and settings.from_store:
+        return _with_active_version(runtime, location)
+    if role is None or not (settings.from_store or is_shared_location(location)):
+        return runtime
+    try:
+        follower = StoreFollower(
+            runtime,
+            open_policy_store(location),
+            role=role,
+            settings=settings,
+            configured=configured,
+            listener=open_change_listener(location),
+        )
+        runtime.follower = follower
+        follower.begin()
+    except BaseException:
+        runtime.close()
+        raise
+    follower.start()
+    return runtime
+
+
+def _with_active_version(runtime: Runtime, location: str | None) -> Runtime:
+    """A one-shot command (``proctor check``) deciding once with the store's active version."""
+    try:
+        store = open_policy_store(location)
+        try:
+            active = store.active()
+        finally:
+            store.close()
+        if active is not None:
+            runtime.replace_policies(compile_stored(active.sources, runtime.policies.timezone))
+    except BaseException:
+        runtime.close()
+        raise
+    return runtime
 
 
 def _from_config(
@@ -86,10 +163,15 @@ def _from_config(
     ids: DecisionIds | None,
     wait_for_audit: bool | None,
     tracer: DecisionTracer | None,
+    from_store: bool,
 ) -> Runtime:
     settings = loaded.config
     zone = ZoneInfo(settings.timezone)
-    policies = load_policies([*loaded.policy_paths, *extra_policies], timezone=zone)
+    policies = (
+        CompiledPolicySet.empty(zone)  # the follower's first round loads the active version
+        if from_store
+        else load_policies([*loaded.policy_paths, *extra_policies], timezone=zone)
+    )
     store = (
         audit
         if audit is not None and not isinstance(audit, str)

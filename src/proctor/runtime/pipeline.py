@@ -262,6 +262,7 @@ def record(runtime: EngineParts, check: Check, decision: Decision) -> Decision:
         check.trace_id,
         (perf_counter() - check.started) * 1e6,
         check.held,
+        check.policies.digest,
     )
     if check.caller_trace_id is not None:  # the record's `trace_id` is the span's
         event = replace(event, extra={**event.extra, "caller_trace_id": check.caller_trace_id})

@@ -129,6 +129,7 @@ def decision_event(
     trace_id: str | None,
     latency_us: float,
     held: HeldToken | None = None,
+    policy_digest: str = "",
 ) -> AuditEvent:
     if isinstance(agent, Agent):
         seen_agent = agent_view(agent)
@@ -156,12 +157,16 @@ def decision_event(
         shadow=decision.shadow.to_dict() if decision.shadow is not None else None,
         latency_us=round(latency_us, 3),
         result_digest=None,
-        extra=_event_extra(evaluated_at, held),
+        extra=_event_extra(evaluated_at, held, policy_digest),
     )
 
 
-def _event_extra(evaluated_at: datetime | None, held: HeldToken | None) -> dict[str, Any]:
+def _event_extra(
+    evaluated_at: datetime | None, held: HeldToken | None, policy_digest: str
+) -> dict[str, Any]:
     extra: dict[str, Any] = {"evaluated_at": iso(evaluated_at)} if evaluated_at else {}
+    if policy_digest:  # which set decided (`proctor policy show --digest`)
+        extra["policy_digest"] = policy_digest
     if held is not None:
         extra["token"] = held.token_view
     return extra

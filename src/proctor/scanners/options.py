@@ -17,15 +17,12 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
-import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from proctor.scanners import Scanner
 from proctor.scanners.errors import INVALID_SCANNER, INVALID_SCANNER_OPTIONS, ScanError
 from proctor.scanners.judge import DEFAULT_MIN_CHARS, Judge, JudgeScanner
 from proctor.scanners.judge import NAME as JUDGE_SCANNER_NAME
-from proctor.scanners.phones import DEFAULT_REGIONS
-from proctor.scanners.pii import PiiScanner
 from proctor.scanners.presidio import PresidioScanner
 
 
@@ -56,10 +53,12 @@ class PresidioOptions(_Options):
 class PiiOptions(_Options):
     """``scanning.pii``: the regions national-form phone numbers are read in, in order."""
 
-    phone_regions: list[str] = Field(default_factory=lambda: list(DEFAULT_REGIONS), min_length=1)
+    phone_regions: list[str] = Field(default_factory=lambda: _default_regions(), min_length=1)
 
     @model_validator(mode="after")
     def _known_regions(self) -> PiiOptions:
+        import phonenumbers  # only when a config names regions: a check need not load it
+
         unknown = [r for r in self.phone_regions if r not in phonenumbers.SUPPORTED_REGIONS]
         if unknown:
             raise ValueError(
@@ -68,12 +67,21 @@ class PiiOptions(_Options):
         return self
 
 
+def _default_regions() -> list[str]:
+    # the detectors load phonenumbers' metadata: only a process that scans for PII pays for it
+    from proctor.scanners.phones import DEFAULT_REGIONS
+
+    return list(DEFAULT_REGIONS)
+
+
 def build_pii_scanner(options: Mapping[str, Any] | None) -> Scanner:
     """The ``pii`` scanner with the options of ``scanning.pii``."""
     if options is not None and not isinstance(options, Mapping):
         raise ScanError(
             "the options of scanner `pii` must be a mapping", code=INVALID_SCANNER_OPTIONS
         )
+    from proctor.scanners.pii import PiiScanner
+
     config = _validated(PiiOptions, "pii", options or {})
     return PiiScanner(phone_regions=config.phone_regions)
 

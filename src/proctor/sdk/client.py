@@ -67,12 +67,23 @@ class Proctor(OpensSessions):
         audit: str | None = None,
         clock: Clock = system_clock,
         tracer_provider: Any = None,
+        policies_from_store: bool | None = None,
     ) -> Proctor:
+        """``policies_from_store`` (default: the config's ``storage.policies``): decide with
+        the store's active policy version, following it as it changes."""
         # the given provider wins over `telemetry:`
         tracer = (
             DecisionTracer.from_provider(tracer_provider) if tracer_provider is not None else None
         )
-        return cls(build_runtime(path, audit=audit, clock=clock, tracer=tracer), agent=agent)
+        runtime = build_runtime(
+            path,
+            audit=audit,
+            clock=clock,
+            tracer=tracer,
+            role="sdk",
+            policies_from_store=policies_from_store,
+        )
+        return cls(runtime, agent=agent)
 
     @classmethod
     def from_policies(
@@ -86,6 +97,7 @@ class Proctor(OpensSessions):
         clock: Clock = system_clock,
         timezone: str = "UTC",
         tracer_provider: Any = None,
+        policies_from_store: bool = False,
     ) -> Proctor:
         registry = AgentRegistry(
             {item.id: item for item in agents or []},
@@ -103,6 +115,8 @@ class Proctor(OpensSessions):
                 if tracer_provider is not None
                 else None
             ),
+            role="sdk",
+            policies_from_store=policies_from_store,
         )
         if agent is None and agents and len(agents) == 1:
             agent = agents[0].id

@@ -114,6 +114,11 @@ def explain(
             "Shadow (audit-mode policies, not enforced): "
             f"would have been {would}: {shadow.get('reason')}."
         )
+    digest = (record.get("extra") or {}).get("policy_digest")
+    if digest:
+        lines.append(
+            f"Policy set: `{digest}` (its texts: `proctor policy show --digest {digest}`)."
+        )
     others = [d for d in diagnostics if d.get("code") not in (*_LIMIT_CODES, *_APPROVAL_CODES)]
     for item in others:
         lines.append(f"Note ({item.get('code')}): {item.get('message')}.")

@@ -36,6 +36,7 @@ from proctor.server.routes import (
     oauth,
     outputs,
     policies,
+    status,
 )
 from proctor.server.state import GatewayState, caller
 from proctor.server.ui import create_dashboard
@@ -63,6 +64,8 @@ def create_app(
         user_assertions=UserAssertions.of(runtime.users, config),
     )
     runtime.observe_stages(state.metrics.observe_stage)
+    if runtime.follower is not None:  # every process on the store, by its heartbeat
+        state.metrics.watch_processes(status.live_processes(runtime.follower))
     state.approvals.on_decided = state.metrics.observe_approval
     document = build_openapi(_version())
 
@@ -93,6 +96,7 @@ def create_app(
             *audit.routes,
             *agents.routes,
             *policies.routes,
+            *status.routes,
             *approvals.routes,
             *health.routes,
             Route("/openapi.json", openapi, methods=["GET"]),

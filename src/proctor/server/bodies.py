@@ -80,6 +80,13 @@ class PoliciesBody(_Body):
 
     texts: list[str] | None = Field(default=None, max_length=100)
     allow_empty: bool = Field(default=False, strict=True)  # a set of no policies denies every call
+    message: str = Field(default="", max_length=2000)  # kept with a version pushed to the store
+
+
+class ActivateBody(_Body):
+    """The stored policy version to make active again (a rollback)."""
+
+    version: int = Field(ge=1, le=2**62, strict=True)
 
 
 class ApprovalDecisionBody(_Body):

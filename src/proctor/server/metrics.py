@@ -5,13 +5,16 @@ The names, labels and buckets are listed in docs/observability.md.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from proctor.limits.approvals import Approval
 from proctor.runtime.pipeline import STAGE_NAMES
+from proctor.storage.contracts import ProcessBeat
 
 _BUCKETS = (0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0)
 # A stage takes microseconds (policy) to milliseconds (a synchronous audit commit).
@@ -88,5 +91,36 @@ class GatewayMetrics:
         waited = (approval.decided_at - approval.created_at).total_seconds()
         self.approval_waits.labels(approval.status.value).observe(max(waited, 0.0))
 
+    def watch_processes(self, processes: Callable[[], Sequence[ProcessBeat]]) -> None:
+        """``proctor_policy_version{process, role}``: each live process's active version."""
+        self.registry.register(_PolicyVersions(processes))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class _PolicyVersions(Collector):
+    """Read at scrape time from the store's heartbeats (-1: a process with no version)."""
+
+    def __init__(self, processes: Callable[[], Sequence[ProcessBeat]]) -> None:
+        self._processes = processes
+
+    def describe(self) -> Iterator[Metric]:
+        yield GaugeMetricFamily(
+            "proctor_policy_version", "Active policy version per process.", labels=["process"]
+        )
+
+    def collect(self) -> Iterator[Metric]:
+        family = GaugeMetricFamily(
+            "proctor_policy_version",
+            "Policy version each live process on the store decides with (-1: none).",
+            labels=["process", "role"],
+        )
+        try:
+            processes = self._processes()
+        except Exception:  # a store that cannot be read leaves the gauge out of this scrape
+            processes = ()
+        for process in processes:
+            version = process.policy_version if process.policy_version is not None else -1
+            family.add_metric([process.process_id, process.role], float(version))
+        yield family

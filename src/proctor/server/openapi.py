@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from proctor.server.bodies import (
+    ActivateBody,
     AgentCreateBody,
     ApprovalDecisionBody,
     BatchBody,
@@ -171,6 +172,11 @@ def build_openapi(version: str) -> dict[str, Any]:
         "/v1/admin/policies/reload": {
             "post": _op("Compile and replace the policies", body=_body(schemas, PoliciesBody))
         },
+        "/v1/admin/policies/versions": {"get": _op("The stored policy versions")},
+        "/v1/admin/policies/activate": {
+            "post": _op("Make a stored policy version active", body=_body(schemas, ActivateBody))
+        },
+        "/v1/status": {"get": _op("Every live process on the store and its policy version")},
         "/v1/admin/approvals": {
             "get": _op(
                 "Approvals",

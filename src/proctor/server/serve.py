@@ -23,6 +23,7 @@ from starlette.applications import Starlette
 from proctor.banner import startup_banner
 from proctor.config import DEFAULT_CONFIG_NAME, LoadedConfig, load_config
 from proctor.runtime import build_runtime
+from proctor.runtime.bundles import follow_bundle
 from proctor.server.app import create_app
 from proctor.server.state import GatewayState
 
@@ -43,24 +44,48 @@ class ServeOptions:
     workers_threads: int = 64
     graceful_seconds: int = 10
     workers: int | None = None  # processes; None: the number of cores (workers.py)
+    policies_from_store: bool | None = None  # None: the config's `storage.policies`
+    bundle: str | None = None  # a signed bundle's file or URL (runtime.bundles)
+    bundle_key: str | None = None
 
 
-def build_gateway(config: str | None, db: str | None) -> Starlette:
+def build_gateway(
+    config: str | None,
+    db: str | None,
+    *,
+    policies_from_store: bool | None = None,
+    bundle: tuple[str, str] | None = None,
+) -> Starlette:
     """The app for ``--config``/``--db`` (``PROCTOR_DATABASE_URL`` when ``--db`` is absent)."""
     db = db or os.environ.get(DATABASE_ENV) or None
     path = config or (DEFAULT_CONFIG_NAME if Path(DEFAULT_CONFIG_NAME).is_file() else None)
     loaded: LoadedConfig | None = load_config(path) if path is not None else None
+    from_store = policies_from_store
     if loaded is not None:
-        runtime = build_runtime(loaded, audit=db, wait_for_audit=False)
+        runtime = build_runtime(
+            loaded, audit=db, wait_for_audit=False, role="gateway", policies_from_store=from_store
+        )
     else:
-        runtime = build_runtime(audit=db or DEFAULT_DB)
+        runtime = build_runtime(
+            audit=db or DEFAULT_DB, role="gateway", policies_from_store=from_store
+        )
+    if bundle is not None:  # (location, public key file)
+        follow_bundle(runtime, *bundle)
     return create_app(runtime, config=loaded)
+
+
+def gateway_for(options: ServeOptions) -> Starlette:
+    """The app ``options`` ask for: the supervisor's, and each worker's."""
+    bundle = (options.bundle, options.bundle_key) if options.bundle and options.bundle_key else None
+    return build_gateway(
+        options.config, options.db, policies_from_store=options.policies_from_store, bundle=bundle
+    )
 
 
 def serve(options: ServeOptions) -> None:
     from proctor.server.workers import run_workers, worker_count
 
-    app = build_gateway(options.config, options.db)
+    app = gateway_for(options)
     state: GatewayState = app.state.gateway
     try:
         workers = worker_count(options.workers, state.runtime)

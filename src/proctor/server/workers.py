@@ -106,10 +106,10 @@ def run_workers(app: Starlette, options: ServeOptions, workers: int) -> None:
 
 def worker_app(options: ServeOptions) -> ThreadLimit:
     """In a worker: the gateway over the shared database (uvicorn calls it once, at start)."""
-    from proctor.server.serve import build_gateway, settle_collector
+    from proctor.server.serve import gateway_for, settle_collector
 
     _end_with_parent()
-    app = build_gateway(options.config, options.db)
+    app = gateway_for(options)
     app.state.gateway.workers = options.workers or 1
     settle_collector()
     return ThreadLimit(app, options.workers_threads)

@@ -35,6 +35,9 @@ __all__ = [
     "AuditStore",
     "CounterStore",
     "IdentityStore",
+    "PolicyStore",
+    "PolicyVersion",
+    "ProcessBeat",
     "ProvenanceStore",
     "RunStore",
     "StateStores",
@@ -298,6 +301,123 @@ class IdentityStore(Protocol):
         Atomic across every process sharing the store: of two concurrent uses,
         exactly one gets True. Records kept past ``now`` are dropped on the way.
         """
+        ...
+
+    def close(self) -> None: ...
+
+
+# -- policy versions and the processes that follow them ----------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyVersion:
+    """One stored version of the policy set: its texts (``(name, text)`` pairs) and digest.
+
+    ``sources`` is empty in listings; ``PolicyStore.version`` fills it in.
+    """
+
+    version: int
+    digest: str
+    message: str
+    created_at: float
+    created_by: str
+    sources: tuple[tuple[str, str], ...] = ()
+    activated_at: float | None = None  # set by ``PolicyStore.active``
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "version": self.version,
+            "digest": self.digest,
+            "message": self.message,
+            "created_at": self.created_at,
+            "created_by": self.created_by,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessBeat:
+    """A process on the store (gateway, SDK, proxy) as its last heartbeat described it."""
+
+    process_id: str
+    role: str
+    host: str
+    pid: int
+    started_at: float
+    heartbeat: float
+    policy_version: int | None
+    policy_digest: str
+    state: str  # "following", "stale" (store unreachable, in grace), "failed_closed", "files"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.process_id,
+            "role": self.role,
+            "host": self.host,
+            "pid": self.pid,
+            "started_at": self.started_at,
+            "heartbeat": self.heartbeat,
+            "policy_version": self.policy_version,
+            "policy_digest": self.policy_digest,
+            "state": self.state,
+        }
+
+
+@runtime_checkable
+class PolicyStore(Protocol):
+    """Policy texts kept by digest, numbered versions of them, the active one, and the
+    processes that follow it. ``changes`` is what followers poll: a counter per topic
+    (``policy``, ``identity``) that every change to it moves on."""
+
+    def keep_texts(self, digest: str, sources: Sequence[tuple[str, str]], now: float) -> None:
+        """Keep ``sources`` under ``digest`` (already kept: nothing changes)."""
+        ...
+
+    def texts(self, digest: str) -> tuple[tuple[str, str], ...] | None:
+        """The sources kept under ``digest``."""
+        ...
+
+    def push(
+        self,
+        digest: str,
+        sources: Sequence[tuple[str, str]],
+        *,
+        message: str,
+        by: str,
+        now: float,
+    ) -> tuple[PolicyVersion, bool]:
+        """A new version of ``sources``, made active; ``(version, True)``.
+
+        When ``digest`` is the active version's already: ``(that version, False)``.
+        """
+        ...
+
+    def activate(self, version: int, *, by: str, now: float) -> PolicyVersion:
+        """Make a stored version active again (a rollback); an unknown version raises
+        ``StorageError`` (``policy_version_unknown``)."""
+        ...
+
+    def active(self) -> PolicyVersion | None:
+        """The active version with its sources (None before the first push)."""
+        ...
+
+    def version(self, version: int) -> PolicyVersion | None:
+        """One version with its sources."""
+        ...
+
+    def versions(self, limit: int = 100) -> list[PolicyVersion]:
+        """The newest versions first, without their sources."""
+        ...
+
+    def changes(self) -> dict[str, int]:
+        """Topic -> change counter."""
+        ...
+
+    def beat(self, process: ProcessBeat) -> None:
+        """Insert or replace this process's row."""
+        ...
+
+    def processes(self, since: float) -> list[ProcessBeat]:
+        """Processes whose last heartbeat is at ``since`` or later (rows far older are dropped)."""
         ...
 
     def close(self) -> None: ...

@@ -9,9 +9,10 @@ to the audit tables), shared by every process that uses the same audit.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from proctor.scanners.provenance import ProvenanceLedgers
-from proctor.storage.contracts import ProvenanceStore, StateStores
+from proctor.storage.contracts import PolicyStore, ProvenanceStore, StateStores
 from proctor.storage.errors import STORAGE_UNAVAILABLE, StorageError
 from proctor.storage.memory_state import (
     MemoryApprovalStore,
@@ -19,7 +20,13 @@ from proctor.storage.memory_state import (
     MemoryRunStore,
 )
 
+if TYPE_CHECKING:
+    from proctor.storage.postgres.policy_store import ChangeListener
+
 __all__ = [
+    "is_shared_location",
+    "open_change_listener",
+    "open_policy_store",
     "open_provenance_store",
     "open_state_stores",
     "state_location",
@@ -72,3 +79,33 @@ def open_provenance_store(
     from proctor.storage.sqlite.state_db import StateDatabase
 
     return SqlProvenanceStore(StateDatabase(location, busy_timeout=busy_timeout))
+
+
+def open_policy_store(audit_location: str | None) -> PolicyStore:
+    """Where policy versions and heartbeats live: beside the audit (memory for a memory audit)."""
+    if audit_location is not None and audit_location.startswith(("postgresql://", "postgres://")):
+        from proctor.storage.postgres.policy_store import PostgresPolicyStore
+
+        return PostgresPolicyStore(audit_location)
+    location = state_location(audit_location)
+    if location is None:
+        from proctor.storage.memory_policies import MemoryPolicyStore
+
+        return MemoryPolicyStore()
+    from proctor.storage.sqlite.policy_store import SqlitePolicyStore
+
+    return SqlitePolicyStore(location)
+
+
+def open_change_listener(audit_location: str | None) -> ChangeListener | None:
+    """PostgreSQL's ``LISTEN`` on store changes; None where only polling works (SQLite)."""
+    if audit_location is not None and audit_location.startswith(("postgresql://", "postgres://")):
+        from proctor.storage.postgres.policy_store import ChangeListener
+
+        return ChangeListener(audit_location)
+    return None
+
+
+def is_shared_location(audit_location: str | None) -> bool:
+    """Whether other processes can open this store (a file or a database, not memory)."""
+    return audit_location not in _MEMORY

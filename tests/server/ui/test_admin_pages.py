@@ -51,6 +51,15 @@ def test_policies_count_rule_hits(dashboard_app: Any) -> None:
     assert "Refunds over $1,000 are never made by an agent" in page
 
 
+def test_policies_show_the_set_digest_and_the_processes_on_the_store(dashboard_app: Any) -> None:
+    signed_in_client(dashboard_app, "root", ROOT_KEY)
+    page = dashboard_app.get("/ui/policies").text
+    runtime = dashboard_app.app.state.gateway.runtime
+    assert f"<code>{runtime.policies.digest}</code>" in page
+    assert "Processes on the store" in page
+    assert f"<code>{runtime.follower.process_id}</code>" in page
+
+
 def test_limits_show_budget_use(dashboard_app: Any) -> None:
     signed_in_client(dashboard_app, "root", ROOT_KEY)
     page = dashboard_app.get("/ui/limits").text

@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from proctor.runtime.agents import AgentAdminError
 from proctor.server.auth import AGENTS_WRITE
+from proctor.server.routes import status
 from proctor.server.routes.agents import admin_key_actor
 from proctor.server.state import GatewayState
 from proctor.server.ui import charts, trail, usage
@@ -90,6 +91,8 @@ async def policies(request: Request) -> Response:
     signed_in = account(request, state)
     compiled = state.runtime.policies
     counted = await to_thread.run_sync(lambda: _recent_usage(state))
+    follower = state.runtime.follower  # every process on the store and the version it runs
+    processes = await to_thread.run_sync(status.report, follower) if follower else None
     rules = [
         {
             "id": rule.rule_id,
@@ -111,6 +114,9 @@ async def policies(request: Request) -> Response:
             "rules": rules,
             "shadow": sorted(counted.shadow_denials.items()),
             "window": counted.records,
+            "digest": compiled.digest,
+            "version": follower.version if follower is not None else None,
+            "status": processes,
         },
         account=signed_in,
         page="policies",

@@ -19,6 +19,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from proctor.storage.errors import STORAGE_UNAVAILABLE, StorageError
 from proctor.storage.sql.dialect import POSTGRES, Dialect, Statements
+from proctor.storage.sql.policy_sets import POLICY_TABLES
 
 _MIGRATION_LOCK = 0x70726F63  # "proc"
 
@@ -142,6 +143,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         """,
         "CREATE INDEX identity_used_assertions_keep ON identity_used_assertions (keep_until)",
     ),
+    POLICY_TABLES,  # 6: policy versions, change counters, process heartbeats (policy_sets)
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -13,6 +13,7 @@ from typing import Any
 from proctor.identity.credentials import ApiKeyRecord
 from proctor.storage.contracts import StoredAgent, StoredCredential
 from proctor.storage.sql.dialect import Closing
+from proctor.storage.sql.policy_sets import IDENTITY_TOPIC, bump
 
 AGENT_COLUMNS = "id, role, tier, owner, tags, created_at, revoked_at"
 CREDENTIAL_COLUMNS = "agent_id, kind, key_id, digest, public_jwk, created_at, revoked_at"
@@ -73,6 +74,7 @@ class SqlIdentityStore(Closing):
                     agent.revoked_at,
                 ),
             )
+            bump(sql, IDENTITY_TOPIC)  # other processes refresh their registry
 
     def get_agent(self, agent_id: str) -> StoredAgent | None:
         with self._db.reading("reading an agent") as sql:
@@ -99,12 +101,16 @@ class SqlIdentityStore(Closing):
                     credential.revoked_at,
                 ),
             )
+            bump(sql, IDENTITY_TOPIC)
 
     def revoke_credentials(self, agent_id: str, now: int, kind: str | None = None) -> int:
         with self._db.transaction("revoking credentials") as sql:
             if kind is None:
-                return sql.run(_REVOKE_CREDENTIALS, (now, agent_id))
-            return sql.run(f"{_REVOKE_CREDENTIALS} AND kind = ?", (now, agent_id, kind))
+                revoked = sql.run(_REVOKE_CREDENTIALS, (now, agent_id))
+            else:
+                revoked = sql.run(f"{_REVOKE_CREDENTIALS} AND kind = ?", (now, agent_id, kind))
+            bump(sql, IDENTITY_TOPIC)
+            return revoked
 
     def credentials(self, agent_id: str) -> list[StoredCredential]:
         with self._db.reading("reading credentials") as sql:
@@ -119,6 +125,7 @@ class SqlIdentityStore(Closing):
     def revoke_token(self, jti: str, expires_at: int, reason: str) -> None:
         with self._db.transaction("revoking a token") as sql:
             sql.run(_REVOKE_TOKEN, (jti, expires_at, reason))
+            bump(sql, IDENTITY_TOPIC)
 
     def revoked_tokens(self, now: int) -> list[str]:
         with self._db.reading("reading revoked tokens") as sql:

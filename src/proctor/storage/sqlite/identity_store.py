@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 from proctor.storage.sql.dialect import SQLITE, Dialect, Statements
 from proctor.storage.sql.identity import SqlIdentityStore
+from proctor.storage.sql.policy_sets import POLICY_TABLES
 from proctor.storage.sqlite.connection import check_location, connect, storage_error
 from proctor.storage.sqlite.schema import migrate
 
@@ -82,7 +83,7 @@ class _LockedConnection:
         self._conn = connect(path, busy_timeout=busy_timeout)
         migrate(self._conn, path)
         try:
-            for statement in IDENTITY_TABLES:
+            for statement in (*IDENTITY_TABLES, *POLICY_TABLES):  # with the change counters
                 self._conn.execute(statement)
         except sqlite3.Error as exc:
             raise storage_error(exc, path, "creating the identity tables") from exc
