@@ -10,7 +10,7 @@ fills in what later stages read (the caller, the arguments, the request).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from datetime import datetime
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
@@ -43,31 +43,52 @@ _ACTION_CACHE_LIMIT = 4096
 _INFRASTRUCTURE = ("state_unavailable", PROVENANCE_UNAVAILABLE)
 
 
-@dataclass(slots=True)
 class Check:
-    """One check on its way through the stages: what each stage found so far."""
+    """One check on its way through the stages: what each stage found so far.
 
-    call: CheckCall
-    policies: CompiledPolicySet  # one set for the whole check, even if a reload swaps it
-    decision_id: str
-    recorded_at: datetime
-    now: datetime
-    trace_id: str | None
-    run: RunState | None
-    started: float
-    agent: Agent | str = ""  # the resolved agent, or why it is unknown
-    user: User | None = None
-    held: HeldToken | None = None
-    args: dict[str, Any] = field(default_factory=dict)  # as recorded (canonical JSON)
-    exact_args: dict[str, Any] | None = None  # exact numbers kept, for conditions
-    context: dict[str, Any] = field(default_factory=dict)
-    scopes: tuple[str, ...] = ()
-    scan_plan: ScanPlan | None = None
-    scanned: Scanned | None = None
-    taint: dict[str, dict[str, Any]] = field(default_factory=dict)
-    request: CheckRequest | None = None
-    demotion: Demotion | None = None
-    caller_trace_id: str | None = None  # a caller's plain correlation id, kept beside the span's
+    A plain slotted class with its ``__init__`` written out (one is built on
+    every check): the stages fill in the fields after the first nine.
+    """
+
+    __slots__ = (
+        "agent", "args", "call", "caller_trace_id", "context", "decision_id", "demotion",
+        "exact_args", "held", "now", "policies", "recorded_at", "request", "run", "scan_plan",
+        "scanned", "scopes", "started", "taint", "trace_id", "user",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        call: CheckCall,
+        policies: CompiledPolicySet,
+        decision_id: str,
+        recorded_at: datetime,
+        now: datetime,
+        trace_id: str | None,
+        run: RunState | None,
+        started: float,
+        caller_trace_id: str | None,
+    ) -> None:
+        self.call = call
+        self.policies = policies  # one set for the whole check, even if a reload swaps it
+        self.decision_id = decision_id
+        self.recorded_at = recorded_at
+        self.now = now
+        self.trace_id = trace_id
+        self.run = run
+        self.started = started
+        self.caller_trace_id = caller_trace_id  # a caller's plain correlation id
+        self.agent: Agent | None = None  # the resolved agent (None: unknown, the call denied)
+        self.user: User | None = None
+        self.held: HeldToken | None = None
+        self.args: dict[str, Any] = {}  # as recorded (canonical JSON)
+        self.exact_args: dict[str, Any] | None = None  # exact numbers kept, for conditions
+        self.context: dict[str, Any] = {}
+        self.scopes: tuple[str, ...] = ()
+        self.scan_plan: ScanPlan | None = None
+        self.scanned: Scanned | None = None
+        self.taint: dict[str, dict[str, Any]] = {}
+        self.request: CheckRequest | None = None
+        self.demotion: Demotion | None = None
 
     def deny(self, reason: str, code: str) -> Decision:
         return Decision(Effect.DENY, reason, (), self.decision_id, self.scopes, code=code)
@@ -88,15 +109,17 @@ def resolve_caller(runtime: EngineParts, check: Check) -> Decision | None:
             caller = callers.hold(call.token, call.agent, check.recorded_at)
             check.run = caller.run_for(check.run)
         except TokenRejected as exc:
-            check.agent = callers.agent(call.agent)
+            agent = callers.agent(call.agent)
+            check.agent = agent if not isinstance(agent, str) else None
             check.user = callers.user(call.user)
             return check.deny(f"token rejected: {exc.message}", exc.code)
         check.agent, check.user, check.held = caller.agent, caller.user, caller.held
         return None
-    check.agent = callers.agent(call.agent)
+    agent = callers.agent(call.agent)
     check.user = callers.user(call.user)
-    if isinstance(check.agent, str):
-        return check.deny(check.agent, "unknown_agent")
+    if isinstance(agent, str):
+        return check.deny(agent, "unknown_agent")
+    check.agent = agent
     return None
 
 
@@ -131,7 +154,7 @@ def run_owner(runtime: EngineParts, check: Check) -> Decision | None:
     if check.run is None:
         return None
     agent = check.agent
-    assert isinstance(agent, Agent)
+    assert agent is not None  # set by `resolve_caller`, or the call was denied
     delegators = check.held.delegation.actors[1:] if check.held is not None else ()
     refused = runtime.run_refused(check.run, agent, check.user, check.now, delegators)
     return check.deny(*refused) if refused is not None else None
@@ -140,7 +163,7 @@ def run_owner(runtime: EngineParts, check: Check) -> Decision | None:
 def scopes(runtime: EngineParts, check: Check) -> Decision | None:
     """The user's scopes ∩ the role's must allow the action."""
     agent = check.agent
-    assert isinstance(agent, Agent)
+    assert agent is not None  # set by `resolve_caller`, or the call was denied
     held = runtime.callers.scopes(check.user, agent)
     check.scopes = held.to_strings()
     if held.allows(check.call.action):
@@ -152,7 +175,7 @@ def scopes(runtime: EngineParts, check: Check) -> Decision | None:
 def scan(runtime: EngineParts, check: Check) -> Decision | None:
     """The arguments scanned as the ``scan: input`` sections ask; the run's taint."""
     agent = check.agent
-    assert isinstance(agent, Agent)
+    assert agent is not None  # set by `resolve_caller`, or the call was denied
     plan = check.policies.scanning.plan("input", check.call.action, agent)
     if plan is not None:
         check.scan_plan = plan
@@ -169,7 +192,7 @@ def scan(runtime: EngineParts, check: Check) -> Decision | None:
 def evaluate(runtime: EngineParts, check: Check) -> Decision:
     """The policies' decision, with the scan verdict folded in."""
     agent = check.agent
-    assert isinstance(agent, Agent)
+    assert agent is not None  # set by `resolve_caller`, or the call was denied
     call = check.call
     check.request = CheckRequest(
         action=call.action,
@@ -228,7 +251,7 @@ def demotion(runtime: EngineParts, check: Check, decision: Decision) -> Decision
     if (
         decision.effect is Effect.DENY
         and check.policies.controls.has_tier_rules
-        and isinstance(check.agent, Agent)
+        and check.agent is not None
         and decision.code not in _INFRASTRUCTURE
     ):
         check.demotion = runtime.count_denial(check.policies, check.agent, check.now)
@@ -268,7 +291,7 @@ def record(runtime: EngineParts, check: Check, decision: Decision) -> Decision:
     except (StorageError, AuditError) as exc:
         return unrecorded(decision, exc.message)
     if check.demotion is not None:
-        assert isinstance(check.agent, Agent)
+        assert check.agent is not None
         runtime.record_demotion(check.demotion, check.agent, check.recorded_at)
     return decision
 
@@ -289,6 +312,34 @@ SETTLING: tuple[tuple[str, Settling], ...] = (
 )
 STAGE_NAMES = tuple(name for name, _ in (*DECIDING, *SETTLING))
 
+# An untimed check runs only the stages that can act on it: the others would pass it on
+# unchanged (a stage call costs more than most stages' work). Chosen once per policy set
+# and kind of call; a timed check runs every stage, so each is observed on every check.
+_Acting = tuple[CompiledPolicySet, tuple[Deciding, ...], tuple[Settling, ...]]
+_acting: dict[tuple[int, bool, bool], _Acting] = {}
+_ACTING_LIMIT = 64
+
+
+def _acting_stages(
+    policies: CompiledPolicySet, call: CheckCall, key: tuple[int, bool, bool]
+) -> _Acting:
+    refused, in_run = call.refused is not None, call.run is not None or call.token is not None
+    idle = {
+        placement: not refused,
+        run_owner: not in_run,  # a token may name a run
+        scan: not in_run and not policies.scanning.has_input,  # no plan, no taint
+        demotion: not policies.controls.has_tier_rules,
+    }
+    acting = (
+        policies,
+        tuple(stage for _, stage in DECIDING if not idle.get(stage, False)),
+        tuple(stage for _, stage in SETTLING if not idle.get(stage, False)),
+    )
+    if len(_acting) >= _ACTING_LIMIT:
+        _acting.clear()
+    _acting[key] = acting
+    return acting
+
 
 def run_check(
     runtime: EngineParts, call: CheckCall, observe: Callable[[str, float], None] | None
@@ -301,35 +352,54 @@ def run_check(
         traced = begin_trace(runtime.tracer, call.traceparent, trace_id)
         trace_id = traced.trace_id if traced is not None else trace_id
     recorded_at = runtime.clock()
-    check = Check(
-        call=call,
-        policies=runtime.policies,
-        decision_id=runtime.new_id(recorded_at),
-        recorded_at=recorded_at,
-        now=call.at or recorded_at,
-        trace_id=trace_id,
-        run=call.run,
-        started=started,
-        caller_trace_id=traced.caller_trace_id if traced is not None else None,
+    check = Check(  # positional: built on every check
+        call,
+        runtime.policies,
+        runtime.new_id(recorded_at),
+        recorded_at,
+        call.at or recorded_at,
+        trace_id,
+        call.run,
+        started,
+        traced.caller_trace_id if traced is not None else None,
     )
     decision: Decision | None = None
-    mark = started
+    if observe is not None:
+        decision = _timed(runtime, check, observe)
+    else:
+        key = (id(check.policies), call.refused is None, call.run is None and call.token is None)
+        acting = _acting.get(key)
+        if acting is None or acting[0] is not check.policies:
+            acting = _acting_stages(check.policies, call, key)
+        for decide in acting[1]:
+            decision = decide(runtime, check)
+            if decision is not None:
+                break
+        assert decision is not None  # `evaluate` always decides
+        for settle in acting[2]:
+            decision = settle(runtime, check, decision)
+    assert decision is not None
+    if traced is not None:
+        sub = check.user.sub if check.user is not None else None
+        agent_id = check.agent.id if check.agent is not None else call.agent
+        agent_id = agent_id if isinstance(agent_id, str) else None
+        traced.finish(decision, call.action, agent_id, sub, tool_name(call.context))
+    return decision
+
+
+def _timed(runtime: EngineParts, check: Check, observe: Callable[[str, float], None]) -> Decision:
+    """``run_check``'s stages, each timed for ``observe`` (untimed checks skip the laps)."""
+    decision: Decision | None = None
+    mark = check.started
     for name, decide in DECIDING:
         decision = decide(runtime, check)
-        if observe is not None:
-            mark = _lap(observe, name, mark)
+        mark = _lap(observe, name, mark)
         if decision is not None:
             break
     assert decision is not None  # `evaluate` always decides
     for name, settle in SETTLING:
         decision = settle(runtime, check, decision)
-        if observe is not None:
-            mark = _lap(observe, name, mark)
-    if traced is not None:
-        sub = check.user.sub if check.user is not None else None
-        agent_id = check.agent.id if isinstance(check.agent, Agent) else call.agent
-        agent_id = agent_id if isinstance(agent_id, str) else None
-        traced.finish(decision, call.action, agent_id, sub, tool_name(call.context))
+        mark = _lap(observe, name, mark)
     return decision
 
 
