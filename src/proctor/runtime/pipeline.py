@@ -10,7 +10,7 @@ fills in what later stages read (the caller, the arguments, the request).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from time import perf_counter
 from typing import TYPE_CHECKING, Any
@@ -43,52 +43,31 @@ _ACTION_CACHE_LIMIT = 4096
 _INFRASTRUCTURE = ("state_unavailable", PROVENANCE_UNAVAILABLE)
 
 
+@dataclass(slots=True)
 class Check:
-    """One check on its way through the stages: what each stage found so far.
+    """One check on its way through the stages: what each stage found so far."""
 
-    A plain slotted class with its ``__init__`` written out (one is built on
-    every check): the stages fill in the fields after the first nine.
-    """
-
-    __slots__ = (
-        "agent", "args", "call", "caller_trace_id", "context", "decision_id", "demotion",
-        "exact_args", "held", "now", "policies", "recorded_at", "request", "run", "scan_plan",
-        "scanned", "scopes", "started", "taint", "trace_id", "user",
-    )  # fmt: skip
-
-    def __init__(
-        self,
-        call: CheckCall,
-        policies: CompiledPolicySet,
-        decision_id: str,
-        recorded_at: datetime,
-        now: datetime,
-        trace_id: str | None,
-        run: RunState | None,
-        started: float,
-        caller_trace_id: str | None,
-    ) -> None:
-        self.call = call
-        self.policies = policies  # one set for the whole check, even if a reload swaps it
-        self.decision_id = decision_id
-        self.recorded_at = recorded_at
-        self.now = now
-        self.trace_id = trace_id
-        self.run = run
-        self.started = started
-        self.caller_trace_id = caller_trace_id  # a caller's plain correlation id
-        self.agent: Agent | None = None  # the resolved agent (None: unknown, the call denied)
-        self.user: User | None = None
-        self.held: HeldToken | None = None
-        self.args: dict[str, Any] = {}  # as recorded (canonical JSON)
-        self.exact_args: dict[str, Any] | None = None  # exact numbers kept, for conditions
-        self.context: dict[str, Any] = {}
-        self.scopes: tuple[str, ...] = ()
-        self.scan_plan: ScanPlan | None = None
-        self.scanned: Scanned | None = None
-        self.taint: dict[str, dict[str, Any]] = {}
-        self.request: CheckRequest | None = None
-        self.demotion: Demotion | None = None
+    call: CheckCall
+    policies: CompiledPolicySet  # one set for the whole check, even if a reload swaps it
+    decision_id: str
+    recorded_at: datetime
+    now: datetime
+    trace_id: str | None
+    run: RunState | None
+    started: float
+    caller_trace_id: str | None  # a caller's plain correlation id, kept beside the span's
+    agent: Agent | None = None  # the resolved agent (None: unknown, and the call denied)
+    user: User | None = None
+    held: HeldToken | None = None
+    args: dict[str, Any] = field(default_factory=dict)  # as recorded (canonical JSON)
+    exact_args: dict[str, Any] | None = None  # exact numbers kept, for conditions
+    context: dict[str, Any] = field(default_factory=dict)
+    scopes: tuple[str, ...] = ()
+    scan_plan: ScanPlan | None = None
+    scanned: Scanned | None = None
+    taint: dict[str, dict[str, Any]] = field(default_factory=dict)
+    request: CheckRequest | None = None
+    demotion: Demotion | None = None
 
     def deny(self, reason: str, code: str) -> Decision:
         return Decision(Effect.DENY, reason, (), self.decision_id, self.scopes, code=code)

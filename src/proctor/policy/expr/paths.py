@@ -30,8 +30,6 @@ def path_reader(root: str, steps: Sequence[PathStep]) -> Evaluator:
     if not steps:
         return _root_reader(root)
     first = steps[0]
-    if len(steps) == 1 and root == "args" and isinstance(first.key, str):
-        return _argument_reader(first.key, first)
     if len(steps) == 1 and root in MAP_ROOTS and isinstance(first.key, str):
         return _field_reader(root, first.key, first)
     plan = tuple(steps)
@@ -62,12 +60,16 @@ def _root_reader(root: str) -> Evaluator:
 
 
 def _field_reader(root: str, key: str, step: PathStep) -> Evaluator:
+    by_argument = root == "args"  # the most common root, read without a root lookup
 
     def read_field(ctx: EvalContext) -> Any:
-        try:
-            container = ctx.root(root)
-        except KeyError:
-            raise missing(root) from None
+        if by_argument:
+            container = ctx.args
+        else:
+            try:
+                container = ctx.root(root)
+            except KeyError:
+                raise missing(root) from None
         try:
             return container[key]
         except KeyError:
@@ -77,21 +79,6 @@ def _field_reader(root: str, key: str, step: PathStep) -> Evaluator:
             return step_into(container, key, step)
 
     return read_field
-
-
-def _argument_reader(key: str, step: PathStep) -> Evaluator:
-    """``args.key``: the most common path, read straight from the context's arguments."""
-
-    def read_argument(ctx: EvalContext) -> Any:
-        container = ctx.args
-        try:
-            return container[key]
-        except KeyError:
-            raise missing(step.text) from None
-        except (TypeError, IndexError):
-            return step_into(container, key, step)
-
-    return read_argument
 
 
 def step_into(container: Any, key: str | int, step: PathStep) -> Any:
