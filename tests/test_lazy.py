@@ -92,3 +92,16 @@ def test_the_gateway_client_loads_no_compiler_scanners_or_config_models() -> Non
     assert "httpx" in modules
     unneeded = ("proctor.policy", "proctor.scanners", "proctor.config", "pydantic", "yaml", "jwt")
     assert [p for p in unneeded if any(m == p or m.startswith(p + ".") for m in modules)] == []
+
+
+def test_the_in_process_sdk_loads_no_jose_until_a_token_is_exchanged() -> None:
+    # PyJWT and cryptography cost ~12 MB resident: a Proctor that never exchanges a
+    # token (no `identity:` section) must not load them
+    code = "import json, sys, proctor; proctor.Proctor; print(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    modules = set(json.loads(out))
+    assert "proctor.sdk.client" in modules
+    jose = ("jwt", "cryptography", "proctor.identity.jose", "proctor.identity.exchange")
+    assert [p for p in jose if any(m == p or m.startswith(p + ".") for m in modules)] == []

@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from proctor.errors import Location
 from proctor.policy import PolicyLoadError, load_policies
@@ -142,3 +143,18 @@ def test_yaml_aliases_are_refused_where_they_are_written() -> None:
 def test_an_anchor_without_an_alias_is_harmless() -> None:
     compiled = load_policies(texts=["name: p\nrules: &r [{action: 'read:*', effect: allow}]\n"])
     assert len(compiled.rules) == 1
+
+
+def test_a_repeated_condition_is_compiled_once_and_a_repeated_error_is_located_each_time() -> None:
+    rules = [
+        {"action": f"read:t{n}", "effect": "allow", "when": "args.amount <= 5"} for n in (1, 2)
+    ]
+    policies = load_policies(texts=[yaml.safe_dump({"name": "p", "rules": rules})])
+    first, second = (rule.conditions[0] for rule in policies.rules)
+    assert first is second
+    bad = [{"action": f"read:t{n}", "effect": "allow", "when": "args.amount <="} for n in (1, 2)]
+    with pytest.raises(PolicyLoadError) as caught:
+        load_policies(texts=[yaml.safe_dump({"name": "p", "rules": bad})])
+    lines = sorted(error.location.line for error in caught.value.errors if error.location)
+    assert len(lines) == 2
+    assert lines[0] != lines[1]

@@ -137,3 +137,10 @@ def test_plain_arguments_skip_the_records_scan_with_the_built_in_scanners() -> N
     assert ContentGuard._skips(cascade, plain, wanted)
     assert not ContentGuard._skips(cascade, {"to": "bob@example.com"}, wanted)
     assert not ContentGuard._skips(cascade, {"note": "x" * 16}, wanted)
+    # letters alone skip the pattern test; other short text takes it, and so do names
+    assert ContentGuard._skips(cascade, {"mode": "read only", "who": "o'brien-smith"}, wanted)
+    assert not ContentGuard._skips(cascade, {"mode": "bob@x"}, wanted)
+    for _ in range(2):  # a plain name is remembered; a name with a mark never passes
+        assert not ContentGuard._skips(cascade, {"to=bob@example.com": True}, wanted)
+        assert not ContentGuard._skips(cascade, {"x" * 16: 1}, wanted)
+        assert not ContentGuard._skips(cascade, {"region": {"nested": "a:b"}}, wanted)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from proctor.model.frozen import built_at_once
+
 AUDIT_VERSION = 1
 
 # Kinds of record: "decision" per check; "run" (effect start/end) and "approval"
@@ -28,7 +30,8 @@ def audit_timestamp(when: datetime) -> str:
     return when.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
+@built_at_once  # built on every check: one assignment, not a setattr per field
+@dataclass(frozen=True, kw_only=True)
 class AuditEvent:
     """One record of the audit trail, as the runtime hands it to an audit store.
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from proctor.model.frozen import built_at_once
+
 
 class Effect(StrEnum):
     ALLOW = "allow"
@@ -45,7 +47,8 @@ class ShadowResult:
         return {"effect": self.effect.value, "rule_ids": list(self.rule_ids), "reason": self.reason}
 
 
-@dataclass(frozen=True, slots=True)
+@built_at_once  # built on every check: one assignment, not a setattr per field
+@dataclass(frozen=True)
 class Decision:
     """The outcome of one check.
 

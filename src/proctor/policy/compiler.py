@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import tzinfo
+from functools import lru_cache
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -234,10 +235,20 @@ def _conditions(at: _RuleAt) -> tuple[CompiledExpression, ...]:
     compiled: list[CompiledExpression] = []
     for text, where in sources:
         try:
-            compiled.append(compile_expression(text, location=document.location(where)))
-        except ExpressionError as exc:
-            errors.append(exc)
+            compiled.append(_compiled_condition(text))
+        except ExpressionError:
+            try:  # compiled again where it stands, so the error points there
+                compiled.append(compile_expression(text, location=document.location(where)))
+            except ExpressionError as exc:
+                errors.append(exc)
     return tuple(compiled)
+
+
+@lru_cache(maxsize=8192)
+def _compiled_condition(text: str) -> CompiledExpression:
+    """A condition's compiled form, by its text: large sets repeat a few conditions many
+    times, and a compiled expression is immutable and reads nothing but the request."""
+    return compile_expression(text)
 
 
 def _required_scopes(at: _RuleAt) -> tuple[ActionPattern, ...]:

@@ -50,12 +50,14 @@ _DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday"
 class EvalContext:
     """One request as seen by expressions; roots are computed lazily and cached."""
 
-    __slots__ = ("_cache", "request", "timezone")
+    __slots__ = ("_cache", "args", "request", "timezone")
 
     def __init__(self, request: CheckRequest, timezone: tzinfo) -> None:
         self.request = request
         self.timezone = timezone
         self._cache: dict[str, Any] = {}
+        # `args.*`, the root most conditions read, without a root lookup each time
+        self.args = request.args if request.exact_args is None else request.exact_args
 
     def root(self, name: str) -> Any:
         """The value of root ``name``; a KeyError when the root is absent (e.g. no run)."""

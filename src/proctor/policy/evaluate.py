@@ -203,7 +203,7 @@ class CompiledPolicySet:
                     code="condition_error",
                 )
         if hits:
-            effect = max((rule.effect for rule in hits), key=EFFECT_PRECEDENCE.__getitem__)
+            effect = _strongest(hits)
             deciding = [rule for rule in hits if rule.effect is effect]
             return Decision(
                 effect,
@@ -304,6 +304,14 @@ class CompiledPolicySet:
             ShadowResult(effect, ids, reason),
             decision.code,
         )
+
+
+def _strongest(rules: list[CompiledRule]) -> Effect:
+    """The effect that wins among ``rules`` (not empty): deny, then approval, then allow."""
+    effects = {rule.effect for rule in rules}
+    if _DENY in effects:
+        return _DENY
+    return _APPROVAL if _APPROVAL in effects else _ALLOW
 
 
 def _distinct(rule: CompiledRule) -> list[ActionPattern]:

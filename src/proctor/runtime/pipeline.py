@@ -57,7 +57,8 @@ class Check:
     trace_id: str | None
     run: RunState | None
     started: float
-    agent: Agent | str = ""  # the resolved agent, or why it is unknown
+    caller_trace_id: str | None  # a caller's plain correlation id, kept beside the span's
+    agent: Agent | None = None  # the resolved agent (None: unknown, and the call denied)
     user: User | None = None
     held: HeldToken | None = None
     args: dict[str, Any] = field(default_factory=dict)  # as recorded (canonical JSON)
@@ -69,10 +70,10 @@ class Check:
     taint: dict[str, dict[str, Any]] = field(default_factory=dict)
     request: CheckRequest | None = None
     demotion: Demotion | None = None
-    caller_trace_id: str | None = None  # a caller's plain correlation id, kept beside the span's
     traced: DecisionTrace | None = None  # the check's span, finished once it is settled
-    lap_mark: float = 0.0  # when the last stage ended (the stage timings)
+    lap_mark: float = 0.0  # when the last deciding stage ended (the stage timings)
     controls: Controls | None = None  # the limits and ceilings that apply, once looked up
+    settlers: tuple[Settling, ...] = ()  # an untimed check's settling stages (`_acting_stages`)
 
     def deny(self, reason: str, code: str) -> Decision:
         return Decision(Effect.DENY, reason, (), self.decision_id, self.scopes, code=code)
@@ -93,15 +94,17 @@ def resolve_caller(runtime: EngineParts, check: Check) -> Decision | None:
             caller = callers.hold(call.token, call.agent, check.recorded_at)
             check.run = caller.run_for(check.run)
         except TokenRejected as exc:
-            check.agent = callers.agent(call.agent)
+            agent = callers.agent(call.agent)
+            check.agent = agent if not isinstance(agent, str) else None
             check.user = callers.user(call.user)
             return check.deny(f"token rejected: {exc.message}", exc.code)
         check.agent, check.user, check.held = caller.agent, caller.user, caller.held
         return None
-    check.agent = callers.agent(call.agent)
+    agent = callers.agent(call.agent)
     check.user = callers.user(call.user)
-    if isinstance(check.agent, str):
-        return check.deny(check.agent, "unknown_agent")
+    if isinstance(agent, str):
+        return check.deny(agent, "unknown_agent")
+    check.agent = agent
     return None
 
 
@@ -136,7 +139,7 @@ def run_owner(runtime: EngineParts, check: Check) -> Decision | None:
     if check.run is None:
         return None
     agent = check.agent
-    assert isinstance(agent, Agent)
+    assert agent is not None  # set by `resolve_caller`, or the call was denied
     delegators = check.held.delegation.actors[1:] if check.held is not None else ()
     refused = run_denial(runtime.run_owners, check.run, agent, check.user, check.now, delegators)
     return check.deny(*refused) if refused is not None else None
@@ -145,7 +148,7 @@ def run_owner(runtime: EngineParts, check: Check) -> Decision | None:
 def scopes(runtime: EngineParts, check: Check) -> Decision | None:
     """The user's scopes ∩ the role's must allow the action."""
     agent = check.agent
-    assert isinstance(agent, Agent)
+    assert agent is not None  # set by `resolve_caller`, or the call was denied
     held = runtime.callers.scopes(check.user, agent)
     check.scopes = held.to_strings()
     if held.allows(check.call.action):
@@ -157,7 +160,7 @@ def scopes(runtime: EngineParts, check: Check) -> Decision | None:
 def scan(runtime: EngineParts, check: Check) -> Decision | None:
     """The arguments scanned as the ``scan: input`` sections ask; the run's taint."""
     agent = check.agent
-    assert isinstance(agent, Agent)
+    assert agent is not None  # set by `resolve_caller`, or the call was denied
     plan = check.policies.scanning.plan("input", check.call.action, agent)
     if plan is not None:
         check.scan_plan = plan
@@ -178,7 +181,7 @@ def scan(runtime: EngineParts, check: Check) -> Decision | None:
 def evaluate(runtime: EngineParts, check: Check) -> Decision:
     """The policies' decision, with the scan verdict folded in."""
     agent = check.agent
-    assert isinstance(agent, Agent)
+    assert agent is not None  # set by `resolve_caller`, or the call was denied
     call = check.call
     check.request = CheckRequest(
         action=call.action,
@@ -238,7 +241,7 @@ def demotion(runtime: EngineParts, check: Check, decision: Decision) -> Decision
     if (
         decision.effect is Effect.DENY
         and check.policies.controls.has_tier_rules
-        and isinstance(check.agent, Agent)
+        and check.agent is not None
         and decision.code not in _INFRASTRUCTURE
     ):
         check.demotion = runtime.count_denial(check.policies, check.agent, check.now)
@@ -279,7 +282,7 @@ def record(runtime: EngineParts, check: Check, decision: Decision) -> Decision:
     except (StorageError, AuditError) as exc:
         return unrecorded(decision, exc.message)
     if check.demotion is not None:
-        assert isinstance(check.agent, Agent)
+        assert check.agent is not None
         runtime.record_demotion(check.demotion, check.agent, check.recorded_at)
     return decision
 
@@ -299,6 +302,34 @@ SETTLING: tuple[tuple[str, Settling], ...] = (
     ("record", record),
 )
 STAGE_NAMES = tuple(name for name, _ in (*DECIDING, *SETTLING))
+
+# An untimed check runs only the stages that can act on it: the others would pass it on
+# unchanged (a stage call costs more than most stages' work). Chosen once per policy set
+# and kind of call; a timed check runs every stage, so each is observed on every check.
+_Acting = tuple[CompiledPolicySet, tuple[Deciding, ...], tuple[Settling, ...]]
+_acting: dict[tuple[int, bool, bool], _Acting] = {}
+_ACTING_LIMIT = 64
+
+
+def _acting_stages(
+    policies: CompiledPolicySet, call: CheckCall, key: tuple[int, bool, bool]
+) -> _Acting:
+    refused, in_run = call.refused is not None, call.run is not None or call.token is not None
+    idle = {
+        placement: not refused,
+        run_owner: not in_run,  # a token may name a run
+        scan: not in_run and not policies.scanning.has_input,  # no plan, no taint
+        demotion: not policies.controls.has_tier_rules,
+    }
+    acting = (
+        policies,
+        tuple(stage for _, stage in DECIDING if not idle.get(stage, False)),
+        tuple(stage for _, stage in SETTLING if not idle.get(stage, False)),
+    )
+    if len(_acting) >= _ACTING_LIMIT:
+        _acting.clear()
+    _acting[key] = acting
+    return acting
 
 
 def run_check(
@@ -324,28 +355,38 @@ def begin_check(
         traced = begin_trace(runtime.tracer, call.traceparent, trace_id)
         trace_id = traced.trace_id if traced is not None else trace_id
     recorded_at = runtime.clock()
-    check = Check(
-        call=call,
-        policies=runtime.policies,
-        decision_id=runtime.new_id(recorded_at),
-        recorded_at=recorded_at,
-        now=call.at or recorded_at,
-        trace_id=trace_id,
-        run=call.run,
-        started=started,
-        caller_trace_id=traced.caller_trace_id if traced is not None else None,
-        traced=traced,
+    check = Check(  # positional: built on every check
+        call,
+        runtime.policies,
+        runtime.new_id(recorded_at),
+        recorded_at,
+        call.at or recorded_at,
+        trace_id,
+        call.run,
+        started,
+        traced.caller_trace_id if traced is not None else None,
     )
+    check.traced = traced
     decision: Decision | None = None
-    mark = started
-    for name, decide in DECIDING:
-        decision = decide(runtime, check)
-        if observe is not None:
+    if observe is not None:
+        mark = started
+        for name, decide in DECIDING:
+            decision = decide(runtime, check)
             mark = _lap(observe, name, mark)
-        if decision is not None:
-            break
+            if decision is not None:
+                break
+        check.lap_mark = mark
+    else:
+        key = (id(check.policies), call.refused is None, call.run is None and call.token is None)
+        acting = _acting.get(key)
+        if acting is None or acting[0] is not check.policies:
+            acting = _acting_stages(check.policies, call, key)
+        for decide in acting[1]:
+            decision = decide(runtime, check)
+            if decision is not None:
+                break
+        check.settlers = acting[2]
     assert decision is not None  # `evaluate` always decides
-    check.lap_mark = mark
     return check, decision
 
 
@@ -356,16 +397,19 @@ def settle_check(
     observe: Callable[[str, float], None] | None,
 ) -> Decision:
     """The settling stages after ``begin_check``: limits and approvals, demotion, record."""
-    mark = check.lap_mark
-    for name, settle in SETTLING:
-        decision = settle(runtime, check, decision)
-        if observe is not None:
+    if observe is not None:
+        mark = check.lap_mark
+        for name, settle in SETTLING:
+            decision = settle(runtime, check, decision)
             mark = _lap(observe, name, mark)
+    else:
+        for settle in check.settlers:
+            decision = settle(runtime, check, decision)
     traced = check.traced
     if traced is not None:
         call = check.call
         sub = check.user.sub if check.user is not None else None
-        agent_id = check.agent.id if isinstance(check.agent, Agent) else call.agent
+        agent_id = check.agent.id if check.agent is not None else call.agent
         agent_id = agent_id if isinstance(agent_id, str) else None
         traced.finish(decision, call.action, agent_id, sub, tool_name(call.context))
     return decision

@@ -120,7 +120,7 @@ def decision_event(
     now: datetime,
     evaluated_at: datetime | None,
     action: str,
-    agent: Agent | str,
+    agent: Agent | None,
     asked_agent: AgentLike,
     user: User | None,
     args: dict[str, Any],
@@ -131,9 +131,9 @@ def decision_event(
     held: HeldToken | None = None,
     policy_digest: str = "",
 ) -> AuditEvent:
-    if isinstance(agent, Agent):
+    if agent is not None:
         seen_agent = agent_view(agent)
-    else:
+    else:  # unknown: the id it was asked for, as given
         seen_agent = _unregistered(asked_agent if isinstance(asked_agent, str) else None)
     return AuditEvent(
         kind="decision",

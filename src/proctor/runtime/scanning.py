@@ -45,25 +45,51 @@ _MARKS = re.compile(r"[\d@:=]")
 _SHORT = 16
 
 
+_LEAVES = frozenset((int, float, bool, type(None)))
+# Argument names come from tool signatures and repeat call after call: the plain ones are
+# remembered (names only, never values), so the common call reads each with a set lookup.
+_PLAIN_KEYS: set[str] = set()
+_PLAIN_KEYS_LIMIT = 4096
+
+
 def _plain(value: Any, depth: int) -> bool:
     """True when ``value`` holds only numbers, booleans, nulls and short strings without a
     digit, `@`, `:` or `=` (keys included): nothing the built-in scanners could find.
 
     Exact types (the normalised arguments are plain JSON values): anything else takes
-    the full scan.
+    the full scan. A mapping's names and leaves are read in one loop, not a call each
+    (this runs on every recorded check).
     """
     kind = type(value)
+    if kind is dict and depth < 8:  # deeper trees take the full scan, which says what it missed
+        for key, item in value.items():
+            if key not in _PLAIN_KEYS and not _plain_key(key, depth):
+                return False
+            kind = type(item)
+            if kind is str:  # letters alone hold no mark (the common enum or name)
+                if len(item) >= _SHORT or (not item.isalpha() and _MARKS.search(item) is not None):
+                    return False
+            elif kind not in _LEAVES and not _plain(item, depth + 1):
+                return False
+        return True
     if kind is str:
         return len(value) < _SHORT and _MARKS.search(value) is None
-    if value is None or kind is int or kind is float or kind is bool:
+    if kind in _LEAVES:
         return True
-    if depth >= 8:
-        return False  # deep trees take the full scan, which reports what it cannot read
-    if kind is dict:
-        return all(_plain(k, depth) and _plain(v, depth + 1) for k, v in value.items())
-    if kind is list:
+    if kind is list and depth < 8:
         return all(_plain(item, depth + 1) for item in value)
     return False
+
+
+def _plain_key(key: Any, depth: int) -> bool:
+    """``_plain`` for a mapping's key; a plain name is remembered."""
+    if not _plain(key, depth):
+        return False
+    if type(key) is str:
+        if len(_PLAIN_KEYS) >= _PLAIN_KEYS_LIMIT:
+            _PLAIN_KEYS.clear()
+        _PLAIN_KEYS.add(key)
+    return True
 
 
 @lru_cache(maxsize=64)

@@ -6,17 +6,10 @@ import atexit
 import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Unpack
+from typing import TYPE_CHECKING, Any, Unpack
 
 from proctor.clock import Clock, system_clock
 from proctor.config import DEFAULT_CONFIG_NAME
-from proctor.identity.credentials import API_KEY_PREFIX
-from proctor.identity.exchange import (
-    API_KEY_TOKEN_TYPE,
-    JWT_TOKEN_TYPE,
-    TokenExchangeRequest,
-    TokenExchangeResponse,
-)
 from proctor.identity.registry import AgentRegistry
 from proctor.identity.scopes import ScopeSet
 from proctor.model.decision import Decision
@@ -35,6 +28,9 @@ from proctor.runtime.scanning import OutputReview
 from proctor.sdk.runs import RunSession
 from proctor.sdk.session import OpensSessions, RunFields
 from proctor.telemetry import DecisionTracer
+
+if TYPE_CHECKING:  # token exchange loads PyJWT and cryptography: only when it is used
+    from proctor.identity.exchange import TokenExchangeResponse
 
 _open: weakref.WeakSet[Proctor] = weakref.WeakSet()
 
@@ -176,6 +172,13 @@ class Proctor(OpensSessions):
         client assertion). Raises ``ExchangeError`` when refused: its
         ``error`` is the §2.2.2 value (``invalid_scope``, ``invalid_request``...).
         """
+        from proctor.identity.credentials import API_KEY_PREFIX
+        from proctor.identity.exchange import (
+            API_KEY_TOKEN_TYPE,
+            JWT_TOKEN_TYPE,
+            TokenExchangeRequest,
+        )
+
         scopes = tuple(scope.split()) if isinstance(scope, str) else tuple(scope)
         if actor_token is not None and actor_token_type is None:
             actor_token_type = (

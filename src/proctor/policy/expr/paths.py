@@ -60,12 +60,16 @@ def _root_reader(root: str) -> Evaluator:
 
 
 def _field_reader(root: str, key: str, step: PathStep) -> Evaluator:
+    by_argument = root == "args"  # the most common root, read without a root lookup
 
     def read_field(ctx: EvalContext) -> Any:
-        try:
-            container = ctx.root(root)
-        except KeyError:
-            raise missing(root) from None
+        if by_argument:
+            container = ctx.args
+        else:
+            try:
+                container = ctx.root(root)
+            except KeyError:
+                raise missing(root) from None
         try:
             return container[key]
         except KeyError:
