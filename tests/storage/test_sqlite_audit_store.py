@@ -49,10 +49,11 @@ def test_new_file_gets_wal_the_schema_and_its_version(tmp_path: Path) -> None:
         indexes = {row[1] for row in conn.execute("PRAGMA index_list(audit)")}
     assert columns == [
         "seq", "decision_id", "ts", "kind", "user_sub", "agent_id", "action", "effect",
-        "run_id", "hash", "body",
+        "run_id", "hash", "body", "shard", "position", "leaf",
     ]  # fmt: skip
     for column in ("ts", "user_sub", "agent_id", "action", "run_id"):
         assert f"audit_{column}" in indexes
+    assert "audit_shard_position" in indexes
 
 
 def test_body_column_is_the_canonical_record(tmp_path: Path) -> None:

@@ -7,11 +7,18 @@ thread, read snapshots); these reads go through the backend's ``_read``.
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any, TypeVar
 
 from proctor.audit.chain import StoredRow
+from proctor.audit.checkpoint import ShardHead
+from proctor.audit.merkle import FunctionSource, TreeSource
 from proctor.storage.audit_query import audit_query
-from proctor.storage.sql.dialect import Dialect
+from proctor.storage.sql import audit_log
+from proctor.storage.sql.dialect import Dialect, Statements
+
+_T = TypeVar("_T")
 
 
 class AuditReads:
@@ -68,3 +75,50 @@ def _record(body: str, digest: str) -> dict[str, Any]:
     record: dict[str, Any] = json.loads(body)
     record["hash"] = digest
     return record
+
+
+class AuditLogReads(AuditReads):
+    """The log's shards, tree hashes and checkpoints over a backend's statements.
+
+    ``_statements`` runs a read; ``_writing`` is a short write transaction apart
+    from the writer's (storing a checkpoint, holding the checkpointer's lease).
+    """
+
+    def _statements(self, doing: str, work: Callable[[Statements], _T]) -> _T:
+        raise NotImplementedError
+
+    def _writing(self, doing: str) -> AbstractContextManager[Statements]:
+        raise NotImplementedError
+
+    def shard_heads(self) -> list[ShardHead]:
+        """Every shard's size and Merkle root, as the writers last committed them."""
+        return self._statements("reading the shards", audit_log.shard_heads)
+
+    def tree_source(self, shard: int) -> TreeSource:
+        def read(level: int, start: int, end: int) -> list[bytes]:
+            return self._statements(
+                "reading the audit tree",
+                lambda st: audit_log.tree_hashes(st, shard, level, start, end),
+            )
+
+        return FunctionSource(read)
+
+    def locate(self, decision_id: str) -> tuple[int, int, str] | None:
+        """``(shard, position, body)`` of the record with ``decision_id``."""
+        return self._statements("reading a record", lambda st: audit_log.locate(st, decision_id))
+
+    def checkpoint_notes(self, after: int = 0, limit: int = 1000) -> list[tuple[int, str]]:
+        return self._statements(
+            "reading checkpoints", lambda st: audit_log.checkpoint_notes(st, after, limit)
+        )
+
+    def latest_checkpoint(self) -> tuple[int, str] | None:
+        return self._statements("reading checkpoints", audit_log.latest_checkpoint)
+
+    def lead_checkpoints(self, owner: str, now: float, lease: float) -> bool:
+        with self._writing("electing the checkpointer") as st:
+            return audit_log.lead_checkpoints(st, owner, now, lease)
+
+    def store_checkpoint(self, number: int, time: str, size: int, note: str) -> None:
+        with self._writing("storing a checkpoint") as st:
+            audit_log.store_checkpoint(st, number, time, size, note)
