@@ -62,7 +62,7 @@ class NoteVerifier:
     @classmethod
     def parse(cls, text: str) -> NoteVerifier:
         """A verifier key string (``name+hexid+base64``)."""
-        parts = text.strip().split("+")
+        parts = text.strip().split("+", 2)
         if len(parts) != 3 or not parts[0]:
             raise AuditError(
                 f"`{text.strip()[:80]}` is not a verifier key (name+keyid+base64)",
