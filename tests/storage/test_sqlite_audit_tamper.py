@@ -15,8 +15,8 @@ import pytest
 from proctor.audit.chain import chain_record, indexed_columns
 from proctor.audit.merkle import leaf_hash
 from proctor.storage.errors import STORAGE_CORRUPT, STORAGE_UNAVAILABLE, StorageError
-from proctor.storage.sqlite.audit_store import SqliteAuditStore
 from proctor.storage.sql.audit_log import INSERT_ROW
+from proctor.storage.sqlite.audit_store import SqliteAuditStore
 from tests.audit.factories import make_event
 
 RECORDS = 10
@@ -54,7 +54,9 @@ def forged_row(conn: sqlite3.Connection, seq: int, number: int) -> tuple[object,
 
 # A row's place in the file (seq) and in its shard (position) move together here.
 def move(conn: sqlite3.Connection, where: str, to: str) -> None:
-    conn.execute(f"UPDATE audit SET seq = {to}, position = {to.replace('seq', 'position')} WHERE {where}")
+    conn.execute(
+        f"UPDATE audit SET seq = {to}, position = {to.replace('seq', 'position')} WHERE {where}"
+    )
 
 
 def test_untouched_file_verifies(store: SqliteAuditStore) -> None:

@@ -251,7 +251,9 @@ def _gap(before: int, after: int, shard: int) -> str:
     first, last = before + 1, after - 1
     which = f"record {first} is" if first == last else f"records {first} to {last} are"
     if shard != 1:
-        which = which.replace(" is", f" of shard {shard} is").replace(" are", f" of shard {shard} are")
+        which = which.replace(" is", f" of shard {shard} is").replace(
+            " are", f" of shard {shard} are"
+        )
     where = f"the chain starts at {after}" if before == 0 else f"gap between {before} and {after}"
     return f"{which} missing ({where})"
 

@@ -113,7 +113,9 @@ def parse_checkpoint(text: str) -> Checkpoint:
         raise AuditError(f"`{parts[2][:40]}` is not a checkpoint time", code=AUDIT_BAD_NOTE)
     heads = tuple(_shard_head(line) for line in shard_lines)
     if [h.shard for h in heads] != sorted({h.shard for h in heads}):
-        raise AuditError("a checkpoint's shards must be listed once each, in order", code=AUDIT_BAD_NOTE)
+        raise AuditError(
+            "a checkpoint's shards must be listed once each, in order", code=AUDIT_BAD_NOTE
+        )
     checkpoint = Checkpoint(origin, int(parts[1]), parts[2], heads)
     if checkpoint.size != int(size_text) or checkpoint.root != root:
         raise AuditError(

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
+from itertools import pairwise
 from typing import Any
 
 from proctor.audit.chain import ChainHead, StoredRow, VerifyReport, verify_chain
@@ -33,7 +34,7 @@ def checkpoint_problems(checkpoints: Sequence[Checkpoint]) -> tuple[int, str] | 
             )
         seen[checkpoint.number] = checkpoint
     numbers = sorted(seen)
-    for before, after in zip(numbers, numbers[1:], strict=False):
+    for before, after in pairwise(numbers):
         if after > before + 1:
             which = (
                 f"checkpoint {before + 1} is"
@@ -115,9 +116,14 @@ class _TreeCheck:
                 size, _, number = wanted[0]
                 end = ends.get(shard, ChainHead(0, "")).seq
                 self.failed_checkpoint = number
-                return shard, end + 1, number, (
-                    f"shard {shard} ends at record {end} but signed checkpoint {number} "
-                    f"covers {size}: records {end + 1} to {size} were removed"
+                return (
+                    shard,
+                    end + 1,
+                    number,
+                    (
+                        f"shard {shard} ends at record {end} but signed checkpoint {number} "
+                        f"covers {size}: records {end + 1} to {size} were removed"
+                    ),
                 )
         return None
 

@@ -85,8 +85,16 @@ def verify_inclusion(document: Any, verifier: NoteVerifier) -> ProofCheck:
 
 def _verify_inclusion(document: Any, verifier: NoteVerifier) -> ProofCheck:
     fields = _fields(document, "inclusion", ("decision_id", "shard", "leaf_index", "tree_size"))
-    body, note_text, raw_path = document.get("body"), document.get("checkpoint"), document.get("audit_path")
-    if not isinstance(body, str) or not isinstance(note_text, str) or not isinstance(raw_path, list):
+    body, note_text, raw_path = (
+        document.get("body"),
+        document.get("checkpoint"),
+        document.get("audit_path"),
+    )
+    if (
+        not isinstance(body, str)
+        or not isinstance(note_text, str)
+        or not isinstance(raw_path, list)
+    ):
         return ProofCheck(False, "the proof lacks its body, checkpoint or audit path")
     if len(raw_path) > _MAX_PATH or not all(isinstance(node, str) for node in raw_path):
         return ProofCheck(False, "the audit path is not a list of base64 hashes")
@@ -94,10 +102,14 @@ def _verify_inclusion(document: Any, verifier: NoteVerifier) -> ProofCheck:
     decision_id, shard, index, size = fields
     head = checkpoint.shard(shard)
     if head is None or head.size != size:
-        return ProofCheck(False, f"checkpoint {checkpoint.number} has no shard {shard} of size {size}", checkpoint)
+        return ProofCheck(
+            False, f"checkpoint {checkpoint.number} has no shard {shard} of size {size}", checkpoint
+        )
     record = _record(body)
     if record.get("decision_id") != decision_id:
-        return ProofCheck(False, "the record's decision id is not the one the proof names", checkpoint)
+        return ProofCheck(
+            False, "the record's decision id is not the one the proof names", checkpoint
+        )
     if record.get("seq") != index + 1 or record.get("shard", 1) != shard:
         return ProofCheck(False, "the record's position is not the one the proof names", checkpoint)
     path = [unb64(node, "an audit path hash") for node in raw_path]
@@ -118,7 +130,11 @@ def verify_consistency_document(document: Any, verifier: NoteVerifier) -> ProofC
         _fields(document, "consistency", ())
         old_text, new_text = document.get("old"), document.get("new")
         shards = document.get("shards")
-        if not isinstance(old_text, str) or not isinstance(new_text, str) or not isinstance(shards, list):
+        if (
+            not isinstance(old_text, str)
+            or not isinstance(new_text, str)
+            or not isinstance(shards, list)
+        ):
             return ProofCheck(False, "the proof lacks its checkpoints or shard proofs")
         _, old = signed_checkpoint(old_text, verifier)
         _, new = signed_checkpoint(new_text, verifier)
@@ -127,8 +143,14 @@ def verify_consistency_document(document: Any, verifier: NoteVerifier) -> ProofC
             later = new.shard(head.shard)
             item = proofs.get(head.shard)
             if later is None or item is None:
-                return ProofCheck(False, f"shard {head.shard} is missing from the newer checkpoint", new)
-            proof = [unb64(h, "a consistency hash") for h in item.get("proof") or [] if isinstance(h, str)]
+                return ProofCheck(
+                    False, f"shard {head.shard} is missing from the newer checkpoint", new
+                )
+            proof = [
+                unb64(h, "a consistency hash")
+                for h in item.get("proof") or []
+                if isinstance(h, str)
+            ]
             if not verify_consistency(head.size, head.root, later.size, later.root, proof):
                 return ProofCheck(
                     False,
@@ -145,7 +167,9 @@ def _fields(document: Any, kind: str, names: Sequence[str]) -> list[Any]:
     if not isinstance(document, dict) or document.get("type") != kind:
         raise AuditError(f"this is not a proctor {kind} proof", code=AUDIT_BAD_NOTE)
     if document.get("v") != PROOF_VERSION:
-        raise AuditError(f"proof version `{document.get('v')}` is not {PROOF_VERSION}", code=AUDIT_BAD_NOTE)
+        raise AuditError(
+            f"proof version `{document.get('v')}` is not {PROOF_VERSION}", code=AUDIT_BAD_NOTE
+        )
     values = [document.get(name) for name in names]
     for name, value in zip(names, values, strict=True):
         if name != "decision_id" and (type(value) is not int or value < 0):

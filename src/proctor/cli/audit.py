@@ -55,7 +55,8 @@ for _command in (checkpoint, public_key, prove, consistency, verify_proof):
 def verify(
     db: str | None, config: str | None, as_json: bool, witnessed: str | None, key: str | None
 ) -> None:
-    """Check every shard's chain and tree (and the checkpoints given); exit 1 naming the first bad record."""
+    """Check every shard's chain and tree, and the signed checkpoints given; exit 1 naming
+    the first bad record."""
     from proctor.runtime.audit_proofs import verify_witnessed
 
     notes = read_source(witnessed) if witnessed is not None else None
@@ -144,5 +145,6 @@ def existing(location: str) -> str:
     ):
         raise ProctorError(f"no audit database at `{location}`", code="storage_not_found")
     return location
+
 
 _existing = existing  # the name other commands import

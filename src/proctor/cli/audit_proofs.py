@@ -1,4 +1,4 @@
-"""``proctor audit checkpoint|public-key|prove|consistency|verify-proof``: signed checkpoints and proofs.
+"""``proctor audit checkpoint|public-key|prove|consistency|verify-proof``: checkpoints, proofs.
 
 ``verify-proof`` needs no database and no config: the proof document and the
 log's public key (the line ``proctor audit public-key`` prints) are enough.
@@ -26,7 +26,7 @@ _json = click.option("--json", "as_json", is_flag=True, help="Print JSON (on one
 
 
 def checkpoint_settings(config: str | None) -> tuple[CheckpointsConfig, Path]:
-    """``audit.checkpoints`` of ``--config`` (or ./proctor.yaml) and the directory paths start from."""
+    """``audit.checkpoints`` of ``--config`` (or ./proctor.yaml) and the base of its paths."""
     if config or Path(DEFAULT_CONFIG_NAME).is_file():
         loaded = load_config(config or DEFAULT_CONFIG_NAME)
         return loaded.config.audit.checkpoints, loaded.base
@@ -79,7 +79,10 @@ def checkpoint(db: str | None, config: str | None, as_json: bool) -> None:
     store = _open(config, db)
     try:
         maker = Checkpointer(store, signer_from(settings, base), origin=settings.origin)
-        note = maker.make(even_if_unchanged=store.latest_checkpoint() is None)
+        try:
+            note = maker.make(even_if_unchanged=store.latest_checkpoint() is None)
+        finally:
+            maker.resign()
         if note is None:
             latest = store.latest_checkpoint()
             if latest is None:

@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from proctor.audit.chain import VerifyReport
 from proctor.audit.checkpoint import Checkpoint, ShardHead, parse_checkpoint
+from proctor.audit.log_verify import checkpoint_problems
 from proctor.audit.merkle import TreeReader, TreeSource, consistency_proof, inclusion_proof
 from proctor.audit.note import NoteVerifier, parse_note, split_notes
 from proctor.audit.proofs import consistency_document, inclusion_document
@@ -83,7 +84,11 @@ def prove_consistency(store: ProvableLog, old: int, new: int | None = None) -> d
                 code="checkpoint_order",
             )
         reader = TreeReader(store.tree_source(head.shard))
-        proofs[head.shard] = (head.size, later.size, consistency_proof(reader, head.size, later.size))
+        proofs[head.shard] = (
+            head.size,
+            later.size,
+            consistency_proof(reader, head.size, later.size),
+        )
     return consistency_document(old_note, new_note, proofs)
 
 
@@ -119,14 +124,19 @@ def verify_witnessed(
         texts[checkpoint.number] = note.text
     if not given:
         return VerifyReport(False, 0, None, "no signed checkpoint was given")
+    among = checkpoint_problems(given)  # a fork or a gap among the witness's own copies first
+    if among is not None:
+        return VerifyReport(False, 0, None, among[1], checkpoint=among[0])
     stored = _stored_checkpoints(store)
     for number in sorted(texts):
         held = stored.get(number)
         if held is None:
             later = [n for n in stored if n > number]
             until = min(later) - 1 if later else max(texts)
-            which = f"checkpoint {number} is" if until == number else (
-                f"checkpoints {number} to {until} are"
+            which = (
+                f"checkpoint {number} is"
+                if until == number
+                else (f"checkpoints {number} to {until} are")
             )
             return VerifyReport(
                 False, 0, None, f"signed {which} missing from the database: deleted",

@@ -129,7 +129,10 @@ class Checkpointer:
         last = 0 if latest is None else parse_checkpoint(parse_note(latest[1]).text).size
         if size <= last:
             return False
-        return size - last >= self.every_records or self._clock() - self._last_made >= self.every_seconds
+        return (
+            size - last >= self.every_records
+            or self._clock() - self._last_made >= self.every_seconds
+        )
 
     def make(self, *, even_if_unchanged: bool = False) -> str | None:
         """Sign, store and publish a checkpoint; None when another process leads or nothing grew."""
@@ -157,6 +160,11 @@ class Checkpointer:
                 log.warning("checkpoint %s not published to %r: %s", number, witness, exc)
         return note
 
+    def resign(self) -> None:
+        """Give up the lease at once (a one-shot command, a replica stopping): the lease is
+        renewed with an end in the past, so the next checkpointer need not wait for it."""
+        self.store.lead_checkpoints(self.owner, self._clock(), -1.0)
+
     def _check_extends(self, previous: Checkpoint, heads: tuple[ShardHead, ...]) -> None:
         now = {head.shard: head for head in heads}
         for old in previous.shards:
@@ -168,7 +176,9 @@ class Checkpointer:
                     "no checkpoint is signed over it",
                     code=AUDIT_PROOF_FAILED,
                 )
-            proof = consistency_proof(TreeReader(self.store.tree_source(old.shard)), old.size, new.size)
+            proof = consistency_proof(
+                TreeReader(self.store.tree_source(old.shard)), old.size, new.size
+            )
             if not verify_consistency(old.size, old.root, new.size, new.root, proof):
                 raise AuditError(
                     f"shard {old.shard} does not extend checkpoint {previous.number}: the log "
@@ -190,6 +200,7 @@ class Checkpointer:
         if self.failure is None:
             try:
                 self.make()  # the last records of this process, when this one leads
+                self.resign()
             except ProctorError as exc:
                 log.warning("the last checkpoint was not made: %s", exc)
 

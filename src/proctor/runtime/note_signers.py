@@ -60,11 +60,17 @@ class CommandSigner:
 
     def sign(self, message: bytes) -> bytes:
         try:
-            done = subprocess.run(  # noqa: S603  (the operator's configured command)
-                self.command, input=message, capture_output=True, timeout=_COMMAND_TIMEOUT, check=False
+            done = subprocess.run(
+                self.command,
+                input=message,
+                capture_output=True,
+                timeout=_COMMAND_TIMEOUT,
+                check=False,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
-            raise AuditError(f"the checkpoint signer could not run: {exc}", code=SIGNER_FAILED) from exc
+            raise AuditError(
+                f"the checkpoint signer could not run: {exc}", code=SIGNER_FAILED
+            ) from exc
         if done.returncode != 0:
             said = done.stderr.decode("utf-8", "replace").strip()[:200]
             raise AuditError(
@@ -81,7 +87,9 @@ def public_key_file(path: Path) -> NoteVerifier:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise AuditError(f"cannot read the public key `{path}`: {exc}", code=AUDIT_BAD_NOTE) from exc
+        raise AuditError(
+            f"cannot read the public key `{path}`: {exc}", code=AUDIT_BAD_NOTE
+        ) from exc
     return NoteVerifier.parse(text)
 
 
@@ -91,7 +99,9 @@ def _load_or_create(path: Path, create: bool) -> Ed25519PrivateKey:
             raise AuditError(f"no checkpoint key at `{path}`", code=SIGNER_FAILED)
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
         )
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
@@ -104,7 +114,9 @@ def _load_or_create(path: Path, create: bool) -> Ed25519PrivateKey:
     try:
         loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except (OSError, ValueError, TypeError) as exc:
-        raise AuditError(f"the checkpoint key `{path}` is unreadable: {exc}", code=SIGNER_FAILED) from exc
+        raise AuditError(
+            f"the checkpoint key `{path}` is unreadable: {exc}", code=SIGNER_FAILED
+        ) from exc
     if not isinstance(loaded, Ed25519PrivateKey):
         raise AuditError(f"the checkpoint key `{path}` is not an Ed25519 key", code=SIGNER_FAILED)
     with contextlib.suppress(OSError):

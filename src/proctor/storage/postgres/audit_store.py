@@ -170,7 +170,9 @@ class PostgresAuditStore(AuditLogReads):
             return
         try:
             with transaction(self._pool, "renewing the shard's lease") as conn:
-                audit_log.renew_lease(Statements(conn, POSTGRES), self._shard, self.owner, time.time())
+                audit_log.renew_lease(
+                    Statements(conn, POSTGRES), self._shard, self.owner, time.time()
+                )
             self._renew_at = time.time() + audit_log.LEASE_SECONDS / 3
         except StorageError:
             pass  # the next batch renews it, or fails loudly
@@ -204,7 +206,9 @@ class PostgresAuditStore(AuditLogReads):
     def _commit(self, items: list[PendingAppend]) -> None:
         assert self._shard is not None
         events = [item.event for item in items if item.event is not None]
-        batch = audit_log.build_batch(self._shard, events)  # chained and hashed before the transaction
+        batch = audit_log.build_batch(
+            self._shard, events
+        )  # chained and hashed before the transaction
         try:
             self._insert(batch)
         except _DuplicateId:

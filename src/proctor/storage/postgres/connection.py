@@ -23,6 +23,7 @@ from proctor.storage.sql.dialect import POSTGRES, Dialect, Statements
 
 _MIGRATION_LOCK = 0x70726F63  # "proc"
 
+
 def _shard_one_from_chain(conn: psycopg.Connection[Any]) -> None:
     """The one chain of earlier versions becomes shard 1, its leaves and tree nodes computed."""
     frontier = Frontier()

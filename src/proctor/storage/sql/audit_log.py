@@ -97,9 +97,7 @@ def build_batch(
     return batch
 
 
-def write_batch(
-    st: Statements, before: ShardState, batch: Batch, owner: str, now: float
-) -> None:
+def write_batch(st: Statements, before: ShardState, batch: Batch, owner: str, now: float) -> None:
     """Insert ``batch`` and move the shard's head, only from the head it was built on."""
     after = batch.after
     assert after is not None
@@ -185,7 +183,9 @@ def stored_ids(st: Statements, ids: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(ids), 500):
         condition, params = st.dialect.among("decision_id", ids[start : start + 500])
-        found.update(str(r[0]) for r in st.all(f"SELECT decision_id FROM audit WHERE {condition}", params))
+        found.update(
+            str(r[0]) for r in st.all(f"SELECT decision_id FROM audit WHERE {condition}", params)
+        )
     return found
 
 

@@ -2,10 +2,11 @@
 
 ``append`` only queues the event: encoding, hashing and the insert run on the
 writer thread, which takes up to ``batch_size`` queued events and writes them
-in one ``BEGIN IMMEDIATE`` transaction. The store claims one shard of the log
-when it opens (shard 1 for a single process; a second process on the same file
-gets its own) and releases it on close. Callers that wait (``wait=True``, or every call under ``sync``
-durability) share the commit of the batch their record lands in.
+in one ``BEGIN IMMEDIATE`` transaction. The store claims one shard of the
+log when it opens (shard 1 for a single process; a second process on the
+same file gets its own) and releases it on close. Callers that wait
+(``wait=True``, or every call under ``sync`` durability) share the commit
+of the batch their record lands in.
 
 Failing closed: if a batch cannot be written, its records go to the spill
 file ``<path>.spill.jsonl``, ``failure`` is set, and every later ``append``

@@ -15,7 +15,6 @@ import sys
 import threading
 import time
 from collections import deque
-from typing import Any
 
 from proctor.errors import ProctorError
 from proctor.model.audit_event import AuditEvent
