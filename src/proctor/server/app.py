@@ -21,6 +21,7 @@ from proctor.runtime.agents import AgentAdmin
 from proctor.runtime.approvals import ApprovalDesk
 from proctor.server.auth import Authenticator
 from proctor.server.body_size import BodySizeLimit
+from proctor.server.checkpoints import start_checkpoints
 from proctor.server.commits import CommitBarrier
 from proctor.server.errors import install_handlers
 from proctor.server.metrics import GatewayMetrics
@@ -72,6 +73,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         exporter = start_export(runtime.audit, config)  # the `export:` section, if any
+        checkpointer = start_checkpoints(runtime, config)  # `audit.checkpoints`
         try:
             yield
         finally:
@@ -79,6 +81,8 @@ def create_app(
             state.commits.close()
             if exporter is not None:
                 await to_thread.run_sync(exporter.stop)
+            if checkpointer is not None:
+                await to_thread.run_sync(checkpointer.stop)
             if close_runtime:
                 await to_thread.run_sync(runtime.close)  # flushes the audit queue
 

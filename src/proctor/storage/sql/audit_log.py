@@ -159,7 +159,18 @@ def claim_shard(st: Statements, owner: str, now: float) -> ShardState:
         "UPDATE audit_shards SET owner = ?, lease_until = ? WHERE shard = ?",
         (owner, now + LEASE_SECONDS, shard),
     )
-    return ShardState(shard, size, digest, Frontier.unpack(size, packed))
+    return ShardState(shard, size, digest, _frontier(shard, size, packed))
+
+
+def _frontier(shard: int, size: int, packed: bytes) -> Frontier:
+    try:
+        return Frontier.unpack(size, packed)
+    except ValueError as exc:
+        raise StorageError(
+            f"the stored Merkle tree of audit shard {shard} is damaged: {exc}",
+            code=STORAGE_CORRUPT,
+            hint="run `proctor audit verify` to find the first bad record",
+        ) from exc
 
 
 def renew_lease(st: Statements, state: ShardState, owner: str, now: float) -> bool:
@@ -196,7 +207,7 @@ def shard_heads(st: Statements) -> list[ShardHead]:
     """Every shard's size and Merkle root, from the stored frontiers."""
     rows = st.all("SELECT shard, size, frontier FROM audit_shards ORDER BY shard")
     return [
-        ShardHead(int(shard), int(size), Frontier.unpack(int(size), bytes(packed)).root())
+        ShardHead(int(shard), int(size), _frontier(int(shard), int(size), bytes(packed)).root())
         for shard, size, packed in rows
     ]
 
