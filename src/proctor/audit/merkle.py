@@ -10,9 +10,10 @@
   ``TreeSource`` and checked with nothing but the hashes.
 
 A store keeps the leaf hashes and the nodes of every ``STRIDE``-th level
-(levels 8, 16, 24...): about one node per 255 leaves. Any other complete
-subtree is folded from at most 256 hashes of the stored level below it, so a
-proof reads at most three or four runs of 256 hashes even for ten million leaves.
+(levels 4, 8, 12...): about one node per 15 leaves. Any other complete
+subtree is folded from at most 16 hashes of the stored level below it, so a
+proof for one of ten million leaves reads six runs of 16 hashes and hashes
+about a hundred nodes.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
-STRIDE = 8
+STRIDE = 4
 TILE = 1 << STRIDE
 
 _LEAF = b"\x00"
