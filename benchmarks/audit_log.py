@@ -217,27 +217,29 @@ def _summary(values: list[float]) -> dict[str, float]:
 # -- 3. writer processes on one PostgreSQL -------------------------------------------------------
 
 
+def bench_event(decision_id: str, order: int) -> Any:
+    from proctor.model.audit_event import AuditEvent
+
+    return AuditEvent(
+        kind="decision",
+        decision_id=decision_id,
+        ts="2026-12-07T00:00:00.000000Z",
+        agent={"id": "bench", "role": "r", "tier": "verified", "tags": []},
+        action="read:orders",
+        args={"order": order},
+        args_digest="sha256:0",
+        effect="allow",
+        rule_ids=("r",),
+        reason="bench",
+    )
+
+
 def one_writer(url: str, records: int, batch: int, tag: str) -> str:
     """Append ``records`` events through a PostgreSQL store; prints start and end (epoch s)."""
-    from proctor.model.audit_event import AuditEvent
     from proctor.storage.postgres.audit_store import PostgresAuditStore
 
     store = PostgresAuditStore(url, batch_size=batch)
-    events = [
-        AuditEvent(
-            kind="decision",
-            decision_id=f"{tag}-{i}",
-            ts="2026-12-07T00:00:00.000000Z",
-            agent={"id": "bench", "role": "r", "tier": "verified", "tags": []},
-            action="read:orders",
-            args={"order": i},
-            args_digest="sha256:0",
-            effect="allow",
-            rule_ids=("r",),
-            reason="bench",
-        )
-        for i in range(records)
-    ]
+    events = [bench_event(f"{tag}-{i}", i) for i in range(records)]
     start = time.time()
     for event in events:
         store.append(event)
@@ -323,7 +325,6 @@ def writers(
 
 
 def verify_large(records: int) -> dict[str, Any]:
-    from proctor.model.audit_event import AuditEvent
     from proctor.runtime.audit_proofs import verify_witnessed
     from proctor.runtime.checkpoints import Checkpointer, FileWitness
     from proctor.runtime.note_signers import KeyFileSigner
@@ -339,20 +340,7 @@ def verify_large(records: int) -> dict[str, Any]:
             )
             for start in range(0, records, 1000):
                 for i in range(start, min(records, start + 1000)):
-                    store.append(
-                        AuditEvent(
-                            kind="decision",
-                            decision_id=f"d{i}",
-                            ts="2026-12-07T00:00:00Z",
-                            agent={"id": "bench", "role": "r", "tier": "verified", "tags": []},
-                            action="read:orders",
-                            args={"order": i},
-                            args_digest="sha256:0",
-                            effect="allow",
-                            rule_ids=("r",),
-                            reason="bench",
-                        )
-                    )
+                    store.append(bench_event(f"d{i}", i))
                 store.flush()
                 maker.make()
         with SqliteAuditStore(path, read_only=True) as store:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,9 +11,6 @@ from click.testing import CliRunner
 from proctor.audit.note import NoteVerifier
 from proctor.audit.proofs import verify_inclusion
 from proctor.cli.main import cli
-from proctor.config import load_config
-from proctor.runtime import build_runtime
-from proctor.server import create_app
 from tests.server.conftest import TestClient, bearer
 from tests.server.gateway import AUDITOR_KEY, PEP_KEY, write_config
 
@@ -23,16 +19,8 @@ MANUAL = "audit: {checkpoints: {enabled: false, key_file: keys/audit.pem}}\n"
 
 
 @pytest.fixture
-def config_path(tmp_path: Path) -> Path:
+def config_path(tmp_path: Path) -> Path:  # the `client` fixture (conftest) serves this config
     return write_config(tmp_path, extra=MANUAL)
-
-
-@pytest.fixture
-def client(config_path: Path) -> Iterator[TestClient]:
-    loaded = load_config(config_path)
-    app = create_app(build_runtime(loaded, wait_for_audit=True), config=loaded)
-    with TestClient(app, raise_server_exceptions=False) as test_client:
-        yield test_client
 
 
 def cli_run(*args: str) -> str:

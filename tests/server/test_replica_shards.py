@@ -72,12 +72,15 @@ def verify(tmp_path: Path, postgres_url: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+def two_replicas(tmp_path: Path, postgres_url: str) -> tuple[ServerProcess, ServerProcess]:
+    config = write_config(tmp_path, extra=CHECKPOINTS)
+    return start_server(config, db=postgres_url), start_server(config, db=postgres_url)
+
+
 def test_replicas_write_their_own_shards_under_one_checkpoint(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    config = write_config(tmp_path, extra=CHECKPOINTS)
-    first = start_server(config, db=postgres_url)
-    second = start_server(config, db=postgres_url)
+    first, second = two_replicas(tmp_path, postgres_url)
     try:
         answered = run_load([first, second], threads=4, calls=25)
         assert len(answered) == 200
@@ -104,9 +107,7 @@ def test_replicas_write_their_own_shards_under_one_checkpoint(
 def test_a_replica_killed_mid_batch_leaves_every_shard_verifiable(
     tmp_path: Path, postgres_url: str
 ) -> None:
-    config = write_config(tmp_path, extra=CHECKPOINTS)
-    steady = start_server(config, db=postgres_url)
-    doomed = start_server(config, db=postgres_url)
+    steady, doomed = two_replicas(tmp_path, postgres_url)
     answered: list[str] = []
     try:
         lock = threading.Lock()

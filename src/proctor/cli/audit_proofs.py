@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -120,12 +121,9 @@ def prove(
     """Print the inclusion proof of one record: leaf index, audit path, the signed checkpoint."""
     from proctor.runtime.audit_proofs import prove as make_proof
 
-    store = _open(config, db)
-    try:
-        document = make_proof(store, decision_id, number)
-    finally:
-        store.close()
-    _emit(document, output, compact=as_json)
+    _proof_from_store(
+        config, db, output, as_json, lambda store: make_proof(store, decision_id, number)
+    )
 
 
 @click.command("consistency")
@@ -146,12 +144,7 @@ def consistency(
     """Print the proof that checkpoint NEW (default: the latest) extends checkpoint OLD."""
     from proctor.runtime.audit_proofs import prove_consistency
 
-    store = _open(config, db)
-    try:
-        document = prove_consistency(store, old, new)
-    finally:
-        store.close()
-    _emit(document, output, compact=as_json)
+    _proof_from_store(config, db, output, as_json, lambda store: prove_consistency(store, old, new))
 
 
 @click.command("verify-proof")
@@ -192,6 +185,21 @@ def verify_proof(proof: str, key: str, as_json: bool) -> None:
         console.print(check.problem, markup=False)
     if not check.ok:
         raise SystemExit(1)
+
+
+def _proof_from_store(
+    config: str | None,
+    db: str | None,
+    output: str | None,
+    compact: bool,
+    make: Callable[[Any], dict[str, Any]],
+) -> None:
+    store = _open(config, db)
+    try:
+        document = make(store)
+    finally:
+        store.close()
+    _emit(document, output, compact=compact)
 
 
 def _emit(document: dict[str, Any], output: str | None, *, compact: bool = False) -> None:

@@ -48,6 +48,7 @@ from proctor.storage.sqlite.connection import (
     check_location,
     configure_writer,
     connect,
+    immediate,
     storage_error,
 )
 from proctor.storage.sqlite.schema import ROW_COLUMNS, migrate
@@ -290,11 +291,8 @@ class SqliteAuditStore(AuditLogReads):
             )
         conn = connect(self.path, busy_timeout=self._busy_timeout)
         try:
-            conn.execute("BEGIN IMMEDIATE")
-            yield Statements(conn, SQLITE)
-            conn.execute("COMMIT")
-        except sqlite3.Error as exc:
-            raise storage_error(exc, self.path, doing) from exc
+            with immediate(conn, self.path, doing):
+                yield Statements(conn, SQLITE)
         finally:
             conn.close()
 
@@ -343,17 +341,8 @@ class _ReadSnapshot:
 
 
 def _claim(conn: sqlite3.Connection, path: str, owner: str) -> audit_log.ShardState:
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            shard = audit_log.claim_shard(Statements(conn, SQLITE), owner, time.time())
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-    except sqlite3.Error as exc:
-        raise storage_error(exc, path, "claiming a shard of its log") from exc
-    return shard
+    with immediate(conn, path, "claiming a shard of its log"):
+        return audit_log.claim_shard(Statements(conn, SQLITE), owner, time.time())
 
 
 @atexit.register

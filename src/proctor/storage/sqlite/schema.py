@@ -13,7 +13,7 @@ from collections.abc import Callable
 from proctor.audit.chain import GENESIS_HASH, INDEXED_COLUMNS
 from proctor.audit.merkle import Frontier, leaf_hash
 from proctor.storage.errors import STORAGE_CORRUPT, STORAGE_UNAVAILABLE, StorageError
-from proctor.storage.sqlite.connection import storage_error
+from proctor.storage.sqlite.connection import immediate
 
 SCHEMA_VERSION = 2
 APPLICATION_ID = 0x70726F63  # "proc"
@@ -104,19 +104,11 @@ ROW_COLUMNS = "seq, hash, body, " + ", ".join(INDEXED_COLUMNS) + ", shard, posit
 
 def migrate(conn: sqlite3.Connection, path: str) -> None:
     """Bring the file to ``SCHEMA_VERSION`` in one write transaction (which proves it writable)."""
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            version = _apply_migrations(conn, path)
-            if version != SCHEMA_VERSION:
-                conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-                conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-    except sqlite3.Error as exc:
-        raise storage_error(exc, path, "creating its tables") from exc
+    with immediate(conn, path, "creating its tables"):
+        version = _apply_migrations(conn, path)
+        if version != SCHEMA_VERSION:
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
 
 def _apply_migrations(conn: sqlite3.Connection, path: str) -> int:
