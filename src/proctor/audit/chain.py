@@ -20,10 +20,11 @@ catch that, checked by ``proctor.audit.log_verify``.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
+
+import orjson
 
 from proctor.audit.canonical import canonical_json
 from proctor.audit.errors import AUDIT_INVALID_RECORD, AuditError
@@ -223,7 +224,7 @@ def _row_problem(
     if hashlib.sha256(body).hexdigest() != row.hash:
         return (seq, f"{_name(shard, seq)} was edited: its hash does not match its content"), None
     try:
-        record = json.loads(body)
+        record = orjson.loads(body)
     except ValueError:
         return (seq, f"{_name(shard, seq)} is unreadable: its content is not JSON"), None
     if not isinstance(record, dict):
@@ -241,9 +242,14 @@ def _row_problem(
         row.decision_id, row.ts, row.kind, row.user_sub,
         row.agent_id, row.action, row.effect, row.run_id,
     )  # fmt: skip
-    for name, column, content in zip(INDEXED_COLUMNS, stored, indexed_columns(record), strict=True):
-        if column != content:
-            return (seq, f"column `{name}` of {_name(shard, seq)} disagrees with its content"), None
+    content = indexed_columns(record)
+    if stored != content:
+        for name, column, value in zip(INDEXED_COLUMNS, stored, content, strict=True):
+            if column != value:
+                return (
+                    seq,
+                    f"column `{name}` of {_name(shard, seq)} disagrees with its content",
+                ), None
     return None, record
 
 
