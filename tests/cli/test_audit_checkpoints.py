@@ -240,3 +240,39 @@ def test_verify_opens_the_file_read_only(log: Log) -> None:
     before = hashlib.sha256(log.db.read_bytes()).hexdigest()
     assert log.verify_witnessed()[0] == 0
     assert hashlib.sha256(log.db.read_bytes()).hexdigest() == before
+
+
+@pytest.mark.parametrize(
+    "edit",
+    [
+        lambda d: [d],
+        lambda d: {**d, "leaf_index": -1},
+        lambda d: {**d, "leaf_index": "0"},
+        lambda d: {**d, "tree_size": 2**80},
+        lambda d: {**d, "audit_path": "AAAA"},
+        lambda d: {**d, "audit_path": ["not base64!"]},
+        lambda d: {**d, "audit_path": ["AAAA"] * 65},
+        lambda d: {**d, "body": ["a list"]},
+        lambda d: {**d, "decision_id": 7},
+        lambda d: {**d, "decision_id": "dec-000004"},  # another record's id
+        lambda d: {**d, "checkpoint": d["checkpoint"].replace("\n12\n", "\n13\n")},
+        lambda d: {**d, "v": 2},
+    ],
+)
+def test_a_malformed_or_edited_proof_fails_cleanly(
+    log: Log, tmp_path: Path, edit: Callable[[dict[str, object]], object]
+) -> None:
+    proof = tmp_path / "proof.json"
+    assert run("audit", "prove", "dec-000003", "--db", str(log.db), "--output", str(proof))[0] == 0
+    proof.write_text(json.dumps(edit(json.loads(proof.read_text()))))
+    code, out = run("audit", "verify-proof", str(proof), "--key", str(log.key), "--json")
+    assert code == 1, out
+    assert json.loads(out)["ok"] is False
+
+
+def test_a_proof_that_is_not_json_is_a_coded_error(log: Log, tmp_path: Path) -> None:
+    proof = tmp_path / "proof.json"
+    proof.write_text("not json")
+    result = CliRunner().invoke(cli, ["audit", "verify-proof", str(proof), "--key", str(log.key)])
+    assert result.exit_code != 0
+    assert getattr(result.exception, "code", None) == "invalid_proof"
