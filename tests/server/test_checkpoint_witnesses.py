@@ -60,7 +60,8 @@ def test_the_last_checkpoint_reaches_every_witness(
         extra=(
             "export: {sink: 'file:export.jsonl'}\n"
             "audit:\n"
-            f"  checkpoints: {{every_records: 100000, every_seconds: 3600, witnesses: ['{url}', export]}}\n"
+            "  checkpoints: {every_records: 100000, every_seconds: 3600,"
+            f" witnesses: ['{url}', export]}}\n"
         ),
     )
     loaded = load_config(config)
