@@ -22,6 +22,8 @@ import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from typing import Protocol
 
+from proctor.audit.errors import AUDIT_PROOF_FAILED, AuditError
+
 STRIDE = 4
 TILE = 1 << STRIDE
 
@@ -162,7 +164,11 @@ class TreeReader:
     def _tile_hashes(self, level: int, start: int, needed_end: int) -> list[bytes]:
         got = self._source.hashes(level, start, start + TILE)
         if len(got) < needed_end - start:
-            raise ValueError(f"the tree store lacks hashes at level {level} before {needed_end}")
+            raise AuditError(
+                f"the stored tree lacks hashes at level {level} before {needed_end}: "
+                "it was damaged or written by another proctor",
+                code=AUDIT_PROOF_FAILED,
+            )
         return got
 
 

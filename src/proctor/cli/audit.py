@@ -18,6 +18,7 @@ from proctor.cli.audit_proofs import (
     verifier_for,
     verify_proof,
 )
+from proctor.cli.audit_report import report
 from proctor.cli.audit_tail import one_line, tail
 from proctor.cli.loading import audit_location
 from proctor.cli.output import EFFECT_STYLES, console, print_json
@@ -38,7 +39,7 @@ def audit() -> None:
 audit.add_command(export_command)
 audit.add_command(stream_command)
 audit.add_command(tail)
-for _command in (checkpoint, public_key, prove, consistency, verify_proof):
+for _command in (checkpoint, public_key, prove, consistency, verify_proof, report):
     audit.add_command(_command)
 
 
