@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from typing import Any
 
 import pytest
 
@@ -189,3 +190,22 @@ def test_checkpoints_are_kept_once_each_and_one_process_leads(store: AuditStore)
     assert not store.lead_checkpoints("b", 105.0, 10.0)
     assert store.lead_checkpoints("a", 105.0, 10.0)
     assert store.lead_checkpoints("b", 116.0, 10.0)  # a's lease ran out
+
+
+def test_an_archived_prefix_leaves_and_the_rest_verifies(store: AuditStore, tmp_path: Any) -> None:
+    from proctor.runtime.audit_archive import archive, verify_archive
+    from proctor.runtime.checkpoints import Checkpointer
+    from proctor.runtime.note_signers import KeyFileSigner
+
+    if not hasattr(store, "archive_cut"):
+        pytest.skip("the memory store keeps no archive")
+    signer = KeyFileSigner(tmp_path / "key.pem", "test/log")
+    append_many(store, 20)
+    Checkpointer(store, signer, origin="test/log").make()
+    summary = archive(store, "2026-05-09T07:35:11Z", tmp_path / "archive", signer.verifier)  # type: ignore[arg-type]
+    assert sum(summary["archived"].values()) == 10
+    assert store.count() == 10
+    assert store.verify().ok
+    assert verify_archive(tmp_path / "archive", signer.verifier).ok
+    append_many(store, 3, start=21)
+    assert store.verify().ok

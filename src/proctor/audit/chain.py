@@ -163,22 +163,25 @@ def verify_chain(
     start: ChainHead = GENESIS,
     heads: Mapping[int, ChainHead] | None = None,
     check: RowCheck | None = None,
+    starts: Mapping[int, ChainHead] | None = None,
 ) -> VerifyReport:
     """Check ``rows`` (each shard's in ``seq`` order) and stop at the first problem.
 
     ``start`` is the record before shard 1's first row (genesis for a whole
     chain; a verified point to check only what follows it). ``head`` (shard 1)
     or ``heads`` (by shard), when given, is where each chain must end: without
-    it, records removed from the end go unnoticed. ``check`` sees every row
+    it, records removed from the end go unnoticed. ``starts`` (by shard) are the
+    last records moved to an archive, where those shards' rows begin. ``check`` sees every row
     that passed (the Merkle and checkpoint checks plug in there). Reads one row
     at a time, so any length verifies in constant memory.
     """
     lasts: dict[int, ChainHead] = {}
+    first = {1: start, **(starts or {})}
     last = start
     checked = 0
     for row in rows:
         shard = row.shard
-        previous = lasts.get(shard, start if shard == 1 else GENESIS)
+        previous = lasts.get(shard) or first.get(shard, GENESIS)
         problem, record = _row_problem(row, previous)
         if problem is None and check is not None and record is not None:
             problem = check(row, record)
@@ -191,7 +194,7 @@ def verify_chain(
     if head is not None:
         wanted[1] = ChainHead(*head)
     for shard in sorted(wanted):
-        end = lasts.get(shard, start if shard == 1 else GENESIS)
+        end = lasts.get(shard) or first.get(shard, GENESIS)
         problem = _head_problem(end, ChainHead(*wanted[shard]), shard)
         if problem is not None:
             bad_seq, text = problem

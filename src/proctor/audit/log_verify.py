@@ -73,10 +73,15 @@ def checkpoint_problems(checkpoints: Sequence[Checkpoint]) -> tuple[int, str] | 
 class _TreeCheck:
     """Rebuilds each shard's tree from the bodies and compares it at the checkpoints' sizes."""
 
-    def __init__(self, checkpoints: Sequence[Checkpoint]) -> None:
-        self.frontiers: dict[int, Frontier] = {}
+    def __init__(
+        self, checkpoints: Sequence[Checkpoint], bases: Mapping[int, tuple[int, str, bytes]]
+    ) -> None:
+        # a shard's archived prefix is checked from the archive; here from its frontier on
+        self.frontiers = {
+            s: Frontier.unpack(size, packed) for s, (size, _, packed) in bases.items()
+        }
         self.targets: dict[int, list[tuple[int, bytes, int]]] = {}
-        self.agreed: dict[int, int] = {}
+        self.agreed = {shard: size for shard, (size, _, _) in bases.items()}
         self.failed_checkpoint: int | None = None
         for checkpoint in sorted(checkpoints, key=lambda c: c.number):
             for head in checkpoint.shards:
@@ -85,7 +90,7 @@ class _TreeCheck:
                 )
         for shard, wanted in self.targets.items():
             wanted.sort()
-            self.targets[shard] = [item for item in wanted if item[0] > 0]
+            self.targets[shard] = [item for item in wanted if item[0] > self.agreed.get(shard, 0)]
 
     def __call__(self, row: StoredRow, record: dict[str, Any]) -> tuple[int, str] | None:
         shard = row.shard
@@ -114,7 +119,7 @@ class _TreeCheck:
             wanted = self.targets[shard]
             if wanted:
                 size, _, number = wanted[0]
-                end = ends.get(shard, ChainHead(0, "")).seq
+                end = ends.get(shard, ChainHead(self.agreed.get(shard, 0), "")).seq
                 self.failed_checkpoint = number
                 return (
                     shard,
@@ -134,18 +139,23 @@ def verify_log(
     heads: Mapping[int, ChainHead],
     frontiers: Mapping[int, bytes] | None = None,
     checkpoints: Sequence[Checkpoint] = (),
+    bases: Mapping[int, tuple[int, str, bytes]] | None = None,
 ) -> VerifyReport:
     """Every shard's chain against its head and its tree against ``checkpoints`` (verified).
 
     ``frontiers`` (packed, by shard) are the stored trees the checkpointer signs;
-    each must match the tree rebuilt from the bodies.
+    each must match the tree rebuilt from the bodies. ``bases`` (by shard: size,
+    last hash, packed frontier) are prefixes moved to an archive: the check
+    starts after them, and ``proctor audit verify-archive`` checks the archive.
     """
     problem = checkpoint_problems(checkpoints)
     if problem is not None:
         number, text = problem
         return VerifyReport(False, 0, None, text, checkpoint=number)
-    tree = _TreeCheck(checkpoints)
-    report = verify_chain(rows, heads=heads, check=tree)
+    bases = bases or {}
+    tree = _TreeCheck(checkpoints, bases)
+    starts = {shard: ChainHead(size, digest) for shard, (size, digest, _) in bases.items()}
+    report = verify_chain(rows, heads=heads, check=tree, starts=starts)
     if not report.ok:
         return replace(report, checkpoint=tree.failed_checkpoint)
     ends = report.shards or {}

@@ -8,6 +8,7 @@ from typing import Any
 import click
 from rich.text import Text
 
+from proctor.cli.audit_archive import archive, verify_archive
 from proctor.cli.audit_export import export_command, stream_command
 from proctor.cli.audit_proofs import (
     checkpoint,
@@ -39,7 +40,16 @@ def audit() -> None:
 audit.add_command(export_command)
 audit.add_command(stream_command)
 audit.add_command(tail)
-for _command in (checkpoint, public_key, prove, consistency, verify_proof, report):
+for _command in (
+    checkpoint,
+    public_key,
+    prove,
+    consistency,
+    verify_proof,
+    report,
+    archive,
+    verify_archive,
+):
     audit.add_command(_command)
 
 

@@ -263,6 +263,7 @@ class PostgresAuditStore(AuditLogReads):
                     ).fetchall()
                     heads = {int(r[0]): ChainHead(int(r[1]), str(r[2])) for r in shards}
                     frontiers = {int(r[0]): bytes(r[3]) for r in shards}
+                    bases = audit_log.shard_bases(Statements(conn, POSTGRES))
                     with conn.cursor(name="proctor_verify") as cursor:
                         cursor.itersize = _ROWS_PER_FETCH
                         cursor.execute(f"SELECT {_ROW_COLUMNS} FROM audit ORDER BY seq")
@@ -271,6 +272,7 @@ class PostgresAuditStore(AuditLogReads):
                             heads=heads,
                             frontiers=frontiers,
                             checkpoints=checkpoints,
+                            bases=bases,
                         )
                 finally:
                     conn.rollback()

@@ -192,7 +192,18 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
             lease_until DOUBLE PRECISION NOT NULL DEFAULT 0,
             size BIGINT NOT NULL,
             hash TEXT NOT NULL,
-            frontier BYTEA NOT NULL
+            frontier BYTEA NOT NULL,
+            base_size BIGINT NOT NULL DEFAULT 0,
+            base_hash TEXT NOT NULL DEFAULT repeat('0', 64),
+            base_frontier BYTEA NOT NULL DEFAULT ''::bytea
+        )
+        """,
+        """
+        CREATE TABLE audit_archived_leaves (
+            shard INTEGER NOT NULL,
+            position BIGINT NOT NULL,
+            leaf BYTEA NOT NULL,
+            PRIMARY KEY (shard, position)
         )
         """,
         """

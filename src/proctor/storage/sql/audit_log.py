@@ -126,7 +126,12 @@ def check_shard_end(st: Statements, state: ShardState, path: str) -> None:
         "SELECT position, hash FROM audit WHERE shard = ? ORDER BY position DESC LIMIT 1",
         (state.shard,),
     )
-    last = (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+    if row is None:  # every record archived, or none yet: the shard's base
+        base = st.one(
+            "SELECT base_size, base_hash FROM audit_shards WHERE shard = ?", (state.shard,)
+        )
+        row = (0, GENESIS_HASH) if base is None else base
+    last = (int(row[0]), str(row[1]))
     if last != (state.size, state.hash):
         raise StorageError(
             f"the audit head of `{path}` says record {state.size} of shard {state.shard} "
@@ -217,12 +222,19 @@ def shard_chain_heads(st: Statements) -> dict[int, tuple[int, str]]:
     return {int(shard): (int(size), str(digest)) for shard, size, digest in rows}
 
 
+def shard_bases(st: Statements) -> dict[int, tuple[int, str, bytes]]:
+    """Each shard's archived prefix: its size, last hash and Merkle frontier (0 when none)."""
+    rows = st.all("SELECT shard, base_size, base_hash, base_frontier FROM audit_shards")
+    return {int(r[0]): (int(r[1]), str(r[2]), bytes(r[3])) for r in rows if int(r[1])}
+
+
 def tree_hashes(st: Statements, shard: int, level: int, start: int, end: int) -> list[bytes]:
-    if level == 0:
+    if level == 0:  # the live records' leaves, and those of records moved to an archive
         rows = st.all(
-            "SELECT leaf FROM audit WHERE shard = ? AND position > ? AND position <= ? "
-            "ORDER BY position",
-            (shard, start, end),
+            "SELECT leaf FROM (SELECT position, leaf FROM audit WHERE shard = ? AND position > ? "
+            "AND position <= ? UNION ALL SELECT position, leaf FROM audit_archived_leaves "
+            "WHERE shard = ? AND position > ? AND position <= ?) AS leaves ORDER BY position",
+            (shard, start, end, shard, start, end),
         )
     else:
         rows = st.all(

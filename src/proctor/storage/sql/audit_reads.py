@@ -15,7 +15,7 @@ from proctor.audit.chain import StoredRow
 from proctor.audit.checkpoint import ShardHead
 from proctor.audit.merkle import FunctionSource, TreeSource
 from proctor.storage.audit_query import audit_query
-from proctor.storage.sql import audit_log
+from proctor.storage.sql import audit_archive, audit_log
 from proctor.storage.sql.dialect import Dialect, Statements
 
 _T = TypeVar("_T")
@@ -122,3 +122,28 @@ class AuditLogReads(AuditReads):
     def store_checkpoint(self, number: int, time: str, size: int, note: str) -> None:
         with self._writing("storing a checkpoint") as st:
             audit_log.store_checkpoint(st, number, time, size, note)
+
+    # -- retention: moving the oldest records to an archive ---------------------------------
+
+    def archive_bases(self) -> dict[int, tuple[int, str, bytes]]:
+        return self._statements("reading the archived prefixes", audit_log.shard_bases)
+
+    def archive_cut(self, shard: int, before: str, covered: int) -> int:
+        return self._statements(
+            "planning an archive",
+            lambda st: audit_archive.archive_cut(st, shard, before, covered),
+        )
+
+    def archived_rows(self, shard: int, after: int, upto: int) -> list[tuple[Any, ...]]:
+        return self._statements(
+            "reading records to archive",
+            lambda st: audit_archive.archived_rows(st, shard, after, upto),
+        )
+
+    def remove_archived(
+        self, cuts: dict[int, tuple[tuple[int, str, bytes], tuple[int, str, bytes]]]
+    ) -> None:
+        """For each shard, ``(base, cut)``: its records past base up to cut leave the store."""
+        with self._writing("removing archived records") as st:
+            for shard, (base, cut) in sorted(cuts.items()):
+                audit_archive.remove_archived(st, shard, base, cut)

@@ -263,12 +263,14 @@ class SqliteAuditStore(AuditLogReads):
                     int(shard): bytes(packed)
                     for shard, packed in conn.execute("SELECT shard, frontier FROM audit_shards")
                 }
+                bases = audit_log.shard_bases(statements)
                 rows = conn.execute(f"SELECT {ROW_COLUMNS} FROM audit ORDER BY seq")
                 return verify_log(
                     (StoredRow(*row) for row in rows),
                     heads=heads,
                     frontiers=frontiers,
                     checkpoints=checkpoints,
+                    bases=bases,
                 )
             except sqlite3.Error as exc:
                 raise storage_error(exc, self.path, "verifying it") from exc

@@ -59,15 +59,27 @@ _V2 = (
     "ALTER TABLE audit ADD COLUMN leaf BLOB",
     "UPDATE audit SET position = seq",
     "CREATE UNIQUE INDEX audit_shard_position ON audit (shard, position)",
-    """
+    f"""
     CREATE TABLE audit_shards (
         shard INTEGER PRIMARY KEY,
         owner TEXT,
         lease_until REAL NOT NULL DEFAULT 0,
         size INTEGER NOT NULL,
         hash TEXT NOT NULL,
-        frontier BLOB NOT NULL
+        frontier BLOB NOT NULL,
+        base_size INTEGER NOT NULL DEFAULT 0,
+        base_hash TEXT NOT NULL DEFAULT '{GENESIS_HASH}',
+        base_frontier BLOB NOT NULL DEFAULT x''
     )
+    """,
+    # leaf hashes of records moved to an archive: proofs of later records still need them
+    """
+    CREATE TABLE audit_archived_leaves (
+        shard INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        leaf BLOB NOT NULL,
+        PRIMARY KEY (shard, position)
+    ) WITHOUT ROWID
     """,
     """
     CREATE TABLE audit_nodes (
