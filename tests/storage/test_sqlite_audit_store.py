@@ -277,3 +277,17 @@ def test_a_store_dropped_without_close_is_flushed_at_exit(tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr
     with SqliteAuditStore(path) as store:
         assert store.count() == 100
+
+
+def test_a_read_only_open_of_an_older_file_says_so_and_changes_nothing(tmp_path: Path) -> None:
+    from proctor.storage.errors import StorageError
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute("CREATE TABLE audit (seq INTEGER PRIMARY KEY)")
+    before = path.read_bytes()
+    with pytest.raises(StorageError) as caught:
+        SqliteAuditStore(path, read_only=True)
+    assert "schema version 1" in caught.value.message
+    assert path.read_bytes() == before

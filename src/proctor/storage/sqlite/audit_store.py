@@ -51,7 +51,7 @@ from proctor.storage.sqlite.connection import (
     immediate,
     storage_error,
 )
-from proctor.storage.sqlite.schema import ROW_COLUMNS, migrate
+from proctor.storage.sqlite.schema import ROW_COLUMNS, SCHEMA_VERSION, migrate
 
 _T = TypeVar("_T")
 
@@ -108,6 +108,7 @@ class SqliteAuditStore(AuditLogReads):
         self._read_lock = threading.Lock()
         if read_only:  # an archived copy: no writer, no schema change, no shard claimed
             self._read_conn = connect(path, busy_timeout=busy_timeout, read_only=True)
+            _check_readable_version(self._read_conn, path)
             self._writer: AuditBatchWriter | None = None
             _OPEN_STORES.add(self)
             return
@@ -340,6 +341,23 @@ class _ReadSnapshot:
 
     def __exit__(self, *exc_info: object) -> None:
         self._conn.close()  # ends the read transaction
+
+
+def _check_readable_version(conn: sqlite3.Connection, path: str) -> None:
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.Error as exc:
+        conn.close()
+        raise storage_error(exc, path, "reading it") from exc
+    if version != SCHEMA_VERSION:
+        conn.close()
+        raise StorageError(
+            f"the audit database `{path}` has schema version {version}, and read-only this "
+            f"proctor reads version {SCHEMA_VERSION}",
+            code=STORAGE_UNAVAILABLE,
+            hint="verify it with the proctor that wrote it, or upgrade a copy by opening it "
+            "(`proctor audit checkpoint --db COPY`)",
+        )
 
 
 def _claim(conn: sqlite3.Connection, path: str, owner: str) -> audit_log.ShardState:
