@@ -28,7 +28,8 @@ lint: $(DEV_STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# Non-Python parts the tests drive (Chromium, Node MCP servers): scripts/test-deps/
+# Non-Python parts the tests drive (Chromium, Node MCP servers, Node 22 and the MCP
+# conformance suite): scripts/test-deps/
 test-deps: $(DEV_STAMP)
 	bash scripts/install-test-deps.sh
 

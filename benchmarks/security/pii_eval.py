@@ -83,3 +83,21 @@ def evaluate(corpus: Sequence[LabelledText], cascade: Cascade) -> dict[str, Any]
 def _explain(item: LabelledText, findings: Sequence[Finding]) -> str:
     seen = ", ".join(f"{f.type} {f.score:.2f}" for f in findings) or "no finding"
     return f"{item.text!r} -> {seen}"
+
+
+def recall_by_subtype(corpus: Sequence[LabelledText], cascade: Cascade) -> dict[str, float]:
+    """Recall at ``FLAG_SCORE`` per subtype (the locale of a phone, the issuer of a card)."""
+    gold: Counter[str] = Counter()
+    found: Counter[str] = Counter()
+    for item in corpus:
+        if not item.spans or not item.subtype:
+            continue
+        strong = [
+            f
+            for f in cascade.scan(item.text, "input", types=["pii"]).findings
+            if f.score >= FLAG_SCORE
+        ]
+        for span in item.spans:
+            gold[item.subtype] += 1
+            found[item.subtype] += any(f.type == span.type and _overlaps(f, span) for f in strong)
+    return {kind: found[kind] / gold[kind] for kind in gold}

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from proctor._lazy import lazy_exports
 from proctor.errors import ProctorError
@@ -37,25 +36,41 @@ if TYPE_CHECKING:
     )
     from proctor.sdk.runs import RunSession
     from proctor.sdk.scanning import scan
+    from proctor.sdk.session import RunFields, SessionFields
+
+__all__ = [
+    "ActionDenied",
+    "Agent",
+    "ApprovalRequired",
+    "Decision",
+    "Effect",
+    "OutputWithheld",
+    "Proctor",
+    "ProctorClient",
+    "ProctorError",
+    "Session",
+    "Tier",
+    "ToolCallBlocked",
+    "User",
+    "check",
+    "configure",
+    "governed_tool",
+    "run",
+    "scan",
+    "session",
+]
 
 # `import proctor` (and so every `proctor` command) stays cheap: the SDK, its HTTP
 # client and the scanners load when a name below is first used.
 _EXPORTS = {
-    "ActionDenied": "proctor.sdk.errors",
-    "Agent": "proctor.model",
-    "ApprovalRequired": "proctor.sdk.errors",
-    "Decision": "proctor.model",
-    "Effect": "proctor.model",
-    "OutputWithheld": "proctor.sdk.errors",
-    "Proctor": "proctor.sdk.client",
-    "ProctorClient": "proctor.sdk.remote",
-    "RunSession": "proctor.sdk.runs",
-    "Session": "proctor.sdk.session",
-    "Tier": "proctor.model",
-    "ToolCallBlocked": "proctor.sdk.errors",
-    "User": "proctor.model",
-    "governed_tool": "proctor.sdk.governed",
-    "scan": "proctor.sdk.scanning",
+    "proctor.model": ("Agent", "Decision", "Effect", "Tier", "User"),
+    "proctor.sdk.client": ("Proctor",),
+    "proctor.sdk.errors": ("ActionDenied", "ApprovalRequired", "OutputWithheld", "ToolCallBlocked"),
+    "proctor.sdk.governed": ("governed_tool",),
+    "proctor.sdk.remote": ("ProctorClient",),
+    "proctor.sdk.runs": ("RunSession",),
+    "proctor.sdk.scanning": ("scan",),
+    "proctor.sdk.session": ("Session",),
 }
 if not TYPE_CHECKING:
     __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
@@ -96,35 +111,12 @@ def check(action: str, **kwargs: Any) -> Decision:
     return instance.check(action, **kwargs)
 
 
-def session(**kwargs: Mapping[str, Any] | str | None) -> Session:
+def session(**fields: Unpack[SessionFields]) -> Session:
     instance = _default or configure()
-    return instance.session(**kwargs)  # type: ignore[arg-type]
+    return instance.session(**fields)
 
 
-def run(run_id: str, **kwargs: Any) -> RunSession:
+def run(run_id: str, **fields: Unpack[RunFields]) -> RunSession:
     """``Proctor.run`` on the default instance: ``with proctor.run("task-7", user="alice"):``."""
     instance = _default or configure()
-    return instance.run(run_id, **kwargs)
-
-
-__all__ = [
-    "ActionDenied",
-    "Agent",
-    "ApprovalRequired",
-    "Decision",
-    "Effect",
-    "OutputWithheld",
-    "Proctor",
-    "ProctorClient",
-    "ProctorError",
-    "Session",
-    "Tier",
-    "ToolCallBlocked",
-    "User",
-    "check",
-    "configure",
-    "governed_tool",
-    "run",
-    "scan",
-    "session",
-]
+    return instance.run(run_id, **fields)

@@ -50,6 +50,7 @@ def startup_banner(
     policies: CompiledPolicySet,
     database: str,
     dashboard: str | None = None,
+    workers: int | None = None,
 ) -> str:
     lines = [
         f"{command}: listening on {address}",
@@ -57,6 +58,8 @@ def startup_banner(
         f"  policies   {policies_line(policies)}",
         f"  database   {shown_database(database)}",
     ]
+    if workers is not None and workers > 1:
+        lines.append(f"  workers    {workers} processes on one socket, one chain")
     if dashboard is not None:
         lines.append(f"  dashboard  {dashboard}")
     return "\n".join(lines) + "\n"

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from proctor.errors import ErrorGroup, Location, ProctorError
 from proctor.identity.settings import IdentityConfig
-from proctor.model.actions import InvalidPattern, parse_pattern
+from proctor.model.actions import InvalidPattern, parse_pattern, require_patterns
 from proctor.model.tiers import TIER_NAMES
 from proctor.policy.source import LocatedDocument, read_documents
 from proctor.telemetry import TelemetryConfig
@@ -40,11 +40,7 @@ class RoleConfig(_Strict):
     @field_validator("scopes")
     @classmethod
     def _patterns(cls, value: list[str]) -> list[str]:
-        for scope in value:
-            try:
-                parse_pattern(scope)
-            except InvalidPattern as exc:
-                raise ValueError(str(exc)) from None
+        require_patterns(value)
         return value
 
 
@@ -148,6 +144,7 @@ class ScanningConfig(_Strict):
     budget_ms: float | dict[str, float] = 25.0
     presidio: dict[str, Any] | None = None
     judge: dict[str, Any] | None = None
+    pii: dict[str, Any] | None = None
 
 
 class ExportConfig(_Strict):

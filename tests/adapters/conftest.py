@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,11 +13,12 @@ import pytest
 from proctor import Proctor
 from proctor.clock import ManualClock
 from proctor.sdk import make_agent, make_user
+from tests.adapters.shop import tools as shop_tools
 
 POLICY = """
 name: tools
 rules:
-  - {id: lookups, action: "call:lookup_order", effect: allow}
+  - {id: lookups, action: "call:shop/lookup_order", effect: allow}
   - {id: refund-small, action: "write:refund", effect: allow, when: "args.amount <= 100"}
   - id: refund-held
     action: "write:refund"
@@ -24,19 +26,19 @@ rules:
     when: "args.amount > 100"
     reason: "Refunds over $100 need a supervisor's approval"
   - id: no-deletes
-    action: "call:delete_order"
+    action: "call:shop/delete_order"
     effect: deny
     reason: "Orders are never deleted by agents"
-  - {id: clock, action: "call:get_current_time", effect: allow}
+  - {id: clock, action: "call:time/get_current_time", effect: allow}
   - id: no-conversions
-    action: "call:convert_time"
+    action: "call:time/convert_time"
     effect: deny
     reason: "Time conversions are not for this agent"
-  - {id: customers, action: "call:lookup_customer", effect: allow}
-  - {id: git-reads, action: "call:git_log", effect: allow}
-  - {id: no-resets, action: "call:git_reset", effect: deny, reason: "History is not rewritten"}
+  - {id: customers, action: "call:shop/lookup_customer", effect: allow}
+  - {id: git-reads, action: "call:git/git_log", effect: allow}
+  - {id: no-resets, action: "call:git/git_reset", effect: deny, reason: "History is not rewritten"}
 scan:
-  actions: ["call:lookup_customer", "call:git_log"]
+  actions: ["call:shop/lookup_customer", "call:git/git_log"]
   output:
     pii.email: redact
     secret: deny
@@ -63,4 +65,52 @@ def guard(tmp_path: Path) -> Iterator[Proctor]:
 def decisions(guard: Proctor, action: str) -> list[dict[str, Any]]:
     """The audit records of checks on ``action``, oldest first."""
     guard.runtime.audit.flush()
-    return [record for record in guard.runtime.audit.tail(100) if record["action"] == action]
+    return [
+        record
+        for record in guard.runtime.audit.tail(100)
+        if record["action"] == action and record.get("kind", "decision") == "decision"
+    ]
+
+
+def outputs(guard: Proctor, action: str) -> list[dict[str, Any]]:
+    """The audit records of results reviewed for ``action``, oldest first."""
+    guard.runtime.audit.flush()
+    return [
+        record
+        for record in guard.runtime.audit.tail(100)
+        if record["action"] == action and record.get("kind") == "output"
+    ]
+
+
+SHOP = Path(__file__).parent / "shop"
+
+
+@pytest.fixture
+def shop_dir(tmp_path: Path) -> Path:
+    """The shop's config and policy file, as `proctor mcp-proxy` and the adapters read them."""
+    for name in ("proctor.yaml", "policy.yaml"):
+        shutil.copy(SHOP / name, tmp_path / name)
+    return tmp_path
+
+
+@pytest.fixture
+def shop(shop_dir: Path) -> Iterator[Proctor]:
+    """A real in-process proctor over the shop's config, as the proxy would load it."""
+    shop_tools.ran.clear()
+    with Proctor.from_config(
+        shop_dir / "proctor.yaml",
+        audit=str(shop_dir / "adapter-audit.db"),
+        clock=ManualClock(datetime(2026, 11, 24, 10, tzinfo=UTC)),
+    ) as instance:
+        yield instance
+
+
+def effects(guard: Proctor) -> dict[str, str]:
+    """Each action's last decision: what a policy said of it."""
+    guard.runtime.audit.flush()
+    records = sorted(guard.runtime.audit.tail(1000), key=lambda record: int(record["seq"]))
+    return {
+        record["action"]: record["effect"]
+        for record in records
+        if record.get("kind", "decision") == "decision"
+    }

@@ -21,7 +21,9 @@ from tests.adapters.conftest import (
     LEAKY_CUSTOMER,
     REDACTED_CUSTOMER,
     decisions,
+    effects,
 )
+from tests.adapters.shop import tools as shop_script
 
 ran: list[tuple[str, Any]] = []
 customer_record = [CUSTOMER]
@@ -99,7 +101,7 @@ def test_the_middleware_runs_allowed_calls_and_stops_the_rest(guard: Proctor) ->
     agent = create_agent(
         model,
         [lookup_order, refund, delete_order],
-        middleware=[ProctorMiddleware(actions={"refund": "write:refund"})],
+        middleware=[ProctorMiddleware(server="shop", actions={"refund": "write:refund"})],
     )
     with guard.session(user=ALICE, run_id="ticket-7"):
         result = agent.invoke({"messages": [("user", "help")]})
@@ -115,8 +117,8 @@ def test_the_middleware_runs_allowed_calls_and_stops_the_rest(guard: Proctor) ->
     assert result["messages"][-1].content == "done"
 
     records = [
-        decisions(guard, "call:lookup_order")[-1],
-        decisions(guard, "call:delete_order")[-1],
+        decisions(guard, "call:shop/lookup_order")[-1],
+        decisions(guard, "call:shop/delete_order")[-1],
         decisions(guard, "write:refund")[-1],
     ]
     assert [r["effect"] for r in records] == ["allow", "deny", "require_approval"]
@@ -128,7 +130,7 @@ def test_the_middleware_runs_allowed_calls_and_stops_the_rest(guard: Proctor) ->
 
 def test_the_middleware_reviews_results_asynchronously(guard: Proctor) -> None:
     model = _model([("lookup_customer", {"customer_id": "C-9"})])
-    agent = create_agent(model, [lookup_customer], middleware=[ProctorMiddleware()])
+    agent = create_agent(model, [lookup_customer], middleware=[ProctorMiddleware(server="shop")])
 
     async def main() -> dict[str, Any]:
         with guard.session(user=ALICE, run_id="ticket-8"):
@@ -142,7 +144,7 @@ def test_the_middleware_reviews_results_asynchronously(guard: Proctor) -> None:
 def test_the_middleware_withholds_a_denied_result(guard: Proctor) -> None:
     customer_record[0] = LEAKY_CUSTOMER
     model = _model([("lookup_customer", {"customer_id": "C-9"})])
-    agent = create_agent(model, [lookup_customer], middleware=[ProctorMiddleware()])
+    agent = create_agent(model, [lookup_customer], middleware=[ProctorMiddleware(server="shop")])
 
     async def main() -> dict[str, Any]:
         with guard.session(user=ALICE):
@@ -159,7 +161,9 @@ def test_the_middleware_can_raise_instead(guard: Proctor) -> None:
     agent = create_agent(
         model,
         [refund],
-        middleware=[ProctorMiddleware(actions={"refund": "write:refund"}, on_block="raise")],
+        middleware=[
+            ProctorMiddleware(server="shop", actions={"refund": "write:refund"}, on_block="raise")
+        ],
     )
     with guard.session(user=ALICE), pytest.raises(ApprovalRequired) as caught:
         agent.invoke({"messages": [("user", "refund")]})
@@ -170,17 +174,19 @@ def test_the_middleware_can_raise_instead(guard: Proctor) -> None:
 def test_the_session_may_be_given_to_the_middleware(guard: Proctor) -> None:
     model = _model([("lookup_order", {"order_id": "A-3"})])
     session = guard.session(user=ALICE, run_id="ticket-9")
-    agent = create_agent(model, [lookup_order], middleware=[ProctorMiddleware(session=session)])
+    agent = create_agent(
+        model, [lookup_order], middleware=[ProctorMiddleware(server="shop", session=session)]
+    )
     agent.invoke({"messages": [("user", "A-3?")]})
     assert ran == [("lookup_order", "A-3")]
-    assert decisions(guard, "call:lookup_order")[-1]["run_id"] == "ticket-9"
+    assert decisions(guard, "call:shop/lookup_order")[-1]["run_id"] == "ticket-9"
 
 
 def test_without_a_session_no_tool_runs(guard: Proctor) -> None:
     agent = create_agent(
         _model([("lookup_order", {"order_id": "A-1"})]),
         [lookup_order],
-        middleware=[ProctorMiddleware()],
+        middleware=[ProctorMiddleware(server="shop")],
     )
     result = agent.invoke({"messages": [("user", "A-1?")]})
     assert ran == []
@@ -188,7 +194,7 @@ def test_without_a_session_no_tool_runs(guard: Proctor) -> None:
 
 
 def test_a_governed_tool_keeps_its_name_description_and_schema() -> None:
-    wrapped = governed(refund, action="write:refund")
+    wrapped = governed(refund, server="shop", action="write:refund")
     assert isinstance(wrapped, BaseTool)
     assert (wrapped.name, wrapped.description) == (refund.name, refund.description)
     assert wrapped.args == refund.args
@@ -199,8 +205,8 @@ def test_a_governed_tool_keeps_its_name_description_and_schema() -> None:
 
 
 def test_a_governed_tool_runs_allowed_calls_and_blocks_denied_ones(guard: Proctor) -> None:
-    wrapped_refund = governed(refund, action="write:refund")
-    wrapped_delete = governed(delete_order)
+    wrapped_refund = governed(refund, server="shop", action="write:refund")
+    wrapped_delete = governed(delete_order, server="shop")
     with guard.session(user=ALICE, run_id="ticket-10"):
         assert wrapped_refund.invoke({"order_id": "A-1", "amount": 40}) == "refunded 40.0 on A-1"
         refused = wrapped_delete.invoke(
@@ -213,11 +219,11 @@ def test_a_governed_tool_runs_allowed_calls_and_blocks_denied_ones(guard: Procto
     assert "Orders are never deleted by agents" in refused.content
     assert "held the call to `refund`" in held
     assert [r["effect"] for r in decisions(guard, "write:refund")] == ["allow", "require_approval"]
-    assert decisions(guard, "call:delete_order")[-1]["user"]["sub"] == "alice"
+    assert decisions(guard, "call:shop/delete_order")[-1]["user"]["sub"] == "alice"
 
 
 def test_a_governed_tool_works_async_and_reviews_its_result(guard: Proctor) -> None:
-    wrapped = governed(lookup_customer)
+    wrapped = governed(lookup_customer, server="shop")
 
     async def main() -> tuple[Any, Any]:
         with guard.session(user=ALICE):
@@ -239,7 +245,7 @@ def test_a_governed_tool_works_async_and_reviews_its_result(guard: Proctor) -> N
 
 
 def test_a_governed_tool_can_raise_instead(guard: Proctor) -> None:
-    wrapped = governed(delete_order, on_block="raise")
+    wrapped = governed(delete_order, server="shop", on_block="raise")
     with guard.session(user=ALICE), pytest.raises(ActionDenied):
         wrapped.invoke({"order_id": "A-1"})
     assert ran == []
@@ -247,7 +253,10 @@ def test_a_governed_tool_can_raise_instead(guard: Proctor) -> None:
 
 def test_governed_tools_work_in_an_agent_without_the_middleware(guard: Proctor) -> None:
     model = _model([("lookup_order", {"order_id": "A-1"}), ("delete_order", {"order_id": "A-2"})])
-    tools: list[GovernedTool] = [governed(lookup_order), governed(delete_order)]
+    tools: list[GovernedTool] = [
+        governed(lookup_order, server="shop"),
+        governed(delete_order, server="shop"),
+    ]
     agent = create_agent(model, tools)
     with guard.session(user=ALICE):
         result = agent.invoke({"messages": [("user", "help")]})
@@ -271,14 +280,18 @@ def test_injected_arguments_are_not_part_of_the_check(guard: Proctor) -> None:
     )
     agent = create_agent(
         model,
-        [governed(lookup_order_in_state, action="call:lookup_order")],
-        middleware=[ProctorMiddleware(actions={"lookup_order_in_state": "call:lookup_order"})],
+        [governed(lookup_order_in_state, server="shop", action="call:shop/lookup_order")],
+        middleware=[
+            ProctorMiddleware(
+                server="shop", actions={"lookup_order_in_state": "call:shop/lookup_order"}
+            )
+        ],
     )
     with guard.session(user=ALICE):
         agent.invoke({"messages": [("user", "A-1?")]})
     assert [name for name, _ in ran] == ["lookup_order_in_state"] * 2
     # the middleware and the wrapper each checked each call, with the model's arguments only
-    assert [r["args"] for r in decisions(guard, "call:lookup_order")] == [
+    assert [r["args"] for r in decisions(guard, "call:shop/lookup_order")] == [
         {"order_id": "A-1"},
         {"order_id": "A-1"},
         {"order_id": "A-2"},
@@ -287,7 +300,7 @@ def test_injected_arguments_are_not_part_of_the_check(guard: Proctor) -> None:
 
 
 def test_once_approved_the_identical_call_runs(guard: Proctor) -> None:
-    wrapped = governed(refund, action="write:refund")
+    wrapped = governed(refund, server="shop", action="write:refund")
     with guard.session(user=ALICE, run_id="ticket-13"):
         held = wrapped.invoke({"order_id": "A-1", "amount": 400})
         (approval,) = guard.approvals.list()
@@ -295,3 +308,42 @@ def test_once_approved_the_identical_call_runs(guard: Proctor) -> None:
         guard.approvals.approve(approval.approval_id, by="carol")
         assert wrapped.invoke({"order_id": "A-1", "amount": 400}) == "refunded 400.0 on A-1"
     assert ran == [("refund", ("A-1", 400.0))]
+
+
+def test_the_shop_policy_allows_holds_denies_masks_and_catches_the_injected_iban(
+    shop: Proctor,
+) -> None:
+    model = _model(*([call] for call in shop_script.SCRIPT))
+    middleware = ProctorMiddleware(server="shop", annotations=shop_script.ANNOTATIONS)
+    tools = [tool(function) for function in shop_script.TOOLS]
+    agent = create_agent(model, tools, middleware=[middleware])
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+        result = agent.invoke({"messages": [("user", "Sort out order A-1")]})
+    assert effects(shop) == shop_script.EXPECTED
+    assert shop_script.ran == shop_script.EXPECTED_RAN
+    seen = _tool_messages(result)
+    assert seen["lookup_order"].content == (
+        f"order A-1: 2 items, paid with card {shop_script.MASKED_CARD}"
+    )
+    assert shop_script.CARD not in str(result["messages"])
+    assert "held the call to `refund`" in str(seen["refund"].content)
+    assert "denied the call to `delete_order`" in str(seen["delete_order"].content)
+    assert "the IBAN came from a tool's output" in str(seen["transfer"].content)
+
+
+def test_the_middleware_can_interrupt_the_agent_at_a_held_call(shop: Proctor) -> None:
+    from langgraph.checkpoint.memory import InMemorySaver
+    from langgraph.types import Command
+
+    model = _model([shop_script.SCRIPT[2]])
+    middleware = ProctorMiddleware(server="shop", on_block="interrupt")
+    tools = [tool(function) for function in shop_script.TOOLS]
+    agent = create_agent(model, tools, middleware=[middleware], checkpointer=InMemorySaver())
+    thread: Any = {"configurable": {"thread_id": "t-1"}}
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-2"):
+        paused = agent.invoke({"messages": [("user", "refund A-1")]}, thread)
+        (pause,) = paused["__interrupt__"]
+        assert shop_script.ran == []
+        shop.approvals.approve(pause.value["approval_id"], by="supervisor")
+        agent.invoke(Command(resume=True), thread)
+    assert shop_script.ran == ["refund"]

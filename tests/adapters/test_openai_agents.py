@@ -23,7 +23,9 @@ from tests.adapters.conftest import (
     LEAKY_CUSTOMER,
     REDACTED_CUSTOMER,
     decisions,
+    effects,
 )
+from tests.adapters.shop import tools as shop_script
 
 ran: list[tuple[str, Any]] = []
 
@@ -103,7 +105,7 @@ def test_allowed_denied_and_held_calls_in_one_run(guard: Proctor) -> None:
             [assistant_message("done")],
         ]
     )
-    agent = _agent(model, ProctorGuardrails(actions={"refund": "write:refund"}))
+    agent = _agent(model, ProctorGuardrails(server="shop", actions={"refund": "write:refund"}))
     with guard.session(user=ALICE, run_id="ticket-7"):
         result = _run(agent)
 
@@ -120,8 +122,8 @@ def test_allowed_denied_and_held_calls_in_one_run(guard: Proctor) -> None:
     assert "supervisor's approval" in outputs["c3"]
 
     lookup, delete = (
-        decisions(guard, "call:lookup_order")[-1],
-        decisions(guard, "call:delete_order")[-1],
+        decisions(guard, "call:shop/lookup_order")[-1],
+        decisions(guard, "call:shop/delete_order")[-1],
     )
     assert (lookup["effect"], delete["effect"], held["effect"]) == (
         "allow",
@@ -145,7 +147,9 @@ def test_results_are_redacted_or_withheld_before_the_model_sees_them(guard: Proc
             [assistant_message("done")],
         ]
     )
-    agent = Agent(name="crm", model=model, tools=ProctorGuardrails().govern([lookup_customer]))
+    agent = Agent(
+        name="crm", model=model, tools=ProctorGuardrails(server="shop").govern([lookup_customer])
+    )
     with guard.session(user=ALICE, run_id="ticket-12"):
         _run(agent)
 
@@ -162,7 +166,7 @@ def test_the_run_context_may_carry_the_session(guard: Proctor) -> None:
             [assistant_message("refunded")],
         ]
     )
-    agent = _agent(model, ProctorGuardrails(actions={"refund": "write:refund"}))
+    agent = _agent(model, ProctorGuardrails(server="shop", actions={"refund": "write:refund"}))
     _run(agent, context=guard.session(user=ALICE))
 
     assert ran == [("refund", ("A-2", 40))]
@@ -176,7 +180,7 @@ def test_without_a_session_no_tool_runs(guard: Proctor) -> None:
             [assistant_message("done")],
         ]
     )
-    _run(_agent(model, ProctorGuardrails()))
+    _run(_agent(model, ProctorGuardrails(server="shop")))
 
     assert ran == []
     assert "outside a proctor session" in _tool_outputs(model)["c1"]
@@ -184,7 +188,7 @@ def test_without_a_session_no_tool_runs(guard: Proctor) -> None:
 
 def test_on_block_raise_stops_the_run(guard: Proctor) -> None:
     model = ScriptedModel([[function_call("delete_order", {"order_id": "A-1"}, call_id="c1")]])
-    agent = _agent(model, ProctorGuardrails(on_block="raise"))
+    agent = _agent(model, ProctorGuardrails(server="shop", on_block="raise"))
     with guard.session(user=ALICE), pytest.raises(ToolInputGuardrailTripwireTriggered) as caught:
         _run(agent)
 
@@ -198,13 +202,14 @@ def test_hosted_tools_are_refused_rather_than_left_ungoverned() -> None:
     from agents import WebSearchTool
 
     with pytest.raises(TypeError, match="not a function tool"):
-        ProctorGuardrails().govern([WebSearchTool()])
+        ProctorGuardrails(server="shop").govern([WebSearchTool()])
 
 
 def _time_server(**kwargs: Any) -> GovernedMCPServerStdio:
     return GovernedMCPServerStdio(
         {"command": sys.executable, "args": ["-m", "mcp_server_time", "--local-timezone=UTC"]},
         client_session_timeout_seconds=30,
+        name="time",
         **kwargs,
     )
 
@@ -242,13 +247,13 @@ def test_mcp_calls_are_checked_before_the_server_sees_them(guard: Proctor) -> No
     outputs = _tool_outputs(model)
     assert json.loads(outputs["c1"])["timezone"] == "Europe/Paris"
     assert "denied the call to `convert_time`" in outputs["c2"]
-    allowed = decisions(guard, "call:get_current_time")[-1]
+    allowed = decisions(guard, "call:time/get_current_time")[-1]
     assert (allowed["effect"], allowed["user"]["sub"], allowed["run_id"]) == (
         "allow",
         "alice",
         "ticket-8",
     )
-    assert [r["effect"] for r in decisions(guard, "call:convert_time")] == ["deny", "deny"]
+    assert [r["effect"] for r in decisions(guard, "call:time/convert_time")] == ["deny", "deny"]
 
 
 def _scratch_repository(path: Path) -> Path:
@@ -282,6 +287,7 @@ def test_mcp_results_are_reviewed_and_blocks_can_raise(guard: Proctor, tmp_path:
     server = GovernedMCPServerStdio(
         {"command": sys.executable, "args": ["-m", "mcp_server_git", "-r", str(repository)]},
         client_session_timeout_seconds=30,
+        name="git",
         on_block="raise",
     )
 
@@ -299,4 +305,22 @@ def test_mcp_results_are_reviewed_and_blocks_can_raise(guard: Proctor, tmp_path:
     assert "Author: Bob Stone" in log
     assert "bob.stone@example.com" not in log
     assert "Message: reported by [pii.email]" in log
-    assert decisions(guard, "call:git_reset")[-1]["effect"] == "deny"
+    assert decisions(guard, "call:git/git_reset")[-1]["effect"] == "deny"
+
+
+def test_the_shop_policy_allows_holds_denies_masks_and_catches_the_injected_iban(
+    shop: Proctor,
+) -> None:
+    turns = [[function_call(name, args, call_id=name)] for name, args in shop_script.SCRIPT]
+    model = ScriptedModel([*turns, [assistant_message("done")]])
+    guard = ProctorGuardrails(server="shop", annotations=shop_script.ANNOTATIONS)
+    tools = guard.govern([function_tool(function) for function in shop_script.TOOLS])
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+        _run(Agent(name="support", model=model, tools=tools))
+    assert effects(shop) == shop_script.EXPECTED
+    assert shop_script.ran == shop_script.EXPECTED_RAN
+    seen = _tool_outputs(model)
+    assert seen["lookup_order"] == f"order A-1: 2 items, paid with card {shop_script.MASKED_CARD}"
+    assert "held the call to `refund`" in seen["refund"]
+    assert "denied the call to `delete_order`" in seen["delete_order"]
+    assert "the IBAN came from a tool's output" in seen["transfer"]

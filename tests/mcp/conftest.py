@@ -49,6 +49,7 @@ DECLARED = """\
     everything: {}
     raw: {}
     sdk: {}
+    conformance: {}
 """
 CONFIG += DECLARED
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -20,23 +19,12 @@ from mcp.shared._httpx_utils import create_mcp_http_client
 from mcp.types import TextContent
 
 from proctor import Proctor
-from tests.mcp.conftest import EVERYTHING, PROXY, SOURCES, audit_records
+from tests.mcp.conftest import EVERYTHING, SOURCES, audit_records
+from tests.mcp.listening import ACCEPT, HELLO, child_pids, listening, stop, wait_for
 from tests.mcp.wires import UPSTREAMS
 from tests.server.gateway import free_port
 
 pytestmark = pytest.mark.anyio
-
-
-def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, "the process exited"
-        try:
-            httpx.get(url, timeout=1.0)
-            return
-        except httpx.TransportError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} did not answer")
 
 
 @pytest.fixture
@@ -66,8 +54,8 @@ def http_proxy(workdir: Path, node_servers: None) -> Iterator[tuple[str, str]]:
         cwd=workdir,
     )
     try:
-        _wait_for(f"http://127.0.0.1:{upstream_port}/mcp", upstream)
-        _wait_for(f"http://127.0.0.1:{proxy_port}/.well-known/oauth-protected-resource", proxy)
+        wait_for(f"http://127.0.0.1:{upstream_port}/mcp", upstream)
+        wait_for(f"http://127.0.0.1:{proxy_port}/.well-known/oauth-protected-resource", proxy)
         yield f"http://127.0.0.1:{proxy_port}/mcp", token
     finally:
         for process in (proxy, upstream):
@@ -151,7 +139,7 @@ def test_the_metadata_names_an_issuer_a_client_can_resolve(
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_for(f"{base}/.well-known/oauth-protected-resource", proxy)
+        wait_for(f"{base}/.well-known/oauth-protected-resource", proxy)
         metadata = httpx.get(f"{base}/.well-known/oauth-protected-resource").json()
         anonymous = httpx.post(f"{base}/mcp", json={"jsonrpc": "2.0", "id": 1, "method": "ping"})
     finally:
@@ -168,50 +156,14 @@ def test_the_metadata_names_an_issuer_a_client_can_resolve(
 # -- bounded waits: --call-timeout, --idle-timeout, --shutdown-grace ---------------------------
 
 SILENT = [sys.executable, "-c", "import sys; sys.stdin.read()"]  # reads, never answers
-HELLO = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "limits", "version": "1"},
-    },
-}
-ACCEPT = {"Accept": "application/json, text/event-stream"}
-
-
-def _listening(
-    workdir: Path, upstream: list[str], *limits: str, env: dict[str, str] | None = None
-) -> tuple[subprocess.Popen[bytes], str]:
-    (workdir / "policy.yaml").write_text(
-        'name: open\nrules: [{id: any, action: "call:*", effect: allow}]\n'
-    )
-    port = free_port()
-    proxy = [*PROXY, "--config", str(workdir / "proctor.yaml"), "--name", "raw"]
-    process = subprocess.Popen(
-        [*proxy, "--listen", f"127.0.0.1:{port}", *limits, "--", *upstream],
-        cwd=workdir,
-        env={**os.environ, **SOURCES, "PROCTOR_AGENT": "desk-bot", "PROCTOR_USER": "alice"}
-        | (env or {}),
-        stderr=subprocess.PIPE,
-    )
-    _wait_for(f"http://127.0.0.1:{port}/.well-known/oauth-protected-resource", process)
-    return process, f"http://127.0.0.1:{port}/mcp"
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.kill()
-    process.communicate()
 
 
 def test_an_upstream_that_never_answers_initialize_gets_a_timeout_answer(workdir: Path) -> None:
-    process, url = _listening(workdir, SILENT, "--call-timeout", "0.5")
+    process, url = listening(workdir, SILENT, "--call-timeout", "0.5")
     try:
         answer = httpx.post(url, json=HELLO, headers=ACCEPT, timeout=30).text
     finally:
-        _stop(process)
+        stop(process)
     assert '"code": -32001' in answer
     assert "within 0.5 s" in answer
 
@@ -219,7 +171,7 @@ def test_an_upstream_that_never_answers_initialize_gets_a_timeout_answer(workdir
 def test_a_call_past_its_timeout_is_answered_and_cancelled_upstream(workdir: Path) -> None:
     log = workdir / "raw.jsonl"
     env = {"RAW_SERVER_LOG": str(log)}
-    process, url = _listening(workdir, UPSTREAMS["raw"], "--call-timeout", "0.5", env=env)
+    process, url = listening(workdir, UPSTREAMS["raw"], "--call-timeout", "0.5", env=env)
     try:
         with httpx.Client(timeout=30, headers=ACCEPT) as client:
             opened = client.post(url, json=HELLO)
@@ -229,7 +181,7 @@ def test_a_call_past_its_timeout_is_answered_and_cancelled_upstream(workdir: Pat
             answer = client.post(url, json=call, headers=session).text
             after = client.post(url, json={**call, "id": 3}, headers=session).text
     finally:
-        _stop(process)
+        stop(process)
     assert "within 0.5 s" in answer
     assert "4111" not in answer  # the late answer the server sent on cancel is dropped
     assert "within 0.5 s" in after  # the session goes on
@@ -239,7 +191,7 @@ def test_a_call_past_its_timeout_is_answered_and_cancelled_upstream(workdir: Pat
 
 
 def test_an_idle_session_ends_and_its_upstream_stops(workdir: Path) -> None:
-    process, url = _listening(workdir, UPSTREAMS["raw"], "--idle-timeout", "0.3")
+    process, url = listening(workdir, UPSTREAMS["raw"], "--idle-timeout", "0.3")
     try:
         with httpx.Client(timeout=30, headers=ACCEPT) as client:
             opened = client.post(url, json=HELLO)
@@ -247,17 +199,17 @@ def test_an_idle_session_ends_and_its_upstream_stops(workdir: Path) -> None:
             ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
             assert client.post(url, json=ping, headers=session).status_code == 200
             deadline = time.monotonic() + 20
-            while _children(process.pid) and time.monotonic() < deadline:
+            while child_pids(process.pid) and time.monotonic() < deadline:
                 time.sleep(0.05)  # polling the process table, not waiting for time to pass
             gone = client.post(url, json={**ping, "id": 3}, headers=session)
     finally:
-        _stop(process)
-    assert _children(process.pid) == set()
+        stop(process)
+    assert child_pids(process.pid) == set()
     assert gone.status_code == 404
 
 
 def test_a_stop_with_a_call_in_flight_takes_the_grace_period(workdir: Path) -> None:
-    process, url = _listening(workdir, UPSTREAMS["raw"], "--shutdown-grace", "0.5")
+    process, url = listening(workdir, UPSTREAMS["raw"], "--shutdown-grace", "0.5")
     try:
         with httpx.Client(timeout=30, headers=ACCEPT) as client:
             opened = client.post(url, json=HELLO)
@@ -272,15 +224,7 @@ def test_a_stop_with_a_call_in_flight_takes_the_grace_period(workdir: Path) -> N
             code = process.wait(30)
             took = time.monotonic() - started
     finally:
-        _stop(process)
+        stop(process)
     assert code in (0, -signal.SIGTERM)  # uvicorn hands the signal back once it has stopped
     assert took < 10  # the grace (0.5 s) and the upstream's stop, not the call's length
     assert "the session ended before the upstream server answered" in answer
-
-
-def _children(pid: int) -> set[int]:
-    found: set[int] = set()
-    with contextlib.suppress(FileNotFoundError):
-        for task in Path(f"/proc/{pid}/task").iterdir():
-            found.update(int(item) for item in (task / "children").read_text().split())
-    return found

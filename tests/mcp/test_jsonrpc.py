@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import anyio
 import pytest
 
-from proctor.mcp.jsonrpc import MAX_ID_CHARS, envelope_problem, id_problem
+from proctor.mcp.jsonrpc import MAX_ID_CHARS, each_message, envelope_problem, id_problem
 
 
 @pytest.mark.parametrize("value", [0, -1, 2**62, "", "a" * MAX_ID_CHARS, "01J"])
@@ -43,3 +44,25 @@ def test_usable_messages() -> None:
     assert envelope_problem({"jsonrpc": "2.0", "id": 1, "method": "ping"}) is None
     assert envelope_problem({"jsonrpc": "2.0", "method": "notifications/initialized"}) is None
     assert envelope_problem({"jsonrpc": "2.0", "id": "s1", "result": {}}) is None
+
+
+def test_each_message_handles_a_batch_in_order_and_answers_only_what_is_unusable() -> None:
+    handled: list[Any] = []
+    answered: list[Any] = []
+
+    async def handle(message: dict[str, Any]) -> None:
+        handled.append(message.get("id"))
+
+    async def send_down(message: dict[str, Any]) -> None:
+        answered.append(message["error"]["message"])
+
+    batch = [
+        {"jsonrpc": "2.0", "id": 1, "method": "ping"},
+        [],  # a batch inside a batch is read as one: empty, so answered
+        {"jsonrpc": "2.0", "id": [2], "result": {}},  # an unusable response: dropped
+        {"jsonrpc": "2.0", "method": 3},
+        {"jsonrpc": "2.0", "id": 4, "result": {}},
+    ]
+    anyio.run(each_message, batch, send_down, handle)
+    assert handled == [1, 4]
+    assert answered == ["an empty batch", "`method` is a string"]

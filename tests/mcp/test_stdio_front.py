@@ -13,15 +13,8 @@ import pytest
 
 from proctor.audit.canonical import digest
 from tests.mcp.conftest import EVERYTHING, PROXY, SOURCES, TIME, audit_records
+from tests.mcp.listening import HELLO, child_pids
 from tests.server.gateway import free_port
-
-
-def _children(pid: int) -> set[int]:
-    found: set[int] = set()
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        text = (task / "children").read_text().split()
-        found.update(int(item) for item in text)
-    return found
 
 
 def _send(process: subprocess.Popen[bytes], message: dict[str, Any]) -> None:
@@ -52,21 +45,9 @@ def test_stdout_is_json_rpc_only_and_one_upstream(workdir: Path) -> None:
         },
     )
     try:
-        _send(
-            process,
-            {
-                "jsonrpc": "2.0",
-                "id": 1,
-                "method": "initialize",
-                "params": {
-                    "protocolVersion": "2025-06-18",
-                    "capabilities": {},
-                    "clientInfo": {"name": "bytes", "version": "1"},
-                },
-            },
-        )
+        _send(process, HELLO)
         assert _read(process)["result"]["serverInfo"]["name"] == "mcp-time"
-        children = _children(process.pid)
+        children = child_pids(process.pid)
         assert len(children) == 1  # this session's upstream, and no other
         _send(process, {"jsonrpc": "2.0", "method": "notifications/initialized"})
         _send(process, {"jsonrpc": "2.0", "id": 2, "method": "tools/list"})
@@ -191,16 +172,6 @@ def test_a_task_result_is_reviewed(workdir: Path, node_servers: None) -> None:
 # -- how a stdio session ends ----------------------------------------------------------------
 
 RAW = [sys.executable, str(Path(__file__).parent / "servers" / "raw_server.py")]
-HELLO = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-06-18",
-        "capabilities": {},
-        "clientInfo": {"name": "ends", "version": "1"},
-    },
-}
 
 
 def _raw_proxy(workdir: Path, *upstream: str, **streams: Any) -> subprocess.Popen[bytes]:

@@ -24,6 +24,7 @@ SERVERS = Path(__file__).parent / "servers"
 UPSTREAMS = {
     "raw": [sys.executable, str(SERVERS / "raw_server.py")],
     "sdk": [sys.executable, str(SERVERS / "sdk_server.py")],
+    "conformance": [sys.executable, str(SERVERS.parent / "conformance" / "server.py"), "stdio"],
 }
 Message = dict[str, Any]
 HELLO: Message = {

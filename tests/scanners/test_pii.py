@@ -146,3 +146,77 @@ def test_emails_found_from_their_at_signs_are_those_the_pattern_finds(text: str)
 def test_ipv6_found_from_colon_pairs_are_those_the_pattern_finds(text: str) -> None:
     expected = [m.span() for m in IPV6.finditer(text)]
     assert [m.span() for m in ipv6_matches(text)] == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Call me on 0612345678 tonight.",  # NL mobile, national form
+        "Mobile: 06 12 34 56 78",  # FR, pairs
+        "Tel. 0412 345 678",  # AU mobile
+        "phone 07700 900123",  # GB mobile
+        "Tel: 030 12345678",  # DE Berlin
+        "Call 98765 43210 after lunch.",  # IN mobile
+        "Phone: (212) 555-0198 x4587",  # US with an extension
+        "Phone: +44 20  7946 0958",  # irregular spacing
+        "Tel 03-1234-5678",  # JP
+        "Ligue (11) 91234-5678",  # BR
+    ],
+)
+def test_national_phone_numbers_across_the_default_regions(text: str) -> None:
+    assert "pii.phone" in _types(text)
+
+
+def test_an_extension_belongs_to_the_number() -> None:
+    text = "Phone: (212) 555-0198 x4587"
+    (finding,) = [f for f in PiiScanner().scan(text, Direction.INPUT) if f.type == "pii.phone"]
+    assert text[finding.start : finding.end] == "(212) 555-0198 x4587"
+
+
+def test_a_possible_number_is_found_only_near_a_phone_word_at_a_lower_score() -> None:
+    near = list(PiiScanner().scan("phone: +1 199 555 0100", Direction.INPUT))
+    assert [f.type for f in near] == ["pii.phone"]
+    assert near[0].score < 0.5
+    assert "possible phone number (not valid in US)" in near[0].detail
+    assert PiiScanner().scan("batch +1 199 555 0100", Direction.INPUT) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Order 2024-05-19 11:30 shipped.",
+        "Released 12.03.2024 at 14:45.",
+        "Version 10.4.12.7 is out.",
+        "Total revenue: 912 345 678 EUR",
+        "Population 1.234.567 in 2020.",
+        "Invoice 48213377 total: 1,234.56 EUR.",
+        "Build 20240519 passed.",
+    ],
+)
+def test_dates_versions_amounts_and_orders_are_not_phones(text: str) -> None:
+    assert "pii.phone" not in _types(text)
+    assert "pii.payment_card" not in _types(text)
+
+
+@pytest.mark.parametrize(
+    "card",
+    ["4111.1111.1111.1111", "5500-0000-0000-0004", "3782 822463 10005", "3530 1113 3330 0000"],
+)
+def test_cards_with_spaces_dashes_or_dots(card: str) -> None:
+    assert _types(f"card {card}") == ["pii.payment_card"]
+
+
+def test_phone_regions_come_from_the_scanning_section() -> None:
+    from proctor.scanners.errors import ScanError
+    from proctor.scanners.loading import configured_scanners
+
+    (scanner,) = configured_scanners(["pii"], {"pii": {"phone_regions": ["DE"]}})
+    assert isinstance(scanner, PiiScanner)
+    assert scanner.phone_regions == ("DE",)
+    with pytest.raises(ScanError) as caught:
+        configured_scanners(["pii"], {"pii": {"phone_regions": ["XX"]}})
+    assert caught.value.code == "invalid_scanner_options"
+    with pytest.raises(ScanError):
+        configured_scanners(["pii"], {"pii": {"phone_regions": "DE"}})
+    with pytest.raises(ScanError):
+        configured_scanners(["secrets"], {"pii": {"phone_regions": ["DE"]}})

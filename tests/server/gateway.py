@@ -82,9 +82,17 @@ class ServerProcess:
 
 
 def start_server(
-    config: Path, *, db: str | None = None, port: int | None = None, timeout: float = 20.0
+    config: Path,
+    *,
+    db: str | None = None,
+    port: int | None = None,
+    timeout: float = 20.0,
+    workers: int = 1,
 ) -> ServerProcess:
-    """``proctor serve`` in a subprocess on a loopback port, once ``/healthz`` answers."""
+    """``proctor serve`` in a subprocess on a loopback port, once ``/healthz`` answers.
+
+    One worker process unless ``workers`` says more (the tests share two cores).
+    """
     port = port or free_port()
     command = [
         sys.executable,
@@ -97,6 +105,8 @@ def start_server(
         "127.0.0.1",
         "--port",
         str(port),
+        "--workers",
+        str(workers),
     ]
     if db is not None:
         command += ["--db", db]

@@ -118,3 +118,18 @@ def test_a_dead_postgres_is_a_storage_error(postgres_url: str) -> None:
     store.close()
     with pytest.raises(StorageError):
         store.remember_untrusted("r1", "eve@evil.example", PAGE)
+
+
+def test_a_runs_injection_findings_are_kept_with_their_sources(store: ProvenanceStore) -> None:
+    assert store.injections("r1") == ()
+    store.remember_injection("r1", PAGE, 0.91)
+    store.remember_injection("r1", MAIL, 0.6)
+    store.remember_injection("r1", PAGE, 0.99)  # the same call again: kept once
+    assert store.injections("r1") == (
+        {"tool": "read_page", "call": "dec-1", "at": PAGE.at, "score": 0.91},
+        {"tool": "read_mail", "call": "dec-2", "at": MAIL.at, "score": 0.6},
+    )
+    assert store.injections("r2") == ()
+    assert store.taint_of("r1", {"x": "dec-1"}) == {}  # a call id is not a tainting value
+    store.discard("r1")
+    assert store.injections("r1") == ()

@@ -1,7 +1,13 @@
-"""Framework adapters: proctor checks inside the OpenAI Agents SDK and LangChain / LangGraph.
+"""Framework adapters: proctor checks inside agent frameworks, governed as the MCP proxy governs.
 
-Import the module of the framework in use; each needs its extra:
+Import the module of the framework in use; each needs its extra (docs/adapters.md):
 
 - ``proctor.adapters.openai_agents`` (``pip install 'proctor[openai-agents]'``)
 - ``proctor.adapters.langchain`` (``pip install 'proctor[langchain]'``)
+- ``proctor.adapters.langgraph`` (``pip install 'proctor[langgraph]'``)
+- ``proctor.adapters.pydantic_ai`` (``pip install 'proctor[pydantic-ai]'``)
+- ``proctor.adapters.llama_index`` (``pip install 'proctor[llama-index]'``)
+- ``proctor.adapters.autogen`` (``pip install 'proctor[autogen]'``)
+- ``proctor.adapters.smolagents`` (``pip install 'proctor[smolagents]'``)
+- ``proctor.adapters.claude_agent_sdk`` (``pip install 'proctor[claude-agent-sdk]'``)
 """

@@ -3,8 +3,11 @@
 A framework calls a tool by name with arguments; the gate turns that into a
 proctor check in the session of the user and agent the run belongs to, and
 turns a refusal into a tool message the model can read (or an exception, when
-the adapter is asked to raise). Allowed results pass through the session's
-output review, which may redact them or replace them with a refusal.
+the adapter is asked to raise). A tool is named and described exactly as the
+MCP proxy names and describes it (``proctor.sdk.tools``): ``call:<server>/<tool>``
+and its MCP annotations as ``context.tool``, so one policy governs a tool
+whichever way it is called. Allowed results pass through the same review as
+the proxy's: scanned, redacted or withheld, recorded, remembered for provenance.
 """
 
 from __future__ import annotations
@@ -13,12 +16,13 @@ import json
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, Required, TypedDict
 
 from proctor.model.decision import Decision, Effect
 from proctor.sdk.errors import ToolCallBlocked
 from proctor.sdk.governed import blocked_error
 from proctor.sdk.session import Session, current_session
+from proctor.sdk.tools import ToolInfo, describe_tool, review_result, unlisted_tool
 
 log = logging.getLogger(__name__)
 
@@ -28,16 +32,26 @@ OnBlock = Literal["message", "raise"]
 ON_BLOCK_CHOICES: tuple[OnBlock, ...] = ("message", "raise")
 
 
-def default_action(tool_name: str) -> str:
-    return f"call:{tool_name}"
+class ToolOptions(TypedDict, total=False):
+    """How an adapter names and describes its tools, and whose session checks them."""
+
+    server: Required[str]
+    actions: Mapping[str, str] | None
+    annotations: Mapping[str, Mapping[str, Any]] | None
+    session: Session | None
+
+
+class GateOptions(ToolOptions, total=False):
+    """``ToolOptions`` and what a refusal does: ``FrameworkGate``'s keyword arguments."""
+
+    on_block: OnBlock
 
 
 @dataclass(frozen=True, slots=True)
 class CheckedCall:
     """One tool call and proctor's answer to it, with the session that answered."""
 
-    tool_name: str
-    action: str
+    tool: ToolInfo
     args: Mapping[str, Any]
     decision: Decision
     session: Session | None
@@ -45,6 +59,17 @@ class CheckedCall:
     @property
     def allowed(self) -> bool:
         return self.decision.allowed
+
+    @property
+    def tool_name(self) -> str:
+        return self.tool.name
+
+    @property
+    def action(self) -> str:
+        return self.tool.action
+
+    def with_decision(self, decision: Decision) -> CheckedCall:
+        return CheckedCall(self.tool, self.args, decision, self.session)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,36 +84,91 @@ class ReviewedOutput:
 class FrameworkGate:
     """An agent framework's tool calls checked by name; refusals phrased for the model.
 
-    (The MCP proxy's gate is ``proctor.mcp.gate.ToolGate``.)
+    (The MCP proxy's gate is ``proctor.mcp.gate.ToolGate``; both name tools
+    through ``proctor.sdk.tools``.)
 
-    ``actions`` maps a tool name to its action (else ``call:<tool name>``);
-    ``session`` is used when given, else the one entered with
-    ``with proctor.session(...)`` in this thread or task. Without either, every
-    call is refused (``code: no_session``).
+    ``server`` is the MCP server the tools are (or would be) served by: a tool's
+    action is ``call:<server>/<tool>`` unless ``actions`` maps its name to
+    another. ``annotations`` maps a tool name to its MCP annotations
+    (``{"readOnlyHint": True}``); a tool without them gets the worst case of
+    every hint, as through the proxy. ``session`` is used when given, else the
+    one entered with ``with proctor.session(...)`` in this thread or task.
+    Without either, every call is refused (``code: no_session``).
     """
 
     def __init__(
         self,
         *,
+        server: str,
         actions: Mapping[str, str] | None = None,
+        annotations: Mapping[str, Mapping[str, Any]] | None = None,
         session: Session | None = None,
         on_block: OnBlock = "message",
+        listed_only: bool = False,
     ) -> None:
         if on_block not in ON_BLOCK_CHOICES:
             raise ValueError(f"on_block must be `message` or `raise`, not `{on_block}`")
+        if not isinstance(server, str) or not server or "/" in server:
+            raise ValueError(f"server must be a name without `/`, not `{server}`")
+        self.server = server
         self.actions = dict(actions or {})
+        # hints that are not a mapping count as none: the worst case of each, as the proxy reads
+        self.annotations = {
+            name: dict(hints)
+            for name, hints in (annotations or {}).items()
+            if isinstance(hints, Mapping)
+        }
         self.session = session
         self.on_block = on_block
+        # An MCP client's gate: a tool its server never listed gets the proxy's worst case.
+        self.listed_only = listed_only
+
+    def with_session(self, session: Session) -> FrameworkGate:
+        """This gate, checking in ``session`` (a run context's session, say)."""
+        return FrameworkGate(
+            server=self.server,
+            actions=self.actions,
+            annotations=self.annotations,
+            session=session,
+            on_block=self.on_block,
+            listed_only=self.listed_only,
+        )
+
+    def learn(self, tool_name: str, annotations: Any) -> None:
+        """Record a tool's annotations as its server listed them (an MCP client's list)."""
+        if isinstance(annotations, Mapping):
+            self.annotations[tool_name] = dict(annotations)
+
+    def tool(self, tool_name: str) -> ToolInfo:
+        action = self.actions.get(tool_name)
+        if self.listed_only and tool_name not in self.annotations:
+            return unlisted_tool(self.server, tool_name, action=action)
+        return describe_tool(
+            self.server,
+            tool_name,
+            self.annotations.get(tool_name),
+            action=action,
+        )
 
     def action_for(self, tool_name: str) -> str:
-        return self.actions.get(tool_name) or default_action(tool_name)
+        return self.tool(tool_name).action
 
     def check(self, tool_name: str, args: Mapping[str, Any] | None) -> CheckedCall:
-        action = self.action_for(tool_name)
+        tool = self.tool(tool_name)
         arguments = dict(args or {})
         active = self.session or current_session()
-        decision = no_session(action) if active is None else active.check(action, args=arguments)
-        return CheckedCall(tool_name, action, arguments, decision, active)
+        if active is None:
+            return CheckedCall(tool, arguments, no_session(tool.action), None)
+        try:
+            decision = active.check(tool.action, args=arguments, context=tool.context())
+        except Exception as exc:  # a call that cannot be checked is not made
+            log.exception("could not check `%s`", tool.action)
+            decision = Decision(
+                Effect.DENY,
+                f"the call could not be checked ({type(exc).__name__}), so it was not made",
+                code="check_failed",
+            )
+        return CheckedCall(tool, arguments, decision, active)
 
     def check_json(self, tool_name: str, arguments: str | None) -> CheckedCall:
         """``check`` for frameworks that hand over the model's arguments as JSON text."""
@@ -97,13 +177,13 @@ class FrameworkGate:
         except ValueError:
             parsed = None
         if not isinstance(parsed, dict):
-            action = self.action_for(tool_name)
             decision = Decision(
                 Effect.DENY,
                 f"the arguments of `{tool_name}` are not a JSON object",
                 code="invalid_arguments",
             )
-            return CheckedCall(tool_name, action, {}, decision, self.session or current_session())
+            active = self.session or current_session()
+            return CheckedCall(self.tool(tool_name), {}, decision, active)
         return self.check(tool_name, parsed)
 
     def refuse(self, call: CheckedCall, *, output: bool = False) -> str:
@@ -121,8 +201,8 @@ class FrameworkGate:
         try:
             if call.session is None:  # only allowed calls are reviewed, and they had a session
                 raise ValueError("the call has no session")
-            review = call.session.record_output(
-                call.action, result, decision=call.decision, tool=call.tool_name
+            review = review_result(
+                call.session, call.action, call.tool.source, call.decision, result
             )
         except Exception as exc:  # a result that cannot be reviewed is withheld, never passed
             log.exception("could not review the result of `%s`", call.action)
@@ -132,7 +212,7 @@ class FrameworkGate:
                 decision_id=call.decision.decision_id,
                 code="output_unreviewed",
             )
-            held = CheckedCall(call.tool_name, call.action, call.args, unreviewed, call.session)
+            held = call.with_decision(unreviewed)
             return ReviewedOutput(self.refuse(held, output=True), changed=True, refused=True)
         if review.effect is not Effect.ALLOW:
             withheld = Decision(
@@ -144,10 +224,25 @@ class FrameworkGate:
                 findings=review.findings,
                 code=review.code or "output_withheld",
             )
-            held = CheckedCall(call.tool_name, call.action, call.args, withheld, call.session)
+            held = call.with_decision(withheld)
             return ReviewedOutput(self.refuse(held, output=True), changed=True, refused=True)
         changed = review.redacted or review.value is not result
         return ReviewedOutput(review.value, changed=changed, refused=False)
+
+
+def one_tool_gate(
+    name: str,
+    *,
+    action: str | None = None,
+    annotations: Mapping[str, Any] | None = None,
+    **options: Any,
+) -> FrameworkGate:
+    """The gate of one tool ``name``: checked as ``action``, described by ``annotations``."""
+    return FrameworkGate(
+        actions={name: action} if action else None,
+        annotations={name: annotations} if annotations is not None else None,
+        **options,
+    )
 
 
 def refusal_message(
@@ -204,11 +299,14 @@ def missing_extra(module: str, framework: str, extra: str, cause: ImportError) -
 __all__ = [
     "CheckedCall",
     "FrameworkGate",
+    "GateOptions",
     "OnBlock",
     "ReviewedOutput",
     "ToolCallBlocked",
+    "ToolInfo",
+    "ToolOptions",
     "approval_id",
-    "default_action",
     "missing_extra",
+    "one_tool_gate",
     "refusal_message",
 ]

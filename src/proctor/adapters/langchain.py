@@ -3,7 +3,7 @@
 The middleware checks every tool call an agent built with
 ``langchain.agents.create_agent`` makes, before the tool runs::
 
-    agent = create_agent(model, tools, middleware=[ProctorMiddleware(actions={...})])
+    agent = create_agent(model, tools, middleware=[ProctorMiddleware(server="shop")])
     with proctor.session(agent="support-bot", user="alice", run_id="ticket-7"):
         agent.invoke({"messages": [...]})
 
@@ -19,12 +19,16 @@ a callback that raises does not stop a tool unless ``raise_error`` is set.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Unpack
 
-from proctor.adapters._gate import CheckedCall, FrameworkGate, OnBlock, missing_extra
-from proctor.sdk.session import Session
+from proctor.adapters._gate import (
+    CheckedCall,
+    FrameworkGate,
+    ToolOptions,
+    missing_extra,
+    one_tool_gate,
+)
 
 try:
     from langchain.agents.middleware import AgentMiddleware
@@ -33,67 +37,48 @@ try:
     from langchain_core.tools import BaseTool
     from langgraph.types import Command
     from pydantic import ConfigDict, PrivateAttr
+
+    from proctor.adapters.langgraph import (
+        OnBlockOrInterrupt,
+        ProctorToolCalls,
+        ToolResult,
+        reviewed_result,
+    )
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise missing_extra(__name__, "LangChain and LangGraph", "langchain", exc) from exc
-
-ToolResult = ToolMessage | Command[Any]
 
 
 class ProctorMiddleware(AgentMiddleware):
     """Check each tool call with proctor before the tool runs; review its result after.
 
-    ``actions`` maps a tool name to its action (default ``call:<tool name>``);
-    the session is ``session`` when given, else the one entered with
-    ``with proctor.session(...)`` around ``invoke``/``ainvoke``.
+    ``server`` names the tools' server (actions ``call:<server>/<tool>``),
+    ``actions`` maps a tool name to another action and ``annotations`` a tool
+    name to its MCP hints, as ``FrameworkGate`` reads them; the session is
+    ``session`` when given, else the one entered with ``with proctor.session(...)``
+    around ``invoke``/``ainvoke``. ``on_block="interrupt"`` pauses the agent's
+    graph at a held call, as ``proctor.adapters.langgraph.ProctorToolCalls`` does.
     """
 
     def __init__(
-        self,
-        *,
-        actions: Mapping[str, str] | None = None,
-        session: Session | None = None,
-        on_block: OnBlock = "message",
+        self, *, on_block: OnBlockOrInterrupt = "message", **options: Unpack[ToolOptions]
     ) -> None:
         super().__init__()
-        self.gate = FrameworkGate(actions=actions, session=session, on_block=on_block)
+        self.calls = ProctorToolCalls(on_block=on_block, **options)
+        self.gate = self.calls.gate
 
     def wrap_tool_call(
         self,
         request: ToolCallRequest,
         handler: Callable[[ToolCallRequest], ToolResult],
     ) -> ToolResult:
-        call = self._check(request)
-        if not call.allowed:
-            return self._refusal(request, call)
-        return self._reviewed(call, handler(request))
+        return self.calls.wrap(request, handler)
 
     async def awrap_tool_call(
         self,
         request: ToolCallRequest,
         handler: Callable[[ToolCallRequest], Awaitable[ToolResult]],
     ) -> ToolResult:
-        call = self._check(request)
-        if not call.allowed:
-            return self._refusal(request, call)
-        return self._reviewed(call, await handler(request))
-
-    def _check(self, request: ToolCallRequest) -> CheckedCall:
-        tool_call = request.tool_call
-        args = tool_call.get("args") or {}
-        if request.tool is not None:
-            args = request.tool._filter_injected_args(dict(args))
-        return self.gate.check(tool_call["name"], args)
-
-    def _refusal(self, request: ToolCallRequest, call: CheckedCall) -> ToolMessage:
-        return ToolMessage(
-            content=self.gate.refuse(call),
-            tool_call_id=request.tool_call["id"] or "",
-            name=call.tool_name,
-            status="error",
-        )
-
-    def _reviewed(self, call: CheckedCall, result: ToolResult) -> ToolResult:
-        return _reviewed_result(self.gate, call, result)
+        return await self.calls.awrap(request, handler)
 
 
 class GovernedTool(BaseTool):
@@ -159,44 +144,18 @@ class GovernedTool(BaseTool):
 
     def _reviewed(self, call: CheckedCall, output: Any) -> Any:
         if isinstance(output, ToolMessage | Command):
-            return _reviewed_result(self._gate, call, output)
+            return reviewed_result(self._gate, call, output)
         return self._gate.review_output(call, output).value
 
 
 def governed(
-    tool: BaseTool,
-    *,
-    action: str | None = None,
-    session: Session | None = None,
-    on_block: OnBlock = "message",
+    tool: BaseTool, *, action: str | None = None, annotations: Any = None, **options: Any
 ) -> GovernedTool:
-    """``tool``, checked as ``action`` (default ``call:<tool name>``) before each run."""
-    actions = {tool.name: action} if action else None
-    return GovernedTool(tool, FrameworkGate(actions=actions, session=session, on_block=on_block))
-
-
-def _reviewed_result(gate: FrameworkGate, call: CheckedCall, result: ToolResult) -> ToolResult:
-    if isinstance(result, ToolMessage):
-        return _reviewed_message(gate, call, result)
-    # A `Command` updates the graph's state: the tool messages it adds are what the model reads.
-    update = result.update
-    if not isinstance(update, dict) or not isinstance(update.get("messages"), list):
-        return result
-    messages = [
-        _reviewed_message(gate, call, item) if isinstance(item, ToolMessage) else item
-        for item in update["messages"]
-    ]
-    return dataclasses.replace(result, update={**update, "messages": messages})
-
-
-def _reviewed_message(gate: FrameworkGate, call: CheckedCall, message: ToolMessage) -> ToolMessage:
-    reviewed = gate.review_output(call, message.content)
-    if not reviewed.changed:
-        return message
-    update: dict[str, Any] = {"content": reviewed.value}
-    if reviewed.refused:
-        update |= {"status": "error", "artifact": None}
-    return message.model_copy(update=update)
+    """``tool``, checked as ``action`` (default ``call:<server>/<tool name>``) before each run;
+    ``annotations`` are its MCP hints (``{"readOnlyHint": True}``); the rest is
+    ``FrameworkGate``'s keyword arguments (``server=`` first)."""
+    gate = one_tool_gate(tool.name, action=action, annotations=annotations, **options)
+    return GovernedTool(tool, gate)
 
 
 __all__ = ["GovernedTool", "ProctorMiddleware", "governed"]

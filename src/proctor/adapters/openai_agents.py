@@ -3,15 +3,17 @@
 Function tools are checked by a tool input guardrail (before the tool runs)
 and reviewed by a tool output guardrail (after)::
 
-    guard = ProctorGuardrails(actions={"refund": "write:refund"})
+    guard = ProctorGuardrails(server="shop", annotations={"lookup_order": {"readOnlyHint": True}})
     agent = Agent(name="support", tools=guard.govern([refund, lookup_order]))
     with proctor.session(agent="support-bot", user="alice", run_id="ticket-7"):
         await Runner.run(agent, "refund order A-1")
 
 MCP tools are checked in ``call_tool`` itself, so every call the server makes
-is governed, listed or not::
+is governed, listed or not; the server's ``name`` is the ``<server>`` of
+``call:<server>/<tool>`` and its listed annotations are the tools' hints, as
+through the MCP proxy::
 
-    server = GovernedMCPServerStdio({"command": "mcp-server-time"}, actions={...})
+    server = GovernedMCPServerStdio({"command": "mcp-server-time"}, name="time")
 
 A refused call leaves the model a tool message naming the reason (and the
 approval id when a person must approve); ``on_block="raise"`` raises instead.
@@ -23,9 +25,15 @@ import dataclasses
 import json
 from collections import OrderedDict
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Unpack
 
-from proctor.adapters._gate import CheckedCall, FrameworkGate, OnBlock, missing_extra
+from proctor.adapters._gate import (
+    CheckedCall,
+    FrameworkGate,
+    GateOptions,
+    OnBlock,
+    missing_extra,
+)
 from proctor.sdk.errors import ToolCallBlocked
 from proctor.sdk.session import Session
 
@@ -47,20 +55,16 @@ except ImportError as exc:  # pragma: no cover - exercised only without the extr
 class ProctorGuardrails:
     """A tool input and a tool output guardrail that check calls with proctor.
 
-    ``actions`` maps a tool name to its action (default ``call:<tool name>``).
-    The session is ``session`` when given, else the run context's value when it
-    is a proctor ``Session`` (``Runner.run(agent, ..., context=session)``), else
-    the one entered with ``with proctor.session(...)``.
+    ``server`` names the tools' server (actions ``call:<server>/<tool>``),
+    ``actions`` maps a tool name to another action and ``annotations`` a tool
+    name to its MCP hints (as ``FrameworkGate`` reads them). The session is
+    ``session`` when given, else the run context's value when it is a proctor
+    ``Session`` (``Runner.run(agent, ..., context=session)``), else the one
+    entered with ``with proctor.session(...)``.
     """
 
-    def __init__(
-        self,
-        *,
-        actions: Mapping[str, str] | None = None,
-        session: Session | None = None,
-        on_block: OnBlock = "message",
-    ) -> None:
-        self.gate = FrameworkGate(actions=actions, session=session, on_block=on_block)
+    def __init__(self, **options: Unpack[GateOptions]) -> None:
+        self.gate = FrameworkGate(**options)
         self.input_guardrail: ToolInputGuardrail[Any] = ToolInputGuardrail(
             guardrail_function=self._check_input, name="proctor_input"
         )
@@ -98,9 +102,7 @@ class ProctorGuardrails:
     def _gate_for(self, data: ToolInputGuardrailData) -> FrameworkGate:
         context = data.context.context
         if self.gate.session is None and isinstance(context, Session):
-            return FrameworkGate(
-                actions=self.gate.actions, session=context, on_block=self.gate.on_block
-            )
+            return self.gate.with_session(context)
         return self.gate
 
     def _check_input(self, data: ToolInputGuardrailData) -> ToolGuardrailFunctionOutput:
@@ -153,10 +155,29 @@ class _GovernedCallTool:
         on_block: OnBlock = "message",
         **kwargs: Any,
     ) -> None:
-        self._proctor_gate = FrameworkGate(
-            actions=actions, session=proctor_session, on_block=on_block
-        )
+        name = kwargs.get("name")
+        if not isinstance(name, str) or not name:
+            # The proxy's `call:<server>/<tool>` needs the server's name; the SDK's default
+            # (`stdio: <command>`) is no name a policy could be written for.
+            raise TypeError("a governed MCP server needs `name=`, the <server> of its actions")
         super().__init__(*args, **kwargs)  # the SDK's server class, next in the MRO
+        self._proctor_gate = FrameworkGate(
+            server=name,
+            actions=actions,
+            session=proctor_session,
+            on_block=on_block,
+            listed_only=True,
+        )
+
+    async def list_tools(self, *args: Any, **kwargs: Any) -> list[Any]:
+        tools: list[Any] = await super().list_tools(*args, **kwargs)  # type: ignore[misc]
+        for tool in tools:  # the hints the proxy would read from the same list
+            hints = tool.annotations
+            self._proctor_gate.learn(
+                tool.name,
+                hints.model_dump(by_alias=True, exclude_none=True) if hints is not None else {},
+            )
+        return tools
 
     async def call_tool(
         self,
@@ -177,8 +198,9 @@ class _GovernedCallTool:
 class GovernedMCPServerStdio(_GovernedCallTool, MCPServerStdio):
     """``MCPServerStdio`` whose every ``call_tool`` is checked with proctor first.
 
-    Takes ``MCPServerStdio``'s arguments, and ``actions`` (tool name to action,
-    default ``call:<tool name>``), ``proctor_session`` (else the session
+    Takes ``MCPServerStdio``'s arguments (``name`` is required: the ``<server>``
+    of ``call:<server>/<tool>``), and ``actions`` (tool name to another action),
+    ``proctor_session`` (else the session
     entered with ``with proctor.session(...)``) and ``on_block``.
     """
 

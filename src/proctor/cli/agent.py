@@ -120,26 +120,33 @@ def show(agent_id: str, config: str | None, db: str | None) -> None:
     print_json(_with_admin(config, db, lambda admin: admin.show(agent_id)))
 
 
-@agent.command()
-@click.argument("agent_id")
-@_BY
-@_CONFIG
-@_DB
-@json_always
-def rotate(agent_id: str, by: str | None, config: str | None, db: str | None) -> None:
-    """Issue a new API key and revoke the old ones; prints the new key once."""
-    print_json(_with_admin(config, db, lambda admin: admin.rotate(agent_id, _actor(by))))
+def _credential_change(
+    name: str, summary: str, change: Callable[[AgentAdmin, str, Actor], dict[str, Any]]
+) -> click.Command:
+    """A command that changes AGENT_ID's credentials, recorded as made ``--as`` someone."""
+
+    @agent.command(name, help=summary)
+    @click.argument("agent_id")
+    @_BY
+    @_CONFIG
+    @_DB
+    @json_always
+    def command(agent_id: str, by: str | None, config: str | None, db: str | None) -> None:
+        print_json(_with_admin(config, db, lambda admin: change(admin, agent_id, _actor(by))))
+
+    return command
 
 
-@agent.command()
-@click.argument("agent_id")
-@_BY
-@_CONFIG
-@_DB
-@json_always
-def revoke(agent_id: str, by: str | None, config: str | None, db: str | None) -> None:
-    """Revoke the agent and all its credentials: no new tokens, no checks as it."""
-    print_json(_with_admin(config, db, lambda admin: admin.revoke(agent_id, _actor(by))))
+rotate = _credential_change(
+    "rotate",
+    "Issue a new API key and revoke the old ones; prints the new key once.",
+    AgentAdmin.rotate,
+)
+revoke = _credential_change(
+    "revoke",
+    "Revoke the agent and all its credentials: no new tokens, no checks as it.",
+    AgentAdmin.revoke,
+)
 
 
 @agent.command("set-tier")

@@ -85,72 +85,49 @@ def list_command(status: str, db: str | None, config: str | None, as_json: bool)
     console.print(table)
 
 
-@approvals.command()
-@click.argument("approval_id")
-@_as
-@_reason
-@_db
-@_config
-@_json
-def approve(
-    approval_id: str,
-    approver: str,
-    reason: str | None,
-    db: str | None,
-    config: str | None,
-    as_json: bool,
-) -> None:
-    """Let the held call through, once."""
-    _decide(approval_id, approver, reason, db, config, as_json, approve=True)
-
-
-@approvals.command()
-@click.argument("approval_id")
-@_as
-@_reason
-@_db
-@_config
-@_json
-def reject(
-    approval_id: str,
-    approver: str,
-    reason: str | None,
-    db: str | None,
-    config: str | None,
-    as_json: bool,
-) -> None:
-    """Refuse the held call; it never passes."""
-    _decide(approval_id, approver, reason, db, config, as_json, approve=False)
-
-
-def _decide(
-    approval_id: str,
-    approver: str,
-    reason: str | None,
-    db: str | None,
-    config: str | None,
-    as_json: bool,
-    *,
-    approve: bool,
-) -> None:
-    _require_state_database(audit_location(config, db))
-    desk = open_desk(config, db)
-    credential = cli_credential(**{"as": approver})
-    try:
-        method = desk.approve if approve else desk.reject
-        decided = method(approval_id, by=approver, reason=reason, credential=credential)
-        now = desk.runtime.clock()
-    finally:
-        desk.runtime.close()
-    if as_json:
-        print_json(decided.to_dict(now))
-        return
+def _decision_command(approve: bool, summary: str) -> click.Command:
+    """``approve`` or ``reject``: the same options, and one record of who decided."""
     verb = "approved" if approve else "rejected"
-    console.print(
-        f"[bold]{verb}[/] {decided.approval_id}: `{decided.action}` for "
-        f"`{decided.user}` by `{decided.agent}`",
-        markup=True,
-    )
+
+    @approvals.command("approve" if approve else "reject", help=summary)
+    @click.argument("approval_id")
+    @_as
+    @_reason
+    @_db
+    @_config
+    @_json
+    def decide(
+        approval_id: str,
+        approver: str,
+        reason: str | None,
+        db: str | None,
+        config: str | None,
+        as_json: bool,
+    ) -> None:
+        _require_state_database(audit_location(config, db))
+        desk = open_desk(config, db)
+        credential = cli_credential(**{"as": approver})
+        try:
+            decided = desk.decide(
+                approval_id, approve=approve, by=approver, reason=reason, credential=credential
+            )
+            now = desk.runtime.clock()
+        finally:
+            desk.runtime.close()
+        if as_json:
+            print_json(decided.to_dict(now))
+            return
+        console.print(
+            f"[bold]{verb}[/] {decided.approval_id}: `{decided.action}` for "
+            f"`{decided.user}` by `{decided.agent}`",
+            markup=True,
+        )
+
+    return decide
+
+
+approve = _decision_command(True, "Let the held call through, once.")
+reject = _decision_command(False, "Refuse the held call; it never passes.")
 
 
 def _require_state_database(location: str) -> None:

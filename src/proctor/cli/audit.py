@@ -112,13 +112,7 @@ def verify(
 @_json
 def show(decision_id: str, db: str | None, config: str | None, as_json: bool) -> None:
     """Print one record by decision id."""
-    store = open_audit_store(existing(audit_location(config, db)))
-    try:
-        record = store.get(decision_id)
-    finally:
-        store.close()
-    if record is None:
-        raise ProctorError(f"no record with decision id `{decision_id}`", code="not_found")
+    record = recorded(existing(audit_location(config, db)), decision_id)
     if as_json:
         print_json(record)
         return
@@ -144,6 +138,18 @@ def record_page(record: dict[str, Any]) -> Text:
         page.append("\n")
     page.rstrip()
     return page
+
+
+def recorded(location: str, decision_id: str) -> dict[str, Any]:
+    """The record of ``decision_id`` in the audit database at ``location`` (``not_found``)."""
+    store = open_audit_store(location)
+    try:
+        record = store.get(decision_id)
+    finally:
+        store.close()
+    if record is None:
+        raise ProctorError(f"no record with decision id `{decision_id}`", code="not_found")
+    return record
 
 
 def existing(location: str) -> str:

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import click
 
-from proctor.cli.audit import _existing
+from proctor.cli.audit import _existing, recorded
 from proctor.cli.loading import audit_location
 from proctor.cli.output import console, print_json
-from proctor.errors import ProctorError
 from proctor.limits.approvals import Approval
 from proctor.sdk.explain import approval_ids, explain
-from proctor.storage import open_audit_store
 from proctor.storage.state import open_state_stores
 
 
@@ -22,13 +20,7 @@ from proctor.storage.state import open_state_stores
 def explain_command(decision_id: str, db: str | None, config: str | None, as_json: bool) -> None:
     """Explain one recorded decision: who, which agent, scopes, rules, limits, approvals."""
     location = _existing(audit_location(config, db))
-    store = open_audit_store(location)
-    try:
-        record = store.get(decision_id)
-    finally:
-        store.close()
-    if record is None:
-        raise ProctorError(f"no record with decision id `{decision_id}`", code="not_found")
+    record = recorded(location, decision_id)
     approvals: dict[str, Approval] = {}
     wanted = approval_ids(record)
     if wanted:

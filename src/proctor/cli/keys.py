@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
 import click
 
 from proctor.cli.identity_loading import identity_service
 from proctor.cli.output import json_always, print_json
 
+if TYPE_CHECKING:
+    from proctor.runtime.identity import IdentityService
+
 _CONFIG = click.option(
     "--config", "config", type=click.Path(dir_okay=False), help="proctor.yaml to load."
 )
+_T = TypeVar("_T")
 
 
 @click.group()
@@ -22,11 +29,7 @@ def keys() -> None:
 @json_always
 def jwks(config: str | None) -> None:
     """Print the public JWKS (RFC 7517) downstream services verify delegation tokens with."""
-    service = identity_service(config)
-    try:
-        print_json(service.jwks())
-    finally:
-        service.store.close()
+    print_json(_with_service(config, lambda service: service.jwks()))
 
 
 @keys.command()
@@ -34,15 +37,21 @@ def jwks(config: str | None) -> None:
 @json_always
 def rotate(config: str | None) -> None:
     """Make a new active key; the old one keeps verifying for `key_overlap_seconds`."""
+    print_json(_with_service(config, _rotated))
+
+
+def _rotated(service: IdentityService) -> dict[str, Any]:
+    fresh = service.rotate_keys()
+    return {
+        "active_kid": fresh.kid,
+        "published": [key["kid"] for key in service.jwks()["keys"]],
+        "overlap_seconds": service.settings.key_overlap_seconds,
+    }
+
+
+def _with_service(config: str | None, act: Callable[[IdentityService], _T]) -> _T:
     service = identity_service(config)
     try:
-        fresh = service.rotate_keys()
-        print_json(
-            {
-                "active_kid": fresh.kid,
-                "published": [key["kid"] for key in service.jwks()["keys"]],
-                "overlap_seconds": service.settings.key_overlap_seconds,
-            }
-        )
+        return act(service)
     finally:
         service.store.close()

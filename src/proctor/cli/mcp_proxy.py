@@ -2,7 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import click
+
+
+def _seconds(
+    flag: str, maximum: float, default: float, help: str, *, minimum: float = 0.001
+) -> Callable[[Any], Any]:
+    """An option for a number of seconds, bounded on both sides, its default shown."""
+    return click.option(
+        flag,
+        type=click.FloatRange(min=minimum, max=maximum),
+        default=default,
+        show_default=True,
+        help=help,
+    )
 
 
 @click.command(
@@ -20,26 +36,38 @@ import click
 @click.option(
     "--resource-url", help="The proxy's public URL, for OAuth protected-resource metadata (HTTP)."
 )
-@click.option(
+@_seconds(
     "--call-timeout",
-    type=click.FloatRange(min=0.001, max=86_400),
-    default=120.0,
-    show_default=True,
-    help="HTTP: seconds a request waits for the upstream's answer before an error answer.",
+    86_400,
+    120.0,
+    "HTTP: seconds a request waits for the upstream's answer before an error answer.",
 )
-@click.option(
+@_seconds(
     "--idle-timeout",
-    type=click.FloatRange(min=0.001, max=604_800),
-    default=900.0,
-    show_default=True,
-    help="HTTP: seconds a session lives without requests before it ends.",
+    604_800,
+    900.0,
+    "HTTP: seconds a session lives without requests before it ends.",
+)
+@_seconds(
+    "--shutdown-grace",
+    3_600,
+    10.0,
+    "HTTP: seconds a stop waits for requests in flight before ending their sessions.",
+    minimum=0,
 )
 @click.option(
-    "--shutdown-grace",
-    type=click.FloatRange(min=0, max=3_600),
-    default=10.0,
+    "--allowed-host",
+    "allowed_hosts",
+    multiple=True,
+    help="HTTP: a Host/Origin name (or NAME:PORT) to accept besides the loopback names "
+    "and the --resource-url host (repeatable; `*` accepts any, behind a proxy that checks).",
+)
+@click.option(
+    "--sessions-per-client",
+    type=click.IntRange(min=1, max=256),
+    default=16,
     show_default=True,
-    help="HTTP: seconds a stop waits for requests in flight before ending their sessions.",
+    help="HTTP: sessions one client holds; one more ends its least recently used idle one.",
 )
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def mcp_proxy(
@@ -53,6 +81,8 @@ def mcp_proxy(
     call_timeout: float,
     idle_timeout: float,
     shutdown_grace: float,
+    allowed_hosts: tuple[str, ...],
+    sessions_per_client: int,
     command: tuple[str, ...],
 ) -> None:
     """Relay an MCP server, checking every tool call: ... mcp-proxy -- COMMAND ARGS...
@@ -78,5 +108,7 @@ def mcp_proxy(
             call_timeout=call_timeout,
             idle_timeout=idle_timeout,
             shutdown_grace=shutdown_grace,
+            allowed_hosts=allowed_hosts,
+            sessions_per_client=sessions_per_client,
         )
     )

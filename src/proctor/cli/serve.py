@@ -19,6 +19,11 @@ ADMIN_KEY_PREFIX = "pa_"
 @click.option("--db", help="Database URL or file (default: PROCTOR_DATABASE_URL, the config's).")
 @click.option("--tls-cert", type=click.Path(exists=True, dir_okay=False), help="TLS certificate.")
 @click.option("--tls-key", type=click.Path(exists=True, dir_okay=False), help="TLS private key.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=256),
+    help="Gateway processes on the port (default: the number of cores; 1 for an in-memory store).",
+)
 def serve(
     config: str | None,
     host: str,
@@ -26,6 +31,7 @@ def serve(
     db: str | None,
     tls_cert: str | None,
     tls_key: str | None,
+    workers: int | None,
 ) -> None:
     """Run the gateway: the HTTP decision API over the same engine as the SDK."""
     from proctor.server.serve import ServeOptions
@@ -34,7 +40,15 @@ def serve(
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("give both --tls-cert and --tls-key, or neither")
     run(
-        ServeOptions(config=config, host=host, port=port, db=db, tls_cert=tls_cert, tls_key=tls_key)
+        ServeOptions(
+            config=config,
+            host=host,
+            port=port,
+            db=db,
+            tls_cert=tls_cert,
+            tls_key=tls_key,
+            workers=workers,
+        )
     )
 
 

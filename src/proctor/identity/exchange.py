@@ -15,7 +15,7 @@ chain refuses everything exchanged from it.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from proctor.identity.defaults import DEFAULT_TTL
@@ -128,24 +128,18 @@ class TokenExchangeRequest:
             )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TokenExchangeResponse:
-    """The §2.2.1 response."""
+    """The §2.2.1 response, its fields in the order of the wire."""
 
     access_token: str
-    expires_in: int
-    scope: str
     issued_token_type: str = ACCESS_TOKEN_TYPE
     token_type: str = "Bearer"
+    expires_in: int
+    scope: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "access_token": self.access_token,
-            "issued_token_type": self.issued_token_type,
-            "token_type": self.token_type,
-            "expires_in": self.expires_in,
-            "scope": self.scope,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)

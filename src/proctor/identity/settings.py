@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from proctor.identity.defaults import ASYMMETRIC_ALGORITHMS, DEFAULT_MAX_DEPTH, DEFAULT_TTL
-from proctor.model.actions import InvalidPattern, parse_pattern
+from proctor.model.actions import require_patterns
 
 LOOPBACK_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
@@ -47,11 +47,7 @@ class IssuerConfig(_Strict):
     @classmethod
     def _scopes(cls, value: dict[str, list[str]]) -> dict[str, list[str]]:
         for scopes in value.values():
-            for scope in scopes:
-                try:
-                    parse_pattern(scope)
-                except InvalidPattern as exc:
-                    raise ValueError(str(exc)) from None
+            require_patterns(scopes)
         return value
 
     @field_validator("jwks_url")

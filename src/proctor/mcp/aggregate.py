@@ -27,7 +27,7 @@ from proctor.mcp.jsonrpc import (
     INVALID_REQUEST,
     METHOD_NOT_FOUND,
     Message,
-    envelope_problem,
+    each_message,
     error_response,
     id_problem,
     is_request,
@@ -99,17 +99,9 @@ class Aggregate:
     # -- from the client ---------------------------------------------------------------------
 
     async def from_client(self, message: Message | list[Any], caller: Caller | None = None) -> None:
-        if isinstance(message, list):
-            if not message:
-                await self._send_down(error_response(None, INVALID_REQUEST, "an empty batch"))
-            for item in message:
-                await self.from_client(item, caller)
-            return
-        problem = envelope_problem(message)
-        if problem is not None:
-            if not (isinstance(message, dict) and is_response(message)):
-                await self._send_down(problem)  # a response is never answered, only dropped
-            return
+        await each_message(message, self._send_down, lambda usable: self._dispatch(usable, caller))
+
+    async def _dispatch(self, message: Message, caller: Caller | None) -> None:
         who = caller or self.caller
         if is_response(message):
             await self._answer_server(message)

@@ -27,6 +27,7 @@ from proctor.model.request import Agent, RunState
 from proctor.runtime.scanning import OutputReview
 from proctor.sdk.client import Proctor
 from proctor.sdk.session import Session
+from proctor.sdk.tools import ToolInfo, describe_tool, review_result, tool_action, unlisted_tool
 
 log = logging.getLogger("proctor.mcp")
 
@@ -51,33 +52,6 @@ class Caller:
         return replace(self, run_id=f"mcp-{uuid.uuid4().hex[:16]}")
 
 
-@dataclass(frozen=True, slots=True)
-class ToolInfo:
-    """One upstream tool as policy sees it."""
-
-    server: str
-    name: str
-    action: str
-    read_only: bool = False
-    destructive: bool = True
-    idempotent: bool = False
-    open_world: bool = True
-    listed: bool = False
-
-    def context(self) -> dict[str, Any]:
-        return {
-            "tool": {
-                "name": self.name,
-                "server": self.server,
-                "read_only": self.read_only,
-                "destructive": self.destructive,
-                "idempotent": self.idempotent,
-                "open_world": self.open_world,
-                "listed": self.listed,
-            }
-        }
-
-
 class ToolGate:
     """Checks tool calls and filters tool lists for one proxy, over one ``Proctor``."""
 
@@ -89,24 +63,13 @@ class ToolGate:
 
     def action(self, server: str, tool: str) -> str:
         configured = self._actions.get(server, {}).get(tool)
-        return configured if configured is not None else f"call:{server}/{tool}"
+        return configured if configured is not None else tool_action(server, tool)
 
     def describe(self, server: str, tool: Mapping[str, Any]) -> ToolInfo:
         """A listed tool (a ``Tool`` object of a ``tools/list`` result)."""
         name = str(tool.get("name", ""))
-        hints = tool.get("annotations")
-        hints = hints if isinstance(hints, Mapping) else {}
-        read_only = hints.get("readOnlyHint") is True
-        return ToolInfo(
-            server=server,
-            name=name,
-            action=self.action(server, name),
-            read_only=read_only,
-            # MCP: destructiveHint (default true) means something only when not read-only
-            destructive=not read_only and hints.get("destructiveHint") is not False,
-            idempotent=hints.get("idempotentHint") is True,
-            open_world=hints.get("openWorldHint") is not False,
-            listed=True,
+        return describe_tool(
+            server, name, tool.get("annotations"), action=self.action(server, name)
         )
 
     @staticmethod
@@ -119,7 +82,7 @@ class ToolGate:
 
     def unlisted(self, server: str, name: str) -> ToolInfo:
         """A tool called without having been listed: the worst case of every hint."""
-        return ToolInfo(server=server, name=name, action=self.action(server, name))
+        return unlisted_tool(server, name, action=self.action(server, name))
 
     def session(self, caller: Caller) -> Session:
         run_id = caller.run_id
@@ -196,16 +159,8 @@ class ToolGate:
     def review_result(
         self, caller: Caller, action: str, source: str, decision: Decision, result: Any
     ) -> OutputReview:
-        """Hand a result (a tool's, a resource's, a prompt's) to proctor: scanned and recorded.
-
-        Every result is recorded (kind ``output``: its digest and the findings,
-        tied to the request's decision), redacted or withheld as the policies'
-        ``scan: output`` sections say; in a run its values are remembered as
-        untrusted (from ``source``), so a later call that carries one is tainted.
-        """
-        return self.session(caller).record_output(
-            action, result, decision=decision, tool=source, record=True
-        )
+        """``proctor.sdk.tools.review_result`` in the caller's session (the adapters' too)."""
+        return review_result(self.session(caller), action, source, decision, result)
 
     # -- the caller as an agent with scopes -----------------------------------------------
 

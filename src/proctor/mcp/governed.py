@@ -13,8 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from proctor.mcp.gate import ToolGate, ToolInfo
+from proctor.mcp.gate import ToolGate
 from proctor.model.decision import Decision
+from proctor.sdk.tools import ToolInfo
 
 GOVERNED_METHODS = ("tools/call", "resources/read", "prompts/get")
 
@@ -51,7 +52,7 @@ def tool_call(tool: ToolInfo, arguments: Any) -> Governed:
         "tools/call",
         tool.action,
         tool.name,
-        f"{tool.server}/{tool.name}",
+        tool.source,
         args,
         None,
         tool.context(),

@@ -5,8 +5,13 @@
   is answered on an SSE stream that carries its progress and the server's
   messages, then its response (plain JSON when the client accepts no SSE);
   notifications and responses get 202.
-* ``GET /mcp``: the session's stream of server messages no request carries.
+* ``GET /mcp``: the session's stream of server messages no request carries,
+  or with ``Last-Event-ID`` the rest of a stream whose connection broke.
 * ``DELETE /mcp``: ends the session and stops its upstream.
+
+Every request's ``Host`` and ``Origin`` must name an allowed host (DNS
+rebinding; ``http_guard``), and an ``MCP-Protocol-Version`` the front does not
+speak, or a request without a session, answers 400.
 
 Identity: each request's bearer token (a delegation token) is the caller of
 that request. The proxy is an OAuth 2.0 protected resource: without a valid
@@ -16,7 +21,9 @@ an ``identity:`` section in the config, requests carry no token and the
 environment's agent is the caller (local use only).
 
 Sessions are handshake-era: ``server/discover`` without a session is answered
-"method not found", which makes a newer client fall back to ``initialize``.
+400, which makes a newer client fall back to ``initialize``. One client (a
+token's user and agent, else an address) holds ``sessions_per_client`` at
+most: opening one more ends its least recently used idle one.
 """
 
 from __future__ import annotations
@@ -25,7 +32,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -37,10 +43,11 @@ from starlette.routing import Route
 
 from proctor.errors import ProctorError
 from proctor.mcp.gate import Caller
+from proctor.mcp.http_guard import HostAllowList, protocol_version_problem, rebinding_problem
+from proctor.mcp.http_session import HttpSession, final_answer
+from proctor.mcp.http_streams import EventStream, encoded, parse_event_id, primes
 from proctor.mcp.jsonrpc import (
-    INTERNAL_ERROR,
     INVALID_REQUEST,
-    METHOD_NOT_FOUND,
     Message,
     envelope_problem,
     error_response,
@@ -48,7 +55,6 @@ from proctor.mcp.jsonrpc import (
     is_request,
 )
 from proctor.mcp.proxy import Proxy
-from proctor.mcp.sessions import ClientSession, open_session
 
 log = logging.getLogger("proctor.mcp")
 
@@ -57,114 +63,8 @@ ENDPOINT = "/mcp"
 METADATA_PATH = "/.well-known/oauth-protected-resource"
 MAX_BODY_BYTES = 16 * 1024 * 1024
 MAX_SESSIONS = 256
-_STRAY_LIMIT = 1000  # server messages buffered for a GET stream nobody opened yet
+SESSIONS_PER_CLIENT = 16
 _POLL_SECONDS = 0.05
-REQUEST_TIMED_OUT = -32001  # an implementation-defined server error (JSON-RPC 2.0)
-
-
-class HttpSession:
-    """One MCP session: its relay, its upstream, and where the server's messages go."""
-
-    def __init__(self, proxy: Proxy, caller: Caller) -> None:
-        self.id = secrets.token_urlsafe(24)
-        self.proxy = proxy
-        self.caller = caller.in_run()
-        self.relay: ClientSession | None = None
-        self._streams: dict[Any, asyncio.Queue[Message]] = {}  # open requests, by id
-        self._progress: dict[Any, Any] = {}  # progress token -> request id
-        self.stray: asyncio.Queue[Message] = asyncio.Queue(_STRAY_LIMIT)
-        self.listening = False
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
-        self.last_used = asyncio.get_running_loop().time()
-
-    def touch(self) -> None:
-        self.last_used = asyncio.get_running_loop().time()
-
-    @property
-    def busy(self) -> bool:
-        """A request of this session is waiting for its answer."""
-        return bool(self._streams)
-
-    async def start(self) -> None:
-        """Start the upstream in a task of its own (it is opened and closed there)."""
-        ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._task = asyncio.create_task(self._run(ready))
-        await ready
-
-    async def _run(self, ready: asyncio.Future[None]) -> None:
-        try:
-            self.relay, channels = await open_session(
-                self.proxy.gate, self.proxy.upstreams, self._deliver, self.caller
-            )
-        except Exception as exc:
-            ready.set_exception(exc)
-            return
-        ready.set_result(None)
-        pump = asyncio.create_task(self.relay.pump())
-        stop = asyncio.create_task(self._stop.wait())
-        try:
-            await asyncio.wait([pump, stop], return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            pump.cancel()
-            stop.cancel()
-            for channel in channels:
-                await channel.close()
-            self._stop.set()
-            for queue in self._streams.values():
-                queue.put_nowait({"_closed": True})
-
-    async def close(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-
-    @property
-    def closed(self) -> bool:
-        return self._stop.is_set()
-
-    def open_stream(self, message: Message) -> asyncio.Queue[Message] | None:
-        """The queue of a request's answer; None when a request with its id is in flight."""
-        if message["id"] in self._streams:
-            return None
-        queue: asyncio.Queue[Message] = asyncio.Queue()
-        self._streams[message["id"]] = queue
-        params = message.get("params")
-        meta = params.get("_meta") if isinstance(params, dict) else None
-        if isinstance(meta, dict) and meta.get("progressToken") is not None:
-            self._progress[meta["progressToken"]] = message["id"]
-        return queue
-
-    def end_stream(self, request_id: Any) -> None:
-        """A request the client cancelled: no answer will come, its stream ends now."""
-        queue = self._streams.get(request_id)
-        if queue is not None:
-            queue.put_nowait({"_closed": True, "_cancelled": True})
-
-    def close_stream(self, request_id: Any) -> None:
-        self._streams.pop(request_id, None)
-        for token in [t for t, rid in self._progress.items() if rid == request_id]:
-            del self._progress[token]
-
-    async def _deliver(self, message: Message) -> None:
-        """Route a message for the client: to its request's stream, else to the GET stream."""
-        target: asyncio.Queue[Message] | None = None
-        if "method" not in message and "id" in message:
-            target = self._streams.get(message["id"])
-        elif message.get("method") == "notifications/progress":
-            params = message.get("params") or {}
-            owner = self._progress.get(params.get("progressToken"))
-            target = self._streams.get(owner) if owner is not None else None
-        if target is None and not self.listening and self._streams:
-            target = next(reversed(self._streams.values()))  # the latest open request
-        if target is not None:
-            target.put_nowait(message)
-            return
-        try:
-            self.stray.put_nowait(message)
-        except asyncio.QueueFull:
-            log.warning("dropped a server message: no stream is open to carry it")
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,10 +86,14 @@ class HttpFront:
         *,
         resource_url: str | None = None,
         timeouts: HttpTimeouts | None = None,
+        allowed_hosts: tuple[str, ...] = (),
+        sessions_per_client: int = SESSIONS_PER_CLIENT,
     ) -> None:
         self.proxy = proxy
         self.resource_url = resource_url
         self.timeouts = timeouts or HttpTimeouts()
+        self.allowed_hosts = HostAllowList.default(allowed_hosts, resource_url)
+        self.sessions_per_client = sessions_per_client
         self.sessions: dict[str, HttpSession] = {}
         identity = proxy.proctor.runtime.identity
         self.needs_token = identity is not None
@@ -277,40 +181,66 @@ class HttpFront:
             headers={"WWW-Authenticate": challenge},
         )
 
-    def _caller(self, request: Request) -> Caller | Response:
+    def _caller(self, request: Request) -> tuple[Caller, str] | Response:
+        """The request's caller, and the client its sessions count against."""
         header = request.headers.get("authorization", "")
         scheme, _, token = header.partition(" ")
+        address = request.client.host if request.client is not None else "unknown"
         if scheme.lower() != "bearer" or not token.strip():
             if self.needs_token:
                 return self._unauthorized(request, None)
-            return self.proxy.caller
+            return self.proxy.caller, f"address {address}"
         identity = self.proxy.proctor.runtime.identity
         if identity is None:
             return self._unauthorized(request, "this proxy verifies no tokens")
         try:
-            identity.verify(token.strip())
+            delegation = identity.verify(token.strip())
         except ProctorError as exc:
             return self._unauthorized(request, exc.message)
-        return Caller(token=token.strip())
+        agent = delegation.actors[0] if delegation.actors else ""
+        return Caller(token=token.strip()), f"user {delegation.subject} agent {agent}"
 
     # -- the MCP endpoint --------------------------------------------------------------------
 
     async def endpoint(self, request: Request) -> Response:
-        caller = self._caller(request)
-        if isinstance(caller, Response):
-            return caller
+        problem = rebinding_problem(request, self.allowed_hosts)
+        if problem is not None:
+            return _plain(403, problem)
+        found = self._caller(request)
+        if isinstance(found, Response):
+            return found
+        caller, client = found
+        problem = protocol_version_problem(request)
+        if problem is not None:
+            return JSONResponse(error_response(None, INVALID_REQUEST, problem), status_code=400)
         if request.method == "POST":
-            return await self._post(request, caller)
-        session = self.sessions.get(request.headers.get(SESSION_HEADER, ""))
+            return await self._post(request, caller, client)
+        session_id = request.headers.get(SESSION_HEADER)
+        if session_id is None:
+            return _plain(400, f"missing the `{SESSION_HEADER}` header")
+        session = self.sessions.get(session_id)
         if session is None or session.closed:
             return _plain(404, "no such session")
         if request.method == "DELETE":
             self.sessions.pop(session.id, None)
             await session.close()
             return Response(status_code=204)
-        return _sse(self._listen(session), session.id)
+        return self._get(request, session)
 
-    async def _post(self, request: Request, caller: Caller) -> Response:
+    def _get(self, request: Request, session: HttpSession) -> Response:
+        """The session's stream, or the rest of the stream a ``Last-Event-ID`` names."""
+        session.touch()
+        last = request.headers.get("last-event-id")
+        if last is None:
+            stream = session.session_stream
+            return self._sse(session, stream, stream.delivered, listening=True)
+        where = parse_event_id(last)
+        resumed = session.streams.get(where[0]) if where is not None else None
+        if where is None or resumed is None:
+            return _plain(400, f"no stream to resume from `Last-Event-ID` `{last[:100]}`")
+        return self._sse(session, resumed, where[1], listening=resumed is session.session_stream)
+
+    async def _post(self, request: Request, caller: Caller, client: str) -> Response:
         body = await request.body()
         if len(body) > MAX_BODY_BYTES:
             return _plain(413, "the message is too large")
@@ -329,33 +259,51 @@ class HttpFront:
         session_id = request.headers.get(SESSION_HEADER)
         if session_id is None:
             if message.get("method") == "initialize" and "id" in message:
-                return await self._initialize(request, message, caller)
-            if is_request(message):
-                return JSONResponse(
-                    error_response(
-                        message["id"],
-                        METHOD_NOT_FOUND,
-                        "this endpoint opens sessions with `initialize`",
-                    )
-                )
-            return _plain(400, f"missing the `{SESSION_HEADER}` header")
+                return await self._initialize(request, message, caller, client)
+            text = (
+                f"missing the `{SESSION_HEADER}` header: this endpoint opens sessions "
+                "with `initialize`"
+            )
+            return JSONResponse(
+                error_response(message.get("id"), INVALID_REQUEST, text), status_code=400
+            )
         session = self.sessions.get(session_id)
         if session is None or session.closed:
             return _plain(404, "no such session")
         return await self._relay(request, session, message, caller)
 
-    async def _initialize(self, request: Request, message: Message, caller: Caller) -> Response:
+    async def _initialize(
+        self, request: Request, message: Message, caller: Caller, client: str
+    ) -> Response:
+        if not await self._room_for(client):
+            text = f"{self.sessions_per_client} sessions of this client are all busy"
+            return _plain(429, text)
         if len(self.sessions) >= MAX_SESSIONS:
             await self.expire_idle()
             if len(self.sessions) >= MAX_SESSIONS:
                 return _plain(503, "too many sessions")
-        session = HttpSession(self.proxy, caller)
+        session = HttpSession(self.proxy, caller, client, self.timeouts.call)
         try:
             await session.start()
         except ProctorError as exc:
             return JSONResponse(error_response(message["id"], -32603, exc.message))
         self.sessions[session.id] = session
+        session.handshake_id = message["id"]
         return await self._relay(request, session, message, caller)
+
+    async def _room_for(self, client: str) -> bool:
+        """Below the client's cap, after ending its least recently used idle session if need be."""
+        own = [s for s in self.sessions.values() if s.client == client and not s.closed]
+        if len(own) < self.sessions_per_client:
+            return True
+        idle = sorted((s for s in own if not s.busy), key=lambda s: s.last_used)
+        if not idle:
+            return False
+        oldest = idle[0]
+        log.info("session %.8s… ended: its client opened more than %d", oldest.id, len(own))
+        self.sessions.pop(oldest.id, None)
+        await oldest.close()
+        return True
 
     async def _relay(
         self, request: Request, session: HttpSession, message: Message, caller: Caller
@@ -372,8 +320,8 @@ class HttpFront:
                 if id_problem(cancelled) is None:
                     session.end_stream(cancelled)
             return Response(status_code=202)
-        queue = session.open_stream(message)
-        if queue is None:
+        stream = session.open_stream(message)
+        if stream is None:
             text = f"request id `{message['id']}` is already in flight in this session"
             return JSONResponse(
                 error_response(message["id"], INVALID_REQUEST, text),
@@ -382,84 +330,38 @@ class HttpFront:
         try:
             await relay.from_client(message, who)
         except Exception:
-            session.close_stream(message["id"])
+            session.drop_stream(message["id"])
             raise
-        events = self._answer(session, message["id"], queue)
         if "text/event-stream" in request.headers.get("accept", ""):
-            return _sse(events, session.id)
-        final: Message | None = None
-        async for item in events:  # plain JSON: only the response itself
-            if "method" not in item and item.get("id") == message["id"]:
-                final = item
+            return self._sse(session, stream, 0)
+        items = [item async for _, item in stream.follow(0)]  # plain JSON: the response only
+        final = final_answer(items, message["id"])
         if final is None:
             return _plain(502, "no answer: the request was cancelled or the upstream closed")
         return JSONResponse(final, headers={SESSION_HEADER: session.id})
 
-    async def _answer(
-        self, session: HttpSession, request_id: Any, queue: asyncio.Queue[Message]
-    ) -> AsyncIterator[Message]:
-        """The request's messages, its answer last; an error answer when none comes within
-        the call timeout (the upstream is told to cancel) or the session ends first."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + self.timeouts.call
-        try:
-            while True:
-                try:
-                    item = await asyncio.wait_for(queue.get(), max(0.0, deadline - loop.time()))
-                except TimeoutError:
-                    await self._cancel_upstream(session, request_id)
-                    text = (
-                        f"no answer from the upstream server within {self.timeouts.call:g} s "
-                        "(`--call-timeout`)"
-                    )
-                    yield error_response(request_id, REQUEST_TIMED_OUT, text)
-                    return
-                if item.get("_closed"):
-                    if not item.get("_cancelled"):
-                        text = "the session ended before the upstream server answered"
-                        yield error_response(request_id, INTERNAL_ERROR, text)
-                    return
-                yield item
-                if "method" not in item and item.get("id") == request_id:
-                    return
-        finally:
-            session.close_stream(request_id)
-            session.touch()
+    def _sse(
+        self, session: HttpSession, stream: EventStream, after: int, *, listening: bool = False
+    ) -> StreamingResponse:
+        async def events() -> AsyncIterator[tuple[int, Message]]:
+            if listening:
+                session.listening += 1
+            try:
+                async for item in stream.follow(after):
+                    yield item
+            finally:
+                if listening:
+                    session.listening -= 1
+                session.touch()
 
-    async def _cancel_upstream(self, session: HttpSession, request_id: Any) -> None:
-        """The client's side of a timed-out request: the upstream's late answer is dropped."""
-        if session.relay is None or session.closed:
-            return
-        cancel = {
-            "jsonrpc": "2.0",
-            "method": "notifications/cancelled",
-            "params": {"requestId": request_id, "reason": "timed out in the proxy"},
-        }
-        with contextlib.suppress(Exception):
-            await session.relay.from_client(cancel, session.caller)
-
-    async def _listen(self, session: HttpSession) -> AsyncIterator[Message]:
-        session.listening = True
-        try:
-            while not session.closed:
-                try:
-                    yield await asyncio.wait_for(session.stray.get(), timeout=_POLL_SECONDS * 20)
-                except TimeoutError:
-                    continue
-        finally:
-            session.listening = False
-
-
-def _sse(events: AsyncIterator[Message], session_id: str) -> StreamingResponse:
-    async def encoded() -> AsyncIterator[bytes]:
-        async for item in events:
-            yield b"event: message\ndata: " + json.dumps(item).encode() + b"\n\n"
-
-    return StreamingResponse(
-        encoded(),
-        media_type="text/event-stream",
-        headers={SESSION_HEADER: session_id, "Cache-Control": "no-cache"},
-    )
+        # a session's first stream is its `initialize`: the version it negotiates is not
+        # known until the answer, and a client older than 2025-11-25 must get no priming
+        body = encoded(stream, after, prime=primes(session.protocol_version), events=events())
+        return StreamingResponse(
+            body,
+            media_type="text/event-stream",
+            headers={SESSION_HEADER: session.id, "Cache-Control": "no-cache"},
+        )
 
 
 def _plain(status: int, text: str) -> Response:

@@ -7,7 +7,7 @@ from typing import Any
 import uvicorn
 
 from proctor.errors import ProctorError
-from proctor.mcp.http_front import HttpFront, HttpTimeouts
+from proctor.mcp.http_front import SESSIONS_PER_CLIENT, HttpFront, HttpTimeouts
 from proctor.mcp.proxy import Proxy
 
 
@@ -17,12 +17,23 @@ def serve_http(
     *,
     resource_url: str | None = None,
     timeouts: HttpTimeouts | None = None,
+    allowed_hosts: tuple[str, ...] = (),
+    sessions_per_client: int = SESSIONS_PER_CLIENT,
 ) -> None:
     """Serve on ``HOST:PORT`` until stopped (SIGTERM, SIGINT)."""
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit():
         raise ProctorError(f"`--listen {listen}` is not HOST:PORT", code="mcp_config")
-    front = HttpFront(proxy, resource_url=resource_url, timeouts=timeouts)
+    # the address it listens on is allowed as `Host`: an IP literal is no name a rebinding
+    # page controls (a wildcard address names no host)
+    listening = host.strip("[]") not in ("0.0.0.0", "::", "")
+    front = HttpFront(
+        proxy,
+        resource_url=resource_url,
+        timeouts=timeouts,
+        allowed_hosts=(*allowed_hosts, host) if listening else allowed_hosts,
+        sessions_per_client=sessions_per_client,
+    )
     config = uvicorn.Config(
         front.app,
         host=host.strip("[]"),

@@ -1,8 +1,12 @@
 """An upstream MCP server reached over Streamable HTTP (the ``mcp`` SDK's client transport).
 
-The SDK's transport handles the HTTP side (session id, protocol version
-header, SSE responses, the GET stream, resumption); the proxy only converts
-between its plain-dict messages and the SDK's message models.
+The SDK's transport handles the HTTP side (session id, SSE responses, the GET
+stream, resumption); the proxy converts between its plain-dict messages and
+the SDK's message models, and stamps every message after the handshake with
+the negotiated ``MCP-Protocol-Version`` (MCP 2025-06-18, "Transports" §2.7):
+mcp 2.x's transport sends only the header its session stamps, and without it
+the upstream assumes 2025-03-26 and sends no event ids, so a stream it closes
+mid-call could not be resumed.
 """
 
 from __future__ import annotations
@@ -14,13 +18,14 @@ from typing import Any
 
 import anyio
 from mcp.client.streamable_http import streamable_http_client
-from mcp.shared.message import SessionMessage
+from mcp.shared.message import ClientMessageMetadata, SessionMessage
 
 from proctor.mcp.errors import MCP_UPSTREAM, McpProxyError
 from proctor.mcp.jsonrpc import Message
 
 log = logging.getLogger("proctor.mcp")
 _CLOSE_SECONDS = 5.0
+PROTOCOL_VERSION_HEADER = "mcp-protocol-version"
 
 
 class HttpUpstreamChannel:
@@ -35,6 +40,8 @@ class HttpUpstreamChannel:
         self._outbox: asyncio.Queue[Message | None] = asyncio.Queue()
         self._task: asyncio.Task[None] | None = None
         self._closing = False
+        self._handshake_id: Any = None  # the id of the `initialize` sent upstream
+        self.protocol_version: str | None = None  # what the upstream answered it with
 
     @classmethod
     async def connect(cls, url: str) -> HttpUpstreamChannel:
@@ -81,17 +88,37 @@ class HttpUpstreamChannel:
             dumped: Message = item.message.model_dump(
                 by_alias=True, exclude_unset=True, mode="json"
             )
+            self._note_version(dumped)
             await self._inbox.put(dumped)
         self._inbox.put_nowait(None)
 
     async def _writing(self, write: Any) -> None:
         while (message := await self._outbox.get()) is not None:
             parsed = _parsed(message)
+            if message.get("method") == "initialize":
+                self._handshake_id, self.protocol_version = message.get("id"), None
             try:
-                await write.send(SessionMessage(parsed))
+                await write.send(SessionMessage(parsed, metadata=self._stamp()))
             except (anyio.ClosedResourceError, anyio.BrokenResourceError):
                 log.debug("the upstream connection is closed")
                 return
+
+    def _note_version(self, message: Message) -> None:
+        if self._handshake_id is None or "method" in message:
+            return
+        if message.get("id") != self._handshake_id:
+            return
+        result = message.get("result")
+        version = result.get("protocolVersion") if isinstance(result, dict) else None
+        self.protocol_version = version if isinstance(version, str) else None
+
+    def _stamp(self) -> ClientMessageMetadata | None:
+        if self.protocol_version is None:
+            return None
+        try:
+            return ClientMessageMetadata(headers={PROTOCOL_VERSION_HEADER: self.protocol_version})
+        except TypeError:  # mcp 1.x: its transport reads the version off the handshake itself
+            return None
 
     async def receive(self) -> Message | list[Any] | None:
         item = await self._inbox.get()

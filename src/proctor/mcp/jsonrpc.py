@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 Message = dict[str, Any]
@@ -56,6 +57,28 @@ def envelope_problem(message: Any) -> Message | None:
     if "method" not in message and "id" not in message:
         return error_response(None, INVALID_REQUEST, "a message needs a `method` or an `id`")
     return None
+
+
+async def each_message(
+    message: Any,
+    send_down: Callable[[Message], Awaitable[None]],
+    handle: Callable[[Message], Awaitable[None]],
+) -> None:
+    """``handle`` each usable message a client sent, in order: a batch (2025-03-26) item by
+    item. An empty batch or an unusable message is answered with its ``-32600``; an
+    unusable response is dropped (a response is never answered)."""
+    if isinstance(message, list):
+        if not message:
+            await send_down(error_response(None, INVALID_REQUEST, "an empty batch"))
+        for item in message:
+            await each_message(item, send_down, handle)
+        return
+    problem = envelope_problem(message)
+    if problem is not None:
+        if not (isinstance(message, dict) and is_response(message)):
+            await send_down(problem)
+        return
+    await handle(message)
 
 
 def error_response(request_id: Any, code: int, text: str, data: Any = None) -> Message:

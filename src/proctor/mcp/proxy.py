@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from proctor.model.request import Agent
 from proctor.model.tiers import Tier
 from proctor.runtime import Runtime, build_runtime
 from proctor.sdk.client import Proctor
+
+log = logging.getLogger("proctor.mcp")
 
 DEFAULT_DB = "proctor.db"
 # The identity an MCP client hands the proxy it starts (its `env` in the client config).
@@ -39,6 +42,8 @@ class ProxyOptions:
     call_timeout: float = 120.0  # --listen: seconds a request waits for its answer
     idle_timeout: float = 900.0  # --listen: seconds a session lives without requests
     shutdown_grace: float = 10.0  # --listen: seconds a stop waits for requests in flight
+    allowed_hosts: tuple[str, ...] = ()  # --listen: Host/Origin names besides the loopback ones
+    sessions_per_client: int = 16  # --listen: sessions one client holds at most
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
 
 
@@ -65,6 +70,8 @@ def build_proxy(options: ProxyOptions) -> Proxy:
         )
     caller = caller_from_environment(options.environ)
     proctor = Proctor(_runtime(loaded, options, caller))
+    if (warning := unregistered_user(proctor.runtime, caller)) is not None:
+        log.warning("%s", warning)
     identity = loaded.config.identity if loaded is not None else None
     return Proxy(
         proctor,
@@ -82,6 +89,19 @@ def caller_from_environment(environ: Mapping[str, str]) -> Caller:
         user=environ.get(USER_VARIABLE) or None,
         token=environ.get(TOKEN_VARIABLE) or None,
         run_id=environ.get(RUN_VARIABLE) or None,
+    )
+
+
+def unregistered_user(runtime: Runtime, caller: Caller) -> str | None:
+    """A registered agent named with a user the config does not list: that user holds no
+    scopes, so every call is denied, which is better said at start-up than per call."""
+    if caller.token or not caller.agent or not caller.user:
+        return None
+    if runtime.registry.get(caller.agent) is None or caller.user in runtime.users:
+        return None
+    return (
+        f"`{USER_VARIABLE}` `{caller.user}` is not among the config's `users:`: that user "
+        f"holds no scopes, so every call agent `{caller.agent}` makes for them is denied"
     )
 
 

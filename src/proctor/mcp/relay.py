@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from proctor.mcp.channels import Channel
-from proctor.mcp.gate import Caller, ToolGate, ToolInfo
+from proctor.mcp.gate import Caller, ToolGate
 from proctor.mcp.governed import (
     GOVERNED_METHODS,
     Governed,
@@ -47,14 +47,14 @@ from proctor.mcp.jsonrpc import (
     INVALID_REQUEST,
     REFUSED,
     Message,
-    envelope_problem,
+    each_message,
     error_response,
     id_problem,
-    is_response,
     tool_error,
 )
 from proctor.mcp.requests import MAX_IN_FLIGHT, RequestIds
 from proctor.model.decision import Decision
+from proctor.sdk.tools import ToolInfo
 
 log = logging.getLogger("proctor.mcp")
 
@@ -112,17 +112,9 @@ class Relay:
 
     async def from_client(self, message: Message | list[Any], caller: Caller | None = None) -> None:
         """A message from the client: checked if it is governed, else forwarded."""
-        if isinstance(message, list):  # a JSON-RPC batch (2025-03-26): relayed one by one
-            if not message:
-                await self._send_down(error_response(None, INVALID_REQUEST, "an empty batch"))
-            for item in message:
-                await self.from_client(item, caller)
-            return
-        problem = envelope_problem(message)
-        if problem is not None:
-            if not (isinstance(message, dict) and is_response(message)):
-                await self._send_down(problem)  # a response is never answered, only dropped
-            return
+        await each_message(message, self._send_down, lambda usable: self._dispatch(usable, caller))
+
+    async def _dispatch(self, message: Message, caller: Caller | None) -> None:
         who = caller or self.caller
         if "method" not in message:  # the client's answer to a request of the server
             await self.upstream.send(message)

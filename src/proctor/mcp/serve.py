@@ -33,7 +33,14 @@ def run(options: ProxyOptions) -> None:
                 idle=options.idle_timeout,
                 shutdown_grace=options.shutdown_grace,
             )
-            serve_http(proxy, options.listen, resource_url=options.resource_url, timeouts=timeouts)
+            serve_http(
+                proxy,
+                options.listen,
+                resource_url=options.resource_url,
+                timeouts=timeouts,
+                allowed_hosts=options.allowed_hosts,
+                sessions_per_client=options.sessions_per_client,
+            )
         else:
             asyncio.run(serve_stdio(proxy.gate, proxy.upstreams, caller=proxy.caller.in_run()))
     finally:

@@ -14,6 +14,7 @@ always one pattern or nothing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -128,6 +129,15 @@ def parse_pattern(text: str) -> ActionPattern:
         if any(char.isspace() for char in segment):
             raise InvalidPattern(f"`{text}` contains whitespace")
     return ActionPattern(segments)
+
+
+def require_patterns(texts: Iterable[str]) -> None:
+    """For a settings validator: a plain ``ValueError`` for the first text that is no pattern."""
+    for text in texts:
+        try:
+            parse_pattern(text)
+        except InvalidPattern as exc:
+            raise ValueError(str(exc)) from None
 
 
 def validate_action(action: str) -> str | None:

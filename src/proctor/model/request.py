@@ -38,6 +38,8 @@ class RunState:
     tool_calls: int = 0
     elapsed_seconds: float = 0.0
     spend: float = 0.0
+    # tool outputs of this run with an injection finding: ``{"tool", "call", "at", "score"}``
+    injections: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

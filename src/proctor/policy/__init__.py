@@ -12,19 +12,6 @@ if TYPE_CHECKING:
     from proctor.policy.evaluate import CompiledPolicySet
     from proctor.policy.loader import load_policies
 
-# Loaded on first use: reading a document (`policy.source`) does not import the compiler.
-_EXPORTS = {
-    "compile_sources": "proctor.policy.compiler",
-    "CompiledPolicySet": "proctor.policy.evaluate",
-    "load_policies": "proctor.policy.loader",
-    "PolicyError": "proctor.policy.errors",
-    "PolicyLoadError": "proctor.policy.errors",
-    "PolicySource": "proctor.policy.compiler",
-    "STAGES": "proctor.policy.compiler",
-}
-if not TYPE_CHECKING:
-    __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
-
 __all__ = [
     "STAGES",
     "CompiledPolicySet",
@@ -34,3 +21,13 @@ __all__ = [
     "compile_sources",
     "load_policies",
 ]
+
+# Loaded on first use: reading a document (`policy.source`) does not import the compiler.
+_EXPORTS = {
+    "proctor.policy.compiler": ("compile_sources", "PolicySource", "STAGES"),
+    "proctor.policy.errors": ("PolicyError", "PolicyLoadError"),
+    "proctor.policy.evaluate": ("CompiledPolicySet",),
+    "proctor.policy.loader": ("load_policies",),
+}
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

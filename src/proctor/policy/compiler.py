@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import tzinfo
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from proctor.errors import Location, ProctorError
-from proctor.model.actions import ActionPattern, InvalidPattern, parse_pattern
+from proctor.model.actions import ActionPattern
 from proctor.model.decision import Effect
 from proctor.model.limits import ApprovalSettings, RunCeilings
 from proctor.model.tiers import TierRule
@@ -31,6 +32,7 @@ from proctor.policy.controls import (
     compile_limits,
     compile_tier_rules,
     link_limits,
+    parse_patterns,
 )
 from proctor.policy.errors import PolicyError, PolicyLoadError
 from proctor.policy.evaluate import CompiledPolicySet
@@ -157,6 +159,15 @@ def _stop_if(errors: list[ProctorError]) -> None:
         raise PolicyLoadError(errors)
 
 
+class _RuleAt(NamedTuple):
+    """One rule, where it stands in its document, and the list its errors go to."""
+
+    rule: RuleSpec
+    document: LocatedDocument
+    path: tuple[str | int, ...]
+    errors: list[ProctorError]
+
+
 def _compile_document(
     document: LocatedDocument, spec: PolicyDocumentSpec, *, first_order: int
 ) -> tuple[CompiledPolicy, list[CompiledRule], list[ProctorError]]:
@@ -173,9 +184,8 @@ def _compile_document(
     rules: list[CompiledRule] = []
     for index, rule in enumerate(spec.rules):
         path = ("rules", index)
-        patterns = _patterns(rule, document, path, errors)
-        conditions = _conditions(rule, document, path, errors)
-        required = _required_scopes(rule, document, path, errors)
+        at = _RuleAt(rule, document, path, errors)
+        patterns, conditions, required = _patterns(at), _conditions(at), _required_scopes(at)
         rules.append(
             CompiledRule(
                 rule_id=rule.id or f"{spec.name}#{index + 1}",
@@ -194,12 +204,8 @@ def _compile_document(
     return policy, rules, errors
 
 
-def _patterns(
-    rule: RuleSpec,
-    document: LocatedDocument,
-    path: tuple[str | int, ...],
-    errors: list[ProctorError],
-) -> tuple[ActionPattern, ...]:
+def _patterns(at: _RuleAt) -> tuple[ActionPattern, ...]:
+    rule, document, path, errors = at
     texts = [rule.action] if isinstance(rule.action, str) else rule.action
     if not texts:
         errors.append(
@@ -209,26 +215,15 @@ def _patterns(
                 location=document.location((*path, "action")),
             )
         )
-    patterns: list[ActionPattern] = []
-    for position, text in enumerate(texts):
-        where = (*path, "action") if isinstance(rule.action, str) else (*path, "action", position)
-        try:
-            patterns.append(parse_pattern(text))
-        except InvalidPattern as exc:
-            errors.append(
-                PolicyError(
-                    str(exc), code="policy_invalid_action", location=document.location(where)
-                )
-            )
-    return tuple(patterns)
+    if isinstance(rule.action, str):
+        located = [(rule.action, (*path, "action"))]
+    else:
+        located = [(text, (*path, "action", position)) for position, text in enumerate(texts)]
+    return tuple(parse_patterns(located, document, errors))
 
 
-def _conditions(
-    rule: RuleSpec,
-    document: LocatedDocument,
-    path: tuple[str | int, ...],
-    errors: list[ProctorError],
-) -> tuple[CompiledExpression, ...]:
+def _conditions(at: _RuleAt) -> tuple[CompiledExpression, ...]:
+    rule, document, path, errors = at
     sources: list[tuple[str, tuple[str | int, ...]]] = [
         (text, (*path, "conditions", position)) for position, text in enumerate(rule.conditions)
     ]
@@ -243,25 +238,10 @@ def _conditions(
     return tuple(compiled)
 
 
-def _required_scopes(
-    rule: RuleSpec,
-    document: LocatedDocument,
-    path: tuple[str | int, ...],
-    errors: list[ProctorError],
-) -> tuple[ActionPattern, ...]:
-    required: list[ActionPattern] = []
-    for position, text in enumerate(rule.scopes):
-        try:
-            required.append(parse_pattern(text))
-        except InvalidPattern as exc:
-            errors.append(
-                PolicyError(
-                    str(exc),
-                    code="policy_invalid_scope",
-                    location=document.location((*path, "scopes", position)),
-                )
-            )
-    return tuple(required)
+def _required_scopes(at: _RuleAt) -> tuple[ActionPattern, ...]:
+    rule, document, path, errors = at
+    located = [(text, (*path, "scopes", position)) for position, text in enumerate(rule.scopes)]
+    return tuple(parse_patterns(located, document, errors, code="policy_invalid_scope"))
 
 
 def _link(policies: list[CompiledPolicy], rules: list[CompiledRule]) -> list[ProctorError]:

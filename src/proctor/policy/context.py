@@ -109,6 +109,8 @@ class EvalContext:
                 "tool_calls": run.tool_calls,
                 "elapsed": run.elapsed_seconds,
                 "spend": run.spend,
+                "injection_seen": bool(run.injections),
+                "findings": {"injection": injection_summary(run.injections)},
             }
         if name == "time":
             return time_view(request.now, self.timezone)
@@ -150,6 +152,17 @@ def findings_view(findings: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, 
             if path is not None and path not in summary["paths"]:
                 summary["paths"].append(path)
     return view
+
+
+def injection_summary(sources: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """``run.findings.injection``: ``count``, ``score`` (highest), ``sources`` (tool, call)."""
+    listed = [dict(source) for source in sources]
+    return {
+        "count": len(listed),
+        "score": max((float(s.get("score", 0.0)) for s in listed), default=0.0),
+        "sources": listed,
+        "tools": sorted({str(s.get("tool")) for s in listed}),
+    }
 
 
 def _summary() -> dict[str, Any]:

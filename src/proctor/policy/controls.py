@@ -125,20 +125,20 @@ def compile_tier_rules(
         failed = spec.id in seen
         if failed:
             errors.append(
-                PolicyError(
+                document.error(
+                    ("tiers", index, "id"),
                     f"tier rule id `{spec.id}` is used twice in policy `{policy.name}`",
-                    code="policy_duplicate_tier_rule_id",
-                    location=document.location(("tiers", index, "id")),
+                    "policy_duplicate_tier_rule_id",
                 )
             )
         seen.add(spec.id)
         if window is None or window != int(window):
             errors.append(
-                PolicyError(
+                document.error(
+                    (*path, "window"),
                     f"tier rule `{spec.id}`: `{spec.demote.window}` is not a window like "
                     "`10m`, `1h` or `1d` (whole seconds, at most 366 days)",
-                    code="policy_invalid_window",
-                    location=document.location((*path, "window")),
+                    "policy_invalid_window",
                 )
             )
             failed = True
@@ -146,10 +146,8 @@ def compile_tier_rules(
             to = Tier.parse(spec.demote.to)
         except ValueError as exc:
             errors.append(
-                PolicyError(
-                    f"tier rule `{spec.id}`: {exc}",
-                    code="policy_invalid_tier",
-                    location=document.location((*path, "to")),
+                document.error(
+                    (*path, "to"), f"tier rule `{spec.id}`: {exc}", "policy_invalid_tier"
                 )
             )
             failed = True
@@ -191,7 +189,7 @@ def _definition(
 ) -> LimitDefinition | None:
     def fail(message: str, code: str, key: str | None = None) -> None:
         where = (*path, key) if key is not None else path
-        errors.append(PolicyError(message, code=code, location=document.location(where)))
+        errors.append(document.error(where, message, code))
 
     name = f"limit `{spec.id}`"
     sum_path: tuple[str, ...] | None = None
@@ -267,19 +265,26 @@ def located_patterns(
     """The action patterns of a section at ``path`` (its ``action:``); each bad one is a
     located ``policy_invalid_action`` in ``errors``."""
     texts = [action] if isinstance(action, str) else action
+    where = (*path, "action")
+    return tuple(dict.fromkeys(parse_patterns(((text, where) for text in texts), document, errors)))
+
+
+def parse_patterns(
+    texts: Iterable[tuple[str, tuple[str | int, ...]]],
+    document: LocatedDocument,
+    errors: list[ProctorError],
+    *,
+    code: str = "policy_invalid_action",
+) -> list[ActionPattern]:
+    """Each ``(text, path)`` parsed as an action pattern; a bad one is an error ``code``
+    located at its path in ``errors``."""
     patterns: list[ActionPattern] = []
-    for text in texts:
+    for text, path in texts:
         try:
             patterns.append(parse_pattern(text))
         except InvalidPattern as exc:
-            errors.append(
-                PolicyError(
-                    str(exc),
-                    code="policy_invalid_action",
-                    location=document.location((*path, "action")),
-                )
-            )
-    return tuple(dict.fromkeys(patterns))
+            errors.append(document.error(path, str(exc), code))
+    return patterns
 
 
 def compile_ceilings(
@@ -290,20 +295,20 @@ def compile_ceilings(
         duration = parse_duration(spec.max_duration)
         if duration is None:
             errors.append(
-                PolicyError(
+                document.error(
+                    ("runs", "max_duration"),
                     f"`{spec.max_duration}` is not a duration like `30m` or `2h`",
-                    code="policy_invalid_window",
-                    location=document.location(("runs", "max_duration")),
+                    "policy_invalid_window",
                 )
             )
             return None
     cost_path = parse_value_path(spec.cost)
     if cost_path is None:
         errors.append(
-            PolicyError(
+            document.error(
+                ("runs", "cost"),
                 f"`cost` must be a path under `args` or `context`, not `{spec.cost}`",
-                code="policy_invalid_limit",
-                location=document.location(("runs", "cost")),
+                "policy_invalid_limit",
             )
         )
         return None
@@ -329,11 +334,11 @@ def compile_approval(
         return None
     if rule.effect != "require_approval":
         errors.append(
-            PolicyError(
+            document.error(
+                path,
                 f"rule `{rule_id}` has `approvers` or `approval_ttl` "
                 "but its effect is not `require_approval`",
-                code="policy_invalid_approval",
-                location=document.location(path),
+                "policy_invalid_approval",
             )
         )
         return None
@@ -341,10 +346,10 @@ def compile_approval(
         kind, _, pattern = approver.partition(":")
         if kind not in _APPROVER_KINDS or not pattern:
             errors.append(
-                PolicyError(
+                document.error(
+                    (*path, "approvers", position),
                     f"approver `{approver}` must be `role:NAME` or `user:PATTERN`",
-                    code="policy_invalid_approval",
-                    location=document.location((*path, "approvers", position)),
+                    "policy_invalid_approval",
                 )
             )
     ttl = DEFAULT_APPROVAL_TTL
@@ -352,10 +357,10 @@ def compile_approval(
         parsed = parse_duration(rule.approval_ttl)
         if parsed is None:
             errors.append(
-                PolicyError(
+                document.error(
+                    (*path, "approval_ttl"),
                     f"`{rule.approval_ttl}` is not a duration like `15m` or `1d`",
-                    code="policy_invalid_window",
-                    location=document.location((*path, "approval_ttl")),
+                    "policy_invalid_window",
                 )
             )
         else:

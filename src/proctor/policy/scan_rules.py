@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from proctor.errors import ProctorError
-from proctor.model.actions import ActionPattern, InvalidPattern, parse_pattern
+from proctor.model.actions import ActionPattern
 from proctor.model.decision import Effect
 from proctor.model.request import Agent
-from proctor.policy.errors import PolicyError
+from proctor.policy.controls import parse_patterns
 from proctor.policy.rules import CompiledPolicy
 from proctor.policy.scan_schema import ScanActionSpec, ScanSpec
 from proctor.policy.source import LocatedDocument
@@ -238,18 +238,10 @@ def compile_scan(
         return None
     patterns: list[ActionPattern] | None = None
     if spec.actions is not None:
-        patterns = []
-        for position, text in enumerate(spec.actions):
-            try:
-                patterns.append(parse_pattern(text))
-            except InvalidPattern as exc:
-                errors.append(
-                    PolicyError(
-                        str(exc),
-                        code="policy_invalid_action",
-                        location=document.location(("scan", "actions", position)),
-                    )
-                )
+        located = [
+            (text, ("scan", "actions", position)) for position, text in enumerate(spec.actions)
+        ]
+        patterns = parse_patterns(located, document, errors)
     rules = [
         _rule(policy, direction, finding_type, entry)
         for direction in DIRECTIONS

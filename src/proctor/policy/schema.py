@@ -189,27 +189,27 @@ def _where(path: tuple[str | int, ...]) -> str:
     return " in `" + ".".join(str(part) for part in path) + "`"
 
 
+# The model a section of a document is read with, by the key that names it.
+_SECTION_MODELS: dict[str, type[BaseModel]] = {
+    "rules": RuleSpec,
+    "applies_to": AgentSelectorSpec,
+    "limits": LimitSpec,
+    "runs": RunsSpec,
+    "tiers": TierRuleSpec,
+    "demote": DemotionSpec,
+    "scan": ScanSpec,
+    "schemas": ArgSchemaSpec,
+}
+
+
 def _model_at(path: tuple[str | int, ...]) -> type[BaseModel] | None:
     model: type[BaseModel] = PolicyDocumentSpec
     for part in path:
         if isinstance(part, int):
             continue
-        if part == "rules":
-            model = RuleSpec
-        elif part == "applies_to":
-            model = AgentSelectorSpec
-        elif part == "limits":
-            model = LimitSpec
-        elif part == "runs":
-            model = RunsSpec
-        elif part == "tiers":
-            model = TierRuleSpec
-        elif part == "demote":
-            model = DemotionSpec
-        elif part == "scan":
-            model = ScanSpec
-        elif part == "schemas":
-            model = ArgSchemaSpec
+        section = _SECTION_MODELS.get(part)
+        if section is not None:
+            model = section
         elif part in ("input", "output") and model is ScanSpec:
             return ScanActionSpec
         else:

@@ -50,6 +50,10 @@ class LocatedDocument:
             probe = probe[:-1]
         return self.locations.get((), Location(self.file, 1, 1))
 
+    def error(self, path: Path, message: str, code: str) -> PolicyError:
+        """A ``PolicyError`` ``code`` located at ``path`` (see ``location``)."""
+        return PolicyError(message, code=code, location=self.location(path))
+
 
 def read_documents(text: str, file: str) -> Iterator[LocatedDocument]:
     """Every YAML document in ``text``; raises ``PolicyError`` for malformed YAML."""

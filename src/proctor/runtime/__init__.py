@@ -24,21 +24,6 @@ if TYPE_CHECKING:
     from proctor.runtime.engine import Runtime
     from proctor.runtime.pipeline import unrecorded
 
-# Loaded on first use: importing `CheckCall` does not import the whole engine and its wiring.
-_EXPORTS = {
-    "AgentLike": "proctor.runtime.call",
-    "build_runtime": "proctor.runtime.build",
-    "CallFields": "proctor.runtime.call",
-    "CheckCall": "proctor.runtime.call",
-    "OutputCall": "proctor.runtime.call",
-    "OutputFields": "proctor.runtime.call",
-    "Runtime": "proctor.runtime.engine",
-    "unrecorded": "proctor.runtime.pipeline",
-    "UserLike": "proctor.runtime.call",
-}
-if not TYPE_CHECKING:
-    __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
-
 __all__ = [
     "AgentLike",
     "CallFields",
@@ -50,3 +35,20 @@ __all__ = [
     "build_runtime",
     "unrecorded",
 ]
+
+# Loaded on first use: importing `CheckCall` does not import the whole engine and its wiring.
+_EXPORTS = {
+    "proctor.runtime.build": ("build_runtime",),
+    "proctor.runtime.call": (
+        "AgentLike",
+        "CallFields",
+        "CheckCall",
+        "OutputCall",
+        "OutputFields",
+        "UserLike",
+    ),
+    "proctor.runtime.engine": ("Runtime",),
+    "proctor.runtime.pipeline": ("unrecorded",),
+}
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

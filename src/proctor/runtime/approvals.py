@@ -14,6 +14,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
+from typing import Required, TypedDict, Unpack
 
 from proctor.limits.approvals import Approval, ApprovalStatus, may_approve
 from proctor.limits.errors import APPROVAL_NOT_FOUND, APPROVER_NOT_ALLOWED, LimitsError
@@ -22,6 +23,14 @@ from proctor.runtime.engine import Runtime
 
 APPROVER_ROLE_CLAIMS = ("roles", "groups")
 IN_PROCESS = {"kind": "in_process"}  # code holding the runtime: it names the approver itself
+
+
+class Verdict(TypedDict, total=False):
+    """Who decides an approval, why, and what authenticated them (``ApprovalDesk.decide``)."""
+
+    by: Required[str | User]
+    reason: str | None
+    credential: Mapping[str, str] | None
 
 
 class ApprovalDesk:
@@ -39,30 +48,12 @@ class ApprovalDesk:
             raise LimitsError(f"no approval `{approval_id}`", code=APPROVAL_NOT_FOUND)
         return found
 
-    def approve(
-        self,
-        approval_id: str,
-        *,
-        by: str | User,
-        reason: str | None = None,
-        credential: Mapping[str, str] | None = None,
-    ) -> Approval:
-        """Let the held-back call through once; raises ``LimitsError`` if ``by`` may not.
+    def approve(self, approval_id: str, **verdict: Unpack[Verdict]) -> Approval:
+        """Let the held-back call through once (``decide`` with ``approve=True``)."""
+        return self.decide(approval_id, approve=True, **verdict)
 
-        ``credential`` names what authenticated ``by`` (the gateway's admin key,
-        the dashboard session, the CLI's operator); the record keeps it.
-        """
-        return self._decide(approval_id, True, by, reason, credential)
-
-    def reject(
-        self,
-        approval_id: str,
-        *,
-        by: str | User,
-        reason: str | None = None,
-        credential: Mapping[str, str] | None = None,
-    ) -> Approval:
-        return self._decide(approval_id, False, by, reason, credential)
+    def reject(self, approval_id: str, **verdict: Unpack[Verdict]) -> Approval:
+        return self.decide(approval_id, approve=False, **verdict)
 
     def wait(self, approval_id: str, *, timeout: float, poll: float = 0.5) -> Approval:
         """The approval once decided or expired, or as it is when ``timeout`` seconds pass."""
@@ -79,14 +70,20 @@ class ApprovalDesk:
                     return found
                 self._changed.wait(min(poll, remaining))
 
-    def _decide(
+    def decide(
         self,
         approval_id: str,
+        *,
         approve: bool,
         by: str | User,
-        reason: str | None,
-        credential: Mapping[str, str] | None,
+        reason: str | None = None,
+        credential: Mapping[str, str] | None = None,
     ) -> Approval:
+        """Approve or reject; raises ``LimitsError`` if ``by`` may not.
+
+        ``credential`` names what authenticated ``by`` (the gateway's admin key,
+        the dashboard session, the CLI's operator); the record keeps it.
+        """
         sub, roles = self._approver(by)
         found = self.get(approval_id)
         allowed, why = may_approve(found, sub, roles)

@@ -152,7 +152,11 @@ def _configured_cascade(section: ScanningConfig | None) -> CascadeFactory | None
         return None
     options = {
         name: value
-        for name, value in (("presidio", section.presidio), ("judge", section.judge))
+        for name, value in (
+            ("presidio", section.presidio),
+            ("judge", section.judge),
+            ("pii", section.pii),
+        )
         if value is not None
     }
     cascade = build_cascade(

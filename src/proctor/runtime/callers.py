@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 from proctor.identity.errors import TOKEN_NOT_CONFIGURED, TOKEN_UNKNOWN_ACTOR, TokenRejected
 from proctor.identity.registry import AgentRegistry
 from proctor.identity.scopes import ScopeSet, effective_scopes
-from proctor.limits.run_owners import RUN_MISMATCH
+from proctor.limits.run_owners import RUN_MISMATCH, RUN_NOT_OWNED, RunOwners
 from proctor.model.request import Agent, RunState, User
 from proctor.model.tiers import Tier
 from proctor.runtime.call import AgentLike, UserLike
+from proctor.storage.errors import StorageError
 
 if TYPE_CHECKING:
     # only for annotations: PyJWT and cryptography load with an `identity:` section (build.py)
@@ -186,3 +187,21 @@ class CallerResolver:
             lacking.append(f"role `{agent.role}` of agent `{agent.id}` grants no scope for it")
         why = " and ".join(lacking) or "the user's and the role's scopes do not overlap on it"
         return f"`{action}` is outside the effective scopes ({scopes}): {why}"
+
+
+def run_denial(
+    owners: RunOwners,
+    run: RunState,
+    agent: Agent,
+    user: User | None,
+    now: datetime,
+    delegators: tuple[str, ...] = (),
+) -> tuple[str, str] | None:
+    """(reason, code) when ``run`` belongs to another agent or user (the first to name it);
+    a store that cannot say denies too (checks and results alike)."""
+    sub = user.sub if user else None
+    try:
+        why = owners.claim(run.run_id, agent.id, sub, now, delegators=delegators)
+    except StorageError as exc:
+        return f"denied: {exc.message}", "state_unavailable"
+    return None if why is None else (f"denied: {why}", RUN_NOT_OWNED)

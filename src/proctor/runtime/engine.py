@@ -21,14 +21,14 @@ from proctor.identity.registry import AgentRegistry
 from proctor.limits.approvals import Approval
 from proctor.limits.demotions import Demotion, count_denial
 from proctor.limits.gate import Guardrails
-from proctor.limits.run_owners import RUN_NOT_OWNED, RunOwners
+from proctor.limits.run_owners import RunOwners
 from proctor.model.decision import Decision
-from proctor.model.request import Agent, RunState, User
+from proctor.model.request import Agent, User
 from proctor.policy import CompiledPolicySet
 from proctor.runtime.call import CallFields, CheckCall, OutputCall, OutputFields
 from proctor.runtime.callers import CallerResolver
 from proctor.runtime.outputs import review_output
-from proctor.runtime.pipeline import run_check
+from proctor.runtime.pipeline import Check, begin_check, run_check, settle_check
 from proctor.runtime.records import (
     AuditRecorder,
     audit_event,
@@ -152,6 +152,18 @@ class Runtime:
         """Decide and record one call (``runtime.pipeline``: named stages)."""
         return run_check(self, call, self._observe)
 
+    def begin(self, call: CheckCall) -> tuple[Check, Decision]:
+        """``decide`` in two steps: the policies' decision first, then ``settle`` it.
+
+        The gateway decides on its event loop and settles on a thread only when
+        ``pipeline.settling_waits`` says settling may wait on a store.
+        """
+        return begin_check(self, call, self._observe)
+
+    def settle(self, check: Check, decision: Decision) -> Decision:
+        """Limits and approvals, demotion and the record of a ``begin``-ed check."""
+        return settle_check(self, check, decision, self._observe)
+
     def check(self, action: str, **fields: Unpack[CallFields]) -> Decision:
         """``decide`` with the call's fields as keyword arguments."""
         return run_check(self, CheckCall(action, **fields), self._observe)
@@ -230,24 +242,6 @@ class Runtime:
         )
         self.recorder.append(event, wait=wait)
         return event_id
-
-    # -- runs -----------------------------------------------------------------------------------
-
-    def run_refused(
-        self,
-        run: RunState,
-        agent: Agent,
-        user: User | None,
-        now: datetime,
-        delegators: tuple[str, ...] = (),
-    ) -> tuple[str, str] | None:
-        """(reason, code) when ``run`` belongs to another agent or user (the first to name it)."""
-        sub = user.sub if user else None
-        try:
-            why = self.run_owners.claim(run.run_id, agent.id, sub, now, delegators=delegators)
-        except StorageError as exc:
-            return f"denied: {exc.message}", "state_unavailable"
-        return None if why is None else (f"denied: {why}", RUN_NOT_OWNED)
 
     # -- delegation tokens (identity) -------------------------------------------------------------
 

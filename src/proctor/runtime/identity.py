@@ -67,9 +67,7 @@ def file_fetch(path: Path) -> JwksFetch:
             raise IdentityError(
                 f"cannot read the JWKS file `{path}`: {exc}", code=JWKS_UNAVAILABLE
             ) from exc
-        if not isinstance(value, dict):
-            raise IdentityError(f"the JWKS file `{path}` is not an object", code=JWKS_UNAVAILABLE)
-        return value
+        return _jwks_object(value, f"the JWKS file `{path}`")
 
     return fetch
 
@@ -88,11 +86,16 @@ def http_fetch(url: str, *, timeout: float = 5.0) -> JwksFetch:
             raise IdentityError(
                 f"cannot fetch the JWKS from `{url}`: {exc}", code=JWKS_UNAVAILABLE
             ) from exc
-        if not isinstance(value, dict):
-            raise IdentityError(f"the JWKS at `{url}` is not an object", code=JWKS_UNAVAILABLE)
-        return value
+        return _jwks_object(value, f"the JWKS at `{url}`")
 
     return fetch
+
+
+def _jwks_object(value: Any, where: str) -> Mapping[str, Any]:
+    """A fetched JWKS document, which must be a JSON object (``where`` names its source)."""
+    if not isinstance(value, dict):
+        raise IdentityError(f"{where} is not an object", code=JWKS_UNAVAILABLE)
+    return value
 
 
 class IdentityService:

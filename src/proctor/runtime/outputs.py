@@ -23,6 +23,7 @@ from proctor.model.limits import Controls
 from proctor.model.request import Agent, CheckRequest, RunState, User
 from proctor.policy.scan_rules import ScanVerdict
 from proctor.runtime.call import OutputCall
+from proctor.runtime.callers import run_denial
 from proctor.runtime.records import iso, output_event
 from proctor.runtime.scanning import (
     PROVENANCE_UNAVAILABLE,
@@ -60,7 +61,8 @@ def review_output(runtime: EngineParts, call: OutputCall) -> OutputReview:
             f"withheld: the scanners this result needs could not run ({scanned.error})",
             SCAN_UNAVAILABLE,
         )
-    forgotten = _remember(runtime, call, caller.run, tree, review_id, recorded_at)
+    findings = scanned.findings if scanned is not None else ()
+    forgotten = _remember(runtime, call, caller.run, tree, findings, review_id, recorded_at)
     hold = partial(_hold, runtime, call, tree, review_id, caller, recorded_at)
     review = runtime.content.judge_output(plan, scanned, call.result, tree, review_id, hold)
     if forgotten is not None:
@@ -69,7 +71,7 @@ def review_output(runtime: EngineParts, call: OutputCall) -> OutputReview:
             f"withheld: the run's provenance could not be recorded ({forgotten.message})",
             PROVENANCE_UNAVAILABLE,
         )
-    review = replace(review, findings=scanned.findings if scanned is not None else ())
+    review = replace(review, findings=findings)
     if plan is None and not call.record and not review.findings and forgotten is None:
         return review
     return _record(runtime, call, review, caller, tree, recorded_at)
@@ -94,7 +96,7 @@ def _resolve(runtime: EngineParts, call: OutputCall, now: datetime) -> _Caller |
             return withheld("", f"withheld: {agent}", "unknown_agent")
         caller = _Caller(agent, callers.user(call.user), run)
     if run is not None:
-        refused = runtime.run_refused(run, caller.agent, caller.user, now, delegators)
+        refused = run_denial(runtime.run_owners, run, caller.agent, caller.user, now, delegators)
         if refused is not None:
             return withheld("", f"withheld: {refused[0]}", refused[1])
     return caller
@@ -105,15 +107,18 @@ def _remember(
     call: OutputCall,
     run: RunState | None,
     tree: Any,
+    findings: tuple[dict[str, Any], ...],
     review_id: str,
     now: datetime,
 ) -> StorageError | None:
-    """The result's values into the run's ledger as untrusted; the failure, if any."""
+    """The result's values into the run's ledger as untrusted, and an injection finding in
+    it as the run's contamination; the failure, if any."""
     if run is None:
         return None
     source = Source(call.tool or call.action, call.call_id or review_id, iso(now))
     try:
         runtime.content.remember_output(run.run_id, tree, source)
+        runtime.content.remember_injection(run.run_id, findings, source)
     except StorageError as exc:  # unremembered values could later pass untainted
         return exc
     return None

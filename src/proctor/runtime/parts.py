@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from proctor.clock import Clock, DecisionIds
     from proctor.limits.demotions import Demotion
     from proctor.limits.gate import Guardrails
-    from proctor.model.request import Agent, RunState, User
+    from proctor.limits.run_owners import RunOwners
+    from proctor.model.request import Agent
     from proctor.policy import CompiledPolicySet
     from proctor.runtime.callers import CallerResolver
     from proctor.runtime.records import AuditRecorder
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
 
 
 class EngineParts(Protocol):
-    """The engine's parts a stage uses, read-only, and the three actions it asks of it."""
+    """The engine's parts a stage uses, read-only, and the two actions it asks of it."""
 
     @property
     def policies(self) -> CompiledPolicySet: ...
@@ -44,15 +45,8 @@ class EngineParts(Protocol):
     def store_args(self) -> StoredArgs: ...
     @property
     def valid_actions(self) -> set[str]: ...
-
-    def run_refused(
-        self,
-        run: RunState,
-        agent: Agent,
-        user: User | None,
-        now: datetime,
-        delegators: tuple[str, ...] = (),
-    ) -> tuple[str, str] | None: ...
+    @property
+    def run_owners(self) -> RunOwners: ...
 
     def count_denial(
         self, policies: CompiledPolicySet, agent: Agent, now: datetime

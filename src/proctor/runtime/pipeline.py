@@ -25,14 +25,16 @@ from proctor.model.arguments import (
     normalize_call_arguments,
 )
 from proctor.model.decision import Decision, Effect
+from proctor.model.limits import Controls
 from proctor.model.request import Agent, CheckRequest, RunState, User
 from proctor.policy import CompiledPolicySet
 from proctor.policy.scan_rules import ScanPlan
 from proctor.runtime.call import CheckCall
+from proctor.runtime.callers import run_denial
 from proctor.runtime.records import decision_event, with_content
 from proctor.runtime.scanning import PROVENANCE_UNAVAILABLE, Scanned
 from proctor.storage.errors import StorageError
-from proctor.telemetry import begin_trace, tool_name
+from proctor.telemetry import DecisionTrace, begin_trace, tool_name
 
 if TYPE_CHECKING:
     from proctor.runtime.identity import HeldToken  # annotation only: keeps JOSE unloaded
@@ -68,6 +70,9 @@ class Check:
     request: CheckRequest | None = None
     demotion: Demotion | None = None
     caller_trace_id: str | None = None  # a caller's plain correlation id, kept beside the span's
+    traced: DecisionTrace | None = None  # the check's span, finished once it is settled
+    lap_mark: float = 0.0  # when the last stage ended (the stage timings)
+    controls: Controls | None = None  # the limits and ceilings that apply, once looked up
 
     def deny(self, reason: str, code: str) -> Decision:
         return Decision(Effect.DENY, reason, (), self.decision_id, self.scopes, code=code)
@@ -133,7 +138,7 @@ def run_owner(runtime: EngineParts, check: Check) -> Decision | None:
     agent = check.agent
     assert isinstance(agent, Agent)
     delegators = check.held.delegation.actors[1:] if check.held is not None else ()
-    refused = runtime.run_refused(check.run, agent, check.user, check.now, delegators)
+    refused = run_denial(runtime.run_owners, check.run, agent, check.user, check.now, delegators)
     return check.deny(*refused) if refused is not None else None
 
 
@@ -159,6 +164,10 @@ def scan(runtime: EngineParts, check: Check) -> Decision | None:
         check.scanned = runtime.content.scan(plan, check.args)
     try:
         check.taint = runtime.content.taint(check.run.run_id if check.run else None, check.args)
+        if check.run is not None:  # the run's contamination: outputs with an injection finding
+            seen = runtime.content.injections(check.run.run_id)
+            if seen:
+                check.run = replace(check.run, injections=seen)
     except StorageError as exc:  # unknown taint: fail closed
         return check.deny(
             f"the run's provenance could not be read: {exc.message}", PROVENANCE_UNAVAILABLE
@@ -205,11 +214,12 @@ def limits(runtime: EngineParts, check: Check, decision: Decision) -> Decision:
         controls.has_limits or (controls.has_ceilings and check.run is not None)
     ):
         return decision
+    found = check.controls if check.controls is not None else controls.for_request(check.request)
     try:
         return runtime.guardrails.apply(
             check.request,
             decision,
-            controls.for_request(check.request),
+            found,
             lambda: controls.approval(decision.rule_ids),
         )
     except StorageError as exc:
@@ -294,6 +304,18 @@ def run_check(
     runtime: EngineParts, call: CheckCall, observe: Callable[[str, float], None] | None
 ) -> Decision:
     """Every stage over ``call``; ``observe`` (the gateway's metrics) gets each stage's time."""
+    check, decision = begin_check(runtime, call, observe)
+    return settle_check(runtime, check, decision, observe)
+
+
+def begin_check(
+    runtime: EngineParts, call: CheckCall, observe: Callable[[str, float], None] | None
+) -> tuple[Check, Decision]:
+    """The deciding stages: the policies' decision, before anything is charged or recorded.
+
+    The gateway decides here on its event loop and settles there too, unless
+    ``settling_waits`` says the rest may wait on a store (it then settles on a thread).
+    """
     started = perf_counter()
     trace_id = call.trace_id
     traced = None
@@ -311,6 +333,7 @@ def run_check(
         run=call.run,
         started=started,
         caller_trace_id=traced.caller_trace_id if traced is not None else None,
+        traced=traced,
     )
     decision: Decision | None = None
     mark = started
@@ -321,16 +344,54 @@ def run_check(
         if decision is not None:
             break
     assert decision is not None  # `evaluate` always decides
+    check.lap_mark = mark
+    return check, decision
+
+
+def settle_check(
+    runtime: EngineParts,
+    check: Check,
+    decision: Decision,
+    observe: Callable[[str, float], None] | None,
+) -> Decision:
+    """The settling stages after ``begin_check``: limits and approvals, demotion, record."""
+    mark = check.lap_mark
     for name, settle in SETTLING:
         decision = settle(runtime, check, decision)
         if observe is not None:
             mark = _lap(observe, name, mark)
+    traced = check.traced
     if traced is not None:
+        call = check.call
         sub = check.user.sub if check.user is not None else None
         agent_id = check.agent.id if isinstance(check.agent, Agent) else call.agent
         agent_id = agent_id if isinstance(agent_id, str) else None
         traced.finish(decision, call.action, agent_id, sub, tool_name(call.context))
     return decision
+
+
+def settling_waits(check: Check, decision: Decision) -> bool:
+    """True when settling ``decision`` may touch a state store (and so wait on it).
+
+    What ``limits`` and ``demotion`` read: an approval to find or open, a
+    limit or run ceiling that applies to this call, a denial counted against
+    a ``tiers:`` rule. Anything else only appends its record (a queue).
+    """
+    controls = check.policies.controls
+    if decision.effect is Effect.DENY:
+        return (
+            controls.has_tier_rules
+            and isinstance(check.agent, Agent)
+            and decision.code not in _INFRASTRUCTURE
+        )
+    if check.request is None:
+        return False
+    if decision.effect is not Effect.ALLOW:
+        return True
+    if not (controls.has_limits or (controls.has_ceilings and check.run is not None)):
+        return False
+    check.controls = found = controls.for_request(check.request)
+    return bool(found.limits) or found.ceilings is not None
 
 
 def _lap(observe: Callable[[str, float], None], stage: str, since: float) -> float:

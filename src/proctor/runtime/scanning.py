@@ -88,6 +88,9 @@ class StoredArgs(StrEnum):
 
 SCAN_UNAVAILABLE = "scan_unavailable"
 PROVENANCE_UNAVAILABLE = "provenance_unavailable"  # the shared store failed: fail closed
+# An output's injection finding at this score contaminates its run (``run.injection_seen``):
+# the score a deny-on-injection policy uses, above stage 1's weak signals.
+CONTAMINATION_SCORE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -329,6 +332,21 @@ class ContentGuard:
 
     def remember_task(self, run_id: str, content: Any) -> None:
         self.provenance.remember_trusted(run_id, content)
+
+    def remember_injection(
+        self, run_id: str, findings: Collection[Mapping[str, Any]], source: Source
+    ) -> None:
+        """The run saw an injection when ``findings`` hold one at ``CONTAMINATION_SCORE``."""
+        score = max(
+            (float(f["score"]) for f in findings if str(f.get("type", "")).startswith("injection")),
+            default=0.0,
+        )
+        if score >= CONTAMINATION_SCORE:
+            self.provenance.remember_injection(run_id, source, score)
+
+    def injections(self, run_id: str) -> tuple[dict[str, Any], ...]:
+        """The outputs of run ``run_id`` that held an injection finding (a store failure raises)."""
+        return self.provenance.injections(run_id)
 
     def taint(self, run_id: str | None, args: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         """Tainted arguments of a call in run ``run_id`` (a store failure raises)."""

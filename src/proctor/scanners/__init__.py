@@ -23,25 +23,6 @@ if TYPE_CHECKING:
     from proctor.scanners.scanner import ENTRY_POINT_GROUP, Scanner
     from proctor.scanners.secrets import SecretScanner
 
-# Loaded on first use: a runtime that never scans does not import the detectors and their libraries.
-_EXPORTS = {
-    "Bounds": "proctor.scanners.bounds",
-    "Cascade": "proctor.scanners.cascade",
-    "Direction": "proctor.scanners.findings",
-    "ENTRY_POINT_GROUP": "proctor.scanners.scanner",
-    "FailMode": "proctor.scanners.cascade",
-    "Finding": "proctor.scanners.findings",
-    "InjectionScanner": "proctor.scanners.injection",
-    "PiiScanner": "proctor.scanners.pii",
-    "ScanError": "proctor.scanners.errors",
-    "Scanner": "proctor.scanners.scanner",
-    "ScanResult": "proctor.scanners.findings",
-    "SecretScanner": "proctor.scanners.secrets",
-    "StageReport": "proctor.scanners.findings",
-}
-if not TYPE_CHECKING:
-    __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
-
 __all__ = [
     "ENTRY_POINT_GROUP",
     "Bounds",
@@ -57,3 +38,17 @@ __all__ = [
     "SecretScanner",
     "StageReport",
 ]
+
+# Loaded on first use: a runtime that never scans does not import the detectors and their libraries.
+_EXPORTS = {
+    "proctor.scanners.bounds": ("Bounds",),
+    "proctor.scanners.cascade": ("Cascade", "FailMode"),
+    "proctor.scanners.errors": ("ScanError",),
+    "proctor.scanners.findings": ("Direction", "Finding", "ScanResult", "StageReport"),
+    "proctor.scanners.injection": ("InjectionScanner",),
+    "proctor.scanners.pii": ("PiiScanner",),
+    "proctor.scanners.scanner": ("ENTRY_POINT_GROUP", "Scanner"),
+    "proctor.scanners.secrets": ("SecretScanner",),
+}
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

@@ -99,29 +99,28 @@ def decode(data: bytes) -> tuple[str, list[Finding]]:
     except UnicodeDecodeError as exc:
         text = data.decode("utf-8", errors="replace")
         notes = [
-            Finding(
-                type="content.invalid_utf8",
-                start=0,
-                end=len(text),
-                score=0.0,
-                scanner=BOUNDS_SCANNER,
-                detail=f"invalid UTF-8 from byte {exc.start}; decoded with replacement",
+            _about_whole(
+                "content.invalid_utf8",
+                text,
+                f"invalid UTF-8 from byte {exc.start}; decoded with replacement",
             )
         ]
     sample = data[:4096]
     controls = sum(1 for b in sample if b < 9 or 13 < b < 32)
     if sample and (b"\x00" in sample or controls / len(sample) > 0.1):
         notes.append(
-            Finding(
-                type="content.binary",
-                start=0,
-                end=len(text),
-                score=0.0,
-                scanner=BOUNDS_SCANNER,
-                detail=f"{controls} control bytes in the first {len(sample)}",
+            _about_whole(
+                "content.binary", text, f"{controls} control bytes in the first {len(sample)}"
             )
         )
     return text, notes
+
+
+def _about_whole(kind: str, text: str, detail: str) -> Finding:
+    """A note on how the bytes were decoded: it spans the whole text and scores nothing."""
+    return Finding(
+        type=kind, start=0, end=len(text), score=0.0, scanner=BOUNDS_SCANNER, detail=detail
+    )
 
 
 def strings_in(value: Any, bounds: Bounds) -> tuple[list[tuple[str, str]], list[Finding]]:

@@ -9,6 +9,10 @@ the weights of its unigrams and bigrams plus a bias, through a sigmoid. The
 best window decides. When its probability reaches the threshold calibrated at
 training time, one ``injection.classifier`` finding spans that window, trimmed
 to the tokens that pushed the score up. Inputs and outputs use the same model.
+The model reads a text's prose (``structure.prose_view``: table cells, JSON
+values, code comments), never its structure; of a structured text, only the
+pieces of four words or more: a cell or value of a few words is data, an
+instruction is a sentence.
 
 Inference is pure Python (dict look-ups, ``itertools``, ``operator``): well
 under a millisecond on 2 KB of text, mostly tokenizing. The model is a file in the
@@ -49,6 +53,7 @@ from proctor.scanners.bounds import Bounds, segments
 from proctor.scanners.errors import INVALID_MODEL, ScanError
 from proctor.scanners.findings import Direction, Finding
 from proctor.scanners.normalise import BIDI, HOMOGLYPHS, TAGS, ZERO_WIDTH, normalise
+from proctor.scanners.structure import prose_view
 
 NAME = "injection_model"
 FINDING_TYPE = "injection.classifier"
@@ -226,9 +231,20 @@ class InjectionClassifier:
         parts, _ = segments(text, self._bounds)  # the cascade reports the truncation
         found: list[Finding] = []
         for part in parts:
-            hit = _scan_part(model, part.text)
+            view = prose_view(part.text).sentences()
+            hit = _scan_part(model, view.text)
             if hit is not None:
-                found.append(hit.shifted(part.offset))
+                start, end = view.origin(hit.start, hit.end)
+                found.append(
+                    Finding(
+                        hit.type,
+                        start + part.offset,
+                        end + part.offset,
+                        hit.score,
+                        NAME,
+                        hit.detail,
+                    )
+                )
         return found
 
 

@@ -7,7 +7,10 @@ bidi characters, Unicode tag characters, look-alike letters, HTML comments,
 base64 or hex that decodes to such instructions). Patterns need the
 combination that makes a sentence an attack ("ignore all previous
 instructions"), not a single trigger word, to keep ordinary text quiet.
-All patterns run on RE2: linear time whatever the input.
+All patterns run on RE2: linear time whatever the input. They read the whole
+text (chat markup and role tags are markup themselves) and, for a structured
+text, its prose alone too (``structure.prose_view``: the cells of a table, the
+values of JSON with escapes decoded, the comments of code), spans mapped back.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ import re2
 
 from proctor.scanners.findings import Direction, Finding
 from proctor.scanners.normalise import Normalised, normalise
+from proctor.scanners.structure import ProseView, prose_view
 
 NAME = "injection"
 
@@ -335,11 +339,23 @@ class InjectionScanner:
     def scan(self, text: str, direction: Direction) -> Sequence[Finding]:
         norm = normalise(text)
         found = _patterns(norm, len(text))
+        view = prose_view(text)
+        if view.pieces is not None:  # structured: its prose read alone too, spans mapped back
+            seen = {(f.type, f.start, f.end, f.detail) for f in found}
+            for finding in _patterns(normalise(view.text), len(view.text)):
+                mapped = _at_origin(finding, view)
+                if (mapped.type, mapped.start, mapped.end, mapped.detail) not in seen:
+                    found.append(mapped)
         found.extend(_hidden(norm, text, found))
         if "<!--" in text:
             found.extend(_comments(text))
         found.extend(_encoded(text))
         return found
+
+
+def _at_origin(finding: Finding, view: ProseView) -> Finding:
+    start, end = view.origin(finding.start, finding.end)
+    return Finding(finding.type, start, end, finding.score, NAME, finding.detail)
 
 
 def _patterns(norm: Normalised, length: int, detail: str = "") -> list[Finding]:

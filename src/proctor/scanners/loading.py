@@ -33,6 +33,7 @@ from proctor.scanners.options import (
     OPTIONAL_SCANNERS,
     HttpJudgeFactory,
     build_optional_scanner,
+    build_pii_scanner,
 )
 
 __all__ = [
@@ -74,9 +75,27 @@ def configured_scanners(
 ) -> list[Scanner]:
     """The scanners of a ``scanning:`` section: ``names`` (the default set when absent);
     the optional ones that take options (``presidio``, ``judge``) are built from
-    ``options[name]``. Options for a scanner not named are an error, not ignored.
+    ``options[name]``, and ``pii`` from ``options["pii"]`` (its phone regions). Options
+    for a scanner not named are an error, not ignored.
     """
-    options = options or {}
+    options = dict(options or {})
+    pii = options.pop("pii", None)
+    if pii is not None and names is not None and "pii" not in names:
+        raise ScanError(
+            "options given for `pii`, which is not in the scanner list",
+            code=INVALID_SCANNER_OPTIONS,
+        )
+    scanners = _configured(names, options, http_judge)
+    if pii is None:
+        return scanners
+    return [build_pii_scanner(pii) if s.name == "pii" else s for s in scanners]
+
+
+def _configured(
+    names: Sequence[str] | None,
+    options: Mapping[str, Mapping[str, Any] | None],
+    http_judge: HttpJudgeFactory | None,
+) -> list[Scanner]:
     wanted = {ALIASES.get(n, n) for n in names or ()}
     stray = sorted(k for k in options if ALIASES.get(k, k) not in wanted)
     if stray:

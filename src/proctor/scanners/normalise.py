@@ -55,8 +55,9 @@ class Normalised:
         return first, last
 
 
-# One entry: stage 1 and the classifier's span finder normalise the same text in one scan.
-@lru_cache(maxsize=1)
+# Stage 1 and the classifier's span finder normalise the same text in one scan; a
+# structured text's prose and the text itself are both normalised by stage 1.
+@lru_cache(maxsize=2)
 def normalise(text: str) -> Normalised:
     if text.isascii():
         return _normalise_ascii(text)

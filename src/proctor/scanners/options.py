@@ -1,4 +1,5 @@
-"""Optional scanners built from configuration: ``presidio`` and the injection ``judge``.
+"""Scanners built from configuration: ``presidio``, the injection ``judge`` (optional), and
+the ``pii`` scanner's phone regions.
 
 Each takes an options mapping (a section of ``scanning:`` in ``proctor.yaml``),
 checked here with its keys and types; a bad section is a ``ScanError`` with
@@ -16,12 +17,15 @@ import importlib
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, TypeVar
 
+import phonenumbers
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from proctor.scanners import Scanner
 from proctor.scanners.errors import INVALID_SCANNER, INVALID_SCANNER_OPTIONS, ScanError
 from proctor.scanners.judge import DEFAULT_MIN_CHARS, Judge, JudgeScanner
 from proctor.scanners.judge import NAME as JUDGE_SCANNER_NAME
+from proctor.scanners.phones import DEFAULT_REGIONS
+from proctor.scanners.pii import PiiScanner
 from proctor.scanners.presidio import PresidioScanner
 
 
@@ -47,6 +51,31 @@ class PresidioOptions(_Options):
     entities: list[str] | None = None
     threshold: float = Field(0.5, ge=0, le=1, allow_inf_nan=False)
     model: str | None = Field(None, min_length=1)
+
+
+class PiiOptions(_Options):
+    """``scanning.pii``: the regions national-form phone numbers are read in, in order."""
+
+    phone_regions: list[str] = Field(default_factory=lambda: list(DEFAULT_REGIONS), min_length=1)
+
+    @model_validator(mode="after")
+    def _known_regions(self) -> PiiOptions:
+        unknown = [r for r in self.phone_regions if r not in phonenumbers.SUPPORTED_REGIONS]
+        if unknown:
+            raise ValueError(
+                f"unknown phone region `{', '.join(unknown)}` (ISO 3166 codes: US, GB)"
+            )
+        return self
+
+
+def build_pii_scanner(options: Mapping[str, Any] | None) -> Scanner:
+    """The ``pii`` scanner with the options of ``scanning.pii``."""
+    if options is not None and not isinstance(options, Mapping):
+        raise ScanError(
+            "the options of scanner `pii` must be a mapping", code=INVALID_SCANNER_OPTIONS
+        )
+    config = _validated(PiiOptions, "pii", options or {})
+    return PiiScanner(phone_regions=config.phone_regions)
 
 
 class JudgeOptions(_Options):

@@ -11,6 +11,10 @@ is the one to blame, and a later output echoing it (the agent's own earlier
 call, say) does not overwrite it. Memory is bounded: a ledger keeps at most
 ``max_values`` values of each sort, dropping the least recently seen; the
 ledger map keeps at most ``max_runs`` runs, dropping the least recently used.
+A run also keeps the sources (tool, call) of its outputs that held an
+injection finding: its contamination, read by conditions as
+``run.injection_seen`` and ``run.findings.injection``, so a policy can hold a
+consequential call after a suspicious output even when no value flows from it.
 Nothing here reads a clock or does I/O: the time of a source is passed in.
 
 The ledgers fill in the run-keyed ``ProvenanceStore`` contract
@@ -48,6 +52,7 @@ __all__ = [
 
 MAX_VALUES = 10_000
 MAX_RUNS = 10_000
+MAX_INJECTIONS = 100  # sources of injection findings kept per run (the first ones)
 _KIND_ORDER = {kind: rank for rank, kind in enumerate(KINDS)}
 
 
@@ -92,13 +97,24 @@ def taint_from(
 class ProvenanceLedger:
     """The trusted and untrusted values of one run. Safe to share between threads."""
 
-    __slots__ = ("_lock", "_trusted", "_untrusted", "max_values")
+    __slots__ = ("_injections", "_lock", "_trusted", "_untrusted", "max_values")
 
     def __init__(self, max_values: int = MAX_VALUES) -> None:
         self.max_values = max_values
         self._lock = threading.Lock()
         self._trusted: OrderedDict[CandidateValue, None] = OrderedDict()
         self._untrusted: OrderedDict[CandidateValue, Source] = OrderedDict()
+        self._injections: dict[str, dict[str, Any]] = {}
+
+    def add_injection(self, source: Source, score: float) -> None:
+        """An output of this run from ``source`` held an injection finding (run contamination)."""
+        with self._lock:
+            if source.call not in self._injections and len(self._injections) < MAX_INJECTIONS:
+                self._injections[source.call] = injection_entry(source, score)
+
+    def injections(self) -> tuple[dict[str, Any], ...]:
+        with self._lock:
+            return tuple(dict(entry) for entry in self._injections.values())
 
     def add_trusted(self, content: Any) -> None:
         """Values in ``content`` (the user's task text, or any tree of strings) are never taint."""
@@ -192,6 +208,13 @@ class ProvenanceLedgers:
         ledger = self.get(run_id)
         return ledger.taint_of(args) if ledger is not None else {}
 
+    def remember_injection(self, run_id: str, source: Source, score: float) -> None:
+        self.for_run(run_id).add_injection(source, score)
+
+    def injections(self, run_id: str) -> tuple[dict[str, Any], ...]:
+        ledger = self.get(run_id)
+        return ledger.injections() if ledger is not None else ()
+
     def close(self) -> None:
         """Nothing to release: the ledgers live in memory."""
 
@@ -203,6 +226,11 @@ class ProvenanceLedgers:
     def __len__(self) -> int:
         with self._lock:
             return len(self._ledgers)
+
+
+def injection_entry(source: Source, score: float) -> dict[str, Any]:
+    """One source of run contamination as conditions read it (``run.findings.injection``)."""
+    return {**source.to_dict(), "score": round(float(score), 3)}
 
 
 def _rank(value: CandidateValue) -> tuple[int, str]:

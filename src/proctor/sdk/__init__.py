@@ -15,25 +15,6 @@ if TYPE_CHECKING:
     from proctor.sdk.runs import RunSession
     from proctor.sdk.session import Session, current_session
 
-# Loaded on first use: the in-process SDK does not pull in the HTTP client, nor the other way round.
-_EXPORTS = {
-    "ActionDenied": "proctor.sdk.errors",
-    "ApprovalDesk": "proctor.sdk.approvals",
-    "ApprovalRequired": "proctor.sdk.errors",
-    "current_session": "proctor.sdk.session",
-    "governed_tool": "proctor.sdk.governed",
-    "make_agent": "proctor.sdk.client",
-    "make_user": "proctor.sdk.client",
-    "OutputWithheld": "proctor.sdk.errors",
-    "Proctor": "proctor.sdk.client",
-    "ProctorClient": "proctor.sdk.remote",
-    "RunSession": "proctor.sdk.runs",
-    "Session": "proctor.sdk.session",
-    "ToolCallBlocked": "proctor.sdk.errors",
-}
-if not TYPE_CHECKING:
-    __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)
-
 __all__ = [
     "ActionDenied",
     "ApprovalDesk",
@@ -49,3 +30,16 @@ __all__ = [
     "make_agent",
     "make_user",
 ]
+
+# Loaded on first use: the in-process SDK does not pull in the HTTP client, nor the other way round.
+_EXPORTS = {
+    "proctor.sdk.approvals": ("ApprovalDesk",),
+    "proctor.sdk.client": ("make_agent", "make_user", "Proctor"),
+    "proctor.sdk.errors": ("ActionDenied", "ApprovalRequired", "OutputWithheld", "ToolCallBlocked"),
+    "proctor.sdk.governed": ("governed_tool",),
+    "proctor.sdk.remote": ("ProctorClient",),
+    "proctor.sdk.runs": ("RunSession",),
+    "proctor.sdk.session": ("current_session", "Session"),
+}
+if not TYPE_CHECKING:
+    __getattr__, __dir__ = lazy_exports(globals(), _EXPORTS)

@@ -6,7 +6,6 @@ import atexit
 import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Unpack
 
 from proctor.clock import Clock, system_clock
@@ -29,13 +28,12 @@ from proctor.runtime import (
     CheckCall,
     OutputFields,
     Runtime,
-    UserLike,
     build_runtime,
 )
 from proctor.runtime.approvals import ApprovalDesk
 from proctor.runtime.scanning import OutputReview
 from proctor.sdk.runs import RunSession
-from proctor.sdk.session import OpensSessions
+from proctor.sdk.session import OpensSessions, RunFields
 from proctor.telemetry import DecisionTracer
 
 _open: weakref.WeakSet[Proctor] = weakref.WeakSet()
@@ -181,30 +179,15 @@ class Proctor(OpensSessions):
             actor = self.agent
         return self.runtime.exchange(request, actor=actor).response
 
-    def run(
-        self,
-        run_id: str,
-        *,
-        agent: AgentLike = None,
-        user: UserLike = None,
-        trace_id: str | None = None,
-        context: Mapping[str, Any] | None = None,
-        task: Any = None,
-    ) -> RunSession:
+    def run(self, run_id: str, **fields: Unpack[RunFields]) -> RunSession:
         """A session bound to run ``run_id``: ``with guard.run("task-7", user="alice"):``.
 
         ``task`` is what the user asked (text or a tree of values): values in it
         are trusted in this run, so arguments carrying them are never tainted.
         """
-        return RunSession(
-            self,
-            run_id=run_id,
-            agent=agent if agent is not None else self.agent,
-            user=user,
-            trace_id=trace_id,
-            context=context,
-            task=task,
-        )
+        if fields.get("agent") is None:
+            fields["agent"] = self.agent
+        return RunSession(self, run_id=run_id, **fields)
 
     @property
     def approvals(self) -> ApprovalDesk:
@@ -221,12 +204,7 @@ class Proctor(OpensSessions):
     def __enter__(self) -> Proctor:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
 

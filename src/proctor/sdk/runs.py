@@ -8,13 +8,11 @@ are denied) and writes one with effect ``end``. Calls inside carry the run id.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol, Unpack
 
 from proctor.limits.runs import RunRecord
 from proctor.model.request import Agent, User
-from proctor.runtime import AgentLike, UserLike
-from proctor.sdk.session import Checker, Session
+from proctor.sdk.session import Checker, RunFields, Session
 
 if TYPE_CHECKING:
     from proctor.runtime import Runtime
@@ -29,26 +27,8 @@ class RuntimeOwner(Checker, Protocol):
 class RunSession(Session):
     """A ``Session`` whose ``run_id`` names a run with a start and an end in the audit."""
 
-    def __init__(
-        self,
-        proctor: RuntimeOwner,
-        *,
-        run_id: str,
-        agent: AgentLike = None,
-        user: UserLike = None,
-        trace_id: str | None = None,
-        context: Mapping[str, Any] | None = None,
-        task: Any = None,
-    ) -> None:
-        super().__init__(
-            proctor,
-            agent=agent,
-            user=user,
-            run_id=run_id,
-            trace_id=trace_id,
-            context=context,
-            task=task,
-        )
+    def __init__(self, proctor: RuntimeOwner, *, run_id: str, **fields: Unpack[RunFields]) -> None:
+        super().__init__(proctor, run_id=run_id, **fields)
         self._owner = proctor
         self.record: RunRecord | None = None
 
@@ -74,42 +54,33 @@ class RunSession(Session):
         self.record = runtime.state.runs.start(
             self.run_id, runtime.clock(), agent=self._agent_id or "-", user=self._user_sub
         )
-        runtime.record(
-            "run",
-            action="run:start",
-            effect="start",
-            reason=f"run `{self.run_id}` started",
-            agent=self._agent_id,
-            user=self._user_sub,
-            run_id=self.run_id,
-        )
+        self._record("start", "started")
         return self.record
 
     def end(self) -> RunRecord:
         runtime = self._owner.runtime
         assert self.run_id is not None
         self.record = runtime.state.runs.end(self.run_id, runtime.clock())
-        runtime.record(
+        self._record("end", "ended")
+        return self.record
+
+    def _record(self, event: str, past: str) -> None:
+        """The run's ``run:<event>`` audit record (``run `id` <past>``)."""
+        self._owner.runtime.record(
             "run",
-            action="run:end",
-            effect="end",
-            reason=f"run `{self.run_id}` ended",
+            action=f"run:{event}",
+            effect=event,
+            reason=f"run `{self.run_id}` {past}",
             agent=self._agent_id,
             user=self._user_sub,
             run_id=self.run_id,
         )
-        return self.record
 
     def __enter__(self) -> RunSession:
         self.start()
         super().__enter__()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        super().__exit__(exc_type, exc, traceback)
+    def __exit__(self, *exc_info: object) -> None:
+        super().__exit__(*exc_info)
         self.end()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from contextvars import ContextVar, Token
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Protocol, Unpack, cast
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict, Unpack, cast
 
 from proctor.errors import ProctorError
 from proctor.model.decision import Decision
@@ -14,6 +13,23 @@ from proctor.runtime import AgentLike, CheckCall, OutputFields, UserLike
 
 if TYPE_CHECKING:
     from proctor.runtime.scanning import OutputReview  # annotation only: no scanners on import
+
+
+class RunFields(TypedDict, total=False):
+    """What a run binds besides its id (``Proctor.run``); see ``Session`` for each."""
+
+    agent: AgentLike
+    user: UserLike
+    trace_id: str | None
+    context: Mapping[str, Any] | None
+    task: Any
+
+
+class SessionFields(RunFields, total=False):
+    """What ``session(...)`` binds: a run's fields, the run id and a delegation token."""
+
+    run_id: str | None
+    token: str | None
 
 
 class Checker(Protocol):
@@ -130,12 +146,7 @@ class Session:
         self._tokens.append(_current.set(self))
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         _current.reset(self._tokens.pop())
 
 
@@ -144,25 +155,8 @@ class OpensSessions:
 
     agent: AgentLike
 
-    def session(
-        self,
-        *,
-        agent: AgentLike = None,
-        user: UserLike = None,
-        run_id: str | None = None,
-        trace_id: str | None = None,
-        context: Mapping[str, Any] | None = None,
-        token: str | None = None,
-        task: Any = None,
-    ) -> Session:
+    def session(self, **fields: Unpack[SessionFields]) -> Session:
         """Bind agent, user and run; ``task`` (what the user asked) needs a ``run_id``."""
-        return Session(
-            cast(Checker, self),
-            agent=agent if agent is not None else self.agent,
-            user=user,
-            run_id=run_id,
-            trace_id=trace_id,
-            context=context,
-            token=token,
-            task=task,
-        )
+        if fields.get("agent") is None:
+            fields["agent"] = self.agent
+        return Session(cast(Checker, self), **fields)

@@ -26,6 +26,7 @@ from proctor.server.commits import CommitBarrier
 from proctor.server.errors import install_handlers
 from proctor.server.metrics import GatewayMetrics
 from proctor.server.openapi import build_openapi
+from proctor.server.request_id import RequestIdEcho
 from proctor.server.routes import (
     agents,
     approvals,
@@ -72,8 +73,10 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
-        exporter = start_export(runtime.audit, config)  # the `export:` section, if any
-        checkpointer = start_checkpoints(runtime, config)  # `audit.checkpoints`
+        # the `export:` section, if any; under `serve --workers N` the supervisor runs it
+        exporter = start_export(runtime.audit, config) if state.workers == 1 else None
+        # `audit.checkpoints`: every worker may lead; the store's lease elects one
+        checkpointer = start_checkpoints(runtime, config)
         try:
             yield
         finally:
@@ -100,7 +103,10 @@ def create_app(
             Route("/openapi.json", openapi, methods=["GET"]),
             Mount("/ui", app=create_dashboard(state)),  # the dashboard: docs/dashboard.md
         ],
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[
+            Middleware(RequestIdEcho),
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        ],
         lifespan=lifespan,
     )
     app.state.gateway = state

@@ -1,16 +1,16 @@
-"""A check body and its caller turned into one ``Runtime.decide`` call, off the event loop."""
+"""A check body and its caller as one ``Runtime`` check, on the event loop unless it waits."""
 
 from __future__ import annotations
 
-from functools import partial
 from time import perf_counter
 
 from anyio import to_thread
 
 from proctor.errors import ProctorError
-from proctor.model.decision import Decision, Effect
+from proctor.model.decision import Decision
 from proctor.model.request import RunState, User
-from proctor.runtime import CheckCall, unrecorded
+from proctor.runtime import CheckCall, Runtime, unrecorded
+from proctor.runtime.pipeline import settling_waits
 from proctor.server.auth import ADMIN, CHECK_ANY, Principal
 from proctor.server.bodies import CheckBody, UserBody
 from proctor.server.errors import ApiError
@@ -57,11 +57,24 @@ def bind(state: GatewayState, principal: Principal, body: CheckBody) -> CheckBod
 
 
 async def decide(state: GatewayState, body: CheckBody, traceparent: str | None = None) -> Decision:
-    """``traceparent``: the caller's W3C header; the decision's span becomes its child."""
+    """``traceparent``: the caller's W3C header; the decision's span becomes its child.
+
+    Decided on the event loop; only what may wait leaves it for a thread: the
+    settling of a call that meets an approval, a limit, a run ceiling or a
+    ``tiers:`` rule (``settling_waits``), and a whole check that reads a store
+    before its policies decide (``_waits_before_deciding``).
+    """
     started = perf_counter()
     runtime = state.runtime
-    call = partial(runtime.decide, call_of(body, traceparent))
-    decision = call() if _cannot_block(state, body) else await to_thread.run_sync(call)
+    call = call_of(body, traceparent)
+    if _waits_before_deciding(runtime, body):
+        decision = await to_thread.run_sync(runtime.decide, call)
+    else:
+        check, decision = runtime.begin(call)
+        if settling_waits(check, decision):
+            decision = await to_thread.run_sync(runtime.settle, check, decision)
+        else:
+            decision = runtime.settle(check, decision)
     try:
         await state.commits.wait()  # answered only once its record is committed
     except ProctorError as exc:
@@ -70,32 +83,18 @@ async def decide(state: GatewayState, body: CheckBody, traceparent: str | None =
     return decision
 
 
-def _cannot_block(state: GatewayState, body: CheckBody) -> bool:
-    """True when the check is CPU only: decided on the event loop, no thread hop.
+def _waits_before_deciding(runtime: Runtime, body: CheckBody) -> bool:
+    """True when the deciding stages read a store, or the record's append waits for its commit.
 
-    A check waits on nothing when the audit append only queues (``batched``)
-    and the policies can touch no state store (no limits, run ceilings or
-    approval rules); token checks may read the revocation list, so they go to
-    a thread, as does everything else.
+    A run's owner is read (and claimed) in the state store and its provenance
+    in the provenance store; a token's id is looked up in the revocations; a
+    ``durability: sync`` store commits inside the append.
     """
-    runtime = state.runtime
-    if body.run_id is not None:
-        return False  # the run's owner is read (and claimed) in the state store
-    if body.token is not None or getattr(runtime.audit, "durability", None) != "batched":
-        return False
-    policies = runtime.policies
-    known = _stateless.get(id(policies))
-    if known is None or known[0] is not policies:
-        controls = policies.controls
-        quiet = not (controls.has_limits or controls.has_ceilings) and all(
-            rule.effect is not Effect.REQUIRE_APPROVAL for rule in policies.rules
-        )
-        _stateless.clear()
-        _stateless[id(policies)] = known = (policies, quiet)
-    return known[1]
-
-
-_stateless: dict[int, tuple[object, bool]] = {}
+    return (
+        body.run_id is not None
+        or body.token is not None
+        or getattr(runtime.audit, "durability", None) != "batched"
+    )
 
 
 def call_of(body: CheckBody, traceparent: str | None = None) -> CheckCall:

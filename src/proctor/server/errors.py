@@ -65,28 +65,6 @@ class ApiError(ProctorError):
         super().__init__(message, code=code or self.error, details=details)
 
 
-def error_body(
-    status: int,
-    message: str,
-    *,
-    code: str,
-    error: str | None = None,
-    hint: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "error": error or _CATEGORY.get(status, "error"),
-        "error_description": message,
-        "code": code,
-        "status": status,
-    }
-    if hint:
-        body["hint"] = hint
-    if details:
-        body["details"] = details
-    return body
-
-
 def error_response(
     status: int,
     message: str,
@@ -98,10 +76,18 @@ def error_response(
     headers: dict[str, str] | None = None,
 ) -> JSONResponse:
     """The envelope as a response; ``no-store`` as RFC 6749 §5.2 asks of token errors."""
+    body: dict[str, Any] = {
+        "error": error or _CATEGORY.get(status, "error"),
+        "error_description": message,
+        "code": code,
+        "status": status,
+    }
+    if hint:
+        body["hint"] = hint
+    if details:
+        body["details"] = details
     return JSONResponse(
-        error_body(status, message, code=code, error=error, hint=hint, details=details),
-        status_code=status,
-        headers={"Cache-Control": "no-store", **(headers or {})},
+        body, status_code=status, headers={"Cache-Control": "no-store", **(headers or {})}
     )
 
 

@@ -6,6 +6,7 @@ The names, labels and buckets are listed in docs/observability.md.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
@@ -34,37 +35,30 @@ _WAIT_BUCKETS = (1.0, 5.0, 15.0, 60.0, 300.0, 900.0, 3600.0, 4 * 3600.0, 86400.0
 class GatewayMetrics:
     def __init__(self, queue_depth: Callable[[], float]) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        self.decisions = Counter(
-            "proctor_decisions",
-            "Decisions answered, by effect.",
-            ["effect"],
-            registry=self.registry,
-        )
-        self.codes = Counter(
+        counter = partial(Counter, registry=self.registry)
+        histogram = partial(Histogram, registry=self.registry)
+        self.decisions = counter("proctor_decisions", "Decisions answered, by effect.", ["effect"])
+        self.codes = counter(
             "proctor_decision_codes",
             "Decisions answered, by effect and code (`none` for a decision by the rules alone).",
             ["effect", "code"],
-            registry=self.registry,
         )
-        self.latency = Histogram(
+        self.latency = histogram(
             "proctor_check_seconds",
             "Time to decide and record one check (server side).",
             buckets=_BUCKETS,
-            registry=self.registry,
         )
-        self.stages = Histogram(
+        self.stages = histogram(
             "proctor_check_stage_seconds",
             "Time spent in each named stage of a check (proctor.runtime.pipeline).",
             ["stage"],
             buckets=_STAGE_BUCKETS,
-            registry=self.registry,
         )
-        self.approval_waits = Histogram(
+        self.approval_waits = histogram(
             "proctor_approval_wait_seconds",
             "Time from an approval's request to its approval or rejection.",
             ["outcome"],
             buckets=_WAIT_BUCKETS,
-            registry=self.registry,
         )
         depth = Gauge(
             "proctor_audit_queue_depth",

@@ -35,7 +35,7 @@ _ERROR = {
     },
 }
 _OBJECT = {"type": "object"}
-_PUBLIC = ("/healthz", "/readyz", "/.well-known/jwks.json")
+_PUBLIC = ("/healthz", "/readyz", "/.well-known/jwks.json", "/.well-known/authzen-configuration")
 
 
 def _body(schemas: dict[str, Any], model: type[BaseModel]) -> dict[str, Any]:
@@ -122,6 +122,8 @@ def build_openapi(version: str) -> dict[str, Any]:
         _query("cursor", {"type": "integer", "minimum": 0}),
         _query("limit", {"type": "integer", "minimum": 1, "maximum": 500}),
     ]
+    # approving and rejecting a held call take the same body at the same kind of path
+    decision, approval = _body(schemas, ApprovalDecisionBody), [_path("approval_id")]
     paths: dict[str, Any] = {
         "/v1/check": {"post": _op("Decide one call", body=_body(schemas, CheckBody))},
         "/v1/check/batch": {"post": _op("Decide several calls", body=_body(schemas, BatchBody))},
@@ -143,6 +145,7 @@ def build_openapi(version: str) -> dict[str, Any]:
         "/access/v1/evaluations": {
             "post": _op("AuthZEN 1.0 access evaluations", body=_body(schemas, EvaluationsBody))
         },
+        "/.well-known/authzen-configuration": {"get": _op("AuthZEN 1.0 PDP metadata", public=True)},
         "/oauth2/token": {"post": _op("RFC 8693 token exchange", body=token_form)},
         "/.well-known/jwks.json": {"get": _op("The signing keys (JWKS)", public=True)},
         "/v1/audit": {"get": _op("Audit records (filters, cursor by seq)", params=audit_filters)},
@@ -184,18 +187,10 @@ def build_openapi(version: str) -> dict[str, Any]:
             )
         },
         "/v1/admin/approvals/{approval_id}/approve": {
-            "post": _op(
-                "Approve a held call",
-                body=_body(schemas, ApprovalDecisionBody),
-                params=[_path("approval_id")],
-            )
+            "post": _op("Approve a held call", body=decision, params=approval)
         },
         "/v1/admin/approvals/{approval_id}/reject": {
-            "post": _op(
-                "Reject a held call",
-                body=_body(schemas, ApprovalDecisionBody),
-                params=[_path("approval_id")],
-            )
+            "post": _op("Reject a held call", body=decision, params=approval)
         },
         "/healthz": {"get": _op("The process answers", public=True)},
         "/readyz": {"get": _op("Store writable and policies loaded", public=True)},

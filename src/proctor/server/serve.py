@@ -14,8 +14,9 @@ import gc
 import logging
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from starlette.applications import Starlette
 
@@ -41,6 +42,7 @@ class ServeOptions:
     tls_key: str | None = None
     workers_threads: int = 64
     graceful_seconds: int = 10
+    workers: int | None = None  # processes; None: the number of cores (workers.py)
 
 
 def build_gateway(config: str | None, db: str | None) -> Starlette:
@@ -56,43 +58,70 @@ def build_gateway(config: str | None, db: str | None) -> Starlette:
 
 
 def serve(options: ServeOptions) -> None:
+    from proctor.server.workers import run_workers, worker_count
+
+    app = build_gateway(options.config, options.db)
+    state: GatewayState = app.state.gateway
+    try:
+        workers = worker_count(options.workers, state.runtime)
+    except BaseException:
+        state.commits.close()
+        state.runtime.close()
+        raise
+    options = replace(options, workers=workers)
+    sys.stderr.write(gateway_banner(app, options))
+    sys.stderr.flush()
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    if workers > 1:
+        run_workers(app, options, workers)
+        return
+    _serve_one(app, options)
+
+
+def _serve_one(app: Starlette, options: ServeOptions) -> None:
     import anyio.to_thread
     import uvicorn
 
-    app = build_gateway(options.config, options.db)
-    sys.stderr.write(gateway_banner(app, options))
-    sys.stderr.flush()
-    # The long-lived objects (compiled policies, caches) leave the collector's view, and
-    # young collections run less often: fewer, shorter pauses under load (the p99).
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(20_000, 20, 20)
+    settle_collector()
 
     async def widen_thread_pool() -> None:
         anyio.to_thread.current_default_thread_limiter().total_tokens = options.workers_threads
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host=options.host,
-            port=options.port,
-            ssl_certfile=options.tls_cert,
-            ssl_keyfile=options.tls_key,
-            timeout_graceful_shutdown=options.graceful_seconds,
-            access_log=False,
-            log_level="info",
-            lifespan="on",
-            server_header=False,
-        )
-    )
-    try:
-        import uvloop  # noqa: F401  (optional: the faster event loop when installed)
+    server = uvicorn.Server(uvicorn.Config(app, **uvicorn_settings(options)))
+    loop = {"use_uvloop": True} if event_loop() == "uvloop" else {}
+    anyio.run(_run, server, widen_thread_pool, backend_options=loop)
 
-        options_for_loop = {"use_uvloop": True}
+
+def uvicorn_settings(options: ServeOptions) -> dict[str, Any]:
+    """What ``proctor serve`` tells uvicorn, with one worker or N (and the bench's baseline)."""
+    return {
+        "host": options.host,
+        "port": options.port,
+        "ssl_certfile": options.tls_cert,
+        "ssl_keyfile": options.tls_key,
+        "timeout_graceful_shutdown": options.graceful_seconds,
+        "access_log": False,
+        "log_level": "info",
+        "lifespan": "on",
+        "server_header": False,
+    }
+
+
+def event_loop() -> str:
+    """``uvloop`` when it is installed (the faster event loop), else ``asyncio``."""
+    try:
+        import uvloop  # noqa: F401
     except ImportError:
-        options_for_loop = {}
-    anyio.run(_run, server, widen_thread_pool, backend_options=options_for_loop)
+        return "asyncio"
+    return "uvloop"
+
+
+def settle_collector() -> None:
+    """The long-lived objects (compiled policies, caches) leave the collector's view, and
+    young collections run less often: fewer, shorter pauses under load (the p99)."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(20_000, 20, 20)
 
 
 def gateway_banner(app: Starlette, options: ServeOptions) -> str:
@@ -114,6 +143,7 @@ def gateway_banner(app: Starlette, options: ServeOptions) -> str:
         policies=state.runtime.policies,
         database=database,
         dashboard=f"{address}/ui",
+        workers=options.workers,
     )
 
 

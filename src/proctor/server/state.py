@@ -28,6 +28,7 @@ class GatewayState:
     config: LoadedConfig | None = None
     user_assertions: UserAssertions = field(default_factory=lambda: UserAssertions({}))
     draining: bool = False
+    workers: int = 1  # gateway processes on this socket (`serve --workers`)
 
 
 def gateway(request: Request) -> GatewayState:

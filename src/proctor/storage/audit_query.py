@@ -9,6 +9,15 @@ from proctor.audit.chain import INDEXED_COLUMNS
 ROW_COLUMNS = "seq, hash, body, " + ", ".join(INDEXED_COLUMNS)
 
 
+# The listing's exact filters by their public name (the HTTP query, the dashboard's form).
+FILTER_COLUMNS = {
+    "user": "user_sub",
+    "agent": "agent_id",
+    "action": "action",
+    "effect": "effect",
+    "run": "run_id",
+    "kind": "kind",
+}
 _QUERY_COLUMNS = frozenset(
     ("decision_id", "kind", "user_sub", "agent_id", "action", "effect", "run_id")
 )

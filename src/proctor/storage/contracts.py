@@ -234,6 +234,14 @@ class ProvenanceStore(Protocol):
         """Argument path -> ``{"kind", "tool", "call", "at"}`` for each tainted argument."""
         ...
 
+    def remember_injection(self, run_id: str, source: Source, score: float) -> None:
+        """An output from ``source`` in run ``run_id`` held an injection finding."""
+        ...
+
+    def injections(self, run_id: str) -> tuple[dict[str, Any], ...]:
+        """``{"tool", "call", "at", "score"}`` of each such output, first seen first."""
+        ...
+
     def discard(self, run_id: str) -> None:
         """Forget run ``run_id``."""
         ...

@@ -88,30 +88,29 @@ class MemoryApprovalStore:
 
     def open_request(self, approval: Approval, now: datetime) -> Approval:
         with self._lock:
-            for item in self._items.values():
-                if (
-                    item.call_hash == approval.call_hash
-                    and item.status is ApprovalStatus.PENDING
-                    and not item.expired(now)
-                ):
-                    return item
+            pending = self._live(approval.call_hash, ApprovalStatus.PENDING, now)
+            if pending is not None:
+                return pending
             self._items[approval.approval_id] = approval
             return approval
 
     def consume(self, call_hash: str, now: datetime, decision_id: str) -> Approval | None:
         with self._lock:
-            for item in self._items.values():
-                if (
-                    item.call_hash == call_hash
-                    and item.status is ApprovalStatus.APPROVED
-                    and not item.expired(now)
-                ):
-                    used = replace(
-                        item, status=ApprovalStatus.CONSUMED, consumed_by_decision=decision_id
-                    )
-                    self._items[item.approval_id] = used
-                    return used
-            return None
+            approved = self._live(call_hash, ApprovalStatus.APPROVED, now)
+            if approved is None:
+                return None
+            used = replace(
+                approved, status=ApprovalStatus.CONSUMED, consumed_by_decision=decision_id
+            )
+            self._items[approved.approval_id] = used
+            return used
+
+    def _live(self, call_hash: str, status: ApprovalStatus, now: datetime) -> Approval | None:
+        """The first unexpired approval of ``call_hash`` in ``status`` (the lock held)."""
+        for item in self._items.values():
+            if item.call_hash == call_hash and item.status is status and not item.expired(now):
+                return item
+        return None
 
     def release(self, approval_id: str, decision_id: str) -> None:
         with self._lock:

@@ -9,6 +9,7 @@ closures. Nothing is looked up by name at evaluation time.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from proctor.errors import Location
@@ -105,15 +106,16 @@ class _Compiler:
     def fail(self, code: str, message: str, offset: int, hint: str | None = None) -> Exception:
         return self.source.error(code, message, offset, hint=hint)
 
+    def unknown(self, what: str, name: str, known: Iterable[str], offset: int) -> Exception:
+        """``expr_unknown_<what>``: no ``what`` is called ``name``; the hint names the nearest."""
+        return self.fail(
+            f"expr_unknown_{what}", f"unknown {what} `{name}`", offset, did_you_mean(name, known)
+        )
+
     def path(self, node: Path) -> Operand:
         schema = ROOT_SCHEMAS.get(node.root)
         if schema is None:
-            raise self.fail(
-                "expr_unknown_root",
-                f"unknown root `{node.root}`",
-                node.start,
-                did_you_mean(node.root, ROOTS),
-            )
+            raise self.unknown("root", node.root, ROOTS, node.start)
         kind, fields, text = schema.kind, schema.fields, node.root
         steps: list[PathStep] = []
         static_text: str | None = None  # the path before its first computed index
@@ -212,12 +214,7 @@ class _Compiler:
     def call(self, node: Call) -> Operand:
         spec = FUNCTIONS.get(node.name)
         if spec is None:
-            raise self.fail(
-                "expr_unknown_function",
-                f"unknown function `{node.name}`",
-                node.start,
-                did_you_mean(node.name, FUNCTIONS),
-            )
+            raise self.unknown("function", node.name, FUNCTIONS, node.start)
         self._check_arity(spec, node)
         if node.name in PATH_FUNCTIONS:
             self.paths.add("taint")

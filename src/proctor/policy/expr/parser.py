@@ -28,29 +28,18 @@ MAX_NODES = 256
 MAX_DEPTH = 32
 
 _OR, _AND, _NOT, _COMPARE, _SUM, _PRODUCT, _NEGATE = 10, 20, 30, 40, 50, 60, 70
+# operator text -> (normalised operator, binding power); `||` and `&&` are `or` and `and`
 _PUNCT_OPERATORS = {
     "||": ("or", _OR),
     "&&": ("and", _AND),
-    "==": ("==", _COMPARE),
-    "!=": ("!=", _COMPARE),
-    "<": ("<", _COMPARE),
-    "<=": ("<=", _COMPARE),
-    ">": (">", _COMPARE),
-    ">=": (">=", _COMPARE),
-    "+": ("+", _SUM),
-    "-": ("-", _SUM),
-    "*": ("*", _PRODUCT),
-    "/": ("/", _PRODUCT),
-    "%": ("%", _PRODUCT),
+    **{op: (op, _COMPARE) for op in ("==", "!=", "<", "<=", ">", ">=")},
+    **{op: (op, _SUM) for op in ("+", "-")},
+    **{op: (op, _PRODUCT) for op in ("*", "/", "%")},
 }
 _WORD_OPERATORS = {
     "or": ("or", _OR),
     "and": ("and", _AND),
-    "in": ("in", _COMPARE),
-    "contains": ("contains", _COMPARE),
-    "matches": ("matches", _COMPARE),
-    "startswith": ("startswith", _COMPARE),
-    "endswith": ("endswith", _COMPARE),
+    **{word: (word, _COMPARE) for word in ("in", "contains", "matches", "startswith", "endswith")},
 }
 _LITERAL_WORDS = {"true": True, "false": False, "null": None}
 # Words that can never start an operand (the infix words double as functions).

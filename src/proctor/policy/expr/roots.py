@@ -42,7 +42,17 @@ _KNOWN: dict[str, RootSchema] = {
     "context": RootSchema(MAP, None),
     "time": RootSchema(MAP, {name: _TIME_KINDS.get(name, ANY) for name in TIME_FIELDS}),
     "agent": RootSchema(MAP, {"id": TEXT, "role": ANY, "tier": TEXT, "tags": LIST, "owner": ANY}),
-    "run": RootSchema(MAP, {"id": TEXT, "tool_calls": NUMBER, "elapsed": NUMBER, "spend": NUMBER}),
+    "run": RootSchema(
+        MAP,
+        {
+            "id": TEXT,
+            "tool_calls": NUMBER,
+            "elapsed": NUMBER,
+            "spend": NUMBER,
+            "injection_seen": ANY,
+            "findings": MAP,
+        },
+    ),
     "findings": RootSchema(MAP, None),
     "taint": RootSchema(MAP, None),
     "tool": RootSchema(MAP, None),

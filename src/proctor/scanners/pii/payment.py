@@ -13,10 +13,10 @@ from proctor.scanners.context import ContextWords, join
 from proctor.scanners.findings import Finding
 from proctor.scanners.pii.finding import NAME
 
-# The whole digit run, separators included, must be the card: twelve to nineteen digits
-# cut out of a longer run (a 22-digit USPS tracking number) are not a card. An expiry
-# date right after it ("4111 1111 1111 1111 12/29") does not lengthen the run.
-CARD = re.compile(r"(?<![\d-])(?<!\d[ -])\d(?:[ -]?\d){11,18}(?![\d/]|[ -](?!\d\d?/)\d)")
+# The whole digit run, separators (space, dash, dot) included, must be the card: twelve
+# to nineteen digits cut out of a longer run (a 22-digit USPS tracking number) are not a
+# card. An expiry date right after it ("4111 1111 1111 1111 12/29") does not lengthen it.
+CARD = re.compile(r"(?<![\d.-])(?<!\d[ .-])\d(?:[ .-]?\d){11,18}(?![\d/]|[ .-](?!\d\d?/)\d)")
 IBAN = re.compile(r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}(?: ?[A-Z0-9]){11,30}\b")
 CARD_CONTEXT = ContextWords(
     ("card", "visa", "mastercard", "amex", "credit", "debit", "cc", "pan"),
@@ -58,7 +58,7 @@ def cards(text: str, lowered: str, start: int, stop: int) -> list[Finding]:
     out = []
     for match in CARD.finditer(text, start, stop):
         raw = match.group()
-        digits = raw.replace(" ", "").replace("-", "")
+        digits = raw.replace(" ", "").replace("-", "").replace(".", "")
         if not luhn.is_valid(digits):
             continue
         network = card_issuer(digits)

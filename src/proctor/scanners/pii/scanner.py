@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from proctor.scanners.context import ContextWords, join
 from proctor.scanners.findings import Direction, Finding
-from proctor.scanners.phones import PhoneFinder
+from proctor.scanners.phones import DEFAULT_REGIONS, PhoneFinder
 from proctor.scanners.pii.birth import dates_of_birth
 from proctor.scanners.pii.contact import emails
 from proctor.scanners.pii.finding import NAME
@@ -22,12 +22,29 @@ from proctor.scanners.pii.payment import cards, ibans
 # (cards, SSNs, IPv4, phones, national ids) matches inside one run (or starts one
 # character before it, at a "+" or "("), so each runs only on the runs with enough
 # digits for it.
-NUMBER_RUN = re.compile(r"\d[\d .()+-]*")
+NUMBER_RUN = re.compile(r"\d[\d .()+-]*(?:(?:x|ext\.?|extn?\.?|extension|#)[ \t]*\d{1,6})?")
 ASCII_DIGITS = str.maketrans("", "", "0123456789")
 PHONE_CONTEXT = ContextWords(
     ("phone", "tel", "call", "mobile", "cell", "fax", "whatsapp", "sms"),
-    ("order", "invoice", "tracking", "ref", "id:", "#", "isbn", "version", "build"),
+    (
+        "order",
+        "invoice",
+        "tracking",
+        "ref",
+        "id:",
+        "#",
+        "isbn",
+        "version",
+        "build",
+        "total",
+        "amount",
+        "price",
+        "$",
+        "€",
+        "£",
+    ),
 )
+POSSIBLE_PHONE_SCORE = 0.35
 
 # Types whose validation is strongest win overlaps against weaker ones (phone, ip); a
 # national id confirmed by its name ("Aadhaar 5680 9250 5466") beats a card read in it.
@@ -42,9 +59,9 @@ class PiiScanner:
     cost = 10
     types = frozenset({"pii"})
 
-    def __init__(self, default_region: str = "US") -> None:
-        self.default_region = default_region
-        self._phones = PhoneFinder(default_region)
+    def __init__(self, phone_regions: Sequence[str] = DEFAULT_REGIONS) -> None:
+        self.phone_regions = tuple(phone_regions)
+        self._phones = PhoneFinder(self.phone_regions)
 
     def scan(self, text: str, direction: Direction) -> Sequence[Finding]:
         if not any(ch.isdigit() or ch == "@" or ch == ":" for ch in text):
@@ -103,18 +120,19 @@ class PiiScanner:
     def _phone_findings(self, text: str, lowered: str, start: int, stop: int) -> list[Finding]:
         out = []
         for phone in self._phones.find(text, start, stop):
-            base = 0.65 if phone.international or phone.grouped else 0.45
-            score, why = PHONE_CONTEXT.adjust(base, lowered, phone.start, phone.end)
-            out.append(
-                Finding(
-                    "pii.phone",
-                    phone.start,
-                    phone.end,
-                    score,
-                    NAME,
-                    join(f"valid phone number, region {phone.region}", why),
-                )
-            )
+            if phone.valid:
+                # ungrouped digits are often ids; one opening with a trunk 0 is national form
+                trunk = text.startswith("0", phone.start) and not text.startswith("00", phone.start)
+                base = 0.65 if phone.international or phone.grouped else 0.55 if trunk else 0.45
+                score, why = PHONE_CONTEXT.adjust(base, lowered, phone.start, phone.end)
+                what = f"valid phone number, region {phone.region}"
+            else:  # possible, not valid: only beside a phone word, below the usual scores
+                up, down = PHONE_CONTEXT.near(lowered, phone.start, phone.end)
+                if up is None or down is not None:
+                    continue
+                score, why = POSSIBLE_PHONE_SCORE, f"context `{up}`"
+                what = f"possible phone number (not valid in {phone.region})"
+            out.append(Finding("pii.phone", phone.start, phone.end, score, NAME, join(what, why)))
         return out
 
 

@@ -56,8 +56,12 @@ async def _decide(request: Request, approve: bool) -> Response:
 
     def decide() -> dict[str, object]:
         try:
-            decided = (desk.approve if approve else desk.reject)(
-                approval_id, by=approver, reason=body.reason, credential=credential
+            decided = desk.decide(
+                approval_id,
+                approve=approve,
+                by=approver,
+                reason=body.reason,
+                credential=credential,
             )
         except LimitsError as exc:
             status = {APPROVAL_NOT_FOUND: 404, APPROVER_NOT_ALLOWED: 403}.get(exc.code, 409)

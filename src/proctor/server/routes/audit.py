@@ -17,16 +17,9 @@ from proctor.runtime.audit_proofs import checkpoint_note, prove
 from proctor.server.auth import AUDIT_READ, require
 from proctor.server.errors import ApiError
 from proctor.server.state import caller
+from proctor.storage.audit_query import FILTER_COLUMNS
 
 MAX_PAGE = 500
-_FILTERS = {
-    "user": "user_sub",
-    "agent": "agent_id",
-    "action": "action",
-    "effect": "effect",
-    "run": "run_id",
-    "kind": "kind",
-}
 
 
 async def list_records(request: Request) -> Response:
@@ -38,12 +31,12 @@ async def list_records(request: Request) -> Response:
     state, principal = caller(request)
     require(principal, AUDIT_READ)
     query = request.query_params
-    unknown = set(query) - {*_FILTERS, "since", "until", "cursor", "limit"}
+    unknown = set(query) - {*FILTER_COLUMNS, "since", "until", "cursor", "limit"}
     if unknown:
         raise ApiError(400, f"unknown query parameter `{sorted(unknown)[0]}`", code="invalid_query")
     limit = _int(query.get("limit", "100"), "limit", 1, MAX_PAGE)
     cursor = _int(query.get("cursor", "0"), "cursor", 0, 2**62)
-    wanted = {column: query[name] for name, column in _FILTERS.items() if name in query}
+    wanted = {column: query[name] for name, column in FILTER_COLUMNS.items() if name in query}
     since, until = query.get("since"), query.get("until")
     store = state.runtime.audit
 

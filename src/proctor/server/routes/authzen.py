@@ -16,7 +16,16 @@ key with ``check``; ``action.name`` is the action, prefixed with nothing when
 it already reads ``verb:resource``, else suffixed with ``:<resource.type>``;
 ``resource.id`` is the resource and ``resource.properties`` the arguments.
 Only ``allow`` is ``decision: true``; ``require_approval`` is false with the
-approval in the context.
+approval in the context. A batch answers each item with its ``decision`` alone
+(the shape the interop runners compare), and an item that does not make a
+whole request after its defaults are applied with ``decision: false`` and the
+problem in its ``context`` (the certification scenario's ``execute_all``).
+
+Forward compatibility (§5, §6.1): members the PDP does not know are ignored.
+A top-level default may be partial (``"resource": {}``): each item replaces a
+default entity whole, ``context`` included (an item's ``"context": {}`` means
+no context). ``X-Request-ID`` is echoed (``request_id.py``), and the PDP's
+metadata is served at ``/.well-known/authzen-configuration`` (§10).
 """
 
 from __future__ import annotations
@@ -24,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -32,58 +41,83 @@ from starlette.routing import Route
 from proctor.model.decision import Decision
 from proctor.model.request import User
 from proctor.server.auth import Principal
-from proctor.server.bodies import CheckBody, UserBody, _Body, read_json, validate
+from proctor.server.bodies import CheckBody, M, UserBody, read_json, validate
 from proctor.server.checks import bind, decide
 from proctor.server.errors import ApiError
 from proctor.server.state import GatewayState, caller
 from proctor.telemetry import extract_traceparent
 
 _SEMANTICS = ("execute_all", "deny_on_first_deny", "permit_on_first_permit")
+_PARTS = ("subject", "action", "resource", "context")
+EVALUATION_PATH = "/access/v1/evaluation"
+EVALUATIONS_PATH = "/access/v1/evaluations"
+METADATA_PATH = "/.well-known/authzen-configuration"
 
 
-class Entity(_Body):
+class _Open(BaseModel):
+    """A body whose unknown members are ignored, as AuthZEN asks of a PDP."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+
+class Entity(_Open):
     type: str = Field(min_length=1, max_length=200)
     id: str = Field(min_length=1, max_length=500)
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
-class ActionEntity(_Body):
+class ActionEntity(_Open):
     name: str = Field(min_length=1, max_length=500)
     properties: dict[str, Any] = Field(default_factory=dict)
 
 
-class EvaluationBody(_Body):
+class EvaluationBody(_Open):
     subject: Entity
     action: ActionEntity
     resource: Entity
     context: dict[str, Any] = Field(default_factory=dict)
 
 
-class PartialEvaluation(_Body):
-    subject: Entity | None = None
-    action: ActionEntity | None = None
-    resource: Entity | None = None
+class PartialEntity(_Open):
+    """A default or an item's entity, checked once the item is whole."""
+
+    type: str | None = Field(default=None, max_length=200)
+    id: str | None = Field(default=None, max_length=500)
+    name: str | None = Field(default=None, max_length=500)
+    properties: dict[str, Any] | None = None
+
+
+class PartialEvaluation(_Open):
+    subject: PartialEntity | None = None
+    action: PartialEntity | None = None
+    resource: PartialEntity | None = None
     context: dict[str, Any] | None = None
 
 
-class EvaluationsBody(_Body):
-    subject: Entity | None = None
-    action: ActionEntity | None = None
-    resource: Entity | None = None
-    context: dict[str, Any] | None = None
+class EvaluationsBody(PartialEvaluation):
     evaluations: list[PartialEvaluation] = Field(default_factory=list, max_length=100)
     options: dict[str, Any] = Field(default_factory=dict)
 
 
 async def evaluation(request: Request) -> Response:
     state, principal = caller(request)
-    body = await read_json(request, EvaluationBody)
+    body = await _read(request, EvaluationBody)
     return JSONResponse(await _evaluate(state, principal, body, request))
+
+
+async def _read(request: Request, model: type[M]) -> M:
+    """AuthZEN answers 400, not 415, to a body that is not `application/json`."""
+    try:
+        return await read_json(request, model)
+    except ApiError as exc:
+        if exc.status != 415:
+            raise
+        raise ApiError(400, exc.message, code=exc.code) from exc
 
 
 async def evaluations(request: Request) -> Response:
     state, principal = caller(request)
-    body = await read_json(request, EvaluationsBody)
+    body = await _read(request, EvaluationsBody)
     semantic = str(body.options.get("evaluations_semantic", "execute_all"))
     if semantic not in _SEMANTICS:
         raise ApiError(
@@ -92,28 +126,50 @@ async def evaluations(request: Request) -> Response:
             code="invalid_body",
             details={"expected": list(_SEMANTICS)},
         )
-    defaults = {
-        "subject": body.subject,
-        "action": body.action,
-        "resource": body.resource,
-        "context": body.context,
-    }
-    items = body.evaluations or [PartialEvaluation()]
+    if not body.evaluations:  # one evaluation: its defaults must make a whole request
+        one = validate(EvaluationBody, _whole(body, PartialEvaluation()))
+        return JSONResponse(await _evaluate(state, principal, one, request))
     answers: list[dict[str, Any]] = []
-    for item in items:
-        merged = {key: getattr(item, key) or value for key, value in defaults.items()}
-        if merged["context"] is None:
-            merged["context"] = {}
-        one = validate(EvaluationBody, {k: v for k, v in merged.items() if v is not None})
-        answer = await _evaluate(state, principal, one, request)
+    for item in body.evaluations:
+        try:
+            one = validate(EvaluationBody, _whole(body, item))
+        except ApiError as exc:
+            reason = {"code": exc.code, "reason_admin": {"en": exc.message}}
+            answer: dict[str, Any] = {"decision": False, "context": reason}
+        else:
+            answer = {"decision": (await _evaluate(state, principal, one, request))["decision"]}
         answers.append(answer)
         if (semantic == "deny_on_first_deny" and not answer["decision"]) or (
             semantic == "permit_on_first_permit" and answer["decision"]
         ):
             break
-    if not body.evaluations:
-        return JSONResponse(answers[0])
     return JSONResponse({"evaluations": answers})
+
+
+def _whole(defaults: PartialEvaluation, item: PartialEvaluation) -> dict[str, Any]:
+    """The item, each part it lacks taken whole from the defaults (§7.1)."""
+    merged: dict[str, Any] = {}
+    for part in _PARTS:
+        value = getattr(item, part)
+        if value is None:
+            value = getattr(defaults, part)
+        if isinstance(value, PartialEntity):
+            value = value.model_dump(exclude_none=True)
+        if value is not None:
+            merged[part] = value
+    return merged
+
+
+async def metadata(request: Request) -> Response:
+    """PDP metadata (§10.1): where the APIs are; public, like any discovery document."""
+    base = str(request.base_url).rstrip("/")
+    return JSONResponse(
+        {
+            "policy_decision_point": base,
+            "access_evaluation_endpoint": base + EVALUATION_PATH,
+            "access_evaluations_endpoint": base + EVALUATIONS_PATH,
+        }
+    )
 
 
 async def _evaluate(
@@ -174,6 +230,7 @@ def _answer(decision: Decision) -> dict[str, Any]:
 
 
 routes = [
-    Route("/access/v1/evaluation", evaluation, methods=["POST"]),
-    Route("/access/v1/evaluations", evaluations, methods=["POST"]),
+    Route(EVALUATION_PATH, evaluation, methods=["POST"]),
+    Route(EVALUATIONS_PATH, evaluations, methods=["POST"]),
+    Route(METADATA_PATH, metadata, methods=["GET"]),
 ]

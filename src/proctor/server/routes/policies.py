@@ -8,6 +8,12 @@ set of no policies (which would deny every call) is refused with 409
 (or refusal) is written to the audit trail, and the new set goes live only
 once its record is stored: with the audit store down the reload answers 503
 and the running set stays.
+
+Under ``serve --workers N`` each worker holds its own compiled set: a reload
+from the config's files is made by the worker that gets it and then by every
+worker, which the supervisor replaces one by one (each compiles the files at
+start); a reload from ``texts`` would reach one worker only and is refused
+(409 ``reload_reaches_one_worker``).
 """
 
 from __future__ import annotations
@@ -25,8 +31,10 @@ from proctor.server.auth import AUDIT_READ, POLICIES_WRITE, require
 from proctor.server.bodies import PoliciesBody, read_json
 from proctor.server.errors import ApiError
 from proctor.server.state import caller
+from proctor.server.workers import restart_workers
 
 POLICY_SET_EMPTY = "policy_set_empty"
+RELOAD_REACHES_ONE_WORKER = "reload_reaches_one_worker"
 
 
 async def reload(request: Request) -> Response:
@@ -35,22 +43,34 @@ async def reload(request: Request) -> Response:
     has_body = bool(await request.body())
     body = await read_json(request, PoliciesBody) if has_body else PoliciesBody()
     runtime = state.runtime
+    if state.workers > 1 and body.texts is not None:
+        raise ApiError(
+            409,
+            f"`{state.workers}` worker processes each hold the policies and a reload from "
+            "`texts` reaches one: change the config's files and reload from them, or serve "
+            "with `--workers 1`",
+            code=RELOAD_REACHES_ONE_WORKER,
+        )
 
     def compile_and_swap() -> dict[str, Any]:
         timezone = runtime.policies.timezone
         paths = state.config.policy_paths if state.config is not None else []
         source = "request" if body.texts is not None else "config"
 
-        def refuse(message: str, code: str) -> None:
+        def record(effect: str, reason: str, extra: dict[str, Any], wait: bool = False) -> None:
             runtime.record(
                 "policy_change",
                 action="policy:reload",
-                effect="deny",
-                reason=f"rejected: {message}",
+                effect=effect,
+                reason=reason,
                 agent=None,
                 user=principal.name,
-                extra={"source": source, "error": code},
+                extra={"source": source, **extra},
+                wait=wait,
             )
+
+        def refuse(message: str, code: str) -> None:
+            record("deny", f"rejected: {message}", {"error": code})
 
         try:
             compiled = (
@@ -70,20 +90,20 @@ async def reload(request: Request) -> Response:
             raise ApiError(409, message, code=POLICY_SET_EMPTY)
         # The change is recorded (and stored) before it takes effect: an audit store
         # that cannot take the record leaves the running set in place (503).
-        runtime.record(
-            "policy_change",
-            action="policy:reload",
-            effect="allow",
-            reason=f"{len(compiled.policies)} policies loaded from the {source}",
-            agent=None,
-            user=principal.name,
-            extra={"source": source, "policies": [p.name for p in compiled.policies]},
+        record(
+            "allow",
+            f"{len(compiled.policies)} policies loaded from the {source}",
+            {"policies": [p.name for p in compiled.policies]},
             wait=True,
         )
         runtime.replace_policies(compiled)
         return {"policies": len(compiled.policies), "rules": len(compiled), "source": source}
 
-    return JSONResponse(await to_thread.run_sync(compile_and_swap))
+    answer = await to_thread.run_sync(compile_and_swap)
+    if state.workers > 1:
+        restart_workers()  # the others read the same files as they start
+        answer["workers"] = f"{state.workers} restarting on the new set"
+    return JSONResponse(answer)
 
 
 async def list_policies(request: Request) -> Response:

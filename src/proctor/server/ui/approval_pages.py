@@ -66,9 +66,9 @@ async def _decide(request: Request, approve: bool) -> Response:
     desk = state.approvals
 
     def decide() -> Approval:
-        method = desk.approve if approve else desk.reject
-        return method(
+        return desk.decide(
             approval_id,
+            approve=approve,
             by=signed_in.name,
             reason=reason[:500],
             credential={"kind": "dashboard", "admin_key": signed_in.name},

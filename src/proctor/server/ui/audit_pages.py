@@ -14,8 +14,9 @@ from starlette.routing import Route
 from proctor.server.ui import trail
 from proctor.server.ui.rendering import fragment, gateway_state, render
 from proctor.server.ui.sessions import account
+from proctor.storage.audit_query import FILTER_COLUMNS
 
-_FORM_FIELDS = (*trail.FILTERS, "since", "until")
+_FORM_FIELDS = (*FILTER_COLUMNS, "since", "until")
 # Record numbers are SQLite integers: a cursor past the largest one reads as the largest.
 _LAST_SEQ = 2**63 - 1
 

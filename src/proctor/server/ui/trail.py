@@ -16,16 +16,9 @@ from typing import Any
 import orjson
 
 from proctor.audit.chain import GENESIS_HASH, StoredRow
+from proctor.storage.audit_query import FILTER_COLUMNS
 from proctor.storage.contracts import AuditStore
 
-FILTERS = {
-    "user": "user_sub",
-    "agent": "agent_id",
-    "action": "action",
-    "effect": "effect",
-    "run": "run_id",
-    "kind": "kind",
-}
 PAGE_SIZE = 50
 
 
@@ -42,7 +35,7 @@ class Search:
         """The search a filter form sent; ``ValueError`` names a time it cannot read."""
         equal = {
             column: query[name].strip()
-            for name, column in FILTERS.items()
+            for name, column in FILTER_COLUMNS.items()
             if query.get(name, "").strip()
         }
         return cls(equal, _instant(query.get("since")), _instant(query.get("until")))

@@ -2,21 +2,27 @@
 
 One row per (run, trust, kind, value): trusted values (the user's task) and
 untrusted values (tool outputs, with the source that first produced them).
+An output that held an injection finding is a row of kind ``run.injection``
+(no candidate value has that kind) whose value is the call id and the score
+as JSON.
 Rows are only inserted, never updated, so the first source of a value stays;
 rows older than the retention are deleted now and then by whoever inserts.
 """
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Collection, Iterable, Mapping
 from typing import Any
 
 from proctor.scanners.provenance import (
+    MAX_INJECTIONS,
     CandidateValue,
     Source,
     all_values,
+    injection_entry,
     taint_from,
     values_in,
 )
@@ -83,6 +89,13 @@ class PruneSchedule:
             return now - self.retention
 
 
+INJECTION_KIND = "run.injection"
+_INJECTIONS = (
+    "SELECT value, tool, at FROM provenance_values WHERE run_id = ? AND kind = ? AND trusted = 0"
+    " ORDER BY created, value"
+)
+
+
 class SqlProvenanceStore(Closing):
     """The ``ProvenanceStore`` over a table ``provenance_values`` of a backend's ``SqlDatabase``."""
 
@@ -113,6 +126,23 @@ class SqlProvenanceStore(Closing):
                 among, params = sql.dialect.among("value", part)
                 rows += sql.all(_SELECT + among, (run_id, *params))
         return taint_from_rows(found, rows)
+
+    def remember_injection(self, run_id: str, source: Source, score: float) -> None:
+        value = json.dumps({"call": source.call, "score": round(float(score), 3)}, sort_keys=True)
+        row = (run_id, INJECTION_KIND, value, 0, source.tool, source.call, source.at)
+        with self._db.transaction("remembering a run's injection finding") as sql:
+            sql.many(_INSERT, [(*row, self._prune.clock())])
+
+    def injections(self, run_id: str) -> tuple[dict[str, Any], ...]:
+        with self._db.reading("reading a run's injection findings") as sql:
+            rows = sql.all(_INJECTIONS, (run_id, INJECTION_KIND))
+        out: dict[str, dict[str, Any]] = {}
+        for value, tool, at in rows:
+            entry = json.loads(str(value))
+            call = str(entry["call"])
+            if call not in out and len(out) < MAX_INJECTIONS:
+                out[call] = injection_entry(Source(str(tool), call, str(at)), entry["score"])
+        return tuple(out.values())
 
     def discard(self, run_id: str) -> None:
         with self._db.transaction("forgetting a run's provenance") as sql:

@@ -103,28 +103,27 @@ class StateDatabase:
     @contextmanager
     def transaction(self, doing: str) -> Iterator[Statements]:
         """``BEGIN IMMEDIATE`` ... ``COMMIT``; rolled back on any error (translated here)."""
-        with self._lock:
-            conn = self._open_connection()
-            try:
-                conn.execute("BEGIN IMMEDIATE")
-            except sqlite3.Error as exc:
-                raise storage_error(exc, self.path, doing) from exc
+        with self._held(doing) as conn:
+            conn.execute("BEGIN IMMEDIATE")
             try:
                 yield Statements(conn, SQLITE)
                 conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                _rollback(conn)
-                raise storage_error(exc, self.path, doing) from exc
             except BaseException:
                 _rollback(conn)
                 raise
 
     @contextmanager
     def reading(self, doing: str) -> Iterator[Statements]:
+        with self._held(doing) as conn:
+            yield Statements(conn, SQLITE)
+
+    @contextmanager
+    def _held(self, doing: str) -> Iterator[sqlite3.Connection]:
+        """The open connection, the lock held; a ``sqlite3.Error`` becomes a ``StorageError``."""
         with self._lock:
             conn = self._open_connection()
             try:
-                yield Statements(conn, SQLITE)
+                yield conn
             except sqlite3.Error as exc:
                 raise storage_error(exc, self.path, doing) from exc
 

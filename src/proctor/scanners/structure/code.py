@@ -1,0 +1,89 @@
+"""Source code: its comments, docstrings and string literals are what a reader reads.
+
+Keywords, identifiers, operators, braces and indentation are the code's
+structure. The comment syntaxes of the common languages are read together
+(``#``, ``//``, ``/* */``, ``--`` and triple-quoted strings): a marker that
+is not a comment in one language seldom starts prose in another.
+"""
+
+from __future__ import annotations
+
+import re
+
+from proctor.scanners.structure.lines import lines, sample, share_at_least
+from proctor.scanners.structure.view import ProseBuilder
+
+CODE_LINE = re.compile(
+    r"\s*(?:(?:def|class|import|from\s+[\w.]+\s+import|return|elif|except|async|await|function"
+    r"|const|let|var|public|private|protected|static|package|func|fn|impl|use|struct|enum"
+    r"|interface|#include|#define|#!|namespace|switch|case|try|catch|finally|throw|raise|yield"
+    r"|pub|mod|void|int|char|SELECT|INSERT|CREATE|UPDATE|DELETE|FROM|WHERE|echo|export|local"
+    r"|if|for|while|else|end|fi|done|then|do|module|require|print|printf|println)\b"
+    r"|@\w+|[})\]]+[;,)]*\s*$|.*[;{]\s*$|.*\)\s*(?:->\s*[\w\[\], .|]+)?:\s*$"
+    r"|.*\s=\s.*[;)\]}\w\"']$)"
+)
+# Where a comment or a string may start; each is then closed with ``find`` (an unclosed
+# one runs to the end of the region: no pattern retried at every quote, linear time).
+OPENER = re.compile(
+    r"\"\"\"|'''|/\*|(?<![:\w\"'\\])//"
+    r"|(?<![\w$&#{\"'\\])#(?![!{\[(]|include\b|define\b|if\b|endif\b|pragma\b|import\b)"
+    r"|(?<![\w-])--(?=\s)|[\"'`]"
+)
+CLOSERS = {'"""': '"""', "'''": "'''", "/*": "*/"}
+BLOCK_LINE_MARK = re.compile(r"\s*\*+(?!/)")
+LETTER = re.compile(r"[^\W\d_]")
+
+
+def looks_like_code(text: str, rows: list[str] | None = None) -> bool:
+    if text.startswith("#!"):
+        return True
+    rows = sample(text) if rows is None else rows
+    return len(rows) >= 3 and share_at_least(rows, CODE_LINE.match, 0.4)
+
+
+def code_prose(text: str, start: int, end: int, out: ProseBuilder) -> None:
+    """Comments, docstrings and string literals of the code in ``text[start:end]``."""
+    position = start
+    while position < end:
+        opener = OPENER.search(text, position, end)
+        if opener is None:
+            return
+        mark, inside = opener.group(), opener.end()
+        if mark in CLOSERS:
+            close = text.find(CLOSERS[mark], inside, end)
+            stop = end if close == -1 else close
+            _lines_of(text, inside, stop, out)
+            position = end if close == -1 else close + len(CLOSERS[mark])
+        elif mark in "\"'`":
+            stop = _string_end(text, inside, end, mark)
+            if LETTER.search(text, inside, stop):
+                out.add(inside, stop)
+            position = stop + 1
+        else:  # a line comment
+            newline = text.find("\n", inside, end)
+            stop = end if newline == -1 else newline
+            out.add(inside, stop)
+            position = stop
+
+
+def _string_end(text: str, start: int, end: int, quote: str) -> int:
+    """Where the string opened just before ``start`` closes (at a line's end, unless ```)."""
+    position = start
+    while position < end:
+        ch = text[position]
+        if ch == quote:
+            return position
+        if ch == "\\":
+            position += 2
+            continue
+        if ch == "\n" and quote != "`":
+            return position
+        position += 1
+    return end
+
+
+def _lines_of(text: str, start: int, end: int, out: ProseBuilder) -> None:
+    """A comment block line by line, without the ``*`` that open its lines."""
+    for line_start, line_end in lines(text, start, end):
+        mark = BLOCK_LINE_MARK.match(text, line_start, line_end)
+        out.add(mark.end() if mark is not None else line_start, line_end)

@@ -1,0 +1,51 @@
+"""Data formats: the string values of JSON (and JSON Lines); YAML recognised.
+
+Keys, braces and brackets are JSON's structure; a reader reads the values.
+YAML is read as written: its keys name the values beside them. A JSON string
+with escapes is read decoded (``\\u0069gnore`` is "ignore"), its span mapped
+to the whole string.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from proctor.scanners.structure.lines import sample, share_at_least
+from proctor.scanners.structure.view import ProseBuilder
+
+# A JSON string and, when it is an object's key, the colon after it; single-quoted
+# strings too (a Python dict printed by a tool: ``{'name': 'value'}``).
+JSON_STRING = re.compile(r'"((?:[^"\\\n]|\\.)*)"(\s*:)?|\'((?:[^\'\\\n]|\\.)*)\'(\s*:)?')
+YAML_KEY_OR_ITEM = re.compile(r"\s*(?:-\s|[^\s:#'\"\-|>{}\[\],][^:#\n]{0,60}?:(?:\s|$))")
+
+
+def looks_like_json(text: str) -> bool:
+    stripped = text.strip()
+    return len(stripped) >= 2 and stripped[0] in "{[" and stripped[-1] in "}]"
+
+
+def json_strings(text: str, start: int, end: int, out: ProseBuilder) -> None:
+    """The string values (not the keys) of the JSON in ``text[start:end]``."""
+    for match in JSON_STRING.finditer(text, start, end):
+        group = 1 if match.group(1) is not None else 3
+        if match.group(group + 1) is not None:
+            continue  # a key
+        inner = match.group(group)
+        if "\\" in inner:
+            out.add(match.start(), match.end(), _decoded(inner.replace("\\'", "'")))
+        else:
+            out.add(match.start(group), match.end(group))
+
+
+def _decoded(inner: str) -> str:
+    try:
+        value = json.loads(f'"{inner}"')
+    except ValueError:
+        return inner
+    return value if isinstance(value, str) else inner
+
+
+def looks_like_yaml(text: str, rows: list[str] | None = None) -> bool:
+    rows = sample(text) if rows is None else rows
+    return len(rows) >= 2 and share_at_least(rows, YAML_KEY_OR_ITEM.match, 0.5)

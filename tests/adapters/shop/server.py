@@ -1,0 +1,20 @@
+"""The shop's tools served over MCP stdio (the official SDK), with their annotations."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from mcp.server.mcpserver import MCPServer
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[3]))  # `tests` as a package
+
+from tests.adapters.shop.tools import ANNOTATIONS, TOOLS
+
+server = MCPServer("shop")
+for function in TOOLS:
+    hints = ANNOTATIONS.get(function.__name__)
+    server.tool(annotations=hints)(function)
+
+if __name__ == "__main__":
+    server.run()
