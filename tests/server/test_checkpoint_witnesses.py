@@ -4,11 +4,8 @@ an auditor verifies the database against what the webhook witness kept, by URL."
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -17,6 +14,7 @@ from proctor.cli.main import cli
 from proctor.config import load_config
 from proctor.runtime import build_runtime
 from proctor.server import create_app
+from tests.judge_server import QuietHandler, loopback_server
 from tests.server.conftest import TestClient, bearer
 from tests.server.gateway import PEP_KEY, write_config
 
@@ -26,7 +24,7 @@ def witness() -> Iterator[tuple[str, list[str]]]:
     """A witness on loopback: keeps each note POSTed, serves them all on GET."""
     notes: list[str] = []
 
-    class Witness(BaseHTTPRequestHandler):
+    class Witness(QuietHandler):
         def do_POST(self) -> None:
             notes.append(self.rfile.read(int(self.headers["Content-Length"])).decode())
             self.send_response(204)
@@ -39,16 +37,8 @@ def witness() -> Iterator[tuple[str, list[str]]]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Witness)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/witness", notes
-    finally:
-        server.shutdown()
-        server.server_close()
+    with loopback_server(Witness) as base:
+        yield f"{base}/witness", notes
 
 
 def test_the_last_checkpoint_reaches_every_witness(
