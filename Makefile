@@ -38,6 +38,7 @@ test: lint test-deps
 
 bench: $(DEV_STAMP)
 	$(BIN)/python -m benchmarks.run
+	$(BIN)/python -m benchmarks.audit_log
 
 # Content scanning on AgentDojo and generated corpora (offline, a few minutes)
 bench-security: $(DEV_STAMP)

@@ -77,11 +77,25 @@ class StorageConfig(_Strict):
     grace_seconds: float = Field(default=30.0, ge=0, le=86_400)
 
 
+class CheckpointsConfig(_Strict):
+    """``audit.checkpoints:``: signed checkpoints of the audit log (docs/audit.md)."""
+
+    enabled: bool = True
+    origin: str = Field(default="proctor/audit", pattern=r"^[^\s+]{1,200}$")
+    key_file: str = "proctor-audit-key.pem"  # Ed25519, made on first use; keep it off the db host
+    signer_command: list[str] | None = Field(default=None, min_length=1)
+    public_key: str | None = None  # the verifier key of signer_command's key
+    every_records: int = Field(default=1000, ge=1, le=10_000_000)
+    every_seconds: float = Field(default=1.0, gt=0, le=86_400)
+    witnesses: list[str] = Field(default_factory=list)  # file:PATH, https://..., export
+
+
 class AuditConfig(_Strict):
     """``audit:``: what a decision record keeps of a call's arguments (docs/audit.md)."""
 
     # redacted: personal data and secrets as placeholders; clear: as passed; digest: none
     store_args: Literal["redacted", "clear", "digest"] = "redacted"
+    checkpoints: CheckpointsConfig = Field(default_factory=CheckpointsConfig)
 
 
 class AdminKeyConfig(_Strict):

@@ -124,7 +124,7 @@ def test_jsonl_lines_keep_the_documented_key_order(db: Path) -> None:
     for line in output.splitlines():
         keys = list(json.loads(line))
         assert keys[:8] == ["seq", "hash", "v", "kind", "decision_id", "ts", "trace_id", "user"]
-        assert keys[-2:] == ["extra", "prev_hash"]
+        assert keys[-3:] == ["extra", "prev_hash", "shard"]
         assert keys.index("action") < keys.index("effect") < keys.index("reason")
     store = open_audit_store(str(db))
     try:  # the same values as stored: the line without `hash` is the stored body again

@@ -19,6 +19,8 @@ def test_the_demo_masks_a_card_and_holds_a_payment_to_an_injected_iban(tmp_path:
     result = CliRunner().invoke(cli, ["demo", "--db", str(db)], terminal_width=200)
     assert result.exit_code == 0, result.output
     assert "audit chain verified" in result.output
+    assert "\u2014 proctor/demo " in result.output  # the signed checkpoint note
+    assert "inclusion proof verified offline" in result.output
     assert "***************1111" in result.output
     assert "4111 1111 1111 1111" not in result.output
     assert "The IBAN came from a document" in result.output

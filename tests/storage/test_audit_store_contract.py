@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+from typing import Any
 
 import pytest
 
@@ -159,3 +160,52 @@ def test_close_is_idempotent_and_final(store: AuditStore) -> None:
     with pytest.raises(StorageError) as read:
         store.count()
     assert read.value.code == STORAGE_CLOSED
+
+
+def test_the_log_keeps_a_tree_that_proves_every_record(store: AuditStore) -> None:
+    from proctor.audit.merkle import TreeReader, inclusion_proof, leaf_hash, root_from_inclusion
+
+    append_many(store, 40)
+    [head] = [h for h in store.shard_heads() if h.size]
+    assert head.size == 40
+    for number in (1, 17, 40):
+        located = store.locate(f"dec-{number:06d}")
+        assert located is not None
+        shard, position, body = located
+        assert shard == head.shard
+        path = inclusion_proof(TreeReader(store.tree_source(shard)), position - 1, head.size)
+        assert root_from_inclusion(leaf_hash(body.encode()), position - 1, 40, path) == head.root
+    assert store.locate("nope") is None
+
+
+def test_checkpoints_are_kept_once_each_and_one_process_leads(store: AuditStore) -> None:
+    assert store.latest_checkpoint() is None
+    store.store_checkpoint(1, "2026-12-07T00:00:00Z", 0, "one")
+    store.store_checkpoint(2, "2026-12-07T00:00:01Z", 3, "two")
+    with pytest.raises(StorageError):
+        store.store_checkpoint(2, "2026-12-07T00:00:02Z", 3, "again")
+    assert store.latest_checkpoint() == (2, "two")
+    assert store.checkpoint_notes(after=1) == [(2, "two")]
+    assert store.lead_checkpoints("a", 100.0, 10.0)
+    assert not store.lead_checkpoints("b", 105.0, 10.0)
+    assert store.lead_checkpoints("a", 105.0, 10.0)
+    assert store.lead_checkpoints("b", 116.0, 10.0)  # a's lease ran out
+
+
+def test_an_archived_prefix_leaves_and_the_rest_verifies(store: AuditStore, tmp_path: Any) -> None:
+    from proctor.runtime.audit_archive import archive, verify_archive
+    from proctor.runtime.checkpoints import Checkpointer
+    from proctor.runtime.note_signers import KeyFileSigner
+
+    if not hasattr(store, "archive_cut"):
+        pytest.skip("the memory store keeps no archive")
+    signer = KeyFileSigner(tmp_path / "key.pem", "test/log")
+    append_many(store, 20)
+    Checkpointer(store, signer, origin="test/log").make()
+    summary = archive(store, "2026-05-09T07:35:11Z", tmp_path / "archive", signer.verifier)  # type: ignore[arg-type]
+    assert sum(summary["archived"].values()) == 10
+    assert store.count() == 10
+    assert store.verify().ok
+    assert verify_archive(tmp_path / "archive", signer.verifier).ok
+    append_many(store, 3, start=21)
+    assert store.verify().ok

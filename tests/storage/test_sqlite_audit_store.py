@@ -49,10 +49,11 @@ def test_new_file_gets_wal_the_schema_and_its_version(tmp_path: Path) -> None:
         indexes = {row[1] for row in conn.execute("PRAGMA index_list(audit)")}
     assert columns == [
         "seq", "decision_id", "ts", "kind", "user_sub", "agent_id", "action", "effect",
-        "run_id", "hash", "body",
+        "run_id", "hash", "body", "shard", "position", "leaf",
     ]  # fmt: skip
     for column in ("ts", "user_sub", "agent_id", "action", "run_id"):
         assert f"audit_{column}" in indexes
+    assert "audit_shard_position" in indexes
 
 
 def test_body_column_is_the_canonical_record(tmp_path: Path) -> None:
@@ -276,3 +277,17 @@ def test_a_store_dropped_without_close_is_flushed_at_exit(tmp_path: Path) -> Non
     assert result.returncode == 0, result.stderr
     with SqliteAuditStore(path) as store:
         assert store.count() == 100
+
+
+def test_a_read_only_open_of_an_older_file_says_so_and_changes_nothing(tmp_path: Path) -> None:
+    from proctor.storage.errors import StorageError
+
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as conn:
+        conn.execute("PRAGMA user_version = 1")
+        conn.execute("CREATE TABLE audit (seq INTEGER PRIMARY KEY)")
+    before = path.read_bytes()
+    with pytest.raises(StorageError) as caught:
+        SqliteAuditStore(path, read_only=True)
+    assert "schema version 1" in caught.value.message
+    assert path.read_bytes() == before

@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 from proctor.audit.chain import chain_record, indexed_columns
+from proctor.audit.merkle import leaf_hash
 from proctor.storage.errors import STORAGE_CORRUPT, STORAGE_UNAVAILABLE, StorageError
+from proctor.storage.sql.audit_log import INSERT_ROW
 from proctor.storage.sqlite.audit_store import SqliteAuditStore
-from proctor.storage.sqlite.schema import INSERT_RECORD
 from tests.audit.factories import make_event
 
 RECORDS = 10
@@ -43,11 +44,19 @@ def tamper(path: Path, *statements: str, params: tuple[object, ...] = ()) -> Non
 
 
 def forged_row(conn: sqlite3.Connection, seq: int, number: int) -> tuple[object, ...]:
-    """A well-formed record at ``seq`` chained onto the row before it (hash and all)."""
+    """A well-formed record at ``seq`` of shard 1 chained onto the row before it (hash and all)."""
     (prev_hash,) = conn.execute("SELECT hash FROM audit WHERE seq = ?", (seq - 1,)).fetchone()
     payload = make_event(number, effect="allow", action="delete:everything").to_payload()
-    chained = chain_record(payload, seq, prev_hash)
-    return (seq, *indexed_columns(payload), chained.hash, chained.body.decode())
+    chained = chain_record(payload, seq, prev_hash, 1)
+    body = chained.body.decode()
+    return (1, seq, *indexed_columns(payload), chained.hash, body, leaf_hash(chained.body))
+
+
+# A row's place in the file (seq) and in its shard (position) move together here.
+def move(conn: sqlite3.Connection, where: str, to: str) -> None:
+    conn.execute(
+        f"UPDATE audit SET seq = {to}, position = {to.replace('seq', 'position')} WHERE {where}"
+    )
 
 
 def test_untouched_file_verifies(store: SqliteAuditStore) -> None:
@@ -102,23 +111,28 @@ def test_deleted_last_row_and_head_moved_back_breaks_no_link(
     path: Path, store: SqliteAuditStore
 ) -> None:
     # The limit of an unsigned chain: rows and head rewritten together stay
-    # consistent. Signed checkpoints will catch this; until then it verifies.
+    # consistent. Signed checkpoints catch this (tests/cli/test_audit_checkpoints.py).
+    store.close()
     tamper(
         path,
         f"DELETE FROM audit WHERE seq = {RECORDS}",
-        f"""UPDATE audit_head SET seq = {RECORDS - 1},
-            hash = (SELECT hash FROM audit WHERE seq = {RECORDS - 1})""",
+        f"""UPDATE audit_shards SET size = {RECORDS - 1},
+            hash = (SELECT hash FROM audit WHERE seq = {RECORDS - 1}),
+            frontier = x'' WHERE shard = 1""",
     )
-    assert store.verify().ok
+    report = SqliteAuditStore(path, read_only=True).verify()
+    # Without checkpoints only the stored tree (not yet rewritten here) gives it away.
+    assert report.problem == "the stored Merkle tree of shard 1 does not match its records"
 
 
 def test_inserted_forged_row_in_the_middle(path: Path, store: SqliteAuditStore) -> None:
     with sqlite3.connect(path) as conn:
         # Make room at 5 (two steps, so no seq collides), then insert a forgery there.
-        conn.execute("UPDATE audit SET seq = seq + 1000 WHERE seq >= 5")
-        conn.execute("UPDATE audit SET seq = seq - 999 WHERE seq >= 1000")
-        conn.execute(INSERT_RECORD, forged_row(conn, 5, 99))
-        conn.execute(f"UPDATE audit_head SET seq = {RECORDS + 1}")
+        move(conn, "seq >= 5", "seq + 1000")
+        move(conn, "seq >= 1000", "seq - 999")
+        row = forged_row(conn, 5, 99)
+        conn.execute(INSERT_ROW.replace("(shard,", "(seq, shard,").replace("(?,", "(5, ?,"), row)
+        conn.execute(f"UPDATE audit_shards SET size = {RECORDS + 1}")
     report = store.verify()
     assert report.first_bad_seq == 6
     assert report.problem == (
@@ -128,7 +142,7 @@ def test_inserted_forged_row_in_the_middle(path: Path, store: SqliteAuditStore) 
 
 def test_inserted_forged_row_at_the_end(path: Path, store: SqliteAuditStore) -> None:
     with sqlite3.connect(path) as conn:
-        conn.execute(INSERT_RECORD, forged_row(conn, RECORDS + 1, 99))
+        conn.execute(INSERT_ROW, forged_row(conn, RECORDS + 1, 99))
     report = store.verify()
     assert report.first_bad_seq == RECORDS + 1
     assert report.problem == (
@@ -138,12 +152,10 @@ def test_inserted_forged_row_at_the_end(path: Path, store: SqliteAuditStore) -> 
 
 
 def test_swapped_seq_of_two_rows(path: Path, store: SqliteAuditStore) -> None:
-    tamper(
-        path,
-        "UPDATE audit SET seq = -1 WHERE seq = 3",
-        "UPDATE audit SET seq = 3 WHERE seq = 4",
-        "UPDATE audit SET seq = 4 WHERE seq = -1",
-    )
+    with sqlite3.connect(path) as conn:
+        move(conn, "seq = 3", "-1")
+        move(conn, "seq = 4", "3")
+        move(conn, "seq = -1", "4")
     report = store.verify()
     assert report.first_bad_seq == 3
     assert report.problem == (
@@ -152,10 +164,10 @@ def test_swapped_seq_of_two_rows(path: Path, store: SqliteAuditStore) -> None:
 
 
 def test_removed_head_row(path: Path, store: SqliteAuditStore) -> None:
-    tamper(path, "DELETE FROM audit_head")
+    tamper(path, "DELETE FROM audit_shards")
     report = store.verify()
     assert not report.ok
-    assert report.problem == "the head row is missing: the trail was changed"
+    assert report.problem == "shard 1 has records but no head: the trail was changed"
 
 
 def test_the_writer_stops_when_the_head_and_the_rows_disagree(

@@ -1,27 +1,30 @@
-"""The audit hash chain: each record commits to the one before it.
+"""The audit hash chain: each record commits to the one before it in its shard.
 
-A stored record is the event's payload plus two chain fields, ``seq`` (1, 2,
-3... with no gaps) and ``prev_hash`` (the previous record's ``hash``, or
-``GENESIS_HASH`` for the first). The stored ``body`` is the RFC 8785 (JCS)
-encoding of that record, and its ``hash`` is the hex SHA-256 of exactly those
-bytes, kept beside the body (so ``sha256sum`` of a body checks it, and a record
-is encoded once).
+A stored record is the event's payload plus the chain fields ``seq`` (1, 2,
+3... with no gaps within its shard), ``prev_hash`` (the previous record's
+``hash`` in the shard, or ``GENESIS_HASH`` for the first) and ``shard`` (the
+writer's log; records without it belong to shard 1). The stored ``body`` is
+the RFC 8785 (JCS) encoding of that record, and its ``hash`` is the hex
+SHA-256 of exactly those bytes, kept beside the body (so ``sha256sum`` of a
+body checks it, and a record is encoded once). The same body is the shard's
+Merkle tree leaf (``proctor.audit.merkle``).
 
 Editing a record breaks its own hash; removing, inserting or reordering
 records breaks a ``prev_hash`` link or the run of ``seq``; removing records
 from the end is caught against a head (``ChainHead``: the last seq and hash)
 kept apart from the rows. Whoever can rewrite the rows *and* the head can
-still forge a consistent chain: signed checkpoints over a ``ChainHead`` are
-the planned answer, and ``verify_chain(..., head=...)`` is where they plug in.
+still forge a consistent chain: signed checkpoints (``proctor.audit.checkpoint``)
+catch that, checked by ``proctor.audit.log_verify``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
+
+import orjson
 
 from proctor.audit.canonical import canonical_json
 from proctor.audit.errors import AUDIT_INVALID_RECORD, AuditError
@@ -84,29 +87,46 @@ class StoredRow:
     action: str | None = None
     effect: str | None = None
     run_id: str | None = None
+    shard: int = 1
+    position: int | None = None  # seq within the shard; None: equal to ``seq`` (one shard)
+
+    @property
+    def shard_seq(self) -> int:
+        return self.seq if self.position is None else self.position
 
 
 @dataclass(frozen=True, slots=True)
 class VerifyReport:
-    """What ``verify_chain`` found: ``problem`` says what is wrong, ``first_bad_seq`` where."""
+    """What ``verify_chain`` found: ``problem`` says what is wrong, ``first_bad_seq`` where.
+
+    ``first_bad_seq`` is the position in ``first_bad_shard``; ``shards`` holds
+    each shard's last verified record.
+    """
 
     ok: bool
     checked: int
     first_bad_seq: int | None = None
     problem: str | None = None
     last: ChainHead = GENESIS
+    first_bad_shard: int | None = None
+    shards: Mapping[int, ChainHead] | None = None
+    checkpoint: int | None = None  # the signed checkpoint that disagrees, when one does
 
 
-def chain_record(payload: Mapping[str, Any], seq: int, prev_hash: str) -> ChainedRecord:
-    """Place ``payload`` at ``seq`` after the record whose hash is ``prev_hash``."""
-    if "seq" in payload or "prev_hash" in payload or "hash" in payload:
+def chain_record(
+    payload: Mapping[str, Any], seq: int, prev_hash: str, shard: int | None = None
+) -> ChainedRecord:
+    """Place ``payload`` at ``seq`` of ``shard`` after the record whose hash is ``prev_hash``."""
+    if "seq" in payload or "prev_hash" in payload or "hash" in payload or "shard" in payload:
         raise AuditError(
-            "an audit payload cannot set the chain fields `seq`, `prev_hash` or `hash`",
+            "an audit payload cannot set the chain fields `seq`, `prev_hash`, `hash` or `shard`",
             code=AUDIT_INVALID_RECORD,
         )
     record = dict(payload)
     record["seq"] = seq
     record["prev_hash"] = prev_hash
+    if shard is not None:
+        record["shard"] = shard
     body = canonical_json(record)
     return ChainedRecord(seq, prev_hash, hashlib.sha256(body).hexdigest(), body)
 
@@ -132,90 +152,136 @@ def stored_row(chained: ChainedRecord, payload: Mapping[str, Any]) -> StoredRow:
     return StoredRow(chained.seq, chained.hash, chained.body, *indexed_columns(payload))
 
 
+# Called with each row that passed and its parsed record; a (position, problem) stops the check.
+RowCheck = Callable[[StoredRow, dict[str, Any]], "tuple[int, str] | None"]
+
+
 def verify_chain(
     rows: Iterable[StoredRow],
     *,
     head: ChainHead | tuple[int, str] | None = None,
     start: ChainHead = GENESIS,
+    heads: Mapping[int, ChainHead] | None = None,
+    check: RowCheck | None = None,
+    starts: Mapping[int, ChainHead] | None = None,
 ) -> VerifyReport:
-    """Check ``rows`` (in ``seq`` order) and stop at the first problem.
+    """Check ``rows`` (each shard's in ``seq`` order) and stop at the first problem.
 
-    ``start`` is the record before the first row (genesis for a whole chain;
-    a verified checkpoint to check only what follows it). ``head``, when given,
-    is where the chain must end: without it, records removed from the end go
-    unnoticed. Reads one row at a time, so any length verifies in constant memory.
+    ``start`` is the record before shard 1's first row (genesis for a whole
+    chain; a verified point to check only what follows it). ``head`` (shard 1)
+    or ``heads`` (by shard), when given, is where each chain must end: without
+    it, records removed from the end go unnoticed. ``starts`` (by shard) are the
+    last records moved to an archive, where those shards' rows begin. ``check`` sees every row
+    that passed (the Merkle and checkpoint checks plug in there). Reads one row
+    at a time, so any length verifies in constant memory.
     """
+    lasts: dict[int, ChainHead] = {}
+    first = {1: start, **(starts or {})}
     last = start
     checked = 0
     for row in rows:
-        problem = _row_problem(row, last)
+        shard = row.shard
+        previous = lasts.get(shard) or first.get(shard, GENESIS)
+        problem, record = _row_problem(row, previous)
+        if problem is None and check is not None and record is not None:
+            problem = check(row, record)
         if problem is not None:
             bad_seq, text = problem
-            return VerifyReport(False, checked, bad_seq, text, last)
+            return VerifyReport(False, checked, bad_seq, text, last, shard, lasts)
         checked += 1
-        last = ChainHead(row.seq, row.hash)
+        last = lasts[shard] = ChainHead(row.shard_seq, row.hash)
+    wanted = dict(heads or {})
     if head is not None:
-        problem = _head_problem(last, ChainHead(*head))
+        wanted[1] = ChainHead(*head)
+    for shard in sorted(wanted):
+        end = lasts.get(shard) or first.get(shard, GENESIS)
+        problem = _head_problem(end, ChainHead(*wanted[shard]), shard)
         if problem is not None:
             bad_seq, text = problem
-            return VerifyReport(False, checked, bad_seq, text, last)
-    return VerifyReport(True, checked, last=last)
+            return VerifyReport(False, checked, bad_seq, text, last, shard, lasts)
+    if heads is not None:
+        for shard in sorted(set(lasts) - set(wanted)):
+            return VerifyReport(
+                False, checked, 1, f"shard {shard} has records but no head: the trail was changed",
+                last, shard, lasts,
+            )  # fmt: skip
+    return VerifyReport(True, checked, last=last, shards=lasts)
 
 
-def _row_problem(row: StoredRow, previous: ChainHead) -> tuple[int, str] | None:
-    seq = row.seq
+def _name(shard: int, seq: int) -> str:
+    return f"record {seq}" if shard == 1 else f"record {seq} of shard {shard}"
+
+
+def _row_problem(
+    row: StoredRow, previous: ChainHead
+) -> tuple[tuple[int, str] | None, dict[str, Any] | None]:
+    seq = row.shard_seq
+    shard = row.shard
     expected = previous.seq + 1
     if seq > expected:
-        return expected, _gap(previous.seq, seq)
+        return (expected, _gap(previous.seq, seq, shard)), None
     if seq < expected:
-        return seq, f"record {seq} comes after record {previous.seq}: rows are out of order"
+        after = _name(shard, previous.seq)
+        return (seq, f"{_name(shard, seq)} comes after {after}: rows are out of order"), None
     body = row.body.encode("utf-8") if isinstance(row.body, str) else row.body
     if hashlib.sha256(body).hexdigest() != row.hash:
-        return seq, f"record {seq} was edited: its hash does not match its content"
+        return (seq, f"{_name(shard, seq)} was edited: its hash does not match its content"), None
     try:
-        record = json.loads(body)
+        record = orjson.loads(body)
     except ValueError:
-        return seq, f"record {seq} is unreadable: its content is not JSON"
+        return (seq, f"{_name(shard, seq)} is unreadable: its content is not JSON"), None
     if not isinstance(record, dict):
-        return seq, f"record {seq} is unreadable: its content is not a JSON object"
+        return (seq, f"{_name(shard, seq)} is unreadable: its content is not a JSON object"), None
     if record.get("prev_hash") != previous.hash:
-        return seq, (
-            f"record {seq} does not follow record {previous.seq}: "
+        return (seq, (
+            f"{_name(shard, seq)} does not follow {_name(shard, previous.seq)}: "
             "prev_hash mismatch (inserted or reordered)"
-        )
+        )), None  # fmt: skip
     if record.get("seq") != seq:
-        return seq, f"column `seq` of record {seq} disagrees with its content"
+        return (seq, f"column `seq` of {_name(shard, seq)} disagrees with its content"), None
+    if record.get("shard", 1) != shard:
+        return (seq, f"column `shard` of {_name(shard, seq)} disagrees with its content"), None
     stored = (
         row.decision_id, row.ts, row.kind, row.user_sub,
         row.agent_id, row.action, row.effect, row.run_id,
     )  # fmt: skip
-    for name, column, content in zip(INDEXED_COLUMNS, stored, indexed_columns(record), strict=True):
-        if column != content:
-            return seq, f"column `{name}` of record {seq} disagrees with its content"
-    return None
+    content = indexed_columns(record)
+    if stored != content:
+        for name, column, value in zip(INDEXED_COLUMNS, stored, content, strict=True):
+            if column != value:
+                return (
+                    seq,
+                    f"column `{name}` of {_name(shard, seq)} disagrees with its content",
+                ), None
+    return None, record
 
 
-def _gap(before: int, after: int) -> str:
+def _gap(before: int, after: int, shard: int) -> str:
     first, last = before + 1, after - 1
     which = f"record {first} is" if first == last else f"records {first} to {last} are"
+    if shard != 1:
+        which = which.replace(" is", f" of shard {shard} is").replace(
+            " are", f" of shard {shard} are"
+        )
     where = f"the chain starts at {after}" if before == 0 else f"gap between {before} and {after}"
     return f"{which} missing ({where})"
 
 
-def _head_problem(last: ChainHead, head: ChainHead) -> tuple[int, str] | None:
+def _head_problem(last: ChainHead, head: ChainHead, shard: int = 1) -> tuple[int, str] | None:
+    where = "the chain" if shard == 1 else f"the chain of shard {shard}"
     if last.seq < head.seq:
         return last.seq + 1, (
-            f"the chain ends at {last.seq} but the head says {head.seq}: "
+            f"{where} ends at {last.seq} but the head says {head.seq}: "
             "records were removed from the end"
         )
     if last.seq > head.seq:
         return head.seq + 1, (
-            f"the chain goes on past the head at {head.seq} to {last.seq}: "
+            f"{where} goes on past the head at {head.seq} to {last.seq}: "
             "records were added without moving the head"
         )
     if last.hash != head.hash:
         return last.seq, (
-            f"record {last.seq} is not the record the head names: its hash differs "
+            f"{_name(shard, last.seq)} is not the record the head names: its hash differs "
             "(the chain was rewritten)"
         )
     return None

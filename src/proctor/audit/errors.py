@@ -9,6 +9,10 @@ from proctor.errors import ProctorError
 AUDIT_UNENCODABLE = "audit_unencodable"
 # A payload that cannot become a record (it sets a chain field, lacks its id).
 AUDIT_INVALID_RECORD = "audit_invalid_record"
+# A signed note or checkpoint that cannot be read (bad format, bad base64, wrong key type).
+AUDIT_BAD_NOTE = "audit_bad_note"
+# A checkpoint or proof whose signature or hashes do not check out.
+AUDIT_PROOF_FAILED = "audit_proof_failed"
 
 
 class AuditError(ProctorError):

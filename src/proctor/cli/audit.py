@@ -1,4 +1,4 @@
-"""``proctor audit verify|tail|show|export|stream``."""
+"""``proctor audit verify|tail|show|export|stream`` (and the proofs: ``audit_proofs``)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,18 @@ from typing import Any
 import click
 from rich.text import Text
 
+from proctor.cli.audit_archive import archive, verify_archive
 from proctor.cli.audit_export import export_command, stream_command
+from proctor.cli.audit_proofs import (
+    checkpoint,
+    consistency,
+    prove,
+    public_key,
+    read_source,
+    verifier_for,
+    verify_proof,
+)
+from proctor.cli.audit_report import report
 from proctor.cli.audit_tail import one_line, tail
 from proctor.cli.loading import audit_location
 from proctor.cli.output import EFFECT_STYLES, console, print_json
@@ -29,17 +40,41 @@ def audit() -> None:
 audit.add_command(export_command)
 audit.add_command(stream_command)
 audit.add_command(tail)
+for _command in (
+    checkpoint,
+    public_key,
+    prove,
+    consistency,
+    verify_proof,
+    report,
+    archive,
+    verify_archive,
+):
+    audit.add_command(_command)
 
 
 @audit.command()
 @_db
 @_config
 @_json
-def verify(db: str | None, config: str | None, as_json: bool) -> None:
-    """Check the hash chain; exit 1 naming the first bad record."""
-    store = open_audit_store(_existing(audit_location(config, db)))
+@click.option(
+    "--checkpoints",
+    "witnessed",
+    help="Signed checkpoints to check against (a witness file or URL; `-` for stdin).",
+)
+@click.option("--key", help="The log's verifier key, or a file holding it (default: the config's).")
+def verify(
+    db: str | None, config: str | None, as_json: bool, witnessed: str | None, key: str | None
+) -> None:
+    """Check every shard's chain and tree, and the signed checkpoints given; exit 1 naming
+    the first bad record."""
+    from proctor.runtime.audit_proofs import verify_witnessed
+
+    notes = read_source(witnessed) if witnessed is not None else None
+    verifier = verifier_for(key, config) if notes is not None else None
+    store = open_audit_store(existing(audit_location(config, db)), read_only=True)
     try:
-        report = store.verify()
+        report = verify_witnessed(store, notes, verifier)
     finally:
         store.close()
     if as_json:
@@ -48,13 +83,23 @@ def verify(db: str | None, config: str | None, as_json: bool) -> None:
                 "ok": report.ok,
                 "checked": report.checked,
                 "first_bad_seq": report.first_bad_seq,
+                "first_bad_shard": report.first_bad_shard,
+                "checkpoint": report.checkpoint,
                 "problem": report.problem,
             }
         )
     elif report.ok:
-        console.print(f"[green]ok[/]: {report.checked} records, chain intact")
+        covered = "" if notes is None else ", every signed checkpoint matches"
+        console.print(f"[green]ok[/]: {report.checked} records, chain intact{covered}")
     else:
-        console.print(f"[bold red]broken[/] at record {report.first_bad_seq}: ", end="")
+        where = (
+            f"record {report.first_bad_seq}"
+            if report.first_bad_shard in (None, 1)
+            else f"record {report.first_bad_seq} of shard {report.first_bad_shard}"
+        )
+        if report.first_bad_seq is None:
+            where = f"checkpoint {report.checkpoint}"
+        console.print(f"[bold red]broken[/] at {where}: ", end="")
         console.print(report.problem, markup=False)
     if not report.ok:
         raise SystemExit(1)
@@ -67,7 +112,7 @@ def verify(db: str | None, config: str | None, as_json: bool) -> None:
 @_json
 def show(decision_id: str, db: str | None, config: str | None, as_json: bool) -> None:
     """Print one record by decision id."""
-    record = recorded(_existing(audit_location(config, db)), decision_id)
+    record = recorded(existing(audit_location(config, db)), decision_id)
     if as_json:
         print_json(record)
         return
@@ -107,7 +152,7 @@ def recorded(location: str, decision_id: str) -> dict[str, Any]:
     return record
 
 
-def _existing(location: str) -> str:
+def existing(location: str) -> str:
     from pathlib import Path
 
     if (
@@ -117,3 +162,6 @@ def _existing(location: str) -> str:
     ):
         raise ProctorError(f"no audit database at `{location}`", code="storage_not_found")
     return location
+
+
+_existing = existing  # the name other commands import

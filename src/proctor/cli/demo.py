@@ -43,7 +43,8 @@ def load_scenario(example: Path = _EXAMPLE) -> ModuleType:
 def demo(db: str) -> None:
     """Run the e-commerce customer-service scenario and verify its audit trail.
 
-    A second part shows delegation: two users, one agent, scoped tokens.
+    A second part shows delegation: two users, one agent, scoped tokens; the last
+    signs a checkpoint of the trail and proves one decision offline.
     """
     # a relative file is the current directory's, never the installed examples' folder
     if "://" not in db and not db.startswith(":"):
@@ -53,4 +54,9 @@ def demo(db: str) -> None:
         raise SystemExit(1)
     click.echo("\npart 2: delegation tokens (RFC 8693 token exchange)\n")
     if not load_scenario(_DELEGATION_EXAMPLE).run(db):
+        raise SystemExit(1)
+    from proctor.cli.demo_proof import checkpoint_and_prove
+
+    click.echo("\npart 3: a signed checkpoint, and one decision proven offline (RFC 9162)\n")
+    if not checkpoint_and_prove(db):
         raise SystemExit(1)

@@ -71,12 +71,12 @@ def parse_range(
 
 
 def record_of(row: StoredRow) -> dict[str, Any]:
-    """The stored record in the documented order: ``seq``, ``hash``, the record's fields
-    as docs/audit.md lists them (``v``, ``kind``, ``decision_id``...), then ``prev_hash``
-    and any field this version does not know, as stored."""
+    """The stored record in the documented order: ``seq`` (its place in its shard),
+    ``hash``, the record's fields as docs/audit.md lists them (``v``, ``kind``,
+    ``decision_id``...), then ``prev_hash``, ``shard`` and any field this version
+    does not know, as stored."""
     body: dict[str, Any] = orjson.loads(row.body)
-    body.pop("seq", None)
-    record: dict[str, Any] = {"seq": row.seq, "hash": row.hash}
+    record: dict[str, Any] = {"seq": body.pop("seq", row.seq), "hash": row.hash}
     for key in FIELD_ORDER:
         if key in body:
             record[key] = body.pop(key)

@@ -21,6 +21,7 @@ from proctor.runtime.agents import AgentAdmin
 from proctor.runtime.approvals import ApprovalDesk
 from proctor.server.auth import Authenticator
 from proctor.server.body_size import BodySizeLimit
+from proctor.server.checkpoints import start_checkpoints
 from proctor.server.commits import CommitBarrier
 from proctor.server.errors import install_handlers
 from proctor.server.metrics import GatewayMetrics
@@ -77,6 +78,8 @@ def create_app(
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         # the `export:` section, if any; under `serve --workers N` the supervisor runs it
         exporter = start_export(runtime.audit, config) if state.workers == 1 else None
+        # `audit.checkpoints`: every worker may lead; the store's lease elects one
+        checkpointer = start_checkpoints(runtime, config)
         try:
             yield
         finally:
@@ -84,6 +87,8 @@ def create_app(
             state.commits.close()
             if exporter is not None:
                 await to_thread.run_sync(exporter.stop)
+            if checkpointer is not None:
+                await to_thread.run_sync(checkpointer.stop)
             if close_runtime:
                 await to_thread.run_sync(runtime.close)  # flushes the audit queue
 

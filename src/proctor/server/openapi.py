@@ -151,7 +151,11 @@ def build_openapi(version: str) -> dict[str, Any]:
         "/.well-known/jwks.json": {"get": _op("The signing keys (JWKS)", public=True)},
         "/v1/audit": {"get": _op("Audit records (filters, cursor by seq)", params=audit_filters)},
         "/v1/audit/verify": {"get": _op("Verify the hash chain")},
+        "/v1/audit/checkpoint": {"get": _op("The latest signed checkpoint (C2SP signed note)")},
         "/v1/audit/{decision_id}": {"get": _op("One audit record", params=[_path("decision_id")])},
+        "/v1/audit/{decision_id}/proof": {
+            "get": _op("One record's inclusion proof (RFC 9162)", params=[_path("decision_id")])
+        },
         "/v1/admin/agents": {
             "get": _op("Agents"),
             "post": _op("Register an agent", body=_body(schemas, AgentCreateBody), ok=201),

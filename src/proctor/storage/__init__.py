@@ -15,7 +15,11 @@ _SQLITE_URL = "sqlite:///"
 
 
 def open_audit_store(
-    url_or_path: str | None, *, durability: Durability = "batched", **options: object
+    url_or_path: str | None,
+    *,
+    durability: Durability = "batched",
+    read_only: bool = False,
+    **options: object,
 ) -> AuditStore:
     """The audit store ``url_or_path`` names.
 
@@ -23,13 +27,15 @@ def open_audit_store(
     kept after the process). A file path, or ``sqlite:///path`` (relative) and
     ``sqlite:////abs/path``: a ``SqliteAuditStore``; ``options`` go to it.
     Choosing a default file (``proctor.db``) is the caller's concern.
+    ``read_only`` opens a store to read and verify (an archived copy): no
+    writer, no schema change, no shard claimed.
     """
     if url_or_path is None or url_or_path in _MEMORY:
         return MemoryAuditStore()
     if url_or_path.startswith(("postgresql://", "postgres://")):
         from proctor.storage.postgres.audit_store import PostgresAuditStore
 
-        return PostgresAuditStore(url_or_path, durability=durability)
+        return PostgresAuditStore(url_or_path, durability=durability, read_only=read_only)
     path = url_or_path
     if path.startswith(_SQLITE_URL):
         path = path[len(_SQLITE_URL) :]
@@ -40,4 +46,4 @@ def open_audit_store(
             code=STORAGE_UNAVAILABLE,
             hint="use a file path, `sqlite:///path`, `postgresql://...` or `:memory:`",
         )
-    return SqliteAuditStore(path, durability=durability, **options)  # type: ignore[arg-type]
+    return SqliteAuditStore(path, durability=durability, read_only=read_only, **options)  # type: ignore[arg-type]

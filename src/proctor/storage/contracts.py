@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from proctor.audit.chain import ChainHead, StoredRow, VerifyReport
+    from proctor.audit.checkpoint import Checkpoint, ShardHead
+    from proctor.audit.merkle import TreeSource
     from proctor.identity.credentials import ApiKeyRecord
     from proctor.limits.approvals import Approval
     from proctor.limits.counters import ChargeResult, CounterCharge
@@ -51,7 +53,7 @@ __all__ = [
 
 @runtime_checkable
 class AuditStore(Protocol):
-    """An append-only, hash-chained audit trail.
+    """An append-only audit log: one hash chain and RFC 9162 Merkle tree per writer (shard).
 
     Writes fail closed: once a store cannot write, ``healthy`` is False,
     ``failure`` says why and ``append`` raises ``StorageError``
@@ -94,11 +96,38 @@ class AuditStore(Protocol):
         ...
 
     def head(self) -> ChainHead:
-        """The seq and hash of the last record, as the store's head keeps them."""
+        """The ``seq`` (the read cursor) and hash of the newest stored row."""
         ...
 
-    def verify(self) -> VerifyReport:
-        """Check the whole chain against the head."""
+    def verify(self, checkpoints: Sequence[Checkpoint] = ()) -> VerifyReport:
+        """Check every shard's chain against its head and its tree against ``checkpoints``
+        (already signature-checked)."""
+        ...
+
+    def shard_heads(self) -> list[ShardHead]:
+        """Every shard's size and Merkle root, as last committed."""
+        ...
+
+    def tree_source(self, shard: int) -> TreeSource:
+        """The stored leaf hashes and tree nodes of ``shard`` (for proofs)."""
+        ...
+
+    def locate(self, decision_id: str) -> tuple[int, int, str] | None:
+        """``(shard, position, body)`` of a record."""
+        ...
+
+    def checkpoint_notes(self, after: int = 0, limit: int = 1000) -> list[tuple[int, str]]:
+        """Stored signed checkpoints numbered past ``after``, oldest first."""
+        ...
+
+    def latest_checkpoint(self) -> tuple[int, str] | None: ...
+
+    def store_checkpoint(self, number: int, time: str, size: int, note: str) -> None:
+        """Keep a signed checkpoint; a number stored already raises ``StorageError``."""
+        ...
+
+    def lead_checkpoints(self, owner: str, now: float, lease: float) -> bool:
+        """Take or keep the checkpointer's lease (one checkpointer among the replicas)."""
         ...
 
     def iter_rows(self) -> Iterator[StoredRow]:

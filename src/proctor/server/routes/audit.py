@@ -1,4 +1,5 @@
-"""``GET /v1/audit`` (filters, cursor pagination by seq), ``/v1/audit/verify``, one record."""
+"""``GET /v1/audit`` (filters, cursor pagination by seq), ``/v1/audit/verify``, one record,
+the latest signed checkpoint and one record's inclusion proof."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from proctor.audit.chain import StoredRow
+from proctor.errors import ProctorError
+from proctor.runtime.audit_proofs import checkpoint_note, prove
 from proctor.server.auth import AUDIT_READ, require
 from proctor.server.errors import ApiError
 from proctor.server.state import caller
@@ -99,6 +102,38 @@ async def one_record(request: Request) -> Response:
     return JSONResponse(record)
 
 
+async def latest_checkpoint(request: Request) -> Response:
+    """The latest signed checkpoint: its number, size, root and the note (C2SP signed note)."""
+    state, principal = caller(request)
+    require(principal, AUDIT_READ)
+    store = state.runtime.audit
+    try:
+        note, checkpoint = await to_thread.run_sync(checkpoint_note, store, None)
+    except ProctorError as exc:
+        raise ApiError(404, exc.message, code=exc.code) from exc
+    body = {"number": checkpoint.number, "size": checkpoint.size, "time": checkpoint.time}
+    return JSONResponse({**body, "origin": checkpoint.origin, "note": note})
+
+
+async def record_proof(request: Request) -> Response:
+    """The inclusion proof of one record in the latest checkpoint (``?checkpoint=N`` another)."""
+    state, principal = caller(request)
+    decision_id = request.path_params["decision_id"]
+    require(principal, AUDIT_READ)
+    unknown = set(request.query_params) - {"checkpoint"}
+    if unknown:
+        raise ApiError(400, f"unknown query parameter `{sorted(unknown)[0]}`", code="invalid_query")
+    raw = request.query_params.get("checkpoint")
+    number = None if raw is None else _int(raw, "checkpoint", 1, 2**62)
+    store = state.runtime.audit
+    try:
+        document = await to_thread.run_sync(prove, store, decision_id, number)
+    except ProctorError as exc:
+        status = 409 if exc.code == "audit_not_checkpointed" else 404
+        raise ApiError(status, exc.message, code=exc.code) from exc
+    return JSONResponse(document)
+
+
 def _matches(row: StoredRow, wanted: dict[str, str], since: str | None, until: str | None) -> bool:
     for column, value in wanted.items():
         if getattr(row, column) != value:
@@ -125,5 +160,7 @@ def _int(text: str, name: str, low: int, high: int) -> int:
 routes = [
     Route("/v1/audit", list_records, methods=["GET"]),
     Route("/v1/audit/verify", verify, methods=["GET"]),
+    Route("/v1/audit/checkpoint", latest_checkpoint, methods=["GET"]),
     Route("/v1/audit/{decision_id}", one_record, methods=["GET"]),
+    Route("/v1/audit/{decision_id}/proof", record_proof, methods=["GET"]),
 ]

@@ -1,42 +1,50 @@
-"""The audit chain in PostgreSQL, shared by every replica.
+"""The audit log in PostgreSQL, shared by every replica: one shard per writer.
 
-One writer thread per process takes the queued events and writes them in
-one transaction that first locks the head row (``SELECT ... FOR UPDATE``):
-replicas take turns on that lock, so the rows of all of them form one chain
-with no gap and no fork. Callers that wait share the commit of their batch
-(group commit). A failed write makes the store unhealthy: later appends
-raise ``StorageError`` (the runtime's deny), as with SQLite.
+One writer thread per process takes the queued events, chains and hashes
+them onto its own shard (built in memory, before any transaction), and
+writes them in one transaction that inserts the rows and tree nodes and moves
+its own shard's row, only if that row still holds the head it built on.
+Replicas never wait on each other's rows; row ids come from a sequence.
+Callers that wait share the commit of their batch (group commit). A failed
+write makes the store unhealthy: later appends raise ``StorageError`` (the
+runtime's deny), as with SQLite.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
-from proctor.audit.chain import ChainHead, StoredRow, VerifyReport, chain_record, verify_chain
-from proctor.audit.chain import indexed_columns as _columns
-from proctor.audit.errors import AuditError
+from proctor.audit.chain import GENESIS, ChainHead, StoredRow, VerifyReport
+from proctor.audit.checkpoint import Checkpoint
+from proctor.audit.log_verify import verify_log
 from proctor.model.audit_event import AuditEvent
-from proctor.storage.errors import STORAGE_CLOSED, StorageError
+from proctor.storage.errors import STORAGE_CLOSED, STORAGE_UNAVAILABLE, StorageError
 from proctor.storage.postgres.connection import open_pool, storage_error, transaction
 from proctor.storage.records import PendingAppend, require_decision_id
-from proctor.storage.sql.audit_reads import AuditReads
-from proctor.storage.sql.dialect import POSTGRES
+from proctor.storage.sql import audit_log
+from proctor.storage.sql.audit_reads import AuditLogReads
+from proctor.storage.sql.dialect import POSTGRES, Statements
 
-_ROW_COLUMNS = "seq, hash, body, decision_id, ts, kind, user_sub, agent_id, action, effect, run_id"
-_INSERT = (
-    "INSERT INTO audit (seq, decision_id, ts, kind, user_sub, agent_id, action, effect, run_id, "
-    "hash, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+_ROW_COLUMNS = (
+    "seq, hash, body, decision_id, ts, kind, user_sub, agent_id, action, effect, run_id, "
+    "shard, position"
 )
 _ROWS_PER_FETCH = 1000
+_T = TypeVar("_T")
 
 
-class PostgresAuditStore(AuditReads):
+_APPENDING = 0x61756474  # "audt": the advisory lock writers share and readers wait on
+
+
+class PostgresAuditStore(AuditLogReads):
     """The ``AuditStore`` contract over PostgreSQL (``url``: ``postgresql://...``)."""
 
     audit_dialect = POSTGRES
@@ -49,8 +57,10 @@ class PostgresAuditStore(AuditReads):
         batch_size: int = 512,
         flush_interval: float = 0.05,
         pool: ConnectionPool | None = None,
+        read_only: bool = False,
     ) -> None:
         self.url = url
+        self.read_only = read_only
         self.durability = durability
         self._sync = durability == "sync"
         self._batch_size = batch_size
@@ -60,8 +70,26 @@ class PostgresAuditStore(AuditReads):
         self._wake = threading.Condition()
         self._closed = False
         self._failure: StorageError | None = None
+        self.owner = audit_log.writer_name()
+        self._shard: audit_log.ShardState | None = None
+        if not read_only:
+            try:
+                with transaction(self._pool, "claiming a shard of the audit log") as conn:
+                    self._shard = audit_log.claim_shard(
+                        Statements(conn, POSTGRES), self.owner, time.time()
+                    )
+            except BaseException:
+                if pool is None:
+                    self._pool.close()
+                raise
+        self._renew_at = time.time() + audit_log.LEASE_SECONDS / 3
         self._thread = threading.Thread(target=self._run, name="proctor-pg-audit", daemon=True)
         self._thread.start()
+
+    @property
+    def shard(self) -> int | None:
+        """The shard this store's writer appends to (None when read-only)."""
+        return None if self._shard is None else self._shard.shard
 
     # -- writing -----------------------------------------------------------------------
 
@@ -78,6 +106,8 @@ class PostgresAuditStore(AuditReads):
         return len(self._pending)
 
     def append(self, event: AuditEvent, *, wait: bool = False) -> None:
+        if self._shard is None:
+            raise StorageError("the audit store is open read-only", code=STORAGE_UNAVAILABLE)
         if self._failure is not None:
             raise StorageError(
                 f"the audit store cannot take records: {self._failure.message}",
@@ -131,8 +161,33 @@ class PostgresAuditStore(AuditReads):
                 stop = self._closed and not self._pending
             if batch:
                 self._write(batch)
+            elif self._failure is None and time.time() > self._renew_at:
+                self._renew()
             if stop:
+                self._release()
                 return
+
+    def _renew(self) -> None:
+        """Keep the shard's lease while idle, so no other replica takes it."""
+        if self._shard is None:
+            return
+        try:
+            with transaction(self._pool, "renewing the shard's lease") as conn:
+                audit_log.renew_lease(
+                    Statements(conn, POSTGRES), self._shard, self.owner, time.time()
+                )
+            self._renew_at = time.time() + audit_log.LEASE_SECONDS / 3
+        except StorageError:
+            pass  # the next batch renews it, or fails loudly
+
+    def _release(self) -> None:
+        if self._shard is None or self._failure is not None:
+            return
+        try:
+            with transaction(self._pool, "releasing the shard") as conn:
+                audit_log.release_shard(Statements(conn, POSTGRES), self._shard, self.owner)
+        except StorageError:
+            pass  # its lease runs out instead
 
     def _write(self, batch: list[PendingAppend]) -> None:
         events = [item for item in batch if item.event is not None]
@@ -152,45 +207,42 @@ class PostgresAuditStore(AuditReads):
             item.done.set()
 
     def _commit(self, items: list[PendingAppend]) -> None:
-        with transaction(self._pool, "writing audit records") as conn:
-            row = conn.execute(
-                "SELECT seq, hash FROM audit_head WHERE id = 1 FOR UPDATE"
-            ).fetchone()
-            assert row is not None
-            seq, prev_hash = int(row[0]), str(row[1])
-            ids = [item.event.decision_id for item in items if item.event is not None]
-            seen = {
-                str(found[0])
-                for found in conn.execute(
-                    "SELECT decision_id FROM audit WHERE decision_id = ANY(%s)", (ids,)
-                ).fetchall()
-            }
-            rows: list[tuple[Any, ...]] = []
-            for item in items:
-                assert item.event is not None
-                if item.event.decision_id in seen:
-                    item.error = StorageError(
-                        f"a record with decision id `{item.event.decision_id}` is stored already",
-                        code="duplicate_record",
-                    )
-                    continue
-                seen.add(item.event.decision_id)
-                payload = item.event.to_payload()
-                try:
-                    chained = chain_record(payload, seq + 1, prev_hash)
-                except AuditError as exc:
-                    item.error = exc
-                    continue
-                rows.append(
-                    (chained.seq, *_columns(payload), chained.hash, chained.body.decode("utf-8"))
+        assert self._shard is not None
+        events = [item.event for item in items if item.event is not None]
+        batch = audit_log.build_batch(
+            self._shard, events
+        )  # chained and hashed before the transaction
+        try:
+            self._insert(batch)
+        except _DuplicateId:
+            with transaction(self._pool, "reading stored decision ids") as conn:
+                stored = audit_log.stored_ids(
+                    Statements(conn, POSTGRES), [event.decision_id for event in events]
                 )
-                seq, prev_hash = chained.seq, chained.hash
-            if rows:
-                with conn.cursor() as cursor:
-                    cursor.executemany(_INSERT, rows)
-                conn.execute(
-                    "UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1", (seq, prev_hash)
+            batch = audit_log.build_batch(self._shard, events, stored)
+            self._insert(batch)
+        for index, problem in batch.rejected.items():
+            items[index].error = problem
+        assert batch.after is not None
+        self._shard = batch.after
+        self._renew_at = time.time() + audit_log.LEASE_SECONDS / 3
+
+    def _insert(self, batch: audit_log.Batch) -> None:
+        assert self._shard is not None
+        try:
+            with self._pool.connection() as conn, conn.transaction():
+                # shared among writers (they never wait for one another); a reader's
+                # exclusive hold waits for the batches in flight (see _settled_below)
+                conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (_APPENDING,))
+                audit_log.write_batch(
+                    Statements(conn, POSTGRES), self._shard, batch, self.owner, time.time()
                 )
+        except psycopg.errors.UniqueViolation as exc:
+            if "decision_id" in str(exc.diag.constraint_name or ""):
+                raise _DuplicateId from exc
+            raise storage_error(exc, "writing audit records") from exc
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise storage_error(exc, "writing audit records") from exc
 
     # -- reading -----------------------------------------------------------------------
 
@@ -200,31 +252,64 @@ class PostgresAuditStore(AuditReads):
         with transaction(self._pool, "reading audit records") as conn:
             return conn.execute(sql, params).fetchall()
 
-    def head(self) -> ChainHead:
-        rows = self._read("SELECT seq, hash FROM audit_head WHERE id = 1")
-        return ChainHead(int(rows[0][0]), str(rows[0][1]))
+    def _settled_below(self) -> int | None:
+        # Seq numbers come from a sequence as each writer inserts, so one writer's batch can
+        # commit after another's higher numbers. Once every batch in flight has ended (the
+        # exclusive hold waits for them, new ones wait for it: a moment), every seq handed
+        # out so far is committed or gone for good.
+        with transaction(self._pool, "reading the audit's commit horizon") as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (_APPENDING,))
+            last, called = conn.execute(
+                "SELECT last_value, is_called FROM audit_row_ids"
+            ).fetchone()
+        return int(last) + 1 if called else int(last)
 
-    def verify(self) -> VerifyReport:
-        """The whole chain against the head, read in one REPEATABLE READ snapshot."""
+    def head(self) -> ChainHead:
+        """The newest row's ``seq`` and ``hash`` (the read cursor's end)."""
+        rows = self._read("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
+        return ChainHead(int(rows[0][0]), str(rows[0][1])) if rows else GENESIS
+
+    def verify(self, checkpoints: Sequence[Checkpoint] = ()) -> VerifyReport:
+        """Every shard against its head (and ``checkpoints``), in one REPEATABLE READ snapshot."""
         try:
             with self._pool.connection() as conn:
                 conn.autocommit = False
                 try:
                     conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                    head_row = conn.execute(
-                        "SELECT seq, hash FROM audit_head WHERE id = 1"
-                    ).fetchone()
-                    assert head_row is not None
-                    head = ChainHead(int(head_row[0]), str(head_row[1]))
+                    shards = conn.execute(
+                        "SELECT shard, size, hash, frontier FROM audit_shards"
+                    ).fetchall()
+                    heads = {int(r[0]): ChainHead(int(r[1]), str(r[2])) for r in shards}
+                    frontiers = {int(r[0]): bytes(r[3]) for r in shards}
+                    bases = audit_log.shard_bases(Statements(conn, POSTGRES))
                     with conn.cursor(name="proctor_verify") as cursor:
                         cursor.itersize = _ROWS_PER_FETCH
                         cursor.execute(f"SELECT {_ROW_COLUMNS} FROM audit ORDER BY seq")
-                        return verify_chain((StoredRow(*row) for row in cursor), head=head)
+                        return verify_log(
+                            (StoredRow(*row) for row in cursor),
+                            heads=heads,
+                            frontiers=frontiers,
+                            checkpoints=checkpoints,
+                            bases=bases,
+                        )
                 finally:
                     conn.rollback()
                     conn.autocommit = True
         except psycopg.Error as exc:
             raise storage_error(exc, "verifying the audit chain") from exc
+
+    def _statements(self, doing: str, work: Callable[[Statements], _T]) -> _T:
+        if self._closed:
+            raise StorageError("the audit store is closed", code=STORAGE_CLOSED)
+        with transaction(self._pool, doing) as conn:
+            return work(Statements(conn, POSTGRES))
+
+    @contextmanager
+    def _writing(self, doing: str) -> Iterator[Statements]:
+        if self._closed:
+            raise StorageError("the audit store is closed", code=STORAGE_CLOSED)
+        with transaction(self._pool, doing) as conn:
+            yield Statements(conn, POSTGRES)
 
     def iter_rows(self) -> Iterator[StoredRow]:
         try:
@@ -241,3 +326,7 @@ class PostgresAuditStore(AuditReads):
                     conn.autocommit = True
         except psycopg.Error as exc:
             raise storage_error(exc, "reading audit records") from exc
+
+
+class _DuplicateId(Exception):
+    """A decision id in the batch is stored already: rebuild the batch without it."""

@@ -10,20 +10,53 @@ lock, so replicas starting together migrate once.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from proctor.storage.errors import STORAGE_UNAVAILABLE, StorageError
+from proctor.audit.merkle import Frontier, leaf_hash
+from proctor.storage.errors import STORAGE_CORRUPT, STORAGE_UNAVAILABLE, StorageError
 from proctor.storage.sql.dialect import POSTGRES, Dialect, Statements
 from proctor.storage.sql.policy_sets import POLICY_TABLES
 
 _MIGRATION_LOCK = 0x70726F63  # "proc"
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+
+def _shard_one_from_chain(conn: psycopg.Connection[Any]) -> None:
+    """The one chain of earlier versions becomes shard 1, its leaves and tree nodes computed."""
+    frontier = Frontier()
+    last: tuple[int, str] = (0, "0" * 64)
+    with conn.cursor(name="proctor_migrate") as rows:
+        for seq, digest, body in rows.execute("SELECT seq, hash, body FROM audit ORDER BY seq"):
+            leaf = leaf_hash(str(body).encode("utf-8"))
+            conn.execute("UPDATE audit SET leaf = %s WHERE seq = %s", (leaf, seq))
+            for level, idx, node in frontier.append(leaf):
+                conn.execute(
+                    "INSERT INTO audit_nodes (shard, level, idx, hash) VALUES (1, %s, %s, %s)",
+                    (level, idx, node),
+                )
+            last = (int(seq), str(digest))
+    head = conn.execute("SELECT seq, hash FROM audit_head WHERE id = 1").fetchone()
+    if head is None or (int(head[0]), str(head[1])) != last or last[0] != frontier.size:
+        raise StorageError(
+            "the audit head disagrees with the stored records, so the trail cannot be "
+            "upgraded to signed checkpoints: it was changed outside proctor",
+            code=STORAGE_CORRUPT,
+        )
+    conn.execute(
+        "INSERT INTO audit_shards (shard, owner, lease_until, size, hash, frontier) "
+        "VALUES (1, NULL, 0, %s, %s, %s)",
+        (last[0], last[1], frontier.packed()),
+    )
+    conn.execute("DROP TABLE audit_head")
+
+
+Step = str | Callable[[psycopg.Connection[Any]], None]
+
+MIGRATIONS: tuple[tuple[Step, ...], ...] = (
     (  # 1: the audit chain and its head
         """
         CREATE TABLE audit (
@@ -144,6 +177,64 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX identity_used_assertions_keep ON identity_used_assertions (keep_until)",
     ),
     POLICY_TABLES,  # 6: policy versions, change counters, process heartbeats (policy_sets)
+    (  # 7: the audit log in shards (one per writer), their Merkle trees, signed checkpoints
+        "ALTER TABLE audit ADD COLUMN shard INTEGER NOT NULL DEFAULT 1",
+        "ALTER TABLE audit ADD COLUMN position BIGINT",
+        "ALTER TABLE audit ADD COLUMN leaf BYTEA",
+        "UPDATE audit SET position = seq",
+        "CREATE UNIQUE INDEX audit_shard_position ON audit (shard, position)",
+        # seq stays the read cursor: ids from a sequence, so no writer waits for another
+        "CREATE SEQUENCE audit_row_ids",
+        "SELECT setval('audit_row_ids', (SELECT coalesce(max(seq), 0) + 1 FROM audit), false)",
+        "ALTER TABLE audit ALTER COLUMN seq SET DEFAULT nextval('audit_row_ids')",
+        """
+        CREATE TABLE audit_shards (
+            shard INTEGER PRIMARY KEY,
+            owner TEXT,
+            lease_until DOUBLE PRECISION NOT NULL DEFAULT 0,
+            size BIGINT NOT NULL,
+            hash TEXT NOT NULL,
+            frontier BYTEA NOT NULL,
+            base_size BIGINT NOT NULL DEFAULT 0,
+            base_hash TEXT NOT NULL DEFAULT repeat('0', 64),
+            base_frontier BYTEA NOT NULL DEFAULT ''::bytea
+        )
+        """,
+        """
+        CREATE TABLE audit_archived_leaves (
+            shard INTEGER NOT NULL,
+            position BIGINT NOT NULL,
+            leaf BYTEA NOT NULL,
+            PRIMARY KEY (shard, position)
+        )
+        """,
+        """
+        CREATE TABLE audit_nodes (
+            shard INTEGER NOT NULL,
+            level INTEGER NOT NULL,
+            idx BIGINT NOT NULL,
+            hash BYTEA NOT NULL,
+            PRIMARY KEY (shard, level, idx)
+        )
+        """,
+        """
+        CREATE TABLE audit_checkpoints (
+            number BIGINT PRIMARY KEY,
+            time TEXT NOT NULL,
+            size BIGINT NOT NULL,
+            note TEXT NOT NULL
+        )
+        """,
+        """
+        CREATE TABLE audit_checkpointer (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            owner TEXT,
+            lease_until DOUBLE PRECISION NOT NULL DEFAULT 0
+        )
+        """,
+        "INSERT INTO audit_checkpointer (id, owner, lease_until) VALUES (1, NULL, 0)",
+        _shard_one_from_chain,
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -235,6 +326,9 @@ def migrate(pool: ConnectionPool) -> int:
             )
         for version in range(current, SCHEMA_VERSION):
             for statement in MIGRATIONS[version]:
-                conn.execute(statement)
+                if callable(statement):
+                    statement(conn)
+                else:
+                    conn.execute(statement)
             conn.execute("INSERT INTO proctor_schema_version (version) VALUES (%s)", (version + 1,))
         return SCHEMA_VERSION

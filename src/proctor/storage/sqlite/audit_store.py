@@ -2,10 +2,11 @@
 
 ``append`` only queues the event: encoding, hashing and the insert run on the
 writer thread, which takes up to ``batch_size`` queued events and writes them
-in one ``BEGIN IMMEDIATE`` transaction. The head (last seq and hash) is read
-inside that transaction, so two processes sharing the file still build one
-chain. Callers that wait (``wait=True``, or every call under ``sync``
-durability) share the commit of the batch their record lands in.
+in one ``BEGIN IMMEDIATE`` transaction. The store claims one shard of the
+log when it opens (shard 1 for a single process; a second process on the
+same file gets its own) and releases it on close. Callers that wait
+(``wait=True``, or every call under ``sync`` durability) share the commit
+of the batch their record lands in.
 
 Failing closed: if a batch cannot be written, its records go to the spill
 file ``<path>.spill.jsonl``, ``failure`` is set, and every later ``append``
@@ -18,11 +19,15 @@ import atexit
 import os
 import sqlite3
 import threading
+import time
 from collections import deque
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
-from proctor.audit.chain import GENESIS, ChainHead, StoredRow, VerifyReport, verify_chain
+from proctor.audit.chain import GENESIS, ChainHead, StoredRow, VerifyReport
+from proctor.audit.checkpoint import Checkpoint
+from proctor.audit.log_verify import verify_log
 from proctor.model.audit_event import AuditEvent
 from proctor.storage.errors import (
     STORAGE_CLOSED,
@@ -33,8 +38,9 @@ from proctor.storage.errors import (
 )
 from proctor.storage.records import PendingAppend, require_decision_id
 from proctor.storage.spill import SpillFile
-from proctor.storage.sql.audit_reads import AuditReads
-from proctor.storage.sql.dialect import SQLITE
+from proctor.storage.sql import audit_log
+from proctor.storage.sql.audit_reads import AuditLogReads
+from proctor.storage.sql.dialect import SQLITE, Statements
 from proctor.storage.sqlite.audit_writer import AuditBatchWriter, StopWriting
 from proctor.storage.sqlite.connection import (
     Durability,
@@ -42,16 +48,19 @@ from proctor.storage.sqlite.connection import (
     check_location,
     configure_writer,
     connect,
+    immediate,
     storage_error,
 )
-from proctor.storage.sqlite.schema import ROW_COLUMNS, migrate, stored_head
+from proctor.storage.sqlite.schema import ROW_COLUMNS, SCHEMA_VERSION, migrate
+
+_T = TypeVar("_T")
 
 # Strong references: a store dropped without close() must still be flushed at exit.
 _OPEN_STORES: set[SqliteAuditStore] = set()
 _ROWS_PER_FETCH = 1000
 
 
-class SqliteAuditStore(AuditReads):
+class SqliteAuditStore(AuditLogReads):
     """The ``AuditStore`` contract over one SQLite file.
 
     ``durability="batched"`` commits at most ``flush_interval`` seconds (or
@@ -76,6 +85,7 @@ class SqliteAuditStore(AuditReads):
         busy_timeout: float = 5.0,
         quick_check: bool = True,
         max_queue: int | None = None,
+        read_only: bool = False,
     ) -> None:
         if durability not in ("batched", "sync"):
             raise ValueError(f"durability must be `batched` or `sync`, not `{durability}`")
@@ -85,6 +95,7 @@ class SqliteAuditStore(AuditReads):
         # Absolute, so a later chdir moves neither the spill file nor the identity check.
         self.path = path = os.path.abspath(path)
         self.durability = durability
+        self.read_only = read_only
         self._busy_timeout = busy_timeout
         self._sync = durability == "sync"
         # Past this many queued events an append waits for its commit, so a
@@ -95,12 +106,20 @@ class SqliteAuditStore(AuditReads):
         self._wake = threading.Event()
         self._closed = False
         self._read_lock = threading.Lock()
+        if read_only:  # an archived copy: no writer, no schema change, no shard claimed
+            self._read_conn = connect(path, busy_timeout=busy_timeout, read_only=True)
+            _check_readable_version(self._read_conn, path)
+            self._writer: AuditBatchWriter | None = None
+            _OPEN_STORES.add(self)
+            return
         write_conn = connect(path, busy_timeout=busy_timeout)
         try:
             if quick_check:
                 check_integrity(write_conn, path)
             configure_writer(write_conn, path, durability)
             migrate(write_conn, path)
+            self.owner = audit_log.writer_name()
+            shard = _claim(write_conn, path, self.owner)
             self._read_conn = connect(path, busy_timeout=busy_timeout, read_only=True)
         except BaseException:
             write_conn.close()
@@ -113,6 +132,8 @@ class SqliteAuditStore(AuditReads):
             spill=SpillFile(f"{path}.spill.jsonl"),
             batch_size=batch_size,
             flush_interval=flush_interval,
+            shard=shard,
+            owner=self.owner,
         )
         self._thread = threading.Thread(
             target=self._writer.run, name=f"proctor-audit-writer:{path}", daemon=True
@@ -134,11 +155,16 @@ class SqliteAuditStore(AuditReads):
 
     @property
     def healthy(self) -> bool:
-        return self._writer.failure is None
+        return self._writer is None or self._writer.failure is None
 
     @property
     def failure(self) -> StorageError | None:
-        return self._writer.failure
+        return None if self._writer is None else self._writer.failure
+
+    @property
+    def shard(self) -> int | None:
+        """The shard this store's writer appends to (None when read-only)."""
+        return None if self._writer is None else self._writer.shard.shard
 
     @property
     def queued(self) -> int:
@@ -146,6 +172,10 @@ class SqliteAuditStore(AuditReads):
         return len(self._pending)
 
     def append(self, event: AuditEvent, *, wait: bool = False) -> None:
+        if self._writer is None:
+            raise StorageError(
+                f"the audit database `{self.path}` is open read-only", code=STORAGE_UNAVAILABLE
+            )
         failure = self._writer.failure
         if failure is not None:
             raise StorageError(
@@ -189,6 +219,12 @@ class SqliteAuditStore(AuditReads):
             if closing:
                 self._closed = True
                 self._pending.append(StopWriting())
+        if self._writer is None:
+            if closing:
+                with self._read_lock:
+                    self._read_conn.close()
+                _OPEN_STORES.discard(self)
+            return
         if not closing:
             self._thread.join()  # another thread is closing: return once it is done
             return
@@ -211,21 +247,57 @@ class SqliteAuditStore(AuditReads):
     # -- reading -----------------------------------------------------------------
 
     def head(self) -> ChainHead:
-        rows = self._read("SELECT seq, hash FROM audit_head WHERE id = 1")
+        """The newest row's ``seq`` and ``hash`` (the read cursor's end)."""
+        rows = self._read("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1")
         return ChainHead(*rows[0]) if rows else GENESIS
 
-    def verify(self) -> VerifyReport:
-        """Check the chain in one read snapshot, so commits made meanwhile do not interfere."""
+    def verify(self, checkpoints: Sequence[Checkpoint] = ()) -> VerifyReport:
+        """Check every shard in one read snapshot, against ``checkpoints`` (verified) too."""
         with self._snapshot() as conn:
             try:
-                head = stored_head(conn)
+                statements = Statements(conn, SQLITE)
+                heads = {
+                    shard: ChainHead(*head)
+                    for shard, head in audit_log.shard_chain_heads(statements).items()
+                }
+                frontiers = {
+                    int(shard): bytes(packed)
+                    for shard, packed in conn.execute("SELECT shard, frontier FROM audit_shards")
+                }
+                bases = audit_log.shard_bases(statements)
                 rows = conn.execute(f"SELECT {ROW_COLUMNS} FROM audit ORDER BY seq")
-                if head is None:
-                    report = verify_chain(StoredRow(*row) for row in rows)
-                    return _missing_head(report)
-                return verify_chain((StoredRow(*row) for row in rows), head=head)
+                return verify_log(
+                    (StoredRow(*row) for row in rows),
+                    heads=heads,
+                    frontiers=frontiers,
+                    checkpoints=checkpoints,
+                    bases=bases,
+                )
             except sqlite3.Error as exc:
                 raise storage_error(exc, self.path, "verifying it") from exc
+
+    def _statements(self, doing: str, work: Callable[[Statements], _T]) -> _T:
+        with self._read_lock:
+            if self._closed:
+                raise self._closed_error()
+            try:
+                return work(Statements(self._read_conn, SQLITE))
+            except sqlite3.Error as exc:
+                raise storage_error(exc, self.path, doing) from exc
+
+    @contextmanager
+    def _writing(self, doing: str) -> Iterator[Statements]:
+        """A short write transaction on its own connection (checkpoints, the checkpointer)."""
+        if self._writer is None:
+            raise StorageError(
+                f"the audit database `{self.path}` is open read-only", code=STORAGE_UNAVAILABLE
+            )
+        conn = connect(self.path, busy_timeout=self._busy_timeout)
+        try:
+            with immediate(conn, self.path, doing):
+                yield Statements(conn, SQLITE)
+        finally:
+            conn.close()
 
     def iter_rows(self) -> Iterator[StoredRow]:
         """Every row in ``seq`` order, from one read snapshot (its own connection)."""
@@ -271,12 +343,26 @@ class _ReadSnapshot:
         self._conn.close()  # ends the read transaction
 
 
-def _missing_head(report: VerifyReport) -> VerifyReport:
-    if not report.ok:
-        return report
-    return VerifyReport(
-        False, report.checked, None, "the head row is missing: the trail was changed", report.last
-    )
+def _check_readable_version(conn: sqlite3.Connection, path: str) -> None:
+    try:
+        version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.Error as exc:
+        conn.close()
+        raise storage_error(exc, path, "reading it") from exc
+    if version != SCHEMA_VERSION:
+        conn.close()
+        raise StorageError(
+            f"the audit database `{path}` has schema version {version}, and read-only this "
+            f"proctor reads version {SCHEMA_VERSION}",
+            code=STORAGE_UNAVAILABLE,
+            hint="verify it with the proctor that wrote it, or upgrade a copy by opening it "
+            "(`proctor audit checkpoint --db COPY`)",
+        )
+
+
+def _claim(conn: sqlite3.Connection, path: str, owner: str) -> audit_log.ShardState:
+    with immediate(conn, path, "claiming a shard of its log"):
+        return audit_log.claim_shard(Statements(conn, SQLITE), owner, time.time())
 
 
 @atexit.register

@@ -1,9 +1,10 @@
 """The writer thread of the SQLite audit store: drain the queue, chain, insert, commit.
 
-It owns the write connection. Each batch is one ``BEGIN IMMEDIATE``
-transaction that reads the head, chains every record after it, inserts them
-with ``executemany``, moves the head and commits; then everyone waiting on a
-record or a flush in that batch is released together (group commit).
+It owns the write connection and one shard of the log. Each batch is built
+and hashed from the shard's head it keeps in memory (chain, Merkle leaves and
+nodes), then written in one ``BEGIN IMMEDIATE`` transaction that checks the
+shard's last row, inserts, moves the shard's head and commits; then everyone
+waiting on a record or a flush in that batch is released together (group commit).
 """
 
 from __future__ import annotations
@@ -12,20 +13,27 @@ import contextlib
 import sqlite3
 import sys
 import threading
+import time
 from collections import deque
-from typing import Any
 
-from proctor.audit.chain import chain_record, indexed_columns
-from proctor.audit.errors import AuditError
 from proctor.errors import ProctorError
 from proctor.model.audit_event import AuditEvent
-from proctor.storage.errors import DUPLICATE_RECORD, STORAGE_UNAVAILABLE, StorageError
+from proctor.storage.errors import STORAGE_UNAVAILABLE, StorageError
 from proctor.storage.records import PendingAppend
 from proctor.storage.spill import SpillFile
+from proctor.storage.sql.audit_log import (
+    LEASE_SECONDS,
+    Batch,
+    ShardState,
+    build_batch,
+    check_shard_end,
+    release_shard,
+    renew_lease,
+    stored_ids,
+    write_batch,
+)
+from proctor.storage.sql.dialect import SQLITE, Statements
 from proctor.storage.sqlite.connection import file_identity, storage_error
-from proctor.storage.sqlite.schema import INSERT_RECORD, UPDATE_HEAD, read_head
-
-_IDS_PER_QUERY = 500  # below SQLite's smallest limit on bound parameters
 
 
 class StopWriting:
@@ -49,8 +57,13 @@ class AuditBatchWriter:
         spill: SpillFile,
         batch_size: int,
         flush_interval: float,
+        shard: ShardState,
+        owner: str,
     ) -> None:
         self.path = path
+        self.shard = shard
+        self.owner = owner
+        self._renew_at = time.time() + LEASE_SECONDS / 3
         self.spill = spill
         self.batch_size = batch_size
         self.failure: StorageError | None = None
@@ -73,10 +86,21 @@ class AuditBatchWriter:
                 entries, markers, stop, full = self._drain()
                 if entries or markers:
                     self._write(entries, markers)
+                elif self.failure is None and time.time() > self._renew_at:
+                    self._renew()
                 if stop:
                     return
         finally:
+            if self.failure is None:
+                with contextlib.suppress(sqlite3.Error):
+                    release_shard(Statements(self._conn, SQLITE), self.shard, self.owner)
             self._conn.close()
+
+    def _renew(self) -> None:
+        """Keep the shard's lease while idle, so no other writer takes it."""
+        with contextlib.suppress(sqlite3.Error):  # the next batch renews it or fails loudly
+            renew_lease(Statements(self._conn, SQLITE), self.shard, self.owner, time.time())
+            self._renew_at = time.time() + LEASE_SECONDS / 3
 
     def _drain(self) -> tuple[list[Entry], list[PendingAppend], bool, bool]:
         entries: list[Entry] = []
@@ -129,13 +153,17 @@ class AuditBatchWriter:
 
     def _commit(self, entries: list[Entry]) -> dict[int, ProctorError]:
         """Write one batch; returns the records refused one by one (duplicates, unencodable)."""
+        events = [event for event, _ in entries]
+        batch = build_batch(self.shard, events)  # chained and hashed before the lock
         try:
             try:
-                rejected = self._insert(entries, dedupe=False)
+                self._insert(batch)
             except sqlite3.IntegrityError:
-                # Rare: a decision id stored already. Redo the batch without it.
+                # Rare: a decision id stored already. Rebuild the batch without it.
                 self._rollback()
-                rejected = self._insert(entries, dedupe=True)
+                stored = stored_ids(Statements(self._conn, SQLITE), [e.decision_id for e in events])
+                batch = build_batch(self.shard, events, stored)
+                self._insert(batch)
         except sqlite3.Error as exc:
             self._rollback()
             raise storage_error(exc, self.path, "writing audit records") from exc
@@ -149,47 +177,18 @@ class AuditBatchWriter:
                 code=STORAGE_UNAVAILABLE,
                 hint="restore the file and restart; the records are in the spill file",
             )
-        return rejected
+        assert batch.after is not None
+        self.shard = batch.after
+        self._renew_at = time.time() + LEASE_SECONDS / 3
+        return batch.rejected
 
-    def _insert(self, entries: list[Entry], *, dedupe: bool) -> dict[int, ProctorError]:
+    def _insert(self, batch: Batch) -> None:
         conn = self._conn
         conn.execute("BEGIN IMMEDIATE")
-        seq, prev_hash = read_head(conn, self.path)
-        seen = self._stored_ids(entries) if dedupe else set()
-        rejected: dict[int, ProctorError] = {}
-        rows: list[tuple[Any, ...]] = []
-        for index, (event, _) in enumerate(entries):
-            if dedupe:
-                if event.decision_id in seen:
-                    rejected[index] = StorageError(
-                        f"a record with decision id `{event.decision_id}` is stored already",
-                        code=DUPLICATE_RECORD,
-                    )
-                    continue
-                seen.add(event.decision_id)
-            payload = event.to_payload()
-            try:
-                chained = chain_record(payload, seq + 1, prev_hash)
-            except AuditError as exc:
-                rejected[index] = exc
-                continue
-            seq, prev_hash = chained.seq, chained.hash
-            rows.append((seq, *indexed_columns(payload), prev_hash, chained.body.decode("utf-8")))
-        if rows:
-            conn.executemany(INSERT_RECORD, rows)
-            conn.execute(UPDATE_HEAD, (seq, prev_hash))
+        statements = Statements(conn, SQLITE)
+        check_shard_end(statements, self.shard, self.path)
+        write_batch(statements, self.shard, batch, self.owner, time.time())
         conn.execute("COMMIT")
-        return rejected
-
-    def _stored_ids(self, entries: list[Entry]) -> set[str]:
-        ids = [event.decision_id for event, _ in entries]
-        found: set[str] = set()
-        for start in range(0, len(ids), _IDS_PER_QUERY):
-            chunk = ids[start : start + _IDS_PER_QUERY]
-            marks = ", ".join("?" * len(chunk))
-            sql = f"SELECT decision_id FROM audit WHERE decision_id IN ({marks})"
-            found.update(row[0] for row in self._conn.execute(sql, chunk))
-        return found
 
     def _rollback(self) -> None:
         if self._conn.in_transaction:
