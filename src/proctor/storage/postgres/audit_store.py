@@ -4,8 +4,9 @@ One writer thread per process takes the queued events and writes them in
 one transaction that first locks the head row (``SELECT ... FOR UPDATE``):
 replicas take turns on that lock, so the rows of all of them form one chain
 with no gap and no fork. Callers that wait share the commit of their batch
-(group commit). A failed write makes the store unhealthy: later appends
-raise ``StorageError`` (the runtime's deny), as with SQLite.
+(group commit). A write that fails before COMMIT is retried once; a failed
+write makes the store unhealthy: later appends raise ``StorageError`` (the
+runtime's deny), as with SQLite, until a probe finds the database answering.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ _INSERT = (
     "hash, body) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
 )
 _ROWS_PER_FETCH = 1000
+_PROBE_SECONDS = 0.5
 
 
 class PostgresAuditStore(AuditReads):
@@ -60,6 +62,7 @@ class PostgresAuditStore(AuditReads):
         self._wake = threading.Condition()
         self._closed = False
         self._failure: StorageError | None = None
+        self._committing = False
         self._thread = threading.Thread(target=self._run, name="proctor-pg-audit", daemon=True)
         self._thread.start()
 
@@ -131,21 +134,29 @@ class PostgresAuditStore(AuditReads):
                 stop = self._closed and not self._pending
             if batch:
                 self._write(batch)
+            elif self._failure is not None and not stop:
+                self._recover()
             if stop:
                 return
 
     def _write(self, batch: list[PendingAppend]) -> None:
         events = [item for item in batch if item.event is not None]
         error = self._failure
-        if error is None and events:
+        # A failure before COMMIT is retried once (the pool checks out a fresh connection).
+        for _attempt in range(2 if error is None and events else 0):
+            self._committing = False
             try:
                 self._commit(events)
+                error = None
+                break
             except StorageError as exc:
                 error = exc
             except Exception as exc:  # a bug must not strand the waiters
                 error = storage_error(exc, "writing audit records")
-            if error is not None:
-                self._failure = error
+            if self._committing:  # the COMMIT itself failed: its outcome is unknown
+                break
+        if error is not None:  # refused until the database answers again (`_recover`)
+            self._failure = error
         for item in batch:
             if item.error is None:
                 item.error = error
@@ -191,6 +202,16 @@ class PostgresAuditStore(AuditReads):
                 conn.execute(
                     "UPDATE audit_head SET seq = %s, hash = %s WHERE id = 1", (seq, prev_hash)
                 )
+            self._committing = True  # leaving the block sends COMMIT
+
+    def _recover(self) -> None:
+        """After a failure, take records again as soon as the database answers a probe."""
+        try:
+            with self._pool.connection(timeout=_PROBE_SECONDS) as conn:
+                conn.execute("SELECT 1")
+        except Exception:  # still down (or closing): stay failed, probe again next pause
+            return
+        self._failure = None
 
     # -- reading -----------------------------------------------------------------------
 
