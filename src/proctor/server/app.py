@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from importlib.metadata import PackageNotFoundError, version
 
 from anyio import to_thread
@@ -12,6 +12,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from proctor.config import LoadedConfig, ServerConfig
 from proctor.export.service import start_export
@@ -97,7 +98,10 @@ def create_app(
             Route("/openapi.json", openapi, methods=["GET"]),
             Mount("/ui", app=create_dashboard(state)),  # the dashboard: docs/dashboard.md
         ],
-        middleware=[Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)],
+        middleware=[
+            Middleware(CloseWhenDraining, draining=lambda: state.draining),
+            Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
+        ],
         lifespan=lifespan,
     )
     app.state.gateway = state
@@ -118,3 +122,25 @@ def _version() -> str:
         return version("proctor")
     except PackageNotFoundError:
         return "0"
+
+
+class CloseWhenDraining:
+    """Once ``draining()`` says so, every response asks the client to close its connection
+    (``proctor.server.drain``: answer what was sent on it, then close)."""
+
+    def __init__(self, app: ASGIApp, *, draining: Callable[[], bool]) -> None:
+        self.app = app
+        self._draining = draining
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self._draining():
+            await self.app(scope, receive, send)
+            return
+
+        async def closing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", ()), (b"connection", b"close")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, closing)
