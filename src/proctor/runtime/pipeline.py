@@ -321,7 +321,7 @@ def begin_check(
     check = Check(
         call=call,
         policies=runtime.policies,
-        decision_id=runtime.new_id(recorded_at),
+        decision_id=call.decision_id or runtime.new_id(recorded_at),
         recorded_at=recorded_at,
         now=call.at or recorded_at,
         trace_id=trace_id,

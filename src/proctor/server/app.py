@@ -26,6 +26,7 @@ from proctor.server.commits import CommitBarrier
 from proctor.server.errors import install_handlers
 from proctor.server.metrics import GatewayMetrics
 from proctor.server.openapi import build_openapi
+from proctor.server.replays import RequestReplays
 from proctor.server.routes import (
     agents,
     approvals,
@@ -59,6 +60,7 @@ def create_app(
         approvals=ApprovalDesk(runtime),
         agents=AgentAdmin(runtime, _config_registry(runtime, config)),
         commits=CommitBarrier(runtime.audit),
+        replays=RequestReplays(runtime.audit),
         config=config,
         user_assertions=UserAssertions.of(runtime.users, config),
     )
