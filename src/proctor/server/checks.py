@@ -95,7 +95,7 @@ async def decide(
         else:
             decision = runtime.settle(check, decision)
     try:
-        await state.commits.wait()  # answered only once its record is committed
+        await state.commits.wait(decision.decision_id)  # answered once its record is committed
     except ProctorError as exc:
         decision = unrecorded(decision, exc.message)
     state.metrics.observe(decision.effect.value, perf_counter() - started, decision.code)
