@@ -66,3 +66,30 @@ def test_a_later_batch_failing_leaves_a_committed_answer_standing(tmp_path: Path
                 holder.close()
         finally:
             barrier.close()
+
+
+BUDGET = """\
+name: budget
+rules:
+  - {id: refunds, action: "write:refund", effect: allow}
+limits:
+  - {id: refund-budget, action: "write:refund", sum: args.amount, max: 1000, window: 1d}
+"""
+
+
+def test_a_charge_whose_decision_is_not_recorded_is_undone(config_path: Path) -> None:
+    (config_path.parent / "policy.yaml").write_text(BUDGET)
+    refund = {"action": "write:refund", "agent": "support-bot", "args": {"amount": 600}}
+    loaded = load_config(config_path)
+    runtime = build_runtime(loaded, wait_for_audit=False)
+    with TestClient(create_app(runtime, config=loaded, close_runtime=False)) as client:
+        runtime.audit.close()  # the limits store still answers; the audit cannot record
+        answer = client.post("/v1/check", json=refund, headers=bearer(PEP_KEY)).json()
+        assert answer["code"] == "audit_unavailable"
+    runtime.close()
+    runtime = build_runtime(loaded, wait_for_audit=False)  # the same counters, a working audit
+    with TestClient(create_app(runtime, config=loaded)) as client:
+        paid = client.post("/v1/check", json=refund, headers=bearer(PEP_KEY)).json()
+        over = client.post("/v1/check", json=refund, headers=bearer(PEP_KEY)).json()
+    assert paid["effect"] == "allow"  # the unrecorded 600 was not spent
+    assert over["code"] == "limit_exceeded"  # this 600 was

@@ -10,7 +10,7 @@ from proctor.errors import ProctorError
 from proctor.model.decision import Decision
 from proctor.model.request import RunState, User
 from proctor.runtime import CheckCall, Runtime, unrecorded
-from proctor.runtime.pipeline import settling_waits
+from proctor.runtime.pipeline import Check, settling_waits, undo_charges
 from proctor.server.auth import ADMIN, CHECK_ANY, Principal
 from proctor.server.bodies import CheckBody, UserBody
 from proctor.server.errors import ApiError
@@ -87,7 +87,7 @@ async def decide(
     runtime = state.runtime
     call = call_of(body, traceparent)._replace(decision_id=decision_id)
     if _waits_before_deciding(runtime, body):
-        decision = await to_thread.run_sync(runtime.decide, call)
+        check, decision = await to_thread.run_sync(_begin_and_settle, runtime, call)
     else:
         check, decision = runtime.begin(call)
         if settling_waits(check, decision):
@@ -97,9 +97,16 @@ async def decide(
     try:
         await state.commits.wait(decision.decision_id)  # answered once its record is committed
     except ProctorError as exc:
+        if check.charged:  # not recorded, so not spent
+            await to_thread.run_sync(undo_charges, runtime, check)
         decision = unrecorded(decision, exc.message)
     state.metrics.observe(decision.effect.value, perf_counter() - started, decision.code)
     return decision
+
+
+def _begin_and_settle(runtime: Runtime, call: CheckCall) -> tuple[Check, Decision]:
+    check, decision = runtime.begin(call)
+    return check, runtime.settle(check, decision)
 
 
 def _waits_before_deciding(runtime: Runtime, body: CheckBody) -> bool:
