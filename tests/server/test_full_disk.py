@@ -11,27 +11,18 @@ from __future__ import annotations
 
 import json
 import resource
-import threading
+import time
 from pathlib import Path
 
 import httpx
 import pytest
 
 from proctor.storage import open_audit_store
-from tests.server.gateway import PEP_KEY, start_server, write_config
+from tests.server.gateway import checks_under_load, start_server, write_config
 
 pytestmark = pytest.mark.slow
 
 THREADS = 6
-CHECK = {"action": "read:orders", "agent": "support-bot", "user": "alice"}
-
-
-def _load(url: str, answers: list[dict[str, str]], stop: threading.Event) -> None:
-    with httpx.Client(
-        base_url=url, headers={"Authorization": f"Bearer {PEP_KEY}"}, timeout=30.0
-    ) as client:
-        while not stop.is_set():
-            answers.append(client.post("/v1/check", json=CHECK).json())
 
 
 def _fill_the_disk(pid: int, database: Path) -> None:
@@ -43,25 +34,13 @@ def _fill_the_disk(pid: int, database: Path) -> None:
 def test_answers_agree_with_the_audit_when_the_disk_fills(tmp_path: Path) -> None:
     server = start_server(write_config(tmp_path))
     database = tmp_path / "proctor.db"
-    answers: list[dict[str, str]] = []
-    stop = threading.Event()
-    workers = [
-        threading.Thread(target=_load, args=(server.url, answers, stop)) for _ in range(THREADS)
-    ]
     try:
-        for worker in workers:
-            worker.start()
-        while len(answers) < 200:
-            stop.wait(0.01)
-        _fill_the_disk(server.process.pid, database)
-        while not any(a["effect"] == "deny" for a in answers[-THREADS:]):
-            stop.wait(0.01)
-        stop.set()
-        for worker in workers:
-            worker.join(30)
+        with checks_under_load(server.url, THREADS, going=200) as answers:
+            _fill_the_disk(server.process.pid, database)
+            while not any(a["effect"] == "deny" for a in answers[-THREADS:]):
+                time.sleep(0.01)  # polling another process: nothing to inject
         assert httpx.get(f"{server.url}/readyz").status_code == 503
     finally:
-        stop.set()
         server.stop()
     allowed = [a["decision_id"] for a in answers if a["effect"] == "allow"]
     refused = [a["decision_id"] for a in answers if a["code"] == "audit_unavailable"]

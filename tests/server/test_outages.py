@@ -8,7 +8,6 @@ connections out healthily, and take records again without a restart.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,13 @@ import pytest
 
 from proctor.storage.postgres.audit_store import PostgresAuditStore
 from tests.postgres_cluster import Cluster, start_cluster
-from tests.server.gateway import PEP_KEY, ServerProcess, start_server, write_config
+from tests.server.gateway import (
+    PEP_KEY,
+    ServerProcess,
+    checks_under_load,
+    start_server,
+    write_config,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -37,13 +42,6 @@ def own_cluster() -> Iterator[Cluster]:
 
 def _client(url: str) -> httpx.Client:
     return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {PEP_KEY}"}, timeout=30.0)
-
-
-def _load(url: str, answers: list[Answer], stop: threading.Event) -> None:
-    with _client(url) as client:
-        while not stop.is_set():
-            body = client.post("/v1/check", json=CHECK).json()
-            answers.append((body["decision_id"], body["effect"], body.get("code")))
 
 
 def _seconds_until_ready(url: str) -> float:
@@ -97,27 +95,18 @@ def test_an_idle_gateway_recovers_from_a_restart(tmp_path: Path, own_cluster: Cl
 
 def test_a_gateway_under_load_recovers_from_a_restart(tmp_path: Path, own_cluster: Cluster) -> None:
     server, url = _serving(tmp_path, own_cluster, "loaded")
-    answers: list[Answer] = []
-    stop = threading.Event()
-    workers = [
-        threading.Thread(target=_load, args=(server.url, answers, stop)) for _ in range(THREADS)
-    ]
     try:
-        for worker in workers:
-            worker.start()
-        while len(answers) < 50:  # the load is going
-            time.sleep(0.01)
-        own_cluster.restart()
-        waited = _seconds_until_ready(server.url)
-        before = len(answers)
-        while len(answers) < before + 50:  # and keeps going after
-            time.sleep(0.01)
+        with checks_under_load(server.url, THREADS) as answers:
+            own_cluster.restart()
+            waited = _seconds_until_ready(server.url)
+            before = len(answers)
+            while len(answers) < before + 50:  # and keeps going after
+                time.sleep(0.01)
     finally:
-        stop.set()
-        for worker in workers:
-            worker.join(60)
         server.stop()
     assert waited < RECOVERY_SECONDS, f"ready again after {waited:.1f} s"
-    codes = {code for _, effect, code in answers if effect != "allow"}
+    codes = {a.get("code") for a in answers if a["effect"] != "allow"}
     assert codes <= {"audit_unavailable"}, codes
-    _assert_answers_match_records(url, answers)
+    _assert_answers_match_records(
+        url, [(a["decision_id"], a["effect"], a.get("code")) for a in answers]
+    )
