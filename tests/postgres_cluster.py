@@ -81,14 +81,24 @@ class Cluster:
             command = ["runuser", "-u", self.as_user, "--", *command]
         subprocess.run(command, check=True, timeout=timeout, capture_output=True)
 
+    def restart(self) -> None:
+        """``pg_ctl restart -m immediate``: every connection dies; returns once it answers."""
+        data = str(self.directory / "data")
+        log = str(self.directory / "log")
+        self._run("pg_ctl", "-D", data, "-l", log, "-m", "immediate", "-w", "-t", "60", "restart")
+
     def stop(self) -> None:
         with contextlib.suppress(subprocess.SubprocessError):
             self._run("pg_ctl", "-D", str(self.directory / "data"), "-m", "immediate", "stop")
         shutil.rmtree(self.directory, ignore_errors=True)
 
 
-def start_cluster(*, fast: bool = True) -> Cluster:
-    """initdb and start; ``fast`` turns fsync off (tests: nothing to keep after a crash)."""
+def start_cluster(*, fast: bool = True, restartable: bool = False) -> Cluster:
+    """initdb and start; ``fast`` turns fsync off (tests: nothing to keep after a crash).
+
+    ``restartable`` keeps commits synchronous, so a commit that returned survives
+    ``restart`` (a killed server; fsync only matters when the machine dies).
+    """
     binaries = find_binaries()
     directory = Path(tempfile.mkdtemp(prefix="proctor-pg-"))
     as_user = "nobody" if os.geteuid() == 0 else None
@@ -103,7 +113,9 @@ def start_cluster(*, fast: bool = True) -> Cluster:
         f"-p {cluster.port} -k {directory} -c listen_addresses=127.0.0.1 -c max_connections=200"
     )
     if fast:
-        options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        options += " -c fsync=off -c full_page_writes=off"
+        if not restartable:
+            options += " -c synchronous_commit=off"
     cluster._run(
         "pg_ctl",
         "-D",

@@ -8,11 +8,13 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -143,3 +145,33 @@ def running_server(config: Path, **options: object) -> Iterator[ServerProcess]:
     finally:
         if server.process.poll() is None:
             server.stop()
+
+
+LOAD_CHECK = {"action": "read:orders", "agent": "support-bot", "user": "alice"}
+
+
+@contextmanager
+def checks_under_load(url: str, threads: int, *, going: int = 50) -> Iterator[list[Any]]:
+    """``threads`` clients sending checks back to back on keep-alive connections while
+    the block runs; yields their answers (bodies), once ``going`` have come back."""
+    answers: list[Any] = []
+    stop = threading.Event()
+
+    def send() -> None:
+        with httpx.Client(
+            base_url=url, headers={"Authorization": f"Bearer {PEP_KEY}"}, timeout=30.0
+        ) as client:
+            while not stop.is_set():
+                answers.append(client.post("/v1/check", json=LOAD_CHECK).json())
+
+    workers = [threading.Thread(target=send) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    try:
+        while len(answers) < going:
+            stop.wait(0.01)
+        yield answers
+    finally:
+        stop.set()
+        for worker in workers:
+            worker.join(60)

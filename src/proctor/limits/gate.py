@@ -12,13 +12,15 @@ touch the stores.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from proctor.limits.approvals import Approval, call_hash
 from proctor.limits.counters import (
     LIMIT_EXCEEDED,
+    CounterCharge,
     InvalidAmount,
     PlannedCharge,
     fits,
@@ -85,19 +87,21 @@ class Guardrails:
         decision: Decision,
         controls: Controls,
         approval: Callable[[], ApprovalSettings],
+        charged: list[CounterCharge] | None = None,
     ) -> Decision:
         """The final decision for ``request`` whose rules decided ``decision`` (not a deny).
 
         An approval used up by a call that a limit or ceiling then denies is handed
-        back (approved again): only a call that passes spends it.
+        back (approved again): only a call that passes spends it. ``charged`` gets
+        the charges applied, for ``undo`` if the decision cannot be recorded.
         """
         if decision.effect is not Effect.REQUIRE_APPROVAL:
-            return self._charge(request, decision, controls)
+            return self._charge(request, decision, controls, charged)
         resolved, used = self._resolve_approval(request, decision, approval)
         if used is None:
             return resolved
         try:
-            final = self._charge(request, resolved, controls)
+            final = self._charge(request, resolved, controls, charged)
         except Exception:
             self.approvals.release(used, request.decision_id)
             raise
@@ -110,7 +114,19 @@ class Guardrails:
             )
         return final
 
-    def _charge(self, request: CheckRequest, decision: Decision, controls: Controls) -> Decision:
+    def undo(self, charges: Sequence[CounterCharge]) -> None:
+        """Take back ``charges`` (a decision that could not be recorded is not spent)."""
+        self.counters.charge(
+            [replace(c, amount=-c.amount, ceiling=math.inf, previous_weight=0.0) for c in charges]
+        )
+
+    def _charge(
+        self,
+        request: CheckRequest,
+        decision: Decision,
+        controls: Controls,
+        charged: list[CounterCharge] | None = None,
+    ) -> Decision:
         """Every limit and ceiling the call meets, charged at once; a deny when one is full."""
         extra: list[Diagnostic] = []
         if not controls.limits and controls.ceilings is None:
@@ -149,6 +165,8 @@ class Guardrails:
                 item.code,
                 [Diagnostic(item.code, _usage(item, result.used[result.refused]), _id(item))],
             )
+        if charged is not None:
+            charged.extend(item.charge for item in planned)
         if next(self._charges) % PRUNE_EVERY == 0:
             self.counters.prune(int(request.now.timestamp()))
         for item, used in zip(planned, result.used, strict=True):

@@ -42,6 +42,7 @@ class CheckCall(NamedTuple):
     token: str | None = None
     traceparent: str | None = None
     refused: tuple[str, str] | None = None
+    decision_id: str | None = None  # set by an edge that keys the check (a request id)
 
 
 class CallFields(TypedDict, total=False):

@@ -9,6 +9,7 @@ fills in what later stages read (the caller, the arguments, the request).
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -17,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from proctor.audit.errors import AuditError
 from proctor.identity.errors import TokenRejected
+from proctor.limits.counters import CounterCharge
 from proctor.limits.demotions import Demotion
 from proctor.model.actions import validate_action
 from proctor.model.arguments import (
@@ -74,6 +76,7 @@ class Check:
     lap_mark: float = 0.0  # when the last deciding stage ended (the stage timings)
     controls: Controls | None = None  # the limits and ceilings that apply, once looked up
     settlers: tuple[Settling, ...] = ()  # an untimed check's settling stages (`_acting_stages`)
+    charged: list[CounterCharge] = field(default_factory=list)  # undone if it is not recorded
 
     def deny(self, reason: str, code: str) -> Decision:
         return Decision(Effect.DENY, reason, (), self.decision_id, self.scopes, code=code)
@@ -224,6 +227,7 @@ def limits(runtime: EngineParts, check: Check, decision: Decision) -> Decision:
             decision,
             found,
             lambda: controls.approval(decision.rule_ids),
+            check.charged,
         )
     except StorageError as exc:
         return Decision(
@@ -280,6 +284,7 @@ def record(runtime: EngineParts, check: Check, decision: Decision) -> Decision:
     try:
         runtime.recorder.append(event)
     except (StorageError, AuditError) as exc:
+        undo_charges(runtime, check)
         return unrecorded(decision, exc.message)
     if check.demotion is not None:
         assert check.agent is not None
@@ -358,7 +363,7 @@ def begin_check(
     check = Check(  # positional: built on every check
         call,
         runtime.policies,
-        runtime.new_id(recorded_at),
+        call.decision_id or runtime.new_id(recorded_at),
         recorded_at,
         call.at or recorded_at,
         trace_id,
@@ -444,6 +449,14 @@ def _lap(observe: Callable[[str, float], None], stage: str, since: float) -> flo
     now = perf_counter()
     observe(stage, now - since)
     return now
+
+
+def undo_charges(runtime: EngineParts, check: Check) -> None:
+    """A decision not recorded is not spent: its charges are taken back (once)."""
+    charged, check.charged = check.charged, []
+    if charged:
+        with contextlib.suppress(StorageError):  # the limits store is down too: nothing to do
+            runtime.guardrails.undo(charged)
 
 
 def unrecorded(decision: Decision, problem: str) -> Decision:

@@ -3,8 +3,10 @@
 ``check``, ``session`` and ``@governed_tool`` (through its sessions) work as
 with the in-process ``Proctor``. One pooled httpx client per instance, with
 timeouts; connection attempts are retried (the request was not sent), and
-idempotent reads (``GET``) are retried a bounded number of times. A check is
-not retried once sent: it may have been decided and recorded.
+idempotent reads (``GET``) are retried a bounded number of times. A check
+carries a fresh ``request_id`` and is sent once more when its connection
+breaks before an answer (a gateway shutting down, a reset): the gateway
+answers a repeat from the first decision, recorded once.
 
 Failing closed: when the gateway cannot be reached or answers with a server
 error, ``check`` returns a deny with code ``gateway_unavailable``. With
@@ -17,6 +19,7 @@ with the envelope's code, whatever ``fail_open`` says.
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Unpack, cast
 
@@ -34,6 +37,8 @@ if TYPE_CHECKING:
 
 GATEWAY_UNAVAILABLE = "gateway_unavailable"
 FAIL_OPEN = "fail_open"
+# The connection closed or reset under a sent request, before (all of) an answer.
+_BROKEN = (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
 _TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 _ACCESS_TOKEN = "urn:ietf:params:oauth:token-type:access_token"
 
@@ -98,9 +103,9 @@ class ProctorClient(OpensSessions):
 
     def decide(self, call: CheckCall) -> Decision:
         """``check`` for a ``CheckCall`` built by the caller."""
-        body = _check_body(call, self.agent)
+        body = {**_check_body(call, self.agent), "request_id": uuid.uuid4().hex}
         try:
-            response = self._http.post("/v1/check", json=body, headers=_trace(call.traceparent))
+            response = self._post_keyed("/v1/check", body, _trace(call.traceparent))
         except httpx.TransportError as exc:
             return self._unreachable(f"the gateway could not be reached ({_describe(exc)})")
         if response.status_code >= 500:
@@ -117,13 +122,14 @@ class ProctorClient(OpensSessions):
         ``traceparent``: one W3C trace context for the whole batch, as in ``check``.
         """
         bodies = [
-            _check_body(CheckCall(str(item["action"]), **_fields(item)), self.agent)
+            {
+                **_check_body(CheckCall(str(item["action"]), **_fields(item)), self.agent),
+                "request_id": uuid.uuid4().hex,
+            }
             for item in checks
         ]
         try:
-            response = self._http.post(
-                "/v1/check/batch", json={"checks": bodies}, headers=_trace(traceparent)
-            )
+            response = self._post_keyed("/v1/check/batch", {"checks": bodies}, _trace(traceparent))
         except httpx.TransportError as exc:
             return [
                 self._unreachable(f"the gateway could not be reached ({_describe(exc)})")
@@ -133,6 +139,15 @@ class ProctorClient(OpensSessions):
         if response.status_code != 200:
             return [_refused(response)] * len(bodies)
         return [decision_from_dict(item) for item in response.json()["decisions"]]
+
+    def _post_keyed(
+        self, path: str, body: dict[str, Any], headers: dict[str, str] | None
+    ) -> httpx.Response:
+        """POST checks keyed by request ids; sent once more if the connection broke first."""
+        try:
+            return self._http.post(path, json=body, headers=headers)
+        except _BROKEN:
+            return self._http.post(path, json=body, headers=headers)
 
     def review_output(
         self, action: str, result: Any, **fields: Unpack[OutputFields]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from importlib.metadata import PackageNotFoundError, version
 
 from anyio import to_thread
@@ -12,6 +12,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from proctor.config import LoadedConfig, ServerConfig
 from proctor.export.service import start_export
@@ -26,6 +27,7 @@ from proctor.server.commits import CommitBarrier
 from proctor.server.errors import install_handlers
 from proctor.server.metrics import GatewayMetrics
 from proctor.server.openapi import build_openapi
+from proctor.server.replays import RequestReplays
 from proctor.server.request_id import RequestIdEcho
 from proctor.server.routes import (
     agents,
@@ -61,6 +63,7 @@ def create_app(
         approvals=ApprovalDesk(runtime),
         agents=AgentAdmin(runtime, _config_registry(runtime, config)),
         commits=CommitBarrier(runtime.audit),
+        replays=RequestReplays(runtime.audit),
         config=config,
         user_assertions=UserAssertions.of(runtime.users, config),
     )
@@ -109,6 +112,7 @@ def create_app(
         ],
         middleware=[
             Middleware(RequestIdEcho),
+            Middleware(CloseWhenDraining, draining=lambda: state.draining),
             Middleware(BodySizeLimit, max_bytes=settings.max_body_bytes),
         ],
         lifespan=lifespan,
@@ -131,3 +135,25 @@ def _version() -> str:
         return version("proctor")
     except PackageNotFoundError:
         return "0"
+
+
+class CloseWhenDraining:
+    """Once ``draining()`` says so, every response asks the client to close its connection
+    (``proctor.server.drain``: answer what was sent on it, then close)."""
+
+    def __init__(self, app: ASGIApp, *, draining: Callable[[], bool]) -> None:
+        self.app = app
+        self._draining = draining
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not self._draining():
+            await self.app(scope, receive, send)
+            return
+
+        async def closing(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [*message.get("headers", ()), (b"connection", b"close")]
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, closing)

@@ -38,6 +38,11 @@ class CheckBody(_Body):
     trace_id: str | None = Field(default=None, max_length=200)
     token: str | None = Field(default=None, max_length=16_384)
     at: datetime | None = None
+    # A client's key for this check: a retry with the same key and body is answered
+    # from the first decision, which is recorded once (server/replays.py).
+    request_id: str | None = Field(
+        default=None, min_length=1, max_length=128, pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]*$"
+    )
 
 
 class OutputBody(CheckBody):

@@ -10,10 +10,11 @@ from proctor.errors import ProctorError
 from proctor.model.decision import Decision
 from proctor.model.request import RunState, User
 from proctor.runtime import CheckCall, Runtime, unrecorded
-from proctor.runtime.pipeline import settling_waits
+from proctor.runtime.pipeline import Check, settling_waits, undo_charges
 from proctor.server.auth import ADMIN, CHECK_ANY, Principal
 from proctor.server.bodies import CheckBody, UserBody
 from proctor.server.errors import ApiError
+from proctor.server.replays import keyed_decision_id
 from proctor.server.state import GatewayState
 
 
@@ -56,7 +57,25 @@ def bind(state: GatewayState, principal: Principal, body: CheckBody) -> CheckBod
     return asserted.model_copy(update={"agent": principal.agent_id})
 
 
-async def decide(state: GatewayState, body: CheckBody, traceparent: str | None = None) -> Decision:
+async def decide_once(
+    state: GatewayState, principal: Principal, body: CheckBody, traceparent: str | None = None
+) -> Decision:
+    """``decide``, once per ``request_id`` when the body has one (``replays.py``)."""
+    if body.request_id is None:
+        return await decide(state, body, traceparent)
+    decision_id = keyed_decision_id(principal, body)
+    return await state.replays.once(
+        decision_id, lambda: decide(state, body, traceparent, decision_id=decision_id)
+    )
+
+
+async def decide(
+    state: GatewayState,
+    body: CheckBody,
+    traceparent: str | None = None,
+    *,
+    decision_id: str | None = None,
+) -> Decision:
     """``traceparent``: the caller's W3C header; the decision's span becomes its child.
 
     Decided on the event loop; only what may wait leaves it for a thread: the
@@ -66,9 +85,9 @@ async def decide(state: GatewayState, body: CheckBody, traceparent: str | None =
     """
     started = perf_counter()
     runtime = state.runtime
-    call = call_of(body, traceparent)
+    call = call_of(body, traceparent)._replace(decision_id=decision_id)
     if _waits_before_deciding(runtime, body):
-        decision = await to_thread.run_sync(runtime.decide, call)
+        check, decision = await to_thread.run_sync(_begin_and_settle, runtime, call)
     else:
         check, decision = runtime.begin(call)
         if settling_waits(check, decision):
@@ -76,11 +95,18 @@ async def decide(state: GatewayState, body: CheckBody, traceparent: str | None =
         else:
             decision = runtime.settle(check, decision)
     try:
-        await state.commits.wait()  # answered only once its record is committed
+        await state.commits.wait(decision.decision_id)  # answered once its record is committed
     except ProctorError as exc:
+        if check.charged:  # not recorded, so not spent
+            await to_thread.run_sync(undo_charges, runtime, check)
         decision = unrecorded(decision, exc.message)
     state.metrics.observe(decision.effect.value, perf_counter() - started, decision.code)
     return decision
+
+
+def _begin_and_settle(runtime: Runtime, call: CheckCall) -> tuple[Check, Decision]:
+    check, decision = runtime.begin(call)
+    return check, runtime.settle(check, decision)
 
 
 def _waits_before_deciding(runtime: Runtime, body: CheckBody) -> bool:

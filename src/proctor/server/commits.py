@@ -4,6 +4,11 @@ A request appends its record without waiting, then awaits the barrier. One
 thread flushes the audit store for everyone waiting at that moment (a flush
 commits everything queued before it) and wakes them together: group commit,
 with one thread hop per batch instead of one blocked thread per request.
+
+A flush that fails says only that something queued was not written: records
+of earlier batches may have committed. A request that names its record
+(``wait(decision_id)``) is then answered by that record's fate, read back from
+the store, so what its client is told agrees with what the audit says.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import threading
 from proctor.errors import ProctorError
 from proctor.storage.contracts import AuditStore
 
-_Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]"]
+_Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]", str | None]
 
 
 class CommitBarrier:
@@ -28,12 +33,16 @@ class CommitBarrier:
         self._thread = threading.Thread(target=self._run, name="proctor-commits", daemon=True)
         self._thread.start()
 
-    async def wait(self) -> None:
-        """Return once everything appended before the call is committed; raise if it cannot be."""
+    async def wait(self, decision_id: str | None = None) -> None:
+        """Return once everything appended before the call is committed; raise if it cannot be.
+
+        With ``decision_id``, return as soon as that record is committed, even when
+        a later one failed.
+        """
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         with self._lock:
-            self._waiting.append((loop, future))
+            self._waiting.append((loop, future, decision_id))
         self._wake.set()
         await future
 
@@ -58,10 +67,19 @@ class CommitBarrier:
                     error = ProctorError(
                         f"the audit flush failed: {exc!r}", code="storage_unavailable"
                     )
-                for loop, future in batch:
-                    loop.call_soon_threadsafe(_settle, future, error)
+                for loop, future, decision_id in batch:
+                    outcome = error
+                    if error is not None and decision_id is not None and self._stored(decision_id):
+                        outcome = None
+                    loop.call_soon_threadsafe(_settle, future, outcome)
             elif self._closed:
                 return
+
+    def _stored(self, decision_id: str) -> bool:
+        try:
+            return self._store.get(decision_id) is not None
+        except Exception:  # unreadable: not known to be recorded, so the error stands
+            return False
 
 
 def _settle(future: asyncio.Future[None], error: ProctorError | None) -> None:

@@ -4,7 +4,8 @@ The server answers a check only once its audit record is committed (the
 runtime waits for the audit writer; concurrent requests share one commit,
 SQLite's group commit), so a decision a client saw survives a crash of the
 process. ``storage.durability: sync`` adds ``synchronous=FULL`` for power
-loss. SIGTERM (and Ctrl-C) stops accepting connections, lets requests in
+loss. SIGTERM (and Ctrl-C) stops accepting connections, answers what was
+already sent on open ones and closes them (``drain.py``), lets requests in
 flight finish, then closes the runtime, which flushes the audit queue.
 """
 
@@ -112,7 +113,14 @@ def _serve_one(app: Starlette, options: ServeOptions) -> None:
     async def widen_thread_pool() -> None:
         anyio.to_thread.current_default_thread_limiter().total_tokens = options.workers_threads
 
-    server = uvicorn.Server(uvicorn.Config(app, **uvicorn_settings(options)))
+    from proctor.server.drain import DrainingServer
+
+    state: GatewayState = app.state.gateway
+
+    def drain() -> None:
+        state.draining = True
+
+    server = DrainingServer(uvicorn.Config(app, **uvicorn_settings(options)), on_drain=drain)
     loop = {"use_uvloop": True} if event_loop() == "uvloop" else {}
     anyio.run(_run, server, widen_thread_pool, backend_options=loop)
 

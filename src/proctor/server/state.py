@@ -13,6 +13,7 @@ from proctor.runtime.approvals import ApprovalDesk
 from proctor.server.auth import Authenticator, Principal
 from proctor.server.commits import CommitBarrier
 from proctor.server.metrics import GatewayMetrics
+from proctor.server.replays import RequestReplays
 from proctor.server.user_assertions import UserAssertions
 
 
@@ -25,6 +26,7 @@ class GatewayState:
     approvals: ApprovalDesk
     agents: AgentAdmin
     commits: CommitBarrier
+    replays: RequestReplays
     config: LoadedConfig | None = None
     user_assertions: UserAssertions = field(default_factory=lambda: UserAssertions({}))
     draining: bool = False

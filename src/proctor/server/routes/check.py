@@ -9,7 +9,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from proctor.server.bodies import BatchBody, CheckBody, read_json
-from proctor.server.checks import bind, decide
+from proctor.server.checks import bind, decide_once
 from proctor.server.state import caller
 from proctor.telemetry import extract_traceparent
 
@@ -19,7 +19,7 @@ WIRE_VERSION = 1
 async def check(request: Request) -> Response:
     state, principal = caller(request)
     body = bind(state, principal, await read_json(request, CheckBody))
-    decision = await decide(state, body, extract_traceparent(request.headers))
+    decision = await decide_once(state, principal, body, extract_traceparent(request.headers))
     return JSONResponse(_wire(decision.to_dict()))
 
 
@@ -29,7 +29,9 @@ async def check_batch(request: Request) -> Response:
     batch = await read_json(request, BatchBody)
     bound = [bind(state, principal, item) for item in batch.checks]
     traceparent = extract_traceparent(request.headers)
-    decisions = [(await decide(state, item, traceparent)).to_dict() for item in bound]
+    decisions = [
+        (await decide_once(state, principal, item, traceparent)).to_dict() for item in bound
+    ]
     return JSONResponse({"version": WIRE_VERSION, "decisions": decisions})
 
 

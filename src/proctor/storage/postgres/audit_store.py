@@ -5,9 +5,11 @@ them onto its own shard (built in memory, before any transaction), and
 writes them in one transaction that inserts the rows and tree nodes and moves
 its own shard's row, only if that row still holds the head it built on.
 Replicas never wait on each other's rows; row ids come from a sequence.
-Callers that wait share the commit of their batch (group commit). A failed
-write makes the store unhealthy: later appends raise ``StorageError`` (the
-runtime's deny), as with SQLite.
+Callers that wait share the commit of their batch (group commit). A
+write that fails before COMMIT is retried once; a failed write makes the
+store unhealthy: later appends raise ``StorageError`` (the runtime's deny),
+as with SQLite, until a probe finds the database answering (the shard is
+then claimed again, from the head the database holds).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ _ROW_COLUMNS = (
 )
 _ROWS_PER_FETCH = 1000
 _T = TypeVar("_T")
+_PROBE_SECONDS = 0.5
 
 
 _APPENDING = 0x61756474  # "audt": the advisory lock writers share and readers wait on
@@ -83,6 +86,7 @@ class PostgresAuditStore(AuditLogReads):
                     self._pool.close()
                 raise
         self._renew_at = time.time() + audit_log.LEASE_SECONDS / 3
+        self._committing = False
         self._thread = threading.Thread(target=self._run, name="proctor-pg-audit", daemon=True)
         self._thread.start()
 
@@ -161,6 +165,8 @@ class PostgresAuditStore(AuditLogReads):
                 stop = self._closed and not self._pending
             if batch:
                 self._write(batch)
+            elif self._failure is not None and not stop:
+                self._recover()
             elif self._failure is None and time.time() > self._renew_at:
                 self._renew()
             if stop:
@@ -192,15 +198,21 @@ class PostgresAuditStore(AuditLogReads):
     def _write(self, batch: list[PendingAppend]) -> None:
         events = [item for item in batch if item.event is not None]
         error = self._failure
-        if error is None and events:
+        # A failure before COMMIT is retried once (the pool checks out a fresh connection).
+        for _attempt in range(2 if error is None and events else 0):
+            self._committing = False
             try:
                 self._commit(events)
+                error = None
+                break
             except StorageError as exc:
                 error = exc
             except Exception as exc:  # a bug must not strand the waiters
                 error = storage_error(exc, "writing audit records")
-            if error is not None:
-                self._failure = error
+            if self._committing:  # the COMMIT itself failed: its outcome is unknown
+                break
+        if error is not None:  # refused until the database answers again (`_recover`)
+            self._failure = error
         for item in batch:
             if item.error is None:
                 item.error = error
@@ -237,12 +249,30 @@ class PostgresAuditStore(AuditLogReads):
                 audit_log.write_batch(
                     Statements(conn, POSTGRES), self._shard, batch, self.owner, time.time()
                 )
+                self._committing = True  # leaving the block sends COMMIT
         except psycopg.errors.UniqueViolation as exc:
             if "decision_id" in str(exc.diag.constraint_name or ""):
                 raise _DuplicateId from exc
             raise storage_error(exc, "writing audit records") from exc
         except (psycopg.Error, PoolTimeout) as exc:
             raise storage_error(exc, "writing audit records") from exc
+
+    def _recover(self) -> None:
+        """After a failure, take records again as soon as the database answers a probe."""
+        try:
+            with self._pool.connection(timeout=_PROBE_SECONDS) as conn:
+                conn.execute("SELECT 1")
+        except Exception:  # still down (or closing): stay failed, probe again next pause
+            return
+        if self._shard is not None:  # a COMMIT whose outcome was unknown may have moved it
+            try:
+                with transaction(self._pool, "claiming a shard of the audit log") as conn:
+                    self._shard = audit_log.claim_shard(
+                        Statements(conn, POSTGRES), self.owner, time.time()
+                    )
+            except StorageError:
+                return
+        self._failure = None
 
     # -- reading -----------------------------------------------------------------------
 
@@ -259,9 +289,9 @@ class PostgresAuditStore(AuditLogReads):
         # out so far is committed or gone for good.
         with transaction(self._pool, "reading the audit's commit horizon") as conn:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_APPENDING,))
-            last, called = conn.execute(
-                "SELECT last_value, is_called FROM audit_row_ids"
-            ).fetchone()
+            row = conn.execute("SELECT last_value, is_called FROM audit_row_ids").fetchone()
+        assert row is not None  # a sequence has one row
+        last, called = row
         return int(last) + 1 if called else int(last)
 
     def head(self) -> ChainHead:
