@@ -74,6 +74,12 @@ def _smolagents() -> dict[str, Any]:
     return {"model": ScriptedModel(ASKED)}
 
 
+def _google_adk() -> dict[str, Any]:
+    from tests.adapters.test_google_adk import scripted
+
+    return {"model": scripted(ASKED)}
+
+
 def _claude() -> dict[str, Any]:
     return {"shop_server": {"command": sys.executable, "args": [str(SHOP / "server.py")]}}
 
@@ -104,6 +110,7 @@ SETUPS: dict[str, Callable[[], dict[str, Any]]] = {
     "autogen": _autogen,
     "smolagents": _smolagents,
     "claude-agent-sdk": _claude,
+    "google-adk": _google_adk,
 }
 
 

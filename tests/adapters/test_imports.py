@@ -16,6 +16,7 @@ FRAMEWORKS = {
     "autogen": ("autogen_core",),
     "smolagents": ("smolagents",),
     "claude_agent_sdk": ("claude_agent_sdk",),
+    "google_adk": ("google",),
 }
 EVERY = sorted(
     {root for roots in FRAMEWORKS.values() for root in roots}

@@ -1,0 +1,113 @@
+"""Google ADK: ``before_tool_callback`` / ``after_tool_callback`` that govern every tool call.
+
+::
+
+    calls = ProctorToolCallbacks(server="shop")
+    agent = LlmAgent(name="desk", model=model, tools=[lookup_order, refund],
+                     before_tool_callback=calls.before_tool,
+                     after_tool_callback=calls.after_tool)
+    with proctor.session(agent="support-bot", user="alice", run_id="ticket-7"):
+        runner.run(user_id="alice", session_id="s-1", new_message=message)
+
+A call is checked as ``call:<server>/<tool>`` with its hints (``annotations=``,
+or for an ``McpToolset``'s tools the annotations the server lists), as through
+the MCP proxy. A refused call never runs: the model gets ``{"error": <the
+refusal>}`` as the tool's response; ``on_block="raise"`` raises
+``ActionDenied`` / ``ApprovalRequired`` out of the run. An allowed call's
+response is reviewed as through the proxy in ``after_tool`` before the model
+sees it: redacted, or replaced by ``{"error": ...}`` when withheld.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Unpack
+
+from proctor.adapters._gate import CheckedCall, FrameworkGate, GateOptions, missing_extra
+from proctor.model.decision import Decision, Effect
+
+try:
+    from google.adk.tools.base_tool import BaseTool
+    from google.adk.tools.tool_context import ToolContext
+except ImportError as exc:  # pragma: no cover - exercised only without the extra
+    raise missing_extra(__name__, "Google ADK", "google-adk", exc) from exc
+
+# Checked calls waiting for their response, by function call id; bounded, so calls whose
+# response never comes (the run was cancelled) cannot pile up.
+_REMEMBERED_CALLS = 4096
+
+
+class ProctorToolCallbacks:
+    """``before_tool`` / ``after_tool``: an ``LlmAgent``'s two tool callbacks.
+
+    Takes ``FrameworkGate``'s keyword arguments (``server``; ``actions`` and
+    ``annotations`` by tool name; ``session``, else the one entered with
+    ``with proctor.session(...)`` around the run; ``on_block``).
+    """
+
+    def __init__(self, **options: Unpack[GateOptions]) -> None:
+        self.gate = FrameworkGate(**options)
+        self._checked: OrderedDict[str, tuple[CheckedCall, dict[str, Any] | None]] = OrderedDict()
+
+    def before_tool(
+        self, tool: BaseTool, args: dict[str, Any], tool_context: ToolContext
+    ) -> dict[str, Any] | None:
+        """``None`` lets an allowed call run; a refused one gets the refusal as its response."""
+        hints = _listed_annotations(tool)
+        if hints is not None:
+            self.gate.learn(tool.name, hints)
+        call = self.gate.check(tool.name, args)
+        refusal = None if call.allowed else {"error": self.gate.refuse(call)}
+        self._checked[_call_key(tool, tool_context)] = (call, refusal)
+        while len(self._checked) > _REMEMBERED_CALLS:
+            self._checked.popitem(last=False)
+        return refusal
+
+    def after_tool(
+        self,
+        tool: BaseTool,
+        args: dict[str, Any],
+        tool_context: ToolContext,
+        tool_response: Any,
+    ) -> dict[str, Any] | None:
+        """The response as the proxy would pass it: ``None`` when unchanged, else its review."""
+        call, refusal = self._checked.pop(_call_key(tool, tool_context), (None, None))
+        if call is not None and not call.allowed:
+            if tool_response == refusal:  # ADK calls this with the refusal `before_tool` gave
+                return None
+            call = None  # a response to a refused call (a reused call id) is not passed on
+        if call is None:  # a response to a call proctor never allowed is not passed on
+            unchecked = Decision(
+                Effect.DENY,
+                "the call was not checked by proctor before it ran",
+                code="unchecked_call",
+            )
+            tool_info = self.gate.tool(tool.name)
+            withheld = CheckedCall(tool_info, dict(args), unchecked, self.gate.session)
+            return {"error": self.gate.refuse(withheld, output=True)}
+        reviewed = self.gate.review_output(call, tool_response)
+        if reviewed.refused:
+            return {"error": reviewed.value}
+        if not reviewed.changed:
+            return None
+        value = reviewed.value
+        return value if isinstance(value, dict) else {"result": value}
+
+
+def _call_key(tool: BaseTool, tool_context: ToolContext) -> str:
+    return f"{tool_context.function_call_id or ''}\x00{tool.name}"
+
+
+def _listed_annotations(tool: BaseTool) -> dict[str, Any] | None:
+    """An ``McpToolset`` tool's annotations as its server listed them (``{}`` for none)."""
+    listed = getattr(tool, "raw_mcp_tool", None)
+    if listed is None:
+        return None
+    annotations = getattr(listed, "annotations", None)
+    if annotations is None:
+        return {}
+    dump = getattr(annotations, "model_dump", None)
+    return dump(by_alias=True, exclude_none=True) if callable(dump) else None
+
+
+__all__ = ["ProctorToolCallbacks"]
