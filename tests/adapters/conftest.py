@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import os
 import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -114,3 +116,13 @@ def effects(guard: Proctor) -> dict[str, str]:
         for record in records
         if record.get("kind", "decision") == "decision"
     }
+
+
+def framework(module: str) -> None:
+    """Skip the calling test module when ``module`` is not installed, except in the adapters'
+    second environment (``make test-adapters-alt`` sets ``PROCTOR_ADAPTERS_ALT=1``), where the
+    framework is what is under test and its absence fails the run."""
+    if os.environ.get("PROCTOR_ADAPTERS_ALT") == "1":
+        importlib.import_module(module)
+    else:
+        pytest.importorskip(module)

@@ -287,6 +287,18 @@ def no_session(action: str) -> Decision:
     )
 
 
+def listed_annotations(listed_tool: Any) -> dict[str, Any] | None:
+    """An MCP ``Tool``'s annotations as its server listed them (``{}`` for none); ``None``
+    when ``listed_tool`` is not an MCP server's tool (a framework's wrapper had none)."""
+    if listed_tool is None:
+        return None
+    annotations = getattr(listed_tool, "annotations", None)
+    if annotations is None:
+        return {}
+    dump = getattr(annotations, "model_dump", None)
+    return dump(by_alias=True, exclude_none=True) if callable(dump) else None
+
+
 def missing_extra(module: str, framework: str, extra: str, cause: ImportError) -> ImportError:
     """The ImportError raised when a framework adapter is imported without its extra."""
     error = ImportError(
@@ -306,6 +318,7 @@ __all__ = [
     "ToolInfo",
     "ToolOptions",
     "approval_id",
+    "listed_annotations",
     "missing_extra",
     "one_tool_gate",
     "refusal_message",

@@ -23,7 +23,13 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Unpack
 
-from proctor.adapters._gate import CheckedCall, FrameworkGate, GateOptions, missing_extra
+from proctor.adapters._gate import (
+    CheckedCall,
+    FrameworkGate,
+    GateOptions,
+    listed_annotations,
+    missing_extra,
+)
 from proctor.model.decision import Decision, Effect
 
 try:
@@ -53,7 +59,7 @@ class ProctorToolCallbacks:
         self, tool: BaseTool, args: dict[str, Any], tool_context: ToolContext
     ) -> dict[str, Any] | None:
         """``None`` lets an allowed call run; a refused one gets the refusal as its response."""
-        hints = _listed_annotations(tool)
+        hints = listed_annotations(getattr(tool, "raw_mcp_tool", None))
         if hints is not None:
             self.gate.learn(tool.name, hints)
         call = self.gate.check(tool.name, args)
@@ -96,18 +102,6 @@ class ProctorToolCallbacks:
 
 def _call_key(tool: BaseTool, tool_context: ToolContext) -> str:
     return f"{tool_context.function_call_id or ''}\x00{tool.name}"
-
-
-def _listed_annotations(tool: BaseTool) -> dict[str, Any] | None:
-    """An ``McpToolset`` tool's annotations as its server listed them (``{}`` for none)."""
-    listed = getattr(tool, "raw_mcp_tool", None)
-    if listed is None:
-        return None
-    annotations = getattr(listed, "annotations", None)
-    if annotations is None:
-        return {}
-    dump = getattr(annotations, "model_dump", None)
-    return dump(by_alias=True, exclude_none=True) if callable(dump) else None
 
 
 __all__ = ["ProctorToolCallbacks"]
