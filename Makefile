@@ -8,7 +8,7 @@ DEV_STAMP := $(VENV)/.installed-dev
 # tests run in a second, smaller environment (docs/adapters.md)
 ALT_VENV := .venv-adapters-alt
 ALT_STAMP := $(ALT_VENV)/.installed
-ALT_TESTS := tests/adapters/test_strands.py
+ALT_TESTS := tests/adapters/test_crewai.py tests/adapters/test_strands.py
 
 .PHONY: demo test test-adapters-alt lint test-deps bench bench-security clean
 

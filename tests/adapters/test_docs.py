@@ -116,7 +116,7 @@ SETUPS: dict[str, Callable[[], dict[str, Any]]] = {
 
 # Frameworks tested in the second environment (`make test-adapters-alt`): their test modules
 # run their snippets with `run_snippet`.
-ALT_ENVIRONMENT = ("strands",)
+ALT_ENVIRONMENT = ("crewai", "strands")
 
 
 def test_every_framework_has_one_short_snippet() -> None:

@@ -18,7 +18,9 @@ FRAMEWORKS = {
     "smolagents": ("smolagents",),
     "claude_agent_sdk": ("claude_agent_sdk",),
     "google_adk": ("google",),
-    "strands": ("strands",),  # installed in the adapters' second environment only
+    # installed in the adapters' second environment only
+    "crewai": ("crewai",),
+    "strands": ("strands",),
 }
 EVERY = sorted(
     {root for roots in FRAMEWORKS.values() for root in roots}
