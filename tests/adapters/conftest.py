@@ -5,7 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -126,3 +126,15 @@ def framework(module: str) -> None:
         importlib.import_module(module)
     else:
         pytest.importorskip(module)
+
+
+def assert_the_shop_script_was_governed(shop: Proctor, seen: Mapping[str, str], given: str) -> None:
+    """``shop_tools.SCRIPT`` run through an adapter: ``seen`` is what the model was given for
+    each tool, by name, and ``given`` all it was given (the raw card must appear nowhere)."""
+    assert effects(shop) == shop_tools.EXPECTED
+    assert shop_tools.ran == shop_tools.EXPECTED_RAN
+    assert f"paid with card {shop_tools.MASKED_CARD}" in seen["lookup_order"]
+    assert shop_tools.CARD not in given
+    assert "held the call to `refund`" in seen["refund"]
+    assert "denied the call to `delete_order`" in seen["delete_order"]
+    assert "the IBAN came from a tool's output" in seen["transfer"]

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from pydantic import Field
 
-from tests.adapters.conftest import effects, framework
+from tests.adapters.conftest import assert_the_shop_script_was_governed, framework
 
 os.environ.setdefault("CREWAI_DISABLE_TELEMETRY", "true")  # no network from the tests
 os.environ.setdefault("CREWAI_TRACING_ENABLED", "false")
@@ -83,14 +83,7 @@ def test_one_policy_allows_holds_denies_masks_and_catches_the_injected_iban(shop
     llm = scripted(shop_tools.SCRIPT)
     with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
         assert str(crew(llm, _governed()).kickoff()) == "done"
-    assert effects(shop) == shop_tools.EXPECTED
-    assert shop_tools.ran == shop_tools.EXPECTED_RAN
-    seen = observations(llm)
-    assert f"paid with card {shop_tools.MASKED_CARD}" in seen["lookup_order"]
-    assert shop_tools.CARD not in str(llm.seen)
-    assert "held the call to `refund`" in seen["refund"]
-    assert "denied the call to `delete_order`" in seen["delete_order"]
-    assert "the IBAN came from a tool's output" in seen["transfer"]
+    assert_the_shop_script_was_governed(shop, observations(llm), str(llm.seen))
 
 
 def test_a_held_call_runs_once_approved(shop: Proctor) -> None:

@@ -12,7 +12,7 @@ from google.genai import types
 
 from proctor import ApprovalRequired, Proctor
 from proctor.adapters.google_adk import ProctorToolCallbacks
-from tests.adapters.conftest import effects
+from tests.adapters.conftest import assert_the_shop_script_was_governed
 from tests.adapters.shop import tools as shop_tools
 
 
@@ -57,14 +57,7 @@ def test_one_policy_allows_holds_denies_masks_and_catches_the_injected_iban(shop
     runner = InMemoryRunner(agent(model, _callbacks()))
     with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
         runner.run("Sort out order A-1")
-    assert effects(shop) == shop_tools.EXPECTED
-    assert shop_tools.ran == shop_tools.EXPECTED_RAN
-    seen = responses(model)
-    assert f"paid with card {shop_tools.MASKED_CARD}" in seen["lookup_order"]
-    assert shop_tools.CARD not in str(model.requests)
-    assert "held the call to `refund`" in seen["refund"]
-    assert "denied the call to `delete_order`" in seen["delete_order"]
-    assert "the IBAN came from a tool's output" in seen["transfer"]
+    assert_the_shop_script_was_governed(shop, responses(model), str(model.requests))
 
 
 def test_without_a_session_no_tool_runs(shop: Proctor) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.adapters.conftest import effects, framework
+from tests.adapters.conftest import assert_the_shop_script_was_governed, framework
 
 framework("strands")
 
@@ -84,14 +84,7 @@ def test_one_policy_allows_holds_denies_masks_and_catches_the_injected_iban(shop
     agent = Agent(model=model, tools=SHOP_TOOLS, hooks=[_hooks()], callback_handler=None)
     with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
         agent("Sort out order A-1")
-    assert effects(shop) == shop_tools.EXPECTED
-    assert shop_tools.ran == shop_tools.EXPECTED_RAN
-    seen = results(model)
-    assert f"paid with card {shop_tools.MASKED_CARD}" in seen["lookup_order"]
-    assert shop_tools.CARD not in str(model.seen)
-    assert "held the call to `refund`" in seen["refund"]
-    assert "denied the call to `delete_order`" in seen["delete_order"]
-    assert "the IBAN came from a tool's output" in seen["transfer"]
+    assert_the_shop_script_was_governed(shop, results(model), str(model.seen))
 
 
 def test_without_a_session_no_tool_runs(shop: Proctor) -> None:

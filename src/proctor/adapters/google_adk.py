@@ -20,27 +20,16 @@ sees it: redacted, or replaced by ``{"error": ...}`` when withheld.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any, Unpack
 
-from proctor.adapters._gate import (
-    CheckedCall,
-    FrameworkGate,
-    GateOptions,
-    listed_annotations,
-    missing_extra,
-)
-from proctor.model.decision import Decision, Effect
+from proctor.adapters import _gate
+from proctor.adapters._gate import CheckedCall, FrameworkGate, GateOptions
 
 try:
     from google.adk.tools.base_tool import BaseTool
     from google.adk.tools.tool_context import ToolContext
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
-    raise missing_extra(__name__, "Google ADK", "google-adk", exc) from exc
-
-# Checked calls waiting for their response, by function call id; bounded, so calls whose
-# response never comes (the run was cancelled) cannot pile up.
-_REMEMBERED_CALLS = 4096
+    raise _gate.missing_extra(__name__, "Google ADK", "google-adk", exc) from exc
 
 
 class ProctorToolCallbacks:
@@ -53,20 +42,21 @@ class ProctorToolCallbacks:
 
     def __init__(self, **options: Unpack[GateOptions]) -> None:
         self.gate = FrameworkGate(**options)
-        self._checked: OrderedDict[str, tuple[CheckedCall, dict[str, Any] | None]] = OrderedDict()
+        # each checked call, with the refusal `before_tool` answered for it (if refused)
+        self._checked: _gate.AwaitingResults[tuple[CheckedCall, dict[str, Any] | None]] = (
+            _gate.AwaitingResults()
+        )
 
     def before_tool(
         self, tool: BaseTool, args: dict[str, Any], tool_context: ToolContext
     ) -> dict[str, Any] | None:
         """``None`` lets an allowed call run; a refused one gets the refusal as its response."""
-        hints = listed_annotations(getattr(tool, "raw_mcp_tool", None))
+        hints = _gate.listed_annotations(getattr(tool, "raw_mcp_tool", None))
         if hints is not None:
             self.gate.learn(tool.name, hints)
         call = self.gate.check(tool.name, args)
         refusal = None if call.allowed else {"error": self.gate.refuse(call)}
-        self._checked[_call_key(tool, tool_context)] = (call, refusal)
-        while len(self._checked) > _REMEMBERED_CALLS:
-            self._checked.popitem(last=False)
+        self._checked.put(_call_key(tool, tool_context), (call, refusal))
         return refusal
 
     def after_tool(
@@ -77,20 +67,13 @@ class ProctorToolCallbacks:
         tool_response: Any,
     ) -> dict[str, Any] | None:
         """The response as the proxy would pass it: ``None`` when unchanged, else its review."""
-        call, refusal = self._checked.pop(_call_key(tool, tool_context), (None, None))
+        call, refusal = self._checked.pop(_call_key(tool, tool_context)) or (None, None)
         if call is not None and not call.allowed:
             if tool_response == refusal:  # ADK calls this with the refusal `before_tool` gave
                 return None
             call = None  # a response to a refused call (a reused call id) is not passed on
         if call is None:  # a response to a call proctor never allowed is not passed on
-            unchecked = Decision(
-                Effect.DENY,
-                "the call was not checked by proctor before it ran",
-                code="unchecked_call",
-            )
-            tool_info = self.gate.tool(tool.name)
-            withheld = CheckedCall(tool_info, dict(args), unchecked, self.gate.session)
-            return {"error": self.gate.refuse(withheld, output=True)}
+            return {"error": _gate.unchecked_result(self.gate, tool.name)}
         reviewed = self.gate.review_output(call, tool_response)
         if reviewed.refused:
             return {"error": reviewed.value}

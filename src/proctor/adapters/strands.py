@@ -16,24 +16,16 @@ result is reviewed as through the proxy before the model sees it.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from typing import Any, Unpack
 
-from proctor.adapters._gate import (
-    CheckedCall,
-    FrameworkGate,
-    GateOptions,
-    listed_annotations,
-    missing_extra,
-)
+from proctor.adapters import _gate
+from proctor.adapters._gate import CheckedCall, FrameworkGate, GateOptions
 from proctor.model.decision import Decision, Effect
 
 try:
     from strands.hooks import AfterToolCallEvent, BeforeToolCallEvent, HookProvider, HookRegistry
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
-    raise missing_extra(__name__, "Strands Agents", "strands", exc) from exc
-
-_REMEMBERED_CALLS = 4096  # allowed calls awaiting their result; a cancelled run leaves some
+    raise _gate.missing_extra(__name__, "Strands Agents", "strands", exc) from exc
 
 
 class ProctorHooks(HookProvider):  # type: ignore[misc]  # typed, but not in the dev extra
@@ -43,7 +35,7 @@ class ProctorHooks(HookProvider):  # type: ignore[misc]  # typed, but not in the
 
     def __init__(self, **options: Unpack[GateOptions]) -> None:
         self.gate = FrameworkGate(**options)
-        self._allowed: OrderedDict[str, CheckedCall] = OrderedDict()
+        self._allowed: _gate.AwaitingResults[CheckedCall] = _gate.AwaitingResults()
 
     def register_hooks(self, registry: HookRegistry, **kwargs: Any) -> None:
         registry.add_callback(BeforeToolCallEvent, self.before_tool_call)
@@ -51,7 +43,7 @@ class ProctorHooks(HookProvider):  # type: ignore[misc]  # typed, but not in the
 
     def before_tool_call(self, event: BeforeToolCallEvent) -> None:
         name = str(event.tool_use.get("name", ""))
-        hints = listed_annotations(getattr(event.selected_tool, "mcp_tool", None))
+        hints = _gate.listed_annotations(getattr(event.selected_tool, "mcp_tool", None))
         if hints is not None:
             self.gate.learn(name, hints)
         tool_input = event.tool_use.get("input")
@@ -67,28 +59,20 @@ class ProctorHooks(HookProvider):  # type: ignore[misc]  # typed, but not in the
         else:
             call = self.gate.check(name, tool_input)
         key = str(event.tool_use.get("toolUseId", ""))
-        self._allowed.pop(key, None)  # a reused id never inherits an earlier allowed call
+        self._allowed.pop(key)  # a reused id never inherits an earlier allowed call
         if not call.allowed:
             event.cancel_tool = self.gate.refuse(call)
             return
-        self._allowed[key] = call
-        while len(self._allowed) > _REMEMBERED_CALLS:
-            self._allowed.popitem(last=False)
+        self._allowed.put(key, call)
 
     def after_tool_call(self, event: AfterToolCallEvent) -> None:
         key = str(event.tool_use.get("toolUseId", ""))
-        call = self._allowed.pop(key, None)
+        call = self._allowed.pop(key)
         if event.cancel_message is not None:  # refused (by this hook or another): never ran
             return
         if call is None:  # a result of a call proctor never allowed is not passed on
-            unchecked = Decision(
-                Effect.DENY,
-                "the call was not checked by proctor before it ran",
-                code="unchecked_call",
-            )
             name = str(event.tool_use.get("name", ""))
-            call = CheckedCall(self.gate.tool(name), {}, unchecked, self.gate.session)
-            event.result = _error_result(key, self.gate.refuse(call, output=True))
+            event.result = _error_result(key, _gate.unchecked_result(self.gate, name))
             return
         content = event.result.get("content", [])
         reviewed = self.gate.review_output(call, content)
