@@ -3,6 +3,8 @@ own offline model double (`google.adk.cli.agent_test_runner.MockModel`: no LLM, 
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from typing import Any
 
 import pytest
@@ -12,7 +14,7 @@ from google.genai import types
 
 from proctor import ApprovalRequired, Proctor
 from proctor.adapters.google_adk import ProctorToolCallbacks
-from tests.adapters.conftest import assert_the_shop_script_was_governed
+from tests.adapters.conftest import SHOP, assert_the_shop_script_was_governed, effects
 from tests.adapters.shop import tools as shop_tools
 
 
@@ -119,3 +121,34 @@ def test_a_reused_call_id_never_lets_an_unreviewed_response_through(shop: Procto
     ]
     assert len(given) == 2
     assert shop_tools.CARD not in str(given)
+
+
+def test_an_mcp_toolsets_tools_carry_the_hints_its_server_lists(shop: Proctor) -> None:
+    """No `annotations=`: an `McpToolset`'s tools are described by what the shop's MCP server
+    lists, as the proxy reads it, so the policy decides each call as through the proxy."""
+    from google.adk.tools.mcp_tool import McpToolset, StdioConnectionParams
+    from mcp import StdioServerParameters
+
+    server = StdioServerParameters(command=sys.executable, args=[str(SHOP / "server.py")])
+    toolset = McpToolset(connection_params=StdioConnectionParams(server_params=server, timeout=30))
+    callbacks = ProctorToolCallbacks(server="shop")
+    model = scripted(shop_tools.SCRIPT)
+    mcp_agent = LlmAgent(
+        name="desk",
+        model=model,
+        tools=[toolset],
+        before_tool_callback=callbacks.before_tool,
+        after_tool_callback=callbacks.after_tool,
+    )
+
+    async def run() -> None:
+        try:
+            await InMemoryRunner(mcp_agent).runner.run_debug("Sort out order A-1", quiet=True)
+        finally:
+            await toolset.close()
+
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+        asyncio.run(run())
+    assert effects(shop) == shop_tools.EXPECTED
+    assert shop_tools.MASKED_CARD in responses(model)["lookup_order"]
+    assert shop_tools.CARD not in str(responses(model))
