@@ -6,12 +6,13 @@ skips it when Strands is absent."""
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 
-from tests.adapters.conftest import assert_the_shop_script_was_governed, framework
+from tests.adapters.conftest import SHOP, assert_the_shop_script_was_governed, effects, framework
 
 framework("strands")
 
@@ -121,3 +122,24 @@ def test_arguments_that_are_not_an_object_are_refused(shop: Proctor) -> None:
 
 def test_the_doc_snippet_runs_as_printed(shop: Proctor) -> None:
     run_snippet("strands", shop, {"model": ScriptedModel(ASKED)})
+
+
+def test_an_mcp_clients_tools_carry_the_hints_its_server_lists(shop: Proctor) -> None:
+    """No `annotations=`: an `MCPClient`'s tools are described by what the shop's MCP server
+    lists, as the proxy reads it, so the policy decides each call as through the proxy."""
+    from mcp import StdioServerParameters
+    from mcp.client.stdio import stdio_client
+    from strands.tools.mcp import MCPClient
+
+    server = StdioServerParameters(command=sys.executable, args=[str(SHOP / "server.py")])
+    model = ScriptedModel(shop_tools.SCRIPT)
+    with MCPClient(lambda: stdio_client(server)) as client:
+        tools = client.list_tools_sync()
+        agent = Agent(
+            model=model, tools=tools, hooks=[ProctorHooks(server="shop")], callback_handler=None
+        )
+        with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+            agent("Sort out order A-1")
+    assert effects(shop) == shop_tools.EXPECTED
+    assert shop_tools.MASKED_CARD in results(model)["lookup_order"]
+    assert shop_tools.CARD not in str(results(model))

@@ -74,12 +74,16 @@ class ProctorHooks(HookProvider):  # type: ignore[misc]  # typed, but not in the
             name = str(event.tool_use.get("name", ""))
             event.result = _error_result(key, _gate.unchecked_result(self.gate, name))
             return
-        content = event.result.get("content", [])
-        reviewed = self.gate.review_output(call, content)
+        # everything the model may read: the content, and an MCP tool's `structuredContent`
+        readable = {k: v for k, v in event.result.items() if k not in ("toolUseId", "status")}
+        reviewed = self.gate.review_output(call, readable)
         if reviewed.refused:
             event.result = _error_result(key, str(reviewed.value))
-        elif reviewed.changed:
-            event.result = {**event.result, "content": reviewed.value}
+        elif reviewed.changed and isinstance(reviewed.value, dict):
+            event.result = {**event.result, **reviewed.value}
+        elif reviewed.changed:  # reviewed into another shape: text is what the model reads
+            event.result = {**event.result, "content": [{"text": str(reviewed.value)}]}
+            event.result.pop("structuredContent", None)
 
 
 def _error_result(tool_use_id: str, text: str) -> Any:
