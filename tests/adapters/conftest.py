@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import importlib
+import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -114,3 +116,25 @@ def effects(guard: Proctor) -> dict[str, str]:
         for record in records
         if record.get("kind", "decision") == "decision"
     }
+
+
+def framework(module: str) -> None:
+    """Skip the calling test module when ``module`` is not installed, except in the adapters'
+    second environment (``make test-adapters-alt`` sets ``PROCTOR_ADAPTERS_ALT=1``), where the
+    framework is what is under test and its absence fails the run."""
+    if os.environ.get("PROCTOR_ADAPTERS_ALT") == "1":
+        importlib.import_module(module)
+    else:
+        pytest.importorskip(module)
+
+
+def assert_the_shop_script_was_governed(shop: Proctor, seen: Mapping[str, str], given: str) -> None:
+    """``shop_tools.SCRIPT`` run through an adapter: ``seen`` is what the model was given for
+    each tool, by name, and ``given`` all it was given (the raw card must appear nowhere)."""
+    assert effects(shop) == shop_tools.EXPECTED
+    assert shop_tools.ran == shop_tools.EXPECTED_RAN
+    assert f"paid with card {shop_tools.MASKED_CARD}" in seen["lookup_order"]
+    assert shop_tools.CARD not in given
+    assert "held the call to `refund`" in seen["refund"]
+    assert "denied the call to `delete_order`" in seen["delete_order"]
+    assert "the IBAN came from a tool's output" in seen["transfer"]

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from proctor import ActionDenied, ApprovalRequired, Proctor
-from proctor.adapters._gate import FrameworkGate, refusal_message
+from proctor.adapters._gate import AwaitingResults, FrameworkGate, refusal_message
 from proctor.mcp.gate import ToolGate
 from proctor.model.decision import Decision, Effect
 from tests.adapters.conftest import (
@@ -174,3 +174,12 @@ def test_a_check_that_fails_denies_the_call(guard: Proctor) -> None:
     gate = FrameworkGate(server="shop", session=Broken())  # type: ignore[arg-type]
     call = gate.check("lookup_order", {})
     assert (call.allowed, call.decision.code) == (False, "check_failed")
+
+
+def test_calls_awaiting_results_are_bounded_and_a_reused_id_starts_afresh() -> None:
+    """A run cancelled mid-call leaves calls no result comes for: the oldest go first."""
+    awaiting: AwaitingResults[str] = AwaitingResults(limit=2)
+    for call_id in ("a", "b", "c"):
+        awaiting.put(call_id, call_id.upper())
+    awaiting.put("b", "B2")
+    assert [awaiting.pop(call_id) for call_id in ("a", "b", "c", "b")] == [None, "B2", "C", None]

@@ -10,4 +10,7 @@ Import the module of the framework in use; each needs its extra (docs/adapters.m
 - ``proctor.adapters.autogen`` (``pip install 'proctor[autogen]'``)
 - ``proctor.adapters.smolagents`` (``pip install 'proctor[smolagents]'``)
 - ``proctor.adapters.claude_agent_sdk`` (``pip install 'proctor[claude-agent-sdk]'``)
+- ``proctor.adapters.google_adk`` (``pip install 'proctor[google-adk]'``)
+- ``proctor.adapters.crewai`` (``pip install 'proctor[crewai]'``)
+- ``proctor.adapters.strands`` (``pip install 'proctor[strands]'``)
 """

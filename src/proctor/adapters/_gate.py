@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Literal, Required, TypedDict
+from typing import Any, Generic, Literal, Required, TypedDict, TypeVar
 
 from proctor.model.decision import Decision, Effect
 from proctor.sdk.errors import ToolCallBlocked
@@ -230,6 +231,37 @@ class FrameworkGate:
         return ReviewedOutput(review.value, changed=changed, refused=False)
 
 
+T = TypeVar("T")
+
+
+class AwaitingResults(Generic[T]):
+    """Checked calls by call id until their result comes (a framework's after-hook reviews it);
+    bounded, since a cancelled run's calls never get one."""
+
+    def __init__(self, limit: int = 4096) -> None:
+        self.limit = limit
+        self._calls: OrderedDict[str, T] = OrderedDict()
+
+    def put(self, call_id: str, value: T) -> None:
+        self._calls.pop(call_id, None)  # a reused id never inherits an earlier call's record
+        self._calls[call_id] = value
+        while len(self._calls) > self.limit:
+            self._calls.popitem(last=False)
+
+    def pop(self, call_id: str) -> T | None:
+        return self._calls.pop(call_id, None)
+
+
+def unchecked_result(gate: FrameworkGate, tool_name: str) -> str:
+    """The refusal in place of a result whose call proctor never checked (another hook ran it,
+    or a call id was reused): such a result is never passed on."""
+    decision = Decision(
+        Effect.DENY, "the call was not checked by proctor before it ran", code="unchecked_call"
+    )
+    call = CheckedCall(gate.tool(tool_name), {}, decision, gate.session)
+    return gate.refuse(call, output=True)
+
+
 def one_tool_gate(
     name: str,
     *,
@@ -287,6 +319,18 @@ def no_session(action: str) -> Decision:
     )
 
 
+def listed_annotations(listed_tool: Any) -> dict[str, Any] | None:
+    """An MCP ``Tool``'s annotations as its server listed them (``{}`` for none); ``None``
+    when ``listed_tool`` is not an MCP server's tool (a framework's wrapper had none)."""
+    if listed_tool is None:
+        return None
+    annotations = getattr(listed_tool, "annotations", None)
+    if annotations is None:
+        return {}
+    dump = getattr(annotations, "model_dump", None)
+    return dump(by_alias=True, exclude_none=True) if callable(dump) else None
+
+
 def missing_extra(module: str, framework: str, extra: str, cause: ImportError) -> ImportError:
     """The ImportError raised when a framework adapter is imported without its extra."""
     error = ImportError(
@@ -297,6 +341,7 @@ def missing_extra(module: str, framework: str, extra: str, cause: ImportError) -
 
 
 __all__ = [
+    "AwaitingResults",
     "CheckedCall",
     "FrameworkGate",
     "GateOptions",
@@ -306,7 +351,9 @@ __all__ = [
     "ToolInfo",
     "ToolOptions",
     "approval_id",
+    "listed_annotations",
     "missing_extra",
     "one_tool_gate",
     "refusal_message",
+    "unchecked_result",
 ]

@@ -21,11 +21,10 @@ withheld one is replaced by the refusal and blocked (``decision: "block"``).
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any, cast
 
-from proctor.adapters._gate import CheckedCall, FrameworkGate, missing_extra
+from proctor.adapters._gate import AwaitingResults, CheckedCall, FrameworkGate, missing_extra
 from proctor.sdk.session import Session
 
 try:
@@ -33,8 +32,6 @@ try:
     from claude_agent_sdk.types import HookCallback
 except ImportError as exc:  # pragma: no cover - exercised only without the extra
     raise missing_extra(__name__, "the Claude Agent SDK", "claude-agent-sdk", exc) from exc
-
-_REMEMBERED_CALLS = 4096
 
 
 class ProctorHooks:
@@ -53,7 +50,7 @@ class ProctorHooks:
         self._annotations = {server: dict(tools) for server, tools in (annotations or {}).items()}
         self.session = session
         self._gates: dict[str, FrameworkGate] = {}
-        self._allowed: OrderedDict[str, CheckedCall] = OrderedDict()
+        self._allowed: AwaitingResults[CheckedCall] = AwaitingResults()
 
     def hooks(self) -> dict[str, list[HookMatcher]]:
         """``ClaudeAgentOptions(hooks=...)``: both hooks, for every tool."""
@@ -100,7 +97,7 @@ class ProctorHooks:
         self, hook_input: Any, tool_use_id: str | None, context: Any
     ) -> dict[str, Any]:
         key = tool_use_id or hook_input.get("tool_use_id")
-        call = self._allowed.pop(key, None) if isinstance(key, str) else None
+        call = self._allowed.pop(key) if isinstance(key, str) else None
         if call is None:  # not seen before it ran (a hook added late): checked now
             call = self.check(hook_input)
             if not call.allowed:
@@ -122,9 +119,7 @@ class ProctorHooks:
     def _remember(self, tool_use_id: Any, call: CheckedCall) -> None:
         if not isinstance(tool_use_id, str):
             return
-        self._allowed[tool_use_id] = call
-        while len(self._allowed) > _REMEMBERED_CALLS:
-            self._allowed.popitem(last=False)
+        self._allowed.put(tool_use_id, call)
 
 
 def _deny(reason: str) -> dict[str, Any]:
