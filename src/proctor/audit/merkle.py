@@ -225,14 +225,18 @@ def root_from_inclusion(leaf: bytes, index: int, size: int, path: Sequence[bytes
             return None
         if fn & 1 or fn == sn:
             node = node_hash(sibling, node)
-            while not fn & 1 and fn != 0:
-                fn >>= 1
-                sn >>= 1
+            fn, sn = _shift_to_odd(fn, sn)
         else:
             node = node_hash(node, sibling)
-        fn >>= 1
-        sn >>= 1
+        fn, sn = fn >> 1, sn >> 1
     return node if sn == 0 else None
+
+
+def _shift_to_odd(fn: int, sn: int) -> tuple[int, int]:
+    """RFC 9162 §2.1.3.2 and §2.1.4.2: right-shift both until ``fn`` is odd or 0."""
+    while not fn & 1 and fn != 0:
+        fn, sn = fn >> 1, sn >> 1
+    return fn, sn
 
 
 def verify_consistency(
@@ -252,8 +256,7 @@ def verify_consistency(
         return False
     fn, sn = old - 1, new - 1
     while fn & 1:
-        fn >>= 1
-        sn >>= 1
+        fn, sn = fn >> 1, sn >> 1
     fr = sr = path[0]
     for c in path[1:]:
         if sn == 0:
@@ -261,13 +264,10 @@ def verify_consistency(
         if fn & 1 or fn == sn:
             fr = node_hash(c, fr)
             sr = node_hash(c, sr)
-            while not fn & 1 and fn != 0:
-                fn >>= 1
-                sn >>= 1
+            fn, sn = _shift_to_odd(fn, sn)
         else:
             sr = node_hash(sr, c)
-        fn >>= 1
-        sn >>= 1
+        fn, sn = fn >> 1, sn >> 1
     return sn == 0 and fr == old_root and sr == new_root
 
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar
 
 import click
 
+from proctor.cli import options
 from proctor.cli.identity_loading import identity_runtime
 from proctor.cli.operator import cli_credential, operator
 from proctor.cli.output import json_always, print_json
@@ -25,9 +26,6 @@ from proctor.errors import ProctorError
 from proctor.model.tiers import TIER_NAMES
 from proctor.runtime.agents import INVALID_PUBLIC_KEY, Actor, AgentAdmin
 
-_CONFIG = click.option(
-    "--config", "config", type=click.Path(dir_okay=False), help="proctor.yaml to load."
-)
 _DB = click.option("--db", help="Database of the agents (default: the config's audit file).")
 _BY = click.option(
     "--as", "by", help="Who makes the change (recorded; default: your account name)."
@@ -65,7 +63,7 @@ def _actor(by: str | None) -> Actor:
 )
 @click.option("--no-api-key", is_flag=True, help="Do not issue an API key.")
 @_BY
-@_CONFIG
+@options.CONFIG
 @_DB
 @json_always
 def create(
@@ -102,7 +100,7 @@ def create(
 
 
 @agent.command("list")
-@_CONFIG
+@options.CONFIG
 @_DB
 @json_always
 def list_agents(config: str | None, db: str | None) -> None:
@@ -112,7 +110,7 @@ def list_agents(config: str | None, db: str | None) -> None:
 
 @agent.command()
 @click.argument("agent_id")
-@_CONFIG
+@options.CONFIG
 @_DB
 @json_always
 def show(agent_id: str, config: str | None, db: str | None) -> None:
@@ -128,7 +126,7 @@ def _credential_change(
     @agent.command(name, help=summary)
     @click.argument("agent_id")
     @_BY
-    @_CONFIG
+    @options.CONFIG
     @_DB
     @json_always
     def command(agent_id: str, by: str | None, config: str | None, db: str | None) -> None:
@@ -154,7 +152,7 @@ revoke = _credential_change(
 @click.argument("tier", type=click.Choice(TIER_NAMES))
 @click.option("--as", "changed_by", required=True, help="Who makes the change (recorded).")
 @click.option("--reason", required=True, help="Why (kept in the audit trail).")
-@_CONFIG
+@options.CONFIG
 @_DB
 @json_always
 def set_tier(

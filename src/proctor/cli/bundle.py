@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 
+from proctor.cli import options
 from proctor.cli.output import console, print_json
 from proctor.errors import ProctorError
 from proctor.policy import load_policies
@@ -29,7 +30,7 @@ def bundle() -> None:
 @bundle.command()
 @click.option("--private", "private_path", required=True, type=click.Path(dir_okay=False))
 @click.option("--public", "public_path", required=True, type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@options.AS_JSON
 def keygen(private_path: str, public_path: str, as_json: bool) -> None:
     """Write a new Ed25519 signing key (0600) and its public half (for --bundle-key)."""
     key = Ed25519PrivateKey.generate()
@@ -50,7 +51,7 @@ def keygen(private_path: str, public_path: str, as_json: bool) -> None:
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
 @click.option("--key", "key_path", required=True, type=click.Path(exists=True, dir_okay=False))
 @click.option("--output", "-o", required=True, type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@options.AS_JSON
 def build(paths: tuple[str, ...], key_path: str, output: str, as_json: bool) -> None:
     """Compile PATHS (refusing any error) and write them as a bundle signed with KEY."""
     compiled = load_policies(paths)

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from proctor.cli import options
 from proctor.cli.loading import parse_at, runtime_for_options
 from proctor.cli.output import print_json, styled_effect
 from proctor.errors import ProctorError
@@ -20,7 +21,7 @@ EFFECT_EXIT_CODES = {"deny": 1, "require_approval": 4}
 
 @click.command()
 @click.argument("action")
-@click.option("--config", "config", type=click.Path(dir_okay=False), help="proctor.yaml to load.")
+@options.CONFIG
 @click.option(
     "--policy",
     "policies",

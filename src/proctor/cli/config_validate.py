@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from proctor.cli import options
 from proctor.cli.output import console, error_console, print_json
 from proctor.config import DEFAULT_CONFIG_NAME, ConfigError, LoadedConfig, load_config
 from proctor.errors import ErrorGroup, ProctorError
@@ -201,7 +202,7 @@ def config_group() -> None:
 
 @config_group.command("validate")
 @click.argument("file", default=DEFAULT_CONFIG_NAME, type=click.Path(dir_okay=False))
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@options.AS_JSON
 def validate_command(file: str, as_json: bool) -> None:
     """Check FILE (default: ./proctor.yaml) and everything it names; exit 1 on an error."""
     report = validate_config(file)

@@ -7,15 +7,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from proctor.cli import options
 from proctor.cli.identity_loading import identity_service
 from proctor.cli.output import json_always, print_json
 
 if TYPE_CHECKING:
     from proctor.runtime.identity import IdentityService
 
-_CONFIG = click.option(
-    "--config", "config", type=click.Path(dir_okay=False), help="proctor.yaml to load."
-)
 _T = TypeVar("_T")
 
 
@@ -25,7 +23,7 @@ def keys() -> None:
 
 
 @keys.command()
-@_CONFIG
+@options.CONFIG
 @json_always
 def jwks(config: str | None) -> None:
     """Print the public JWKS (RFC 7517) downstream services verify delegation tokens with."""
@@ -33,7 +31,7 @@ def jwks(config: str | None) -> None:
 
 
 @keys.command()
-@_CONFIG
+@options.CONFIG
 @json_always
 def rotate(config: str | None) -> None:
     """Make a new active key; the old one keeps verifying for `key_overlap_seconds`."""

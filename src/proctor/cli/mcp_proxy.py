@@ -7,6 +7,8 @@ from typing import Any
 
 import click
 
+from proctor.cli import options
+
 
 def _seconds(
     flag: str, maximum: float, default: float, help: str, *, minimum: float = 0.001
@@ -25,7 +27,7 @@ def _seconds(
     "mcp-proxy",
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
-@click.option("--config", type=click.Path(dir_okay=False), help="proctor.yaml to load.")
+@options.CONFIG
 @click.option(
     "--policy", "policies", multiple=True, type=click.Path(), help="Policy file (repeatable)."
 )
@@ -69,12 +71,7 @@ def _seconds(
     show_default=True,
     help="HTTP: sessions one client holds; one more ends its least recently used idle one.",
 )
-@click.option(
-    "--policies-from-store",
-    is_flag=True,
-    default=None,
-    help="Decide with the store's active policy version (`proctor policy push`).",
-)
+@options.POLICIES_FROM_STORE
 @click.argument("command", nargs=-1, type=click.UNPROCESSED)
 def mcp_proxy(
     config: str | None,

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from proctor.cli import options
 from proctor.cli.bundle import bundle
 from proctor.cli.output import console, error_console, print_json
 from proctor.cli.policy_versions import activate, diff, push, show, versions
@@ -27,7 +28,7 @@ for _command in (push, versions, activate, diff, show, bundle):
 
 @policy.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path())
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@options.AS_JSON
 def validate(paths: tuple[str, ...], as_json: bool) -> None:
     """Load the policy files and directories in PATHS and report every error."""
     try:

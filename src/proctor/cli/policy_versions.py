@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
+from proctor.cli import options
 from proctor.cli.loading import DEFAULT_DB, audit_location, database_override
 from proctor.cli.operator import cli_credential, operator
 from proctor.cli.output import console, print_json
@@ -35,11 +36,7 @@ from proctor.runtime.policy_versions import (
 from proctor.storage.contracts import PolicyStore
 from proctor.storage.state import open_policy_store
 
-_CONFIG = click.option(
-    "--config", "config", type=click.Path(dir_okay=False), help="proctor.yaml to load."
-)
 _DB = click.option("--db", help="Database (default: PROCTOR_DATABASE_URL, the config's).")
-_JSON = click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 _T = TypeVar("_T")
 
 
@@ -90,9 +87,9 @@ def _when(seconds: float | None) -> str:
 @click.option("--message", "-m", default="", help="What changed (kept with the version).")
 @click.option("--allow-empty", is_flag=True, help="Push a set of no policies (denies every call).")
 @click.option("--as", "by", help="Who pushes (recorded; default: your account name).")
-@_CONFIG
+@options.CONFIG
 @_DB
-@_JSON
+@options.AS_JSON
 def push(
     paths: tuple[str, ...],
     message: str,
@@ -131,9 +128,9 @@ def push(
 
 @click.command()
 @click.option("--limit", default=50, show_default=True, help="How many, newest first.")
-@_CONFIG
+@options.CONFIG
 @_DB
-@_JSON
+@options.AS_JSON
 def versions(limit: int, config: str | None, db: str | None, as_json: bool) -> None:
     """List the stored policy versions, newest first; the active one is marked."""
 
@@ -158,9 +155,9 @@ def versions(limit: int, config: str | None, db: str | None, as_json: bool) -> N
 @click.command()
 @click.argument("version", type=int)
 @click.option("--as", "by", help="Who activates (recorded; default: your account name).")
-@_CONFIG
+@options.CONFIG
 @_DB
-@_JSON
+@options.AS_JSON
 def activate(
     version: int, by: str | None, config: str | None, db: str | None, as_json: bool
 ) -> None:
@@ -180,9 +177,9 @@ def activate(
 @click.command()
 @click.argument("first", type=int)
 @click.argument("second", type=int)
-@_CONFIG
+@options.CONFIG
 @_DB
-@_JSON
+@options.AS_JSON
 def diff(first: int, second: int, config: str | None, db: str | None, as_json: bool) -> None:
     """Show what changed from version FIRST to version SECOND (a unified diff)."""
     text = _with_store(config, db, lambda store: diff_versions(store, first, second))
@@ -195,9 +192,9 @@ def diff(first: int, second: int, config: str | None, db: str | None, as_json: b
 @click.command()
 @click.option("--digest", help="The set a decision record names (`extra.policy_digest`).")
 @click.option("--version", "version", type=int, help="A stored version (default: the active).")
-@_CONFIG
+@options.CONFIG
 @_DB
-@_JSON
+@options.AS_JSON
 def show(
     digest: str | None, version: int | None, config: str | None, db: str | None, as_json: bool
 ) -> None:
@@ -227,9 +224,9 @@ def show(
 
 @click.command("status")
 @click.option("--live", default=10.0, show_default=True, help="Seconds a heartbeat counts as live.")
-@_CONFIG
+@options.CONFIG
 @_DB
-@_JSON
+@options.AS_JSON
 def status(live: float, config: str | None, db: str | None, as_json: bool) -> None:
     """List every live process on the store and the policy version each decides with."""
     report = _with_store(

@@ -7,13 +7,14 @@ import secrets
 
 import click
 
+from proctor.cli import options
 from proctor.cli.output import json_always, print_json
 
 ADMIN_KEY_PREFIX = "pa_"
 
 
 @click.command()
-@click.option("--config", type=click.Path(dir_okay=False), help="proctor.yaml to load.")
+@options.CONFIG
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8700, show_default=True, type=int, help="Port to listen on.")
 @click.option("--db", help="Database URL or file (default: PROCTOR_DATABASE_URL, the config's).")
@@ -24,12 +25,7 @@ ADMIN_KEY_PREFIX = "pa_"
     type=click.IntRange(min=1, max=256),
     help="Gateway processes on the port (default: the number of cores; 1 for an in-memory store).",
 )
-@click.option(
-    "--policies-from-store",
-    is_flag=True,
-    default=None,
-    help="Decide with the store's active policy version (`proctor policy push`).",
-)
+@options.POLICIES_FROM_STORE
 @click.option("--bundle", help="Decide with a signed policy bundle: a file or an http(s) URL.")
 @click.option(
     "--bundle-key", type=click.Path(exists=True, dir_okay=False), help="Its Ed25519 public key."

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from proctor.cli import options
 from proctor.cli.identity_loading import identity_runtime, identity_service, parse_duration
 from proctor.cli.output import error_console, json_always, print_json
 from proctor.identity.credentials import API_KEY_PREFIX
@@ -18,9 +19,6 @@ from proctor.identity.exchange import (
 )
 from proctor.identity.jose import split_token
 
-_CONFIG = click.option(
-    "--config", "config", type=click.Path(dir_okay=False), help="proctor.yaml to load."
-)
 _DB = click.option("--db", help="Audit database (default: the config's).")
 
 
@@ -34,7 +32,7 @@ def token() -> None:
 @click.option("--scope", "scopes", multiple=True, help="A scope the user holds (repeatable).")
 @click.option("--ttl", default="1h", show_default=True, help="Lifetime: 90s, 10m, 1h, 2d.")
 @click.option("--claim", "claims", multiple=True, help="Extra claim KEY=VALUE (repeatable).")
-@_CONFIG
+@options.CONFIG
 @click.option("--json", "as_json", is_flag=True, help="Print the token in a JSON object.")
 def user(
     sub: str,
@@ -74,7 +72,7 @@ def user(
 @click.option("--scope", "scopes", multiple=True, help="A scope to request (repeatable).")
 @click.option("--audience", help="Audience of the issued token (default: proctor's).")
 @click.option("--run-id", help="Bind the token to a run.")
-@_CONFIG
+@options.CONFIG
 @_DB
 @json_always
 def exchange(
@@ -115,7 +113,7 @@ def exchange(
 
 @token.command()
 @click.argument("value")
-@_CONFIG
+@options.CONFIG
 @json_always
 def inspect(value: str, config: str | None) -> None:
     """Verify a token: print its claims and delegation chain, or the coded reason it fails."""
@@ -159,7 +157,7 @@ def inspect(value: str, config: str | None) -> None:
 @click.argument("value", required=False)
 @click.option("--jti", help="Revoke by token id instead of by token.")
 @click.option("--reason", default="revoked from the command line", show_default=True)
-@_CONFIG
+@options.CONFIG
 @_DB
 @json_always
 def revoke(

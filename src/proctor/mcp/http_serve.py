@@ -7,32 +7,30 @@ from typing import Any
 import uvicorn
 
 from proctor.errors import ProctorError
-from proctor.mcp.http_front import SESSIONS_PER_CLIENT, HttpFront, HttpTimeouts
-from proctor.mcp.proxy import Proxy
+from proctor.mcp.http_front import HttpFront, HttpTimeouts
+from proctor.mcp.proxy import Proxy, ProxyOptions
 
 
-def serve_http(
-    proxy: Proxy,
-    listen: str,
-    *,
-    resource_url: str | None = None,
-    timeouts: HttpTimeouts | None = None,
-    allowed_hosts: tuple[str, ...] = (),
-    sessions_per_client: int = SESSIONS_PER_CLIENT,
-) -> None:
-    """Serve on ``HOST:PORT`` until stopped (SIGTERM, SIGINT)."""
+def serve_http(proxy: Proxy, options: ProxyOptions) -> None:
+    """Serve on ``options.listen`` (``HOST:PORT``) until stopped (SIGTERM, SIGINT)."""
+    listen = options.listen or ""
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit():
         raise ProctorError(f"`--listen {listen}` is not HOST:PORT", code="mcp_config")
     # the address it listens on is allowed as `Host`: an IP literal is no name a rebinding
     # page controls (a wildcard address names no host)
     listening = host.strip("[]") not in ("0.0.0.0", "::", "")
+    allowed_hosts = options.allowed_hosts
     front = HttpFront(
         proxy,
-        resource_url=resource_url,
-        timeouts=timeouts,
+        resource_url=options.resource_url,
+        timeouts=HttpTimeouts(
+            call=options.call_timeout,
+            idle=options.idle_timeout,
+            shutdown_grace=options.shutdown_grace,
+        ),
         allowed_hosts=(*allowed_hosts, host) if listening else allowed_hosts,
-        sessions_per_client=sessions_per_client,
+        sessions_per_client=options.sessions_per_client,
     )
     config = uvicorn.Config(
         front.app,

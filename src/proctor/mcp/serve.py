@@ -9,7 +9,6 @@ from pathlib import Path
 
 from proctor.banner import startup_banner
 from proctor.config import DEFAULT_CONFIG_NAME, load_config
-from proctor.mcp.http_front import HttpTimeouts
 from proctor.mcp.proxy import DEFAULT_DB, Proxy, ProxyOptions, build_proxy
 from proctor.mcp.stdio_front import serve_stdio
 
@@ -28,19 +27,7 @@ def run(options: ProxyOptions) -> None:
             sys.stderr.flush()
             from proctor.mcp.http_serve import serve_http
 
-            timeouts = HttpTimeouts(
-                call=options.call_timeout,
-                idle=options.idle_timeout,
-                shutdown_grace=options.shutdown_grace,
-            )
-            serve_http(
-                proxy,
-                options.listen,
-                resource_url=options.resource_url,
-                timeouts=timeouts,
-                allowed_hosts=options.allowed_hosts,
-                sessions_per_client=options.sessions_per_client,
-            )
+            serve_http(proxy, options)
         else:
             asyncio.run(serve_stdio(proxy.gate, proxy.upstreams, caller=proxy.caller.in_run()))
     finally:

@@ -337,6 +337,8 @@ class IdentityStore(Protocol):
 
 # -- policy versions and the processes that follow them ----------------------------------------
 
+PolicySources = Sequence[tuple[str, str]]  # a policy set's texts: ``(name, text)`` pairs
+
 
 @dataclass(frozen=True, slots=True)
 class PolicyVersion:
@@ -397,7 +399,7 @@ class PolicyStore(Protocol):
     processes that follow it. ``changes`` is what followers poll: a counter per topic
     (``policy``, ``identity``) that every change to it moves on."""
 
-    def keep_texts(self, digest: str, sources: Sequence[tuple[str, str]], now: float) -> None:
+    def keep_texts(self, digest: str, sources: PolicySources, now: float) -> None:
         """Keep ``sources`` under ``digest`` (already kept: nothing changes)."""
         ...
 
@@ -406,13 +408,7 @@ class PolicyStore(Protocol):
         ...
 
     def push(
-        self,
-        digest: str,
-        sources: Sequence[tuple[str, str]],
-        *,
-        message: str,
-        by: str,
-        now: float,
+        self, digest: str, sources: PolicySources, *, message: str, by: str, now: float
     ) -> tuple[PolicyVersion, bool]:
         """A new version of ``sources``, made active; ``(version, True)``.
 

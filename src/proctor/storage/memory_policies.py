@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
 from dataclasses import replace
 
-from proctor.storage.contracts import PolicyVersion, ProcessBeat
+from proctor.storage.contracts import PolicySources, PolicyVersion, ProcessBeat
 from proctor.storage.errors import StorageError
 from proctor.storage.sql.policy_sets import POLICY_TOPIC, POLICY_VERSION_UNKNOWN
 
@@ -23,7 +22,7 @@ class MemoryPolicyStore:
         self._changes: dict[str, int] = {}
         self._processes: dict[str, ProcessBeat] = {}
 
-    def keep_texts(self, digest: str, sources: Sequence[tuple[str, str]], now: float) -> None:
+    def keep_texts(self, digest: str, sources: PolicySources, now: float) -> None:
         with self._lock:
             self._texts.setdefault(digest, tuple(sources))
 
@@ -31,13 +30,7 @@ class MemoryPolicyStore:
         return self._texts.get(digest)
 
     def push(
-        self,
-        digest: str,
-        sources: Sequence[tuple[str, str]],
-        *,
-        message: str,
-        by: str,
-        now: float,
+        self, digest: str, sources: PolicySources, *, message: str, by: str, now: float
     ) -> tuple[PolicyVersion, bool]:
         with self._lock:
             active = self._versions.get(self._active) if self._active is not None else None

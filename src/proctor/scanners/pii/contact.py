@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from proctor.scanners.context import ContextWords, join
+from proctor.scanners.context import ContextWords
 from proctor.scanners.findings import Finding
-from proctor.scanners.pii.finding import NAME
+from proctor.scanners.pii.finding import pii_finding
 
 EMAIL = re.compile(
     r"(?<![\w.%+-])[A-Za-z0-9._%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}\b"
@@ -38,10 +38,7 @@ def email_matches(text: str) -> Iterator[re.Match[str]]:
 def emails(text: str, lowered: str) -> list[Finding]:
     out = []
     for match in email_matches(text):
-        score, why = EMAIL_CONTEXT.adjust(0.85, lowered, match.start(), match.end())
         out.append(
-            Finding(
-                "pii.email", match.start(), match.end(), score, NAME, join("email address", why)
-            )
+            pii_finding("pii.email", match.span(), "email address", 0.85, EMAIL_CONTEXT, lowered)
         )
     return out

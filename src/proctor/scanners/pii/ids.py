@@ -17,9 +17,9 @@ from stdnum.it import codicefiscale
 from stdnum.nl import bsn
 from stdnum.us import ssn
 
-from proctor.scanners.context import ContextWords, join
+from proctor.scanners.context import ContextWords
 from proctor.scanners.findings import Finding
-from proctor.scanners.pii.finding import NAME
+from proctor.scanners.pii.finding import pii_finding
 
 SSN = re.compile(r"(?<![\d-])(\d{3})([- ]?)(\d{2})\2(\d{4})(?![\d-])")
 SSN_CONTEXT = ContextWords(
@@ -125,19 +125,9 @@ def ssns(text: str, lowered: str, start: int, stop: int) -> list[Finding]:
         up, _ = SSN_CONTEXT.near(lowered, match.start(), match.end())
         if not separated and up is None:
             continue  # nine bare digits are an SSN only when named as one
-        score, why = SSN_CONTEXT.adjust(
-            0.6 if separated else 0.5, lowered, match.start(), match.end()
-        )
-        out.append(
-            Finding(
-                "pii.ssn",
-                match.start(),
-                match.end(),
-                score,
-                NAME,
-                join("us ssn in an issued range", why),
-            )
-        )
+        base = 0.6 if separated else 0.5
+        reason = "us ssn in an issued range"
+        out.append(pii_finding("pii.ssn", match.span(), reason, base, SSN_CONTEXT, lowered))
     return out
 
 
@@ -152,14 +142,8 @@ def national_ids(
             continue
         if not spec.is_valid(match.group()):
             continue
-        score, why = spec.context.adjust(spec.score, lowered, match.start(), match.end())
-        finding = Finding(
-            spec.type,
-            match.start(),
-            match.end(),
-            score,
-            NAME,
-            join("checksum-valid national id", why),
+        finding = pii_finding(
+            spec.type, match.span(), "checksum-valid national id", spec.score, spec.context, lowered
         )
         out.append(finding)
         if up is not None:

@@ -6,9 +6,9 @@ import ipaddress
 import re
 from collections.abc import Iterator
 
-from proctor.scanners.context import ContextWords, join
+from proctor.scanners.context import ContextWords
 from proctor.scanners.findings import Finding
-from proctor.scanners.pii.finding import NAME
+from proctor.scanners.pii.finding import pii_finding
 
 # A sentence may end right after the address ("at 94.49.183.166."); a fifth group may not.
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\d|\.\d)")
@@ -67,13 +67,6 @@ def _ip(
 ) -> Finding:
     public = address.is_global
     base = 0.6 if public else 0.3
-    score, why = IP_CONTEXT.adjust(base, lowered, start, end)
     kind = "public" if public else "private or reserved"
-    return Finding(
-        "pii.ip_address",
-        start,
-        end,
-        score,
-        NAME,
-        join(f"ipv{address.version} address, {kind}", why),
-    )
+    reason = f"ipv{address.version} address, {kind}"
+    return pii_finding("pii.ip_address", (start, end), reason, base, IP_CONTEXT, lowered)

@@ -9,9 +9,9 @@ from stdnum import iban as stdnum_iban
 from stdnum import luhn
 from stdnum.iso7064 import mod_97_10
 
-from proctor.scanners.context import ContextWords, join
+from proctor.scanners.context import ContextWords
 from proctor.scanners.findings import Finding
-from proctor.scanners.pii.finding import NAME
+from proctor.scanners.pii.finding import pii_finding
 
 # The whole digit run, separators (space, dash, dot) included, must be the card: twelve
 # to nineteen digits cut out of a longer run (a 22-digit USPS tracking number) are not a
@@ -64,16 +64,9 @@ def cards(text: str, lowered: str, start: int, stop: int) -> list[Finding]:
         network = card_issuer(digits)
         if network is None:
             continue
-        score, why = CARD_CONTEXT.adjust(0.85, lowered, match.start(), match.end())
+        reason = f"luhn-valid {network} number"
         out.append(
-            Finding(
-                "pii.payment_card",
-                match.start(),
-                match.end(),
-                score,
-                NAME,
-                join(f"luhn-valid {network} number", why),
-            )
+            pii_finding("pii.payment_card", match.span(), reason, 0.85, CARD_CONTEXT, lowered)
         )
     return out
 
@@ -87,15 +80,6 @@ def ibans(text: str, lowered: str) -> list[Finding]:
         compact = raw.replace(" ", "")
         if not mod_97_10.is_valid(compact[4:] + compact[:4]) or not stdnum_iban.is_valid(raw):
             continue
-        score, why = IBAN_CONTEXT.adjust(0.9, lowered, match.start(), match.end())
-        out.append(
-            Finding(
-                "pii.iban",
-                match.start(),
-                match.end(),
-                score,
-                NAME,
-                join(f"iban with valid mod-97 checksum, country {raw[:2]}", why),
-            )
-        )
+        reason = f"iban with valid mod-97 checksum, country {raw[:2]}"
+        out.append(pii_finding("pii.iban", match.span(), reason, 0.9, IBAN_CONTEXT, lowered))
     return out

@@ -26,7 +26,6 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from proctor.audit.chain import GENESIS, ChainHead, StoredRow, VerifyReport
 from proctor.audit.checkpoint import Checkpoint
-from proctor.audit.log_verify import verify_log
 from proctor.model.audit_event import AuditEvent
 from proctor.storage.errors import STORAGE_CLOSED, STORAGE_UNAVAILABLE, StorageError
 from proctor.storage.postgres.connection import open_pool, storage_error, transaction
@@ -306,22 +305,11 @@ class PostgresAuditStore(AuditLogReads):
                 conn.autocommit = False
                 try:
                     conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                    shards = conn.execute(
-                        "SELECT shard, size, hash, frontier FROM audit_shards"
-                    ).fetchall()
-                    heads = {int(r[0]): ChainHead(int(r[1]), str(r[2])) for r in shards}
-                    frontiers = {int(r[0]): bytes(r[3]) for r in shards}
-                    bases = audit_log.shard_bases(Statements(conn, POSTGRES))
                     with conn.cursor(name="proctor_verify") as cursor:
                         cursor.itersize = _ROWS_PER_FETCH
                         cursor.execute(f"SELECT {_ROW_COLUMNS} FROM audit ORDER BY seq")
-                        return verify_log(
-                            (StoredRow(*row) for row in cursor),
-                            heads=heads,
-                            frontiers=frontiers,
-                            checkpoints=checkpoints,
-                            bases=bases,
-                        )
+                        statements = Statements(conn, POSTGRES)
+                        return audit_log.verify_shards(statements, cursor, checkpoints)
                 finally:
                     conn.rollback()
                     conn.autocommit = True

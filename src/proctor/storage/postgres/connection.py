@@ -19,8 +19,10 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 
 from proctor.audit.merkle import Frontier, leaf_hash
 from proctor.storage.errors import STORAGE_CORRUPT, STORAGE_UNAVAILABLE, StorageError
+from proctor.storage.sql.approvals import APPROVALS_TABLES
 from proctor.storage.sql.dialect import POSTGRES, Dialect, Statements
 from proctor.storage.sql.policy_sets import POLICY_TABLES
+from proctor.storage.sql.runs import RUNS_TABLE
 
 _MIGRATION_LOCK = 0x70726F63  # "proc"
 
@@ -96,26 +98,8 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
             PRIMARY KEY (key, window_start)
         )
         """,
-        """
-        CREATE TABLE runs (
-            run_id TEXT PRIMARY KEY,
-            started_at TEXT NOT NULL,
-            agent TEXT NOT NULL,
-            user_sub TEXT,
-            ended_at TEXT
-        )
-        """,
-        """
-        CREATE TABLE approvals (
-            approval_id TEXT PRIMARY KEY,
-            call_hash TEXT NOT NULL,
-            status TEXT NOT NULL,
-            created_at TEXT NOT NULL,
-            expires_at TEXT NOT NULL,
-            body TEXT NOT NULL
-        )
-        """,
-        "CREATE INDEX approvals_call ON approvals (call_hash, status)",
+        RUNS_TABLE,
+        *APPROVALS_TABLES,
     ),
     (  # 3: agents, credentials, revoked tokens
         """

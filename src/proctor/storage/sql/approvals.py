@@ -19,6 +19,20 @@ from proctor.limits.approvals import Approval, ApprovalStatus
 from proctor.storage.memory_state import check_decidable, released
 from proctor.storage.sql.dialect import Closing, Statements
 
+# the same on every backend (SQLite's state file, PostgreSQL's migration 2)
+APPROVALS_TABLES = (
+    """
+    CREATE TABLE IF NOT EXISTS approvals (
+        approval_id TEXT PRIMARY KEY,
+        call_hash TEXT NOT NULL,
+        status TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        body TEXT NOT NULL
+    )
+    """,
+    "CREATE INDEX IF NOT EXISTS approvals_call ON approvals (call_hash, status)",
+)
 _OPEN = (
     "SELECT body FROM approvals WHERE call_hash = ? AND status = ? AND expires_at > ? "
     "ORDER BY created_at LIMIT 1"

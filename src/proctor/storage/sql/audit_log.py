@@ -14,13 +14,21 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from proctor.audit.chain import GENESIS_HASH, chain_record, indexed_columns
-from proctor.audit.checkpoint import ShardHead
+from proctor.audit.chain import (
+    GENESIS_HASH,
+    ChainHead,
+    StoredRow,
+    VerifyReport,
+    chain_record,
+    indexed_columns,
+)
+from proctor.audit.checkpoint import Checkpoint, ShardHead
 from proctor.audit.errors import AuditError
+from proctor.audit.log_verify import verify_log
 from proctor.audit.merkle import Frontier, leaf_hash
 from proctor.errors import ProctorError
 from proctor.model.audit_event import AuditEvent
@@ -226,6 +234,25 @@ def shard_bases(st: Statements) -> dict[int, tuple[int, str, bytes]]:
     """Each shard's archived prefix: its size, last hash and Merkle frontier (0 when none)."""
     rows = st.all("SELECT shard, base_size, base_hash, base_frontier FROM audit_shards")
     return {int(r[0]): (int(r[1]), str(r[2]), bytes(r[3])) for r in rows if int(r[1])}
+
+
+def verify_shards(
+    st: Statements, rows: Iterable[Sequence[Any]], checkpoints: Sequence[Checkpoint]
+) -> VerifyReport:
+    """``rows`` (every stored row, in ``seq`` order) against each shard's stored head, frontier
+    and archived base, and against ``checkpoints``; ``st`` reads in the rows' snapshot."""
+    heads = {shard: ChainHead(*head) for shard, head in shard_chain_heads(st).items()}
+    frontiers = {
+        int(shard): bytes(packed)
+        for shard, packed in st.all("SELECT shard, frontier FROM audit_shards")
+    }
+    return verify_log(
+        (StoredRow(*row) for row in rows),
+        heads=heads,
+        frontiers=frontiers,
+        checkpoints=checkpoints,
+        bases=shard_bases(st),
+    )
 
 
 def tree_hashes(st: Statements, shard: int, level: int, start: int, end: int) -> list[bytes]:

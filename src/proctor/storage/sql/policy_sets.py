@@ -12,11 +12,10 @@ for, polling the counters anyway in case a notification was lost.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from proctor.storage.contracts import PolicyVersion, ProcessBeat
+from proctor.storage.contracts import PolicySources, PolicyVersion, ProcessBeat
 from proctor.storage.errors import StorageError
 from proctor.storage.sql.dialect import Closing, Statements
 
@@ -104,7 +103,7 @@ def bump(sql: Statements, topic: str) -> None:
 class SqlPolicyStore(Closing):
     """``PolicyStore`` over a backend's ``SqlDatabase``."""
 
-    def keep_texts(self, digest: str, sources: Sequence[tuple[str, str]], now: float) -> None:
+    def keep_texts(self, digest: str, sources: PolicySources, now: float) -> None:
         with self._db.transaction("keeping policy texts") as sql:
             sql.run(_KEEP_TEXTS, (digest, _encoded(sources), now))
 
@@ -114,13 +113,7 @@ class SqlPolicyStore(Closing):
         return None if row is None else _decoded(row[0])
 
     def push(
-        self,
-        digest: str,
-        sources: Sequence[tuple[str, str]],
-        *,
-        message: str,
-        by: str,
-        now: float,
+        self, digest: str, sources: PolicySources, *, message: str, by: str, now: float
     ) -> tuple[PolicyVersion, bool]:
         with self._db.transaction("storing a policy version") as sql:
             active = self._lock_active(sql)
@@ -242,7 +235,7 @@ def _process(row: tuple[Any, ...]) -> ProcessBeat:
     )
 
 
-def _encoded(sources: Sequence[tuple[str, str]]) -> str:
+def _encoded(sources: PolicySources) -> str:
     return json.dumps([[name, text] for name, text in sources], ensure_ascii=False)
 
 

@@ -9,6 +9,16 @@ from proctor.limits.errors import RUN_NOT_FOUND, LimitsError
 from proctor.limits.runs import RunRecord
 from proctor.storage.sql.dialect import Closing
 
+# the same on every backend (SQLite's state file, PostgreSQL's migration 2)
+RUNS_TABLE = """
+    CREATE TABLE IF NOT EXISTS runs (
+        run_id TEXT PRIMARY KEY,
+        started_at TEXT NOT NULL,
+        agent TEXT NOT NULL,
+        user_sub TEXT,
+        ended_at TEXT
+    )
+    """
 _RUN = "SELECT run_id, started_at, agent, user_sub, ended_at FROM runs WHERE run_id = ?"
 _START = (
     "INSERT INTO runs (run_id, started_at, agent, user_sub) VALUES (?, ?, ?, ?) "

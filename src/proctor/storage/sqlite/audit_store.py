@@ -27,7 +27,6 @@ from typing import Any, TypeVar
 
 from proctor.audit.chain import GENESIS, ChainHead, StoredRow, VerifyReport
 from proctor.audit.checkpoint import Checkpoint
-from proctor.audit.log_verify import verify_log
 from proctor.model.audit_event import AuditEvent
 from proctor.storage.errors import (
     STORAGE_CLOSED,
@@ -255,24 +254,8 @@ class SqliteAuditStore(AuditLogReads):
         """Check every shard in one read snapshot, against ``checkpoints`` (verified) too."""
         with self._snapshot() as conn:
             try:
-                statements = Statements(conn, SQLITE)
-                heads = {
-                    shard: ChainHead(*head)
-                    for shard, head in audit_log.shard_chain_heads(statements).items()
-                }
-                frontiers = {
-                    int(shard): bytes(packed)
-                    for shard, packed in conn.execute("SELECT shard, frontier FROM audit_shards")
-                }
-                bases = audit_log.shard_bases(statements)
                 rows = conn.execute(f"SELECT {ROW_COLUMNS} FROM audit ORDER BY seq")
-                return verify_log(
-                    (StoredRow(*row) for row in rows),
-                    heads=heads,
-                    frontiers=frontiers,
-                    checkpoints=checkpoints,
-                    bases=bases,
-                )
+                return audit_log.verify_shards(Statements(conn, SQLITE), rows, checkpoints)
             except sqlite3.Error as exc:
                 raise storage_error(exc, self.path, "verifying it") from exc
 

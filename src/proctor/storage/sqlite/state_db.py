@@ -17,7 +17,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
 from proctor.storage.errors import STORAGE_CLOSED, STORAGE_UNAVAILABLE, StorageError
+from proctor.storage.sql.approvals import APPROVALS_TABLES
 from proctor.storage.sql.dialect import SQLITE, Dialect, Statements
+from proctor.storage.sql.runs import RUNS_TABLE
 from proctor.storage.sqlite.connection import check_location, connect, storage_error
 from proctor.storage.sqlite.schema import migrate
 
@@ -31,26 +33,8 @@ STATE_TABLES = (
         PRIMARY KEY (key, window_start)
     ) WITHOUT ROWID
     """,
-    """
-    CREATE TABLE IF NOT EXISTS runs (
-        run_id TEXT PRIMARY KEY,
-        started_at TEXT NOT NULL,
-        agent TEXT NOT NULL,
-        user_sub TEXT,
-        ended_at TEXT
-    )
-    """,
-    """
-    CREATE TABLE IF NOT EXISTS approvals (
-        approval_id TEXT PRIMARY KEY,
-        call_hash TEXT NOT NULL,
-        status TEXT NOT NULL,
-        created_at TEXT NOT NULL,
-        expires_at TEXT NOT NULL,
-        body TEXT NOT NULL
-    )
-    """,
-    "CREATE INDEX IF NOT EXISTS approvals_call ON approvals (call_hash, status)",
+    RUNS_TABLE,
+    *APPROVALS_TABLES,
     """
     CREATE TABLE IF NOT EXISTS provenance_values (
         run_id TEXT NOT NULL,
