@@ -21,7 +21,7 @@ from proctor.cli.audit_proofs import (
 )
 from proctor.cli.audit_report import report
 from proctor.cli.audit_tail import one_line, tail
-from proctor.cli.loading import audit_location
+from proctor.cli.loading import audit_location, existing
 from proctor.cli.output import EFFECT_STYLES, console, print_json
 from proctor.errors import ProctorError
 from proctor.export.records import FIELD_ORDER
@@ -152,16 +152,4 @@ def recorded(location: str, decision_id: str) -> dict[str, Any]:
     return record
 
 
-def existing(location: str) -> str:
-    from pathlib import Path
-
-    if (
-        location not in (":memory:", "memory")
-        and "://" not in location
-        and not Path(location).exists()
-    ):
-        raise ProctorError(f"no audit database at `{location}`", code="storage_not_found")
-    return location
-
-
-_existing = existing  # the name other commands import
+_existing = existing  # the name other commands import (explain, replay)

@@ -22,7 +22,7 @@ def archive(
     before: str, output: str, key: str | None, db: str | None, config: str | None, as_json: bool
 ) -> None:
     """Move records older than --before (and covered by a signed checkpoint) to an archive."""
-    from proctor.cli.audit import existing
+    from proctor.cli.loading import existing
     from proctor.runtime.audit_archive import archive as make_archive
     from proctor.storage import open_audit_store
 

@@ -50,7 +50,7 @@ def _name_and_key(signer: Any) -> tuple[str, bytes]:
 
 
 def _open(config: str | None, db: str | None) -> Any:
-    from proctor.cli.audit import existing
+    from proctor.cli.loading import existing
     from proctor.storage import open_audit_store
 
     return open_audit_store(existing(audit_location(config, db)))

@@ -56,7 +56,7 @@ def report(
 ) -> None:
     """The evidence report of a period: decisions, holds, approvals, changes, checkpoints,
     and sampled decisions with their proofs."""
-    from proctor.cli.audit import existing
+    from proctor.cli.loading import existing
     from proctor.runtime.evidence import build_report
     from proctor.storage import open_audit_store
 

@@ -7,6 +7,7 @@ from datetime import datetime, tzinfo
 from pathlib import Path
 
 from proctor.config import DEFAULT_CONFIG_NAME, ConfigError, load_config
+from proctor.errors import ProctorError
 from proctor.runtime import Runtime, build_runtime
 
 DEFAULT_DB = "proctor.db"
@@ -56,3 +57,13 @@ def parse_at(at: str | None, zone: tzinfo) -> datetime | None:
             f"`--at {at}` is not an ISO 8601 time (e.g. 2026-11-24T10:00:00Z)", code="invalid_time"
         ) from exc
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def existing(location: str) -> str:
+    if (
+        location not in (":memory:", "memory")
+        and "://" not in location
+        and not Path(location).exists()
+    ):
+        raise ProctorError(f"no audit database at `{location}`", code="storage_not_found")
+    return location

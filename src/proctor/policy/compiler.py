@@ -13,7 +13,6 @@ after the first stage that found any, so a file's errors are reported together:
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import tzinfo
 from functools import lru_cache
 from typing import NamedTuple
@@ -42,18 +41,10 @@ from proctor.policy.rules import CompiledPolicy, CompiledRule, on_error_mode
 from proctor.policy.scan_rules import ScanIndex, ScanSection, compile_scan
 from proctor.policy.schema import PolicyDocumentSpec, RuleSpec, validate_document
 from proctor.policy.selector import AgentSelector
-from proctor.policy.source import LocatedDocument, read_documents
+from proctor.policy.source import LocatedDocument, PolicySource, read_documents
 
 STAGES = ("read", "validate", "compile", "link", "index")
 MAX_RULES = 200_000
-
-
-@dataclass(frozen=True, slots=True)
-class PolicySource:
-    """Policy text and the name it is reported under (a path, or `<inline>`)."""
-
-    text: str
-    file: str
 
 
 def compile_sources(

@@ -32,7 +32,7 @@ from proctor.policy.rules import CompiledPolicy, CompiledRule
 from proctor.policy.scan_rules import ScanIndex
 
 if TYPE_CHECKING:  # the compiler imports this module
-    from proctor.policy.compiler import PolicySource
+    from proctor.policy.source import PolicySource
 
 _ALLOW, _DENY, _APPROVAL = Effect.ALLOW, Effect.DENY, Effect.REQUIRE_APPROVAL
 

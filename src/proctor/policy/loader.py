@@ -7,9 +7,10 @@ from datetime import tzinfo
 from pathlib import Path
 
 from proctor.errors import Location
-from proctor.policy.compiler import PolicySource, compile_sources
+from proctor.policy.compiler import compile_sources
 from proctor.policy.errors import PolicyError, PolicyLoadError
 from proctor.policy.evaluate import CompiledPolicySet
+from proctor.policy.source import PolicySource
 
 POLICY_SUFFIXES = (".yaml", ".yml")
 

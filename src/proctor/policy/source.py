@@ -20,6 +20,15 @@ import yaml
 from proctor.errors import Location
 from proctor.policy.errors import PolicyError
 
+
+@dataclass(frozen=True, slots=True)
+class PolicySource:
+    """Policy text and the name it is reported under (a path, or `<inline>`)."""
+
+    text: str
+    file: str
+
+
 Path = tuple[str | int, ...]
 MAX_SOURCE_BYTES = 8 * 1024 * 1024
 

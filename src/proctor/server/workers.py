@@ -115,15 +115,6 @@ def worker_app(options: ServeOptions) -> ThreadLimit:
     return ThreadLimit(app, options.workers_threads)
 
 
-def restart_workers() -> None:
-    """Ask the supervisor to replace every worker, one by one (each reads the config anew).
-
-    uvicorn's supervisor starts a replacement and waits for it to be ready
-    before it stops the worker it replaces, so the port never goes unanswered.
-    """
-    os.kill(os.getppid(), signal.SIGHUP)
-
-
 class ThreadLimit:
     """The app, with the worker's thread pool widened when its event loop starts."""
 

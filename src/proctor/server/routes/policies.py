@@ -42,7 +42,7 @@ from proctor.server.auth import AUDIT_READ, POLICIES_WRITE, Principal, require
 from proctor.server.bodies import ActivateBody, PoliciesBody, read_json
 from proctor.server.errors import ApiError
 from proctor.server.state import GatewayState, caller
-from proctor.server.workers import restart_workers
+from proctor.server.supervisor import restart_workers
 from proctor.storage.errors import StorageError
 
 RELOAD_REACHES_ONE_WORKER = "reload_reaches_one_worker"
