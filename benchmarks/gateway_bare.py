@@ -4,7 +4,7 @@
 
 ``POST /v1/check`` reads and parses the same JSON body a check sends and
 answers a fixed decision of the size proctor answers; nothing else. It runs
-on the settings ``proctor serve`` gives uvicorn (``proctor/server/serve.py``
+on the settings ``proctor serve`` gives uvicorn (``proctor/server/gateway.py``
 and ``workers.py``: no access log, no server header, lifespan on, uvloop when
 installed, one socket shared by ``--workers`` processes), so the ratio of the
 two is what proctor's work costs over the framework's floor.
@@ -58,13 +58,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
     from uvicorn.supervisors.multiprocess import Multiprocess
 
-    from proctor.server.serve import ServeOptions, event_loop, uvicorn_settings
+    from proctor.server.gateway import ServeOptions, event_loop, uvicorn_settings
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.gateway_bare", description=__doc__)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
     options = parser.parse_args(argv)
-    # exactly what `proctor serve` gives uvicorn (proctor/server/serve.py, workers.py)
+    # exactly what `proctor serve` gives uvicorn (proctor/server/gateway.py, workers.py)
     config = uvicorn.Config(
         create_app,
         factory=True,

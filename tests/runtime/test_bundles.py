@@ -23,7 +23,7 @@ from proctor.model.tiers import Tier
 from proctor.policy.bundle import BUNDLE_SIGNATURE_INVALID, BUNDLE_UNSIGNED, build_bundle
 from proctor.runtime import build_runtime
 from proctor.runtime.bundles import BundleFollower, load_public_key
-from proctor.server.serve import build_gateway
+from proctor.server.gateway import build_gateway
 from tests.server.conftest import TestClient, bearer
 from tests.server.gateway import PEP_KEY, write_config
 

@@ -43,7 +43,7 @@ def serve(
     bundle_key: str | None,
 ) -> None:
     """Run the gateway: the HTTP decision API over the same engine as the SDK."""
-    from proctor.server.serve import ServeOptions
+    from proctor.server.gateway import ServeOptions
     from proctor.server.serve import serve as run
 
     if (tls_cert is None) != (tls_key is None):

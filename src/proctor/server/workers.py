@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from starlette.types import Receive, Scope, Send
 
     from proctor.runtime import Runtime
-    from proctor.server.serve import ServeOptions
+    from proctor.server.gateway import ServeOptions
 
 WORKERS_IN_MEMORY = "workers_need_shared_store"
 _WORKER_START_SECONDS = 60
@@ -76,7 +76,7 @@ def run_workers(app: Starlette, options: ServeOptions, workers: int) -> None:
     from uvicorn.supervisors.multiprocess import Multiprocess
 
     from proctor.export.service import start_export
-    from proctor.server.serve import event_loop, uvicorn_settings
+    from proctor.server.gateway import event_loop, uvicorn_settings
     from proctor.server.ui.sessions import SECRET_ENV, session_secret
 
     state = app.state.gateway
@@ -106,7 +106,7 @@ def run_workers(app: Starlette, options: ServeOptions, workers: int) -> None:
 
 def worker_app(options: ServeOptions) -> ThreadLimit:
     """In a worker: the gateway over the shared database (uvicorn calls it once, at start)."""
-    from proctor.server.serve import gateway_for, settle_collector
+    from proctor.server.gateway import gateway_for, settle_collector
 
     _end_with_parent()
     app = gateway_for(options)

@@ -22,7 +22,7 @@ import uvicorn
 from starlette.applications import Starlette
 
 from proctor.cli.demo import load_scenario
-from proctor.server.serve import build_gateway
+from proctor.server.gateway import build_gateway
 from proctor.server.state import GatewayState
 from tests.server.gateway import free_port, sha
 
