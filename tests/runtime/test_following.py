@@ -25,6 +25,7 @@ from proctor.runtime.following import (
     UNREACHABLE_RULE,
     FollowSettings,
     StoreFollower,
+    attach,
 )
 from proctor.runtime.policy_versions import PolicyVersions
 from proctor.storage.errors import StorageError
@@ -111,7 +112,7 @@ def _process(directory: Path) -> Process:
         configured=configured_registry(loaded),
         now=clock,
     )
-    runtime.follower = follower
+    attach(runtime, follower)
     follower.begin()
     return Process(runtime, follower, store, clock, directory)
 
@@ -134,7 +135,11 @@ def reading(pair: tuple[Process, Process]) -> tuple[Process, Process]:
 
 
 def _push(process: Process, text: str) -> dict[str, Any]:
-    versions = PolicyVersions(process.runtime, process.follower.store)  # type: ignore[arg-type]
+    versions = PolicyVersions(
+        process.runtime,
+        process.follower.store,  # type: ignore[arg-type]
+        follow_now=process.follower.poll_once,
+    )
     return versions.push(load_policies(texts=[text]), by="ops", credential={"kind": "test"})
 
 

@@ -22,7 +22,7 @@ from proctor.model.request import Agent, User
 from proctor.model.tiers import Tier
 from proctor.policy import CompiledPolicySet, load_policies
 from proctor.runtime.engine import Runtime
-from proctor.runtime.following import FollowSettings, StoreFollower
+from proctor.runtime.following import FollowSettings, StoreFollower, attach
 from proctor.runtime.policy_versions import compile_stored
 from proctor.runtime.scanning import CascadeFactory, StoredArgs
 from proctor.scanners.loading import build_cascade
@@ -130,7 +130,7 @@ def _followed(
             configured=configured,
             listener=open_change_listener(location),
         )
-        runtime.follower = follower
+        attach(runtime, follower)
         follower.begin()
     except BaseException:
         runtime.close()

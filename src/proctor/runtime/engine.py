@@ -51,7 +51,6 @@ from proctor.telemetry import DecisionTracer
 if TYPE_CHECKING:
     # only for annotations: PyJWT and cryptography load with an `identity:` section (build.py)
     from proctor.identity.exchange import IssuedDelegation, TokenExchangeRequest
-    from proctor.runtime.following import StoreFollower
     from proctor.runtime.identity import IdentityService
 
 StageObserver = Callable[[str, float], None]
@@ -106,8 +105,6 @@ class Runtime:
         self.run_owners: Final = RunOwners(self.state.runs)  # a run belongs to its starter
         self.valid_actions: Final[set[str]] = set()  # actions validated (the pipeline's cache)
         self._observe: StageObserver | None = None  # None costs nothing per check
-        # keeps this process in step with a shared store (`build_runtime(role=...)`)
-        self.follower: StoreFollower | None = None
         self.on_close: list[Callable[[], None]] = []  # e.g. a bundle poller's stop
 
     # -- what is read through the parts ----------------------------------------------------
@@ -306,8 +303,6 @@ class Runtime:
     def close(self) -> None:
         for stop in self.on_close:
             stop()
-        if self.follower is not None:
-            self.follower.close()
         self.audit.close()
         if self.tracer is not None:
             self.tracer.close()  # flushes spans still batched

@@ -30,6 +30,7 @@ import secrets
 import socket
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -73,6 +74,29 @@ class FollowSettings:
     poll_seconds: float = 0.5
     heartbeat_seconds: float = 1.0
     grace_seconds: float = 30.0
+
+
+_FOLLOWERS: weakref.WeakKeyDictionary[Runtime, StoreFollower] = weakref.WeakKeyDictionary()
+
+
+def attach(runtime: Runtime, follower: StoreFollower) -> None:
+    """``follower`` keeps ``runtime`` in step with its store, and stops when it closes."""
+    _FOLLOWERS[runtime] = follower
+    runtime.on_close.append(follower.close)
+
+
+def follower_of(runtime: Runtime) -> StoreFollower | None:
+    """The follower attached to ``runtime``: None on a store no other process shares."""
+    return _FOLLOWERS.get(runtime)
+
+
+def versions_of(runtime: Runtime) -> PolicyVersions | None:
+    """The store's versions, switching ``runtime`` at once after its own changes."""
+    follower = follower_of(runtime)
+    if follower is None:
+        return None
+    follow_now = follower.poll_once if follower.settings.from_store else None
+    return PolicyVersions(runtime, follower.store, follow_now=follow_now)
 
 
 class StoreFollower:

@@ -13,7 +13,7 @@ to the new active version by itself (``runtime.following``).
 from __future__ import annotations
 
 import difflib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import tzinfo
 from typing import Any
 
@@ -49,16 +49,23 @@ def compile_stored(sources: Sequence[tuple[str, str]], timezone: tzinfo) -> Comp
 
 class PolicyVersions:
     """The stored versions of ``store``; a ``runtime`` that follows the store switches at
-    once after its own push or activation (the others within their poll interval)."""
+    once after its own push or activation (``follow_now``; the others within their
+    poll interval)."""
 
-    def __init__(self, runtime: Runtime, store: PolicyStore) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        store: PolicyStore,
+        *,
+        follow_now: Callable[[], None] | None = None,
+    ) -> None:
         self.runtime = runtime
         self.store = store
+        self._follow = follow_now
 
     def _follow_now(self) -> None:
-        follower = self.runtime.follower
-        if follower is not None and follower.settings.from_store:
-            follower.poll_once()
+        if self._follow is not None:
+            self._follow()
 
     def push(
         self,

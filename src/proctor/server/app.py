@@ -20,6 +20,7 @@ from proctor.identity.registry import AgentRegistry
 from proctor.runtime import Runtime
 from proctor.runtime.agents import AgentAdmin
 from proctor.runtime.approvals import ApprovalDesk
+from proctor.runtime.following import follower_of
 from proctor.server.auth import Authenticator
 from proctor.server.body_size import BodySizeLimit
 from proctor.server.checkpoints import start_checkpoints
@@ -68,8 +69,9 @@ def create_app(
         user_assertions=UserAssertions.of(runtime.users, config),
     )
     runtime.observe_stages(state.metrics.observe_stage)
-    if runtime.follower is not None:  # every process on the store, by its heartbeat
-        state.metrics.watch_processes(status.live_processes(runtime.follower))
+    follower = follower_of(runtime)
+    if follower is not None:  # every process on the store, by its heartbeat
+        state.metrics.watch_processes(status.live_processes(follower))
     state.approvals.on_decided = state.metrics.observe_approval
     document = build_openapi(_version())
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from proctor.runtime.following import follower_of
 from tests.server.ui.conftest import ROOT_KEY, signed_in_client
 
 ORIGIN = {"Origin": "http://testserver"}
@@ -57,7 +58,9 @@ def test_policies_show_the_set_digest_and_the_processes_on_the_store(dashboard_a
     runtime = dashboard_app.app.state.gateway.runtime
     assert f"<code>{runtime.policies.digest}</code>" in page
     assert "Processes on the store" in page
-    assert f"<code>{runtime.follower.process_id}</code>" in page
+    follower = follower_of(runtime)
+    assert follower is not None
+    assert f"<code>{follower.process_id}</code>" in page
 
 
 def test_limits_show_budget_use(dashboard_app: Any) -> None:

@@ -37,6 +37,7 @@ from starlette.routing import Route
 from proctor.errors import ProctorError
 from proctor.policy import CompiledPolicySet, load_policies
 from proctor.runtime import Runtime
+from proctor.runtime.following import follower_of, versions_of
 from proctor.runtime.policy_versions import POLICY_SET_EMPTY, PolicyVersionError, PolicyVersions
 from proctor.server.auth import AUDIT_READ, POLICIES_WRITE, Principal, require
 from proctor.server.bodies import ActivateBody, PoliciesBody, read_json
@@ -51,12 +52,11 @@ _STATUS = {POLICY_SET_EMPTY: 409, "policy_version_unknown": 404}
 
 
 def _versions(state: GatewayState) -> PolicyVersions | None:
-    follower = state.runtime.follower
-    return PolicyVersions(state.runtime, follower.store) if follower is not None else None
+    return versions_of(state.runtime)
 
 
 def _from_store(state: GatewayState) -> bool:
-    follower = state.runtime.follower
+    follower = follower_of(state.runtime)
     return follower is not None and follower.settings.from_store
 
 
@@ -191,7 +191,7 @@ async def list_policies(request: Request) -> Response:
     state, principal = caller(request)
     require(principal, AUDIT_READ)
     policies = state.runtime.policies
-    follower = state.runtime.follower
+    follower = follower_of(state.runtime)
     return JSONResponse(
         {
             "policies": [{"name": p.name} for p in policies.policies],

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from proctor.runtime.following import StoreFollower
+from proctor.runtime.following import StoreFollower, follower_of
 from proctor.runtime.policy_versions import status_report
 from proctor.server.auth import AUDIT_READ, require
 from proctor.server.state import caller
@@ -42,7 +42,7 @@ def report(follower: StoreFollower) -> dict[str, Any]:
 async def status(request: Request) -> Response:
     state, principal = caller(request)
     require(principal, AUDIT_READ)
-    follower = state.runtime.follower
+    follower = follower_of(state.runtime)
     if follower is None:  # a gateway on a memory store: nothing is shared
         policies = state.runtime.policies
         return JSONResponse(

@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from proctor.runtime.agents import AgentAdminError
+from proctor.runtime.following import follower_of
 from proctor.server.auth import AGENTS_WRITE
 from proctor.server.routes import status
 from proctor.server.routes.agents import admin_key_actor
@@ -91,7 +92,7 @@ async def policies(request: Request) -> Response:
     signed_in = account(request, state)
     compiled = state.runtime.policies
     counted = await to_thread.run_sync(lambda: _recent_usage(state))
-    follower = state.runtime.follower  # every process on the store and the version it runs
+    follower = follower_of(state.runtime)  # every process on the store and the version it runs
     processes = await to_thread.run_sync(status.report, follower) if follower else None
     rules = [
         {
