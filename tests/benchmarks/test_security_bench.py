@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from benchmarks.security import agentdojo_runs, benign_corpus, pii_corpus
+from benchmarks.security import agentdojo_runs, benign_corpus, format_files, pii_corpus
 from benchmarks.security.run import main
 
 
@@ -67,3 +67,20 @@ def test_corpora_are_deterministic_and_large_enough() -> None:
     for item in corpus:
         for span in item.spans:
             assert item.text[span.start : span.end].strip()
+
+
+def test_the_bench_and_the_classifier_read_disjoint_halves_of_the_files(tmp_path: Path) -> None:
+    """Section 2b measures files the classifier never trained on (format_files.part_of)."""
+    for n in range(40):
+        (tmp_path / "share" / f"pkg{n}").mkdir(parents=True)
+        (tmp_path / "share" / f"pkg{n}" / "data.csv").write_text("a,b\n" + "1,2\n" * 60)
+    bench = format_files.files(("*.csv",), roots=[tmp_path], part="bench")
+    train = format_files.files(("*.csv",), roots=[tmp_path], part="train")
+    assert bench
+    assert train
+    assert not set(bench) & set(train)
+    assert len(bench) + len(train) == 40
+    assert format_files.files(("*.csv",), roots=[tmp_path]) == bench  # the bench's default
+    # the split depends on the package's own path, not on where it is installed
+    moved = Path("/elsewhere") / bench[0].relative_to(tmp_path)
+    assert format_files.part_of(moved) == "bench"
