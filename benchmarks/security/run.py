@@ -246,7 +246,10 @@ class Bench:
         if self.options.skip_corpus_matrix:
             self.rows.append(missing("2c corpora", "held-out recall", ">= 85 %", "skipped"))
             return
-        result = corpus_matrix.matrix(small=self.options.quick)
+        if self.options.corpus_matrix:  # written by the training script's --loco
+            result = json.loads(self.options.corpus_matrix.read_text())
+        else:
+            result = corpus_matrix.matrix(small=self.options.quick)
         for name in corpus_matrix.corpora(result):
             entry, size = result[name], result["corpora"][name]
             self.rows.append(
@@ -522,6 +525,11 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--latency-rounds", type=int, default=latency.ROUNDS)
     parser.add_argument(
         "--skip-corpus-matrix", action="store_true", help="skip 2c (retrains six models)"
+    )
+    parser.add_argument(
+        "--corpus-matrix",
+        type=Path,
+        help="2c from this file (scripts/train_injection_classifier.py --loco FILE), no retraining",
     )
     parser.add_argument("--output", type=Path, default=RESULTS / "security.json")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")

@@ -24,17 +24,23 @@ def test_every_section_runs_on_a_tiny_sample(tmp_path: Path) -> None:
         "--pii-negatives=20",
         "--latency-texts=4",
         "--latency-rounds=1",
+        "--skip-corpus-matrix",
         f"--output={output}",
     ]
     assert main(options) == 0
     document = json.loads(output.read_text())
     sections = {row["section"] for row in document["targets"]}
-    assert sections == {"1 injection", "2 benign", "3 provenance", "4 pii", "5 latency"}
+    assert sections == {
+        "1 injection", "2 benign", "2b formats", "2c corpora", "3 provenance",
+        "3b contamination", "4 pii", "4b phones", "5 latency",
+    }  # fmt: skip
     assert not [row for row in document["targets"] if row["metric"] == "section failed"]
     runs = document["sections"]["injection"]["runs"]["banking"]
     assert runs["user_tasks"] == 2
     assert runs["injected_outputs"] > 0
-    assert output.with_suffix(".md").read_text().startswith("| section |")
+    dated, table = output.with_suffix(".md").read_text().split("\n\n", 1)
+    assert dated.startswith(f"Security bench, {document['generated_at']}")
+    assert table.startswith("| section |")
 
 
 def test_replayed_outputs_equal_agentdojo_per_task_injection() -> None:
