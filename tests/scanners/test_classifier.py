@@ -119,14 +119,14 @@ TO_A_PERSON = [
 ]
 
 
-@pytest.mark.parametrize("text", TO_THE_READER)
-def test_polite_off_task_requests_to_the_reader_are_flagged(text: str) -> None:
-    assert [f.type for f in SCANNER.scan(text, Direction.OUTPUT)] == [FINDING_TYPE]
-
-
-@pytest.mark.parametrize("text", TO_A_PERSON)
-def test_requests_an_email_makes_of_its_human_reader_pass(text: str) -> None:
-    assert SCANNER.scan(text, Direction.OUTPUT) == []
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [(t, [FINDING_TYPE]) for t in TO_THE_READER] + [(t, []) for t in TO_A_PERSON],
+)
+def test_requests_to_the_reader_of_the_data_are_flagged_requests_to_a_person_pass(
+    text: str, expected: list[str]
+) -> None:
+    assert [f.type for f in SCANNER.scan(text, Direction.OUTPUT)] == expected
 
 
 def test_an_injection_the_classifier_scores_low_is_still_flagged_by_the_cascade() -> None:
