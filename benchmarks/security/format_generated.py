@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import date, datetime
 from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from typing import Any
 
 import yaml
