@@ -44,6 +44,21 @@ Training data (all offline):
   the file AgentDojo injects into) learned the attack's weight and clean
   outputs of the same files were flagged.
 
+- Benign texts of every format the security bench measures
+  (``benchmarks/security/format_corpus.py``: tables, CSV/TSV, JSON, YAML, logs,
+  code, shell output, HTML, records, e-mails, answers, advisories, markdown),
+  from the ``train`` half of the installed files (``format_files.part_of``) and
+  seed ``FORMAT_SEED``; the bench reads the other half with its own seed.
+- Polite off-task requests to the reader of the data, and the requests
+  e-mails make of people with the same verbs (``injection_sources``).
+- Every benign text is reduced to its prose (``structure.prose_view``), as the
+  scanner reduces what it reads.
+
+Positive corpora: ``agentdojo``, ``generated`` and ``polite`` train the shipped
+model; ``--loco PATH`` writes the leave-one-corpus-out matrix over these and
+Tensor Trust and WASP (measurement only: no licence stated / CC BY-NC), read
+from local git mirrors (``injection_sources``).
+
 Held out entirely, for evaluation only: AgentDojo suites ``banking`` and
 ``slack`` (their environments, tool outputs and goals); the attack templates
 ``tool_knowledge`` and ``injecagent``;
@@ -85,11 +100,14 @@ from proctor.scanners.classifier import (
     normalised_text,
     tokens,
 )
-
-sys.path.insert(0, str(Path(__file__).parent))
-import injection_corpus as corpus
+from proctor.scanners.structure import prose_view
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(1, str(ROOT))
+import injection_corpus as corpus  # noqa: E402
+import injection_sources as sources  # noqa: E402
+
 OUTPUT = ROOT / "src" / "proctor" / "scanners" / "data" / "injection_model.bin"
 SEED = 20261127
 WINDOW = 64
@@ -130,6 +148,14 @@ TRIGGER_UNIGRAMS = frozenset((
 ))  # fmt: skip
 MINING_ROUNDS = 2
 MINING_FLOOR = 0.3
+# Positive corpora: the shipped model learns from the first three; the leave-one-corpus-out
+# matrix (``--loco``) uses all five (injection_sources says why two are measurement only).
+SHIPPED = ("agentdojo", "generated", "polite")
+CORPORA = (*SHIPPED, "tensor-trust", "wasp")
+# Benign texts by format (benchmarks/security/format_corpus.py): the ``train`` half of the
+# installed files and another seed than the bench's, so section 2b stays out of sample.
+FORMAT_SEED = 20261128
+FORMAT_PER = 500
 
 
 def main() -> None:
@@ -142,8 +168,16 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=OUTPUT)
     parser.add_argument("--small", action="store_true", help="a small subset (for tests)")
     parser.add_argument("--no-eval", action="store_true", help="skip held-out evaluation")
+    parser.add_argument(
+        "--loco", type=Path, help="write the leave-one-corpus-out matrix (JSON) here, no model"
+    )
     options = parser.parse_args()
     started = time.perf_counter()
+    if options.loco:
+        matrix = leave_one_corpus_out(small=options.small)
+        options.loco.write_text(json.dumps(matrix, indent=2, sort_keys=True) + "\n")
+        print(json.dumps(matrix, indent=2, sort_keys=True))
+        return
     data = build_dataset(small=options.small)
     manifest = manifest_of(data)
     model_bytes, report = train(data, manifest)
@@ -276,8 +310,9 @@ def token_chunks(text: str) -> list[list[str]]:
     return [toks[start : start + WINDOW] for start in starts]
 
 
-def build_dataset(*, small: bool = False) -> dict[str, Any]:
-    """Texts by role: training windows, validation documents. Deterministic for a seed."""
+def build_dataset(*, small: bool = False, corpora: Iterable[str] = SHIPPED) -> dict[str, Any]:
+    """Texts by role (``benign``, ``attacks:<corpus>``, ``injected:<corpus>``) for the
+    ``corpora`` asked for that are available. Deterministic for a seed."""
     from faker import Faker
 
     rng = random.Random(SEED)
@@ -285,8 +320,8 @@ def build_dataset(*, small: bool = False) -> dict[str, Any]:
     fake = Faker("en_US")
     suites = _quiet_agentdojo()
     benign_docs: list[str] = []
-    injected_docs: list[str] = []
-    attacks: list[str] = []
+    attacks: dict[str, list[str]] = {name: [] for name in CORPORA}
+    injected: dict[str, list[str]] = {name: [] for name in CORPORA}
     goals: list[str] = []
     for name in ("travel",) if small else TRAIN_SUITES:
         suite = suites[name]
@@ -301,15 +336,16 @@ def build_dataset(*, small: bool = False) -> dict[str, Any]:
         carriers = [o for o in outputs if "<CANARY---" in o]
         for _ in range(60 if small else 800):
             text = attack_text(rng.choice(templates), rng.choice(suite_goals), rng, suite, None)
-            attacks.append(text)
-            injected_docs.append(inject(rng.choice(carriers), defaults, text))
+            attacks["agentdojo"].append(text)
+            injected["agentdojo"].append(inject(rng.choice(carriers), defaults, text))
+    generated = attacks["generated"]
     goals += corpus.generated_goals(rng, fake, 40 if small else 400)
-    attacks += corpus.attacks(rng, fake, goals, 300 if small else 3000)
-    attacks += corpus.framing_only(rng, fake, 150 if small else 1500)
+    generated += corpus.attacks(rng, fake, goals, 300 if small else 3000)
+    generated += corpus.framing_only(rng, fake, 150 if small else 1500)
     # bare orders in data fields, and people's own imperatives in the same kinds of records
     bare = corpus.bare_orders(rng, fake, goals, 60 if small else 2000)
-    attacks += bare
-    injected_docs += [corpus.data_record(rng, fake, text) for text in bare]
+    generated += bare
+    injected["generated"] += [corpus.data_record(rng, fake, text) for text in bare]
     legit = corpus.legit_orders(rng, fake, 60 if small else 2000)
     benign_sentences = corpus.benign(rng, fake, 300 if small else 4000)
     benign_sentences += corpus.benign_reports(rng, fake, 150 if small else 1500)
@@ -320,17 +356,53 @@ def build_dataset(*, small: bool = False) -> dict[str, Any]:
         f"{fake.catch_phrase()}. {fake.bs().capitalize()}. {fake.address()}" for _ in range(500)
     ]
     docs = [] if small else pydoc_texts()
+    formats = format_texts(20 if small else FORMAT_PER)
+    # polite requests to the reader of the data, and the same verbs asked of people
+    polite = sources.polite_requests(rng, fake, 100 if small else 2000)
+    attacks["polite"] += polite
+    injected["polite"] += [sources.email(rng, fake, t) for t in polite[: len(polite) // 2]]
+    injected["polite"] += [corpus.data_record(rng, fake, t) for t in polite[len(polite) // 2 :]]
+    human = sources.human_requests(rng, fake, 100 if small else 2000)
+    benign_sentences += human + [sources.email(rng, fake, t) for t in human]
+    benign_sentences += [corpus.data_record(rng, fake, t) for t in human[:1000]]
+    # corpora kept for measurement only (see injection_sources): read when asked for
+    wanted = set(corpora)
+    if "tensor-trust" in wanted:
+        attacks["tensor-trust"] += sources.tensor_trust() or []
+    if "wasp" in wanted:
+        attacks["wasp"] += sources.wasp(random.Random(SEED + 3)) or []
     # embed hand-written attacks in benign carriers, as an injected tool output would be
     carriers = benign_docs + benign_sentences
-    for text in rng.sample(attacks, 300 if small else 3000):
-        host = rng.choice(carriers)
-        cut = rng.randint(0, len(host))
-        injected_docs.append(f"{host[:cut]}\n{text}\n{host[cut:]}")
-    return {
-        "benign": sorted(set(benign_docs + benign_sentences + faker_prose + docs)),
-        "attacks": sorted(set(attacks)),
-        "injected": sorted(set(injected_docs)),
+    for name in ("agentdojo", "generated", "tensor-trust", "wasp"):
+        pool = attacks[name]
+        count = (300 if small else 3000) if name == "generated" else len(pool) // 2
+        for text in rng.sample(pool, min(count, len(pool))):
+            host = rng.choice(carriers)
+            cut = rng.randint(0, len(host))
+            injected[name].append(f"{host[:cut]}\n{text}\n{host[cut:]}")
+    data: dict[str, Any] = {
+        "benign": sorted(
+            set(map(prose, benign_docs + benign_sentences + faker_prose + docs + formats))
+        ),
     }
+    for name in sorted(wanted):
+        if attacks[name]:
+            data[f"attacks:{name}"] = sorted(set(attacks[name]))
+            data[f"injected:{name}"] = sorted(set(injected[name]))
+    return data
+
+
+def format_texts(per_format: int) -> list[str]:
+    """Benign texts of every format section 2b measures, from the other half of the files."""
+    from benchmarks.security import format_corpus
+
+    texts, _ = format_corpus.generate(per_format, seed=FORMAT_SEED, part="train")
+    return [text for name in sorted(texts) for text in texts[name]]
+
+
+def prose(text: str) -> str:
+    """What the scanner gives the model of ``text``: its prose, pieces of a few words."""
+    return prose_view(text).sentences().text
 
 
 def manifest_of(data: dict[str, Any]) -> str:
@@ -362,11 +434,14 @@ def train(data: dict[str, Any], manifest: str) -> tuple[bytes, dict[str, Any]]:
         for chunk in token_chunks(text):
             windows.append(chunk)
             labels.append(0)
-    for text in split["attacks"][0]:
+    attacks = [t for role in sorted(split) if role.startswith("attacks:") for t in split[role][0]]
+    for text in attacks:
         windows.append(tokens(normalised_text(text))[: WINDOW * 2])
         labels.append(1)
-    for text in split["injected"][0]:
-        window, without_attack = _attack_window(text, split["attacks"][0], rng)
+    for text in (
+        t for role in sorted(split) if role.startswith("injected:") for t in split[role][0]
+    ):
+        window, without_attack = _attack_window(text, attacks, rng)
         windows.append(window)
         labels.append(1)
         if without_attack is not None:
@@ -391,7 +466,9 @@ def train(data: dict[str, Any], manifest: str) -> tuple[bytes, dict[str, Any]]:
     )
     benign_scores = sorted(probe.score(t) for t in validation["benign"])
     threshold = _threshold(benign_scores)
-    attack_scores = [probe.score(t) for t in validation["attacks"] + validation["injected"]]
+    attack_scores = [
+        probe.score(t) for role in sorted(validation) if role != "benign" for t in validation[role]
+    ]
     report = {
         "training_windows": len(windows),
         "positives": sum(labels),
@@ -489,6 +566,49 @@ def _threshold(benign_scores: list[float]) -> float:
 
 def _rate(scores: list[float], threshold: float) -> float:
     return round(sum(s >= threshold for s in scores) / max(1, len(scores)), 4)
+
+
+# --- leave one corpus out -------------------------------------------------------------
+
+
+def leave_one_corpus_out(*, small: bool = False) -> dict[str, Any]:
+    """Recall on each positive corpus by a model trained without it (``held_out``) and by
+    one trained on every corpus, on the corpus's validation split (``in_corpus``); each at
+    the threshold its training calibrated on the benign validation split."""
+    data = build_dataset(small=small, corpora=CORPORA)
+    names = sorted({role.split(":", 1)[1] for role in data if ":" in role})
+    texts = {n: data[f"attacks:{n}"] + data[f"injected:{n}"] for n in names}
+    result: dict[str, Any] = {
+        "corpora": {
+            n: {"attacks": len(data[f"attacks:{n}"]), "texts": len(texts[n])} for n in names
+        },
+        "benign": len(data["benign"]),
+    }
+    everything, report = train(data, "loco")
+    model = decode_model(everything)
+    result["all_corpora"] = {
+        "threshold": model.threshold,
+        "validation_benign_fpr": report["validation_benign_fpr"],
+    }
+    for name in names:
+        subset = {role: t for role, t in data.items() if not role.endswith(f":{name}")}
+        held, held_report = train(subset, "loco")
+        held_model = decode_model(held)
+        result[name] = {
+            "in_corpus": _recall(model, [t for t in texts[name] if _is_validation(t)]),
+            "held_out": _recall(held_model, texts[name]),
+            "held_out_threshold": held_model.threshold,
+            "held_out_validation_benign_fpr": held_report["validation_benign_fpr"],
+        }
+    return result
+
+
+def _recall(model: Any, texts: list[str]) -> dict[str, Any]:
+    """Share of ``texts`` whose prose (what the scanner reads) the model flags."""
+    return {
+        "n": len(texts),
+        "recall": _rate([model.score(prose(t)) for t in texts], model.threshold),
+    }
 
 
 # --- held-out evaluation ---------------------------------------------------------------

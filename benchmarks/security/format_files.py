@@ -9,11 +9,17 @@ order and sampled with a seeded generator; each text is a piece of at most
 ``MAX_CHARS`` characters cut at a line end (JSON: one element of a file).
 What a machine has installed decides the exact texts: the counts per format
 are reported with the results.
+
+Files are split in two by a hash of their path (``part_of``): the bench reads
+only the ``bench`` half, the classifier's training script
+(``scripts/train_injection_classifier.py``) only the ``train`` half, so no
+file the model learnt from is measured here.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import random
 import sys
@@ -33,14 +39,27 @@ CODE = {
     "code.go": ("*.go",),
 }
 DATA = {"csv": ("*.csv",), "tsv": ("*.tsv",), "yaml": ("*.yaml", "*.yml"), "markdown": ("*.md",)}
+PARTS = ("bench", "train")
+BENCH = "bench"
 
 
-def files(patterns: Iterable[str], roots: Iterable[Path] = ROOTS) -> list[Path]:
+def part_of(path: Path) -> str:
+    """``"train"`` or ``"bench"``: which half a file belongs to, by a hash of its path
+    (relative to its package directory, so a venv elsewhere splits the same way)."""
+    key = "/".join(path.parts[-3:]).encode("utf-8", "surrogateescape")
+    return PARTS[hashlib.blake2b(key, digest_size=4).digest()[0] & 1]
+
+
+def files(patterns: Iterable[str], roots: Iterable[Path] = ROOTS, part: str = BENCH) -> list[Path]:
     found: set[Path] = set()
     for root in roots:
         if root.is_dir():
             for pattern in patterns:
-                found.update(p for p in root.rglob(pattern) if p.is_file() and _readable(p))
+                found.update(
+                    p
+                    for p in root.rglob(pattern)
+                    if p.is_file() and part_of(p) == part and _readable(p)
+                )
     return sorted(found)
 
 
@@ -101,10 +120,10 @@ def keepends(text: str, keep_header: bool) -> bool:
     return keep_header and bool(text)
 
 
-def json_values(want: int, rng: random.Random) -> list[str]:
+def json_values(want: int, rng: random.Random, part: str = BENCH) -> list[str]:
     """JSON texts: each file's top value, or its elements when it is too long."""
     out: list[str] = []
-    paths = files(("*.json",))
+    paths = files(("*.json",), part=part)
     rng.shuffle(paths)
     for path in paths:
         try:
@@ -131,9 +150,13 @@ def _json_parts(value: object, depth: int = 0) -> list[str]:
     return [part for child in children for part in _json_parts(child, depth + 1)]
 
 
-def changelog_entries(want: int, rng: random.Random) -> list[str]:
+def changelog_entries(want: int, rng: random.Random, part: str = BENCH) -> list[str]:
     """Debian changelog entries that name a security fix (CVE, injection, overflow)."""
-    paths = sorted(Path("/usr/share/doc").glob("*/changelog.Debian.gz"))
+    paths = [
+        p
+        for p in sorted(Path("/usr/share/doc").glob("*/changelog.Debian.gz"))
+        if part_of(p) == part
+    ]
     rng.shuffle(paths)
     out: list[str] = []
     for path in paths:
@@ -147,8 +170,10 @@ def changelog_entries(want: int, rng: random.Random) -> list[str]:
     return out[:want]
 
 
-def logs(want: int, rng: random.Random) -> list[str]:
-    paths = [p for p in sorted(Path("/var/log").rglob("*.log")) if _readable(p)]
+def logs(want: int, rng: random.Random, part: str = BENCH) -> list[str]:
+    paths = [
+        p for p in sorted(Path("/var/log").rglob("*.log")) if part_of(p) == part and _readable(p)
+    ]
     out: list[str] = []
     for path in paths:
         out.extend(pieces(_text(path)))
@@ -156,14 +181,15 @@ def logs(want: int, rng: random.Random) -> list[str]:
     return out[:want]
 
 
-def package_records() -> list[dict[str, str]]:
-    """Installed Debian packages (name, version, section, description): data for tables."""
+def package_records(part: str = BENCH) -> list[dict[str, str]]:
+    """Installed Debian packages (name, version, section, description): data for tables;
+    the half of them whose name hashes to ``part``."""
     records = []
     for block in _text(Path("/var/lib/dpkg/status")).split("\n\n"):
         fields = dict(
             line.split(": ", 1) for line in block.splitlines() if ": " in line and line[0] != " "
         )
-        if "Package" in fields:
+        if "Package" in fields and part_of(Path(fields["Package"])) == part:
             records.append(
                 {
                     "package": fields["Package"],

@@ -12,10 +12,16 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable, Sequence
+from datetime import date, datetime
 from typing import Any
 
 import yaml
 
+# Faker's relative dates ("-2y", "this year") move with the clock: fixed bounds keep a seed's
+# texts the same from run to run (the classifier's training must be byte-identical).
+NOW = datetime(2026, 12, 1, 12, 0, 0)
+START_OF_YEAR, TODAY = datetime(2026, 1, 1), NOW.date()
+TWO_YEARS_AGO, IN_60_DAYS = date(2024, 12, 1), date(2027, 1, 30)
 COMMANDS = ("/usr/sbin/sshd -D", "python3 app.py", "nginx: worker process", "postgres: writer")
 MEETINGS = ("Quarterly review", "Team sync", "Customer call", "Offsite planning")
 SUBJECTS = ("Last chance!", "Your weekly digest", "New arrivals", "Important update")
@@ -31,7 +37,7 @@ def record(fake: Any, rng: random.Random, columns: Sequence[str]) -> dict[str, s
         "email": fake.email,
         "phone": fake.phone_number,
         "amount": lambda: f"{rng.uniform(1, 9999):.2f}",
-        "date": lambda: fake.date_between("-2y").isoformat(),
+        "date": lambda: fake.date_between(TWO_YEARS_AGO, TODAY).isoformat(),
         "status": lambda: rng.choice(("open", "closed", "pending", "shipped", "won", "lost")),
         "score": lambda: str(rng.randint(0, 100)),
     }
@@ -116,7 +122,7 @@ def app_logs(fake: Any, rng: random.Random) -> str:
         "override of setting {key} applied by admin",
     )
     out = []
-    when = fake.date_time_this_year()
+    when = fake.date_time_between(START_OF_YEAR, NOW)
     for _ in range(rng.randint(8, 24)):
         message = rng.choice(messages).format(
             ms=rng.randint(1, 900),
@@ -140,7 +146,7 @@ def shell_output(fake: Any, rng: random.Random, packages: list[dict[str, str]]) 
         for _ in range(rng.randint(5, 20)):
             lines.append(
                 f"-rw-r--r-- 1 {fake.user_name()} staff {rng.randint(10, 99999):>6} "
-                f"{fake.date_time_this_year():%b %d %H:%M} {fake.file_name()}"
+                f"{fake.date_time_between(START_OF_YEAR, NOW):%b %d %H:%M} {fake.file_name()}"
             )
         return "\n".join(lines)
     if kind == 1:
@@ -155,7 +161,7 @@ def shell_output(fake: Any, rng: random.Random, packages: list[dict[str, str]]) 
             lines += [
                 f"commit {fake.sha1()}",
                 f"Author: {fake.name()} <{fake.email()}>",
-                f"Date:   {fake.date_time_this_year():%a %b %d %H:%M:%S %Y} +0000",
+                f"Date:   {fake.date_time_between(START_OF_YEAR, NOW):%a %b %d %H:%M:%S %Y} +0000",
                 "",
                 f"    {rng.choice(('Fix', 'Add', 'Update', 'Remove', 'Ignore'))} {fake.bs()}",
                 "",
@@ -179,7 +185,7 @@ def shell_output(fake: Any, rng: random.Random, packages: list[dict[str, str]]) 
 
 def calendar_record(fake: Any, rng: random.Random) -> str:
     kind = rng.randrange(3)
-    start = fake.date_time_this_year()
+    start = fake.date_time_between(START_OF_YEAR, NOW)
     if kind == 0:
         return (
             "BEGIN:VEVENT\n"
@@ -263,7 +269,7 @@ ADVISORY = (
 def prose(fake: Any, rng: random.Random, templates: Sequence[str], greeting: bool) -> str:
     fill = {
         "pct": rng.choice((10, 20, 25, 40, 50)),
-        "date": fake.date_between("today", "+60d").strftime("%B %d"),
+        "date": fake.date_between(TODAY, IN_60_DAYS).strftime("%B %d"),
         "company": fake.company(),
         "city": fake.city(),
         "n": rng.randint(3, 99999),
@@ -287,5 +293,5 @@ def email_with_headers(fake: Any, rng: random.Random, body: str) -> str:
     return (
         f"From: {fake.company()} <news@{fake.domain_name()}>\nTo: {fake.email()}\n"
         f"Subject: {rng.choice(SUBJECTS)}\n"
-        f"Date: {fake.date_time_this_year():%a, %d %b %Y %H:%M:%S} +0000\n\n{body}"
+        f"Date: {fake.date_time_between(START_OF_YEAR, NOW):%a, %d %b %Y %H:%M:%S} +0000\n\n{body}"
     )

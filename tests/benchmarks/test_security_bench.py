@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from benchmarks.security import agentdojo_runs, benign_corpus, pii_corpus
+from benchmarks.security import agentdojo_runs, benign_corpus, format_files, pii_corpus
 from benchmarks.security.run import main
 
 
@@ -24,28 +24,23 @@ def test_every_section_runs_on_a_tiny_sample(tmp_path: Path) -> None:
         "--pii-negatives=20",
         "--latency-texts=4",
         "--latency-rounds=1",
+        "--skip-corpus-matrix",
         f"--output={output}",
     ]
     assert main(options) == 0
     document = json.loads(output.read_text())
     sections = {row["section"] for row in document["targets"]}
     assert sections == {
-        "1 injection",
-        "2 benign",
-        "2b formats",
-        "3 provenance",
-        "3b contamination",
-        "4 pii",
-        "4b phones",
-        "5 latency",
-    }
+        "1 injection", "2 benign", "2b formats", "2c corpora", "3 provenance",
+        "3b contamination", "4 pii", "4b phones", "5 latency",
+    }  # fmt: skip
     assert not [row for row in document["targets"] if row["metric"] == "section failed"]
     runs = document["sections"]["injection"]["runs"]["banking"]
     assert runs["user_tasks"] == 2
     assert runs["injected_outputs"] > 0
-    written = output.with_suffix(".md").read_text()
-    assert written.startswith("Security bench, ")  # dated
-    assert "\n| section |" in written
+    dated, table = output.with_suffix(".md").read_text().split("\n\n", 1)
+    assert dated.startswith(f"Security bench, {document['generated_at']}")
+    assert table.startswith("| section |")
 
 
 def test_replayed_outputs_equal_agentdojo_per_task_injection() -> None:
@@ -78,3 +73,20 @@ def test_corpora_are_deterministic_and_large_enough() -> None:
     for item in corpus:
         for span in item.spans:
             assert item.text[span.start : span.end].strip()
+
+
+def test_the_bench_and_the_classifier_read_disjoint_halves_of_the_files(tmp_path: Path) -> None:
+    """Section 2b measures files the classifier never trained on (format_files.part_of)."""
+    for n in range(40):
+        (tmp_path / "share" / f"pkg{n}").mkdir(parents=True)
+        (tmp_path / "share" / f"pkg{n}" / "data.csv").write_text("a,b\n" + "1,2\n" * 60)
+    bench = format_files.files(("*.csv",), roots=[tmp_path], part="bench")
+    train = format_files.files(("*.csv",), roots=[tmp_path], part="train")
+    assert bench
+    assert train
+    assert not set(bench) & set(train)
+    assert len(bench) + len(train) == 40
+    assert format_files.files(("*.csv",), roots=[tmp_path]) == bench  # the bench's default
+    # the split depends on the package's own path, not on where it is installed
+    moved = Path("/elsewhere") / bench[0].relative_to(tmp_path)
+    assert format_files.part_of(moved) == "bench"

@@ -8,7 +8,7 @@ placeholder each), and every window of ``window`` tokens is scored: the sum of
 the weights of its unigrams and bigrams plus a bias, through a sigmoid. The
 best window decides. When its probability reaches the threshold calibrated at
 training time, one ``injection.classifier`` finding spans that window, trimmed
-to the tokens that pushed the score up. Inputs and outputs use the same model.
+to its run of tokens with the highest total weight. Inputs and outputs use the same model.
 The model reads a text's prose (``structure.prose_view``: table cells, JSON
 values, code comments), never its structure; of a structured text, only the
 pieces of four words or more: a cell or value of a few words is data, an
@@ -255,10 +255,7 @@ def _scan_part(model: Model, text: str) -> Finding | None:
     if probability < model.threshold:
         return None
     last = min(len(toks), first + model.window) - 1
-    while first < last and contrib[first] <= 0:  # trim to the tokens that raised the score
-        first += 1
-    while last > first and contrib[last] <= 0:
-        last -= 1
+    first, last = _strongest_run(contrib, first, last)
     start, end = _char_span(text, first, last)
     return Finding(
         FINDING_TYPE,
@@ -268,6 +265,21 @@ def _scan_part(model: Model, text: str) -> Finding | None:
         NAME,
         f"model probability {probability:.2f} >= threshold {model.threshold:.2f}",
     )
+
+
+def _strongest_run(contrib: list[int], first: int, last: int) -> tuple[int, int]:
+    """The run of tokens in ``first..last`` whose weights sum highest (the earliest, on a
+    tie): the window trimmed to what raised its score, without benign words at its edges
+    that happen to weigh a little."""
+    best, best_first, best_last = contrib[first], first, first
+    total, start = 0, first
+    for at in range(first, last + 1):
+        if total <= 0:
+            total, start = 0, at
+        total += contrib[at]
+        if total > best:
+            best, best_first, best_last = total, start, at
+    return best_first, best_last
 
 
 def _char_span(text: str, first: int, last: int) -> tuple[int, int]:
