@@ -84,9 +84,10 @@ def test_the_wheel_ships_no_key_database_or_cache(built: tuple[Path, Path]) -> N
     assert "proctor/server/ui/templates/base.html" in names
 
 
-def test_the_installed_demo_runs_in_an_empty_directory(
-    built: tuple[Path, Path], tmp_path: Path
-) -> None:
+def _bare_venv(tmp_path: Path) -> tuple[Path, Path]:
+    """A venv without pip whose dependencies come from this environment: its directory
+    and site-packages. No network; a plain path entry, so this environment's own .pth files
+    (this checkout's editable install) are not processed."""
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
@@ -98,9 +99,15 @@ def test_the_installed_demo_runs_in_an_empty_directory(
             text=True,
         ).stdout.strip()
     )
-    # the dependencies come from this environment (no network); a plain path entry, so its
-    # own .pth files (this checkout's editable install) are not processed
     (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    return venv, site
+
+
+def test_the_installed_demo_runs_in_an_empty_directory(
+    built: tuple[Path, Path], tmp_path: Path
+) -> None:
+    venv, site = _bare_venv(tmp_path)
+    python = venv / "bin" / "python"
     install = ["install", "--quiet", "--no-deps", "--no-index", str(built[1])]
     subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), *install],
@@ -181,18 +188,7 @@ def test_the_mcp_range_takes_both_sdk_eras() -> None:
 def test_the_proxy_runs_on_the_mcp_sdk_langchain_mcp_adapters_needs(tmp_path: Path) -> None:
     """A venv with mcp 1.x and langchain-mcp-adapters (from the registry) over this one's
     other dependencies: a proxy there reaches an HTTP upstream (a proxy on mcp 2.x)."""
-    venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
-    python = venv / "bin" / "python"
-    site = Path(
-        subprocess.run(
-            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-    )
-    (site / "dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    python = _bare_venv(tmp_path)[0] / "bin" / "python"
     wanted = [
         f"mcp=={MCP_ONE}",
         f"langchain-mcp-adapters=={ADAPTERS}",

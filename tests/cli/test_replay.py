@@ -41,10 +41,10 @@ rules:
 """
 
 
-def _record(tmp_path: Path) -> str:
-    db = str(tmp_path / "proctor.db")
-    runtime = Runtime(
-        policies=load_policies(texts=[OLD]),
+def _runtime(db: str, policy: str) -> Runtime:
+    """A runtime on ``db`` that decides with ``policy`` for a verified `bot`, at a fixed time."""
+    return Runtime(
+        policies=load_policies(texts=[policy]),
         registry=AgentRegistry(
             {"bot": Agent("bot", "support", Tier.VERIFIED)}, {"support": ScopeSet.parse(["*"])}
         ),
@@ -52,6 +52,11 @@ def _record(tmp_path: Path) -> str:
         state=open_state_stores(db),
         clock=ManualClock(datetime(2026, 11, 20, 10, tzinfo=UTC)),
     )
+
+
+def _record(tmp_path: Path) -> str:
+    db = str(tmp_path / "proctor.db")
+    runtime = _runtime(db, OLD)
     alice = User("alice", ("*",))
     for amount in (20, 80, 90, 500):  # the 90 is over the budget: its rules allowed it
         runtime.check("write:refund", agent="bot", user=alice, args={"amount": amount})
@@ -148,15 +153,7 @@ rules:
 
 def test_inputs_a_record_does_not_hold_are_named_not_reported_as_changes(tmp_path: Path) -> None:
     db = str(tmp_path / "proctor.db")
-    runtime = Runtime(
-        policies=load_policies(texts=[REDACTED]),
-        registry=AgentRegistry(
-            {"bot": Agent("bot", "support", Tier.VERIFIED)}, {"support": ScopeSet.parse(["*"])}
-        ),
-        audit=open_audit_store(db),
-        state=open_state_stores(db),
-        clock=ManualClock(datetime(2026, 11, 20, 10, tzinfo=UTC)),
-    )
+    runtime = _runtime(db, REDACTED)
     alice = User("alice", ("*",))
     sent = runtime.check("write:email", agent="bot", user=alice, args={"to": "dana@example.org"})
     assert sent.allowed
