@@ -8,9 +8,10 @@ it to that); the backends fill it in and run one contract suite each in
 ``tests/storage``. Each operation that decides is atomic in the backend, across
 threads and processes.
 
-The values the contracts speak in belong to the core (``Approval``,
-``RunRecord``, ``Source``...) and are named here for annotations only, so that
-this module loads nothing and the core may import it without a cycle.
+The values the contracts speak in belong to ``proctor.model`` (``Approval``,
+``RunRecord``, ``CounterCharge``...) and the core (``Source``...) and are named
+here for annotations only, so that this module loads nothing and the core may
+import it without a cycle.
 """
 
 from __future__ import annotations
@@ -25,10 +26,10 @@ if TYPE_CHECKING:
     from proctor.audit.checkpoint import Checkpoint, ShardHead
     from proctor.audit.merkle import TreeSource
     from proctor.identity.credentials import ApiKeyRecord
-    from proctor.limits.approvals import Approval
-    from proctor.limits.counters import ChargeResult, CounterCharge
-    from proctor.limits.runs import RunRecord
+    from proctor.model.approvals import Approval
     from proctor.model.audit_event import AuditEvent
+    from proctor.model.counters import ChargeResult, CounterCharge
+    from proctor.model.runs import RunRecord
     from proctor.scanners.provenance import Source
     from proctor.storage.errors import StorageError
 

@@ -7,16 +7,16 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from proctor.limits.approvals import Approval, ApprovalStatus
-from proctor.limits.counters import ChargeResult, CounterCharge, tally
-from proctor.limits.errors import (
+from proctor.model.approvals import Approval, ApprovalStatus
+from proctor.model.counters import ChargeResult, CounterCharge, tally
+from proctor.model.limits_errors import (
     APPROVAL_EXPIRED,
     APPROVAL_NOT_FOUND,
     APPROVAL_NOT_PENDING,
     RUN_NOT_FOUND,
     LimitsError,
 )
-from proctor.limits.runs import RunRecord
+from proctor.model.runs import RunRecord
 
 
 class MemoryCounterStore:

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from proctor.limits.approvals import Approval, ApprovalStatus
+from proctor.model.approvals import Approval, ApprovalStatus
 from proctor.storage.memory_state import check_decidable, released
 from proctor.storage.sql.dialect import Closing, Statements
 
