@@ -20,7 +20,10 @@ from proctor.model.runs import RunRecord
 
 
 class InMemory:
-    """A store in this process: one lock makes each operation atomic; closing frees nothing."""
+    """A store in this process: one lock makes each operation atomic.
+
+    Closing frees nothing, unless a store says otherwise (the audit store refuses use after).
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
