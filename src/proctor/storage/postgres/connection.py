@@ -20,6 +20,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from proctor.audit.merkle import Frontier, leaf_hash
 from proctor.storage.errors import STORAGE_CORRUPT, STORAGE_UNAVAILABLE, StorageError
 from proctor.storage.sql.approvals import APPROVALS_TABLES
+from proctor.storage.sql.audit_log import first_audit_tables
 from proctor.storage.sql.dialect import POSTGRES, Dialect, Statements
 from proctor.storage.sql.policy_sets import POLICY_TABLES
 from proctor.storage.sql.runs import RUNS_TABLE
@@ -59,35 +60,7 @@ def _shard_one_from_chain(conn: psycopg.Connection[Any]) -> None:
 Step = str | Callable[[psycopg.Connection[Any]], None]
 
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
-    (  # 1: the audit chain and its head
-        """
-        CREATE TABLE audit (
-            seq BIGINT PRIMARY KEY,
-            decision_id TEXT UNIQUE,
-            ts TEXT,
-            kind TEXT,
-            user_sub TEXT,
-            agent_id TEXT,
-            action TEXT,
-            effect TEXT,
-            run_id TEXT,
-            hash TEXT NOT NULL,
-            body TEXT NOT NULL
-        )
-        """,
-        *(
-            f"CREATE INDEX audit_{c} ON audit ({c})"
-            for c in ("ts", "user_sub", "agent_id", "action", "run_id")
-        ),
-        """
-        CREATE TABLE audit_head (
-            id INTEGER PRIMARY KEY CHECK (id = 1),
-            seq BIGINT NOT NULL,
-            hash TEXT NOT NULL
-        )
-        """,
-        "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, repeat('0', 64))",
-    ),
+    first_audit_tables("BIGINT"),  # 1: the audit chain and its head
     (  # 2: counters, runs, approvals
         """
         CREATE TABLE limit_counters (

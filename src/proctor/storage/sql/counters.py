@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from proctor.limits.counters import ChargeResult, CounterCharge, tally
+from proctor.model.counters import ChargeResult, CounterCharge, tally
 from proctor.storage.sql.dialect import Closing, Statements
 
 _TOTAL = "SELECT total FROM limit_counters WHERE key = ? AND window_start = ?"
