@@ -61,10 +61,12 @@ MAX_VALUES = 10_000
 MAX_RUNS = 10_000
 MAX_INJECTIONS = 100  # sources of injection findings kept per run (the first ones)
 # Values this close to an injection finding's span (characters, either side) are ones the
-# injection named: an instruction names its target within a sentence or two of the request
-# (on AgentDojo, 300 covers every target value and 30 % of the other values of a flagged
-# output; the whole output would be all of them).
-NEAR_INJECTION = 300
+# injection named: an instruction names its target within a sentence or two of the request.
+# On AgentDojo, 200 takes 98.6 % of the attacker's values where they appear in flagged outputs
+# (every attacker call's target) and 15 % of the outputs' other values; 300 takes them all
+# but 30 % of the others, which put 16 % of the user's own calls in attacked runs under
+# ``injected`` instead of 12 %.
+NEAR_INJECTION = 200
 _KIND_ORDER = {kind: rank for rank, kind in enumerate(KINDS)}
 
 
