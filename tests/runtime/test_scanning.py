@@ -19,7 +19,7 @@ from proctor.runtime.approvals import ApprovalDesk
 from proctor.runtime.scanning import ContentGuard, OutputReview, Scanned, named_values
 from proctor.scanners import Cascade
 from proctor.scanners.bounds import Bounds
-from proctor.scanners.provenance import CandidateValue, ProvenanceLedgers, Source
+from proctor.scanners.provenance import CandidateValue, ProvenanceLedgers, Source, all_values
 from proctor.storage import open_audit_store
 from proctor.storage.errors import StorageError
 from proctor.storage.state import open_provenance_store
@@ -265,7 +265,10 @@ def test_the_values_near_an_injection_finding_are_found_at_its_path() -> None:
     assert named_values(bare, [{"start": 0, "end": 10}], Bounds()) == {
         CandidateValue("email", "eve@evil.example")
     }
-    assert named_values(tree, [{"path": "$.nowhere", "start": 0, "end": 5}], Bounds()) == set()
+    everything = set(all_values(tree))
+    for lost in ({"path": "$.nowhere", "start": 0, "end": 5}, {"path": "$.subject"}):
+        assert named_values(tree, [lost], Bounds()) == everything  # cannot place it: all
+    assert named_values(tree, [{**finding, "start": "0"}], Bounds()) == everything
 
 
 def test_a_weak_injection_finding_neither_contaminates_nor_names() -> None:

@@ -33,6 +33,7 @@ from proctor.scanners.provenance import (
     CandidateValue,
     ProvenanceLedgers,
     Source,
+    all_values,
     injected_values,
 )
 from proctor.scanners.redaction import Redactor, Span
@@ -395,16 +396,22 @@ class ContentGuard:
 
 def named_values(
     tree: Any, findings: Collection[Mapping[str, Any]], bounds: Bounds
-) -> set[CandidateValue]:
+) -> frozenset[CandidateValue]:
     """The candidate values near the spans of ``findings`` in the strings of ``tree`` (a
-    finding's ``path`` as the scanners spell it, ``$`` for a bare string)."""
+    finding's ``path`` as the scanners spell it, ``$`` for a bare string). A finding that
+    cannot be placed (no such string, no integer span) names every value of ``tree``."""
     texts = dict(strings_in(tree, bounds)[0])
-    named: set[CandidateValue] = set()
+    spans: dict[str, list[tuple[int, int]]] = {}
     for finding in findings:
-        text = texts.get(str(finding.get("path") or "$"))
-        if text is not None:
-            named |= injected_values(text, int(finding["start"]), int(finding["end"]))
-    return named
+        path = str(finding.get("path") or "$")
+        start, end = finding.get("start"), finding.get("end")
+        if path not in texts or type(start) is not int or type(end) is not int:
+            return frozenset(all_values(tree))
+        spans.setdefault(path, []).append((start, end))
+    named: set[CandidateValue] = set()
+    for path, found in spans.items():
+        named |= injected_values(texts[path], found)
+    return frozenset(named)
 
 
 def combine(decision: Decision, verdict: ScanVerdict) -> Decision:

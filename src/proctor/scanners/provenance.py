@@ -38,6 +38,7 @@ from typing import Any
 
 from proctor.scanners.candidates import (
     KINDS,
+    MAX_CANDIDATES,
     CandidateValue,
     all_values,
     extract_values,
@@ -121,11 +122,30 @@ def taint_from(
     return taint
 
 
-def injected_values(text: str, start: int, end: int) -> frozenset[CandidateValue]:
-    """The candidate values an injection finding at ``text[start:end]`` named: those within
-    ``NEAR_INJECTION`` characters of it, the window widened to whole words."""
+def injected_values(text: str, spans: Iterable[tuple[int, int]]) -> frozenset[CandidateValue]:
+    """The candidate values that injection findings at ``spans`` of ``text`` named: those
+    within ``NEAR_INJECTION`` characters of a span, each window widened to whole words.
+
+    Overlapping windows are read once, and at most ``MAX_CANDIDATES`` values are kept
+    (the first windows'), so a text full of findings costs no more than reading it.
+    """
     if not isinstance(text, str) or not text:
         return frozenset()
+    windows: list[tuple[int, int]] = []
+    for start, end in sorted(_window(text, start, end) for start, end in spans):
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(end, windows[-1][1]))
+        else:
+            windows.append((start, end))
+    named: set[CandidateValue] = set()
+    for low, high in windows:
+        named |= all_values(text[low:high])
+        if len(named) >= MAX_CANDIDATES:
+            return frozenset(sorted(named, key=_rank)[:MAX_CANDIDATES])
+    return frozenset(named)
+
+
+def _window(text: str, start: int, end: int) -> tuple[int, int]:
     start = max(0, min(int(start), len(text)))
     end = max(start, min(int(end), len(text)))
     low = max(0, start - NEAR_INJECTION)
@@ -134,7 +154,7 @@ def injected_values(text: str, start: int, end: int) -> frozenset[CandidateValue
         low -= 1
     while high < len(text) and not text[high].isspace():
         high += 1
-    return frozenset(all_values(text[low:high]))
+    return low, high
 
 
 class ProvenanceLedger:
