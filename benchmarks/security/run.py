@@ -399,10 +399,16 @@ class Bench:
                 legitimate["tainted_beyond_email"],
             )
         )
+        held = round(legitimate["held_by_taint_rule"] * legitimate["calls"])
+        seen = round(legitimate["seen"] * legitimate["calls"])
         self.details += [
-            f"3b: legitimate consequential calls held by {old} (suite/task call(argument):"
+            f"3b: the {held} legitimate consequential calls of {legitimate['calls']} held by {old}"
+            f" ({seen} of them by run.injection_seen), by argument (suite/task call(argument):"
             " value kind from tool):",
-            *(f"- {key}" for key in out["legitimate_held_by_taint_rule"]),
+            *(
+                f"- {key}" + (f" (x{n})" if n > 1 else "")
+                for key, n in out["legitimate_held_by_taint_rule"].items()
+            ),
         ]
 
     # 4. PII
