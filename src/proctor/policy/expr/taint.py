@@ -74,35 +74,32 @@ def tainted_reader(prefix: str, *, injected: bool = False) -> Evaluator:
     """True when ``taint`` has ``prefix`` or a path under it (every path when empty); with
     ``injected``, only a path whose entry says an injection named its value."""
     under = (prefix + ".", prefix + "[")
+    if injected:
 
-    def counts(key: str, entry: object) -> bool:
-        if prefix and key != prefix and not key.startswith(under):
+        def path_injected(ctx: EvalContext) -> bool:
+            for key, entry in _taint(ctx).items():
+                inside = not prefix or key == prefix or key.startswith(under)
+                if inside and isinstance(entry, Mapping) and entry.get(INJECTED):
+                    return True
             return False
-        return not injected or (isinstance(entry, Mapping) and bool(entry.get(INJECTED)))
 
-    if not prefix and not injected:
+        return path_injected
+    if not prefix:
 
         def any_tainted(ctx: EvalContext) -> bool:
             return bool(_taint(ctx))
 
         return any_tainted
-    if not injected:
 
-        def path_tainted(ctx: EvalContext) -> bool:
-            taint = _taint(ctx)
-            if not taint:
-                return False
-            if prefix in taint:
-                return True
-            return any(key.startswith(under) for key in taint)
-
-        return path_tainted
-
-    def path_injected(ctx: EvalContext) -> bool:
+    def path_tainted(ctx: EvalContext) -> bool:
         taint = _taint(ctx)
-        return bool(taint) and any(counts(key, entry) for key, entry in taint.items())
+        if not taint:
+            return False
+        if prefix in taint:
+            return True
+        return any(key.startswith(under) for key in taint)
 
-    return path_injected
+    return path_tainted
 
 
 def _taint(ctx: EvalContext) -> Mapping[str, object]:
