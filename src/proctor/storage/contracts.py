@@ -16,7 +16,7 @@ import it without a cycle.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from proctor.model.audit_event import AuditEvent
     from proctor.model.counters import ChargeResult, CounterCharge
     from proctor.model.runs import RunRecord
-    from proctor.scanners.provenance import Source
+    from proctor.scanners.provenance import CandidateValue, Source
     from proctor.storage.errors import StorageError
 
 __all__ = [
@@ -240,11 +240,15 @@ class ProvenanceStore(Protocol):
         ...
 
     def taint_of(self, run_id: str, args: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-        """Argument path -> ``{"kind", "tool", "call", "at"}`` for each tainted argument."""
+        """Argument path -> ``{"kind", "tool", "call", "at"}`` for each tainted argument, with
+        ``injected`` (``{"tool", "call", "at", "score"}``) when an injection named its value."""
         ...
 
-    def remember_injection(self, run_id: str, source: Source, score: float) -> None:
-        """An output from ``source`` in run ``run_id`` held an injection finding."""
+    def remember_injection(
+        self, run_id: str, source: Source, score: float, values: Iterable[CandidateValue] = ()
+    ) -> None:
+        """An output from ``source`` in run ``run_id`` held an injection finding that named
+        ``values`` (the candidate values near its span)."""
         ...
 
     def injections(self, run_id: str) -> tuple[dict[str, Any], ...]:
