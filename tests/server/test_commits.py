@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from proctor.runtime import build_runtime
 from proctor.server import create_app
 from proctor.server.commits import CommitBarrier
 from proctor.storage import SqliteAuditStore
+from proctor.storage.memory import MemoryAuditStore
 from tests.audit.factories import make_event
 from tests.server.conftest import TestClient, bearer
 from tests.server.gateway import PEP_KEY
@@ -93,3 +95,52 @@ def test_a_charge_whose_decision_is_not_recorded_is_undone(config_path: Path) ->
         over = client.post("/v1/check", json=refund, headers=bearer(PEP_KEY)).json()
     assert paid["effect"] == "allow"  # the unrecorded 600 was not spent
     assert over["code"] == "limit_exceeded"  # this 600 was
+
+
+class HeldFlushes:
+    """A store whose flushes end only when the test says so (``flush_then``)."""
+
+    def __init__(self) -> None:
+        self.pending: list[Callable[[ProctorError | None], None]] = []
+
+    def flush_then(self, then: Callable[[ProctorError | None], None]) -> None:
+        self.pending.append(then)
+
+    def get(self, decision_id: str) -> None:
+        return None
+
+
+def test_waits_during_a_flush_share_the_next_one_and_a_flush_past_its_timeout_denies() -> None:
+    store = HeldFlushes()
+    barrier = CommitBarrier(store, timeout=0.2)  # type: ignore[arg-type]
+
+    async def scenario() -> None:
+        first = asyncio.ensure_future(barrier.wait("a"))
+        await asyncio.sleep(0)  # the flush starts once the ready callbacks have run
+        await asyncio.sleep(0)
+        assert len(store.pending) == 1
+        later = [asyncio.ensure_future(barrier.wait(name)) for name in ("b", "c")]
+        await asyncio.sleep(0)
+        assert len(store.pending) == 1  # one flush in flight; b and c wait for the next
+        store.pending[0](None)
+        await first
+        await asyncio.sleep(0)
+        assert len(store.pending) == 2  # b and c: one flush together
+        with pytest.raises(ProctorError) as raised:  # never committed: a deny, not a hang
+            await asyncio.gather(*later)
+        assert raised.value.code == "storage_timeout"
+        store.pending[1](None)  # too late: they were answered already
+        third = asyncio.ensure_future(barrier.wait("d"))
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        assert len(store.pending) == 3  # the next batch gets a flush of its own
+        store.pending[2](None)
+        await third
+
+    asyncio.run(scenario())
+
+
+def test_a_store_without_flush_then_is_flushed_on_a_thread() -> None:
+    store = MemoryAuditStore()
+    store.append(make_event(1))
+    asyncio.run(CommitBarrier(store).wait("dec-000001"))

@@ -148,8 +148,7 @@ class AuditBatchWriter:
                     waiter.error = rejected.get(index, error)
                     waiter.done.set()
             for marker in markers:
-                marker.error = error
-                marker.done.set()
+                marker.finish(error)
 
     def _commit(self, entries: list[Entry]) -> dict[int, ProctorError]:
         """Write one batch; returns the records refused one by one (duplicates, unencodable)."""
