@@ -136,3 +136,82 @@ def test_a_held_check_settles_on_a_thread_and_its_approval_lets_it_through(
     records = client.get("/v1/audit", params={"action": "write:refund"}, headers=bearer(ADMIN_KEY))
     effects = [r["record"]["effect"] for r in records.json()["records"]]
     assert effects == ["require_approval", "approved", "allow", "require_approval"]
+
+
+SCAN_HOLDS = """\
+name: mail
+scan:
+  input:
+    pii.email: require_approval
+rules:
+  - {id: mail, action: "write:email", effect: allow}
+"""
+
+
+@pytest.fixture
+def scanning(tmp_path: Path) -> Iterator[tuple[TestClient, StageThreads]]:
+    """A policy with no approval rule: only its `scan:` verdict holds a call."""
+    (tmp_path / "mail.yaml").write_text(SCAN_HOLDS)
+    config = tmp_path / "proctor.yaml"
+    config.write_text(
+        f"""\
+policies: [mail.yaml]
+roles:
+  support: {{scopes: ["write:email"]}}
+agents:
+  - {{id: support-bot, role: support, tier: verified}}
+users:
+  alice: {{scopes: ["write:*"]}}
+storage: {{audit: proctor.db}}
+server:
+  admin_keys:
+    - {{id: root, sha256: {sha(ADMIN_KEY)}, scopes: [admin]}}
+    - {{id: pep, sha256: {sha(PEP_KEY)}, scopes: [check]}}
+"""
+    )
+    loaded = load_config(config)
+    runtime = build_runtime(loaded, wait_for_audit=False)
+    with TestClient(create_app(runtime, config=loaded), raise_server_exceptions=False) as client:
+        yield client, StageThreads(runtime)
+
+
+def test_a_hold_from_a_scan_verdict_settles_on_a_thread_and_is_answered_as_held(
+    scanning: tuple[TestClient, StageThreads],
+) -> None:
+    """No rule holds the call, the scan does: its approval is opened off the loop and the
+    answer is the hold (never an allow), until a person approves that exact call once."""
+    client, threads = scanning
+    assert check(client, "write:email", body="no address here")["effect"] == "allow"
+    assert all(threads.take().values())  # nothing to hold: decided and settled on the loop
+    call = {"to": "bob@example.com", "body": "hello"}
+    held = check(client, "write:email", **call)
+    assert held["effect"] == "require_approval", held
+    assert held["allowed"] is False
+    stages = threads.take()
+    assert stages["evaluate"] is True  # the scan and the rules ran on the loop
+    assert stages["limits"] is False  # the approval store is touched on a thread
+    assert stages["record"] is False
+    approval_id = next(
+        o["approval_id"]
+        for o in held["obligations"]  # type: ignore[attr-defined]
+        if "approval_id" in o
+    )
+    # the same call again while pending: the same approval, still held
+    again = check(client, "write:email", **call)
+    assert again["effect"] == "require_approval"
+    assert approval_id in str(again["obligations"])
+    approved = client.post(
+        f"/v1/admin/approvals/{approval_id}/approve", json={}, headers=bearer(ADMIN_KEY)
+    )
+    assert approved.status_code == 200, approved.text
+    assert check(client, "write:email", **{**call, "body": "other"})["effect"] == (
+        "require_approval"
+    )  # another call is not the approved one
+    passed = check(client, "write:email", **call)
+    assert passed["effect"] == "allow", passed
+    assert threads.take()["limits"] is False
+    assert check(client, "write:email", **call)["effect"] == "require_approval"  # spent
+    records = client.get("/v1/audit", params={"action": "write:email"}, headers=bearer(ADMIN_KEY))
+    effects = [r["record"]["effect"] for r in records.json()["records"]]
+    assert effects.count("allow") == 2  # the plain call and the approved one
+    assert effects[-1] == "require_approval"
