@@ -110,32 +110,31 @@ class HeldFlushes:
         return None
 
 
-def test_waits_during_a_flush_share_the_next_one_and_a_flush_past_its_timeout_denies() -> None:
+def test_waits_of_one_loop_turn_share_a_flush_and_a_flush_past_its_timeout_denies() -> None:
     store = HeldFlushes()
     barrier = CommitBarrier(store, timeout=0.2)  # type: ignore[arg-type]
 
+    async def turn(*names: str) -> list[asyncio.Future[None]]:
+        waits = [asyncio.ensure_future(barrier.wait(name)) for name in names]
+        await asyncio.sleep(0)  # the waits start; the flush runs once they have
+        await asyncio.sleep(0)
+        return waits
+
     async def scenario() -> None:
-        first = asyncio.ensure_future(barrier.wait("a"))
-        await asyncio.sleep(0)  # the flush starts once the ready callbacks have run
-        await asyncio.sleep(0)
-        assert len(store.pending) == 1
-        later = [asyncio.ensure_future(barrier.wait(name)) for name in ("b", "c")]
-        await asyncio.sleep(0)
-        assert len(store.pending) == 1  # one flush in flight; b and c wait for the next
+        first = await turn("a", "b")
+        assert len(store.pending) == 1  # one flush for the turn's two waits
+        second = await turn("c")
+        assert len(store.pending) == 2  # queued behind the first, not after it
         store.pending[0](None)
-        await first
-        await asyncio.sleep(0)
-        assert len(store.pending) == 2  # b and c: one flush together
+        await asyncio.gather(*first)
+        assert not any(wait.done() for wait in second)  # its own flush has not ended
         with pytest.raises(ProctorError) as raised:  # never committed: a deny, not a hang
-            await asyncio.gather(*later)
+            await asyncio.gather(*second)
         assert raised.value.code == "storage_timeout"
-        store.pending[1](None)  # too late: they were answered already
-        third = asyncio.ensure_future(barrier.wait("d"))
-        await asyncio.sleep(0)
-        await asyncio.sleep(0)
-        assert len(store.pending) == 3  # the next batch gets a flush of its own
+        store.pending[1](None)  # too late: it was answered already
+        third = await turn("d")
         store.pending[2](None)
-        await third
+        await asyncio.gather(*third)
 
     asyncio.run(scenario())
 

@@ -1,19 +1,21 @@
 """Answer only after the record is committed, without a thread blocked per request or per batch.
 
 A request appends its record without waiting, then awaits the barrier. The
-first waiter of a batch asks for a flush once the callbacks ready on the event
-loop have run (every request decided in that turn joins the batch); the audit
-writer commits everything queued before the flush and calls back, and one
-wake-up of the loop answers the whole batch and starts the next flush for
-those who arrived meanwhile: group commit, one flush in flight, no thread hop
-but the writer's own. A store without ``flush_then`` is flushed on a thread.
+first waiter of an event-loop turn asks for one flush, run once the callbacks
+ready on the loop have run (every request decided in that turn joins it); the
+audit writer commits everything queued before the flush and calls back, and
+one wake-up of the loop answers that whole group. Flushes do not wait for one
+another: while the writer commits one group the loop goes on deciding, and
+the next group's flush is already queued behind it (the writer takes every
+record and flush queued by then in one commit). A store without
+``flush_then`` is flushed on a thread.
 
 A flush that fails says only that something queued was not written: records
 of earlier batches may have committed. A request that names its record
 (``wait(decision_id)``) is then answered by that record's fate, read back from
 the store on a thread, so what its client is told agrees with what the audit
-says. A flush not done within ``timeout`` answers its batch with an error (a
-deny), and the next batch gets a flush of its own.
+says. A flush not done within ``timeout`` answers its group with an error (a
+deny).
 """
 
 from __future__ import annotations
@@ -39,8 +41,6 @@ class CommitBarrier:
         self._timeout = timeout
         self._lock = threading.Lock()  # waits may come from several loops (tests, threads)
         self._waiting: list[_Waiter] = []
-        self._flushing = 0  # the generation of the flush in flight; 0: none
-        self._generation = 0
         self._flush_then: Callable[[_Committed], None] | None = getattr(store, "flush_then", None)
 
     async def wait(self, decision_id: str | None = None) -> None:
@@ -52,27 +52,24 @@ class CommitBarrier:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         with self._lock:
+            first = not self._waiting
             self._waiting.append((loop, future, decision_id))
-            start = not self._flushing
-            if start:
-                self._generation += 1
-                self._flushing = self._generation
-        if start:  # after the callbacks ready now: the requests they decide join this batch
-            loop.call_soon(self._flush, loop, self._flushing)
+        if first:  # after the callbacks ready now: the requests they decide join this flush
+            loop.call_soon(self._flush, loop)
         await future
 
     def close(self) -> None:
         """Nothing to stop: the store's writer answers what is in flight as it closes."""
 
-    def _flush(self, loop: asyncio.AbstractEventLoop, generation: int) -> None:
+    def _flush(self, loop: asyncio.AbstractEventLoop) -> None:
         """On the loop: one flush for everyone waiting now; ``_committed`` when it is done."""
         with self._lock:
-            batch, self._waiting = self._waiting, []
-        timer = loop.call_later(self._timeout, self._expire, loop, batch, generation)
+            group, self._waiting = self._waiting, []
+        timer = loop.call_later(self._timeout, self._expire, group)
 
         def committed(error: ProctorError | None) -> None:  # on the writer's thread
             with contextlib.suppress(RuntimeError):  # the loop is closed: no one is waiting
-                loop.call_soon_threadsafe(self._committed, loop, batch, timer, generation, error)
+                loop.call_soon_threadsafe(self._committed, loop, group, timer, error)
 
         if self._flush_then is not None:
             self._flush_then(committed)
@@ -93,38 +90,22 @@ class CommitBarrier:
     def _committed(
         self,
         loop: asyncio.AbstractEventLoop,
-        batch: list[_Waiter],
+        group: list[_Waiter],
         timer: asyncio.TimerHandle,
-        generation: int,
         error: ProctorError | None,
     ) -> None:
-        """On the loop: answer the batch, then flush for those who arrived meanwhile."""
+        """On the loop: answer the group (a failed flush: each named record's fate, off it)."""
         timer.cancel()
         if error is None:
-            _answer([(future, None) for _, future, _ in batch], batch)
-        else:  # each named record's fate is read from the store: off the loop
-            loop.run_in_executor(None, self._fates, batch, error)
-        self._next(loop, generation)
+            _answer([(future, None) for _, future, _ in group], group)
+        else:
+            loop.run_in_executor(None, self._fates, group, error)
 
-    def _expire(
-        self, loop: asyncio.AbstractEventLoop, batch: list[_Waiter], generation: int
-    ) -> None:
+    def _expire(self, group: list[_Waiter]) -> None:
         late = StorageError(
             f"the audit store did not commit within {self._timeout} s", code=STORAGE_TIMEOUT
         )
-        _answer([(future, late) for _, future, _ in batch], batch)
-        self._next(loop, generation)
-
-    def _next(self, loop: asyncio.AbstractEventLoop, generation: int) -> None:
-        with self._lock:
-            if self._flushing != generation:  # a flush that expired: its successor runs
-                return
-            if not self._waiting:
-                self._flushing = 0
-                return
-            self._generation += 1
-            self._flushing = self._generation
-        self._flush(loop, self._flushing)
+        _answer([(future, late) for _, future, _ in group], group)
 
     def _fates(self, batch: list[_Waiter], error: ProctorError) -> None:
         outcomes: list[_Outcome] = []
