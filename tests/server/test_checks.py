@@ -6,6 +6,7 @@ import asyncio
 import re
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,15 +59,16 @@ def _on_event_loop() -> bool:
     return True
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[TestClient, StageThreads]]:
-    (tmp_path / "refunds.yaml").write_text(readme_refunds_policy())
-    config = tmp_path / "proctor.yaml"
+@contextmanager
+def serving(directory: Path, policy: str, scopes: str) -> Iterator[tuple[TestClient, StageThreads]]:
+    """The gateway over one policy, its agent's role holding ``scopes``."""
+    (directory / "policy.yaml").write_text(policy)
+    config = directory / "proctor.yaml"
     config.write_text(
         f"""\
-policies: [refunds.yaml]
+policies: [policy.yaml]
 roles:
-  support: {{scopes: ["read:*", "write:refund", "write:email", "delete:*"]}}
+  support: {{scopes: {scopes}}}
 agents:
   - {{id: support-bot, role: support, tier: verified}}
 users:
@@ -83,6 +85,13 @@ server:
     app = create_app(runtime, config=loaded)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client, StageThreads(runtime)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[TestClient, StageThreads]]:
+    scopes = '["read:*", "write:refund", "write:email", "delete:*"]'
+    with serving(tmp_path, readme_refunds_policy(), scopes) as served:
+        yield served
 
 
 def check(client: TestClient, action: str, **args: object) -> dict[str, object]:
@@ -151,28 +160,8 @@ rules:
 @pytest.fixture
 def scanning(tmp_path: Path) -> Iterator[tuple[TestClient, StageThreads]]:
     """A policy with no approval rule: only its `scan:` verdict holds a call."""
-    (tmp_path / "mail.yaml").write_text(SCAN_HOLDS)
-    config = tmp_path / "proctor.yaml"
-    config.write_text(
-        f"""\
-policies: [mail.yaml]
-roles:
-  support: {{scopes: ["write:email"]}}
-agents:
-  - {{id: support-bot, role: support, tier: verified}}
-users:
-  alice: {{scopes: ["write:*"]}}
-storage: {{audit: proctor.db}}
-server:
-  admin_keys:
-    - {{id: root, sha256: {sha(ADMIN_KEY)}, scopes: [admin]}}
-    - {{id: pep, sha256: {sha(PEP_KEY)}, scopes: [check]}}
-"""
-    )
-    loaded = load_config(config)
-    runtime = build_runtime(loaded, wait_for_audit=False)
-    with TestClient(create_app(runtime, config=loaded), raise_server_exceptions=False) as client:
-        yield client, StageThreads(runtime)
+    with serving(tmp_path, SCAN_HOLDS, '["write:email"]') as served:
+        yield served
 
 
 def test_a_hold_from_a_scan_verdict_settles_on_a_thread_and_is_answered_as_held(
