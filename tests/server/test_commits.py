@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -97,49 +96,13 @@ def test_a_charge_whose_decision_is_not_recorded_is_undone(config_path: Path) ->
     assert over["code"] == "limit_exceeded"  # this 600 was
 
 
-class HeldFlushes:
-    """A store whose flushes end only when the test says so (``flush_then``)."""
-
-    def __init__(self) -> None:
-        self.pending: list[Callable[[ProctorError | None], None]] = []
-
-    def flush_then(self, then: Callable[[ProctorError | None], None]) -> None:
-        self.pending.append(then)
-
-    def get(self, decision_id: str) -> None:
-        return None
-
-
-def test_waits_of_one_loop_turn_share_a_flush_and_a_flush_past_its_timeout_denies() -> None:
-    store = HeldFlushes()
-    barrier = CommitBarrier(store, timeout=0.2)  # type: ignore[arg-type]
-
-    async def turn(*names: str) -> list[asyncio.Future[None]]:
-        waits = [asyncio.ensure_future(barrier.wait(name)) for name in names]
-        await asyncio.sleep(0)  # the waits start; the flush runs once they have
-        await asyncio.sleep(0)
-        return waits
-
-    async def scenario() -> None:
-        first = await turn("a", "b")
-        assert len(store.pending) == 1  # one flush for the turn's two waits
-        second = await turn("c")
-        assert len(store.pending) == 2  # queued behind the first, not after it
-        store.pending[0](None)
-        await asyncio.gather(*first)
-        assert not any(wait.done() for wait in second)  # its own flush has not ended
-        with pytest.raises(ProctorError) as raised:  # never committed: a deny, not a hang
-            await asyncio.gather(*second)
-        assert raised.value.code == "storage_timeout"
-        store.pending[1](None)  # too late: it was answered already
-        third = await turn("d")
-        store.pending[2](None)
-        await asyncio.gather(*third)
-
-    asyncio.run(scenario())
-
-
-def test_a_store_without_flush_then_is_flushed_on_a_thread() -> None:
+def test_waits_from_two_loops_are_each_answered_on_their_own_loop() -> None:
     store = MemoryAuditStore()
-    store.append(make_event(1))
-    asyncio.run(CommitBarrier(store).wait("dec-000001"))
+    barrier = CommitBarrier(store)
+    try:
+        store.append(make_event(1))
+        asyncio.run(barrier.wait("dec-000001"))
+        store.append(make_event(2))
+        asyncio.run(barrier.wait("dec-000002"))  # a new loop: answered there
+    finally:
+        barrier.close()

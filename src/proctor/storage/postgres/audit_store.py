@@ -29,7 +29,7 @@ from proctor.audit.checkpoint import Checkpoint
 from proctor.model.audit_event import AuditEvent
 from proctor.storage.errors import STORAGE_CLOSED, STORAGE_UNAVAILABLE, StorageError
 from proctor.storage.postgres.connection import open_pool, storage_error, transaction
-from proctor.storage.records import Committed, PendingAppend, require_decision_id
+from proctor.storage.records import PendingAppend, require_decision_id
 from proctor.storage.sql import audit_log
 from proctor.storage.sql.audit_reads import AuditLogReads
 from proctor.storage.sql.dialect import POSTGRES, Statements
@@ -135,14 +135,6 @@ class PostgresAuditStore(AuditLogReads):
         if marker.error is not None:
             raise marker.error
 
-    def flush_then(self, then: Committed) -> None:
-        """``flush`` without waiting: ``then(error)`` runs on the writer thread once done."""
-        marker = PendingAppend(None, then)
-        try:
-            self._enqueue(marker, urgent=True)
-        except StorageError:
-            then(None)  # closed: close() already flushed
-
     def close(self) -> None:
         with self._wake:
             if self._closed:
@@ -221,7 +213,9 @@ class PostgresAuditStore(AuditLogReads):
         if error is not None:  # refused until the database answers again (`_recover`)
             self._failure = error
         for item in batch:
-            item.finish(item.error if item.error is not None else error)
+            if item.error is None:
+                item.error = error
+            item.done.set()
 
     def _commit(self, items: list[PendingAppend]) -> None:
         assert self._shard is not None

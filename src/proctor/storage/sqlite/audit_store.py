@@ -35,7 +35,7 @@ from proctor.storage.errors import (
     StorageError,
     copy_error,
 )
-from proctor.storage.records import Committed, PendingAppend, require_decision_id
+from proctor.storage.records import PendingAppend, require_decision_id
 from proctor.storage.spill import SpillFile
 from proctor.storage.sql import audit_log
 from proctor.storage.sql.audit_reads import AuditLogReads
@@ -211,14 +211,6 @@ class SqliteAuditStore(AuditLogReads):
             )
         if marker.error is not None:
             raise copy_error(marker.error) from marker.error
-
-    def flush_then(self, then: Committed) -> None:
-        """``flush`` without waiting: ``then(error)`` runs on the writer thread once done."""
-        marker = PendingAppend(None, then)
-        try:
-            self._enqueue(marker)
-        except StorageError:
-            then(None)  # closed: close() already flushed
 
     def close(self) -> None:
         with self._append_lock:

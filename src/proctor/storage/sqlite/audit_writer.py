@@ -148,7 +148,8 @@ class AuditBatchWriter:
                     waiter.error = rejected.get(index, error)
                     waiter.done.set()
             for marker in markers:
-                marker.finish(error)
+                marker.error = error
+                marker.done.set()
 
     def _commit(self, entries: list[Entry]) -> dict[int, ProctorError]:
         """Write one batch; returns the records refused one by one (duplicates, unencodable)."""
