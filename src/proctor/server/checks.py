@@ -5,6 +5,7 @@ from __future__ import annotations
 from time import perf_counter
 
 from anyio import to_thread
+from starlette.requests import Request
 
 from proctor.errors import ProctorError
 from proctor.model.decision import Decision
@@ -16,6 +17,7 @@ from proctor.server.bodies import CheckBody, UserBody
 from proctor.server.errors import ApiError
 from proctor.server.replays import keyed_decision_id
 from proctor.server.state import GatewayState
+from proctor.telemetry import TRACEPARENT_HEADER, extract_traceparent
 
 
 def bind(state: GatewayState, principal: Principal, body: CheckBody) -> CheckBody:
@@ -121,6 +123,12 @@ def _waits_before_deciding(runtime: Runtime, body: CheckBody) -> bool:
         or body.token is not None
         or getattr(runtime.audit, "durability", None) != "batched"
     )
+
+
+def traceparent_of(request: Request) -> str | None:
+    """The request's valid ``traceparent`` header (Starlette's headers ignore case already)."""
+    value = request.headers.get(TRACEPARENT_HEADER)
+    return None if value is None else extract_traceparent({TRACEPARENT_HEADER: value})
 
 
 def call_of(body: CheckBody, traceparent: str | None = None) -> CheckCall:

@@ -2,8 +2,10 @@
 
 A request appends its record without waiting, then awaits the barrier. One
 thread flushes the audit store for everyone waiting at that moment (a flush
-commits everything queued before it) and wakes them together: group commit,
-with one thread hop per batch instead of one blocked thread per request.
+commits everything queued before it) and wakes them together, with one
+wake-up of their event loop: group commit, with one thread hop per batch
+instead of one blocked thread per request. A wait while a wake-up is already
+pending joins that batch without signalling the thread again.
 
 A flush that fails says only that something queued was not written: records
 of earlier batches may have committed. A request that names its record
@@ -14,12 +16,14 @@ the store, so what its client is told agrees with what the audit says.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 
 from proctor.errors import ProctorError
 from proctor.storage.contracts import AuditStore
 
 _Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]", str | None]
+_Outcome = tuple["asyncio.Future[None]", ProctorError | None]
 
 
 class CommitBarrier:
@@ -43,7 +47,8 @@ class CommitBarrier:
         future: asyncio.Future[None] = loop.create_future()
         with self._lock:
             self._waiting.append((loop, future, decision_id))
-        self._wake.set()
+        if not self._wake.is_set():  # set and not yet taken: this wait joins that batch
+            self._wake.set()
         await future
 
     def close(self) -> None:
@@ -67,11 +72,15 @@ class CommitBarrier:
                     error = ProctorError(
                         f"the audit flush failed: {exc!r}", code="storage_unavailable"
                     )
+                settled: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
                 for loop, future, decision_id in batch:
                     outcome = error
                     if error is not None and decision_id is not None and self._stored(decision_id):
                         outcome = None
-                    loop.call_soon_threadsafe(_settle, future, outcome)
+                    settled.setdefault(loop, []).append((future, outcome))
+                for loop, outcomes in settled.items():  # one wake-up of each loop per batch
+                    with contextlib.suppress(RuntimeError):  # that loop is closed
+                        loop.call_soon_threadsafe(_settle, outcomes)
             elif self._closed:
                 return
 
@@ -82,10 +91,11 @@ class CommitBarrier:
             return False
 
 
-def _settle(future: asyncio.Future[None], error: ProctorError | None) -> None:
-    if future.done():
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
+def _settle(outcomes: list[_Outcome]) -> None:
+    for future, error in outcomes:
+        if future.done():
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)
