@@ -1,0 +1,145 @@
+"""A store that fails spills every record it cannot write and replays them once it writes again.
+
+Real SQLite: another connection holds the write lock past the store's busy
+timeout (``storage_locked``), so the writer fails; releasing the lock is the
+recovery, found by the writer's probe without a reopen. A replay cut short (a
+``.replaying`` file whose first records are committed) resumes without
+duplicates when the store opens.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from proctor.storage.errors import STORAGE_LOCKED, StorageError
+from proctor.storage.spill import SpillFile
+from proctor.storage.spill_replay import AUDIT_UNAVAILABLE
+from proctor.storage.sqlite.audit_store import SqliteAuditStore
+from tests.audit.factories import make_event
+
+WAIT = 10.0  # seconds: a bound for the writer thread's recovery, never reached when it works
+
+
+def _locked(path: Path) -> sqlite3.Connection:
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    return holder
+
+
+def _wait_healthy(store: SqliteAuditStore) -> None:
+    ready = threading.Event()
+    for _ in range(int(WAIT / 0.01)):
+        if store.healthy:
+            return
+        ready.wait(0.01)  # the writer thread recovers on its own: poll it
+    raise AssertionError("the store did not write again")
+
+
+def _records(store: SqliteAuditStore) -> list[dict[str, object]]:
+    return [json.loads(row.body) for row in store.iter_rows()]
+
+
+def _fail_with_a_lock(store: SqliteAuditStore, path: Path) -> sqlite3.Connection:
+    holder = _locked(path)
+    with pytest.raises(StorageError) as caught:
+        store.append(make_event(2), wait=True)
+    assert caught.value.code == STORAGE_LOCKED
+    assert not store.healthy
+    return holder
+
+
+def test_a_locked_store_spills_then_replays_when_the_lock_goes(tmp_path: Path) -> None:
+    path = tmp_path / "audit.db"
+    with SqliteAuditStore(path, busy_timeout=0.05) as store:
+        store.append(make_event(1), wait=True)
+        holder = _fail_with_a_lock(store, path)
+        with pytest.raises(StorageError):  # refused at the door: spilled as the deny it was told
+            store.append(make_event(3))
+        assert store.spill is not None
+        assert store.spill.spilled == 2
+        holder.rollback()
+        holder.close()
+        _wait_healthy(store)
+        store.append(make_event(4), wait=True)
+        records = {r["decision_id"]: r for r in _records(store)}
+        assert list(records) == ["dec-000001", "dec-000002", "dec-000003", "dec-000004"]
+        for late in ("dec-000002", "dec-000003"):  # answered deny: recorded as that deny
+            assert records[late]["effect"] == "deny"
+            assert records[late]["code"] == AUDIT_UNAVAILABLE
+            assert records[late]["extra"]["unrecorded"]["effect"] == "allow"  # type: ignore[index]
+            assert records[late]["extra"]["replayed"]["code"] == STORAGE_LOCKED  # type: ignore[index]
+        assert "replayed" not in records["dec-000004"]["extra"]  # type: ignore[operator]
+        assert store.spill.replayed == 2
+        assert store.verify().ok
+    assert not Path(f"{path}.spill.jsonl").exists()  # claimed by the replay, then removed
+    assert not Path(f"{path}.spill.jsonl.replaying").exists()
+
+
+def test_a_record_answered_before_its_commit_is_replayed_as_it_was_answered(
+    tmp_path: Path,
+) -> None:
+    """In-process, batched: an append returns before its commit; its caller went ahead."""
+    path = tmp_path / "audit.db"
+    with SqliteAuditStore(path, busy_timeout=0.05, flush_interval=60) as store:
+        store.append(make_event(1), wait=True)
+        holder = _locked(path)
+        store.append(make_event(2))  # answered already, written later
+        with pytest.raises(StorageError):
+            store.flush()
+        holder.rollback()
+        holder.close()
+        _wait_healthy(store)
+        store.flush()
+        assert store.get("dec-000002")["effect"] == "allow"  # type: ignore[index]
+
+
+def test_the_gateway_answers_on_commit_so_an_unwritten_decision_is_a_deny(tmp_path: Path) -> None:
+    path = tmp_path / "audit.db"
+    with SqliteAuditStore(path, busy_timeout=0.05, flush_interval=60) as store:
+        store.answer_on_commit()
+        store.append(make_event(1), wait=True)
+        holder = _locked(path)
+        store.append(make_event(2))
+        with pytest.raises(StorageError):
+            store.flush()
+        holder.rollback()
+        holder.close()
+        _wait_healthy(store)
+        store.flush()
+        assert store.get("dec-000002")["code"] == AUDIT_UNAVAILABLE  # type: ignore[index]
+
+
+def test_a_replay_cut_short_resumes_without_duplicates(tmp_path: Path) -> None:
+    path = tmp_path / "audit.db"
+    with SqliteAuditStore(path) as store:
+        for number in (1, 2):  # the replay that was killed had committed these
+            store.append(make_event(number), wait=True)
+    claimed = SpillFile(f"{path}.spill.jsonl.replaying")  # what it had claimed
+    claimed.write([make_event(n).to_payload() for n in (1, 2, 3, 2)], code="x", reason="y")
+    SpillFile(f"{path}.spill.jsonl").write([make_event(4).to_payload()], code="x", reason="y")
+    with SqliteAuditStore(path) as store:
+        store.flush()
+        ids = [r["decision_id"] for r in _records(store)]
+        assert ids == ["dec-000001", "dec-000002", "dec-000003", "dec-000004"]
+        assert store.verify().ok
+    assert not Path(f"{path}.spill.jsonl.replaying").exists()
+
+
+def test_lines_no_replay_can_chain_are_kept_aside(tmp_path: Path) -> None:
+    path = tmp_path / "audit.db"
+    spill = SpillFile(f"{path}.spill.jsonl")
+    spill.write([make_event(1).to_payload()], code="duplicate_record", reason="stored already")
+    spill.write([{"decision_id": "no-kind"}], code="storage_unavailable", reason="r")
+    spill.write([make_event(2, decision_id=["a", "list"]).to_payload()], code="x", reason="r")
+    spill.write([make_event(3).to_payload()], code="storage_unavailable", reason="disk full")
+    with SqliteAuditStore(path) as store:
+        store.flush()
+        assert [r["decision_id"] for r in _records(store)] == ["dec-000003"]
+    kept = Path(f"{path}.spill-kept.jsonl").read_text().splitlines()
+    assert len(kept) == 3
+    assert all(json.loads(line) for line in kept)
