@@ -13,6 +13,7 @@ import json
 import sqlite3
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -31,7 +32,7 @@ def _locked(path: Path) -> sqlite3.Connection:
     return holder
 
 
-def _wait_healthy(store: SqliteAuditStore) -> None:
+def _wait_healthy(store: SqliteAuditStore | Any) -> None:
     ready = threading.Event()
     for _ in range(int(WAIT / 0.01)):
         if store.healthy:
@@ -143,3 +144,37 @@ def test_lines_no_replay_can_chain_are_kept_aside(tmp_path: Path) -> None:
     kept = Path(f"{path}.spill-kept.jsonl").read_text().splitlines()
     assert len(kept) == 3
     assert all(json.loads(line) for line in kept)
+
+
+def test_postgres_spills_while_its_table_is_gone_and_replays_when_it_is_back(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    import psycopg
+
+    from proctor.storage.postgres.audit_store import PostgresAuditStore
+
+    spill = tmp_path / "pg.spill.jsonl"
+    store = PostgresAuditStore(postgres_url, spill=str(spill))
+    try:
+        store.answer_on_commit()
+        store.append(make_event(1), wait=True)
+        with psycopg.connect(postgres_url, autocommit=True) as admin:
+            admin.execute("ALTER TABLE audit RENAME TO audit_away")
+            store.append(make_event(2))  # answered on commit: spilled as a deny
+            with pytest.raises(StorageError):
+                store.flush()
+            with pytest.raises(StorageError):  # refused at the door, spilled too
+                store.append(make_event(3))
+            assert store.spill.spilled == 2
+            assert len(spill.read_text().splitlines()) == 2
+            admin.execute("ALTER TABLE audit_away RENAME TO audit")
+        _wait_healthy(store)
+        store.append(make_event(4), wait=True)
+        records = {r["decision_id"]: r for r in (json.loads(row.body) for row in store.iter_rows())}
+        assert list(records) == ["dec-000001", "dec-000002", "dec-000003", "dec-000004"]
+        assert {records[i]["code"] for i in ("dec-000002", "dec-000003")} == {AUDIT_UNAVAILABLE}
+        assert store.spill.replayed == 2
+        assert store.verify().ok
+    finally:
+        store.close()
+    assert not spill.exists()
