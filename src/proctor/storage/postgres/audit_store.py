@@ -180,10 +180,7 @@ class PostgresAuditStore(AuditLogReads):
 
     def _run(self) -> None:
         if self._shard is not None and self.spill.pending():  # left by an earlier process
-            try:
-                self._replay()
-            except Exception as exc:  # still failing: the spill stays for the next probe
-                self._fail(storage_error(exc, "replaying the audit spill"))
+            self._replay_at_start()
         while True:
             with self._wake:
                 if not self._pending and not self._closed:
@@ -200,6 +197,8 @@ class PostgresAuditStore(AuditLogReads):
             elif self._failure is None and time.time() > self._renew_at:
                 self._renew()
             if stop:
+                if self._failure is None and self.spill.pending():  # spilled as it resumed
+                    self._replay_at_start()
                 self._release()
                 return
 
@@ -356,6 +355,15 @@ class PostgresAuditStore(AuditLogReads):
 
     def _resume(self) -> None:
         self._failure = None
+
+    def _replay_at_start(self) -> None:
+        try:
+            said = self._replay()
+        except Exception as exc:  # still failing: the spill stays for the next probe
+            self._fail(storage_error(exc, "replaying the audit spill"))
+            return
+        if said:
+            _note("proctor: the PostgreSQL audit store" + said)
 
     def _commit_events(self, events: list[AuditEvent]) -> dict[int, ProctorError]:
         items = [PendingAppend(event) for event in events]

@@ -107,6 +107,8 @@ class AuditBatchWriter:
                 elif self.failure is None and time.time() > self._renew_at:
                     self._renew()
                 if stop:
+                    if self.failure is None and self.spill.pending():  # spilled as it resumed
+                        self._replay_or_fail()
                     return
         finally:
             if self.failure is None:
