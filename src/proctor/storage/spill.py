@@ -48,26 +48,35 @@ class SpillFile:
     def replaying_path(self) -> str | None:
         return None if self.path is None else f"{self.path}.replaying"
 
-    def write(self, payloads: Iterable[dict[str, Any]], *, code: str, reason: str) -> str:
-        """Spill ``payloads``; returns where they went (the file path or ``"stderr"``)."""
+    def write(
+        self, payloads: Iterable[dict[str, Any]], *, code: str, reason: str, kept: bool = False
+    ) -> str:
+        """Spill ``payloads``; returns where they went (the file path or ``"stderr"``).
+
+        ``kept``: records refused on their own (a duplicate, content JCS cannot encode),
+        which no replay could chain, go straight to the kept file (``kept_path``).
+        """
         lines = [_line(payload, code, reason) for payload in payloads]
         if not lines:
             return self.path or "stderr"
         with self._lock:
+            if kept:
+                return self._write_lines(lines, None if self.path is None else kept_path(self.path))
             self.spilled += len(lines)
-            return self._write_lines(lines)
+            return self._write_lines(lines, self.path)
 
-    def _write_lines(self, lines: list[str]) -> str:
+    def _write_lines(self, lines: list[str], path: str | None) -> str:
         text = "".join(lines)
-        if self.path is not None:
+        if path is not None:
             try:
-                with _file_lock(self.path):
-                    _append_whole(self.path, text.encode("ascii"))
-                return self.path
+                with _file_lock(path):
+                    _append_whole(path, text.encode("ascii"))
+                return path
             except OSError as exc:
-                text = f"proctor: cannot write the audit spill file `{self.path}` ({exc})\n" + text
-        room = MEMORY_LINES - len(self._unwritten)
-        self._unwritten.extend(lines[: max(room, 0)])
+                text = f"proctor: cannot write the audit spill file `{path}` ({exc})\n" + text
+        if path == self.path:  # held for the replay
+            room = MEMORY_LINES - len(self._unwritten)
+            self._unwritten.extend(lines[: max(room, 0)])
         stream = self._stream if self._stream is not None else sys.stderr
         try:
             stream.write(text)

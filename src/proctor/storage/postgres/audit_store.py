@@ -248,7 +248,10 @@ class PostgresAuditStore(AuditLogReads):
         else:  # refused one by one (a duplicate id, content JCS cannot encode): kept aside
             for item in batch:
                 if item.event is not None and item.error is not None:
-                    self._spill([item.event.to_payload()], item.error)
+                    payload, problem = item.event.to_payload(), item.error
+                    self.spill.write(
+                        [payload], code=problem.code, reason=problem.message, kept=True
+                    )
         for item in batch:
             if item.error is None:
                 item.error = error

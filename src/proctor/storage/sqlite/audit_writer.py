@@ -167,8 +167,11 @@ class AuditBatchWriter:
             if error is not None:
                 told_deny = [waiter is not None or self.answer_on_commit for _, waiter in entries]
                 self._spill([event for event, _ in entries], error, told_deny)
-            for index, problem in rejected.items():
-                self._spill([entries[index][0]], problem)
+            for index, problem in rejected.items():  # refused on their own: kept aside
+                event = entries[index][0]
+                self.spill.write(
+                    [event.to_payload()], code=problem.code, reason=problem.message, kept=True
+                )
         finally:
             for index, (_, waiter) in enumerate(entries):
                 if waiter is not None:
