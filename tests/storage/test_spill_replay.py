@@ -85,38 +85,32 @@ def test_a_locked_store_spills_then_replays_when_the_lock_goes(tmp_path: Path) -
     assert not Path(f"{path}.spill.jsonl.replaying").exists()
 
 
-def test_a_record_answered_before_its_commit_is_replayed_as_it_was_answered(
-    tmp_path: Path,
+@pytest.mark.parametrize(
+    ("answer_on_commit", "recorded"),
+    [
+        (False, ("allow", "")),  # in-process, batched: the append returned, its caller went ahead
+        (True, ("deny", AUDIT_UNAVAILABLE)),  # the gateway: told deny as the commit failed
+    ],
+)
+def test_a_record_written_late_is_replayed_as_its_caller_was_answered(
+    tmp_path: Path, answer_on_commit: bool, recorded: tuple[str, str]
 ) -> None:
-    """In-process, batched: an append returns before its commit; its caller went ahead."""
     path = tmp_path / "audit.db"
     with SqliteAuditStore(path, busy_timeout=0.05, flush_interval=60) as store:
+        if answer_on_commit:
+            store.answer_on_commit()
         store.append(make_event(1), wait=True)
         holder = _locked(path)
-        store.append(make_event(2))  # answered already, written later
+        store.append(make_event(2))  # not waited for: its commit fails later
         with pytest.raises(StorageError):
             store.flush()
         holder.rollback()
         holder.close()
         _wait_healthy(store)
         store.flush()
-        assert store.get("dec-000002")["effect"] == "allow"  # type: ignore[index]
-
-
-def test_the_gateway_answers_on_commit_so_an_unwritten_decision_is_a_deny(tmp_path: Path) -> None:
-    path = tmp_path / "audit.db"
-    with SqliteAuditStore(path, busy_timeout=0.05, flush_interval=60) as store:
-        store.answer_on_commit()
-        store.append(make_event(1), wait=True)
-        holder = _locked(path)
-        store.append(make_event(2))
-        with pytest.raises(StorageError):
-            store.flush()
-        holder.rollback()
-        holder.close()
-        _wait_healthy(store)
-        store.flush()
-        assert store.get("dec-000002")["code"] == AUDIT_UNAVAILABLE  # type: ignore[index]
+        record = store.get("dec-000002")
+        assert record is not None
+        assert (record["effect"], record["code"]) == recorded
 
 
 def test_a_replay_cut_short_resumes_without_duplicates(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ import contextlib
 import json
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -69,6 +69,48 @@ def refused(payload: dict[str, Any], reason: str) -> dict[str, Any]:
         f"({reason})",
         "extra": {**(extra if isinstance(extra, dict) else {}), "unrecorded": unrecorded},
     }
+
+
+def spill_unwritten(
+    spill: SpillFile,
+    events: Sequence[AuditEvent],
+    error: ProctorError,
+    told_deny: Sequence[bool] | None = None,
+) -> None:
+    """Spill ``events`` a store could not write; those whose caller was told deny as that deny."""
+    payloads = [event.to_payload() for event in events]
+    if told_deny is not None:
+        payloads = [
+            refused(payload, error.message) if deny else payload
+            for payload, deny in zip(payloads, told_deny, strict=True)
+        ]
+    spill.write(payloads, code=error.code, reason=error.message)
+
+
+class ProbeSchedule:
+    """When a failed store next probes its database: 50 ms after the failure, then
+    twice as long after each failed probe, up to 1 s; never for a damaged store."""
+
+    FIRST, LAST = 0.05, 1.0
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._wait = self.FIRST
+        self.at = 0.0
+
+    def failed(self) -> None:
+        self._wait = self.FIRST
+        self.at = self._clock() + self._wait
+
+    def again(self) -> None:
+        self._wait = min(self._wait * 2, self.LAST)
+        self.at = self._clock() + self._wait
+
+    def never(self) -> None:
+        self.at = float("inf")
+
+    def due(self) -> bool:
+        return self._clock() >= self.at
 
 
 def replay_spill(

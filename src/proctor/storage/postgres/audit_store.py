@@ -39,7 +39,7 @@ from proctor.storage.errors import STORAGE_CLOSED, STORAGE_UNAVAILABLE, StorageE
 from proctor.storage.postgres.connection import open_pool, storage_error, transaction
 from proctor.storage.records import PendingAppend, require_decision_id
 from proctor.storage.spill import SpillFile
-from proctor.storage.spill_replay import refused, replay_spill
+from proctor.storage.spill_replay import ProbeSchedule, replay_spill, spill_unwritten
 from proctor.storage.sql import audit_log
 from proctor.storage.sql.audit_reads import AuditLogReads
 from proctor.storage.sql.dialect import POSTGRES, Statements
@@ -51,8 +51,6 @@ _ROW_COLUMNS = (
 _ROWS_PER_FETCH = 1000
 _T = TypeVar("_T")
 _PROBE_SECONDS = 0.5
-_FIRST_PROBE = 0.05  # seconds after a failure; doubled after each failed probe
-_LAST_PROBE = 1.0
 
 
 _APPENDING = 0x61756474  # "audt": the advisory lock writers share and readers wait on
@@ -85,8 +83,7 @@ class PostgresAuditStore(AuditLogReads):
         self._wake = threading.Condition()
         self._closed = False
         self._failure: StorageError | None = None
-        self._probe_wait = _FIRST_PROBE
-        self._probe_at = 0.0
+        self._probe_schedule = ProbeSchedule()
         self.spill = SpillFile(os.path.abspath(spill or default_spill_path(url)))
         # The gateway answers a check only once its record commits: a decision record that
         # cannot be written was answered deny, and is spilled as that deny.
@@ -137,7 +134,7 @@ class PostgresAuditStore(AuditLogReads):
         require_decision_id(event)
         failure = self._failure
         if failure is not None:  # kept for the replay, as the deny its caller is told
-            self._spill([event.to_payload()], failure, [True])
+            spill_unwritten(self.spill, [event], failure, [True])
             raise StorageError(
                 f"the audit store cannot take records: {failure.message}",
                 code=failure.code,
@@ -190,7 +187,7 @@ class PostgresAuditStore(AuditLogReads):
                     for _ in range(min(len(self._pending), self._batch_size))
                 ]
                 stop = self._closed and not self._pending
-            if self._failure is not None and not stop and time.monotonic() >= self._probe_at:
+            if self._failure is not None and not stop and self._probe_schedule.due():
                 self._recover()
             if batch:
                 self._write(batch)
@@ -243,8 +240,9 @@ class PostgresAuditStore(AuditLogReads):
         if error is not None:  # refused until the database answers again (`_recover`)
             if self._failure is None:
                 self._fail(error)
-            told_deny = [item.waits or self._answer_on_commit for item in batch if item.event]
-            self._spill([item.event.to_payload() for item in batch if item.event], error, told_deny)
+            told_deny = [item.waits or self._answer_on_commit for item in events]
+            unwritten = [item.event for item in events if item.event is not None]
+            spill_unwritten(self.spill, unwritten, error, told_deny)
         else:  # refused one by one (a duplicate id, content JCS cannot encode): kept aside
             for item in batch:
                 if item.event is not None and item.error is not None:
@@ -298,22 +296,11 @@ class PostgresAuditStore(AuditLogReads):
 
     def _fail(self, error: StorageError) -> None:
         self._failure = error
-        self._probe_wait = _FIRST_PROBE
-        self._probe_at = time.monotonic() + self._probe_wait
+        self._probe_schedule.failed()
         _note(
             f"proctor: the PostgreSQL audit store failed and takes no records until the "
             f"database answers: {error.message}; unwritten records go to `{self.spill.path}`"
         )
-
-    def _spill(
-        self, payloads: list[dict[str, Any]], error: ProctorError, told_deny: Sequence[bool] = ()
-    ) -> None:
-        if told_deny:
-            payloads = [
-                refused(payload, error.message) if deny else payload
-                for payload, deny in zip(payloads, told_deny, strict=True)
-            ]
-        self.spill.write(payloads, code=error.code, reason=error.message)
 
     def _recover(self) -> None:
         """After a failure, take records again as soon as the database answers a probe
@@ -325,8 +312,7 @@ class PostgresAuditStore(AuditLogReads):
         except Exception:  # failing again: the spill stays for the next probe
             said = None
         if said is None or self._failure is not None:
-            self._probe_wait = min(self._probe_wait * 2, _LAST_PROBE)
-            self._probe_at = time.monotonic() + self._probe_wait
+            self._probe_schedule.again()
             return
         _note("proctor: the PostgreSQL audit store writes again" + said)
 

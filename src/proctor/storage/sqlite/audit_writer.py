@@ -26,7 +26,7 @@ from proctor.model.audit_event import AuditEvent
 from proctor.storage.errors import STORAGE_LOCKED, STORAGE_UNAVAILABLE, StorageError
 from proctor.storage.records import PendingAppend
 from proctor.storage.spill import SpillFile
-from proctor.storage.spill_replay import refused, replay_spill
+from proctor.storage.spill_replay import ProbeSchedule, replay_spill, spill_unwritten
 from proctor.storage.sql.audit_log import (
     LEASE_SECONDS,
     Batch,
@@ -48,8 +48,6 @@ class StopWriting:
 
 QueueItem = AuditEvent | PendingAppend | StopWriting
 Entry = tuple[AuditEvent, PendingAppend | None]
-_FIRST_PROBE = 0.05  # seconds after a failure; doubled after each failed probe
-_LAST_PROBE = 1.0
 _RESUMABLE = frozenset((STORAGE_UNAVAILABLE, STORAGE_LOCKED))
 
 
@@ -84,8 +82,7 @@ class AuditBatchWriter:
         # The gateway answers a check only once its record commits, so a decision record
         # that cannot be written was answered deny: it is spilled as that deny.
         self.answer_on_commit = False
-        self._probe_wait = _FIRST_PROBE
-        self._probe_at = 0.0
+        self._probe = ProbeSchedule()
 
     def run(self) -> None:
         """The thread's body: returns after writing everything queued before ``StopWriting``."""
@@ -100,7 +97,7 @@ class AuditBatchWriter:
                     self._wake.wait(self._pause())
                 self._wake.clear()
                 entries, markers, stop, full = self._drain()
-                if self.failure is not None and not stop and time.monotonic() >= self._probe_at:
+                if self.failure is not None and not stop and self._probe.due():
                     self._recover()
                 if entries or markers:
                     self._write(entries, markers)
@@ -120,7 +117,7 @@ class AuditBatchWriter:
         """The idle wait: the flush interval, or less when a probe is due sooner."""
         if self.failure is None:
             return self._flush_interval
-        return max(0.0, min(self._flush_interval, self._probe_at - time.monotonic()))
+        return max(0.0, min(self._flush_interval, self._probe.at - time.monotonic()))
 
     def _renew(self) -> None:
         """Keep the shard's lease while idle, so no other writer takes it."""
@@ -166,7 +163,7 @@ class AuditBatchWriter:
                     self._fail(error)
             if error is not None:
                 told_deny = [waiter is not None or self.answer_on_commit for _, waiter in entries]
-                self._spill([event for event, _ in entries], error, told_deny)
+                spill_unwritten(self.spill, [event for event, _ in entries], error, told_deny)
             for index, problem in rejected.items():  # refused on their own: kept aside
                 event = entries[index][0]
                 self.spill.write(
@@ -228,27 +225,15 @@ class AuditBatchWriter:
 
     def _fail(self, error: StorageError) -> None:
         self.failure = error
-        self._probe_wait = _FIRST_PROBE
-        self._probe_at = time.monotonic() + self._probe_wait
+        self._probe.failed()
         _note(
             f"proctor: the audit store `{self.path}` failed and takes no records until it "
             f"writes again: {error.message}; unwritten records go to `{self.spill.path}`\n"
         )
 
-    def _spill(
-        self, events: list[AuditEvent], error: ProctorError, told_deny: list[bool] | None = None
-    ) -> None:
-        payloads = [event.to_payload() for event in events]
-        if told_deny is not None:
-            payloads = [
-                refused(payload, error.message) if deny else payload
-                for payload, deny in zip(payloads, told_deny, strict=True)
-            ]
-        self.spill.write(payloads, code=error.code, reason=error.message)
-
     def refuse(self, event: AuditEvent, failure: StorageError) -> None:
         """Spill an append refused at the door: its caller is told deny."""
-        self._spill([event], failure, [True])
+        spill_unwritten(self.spill, [event], failure, [True])
 
     # -- resuming ----------------------------------------------------------------
 
@@ -256,20 +241,19 @@ class AuditBatchWriter:
         """Probe with a small write; if it commits, replay the spill and take records again."""
         failure = self.failure
         if failure is None or failure.code not in _RESUMABLE:
-            self._probe_at = float("inf")  # damaged or changed: a person looks first
+            self._probe.never()  # damaged or changed: a person looks first
             return
         if file_identity(self.path) != self._identity:
-            self._probe_at = float("inf")
+            self._probe.never()
             return
         try:
-            self._probe()
+            self._write_probe()
             if not self._replay():
                 _note(f"proctor: the audit store `{self.path}` writes again\n")
         except Exception:  # still failing: spilled records stay for the next probe
-            self._probe_wait = min(self._probe_wait * 2, _LAST_PROBE)
-            self._probe_at = time.monotonic() + self._probe_wait
+            self._probe.again()
 
-    def _probe(self) -> None:
+    def _write_probe(self) -> None:
         try:
             self._conn.execute("BEGIN IMMEDIATE")
             statements = Statements(self._conn, SQLITE)
