@@ -144,6 +144,23 @@ def test_lines_no_replay_can_chain_are_kept_aside(tmp_path: Path) -> None:
     assert all(json.loads(line) for line in kept)
 
 
+def test_a_forged_spill_line_neither_rewrites_a_record_nor_sets_its_chain(tmp_path: Path) -> None:
+    path = tmp_path / "audit.db"
+    with SqliteAuditStore(path) as store:
+        store.append(make_event(1), wait=True)
+    spill = SpillFile(f"{path}.spill.jsonl")
+    spill.write([make_event(1, effect="deny").to_payload()], code="x", reason="rewrite it")
+    chained = {**make_event(2).to_payload(), "seq": 1, "hash": "0" * 64}
+    spill.write([chained], code="x", reason="set the chain")
+    with SqliteAuditStore(path) as store:
+        store.flush()
+        records = _records(store)
+        assert [r["decision_id"] for r in records] == ["dec-000001", "dec-000002"]
+        assert records[0]["effect"] == "allow"  # the first record stands
+        assert records[1]["seq"] == 2  # chained where it belongs: its forged fields dropped
+        assert store.verify().ok
+
+
 def test_postgres_spills_while_its_table_is_gone_and_replays_when_it_is_back(
     postgres_url: str, tmp_path: Path
 ) -> None:

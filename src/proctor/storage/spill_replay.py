@@ -25,10 +25,11 @@ says what the caller was told; the policy's own answer stays in
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -138,9 +139,11 @@ def replay_spill(
                 if spill.settle(resume):
                     break
                 continue
-            lines = _read_lines(claimed) if claimed is not None else []
+            lines = _read_lines(claimed) if claimed is not None else iter(())
             try:
-                kept = _replay_lines([*lines, *memory], commit, batch_size, report, now())
+                kept = _replay_lines(
+                    itertools.chain(lines, memory), commit, batch_size, report, now()
+                )
             except BaseException:
                 spill.unclaim(memory)
                 raise
@@ -158,13 +161,15 @@ def replay_spill(
     return report
 
 
-def _read_lines(path: str) -> list[str]:
+def _read_lines(path: str) -> Iterator[str]:
+    """The file's lines, read as they are replayed (a spill can be large)."""
     with open(path, "rb") as file:
-        return [raw.decode("utf-8", errors="replace") for raw in file.read().splitlines(True)]
+        for raw in file:
+            yield raw.decode("utf-8", errors="replace")
 
 
 def _replay_lines(
-    lines: list[str], commit: Commit, batch_size: int, report: ReplayReport, at: float
+    lines: Iterable[str], commit: Commit, batch_size: int, report: ReplayReport, at: float
 ) -> list[str]:
     """Commit the records of ``lines`` in order; returns the lines kept instead."""
     kept: list[str] = []
