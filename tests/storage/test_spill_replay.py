@@ -23,7 +23,7 @@ import pytest
 
 from proctor.storage.errors import STORAGE_LOCKED, StorageError
 from proctor.storage.spill import SpillFile
-from proctor.storage.spill_replay import AUDIT_UNAVAILABLE
+from proctor.storage.spill_replay import AUDIT_UNAVAILABLE, refused
 from proctor.storage.sqlite.audit_store import SqliteAuditStore
 from tests.audit.factories import make_event
 
@@ -252,3 +252,13 @@ def test_a_replay_killed_midway_resumes_on_the_next_open_with_nothing_lost_or_tw
     assert replayed == total - cut_at
     assert not Path(f"{spill}.replaying").exists()
     print(f"\nreplay killed after {cut_at} of {total}; resumed: {replayed} replayed, 0 twice")
+
+
+def test_a_refused_output_review_is_spilled_as_withheld_and_other_kinds_as_they_are() -> None:
+    review = {**make_event(1, kind="output").to_payload(), "effect": "allow"}
+    withheld = refused(review, "disk full")
+    assert (withheld["effect"], withheld["code"]) == ("deny", AUDIT_UNAVAILABLE)
+    assert withheld["reason"].startswith("withheld: ")
+    assert withheld["extra"]["unrecorded"]["effect"] == "allow"
+    change = make_event(2, kind="tier_change").to_payload()
+    assert refused(change, "disk full") == change  # the change stands even unrecorded

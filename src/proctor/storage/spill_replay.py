@@ -56,9 +56,15 @@ class ReplayReport:
     kept: int = 0  # lines moved to the kept file
 
 
+# The kinds whose caller is told deny when their record cannot be written: a check is
+# denied, a tool's output withheld (runtime.pipeline, runtime.outputs).
+_REFUSED_AS = {"decision": "denied", "output": "withheld"}
+
+
 def refused(payload: dict[str, Any], reason: str) -> dict[str, Any]:
-    """A decision's record as the deny its caller was told, the policy's answer kept aside."""
-    if payload.get("kind") != "decision" or payload.get("code") == AUDIT_UNAVAILABLE:
+    """A record as the deny its caller was told, the policy's answer kept aside."""
+    refusal = _REFUSED_AS.get(str(payload.get("kind")))
+    if refusal is None or payload.get("code") == AUDIT_UNAVAILABLE:
         return payload
     extra = payload.get("extra")
     unrecorded = {key: payload.get(key) for key in ("effect", "code", "reason")}
@@ -66,7 +72,7 @@ def refused(payload: dict[str, Any], reason: str) -> dict[str, Any]:
         **payload,
         "effect": "deny",
         "code": AUDIT_UNAVAILABLE,
-        "reason": f"denied: the audit store is unavailable, so no record could be written "
+        "reason": f"{refusal}: the audit store is unavailable, so no record could be written "
         f"({reason})",
         "extra": {**(extra if isinstance(extra, dict) else {}), "unrecorded": unrecorded},
     }
