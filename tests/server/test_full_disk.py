@@ -20,6 +20,7 @@ import json
 import os
 import resource
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -150,6 +151,14 @@ def test_a_full_disk_is_recorded_through_the_spill_and_left_without_a_restart(
     replayed = [r for r in rows if "replayed" in r["extra"]]
     assert replayed, "nothing was replayed"
     assert report.ok, report.problem
+    verified = subprocess.run(
+        [sys.executable, "-m", "proctor.cli", "audit", "verify", "--db", str(database)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert verified.returncode == 0, verified.stdout + verified.stderr
     assert not spill.exists() or not spill.read_text()
     # scraped before the stop, whose replay takes what was spilled as the store resumed
     assert 0 < _metric(metrics, "proctor_audit_replayed_total") <= len(replayed)
