@@ -197,26 +197,50 @@ def test_postgres_spills_while_its_table_is_gone_and_replays_when_it_is_back(
 
 CHILD = """
 import sys, time
-from proctor.storage.sqlite.audit_store import SqliteAuditStore
+from proctor.storage import open_audit_store
 
-store = SqliteAuditStore(sys.argv[1], spill=sys.argv[2], batch_size=256)
+store = open_audit_store(sys.argv[1], spill=sys.argv[2], batch_size=256)
 time.sleep(120)  # killed while its writer replays the spill
 """
 
 
-def _chained(path: Path) -> int:
+def _chained(where: str) -> int:
+    """Records in the chain, read by another connection (0 before the table exists)."""
+    if where.startswith("postgresql://"):
+        import psycopg
+
+        try:
+            with psycopg.connect(where) as conn:
+                row = conn.execute("SELECT count(*) FROM audit").fetchone()
+        except psycopg.Error:
+            return 0
+        return int(row[0]) if row is not None else 0
     try:
-        with sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True) as conn:
+        with sqlite3.connect(f"{Path(where).as_uri()}?mode=ro", uri=True) as conn:
             return int(conn.execute("SELECT count(*) FROM audit").fetchone()[0])
-    except sqlite3.Error:  # not made yet
+    except sqlite3.Error:
         return 0
 
 
+def _open(where: str, spill: Path) -> Any:
+    if where.startswith("postgresql://"):
+        from proctor.storage.postgres.audit_store import PostgresAuditStore
+
+        return PostgresAuditStore(where, spill=str(spill), batch_size=256)
+    return SqliteAuditStore(where, spill=str(spill), batch_size=256)
+
+
 @pytest.mark.slow
+@pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_a_replay_killed_midway_resumes_on_the_next_open_with_nothing_lost_or_twice(
-    tmp_path: Path,
+    tmp_path: Path, request: pytest.FixtureRequest, backend: str
 ) -> None:
-    path, spill = tmp_path / "audit.db", tmp_path / "audit.spill.jsonl"
+    where = (
+        request.getfixturevalue("postgres_url")
+        if backend == "postgres"
+        else str(tmp_path / "audit.db")
+    )
+    spill = tmp_path / "audit.spill.jsonl"
     total = 10_000
     SpillFile(str(spill)).write(
         [make_event(n).to_payload() for n in range(1, total + 1)],
@@ -224,12 +248,12 @@ def test_a_replay_killed_midway_resumes_on_the_next_open_with_nothing_lost_or_tw
         reason="the disk was full",
     )
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(path), str(spill)],
+        [sys.executable, "-c", CHILD, where, str(spill)],
         cwd=Path(__file__).parents[2],
     )
     try:
         deadline = time.monotonic() + 60
-        while not 0 < _chained(path) < total:  # polling another process: nothing to inject
+        while not 0 < _chained(where) < total:  # polling another process: nothing to inject
             assert time.monotonic() < deadline, "the replay never started"
             assert child.poll() is None
             time.sleep(0.01)
@@ -238,20 +262,25 @@ def test_a_replay_killed_midway_resumes_on_the_next_open_with_nothing_lost_or_tw
     finally:
         if child.poll() is None:
             child.kill()
-    cut_at = _chained(path)
+    cut_at = _chained(where)
     assert 0 < cut_at < total, "the replay was not cut midway"
     assert Path(f"{spill}.replaying").exists()
-    with SqliteAuditStore(path, spill=str(spill)) as store:  # the restart
+    store = _open(where, spill)  # the restart
+    try:
         store.flush()
         ids = [json.loads(row.body)["decision_id"] for row in store.iter_rows()]
         assert store.verify().ok
-        assert store.spill is not None
         replayed = store.spill.replayed
+    finally:
+        store.close()
     assert len(ids) == len(set(ids)) == total
     assert ids == [f"dec-{n:06d}" for n in range(1, total + 1)]  # in the order spilled
     assert replayed == total - cut_at
     assert not Path(f"{spill}.replaying").exists()
-    print(f"\nreplay killed after {cut_at} of {total}; resumed: {replayed} replayed, 0 twice")
+    print(
+        f"\n{backend}: replay killed after {cut_at} of {total}; resumed: {replayed} "
+        f"replayed, 0 twice"
+    )
 
 
 def test_a_refused_output_review_is_spilled_as_withheld_and_other_kinds_as_they_are() -> None:
