@@ -176,7 +176,9 @@ def _from_config(
         audit
         if audit is not None and not isinstance(audit, str)
         else open_audit_store(
-            audit or loaded.audit_location, durability=settings.storage.durability
+            audit or loaded.audit_location,
+            durability=settings.storage.durability,
+            spill=loaded.spill_location,
         )
     )
     # identity, counters, runs, approvals and provenance live beside a located audit

@@ -73,6 +73,9 @@ def create_app(
     if follower is not None:  # every process on the store, by its heartbeat
         state.metrics.watch_processes(status.live_processes(follower))
     state.approvals.on_decided = state.metrics.observe_approval
+    spill = getattr(runtime.audit, "spill", None)  # the stores that spill (not memory)
+    if spill is not None:
+        state.metrics.watch_spill(lambda: (spill.spilled, spill.replayed))
     document = build_openapi(_version())
 
     async def openapi(request: Request) -> Response:

@@ -10,7 +10,10 @@ pending joins that batch without signalling the thread again.
 A flush that fails says only that something queued was not written: records
 of earlier batches may have committed. A request that names its record
 (``wait(decision_id)``) is then answered by that record's fate, read back from
-the store, so what its client is told agrees with what the audit says.
+the store, so what its client is told agrees with what the audit says. A
+record that could not be written is spilled as the deny its client is told
+(the barrier tells the store so: ``answer_on_commit``) and replayed later, so
+a record read back as that replayed deny is not a commit of the answer.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ import threading
 
 from proctor.errors import ProctorError
 from proctor.storage.contracts import AuditStore
+from proctor.storage.spill_replay import AUDIT_UNAVAILABLE
 
 _Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]", str | None]
 _Outcome = tuple["asyncio.Future[None]", ProctorError | None]
@@ -29,6 +33,9 @@ _Outcome = tuple["asyncio.Future[None]", ProctorError | None]
 class CommitBarrier:
     def __init__(self, store: AuditStore, *, timeout: float = 30.0) -> None:
         self._store = store
+        answer_on_commit = getattr(store, "answer_on_commit", None)  # stores that spill
+        if answer_on_commit is not None:
+            answer_on_commit()
         self._timeout = timeout
         self._lock = threading.Lock()
         self._waiting: list[_Waiter] = []
@@ -86,9 +93,10 @@ class CommitBarrier:
 
     def _stored(self, decision_id: str) -> bool:
         try:
-            return self._store.get(decision_id) is not None
+            record = self._store.get(decision_id)
         except Exception:  # unreadable: not known to be recorded, so the error stands
             return False
+        return record is not None and record.get("code") != AUDIT_UNAVAILABLE
 
 
 def _settle(outcomes: list[_Outcome]) -> None:

@@ -79,6 +79,11 @@ class GatewayMetrics:
         """``proctor_policy_version{process, role}``: each live process's active version."""
         self.registry.register(_PolicyVersions(processes))
 
+    def watch_spill(self, counts: Callable[[], tuple[int, int]]) -> None:
+        """``proctor_audit_spilled`` and ``proctor_audit_replayed``: records this process
+        could not write (spilled) and replayed into the chain since it started."""
+        self.registry.register(_SpillCounts(counts))
+
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
@@ -202,3 +207,23 @@ class _PolicyVersions(Collector):
             version = process.policy_version if process.policy_version is not None else -1
             family.add_metric([process.process_id, process.role], float(version))
         yield family
+
+
+class _SpillCounts(Collector):
+    """Read at scrape time from the audit store's spill file."""
+
+    def __init__(self, counts: Callable[[], tuple[int, int]]) -> None:
+        self._counts = counts
+
+    def collect(self) -> Iterator[Metric]:
+        spilled, replayed = self._counts()
+        yield CounterMetricFamily(
+            "proctor_audit_spilled",
+            "Audit records this process could not write and spilled for a replay.",
+            value=spilled,
+        )
+        yield CounterMetricFamily(
+            "proctor_audit_replayed",
+            "Spilled audit records this process replayed into the chain.",
+            value=replayed,
+        )

@@ -7,13 +7,19 @@ its own shard's row, only if that row still holds the head it built on.
 Replicas never wait on each other's rows; row ids come from a sequence.
 Callers that wait share the commit of their batch (group commit). A
 write that fails before COMMIT is retried once; a failed write makes the
-store unhealthy: later appends raise ``StorageError`` (the runtime's deny),
+store unhealthy: its records go to a local spill file (``spill.py``), and
+later appends spill theirs and raise ``StorageError`` (the runtime's deny),
 as with SQLite, until a probe finds the database answering (the shard is
-then claimed again, from the head the database holds).
+then claimed again, from the head the database holds) and the spill has been
+replayed into the chain (``spill_replay.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+import sys
 import threading
 import time
 from collections import deque
@@ -22,14 +28,18 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from proctor.audit.chain import GENESIS, ChainHead, StoredRow, VerifyReport
 from proctor.audit.checkpoint import Checkpoint
+from proctor.errors import ProctorError
 from proctor.model.audit_event import AuditEvent
 from proctor.storage.errors import STORAGE_CLOSED, STORAGE_UNAVAILABLE, StorageError
 from proctor.storage.postgres.connection import open_pool, storage_error, transaction
 from proctor.storage.records import PendingAppend, require_decision_id
+from proctor.storage.spill import SpillFile
+from proctor.storage.spill_replay import ProbeSchedule, replay_spill, spill_unwritten
 from proctor.storage.sql import audit_log
 from proctor.storage.sql.audit_reads import AuditLogReads
 from proctor.storage.sql.dialect import POSTGRES, Statements
@@ -60,6 +70,7 @@ class PostgresAuditStore(AuditLogReads):
         flush_interval: float = 0.05,
         pool: ConnectionPool | None = None,
         read_only: bool = False,
+        spill: str | None = None,
     ) -> None:
         self.url = url
         self.read_only = read_only
@@ -72,6 +83,11 @@ class PostgresAuditStore(AuditLogReads):
         self._wake = threading.Condition()
         self._closed = False
         self._failure: StorageError | None = None
+        self._probe_schedule = ProbeSchedule()
+        self.spill = SpillFile(os.path.abspath(spill or default_spill_path(url)))
+        # The gateway answers a check only once its record commits: a decision record that
+        # cannot be written was answered deny, and is spilled as that deny.
+        self._answer_on_commit = False
         self.owner = audit_log.writer_name()
         self._shard: audit_log.ShardState | None = None
         if not read_only:
@@ -108,16 +124,23 @@ class PostgresAuditStore(AuditLogReads):
     def queued(self) -> int:
         return len(self._pending)
 
+    def answer_on_commit(self) -> None:
+        """Callers are told a decision only once its record commits (the gateway's barrier)."""
+        self._answer_on_commit = True
+
     def append(self, event: AuditEvent, *, wait: bool = False) -> None:
         if self._shard is None:
             raise StorageError("the audit store is open read-only", code=STORAGE_UNAVAILABLE)
-        if self._failure is not None:
-            raise StorageError(
-                f"the audit store cannot take records: {self._failure.message}",
-                code=self._failure.code,
-            ) from self._failure
         require_decision_id(event)
-        item = PendingAppend(event)
+        failure = self._failure
+        if failure is not None:  # kept for the replay, as the deny its caller is told
+            spill_unwritten(self.spill, [event], failure, [True])
+            raise StorageError(
+                f"the audit store cannot take records: {failure.message}",
+                code=failure.code,
+                hint=f"the record was spilled to `{self.spill.path}`, to be replayed",
+            ) from failure
+        item = PendingAppend(event, waits=wait or self._sync)
         self._enqueue(item, urgent=wait or self._sync)
         if wait or self._sync:
             item.done.wait()
@@ -153,6 +176,8 @@ class PostgresAuditStore(AuditLogReads):
                 self._wake.notify()
 
     def _run(self) -> None:
+        if self._shard is not None and self.spill.pending():  # left by an earlier process
+            self._replay_at_start()
         while True:
             with self._wake:
                 if not self._pending and not self._closed:
@@ -162,13 +187,15 @@ class PostgresAuditStore(AuditLogReads):
                     for _ in range(min(len(self._pending), self._batch_size))
                 ]
                 stop = self._closed and not self._pending
+            if self._failure is not None and not stop and self._probe_schedule.due():
+                self._recover()
             if batch:
                 self._write(batch)
-            elif self._failure is not None and not stop:
-                self._recover()
             elif self._failure is None and time.time() > self._renew_at:
                 self._renew()
             if stop:
+                if self._failure is None and self.spill.pending():  # spilled as it resumed
+                    self._replay_at_start()
                 self._release()
                 return
 
@@ -211,7 +238,18 @@ class PostgresAuditStore(AuditLogReads):
             if self._committing:  # the COMMIT itself failed: its outcome is unknown
                 break
         if error is not None:  # refused until the database answers again (`_recover`)
-            self._failure = error
+            if self._failure is None:
+                self._fail(error)
+            told_deny = [item.waits or self._answer_on_commit for item in events]
+            unwritten = [item.event for item in events if item.event is not None]
+            spill_unwritten(self.spill, unwritten, error, told_deny)
+        else:  # refused one by one (a duplicate id, content JCS cannot encode): kept aside
+            for item in batch:
+                if item.event is not None and item.error is not None:
+                    payload, problem = item.event.to_payload(), item.error
+                    self.spill.write(
+                        [payload], code=problem.code, reason=problem.message, kept=True
+                    )
         for item in batch:
             if item.error is None:
                 item.error = error
@@ -256,22 +294,70 @@ class PostgresAuditStore(AuditLogReads):
         except (psycopg.Error, PoolTimeout) as exc:
             raise storage_error(exc, "writing audit records") from exc
 
+    def _fail(self, error: StorageError) -> None:
+        self._failure = error
+        self._probe_schedule.failed()
+        _note(
+            f"proctor: the PostgreSQL audit store failed and takes no records until the "
+            f"database answers: {error.message}; unwritten records go to `{self.spill.path}`"
+        )
+
     def _recover(self) -> None:
-        """After a failure, take records again as soon as the database answers a probe."""
+        """After a failure, take records again as soon as the database answers a probe
+        and the spill is replayed into the chain."""
+        said: str | None = None
+        try:
+            if self._probe():
+                said = self._replay()
+        except Exception:  # failing again: the spill stays for the next probe
+            said = None
+        if said is None or self._failure is not None:
+            self._probe_schedule.again()
+            return
+        _note("proctor: the PostgreSQL audit store writes again" + said)
+
+    def _probe(self) -> bool:
+        """True once the database answers and the shard is claimed again."""
         try:
             with self._pool.connection(timeout=_PROBE_SECONDS) as conn:
                 conn.execute("SELECT 1")
-        except Exception:  # still down (or closing): stay failed, probe again next pause
-            return
+        except Exception:  # still down (or closing): stay failed, probe again later
+            return False
         if self._shard is not None:  # a COMMIT whose outcome was unknown may have moved it
-            try:
-                with transaction(self._pool, "claiming a shard of the audit log") as conn:
-                    self._shard = audit_log.claim_shard(
-                        Statements(conn, POSTGRES), self.owner, time.time()
-                    )
-            except StorageError:
-                return
+            with transaction(self._pool, "claiming a shard of the audit log") as conn:
+                self._shard = audit_log.claim_shard(
+                    Statements(conn, POSTGRES), self.owner, time.time()
+                )
+        return True
+
+    def _replay(self) -> str:
+        """Replay the spill into the chain, then take records again; says what it replayed."""
+        report = replay_spill(
+            self.spill, self._commit_events, batch_size=self._batch_size, resume=self._resume
+        )
+        if report is None or not (report.replayed or report.already or report.kept):
+            return ""
+        return (
+            f": replayed {report.replayed} spilled records into the chain "
+            f"({report.already} were in it already, {report.kept} kept aside)"
+        )
+
+    def _resume(self) -> None:
         self._failure = None
+
+    def _replay_at_start(self) -> None:
+        try:
+            said = self._replay()
+        except Exception as exc:  # still failing: the spill stays for the next probe
+            self._fail(storage_error(exc, "replaying the audit spill"))
+            return
+        if said:
+            _note("proctor: the PostgreSQL audit store" + said)
+
+    def _commit_events(self, events: list[AuditEvent]) -> dict[int, ProctorError]:
+        items = [PendingAppend(event) for event in events]
+        self._commit(items)
+        return {index: item.error for index, item in enumerate(items) if item.error is not None}
 
     # -- reading -----------------------------------------------------------------------
 
@@ -344,6 +430,22 @@ class PostgresAuditStore(AuditLogReads):
                     conn.autocommit = True
         except psycopg.Error as exc:
             raise storage_error(exc, "reading audit records") from exc
+
+
+def default_spill_path(url: str) -> str:
+    """``proctor-pg-<digest>.spill.jsonl`` in the working directory, one per database, so a
+    spill is never replayed into another database than the one it was meant for."""
+    try:
+        info = conninfo_to_dict(url)
+    except psycopg.Error:
+        info = {"url": url}
+    where = "|".join(str(info.get(key, "")) for key in ("host", "port", "dbname", "url"))
+    return f"proctor-pg-{hashlib.sha256(where.encode()).hexdigest()[:12]}.spill.jsonl"
+
+
+def _note(text: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(text + "\n")
 
 
 class _DuplicateId(Exception):
