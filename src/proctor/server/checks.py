@@ -8,7 +8,7 @@ from anyio import to_thread
 from starlette.requests import Request
 
 from proctor.errors import ProctorError
-from proctor.model.decision import Decision
+from proctor.model.decision import Decision, Effect
 from proctor.model.request import RunState, User
 from proctor.runtime import CheckCall, Runtime, unrecorded
 from proctor.runtime.pipeline import Check, settling_waits, undo_charges
@@ -101,6 +101,8 @@ async def decide(
     except ProctorError as exc:
         if check.charged:  # not recorded, so not spent
             await to_thread.run_sync(undo_charges, runtime, check)
+        if decision.effect is not Effect.DENY:  # its record may commit yet (commits.py)
+            state.commits.corrections.remember(decision.decision_id, exc.message)
         decision = unrecorded(decision, exc.message)
     state.metrics.observe(decision.effect.value, perf_counter() - started, decision.code)
     return decision

@@ -13,7 +13,12 @@ of earlier batches may have committed. A request that names its record
 the store, so what its client is told agrees with what the audit says. A
 record that could not be written is spilled as the deny its client is told
 (the barrier tells the store so: ``answer_on_commit``) and replayed later, so
-a record read back as that replayed deny is not a commit of the answer.
+a record read back as that replayed deny is not a commit of the answer. Not
+read back when the flush timed out (``storage_timeout``: the database stopped
+answering, a read would wait out its bound too): such a request is denied at
+once, and ``corrections`` appends a correction should its record commit after
+all (``answer_corrections.py``); this thread settles them once the store
+takes records again.
 """
 
 from __future__ import annotations
@@ -23,8 +28,12 @@ import contextlib
 import threading
 
 from proctor.errors import ProctorError
+from proctor.server.answer_corrections import AnswerCorrections
 from proctor.storage.contracts import AuditStore
+from proctor.storage.errors import STORAGE_TIMEOUT
 from proctor.storage.spill_replay import AUDIT_UNAVAILABLE
+
+_SETTLE_SECONDS = 0.5  # how often remembered denials are looked up while some are left
 
 _Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]", str | None]
 _Outcome = tuple["asyncio.Future[None]", ProctorError | None]
@@ -41,6 +50,7 @@ class CommitBarrier:
         self._waiting: list[_Waiter] = []
         self._wake = threading.Event()
         self._closed = False
+        self.corrections = AnswerCorrections(store)
         self._thread = threading.Thread(target=self._run, name="proctor-commits", daemon=True)
         self._thread.start()
 
@@ -65,7 +75,7 @@ class CommitBarrier:
 
     def _run(self) -> None:
         while True:
-            self._wake.wait()
+            self._wake.wait(_SETTLE_SECONDS if self.corrections.pending else None)
             self._wake.clear()
             with self._lock:
                 batch, self._waiting = self._waiting, []
@@ -80,16 +90,18 @@ class CommitBarrier:
                         f"the audit flush failed: {exc!r}", code="storage_unavailable"
                     )
                 settled: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+                unanswered = error is not None and error.code == STORAGE_TIMEOUT
                 for loop, future, decision_id in batch:
                     outcome = error
-                    if error is not None and decision_id is not None and self._stored(decision_id):
-                        outcome = None
+                    if error is not None and decision_id is not None and not unanswered:
+                        outcome = None if self._stored(decision_id) else error
                     settled.setdefault(loop, []).append((future, outcome))
                 for loop, outcomes in settled.items():  # one wake-up of each loop per batch
                     with contextlib.suppress(RuntimeError):  # that loop is closed
                         loop.call_soon_threadsafe(_settle, outcomes)
             elif self._closed:
                 return
+            self.corrections.settle()
 
     def _stored(self, decision_id: str) -> bool:
         try:

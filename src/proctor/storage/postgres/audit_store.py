@@ -5,11 +5,14 @@ them onto its own shard (built in memory, before any transaction), and
 writes them in one transaction that inserts the rows and tree nodes and moves
 its own shard's row, only if that row still holds the head it built on.
 Replicas never wait on each other's rows; row ids come from a sequence.
-Callers that wait share the commit of their batch (group commit). A
-write that fails before COMMIT is retried once; a failed write makes the
-store unhealthy: its records go to a local spill file (``spill.py``), and
+Callers that wait share the commit of their batch (group commit). Each
+batch's transaction is bounded (``deadlines.py``): a server that stops
+answering fails the batch with ``storage_timeout`` within the bound. A
+write that fails before COMMIT is retried once (not one that timed out: the
+server is not answering); a failed write makes the store unhealthy: its records go to a local spill file (``spill.py``), and
 later appends spill theirs and raise ``StorageError`` (the runtime's deny),
-as with SQLite, until a probe finds the database answering (the shard is
+as with SQLite, until a probe (in a thread of its own, so that the writer
+refuses at once meanwhile) finds the database answering (the shard is
 then claimed again, from the head the database holds) and the spill has been
 replayed into the chain (``spill_replay.py``).
 """
@@ -35,8 +38,14 @@ from proctor.audit.chain import GENESIS, ChainHead, StoredRow, VerifyReport
 from proctor.audit.checkpoint import Checkpoint
 from proctor.errors import ProctorError
 from proctor.model.audit_event import AuditEvent
-from proctor.storage.errors import STORAGE_CLOSED, STORAGE_UNAVAILABLE, StorageError
+from proctor.storage.errors import (
+    STORAGE_CLOSED,
+    STORAGE_TIMEOUT,
+    STORAGE_UNAVAILABLE,
+    StorageError,
+)
 from proctor.storage.postgres.connection import open_pool, storage_error, transaction
+from proctor.storage.postgres.deadlines import bounded
 from proctor.storage.records import PendingAppend, require_decision_id
 from proctor.storage.spill import SpillFile
 from proctor.storage.spill_replay import ProbeSchedule, replay_spill, spill_unwritten
@@ -102,6 +111,9 @@ class PostgresAuditStore(AuditLogReads):
                 raise
         self._renew_at = time.time() + audit_log.LEASE_SECONDS / 3
         self._committing = False
+        self._answers = threading.Event()  # the database answered the prober since the failure
+        self._prober: threading.Thread | None = None
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="proctor-pg-audit", daemon=True)
         self._thread.start()
 
@@ -163,6 +175,7 @@ class PostgresAuditStore(AuditLogReads):
             if self._closed:
                 return
             self._closed = True
+            self._stopping.set()
             self._wake.notify_all()
         self._thread.join()
         self._pool.close()
@@ -187,7 +200,11 @@ class PostgresAuditStore(AuditLogReads):
                     for _ in range(min(len(self._pending), self._batch_size))
                 ]
                 stop = self._closed and not self._pending
-            if self._failure is not None and not stop and self._probe_schedule.due():
+            if (
+                self._failure is not None
+                and not stop
+                and (self._probe_schedule.due() or self._answers.is_set())
+            ):
                 self._recover()
             if batch:
                 self._write(batch)
@@ -235,8 +252,8 @@ class PostgresAuditStore(AuditLogReads):
                 error = exc
             except Exception as exc:  # a bug must not strand the waiters
                 error = storage_error(exc, "writing audit records")
-            if self._committing:  # the COMMIT itself failed: its outcome is unknown
-                break
+            if self._committing or error.code == STORAGE_TIMEOUT:
+                break  # the COMMIT's outcome is unknown, or the server is not answering
         if error is not None:  # refused until the database answers again (`_recover`)
             if self._failure is None:
                 self._fail(error)
@@ -279,7 +296,7 @@ class PostgresAuditStore(AuditLogReads):
     def _insert(self, batch: audit_log.Batch) -> None:
         assert self._shard is not None
         try:
-            with self._pool.connection() as conn, conn.transaction():
+            with self._pool.connection() as conn, bounded(conn), conn.transaction():
                 # shared among writers (they never wait for one another); a reader's
                 # exclusive hold waits for the batches in flight (see _settled_below)
                 conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (_APPENDING,))
@@ -297,6 +314,7 @@ class PostgresAuditStore(AuditLogReads):
     def _fail(self, error: StorageError) -> None:
         self._failure = error
         self._probe_schedule.failed()
+        self._ask()
         _note(
             f"proctor: the PostgreSQL audit store failed and takes no records until the "
             f"database answers: {error.message}; unwritten records go to `{self.spill.path}`"
@@ -313,15 +331,36 @@ class PostgresAuditStore(AuditLogReads):
             said = None
         if said is None or self._failure is not None:
             self._probe_schedule.again()
+            if self._answers.is_set():  # it answered, then failed again: ask anew
+                self._ask()
             return
         _note("proctor: the PostgreSQL audit store writes again" + said)
 
+    def _ask(self) -> None:
+        self._answers.clear()
+        if self._prober is None or not self._prober.is_alive():
+            self._prober = threading.Thread(
+                target=self._ask_until_answered, name="proctor-pg-probe", daemon=True
+            )
+            self._prober.start()
+
+    def _ask_until_answered(self) -> None:
+        """While failed, ask the database every ``_PROBE_SECONDS`` until it answers: off the
+        writer, since a server that does not answer makes each question wait out its bound."""
+        while not self._closed and not self._answers.is_set():
+            try:
+                with (
+                    self._pool.connection(timeout=_PROBE_SECONDS) as conn,
+                    bounded(conn, _PROBE_SECONDS),
+                ):
+                    conn.execute("SELECT 1")
+                self._answers.set()
+            except Exception:  # still down (or closing): ask again
+                self._stopping.wait(_PROBE_SECONDS)
+
     def _probe(self) -> bool:
         """True once the database answers and the shard is claimed again."""
-        try:
-            with self._pool.connection(timeout=_PROBE_SECONDS) as conn:
-                conn.execute("SELECT 1")
-        except Exception:  # still down (or closing): stay failed, probe again later
+        if not self._answers.is_set():  # not yet (the prober thread asks)
             return False
         if self._shard is not None:  # a COMMIT whose outcome was unknown may have moved it
             with transaction(self._pool, "claiming a shard of the audit log") as conn:

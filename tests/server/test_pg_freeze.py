@@ -1,0 +1,182 @@
+"""PostgreSQL frozen under load (SIGSTOP for 15 s, then SIGCONT): deny fast, resume alone.
+
+A stopped server keeps its sockets: the kernel accepts connections and
+acknowledges what is sent, and nothing ever answers. Every wait on it is
+bounded on the client side (``storage/postgres/deadlines.py``), so while it
+is frozen each check is denied with ``audit_unavailable`` within a few
+seconds and ``/readyz`` says 503; after SIGCONT the gateway allows again by
+itself. What each client was told agrees with the audit: an allow is recorded
+as an allow, a deny is not recorded as anything else, unless a ``correction``
+record says the answer was deny (a batch whose COMMIT was in flight when the
+server froze commits on SIGCONT, after its clients were told deny).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from proctor.cli.main import cli
+from proctor.server.answer_corrections import correction_id
+from proctor.storage.postgres.audit_store import PostgresAuditStore
+from tests.postgres_cluster import Cluster, start_cluster
+from tests.server.gateway import LOAD_CHECK, PEP_KEY, start_server, write_config
+
+pytestmark = pytest.mark.slow
+
+THREADS = 4
+FROZEN_SECONDS = 15.0
+DENY_SECONDS = 3.0  # the longest a check may wait while the server is frozen
+RECOVERY_SECONDS = 5.0  # from SIGCONT to a check allowed again
+
+
+@dataclass(frozen=True)
+class Answer:
+    sent: float  # time.monotonic() when the request went out
+    took: float
+    body: dict[str, Any]
+
+    @property
+    def effect(self) -> str:
+        return str(self.body["effect"])
+
+
+@pytest.fixture(scope="module")
+def own_cluster() -> Iterator[Cluster]:
+    cluster = start_cluster()  # freezing the session's would stall every other test
+    yield cluster
+    cluster.stop()
+
+
+def _client(url: str, timeout: float = 30.0) -> httpx.Client:
+    return httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {PEP_KEY}"}, timeout=timeout
+    )
+
+
+@dataclass
+class Load:
+    url: str
+    answers: list[Answer]
+    stop: threading.Event
+
+    def send(self) -> None:
+        with _client(self.url) as client:
+            while not self.stop.is_set():
+                sent = time.monotonic()
+                body = client.post("/v1/check", json=LOAD_CHECK).json()
+                self.answers.append(Answer(sent, time.monotonic() - sent, body))
+
+    def wait_for(self, count: int, limit: float = 30.0) -> None:
+        deadline = time.monotonic() + limit
+        while len(self.answers) < count and time.monotonic() < deadline:
+            self.stop.wait(0.01)  # another process answers: nothing to inject
+
+    def wait_for_allow(self, since: float, limit: float) -> None:
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            if any(a.sent >= since and a.effect == "allow" for a in self.answers[-50:]):
+                return
+            self.stop.wait(0.05)
+
+
+def _readyz(url: str) -> tuple[int, float]:
+    started = time.monotonic()
+    with _client(url) as client:
+        status = client.get("/readyz").status_code
+    return status, time.monotonic() - started
+
+
+def _agreement(url: str, answers: list[Answer]) -> dict[str, int]:
+    """Each answer against the audit; raises on any disagreement; the tallies."""
+    store = PostgresAuditStore(url, read_only=True)
+    try:
+        recorded = {row.decision_id: row for row in store.iter_rows()}
+    finally:
+        store.close()
+    tally = {"allow": 0, "deny": 0, "deny_unrecorded": 0, "deny_corrected": 0}
+    for answer in answers:
+        decision_id = answer.body["decision_id"]
+        record = recorded.get(decision_id)
+        correction = recorded.get(correction_id(decision_id))
+        tally[answer.effect] += 1
+        if answer.effect == "allow":
+            assert record is not None, decision_id
+            assert record.effect == "allow", decision_id
+            assert correction is None, decision_id
+        elif record is None:
+            tally["deny_unrecorded"] += 1
+        elif record.effect != "deny":
+            assert correction is not None, decision_id
+            assert correction.effect == "deny", decision_id
+            assert json.loads(correction.body)["extra"]["corrects"] == decision_id
+            tally["deny_corrected"] += 1
+    tally["records"] = len(recorded)
+    tally["corrections"] = sum(1 for row in recorded.values() if row.kind == "correction")
+    return tally
+
+
+def test_a_frozen_database_denies_fast_and_the_gateway_resumes_alone(
+    tmp_path: Path, own_cluster: Cluster
+) -> None:
+    url = own_cluster.database("frozen")
+    server = start_server(write_config(tmp_path), db=url)
+    load = Load(server.url, [], threading.Event())
+    threads = [threading.Thread(target=load.send) for _ in range(THREADS)]
+    pids: list[int] = []
+    try:
+        for thread in threads:
+            thread.start()
+        load.wait_for(100)
+        pids = own_cluster.freeze()
+        frozen_at = time.monotonic()
+        load.stop.wait(DENY_SECONDS + 1)
+        ready_status, ready_took = _readyz(server.url)
+        load.stop.wait(frozen_at + FROZEN_SECONDS - time.monotonic())
+        own_cluster.thaw(pids)
+        pids = []
+        thawed_at = time.monotonic()
+        load.wait_for_allow(since=thawed_at, limit=3 * RECOVERY_SECONDS)
+        load.wait_for(len(load.answers) + 200)  # and it keeps allowing
+        ready_after, _ = _readyz(server.url)
+    finally:
+        own_cluster.thaw(pids)
+        load.stop.set()
+        for thread in threads:
+            thread.join(60)
+        server.stop()
+    log = server.log.read_text()
+    assert "Traceback" not in log, log
+
+    answers = list(load.answers)
+    frozen = [a for a in answers if frozen_at <= a.sent < thawed_at - DENY_SECONDS]
+    slowest = max(a.took for a in answers if frozen_at - 1 <= a.sent < thawed_at)
+    allowed_again = [
+        a.sent + a.took for a in answers if a.sent >= thawed_at and a.effect == "allow"
+    ]
+    recovered = min(allowed_again) - thawed_at if allowed_again else float("inf")
+    tally = _agreement(url, answers)
+    print(  # the figures the fault suite reports (pytest -s)
+        f"\nfrozen {FROZEN_SECONDS:g} s: {len(frozen)} checks sent while frozen, slowest answer "
+        f"{slowest:.2f} s; /readyz {ready_status} in {ready_took:.2f} s; allowed again "
+        f"{recovered:.2f} s after SIGCONT; answers vs records: {tally}"
+    )
+    assert frozen, "no check was sent while the server was frozen"
+    assert all(a.effect == "deny" and a.body["code"] == "audit_unavailable" for a in frozen)
+    assert slowest <= DENY_SECONDS, f"a check waited {slowest:.2f} s on the frozen server"
+    assert ready_status == 503
+    assert ready_took <= DENY_SECONDS
+    assert recovered <= RECOVERY_SECONDS, f"allowed again {recovered:.2f} s after SIGCONT"
+    assert ready_after == 200
+    assert {a.body.get("code") for a in answers if a.effect != "allow"} <= {"audit_unavailable"}
+    result = CliRunner().invoke(cli, ["audit", "verify", "--db", url])
+    assert result.exit_code == 0, result.output
