@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from click.testing import CliRunner
 
@@ -37,6 +38,16 @@ THREADS = 4
 FROZEN_SECONDS = 15.0
 DENY_SECONDS = 3.0  # the longest a check may wait while the server is frozen
 RECOVERY_SECONDS = 5.0  # from SIGCONT to a check allowed again
+BUDGET_POLICY = """\
+name: budget
+rules:
+  - {id: reads, action: "read:*", effect: allow}
+  - {id: refunds, action: "write:refund", effect: allow}
+limits:
+  - {id: refund-budget, action: "write:refund", sum: args.amount, max: 1000000, window: 1d}
+"""
+REFUND = {**LOAD_CHECK, "action": "write:refund", "args": {"amount": 1}}
+UNRECORDED = {"audit_unavailable", "state_unavailable"}  # the audit's or the limits' store
 
 
 @dataclass(frozen=True)
@@ -69,11 +80,11 @@ class Load:
     answers: list[Answer]
     stop: threading.Event
 
-    def send(self) -> None:
+    def send(self, check: dict[str, Any]) -> None:
         with _client(self.url) as client:
             while not self.stop.is_set():
                 sent = time.monotonic()
-                body = client.post("/v1/check", json=LOAD_CHECK).json()
+                body = client.post("/v1/check", json=check).json()
                 self.answers.append(Answer(sent, time.monotonic() - sent, body))
 
     def wait_for(self, count: int, limit: float = 30.0) -> None:
@@ -125,13 +136,23 @@ def _agreement(url: str, answers: list[Answer]) -> dict[str, int]:
     return tally
 
 
+def _charged(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT coalesce(sum(total), 0) FROM limit_counters").fetchone()
+    assert row is not None
+    return int(row[0])
+
+
 def test_a_frozen_database_denies_fast_and_the_gateway_resumes_alone(
     tmp_path: Path, own_cluster: Cluster
 ) -> None:
     url = own_cluster.database("frozen")
-    server = start_server(write_config(tmp_path), db=url)
+    config = write_config(tmp_path)
+    (tmp_path / "policy.yaml").write_text(BUDGET_POLICY)
+    server = start_server(config, db=url)
     load = Load(server.url, [], threading.Event())
-    threads = [threading.Thread(target=load.send) for _ in range(THREADS)]
+    checks = [REFUND, *[LOAD_CHECK] * (THREADS - 1)]
+    threads = [threading.Thread(target=load.send, args=(check,)) for check in checks]
     pids: list[int] = []
     try:
         for thread in threads:
@@ -165,18 +186,24 @@ def test_a_frozen_database_denies_fast_and_the_gateway_resumes_alone(
     ]
     recovered = min(allowed_again) - thawed_at if allowed_again else float("inf")
     tally = _agreement(url, answers)
+    charged = _charged(url)
     print(  # the figures the fault suite reports (pytest -s)
         f"\nfrozen {FROZEN_SECONDS:g} s: {len(frozen)} checks sent while frozen, slowest answer "
         f"{slowest:.2f} s; /readyz {ready_status} in {ready_took:.2f} s; allowed again "
-        f"{recovered:.2f} s after SIGCONT; answers vs records: {tally}"
+        f"{recovered:.2f} s after SIGCONT; answers vs records: {tally}; budget: {charged} charged"
     )
     assert frozen, "no check was sent while the server was frozen"
-    assert all(a.effect == "deny" and a.body["code"] == "audit_unavailable" for a in frozen)
+    assert all(a.effect == "deny" and a.body["code"] in UNRECORDED for a in frozen)
     assert slowest <= DENY_SECONDS, f"a check waited {slowest:.2f} s on the frozen server"
     assert ready_status == 503
     assert ready_took <= DENY_SECONDS
     assert recovered <= RECOVERY_SECONDS, f"allowed again {recovered:.2f} s after SIGCONT"
     assert ready_after == 200
-    assert {a.body.get("code") for a in answers if a.effect != "allow"} <= {"audit_unavailable"}
+    assert {a.body.get("code") for a in answers if a.effect != "allow"} <= UNRECORDED
+    refunds = sum(1 for a in answers if a.effect == "allow" and a.body["rule_ids"] == ["refunds"])
+    # never under-charged; over by at most the one charge the refund client had in flight
+    # when the server froze: its COMMIT may land on SIGCONT after the check was denied
+    # (`state_unavailable`), and nothing looks its outcome up yet (docs/gateway.md)
+    assert refunds <= charged <= refunds + 1, f"{charged} units charged, {refunds} allowed"
     result = CliRunner().invoke(cli, ["audit", "verify", "--db", url])
     assert result.exit_code == 0, result.output

@@ -100,7 +100,12 @@ async def decide(
         await state.commits.wait(decision.decision_id)  # answered once its record is committed
     except ProctorError as exc:
         if check.charged:  # not recorded, so not spent
-            await to_thread.run_sync(undo_charges, runtime, check)
+            returns = state.commits.charge_returns
+            if returns is not None:  # off the answer's path (charge_returns.py)
+                charged, check.charged = check.charged, []
+                returns.take_back(charged)
+            else:
+                await to_thread.run_sync(undo_charges, runtime, check)
         if decision.effect is not Effect.DENY:  # its record may commit yet (commits.py)
             state.commits.corrections.remember(decision.decision_id, exc.message)
         decision = unrecorded(decision, exc.message)
