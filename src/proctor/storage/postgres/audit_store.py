@@ -60,6 +60,9 @@ _ROW_COLUMNS = (
 _ROWS_PER_FETCH = 1000
 _T = TypeVar("_T")
 _PROBE_SECONDS = 0.5
+# Archiving, checkpoints and proofs move or read many rows, off the check's path: a
+# frozen server still fails them, later.
+_BULK_SECONDS = 120.0
 
 
 _APPENDING = 0x61756474  # "audt": the advisory lock writers share and readers wait on
@@ -444,14 +447,14 @@ class PostgresAuditStore(AuditLogReads):
     def _statements(self, doing: str, work: Callable[[Statements], _T]) -> _T:
         if self._closed:
             raise StorageError("the audit store is closed", code=STORAGE_CLOSED)
-        with transaction(self._pool, doing) as conn:
+        with transaction(self._pool, doing, seconds=_BULK_SECONDS) as conn:
             return work(Statements(conn, POSTGRES))
 
     @contextmanager
     def _writing(self, doing: str) -> Iterator[Statements]:
         if self._closed:
             raise StorageError("the audit store is closed", code=STORAGE_CLOSED)
-        with transaction(self._pool, doing) as conn:
+        with transaction(self._pool, doing, seconds=_BULK_SECONDS) as conn:
             yield Statements(conn, POSTGRES)
 
     def iter_rows(self) -> Iterator[StoredRow]:
