@@ -6,9 +6,9 @@ often down with the audit store (one database): waiting for it before
 answering would add its whole bound to the denial, and one failed attempt
 would leave the charge spent for good. So the answer goes out at once and
 this thread takes the charges back, trying again every half second while the
-store does not answer. An attempt that timed out during its COMMIT may have
-taken them back already; trying again then takes back twice (rare: the
-store must stop answering within that COMMIT).
+store does not answer. An attempt that failed means nothing was taken back:
+one that timed out during its COMMIT and committed later is undone by the
+counter store itself (``storage/sql/charge_doubts.py``).
 """
 
 from __future__ import annotations
