@@ -8,7 +8,9 @@ seconds and ``/readyz`` says 503; after SIGCONT the gateway allows again by
 itself. What each client was told agrees with the audit: an allow is recorded
 as an allow, a deny is not recorded as anything else, unless a ``correction``
 record says the answer was deny (a batch whose COMMIT was in flight when the
-server froze commits on SIGCONT, after its clients were told deny).
+server froze commits on SIGCONT, after its clients were told deny; the
+second test makes that happen every time, with a COMMIT slowed by a trigger).
+Budgets are charged exactly for the refunds allowed.
 """
 
 from __future__ import annotations
@@ -202,5 +204,68 @@ def test_a_frozen_database_denies_fast_and_the_gateway_resumes_alone(
     assert {a.body.get("code") for a in answers if a.effect != "allow"} <= UNRECORDED
     refunds = sum(1 for a in answers if a.effect == "allow" and a.body["rule_ids"] == ["refunds"])
     assert charged == refunds, f"{charged} units charged for {refunds} refunds allowed"
+    result = CliRunner().invoke(cli, ["audit", "verify", "--db", url])
+    assert result.exit_code == 0, result.output
+
+
+# Every audit COMMIT sleeps half a second in a deferred trigger (once per transaction), so
+# the test can freeze the server while one is in flight: its outcome unknown to the writer.
+SLOW_COMMITS = """
+CREATE FUNCTION slow_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF coalesce(current_setting('proctor_test.slept', true), '') = '' THEN
+    PERFORM set_config('proctor_test.slept', '1', true);
+    PERFORM pg_sleep(0.5);
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE CONSTRAINT TRIGGER slow_commit AFTER INSERT ON audit
+  DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION slow_commit();
+"""
+IN_COMMIT = "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep'"
+
+
+def _freeze_mid_commit(cluster: Cluster, url: str) -> list[int]:
+    """Freeze the server once an audit COMMIT is in its trigger's sleep."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            row = conn.execute(IN_COMMIT).fetchone()
+            if row is not None and row[0] > 0:
+                return cluster.freeze()
+    raise AssertionError("no audit COMMIT was seen in flight")
+
+
+def test_a_commit_in_flight_when_frozen_is_answered_deny_and_corrected(
+    tmp_path: Path, own_cluster: Cluster
+) -> None:
+    url = own_cluster.database("mid_commit")
+    server = start_server(write_config(tmp_path), db=url)
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(SLOW_COMMITS)
+    load = Load(server.url, [], threading.Event())
+    threads = [threading.Thread(target=load.send, args=(LOAD_CHECK,)) for _ in range(2)]
+    pids: list[int] = []
+    try:
+        for thread in threads:
+            thread.start()
+        load.wait_for(4)
+        pids = _freeze_mid_commit(own_cluster, url)
+        load.stop.wait(DENY_SECONDS + 1)
+        own_cluster.thaw(pids)
+        pids = []
+        thawed_at = time.monotonic()
+        load.wait_for_allow(since=thawed_at, limit=3 * RECOVERY_SECONDS)
+        load.wait_for(len(load.answers) + 10)
+    finally:
+        own_cluster.thaw(pids)
+        load.stop.set()
+        for thread in threads:
+            thread.join(60)
+        server.stop()
+    tally = _agreement(url, list(load.answers))
+    print(f"\na COMMIT in flight when frozen: {tally}")
+    assert tally["deny_corrected"] >= 1, tally  # told deny, committed on SIGCONT, corrected
+    assert tally["corrections"] == tally["deny_corrected"]
     result = CliRunner().invoke(cli, ["audit", "verify", "--db", url])
     assert result.exit_code == 0, result.output
