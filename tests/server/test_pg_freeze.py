@@ -6,7 +6,7 @@ bounded on the client side (``storage/postgres/deadlines.py``), so while it
 is frozen each check is denied with ``audit_unavailable`` within a few
 seconds and ``/readyz`` says 503; after SIGCONT the gateway allows again by
 itself. What each client was told agrees with the audit: an allow is recorded
-as an allow, a deny is not recorded as anything else, unless a ``correction``
+as an allow, a deny as a deny (spilled, then replayed), unless a ``correction``
 record says the answer was deny (a batch whose COMMIT was in flight when the
 server froze commits on SIGCONT, after its clients were told deny; the
 second test makes that happen every time, with a COMMIT slowed by a trigger).
@@ -116,7 +116,7 @@ def _agreement(url: str, answers: list[Answer]) -> dict[str, int]:
         recorded = {row.decision_id: row for row in store.iter_rows()}
     finally:
         store.close()
-    tally = {"allow": 0, "deny": 0, "deny_unrecorded": 0, "deny_corrected": 0}
+    tally = {"allow": 0, "deny": 0, "deny_recorded": 0, "deny_unrecorded": 0, "deny_corrected": 0}
     for answer in answers:
         decision_id = answer.body["decision_id"]
         record = recorded.get(decision_id)
@@ -128,6 +128,8 @@ def _agreement(url: str, answers: list[Answer]) -> dict[str, int]:
             assert correction is None, decision_id
         elif record is None:
             tally["deny_unrecorded"] += 1
+        elif record.effect == "deny":
+            tally["deny_recorded"] += 1
         elif record.effect != "deny":
             assert correction is not None, decision_id
             assert correction.effect == "deny", decision_id
@@ -202,6 +204,7 @@ def test_a_frozen_database_denies_fast_and_the_gateway_resumes_alone(
     assert recovered <= RECOVERY_SECONDS, f"allowed again {recovered:.2f} s after SIGCONT"
     assert ready_after == 200
     assert {a.body.get("code") for a in answers if a.effect != "allow"} <= UNRECORDED
+    assert tally["deny_unrecorded"] == 0, tally  # every denial spilled, then replayed
     refunds = sum(1 for a in answers if a.effect == "allow" and a.body["rule_ids"] == ["refunds"])
     assert charged == refunds, f"{charged} units charged for {refunds} refunds allowed"
     result = CliRunner().invoke(cli, ["audit", "verify", "--db", url])

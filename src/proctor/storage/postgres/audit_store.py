@@ -9,11 +9,12 @@ Callers that wait share the commit of their batch (group commit). Each
 batch's transaction is bounded (``deadlines.py``): a server that stops
 answering fails the batch with ``storage_timeout`` within the bound. A
 write that fails before COMMIT is retried once (not one that timed out: the
-server is not answering); a failed write makes the store unhealthy: its records go to a local spill file (``spill.py``), and
-later appends spill theirs and raise ``StorageError`` (the runtime's deny),
-as with SQLite, until a probe (in a thread of its own, so that the writer
-refuses at once meanwhile) finds the database answering (the shard is
-then claimed again, from the head the database holds) and the spill has been
+server is not answering); a failed write makes the store unhealthy: its
+records go to a local spill file (``spill.py``), and later appends spill
+theirs and raise ``StorageError`` (the runtime's deny), as with SQLite, until
+a probe (in a thread of its own, so that the writer refuses at once
+meanwhile) finds the database answering (the shard is then claimed again,
+from the head the database holds) and the spill has been
 replayed into the chain (``spill_replay.py``).
 """
 
