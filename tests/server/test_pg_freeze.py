@@ -140,6 +140,25 @@ def _agreement(url: str, answers: list[Answer]) -> dict[str, int]:
     return tally
 
 
+def _thaw_and_resume(cluster: Cluster, pids: list[int], load: Load, *, more: int) -> float:
+    """SIGCONT, then wait for an allow and ``more`` answers after it; when it thawed."""
+    cluster.thaw(pids)
+    thawed_at = time.monotonic()
+    load.wait_for_allow(since=thawed_at, limit=3 * RECOVERY_SECONDS)
+    load.wait_for(len(load.answers) + more)
+    return thawed_at
+
+
+def _end(
+    cluster: Cluster, pids: list[int], load: Load, threads: list[threading.Thread], server: Any
+) -> None:
+    cluster.thaw(pids)  # again, should the test have failed while frozen
+    load.stop.set()
+    for thread in threads:
+        thread.join(60)
+    server.stop()
+
+
 def _charged(url: str) -> int:
     with psycopg.connect(url) as conn:
         row = conn.execute("SELECT coalesce(sum(total), 0) FROM limit_counters").fetchone()
@@ -167,18 +186,10 @@ def test_a_frozen_database_denies_fast_and_the_gateway_resumes_alone(
         load.stop.wait(DENY_SECONDS + 1)
         ready_status, ready_took = _readyz(server.url)
         load.stop.wait(frozen_at + FROZEN_SECONDS - time.monotonic())
-        own_cluster.thaw(pids)
-        pids = []
-        thawed_at = time.monotonic()
-        load.wait_for_allow(since=thawed_at, limit=3 * RECOVERY_SECONDS)
-        load.wait_for(len(load.answers) + 200)  # and it keeps allowing
+        thawed_at = _thaw_and_resume(own_cluster, pids, load, more=200)
         ready_after, _ = _readyz(server.url)
     finally:
-        own_cluster.thaw(pids)
-        load.stop.set()
-        for thread in threads:
-            thread.join(60)
-        server.stop()
+        _end(own_cluster, pids, load, threads, server)
     log = server.log.read_text()
     assert "Traceback" not in log, log
 
@@ -255,17 +266,9 @@ def test_a_commit_in_flight_when_frozen_is_answered_deny_and_corrected(
         load.wait_for(4)
         pids = _freeze_mid_commit(own_cluster, url)
         load.stop.wait(DENY_SECONDS + 1)
-        own_cluster.thaw(pids)
-        pids = []
-        thawed_at = time.monotonic()
-        load.wait_for_allow(since=thawed_at, limit=3 * RECOVERY_SECONDS)
-        load.wait_for(len(load.answers) + 10)
+        _thaw_and_resume(own_cluster, pids, load, more=10)
     finally:
-        own_cluster.thaw(pids)
-        load.stop.set()
-        for thread in threads:
-            thread.join(60)
-        server.stop()
+        _end(own_cluster, pids, load, threads, server)
     tally = _agreement(url, list(load.answers))
     print(f"\na COMMIT in flight when frozen: {tally}")
     assert tally["deny_corrected"] >= 1, tally  # told deny, committed on SIGCONT, corrected
