@@ -26,7 +26,7 @@ from collections.abc import Callable
 import uvicorn
 from uvicorn.supervisors.multiprocess import Multiprocess, Process
 
-DRAIN_SECONDS = 1.0
+DRAIN_SECONDS = 5.0  # a bound: the open connections close as soon as each has answered
 _POLL_SECONDS = 0.02
 
 
