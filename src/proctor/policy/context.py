@@ -189,23 +189,19 @@ def time_view(now: datetime, timezone: tzinfo) -> Mapping[str, Any]:
 
 
 class TimeView(Mapping[str, Any]):
-    """``time.*``: each field computed on first read, from one conversion to local time."""
+    """``time.*``: each field computed when read, from one conversion to local time."""
 
-    __slots__ = ("_local", "_now", "_values")
+    __slots__ = ("_local", "_now")
 
     def __init__(self, now: datetime, timezone: tzinfo) -> None:
         self._now = now
         self._local = now.astimezone(timezone)
-        self._values: dict[str, Any] = {}
 
     def __getitem__(self, name: str) -> Any:
-        value = self._values.get(name, _UNBUILT)
-        if value is _UNBUILT:
-            field = _TIME_FIELDS.get(name)
-            if field is None:
-                raise KeyError(name)
-            value = self._values[name] = field(self._local, self._now)
-        return value
+        field = _TIME_FIELDS.get(name)
+        if field is None:
+            raise KeyError(name)
+        return field(self._local, self._now)
 
     def __iter__(self) -> Iterator[str]:
         return iter(_TIME_FIELDS)
