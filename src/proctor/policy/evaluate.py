@@ -181,7 +181,10 @@ class CompiledPolicySet:
                 shadow_hits.append(rule)
 
         diag = tuple(diagnostics) if diagnostics else ()
-        if failed is None and hits:  # the common case: the rules that matched decide
+        decision = self._condition_error(request, hits, failed, diag) if failed else None
+        if decision is not None:
+            pass
+        elif hits:  # the rules that matched decide
             if len(hits) == 1:
                 deciding = hits
             else:
@@ -197,7 +200,7 @@ class CompiledPolicySet:
                 code="rule",
             )
         else:
-            decision = self._decide(request, plan, hits, first_unmet, failed or [], diag)
+            decision = self._default(request, plan, first_unmet, diag)
         if self._audit_policies:
             decision = self._with_shadow(request, decision, shadow_hits or [])
         return decision
@@ -224,49 +227,35 @@ class CompiledPolicySet:
                 )
         return None
 
-    def _decide(
+    def _condition_error(
         self,
         request: CheckRequest,
-        plan: ActionPlan,
         hits: list[CompiledRule],
-        first_unmet: CompiledRule | None,
         failed: list[tuple[CompiledRule, str, Effect]],
         diag: tuple[Diagnostic, ...],
-    ) -> Decision:
-        """A decision when a condition could not be evaluated, or when no rule matched."""
-        if failed:
-            effect = max((e for _, _, e in failed), key=EFFECT_PRECEDENCE.__getitem__)
-            strongest_hit = max(
-                (rule.effect for rule in hits), key=EFFECT_PRECEDENCE.__getitem__, default=None
-            )
-            # a rule that matched cleanly decides over an unevaluable one of the same effect
-            if (
-                strongest_hit is None
-                or EFFECT_PRECEDENCE[effect] > EFFECT_PRECEDENCE[strongest_hit]
-            ):
-                failing = [(rule, message) for rule, message, e in failed if e is effect]
-                return Decision(
-                    effect,
-                    error_reason(*failing[0], effect, request.action),
-                    tuple(rule.rule_id for rule, _ in failing),
-                    request.decision_id,
-                    request.effective_scopes or (),
-                    diagnostics=diag,
-                    code="condition_error",
-                )
-        if hits:
-            effect = _strongest(hits)
-            deciding = [rule for rule in hits if rule.effect is effect]
-            return Decision(
-                effect,
-                plan.rule_reason(deciding[0]),
-                tuple(rule.rule_id for rule in deciding),
-                request.decision_id,
-                request.effective_scopes or (),
-                diagnostics=diag,
-                code="rule",
-            )
-        return self._default(request, plan, first_unmet, diag)
+    ) -> Decision | None:
+        """The decision of the rules whose condition could not be evaluated, unless a rule
+        that matched cleanly has a stronger effect (None then)."""
+        effect = max((e for _, _, e in failed), key=EFFECT_PRECEDENCE.__getitem__)
+        strongest_hit = max(
+            (rule.effect for rule in hits), key=EFFECT_PRECEDENCE.__getitem__, default=None
+        )
+        # a rule that matched cleanly decides over an unevaluable one of the same effect
+        if (
+            strongest_hit is not None
+            and EFFECT_PRECEDENCE[effect] <= EFFECT_PRECEDENCE[strongest_hit]
+        ):
+            return None
+        failing = [(rule, message) for rule, message, e in failed if e is effect]
+        return Decision(
+            effect,
+            error_reason(*failing[0], effect, request.action),
+            tuple(rule.rule_id for rule, _ in failing),
+            request.decision_id,
+            request.effective_scopes or (),
+            diagnostics=diag,
+            code="condition_error",
+        )
 
     def _default(
         self,
@@ -286,50 +275,43 @@ class CompiledPolicySet:
                 diagnostics=diag,
                 code="no_policy",
             )
-        if self._selector_free and self._enforce_policies and not self._allow_by_default:
-            return Decision(  # the common case, without looking at each policy
-                _DENY,
-                plan.no_rule_reason(first_unmet, diag),
-                (),
-                request.decision_id,
-                scopes,
-                diagnostics=diag,
-                code="default",
-            )
-        applicable = [p for p in self._enforce_policies if _applies(p, request)]
-        if not applicable:
-            if any(_applies(p, request) for p in self._audit_policies):
+        # without agent selectors, every enforcing policy applies: a default that is not all
+        # allow denies without looking at each policy
+        if not (self._selector_free and self._enforce_policies and not self._allow_by_default):
+            applicable = [p for p in self._enforce_policies if _applies(p, request)]
+            if not applicable:
+                if any(_applies(p, request) for p in self._audit_policies):
+                    return Decision(
+                        _ALLOW,
+                        "allowed: only policies in audit mode apply to this agent",
+                        (),
+                        request.decision_id,
+                        scopes,
+                        diagnostics=diag,
+                        code="audit_mode",
+                    )
+                agent = request.agent
                 return Decision(
-                    _ALLOW,
-                    "allowed: only policies in audit mode apply to this agent",
+                    _DENY,
+                    f"no policy applies to agent `{agent.id}` "
+                    f"(role `{agent.role}`, tier `{agent.tier}`)",
                     (),
                     request.decision_id,
                     scopes,
                     diagnostics=diag,
-                    code="audit_mode",
+                    code="no_applicable_policy",
                 )
-            agent = request.agent
-            return Decision(
-                _DENY,
-                f"no policy applies to agent `{agent.id}` "
-                f"(role `{agent.role}`, tier `{agent.tier}`)",
-                (),
-                request.decision_id,
-                scopes,
-                diagnostics=diag,
-                code="no_applicable_policy",
-            )
-        if all(p.default is _ALLOW for p in applicable):
-            names = ", ".join(f"`{p.name}`" for p in applicable)
-            return Decision(
-                _ALLOW,
-                f"no rule matches `{request.action}`; allowed by the default of {names}",
-                (),
-                request.decision_id,
-                scopes,
-                diagnostics=diag,
-                code="default",
-            )
+            if all(p.default is _ALLOW for p in applicable):
+                names = ", ".join(f"`{p.name}`" for p in applicable)
+                return Decision(
+                    _ALLOW,
+                    f"no rule matches `{request.action}`; allowed by the default of {names}",
+                    (),
+                    request.decision_id,
+                    scopes,
+                    diagnostics=diag,
+                    code="default",
+                )
         return Decision(
             _DENY,
             plan.no_rule_reason(first_unmet, diag),

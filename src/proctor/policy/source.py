@@ -93,26 +93,28 @@ def read_documents(text: str, file: str) -> Iterator[LocatedDocument]:
     yield from _DocumentBuilder(file).documents(events)
 
 
-def _events(text: str, file: str) -> list[yaml.Event]:
+def _events(text: str, file: str) -> list[Any]:
     """The parser's events of the whole text, refusing aliases and repeated anchors.
 
     The whole text is parsed before any document is built, so a syntax error
     anywhere is reported before a duplicate key in an earlier document.
     """
     anchored = "&" in text  # an alias needs an anchor: without `&` there is nothing to expand
-    events: list[yaml.Event] = []
+    events: list[Any] = []  # libyaml's events, typed loosely by the stubs
+    event: Any
     for event in yaml.parse(text, Loader=_Loader):
         if type(event) is yaml.AliasEvent:
             if anchored:
                 raise _alias_error(event, file)
-            raise yaml.composer.ComposerError(None, None, "found undefined alias", event.start_mark)
+            mark: Any = event.start_mark  # the C parser's mark, which the stubs do not name
+            raise yaml.composer.ComposerError(None, None, "found undefined alias", mark)
         events.append(event)
     if anchored:
         _refuse_duplicate_anchors(events)
     return events
 
 
-def _refuse_duplicate_anchors(events: list[yaml.Event]) -> None:
+def _refuse_duplicate_anchors(events: list[Any]) -> None:
     """As PyYAML's composer does: an anchor is defined once per document."""
     anchors: dict[str, Any] = {}
     for event in events:
@@ -171,7 +173,7 @@ class _DocumentBuilder:
         self.constructor = yaml.constructor.SafeConstructor()
         self.plain_tags: dict[str, str] = {}  # plain scalar text -> its resolved tag
 
-    def documents(self, events: list[yaml.Event]) -> Iterator[LocatedDocument]:
+    def documents(self, events: list[Any]) -> Iterator[LocatedDocument]:
         # One loop with the common cases inline: it runs once per value of the set.
         document = LocatedDocument(file=self.file, value=None)
         locations, key_locations = document.locations, document.key_locations
@@ -184,6 +186,7 @@ class _DocumentBuilder:
             yaml.MappingStartEvent,
             yaml.SequenceStartEvent,
         )
+        event: Any
         for event in events:
             kind = type(event)
             if kind is scalar_kind or kind is mapping_kind or kind is sequence_kind:
@@ -264,9 +267,8 @@ class _DocumentBuilder:
         value: str = event.value
         tag = self.plain_tags.get(value)
         if tag is None:
-            tag = self.plain_tags[value] = self.resolver.resolve(
-                yaml.ScalarNode, value, event.implicit
-            )
+            resolve: Any = self.resolver.resolve  # untyped in the stubs
+            tag = self.plain_tags[value] = resolve(yaml.ScalarNode, value, event.implicit)
         return tag
 
     def _scalar(self, event: Any) -> Any:
