@@ -36,7 +36,7 @@ class _LinearScan:
     def __init__(self, rules: tuple[CompiledRule, ...]) -> None:
         self._rules = rules
 
-    def candidates(self, action: str) -> tuple[CompiledRule, ...]:
+    def lookup(self, action: str) -> tuple[CompiledRule, ...]:
         return tuple(r for r in self._rules if any(p.matches(action) for p in r.patterns))
 
 

@@ -114,6 +114,7 @@ def parse_pattern(text: str) -> ActionPattern:
     if len(text) > MAX_ACTION_LENGTH:
         raise InvalidPattern(f"an action pattern is limited to {MAX_ACTION_LENGTH} characters")
     segments = tuple(text.split(SEPARATOR))
+    spaced = text.split(maxsplit=1) != [text]  # whitespace somewhere: find the segment below
     if len(segments) > MAX_SEGMENTS:
         raise InvalidPattern(f"an action pattern has at most {MAX_SEGMENTS} segments")
     for segment in segments:
@@ -126,7 +127,7 @@ def parse_pattern(text: str) -> ActionPattern:
                 f"`{segment}` in `{text}` mixes `*` with text; a segment is a literal or `*`"
                 f" (did you mean `{suggestion}`?)"
             )
-        if any(char.isspace() for char in segment):
+        if spaced and any(char.isspace() for char in segment):
             raise InvalidPattern(f"`{text}` contains whitespace")
     return ActionPattern(segments)
 

@@ -19,7 +19,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from proctor.errors import Location, ProctorError
-from proctor.model.actions import ActionPattern
+from proctor.model.actions import ActionPattern, InvalidPattern, parse_pattern
 from proctor.model.decision import Effect
 from proctor.model.limits import ApprovalSettings, RunCeilings
 from proctor.model.tiers import TierRule
@@ -179,27 +179,35 @@ def _compile_document(
     for index, rule in enumerate(spec.rules):
         path = ("rules", index)
         at = _RuleAt(rule, document, path, errors)
-        patterns, conditions, required = _patterns(at), _conditions(at), _required_scopes(at)
+        effect = _EFFECTS[rule.effect]
         rules.append(
             CompiledRule(
                 rule_id=rule.id or f"{spec.name}#{index + 1}",
                 policy=policy,
                 order=first_order + index,
-                effect=Effect(rule.effect),
-                patterns=patterns,
-                conditions=conditions,
+                effect=effect,
+                patterns=_patterns(at),
+                conditions=_conditions(at) if rule.conditions or rule.when is not None else (),
                 reason=rule.reason,
                 selector=AgentSelector.from_spec(rule.applies_to),
-                required_scopes=required,
-                on_error=on_error_mode(Effect(rule.effect), rule.on_error),
+                required_scopes=_required_scopes(at) if rule.scopes else (),
+                on_error=on_error_mode(effect, rule.on_error),
                 location=document.location(path),
             )
         )
     return policy, rules, errors
 
 
+_EFFECTS = {effect.value: effect for effect in Effect}
+
+
 def _patterns(at: _RuleAt) -> tuple[ActionPattern, ...]:
     rule, document, path, errors = at
+    if isinstance(rule.action, str):  # the common case, without building a located list
+        try:
+            return (parse_pattern(rule.action),)
+        except InvalidPattern:
+            pass  # parsed again below, where the error gets its location
     texts = [rule.action] if isinstance(rule.action, str) else rule.action
     if not texts:
         errors.append(
@@ -217,6 +225,17 @@ def _patterns(at: _RuleAt) -> tuple[ActionPattern, ...]:
 
 
 def _conditions(at: _RuleAt) -> tuple[CompiledExpression, ...]:
+    rule = at.rule
+    texts = [*rule.conditions, rule.when] if rule.when is not None else rule.conditions
+    try:
+        return tuple([_compiled_condition(text) for text in texts])
+    except ExpressionError:
+        return _located_conditions(at)
+
+
+def _located_conditions(at: _RuleAt) -> tuple[CompiledExpression, ...]:
+    """The conditions of a rule with an error: each compiled where it stands, so every
+    error points into its own text."""
     rule, document, path, errors = at
     sources: list[tuple[str, tuple[str | int, ...]]] = [
         (text, (*path, "conditions", position)) for position, text in enumerate(rule.conditions)

@@ -44,29 +44,41 @@ TIME_FIELDS = (
     "iso",
     "timezone",
 )
+_UNBUILT: Any = object()  # a cache miss (None is a value)
 _DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 class EvalContext:
     """One request as seen by expressions; roots are computed lazily and cached."""
 
-    __slots__ = ("_cache", "args", "request", "timezone")
+    __slots__ = ("_cache", "_time", "args", "request", "timezone")
 
     def __init__(self, request: CheckRequest, timezone: tzinfo) -> None:
         self.request = request
         self.timezone = timezone
-        self._cache: dict[str, Any] = {}
+        self._cache: dict[str, Any] | None = None  # built roots, from the first one built
+        self._time: TimeView | None = None
         # `args.*`, the root most conditions read, without a root lookup each time
         self.args = request.args if request.exact_args is None else request.exact_args
 
     def root(self, name: str) -> Any:
         """The value of root ``name``; a KeyError when the root is absent (e.g. no run)."""
-        try:
-            return self._cache[name]
-        except KeyError:
-            value = self._build(name)
-            self._cache[name] = value
-            return value
+        cache = self._cache
+        if cache is None:
+            cache = self._cache = {}
+        else:
+            value = cache.get(name, _UNBUILT)
+            if value is not _UNBUILT:
+                return value
+        value = cache[name] = self._build(name)
+        return value
+
+    def time(self) -> TimeView:
+        """``time``, the root time conditions read, without a root lookup."""
+        view = self._time
+        if view is None:
+            view = self._time = TimeView(self.request.now, self.timezone)
+        return view
 
     @property
     def now(self) -> datetime:
@@ -115,7 +127,7 @@ class EvalContext:
                 "findings": {"injection": injection_summary(run.injections)},
             }
         if name == "time":
-            return time_view(request.now, self.timezone)
+            return self.time()
         if name == "findings":
             return findings_view(request.findings)
         if name == "taint":
@@ -177,25 +189,19 @@ def time_view(now: datetime, timezone: tzinfo) -> Mapping[str, Any]:
 
 
 class TimeView(Mapping[str, Any]):
-    """``time.*``: each field computed on first read, from one conversion to local time."""
+    """``time.*``: each field computed when read, from one conversion to local time."""
 
-    __slots__ = ("_local", "_now", "_values")
+    __slots__ = ("_local", "_now")
 
     def __init__(self, now: datetime, timezone: tzinfo) -> None:
         self._now = now
         self._local = now.astimezone(timezone)
-        self._values: dict[str, Any] = {}
 
     def __getitem__(self, name: str) -> Any:
-        try:
-            return self._values[name]
-        except KeyError:
-            pass
         field = _TIME_FIELDS.get(name)
         if field is None:
             raise KeyError(name)
-        value = self._values[name] = field(self._local, self._now)
-        return value
+        return field(self._local, self._now)
 
     def __iter__(self) -> Iterator[str]:
         return iter(_TIME_FIELDS)

@@ -27,7 +27,9 @@ from proctor.policy.context import EvalContext
 from proctor.policy.controls import ControlIndex
 from proctor.policy.digest import policy_set_digest
 from proctor.policy.expr import EvaluationError
+from proctor.policy.index import MEMO_LIMIT as PLAN_LIMIT
 from proctor.policy.index import ActionIndex
+from proctor.policy.plan import ActionPlan, error_reason, rule_reason
 from proctor.policy.rules import CompiledPolicy, CompiledRule
 from proctor.policy.scan_rules import ScanIndex
 
@@ -41,10 +43,13 @@ class CompiledPolicySet:
     """An immutable set of compiled policies; build it with ``policy.load_policies``."""
 
     __slots__ = (
+        "_allow_by_default",
         "_audit_policies",
         "_enforce_policies",
         "_index",
+        "_plans",
         "_schemas",
+        "_selector_free",
         "controls",
         "digest",
         "policies",
@@ -77,6 +82,10 @@ class CompiledPolicySet:
         self.timezone = timezone
         self._enforce_policies = tuple(p for p in policies if not p.audit_mode)
         self._audit_policies = tuple(p for p in policies if p.audit_mode)
+        # no policy selects agents: every enforcing policy applies to every request
+        self._selector_free = all(p.selector is None for p in policies)
+        self._allow_by_default = all(p.default is _ALLOW for p in self._enforce_policies)
+        self._plans: dict[str, ActionPlan] = {}
         self._index: ActionIndex[CompiledRule] = ActionIndex(
             (pattern, rule.order, rule) for rule in rules for pattern in _distinct(rule)
         )
@@ -101,54 +110,99 @@ class CompiledPolicySet:
 
     def candidate_rules(self, action: str) -> tuple[CompiledRule, ...]:
         """The rules whose action patterns match ``action``, in document order."""
-        return self._index.candidates(action)
+        return self._plan(action).rules
+
+    def _plan(self, action: str) -> ActionPlan:
+        plan = self._plans.get(action)
+        if plan is None:
+            plan = ActionPlan(action, self._index.lookup(action))
+            if len(self._plans) >= PLAN_LIMIT:
+                self._plans.clear()
+            self._plans[action] = plan
+        return plan
 
     def evaluate(self, request: CheckRequest) -> Decision:
-        agent = request.agent
         if self._schemas is not None and (refused := self._check_args(request)) is not None:
             return refused
+        plan = self._plans.get(request.action) or self._plan(request.action)
         ctx: EvalContext | None = None
         hits: list[CompiledRule] = []
-        shadow_hits: list[CompiledRule] = []
-        unmet: list[CompiledRule] = []
-        diagnostics: list[Diagnostic] = []
-        failed: list[tuple[CompiledRule, str, Effect]] = []
-        for rule in self._index.candidates(request.action):
-            policy = rule.policy
-            if policy.selector is not None and not policy.selector.matches(agent):
-                continue
-            if rule.selector is not None and not rule.selector.matches(agent):
-                continue
-            if rule.required_scopes and not _holds(request.effective_scopes, rule):
-                unmet.append(rule)
-                continue
-            if rule.conditions:
+        first_unmet: CompiledRule | None = None  # the first non-deny rule that did not match
+        # rare: built when first needed
+        shadow_hits: list[CompiledRule] | None = None
+        diagnostics: list[Diagnostic] | None = None
+        failed: list[tuple[CompiledRule, str, Effect]] | None = None
+        for rule, tests, gated, audit in plan.entries:
+            if gated:
+                admitted = _admits(rule, request)
+                if admitted is None:
+                    continue  # a selector leaves this agent out
+                if not admitted:
+                    if first_unmet is None and rule.effect is not _DENY:
+                        first_unmet = rule
+                    continue
+            if tests:
                 if ctx is None:
                     ctx = EvalContext(request, self.timezone)
                 try:
-                    met = True
-                    for condition in rule.conditions:
-                        if not condition.test(ctx):
-                            met = False
+                    for test in tests:
+                        if not test(ctx):
                             break
+                    else:
+                        if not audit:
+                            hits.append(rule)
+                        elif shadow_hits is None:
+                            shadow_hits = [rule]
+                        else:
+                            shadow_hits.append(rule)
+                        continue
                 except EvaluationError as exc:
+                    if diagnostics is None:
+                        diagnostics = []
                     diagnostics.append(Diagnostic(exc.code, exc.message, rule.rule_id))
                     if rule.on_error == "skip":
-                        unmet.append(rule)
-                    elif policy.audit_mode:
-                        (shadow_hits if rule.on_error == "apply" else unmet).append(rule)
+                        pass  # did not match
+                    elif audit:
+                        if rule.on_error == "apply":
+                            shadow_hits = [*(shadow_hits or ()), rule]
+                            continue
                     else:
                         effect = _DENY if rule.on_error == "deny" else rule.effect
-                        failed.append((rule, exc.message, effect))
-                    continue
-                if not met:
-                    unmet.append(rule)
-                    continue
-            (shadow_hits if policy.audit_mode else hits).append(rule)
+                        failed = [*(failed or ()), (rule, exc.message, effect)]
+                        continue
+                if first_unmet is None and rule.effect is not _DENY:
+                    first_unmet = rule
+                continue
+            if not audit:
+                hits.append(rule)
+            elif shadow_hits is None:
+                shadow_hits = [rule]
+            else:
+                shadow_hits.append(rule)
 
-        decision = self._decide(request, hits, unmet, failed, diagnostics)
+        diag = tuple(diagnostics) if diagnostics else ()
+        decision = self._condition_error(request, hits, failed, diag) if failed else None
+        if decision is not None:
+            pass
+        elif hits:  # the rules that matched decide
+            if len(hits) == 1:
+                deciding = hits
+            else:
+                effect = _strongest(hits)
+                deciding = [rule for rule in hits if rule.effect is effect]
+            decision = Decision(
+                deciding[0].effect,
+                plan.rule_reason(deciding[0]),
+                tuple([rule.rule_id for rule in deciding]),
+                request.decision_id,
+                request.effective_scopes or (),
+                diagnostics=diag,
+                code="rule",
+            )
+        else:
+            decision = self._default(request, plan, first_unmet, diag)
         if self._audit_policies:
-            decision = self._with_shadow(request, decision, shadow_hits)
+            decision = self._with_shadow(request, decision, shadow_hits or [])
         return decision
 
     def _check_args(self, request: CheckRequest) -> Decision | None:
@@ -173,51 +227,42 @@ class CompiledPolicySet:
                 )
         return None
 
-    def _decide(
+    def _condition_error(
         self,
         request: CheckRequest,
         hits: list[CompiledRule],
-        unmet: list[CompiledRule],
         failed: list[tuple[CompiledRule, str, Effect]],
-        diagnostics: list[Diagnostic],
-    ) -> Decision:
-        diag = tuple(diagnostics)
-        if failed:
-            effect = max((e for _, _, e in failed), key=EFFECT_PRECEDENCE.__getitem__)
-            strongest_hit = max(
-                (rule.effect for rule in hits), key=EFFECT_PRECEDENCE.__getitem__, default=None
-            )
-            # a rule that matched cleanly decides over an unevaluable one of the same effect
-            if (
-                strongest_hit is None
-                or EFFECT_PRECEDENCE[effect] > EFFECT_PRECEDENCE[strongest_hit]
-            ):
-                failing = [(rule, message) for rule, message, e in failed if e is effect]
-                return Decision(
-                    effect,
-                    _error_reason(*failing[0], effect, request.action),
-                    tuple(rule.rule_id for rule, _ in failing),
-                    request.decision_id,
-                    request.effective_scopes or (),
-                    diagnostics=diag,
-                    code="condition_error",
-                )
-        if hits:
-            effect = _strongest(hits)
-            deciding = [rule for rule in hits if rule.effect is effect]
-            return Decision(
-                effect,
-                _rule_reason(deciding[0], request.action),
-                tuple(rule.rule_id for rule in deciding),
-                request.decision_id,
-                request.effective_scopes or (),
-                diagnostics=diag,
-                code="rule",
-            )
-        return self._default(request, unmet, diag)
+        diag: tuple[Diagnostic, ...],
+    ) -> Decision | None:
+        """The decision of the rules whose condition could not be evaluated, unless a rule
+        that matched cleanly has a stronger effect (None then)."""
+        effect = max((e for _, _, e in failed), key=EFFECT_PRECEDENCE.__getitem__)
+        strongest_hit = max(
+            (rule.effect for rule in hits), key=EFFECT_PRECEDENCE.__getitem__, default=None
+        )
+        # a rule that matched cleanly decides over an unevaluable one of the same effect
+        if (
+            strongest_hit is not None
+            and EFFECT_PRECEDENCE[effect] <= EFFECT_PRECEDENCE[strongest_hit]
+        ):
+            return None
+        failing = [(rule, message) for rule, message, e in failed if e is effect]
+        return Decision(
+            effect,
+            error_reason(*failing[0], effect, request.action),
+            tuple(rule.rule_id for rule, _ in failing),
+            request.decision_id,
+            request.effective_scopes or (),
+            diagnostics=diag,
+            code="condition_error",
+        )
 
     def _default(
-        self, request: CheckRequest, unmet: list[CompiledRule], diag: tuple[Diagnostic, ...]
+        self,
+        request: CheckRequest,
+        plan: ActionPlan,
+        first_unmet: CompiledRule | None,
+        diag: tuple[Diagnostic, ...],
     ) -> Decision:
         scopes = request.effective_scopes or ()
         if not self.policies:
@@ -230,43 +275,46 @@ class CompiledPolicySet:
                 diagnostics=diag,
                 code="no_policy",
             )
-        applicable = [p for p in self._enforce_policies if _applies(p, request)]
-        if not applicable:
-            if any(_applies(p, request) for p in self._audit_policies):
+        # without agent selectors, every enforcing policy applies: a default that is not all
+        # allow denies without looking at each policy
+        if not (self._selector_free and self._enforce_policies and not self._allow_by_default):
+            applicable = [p for p in self._enforce_policies if _applies(p, request)]
+            if not applicable:
+                if any(_applies(p, request) for p in self._audit_policies):
+                    return Decision(
+                        _ALLOW,
+                        "allowed: only policies in audit mode apply to this agent",
+                        (),
+                        request.decision_id,
+                        scopes,
+                        diagnostics=diag,
+                        code="audit_mode",
+                    )
+                agent = request.agent
                 return Decision(
-                    _ALLOW,
-                    "allowed: only policies in audit mode apply to this agent",
+                    _DENY,
+                    f"no policy applies to agent `{agent.id}` "
+                    f"(role `{agent.role}`, tier `{agent.tier}`)",
                     (),
                     request.decision_id,
                     scopes,
                     diagnostics=diag,
-                    code="audit_mode",
+                    code="no_applicable_policy",
                 )
-            agent = request.agent
-            return Decision(
-                _DENY,
-                f"no policy applies to agent `{agent.id}` "
-                f"(role `{agent.role}`, tier `{agent.tier}`)",
-                (),
-                request.decision_id,
-                scopes,
-                diagnostics=diag,
-                code="no_applicable_policy",
-            )
-        if all(p.default is _ALLOW for p in applicable):
-            names = ", ".join(f"`{p.name}`" for p in applicable)
-            return Decision(
-                _ALLOW,
-                f"no rule matches `{request.action}`; allowed by the default of {names}",
-                (),
-                request.decision_id,
-                scopes,
-                diagnostics=diag,
-                code="default",
-            )
+            if all(p.default is _ALLOW for p in applicable):
+                names = ", ".join(f"`{p.name}`" for p in applicable)
+                return Decision(
+                    _ALLOW,
+                    f"no rule matches `{request.action}`; allowed by the default of {names}",
+                    (),
+                    request.decision_id,
+                    scopes,
+                    diagnostics=diag,
+                    code="default",
+                )
         return Decision(
             _DENY,
-            _no_rule_reason(request.action, unmet, diag),
+            plan.no_rule_reason(first_unmet, diag),
             (),
             request.decision_id,
             scopes,
@@ -280,7 +328,7 @@ class CompiledPolicySet:
         if shadow_hits:
             effect = max((rule.effect for rule in shadow_hits), key=EFFECT_PRECEDENCE.__getitem__)
             deciding = [rule for rule in shadow_hits if rule.effect is effect]
-            reason = _rule_reason(deciding[0], request.action)
+            reason = rule_reason(deciding[0], request.action)
             ids = tuple(rule.rule_id for rule in deciding)
         else:
             applicable = [p for p in self._audit_policies if _applies(p, request)]
@@ -324,54 +372,20 @@ def _applies(policy: CompiledPolicy, request: CheckRequest) -> bool:
     return policy.selector is None or policy.selector.matches(request.agent)
 
 
+def _admits(rule: CompiledRule, request: CheckRequest) -> bool | None:
+    """None when a selector leaves the agent out, False when scopes the rule requires are
+    not held, True when the rule may be evaluated."""
+    agent = request.agent
+    policy = rule.policy
+    if policy.selector is not None and not policy.selector.matches(agent):
+        return None
+    if rule.selector is not None and not rule.selector.matches(agent):
+        return None
+    return not rule.required_scopes or _holds(request.effective_scopes, rule)
+
+
 def _holds(effective_scopes: tuple[str, ...] | None, rule: CompiledRule) -> bool:
     if effective_scopes is None:
         return False
     held = [parse_pattern(scope) for scope in effective_scopes]
     return all(any(scope.covers(need) for scope in held) for need in rule.required_scopes)
-
-
-def _ids(rules: list[CompiledRule], effect: Effect) -> tuple[str, ...]:
-    return tuple(rule.rule_id for rule in rules if rule.effect is effect)
-
-
-def _rule_reason(rule: CompiledRule, action: str) -> str:
-    if rule.reason:
-        return rule.reason
-    if rule.effect is _ALLOW:
-        return f"allowed by rule `{rule.rule_id}` ({rule.action_text})"
-    if rule.effect is _APPROVAL:
-        return f"`{action}` needs a human approval (rule `{rule.rule_id}`)"
-    return f"denied by rule `{rule.rule_id}` ({rule.action_text})"
-
-
-def _error_reason(rule: CompiledRule, message: str, effect: Effect, action: str) -> str:
-    why = f"rule `{rule.rule_id}` could not evaluate its condition ({message})"
-    if effect is _APPROVAL:
-        return f"`{action}` needs a human approval: {why}, so its effect applies"
-    if rule.effect is _DENY or rule.on_error == "apply":
-        return f"denied: {why}, so its effect applies"
-    return f"denied: {why}; it fails closed (on_error: deny)"
-
-
-def _no_rule_reason(action: str, unmet: list[CompiledRule], diag: tuple[Diagnostic, ...]) -> str:
-    allowing = [rule for rule in unmet if rule.effect is not _DENY]
-    if allowing:
-        rule = allowing[0]
-        if rule.required_scopes and not rule.conditions:
-            needed = ", ".join(f"`{scope}`" for scope in rule.required_scopes)
-            return f"no rule allows `{action}`: rule `{rule.rule_id}` requires the scopes {needed}"
-        shown = " AND ".join(condition.source for condition in rule.conditions)
-        problem = next((d.message for d in diag if d.rule_id == rule.rule_id), None)
-        why = f"could not be evaluated ({problem})" if problem else "were not met"
-        return (
-            f"no rule allows `{action}` now: "
-            f"the conditions of rule `{rule.rule_id}` {why} (`{shown}`)"
-        )
-    first = diag[0] if diag else None
-    if first is not None:
-        return (
-            f"no rule allows `{action}`: the condition of rule `{first.rule_id}` "
-            f"could not be evaluated ({first.message}); the default is deny"
-        )
-    return f"no rule matches `{action}`; the default is deny"

@@ -54,13 +54,14 @@ class ActionIndex(Generic[T]):
     def candidates(self, action: str) -> tuple[T, ...]:
         found = self._memo.get(action)
         if found is None:
-            found = self._lookup(action)
+            found = self.lookup(action)
             if len(self._memo) >= MEMO_LIMIT:
                 self._memo.clear()
             self._memo[action] = found
         return found
 
-    def _lookup(self, action: str) -> tuple[T, ...]:
+    def lookup(self, action: str) -> tuple[T, ...]:
+        """``candidates`` without the memo, for a caller that keeps its own."""
         parts = tuple(action.split(":"))
         hits: list[tuple[int, T]] = list(self._exact.get(action, ()))
         for length in self._prefix_lengths:

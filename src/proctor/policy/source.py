@@ -40,24 +40,29 @@ except AttributeError:  # pragma: no cover - depends on how PyYAML was built
 
 @dataclass(slots=True)
 class LocatedDocument:
-    """One YAML document: its plain value and where each part of it sits."""
+    """One YAML document: its plain value and where each part of it sits.
+
+    Positions are kept as 1-based ``(line, column)`` pairs and become
+    ``Location`` values only when asked for: a large set has ten of them per
+    rule and reports almost none.
+    """
 
     file: str
     value: Any
-    locations: dict[Path, Location] = field(default_factory=dict)
-    key_locations: dict[Path, Location] = field(default_factory=dict)
+    locations: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    key_locations: dict[Path, tuple[int, int]] = field(default_factory=dict)
 
     def location(self, path: Path, *, key: bool = False) -> Location:
         """The location of ``path``; its key's location when ``key``; else the nearest parent."""
         table = self.key_locations if key else self.locations
         probe = path
         while probe:
-            if probe in table:
-                return table[probe]
-            if probe in self.locations:
-                return self.locations[probe]
+            found = table.get(probe) or self.locations.get(probe)
+            if found is not None:
+                return Location(self.file, *found)
             probe = probe[:-1]
-        return self.locations.get((), Location(self.file, 1, 1))
+        root = self.locations.get(())
+        return Location(self.file, *root) if root is not None else Location(self.file, 1, 1)
 
     def error(self, path: Path, message: str, code: str) -> PolicyError:
         """A ``PolicyError`` ``code`` located at ``path`` (see ``location``)."""
@@ -73,9 +78,7 @@ def read_documents(text: str, file: str) -> Iterator[LocatedDocument]:
             location=Location(file),
         )
     try:
-        if "&" in text:  # an alias needs an anchor: without `&` there is nothing to expand
-            refuse_aliases(text, file)
-        nodes = list(yaml.compose_all(text, Loader=_Loader))
+        events = _events(text, file)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         location = _location(file, mark) if mark is not None else Location(file)
@@ -87,12 +90,47 @@ def read_documents(text: str, file: str) -> Iterator[LocatedDocument]:
         raise PolicyError(
             f"malformed yaml: {exc}", code="yaml_syntax", location=Location(file)
         ) from exc
-    for node in nodes:
-        if node is None:
+    yield from _DocumentBuilder(file).documents(events)
+
+
+def _events(text: str, file: str) -> list[Any]:
+    """The parser's events of the whole text, refusing aliases and repeated anchors.
+
+    The whole text is parsed before any document is built, so a syntax error
+    anywhere is reported before a duplicate key in an earlier document.
+    """
+    anchored = "&" in text  # an alias needs an anchor: without `&` there is nothing to expand
+    events: list[Any] = []  # libyaml's events, typed loosely by the stubs
+    event: Any
+    for event in yaml.parse(text, Loader=_Loader):
+        if type(event) is yaml.AliasEvent:
+            if anchored:
+                raise _alias_error(event, file)
+            mark: Any = event.start_mark  # the C parser's mark, which the stubs do not name
+            raise yaml.composer.ComposerError(None, None, "found undefined alias", mark)
+        events.append(event)
+    if anchored:
+        _refuse_duplicate_anchors(events)
+    return events
+
+
+def _refuse_duplicate_anchors(events: list[Any]) -> None:
+    """As PyYAML's composer does: an anchor is defined once per document."""
+    anchors: dict[str, Any] = {}
+    for event in events:
+        if type(event) is yaml.DocumentStartEvent:
+            anchors = {}
+        anchor = getattr(event, "anchor", None)
+        if anchor is None:
             continue
-        document = LocatedDocument(file=file, value=None)
-        document.value = _build(node, (), document)
-        yield document
+        if anchor in anchors:
+            raise yaml.composer.ComposerError(
+                "found duplicate anchor; first occurrence",
+                anchors[anchor],
+                "second occurrence",
+                event.start_mark,
+            )
+        anchors[anchor] = event.start_mark
 
 
 def refuse_aliases(text: str, file: str) -> None:
@@ -103,59 +141,152 @@ def refuse_aliases(text: str, file: str) -> None:
     """
     for event in yaml.parse(text, Loader=_Loader):
         if isinstance(event, yaml.AliasEvent):
+            raise _alias_error(event, file)
+
+
+def _alias_error(event: yaml.AliasEvent, file: str) -> PolicyError:
+    return PolicyError(
+        f"yaml aliases (`*{event.anchor}`) are not supported: write the value out",
+        code="yaml_alias",
+        location=_location(file, event.start_mark),
+        hint="anchors and aliases can expand a small file into a huge one",
+    )
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_NO_KEY = object()  # a mapping frame waiting for its next key
+
+
+class _DocumentBuilder:
+    """Plain values and their positions straight from parser events.
+
+    Builds what PyYAML's composer and safe constructor would (tags on mappings
+    and sequences are ignored, as before), without a node per value: on large
+    sets the nodes cost more than the parsing. Iterative, so nesting depth is
+    bounded by memory, not by the interpreter's recursion limit.
+    """
+
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.resolver = yaml.resolver.Resolver()
+        self.constructor = yaml.constructor.SafeConstructor()
+        self.plain_tags: dict[str, str] = {}  # plain scalar text -> its resolved tag
+
+    def documents(self, events: list[Any]) -> Iterator[LocatedDocument]:
+        # One loop with the common cases inline: it runs once per value of the set.
+        document = LocatedDocument(file=self.file, value=None)
+        locations, key_locations = document.locations, document.key_locations
+        # the open mappings and sequences: [container, its path, its pending key]
+        stack: list[list[Any]] = []
+        frame: list[Any] | None = None
+        plain_tags = self.plain_tags
+        scalar_kind, mapping_kind, sequence_kind = (
+            yaml.ScalarEvent,
+            yaml.MappingStartEvent,
+            yaml.SequenceStartEvent,
+        )
+        event: Any
+        for event in events:
+            kind = type(event)
+            if kind is scalar_kind or kind is mapping_kind or kind is sequence_kind:
+                mark = event.start_mark
+                if frame is None:
+                    path: Path = ()
+                else:
+                    container = frame[0]
+                    if type(container) is list:
+                        path = (*frame[1], len(container))
+                    elif frame[2] is _NO_KEY:  # a mapping's key
+                        key = frame[2] = self._key(event, kind, container)
+                        key_locations[(*frame[1], key)] = (mark.line + 1, mark.column + 1)
+                        continue
+                    else:
+                        path = (*frame[1], frame[2])
+                        frame[2] = _NO_KEY
+                if kind is scalar_kind:
+                    # a quoted value's position is inside the quotes, where an
+                    # expression's own columns start
+                    quoted = 1 if event.style == "'" or event.style == '"' else 0
+                    locations[path] = (mark.line + 1, mark.column + 1 + quoted)
+                    if event.tag is not None:
+                        value: Any = self._scalar(event)
+                    elif not event.implicit[0] or plain_tags.get(event.value) == _STR_TAG:
+                        value = event.value  # quoted, or plain text known to be a string
+                    else:
+                        value = self._scalar(event)
+                else:
+                    locations[path] = (mark.line + 1, mark.column + 1)
+                    value = {} if kind is mapping_kind else []
+                if frame is None:
+                    document.value = value
+                elif type(frame[0]) is list:
+                    frame[0].append(value)
+                else:
+                    frame[0][path[-1]] = value
+                if kind is not scalar_kind:
+                    frame = [value, path, _NO_KEY]
+                    stack.append(frame)
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                stack.pop()
+                frame = stack[-1] if stack else None
+            elif kind is yaml.DocumentEndEvent:
+                yield document
+                document = LocatedDocument(file=self.file, value=None)
+                locations, key_locations = document.locations, document.key_locations
+
+    def _key(self, event: Any, kind: type, mapping: dict[Any, Any]) -> Any:
+        if kind is not yaml.ScalarEvent:
             raise PolicyError(
-                f"yaml aliases (`*{event.anchor}`) are not supported: write the value out",
-                code="yaml_alias",
-                location=_location(file, event.start_mark),
-                hint="anchors and aliases can expand a small file into a huge one",
+                "a mapping key must be a plain value",
+                code="yaml_syntax",
+                location=_location(self.file, event.start_mark),
             )
+        tag = self._tag(event)
+        if tag == _MERGE_TAG:
+            raise PolicyError(
+                "yaml merge keys (`<<`) are not supported in policy documents",
+                code="yaml_syntax",
+                location=_location(self.file, event.start_mark),
+            )
+        key = event.value if tag == _STR_TAG else self._scalar(event)
+        if key in mapping:
+            raise PolicyError(
+                f"duplicate key `{key}`",
+                code="yaml_duplicate_key",
+                location=_location(self.file, event.start_mark),
+            )
+        return key
 
+    def _tag(self, event: Any) -> str:
+        tag: str | None = event.tag
+        if tag is not None and tag != "!":
+            return tag
+        if not event.implicit[0]:  # quoted or block: a string unless tagged
+            return _STR_TAG
+        value: str = event.value
+        tag = self.plain_tags.get(value)
+        if tag is None:
+            resolve: Any = self.resolver.resolve  # untyped in the stubs
+            tag = self.plain_tags[value] = resolve(yaml.ScalarNode, value, event.implicit)
+        return tag
 
-_constructor = yaml.constructor.SafeConstructor()
-
-
-def _build(node: yaml.Node, path: Path, document: LocatedDocument) -> Any:
-    location = _location(document.file, node.start_mark)
-    if isinstance(node, yaml.ScalarNode) and node.style in ("'", '"'):
-        # point inside the quotes, where an expression's own columns start
-        location = Location(location.file, location.line, (location.column or 1) + 1)
-    document.locations[path] = location
-    if isinstance(node, yaml.MappingNode):
-        result: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise PolicyError(
-                    "a mapping key must be a plain value",
-                    code="yaml_syntax",
-                    location=_location(document.file, key_node.start_mark),
-                )
-            key = _constructor.construct_object(key_node)
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise PolicyError(
-                    "yaml merge keys (`<<`) are not supported in policy documents",
-                    code="yaml_syntax",
-                    location=_location(document.file, key_node.start_mark),
-                )
-            if key in result:
-                raise PolicyError(
-                    f"duplicate key `{key}`",
-                    code="yaml_duplicate_key",
-                    location=_location(document.file, key_node.start_mark),
-                )
-            child = (*path, key)
-            document.key_locations[child] = _location(document.file, key_node.start_mark)
-            result[key] = _build(value_node, child, document)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_build(item, (*path, index), document) for index, item in enumerate(node.value)]
-    try:
-        return _constructor.construct_object(node)
-    except yaml.constructor.ConstructorError as exc:
-        raise PolicyError(
-            f"cannot read value: {exc.problem}",
-            code="yaml_syntax",
-            location=_location(document.file, node.start_mark),
-        ) from exc
+    def _scalar(self, event: Any) -> Any:
+        tag = self._tag(event)
+        if tag == _STR_TAG:
+            return event.value
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+        try:
+            return self.constructor.construct_object(node)
+        except (yaml.constructor.ConstructorError, ValueError, TypeError) as exc:
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise PolicyError(
+                f"cannot read value: {problem}",
+                code="yaml_syntax",
+                location=_location(self.file, event.start_mark),
+            ) from exc
+        finally:
+            self.constructor.constructed_objects.clear()
 
 
 def _location(file: str, mark: Any) -> Location:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from proctor.policy.expr import CompiledExpression, EvaluationError, compile_expression
 from tests.policy.expr.requests import make_context
@@ -164,3 +167,40 @@ def test_the_fast_regex_search_is_the_one_in_use() -> None:
     from proctor.policy.expr.regex import _searcher
 
     assert _searcher(re2.compile("a")).__name__ == "search_raw"
+
+
+@given(
+    st.one_of(
+        st.integers(-5, 30),
+        st.floats(allow_nan=True),
+        st.booleans(),
+        st.none(),
+        st.text(max_size=2),
+        st.lists(st.integers(), max_size=2),
+    ),
+    st.sampled_from(
+        [
+            "args.x >= 9 AND args.x <= 17",
+            "9 <= args.x AND 17 > args.x",
+            "args.x > 1.5 AND args.x < 2",
+            "time.hour >= 9 AND time.hour <= 17",
+        ]
+    ),
+    st.booleans(),
+)
+def test_a_window_on_one_path_decides_as_its_two_comparisons(
+    value: Any, text: str, present: bool
+) -> None:
+    # one read and two comparisons, with the same errors as the comparisons alone
+    ctx = make_context({"args": {"x": value} if present else {}, "now": "2026-03-02T09:30:00Z"})
+    window = compile_expression(text)
+    assert "within" in window.test.__qualname__
+    first, second = (compile_expression(part) for part in text.split(" AND "))
+    assert _outcome(window.test, ctx) == _outcome(lambda c: first.test(c) and second.test(c), ctx)
+
+
+def _outcome(test: Any, ctx: Any) -> Any:
+    try:
+        return test(ctx)
+    except EvaluationError as exc:
+        return (exc.code, exc.message)

@@ -127,6 +127,11 @@ def _closure(operator: str, left: Operand, right: Operand) -> Evaluator:
         texts = right.constant
         if isinstance(texts, tuple) and all(type(text) is str for text in texts):
             return _in_texts(operator == "in", left.evaluate, texts)
+    # `"vip" in args.tags`, `args.tags contains "vip"`: a text looked for in a read value
+    if operator in ("in", "not in") and left.is_constant and type(left.constant) is str:
+        return _holds_text(operator == "in", right.evaluate, left.constant)
+    if operator == "contains" and right.is_constant and type(right.constant) is str:
+        return _holds_text(True, left.evaluate, right.constant)
     function = BINARY[operator]
     read_left = left.evaluate
     if right.is_constant:
@@ -198,6 +203,23 @@ def _in_texts(inside: bool, read: Evaluator, texts: tuple[str, ...]) -> Evaluato
         return contains(texts, value) is inside
 
     return in_texts
+
+
+def _holds_text(inside: bool, read: Evaluator, text: str) -> Evaluator:
+    """``contains`` of a constant text, with a list of texts answered inline."""
+
+    def holds_text(ctx: EvalContext) -> bool:
+        container = read(ctx)
+        if type(container) is list or type(container) is tuple:
+            if text in container:
+                return inside
+            for element in container:
+                if type(element) is not str:  # another kind may be an error: the full rules
+                    return contains(container, text) is inside
+            return not inside
+        return contains(container, text) is inside
+
+    return holds_text
 
 
 def _tier_comparison(

@@ -9,7 +9,7 @@ closures. Nothing is looked up by name at evaluation time.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from proctor.errors import Location
@@ -36,7 +36,7 @@ from proctor.policy.expr.nodes import (
     Unary,
 )
 from proctor.policy.expr.operand import Operand, a_kind, constant, fold
-from proctor.policy.expr.operators import logical_not, negate
+from proctor.policy.expr.operators import MIRRORED, ORDERINGS, logical_not, negate
 from proctor.policy.expr.parser import parse
 from proctor.policy.expr.paths import PathStep, path_reader
 from proctor.policy.expr.roots import ROOT_SCHEMAS
@@ -179,7 +179,40 @@ class _Compiler:
             return constant(not decisive, node)
         if len(kept) == 1 and kept[0].kind == BOOLEAN:
             return Operand(kept[0].evaluate, BOOLEAN, node)
+        if not decisive and len(kept) == 2 and (window := self.window(kept)) is not None:
+            return Operand(window, BOOLEAN, node)
         return Operand(_logical_closure(decisive, kept), BOOLEAN, node)
+
+    def window(self, operands: list[Operand]) -> Evaluator | None:
+        """`time.hour >= 9 AND time.hour <= 17`: one read of the path, two comparisons.
+
+        Only for two orderings of the same fixed path with number literals; a value
+        that is not an int or a float goes through the two compiled comparisons, so
+        errors and their messages are theirs.
+        """
+        bounds: list[tuple[str, Callable[[Any, Any], bool], Any]] = []
+        for operand in operands:
+            found = _ordering_of_path(operand.node)
+            if found is None:
+                return None
+            path, operator, bound = found
+            bounds.append((self.source.text[path.start : path.end], ORDERINGS[operator], bound))
+        (text, low_compare, low), (other, high_compare, high) = bounds
+        if text != other:
+            return None
+        path_node = _ordering_of_path(operands[0].node)
+        assert path_node is not None
+        read = self.path(path_node[0]).evaluate
+        first, second = (operand.evaluate for operand in operands)
+
+        def within(ctx: EvalContext) -> Any:
+            value = read(ctx)
+            kind = type(value)
+            if kind is int or kind is float:
+                return low_compare(value, low) and high_compare(value, high)
+            return first(ctx) and second(ctx)
+
+        return within
 
     def unary(self, node: Unary) -> Operand:
         operand = self.compile(node.operand)
@@ -270,6 +303,23 @@ def _step_text(key: str | int) -> str:
         return f".{key}"
     escaped = key.replace("\\", "\\\\").replace('"', '\\"')
     return f'["{escaped}"]'
+
+
+def _ordering_of_path(node: Node) -> tuple[Path, str, Any] | None:
+    """``(path, operator, number)`` of `path <op> number` (or `number <op> path`, mirrored)."""
+    if not isinstance(node, Binary) or node.operator not in ORDERINGS:
+        return None
+    left, right, operator = node.left, node.right, node.operator
+    if isinstance(left, Literal):
+        left, right, operator = right, left, MIRRORED[operator]
+    if (
+        isinstance(left, Path)
+        and all(isinstance(step, Key) for step in left.steps)
+        and isinstance(right, Literal)
+        and type(right.value) in (int, float)
+    ):
+        return left, operator, right.value
+    return None
 
 
 def _logical_closure(decisive: bool, operands: list[Operand]) -> Evaluator:

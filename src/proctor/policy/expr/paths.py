@@ -60,16 +60,33 @@ def _root_reader(root: str) -> Evaluator:
 
 
 def _field_reader(root: str, key: str, step: PathStep) -> Evaluator:
-    by_argument = root == "args"  # the most common root, read without a root lookup
+    if root == "args":  # the most common root, read without a root lookup
+
+        def read_argument(ctx: EvalContext) -> Any:
+            try:
+                return ctx.args[key]
+            except KeyError:
+                raise missing(step.text) from None
+            except (TypeError, IndexError):
+                # Not the Mapping a map root should be: let the careful path explain.
+                return step_into(ctx.args, key, step)
+
+        return read_argument
+    if root == "time":  # a fixed set of fields, each computed on first read
+
+        def read_time(ctx: EvalContext) -> Any:
+            try:
+                return ctx.time()[key]
+            except KeyError:
+                raise missing(step.text) from None
+
+        return read_time
 
     def read_field(ctx: EvalContext) -> Any:
-        if by_argument:
-            container = ctx.args
-        else:
-            try:
-                container = ctx.root(root)
-            except KeyError:
-                raise missing(root) from None
+        try:
+            container = ctx.root(root)
+        except KeyError:
+            raise missing(root) from None
         try:
             return container[key]
         except KeyError:
