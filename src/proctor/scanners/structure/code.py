@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from proctor.scanners.structure.lines import lines, sample, share_at_least
+from proctor.scanners.structure.lines import SAMPLE_WIDTH, lines, sample, share_at_least
 from proctor.scanners.structure.view import ProseBuilder
 
 CODE_LINE = re.compile(
@@ -32,13 +32,38 @@ OPENER = re.compile(
 CLOSERS = {'"""': '"""', "'''": "'''", "/*": "*/"}
 BLOCK_LINE_MARK = re.compile(r"\s*\*+(?!/)")
 LETTER = re.compile(r"[^\W\d_]")
+# Lines of a C-style comment block (a licence header, a doc comment): neither code nor
+# prose evidence, so a file that opens with one is judged by the lines after it.
+COMMENT_LINE = re.compile(r"\s*(?:/\*|\*|//)")
+# Minified code: a long line dense with the marks code is written in.
+CODE_MARKS = re.compile(r"[;{}()=]")
+MINIFIED_MARKS = 20
+BRACKETS = re.compile(r"[\"'`;{}()\[\]]")
 
 
 def looks_like_code(text: str, rows: list[str] | None = None) -> bool:
     if text.startswith("#!"):
         return True
     rows = sample(text) if rows is None else rows
-    return len(rows) >= 3 and share_at_least(rows, CODE_LINE.match, 0.4)
+    if any(len(row) >= SAMPLE_WIDTH and _minified(row) for row in rows):
+        return True
+    judged = [row for row in rows if not COMMENT_LINE.match(row)]
+    if len(judged) < 3 and len(rows) >= 3:
+        judged = rows
+    return len(judged) >= 3 and share_at_least(judged, _code_line, 0.4)
+
+
+def _minified(row: str) -> bool:
+    return len(CODE_MARKS.findall(row)) >= MINIFIED_MARKS and row.count(" ") * 10 < len(row)
+
+
+def _code_line(line: str) -> object:
+    """A line of code: a keyword or a code shape, or mostly symbols (``'a','b',``, ``});``)."""
+    if CODE_LINE.match(line):
+        return True
+    marks = sum(1 for ch in line if not (ch.isalnum() or ch.isspace()))
+    visible = len(line) - line.count(" ")
+    return visible >= 4 and marks * 2 >= visible and "|" not in line and BRACKETS.search(line)
 
 
 def code_prose(text: str, start: int, end: int, out: ProseBuilder) -> None:
