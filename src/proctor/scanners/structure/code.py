@@ -54,7 +54,10 @@ def looks_like_code(text: str, rows: list[str] | None = None) -> bool:
 
 
 def _minified(row: str) -> bool:
-    return len(CODE_MARKS.findall(row)) >= MINIFIED_MARKS and row.count(" ") * 10 < len(row)
+    """Code written without spaces (a string that runs on into code is no prose either)."""
+    return len(CODE_MARKS.findall(row, 0, 4 * SAMPLE_WIDTH)) >= MINIFIED_MARKS and (
+        row.count(" ", 0, 4 * SAMPLE_WIDTH) * 10 < min(len(row), 4 * SAMPLE_WIDTH)
+    )
 
 
 def _code_line(line: str) -> object:
@@ -63,7 +66,7 @@ def _code_line(line: str) -> object:
         return True
     marks = sum(1 for ch in line if not (ch.isalnum() or ch.isspace()))
     visible = len(line) - line.count(" ")
-    return visible >= 4 and marks * 2 >= visible and "|" not in line and BRACKETS.search(line)
+    return visible >= 8 and marks * 2 >= visible and "|" not in line and BRACKETS.search(line)
 
 
 def code_prose(text: str, start: int, end: int, out: ProseBuilder) -> None:
@@ -81,7 +84,7 @@ def code_prose(text: str, start: int, end: int, out: ProseBuilder) -> None:
             position = end if close == -1 else close + len(CLOSERS[mark])
         elif mark in "\"'`":
             stop = _string_end(text, inside, end, mark)
-            if LETTER.search(text, inside, stop):
+            if LETTER.search(text, inside, stop) and not _minified(text[inside:stop]):
                 out.add(inside, stop)
             position = stop + 1
         else:  # a line comment
