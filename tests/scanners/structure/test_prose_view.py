@@ -42,7 +42,7 @@ C_WITH_LICENCE = (
     "    'W','a','l','l','\\0'\n};\n"
 )
 # one line of minified JavaScript, in a markdown-looking text (a backtick opens it)
-MINIFIED = "`+h+\"^\"}," + "if(this.done){return this.EOF;}var o=this.match(a,b);" * 12
+MINIFIED = '`+h+"^"},' + "if(this.done){return this.EOF;}var o=this.match(a,b);" * 12
 
 
 @pytest.mark.parametrize(
@@ -155,3 +155,11 @@ def test_minified_code_is_read_as_code() -> None:
     view = prose_view(MINIFIED)
     assert view.shape == "code"
     assert "this.done" not in view.text
+
+
+def test_a_table_drawn_in_a_comment_is_read_as_cells() -> None:
+    text = (
+        "```sql\nSELECT * FROM t;\n/*----+------+\n | id | city |\n +----+------+\n"
+        " | 1  | Oslo |\n +----+------+ */\n```\n"
+    )
+    assert prose_view(text).text == "id\ncity\n1\nOslo"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 
 from proctor.scanners.structure.lines import SAMPLE_WIDTH, lines, sample, share_at_least
+from proctor.scanners.structure.tables import is_rule, table_rows
 from proctor.scanners.structure.view import ProseBuilder
 
 CODE_LINE = re.compile(
@@ -111,7 +112,15 @@ def _string_end(text: str, start: int, end: int, quote: str) -> int:
 
 
 def _lines_of(text: str, start: int, end: int, out: ProseBuilder) -> None:
-    """A comment block line by line, without the ``*`` that open its lines."""
+    """A comment block line by line, without the ``*`` that open its lines; a table drawn
+    in it (a query's printed result) read as its cells, its rule lines dropped."""
     for line_start, line_end in lines(text, start, end):
         mark = BLOCK_LINE_MARK.match(text, line_start, line_end)
-        out.add(mark.end() if mark is not None else line_start, line_end)
+        first = mark.end() if mark is not None else line_start
+        line = text[first:line_end]
+        if is_rule(line.strip()):
+            continue
+        if line.count("|") >= 2:
+            table_rows(text, first, line_end, out)
+        else:
+            out.add(first, line_end)
