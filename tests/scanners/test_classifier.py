@@ -131,7 +131,7 @@ def test_requests_to_the_reader_of_the_data_are_flagged_requests_to_a_person_pas
 
 
 def test_an_injection_the_classifier_scores_low_is_still_flagged_by_the_cascade() -> None:
-    assert 0.4 < SCANNER.model.score(WEAK_ALONE) < SCANNER.model.threshold
+    assert SCANNER.model.score(WEAK_ALONE) < SCANNER.model.threshold
     result = build_cascade(budget_ms=1000).scan(WEAK_ALONE, "output")
     assert result.max_score("injection") >= 0.5
 

@@ -54,10 +54,12 @@ def looks_like_code(text: str, rows: list[str] | None = None) -> bool:
     return len(judged) >= 3 and share_at_least(judged, _code_line, 0.4)
 
 
-def _minified(row: str) -> bool:
-    """Code written without spaces (a string that runs on into code is no prose either)."""
-    return len(CODE_MARKS.findall(row, 0, 4 * SAMPLE_WIDTH)) >= MINIFIED_MARKS and (
-        row.count(" ", 0, 4 * SAMPLE_WIDTH) * 10 < min(len(row), 4 * SAMPLE_WIDTH)
+def _minified(text: str, start: int = 0, end: int | None = None) -> bool:
+    """Whether ``text[start:end]`` opens with code written without spaces (a string that
+    runs on into such code is no prose either); reads at most ``4 * SAMPLE_WIDTH``."""
+    stop = min(len(text) if end is None else end, start + 4 * SAMPLE_WIDTH)
+    return len(CODE_MARKS.findall(text, start, stop)) >= MINIFIED_MARKS and (
+        text.count(" ", start, stop) * 10 < stop - start
     )
 
 
@@ -85,7 +87,7 @@ def code_prose(text: str, start: int, end: int, out: ProseBuilder) -> None:
             position = end if close == -1 else close + len(CLOSERS[mark])
         elif mark in "\"'`":
             stop = _string_end(text, inside, end, mark)
-            if LETTER.search(text, inside, stop) and not _minified(text[inside:stop]):
+            if LETTER.search(text, inside, stop) and not _minified(text, inside, stop):
                 out.add(inside, stop)
             position = stop + 1
         else:  # a line comment
