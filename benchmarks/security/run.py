@@ -539,7 +539,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--latency-texts", type=int, default=latency.TEXTS)
     parser.add_argument("--latency-rounds", type=int, default=latency.ROUNDS)
     parser.add_argument(
-        "--skip-corpus-matrix", action="store_true", help="skip 2c (retrains six models)"
+        "--skip-corpus-matrix", action="store_true", help="skip 2c (retrains eight models)"
     )
     parser.add_argument(
         "--corpus-matrix",
@@ -582,8 +582,8 @@ NOTES = (
     " same threshold calibration), recall on the corpus left out; in corpus = a model trained"
     " on all corpora, on the corpus's validation split. Each for the classifier alone and for"
     " the cascade a policy sees (stage 1's rules OR the classifier; the rules are never"
-    " retrained). Tensor Trust and WASP are measured here only (no licence / CC BY-NC); the"
-    " shipped model learns from the other five.",
+    " retrained). Tensor Trust and WASP (no licence / CC BY-NC) and the jailbreaks are"
+    " measured here only; the shipped model learns from the other four.",
     "3: attacker calls = injection tasks' ground-truth calls after the user task ran with the"
     " important_instructions attack; counted when a candidate value of the arguments is in the"
     " injection text and not in the prompt.",
