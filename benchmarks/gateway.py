@@ -69,19 +69,21 @@ STARTUP_SECONDS = 90.0
 class Scenario:
     kind: str  # bare, sqlite, sqlite-approval, postgres
     workers: int
+    baseline: bool = False  # proctor from the `--baseline-src` sources (an A/B in one run)
 
     @property
     def key(self) -> str:
-        return f"{self.kind}-w{self.workers}"
+        return f"{self.kind}-w{self.workers}" + ("-baseline" if self.baseline else "")
 
     @property
     def label(self) -> str:
-        return {
+        label = {
             "bare": "bare Starlette, same uvicorn settings, same JSON parsed",
             "sqlite": "proctor serve, SQLite, no approval rule",
             "sqlite-approval": "proctor serve, SQLite, one require_approval rule",
             "postgres": "proctor serve, PostgreSQL",
         }[self.kind]
+        return f"{label} (baseline code)" if self.baseline else label
 
 
 @dataclass(slots=True)
@@ -92,10 +94,19 @@ class Server:
     log: Path
 
 
-def scenarios(workers: int, postgres: bool) -> list[Scenario]:
-    kinds = ["bare", "sqlite", "sqlite-approval"] + (["postgres"] if postgres else [])
+def scenarios(
+    workers: int, postgres: bool, baseline: bool = False, kinds: Sequence[str] | None = None
+) -> list[Scenario]:
+    """Every kind with 1 worker and with ``workers``; with ``baseline``, proctor's twice."""
+    wanted = kinds or ["bare", "sqlite", "sqlite-approval"] + (["postgres"] if postgres else [])
     counts = [1, workers] if workers > 1 else [1]
-    return [Scenario(kind, count) for count in counts for kind in kinds]
+    found = []
+    for count in counts:
+        for kind in wanted:
+            found.append(Scenario(kind, count))
+            if baseline and kind != "bare":
+                found.append(Scenario(kind, count, baseline=True))
+    return found
 
 
 def write_config(directory: Path, approval: bool) -> Path:
@@ -123,7 +134,9 @@ def free_port() -> int:
         return port
 
 
-def start(scenario: Scenario, directory: Path, postgres_url: str | None) -> Server:
+def start(
+    scenario: Scenario, directory: Path, postgres_url: str | None, baseline_src: Path | None = None
+) -> Server:
     """The scenario's server, once every one of its workers has started."""
     port = free_port()
     log = directory / f"{scenario.key}.log"
@@ -138,9 +151,13 @@ def start(scenario: Scenario, directory: Path, postgres_url: str | None) -> Serv
             command += ["--db", postgres_url]
         cwd = config.parent
     command += ["--workers", str(scenario.workers)]
+    env = dict(os.environ)
+    if scenario.kind != "bare":  # whose proctor: these sources, or the baseline's
+        source = baseline_src if scenario.baseline else ROOT / "src"
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(source), str(ROOT)]))
     with log.open("wb") as handle:
         process = subprocess.Popen(
-            [sys.executable, *command], cwd=cwd, stdout=handle, stderr=subprocess.STDOUT
+            [sys.executable, *command], cwd=cwd, stdout=handle, stderr=subprocess.STDOUT, env=env
         )
     server = Server(scenario, port, process, log)
     deadline = time.monotonic() + STARTUP_SECONDS
@@ -154,12 +171,15 @@ def start(scenario: Scenario, directory: Path, postgres_url: str | None) -> Serv
 
 @contextmanager
 def running(
-    all_scenarios: Sequence[Scenario], directory: Path, postgres_url: str | None
+    all_scenarios: Sequence[Scenario],
+    directory: Path,
+    postgres_url: str | None,
+    baseline_src: Path | None = None,
 ) -> Iterator[list[Server]]:
     servers: list[Server] = []
     try:
         for scenario in all_scenarios:
-            servers.append(start(scenario, directory, postgres_url))
+            servers.append(start(scenario, directory, postgres_url, baseline_src))
         yield servers
     finally:
         for server in servers:
@@ -220,10 +240,11 @@ def run_rounds(servers: list[Server], options: argparse.Namespace) -> list[dict[
         for server in order:
             results[server.scenario.key] = load(server, options)
             print(f"round {number + 1} {server.scenario.key}: {results[server.scenario.key]}")
-        for key, result in results.items():
-            workers = key.rsplit("-w", 1)[1]
+        for server in servers:
+            result = results[server.scenario.key]
             result["ratio_bare_w1"] = _ratio(result, results.get("bare-w1"))
-            result["ratio_bare_same"] = _ratio(result, results.get(f"bare-w{workers}"))
+            same = results.get(Scenario("bare", server.scenario.workers).key)
+            result["ratio_bare_same"] = _ratio(result, same)
         rounds.append(results)
     return rounds
 
@@ -306,6 +327,8 @@ def measure(
     max_requests: int = 1_000_000,
     max_minutes: float = 15.0,
     previous: dict[str, Any] | None = None,
+    baseline_src: Path | None = None,
+    kinds: Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Every server, in interleaved rounds; the figures, the table and what moved."""
     from proctor.server.workers import default_workers
@@ -329,15 +352,20 @@ def measure(
             cluster = start_cluster(fast=False)  # fsync on: durable commits
             stack.callback(cluster.stop)
             url = cluster.database("bench")
-        all_scenarios = scenarios(count, postgres)
+        all_scenarios = scenarios(count, postgres, baseline_src is not None, kinds)
         load_before = round(os.getloadavg()[0], 2)
-        with running(all_scenarios, tmp, url) as servers:
+        with running(all_scenarios, tmp, url, baseline_src) as servers:
             measured = run_rounds(servers, options)
     results: dict[str, Any] = {
         "date": datetime.now(UTC).date().isoformat(),
         "commit": _commit(),
         "machine": {"cpus": os.cpu_count(), "load_before": load_before},
-        "settings": {**vars(options), "workers": count, "rounds_run": len(measured)},
+        "settings": {
+            **vars(options),
+            "workers": count,
+            "rounds_run": len(measured),
+            "baseline_src": str(baseline_src) if baseline_src is not None else None,
+        },
         "scenarios": summarize(all_scenarios, measured),
         "rounds": measured,
     }
@@ -397,6 +425,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-requests", type=int, default=1_000_000, help="per load")
     parser.add_argument("--max-minutes", type=float, default=15.0, help="for every round")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument(
+        "--baseline-src",
+        type=Path,
+        help="another checkout's src/ (e.g. main's): each proctor server runs with it too",
+    )
+    parser.add_argument(
+        "--kinds",
+        nargs="+",
+        choices=["bare", "sqlite", "sqlite-approval", "postgres"],
+        help="only these servers (default: all; bare is the ratios' baseline)",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     results = measure(
@@ -406,10 +445,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         warmup=args.warmup,
         rounds=args.rounds,
         workers=args.workers,
-        postgres=not args.no_postgres,
+        postgres=not args.no_postgres and (args.kinds is None or "postgres" in args.kinds),
         max_requests=args.max_requests,
         max_minutes=args.max_minutes,
         previous=previous_results(args.out),
+        baseline_src=args.baseline_src.resolve() if args.baseline_src else None,
+        kinds=args.kinds,
     )
     save(results, args.out)
     print(report(results))

@@ -15,6 +15,7 @@ import contextlib
 import glob
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -86,6 +87,31 @@ class Cluster:
         data = str(self.directory / "data")
         log = str(self.directory / "log")
         self._run("pg_ctl", "-D", data, "-l", log, "-m", "immediate", "-w", "-t", "60", "restart")
+
+    def server_pids(self) -> list[int]:
+        """The postmaster (first) and every process it started (backends, auxiliaries)."""
+        postmaster = int((self.directory / "data" / "postmaster.pid").read_text().split()[0])
+        children = []
+        for stat in glob.glob("/proc/[0-9]*/stat"):
+            with contextlib.suppress(OSError, ValueError, IndexError):
+                fields = Path(stat).read_text().rsplit(")", 1)[1].split()
+                if int(fields[1]) == postmaster:  # the parent's pid follows the state
+                    children.append(int(Path(stat).parent.name))
+        return [postmaster, *children]
+
+    def freeze(self) -> list[int]:
+        """SIGSTOP the postmaster, then its processes: the server answers nothing, though
+        the kernel still accepts connections and acknowledges what is sent."""
+        pids = self.server_pids()
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGSTOP)
+        return pids
+
+    def thaw(self, pids: list[int]) -> None:
+        for pid in reversed(pids):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.SubprocessError):

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from proctor.scanners import Cascade, Scanner
 from proctor.sdk.scanning import build_cascade, load_scanners
@@ -74,6 +75,22 @@ def injection_flagger(loaded: Cascade) -> Callable[[str], bool]:
         return verdict
 
     return flagged
+
+
+def injection_findings(loaded: Cascade) -> Callable[[str], tuple[dict[str, Any], ...]]:
+    """``text -> findings`` (as the runtime records them) of injection at ``FLAG_SCORE`` or
+    more, cached by text: what makes the runtime mark a run contaminated."""
+    seen: dict[str, tuple[dict[str, Any], ...]] = {}
+
+    def findings(text: str) -> tuple[dict[str, Any], ...]:
+        found = seen.get(text)
+        if found is None:
+            result = loaded.scan(text, "output", types=["injection"])
+            found = tuple(f.to_dict() for f in result.of_type("injection") if f.score >= FLAG_SCORE)
+            seen[text] = found
+        return found
+
+    return findings
 
 
 def injection_rules(loaded: Cascade, text: str) -> list[str]:

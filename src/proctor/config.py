@@ -70,6 +70,9 @@ class UserConfig(_Strict):
 class StorageConfig(_Strict):
     audit: str = "proctor.db"
     durability: Literal["batched", "sync"] = "batched"
+    # where records that cannot be written wait for their replay (docs/audit.md); default:
+    # `<audit>.spill.jsonl` beside SQLite, `proctor-pg-<digest>.spill.jsonl` for PostgreSQL
+    spill: str | None = Field(default=None, min_length=1, max_length=4096)
     # `store`: decide with the store's active policy version (docs/policies.md)
     policies: Literal["files", "store"] = "files"
     poll_seconds: float = Field(default=0.5, gt=0, le=60)
@@ -210,6 +213,11 @@ class LoadedConfig:
         if target in (":memory:", "memory") or "://" in target:
             return target
         return str(self.resolve(target))
+
+    @property
+    def spill_location(self) -> str | None:
+        spill = self.config.storage.spill
+        return None if spill is None else str(self.resolve(spill))
 
     def resolve(self, path: str) -> Path:
         candidate = Path(path)

@@ -214,6 +214,25 @@ def test_a_refusal_has_the_same_code_through_either_edge(
     assert _records(command_line) == []  # a refusal changes nothing and records nothing
 
 
+@pytest.mark.parametrize("key", [["not", "a", "jwk"], "kty", {"kty": "OKP", "d": "secret"}])
+def test_a_public_key_file_without_a_public_jwk_is_refused_and_changes_nothing(
+    gateway: tuple[Path, TestClient], command_line: Path, tmp_path: Path, key: Any
+) -> None:
+    # the service judges the key for both edges (HTTP refuses a non-object body member
+    # before it, as `invalid_body`)
+    _, client = gateway
+    answer = client.post("/v1/admin/agents", json={"id": "x-bot", "public_key": key})
+    assert answer.status_code == 400
+    assert answer.json()["code"] in ("invalid_public_key", "invalid_body")
+    path = tmp_path / "key.jwk"
+    path.write_text(json.dumps(key), encoding="utf-8")
+    at = ("--config", str(command_line))
+    result = _cli("agent", "create", "x-bot", "--public-key", str(path), *at)
+    assert _cli_code(result) == "invalid_public_key"
+    assert _records(command_line) == []
+    assert _cli_code(_cli("agent", "show", "x-bot", *at)) == "unknown_agent"
+
+
 def test_a_revoked_agent_stays_revoked(
     gateway: tuple[Path, TestClient], command_line: Path
 ) -> None:

@@ -228,3 +228,34 @@ def test_a_stop_with_a_call_in_flight_takes_the_grace_period(workdir: Path) -> N
     assert code in (0, -signal.SIGTERM)  # uvicorn hands the signal back once it has stopped
     assert took < 10  # the grace (0.5 s) and the upstream's stop, not the call's length
     assert "the session ended before the upstream server answered" in answer
+
+
+def test_a_session_answers_only_the_client_that_opened_it(
+    http_proxy: tuple[str, str], workdir: Path
+) -> None:
+    url, token = http_proxy
+    with Proctor.from_config(workdir / "proctor.yaml") as guard:
+        identity = guard.runtime.identity
+        assert identity is not None
+        mallory = identity.mint_dev_user_token("mallory", ("call:*",), ttl=600)
+        other = guard.exchange(subject_token=mallory, actor="desk-bot").access_token
+        again = identity.mint_dev_user_token("alice", ("call:*",), ttl=600)
+        alice_anew = guard.exchange(subject_token=again, actor="desk-bot").access_token
+    owner = {"Authorization": f"Bearer {token}", **ACCEPT}
+    opened = httpx.post(url, json=HELLO, headers=owner)
+    assert opened.status_code == 200
+    session = {"mcp-session-id": opened.headers["mcp-session-id"]}
+    listing = {"jsonrpc": "2.0", "id": 2, "method": "tools/list"}
+
+    stranger = {"Authorization": f"Bearer {other}", **ACCEPT, **session}
+    assert httpx.post(url, json=listing, headers=stranger).status_code == 404
+    assert httpx.get(url, headers=stranger).status_code == 404
+    assert httpx.delete(url, headers=stranger).status_code == 404
+    anonymous = {**ACCEPT, **session}
+    assert httpx.post(url, json=listing, headers=anonymous).status_code == 401
+
+    # the owner's session survived, and a fresh token of the same user and agent is theirs
+    listed = httpx.post(url, json=listing, headers={**owner, **session})
+    assert listed.status_code == 200
+    fresh = {"Authorization": f"Bearer {alice_anew}", **ACCEPT, **session}
+    assert httpx.delete(url, headers=fresh).status_code == 204

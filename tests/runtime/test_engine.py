@@ -157,3 +157,25 @@ def test_a_value_in_the_middle_of_a_long_tool_output_is_tainted() -> None:
     runtime.review_output("read:doc", output, agent="bot", run=RunState("long"))
     assert runtime.content.taint("long", {"iban": iban})
     runtime.close()
+
+
+def test_the_runtime_holds_no_public_mutable_attribute() -> None:
+    # the edges read the parts and change them only through methods (replace_policies,
+    # close_with...): no list, set or dict of the runtime's can be patched from outside
+    runtime = _runtime()
+    public = {name: value for name, value in vars(runtime).items() if not name.startswith("_")}
+    assert not [name for name, value in public.items() if isinstance(value, list | set | dict)]
+    calls: list[str] = []
+    runtime.close_with(lambda: calls.append("stopped"))
+    runtime.close()
+    assert calls == ["stopped"]
+
+
+def test_an_invalid_action_is_denied_every_time_it_is_asked() -> None:
+    runtime = _runtime()
+    for _ in range(2):
+        decision = runtime.check("bad action!", agent="bot")
+        assert decision.effect.value == "deny"
+        assert decision.code == "invalid_request"
+    assert runtime.check("read:doc", agent="bot").allowed
+    runtime.close()

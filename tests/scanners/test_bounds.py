@@ -131,6 +131,6 @@ PATHOLOGICAL = [
 @pytest.mark.parametrize("text", PATHOLOGICAL, ids=lambda t: repr(t[:12]))
 def test_pathological_input_stays_fast(text: str) -> None:
     cascade = build_cascade(budget_ms=10_000)
-    started = time.perf_counter()
+    started = time.process_time()  # own CPU: a busy machine does not count
     cascade.scan(text)
-    assert time.perf_counter() - started < 2.0
+    assert time.process_time() - started < 2.0

@@ -182,9 +182,9 @@ def test_a_200_kb_text_is_bounded_in_time_and_offsets_stay_whole_text() -> None:
     attack = INJECTIONS[5]
     text = HOTEL_REVIEW * 800 + attack  # about 200 KB, the attack at the very end
     assert len(text) > 200_000
-    started = time.perf_counter()
+    started = time.process_time()  # own CPU: a busy machine does not count
     found = SCANNER.scan(text, Direction.OUTPUT)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     assert [f.type for f in found] == [FINDING_TYPE]
     assert found[0].end <= len(text)
     assert found[0].start > len(text) - len(attack) - 400
@@ -196,9 +196,9 @@ def test_a_200_kb_text_is_bounded_in_time_and_offsets_stay_whole_text() -> None:
     ids=["dots-then-at", "at-runs", "long-local-parts", "comment-openers"],
 )
 def test_tokenizing_stays_linear_on_adversarial_text(text: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()  # own CPU: a busy machine does not count
     SCANNER.scan(text, Direction.OUTPUT)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
 
 
 @pytest.mark.parametrize(

@@ -37,7 +37,12 @@ def sha(key: str) -> str:
 
 
 def write_config(
-    directory: Path, *, audit: str = "proctor.db", durability: str = "batched", extra: str = ""
+    directory: Path,
+    *,
+    audit: str = "proctor.db",
+    durability: str = "batched",
+    extra: str = "",
+    spill: str | None = None,
 ) -> Path:
     (directory / "policy.yaml").write_text(POLICY)
     config = directory / "proctor.yaml"
@@ -51,7 +56,7 @@ agents:
   - {{id: other-bot, role: support, tier: verified}}
 users:
   alice: {{scopes: ["read:*", "write:*"], claims: {{roles: [manager]}}}}
-storage: {{audit: "{audit}", durability: {durability}}}
+storage: {{audit: "{audit}", durability: {durability}{f', spill: "{spill}"' if spill else ""}}}
 identity: {{allow_dev_tokens: true}}
 server:
   max_body_bytes: 65536
@@ -175,3 +180,18 @@ def checks_under_load(url: str, threads: int, *, going: int = 50) -> Iterator[li
         stop.set()
         for worker in workers:
             worker.join(60)
+
+
+def seconds_until_ready(url: str, within: float) -> float:
+    """Seconds from now until ``/readyz`` answers 200 and a check is allowed again
+    (``inf`` when not within ``within`` seconds)."""
+    started = time.monotonic()
+    with httpx.Client(
+        base_url=url, headers={"Authorization": f"Bearer {PEP_KEY}"}, timeout=30.0
+    ) as client:
+        while time.monotonic() - started < within:
+            ready = client.get("/readyz").status_code == 200
+            if ready and client.post("/v1/check", json=LOAD_CHECK).json()["effect"] == "allow":
+                return time.monotonic() - started
+            time.sleep(0.05)  # polling another process: nothing to inject
+    return float("inf")

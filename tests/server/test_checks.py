@@ -6,6 +6,7 @@ import asyncio
 import re
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,15 +59,16 @@ def _on_event_loop() -> bool:
     return True
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[tuple[TestClient, StageThreads]]:
-    (tmp_path / "refunds.yaml").write_text(readme_refunds_policy())
-    config = tmp_path / "proctor.yaml"
+@contextmanager
+def serving(directory: Path, policy: str, scopes: str) -> Iterator[tuple[TestClient, StageThreads]]:
+    """The gateway over one policy, its agent's role holding ``scopes``."""
+    (directory / "policy.yaml").write_text(policy)
+    config = directory / "proctor.yaml"
     config.write_text(
         f"""\
-policies: [refunds.yaml]
+policies: [policy.yaml]
 roles:
-  support: {{scopes: ["read:*", "write:refund", "write:email", "delete:*"]}}
+  support: {{scopes: {scopes}}}
 agents:
   - {{id: support-bot, role: support, tier: verified}}
 users:
@@ -83,6 +85,13 @@ server:
     app = create_app(runtime, config=loaded)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield client, StageThreads(runtime)
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[TestClient, StageThreads]]:
+    scopes = '["read:*", "write:refund", "write:email", "delete:*"]'
+    with serving(tmp_path, readme_refunds_policy(), scopes) as served:
+        yield served
 
 
 def check(client: TestClient, action: str, **args: object) -> dict[str, object]:
@@ -136,3 +145,62 @@ def test_a_held_check_settles_on_a_thread_and_its_approval_lets_it_through(
     records = client.get("/v1/audit", params={"action": "write:refund"}, headers=bearer(ADMIN_KEY))
     effects = [r["record"]["effect"] for r in records.json()["records"]]
     assert effects == ["require_approval", "approved", "allow", "require_approval"]
+
+
+SCAN_HOLDS = """\
+name: mail
+scan:
+  input:
+    pii.email: require_approval
+rules:
+  - {id: mail, action: "write:email", effect: allow}
+"""
+
+
+@pytest.fixture
+def scanning(tmp_path: Path) -> Iterator[tuple[TestClient, StageThreads]]:
+    """A policy with no approval rule: only its `scan:` verdict holds a call."""
+    with serving(tmp_path, SCAN_HOLDS, '["write:email"]') as served:
+        yield served
+
+
+def test_a_hold_from_a_scan_verdict_settles_on_a_thread_and_is_answered_as_held(
+    scanning: tuple[TestClient, StageThreads],
+) -> None:
+    """No rule holds the call, the scan does: its approval is opened off the loop and the
+    answer is the hold (never an allow), until a person approves that exact call once."""
+    client, threads = scanning
+    assert check(client, "write:email", body="no address here")["effect"] == "allow"
+    assert all(threads.take().values())  # nothing to hold: decided and settled on the loop
+    call = {"to": "bob@example.com", "body": "hello"}
+    held = check(client, "write:email", **call)
+    assert held["effect"] == "require_approval", held
+    assert held["allowed"] is False
+    stages = threads.take()
+    assert stages["evaluate"] is True  # the scan and the rules ran on the loop
+    assert stages["limits"] is False  # the approval store is touched on a thread
+    assert stages["record"] is False
+    approval_id = next(
+        o["approval_id"]
+        for o in held["obligations"]  # type: ignore[attr-defined]
+        if "approval_id" in o
+    )
+    # the same call again while pending: the same approval, still held
+    again = check(client, "write:email", **call)
+    assert again["effect"] == "require_approval"
+    assert approval_id in str(again["obligations"])
+    approved = client.post(
+        f"/v1/admin/approvals/{approval_id}/approve", json={}, headers=bearer(ADMIN_KEY)
+    )
+    assert approved.status_code == 200, approved.text
+    assert check(client, "write:email", **{**call, "body": "other"})["effect"] == (
+        "require_approval"
+    )  # another call is not the approved one
+    passed = check(client, "write:email", **call)
+    assert passed["effect"] == "allow", passed
+    assert threads.take()["limits"] is False
+    assert check(client, "write:email", **call)["effect"] == "require_approval"  # spent
+    records = client.get("/v1/audit", params={"action": "write:email"}, headers=bearer(ADMIN_KEY))
+    effects = [r["record"]["effect"] for r in records.json()["records"]]
+    assert effects.count("allow") == 2  # the plain call and the approved one
+    assert effects[-1] == "require_approval"

@@ -14,6 +14,7 @@ from proctor.runtime import build_runtime
 from proctor.server import create_app
 from proctor.server.commits import CommitBarrier
 from proctor.storage import SqliteAuditStore
+from proctor.storage.memory import MemoryAuditStore
 from tests.audit.factories import make_event
 from tests.server.conftest import TestClient, bearer
 from tests.server.gateway import PEP_KEY
@@ -93,3 +94,15 @@ def test_a_charge_whose_decision_is_not_recorded_is_undone(config_path: Path) ->
         over = client.post("/v1/check", json=refund, headers=bearer(PEP_KEY)).json()
     assert paid["effect"] == "allow"  # the unrecorded 600 was not spent
     assert over["code"] == "limit_exceeded"  # this 600 was
+
+
+def test_waits_from_two_loops_are_each_answered_on_their_own_loop() -> None:
+    store = MemoryAuditStore()
+    barrier = CommitBarrier(store)
+    try:
+        store.append(make_event(1))
+        asyncio.run(barrier.wait("dec-000001"))
+        store.append(make_event(2))
+        asyncio.run(barrier.wait("dec-000002"))  # a new loop: answered there
+    finally:
+        barrier.close()

@@ -49,8 +49,10 @@ def _load(url: str, tally: Tally) -> None:
                 tally.going.set()
 
 
-def test_sigterm_answers_what_was_sent_then_closes(tmp_path: Path) -> None:
-    server = start_server(write_config(tmp_path))
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigterm_answers_what_was_sent_then_closes(tmp_path: Path, workers: int) -> None:
+    """With ``--workers 2`` the SIGTERM goes to the supervisor, which passes it on."""
+    server = start_server(write_config(tmp_path), workers=workers)
     tally = Tally()
     workers = [threading.Thread(target=_load, args=(server.url, tally)) for _ in range(THREADS)]
     for worker in workers:

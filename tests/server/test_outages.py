@@ -21,6 +21,7 @@ from tests.server.gateway import (
     PEP_KEY,
     ServerProcess,
     checks_under_load,
+    seconds_until_ready,
     start_server,
     write_config,
 )
@@ -45,15 +46,7 @@ def _client(url: str) -> httpx.Client:
 
 
 def _seconds_until_ready(url: str) -> float:
-    """Seconds from now until ``/readyz`` answers 200 and a check is allowed again."""
-    started = time.monotonic()
-    with _client(url) as client:
-        while time.monotonic() - started < 3 * RECOVERY_SECONDS:
-            ready = client.get("/readyz").status_code == 200
-            if ready and client.post("/v1/check", json=CHECK).json()["effect"] == "allow":
-                return time.monotonic() - started
-            time.sleep(0.05)  # polling another process: nothing to inject
-    return float("inf")
+    return seconds_until_ready(url, 3 * RECOVERY_SECONDS)
 
 
 def _assert_answers_match_records(url: str, answers: list[Answer]) -> None:

@@ -20,7 +20,8 @@ def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AuditStore
     elif request.param == "postgres":
         from proctor.storage.postgres.audit_store import PostgresAuditStore
 
-        opened = PostgresAuditStore(request.getfixturevalue("postgres_url"))
+        url = request.getfixturevalue("postgres_url")
+        opened = PostgresAuditStore(url, spill=str(tmp_path / "pg.spill.jsonl"))
     else:
         opened = SqliteAuditStore(tmp_path / "audit.db")
     yield opened

@@ -119,7 +119,8 @@ def test_table_dropped_under_the_store(tmp_path: Path) -> None:
         assert refused.value.code == STORAGE_UNAVAILABLE
         with pytest.raises(StorageError):
             store.flush()
-    assert spilled_ids(path) == ["dec-000002", "dec-000003"]
+    # the queued record, the one waited for, and the one refused at the door
+    assert spilled_ids(path) == ["dec-000002", "dec-000003", "dec-000004"]
 
 
 def test_directory_removed_under_the_store(

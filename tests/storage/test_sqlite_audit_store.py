@@ -196,7 +196,7 @@ def test_flush_waits_for_queued_records(tmp_path: Path) -> None:
         assert store.count() == 100
 
 
-def test_duplicate_without_wait_goes_to_the_spill_file(tmp_path: Path) -> None:
+def test_duplicate_without_wait_is_kept_aside(tmp_path: Path) -> None:
     path = tmp_path / "audit.db"
     with SqliteAuditStore(path) as store:
         store.append(make_event(1))
@@ -207,7 +207,8 @@ def test_duplicate_without_wait_goes_to_the_spill_file(tmp_path: Path) -> None:
         assert store.healthy
         assert store.count() == 3
         assert store.verify().ok
-    spilled = Path(f"{path}.spill.jsonl").read_text().splitlines()
+    assert not Path(f"{path}.spill.jsonl").exists()  # nothing a replay could chain
+    spilled = Path(f"{path}.spill-kept.jsonl").read_text().splitlines()
     assert len(spilled) == 1
     assert f'"code": "{DUPLICATE_RECORD}"' in spilled[0]
     assert '"effect": "deny"' in spilled[0]

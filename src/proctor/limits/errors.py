@@ -1,20 +1,25 @@
 """Errors of the limits package: approvals and runs asked for in a way that cannot be done.
 
 A call over a limit is never an error: it is a ``Decision`` with effect deny.
+The stores raise them too, so they live in ``proctor.model.limits_errors``.
 """
 
 from __future__ import annotations
 
-from proctor.errors import ProctorError
+from proctor.model.limits_errors import (
+    APPROVAL_EXPIRED,
+    APPROVAL_NOT_FOUND,
+    APPROVAL_NOT_PENDING,
+    APPROVER_NOT_ALLOWED,
+    RUN_NOT_FOUND,
+    LimitsError,
+)
 
-APPROVAL_NOT_FOUND = "approval_not_found"
-APPROVAL_NOT_PENDING = "approval_not_pending"
-APPROVAL_EXPIRED = "approval_expired"
-APPROVER_NOT_ALLOWED = "approver_not_allowed"
-RUN_NOT_FOUND = "run_not_found"
-
-
-class LimitsError(ProctorError):
-    """An approval or run operation that cannot be done; ``code`` says why."""
-
-    code = "limits_error"
+__all__ = [
+    "APPROVAL_EXPIRED",
+    "APPROVAL_NOT_FOUND",
+    "APPROVAL_NOT_PENDING",
+    "APPROVER_NOT_ALLOWED",
+    "RUN_NOT_FOUND",
+    "LimitsError",
+]

@@ -7,27 +7,19 @@ reset (``windows.FOREVER``), charged in the same atomic step as the limits.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from proctor.limits.counters import CounterCharge, PlannedCharge, read_amount
 from proctor.limits.windows import FOREVER, WindowPosition
 from proctor.model.limits import RunCeilings
 from proctor.model.request import CheckRequest
+from proctor.model.runs import RunRecord
+
+__all__ = ["RUN_CEILING", "RUN_LOOP", "RunRecord", "plan_run"]
 
 _FOREVER = WindowPosition(0, FOREVER, 0.0)
 RUN_CEILING = "run_ceiling"
 RUN_LOOP = "run_loop"
-
-
-@dataclass(frozen=True, slots=True)
-class RunRecord:
-    run_id: str
-    started_at: datetime
-    agent: str
-    user: str | None = None
-    ended_at: datetime | None = None
 
 
 def plan_run(

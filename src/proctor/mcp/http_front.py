@@ -23,7 +23,8 @@ environment's agent is the caller (local use only).
 Sessions are handshake-era: ``server/discover`` without a session is answered
 400, which makes a newer client fall back to ``initialize``. One client (a
 token's user and agent, else an address) holds ``sessions_per_client`` at
-most: opening one more ends its least recently used idle one.
+most: opening one more ends its least recently used idle one, and a session
+answers only the client that opened it.
 """
 
 from __future__ import annotations
@@ -218,14 +219,23 @@ class HttpFront:
         session_id = request.headers.get(SESSION_HEADER)
         if session_id is None:
             return _plain(400, f"missing the `{SESSION_HEADER}` header")
-        session = self.sessions.get(session_id)
-        if session is None or session.closed:
+        session = self._session_of(client, session_id)
+        if session is None:
             return _plain(404, "no such session")
         if request.method == "DELETE":
             self.sessions.pop(session.id, None)
             await session.close()
             return Response(status_code=204)
         return self._get(request, session)
+
+    def _session_of(self, client: str, session_id: str) -> HttpSession | None:
+        """The open session ``session_id`` if ``client`` opened it: a session id that leaked
+        (a log, a shared proxy) is no key to another user's or agent's session, and
+        another's session is answered as if it did not exist."""
+        session = self.sessions.get(session_id)
+        if session is None or session.closed or session.client != client:
+            return None
+        return session
 
     def _get(self, request: Request, session: HttpSession) -> Response:
         """The session's stream, or the rest of the stream a ``Last-Event-ID`` names."""
@@ -267,8 +277,8 @@ class HttpFront:
             return JSONResponse(
                 error_response(message.get("id"), INVALID_REQUEST, text), status_code=400
             )
-        session = self.sessions.get(session_id)
-        if session is None or session.closed:
+        session = self._session_of(client, session_id)
+        if session is None:
             return _plain(404, "no such session")
         return await self._relay(request, session, message, caller)
 

@@ -1,4 +1,8 @@
-"""Pure data shared by every layer: requests, decisions, tiers, action patterns."""
+"""Pure data shared by every layer: requests, decisions, tiers, action patterns.
+
+Also the values the limits and their stores both speak in (``approvals``,
+``counters``, ``runs``, ``limits_errors``), so storage needs nothing of ``limits``.
+"""
 
 from proctor.model.actions import ActionPattern, InvalidPattern, parse_pattern, validate_action
 from proctor.model.decision import Decision, Diagnostic, Effect, ShadowResult

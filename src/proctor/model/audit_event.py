@@ -17,9 +17,10 @@ from proctor.model.frozen import built_at_once
 AUDIT_VERSION = 1
 
 # Kinds of record: "decision" per check; "run" (effect start/end) and "approval"
-# (effect approved/rejected) from proctor.sdk.
+# (effect approved/rejected) from proctor.sdk; "correction" (effect deny,
+# ``extra.corrects``) when a decision answered deny committed after the answer.
 AUDIT_KINDS = frozenset(
-    {"decision", "approval", "run", "token_exchange", "tier_change", "policy_change"}
+    {"decision", "approval", "run", "token_exchange", "tier_change", "policy_change", "correction"}
 )
 
 

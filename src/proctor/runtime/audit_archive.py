@@ -80,26 +80,9 @@ def archive(
             cut = store.archive_cut(head.shard, before, head.size)
             if cut <= base[0]:
                 continue
-            frontier, last = Frontier.unpack(base[0], base[2]), base[1]
-            for start in range(base[0], cut, _PAGE):
-                for position, digest, body in store.archived_rows(
-                    head.shard, start, min(cut, start + _PAGE)
-                ):
-                    last = _check_link(head.shard, int(position), str(digest), str(body), last)
-                    frontier.append(leaf_hash(str(body).encode()))
-                    line = {
-                        "shard": head.shard,
-                        "position": int(position),
-                        "hash": digest,
-                        "body": body,
-                    }
-                    records.write(json.dumps(line, ensure_ascii=False) + "\n")
-            if frontier.size != cut:
-                raise AuditError(
-                    f"shard {head.shard} lacks records before {cut}", code=AUDIT_PROOF_FAILED
-                )
+            end = _copy_shard(store, head.shard, base, cut, records)
             proof = consistency_proof(TreeReader(store.tree_source(head.shard)), cut, head.size)
-            if not verify_consistency(cut, frontier.root(), head.size, head.root, proof):
+            if not verify_consistency(cut, end.root(), head.size, head.root, proof):
                 raise AuditError(
                     f"shard {head.shard}'s records do not lead to checkpoint {checkpoint.number}: "
                     "nothing is archived from a log that fails verification",
@@ -107,23 +90,63 @@ def archive(
                 )
             shards[str(head.shard)] = {
                 "from": base[0], "from_hash": base[1], "from_frontier": b64(base[2]),
-                "to": cut, "to_hash": last, "to_frontier": b64(frontier.packed()),
+                "to": cut, "to_hash": end.last, "to_frontier": b64(end.packed()),
                 "checkpoint_size": head.size, "consistency": [b64(h) for h in proof],
             }  # fmt: skip
-            cuts[head.shard] = (base, (cut, last, frontier.packed()))
+            cuts[head.shard] = (base, (cut, end.last, end.packed()))
         _sync(records)
-    with open(output / "checkpoints.txt", "w", encoding="utf-8") as notes:
-        after = 0
-        while page := store.checkpoint_notes(after=after, limit=1000):
-            notes.writelines(text + "\n" for _, text in page)
-            after = page[-1][0]
-        _sync(notes)
+    _write_checkpoints(store, output / "checkpoints.txt")
     manifest = {"v": ARCHIVE_VERSION, "before": before, "checkpoint": note, "shards": shards}
     with open(output / "manifest.json", "w", encoding="utf-8") as file:
         file.write(json.dumps(manifest, indent=1) + "\n")
         _sync(file)
     store.remove_archived(cuts)  # only once the archive is on disk
     return {"archived": {shard: item["to"] - item["from"] for shard, item in shards.items()}}
+
+
+class _ShardEnd:
+    """A shard's Merkle frontier and last record hash, as its records are read in order."""
+
+    def __init__(self, shard: int, frontier: Frontier, last: str) -> None:
+        self.shard, self.frontier, self.last = shard, frontier, last
+
+    @property
+    def size(self) -> int:
+        return self.frontier.size
+
+    def root(self) -> bytes:
+        return self.frontier.root()
+
+    def packed(self) -> bytes:
+        return self.frontier.packed()
+
+    def follow(self, position: int, digest: str, body: str) -> None:
+        """Take the next record, checked against its hash and the record before it."""
+        self.last = _check_link(self.shard, position, digest, body, self.last)
+        self.frontier.append(leaf_hash(body.encode()))
+
+
+def _copy_shard(store: ArchivableLog, shard: int, base: Base, cut: int, records: Any) -> _ShardEnd:
+    """Copy ``shard``'s records from ``base`` up to ``cut`` into ``records``, checking each."""
+    end = _ShardEnd(shard, Frontier.unpack(base[0], base[2]), base[1])
+    for start in range(base[0], cut, _PAGE):
+        for position, digest, body in store.archived_rows(shard, start, min(cut, start + _PAGE)):
+            end.follow(int(position), str(digest), str(body))
+            line = {"shard": shard, "position": int(position), "hash": digest, "body": body}
+            records.write(json.dumps(line, ensure_ascii=False) + "\n")
+    if end.size != cut:
+        raise AuditError(f"shard {shard} lacks records before {cut}", code=AUDIT_PROOF_FAILED)
+    return end
+
+
+def _write_checkpoints(store: ArchivableLog, path: Path) -> None:
+    """Every signed checkpoint so far, one note after another, as a witness keeps them."""
+    with open(path, "w", encoding="utf-8") as notes:
+        after = 0
+        while page := store.checkpoint_notes(after=after, limit=1000):
+            notes.writelines(text + "\n" for _, text in page)
+            after = page[-1][0]
+        _sync(notes)
 
 
 def verify_archive(directory: Path, verifier: NoteVerifier) -> ProofCheck:
@@ -133,41 +156,23 @@ def verify_archive(directory: Path, verifier: NoteVerifier) -> ProofCheck:
         if not isinstance(manifest, dict) or manifest.get("v") != ARCHIVE_VERSION:
             return ProofCheck(False, "the manifest is not a proctor archive manifest")
         _, checkpoint = signed_checkpoint(str(manifest.get("checkpoint")), verifier)
-        state: dict[int, tuple[Frontier, str]] = {}
+        ends: dict[int, _ShardEnd] = {}
         for key, item in manifest["shards"].items():
             shard = int(key)
-            state[shard] = (
-                Frontier.unpack(int(item["from"]), unb64(item["from_frontier"], "a frontier")),
-                str(item["from_hash"]),
-            )
-        with open(directory / "records.jsonl", encoding="utf-8") as records:
-            for number, text in enumerate(records, start=1):
-                line = json.loads(text)
-                shard = int(line["shard"])
-                if shard not in state:
-                    return ProofCheck(
-                        False, f"line {number} names shard {shard}, not in the manifest"
-                    )
-                frontier, last = state[shard]
-                if int(line["position"]) != frontier.size + 1:
-                    return ProofCheck(
-                        False,
-                        f"line {number}: record {line['position']} of shard {shard} is misplaced",
-                    )
-                last = _check_link(
-                    shard, frontier.size + 1, str(line["hash"]), str(line["body"]), last
-                )
-                frontier.append(leaf_hash(str(line["body"]).encode()))
-                state[shard] = (frontier, last)
+            start = Frontier.unpack(int(item["from"]), unb64(item["from_frontier"], "a frontier"))
+            ends[shard] = _ShardEnd(shard, start, str(item["from_hash"]))
+        misread = _follow_records(directory / "records.jsonl", ends)
+        if misread is not None:
+            return ProofCheck(False, misread)
         for key, item in manifest["shards"].items():
             shard = int(key)
-            frontier, last = state[shard]
+            end = ends[shard]
             head = checkpoint.shard(shard)
             proof = [unb64(h, "a consistency hash") for h in item["consistency"]]
             if (
-                frontier.size != int(item["to"])
-                or last != item["to_hash"]
-                or b64(frontier.packed()) != item["to_frontier"]
+                end.size != int(item["to"])
+                or end.last != item["to_hash"]
+                or b64(end.packed()) != item["to_frontier"]
             ):
                 return ProofCheck(
                     False,
@@ -175,7 +180,7 @@ def verify_archive(directory: Path, verifier: NoteVerifier) -> ProofCheck:
                     checkpoint,
                 )
             if head is None or not verify_consistency(
-                frontier.size, frontier.root(), head.size, head.root, proof
+                end.size, end.root(), head.size, head.root, proof
             ):
                 return ProofCheck(
                     False,
@@ -187,6 +192,21 @@ def verify_archive(directory: Path, verifier: NoteVerifier) -> ProofCheck:
         return ProofCheck(False, exc.message)
     except (OSError, ValueError, KeyError, TypeError) as exc:
         return ProofCheck(False, f"the archive is unreadable: {exc}")
+
+
+def _follow_records(path: Path, ends: dict[int, _ShardEnd]) -> str | None:
+    """Read the archived records into their shards' ``ends``; what is wrong, or None."""
+    with open(path, encoding="utf-8") as records:
+        for number, text in enumerate(records, start=1):
+            line = json.loads(text)
+            shard = int(line["shard"])
+            end = ends.get(shard)
+            if end is None:
+                return f"line {number} names shard {shard}, not in the manifest"
+            if int(line["position"]) != end.size + 1:
+                return f"line {number}: record {line['position']} of shard {shard} is misplaced"
+            end.follow(end.size + 1, str(line["hash"]), str(line["body"]))
+    return None
 
 
 def record_time(text: str) -> str:

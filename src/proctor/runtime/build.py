@@ -172,13 +172,7 @@ def _from_config(
         if from_store
         else load_policies([*loaded.policy_paths, *extra_policies], timezone=zone)
     )
-    store = (
-        audit
-        if audit is not None and not isinstance(audit, str)
-        else open_audit_store(
-            audit or loaded.audit_location, durability=settings.storage.durability
-        )
-    )
+    store = _audit_store(loaded, audit)
     # identity, counters, runs, approvals and provenance live beside a located audit
     state_at = audit if isinstance(audit, str) else None if audit else loaded.audit_location
     identity = None
@@ -214,6 +208,17 @@ def _from_config(
         tracer=tracer if tracer is not None else build_tracer(settings.telemetry),
         scanners=_configured_cascade(settings.scanning),
         store_args=StoredArgs(settings.audit.store_args),
+    )
+
+
+def _audit_store(loaded: LoadedConfig, audit: str | AuditStore | None) -> AuditStore:
+    """The store given, else the one opened at the location given or configured."""
+    if audit is not None and not isinstance(audit, str):
+        return audit
+    return open_audit_store(
+        audit or loaded.audit_location,
+        durability=loaded.config.storage.durability,
+        spill=loaded.spill_location,
     )
 
 

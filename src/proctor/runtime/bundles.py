@@ -169,5 +169,5 @@ def follow_bundle(
     runtime.replace_policies(type(runtime.policies).empty(runtime.policies.timezone))
     follower.poll_once()
     follower.start()
-    runtime.on_close.append(follower.close)
+    runtime.close_with(follower.close)
     return follower

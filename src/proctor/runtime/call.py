@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any, NamedTuple, TypedDict
 
+from proctor.model.actions import validate_action
 from proctor.model.request import Agent, RunState, User
 
 AgentLike = Agent | str | None  # an agent, its id, or none (the default agent)
@@ -87,3 +88,28 @@ class OutputFields(TypedDict, total=False):
     trace_id: str | None
     token: str | None
     record: bool
+
+
+class KnownActions:
+    """The actions already found well formed, so a check validates each name once.
+
+    Bounded: past ``limit`` names it starts over, so callers naming ever new
+    actions cannot grow it without end.
+    """
+
+    __slots__ = ("_known", "_limit")
+
+    def __init__(self, limit: int = 4096) -> None:
+        self._known: set[str] = set()
+        self._limit = limit
+
+    def problem(self, action: str) -> str | None:
+        """Why ``action`` is not a well-formed action name, or None (and it is remembered)."""
+        if action in self._known:
+            return None
+        problem = validate_action(action)
+        if problem is None:
+            if len(self._known) >= self._limit:
+                self._known.clear()
+            self._known.add(action)
+        return problem

@@ -25,7 +25,7 @@ from proctor.limits.run_owners import RunOwners
 from proctor.model.decision import Decision
 from proctor.model.request import Agent, User
 from proctor.policy import CompiledPolicySet
-from proctor.runtime.call import CallFields, CheckCall, OutputCall, OutputFields
+from proctor.runtime.call import CallFields, CheckCall, KnownActions, OutputCall, OutputFields
 from proctor.runtime.callers import CallerResolver
 from proctor.runtime.outputs import review_output
 from proctor.runtime.pipeline import Check, begin_check, run_check, settle_check
@@ -103,9 +103,9 @@ class Runtime:
             on_new_approval=approval_hook,
         )
         self.run_owners: Final = RunOwners(self.state.runs)  # a run belongs to its starter
-        self.valid_actions: Final[set[str]] = set()  # actions validated (the pipeline's cache)
+        self.known_actions: Final = KnownActions()  # actions validated (the pipeline's cache)
         self._observe: StageObserver | None = None  # None costs nothing per check
-        self.on_close: list[Callable[[], None]] = []  # e.g. a bundle poller's stop
+        self._closers: list[Callable[[], None]] = []  # e.g. a bundle poller's stop
 
     # -- what is read through the parts ----------------------------------------------------
 
@@ -142,6 +142,10 @@ class Runtime:
     def observe_stages(self, observe: StageObserver | None) -> None:
         """Report each check stage's time to ``observe`` (the gateway's metrics)."""
         self._observe = observe
+
+    def close_with(self, stop: Callable[[], None]) -> None:
+        """Call ``stop`` when the runtime closes (a follower's or poller's stop)."""
+        self._closers.append(stop)
 
     def lift_demotion(self, agent_id: str) -> None:
         """Forget a rule's demotion of ``agent_id`` in this process (an admin set its tier)."""
@@ -301,7 +305,7 @@ class Runtime:
             self.recorder.append(event)
 
     def close(self) -> None:
-        for stop in self.on_close:
+        for stop in self._closers:
             stop()
         self.audit.close()
         if self.tracer is not None:

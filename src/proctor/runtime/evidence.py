@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -57,64 +58,79 @@ def build_report(
     sample: int = 5,
     generated_at: str = "",
 ) -> dict[str, Any]:
-    effects: Counter[str] = Counter()
-    agents: Counter[str] = Counter()
-    users: Counter[str] = Counter()
-    actions: Counter[str] = Counter()
-    held: list[dict[str, Any]] = []
-    approvals: list[dict[str, Any]] = []
-    identity: list[dict[str, Any]] = []
-    policies: list[dict[str, Any]] = []
-    decided: list[str] = []
-    totals = Counter[str]()
+    period = _Period()
     for record in period_records(store, since, until):
-        kind = record.get("kind")
-        extra = record.get("extra") or {}
-        if kind == "decision":
-            effect = str(record.get("effect"))
-            effects[effect] += 1
-            agents[_agent(record)] += 1
-            users[_user(record) or "(none)"] += 1
-            actions[str(record.get("action"))] += 1
-            decided.append(str(record.get("decision_id")))
-            if effect != "allow":
-                totals["held"] += 1
-                if len(held) < LISTED:
-                    held.append(_line(record, "reason", "code"))
-        elif kind == "approval":
-            totals["approvals"] += 1
-            if len(approvals) < LISTED:
-                approvals.append({
-                    **_line(record, "reason"),
-                    "approval_id": extra.get("approval_id"),
-                    "approver": extra.get("approver"),
-                    "requested_by_decision": extra.get("requested_by_decision"),
-                })  # fmt: skip
-        elif kind in _IDENTITY_KINDS:
-            totals["identity"] += 1
-            if len(identity) < LISTED:
-                identity.append({**_line(record, "reason"), "kind": kind, "extra": extra})
-        elif kind == "policy_change":
-            policies.append({**_line(record, "reason"), "extra": extra})
-    chosen = list(decisions) or _spread(decided, sample)
+        period.add(record)
+    chosen = list(decisions) or _spread(period.decided, sample)
     return {
         "v": REPORT_VERSION,
         "period": {"since": since, "until": until},
         "generated_at": generated_at,
-        "decisions": {
-            "total": sum(effects.values()),
-            "by_effect": dict(effects.most_common()),
-            "by_agent": dict(agents.most_common()),
-            "by_user": dict(users.most_common()),
-            "by_action": dict(actions.most_common()),
-        },
-        "denials_and_holds": {"total": totals["held"], "listed": held},
-        "approvals": {"total": totals["approvals"], "listed": approvals},
-        "identity_changes": {"total": totals["identity"], "listed": identity},
-        "policy_changes": policies,
+        **period.sections(),
         "checkpoints": _checkpoints(store, since, until, verifier),
         "samples": [_five_answers(store, decision_id, verifier) for decision_id in chosen],
     }
+
+
+@dataclass
+class _Period:
+    """What one period's records add up to: the report's counted and listed sections."""
+
+    effects: Counter[str] = field(default_factory=Counter)
+    agents: Counter[str] = field(default_factory=Counter)
+    users: Counter[str] = field(default_factory=Counter)
+    actions: Counter[str] = field(default_factory=Counter)
+    totals: Counter[str] = field(default_factory=Counter)
+    held: list[dict[str, Any]] = field(default_factory=list)
+    approvals: list[dict[str, Any]] = field(default_factory=list)
+    identity: list[dict[str, Any]] = field(default_factory=list)
+    policies: list[dict[str, Any]] = field(default_factory=list)
+    decided: list[str] = field(default_factory=list)
+
+    def add(self, record: dict[str, Any]) -> None:
+        kind = record.get("kind")
+        extra = record.get("extra") or {}
+        if kind == "decision":
+            effect = str(record.get("effect"))
+            self.effects[effect] += 1
+            self.agents[_agent(record)] += 1
+            self.users[_user(record) or "(none)"] += 1
+            self.actions[str(record.get("action"))] += 1
+            self.decided.append(str(record.get("decision_id")))
+            if effect != "allow":
+                self._list("held", self.held, _line(record, "reason", "code"))
+        elif kind == "approval":
+            self._list("approvals", self.approvals, {
+                **_line(record, "reason"),
+                "approval_id": extra.get("approval_id"),
+                "approver": extra.get("approver"),
+                "requested_by_decision": extra.get("requested_by_decision"),
+            })  # fmt: skip
+        elif kind in _IDENTITY_KINDS:
+            line = {**_line(record, "reason"), "kind": kind, "extra": extra}
+            self._list("identity", self.identity, line)
+        elif kind == "policy_change":
+            self.policies.append({**_line(record, "reason"), "extra": extra})
+
+    def _list(self, section: str, listed: list[dict[str, Any]], line: dict[str, Any]) -> None:
+        self.totals[section] += 1
+        if len(listed) < LISTED:
+            listed.append(line)
+
+    def sections(self) -> dict[str, Any]:
+        return {
+            "decisions": {
+                "total": sum(self.effects.values()),
+                "by_effect": dict(self.effects.most_common()),
+                "by_agent": dict(self.agents.most_common()),
+                "by_user": dict(self.users.most_common()),
+                "by_action": dict(self.actions.most_common()),
+            },
+            "denials_and_holds": {"total": self.totals["held"], "listed": self.held},
+            "approvals": {"total": self.totals["approvals"], "listed": self.approvals},
+            "identity_changes": {"total": self.totals["identity"], "listed": self.identity},
+            "policy_changes": self.policies,
+        }
 
 
 def _checkpoints(

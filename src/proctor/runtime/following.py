@@ -82,7 +82,7 @@ _FOLLOWERS: weakref.WeakKeyDictionary[Runtime, StoreFollower] = weakref.WeakKeyD
 def attach(runtime: Runtime, follower: StoreFollower) -> None:
     """``follower`` keeps ``runtime`` in step with its store, and stops when it closes."""
     _FOLLOWERS[runtime] = follower
-    runtime.on_close.append(follower.close)
+    runtime.close_with(follower.close)
 
 
 def follower_of(runtime: Runtime) -> StoreFollower | None:

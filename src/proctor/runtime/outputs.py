@@ -118,7 +118,7 @@ def _remember(
     source = Source(call.tool or call.action, call.call_id or review_id, iso(now))
     try:
         runtime.content.remember_output(run.run_id, tree, source)
-        runtime.content.remember_injection(run.run_id, findings, source)
+        runtime.content.remember_injection(run.run_id, findings, source, tree)
     except StorageError as exc:  # unremembered values could later pass untainted
         return exc
     return None

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from proctor.limits.run_owners import RunOwners
     from proctor.model.request import Agent
     from proctor.policy import CompiledPolicySet
+    from proctor.runtime.call import KnownActions
     from proctor.runtime.callers import CallerResolver
     from proctor.runtime.records import AuditRecorder
     from proctor.runtime.scanning import ContentGuard, StoredArgs
@@ -44,7 +45,7 @@ class EngineParts(Protocol):
     @property
     def store_args(self) -> StoredArgs: ...
     @property
-    def valid_actions(self) -> set[str]: ...
+    def known_actions(self) -> KnownActions: ...
     @property
     def run_owners(self) -> RunOwners: ...
 

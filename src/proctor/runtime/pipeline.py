@@ -20,7 +20,6 @@ from proctor.audit.errors import AuditError
 from proctor.identity.errors import TokenRejected
 from proctor.limits.counters import CounterCharge
 from proctor.limits.demotions import Demotion
-from proctor.model.actions import validate_action
 from proctor.model.arguments import (
     ArgumentsRejected,
     normalize_arguments,
@@ -42,7 +41,6 @@ if TYPE_CHECKING:
     from proctor.runtime.identity import HeldToken  # annotation only: keeps JOSE unloaded
     from proctor.runtime.parts import EngineParts
 
-_ACTION_CACHE_LIMIT = 4096
 # Codes that say a store failed: a denial for want of a store demotes no agent.
 _INFRASTRUCTURE = ("state_unavailable", PROVENANCE_UNAVAILABLE)
 
@@ -113,15 +111,9 @@ def resolve_caller(runtime: EngineParts, check: Check) -> Decision | None:
 
 def validate(runtime: EngineParts, check: Check) -> Decision | None:
     """A well-formed action; arguments and context within the bounds of a record."""
-    action = check.call.action
-    valid = runtime.valid_actions
-    if action not in valid:
-        problem = validate_action(action)
-        if problem is not None:
-            return check.deny(f"invalid action: {problem}", "invalid_request")
-        if len(valid) >= _ACTION_CACHE_LIMIT:
-            valid.clear()
-        valid.add(action)
+    problem = runtime.known_actions.problem(check.call.action)
+    if problem is not None:
+        return check.deny(f"invalid action: {problem}", "invalid_request")
     try:
         check.args, check.exact_args = normalize_call_arguments(check.call.args)
         context = check.call.context

@@ -27,9 +27,15 @@ from typing import Any
 from proctor.model.decision import EFFECT_PRECEDENCE, Decision, Effect
 from proctor.policy.scan_rules import ScanPlan, ScanVerdict
 from proctor.scanners import Cascade
-from proctor.scanners.bounds import TRUNCATED
+from proctor.scanners.bounds import TRUNCATED, Bounds, strings_in
 from proctor.scanners.loading import build_cascade, default_cascade
-from proctor.scanners.provenance import ProvenanceLedgers, Source
+from proctor.scanners.provenance import (
+    CandidateValue,
+    ProvenanceLedgers,
+    Source,
+    all_values,
+    injected_values,
+)
 from proctor.scanners.redaction import Redactor, Span
 from proctor.storage.contracts import ProvenanceStore
 
@@ -360,15 +366,22 @@ class ContentGuard:
         self.provenance.remember_trusted(run_id, content)
 
     def remember_injection(
-        self, run_id: str, findings: Collection[Mapping[str, Any]], source: Source
+        self, run_id: str, findings: Collection[Mapping[str, Any]], source: Source, tree: Any
     ) -> None:
-        """The run saw an injection when ``findings`` hold one at ``CONTAMINATION_SCORE``."""
-        score = max(
-            (float(f["score"]) for f in findings if str(f.get("type", "")).startswith("injection")),
-            default=0.0,
-        )
-        if score >= CONTAMINATION_SCORE:
-            self.provenance.remember_injection(run_id, source, score)
+        """The run saw an injection when ``findings`` (of the result ``tree``) hold one at
+        ``CONTAMINATION_SCORE``; the values near those findings are the ones it named."""
+        strong = [
+            f
+            for f in findings
+            if str(f.get("type", "")).startswith("injection")
+            and float(f["score"]) >= CONTAMINATION_SCORE
+        ]
+        if not strong:
+            return
+        score = max(float(f["score"]) for f in strong)
+        bounds = self._cascade.bounds if self._cascade is not None else Bounds()
+        named = named_values(tree, strong, bounds)
+        self.provenance.remember_injection(run_id, source, score, named)
 
     def injections(self, run_id: str) -> tuple[dict[str, Any], ...]:
         """The outputs of run ``run_id`` that held an injection finding (a store failure raises)."""
@@ -379,6 +392,26 @@ class ContentGuard:
         if run_id is None:
             return {}
         return self.provenance.taint_of(run_id, args)
+
+
+def named_values(
+    tree: Any, findings: Collection[Mapping[str, Any]], bounds: Bounds
+) -> frozenset[CandidateValue]:
+    """The candidate values near the spans of ``findings`` in the strings of ``tree`` (a
+    finding's ``path`` as the scanners spell it, ``$`` for a bare string). A finding that
+    cannot be placed (no such string, no integer span) names every value of ``tree``."""
+    texts = dict(strings_in(tree, bounds)[0])
+    spans: dict[str, list[tuple[int, int]]] = {}
+    for finding in findings:
+        path = str(finding.get("path") or "$")
+        start, end = finding.get("start"), finding.get("end")
+        if path not in texts or type(start) is not int or type(end) is not int:
+            return frozenset(all_values(tree))
+        spans.setdefault(path, []).append((start, end))
+    named: set[CandidateValue] = set()
+    for path, found in spans.items():
+        named |= injected_values(texts[path], found)
+    return frozenset(named)
 
 
 def combine(decision: Decision, verdict: ScanVerdict) -> Decision:

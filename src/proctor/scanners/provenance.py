@@ -15,6 +15,12 @@ A run also keeps the sources (tool, call) of its outputs that held an
 injection finding: its contamination, read by conditions as
 ``run.injection_seen`` and ``run.findings.injection``, so a policy can hold a
 consequential call after a suspicious output even when no value flows from it.
+It also keeps the values the injection named: the candidate values within
+``NEAR_INJECTION`` characters of an injection finding's span. A tainted argument
+carrying one says so (``injected`` in its taint entry: the output's tool, call,
+time and score), which ``injected(args.x)`` reads: a value the user asked the
+agent to read (the IBAN of a bill) is tainted, but only a value next to an
+injected instruction (the attacker's IBAN planted in that bill) is injected.
 Nothing here reads a clock or does I/O: the time of a source is passed in.
 
 The ledgers fill in the run-keyed ``ProvenanceStore`` contract
@@ -32,6 +38,7 @@ from typing import Any
 
 from proctor.scanners.candidates import (
     KINDS,
+    MAX_CANDIDATES,
     CandidateValue,
     all_values,
     extract_values,
@@ -46,6 +53,7 @@ __all__ = [
     "Source",
     "all_values",
     "extract_values",
+    "injected_values",
     "taint_from",
     "values_in",
 ]
@@ -53,6 +61,13 @@ __all__ = [
 MAX_VALUES = 10_000
 MAX_RUNS = 10_000
 MAX_INJECTIONS = 100  # sources of injection findings kept per run (the first ones)
+# Values this close to an injection finding's span (characters, either side) are ones the
+# injection named: an instruction names its target within a sentence or two of the request.
+# On AgentDojo, 200 takes 98.6 % of the attacker's values where they appear in flagged outputs
+# (every attacker call's target) and 15 % of the outputs' other values; 300 takes them all
+# but 30 % of the others, which put 16 % of the user's own calls in attacked runs under
+# ``injected`` instead of 12 %.
+NEAR_INJECTION = 200
 _KIND_ORDER = {kind: rank for rank, kind in enumerate(KINDS)}
 
 
@@ -72,32 +87,80 @@ def taint_from(
     found: Mapping[str, Collection[CandidateValue]],
     trusted: Collection[CandidateValue],
     untrusted: Mapping[CandidateValue, Source],
+    injected: Mapping[CandidateValue, Mapping[str, Any]] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """Taint per argument path (``found`` = ``values_in(args)``) from what a run has seen.
 
     An argument is tainted when one of its candidate values is in untrusted
     content and not in trusted content; when several are, the first by kind
-    (``KINDS`` order) then value names the source.
+    (``KINDS`` order) then value names the source. A tainted argument carrying
+    a value an injection named (``injected``: value -> ``injection_entry``) has
+    that entry under ``injected``; an injected value is untrusted even when the
+    ledger has dropped its untrusted row.
     """
+    injected = injected or {}
     taint: dict[str, dict[str, Any]] = {}
     for path, values in found.items():
-        hits = [v for v in values if v in untrusted and v not in trusted]
-        if hits:
-            value = min(hits, key=_rank)
-            source = untrusted[value]
-            taint[path] = {
-                "kind": value.kind,
-                "tool": source.tool,
-                "call": source.call,
-                "at": source.at,
-            }
+        hits = [v for v in values if (v in untrusted or v in injected) and v not in trusted]
+        if not hits:
+            continue
+        named = [v for v in hits if v in injected]
+        value = min(named or hits, key=_rank)
+        entry = injected.get(value)
+        source = untrusted.get(value)
+        if source is None:  # only an injection named it
+            assert entry is not None
+            source = Source(str(entry["tool"]), str(entry["call"]), str(entry["at"]))
+        taint[path] = {
+            "kind": value.kind,
+            "tool": source.tool,
+            "call": source.call,
+            "at": source.at,
+        }
+        if entry is not None:
+            taint[path]["injected"] = dict(entry)
     return taint
+
+
+def injected_values(text: str, spans: Iterable[tuple[int, int]]) -> frozenset[CandidateValue]:
+    """The candidate values that injection findings at ``spans`` of ``text`` named: those
+    within ``NEAR_INJECTION`` characters of a span, each window widened to whole words.
+
+    Overlapping windows are read once, and at most ``MAX_CANDIDATES`` values are kept
+    (the first windows'), so a text full of findings costs no more than reading it.
+    """
+    if not isinstance(text, str) or not text:
+        return frozenset()
+    windows: list[tuple[int, int]] = []
+    for start, end in sorted(_window(text, start, end) for start, end in spans):
+        if windows and start <= windows[-1][1]:
+            windows[-1] = (windows[-1][0], max(end, windows[-1][1]))
+        else:
+            windows.append((start, end))
+    named: set[CandidateValue] = set()
+    for low, high in windows:
+        named |= all_values(text[low:high])
+        if len(named) >= MAX_CANDIDATES:
+            return frozenset(sorted(named, key=_rank)[:MAX_CANDIDATES])
+    return frozenset(named)
+
+
+def _window(text: str, start: int, end: int) -> tuple[int, int]:
+    start = max(0, min(int(start), len(text)))
+    end = max(start, min(int(end), len(text)))
+    low = max(0, start - NEAR_INJECTION)
+    high = min(len(text), end + NEAR_INJECTION)
+    while low > 0 and not text[low - 1].isspace():
+        low -= 1
+    while high < len(text) and not text[high].isspace():
+        high += 1
+    return low, high
 
 
 class ProvenanceLedger:
     """The trusted and untrusted values of one run. Safe to share between threads."""
 
-    __slots__ = ("_injections", "_lock", "_trusted", "_untrusted", "max_values")
+    __slots__ = ("_injected", "_injections", "_lock", "_trusted", "_untrusted", "max_values")
 
     def __init__(self, max_values: int = MAX_VALUES) -> None:
         self.max_values = max_values
@@ -105,12 +168,21 @@ class ProvenanceLedger:
         self._trusted: OrderedDict[CandidateValue, None] = OrderedDict()
         self._untrusted: OrderedDict[CandidateValue, Source] = OrderedDict()
         self._injections: dict[str, dict[str, Any]] = {}
+        self._injected: OrderedDict[CandidateValue, dict[str, Any]] = OrderedDict()
 
-    def add_injection(self, source: Source, score: float) -> None:
-        """An output of this run from ``source`` held an injection finding (run contamination)."""
+    def add_injection(
+        self, source: Source, score: float, values: Iterable[CandidateValue] = ()
+    ) -> None:
+        """An output of this run from ``source`` held an injection finding (run contamination)
+        that named ``values`` (``injected_values``); a value keeps the first output naming it."""
+        entry = injection_entry(source, score)
         with self._lock:
             if source.call not in self._injections and len(self._injections) < MAX_INJECTIONS:
-                self._injections[source.call] = injection_entry(source, score)
+                self._injections[source.call] = entry
+            for value in _ordered(values):
+                if value not in self._injected:
+                    self._injected[value] = entry
+            _trim(self._injected, self.max_values)
 
     def injections(self) -> tuple[dict[str, Any], ...]:
         with self._lock:
@@ -143,13 +215,13 @@ class ProvenanceLedger:
 
     def taint_of(self, args: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         """Argument path -> ``{"kind", "tool", "call", "at"}`` (see ``taint_from``)."""
-        if not self._untrusted:
+        if not self._untrusted and not self._injected:
             return {}
         found = values_in(args)
         if not found:
             return {}
         with self._lock:
-            return taint_from(found, self._trusted, self._untrusted)
+            return taint_from(found, self._trusted, self._untrusted, self._injected)
 
     def source_of(self, value: CandidateValue) -> Source | None:
         """The untrusted source of ``value``, or None when it is trusted or never seen."""
@@ -208,8 +280,10 @@ class ProvenanceLedgers:
         ledger = self.get(run_id)
         return ledger.taint_of(args) if ledger is not None else {}
 
-    def remember_injection(self, run_id: str, source: Source, score: float) -> None:
-        self.for_run(run_id).add_injection(source, score)
+    def remember_injection(
+        self, run_id: str, source: Source, score: float, values: Iterable[CandidateValue] = ()
+    ) -> None:
+        self.for_run(run_id).add_injection(source, score, values)
 
     def injections(self, run_id: str) -> tuple[dict[str, Any], ...]:
         ledger = self.get(run_id)

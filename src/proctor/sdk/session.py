@@ -16,7 +16,12 @@ if TYPE_CHECKING:
 
 
 class RunFields(TypedDict, total=False):
-    """What a run binds besides its id (``Proctor.run``); see ``Session`` for each."""
+    """What a run binds besides its id (``Proctor.run``).
+
+    The agent and the user of every check; the trace id its records carry;
+    ``context`` merged into each check's; ``task``, what the user asked (its
+    values are never tainted in the run).
+    """
 
     agent: AgentLike
     user: UserLike
@@ -62,28 +67,21 @@ class Session:
             process_refund(order_id="A1", amount=40)
     """
 
-    def __init__(
-        self,
-        proctor: Checker,
-        *,
-        agent: AgentLike = None,
-        user: UserLike = None,
-        run_id: str | None = None,
-        trace_id: str | None = None,
-        context: Mapping[str, Any] | None = None,
-        token: str | None = None,
-        task: Any = None,
-    ) -> None:
+    def __init__(self, proctor: Checker, **fields: Unpack[SessionFields]) -> None:
         self.proctor = proctor
-        self.token = token
-        self.agent = agent
-        self.user = user
-        self.run_id = run_id
-        self.trace_id = trace_id
-        self.context = dict(context or {})
+        self.agent: AgentLike = fields.get("agent")
+        self.user: UserLike = fields.get("user")
+        self.run_id = fields.get("run_id")
+        self.trace_id = fields.get("trace_id")
+        self.token = fields.get("token")
+        self.context = dict(fields.get("context") or {})
         self._tokens: list[Token[Session | None]] = []
+        task = fields.get("task")
         if task is not None:
             self.remember_task(task)
+
+    def _run(self) -> RunState | None:
+        return RunState(self.run_id) if self.run_id else None
 
     def check(
         self,
@@ -101,7 +99,7 @@ class Session:
             args=args,
             resource=resource,
             context=merged,
-            run=RunState(self.run_id) if self.run_id else None,
+            run=self._run(),
             trace_id=self.trace_id,
             token=self.token,
         )
@@ -127,7 +125,7 @@ class Session:
             call_id=decision.decision_id if decision is not None else None,
             agent=self.agent,
             user=self.user,
-            run=RunState(self.run_id) if self.run_id else None,
+            run=self._run(),
             tool=tool,
             trace_id=self.trace_id,
             token=self.token,

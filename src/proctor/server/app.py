@@ -63,7 +63,7 @@ def create_app(
         metrics=GatewayMetrics(lambda: float(getattr(runtime.audit, "queued", 0))),
         approvals=ApprovalDesk(runtime),
         agents=AgentAdmin(runtime, _config_registry(runtime, config)),
-        commits=CommitBarrier(runtime.audit),
+        commits=CommitBarrier(runtime.audit, undo=runtime.guardrails.undo),
         replays=RequestReplays(runtime.audit),
         config=config,
         user_assertions=UserAssertions.of(runtime.users, config),
@@ -73,6 +73,9 @@ def create_app(
     if follower is not None:  # every process on the store, by its heartbeat
         state.metrics.watch_processes(status.live_processes(follower))
     state.approvals.on_decided = state.metrics.observe_approval
+    spill = getattr(runtime.audit, "spill", None)  # the stores that spill (not memory)
+    if spill is not None:
+        state.metrics.watch_spill(lambda: (spill.spilled, spill.replayed))
     document = build_openapi(_version())
 
     async def openapi(request: Request) -> Response:

@@ -5,9 +5,10 @@ from __future__ import annotations
 from time import perf_counter
 
 from anyio import to_thread
+from starlette.requests import Request
 
 from proctor.errors import ProctorError
-from proctor.model.decision import Decision
+from proctor.model.decision import Decision, Effect
 from proctor.model.request import RunState, User
 from proctor.runtime import CheckCall, Runtime, unrecorded
 from proctor.runtime.pipeline import Check, settling_waits, undo_charges
@@ -16,6 +17,7 @@ from proctor.server.bodies import CheckBody, UserBody
 from proctor.server.errors import ApiError
 from proctor.server.replays import keyed_decision_id
 from proctor.server.state import GatewayState
+from proctor.telemetry import TRACEPARENT_HEADER, extract_traceparent
 
 
 def bind(state: GatewayState, principal: Principal, body: CheckBody) -> CheckBody:
@@ -98,7 +100,14 @@ async def decide(
         await state.commits.wait(decision.decision_id)  # answered once its record is committed
     except ProctorError as exc:
         if check.charged:  # not recorded, so not spent
-            await to_thread.run_sync(undo_charges, runtime, check)
+            returns = state.commits.charge_returns
+            if returns is not None:  # off the answer's path (charge_returns.py)
+                charged, check.charged = check.charged, []
+                returns.take_back(charged)
+            else:
+                await to_thread.run_sync(undo_charges, runtime, check)
+        if decision.effect is not Effect.DENY:  # its record may commit yet (commits.py)
+            state.commits.corrections.remember(decision.decision_id, exc.message)
         decision = unrecorded(decision, exc.message)
     state.metrics.observe(decision.effect.value, perf_counter() - started, decision.code)
     return decision
@@ -121,6 +130,12 @@ def _waits_before_deciding(runtime: Runtime, body: CheckBody) -> bool:
         or body.token is not None
         or getattr(runtime.audit, "durability", None) != "batched"
     )
+
+
+def traceparent_of(request: Request) -> str | None:
+    """The request's valid ``traceparent`` header (Starlette's headers ignore case already)."""
+    value = request.headers.get(TRACEPARENT_HEADER)
+    return None if value is None else extract_traceparent({TRACEPARENT_HEADER: value})
 
 
 def call_of(body: CheckBody, traceparent: str | None = None) -> CheckCall:

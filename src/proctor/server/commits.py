@@ -2,34 +2,60 @@
 
 A request appends its record without waiting, then awaits the barrier. One
 thread flushes the audit store for everyone waiting at that moment (a flush
-commits everything queued before it) and wakes them together: group commit,
-with one thread hop per batch instead of one blocked thread per request.
+commits everything queued before it) and wakes them together, with one
+wake-up of their event loop: group commit, with one thread hop per batch
+instead of one blocked thread per request. A wait while a wake-up is already
+pending joins that batch without signalling the thread again.
 
 A flush that fails says only that something queued was not written: records
 of earlier batches may have committed. A request that names its record
 (``wait(decision_id)``) is then answered by that record's fate, read back from
-the store, so what its client is told agrees with what the audit says.
+the store, so what its client is told agrees with what the audit says. A
+record that could not be written is spilled as the deny its client is told
+(the barrier tells the store so: ``answer_on_commit``) and replayed later, so
+a record read back as that replayed deny is not a commit of the answer. Not
+read back when the flush timed out (``storage_timeout``: the database stopped
+answering, a read would wait out its bound too): such a request is denied at
+once, and ``corrections`` appends a correction should its record commit after
+all (``answer_corrections.py``); this thread settles them once the store
+takes records again.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 
 from proctor.errors import ProctorError
+from proctor.server.answer_corrections import AnswerCorrections
+from proctor.server.charge_returns import ChargeReturns, Undo
 from proctor.storage.contracts import AuditStore
+from proctor.storage.errors import STORAGE_TIMEOUT
+from proctor.storage.spill_replay import AUDIT_UNAVAILABLE
+
+_SETTLE_SECONDS = 0.5  # how often remembered denials are looked up while some are left
 
 _Waiter = tuple[asyncio.AbstractEventLoop, "asyncio.Future[None]", str | None]
+_Outcome = tuple["asyncio.Future[None]", ProctorError | None]
 
 
 class CommitBarrier:
-    def __init__(self, store: AuditStore, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self, store: AuditStore, *, timeout: float = 30.0, undo: Undo | None = None
+    ) -> None:
         self._store = store
+        answer_on_commit = getattr(store, "answer_on_commit", None)  # stores that spill
+        if answer_on_commit is not None:
+            answer_on_commit()
         self._timeout = timeout
         self._lock = threading.Lock()
         self._waiting: list[_Waiter] = []
         self._wake = threading.Event()
         self._closed = False
+        self.corrections = AnswerCorrections(store)
+        # what unrecorded decisions charged, taken back (``undo``: the limits' undo)
+        self.charge_returns = ChargeReturns(undo) if undo is not None else None
         self._thread = threading.Thread(target=self._run, name="proctor-commits", daemon=True)
         self._thread.start()
 
@@ -43,17 +69,20 @@ class CommitBarrier:
         future: asyncio.Future[None] = loop.create_future()
         with self._lock:
             self._waiting.append((loop, future, decision_id))
-        self._wake.set()
+        if not self._wake.is_set():  # set and not yet taken: this wait joins that batch
+            self._wake.set()
         await future
 
     def close(self) -> None:
         self._closed = True
         self._wake.set()
         self._thread.join(self._timeout)
+        if self.charge_returns is not None:
+            self.charge_returns.close()
 
     def _run(self) -> None:
         while True:
-            self._wake.wait()
+            self._wake.wait(_SETTLE_SECONDS if self.corrections.pending else None)
             self._wake.clear()
             with self._lock:
                 batch, self._waiting = self._waiting, []
@@ -67,25 +96,33 @@ class CommitBarrier:
                     error = ProctorError(
                         f"the audit flush failed: {exc!r}", code="storage_unavailable"
                     )
+                settled: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+                unanswered = error is not None and error.code == STORAGE_TIMEOUT
                 for loop, future, decision_id in batch:
                     outcome = error
-                    if error is not None and decision_id is not None and self._stored(decision_id):
-                        outcome = None
-                    loop.call_soon_threadsafe(_settle, future, outcome)
+                    if error is not None and decision_id is not None and not unanswered:
+                        outcome = None if self._stored(decision_id) else error
+                    settled.setdefault(loop, []).append((future, outcome))
+                for loop, outcomes in settled.items():  # one wake-up of each loop per batch
+                    with contextlib.suppress(RuntimeError):  # that loop is closed
+                        loop.call_soon_threadsafe(_settle, outcomes)
             elif self._closed:
                 return
+            self.corrections.settle()
 
     def _stored(self, decision_id: str) -> bool:
         try:
-            return self._store.get(decision_id) is not None
+            record = self._store.get(decision_id)
         except Exception:  # unreadable: not known to be recorded, so the error stands
             return False
+        return record is not None and record.get("code") != AUDIT_UNAVAILABLE
 
 
-def _settle(future: asyncio.Future[None], error: ProctorError | None) -> None:
-    if future.done():
-        return
-    if error is None:
-        future.set_result(None)
-    else:
-        future.set_exception(error)
+def _settle(outcomes: list[_Outcome]) -> None:
+    for future, error in outcomes:
+        if future.done():
+            continue
+        if error is None:
+            future.set_result(None)
+        else:
+            future.set_exception(error)

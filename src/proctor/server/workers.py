@@ -11,6 +11,13 @@ batch (SQLite ``BEGIN IMMEDIATE``, PostgreSQL ``SELECT ... FOR UPDATE``),
 counters are charged in one locked transaction, and every worker answers only
 once its own writer committed the record. Nothing that decides is cached per
 process: no chain head, no counter, no approval.
+
+SIGTERM to the supervisor drains, as one process does (``drain.py``): the
+supervisor closes its copy of the listening socket first (else connections
+would queue on it, unanswered, until it exits, then be reset), then signals
+every worker, and each worker is a ``DrainingServer``: it stops accepting,
+answers what was sent on its open connections with ``Connection: close``,
+then exits.
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from proctor.errors import ProctorError
 if TYPE_CHECKING:
     from starlette.applications import Starlette
     from starlette.types import Receive, Scope, Send
+    from uvicorn.supervisors.multiprocess import Multiprocess
 
     from proctor.runtime import Runtime
     from proctor.server.gateway import ServeOptions
@@ -73,7 +81,6 @@ def shares_store(runtime: Runtime) -> bool:
 def run_workers(app: Starlette, options: ServeOptions, workers: int) -> None:
     """Serve with ``workers`` processes until SIGTERM or SIGINT (then drain every worker)."""
     import uvicorn
-    from uvicorn.supervisors.multiprocess import Multiprocess
 
     from proctor.export.service import start_export
     from proctor.server.gateway import event_loop, uvicorn_settings
@@ -97,20 +104,39 @@ def run_workers(app: Starlette, options: ServeOptions, workers: int) -> None:
         **uvicorn_settings(options),
     )
     try:
-        Multiprocess(config, sockets=[config.bind_socket()]).run()
+        _supervisor()(config, sockets=[config.bind_socket()]).run()
     finally:
         if exporter is not None:
             exporter.stop()
         state.runtime.close()
 
 
+def _supervisor() -> type[Multiprocess]:
+    """uvicorn's process supervisor, draining on SIGTERM (see the module's docstring)."""
+    from uvicorn.supervisors import multiprocess
+
+    from proctor.server.drain import DrainingSupervisor, DrainingWorker
+
+    # uvicorn builds its workers by this module-level name (start, restart, replacement);
+    # this process is the supervisor from here on, so the swap touches nothing else
+    multiprocess.Process = DrainingWorker  # type: ignore[misc]
+    return DrainingSupervisor
+
+
 def worker_app(options: ServeOptions) -> ThreadLimit:
     """In a worker: the gateway over the shared database (uvicorn calls it once, at start)."""
+    from proctor.server.drain import on_worker_drain
     from proctor.server.gateway import gateway_for, settle_collector
 
     _end_with_parent()
     app = gateway_for(options)
     app.state.gateway.workers = options.workers or 1
+    state = app.state.gateway
+
+    def drain() -> None:
+        state.draining = True
+
+    on_worker_drain(drain)
     settle_collector()
     return ThreadLimit(app, options.workers_threads)
 

@@ -19,6 +19,7 @@ def open_audit_store(
     *,
     durability: Durability = "batched",
     read_only: bool = False,
+    spill: str | None = None,
     **options: object,
 ) -> AuditStore:
     """The audit store ``url_or_path`` names.
@@ -28,14 +29,17 @@ def open_audit_store(
     ``sqlite:////abs/path``: a ``SqliteAuditStore``; ``options`` go to it.
     Choosing a default file (``proctor.db``) is the caller's concern.
     ``read_only`` opens a store to read and verify (an archived copy): no
-    writer, no schema change, no shard claimed.
+    writer, no schema change, no shard claimed. ``spill``: the file records
+    that cannot be written wait in for their replay (docs/audit.md).
     """
     if url_or_path is None or url_or_path in _MEMORY:
         return MemoryAuditStore()
     if url_or_path.startswith(("postgresql://", "postgres://")):
         from proctor.storage.postgres.audit_store import PostgresAuditStore
 
-        return PostgresAuditStore(url_or_path, durability=durability, read_only=read_only)
+        return PostgresAuditStore(
+            url_or_path, durability=durability, read_only=read_only, spill=spill
+        )
     path = url_or_path
     if path.startswith(_SQLITE_URL):
         path = path[len(_SQLITE_URL) :]
@@ -46,4 +50,10 @@ def open_audit_store(
             code=STORAGE_UNAVAILABLE,
             hint="use a file path, `sqlite:///path`, `postgresql://...` or `:memory:`",
         )
-    return SqliteAuditStore(path, durability=durability, read_only=read_only, **options)  # type: ignore[arg-type]
+    return SqliteAuditStore(
+        path,
+        durability=durability,
+        read_only=read_only,
+        spill=spill,
+        **options,  # type: ignore[arg-type]
+    )

@@ -8,15 +8,16 @@ it to that); the backends fill it in and run one contract suite each in
 ``tests/storage``. Each operation that decides is atomic in the backend, across
 threads and processes.
 
-The values the contracts speak in belong to the core (``Approval``,
-``RunRecord``, ``Source``...) and are named here for annotations only, so that
-this module loads nothing and the core may import it without a cycle.
+The values the contracts speak in belong to ``proctor.model`` (``Approval``,
+``RunRecord``, ``CounterCharge``...) and the core (``Source``...) and are named
+here for annotations only, so that this module loads nothing and the core may
+import it without a cycle.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -25,11 +26,11 @@ if TYPE_CHECKING:
     from proctor.audit.checkpoint import Checkpoint, ShardHead
     from proctor.audit.merkle import TreeSource
     from proctor.identity.credentials import ApiKeyRecord
-    from proctor.limits.approvals import Approval
-    from proctor.limits.counters import ChargeResult, CounterCharge
-    from proctor.limits.runs import RunRecord
+    from proctor.model.approvals import Approval
     from proctor.model.audit_event import AuditEvent
-    from proctor.scanners.provenance import Source
+    from proctor.model.counters import ChargeResult, CounterCharge
+    from proctor.model.runs import RunRecord
+    from proctor.scanners.provenance import CandidateValue, Source
     from proctor.storage.errors import StorageError
 
 __all__ = [
@@ -46,6 +47,11 @@ __all__ = [
     "StoredAgent",
     "StoredCredential",
 ]
+
+
+def _field_values(value: Any, leave_out: Collection[str] = ()) -> dict[str, Any]:
+    """A stored value's dataclass fields by name, in their order (its JSON-ready form)."""
+    return {f.name: getattr(value, f.name) for f in fields(value) if f.name not in leave_out}
 
 
 # -- the audit trail ------------------------------------------------------------------------
@@ -234,11 +240,15 @@ class ProvenanceStore(Protocol):
         ...
 
     def taint_of(self, run_id: str, args: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
-        """Argument path -> ``{"kind", "tool", "call", "at"}`` for each tainted argument."""
+        """Argument path -> ``{"kind", "tool", "call", "at"}`` for each tainted argument, with
+        ``injected`` (``{"tool", "call", "at", "score"}``) when an injection named its value."""
         ...
 
-    def remember_injection(self, run_id: str, source: Source, score: float) -> None:
-        """An output from ``source`` in run ``run_id`` held an injection finding."""
+    def remember_injection(
+        self, run_id: str, source: Source, score: float, values: Iterable[CandidateValue] = ()
+    ) -> None:
+        """An output from ``source`` in run ``run_id`` held an injection finding that named
+        ``values`` (the candidate values near its span)."""
         ...
 
     def injections(self, run_id: str) -> tuple[dict[str, Any], ...]:
@@ -268,15 +278,7 @@ class StoredAgent:
     revoked_at: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "role": self.role,
-            "tier": self.tier,
-            "owner": self.owner,
-            "tags": list(self.tags),
-            "created_at": self.created_at,
-            "revoked_at": self.revoked_at,
-        }
+        return {**_field_values(self), "tags": list(self.tags)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,13 +358,8 @@ class PolicyVersion:
     activated_at: float | None = None  # set by ``PolicyStore.active``
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "version": self.version,
-            "digest": self.digest,
-            "message": self.message,
-            "created_at": self.created_at,
-            "created_by": self.created_by,
-        }
+        """The version as listed: without its texts and activation time."""
+        return _field_values(self, leave_out=("sources", "activated_at"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -380,17 +377,7 @@ class ProcessBeat:
     state: str  # "following", "stale" (store unreachable, in grace), "failed_closed", "files"
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.process_id,
-            "role": self.role,
-            "host": self.host,
-            "pid": self.pid,
-            "started_at": self.started_at,
-            "heartbeat": self.heartbeat,
-            "policy_version": self.policy_version,
-            "policy_digest": self.policy_digest,
-            "state": self.state,
-        }
+        return {"id": self.process_id, **_field_values(self, leave_out=("process_id",))}
 
 
 @runtime_checkable

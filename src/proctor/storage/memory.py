@@ -7,7 +7,6 @@ single SQLite process keeps them.
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -24,14 +23,15 @@ from proctor.audit.log_verify import verify_log
 from proctor.audit.merkle import Frontier, FunctionSource, TreeSource, leaf_hash
 from proctor.model.audit_event import AuditEvent
 from proctor.storage.errors import DUPLICATE_RECORD, STORAGE_CLOSED, StorageError
+from proctor.storage.memory_state import InMemory
 from proctor.storage.records import require_decision_id
 
 
-class MemoryAuditStore:
+class MemoryAuditStore(InMemory):
     """The ``AuditStore`` contract in a list. ``append`` chains at once, so it never waits."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        super().__init__()
         self._rows: list[StoredRow] = []
         self._by_decision: dict[str, int] = {}
         self._head = GENESIS

@@ -6,18 +6,18 @@ The SQL backends are ``proctor.storage.sqlite.identity_store`` and
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 
 from proctor.identity.credentials import ApiKeyRecord
 from proctor.storage.contracts import StoredAgent, StoredCredential
+from proctor.storage.memory_state import InMemory
 
 
-class MemoryIdentityStore:
+class MemoryIdentityStore(InMemory):
     """The contract in dictionaries (tests, and in-memory runtimes)."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        super().__init__()
         self._agents: dict[str, StoredAgent] = {}
         self._credentials: list[StoredCredential] = []
         self._revoked: dict[str, tuple[int, str]] = {}
@@ -71,6 +71,3 @@ class MemoryIdentityStore:
                 return False
             self._used[issuer, jti] = keep_until
             return True
-
-    def close(self) -> None:
-        return None

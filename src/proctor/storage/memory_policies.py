@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 
 from proctor.storage.contracts import PolicySources, PolicyVersion, ProcessBeat
 from proctor.storage.errors import StorageError
+from proctor.storage.memory_state import InMemory
 from proctor.storage.sql.policy_sets import POLICY_TOPIC, POLICY_VERSION_UNKNOWN
 
 
-class MemoryPolicyStore:
+class MemoryPolicyStore(InMemory):
     """``PolicyStore`` for one process: nothing is shared, nothing outlives it."""
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        super().__init__()
         self._texts: dict[str, tuple[tuple[str, str], ...]] = {}
         self._versions: dict[int, PolicyVersion] = {}
         self._active: int | None = None
@@ -79,6 +79,3 @@ class MemoryPolicyStore:
     def processes(self, since: float) -> list[ProcessBeat]:
         found = [p for p in self._processes.values() if p.heartbeat >= since]
         return sorted(found, key=lambda p: (p.role, p.process_id))
-
-    def close(self) -> None:
-        pass

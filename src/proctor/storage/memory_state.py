@@ -7,21 +7,34 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from proctor.limits.approvals import Approval, ApprovalStatus
-from proctor.limits.counters import ChargeResult, CounterCharge, tally
-from proctor.limits.errors import (
+from proctor.model.approvals import Approval, ApprovalStatus
+from proctor.model.counters import ChargeResult, CounterCharge, tally
+from proctor.model.limits_errors import (
     APPROVAL_EXPIRED,
     APPROVAL_NOT_FOUND,
     APPROVAL_NOT_PENDING,
     RUN_NOT_FOUND,
     LimitsError,
 )
-from proctor.limits.runs import RunRecord
+from proctor.model.runs import RunRecord
 
 
-class MemoryCounterStore:
+class InMemory:
+    """A store in this process: one lock makes each operation atomic.
+
+    Closing frees nothing, unless a store says otherwise (the audit store refuses use after).
+    """
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
+
+    def close(self) -> None:
+        return None
+
+
+class MemoryCounterStore(InMemory):
+    def __init__(self) -> None:
+        super().__init__()
         self._totals: dict[tuple[str, int], float] = {}
         self._windows: dict[tuple[str, int], int] = {}
 
@@ -51,13 +64,10 @@ class MemoryCounterStore:
                 del self._windows[slot]
             return len(old)
 
-    def close(self) -> None:
-        return None
 
-
-class MemoryRunStore:
+class MemoryRunStore(InMemory):
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        super().__init__()
         self._runs: dict[str, RunRecord] = {}
 
     def start(self, run_id: str, at: datetime, *, agent: str, user: str | None) -> RunRecord:
@@ -77,13 +87,10 @@ class MemoryRunStore:
         with self._lock:
             return self._runs.get(run_id)
 
-    def close(self) -> None:
-        return None
 
-
-class MemoryApprovalStore:
+class MemoryApprovalStore(InMemory):
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        super().__init__()
         self._items: dict[str, Approval] = {}
 
     def open_request(self, approval: Approval, now: datetime) -> Approval:
@@ -140,9 +147,6 @@ class MemoryApprovalStore:
             items = [i for i in self._items.values() if status is None or i.status.value == status]
         items.sort(key=lambda item: (item.created_at, item.approval_id), reverse=True)
         return items[:limit]
-
-    def close(self) -> None:
-        return None
 
 
 def released(found: Approval, decision_id: str) -> bool:

@@ -19,11 +19,16 @@ def require_decision_id(event: AuditEvent) -> None:
 
 
 class PendingAppend:
-    """A queued append whose caller waits for the commit, or a flush marker (``event`` None)."""
+    """A queued append whose caller waits for the commit, or a flush marker (``event`` None).
 
-    __slots__ = ("done", "error", "event")
+    ``waits`` is False for an append queued this way whose caller did not wait (PostgreSQL
+    queues every append so): it was answered before its commit.
+    """
 
-    def __init__(self, event: AuditEvent | None) -> None:
+    __slots__ = ("done", "error", "event", "waits")
+
+    def __init__(self, event: AuditEvent | None, *, waits: bool = True) -> None:
         self.event = event
+        self.waits = waits
         self.done = threading.Event()
         self.error: ProctorError | None = None

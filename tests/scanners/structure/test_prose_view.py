@@ -129,10 +129,10 @@ PATHOLOGICAL = [
 
 @pytest.mark.parametrize("text", PATHOLOGICAL, ids=lambda t: repr(t[:12]))
 def test_pathological_shapes_stay_fast(text: str) -> None:
-    started = time.perf_counter()
+    started = time.process_time()  # this process's CPU: a busy machine does not count
     view = prose_view(text)
     view.origin(0, len(view.text))
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
 
 
 def test_sentences_keep_pieces_of_four_words_or_more_with_their_origin() -> None:

@@ -30,7 +30,7 @@ OPERATOR_FUNCTIONS = frozenset({"contains", "matches", "startswith", "endswith"}
 # Functions that read the request rather than only their arguments.
 CONTEXT_FUNCTIONS = frozenset({"now"})
 # Functions that read the path of their argument, not its value (`tainted(args.to)`).
-PATH_FUNCTIONS = frozenset({"tainted"})
+PATH_FUNCTIONS = frozenset({"tainted", "injected"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,5 +127,6 @@ FUNCTIONS: dict[str, FunctionSpec] = {
         FunctionSpec("startswith", 2, 2, frozenset(), "", ANY, _unreachable),
         FunctionSpec("endswith", 2, 2, frozenset(), "", ANY, _unreachable),
         FunctionSpec("tainted", 1, 1, frozenset(), "an argument path", BOOLEAN, _unreachable),
+        FunctionSpec("injected", 1, 1, frozenset(), "an argument path", BOOLEAN, _unreachable),
     )
 }

@@ -42,10 +42,9 @@ from proctor.model.decision import Decision
 from proctor.model.request import User
 from proctor.server.auth import Principal
 from proctor.server.bodies import CheckBody, M, UserBody, read_json, validate
-from proctor.server.checks import bind, decide
+from proctor.server.checks import bind, decide, traceparent_of
 from proctor.server.errors import ApiError
 from proctor.server.state import GatewayState, caller
-from proctor.telemetry import extract_traceparent
 
 _SEMANTICS = ("execute_all", "deny_on_first_deny", "permit_on_first_permit")
 _PARTS = ("subject", "action", "resource", "context")
@@ -176,7 +175,7 @@ async def _evaluate(
     state: GatewayState, principal: Principal, body: EvaluationBody, request: Request
 ) -> dict[str, Any]:
     check = bind(state, principal, _as_check(principal, body, state.runtime.users))
-    return _answer(await decide(state, check, extract_traceparent(request.headers)))
+    return _answer(await decide(state, check, traceparent_of(request)))
 
 
 def _as_check(principal: Principal, body: EvaluationBody, users: Mapping[str, User]) -> CheckBody:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import Route
 
 from proctor.server.bodies import BatchBody, CheckBody, read_json
-from proctor.server.checks import bind, decide_once
+from proctor.server.checks import bind, decide_once, traceparent_of
+from proctor.server.responses import FastJSONResponse
 from proctor.server.state import caller
-from proctor.telemetry import extract_traceparent
 
 WIRE_VERSION = 1
 
@@ -19,8 +19,8 @@ WIRE_VERSION = 1
 async def check(request: Request) -> Response:
     state, principal = caller(request)
     body = bind(state, principal, await read_json(request, CheckBody))
-    decision = await decide_once(state, principal, body, extract_traceparent(request.headers))
-    return JSONResponse(_wire(decision.to_dict()))
+    decision = await decide_once(state, principal, body, traceparent_of(request))
+    return FastJSONResponse(_wire(decision.to_dict()))
 
 
 async def check_batch(request: Request) -> Response:
@@ -28,11 +28,11 @@ async def check_batch(request: Request) -> Response:
     state, principal = caller(request)
     batch = await read_json(request, BatchBody)
     bound = [bind(state, principal, item) for item in batch.checks]
-    traceparent = extract_traceparent(request.headers)
+    traceparent = traceparent_of(request)
     decisions = [
         (await decide_once(state, principal, item, traceparent)).to_dict() for item in bound
     ]
-    return JSONResponse({"version": WIRE_VERSION, "decisions": decisions})
+    return FastJSONResponse({"version": WIRE_VERSION, "decisions": decisions})
 
 
 def _wire(body: dict[str, Any]) -> dict[str, Any]:

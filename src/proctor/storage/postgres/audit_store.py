@@ -5,15 +5,25 @@ them onto its own shard (built in memory, before any transaction), and
 writes them in one transaction that inserts the rows and tree nodes and moves
 its own shard's row, only if that row still holds the head it built on.
 Replicas never wait on each other's rows; row ids come from a sequence.
-Callers that wait share the commit of their batch (group commit). A
-write that fails before COMMIT is retried once; a failed write makes the
-store unhealthy: later appends raise ``StorageError`` (the runtime's deny),
-as with SQLite, until a probe finds the database answering (the shard is
-then claimed again, from the head the database holds).
+Callers that wait share the commit of their batch (group commit). Each
+batch's transaction is bounded (``deadlines.py``): a server that stops
+answering fails the batch with ``storage_timeout`` within the bound. A
+write that fails before COMMIT is retried once (not one that timed out: the
+server is not answering); a failed write makes the store unhealthy: its
+records go to a local spill file (``spill.py``), and later appends spill
+theirs and raise ``StorageError`` (the runtime's deny), as with SQLite, until
+a probe (in a thread of its own, so that the writer refuses at once
+meanwhile) finds the database answering (the shard is then claimed again,
+from the head the database holds) and the spill has been
+replayed into the chain (``spill_replay.py``).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import os
+import sys
 import threading
 import time
 from collections import deque
@@ -22,14 +32,24 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from proctor.audit.chain import GENESIS, ChainHead, StoredRow, VerifyReport
 from proctor.audit.checkpoint import Checkpoint
+from proctor.errors import ProctorError
 from proctor.model.audit_event import AuditEvent
-from proctor.storage.errors import STORAGE_CLOSED, STORAGE_UNAVAILABLE, StorageError
+from proctor.storage.errors import (
+    STORAGE_CLOSED,
+    STORAGE_TIMEOUT,
+    STORAGE_UNAVAILABLE,
+    StorageError,
+)
 from proctor.storage.postgres.connection import open_pool, storage_error, transaction
+from proctor.storage.postgres.deadlines import bounded
 from proctor.storage.records import PendingAppend, require_decision_id
+from proctor.storage.spill import SpillFile
+from proctor.storage.spill_replay import ProbeSchedule, replay_spill, spill_unwritten
 from proctor.storage.sql import audit_log
 from proctor.storage.sql.audit_reads import AuditLogReads
 from proctor.storage.sql.dialect import POSTGRES, Statements
@@ -41,6 +61,9 @@ _ROW_COLUMNS = (
 _ROWS_PER_FETCH = 1000
 _T = TypeVar("_T")
 _PROBE_SECONDS = 0.5
+# Archiving, checkpoints and proofs move or read many rows, off the check's path: a
+# frozen server still fails them, later.
+_BULK_SECONDS = 120.0
 
 
 _APPENDING = 0x61756474  # "audt": the advisory lock writers share and readers wait on
@@ -60,6 +83,7 @@ class PostgresAuditStore(AuditLogReads):
         flush_interval: float = 0.05,
         pool: ConnectionPool | None = None,
         read_only: bool = False,
+        spill: str | None = None,
     ) -> None:
         self.url = url
         self.read_only = read_only
@@ -72,6 +96,11 @@ class PostgresAuditStore(AuditLogReads):
         self._wake = threading.Condition()
         self._closed = False
         self._failure: StorageError | None = None
+        self._probe_schedule = ProbeSchedule()
+        self.spill = SpillFile(os.path.abspath(spill or default_spill_path(url)))
+        # The gateway answers a check only once its record commits: a decision record that
+        # cannot be written was answered deny, and is spilled as that deny.
+        self._answer_on_commit = False
         self.owner = audit_log.writer_name()
         self._shard: audit_log.ShardState | None = None
         if not read_only:
@@ -86,6 +115,9 @@ class PostgresAuditStore(AuditLogReads):
                 raise
         self._renew_at = time.time() + audit_log.LEASE_SECONDS / 3
         self._committing = False
+        self._answers = threading.Event()  # the database answered the prober since the failure
+        self._prober: threading.Thread | None = None
+        self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name="proctor-pg-audit", daemon=True)
         self._thread.start()
 
@@ -108,16 +140,23 @@ class PostgresAuditStore(AuditLogReads):
     def queued(self) -> int:
         return len(self._pending)
 
+    def answer_on_commit(self) -> None:
+        """Callers are told a decision only once its record commits (the gateway's barrier)."""
+        self._answer_on_commit = True
+
     def append(self, event: AuditEvent, *, wait: bool = False) -> None:
         if self._shard is None:
             raise StorageError("the audit store is open read-only", code=STORAGE_UNAVAILABLE)
-        if self._failure is not None:
-            raise StorageError(
-                f"the audit store cannot take records: {self._failure.message}",
-                code=self._failure.code,
-            ) from self._failure
         require_decision_id(event)
-        item = PendingAppend(event)
+        failure = self._failure
+        if failure is not None:  # kept for the replay, as the deny its caller is told
+            spill_unwritten(self.spill, [event], failure, [True])
+            raise StorageError(
+                f"the audit store cannot take records: {failure.message}",
+                code=failure.code,
+                hint=f"the record was spilled to `{self.spill.path}`, to be replayed",
+            ) from failure
+        item = PendingAppend(event, waits=wait or self._sync)
         self._enqueue(item, urgent=wait or self._sync)
         if wait or self._sync:
             item.done.wait()
@@ -140,6 +179,7 @@ class PostgresAuditStore(AuditLogReads):
             if self._closed:
                 return
             self._closed = True
+            self._stopping.set()
             self._wake.notify_all()
         self._thread.join()
         self._pool.close()
@@ -153,6 +193,8 @@ class PostgresAuditStore(AuditLogReads):
                 self._wake.notify()
 
     def _run(self) -> None:
+        if self._shard is not None and self.spill.pending():  # left by an earlier process
+            self._replay_at_start()
         while True:
             with self._wake:
                 if not self._pending and not self._closed:
@@ -162,13 +204,19 @@ class PostgresAuditStore(AuditLogReads):
                     for _ in range(min(len(self._pending), self._batch_size))
                 ]
                 stop = self._closed and not self._pending
+            if (
+                self._failure is not None
+                and not stop
+                and (self._probe_schedule.due() or self._answers.is_set())
+            ):
+                self._recover()
             if batch:
                 self._write(batch)
-            elif self._failure is not None and not stop:
-                self._recover()
             elif self._failure is None and time.time() > self._renew_at:
                 self._renew()
             if stop:
+                if self._failure is None and self.spill.pending():  # spilled as it resumed
+                    self._replay_at_start()
                 self._release()
                 return
 
@@ -208,10 +256,21 @@ class PostgresAuditStore(AuditLogReads):
                 error = exc
             except Exception as exc:  # a bug must not strand the waiters
                 error = storage_error(exc, "writing audit records")
-            if self._committing:  # the COMMIT itself failed: its outcome is unknown
-                break
+            if self._committing or error.code == STORAGE_TIMEOUT:
+                break  # the COMMIT's outcome is unknown, or the server is not answering
         if error is not None:  # refused until the database answers again (`_recover`)
-            self._failure = error
+            if self._failure is None:
+                self._fail(error)
+            told_deny = [item.waits or self._answer_on_commit for item in events]
+            unwritten = [item.event for item in events if item.event is not None]
+            spill_unwritten(self.spill, unwritten, error, told_deny)
+        else:  # refused one by one (a duplicate id, content JCS cannot encode): kept aside
+            for item in batch:
+                if item.event is not None and item.error is not None:
+                    payload, problem = item.event.to_payload(), item.error
+                    self.spill.write(
+                        [payload], code=problem.code, reason=problem.message, kept=True
+                    )
         for item in batch:
             if item.error is None:
                 item.error = error
@@ -241,7 +300,7 @@ class PostgresAuditStore(AuditLogReads):
     def _insert(self, batch: audit_log.Batch) -> None:
         assert self._shard is not None
         try:
-            with self._pool.connection() as conn, conn.transaction():
+            with self._pool.connection() as conn, bounded(conn), conn.transaction():
                 # shared among writers (they never wait for one another); a reader's
                 # exclusive hold waits for the batches in flight (see _settled_below)
                 conn.execute("SELECT pg_advisory_xact_lock_shared(%s)", (_APPENDING,))
@@ -256,22 +315,92 @@ class PostgresAuditStore(AuditLogReads):
         except (psycopg.Error, PoolTimeout) as exc:
             raise storage_error(exc, "writing audit records") from exc
 
+    def _fail(self, error: StorageError) -> None:
+        self._failure = error
+        self._probe_schedule.failed()
+        self._ask()
+        _note(
+            f"proctor: the PostgreSQL audit store failed and takes no records until the "
+            f"database answers: {error.message}; unwritten records go to `{self.spill.path}`"
+        )
+
     def _recover(self) -> None:
-        """After a failure, take records again as soon as the database answers a probe."""
+        """After a failure, take records again as soon as the database answers a probe
+        and the spill is replayed into the chain."""
+        said: str | None = None
         try:
-            with self._pool.connection(timeout=_PROBE_SECONDS) as conn:
-                conn.execute("SELECT 1")
-        except Exception:  # still down (or closing): stay failed, probe again next pause
+            if self._probe():
+                said = self._replay()
+        except Exception:  # failing again: the spill stays for the next probe
+            said = None
+        if said is None or self._failure is not None:
+            self._probe_schedule.again()
+            if self._answers.is_set():  # it answered, then failed again: ask anew
+                self._ask()
             return
-        if self._shard is not None:  # a COMMIT whose outcome was unknown may have moved it
+        _note("proctor: the PostgreSQL audit store writes again" + said)
+
+    def _ask(self) -> None:
+        self._answers.clear()
+        if self._prober is None or not self._prober.is_alive():
+            self._prober = threading.Thread(
+                target=self._ask_until_answered, name="proctor-pg-probe", daemon=True
+            )
+            self._prober.start()
+
+    def _ask_until_answered(self) -> None:
+        """While failed, ask the database every ``_PROBE_SECONDS`` until it answers: off the
+        writer, since a server that does not answer makes each question wait out its bound."""
+        while not self._closed and not self._answers.is_set():
             try:
-                with transaction(self._pool, "claiming a shard of the audit log") as conn:
-                    self._shard = audit_log.claim_shard(
-                        Statements(conn, POSTGRES), self.owner, time.time()
-                    )
-            except StorageError:
-                return
+                with (
+                    self._pool.connection(timeout=_PROBE_SECONDS) as conn,
+                    bounded(conn, _PROBE_SECONDS),
+                ):
+                    conn.execute("SELECT 1")
+                self._answers.set()
+            except Exception:  # still down (or closing): ask again
+                self._stopping.wait(_PROBE_SECONDS)
+
+    def _probe(self) -> bool:
+        """True once the database answers and the shard is claimed again."""
+        if not self._answers.is_set():  # not yet (the prober thread asks)
+            return False
+        if self._shard is not None:  # a COMMIT whose outcome was unknown may have moved it
+            with transaction(self._pool, "claiming a shard of the audit log") as conn:
+                self._shard = audit_log.claim_shard(
+                    Statements(conn, POSTGRES), self.owner, time.time()
+                )
+        return True
+
+    def _replay(self) -> str:
+        """Replay the spill into the chain, then take records again; says what it replayed."""
+        report = replay_spill(
+            self.spill, self._commit_events, batch_size=self._batch_size, resume=self._resume
+        )
+        if report is None or not (report.replayed or report.already or report.kept):
+            return ""
+        return (
+            f": replayed {report.replayed} spilled records into the chain "
+            f"({report.already} were in it already, {report.kept} kept aside)"
+        )
+
+    def _resume(self) -> None:
         self._failure = None
+
+    def _replay_at_start(self) -> None:
+        try:
+            said = self._replay()
+        except Exception as exc:  # still failing: the spill stays for the next probe
+            self._fail(storage_error(exc, "replaying the audit spill"))
+            return
+        if said:
+            _note("proctor: the PostgreSQL audit store" + said)
+
+    def _commit_events(self, events: list[AuditEvent]) -> dict[int, ProctorError]:
+        items = [PendingAppend(event) for event in events]
+        self._commit(items)
+        return {index: item.error for index, item in enumerate(items) if item.error is not None}
 
     # -- reading -----------------------------------------------------------------------
 
@@ -319,14 +448,14 @@ class PostgresAuditStore(AuditLogReads):
     def _statements(self, doing: str, work: Callable[[Statements], _T]) -> _T:
         if self._closed:
             raise StorageError("the audit store is closed", code=STORAGE_CLOSED)
-        with transaction(self._pool, doing) as conn:
+        with transaction(self._pool, doing, seconds=_BULK_SECONDS) as conn:
             return work(Statements(conn, POSTGRES))
 
     @contextmanager
     def _writing(self, doing: str) -> Iterator[Statements]:
         if self._closed:
             raise StorageError("the audit store is closed", code=STORAGE_CLOSED)
-        with transaction(self._pool, doing) as conn:
+        with transaction(self._pool, doing, seconds=_BULK_SECONDS) as conn:
             yield Statements(conn, POSTGRES)
 
     def iter_rows(self) -> Iterator[StoredRow]:
@@ -344,6 +473,22 @@ class PostgresAuditStore(AuditLogReads):
                     conn.autocommit = True
         except psycopg.Error as exc:
             raise storage_error(exc, "reading audit records") from exc
+
+
+def default_spill_path(url: str) -> str:
+    """``proctor-pg-<digest>.spill.jsonl`` in the working directory, one per database, so a
+    spill is never replayed into another database than the one it was meant for."""
+    try:
+        info = conninfo_to_dict(url)
+    except psycopg.Error:
+        info = {"url": url}
+    where = "|".join(str(info.get(key, "")) for key in ("host", "port", "dbname", "url"))
+    return f"proctor-pg-{hashlib.sha256(where.encode()).hexdigest()[:12]}.spill.jsonl"
+
+
+def _note(text: str) -> None:
+    with contextlib.suppress(OSError, ValueError):
+        sys.stderr.write(text + "\n")
 
 
 class _DuplicateId(Exception):

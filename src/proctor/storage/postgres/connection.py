@@ -18,8 +18,21 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from proctor.audit.merkle import Frontier, leaf_hash
-from proctor.storage.errors import STORAGE_CORRUPT, STORAGE_UNAVAILABLE, StorageError
+from proctor.storage.errors import (
+    STORAGE_CORRUPT,
+    STORAGE_TIMEOUT,
+    STORAGE_UNAVAILABLE,
+    StorageError,
+)
+from proctor.storage.postgres.deadlines import (
+    OPERATION_SECONDS,
+    DeadlineExpired,
+    bounded,
+    check_within_bound,
+    connection_options,
+)
 from proctor.storage.sql.approvals import APPROVALS_TABLES
+from proctor.storage.sql.audit_log import first_audit_tables
 from proctor.storage.sql.dialect import POSTGRES, Dialect, Statements
 from proctor.storage.sql.policy_sets import POLICY_TABLES
 from proctor.storage.sql.runs import RUNS_TABLE
@@ -59,35 +72,7 @@ def _shard_one_from_chain(conn: psycopg.Connection[Any]) -> None:
 Step = str | Callable[[psycopg.Connection[Any]], None]
 
 MIGRATIONS: tuple[tuple[Step, ...], ...] = (
-    (  # 1: the audit chain and its head
-        """
-        CREATE TABLE audit (
-            seq BIGINT PRIMARY KEY,
-            decision_id TEXT UNIQUE,
-            ts TEXT,
-            kind TEXT,
-            user_sub TEXT,
-            agent_id TEXT,
-            action TEXT,
-            effect TEXT,
-            run_id TEXT,
-            hash TEXT NOT NULL,
-            body TEXT NOT NULL
-        )
-        """,
-        *(
-            f"CREATE INDEX audit_{c} ON audit ({c})"
-            for c in ("ts", "user_sub", "agent_id", "action", "run_id")
-        ),
-        """
-        CREATE TABLE audit_head (
-            id INTEGER PRIMARY KEY CHECK (id = 1),
-            seq BIGINT NOT NULL,
-            hash TEXT NOT NULL
-        )
-        """,
-        "INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, repeat('0', 64))",
-    ),
+    first_audit_tables("BIGINT"),  # 1: the audit chain and its head
     (  # 2: counters, runs, approvals
         """
         CREATE TABLE limit_counters (
@@ -224,9 +209,12 @@ SCHEMA_VERSION = len(MIGRATIONS)
 
 
 def storage_error(exc: Exception, doing: str) -> StorageError:
+    """``exc`` as a ``StorageError``: ``storage_timeout`` when the server did not answer
+    in time (its outcome unknown), else ``storage_unavailable``."""
+    unanswered = isinstance(exc, DeadlineExpired | PoolTimeout)
     return StorageError(
         f"the PostgreSQL database failed while {doing}: {str(exc).strip() or type(exc).__name__}",
-        code=STORAGE_UNAVAILABLE,
+        code=STORAGE_TIMEOUT if unanswered else STORAGE_UNAVAILABLE,
     )
 
 
@@ -241,7 +229,9 @@ def open_pool(url: str, *, max_size: int = 8, migrate_schema: bool = True) -> Co
 
     Every checkout is checked by a round trip (``check``): after a restart of the
     database the pool's connections are dead, and a dead one must be replaced,
-    not handed to the audit writer to fail its batch.
+    not handed to the audit writer to fail its batch. Every wait is bounded
+    (``deadlines.py``): a checkout, a connection attempt, the check, each
+    transaction, so a frozen server makes callers fail, never hang.
     """
     try:
         pool = ConnectionPool(
@@ -249,10 +239,10 @@ def open_pool(url: str, *, max_size: int = 8, migrate_schema: bool = True) -> Co
             min_size=1,
             max_size=max_size,
             open=True,
-            timeout=10.0,
-            kwargs={"autocommit": True},
+            timeout=OPERATION_SECONDS,
+            kwargs={"autocommit": True, **connection_options(url)},
             name="proctor",
-            check=ConnectionPool.check_connection,
+            check=check_within_bound,
             reconnect_timeout=RECONNECT_SECONDS,
         )
         pool.wait(timeout=10.0)
@@ -268,10 +258,13 @@ def open_pool(url: str, *, max_size: int = 8, migrate_schema: bool = True) -> Co
 
 
 @contextmanager
-def transaction(pool: ConnectionPool, doing: str) -> Iterator[psycopg.Connection[Any]]:
-    """One transaction on a pooled connection; psycopg errors translated."""
+def transaction(
+    pool: ConnectionPool, doing: str, *, seconds: float | None = OPERATION_SECONDS
+) -> Iterator[psycopg.Connection[Any]]:
+    """One transaction on a pooled connection within ``seconds`` (None: a migration's
+    unbounded time); psycopg errors translated."""
     try:
-        with pool.connection() as conn, conn.transaction():
+        with pool.connection() as conn, bounded(conn, seconds), conn.transaction():
             yield conn
     except (psycopg.Error, PoolTimeout) as exc:
         raise storage_error(exc, doing) from exc
@@ -310,7 +303,7 @@ class PostgresDatabase:
 
 def migrate(pool: ConnectionPool) -> int:
     """Apply the migrations not yet applied; returns the schema version."""
-    with transaction(pool, "migrating the schema") as conn:
+    with transaction(pool, "migrating the schema", seconds=None) as conn:
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
         conn.execute("CREATE TABLE IF NOT EXISTS proctor_schema_version (version INTEGER NOT NULL)")
         row = conn.execute("SELECT max(version) FROM proctor_schema_version").fetchone()

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 from proctor.storage.contracts import StateStores
 from proctor.storage.postgres.connection import PostgresDatabase
-from proctor.storage.sql.approvals import SqlApprovalStore
-from proctor.storage.sql.counters import SqlCounterStore
-from proctor.storage.sql.runs import SqlRunStore
+from proctor.storage.sql.state_stores import sql_state_stores
 
 
 def open_postgres_state(url: str) -> StateStores:
-    database = PostgresDatabase.open(url, users=3)  # closed when the last store closes
-    return StateStores(SqlCounterStore(database), SqlRunStore(database), SqlApprovalStore(database))
+    # three users: the pool is closed when the last store closes
+    return sql_state_stores(PostgresDatabase.open(url, users=3))

@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from proctor.limits.approvals import Approval, ApprovalStatus
+from proctor.model.approvals import Approval, ApprovalStatus
 from proctor.storage.memory_state import check_decidable, released
 from proctor.storage.sql.dialect import Closing, Statements
 
@@ -133,32 +133,24 @@ def time_key(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# the moments a body keeps exact (``Approval.to_dict`` rounds them to the second)
+_MOMENTS = ("created_at", "expires_at", "decided_at")
+
+
 def approval_body(approval: Approval) -> str:
+    """The stored form: ``Approval.to_dict``, one key a field, with the moments exact."""
     body: dict[str, Any] = approval.to_dict()
-    for name in ("created_at", "expires_at", "decided_at"):
+    for name in _MOMENTS:
         value = getattr(approval, name)
         body[name] = value.isoformat() if value is not None else None
     return orjson.dumps(body).decode()
 
 
 def approval_from_body(text: str) -> Approval:
+    """The approval ``approval_body`` stored: its keys are the fields."""
     body = orjson.loads(text)
-    return Approval(
-        approval_id=body["approval_id"],
-        call_hash=body["call_hash"],
-        action=body["action"],
-        agent=body["agent"],
-        user=body["user"],
-        rule_id=body["rule_id"],
-        approvers=tuple(body["approvers"]),
-        created_at=datetime.fromisoformat(body["created_at"]),
-        expires_at=datetime.fromisoformat(body["expires_at"]),
-        requested_by_decision=body["requested_by_decision"],
-        status=ApprovalStatus(body["status"]),
-        args=body["args"],
-        run_id=body["run_id"],
-        decided_by=body["decided_by"],
-        decided_at=datetime.fromisoformat(body["decided_at"]) if body["decided_at"] else None,
-        reason=body["reason"],
-        consumed_by_decision=body["consumed_by_decision"],
-    )
+    for name in _MOMENTS:
+        body[name] = datetime.fromisoformat(body[name]) if body[name] else None
+    body["approvers"] = tuple(body["approvers"])
+    body["status"] = ApprovalStatus(body["status"])
+    return Approval(**body)

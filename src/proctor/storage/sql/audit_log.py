@@ -38,6 +38,46 @@ from proctor.storage.sql.dialect import Statements
 LEASE_SECONDS = 30.0
 _SHARD_LOCK = "proctor-audit-shards"
 
+# Each index costs about 0.6 µs per insert; `effect` has too few values to be worth one.
+_INDEXED = ("ts", "user_sub", "agent_id", "action", "run_id")
+
+
+def first_audit_tables(counter: str) -> tuple[str, ...]:
+    """Schema version 1 on either backend: the audit chain, its indexes and its head.
+
+    ``counter`` is the type of ``seq``: SQLite's ``INTEGER`` (a ``PRIMARY KEY``
+    of it is the rowid), PostgreSQL's ``BIGINT``. The head is one row, the last
+    seq and hash, moved in the same transaction as the inserts, so rows removed
+    from the end are noticed.
+    """
+    return (
+        f"""
+        CREATE TABLE audit (
+            seq {counter} PRIMARY KEY,
+            decision_id TEXT UNIQUE,
+            ts TEXT,
+            kind TEXT,
+            user_sub TEXT,
+            agent_id TEXT,
+            action TEXT,
+            effect TEXT,
+            run_id TEXT,
+            hash TEXT NOT NULL,
+            body TEXT NOT NULL
+        )
+        """,
+        *(f"CREATE INDEX audit_{column} ON audit ({column})" for column in _INDEXED),
+        f"""
+        CREATE TABLE audit_head (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            seq {counter} NOT NULL,
+            hash TEXT NOT NULL
+        )
+        """,
+        f"INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '{GENESIS_HASH}')",
+    )
+
+
 INSERT_ROW = (
     "INSERT INTO audit (shard, position, decision_id, ts, kind, user_sub, agent_id, action, "
     "effect, run_id, hash, body, leaf) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"

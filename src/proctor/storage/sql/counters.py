@@ -4,15 +4,20 @@ How the transaction keeps concurrent charges apart is the dialect's: SQLite's
 ``BEGIN IMMEDIATE`` holds the file's write lock, so the charge reads and adds
 as it goes; PostgreSQL replicas lock the counter rows instead (created at zero
 where missing, then ``SELECT ... FOR UPDATE`` in key order, so two replicas
-never deadlock), and a refused charge rolls back the rows it created.
+never deadlock), and a refused charge rolls back the rows it created. On
+PostgreSQL a charge that times out after its COMMIT was sent is looked up by
+its transaction id and taken back should it have committed
+(``charge_doubts.py``): a failed charge means not charged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from proctor.limits.counters import ChargeResult, CounterCharge, tally
-from proctor.storage.sql.dialect import Closing, Statements
+from proctor.model.counters import ChargeResult, CounterCharge, tally
+from proctor.storage.errors import STORAGE_TIMEOUT, StorageError
+from proctor.storage.sql.charge_doubts import ChargeDoubts, transaction_id
+from proctor.storage.sql.dialect import Closing, SqlDatabase, Statements
 
 _TOTAL = "SELECT total FROM limit_counters WHERE key = ? AND window_start = ?"
 _ADD = (
@@ -39,14 +44,27 @@ class _Refused(Exception):
 class SqlCounterStore(Closing):
     """``CounterStore`` over a backend's ``SqlDatabase``; safe across threads and processes."""
 
+    def __init__(self, database: SqlDatabase) -> None:
+        super().__init__(database)
+        self.doubts = ChargeDoubts(database)
+
     def charge(self, charges: Sequence[CounterCharge]) -> ChargeResult:
+        committing: list[int] = []  # the transaction's id, once only its COMMIT is left
         try:
             with self._db.transaction("charging counters") as sql:
                 if sql.dialect.locks_rows:
-                    return _charge_locked_rows(sql, charges)
+                    return _charge_locked_rows(sql, charges, committing)
                 return _charge_under_write_lock(sql, charges)
         except _Refused as refused:
             return refused.result
+        except StorageError as exc:
+            if committing and exc.code == STORAGE_TIMEOUT:  # it may commit yet
+                self.doubts.charged_maybe(committing[0], charges)
+            raise
+
+    def close(self) -> None:
+        self.doubts.close()
+        super().close()
 
     def value(self, key: str, window_start: int) -> float:
         with self._db.reading("reading a counter") as sql:
@@ -69,7 +87,9 @@ def _charge_under_write_lock(sql: Statements, charges: Sequence[CounterCharge]) 
     return result
 
 
-def _charge_locked_rows(sql: Statements, charges: Sequence[CounterCharge]) -> ChargeResult:
+def _charge_locked_rows(
+    sql: Statements, charges: Sequence[CounterCharge], committing: list[int]
+) -> ChargeResult:
     keys = sorted(
         {(c.key, c.window_start, c.window_seconds) for c in charges}
         | {
@@ -84,4 +104,5 @@ def _charge_locked_rows(sql: Statements, charges: Sequence[CounterCharge]) -> Ch
     if not result.admitted:
         raise _Refused(result)  # the zero rows created above go too
     sql.many(_ADD_TO_LOCKED, [(c.amount, c.key, c.window_start) for c in charges])
+    committing.append(transaction_id(sql))
     return result

@@ -4,7 +4,8 @@ One row per (run, trust, kind, value): trusted values (the user's task) and
 untrusted values (tool outputs, with the source that first produced them).
 An output that held an injection finding is a row of kind ``run.injection``
 (no candidate value has that kind) whose value is the call id and the score
-as JSON.
+as JSON; each value that injection named is a row of kind ``injected.<kind>``
+with the output's source, read with the value's other rows.
 Rows are only inserted, never updated, so the first source of a value stays;
 rows older than the retention are deleted now and then by whoever inserts.
 """
@@ -52,18 +53,28 @@ def rows_for(run_id: str, content: Any, source: Source | None, created: float) -
 
 
 def taint_from_rows(
-    found: Mapping[str, Collection[CandidateValue]], rows: Iterable[tuple[Any, ...]]
+    found: Mapping[str, Collection[CandidateValue]],
+    rows: Iterable[tuple[Any, ...]],
+    scores: Mapping[str, float] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Taint from the stored rows ``(kind, value, trusted, tool, call, at)`` of the values."""
+    """Taint from the stored rows ``(kind, value, trusted, tool, call, at)`` of the values;
+    ``scores``: call id -> score of the run's injection findings (for ``injected.*`` rows)."""
     trusted: set[CandidateValue] = set()
     untrusted: dict[CandidateValue, Source] = {}
+    injected: dict[tuple[str, str], tuple[Source, float]] = {}
     for kind, value, is_trusted, tool, call, at in rows:
+        source = Source(str(tool), str(call), str(at))
+        if str(kind).startswith(INJECTED_PREFIX):
+            key = (str(kind).removeprefix(INJECTED_PREFIX), str(value))
+            injected.setdefault(key, (source, (scores or {}).get(source.call, 0.0)))
+            continue
         candidate = CandidateValue(str(kind), str(value))
         if is_trusted:
             trusted.add(candidate)
         else:
-            untrusted[candidate] = Source(str(tool), str(call), str(at))
-    return taint_from(found, trusted, untrusted)
+            untrusted[candidate] = source
+    named = {CandidateValue(*key): injection_entry(*entry) for key, entry in injected.items()}
+    return taint_from(found, trusted, untrusted, named)
 
 
 def chunks(values: list[str]) -> Iterable[list[str]]:
@@ -90,6 +101,7 @@ class PruneSchedule:
 
 
 INJECTION_KIND = "run.injection"
+INJECTED_PREFIX = "injected."  # kind of a value an injection named: ``injected.iban``...
 _INJECTIONS = (
     "SELECT value, tool, at FROM provenance_values WHERE run_id = ? AND kind = ? AND trusted = 0"
     " ORDER BY created, value"
@@ -125,13 +137,22 @@ class SqlProvenanceStore(Closing):
             for part in chunks(values):
                 among, params = sql.dialect.among("value", part)
                 rows += sql.all(_SELECT + among, (run_id, *params))
-        return taint_from_rows(found, rows)
+            named = any(str(row[0]).startswith(INJECTED_PREFIX) for row in rows)
+            scores = _scores(sql.all(_INJECTIONS, (run_id, INJECTION_KIND))) if named else {}
+        return taint_from_rows(found, rows, scores)
 
-    def remember_injection(self, run_id: str, source: Source, score: float) -> None:
+    def remember_injection(
+        self, run_id: str, source: Source, score: float, values: Iterable[CandidateValue] = ()
+    ) -> None:
         value = json.dumps({"call": source.call, "score": round(float(score), 3)}, sort_keys=True)
         row = (run_id, INJECTION_KIND, value, 0, source.tool, source.call, source.at)
+        named = [
+            (run_id, INJECTED_PREFIX + v.kind, v.value, 0, source.tool, source.call, source.at)
+            for v in sorted(values, key=lambda v: (v.kind, v.value))
+        ]
+        now = self._prune.clock()
         with self._db.transaction("remembering a run's injection finding") as sql:
-            sql.many(_INSERT, [(*row, self._prune.clock())])
+            sql.many(_INSERT, [(*r, now) for r in (row, *named)])
 
     def injections(self, run_id: str) -> tuple[dict[str, Any], ...]:
         with self._db.reading("reading a run's injection findings") as sql:
@@ -158,3 +179,12 @@ class SqlProvenanceStore(Closing):
             sql.many(_INSERT, rows)
             if cutoff is not None:
                 sql.run("DELETE FROM provenance_values WHERE created < ?", (cutoff,))
+
+
+def _scores(rows: Iterable[tuple[Any, ...]]) -> dict[str, float]:
+    """Call id -> score, from the run's ``run.injection`` rows ``(value, tool, at)``."""
+    out: dict[str, float] = {}
+    for value, _, _ in rows:
+        entry = json.loads(str(value))
+        out.setdefault(str(entry["call"]), float(entry["score"]))
+    return out

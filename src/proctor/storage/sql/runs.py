@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from proctor.limits.errors import RUN_NOT_FOUND, LimitsError
-from proctor.limits.runs import RunRecord
+from proctor.model.limits_errors import RUN_NOT_FOUND, LimitsError
+from proctor.model.runs import RunRecord
 from proctor.storage.sql.dialect import Closing
 
 # the same on every backend (SQLite's state file, PostgreSQL's migration 2)

@@ -9,8 +9,10 @@ same file gets its own) and releases it on close. Callers that wait
 of the batch their record lands in.
 
 Failing closed: if a batch cannot be written, its records go to the spill
-file ``<path>.spill.jsonl``, ``failure`` is set, and every later ``append``
-raises ``StorageError`` (``storage_unavailable``) until the store is reopened.
+file (``<path>.spill.jsonl``, or ``spill``), ``failure`` is set, and every
+later ``append`` spills its record and raises ``StorageError``
+(``storage_unavailable``) until the writer finds the database writable again
+and has replayed the spill into the chain (``audit_writer.py``).
 """
 
 from __future__ import annotations
@@ -85,6 +87,7 @@ class SqliteAuditStore(AuditLogReads):
         quick_check: bool = True,
         max_queue: int | None = None,
         read_only: bool = False,
+        spill: str | None = None,
     ) -> None:
         if durability not in ("batched", "sync"):
             raise ValueError(f"durability must be `batched` or `sync`, not `{durability}`")
@@ -128,7 +131,7 @@ class SqliteAuditStore(AuditLogReads):
             path,
             self._pending,
             self._wake,
-            spill=SpillFile(f"{path}.spill.jsonl"),
+            spill=SpillFile(os.path.abspath(spill) if spill else f"{path}.spill.jsonl"),
             batch_size=batch_size,
             flush_interval=flush_interval,
             shard=shard,
@@ -170,19 +173,31 @@ class SqliteAuditStore(AuditLogReads):
         """Events appended but not yet taken by the writer (the gateway's queue-depth gauge)."""
         return len(self._pending)
 
+    @property
+    def spill(self) -> SpillFile | None:
+        """Where unwritten records go, with this process's spilled and replayed counts."""
+        return None if self._writer is None else self._writer.spill
+
+    def answer_on_commit(self) -> None:
+        """Callers are told a decision only once its record commits (the gateway's barrier):
+        a decision record that cannot be written is spilled as the deny they are told."""
+        if self._writer is not None:
+            self._writer.answer_on_commit = True
+
     def append(self, event: AuditEvent, *, wait: bool = False) -> None:
         if self._writer is None:
             raise StorageError(
                 f"the audit database `{self.path}` is open read-only", code=STORAGE_UNAVAILABLE
             )
+        require_decision_id(event)
         failure = self._writer.failure
         if failure is not None:
+            self._writer.refuse(event, failure)
             raise StorageError(
                 f"the audit store cannot take records: {failure.message}",
                 code=STORAGE_UNAVAILABLE,
-                hint=f"records already queued were spilled to `{self._writer.spill.path}`",
+                hint=f"the record was spilled to `{self._writer.spill.path}`, to be replayed",
             ) from failure
-        require_decision_id(event)
         if not (wait or self._sync or len(self._pending) >= self._max_queue):
             with self._append_lock:
                 if self._closed:

@@ -5,6 +5,11 @@ and hashed from the shard's head it keeps in memory (chain, Merkle leaves and
 nodes), then written in one ``BEGIN IMMEDIATE`` transaction that checks the
 shard's last row, inserts, moves the shard's head and commits; then everyone
 waiting on a record or a flush in that batch is released together (group commit).
+
+After a failure it probes the database with a small write, backing off from
+50 ms to 1 s; once a probe commits, it replays the spill (``spill_replay.py``)
+and takes records again, without a restart (a disk freed, a lock released).
+A database replaced or found changed behind its back is never resumed.
 """
 
 from __future__ import annotations
@@ -18,9 +23,10 @@ from collections import deque
 
 from proctor.errors import ProctorError
 from proctor.model.audit_event import AuditEvent
-from proctor.storage.errors import STORAGE_UNAVAILABLE, StorageError
+from proctor.storage.errors import STORAGE_LOCKED, STORAGE_UNAVAILABLE, StorageError
 from proctor.storage.records import PendingAppend
 from proctor.storage.spill import SpillFile
+from proctor.storage.spill_replay import ProbeSchedule, replay_spill, spill_unwritten
 from proctor.storage.sql.audit_log import (
     LEASE_SECONDS,
     Batch,
@@ -42,6 +48,7 @@ class StopWriting:
 
 QueueItem = AuditEvent | PendingAppend | StopWriting
 Entry = tuple[AuditEvent, PendingAppend | None]
+_RESUMABLE = frozenset((STORAGE_UNAVAILABLE, STORAGE_LOCKED))
 
 
 class AuditBatchWriter:
@@ -72,29 +79,45 @@ class AuditBatchWriter:
         self._wake = wake
         self._flush_interval = flush_interval
         self._identity = file_identity(path)
+        # The gateway answers a check only once its record commits, so a decision record
+        # that cannot be written was answered deny: it is spilled as that deny.
+        self.answer_on_commit = False
+        self._probe = ProbeSchedule()
 
     def run(self) -> None:
         """The thread's body: returns after writing everything queued before ``StopWriting``."""
         full = False
+        if self.spill.pending():  # left by an earlier process (or a replay cut short)
+            self._replay_or_fail()
         try:
             while True:
                 # Wait for a full batch, a waiting caller or the interval; after
                 # a full batch there is more queued, so go straight on.
                 if not full and len(self._pending) < self.batch_size:
-                    self._wake.wait(self._flush_interval)
+                    self._wake.wait(self._pause())
                 self._wake.clear()
                 entries, markers, stop, full = self._drain()
+                if self.failure is not None and not stop and self._probe.due():
+                    self._recover()
                 if entries or markers:
                     self._write(entries, markers)
                 elif self.failure is None and time.time() > self._renew_at:
                     self._renew()
                 if stop:
+                    if self.failure is None and self.spill.pending():  # spilled as it resumed
+                        self._replay_or_fail()
                     return
         finally:
             if self.failure is None:
                 with contextlib.suppress(sqlite3.Error):
                     release_shard(Statements(self._conn, SQLITE), self.shard, self.owner)
             self._conn.close()
+
+    def _pause(self) -> float:
+        """The idle wait: the flush interval, or less when a probe is due sooner."""
+        if self.failure is None:
+            return self._flush_interval
+        return max(0.0, min(self._flush_interval, self._probe.at - time.monotonic()))
 
     def _renew(self) -> None:
         """Keep the shard's lease while idle, so no other writer takes it."""
@@ -139,9 +162,13 @@ class AuditBatchWriter:
                 if error is not None:
                     self._fail(error)
             if error is not None:
-                self._spill([event for event, _ in entries], error)
-            for index, problem in rejected.items():
-                self._spill([entries[index][0]], problem)
+                told_deny = [waiter is not None or self.answer_on_commit for _, waiter in entries]
+                spill_unwritten(self.spill, [event for event, _ in entries], error, told_deny)
+            for index, problem in rejected.items():  # refused on their own: kept aside
+                event = entries[index][0]
+                self.spill.write(
+                    [event.to_payload()], code=problem.code, reason=problem.message, kept=True
+                )
         finally:
             for index, (_, waiter) in enumerate(entries):
                 if waiter is not None:
@@ -198,15 +225,77 @@ class AuditBatchWriter:
 
     def _fail(self, error: StorageError) -> None:
         self.failure = error
+        self._probe.failed()
         _note(
-            f"proctor: the audit store `{self.path}` failed and takes no more records: "
-            f"{error.message}; unwritten records go to `{self.spill.path}`\n"
+            f"proctor: the audit store `{self.path}` failed and takes no records until it "
+            f"writes again: {error.message}; unwritten records go to `{self.spill.path}`\n"
         )
 
-    def _spill(self, events: list[AuditEvent], error: ProctorError) -> None:
-        self.spill.write(
-            [event.to_payload() for event in events], code=error.code, reason=error.message
+    def refuse(self, event: AuditEvent, failure: StorageError) -> None:
+        """Spill an append refused at the door: its caller is told deny."""
+        spill_unwritten(self.spill, [event], failure, [True])
+
+    # -- resuming ----------------------------------------------------------------
+
+    def _recover(self) -> None:
+        """Probe with a small write; if it commits, replay the spill and take records again."""
+        failure = self.failure
+        if failure is None or failure.code not in _RESUMABLE:
+            self._probe.never()  # damaged or changed: a person looks first
+            return
+        if file_identity(self.path) != self._identity:
+            self._probe.never()
+            return
+        try:
+            self._write_probe()
+            if not self._replay():
+                _note(f"proctor: the audit store `{self.path}` writes again\n")
+        except Exception:  # still failing: spilled records stay for the next probe
+            self._probe.again()
+
+    def _write_probe(self) -> None:
+        try:
+            self._conn.execute("BEGIN IMMEDIATE")
+            statements = Statements(self._conn, SQLITE)
+            check_shard_end(statements, self.shard, self.path)
+            renew_lease(statements, self.shard, self.owner, time.time())
+            self._conn.execute("COMMIT")
+        except sqlite3.Error as exc:
+            self._rollback()
+            raise storage_error(exc, self.path, "probing it") from exc
+        except BaseException:
+            self._rollback()
+            raise
+
+    def _replay(self) -> bool:
+        """Replay the spill; True when it said what it replayed."""
+        report = replay_spill(
+            self.spill,
+            lambda events: self._commit([(event, None) for event in events]),
+            batch_size=self.batch_size,
+            resume=self._resume,
         )
+        if report is None or not (report.replayed or report.already or report.kept):
+            return False
+        _note(
+            f"proctor: the audit store `{self.path}` writes again: replayed {report.replayed} "
+            f"spilled records into the chain ({report.already} were in it already, "
+            f"{report.kept} kept aside)\n"
+        )
+        return True
+
+    def _replay_or_fail(self) -> None:
+        try:
+            self._replay()
+        except StorageError as exc:
+            self._fail(exc)
+        except Exception as exc:  # a bug must not lose the spill: it stays for a later replay
+            error = StorageError(f"replaying the spill failed: {exc!r}", code=STORAGE_UNAVAILABLE)
+            error.__cause__ = exc
+            self._fail(error)
+
+    def _resume(self) -> None:
+        self.failure = None
 
 
 def _note(text: str) -> None:

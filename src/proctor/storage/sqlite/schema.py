@@ -13,42 +13,13 @@ from collections.abc import Callable
 from proctor.audit.chain import GENESIS_HASH, INDEXED_COLUMNS
 from proctor.audit.merkle import Frontier, leaf_hash
 from proctor.storage.errors import STORAGE_CORRUPT, STORAGE_UNAVAILABLE, StorageError
+from proctor.storage.sql.audit_log import first_audit_tables
 from proctor.storage.sqlite.connection import immediate
 
 SCHEMA_VERSION = 2
 APPLICATION_ID = 0x70726F63  # "proc"
 
-# Each index costs about 0.6 µs per insert; `effect` has too few values to be worth one.
-_INDEXED = ("ts", "user_sub", "agent_id", "action", "run_id")
-
-_V1 = (
-    """
-    CREATE TABLE audit (
-        seq INTEGER PRIMARY KEY,
-        decision_id TEXT UNIQUE,
-        ts TEXT,
-        kind TEXT,
-        user_sub TEXT,
-        agent_id TEXT,
-        action TEXT,
-        effect TEXT,
-        run_id TEXT,
-        hash TEXT NOT NULL,
-        body TEXT NOT NULL
-    )
-    """,
-    *(f"CREATE INDEX audit_{column} ON audit ({column})" for column in _INDEXED),
-    # One row: the last seq and hash, moved in the same transaction as the
-    # inserts, so rows removed from the end are noticed.
-    """
-    CREATE TABLE audit_head (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        seq INTEGER NOT NULL,
-        hash TEXT NOT NULL
-    )
-    """,
-    f"INSERT INTO audit_head (id, seq, hash) VALUES (1, 0, '{GENESIS_HASH}')",
-)
+_V1 = first_audit_tables("INTEGER")
 
 # 2: shards (one per writer) with their Merkle trees, and signed checkpoints.
 # ``seq`` stays the row's place in the file (the read cursor); ``position`` is

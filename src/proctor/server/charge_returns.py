@@ -1,0 +1,73 @@
+"""Charges of unrecorded decisions, taken back off the answer's path until the store takes them.
+
+A decision whose record could not be committed is denied, and what it
+charged is not spent. Taking it back waits on the limits store, which is
+often down with the audit store (one database): waiting for it before
+answering would add its whole bound to the denial, and one failed attempt
+would leave the charge spent for good. So the answer goes out at once and
+this thread takes the charges back, trying again every half second while the
+store does not answer. An attempt that failed means nothing was taken back:
+one that timed out during its COMMIT and committed later is undone by the
+counter store itself (``storage/sql/charge_doubts.py``).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from collections.abc import Callable, Sequence
+
+from proctor.limits.counters import CounterCharge
+from proctor.storage.errors import StorageError
+
+_RETRY_SECONDS = 0.5
+
+Undo = Callable[[Sequence[CounterCharge]], None]
+
+
+class ChargeReturns:
+    def __init__(self, undo: Undo) -> None:
+        self._undo = undo
+        self._pending: deque[list[CounterCharge]] = deque()
+        self._wake = threading.Condition()
+        self._closed = False
+        self._thread = threading.Thread(
+            target=self._run, name="proctor-charge-returns", daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def pending(self) -> int:
+        return len(self._pending)
+
+    def take_back(self, charges: list[CounterCharge]) -> None:
+        if charges:
+            with self._wake:
+                self._pending.append(charges)
+                self._wake.notify()
+
+    def close(self, timeout: float = 5.0) -> None:
+        """Stop once what is pending is taken back, or ``timeout`` passes."""
+        with self._wake:
+            self._closed = True
+            self._wake.notify()
+        self._thread.join(timeout)
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._pending and not self._closed:
+                    self._wake.wait()
+                if not self._pending:
+                    return
+                charges = self._pending[0]
+            try:
+                self._undo(charges)
+            except StorageError:
+                with self._wake:
+                    if self._closed:
+                        return  # the process stops: what is left stays spent
+                    self._wake.wait(_RETRY_SECONDS)
+                continue
+            with self._wake:
+                self._pending.popleft()
