@@ -253,23 +253,38 @@ class Bench:
             result = corpus_matrix.matrix(small=self.options.quick)
         for name in corpus_matrix.corpora(result):
             entry, size = result[name], result["corpora"][name]
-            self.rows.append(
+            held, n = entry["held_out"], entry["held_out"]["n"]
+            note = f"{size['attacks']:,} attacks; threshold {entry['held_out_threshold']}"
+            self.rows += [
                 at_least(
                     "2c corpora",
-                    f"{name} held out: recall ({entry['held_out']['n']:,})",
-                    entry["held_out"]["recall"],
+                    f"{name} held out, classifier alone: recall ({n:,})",
+                    held["recall"],
                     HELD_OUT_CORPUS,
-                    note=f"{size['attacks']:,} attacks; threshold {entry['held_out_threshold']}",
-                )
-            )
-            self.rows.append(
+                    note=note,
+                ),
+                at_least(
+                    "2c corpora",
+                    f"{name} held out, cascade (rules + classifier): recall ({n:,})",
+                    held.get("cascade"),
+                    HELD_OUT_CORPUS,
+                    note="stage 1's rules or the held-out model",
+                ),
                 info(
                     "2c corpora",
-                    f"  {name} in corpus: recall ({entry['in_corpus']['n']:,})",
+                    f"  {name} in corpus, classifier alone / cascade: recall "
+                    f"({entry['in_corpus']['n']:,})",
                     entry["in_corpus"]["recall"],
-                    note="trained on all corpora, validation split",
-                )
-            )
+                    note=f"cascade {_percent(entry['in_corpus'].get('cascade'))}; trained on all"
+                    " corpora, validation split",
+                ),
+                info(
+                    "2c corpora",
+                    f"  {name}, rules alone: recall",
+                    result.get("rules_alone", {}).get(name, {}).get("recall"),
+                    note="stage 1, never trained",
+                ),
+            ]
         self.results["corpora"] = result
 
     # 3. provenance
@@ -580,7 +595,7 @@ def _parse(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--latency-texts", type=int, default=latency.TEXTS)
     parser.add_argument("--latency-rounds", type=int, default=latency.ROUNDS)
     parser.add_argument(
-        "--skip-corpus-matrix", action="store_true", help="skip 2c (retrains six models)"
+        "--skip-corpus-matrix", action="store_true", help="skip 2c (retrains eight models)"
     )
     parser.add_argument(
         "--corpus-matrix",
@@ -631,8 +646,10 @@ NOTES = (
     " on the other half, with another seed.",
     "2c: the classifier retrained without each positive corpus in turn (same benign data,"
     " same threshold calibration), recall on the corpus left out; in corpus = a model trained"
-    " on all corpora, on the corpus's validation split. Tensor Trust and WASP are measured"
-    " here only (no licence / CC BY-NC); the shipped model learns from the other three.",
+    " on all corpora, on the corpus's validation split. Each for the classifier alone and for"
+    " the cascade a policy sees (stage 1's rules OR the classifier; the rules are never"
+    " retrained). Tensor Trust and WASP (no licence / CC BY-NC) and the jailbreaks are"
+    " measured here only; the shipped model learns from the other four.",
     "3: attacker calls = injection tasks' ground-truth calls after the user task ran with the"
     " important_instructions attack; counted when a candidate value of the arguments is in the"
     " injection text and not in the prompt.",
@@ -718,3 +735,7 @@ def _version(package: str) -> str | None:
         return version(package)
     except PackageNotFoundError:
         return None
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f} %"

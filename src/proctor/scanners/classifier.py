@@ -4,7 +4,9 @@ A logistic regression trained by ``scripts/train_injection_classifier.py`` on
 public data (see ``docs/scanning.md``). The text is normalised as for stage 1
 (hidden characters removed, look-alikes folded, lowercased), split into word,
 number and punctuation tokens (numbers, e-mail addresses and URLs become one
-placeholder each), and every window of ``window`` tokens is scored: the sum of
+placeholder each), the words of a class (``CLASSES``: addressees such as
+"assistant", answer words, "previous", "instructions", override verbs, languages)
+become the class's token, and every window of ``window`` tokens is scored: the sum of
 the weights of its unigrams and bigrams plus a bias, through a sigmoid. The
 best window decides. When its probability reaches the threshold calibrated at
 training time, one ``injection.classifier`` finding spans that window, trimmed
@@ -59,7 +61,7 @@ NAME = "injection_model"
 FINDING_TYPE = "injection.classifier"
 MAGIC = b"PIJC"
 FORMAT_VERSION = 1
-TOKENIZER_VERSION = 1
+TOKENIZER_VERSION = 2
 MODEL_RESOURCE = ("data", "injection_model.bin")
 
 # Words, numbers, single punctuation marks; URLs and e-mail addresses whole. Prose
@@ -131,8 +133,46 @@ def _placeholder(token: str) -> str:
     return token[:2]  # a run of punctuation, whatever its length
 
 
+# Words that play one part in an instruction to a model, read as one class token each: a
+# model trained on "ignore the previous instructions" and "reply in French" then knows
+# "disregard the earlier guidelines" and "respond in German", phrasings of another corpus.
+# Whether a sentence addresses the model is in how classes combine ("your @answer",
+# "@drop @prior @rules"); alone, the training script gives a class no weight.
+CLASSES = {
+    "@ai": (
+        "ai", "assistant", "chatbot", "llm", "gpt", "chatgpt", "claude", "gemini", "llama",
+        "copilot", "bot",
+    ),
+    "@answer": (
+        "answer", "answers", "answering", "response", "responses", "reply", "replies",
+        "replying", "respond", "responding", "summary", "summarise", "summarize",
+        "summarising", "summarizing",
+    ),
+    "@prior": ("previous", "prior", "earlier", "above", "preceding", "initial", "foregoing"),
+    "@rules": (
+        "instructions", "instruction", "guidelines", "rules", "directions", "directives",
+        "prompt", "prompts", "commands",
+    ),
+    "@drop": ("ignore", "disregard", "forget", "override", "bypass", "neglect", "overlook"),
+    "@say": ("say", "print", "output", "repeat", "state", "type", "write", "mention"),
+    "@lang": (
+        "french", "german", "spanish", "italian", "portuguese", "chinese", "japanese",
+        "russian", "dutch", "korean", "arabic", "hindi", "pirate", "polish", "turkish",
+    ),
+}  # fmt: skip
+_FOLD = {word: name for name, words in CLASSES.items() for word in words}
+_fold = _FOLD.get
+
+
+def folded(toks: Sequence[str]) -> list[str]:
+    """``toks`` with every word of a class (``CLASSES``) replaced by its class token."""
+    return list(map(_fold, toks, toks))
+
+
 def features(toks: Sequence[str]) -> list[str]:
-    """Unigrams and bigrams (``"a b"``) of a token list: what the training script counts."""
+    """Unigrams and bigrams (``"a b"``) of a token list, words folded into their classes:
+    what the training script counts."""
+    toks = folded(toks)
     return [*toks, *map(" ".join, zip(toks, islice(toks, 1, None), strict=False))]
 
 
@@ -180,7 +220,8 @@ class Model:
         return 1.0 / (1.0 + math.exp(-logit))
 
     def contributions(self, toks: list[str]) -> list[int]:
-        """Each token's weight plus that of the bigram it ends."""
+        """Each token's weight plus that of the bigram it ends (words folded into classes)."""
+        toks = folded(toks)
         get_uni, get_bi = self.unigrams.get, self.bigrams.get
         n = len(toks)
         uni = map(get_uni, toks, repeat(0, n))
@@ -351,7 +392,11 @@ def decode_model(data: bytes, source: str = "model") -> Model:
     except (ValueError, KeyError, TypeError) as exc:
         raise _invalid(source, "unreadable header") from exc
     if version != FORMAT_VERSION or tokenizer != TOKENIZER_VERSION:
-        raise _invalid(source, f"format {version}, tokenizer {tokenizer}; expected 1, 1")
+        raise _invalid(
+            source,
+            f"format {version}, tokenizer {tokenizer}; "
+            f"expected {FORMAT_VERSION}, {TOKENIZER_VERSION}",
+        )
     compressed = data[8 + header_length :]
     if hashlib.sha256(compressed).hexdigest() != body_sha:
         raise _invalid(source, "checksum mismatch (corrupted or truncated)")

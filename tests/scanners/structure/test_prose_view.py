@@ -34,6 +34,15 @@ HTML = (
     'var x = "hello";</script><style>p {}</style><p>Body text</p></body></html>'
 )
 YAML = "- name: Alice\n  role: admin\n- name: Bob\n  role: user\n"
+# a C file that opens with a licence comment, then an array of characters
+C_WITH_LICENCE = (
+    "/*\n * WARNING: do not edit!\n * Licensed under the Apache License 2.0.\n */\n\n"
+    '#define PLATFORM "platform: BSD-x86_64"\n\nstatic const char flags[] = {\n'
+    "    'c','o','m','p','i','l','e','r',':',' ',\n    '-','f','P','I','C',' ','-',\n"
+    "    'W','a','l','l','\\0'\n};\n"
+)
+# one line of minified JavaScript, in a markdown-looking text (a backtick opens it)
+MINIFIED = '`+h+"^"},' + "if(this.done){return this.EOF;}var o=this.match(a,b);" * 12
 
 
 @pytest.mark.parametrize(
@@ -134,3 +143,23 @@ def test_sentences_keep_pieces_of_four_words_or_more_with_their_origin() -> None
     assert text[start:end] == "please call the office tomorrow"
     plain = prose_view("Just a sentence.")
     assert plain.sentences() is plain
+
+
+def test_a_c_file_that_opens_with_a_licence_comment_is_read_as_code() -> None:
+    view = prose_view(C_WITH_LICENCE)
+    assert view.shape == "code"
+    assert view.sentences().text == "WARNING: do not edit!\nLicensed under the Apache License 2.0."
+
+
+def test_minified_code_is_read_as_code() -> None:
+    view = prose_view(MINIFIED)
+    assert view.shape == "code"
+    assert "this.done" not in view.text
+
+
+def test_a_table_drawn_in_a_comment_is_read_as_cells() -> None:
+    text = (
+        "```sql\nSELECT * FROM t;\n/*----+------+\n | id | city |\n +----+------+\n"
+        " | 1  | Oslo |\n +----+------+ */\n```\n"
+    )
+    assert prose_view(text).text == "id\ncity\n1\nOslo"

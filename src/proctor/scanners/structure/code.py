@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from proctor.scanners.structure.lines import lines, sample, share_at_least
+from proctor.scanners.structure.lines import SAMPLE_WIDTH, lines, sample, share_at_least
+from proctor.scanners.structure.tables import is_rule, table_rows
 from proctor.scanners.structure.view import ProseBuilder
 
 CODE_LINE = re.compile(
@@ -32,13 +33,43 @@ OPENER = re.compile(
 CLOSERS = {'"""': '"""', "'''": "'''", "/*": "*/"}
 BLOCK_LINE_MARK = re.compile(r"\s*\*+(?!/)")
 LETTER = re.compile(r"[^\W\d_]")
+# Lines of a C-style comment block (a licence header, a doc comment): neither code nor
+# prose evidence, so a file that opens with one is judged by the lines after it.
+COMMENT_LINE = re.compile(r"\s*(?:/\*|\*|//)")
+# Minified code: a long line dense with the marks code is written in.
+CODE_MARKS = re.compile(r"[;{}()=]")
+MINIFIED_MARKS = 20
+BRACKETS = re.compile(r"[\"'`;{}()\[\]]")
 
 
 def looks_like_code(text: str, rows: list[str] | None = None) -> bool:
     if text.startswith("#!"):
         return True
     rows = sample(text) if rows is None else rows
-    return len(rows) >= 3 and share_at_least(rows, CODE_LINE.match, 0.4)
+    if any(len(row) >= SAMPLE_WIDTH and _minified(row) for row in rows):
+        return True
+    judged = [row for row in rows if not COMMENT_LINE.match(row)]
+    if len(judged) < 3 and len(rows) >= 3:
+        judged = rows
+    return len(judged) >= 3 and share_at_least(judged, _code_line, 0.4)
+
+
+def _minified(text: str, start: int = 0, end: int | None = None) -> bool:
+    """Whether ``text[start:end]`` opens with code written without spaces (a string that
+    runs on into such code is no prose either); reads at most ``4 * SAMPLE_WIDTH``."""
+    stop = min(len(text) if end is None else end, start + 4 * SAMPLE_WIDTH)
+    return len(CODE_MARKS.findall(text, start, stop)) >= MINIFIED_MARKS and (
+        text.count(" ", start, stop) * 10 < stop - start
+    )
+
+
+def _code_line(line: str) -> object:
+    """A line of code: a keyword or a code shape, or mostly symbols (``'a','b',``, ``});``)."""
+    if CODE_LINE.match(line):
+        return True
+    marks = sum(1 for ch in line if not (ch.isalnum() or ch.isspace()))
+    visible = len(line) - line.count(" ")
+    return visible >= 8 and marks * 2 >= visible and "|" not in line and BRACKETS.search(line)
 
 
 def code_prose(text: str, start: int, end: int, out: ProseBuilder) -> None:
@@ -56,7 +87,7 @@ def code_prose(text: str, start: int, end: int, out: ProseBuilder) -> None:
             position = end if close == -1 else close + len(CLOSERS[mark])
         elif mark in "\"'`":
             stop = _string_end(text, inside, end, mark)
-            if LETTER.search(text, inside, stop):
+            if LETTER.search(text, inside, stop) and not _minified(text, inside, stop):
                 out.add(inside, stop)
             position = stop + 1
         else:  # a line comment
@@ -83,7 +114,15 @@ def _string_end(text: str, start: int, end: int, quote: str) -> int:
 
 
 def _lines_of(text: str, start: int, end: int, out: ProseBuilder) -> None:
-    """A comment block line by line, without the ``*`` that open its lines."""
+    """A comment block line by line, without the ``*`` that open its lines; a table drawn
+    in it (a query's printed result) read as its cells, its rule lines dropped."""
     for line_start, line_end in lines(text, start, end):
         mark = BLOCK_LINE_MARK.match(text, line_start, line_end)
-        out.add(mark.end() if mark is not None else line_start, line_end)
+        first = mark.end() if mark is not None else line_start
+        line = text[first:line_end]
+        if is_rule(line.strip()):
+            continue
+        if line.count("|") >= 2:
+            table_rows(text, first, line_end, out)
+        else:
+            out.add(first, line_end)

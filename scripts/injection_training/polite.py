@@ -1,104 +1,15 @@
-"""Injection corpora for the classifier's leave-one-corpus-out matrix, and polite requests.
+"""Polite off-task requests to the reader of the data (corpus ``polite``), and people's look-alikes.
 
-Public corpora read from local git mirrors (no network; ``PROCTOR_CORPORA`` names the
-directory holding ``owner+name/repo`` bare git directories, default ``/work/.mirror``).
-A corpus whose mirror is missing is reported as not available, never fetched:
-
-- Tensor Trust (HumanCompatibleAI/tensor-trust-data, v1 benchmarks): the ``attack``
-  field of the hijacking- and extraction-robustness sets, attacks people wrote in an
-  online game against an LLM's "access code" prompt. The repository states no licence,
-  so the shipped model is not trained on it; it is used for measurement only.
-- WASP (facebookresearch/wasp): the attacker instructions of
-  ``webarena_prompt_injections`` put into the repository's four injection messages
-  (``constants.PromptInjectionFormat``), as they are posted in GitLab issues and Reddit
-  posts. CC BY-NC 4.0, "intended for benchmarking": measurement only.
-
-``polite_requests`` and ``human_requests`` are written for proctor: off-task requests
-addressed to whatever reads a text on the way to an answer ("Before answering, also...",
-"Please include... in your reply", "Respond in French", "Add the following code..."),
-and the requests an e-mail or a notice makes of its human reader with the same verbs.
+Written for proctor: off-task requests addressed to whatever reads a text on the
+way to an answer ("Before answering, also...", "Please include... in your reply",
+"Respond in French", "Add the following code..."), and the requests an e-mail or
+a notice makes of its human reader with the same verbs.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import random
-import re
-import subprocess
-from pathlib import Path
 from typing import Any
-
-MIRRORS = Path(os.environ.get("PROCTOR_CORPORA", "/work/.mirror"))
-TENSOR_TRUST = "HumanCompatibleAI+tensor-trust-data"
-TENSOR_TRUST_FILES = (
-    "benchmarks/hijacking-robustness/v1/hijacking_robustness_dataset.jsonl",
-    "benchmarks/extraction-robustness/v1/extraction_robustness_dataset.jsonl",
-)
-WASP = "facebookresearch+wasp"
-WASP_CONFIG = "webarena_prompt_injections/configs/experiment_config.raw.json"
-WASP_FORMATS = "webarena_prompt_injections/constants.py"
-WASP_GOALS = ("comment", "upvote", "like", "complete user instruction")
-MAX_CHARS = 2000
-
-
-def _show(repo: str, path: str) -> str | None:
-    git_dir = MIRRORS / repo / "repo"
-    if not git_dir.is_dir():
-        return None
-    done = subprocess.run(
-        ["git", f"--git-dir={git_dir}", "show", f"HEAD:{path}"],
-        capture_output=True,
-        check=False,
-    )
-    return done.stdout.decode("utf-8", "replace") if done.returncode == 0 else None
-
-
-def tensor_trust() -> list[str] | None:
-    """Tensor Trust attacks (deduplicated, sorted), or ``None`` without the mirror."""
-    found: set[str] = set()
-    for path in TENSOR_TRUST_FILES:
-        text = _show(TENSOR_TRUST, path)
-        if text is None:
-            return None
-        for line in text.splitlines():
-            attack = str(json.loads(line).get("attack", "")).strip()
-            if len(attack.split()) >= 3:  # a few words at least: "ö ö ö" runs are not text
-                found.add(attack[:MAX_CHARS])
-    return sorted(found)
-
-
-def wasp(rng: random.Random) -> list[str] | None:
-    """WASP's attacker instructions in each of its injection messages, or ``None``."""
-    config, formats = _show(WASP, WASP_CONFIG), _show(WASP, WASP_FORMATS)
-    if config is None or formats is None:
-        return None
-    messages = re.findall(
-        r'^\s+GOAL_HIJACKING\w*: "(.*)",$|^\s+GENERIC\w*: "(.*)",$', formats, re.M
-    )
-    templates = [a or b for a, b in messages]
-    out = []
-    for entry in json.loads(config)["prompt_injections_setup_config"]:
-        values = {
-            **{k: str(v) for k, v in entry["parameters"].items()},
-            "attacker_domain": "foo.com",
-            "gitlab_domain": "gitlab.example.com",
-            "reddit_domain": "reddit.example.com",
-        }
-        instruction = _fill(entry["instruction"], values)
-        url = _fill(entry["action_url"], values)
-        for template in templates:
-            out.append(
-                template.replace("{user_goal_str}", rng.choice(WASP_GOALS))
-                .replace("{instantiated_url_of_action}", url)
-                .replace("{instantiated_instruction_text}", instruction)
-            )
-    return sorted(set(out))
-
-
-def _fill(text: str, values: dict[str, str]) -> str:
-    return re.sub(r"\{(\w+)\}", lambda m: values.get(m.group(1), m.group(0)), text)
-
 
 # --- reader-addressed requests and their human look-alikes ----------------------------
 
@@ -209,12 +120,3 @@ def polite_requests(rng: random.Random, fake: Any, count: int) -> list[str]:
 def human_requests(rng: random.Random, fake: Any, count: int) -> list[str]:
     """``count`` requests an e-mail or notice makes of its human reader, same verbs."""
     return [rng.choice(_HUMAN).format(**_values(rng, fake)) for _ in range(count)]
-
-
-def email(rng: random.Random, fake: Any, request: str) -> str:
-    """An e-mail whose body holds ``request`` between ordinary sentences."""
-    return (
-        f"From: {fake.name()} <{fake.email()}>\nTo: {fake.email()}\n"
-        f"Subject: {fake.sentence(nb_words=5)}\n\nHi {fake.first_name()},\n\n"
-        f"{fake.paragraph()} {request} {fake.sentence()}\n\nThanks,\n{fake.first_name()}"
-    )
