@@ -144,18 +144,13 @@ class CompiledPolicySet:
             if tests:
                 if ctx is None:
                     ctx = EvalContext(request, self.timezone)
+                matched = False
                 try:
                     for test in tests:
                         if not test(ctx):
                             break
                     else:
-                        if not audit:
-                            hits.append(rule)
-                        elif shadow_hits is None:
-                            shadow_hits = [rule]
-                        else:
-                            shadow_hits.append(rule)
-                        continue
+                        matched = True
                 except EvaluationError as exc:
                     if diagnostics is None:
                         diagnostics = []
@@ -164,15 +159,15 @@ class CompiledPolicySet:
                         pass  # did not match
                     elif audit:
                         if rule.on_error == "apply":
-                            shadow_hits = [*(shadow_hits or ()), rule]
-                            continue
+                            matched = True  # applied as if it matched
                     else:
                         effect = _DENY if rule.on_error == "deny" else rule.effect
                         failed = [*(failed or ()), (rule, exc.message, effect)]
                         continue
-                if first_unmet is None and rule.effect is not _DENY:
-                    first_unmet = rule
-                continue
+                if not matched:
+                    if first_unmet is None and rule.effect is not _DENY:
+                        first_unmet = rule
+                    continue
             if not audit:
                 hits.append(rule)
             elif shadow_hits is None:
