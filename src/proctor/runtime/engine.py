@@ -103,8 +103,7 @@ class Runtime:
             new_id=self.new_id,
             on_new_approval=approval_hook,
         )
-        # what an unrecorded decision charged, taken back until the limits store takes it
-        self.charge_returns: Final = ChargeReturns(self.guardrails.undo)
+        self.charge_returns: Final = ChargeReturns(self.guardrails.undo)  # unrecorded charges
         self.run_owners: Final = RunOwners(self.state.runs)  # a run belongs to its starter
         self.known_actions: Final = KnownActions()  # actions validated (the pipeline's cache)
         self._observe: StageObserver | None = None  # None costs nothing per check
