@@ -103,7 +103,7 @@ async def decide(
             charged, check.charged = check.charged, []
             runtime.charge_returns.take_back(charged)
         if decision.effect is not Effect.DENY:  # its record may commit yet (commits.py)
-            state.commits.corrections.remember(decision.decision_id, exc.message)
+            state.commits.correct_later(decision.decision_id, exc.message)
         decision = unrecorded(decision, exc.message)
     state.metrics.observe(decision.effect.value, perf_counter() - started, decision.code)
     return decision

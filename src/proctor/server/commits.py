@@ -68,6 +68,12 @@ class CommitBarrier:
             self._wake.set()
         await future
 
+    def correct_later(self, decision_id: str, problem: str) -> None:
+        """``decision_id`` was answered deny though its record may commit yet: remembered,
+        and this thread woken to look it up (an idle gateway gets no other wake-up)."""
+        self.corrections.remember(decision_id, problem)
+        self._wake.set()
+
     def close(self) -> None:
         self._closed = True
         self._wake.set()
