@@ -45,8 +45,13 @@ from proctor.storage.errors import (
     STORAGE_UNAVAILABLE,
     StorageError,
 )
-from proctor.storage.postgres.connection import open_pool, storage_error, transaction
-from proctor.storage.postgres.deadlines import bounded
+from proctor.storage.postgres.connection import (
+    database_name,
+    open_pool,
+    storage_error,
+    transaction,
+)
+from proctor.storage.postgres.deadlines import STALL_SECONDS, Progress, bounded
 from proctor.storage.records import PendingAppend, require_decision_id
 from proctor.storage.spill import SpillFile
 from proctor.storage.spill_replay import ProbeSchedule, replay_spill, spill_unwritten
@@ -86,6 +91,9 @@ class PostgresAuditStore(AuditLogReads):
         spill: str | None = None,
     ) -> None:
         self.url = url
+        self.database = database_name(url)  # for messages: no password
+        # how long verify() and iter_rows() wait for the server's next rows
+        self.stall_seconds = STALL_SECONDS
         self.read_only = read_only
         self.durability = durability
         self._sync = durability == "sync"
@@ -407,7 +415,7 @@ class PostgresAuditStore(AuditLogReads):
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         if self._closed:
             raise StorageError("the audit store is closed", code=STORAGE_CLOSED)
-        with transaction(self._pool, "reading audit records") as conn:
+        with transaction(self._pool, f"reading audit records from `{self.database}`") as conn:
             return conn.execute(sql, params).fetchall()
 
     def _settled_below(self) -> int | None:
@@ -428,9 +436,14 @@ class PostgresAuditStore(AuditLogReads):
         return ChainHead(int(rows[0][0]), str(rows[0][1])) if rows else GENESIS
 
     def verify(self, checkpoints: Sequence[Checkpoint] = ()) -> VerifyReport:
-        """Every shard against its head (and ``checkpoints``), in one REPEATABLE READ snapshot."""
+        """Every shard against its head (and ``checkpoints``), in one REPEATABLE READ snapshot.
+
+        Bounded by silence, not in all (``Progress``): a frozen server fails it
+        with ``storage_timeout`` after ``stall_seconds``, a big chain streams on.
+        """
+        progress = Progress(self.stall_seconds)
         try:
-            with self._pool.connection() as conn:
+            with self._pool.connection() as conn, bounded(conn, progress=progress):
                 conn.autocommit = False
                 try:
                     conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -438,12 +451,13 @@ class PostgresAuditStore(AuditLogReads):
                         cursor.itersize = _ROWS_PER_FETCH
                         cursor.execute(f"SELECT {_ROW_COLUMNS} FROM audit ORDER BY seq")
                         statements = Statements(conn, POSTGRES)
-                        return audit_log.verify_shards(statements, cursor, checkpoints)
+                        rows = progress.through(cursor)
+                        return audit_log.verify_shards(statements, rows, checkpoints)
                 finally:
                     conn.rollback()
                     conn.autocommit = True
-        except psycopg.Error as exc:
-            raise storage_error(exc, "verifying the audit chain") from exc
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise self._long_read_error(exc, "verifying the audit chain") from exc
 
     def _statements(self, doing: str, work: Callable[[Statements], _T]) -> _T:
         if self._closed:
@@ -459,20 +473,26 @@ class PostgresAuditStore(AuditLogReads):
             yield Statements(conn, POSTGRES)
 
     def iter_rows(self) -> Iterator[StoredRow]:
+        """Every row in ``seq`` order, bounded by silence as ``verify`` is (the time the
+        caller spends on a row does not count)."""
+        progress = Progress(self.stall_seconds)
         try:
-            with self._pool.connection() as conn:
+            with self._pool.connection() as conn, bounded(conn, progress=progress):
                 conn.autocommit = False
                 try:
                     with conn.cursor(name="proctor_rows") as cursor:
                         cursor.itersize = _ROWS_PER_FETCH
                         cursor.execute(f"SELECT {_ROW_COLUMNS} FROM audit ORDER BY seq")
-                        for row in cursor:
+                        for row in progress.through(cursor):
                             yield StoredRow(*row)
                 finally:
                     conn.rollback()
                     conn.autocommit = True
-        except psycopg.Error as exc:
-            raise storage_error(exc, "reading audit records") from exc
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise self._long_read_error(exc, "reading audit records") from exc
+
+    def _long_read_error(self, exc: Exception, doing: str) -> StorageError:
+        return storage_error(exc, f"{doing} from `{self.database}`")
 
 
 def default_spill_path(url: str) -> str:
