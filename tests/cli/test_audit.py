@@ -136,3 +136,16 @@ def test_a_verify_the_database_stops_answering_ends_with_a_coded_error(postgres_
     again = subprocess.run(verify, capture_output=True, text=True, timeout=60)
     assert again.returncode == 0, again.stderr
     assert "3 records, chain intact" in again.stdout
+
+
+@pytest.mark.parametrize("seconds", ["0", "-1", "nan", "inf", "1e9", "soon"])
+def test_a_timeout_that_is_not_a_number_of_seconds_is_refused(db: Path, seconds: str) -> None:
+    result = CliRunner().invoke(cli, ["audit", "verify", "--db", str(db), "--timeout", seconds])
+    assert result.exit_code == 2
+    assert "--timeout" in result.output
+
+
+def test_a_timeout_leaves_a_sqlite_verify_as_it_was(db: Path) -> None:
+    result = CliRunner().invoke(cli, ["audit", "verify", "--db", str(db), "--timeout", "0.5"])
+    assert result.exit_code == 0, result.output
+    assert "5 records, chain intact" in result.output

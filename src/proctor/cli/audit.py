@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import click
@@ -65,7 +66,8 @@ for _command in (
 @click.option("--key", help="The log's verifier key, or a file holding it (default: the config's).")
 @click.option(
     "--timeout",
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, min_open=True, max=86400),
+    callback=lambda _ctx, _param, value: _finite(value),
     help="PostgreSQL: seconds to wait for the database's next rows before failing "
     "(default 10; the whole check may take longer while rows keep arriving).",
 )
@@ -116,6 +118,12 @@ def verify(
         console.print(report.problem, markup=False)
     if not report.ok:
         raise SystemExit(1)
+
+
+def _finite(seconds: float | None) -> float | None:
+    if seconds is not None and not math.isfinite(seconds):  # `nan` passes a FloatRange
+        raise click.BadParameter(f"`{seconds}` is not a number of seconds")
+    return seconds
 
 
 @audit.command()
