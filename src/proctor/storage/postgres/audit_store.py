@@ -45,12 +45,7 @@ from proctor.storage.errors import (
     STORAGE_UNAVAILABLE,
     StorageError,
 )
-from proctor.storage.postgres.connection import (
-    database_name,
-    open_pool,
-    storage_error,
-    transaction,
-)
+from proctor.storage.postgres.connection import database_name, open_pool, storage_error, transaction
 from proctor.storage.postgres.deadlines import STALL_SECONDS, Progress, bounded
 from proctor.storage.records import PendingAppend, require_decision_id
 from proctor.storage.spill import SpillFile
@@ -92,8 +87,7 @@ class PostgresAuditStore(AuditLogReads):
     ) -> None:
         self.url = url
         self.database = database_name(url)  # for messages: no password
-        # how long verify() and iter_rows() wait for the server's next rows
-        self.stall_seconds = STALL_SECONDS
+        self.stall_seconds = STALL_SECONDS  # a long read's wait for the server's next rows
         self.read_only = read_only
         self.durability = durability
         self._sync = durability == "sync"
@@ -436,28 +430,9 @@ class PostgresAuditStore(AuditLogReads):
         return ChainHead(int(rows[0][0]), str(rows[0][1])) if rows else GENESIS
 
     def verify(self, checkpoints: Sequence[Checkpoint] = ()) -> VerifyReport:
-        """Every shard against its head (and ``checkpoints``), in one REPEATABLE READ snapshot.
-
-        Bounded by silence, not in all (``Progress``): a frozen server fails it
-        with ``storage_timeout`` after ``stall_seconds``, a big chain streams on.
-        """
-        progress = Progress(self.stall_seconds)
-        try:
-            with self._pool.connection() as conn, bounded(conn, progress=progress):
-                conn.autocommit = False
-                try:
-                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                    with conn.cursor(name="proctor_verify") as cursor:
-                        cursor.itersize = _ROWS_PER_FETCH
-                        cursor.execute(f"SELECT {_ROW_COLUMNS} FROM audit ORDER BY seq")
-                        statements = Statements(conn, POSTGRES)
-                        rows = progress.through(cursor)
-                        return audit_log.verify_shards(statements, rows, checkpoints)
-                finally:
-                    conn.rollback()
-                    conn.autocommit = True
-        except (psycopg.Error, PoolTimeout) as exc:
-            raise self._long_read_error(exc, "verifying the audit chain") from exc
+        """Every shard against its head (and ``checkpoints``), in one REPEATABLE READ snapshot."""
+        with self._all_rows("verifying the audit chain", snapshot=True) as (conn, rows):
+            return audit_log.verify_shards(Statements(conn, POSTGRES), rows, checkpoints)
 
     def _statements(self, doing: str, work: Callable[[Statements], _T]) -> _T:
         if self._closed:
@@ -473,26 +448,33 @@ class PostgresAuditStore(AuditLogReads):
             yield Statements(conn, POSTGRES)
 
     def iter_rows(self) -> Iterator[StoredRow]:
-        """Every row in ``seq`` order, bounded by silence as ``verify`` is (the time the
-        caller spends on a row does not count)."""
+        with self._all_rows("reading audit records") as (_, rows):
+            for row in rows:
+                yield StoredRow(*row)
+
+    @contextmanager
+    def _all_rows(
+        self, doing: str, *, snapshot: bool = False
+    ) -> Iterator[tuple[psycopg.Connection[Any], Iterator[Any]]]:
+        """Every row in ``seq`` order from a server-side cursor, bounded by silence
+        (``Progress``), not in all: a frozen server fails the read with ``storage_timeout``
+        after ``stall_seconds``; a big chain streams on."""
         progress = Progress(self.stall_seconds)
         try:
             with self._pool.connection() as conn, bounded(conn, progress=progress):
                 conn.autocommit = False
                 try:
+                    if snapshot:
+                        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                     with conn.cursor(name="proctor_rows") as cursor:
                         cursor.itersize = _ROWS_PER_FETCH
                         cursor.execute(f"SELECT {_ROW_COLUMNS} FROM audit ORDER BY seq")
-                        for row in progress.through(cursor):
-                            yield StoredRow(*row)
+                        yield conn, progress.through(cursor)
                 finally:
                     conn.rollback()
                     conn.autocommit = True
         except (psycopg.Error, PoolTimeout) as exc:
-            raise self._long_read_error(exc, "reading audit records") from exc
-
-    def _long_read_error(self, exc: Exception, doing: str) -> StorageError:
-        return storage_error(exc, f"{doing} from `{self.database}`")
+            raise storage_error(exc, f"{doing} from `{self.database}`") from exc
 
 
 def default_spill_path(url: str) -> str:
