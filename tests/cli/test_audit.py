@@ -6,8 +6,10 @@ import json
 import sqlite3
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import psycopg
 import pytest
 from click.testing import CliRunner
 
@@ -104,3 +106,46 @@ def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
     assert "error[storage_corrupt]" in result.stderr
     assert result.stdout == ""  # no decision, so no allow without a record
     assert bogus.read_bytes() == b"this is not sqlite" * 100
+
+
+def test_a_verify_the_database_stops_answering_ends_with_a_coded_error(postgres_url: str) -> None:
+    """The database sends nothing (here: the rows are locked; a frozen server looks the same
+    to the client): the verify ends after its silence bound, naming the database and it."""
+    from proctor.storage import open_audit_store
+    from proctor.storage.postgres.connection import database_name
+    from tests.audit.factories import make_event
+
+    store = open_audit_store(postgres_url)
+    for number in range(1, 4):
+        store.append(make_event(number))
+    store.close()  # flushes
+    verify = [sys.executable, "-m", "proctor.cli", "audit", "verify", "--db", postgres_url]
+    with psycopg.connect(postgres_url) as holder:
+        holder.execute("LOCK TABLE audit IN ACCESS EXCLUSIVE MODE")  # until the rollback
+        started = time.monotonic()
+        stuck = subprocess.run(
+            [*verify, "--timeout", "1"], capture_output=True, text=True, timeout=60
+        )
+        took = time.monotonic() - started
+        holder.rollback()
+    assert stuck.returncode == 3, stuck.stderr
+    assert "error[storage_timeout]" in stuck.stderr
+    assert f"`{database_name(postgres_url)}`" in stuck.stderr
+    assert "for 1 s" in stuck.stderr
+    assert took < 30  # the bound, plus starting Python
+    again = subprocess.run(verify, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0, again.stderr
+    assert "3 records, chain intact" in again.stdout
+
+
+@pytest.mark.parametrize("seconds", ["0", "-1", "nan", "inf", "1e9", "soon"])
+def test_a_timeout_that_is_not_a_number_of_seconds_is_refused(db: Path, seconds: str) -> None:
+    result = CliRunner().invoke(cli, ["audit", "verify", "--db", str(db), "--timeout", seconds])
+    assert result.exit_code == 2
+    assert "--timeout" in result.output
+
+
+def test_a_timeout_leaves_a_sqlite_verify_as_it_was(db: Path) -> None:
+    result = CliRunner().invoke(cli, ["audit", "verify", "--db", str(db), "--timeout", "0.5"])
+    assert result.exit_code == 0, result.output
+    assert "5 records, chain intact" in result.output

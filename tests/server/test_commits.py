@@ -16,6 +16,7 @@ from proctor.server.commits import CommitBarrier
 from proctor.storage import SqliteAuditStore
 from proctor.storage.memory import MemoryAuditStore
 from tests.audit.factories import make_event
+from tests.runtime.test_charge_returns import BUDGET
 from tests.server.conftest import TestClient, bearer
 from tests.server.gateway import PEP_KEY
 
@@ -67,15 +68,6 @@ def test_a_later_batch_failing_leaves_a_committed_answer_standing(tmp_path: Path
                 holder.close()
         finally:
             barrier.close()
-
-
-BUDGET = """\
-name: budget
-rules:
-  - {id: refunds, action: "write:refund", effect: allow}
-limits:
-  - {id: refund-budget, action: "write:refund", sum: args.amount, max: 1000, window: 1d}
-"""
 
 
 def test_a_charge_whose_decision_is_not_recorded_is_undone(config_path: Path) -> None:

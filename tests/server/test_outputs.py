@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from proctor import governed_tool
+from proctor.config import load_config
+from proctor.errors import ProctorError
+from proctor.runtime import build_runtime
 from proctor.sdk import OutputWithheld
 from proctor.sdk.remote import ProctorClient, review_from_dict
+from proctor.server import create_app
+from proctor.server.answer_corrections import correction_id
+from proctor.storage import SqliteAuditStore
+from tests.audit.factories import make_event
 from tests.server.conftest import TestClient, bearer
 from tests.server.gateway import PEP_KEY, ServerProcess, start_server, write_config
 
@@ -121,3 +132,96 @@ def test_governed_tools_get_results_reviewed_through_a_remote_session(tmp_path: 
             assert "secret" in str(withheld.value)
     finally:
         server.stop()
+
+
+class _LaterBatchFails:
+    """A real SQLite audit store; its next flush commits what is queued, then another record
+    that cannot be written (the file locked by another connection) fails that flush."""
+
+    def __init__(self, path: Path, code: str = "storage_unavailable") -> None:
+        self.store = SqliteAuditStore(str(path), busy_timeout=0.05, flush_interval=60)
+        self._path = path
+        self._code = code
+        self.armed = False
+
+    def flush(self, timeout: float | None = None) -> None:
+        self.store.flush(timeout)  # what is queued (the output's record) commits
+        if not self.armed:
+            return
+        self.armed = False
+        holder = sqlite3.connect(self._path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
+        try:
+            self.store.append(make_event(1))
+            try:
+                self.store.flush(timeout)
+            except ProctorError as exc:  # as the store said it, or as a flush past its bound
+                raise ProctorError(exc.message, code=self._code) from exc
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+def _gateway(config_path: Path, store: _LaterBatchFails) -> TestClient:
+    loaded = load_config(config_path)
+    runtime = build_runtime(loaded, audit=store, wait_for_audit=False)  # type: ignore[arg-type]
+    return TestClient(create_app(runtime, config=loaded))
+
+
+REDACTED = {"action": "read:customer", "agent": "support-bot", "result": {"card": CARD}}
+
+
+def test_a_result_whose_record_committed_is_answered_though_a_later_batch_failed(
+    config_path: Path,
+) -> None:
+    store = _LaterBatchFails(config_path.parent / "audit.db")
+    with _gateway(config_path, store) as client:
+        store.armed = True
+        answer = client.post("/v1/outputs", json=REDACTED, headers=bearer(PEP_KEY)).json()
+        record = store.get(answer["review_id"])
+    assert (answer["effect"], answer["value"]) == ("allow", {"card": "[pii.payment_card]"})
+    assert record is not None
+    assert record["effect"] == "allow"
+
+
+def test_a_result_whose_record_cannot_be_written_is_withheld_as_its_record_says(
+    config_path: Path,
+) -> None:
+    path = config_path.parent / "audit.db"
+    store = _LaterBatchFails(path)
+    with _gateway(config_path, store) as client:
+        holder = sqlite3.connect(path, isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")  # the output's own record cannot be written
+        try:
+            answer = client.post("/v1/outputs", json=REDACTED, headers=bearer(PEP_KEY)).json()
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert (answer["effect"], answer["value"], answer["code"]) == (
+            "deny",
+            None,
+            "audit_unavailable",
+        )
+        assert store.get(answer["review_id"]) is None  # not in the chain: spilled as withheld
+
+
+def test_a_result_answered_withheld_whose_record_committed_gets_a_correction(
+    config_path: Path,
+) -> None:
+    store = _LaterBatchFails(config_path.parent / "audit.db", code="storage_timeout")
+    with _gateway(config_path, store) as client:
+        store.armed = True  # the flush ends as one past its bound: not read back
+        answer = client.post("/v1/outputs", json=REDACTED, headers=bearer(PEP_KEY)).json()
+        assert answer["code"] == "audit_unavailable"
+        correction = None
+        deadline = time.monotonic() + 10
+        while correction is None and time.monotonic() < deadline:
+            time.sleep(0.05)  # the barrier's thread settles it: nothing to inject
+            with contextlib.suppress(ProctorError):
+                correction = store.get(correction_id(answer["review_id"]))
+        assert store.get(answer["review_id"])["effect"] == "allow"
+    assert correction is not None
+    assert correction["extra"]["corrects"] == answer["review_id"]

@@ -16,6 +16,8 @@ Budgets are charged exactly for the refunds allowed.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -31,6 +33,8 @@ from click.testing import CliRunner
 from proctor.cli.main import cli
 from proctor.server.answer_corrections import correction_id
 from proctor.storage.postgres.audit_store import PostgresAuditStore
+from proctor.storage.postgres.connection import database_name
+from tests.audit.factories import make_event
 from tests.postgres_cluster import Cluster, start_cluster
 from tests.server.gateway import LOAD_CHECK, PEP_KEY, start_server, write_config
 
@@ -275,3 +279,39 @@ def test_a_commit_in_flight_when_frozen_is_answered_deny_and_corrected(
     assert tally["corrections"] == tally["deny_corrected"]
     result = CliRunner().invoke(cli, ["audit", "verify", "--db", url])
     assert result.exit_code == 0, result.output
+
+
+def test_a_verify_the_database_freezes_under_ends_with_a_coded_error(own_cluster: Cluster) -> None:
+    """``proctor audit verify`` against a server frozen while it reads: exit 3 within the
+    silence bound, naming the database and the bound, instead of waiting forever."""
+    url = own_cluster.database("verified")
+    store = PostgresAuditStore(url)
+    for number in range(1, 4):
+        store.append(make_event(number))
+    store.close()  # flushes
+    verify = [sys.executable, "-m", "proctor.cli", "audit", "verify", "--db", url]
+    pids: list[int] = []
+    with psycopg.connect(url) as holder:
+        holder.execute("LOCK TABLE audit IN ACCESS EXCLUSIVE MODE")  # the verify waits in its read
+        process = subprocess.Popen(
+            [*verify, "--timeout", "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        try:
+            waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted"
+            while holder.execute(waiting).fetchone() == (0,):
+                time.sleep(0.05)  # another process: nothing to inject
+            pids = own_cluster.freeze()
+            started = time.monotonic()
+            _, stderr = process.communicate(timeout=60)
+            took = time.monotonic() - started
+        finally:
+            own_cluster.thaw(pids)
+            process.kill()
+        holder.rollback()
+    assert process.returncode == 3, stderr
+    assert "error[storage_timeout]" in stderr
+    assert f"`{database_name(url)}`" in stderr
+    assert "for 3 s" in stderr
+    assert took < 15  # the bound, and closing the pool on a frozen server
+    again = subprocess.run(verify, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0, again.stderr

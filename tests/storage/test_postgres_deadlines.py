@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import psycopg
 import pytest
 
 from proctor.storage.errors import STORAGE_TIMEOUT, STORAGE_UNAVAILABLE, StorageError
 from proctor.storage.postgres.connection import PostgresDatabase, storage_error
-from proctor.storage.postgres.deadlines import DeadlineExpired, bounded, connection_options
+from proctor.storage.postgres.deadlines import (
+    DeadlineExpired,
+    Progress,
+    bounded,
+    connection_options,
+)
 
 
 def test_a_call_past_its_bound_fails_and_leaves_the_connection_closed(postgres_url: str) -> None:
@@ -50,3 +56,47 @@ def test_the_url_s_own_options_win() -> None:
     assert "connect_timeout" not in options
     assert options["tcp_user_timeout"] == 4000
     assert options["keepalives"] == 1
+
+
+def _rows(conn: psycopg.Connection[Any], progress: Progress, sleeps: str) -> list[int]:
+    """Rows 1 to 8, each ``sleeps`` seconds after the last (an SQL expression of ``g``)."""
+    with (
+        bounded(conn, progress=progress),
+        conn.transaction(),
+        conn.cursor(name="slow") as cursor,
+    ):
+        cursor.itersize = 1
+        cursor.execute(f"SELECT g, pg_sleep({sleeps}) FROM generate_series(1, 8) g")
+        return [int(row[0]) for row in progress.through(cursor)]
+
+
+def test_a_long_read_runs_past_its_bound_while_rows_keep_arriving(postgres_url: str) -> None:
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        started = time.monotonic()
+        assert _rows(conn, Progress(1.0), "0.3") == list(range(1, 9))
+        assert time.monotonic() - started > 2  # longer than the bound, in all
+        assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_a_long_read_the_server_goes_silent_in_fails_after_its_bound(postgres_url: str) -> None:
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        started = time.monotonic()
+        with pytest.raises(DeadlineExpired, match=r"for 0\.5 s"):  # rows 1-3 in time, then silence
+            _rows(conn, Progress(0.5), "CASE WHEN g < 4 THEN 0.3 ELSE 30 END")
+        assert 0.9 < time.monotonic() - started < 10
+        assert conn.closed
+
+
+def test_the_time_a_caller_holds_a_row_does_not_count(postgres_url: str) -> None:
+    progress = Progress(0.3)
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        with (
+            bounded(conn, progress=progress),
+            conn.transaction(),
+            conn.cursor(name="rows") as cursor,
+        ):
+            cursor.itersize = 1
+            cursor.execute("SELECT g FROM generate_series(1, 3) g")
+            for _ in progress.through(cursor):
+                time.sleep(0.5)  # the caller's own work on the row, longer than the bound
+        assert conn.execute("SELECT 1").fetchone() == (1,)

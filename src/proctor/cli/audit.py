@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import click
@@ -63,16 +64,30 @@ for _command in (
     help="Signed checkpoints to check against (a witness file or URL; `-` for stdin).",
 )
 @click.option("--key", help="The log's verifier key, or a file holding it (default: the config's).")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True, max=86400),
+    callback=lambda _ctx, _param, value: _finite(value),
+    help="PostgreSQL: seconds to wait for the database's next rows before failing "
+    "(default 10; the whole check may take longer while rows keep arriving).",
+)
 def verify(
-    db: str | None, config: str | None, as_json: bool, witnessed: str | None, key: str | None
+    db: str | None,
+    config: str | None,
+    as_json: bool,
+    witnessed: str | None,
+    key: str | None,
+    timeout: float | None,
 ) -> None:
     """Check every shard's chain and tree, and the signed checkpoints given; exit 1 naming
-    the first bad record."""
+    the first bad record (3 when the database fails or stops answering)."""
     from proctor.runtime.audit_proofs import verify_witnessed
 
     notes = read_source(witnessed) if witnessed is not None else None
     verifier = verifier_for(key, config) if notes is not None else None
     store = open_audit_store(existing(audit_location(config, db)), read_only=True)
+    if timeout is not None and hasattr(store, "stall_seconds"):
+        store.stall_seconds = timeout
     try:
         report = verify_witnessed(store, notes, verifier)
     finally:
@@ -103,6 +118,12 @@ def verify(
         console.print(report.problem, markup=False)
     if not report.ok:
         raise SystemExit(1)
+
+
+def _finite(seconds: float | None) -> float | None:
+    if seconds is not None and not math.isfinite(seconds):  # `nan` passes a FloatRange
+        raise click.BadParameter(f"`{seconds}` is not a number of seconds")
+    return seconds
 
 
 @audit.command()

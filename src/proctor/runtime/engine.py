@@ -27,6 +27,7 @@ from proctor.model.request import Agent, User
 from proctor.policy import CompiledPolicySet
 from proctor.runtime.call import CallFields, CheckCall, KnownActions, OutputCall, OutputFields
 from proctor.runtime.callers import CallerResolver
+from proctor.runtime.charge_returns import ChargeReturns
 from proctor.runtime.outputs import review_output
 from proctor.runtime.pipeline import Check, begin_check, run_check, settle_check
 from proctor.runtime.records import (
@@ -102,6 +103,7 @@ class Runtime:
             new_id=self.new_id,
             on_new_approval=approval_hook,
         )
+        self.charge_returns: Final = ChargeReturns(self.guardrails.undo)  # unrecorded charges
         self.run_owners: Final = RunOwners(self.state.runs)  # a run belongs to its starter
         self.known_actions: Final = KnownActions()  # actions validated (the pipeline's cache)
         self._observe: StageObserver | None = None  # None costs nothing per check
@@ -313,5 +315,6 @@ class Runtime:
         if self.identity is not None:
             self.identity.store.close()
         self.guardrails.close()
+        self.charge_returns.close()  # what is still pending, while the state stores are open
         self.state.close()
         self.content.provenance.close()

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from proctor.policy import CompiledPolicySet
     from proctor.runtime.call import KnownActions
     from proctor.runtime.callers import CallerResolver
+    from proctor.runtime.charge_returns import ChargeReturns
     from proctor.runtime.records import AuditRecorder
     from proctor.runtime.scanning import ContentGuard, StoredArgs
     from proctor.telemetry import DecisionTracer
@@ -40,6 +41,8 @@ class EngineParts(Protocol):
     def recorder(self) -> AuditRecorder: ...
     @property
     def guardrails(self) -> Guardrails: ...
+    @property
+    def charge_returns(self) -> ChargeReturns: ...
     @property
     def tracer(self) -> DecisionTracer | None: ...
     @property

@@ -9,7 +9,6 @@ fills in what later stages read (the caller, the arguments, the request).
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -444,11 +443,18 @@ def _lap(observe: Callable[[str, float], None], stage: str, since: float) -> flo
 
 
 def undo_charges(runtime: EngineParts, check: Check) -> None:
-    """A decision not recorded is not spent: its charges are taken back (once)."""
+    """A decision not recorded is not spent: its charges are taken back (once).
+
+    Tried here first, so a store that answers leaves the budget exact when the
+    denial is; a store that does not gets them retried off this path
+    (``charge_returns.py``), never dropped.
+    """
     charged, check.charged = check.charged, []
     if charged:
-        with contextlib.suppress(StorageError):  # the limits store is down too: nothing to do
+        try:
             runtime.guardrails.undo(charged)
+        except StorageError:  # the limits store is down too: retried until it answers
+            runtime.charge_returns.take_back(charged)
 
 
 def unrecorded(decision: Decision, problem: str) -> Decision:

@@ -11,7 +11,7 @@ from proctor.errors import ProctorError
 from proctor.model.decision import Decision, Effect
 from proctor.model.request import RunState, User
 from proctor.runtime import CheckCall, Runtime, unrecorded
-from proctor.runtime.pipeline import Check, settling_waits, undo_charges
+from proctor.runtime.pipeline import Check, settling_waits
 from proctor.server.auth import ADMIN, CHECK_ANY, Principal
 from proctor.server.bodies import CheckBody, UserBody
 from proctor.server.errors import ApiError
@@ -99,15 +99,11 @@ async def decide(
     try:
         await state.commits.wait(decision.decision_id)  # answered once its record is committed
     except ProctorError as exc:
-        if check.charged:  # not recorded, so not spent
-            returns = state.commits.charge_returns
-            if returns is not None:  # off the answer's path (charge_returns.py)
-                charged, check.charged = check.charged, []
-                returns.take_back(charged)
-            else:
-                await to_thread.run_sync(undo_charges, runtime, check)
+        if check.charged:  # not recorded, so not spent: off the answer's path
+            charged, check.charged = check.charged, []
+            runtime.charge_returns.take_back(charged)
         if decision.effect is not Effect.DENY:  # its record may commit yet (commits.py)
-            state.commits.corrections.remember(decision.decision_id, exc.message)
+            state.commits.correct_later(decision.decision_id, exc.message)
         decision = unrecorded(decision, exc.message)
     state.metrics.observe(decision.effect.value, perf_counter() - started, decision.code)
     return decision

@@ -29,7 +29,6 @@ import threading
 
 from proctor.errors import ProctorError
 from proctor.server.answer_corrections import AnswerCorrections
-from proctor.server.charge_returns import ChargeReturns, Undo
 from proctor.storage.contracts import AuditStore
 from proctor.storage.errors import STORAGE_TIMEOUT
 from proctor.storage.spill_replay import AUDIT_UNAVAILABLE
@@ -41,9 +40,7 @@ _Outcome = tuple["asyncio.Future[None]", ProctorError | None]
 
 
 class CommitBarrier:
-    def __init__(
-        self, store: AuditStore, *, timeout: float = 30.0, undo: Undo | None = None
-    ) -> None:
+    def __init__(self, store: AuditStore, *, timeout: float = 30.0) -> None:
         self._store = store
         answer_on_commit = getattr(store, "answer_on_commit", None)  # stores that spill
         if answer_on_commit is not None:
@@ -54,8 +51,6 @@ class CommitBarrier:
         self._wake = threading.Event()
         self._closed = False
         self.corrections = AnswerCorrections(store)
-        # what unrecorded decisions charged, taken back (``undo``: the limits' undo)
-        self.charge_returns = ChargeReturns(undo) if undo is not None else None
         self._thread = threading.Thread(target=self._run, name="proctor-commits", daemon=True)
         self._thread.start()
 
@@ -73,12 +68,16 @@ class CommitBarrier:
             self._wake.set()
         await future
 
+    def correct_later(self, decision_id: str, problem: str) -> None:
+        """``decision_id`` was answered deny though its record may commit yet: remembered,
+        and this thread woken to look it up (an idle gateway gets no other wake-up)."""
+        self.corrections.remember(decision_id, problem)
+        self._wake.set()
+
     def close(self) -> None:
         self._closed = True
         self._wake.set()
         self._thread.join(self._timeout)
-        if self.charge_returns is not None:
-            self.charge_returns.close()
 
     def _run(self) -> None:
         while True:

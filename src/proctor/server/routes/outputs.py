@@ -11,6 +11,7 @@ from starlette.routing import Route
 
 from proctor.errors import ProctorError
 from proctor.limits.run_owners import RUN_MISMATCH, RUN_NOT_OWNED
+from proctor.model.decision import Effect
 from proctor.model.request import RunState
 from proctor.server.auth import Principal
 from proctor.server.bodies import CheckBody, OutputBody, TaskBody, read_json
@@ -40,9 +41,11 @@ async def review_output(request: Request) -> Response:
         record=body.record,
     )
     review = await to_thread.run_sync(call)
-    try:
-        await state.commits.wait()  # answered only once its record is committed
+    try:  # answered by its own record's fate, as a check is (commits.py)
+        await state.commits.wait(review.review_id or None)
     except ProctorError as exc:
+        if review.effect is not Effect.DENY:  # its record may commit yet: corrected then
+            state.commits.correct_later(review.review_id, exc.message)
         return JSONResponse(
             {
                 "version": WIRE_VERSION,

@@ -45,8 +45,8 @@ from proctor.storage.errors import (
     STORAGE_UNAVAILABLE,
     StorageError,
 )
-from proctor.storage.postgres.connection import open_pool, storage_error, transaction
-from proctor.storage.postgres.deadlines import bounded
+from proctor.storage.postgres.connection import database_name, open_pool, storage_error, transaction
+from proctor.storage.postgres.deadlines import STALL_SECONDS, Progress, bounded
 from proctor.storage.records import PendingAppend, require_decision_id
 from proctor.storage.spill import SpillFile
 from proctor.storage.spill_replay import ProbeSchedule, replay_spill, spill_unwritten
@@ -86,6 +86,8 @@ class PostgresAuditStore(AuditLogReads):
         spill: str | None = None,
     ) -> None:
         self.url = url
+        self.database = database_name(url)  # for messages: no password
+        self.stall_seconds = STALL_SECONDS  # a long read's wait for the server's next rows
         self.read_only = read_only
         self.durability = durability
         self._sync = durability == "sync"
@@ -407,7 +409,7 @@ class PostgresAuditStore(AuditLogReads):
     def _read(self, sql: str, params: tuple[Any, ...] = ()) -> list[Any]:
         if self._closed:
             raise StorageError("the audit store is closed", code=STORAGE_CLOSED)
-        with transaction(self._pool, "reading audit records") as conn:
+        with transaction(self._pool, f"reading audit records from `{self.database}`") as conn:
             return conn.execute(sql, params).fetchall()
 
     def _settled_below(self) -> int | None:
@@ -429,21 +431,8 @@ class PostgresAuditStore(AuditLogReads):
 
     def verify(self, checkpoints: Sequence[Checkpoint] = ()) -> VerifyReport:
         """Every shard against its head (and ``checkpoints``), in one REPEATABLE READ snapshot."""
-        try:
-            with self._pool.connection() as conn:
-                conn.autocommit = False
-                try:
-                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                    with conn.cursor(name="proctor_verify") as cursor:
-                        cursor.itersize = _ROWS_PER_FETCH
-                        cursor.execute(f"SELECT {_ROW_COLUMNS} FROM audit ORDER BY seq")
-                        statements = Statements(conn, POSTGRES)
-                        return audit_log.verify_shards(statements, cursor, checkpoints)
-                finally:
-                    conn.rollback()
-                    conn.autocommit = True
-        except psycopg.Error as exc:
-            raise storage_error(exc, "verifying the audit chain") from exc
+        with self._all_rows("verifying the audit chain", snapshot=True) as (conn, rows):
+            return audit_log.verify_shards(Statements(conn, POSTGRES), rows, checkpoints)
 
     def _statements(self, doing: str, work: Callable[[Statements], _T]) -> _T:
         if self._closed:
@@ -459,20 +448,33 @@ class PostgresAuditStore(AuditLogReads):
             yield Statements(conn, POSTGRES)
 
     def iter_rows(self) -> Iterator[StoredRow]:
+        with self._all_rows("reading audit records") as (_, rows):
+            for row in rows:
+                yield StoredRow(*row)
+
+    @contextmanager
+    def _all_rows(
+        self, doing: str, *, snapshot: bool = False
+    ) -> Iterator[tuple[psycopg.Connection[Any], Iterator[Any]]]:
+        """Every row in ``seq`` order from a server-side cursor, bounded by silence
+        (``Progress``), not in all: a frozen server fails the read with ``storage_timeout``
+        after ``stall_seconds``; a big chain streams on."""
+        progress = Progress(self.stall_seconds)
         try:
-            with self._pool.connection() as conn:
+            with self._pool.connection() as conn, bounded(conn, progress=progress):
                 conn.autocommit = False
                 try:
+                    if snapshot:
+                        conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                     with conn.cursor(name="proctor_rows") as cursor:
                         cursor.itersize = _ROWS_PER_FETCH
                         cursor.execute(f"SELECT {_ROW_COLUMNS} FROM audit ORDER BY seq")
-                        for row in cursor:
-                            yield StoredRow(*row)
+                        yield conn, progress.through(cursor)
                 finally:
                     conn.rollback()
                     conn.autocommit = True
-        except psycopg.Error as exc:
-            raise storage_error(exc, "reading audit records") from exc
+        except (psycopg.Error, PoolTimeout) as exc:
+            raise storage_error(exc, f"{doing} from `{self.database}`") from exc
 
 
 def default_spill_path(url: str) -> str:

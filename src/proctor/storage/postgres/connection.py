@@ -208,6 +208,18 @@ MIGRATIONS: tuple[tuple[Step, ...], ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
+def database_name(url: str) -> str:
+    """``host:port/dbname`` of ``url``, never its password: for messages."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    try:
+        info = conninfo_to_dict(url)
+    except psycopg.Error:
+        return "the configured database"
+    host = info.get("host") or info.get("hostaddr") or "localhost"
+    return f"{host}:{info.get('port') or 5432}/{info.get('dbname') or info.get('user') or ''}"
+
+
 def storage_error(exc: Exception, doing: str) -> StorageError:
     """``exc`` as a ``StorageError``: ``storage_timeout`` when the server did not answer
     in time (its outcome unknown), else ``storage_unavailable``."""
@@ -247,7 +259,7 @@ def open_pool(url: str, *, max_size: int = 8, migrate_schema: bool = True) -> Co
         )
         pool.wait(timeout=10.0)
     except (psycopg.Error, PoolTimeout) as exc:
-        raise storage_error(exc, "connecting") from exc
+        raise storage_error(exc, f"connecting to `{database_name(url)}`") from exc
     if migrate_schema:
         try:
             migrate(pool)

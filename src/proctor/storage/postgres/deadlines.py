@@ -10,6 +10,11 @@ of work runs under a deadline kept by one watchdog thread: past it, the
 watchdog shuts the connection's socket down (``shutdown(2)``, not ``close``:
 the descriptor stays libpq's), the blocked call fails at once, psycopg marks
 the connection broken, and the pool discards it.
+
+A long read (the whole chain verified, every row exported) has no total
+bound: a big healthy chain may stream for minutes. Its bound is on silence
+instead (``Progress``): it starts again with each row the server sends, and
+does not run while the caller works on a row it was handed.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -29,6 +34,37 @@ import psycopg
 # How long one unit of work (a transaction, a batch of audit records, a pool
 # checkout) may take before the server is taken as not answering.
 OPERATION_SECONDS = 2.0
+# How long a long read may wait for the server's next rows.
+STALL_SECONDS = 10.0
+
+
+class Progress:
+    """A silence bound's clock: moved on by each row, stopped while the caller holds one."""
+
+    __slots__ = ("_last", "_paused", "seconds")
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._last = time.monotonic()
+        self._paused = False
+
+    def due(self) -> float:
+        """When the server will have been silent for ``seconds``, as far as known now."""
+        if self._paused:
+            return time.monotonic() + self.seconds
+        return self._last + self.seconds
+
+    def through(self, rows: Iterable[Any]) -> Iterator[Any]:
+        """``rows``, the clock stopped from handing one out until the next is asked for."""
+        try:
+            for row in rows:
+                self._paused = True
+                yield row
+                self._last = time.monotonic()
+                self._paused = False
+        finally:  # also when the caller stops early: what follows (a ROLLBACK) is bounded
+            self._last = time.monotonic()
+            self._paused = False
 
 
 class _Watchdog:
@@ -37,15 +73,16 @@ class _Watchdog:
     def __init__(self) -> None:
         self._lock = threading.Condition()
         self._heap: list[tuple[float, int]] = []
-        self._armed: dict[int, tuple[int, int]] = {}  # ticket -> (fd, inode)
+        # ticket -> (fd, inode, the progress that moves its deadline on, if any)
+        self._armed: dict[int, tuple[int, int, Progress | None]] = {}
         self._tickets = itertools.count()
         self._thread: threading.Thread | None = None
 
-    def arm(self, fd: int, seconds: float) -> int:
+    def arm(self, fd: int, seconds: float, progress: Progress | None = None) -> int:
         inode = os.fstat(fd).st_ino
         with self._lock:
             ticket = next(self._tickets)
-            self._armed[ticket] = (fd, inode)
+            self._armed[ticket] = (fd, inode, progress)
             heapq.heappush(self._heap, (time.monotonic() + seconds, ticket))
             if self._thread is None:
                 self._thread = threading.Thread(
@@ -74,7 +111,12 @@ class _Watchdog:
                     self._lock.wait(wait)
                     continue
                 heapq.heappop(self._heap)
-                fd, inode = self._armed.pop(ticket)
+                progress = self._armed[ticket][2]
+                later = progress.due() if progress is not None else due
+                if later > time.monotonic():  # rows arrived since: a new deadline
+                    heapq.heappush(self._heap, (later, ticket))
+                    continue
+                fd, inode, _ = self._armed.pop(ticket)
                 _shut(fd, inode)
 
 
@@ -106,14 +148,20 @@ class DeadlineExpired(psycopg.OperationalError):
 
 @contextmanager
 def bounded(
-    conn: psycopg.Connection[Any], seconds: float | None = OPERATION_SECONDS
+    conn: psycopg.Connection[Any],
+    seconds: float | None = OPERATION_SECONDS,
+    *,
+    progress: Progress | None = None,
 ) -> Iterator[None]:
-    """Run the block's round trips on ``conn`` within ``seconds`` in all (None: no bound).
+    """Run the block's round trips on ``conn`` within ``seconds`` in all (None: no bound),
+    or, with ``progress``, within its ``seconds`` of silence from the server.
 
     Past the bound the socket is shut down, so the waiting call raises; that
     error is re-raised as ``DeadlineExpired`` (from the psycopg error), which
     tells a caller the server did not answer rather than refused.
     """
+    if progress is not None:
+        seconds = progress.seconds
     try:
         fd = conn.pgconn.socket
     except psycopg.OperationalError:  # already broken: the block fails on its own
@@ -121,13 +169,14 @@ def bounded(
     if seconds is None or fd < 0:
         yield
         return
-    ticket = _WATCHDOG.arm(fd, seconds)
+    ticket = _WATCHDOG.arm(fd, seconds, progress)
     try:
         yield
     except psycopg.Error as exc:
         if not _WATCHDOG.disarm(ticket):
+            silent = "for" if progress is not None else "within"
             raise DeadlineExpired(
-                f"no answer from the PostgreSQL server within {seconds:g} s"
+                f"no answer from the PostgreSQL server {silent} {seconds:g} s"
             ) from exc
         raise
     else:

@@ -6,9 +6,11 @@ often down with the audit store (one database): waiting for it before
 answering would add its whole bound to the denial, and one failed attempt
 would leave the charge spent for good. So the answer goes out at once and
 this thread takes the charges back, trying again every half second while the
-store does not answer. An attempt that failed means nothing was taken back:
-one that timed out during its COMMIT and committed later is undone by the
-counter store itself (``storage/sql/charge_doubts.py``).
+store does not answer. One per runtime (``Runtime.charge_returns``): the
+gateway's commit barrier and an SDK process's record stage hand it the same
+charges; its thread starts with the first charges handed to it. An attempt
+that failed means nothing was taken back: one that timed out during its
+COMMIT and committed later is undone by the counter store itself (``storage/sql/charge_doubts.py``).
 """
 
 from __future__ import annotations
@@ -31,10 +33,7 @@ class ChargeReturns:
         self._pending: deque[list[CounterCharge]] = deque()
         self._wake = threading.Condition()
         self._closed = False
-        self._thread = threading.Thread(
-            target=self._run, name="proctor-charge-returns", daemon=True
-        )
-        self._thread.start()
+        self._thread: threading.Thread | None = None  # started by the first charges
 
     @property
     def pending(self) -> int:
@@ -45,13 +44,20 @@ class ChargeReturns:
             with self._wake:
                 self._pending.append(charges)
                 self._wake.notify()
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._run, name="proctor-charge-returns", daemon=True
+                    )
+                    self._thread.start()
 
     def close(self, timeout: float = 5.0) -> None:
         """Stop once what is pending is taken back, or ``timeout`` passes."""
         with self._wake:
             self._closed = True
             self._wake.notify()
-        self._thread.join(timeout)
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
 
     def _run(self) -> None:
         while True:
