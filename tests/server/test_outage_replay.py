@@ -17,6 +17,8 @@ verifies.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -26,8 +28,11 @@ from typing import Any
 import psycopg
 import pytest
 
+from proctor.errors import ProctorError
 from proctor.server.answer_corrections import correction_id
+from proctor.server.commits import CommitBarrier
 from proctor.storage.postgres.audit_store import PostgresAuditStore
+from tests.audit.factories import make_event
 from tests.postgres_cluster import Cluster, start_cluster
 from tests.server.gateway import checks_under_load, seconds_until_ready, start_server, write_config
 
@@ -126,3 +131,36 @@ def test_every_denial_told_while_writes_fail_is_in_the_chain_after_the_replay(
     figures = _assert_answers_agree_with_the_chain(url, answers, tmp_path)
     assert "writes again: replayed" in log, log[-3000:]
     print(f"\nPostgreSQL writes failing: ready {recovered_in:.2f} s after; {figures}")
+
+
+def test_a_record_replayed_as_a_deny_before_the_next_flush_is_not_answered_allow(
+    tmp_path: Path, own_cluster: Cluster
+) -> None:
+    """Its batch failed; the store recovered and replayed it as a deny before the flush its
+    request waits on was written. That flush succeeds; the request is still told deny."""
+    url = own_cluster.database("spilled_before_flush")
+    store = PostgresAuditStore(url, spill=str(tmp_path / "audit.spill.jsonl"))
+    barrier = CommitBarrier(store)  # the store spills as the deny its client is told
+    try:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(REFUSE_INSERTS)
+            store.append(make_event(1))
+            with pytest.raises(ProctorError):
+                store.flush()  # failed: spilled as a deny
+            admin.execute("DROP TRIGGER refuse_inserts ON audit")
+        deadline = time.monotonic() + 3 * RECOVERY_SECONDS
+        while not store.healthy:  # the writer's own probe and replay: nothing to inject
+            assert time.monotonic() < deadline, "the store did not recover"
+            with contextlib.suppress(ProctorError):
+                store.flush()
+            time.sleep(0.01)
+        replayed = store.get("dec-000001")
+        assert replayed is not None
+        assert replayed["code"] == REFUSED
+        with pytest.raises(ProctorError):  # its flush succeeds now; its record is a deny
+            asyncio.run(barrier.wait("dec-000001"))
+        store.append(make_event(2))
+        asyncio.run(barrier.wait("dec-000002"))  # written: answered as it was decided
+    finally:
+        barrier.close()
+        store.close()
