@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sqlite3
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from tests.audit.factories import make_event
 from tests.runtime.test_charge_returns import BUDGET
 from tests.server.conftest import TestClient, bearer
 from tests.server.gateway import PEP_KEY
+from tests.storage.recovery import wait_healthy
 
 CHECK = {"action": "read:orders", "agent": "support-bot"}
 
@@ -88,12 +87,7 @@ def test_a_record_spilled_before_a_flush_that_succeeds_is_not_answered_allow(
                 store.flush()
             holder.execute("ROLLBACK")
             holder.close()
-            deadline = time.monotonic() + 10
-            while not store.healthy:  # the writer's own probe: nothing to inject
-                assert time.monotonic() < deadline, "the store did not recover"
-                with contextlib.suppress(ProctorError):
-                    store.flush()
-                time.sleep(0.01)
+            wait_healthy(store)  # the writer's own probe and replay
             replayed = store.get("dec-000001")
             assert replayed is not None
             assert replayed["code"] == "audit_unavailable"

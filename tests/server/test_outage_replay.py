@@ -18,7 +18,6 @@ verifies.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import time
 from collections.abc import Iterator
@@ -35,6 +34,7 @@ from proctor.storage.postgres.audit_store import PostgresAuditStore
 from tests.audit.factories import make_event
 from tests.postgres_cluster import Cluster, start_cluster
 from tests.server.gateway import checks_under_load, seconds_until_ready, start_server, write_config
+from tests.storage.recovery import wait_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -148,12 +148,7 @@ def test_a_record_replayed_as_a_deny_before_the_next_flush_is_not_answered_allow
             with pytest.raises(ProctorError):
                 store.flush()  # failed: spilled as a deny
             admin.execute("DROP TRIGGER refuse_inserts ON audit")
-        deadline = time.monotonic() + 3 * RECOVERY_SECONDS
-        while not store.healthy:  # the writer's own probe and replay: nothing to inject
-            assert time.monotonic() < deadline, "the store did not recover"
-            with contextlib.suppress(ProctorError):
-                store.flush()
-            time.sleep(0.01)
+        wait_healthy(store)  # the writer's own probe and replay
         replayed = store.get("dec-000001")
         assert replayed is not None
         assert replayed["code"] == REFUSED
