@@ -19,6 +19,7 @@ from tests.audit.factories import make_event
 from tests.runtime.test_charge_returns import BUDGET
 from tests.server.conftest import TestClient, bearer
 from tests.server.gateway import PEP_KEY
+from tests.storage.recovery import wait_healthy
 
 CHECK = {"action": "read:orders", "agent": "support-bot"}
 
@@ -66,6 +67,34 @@ def test_a_later_batch_failing_leaves_a_committed_answer_standing(tmp_path: Path
             finally:
                 holder.execute("ROLLBACK")
                 holder.close()
+        finally:
+            barrier.close()
+
+
+def test_a_record_spilled_before_a_flush_that_succeeds_is_not_answered_allow(
+    tmp_path: Path,
+) -> None:
+    """Its batch failed and the store recovered, replaying it as a deny, before the flush its
+    request waits on was written: that flush succeeds, the record's answer is still deny."""
+    path = tmp_path / "audit.db"
+    with SqliteAuditStore(str(path), busy_timeout=0.05, flush_interval=60) as store:
+        barrier = CommitBarrier(store)  # the store spills as the deny its client is told
+        try:
+            holder = sqlite3.connect(path, isolation_level=None)
+            holder.execute("BEGIN IMMEDIATE")  # the next batch cannot be written
+            store.append(make_event(1))  # queued, then failed: spilled as a deny
+            with pytest.raises(ProctorError):
+                store.flush()
+            holder.execute("ROLLBACK")
+            holder.close()
+            wait_healthy(store)  # the writer's own probe and replay
+            replayed = store.get("dec-000001")
+            assert replayed is not None
+            assert replayed["code"] == "audit_unavailable"
+            with pytest.raises(ProctorError):  # its flush succeeds now, its record is a deny
+                asyncio.run(barrier.wait("dec-000001"))
+            store.append(make_event(2))
+            asyncio.run(barrier.wait("dec-000002"))  # written: answered as it was decided
         finally:
             barrier.close()
 

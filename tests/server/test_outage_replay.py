@@ -9,12 +9,15 @@ writer could not commit, and every check refused meanwhile, go to the
 gateway's local spill file (``proctor-pg-<digest>.spill.jsonl`` in its working
 directory). Once writes succeed again, the writer replays the spill into the
 chain and the gateway is ready within 5 s. Each client answer then agrees
-with a record in the chain (an allow with an allow, an ``audit_unavailable``
-deny with that deny), none twice, and the chain verifies.
+with a record in the chain (an allow with an allow and no correction, an
+``audit_unavailable`` deny with that deny, or with a ``correction`` when its
+COMMIT, cut by the restart, took effect after all), none twice, and the chain
+verifies.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Iterator
@@ -24,9 +27,14 @@ from typing import Any
 import psycopg
 import pytest
 
+from proctor.errors import ProctorError
+from proctor.server.answer_corrections import correction_id
+from proctor.server.commits import CommitBarrier
 from proctor.storage.postgres.audit_store import PostgresAuditStore
+from tests.audit.factories import make_event
 from tests.postgres_cluster import Cluster, start_cluster
 from tests.server.gateway import checks_under_load, seconds_until_ready, start_server, write_config
+from tests.storage.recovery import wait_healthy
 
 pytestmark = pytest.mark.slow
 
@@ -78,7 +86,14 @@ def _assert_answers_agree_with_the_chain(url: str, answers: list[Any], spill_dir
     recorded = {r["decision_id"]: r for r in rows}
     assert len(recorded) == len(rows), "a decision id is in the chain twice"
     assert [i for i in allowed if recorded.get(i, {}).get("effect") != "allow"] == []
-    assert [i for i in refused if recorded.get(i, {}).get("code") != REFUSED] == []
+    assert [i for i in allowed if correction_id(i) in recorded] == []
+    # A deny's record says so, or it committed after all (a COMMIT the restart cut) and a
+    # correction records that its answer was deny (answer_corrections.py).
+    assert [
+        i
+        for i in refused
+        if recorded.get(i, {}).get("code") != REFUSED and correction_id(i) not in recorded
+    ] == []
     assert report.ok, report.problem
     spills = [p for p in spill_dir.glob("proctor-pg-*.spill.jsonl*") if p.suffix != ".lock"]
     assert [p for p in spills if p.stat().st_size] == []
@@ -116,3 +131,31 @@ def test_every_denial_told_while_writes_fail_is_in_the_chain_after_the_replay(
     figures = _assert_answers_agree_with_the_chain(url, answers, tmp_path)
     assert "writes again: replayed" in log, log[-3000:]
     print(f"\nPostgreSQL writes failing: ready {recovered_in:.2f} s after; {figures}")
+
+
+def test_a_record_replayed_as_a_deny_before_the_next_flush_is_not_answered_allow(
+    tmp_path: Path, own_cluster: Cluster
+) -> None:
+    """Its batch failed; the store recovered and replayed it as a deny before the flush its
+    request waits on was written. That flush succeeds; the request is still told deny."""
+    url = own_cluster.database("spilled_before_flush")
+    store = PostgresAuditStore(url, spill=str(tmp_path / "audit.spill.jsonl"))
+    barrier = CommitBarrier(store)  # the store spills as the deny its client is told
+    try:
+        with psycopg.connect(url, autocommit=True) as admin:
+            admin.execute(REFUSE_INSERTS)
+            store.append(make_event(1))
+            with pytest.raises(ProctorError):
+                store.flush()  # failed: spilled as a deny
+            admin.execute("DROP TRIGGER refuse_inserts ON audit")
+        wait_healthy(store)  # the writer's own probe and replay
+        replayed = store.get("dec-000001")
+        assert replayed is not None
+        assert replayed["code"] == REFUSED
+        with pytest.raises(ProctorError):  # its flush succeeds now; its record is a deny
+            asyncio.run(barrier.wait("dec-000001"))
+        store.append(make_event(2))
+        asyncio.run(barrier.wait("dec-000002"))  # written: answered as it was decided
+    finally:
+        barrier.close()
+        store.close()

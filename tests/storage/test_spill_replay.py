@@ -14,7 +14,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -26,23 +25,13 @@ from proctor.storage.spill import SpillFile
 from proctor.storage.spill_replay import AUDIT_UNAVAILABLE, refused
 from proctor.storage.sqlite.audit_store import SqliteAuditStore
 from tests.audit.factories import make_event
-
-WAIT = 10.0  # seconds: a bound for the writer thread's recovery, never reached when it works
+from tests.storage.recovery import wait_healthy
 
 
 def _locked(path: Path) -> sqlite3.Connection:
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     return holder
-
-
-def _wait_healthy(store: SqliteAuditStore | Any) -> None:
-    ready = threading.Event()
-    for _ in range(int(WAIT / 0.01)):
-        if store.healthy:
-            return
-        ready.wait(0.01)  # the writer thread recovers on its own: poll it
-    raise AssertionError("the store did not write again")
 
 
 def _records(store: SqliteAuditStore) -> list[dict[str, object]]:
@@ -69,7 +58,7 @@ def test_a_locked_store_spills_then_replays_when_the_lock_goes(tmp_path: Path) -
         assert store.spill.spilled == 2
         holder.rollback()
         holder.close()
-        _wait_healthy(store)
+        wait_healthy(store)
         store.append(make_event(4), wait=True)
         records = {r["decision_id"]: r for r in _records(store)}
         assert list(records) == ["dec-000001", "dec-000002", "dec-000003", "dec-000004"]
@@ -106,7 +95,7 @@ def test_a_record_written_late_is_replayed_as_its_caller_was_answered(
             store.flush()
         holder.rollback()
         holder.close()
-        _wait_healthy(store)
+        wait_healthy(store)
         store.flush()
         record = store.get("dec-000002")
         assert record is not None
@@ -183,7 +172,7 @@ def test_postgres_spills_while_its_table_is_gone_and_replays_when_it_is_back(
             assert store.spill.spilled == 2
             assert len(spill.read_text().splitlines()) == 2
             admin.execute("ALTER TABLE audit_away RENAME TO audit")
-        _wait_healthy(store)
+        wait_healthy(store)
         store.append(make_event(4), wait=True)
         records = {r["decision_id"]: r for r in (json.loads(row.body) for row in store.iter_rows())}
         assert list(records) == ["dec-000001", "dec-000002", "dec-000003", "dec-000004"]

@@ -13,7 +13,11 @@ of earlier batches may have committed. A request that names its record
 the store, so what its client is told agrees with what the audit says. A
 record that could not be written is spilled as the deny its client is told
 (the barrier tells the store so: ``answer_on_commit``) and replayed later, so
-a record read back as that replayed deny is not a commit of the answer. Not
+a record read back as that replayed deny is not a commit of the answer. A flush
+that succeeds does not clear a request whose record was spilled while it waited
+(its batch failed, then the store recovered and replayed it as a deny before
+this flush's marker was written): such a record, which the spill remembers, is
+read back too. Not
 read back when the flush timed out (``storage_timeout``: the database stopped
 answering, a read would wait out its bound too): such a request is denied at
 once, and ``corrections`` appends a correction should its record commit after
@@ -30,7 +34,7 @@ import threading
 from proctor.errors import ProctorError
 from proctor.server.answer_corrections import AnswerCorrections
 from proctor.storage.contracts import AuditStore
-from proctor.storage.errors import STORAGE_TIMEOUT
+from proctor.storage.errors import STORAGE_TIMEOUT, STORAGE_UNAVAILABLE
 from proctor.storage.spill_replay import AUDIT_UNAVAILABLE
 
 _SETTLE_SECONDS = 0.5  # how often remembered denials are looked up while some are left
@@ -99,8 +103,8 @@ class CommitBarrier:
                 unanswered = error is not None and error.code == STORAGE_TIMEOUT
                 for loop, future, decision_id in batch:
                     outcome = error
-                    if error is not None and decision_id is not None and not unanswered:
-                        outcome = None if self._stored(decision_id) else error
+                    if decision_id is not None and not unanswered:
+                        outcome = self._fate(decision_id, error)
                     settled.setdefault(loop, []).append((future, outcome))
                 for loop, outcomes in settled.items():  # one wake-up of each loop per batch
                     with contextlib.suppress(RuntimeError):  # that loop is closed
@@ -108,6 +112,23 @@ class CommitBarrier:
             elif self._closed:
                 return
             self.corrections.settle()
+
+    def _fate(self, decision_id: str, error: ProctorError | None) -> ProctorError | None:
+        """What the request of ``decision_id`` is told, given the flush's ``error``.
+
+        A flush that succeeded still leaves out a record spilled before it: one whose
+        batch failed while this flush waited, the store recovering (and replaying it
+        as a deny) before this flush's marker was written."""
+        if error is None:
+            spill = getattr(self._store, "spill", None)  # stores that spill
+            if spill is None or not spill.refused(decision_id):
+                return None
+            error = ProctorError(
+                f"the record of `{decision_id}` could not be written: it was spilled, "
+                "to be replayed as the deny its client is told",
+                code=STORAGE_UNAVAILABLE,
+            )
+        return None if self._stored(decision_id) else error
 
     def _stored(self, decision_id: str) -> bool:
         try:

@@ -31,6 +31,9 @@ from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
 MEMORY_LINES = 100_000  # lines held for replay when even the spill file cannot be written
+# Decision ids spilled as the deny their caller is told, remembered for the commit barrier
+# (``server/commits.py``), which looks one up within moments of its spill.
+REFUSED_IDS = 100_000
 
 
 class SpillFile:
@@ -41,8 +44,22 @@ class SpillFile:
         self._stream = stream
         self._lock = threading.Lock()  # this process's writers and its replay
         self._unwritten: list[str] = []  # lines only stderr got
+        self._refused: dict[str, None] = {}  # the latest REFUSED_IDS, oldest first
         self.spilled = 0  # lines spilled by this process (the gateway's counter)
         self.replayed = 0  # records this process replayed into the chain
+
+    def note_refused(self, decision_ids: Iterable[str]) -> None:
+        """These records were spilled as the deny their callers are told."""
+        with self._lock:
+            for decision_id in decision_ids:
+                self._refused[decision_id] = None
+            while len(self._refused) > REFUSED_IDS:
+                del self._refused[next(iter(self._refused))]
+
+    def refused(self, decision_id: str) -> bool:
+        """True when this process spilled ``decision_id`` as a deny (recently: the last
+        ``REFUSED_IDS``), whether or not a replay has chained it since."""
+        return decision_id in self._refused
 
     @property
     def replaying_path(self) -> str | None:

@@ -92,6 +92,9 @@ def spill_unwritten(
             for payload, deny in zip(payloads, told_deny, strict=True)
         ]
     spill.write(payloads, code=error.code, reason=error.message)
+    if told_deny is not None:
+        refused_ids = zip((event.decision_id for event in events), told_deny, strict=True)
+        spill.note_refused(decision_id for decision_id, deny in refused_ids if deny)
 
 
 class ProbeSchedule:
