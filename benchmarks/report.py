@@ -130,6 +130,10 @@ def full_rows(results: dict[str, Any]) -> list[list[str]]:
     return rows
 
 
+def _threshold(value: float) -> str:
+    return _num(value, 0 if float(value).is_integer() else 2)
+
+
 def target_rows(results: dict[str, Any]) -> list[list[str]]:
     rows = []
     for target in results["targets"]:
@@ -142,7 +146,7 @@ def target_rows(results: dict[str, Any]) -> list[list[str]]:
                 shown,
                 "none (reported)"
                 if target["threshold"] is None
-                else f"{target['comparison']} {_num(target['threshold'], 0)} {target['unit']}",
+                else f"{target['comparison']} {_threshold(target['threshold'])} {target['unit']}",
                 verdict,
             ]
         )

@@ -39,6 +39,7 @@ from benchmarks import gateway as gateway_bench
 from benchmarks import identity as identity_bench
 from benchmarks import limits as limits_bench
 from benchmarks import mcp_proxy as mcp_proxy_bench
+from benchmarks import storage_limit
 from benchmarks.engines import ProctorEngine
 from benchmarks.full_check import (
     CapturingStore,
@@ -65,6 +66,7 @@ TARGET_SCALING = 3.0
 TARGET_VS_CEDAR = 50.0
 TARGET_VS_REGO = 200.0
 TARGET_CHECKS_PER_S = 20_000.0
+TARGET_OVER_STORAGE_LIMIT = 0.5  # of SQLite alone taking the same records, same run
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -186,6 +188,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         results["full_check"] = {"batched": batched.to_dict(), "sync": synced.to_dict()}
         results["full_check"]["sqlite_version"] = sqlite3.sqlite_version
+        console.log("storage limit: the same records into SQLite alone")
+        events = storage_limit.captured_events(
+            headline_engine.policy_set, headline_pool, 5_000 if options.quick else 20_000
+        )
+        results["full_check"]["storage_limit"] = storage_limit.measure(events)
     console.log("identity: checks with delegation tokens, token exchange")
     results["identity"] = identity_bench.measure(rounds=3 if options.quick else 7)
     console.log("limits: checks that update two counters (SQLite, PostgreSQL); policy replay")
@@ -370,6 +377,14 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         durable,
         TARGET_CHECKS_PER_S,
         "/s",
+        True,
+    )
+    limit = results.get("full_check", {}).get("storage_limit")
+    add(
+        "full check() durable checks/s ÷ SQLite alone taking the same records",
+        durable / limit["records_per_s"] if durable is not None and limit else None,
+        TARGET_OVER_STORAGE_LIMIT,
+        "×",
         True,
     )
     rows.extend(results.get("identity", {}).get("targets", []))

@@ -1,0 +1,87 @@
+"""The storage limit: how fast SQLite alone takes the records a full check writes.
+
+The full check's throughput is compared with this, in the same run, rather than
+with an absolute figure a busier day cannot reach. The records are the ones
+``Proctor.check`` produces for the bench's pool (captured by ``CapturingStore``),
+chained, hashed and laid out as rows and Merkle nodes before the clock starts
+(``build_batch``, the audit writer's own code), then inserted into a fresh
+audit database (the real schema) with the writer's pragmas (``configure_writer``:
+WAL, the same ``synchronous`` level), its group size and its statements, one
+transaction per group. What is left is the storage's own cost: the bare loop
+the issue calls the storage limit.
+"""
+
+from __future__ import annotations
+
+import gc
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+from benchmarks.full_check import CapturingStore, build_guard
+from benchmarks.generate import BenchRequest
+
+GROUP = 512  # the SQLite audit writer's default batch_size
+
+
+def captured_events(policy_set: Any, requests: list[BenchRequest], checks: int) -> list[Any]:
+    """The audit events of ``checks`` full checks over the pool, kept instead of stored."""
+    store = CapturingStore()
+    guard, clock = build_guard(policy_set, store, requests[0].now)
+    for n in range(checks):
+        request = requests[n % len(requests)]
+        clock.set(request.now)
+        guard.check(request.action, args=request.args)
+    return store.events
+
+
+def measure(
+    events: list[Any], *, durability: Literal["batched", "sync"] = "batched"
+) -> dict[str, Any]:
+    """Records per second that SQLite commits, in groups of ``GROUP``, with no Python
+    work per record but the insert."""
+    from proctor.audit.chain import GENESIS_HASH
+    from proctor.audit.merkle import Frontier
+    from proctor.storage import open_audit_store
+    from proctor.storage.sql.audit_log import INSERT_NODE, INSERT_ROW, ShardState, build_batch
+    from proctor.storage.sqlite.connection import configure_writer, connect
+
+    state = ShardState(1, 0, GENESIS_HASH, Frontier())
+    batches = []
+    for start in range(0, len(events), GROUP):
+        batch = build_batch(state, events[start : start + GROUP])
+        assert batch.after is not None
+        assert not batch.rejected
+        state = batch.after
+        batches.append(batch)
+    with tempfile.TemporaryDirectory(prefix="proctor-bench-") as tmp:
+        path = str(Path(tmp) / "audit.db")
+        open_audit_store(path, durability=durability).close()  # the schema, as a store makes it
+        conn = connect(path, busy_timeout=5.0)
+        configure_writer(conn, path, durability)
+        gc.collect()
+        gc.disable()
+        try:
+            started = time.perf_counter_ns()
+            for batch in batches:
+                after = batch.after
+                assert after is not None
+                conn.execute("BEGIN IMMEDIATE")
+                conn.executemany(INSERT_ROW, batch.rows)
+                conn.executemany(INSERT_NODE, batch.nodes)
+                conn.execute(
+                    "UPDATE audit_shards SET size = ?, hash = ? WHERE shard = ?",
+                    (after.size, after.hash, after.shard),
+                )
+                conn.execute("COMMIT")
+            elapsed = time.perf_counter_ns() - started
+        finally:
+            gc.enable()
+            conn.close()
+    return {
+        "records": len(events),
+        "group": GROUP,
+        "durability": durability,
+        "records_per_s": len(events) / (elapsed / 1e9),
+    }
