@@ -55,6 +55,16 @@ class ReplayReport:
     already: int = 0  # decision ids in the chain already: skipped
     kept: int = 0  # lines moved to the kept file
 
+    @property
+    def said(self) -> str:
+        """What the replay did, for the writer's log line; empty when it did nothing."""
+        if not (self.replayed or self.already or self.kept):
+            return ""
+        return (
+            f"replayed {self.replayed} spilled records into the chain "
+            f"({self.already} were in it already, {self.kept} kept aside)"
+        )
+
 
 # The kinds whose caller is told deny when their record cannot be written: a check is
 # denied, a tool's output withheld (runtime.pipeline, runtime.outputs).

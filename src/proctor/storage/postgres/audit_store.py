@@ -380,12 +380,8 @@ class PostgresAuditStore(AuditLogReads):
         report = replay_spill(
             self.spill, self._commit_events, batch_size=self._batch_size, resume=self._resume
         )
-        if report is None or not (report.replayed or report.already or report.kept):
-            return ""
-        return (
-            f": replayed {report.replayed} spilled records into the chain "
-            f"({report.already} were in it already, {report.kept} kept aside)"
-        )
+        said = report.said if report is not None else ""
+        return f": {said}" if said else ""
 
     def _resume(self) -> None:
         self._failure = None

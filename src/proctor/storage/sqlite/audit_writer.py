@@ -275,14 +275,10 @@ class AuditBatchWriter:
             batch_size=self.batch_size,
             resume=self._resume,
         )
-        if report is None or not (report.replayed or report.already or report.kept):
-            return False
-        _note(
-            f"proctor: the audit store `{self.path}` writes again: replayed {report.replayed} "
-            f"spilled records into the chain ({report.already} were in it already, "
-            f"{report.kept} kept aside)\n"
-        )
-        return True
+        said = report.said if report is not None else ""
+        if said:
+            _note(f"proctor: the audit store `{self.path}` writes again: {said}\n")
+        return bool(said)
 
     def _replay_or_fail(self) -> None:
         try:
