@@ -22,9 +22,10 @@ from typing import Any
 from proctor.errors import ProctorError
 from proctor.model.audit_event import AuditEvent, audit_timestamp
 from proctor.storage.contracts import AuditStore
+from proctor.storage.spill_replay import AUDIT_UNAVAILABLE
 
 CORRECTION_KIND = "correction"
-CORRECTION_CODE = "audit_unavailable"
+CORRECTION_CODE = AUDIT_UNAVAILABLE  # the code the client was answered with
 _MAX_REMEMBERED = 100_000  # a bound on memory: decisions in flight when the store failed
 
 

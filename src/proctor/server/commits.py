@@ -97,7 +97,7 @@ class CommitBarrier:
                     error = exc
                 except Exception as exc:  # never strand a waiting request
                     error = ProctorError(
-                        f"the audit flush failed: {exc!r}", code="storage_unavailable"
+                        f"the audit flush failed: {exc!r}", code=STORAGE_UNAVAILABLE
                     )
                 settled: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
                 unanswered = error is not None and error.code == STORAGE_TIMEOUT
