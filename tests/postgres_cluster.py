@@ -88,9 +88,12 @@ class Cluster:
         log = str(self.directory / "log")
         self._run("pg_ctl", "-D", data, "-l", log, "-m", "immediate", "-w", "-t", "60", "restart")
 
+    def postmaster_pid(self) -> int:
+        return int((self.directory / "data" / "postmaster.pid").read_text().split()[0])
+
     def server_pids(self) -> list[int]:
         """The postmaster (first) and every process it started (backends, auxiliaries)."""
-        postmaster = int((self.directory / "data" / "postmaster.pid").read_text().split()[0])
+        postmaster = self.postmaster_pid()
         children = []
         for stat in glob.glob("/proc/[0-9]*/stat"):
             with contextlib.suppress(OSError, ValueError, IndexError):
@@ -101,12 +104,22 @@ class Cluster:
 
     def freeze(self) -> list[int]:
         """SIGSTOP the postmaster, then its processes: the server answers nothing, though
-        the kernel still accepts connections and acknowledges what is sent."""
-        pids = self.server_pids()
-        for pid in pids:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGSTOP)
-        return pids
+        the kernel still accepts connections and acknowledges what is sent.
+
+        The postmaster stops first, so it forks no backend after the listing; the
+        listing repeats until it finds no process left running, since a backend
+        forked while the postmaster was being stopped would otherwise keep serving.
+        """
+        stopped = [self.postmaster_pid()]
+        os.kill(stopped[0], signal.SIGSTOP)
+        while True:
+            running = [pid for pid in self.server_pids() if pid not in stopped]
+            if not running:
+                return stopped
+            for pid in running:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGSTOP)
+            stopped.extend(running)
 
     def thaw(self, pids: list[int]) -> None:
         for pid in reversed(pids):
