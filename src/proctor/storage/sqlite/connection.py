@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,6 +29,7 @@ Durability = Literal["batched", "sync"]
 _SYNCHRONOUS = {"batched": "NORMAL", "sync": "FULL"}
 _LOCKED = {"SQLITE_BUSY", "SQLITE_LOCKED"}
 _CORRUPT = {"SQLITE_CORRUPT", "SQLITE_NOTADB"}
+_WAL_RETRY_SECONDS = 0.01
 
 
 def storage_error(exc: sqlite3.Error, path: str, doing: str) -> StorageError:
@@ -76,7 +78,7 @@ def connect(path: str, *, busy_timeout: float, read_only: bool = False) -> sqlit
 def configure_writer(conn: sqlite3.Connection, path: str, durability: Durability) -> None:
     """WAL mode and the synchronous level ``durability`` asks for."""
     try:
-        mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        mode = switch_to_wal(conn)
         conn.execute(f"PRAGMA synchronous={_SYNCHRONOUS[durability]}")
         # index pages stay in memory across batches (32 MiB, the writer's only)
         conn.execute("PRAGMA cache_size=-32768")
@@ -88,6 +90,25 @@ def configure_writer(conn: sqlite3.Connection, path: str, durability: Durability
             code=STORAGE_UNAVAILABLE,
             hint="put it on a local file system",
         )
+
+
+def switch_to_wal(conn: sqlite3.Connection) -> object:
+    """``PRAGMA journal_mode=WAL``, retried within the connection's busy timeout.
+
+    Switching a new file to WAL takes an exclusive lock, and SQLite reports
+    ``database is locked`` at once, without its busy handler, when another
+    process is opening the same file at that moment (workers, replicas and SDK
+    processes starting together).
+    """
+    timeout_ms = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    deadline = time.monotonic() + timeout_ms / 1000
+    while True:
+        try:
+            return conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(_WAL_RETRY_SECONDS)
 
 
 def check_integrity(conn: sqlite3.Connection, path: str) -> None:

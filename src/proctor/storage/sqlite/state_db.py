@@ -20,7 +20,12 @@ from proctor.storage.errors import STORAGE_CLOSED, STORAGE_UNAVAILABLE, StorageE
 from proctor.storage.sql.approvals import APPROVALS_TABLES
 from proctor.storage.sql.dialect import SQLITE, Dialect, Statements
 from proctor.storage.sql.runs import RUNS_TABLE
-from proctor.storage.sqlite.connection import check_location, connect, storage_error
+from proctor.storage.sqlite.connection import (
+    check_location,
+    connect,
+    storage_error,
+    switch_to_wal,
+)
 from proctor.storage.sqlite.schema import migrate
 
 STATE_TABLES = (
@@ -64,7 +69,7 @@ class StateDatabase:
         self._closed = False
         self._conn = connect(path, busy_timeout=busy_timeout)
         try:
-            mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+            mode = switch_to_wal(self._conn)
             self._conn.execute("PRAGMA synchronous=NORMAL")
             if str(mode).lower() != "wal":
                 raise StorageError(
