@@ -130,7 +130,11 @@ def _waits_before_deciding(runtime: Runtime, body: CheckBody) -> bool:
 
 def traceparent_of(request: Request) -> str | None:
     """The request's valid ``traceparent`` header (Starlette's headers ignore case already)."""
-    value = request.headers.get(TRACEPARENT_HEADER)
+    return valid_traceparent(request.headers.get(TRACEPARENT_HEADER))
+
+
+def valid_traceparent(value: str | None) -> str | None:
+    """``value`` when it is a valid W3C ``traceparent``, else None."""
     return None if value is None else extract_traceparent({TRACEPARENT_HEADER: value})
 
 

@@ -30,7 +30,11 @@ class RequestIdEcho:
 
 
 def _request_id(scope: Scope) -> bytes | None:
-    found = [value for name, value in scope.get("headers", ()) if name == HEADER]
+    return echoed_id([value for name, value in scope.get("headers", ()) if name == HEADER])
+
+
+def echoed_id(found: list[bytes]) -> bytes | None:
+    """The value to echo, given every ``X-Request-ID`` the request sent (None: echo none)."""
     if len(found) != 1:
         return None
     value: bytes = found[0]
