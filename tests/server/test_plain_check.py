@@ -61,6 +61,10 @@ CASES: dict[str, dict[str, Any]] = {
         "json": CHECK,
         "headers": {**bearer(PEP_KEY), "x-request-id": "a b"},
     },
+    "a keyed check (the second answer is the first's, replayed)": {
+        "json": {**CHECK, "request_id": "order-17.refund"},
+        "headers": bearer(PEP_KEY),
+    },
     "a traceparent": {
         "json": CHECK,
         "headers": {
