@@ -158,7 +158,8 @@ def _version() -> str:
 
 class CloseWhenDraining:
     """Once ``draining()`` says so, every response asks the client to close its connection
-    (``proctor.server.drain``: answer what was sent on it, then close)."""
+    (``proctor.server.drain``: answer what was sent on it, then close). ``plain_check.py``
+    does the same for ``POST /v1/check``, which does not pass through it."""
 
     def __init__(self, app: ASGIApp, *, draining: Callable[[], bool]) -> None:
         self.app = app

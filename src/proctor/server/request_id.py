@@ -1,6 +1,7 @@
 """``X-Request-ID``: echoed on the response, as AuthZEN 1.0 asks of a PDP (§11.1.2), on every
 route, errors included. A value that is not a short printable token is not echoed (it
-would be someone else's header to inject)."""
+would be someone else's header to inject). ``plain_check.py`` echoes it the same way on
+``POST /v1/check``, which does not pass through this middleware."""
 
 from __future__ import annotations
 
