@@ -13,6 +13,9 @@ unlike decisions/s, does not depend on the share of the cores a busy shared
 machine gives the process, so an A/B of two trees (``--baseline-src``, taken
 in turns, order reversed each round) reads on a loaded machine too; the
 median over rounds is reported. Bounded: ``--checks`` per measurement.
+The bare app's check goes through Starlette's routing and middleware;
+proctor's ``POST /v1/check`` does not (``proctor/server/plain_check.py``), so
+the bare figure is the framework's cost, not a floor under proctor's.
 """
 
 from __future__ import annotations

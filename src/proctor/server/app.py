@@ -28,6 +28,7 @@ from proctor.server.commits import CommitBarrier
 from proctor.server.errors import install_handlers
 from proctor.server.metrics import GatewayMetrics
 from proctor.server.openapi import build_openapi
+from proctor.server.plain_check import answer_check, is_plain_check
 from proctor.server.replays import RequestReplays
 from proctor.server.request_id import RequestIdEcho
 from proctor.server.routes import (
@@ -100,7 +101,7 @@ def create_app(
             if close_runtime:
                 await to_thread.run_sync(runtime.close)  # flushes the audit queue
 
-    app = Starlette(
+    app = GatewayApp(
         routes=[
             *check.routes,
             *outputs.routes,
@@ -123,8 +124,21 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.gateway = state
+    app.gateway = state
     install_handlers(app)
     return app
+
+
+class GatewayApp(Starlette):
+    """The routes through Starlette, but ``POST /v1/check``: plain ASGI (``plain_check.py``)."""
+
+    gateway: GatewayState
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if is_plain_check(scope):
+            await answer_check(self.gateway, scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
 
 
 def _config_registry(runtime: Runtime, config: LoadedConfig | None) -> AgentRegistry:
@@ -144,7 +158,8 @@ def _version() -> str:
 
 class CloseWhenDraining:
     """Once ``draining()`` says so, every response asks the client to close its connection
-    (``proctor.server.drain``: answer what was sent on it, then close)."""
+    (``proctor.server.drain``: answer what was sent on it, then close). ``plain_check.py``
+    does the same for ``POST /v1/check``, which does not pass through it."""
 
     def __init__(self, app: ASGIApp, *, draining: Callable[[], bool]) -> None:
         self.app = app

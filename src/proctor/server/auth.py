@@ -65,7 +65,10 @@ class Authenticator:
         self._admins = [(key.id, key.sha256, frozenset(key.scopes)) for key in admin_keys]
 
     def authenticate(self, request: Request) -> Principal:
-        header = request.headers.get("authorization")
+        return self.bearer(request.headers.get("authorization"))
+
+    def bearer(self, header: str | None) -> Principal:
+        """The caller an ``Authorization`` header's value names (401 when it names none)."""
         if not header:
             raise ApiError(
                 401,

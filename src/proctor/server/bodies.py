@@ -103,10 +103,19 @@ class ApprovalDecisionBody(_Body):
 
 async def read_json(request: Request, model: type[M]) -> M:
     """The body as ``model``: 415 unless JSON, 400 with every problem when it does not fit."""
-    kind = request.headers.get("content-type", "application/json").split(";")[0].strip()
+    require_json(request.headers.get("content-type"))
+    return parse_json(await request.body(), model)
+
+
+def require_json(content_type: str | None) -> None:
+    """415 unless the ``Content-Type`` (absent: JSON) is JSON."""
+    kind = (content_type or "application/json").split(";")[0].strip()
     if kind and kind != "application/json" and not kind.endswith("+json"):
         raise ApiError(415, f"send `application/json`, not `{kind}`", code="unsupported_media")
-    raw = await request.body()
+
+
+def parse_json(raw: bytes, model: type[M]) -> M:
+    """``raw`` as ``model``: 400 ``invalid_json``, or 400 ``invalid_body`` with every problem."""
     try:
         value = orjson.loads(raw or b"null")
     except orjson.JSONDecodeError as exc:

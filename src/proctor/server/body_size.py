@@ -1,4 +1,7 @@
-"""An ASGI middleware that refuses request bodies past a size, before they are read whole."""
+"""An ASGI middleware that refuses request bodies past a size, before they are read whole.
+
+``POST /v1/check`` does not pass through it: ``plain_check.py`` applies the same bound,
+and a test compares the two (``tests/server/test_plain_check.py``)."""
 
 from __future__ import annotations
 

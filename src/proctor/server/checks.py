@@ -87,7 +87,7 @@ async def decide(
     """
     started = perf_counter()
     runtime = state.runtime
-    call = call_of(body, traceparent)._replace(decision_id=decision_id)
+    call = call_of(body, traceparent, decision_id)
     if _waits_before_deciding(runtime, body):
         check, decision = await to_thread.run_sync(_begin_and_settle, runtime, call)
     else:
@@ -130,12 +130,18 @@ def _waits_before_deciding(runtime: Runtime, body: CheckBody) -> bool:
 
 def traceparent_of(request: Request) -> str | None:
     """The request's valid ``traceparent`` header (Starlette's headers ignore case already)."""
-    value = request.headers.get(TRACEPARENT_HEADER)
+    return valid_traceparent(request.headers.get(TRACEPARENT_HEADER))
+
+
+def valid_traceparent(value: str | None) -> str | None:
+    """``value`` when it is a valid W3C ``traceparent``, else None."""
     return None if value is None else extract_traceparent({TRACEPARENT_HEADER: value})
 
 
-def call_of(body: CheckBody, traceparent: str | None = None) -> CheckCall:
-    """The body as the runtime's one value for a check."""
+def call_of(
+    body: CheckBody, traceparent: str | None = None, decision_id: str | None = None
+) -> CheckCall:
+    """The body as the runtime's one value for a check (its record's id, when keyed)."""
     return CheckCall(
         body.action,
         agent=body.agent,
@@ -148,6 +154,7 @@ def call_of(body: CheckBody, traceparent: str | None = None) -> CheckCall:
         at=body.at,
         token=body.token,
         traceparent=traceparent,
+        decision_id=decision_id,
     )
 
 

@@ -9,18 +9,20 @@ error value of RFC 6749 §5.2 / RFC 8693 §2.2.2, so OAuth clients read it as
 they expect); ``error_description`` the human message; ``code`` proctor's
 stable, finer code; ``status`` the HTTP status; ``details`` and ``hint``
 appear when there is more to say. Exceptions become responses only in
-``install_handlers``.
+``install_handlers`` (and ``handled_error`` for the plain ``POST /v1/check``).
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import ExceptionHandler
 
 from proctor.errors import ProctorError
 from proctor.identity.errors import ExchangeError
@@ -91,7 +93,7 @@ def error_response(
     )
 
 
-async def _api_error(_request: Request, exc: Exception) -> Response:
+def _api_error(exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     return error_response(
         exc.status,
@@ -103,7 +105,7 @@ async def _api_error(_request: Request, exc: Exception) -> Response:
     )
 
 
-async def _exchange_error(_request: Request, exc: Exception) -> Response:
+def _exchange_error(exc: Exception) -> Response:
     assert isinstance(exc, ExchangeError)
     # RFC 6749 §5.2: a 401 (invalid_client) carries a WWW-Authenticate challenge
     headers = {"WWW-Authenticate": 'Bearer realm="proctor"'} if exc.status_code == 401 else None
@@ -112,12 +114,12 @@ async def _exchange_error(_request: Request, exc: Exception) -> Response:
     )
 
 
-async def _storage_error(_request: Request, exc: Exception) -> Response:
+def _storage_error(exc: Exception) -> Response:
     assert isinstance(exc, StorageError)
     return error_response(503, exc.message, code=exc.code, hint=exc.hint)
 
 
-async def _proctor_error(_request: Request, exc: Exception) -> Response:
+def _proctor_error(exc: Exception) -> Response:
     assert isinstance(exc, ProctorError)
     details = exc.details or None
     errors = getattr(exc, "errors", None)
@@ -126,7 +128,7 @@ async def _proctor_error(_request: Request, exc: Exception) -> Response:
     return error_response(400, exc.message, code=exc.code, hint=exc.hint, details=details)
 
 
-async def _http_error(_request: Request, exc: Exception) -> Response:
+def _http_error(exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     status = exc.status_code
     message = exc.detail if isinstance(exc.detail, str) else "request failed"
@@ -136,16 +138,40 @@ async def _http_error(_request: Request, exc: Exception) -> Response:
     )
 
 
-async def _unexpected(_request: Request, exc: Exception) -> Response:
+def unexpected_error(exc: Exception) -> Response:
+    """A 500 for an exception no handler knows; logged, its details kept out of the answer."""
     _log.exception("unexpected error", exc_info=exc)
     return error_response(500, "internal error", code="internal_error")
 
 
+# The most specific class wins (looked up along the exception's MRO, as Starlette does).
+_RENDERERS: dict[type[Exception], Callable[[Exception], Response]] = {
+    ApiError: _api_error,
+    ExchangeError: _exchange_error,
+    StorageError: _storage_error,
+    ProctorError: _proctor_error,
+    HTTPException: _http_error,
+}
+
+
+def handled_error(exc: Exception) -> Response | None:
+    """The envelope a known exception is answered with; None for any other (a 500)."""
+    for cls in type(exc).__mro__:
+        render = _RENDERERS.get(cls)
+        if render is not None:
+            return render(exc)
+    return None
+
+
+def _handler(render: Callable[[Exception], Response]) -> ExceptionHandler:
+    async def handle(_request: Request, exc: Exception) -> Response:
+        return render(exc)
+
+    return handle
+
+
 def install_handlers(app: Starlette) -> None:
     """Map every exception to the envelope (the most specific class wins)."""
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(ExchangeError, _exchange_error)
-    app.add_exception_handler(StorageError, _storage_error)
-    app.add_exception_handler(ProctorError, _proctor_error)
-    app.add_exception_handler(HTTPException, _http_error)
-    app.add_exception_handler(Exception, _unexpected)
+    for cls, render in _RENDERERS.items():
+        app.add_exception_handler(cls, _handler(render))
+    app.add_exception_handler(Exception, _handler(unexpected_error))

@@ -1,6 +1,7 @@
 """``X-Request-ID``: echoed on the response, as AuthZEN 1.0 asks of a PDP (§11.1.2), on every
 route, errors included. A value that is not a short printable token is not echoed (it
-would be someone else's header to inject)."""
+would be someone else's header to inject). ``plain_check.py`` echoes it the same way on
+``POST /v1/check``, which does not pass through this middleware."""
 
 from __future__ import annotations
 
@@ -30,7 +31,11 @@ class RequestIdEcho:
 
 
 def _request_id(scope: Scope) -> bytes | None:
-    found = [value for name, value in scope.get("headers", ()) if name == HEADER]
+    return echoed_id([value for name, value in scope.get("headers", ()) if name == HEADER])
+
+
+def echoed_id(found: list[bytes]) -> bytes | None:
+    """The value to echo, given every ``X-Request-ID`` the request sent (None: echo none)."""
     if len(found) != 1:
         return None
     value: bytes = found[0]

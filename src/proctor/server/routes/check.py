@@ -8,6 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from proctor.model.decision import Decision
 from proctor.server.bodies import BatchBody, CheckBody, read_json
 from proctor.server.checks import bind, decide_once, traceparent_of
 from proctor.server.responses import FastJSONResponse
@@ -20,7 +21,7 @@ async def check(request: Request) -> Response:
     state, principal = caller(request)
     body = bind(state, principal, await read_json(request, CheckBody))
     decision = await decide_once(state, principal, body, traceparent_of(request))
-    return FastJSONResponse(_wire(decision.to_dict()))
+    return FastJSONResponse(wire(decision))
 
 
 async def check_batch(request: Request) -> Response:
@@ -35,8 +36,9 @@ async def check_batch(request: Request) -> Response:
     return FastJSONResponse({"version": WIRE_VERSION, "decisions": decisions})
 
 
-def _wire(body: dict[str, Any]) -> dict[str, Any]:
-    return {"version": WIRE_VERSION, **body}
+def wire(decision: Decision) -> dict[str, Any]:
+    """A decision as ``POST /v1/check`` answers it (here and in ``plain_check``)."""
+    return {"version": WIRE_VERSION, **decision.to_dict()}
 
 
 routes = [
