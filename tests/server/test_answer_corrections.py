@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
+from proctor.model.audit_event import audit_timestamp
 from proctor.server.answer_corrections import AnswerCorrections, correction_id
 from proctor.storage import SqliteAuditStore
 from tests.audit.factories import make_event
@@ -23,7 +25,8 @@ def test_a_denial_whose_record_committed_gets_one_correction(tmp_path: Path) -> 
     try:
         store.append(make_event(1), wait=True)  # committed as allow: its client was told deny
         store.append(make_event(2, effect="deny"), wait=True)  # agrees already
-        corrections = AnswerCorrections(store)
+        written_at = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+        corrections = AnswerCorrections(store, clock=lambda: written_at)
         for number in (1, 2, 3):  # 3: never committed
             corrections.remember(f"dec-{number:06d}", "no answer within 2 s")
         assert corrections.settle() == 1
@@ -32,6 +35,7 @@ def test_a_denial_whose_record_committed_gets_one_correction(tmp_path: Path) -> 
         assert correction is not None
         assert correction["kind"] == "correction"
         assert correction["effect"] == "deny"
+        assert correction["ts"] == audit_timestamp(written_at)  # the runtime's clock
         assert correction["code"] == "audit_unavailable"
         assert correction["extra"] == {"corrects": "dec-000001", "recorded_effect": "allow"}
         assert correction["agent"]["id"] == "support-bot"

@@ -16,9 +16,9 @@ answers again loses what it remembered.
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
 from typing import Any
 
+from proctor.clock import Clock, system_clock
 from proctor.errors import ProctorError
 from proctor.model.audit_event import AuditEvent, audit_timestamp
 from proctor.storage.contracts import AuditStore
@@ -35,8 +35,9 @@ def correction_id(decision_id: str) -> str:
 
 
 class AnswerCorrections:
-    def __init__(self, store: AuditStore) -> None:
+    def __init__(self, store: AuditStore, *, clock: Clock = system_clock) -> None:
         self._store = store
+        self._clock = clock  # a correction is stamped when it is written
         self._lock = threading.Lock()
         self._remembered: dict[str, str] = {}  # decision id -> why it was denied
 
@@ -65,7 +66,7 @@ class AnswerCorrections:
             try:
                 record = self._store.get(decision_id)
                 if record is not None and record.get("effect") != "deny":
-                    self._store.append(_correction(record, decision_id, problem))
+                    self._store.append(_correction(record, decision_id, problem, self._clock))
                     corrected.append(decision_id)
                     continue
             except ProctorError:
@@ -85,11 +86,11 @@ class AnswerCorrections:
                 self._remembered.pop(decision_id, None)
 
 
-def _correction(record: dict[str, Any], decision_id: str, problem: str) -> AuditEvent:
+def _correction(record: dict[str, Any], decision_id: str, problem: str, clock: Clock) -> AuditEvent:
     return AuditEvent(
         kind=CORRECTION_KIND,
         decision_id=correction_id(decision_id),
-        ts=audit_timestamp(datetime.now(UTC)),
+        ts=audit_timestamp(clock()),
         trace_id=record.get("trace_id"),
         user=record.get("user"),
         agent=record.get("agent") or {},

@@ -64,7 +64,7 @@ def create_app(
         metrics=GatewayMetrics(lambda: float(getattr(runtime.audit, "queued", 0))),
         approvals=ApprovalDesk(runtime),
         agents=AgentAdmin(runtime, _config_registry(runtime, config)),
-        commits=CommitBarrier(runtime.audit),
+        commits=CommitBarrier(runtime.audit, clock=runtime.clock),
         replays=RequestReplays(runtime.audit),
         config=config,
         user_assertions=UserAssertions.of(runtime.users, config),

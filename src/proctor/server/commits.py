@@ -31,6 +31,7 @@ import asyncio
 import contextlib
 import threading
 
+from proctor.clock import Clock, system_clock
 from proctor.errors import ProctorError
 from proctor.server.answer_corrections import AnswerCorrections
 from proctor.storage.contracts import AuditStore
@@ -44,7 +45,9 @@ _Outcome = tuple["asyncio.Future[None]", ProctorError | None]
 
 
 class CommitBarrier:
-    def __init__(self, store: AuditStore, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self, store: AuditStore, *, timeout: float = 30.0, clock: Clock = system_clock
+    ) -> None:
         self._store = store
         answer_on_commit = getattr(store, "answer_on_commit", None)  # stores that spill
         if answer_on_commit is not None:
@@ -54,7 +57,7 @@ class CommitBarrier:
         self._waiting: list[_Waiter] = []
         self._wake = threading.Event()
         self._closed = False
-        self.corrections = AnswerCorrections(store)
+        self.corrections = AnswerCorrections(store, clock=clock)
         self._thread = threading.Thread(target=self._run, name="proctor-commits", daemon=True)
         self._thread.start()
 
