@@ -288,6 +288,7 @@ def test_build_cascade_runs_the_classifier_after_stage_one() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # two trainings: about a minute on a quiet machine, 3+ on a busy one
 def test_training_is_reproducible_byte_for_byte(tmp_path: Path) -> None:
     """Two runs of the training script on its small subset, with different hash seeds."""
     outputs = []

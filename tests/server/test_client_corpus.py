@@ -186,6 +186,7 @@ def _reload(client: ProctorClient, texts: list[str]) -> set[str] | None:
     return codes
 
 
+@pytest.mark.timeout(600)  # the whole corpus over HTTP: 3 minutes on a busy machine
 def test_the_gateway_decides_the_corpus_as_the_library_does(servers: _Servers) -> None:
     total, failures = 0, []
     for file in FILES:
