@@ -32,11 +32,12 @@ from proctor.policy.index import ActionIndex
 from proctor.policy.plan import ActionPlan, error_reason, rule_reason
 from proctor.policy.rules import CompiledPolicy, CompiledRule
 from proctor.policy.scan_rules import ScanIndex
+from proctor.policy.stamp import stamp
 
 if TYPE_CHECKING:  # the compiler imports this module
     from proctor.policy.source import PolicySource
 
-_ALLOW, _DENY, _APPROVAL = Effect.ALLOW, Effect.DENY, Effect.REQUIRE_APPROVAL
+_ALLOW, _DENY = Effect.ALLOW, Effect.DENY
 
 
 class CompiledPolicySet:
@@ -115,7 +116,7 @@ class CompiledPolicySet:
     def _plan(self, action: str) -> ActionPlan:
         plan = self._plans.get(action)
         if plan is None:
-            plan = ActionPlan(action, self._index.lookup(action))
+            plan = ActionPlan(action, self._index.lookup(action), plain=not self._audit_policies)
             if len(self._plans) >= PLAN_LIMIT:
                 self._plans.clear()
             self._plans[action] = plan
@@ -125,6 +126,31 @@ class CompiledPolicySet:
         if self._schemas is not None and (refused := self._check_args(request)) is not None:
             return refused
         plan = self._plans.get(request.action) or self._plan(request.action)
+        checks = plan.checks
+        if checks is None:  # selectors, scopes or audit mode: the full loop
+            return self._evaluate_each(request, plan)
+        ctx: EvalContext | None = None
+        hits: list[CompiledRule] = []
+        first_unmet: CompiledRule | None = None  # the first non-deny rule that did not match
+        try:
+            for rule, test, allows in checks:
+                if test is not None:
+                    if ctx is None:
+                        ctx = EvalContext(request, self.timezone)
+                    if not test(ctx):
+                        if allows and first_unmet is None:
+                            first_unmet = rule
+                        continue
+                hits.append(rule)
+        except EvaluationError:  # rare: the full loop applies each rule's `on_error`
+            return self._evaluate_each(request, plan)
+        if hits:
+            decided = plan.by_hits.get(hits[0] if len(hits) == 1 else tuple(hits))
+            return stamp(decided or plan.decided(hits), request)
+        return self._default(request, plan, first_unmet, ())
+
+    def _evaluate_each(self, request: CheckRequest, plan: ActionPlan) -> Decision:
+        """``evaluate`` rule by rule: selectors, scopes, audit mode and each condition error."""
         ctx: EvalContext | None = None
         hits: list[CompiledRule] = []
         first_unmet: CompiledRule | None = None  # the first non-deny rule that did not match
@@ -180,20 +206,7 @@ class CompiledPolicySet:
         if decision is not None:
             pass
         elif hits:  # the rules that matched decide
-            if len(hits) == 1:
-                deciding = hits
-            else:
-                effect = _strongest(hits)
-                deciding = [rule for rule in hits if rule.effect is effect]
-            decision = Decision(
-                deciding[0].effect,
-                plan.rule_reason(deciding[0]),
-                tuple([rule.rule_id for rule in deciding]),
-                request.decision_id,
-                request.effective_scopes or (),
-                diagnostics=diag,
-                code="rule",
-            )
+            decision = stamp(plan.decided(hits), request, diag)
         else:
             decision = self._default(request, plan, first_unmet, diag)
         if self._audit_policies:
@@ -307,15 +320,7 @@ class CompiledPolicySet:
                     diagnostics=diag,
                     code="default",
                 )
-        return Decision(
-            _DENY,
-            plan.no_rule_reason(first_unmet, diag),
-            (),
-            request.decision_id,
-            scopes,
-            diagnostics=diag,
-            code="default",
-        )
+        return stamp(plan.denied(first_unmet, diag), request, diag)
 
     def _with_shadow(
         self, request: CheckRequest, decision: Decision, shadow_hits: list[CompiledRule]
@@ -347,14 +352,6 @@ class CompiledPolicySet:
             ShadowResult(effect, ids, reason),
             decision.code,
         )
-
-
-def _strongest(rules: list[CompiledRule]) -> Effect:
-    """The effect that wins among ``rules`` (not empty): deny, then approval, then allow."""
-    effects = {rule.effect for rule in rules}
-    if _DENY in effects:
-        return _DENY
-    return _APPROVAL if _APPROVAL in effects else _ALLOW
 
 
 def _distinct(rule: CompiledRule) -> list[ActionPattern]:
