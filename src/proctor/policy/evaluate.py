@@ -356,6 +356,8 @@ class CompiledPolicySet:
 
 def _distinct(rule: CompiledRule) -> list[ActionPattern]:
     """The rule's patterns less those another of them covers, so it is a candidate once."""
+    if len(rule.patterns) == 1:
+        return list(rule.patterns)
     unique = list(dict.fromkeys(rule.patterns))
     return [p for p in unique if not any(o != p and o.covers(p) for o in unique)]
 
