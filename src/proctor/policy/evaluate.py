@@ -46,6 +46,7 @@ class CompiledPolicySet:
     __slots__ = (
         "_allow_by_default",
         "_audit_policies",
+        "_denies_by_default",
         "_enforce_policies",
         "_index",
         "_plans",
@@ -86,6 +87,10 @@ class CompiledPolicySet:
         # no policy selects agents: every enforcing policy applies to every request
         self._selector_free = all(p.selector is None for p in policies)
         self._allow_by_default = all(p.default is _ALLOW for p in self._enforce_policies)
+        # every enforcing policy applies to every request and one's default is deny
+        self._denies_by_default = bool(
+            self._selector_free and self._enforce_policies and not self._allow_by_default
+        )
         self._plans: dict[str, ActionPlan] = {}
         self._index: ActionIndex[CompiledRule] = ActionIndex(
             (pattern, rule.order, rule) for rule in rules for pattern in _distinct(rule)
@@ -145,9 +150,15 @@ class CompiledPolicySet:
         except EvaluationError:  # rare: the full loop applies each rule's `on_error`
             return self._evaluate_each(request, plan)
         if hits:
-            decided = plan.by_hits.get(hits[0] if len(hits) == 1 else tuple(hits))
-            return stamp(decided or plan.decided(hits), request)
-        return self._default(request, plan, first_unmet, ())
+            key = hits[0] if len(hits) == 1 else tuple(hits)
+            decided = plan.by_hits.get(key) or plan.decided(hits)
+        elif self._denies_by_default:
+            decided = plan.by_unmet.get(first_unmet) or plan.denied(first_unmet, ())
+        else:
+            return self._default(request, plan, first_unmet, ())
+        if request.decision_id or request.effective_scopes:
+            return stamp(decided, request)
+        return decided  # neither an id nor scopes to stamp: the prototype is the decision
 
     def _evaluate_each(self, request: CheckRequest, plan: ActionPlan) -> Decision:
         """``evaluate`` rule by rule: selectors, scopes, audit mode and each condition error."""
@@ -285,7 +296,7 @@ class CompiledPolicySet:
             )
         # without agent selectors, every enforcing policy applies: a default that is not all
         # allow denies without looking at each policy
-        if not (self._selector_free and self._enforce_policies and not self._allow_by_default):
+        if not self._denies_by_default:
             applicable = [p for p in self._enforce_policies if _applies(p, request)]
             if not applicable:
                 if any(_applies(p, request) for p in self._audit_policies):
