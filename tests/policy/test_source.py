@@ -41,6 +41,37 @@ def test_values_and_positions_are_the_safe_loaders(docs: list[Any], flow: bool) 
         assert document.locations == dict(_positions(node, ()))
 
 
+# Plain (unquoted) scalars as written by hand: some typed by their first character (a
+# number, a bool, null, a timestamp), some text that starts like one, some plain text.
+PLAIN = st.sampled_from(
+    ["yes", "On", "off", "~", "null", "Null", "nil", ".inf", "-.5", "+1", "0o17", "0x1f",
+     "1_000", "1e3", "2026-12-07", "2026-12-07 10:00:00", "12:30:00", "=", "true", "tru",
+     "r12", "read:*", "_x", "a b", "é", "-", "Yes!", "nope", "018"]
+)  # fmt: skip
+
+
+@given(st.lists(st.tuples(PLAIN, PLAIN), min_size=1, max_size=6, unique_by=lambda kv: kv[0]))
+@settings(max_examples=200, deadline=None)
+def test_plain_scalars_are_typed_as_the_safe_loader_types_them(
+    pairs: list[tuple[str, str]],
+) -> None:
+    text = "".join(f"{key}: {value}\n" for key, value in pairs)
+    try:
+        expected = yaml.safe_load(text)
+    except yaml.YAMLError:  # `a: =`: no constructor for that value, here either
+        with pytest.raises(PolicyError):
+            list(read_documents(text, "f.yaml"))
+        return
+    if len(expected) < len(pairs):  # `yes` and `On` are one key: refused, not overwritten
+        with pytest.raises(PolicyError) as caught:
+            list(read_documents(text, "f.yaml"))
+        assert caught.value.code == "yaml_duplicate_key"
+        return
+    (document,) = read_documents(text, "f.yaml")
+    assert document.value == expected
+    assert [type(key) for key in document.value] == [type(key) for key in expected]
+
+
 def _positions(node: yaml.Node, path: tuple[Any, ...]) -> Any:
     """Each value's path and its (line, column), inside the quotes for a quoted scalar."""
     quoted = isinstance(node, yaml.ScalarNode) and node.style in ("'", '"')

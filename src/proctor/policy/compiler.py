@@ -37,6 +37,7 @@ from proctor.policy.controls import (
 from proctor.policy.errors import PolicyError, PolicyLoadError
 from proctor.policy.evaluate import CompiledPolicySet
 from proctor.policy.expr import CompiledExpression, ExpressionError, compile_expression
+from proctor.policy.gc_pause import collector_paused
 from proctor.policy.rules import CompiledPolicy, CompiledRule, on_error_mode
 from proctor.policy.scan_rules import ScanIndex, ScanSection, compile_scan
 from proctor.policy.schema import PolicyDocumentSpec, RuleSpec, validate_document
@@ -51,7 +52,11 @@ def compile_sources(
     sources: Iterable[PolicySource], *, timezone: tzinfo | None = None
 ) -> CompiledPolicySet:
     """Compile every document of every source into one set; raises ``PolicyLoadError``."""
-    given = tuple(sources)
+    with collector_paused():  # a large set is a million objects and no garbage
+        return _compile_sources(tuple(sources), timezone)
+
+
+def _compile_sources(given: tuple[PolicySource, ...], timezone: tzinfo | None) -> CompiledPolicySet:
     errors: list[ProctorError] = []
     documents: list[LocatedDocument] = []
     for source in given:  # stage: read

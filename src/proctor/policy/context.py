@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, tzinfo
+from operator import attrgetter
 from typing import Any
 
 from proctor.model.request import CheckRequest
@@ -51,13 +52,14 @@ _DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday"
 class EvalContext:
     """One request as seen by expressions; roots are computed lazily and cached."""
 
-    __slots__ = ("_cache", "_time", "args", "request", "timezone")
+    __slots__ = ("_cache", "args", "local", "request", "timezone")
 
     def __init__(self, request: CheckRequest, timezone: tzinfo) -> None:
         self.request = request
         self.timezone = timezone
         self._cache: dict[str, Any] | None = None  # built roots, from the first one built
-        self._time: TimeView | None = None
+        # `now` in the set's time zone, converted on the first `time.*` read
+        self.local: datetime | None = None
         # `args.*`, the root most conditions read, without a root lookup each time
         self.args = request.args if request.exact_args is None else request.exact_args
 
@@ -73,12 +75,12 @@ class EvalContext:
         value = cache[name] = self._build(name)
         return value
 
-    def time(self) -> TimeView:
-        """``time``, the root time conditions read, without a root lookup."""
-        view = self._time
-        if view is None:
-            view = self._time = TimeView(self.request.now, self.timezone)
-        return view
+    def local_time(self) -> datetime:
+        """``now`` in the policy set's time zone, which every ``time.*`` field reads."""
+        local = self.local
+        if local is None:
+            local = self.local = self.request.now.astimezone(self.timezone)
+        return local
 
     @property
     def now(self) -> datetime:
@@ -127,7 +129,7 @@ class EvalContext:
                 "findings": {"injection": injection_summary(run.injections)},
             }
         if name == "time":
-            return self.time()
+            return TimeView(self.request.now, self.timezone, self.local_time())
         if name == "findings":
             return findings_view(request.findings)
         if name == "taint":
@@ -193,9 +195,9 @@ class TimeView(Mapping[str, Any]):
 
     __slots__ = ("_local", "_now")
 
-    def __init__(self, now: datetime, timezone: tzinfo) -> None:
+    def __init__(self, now: datetime, timezone: tzinfo, local: datetime | None = None) -> None:
         self._now = now
-        self._local = now.astimezone(timezone)
+        self._local = now.astimezone(timezone) if local is None else local
 
     def __getitem__(self, name: str) -> Any:
         field = _TIME_FIELDS.get(name)
@@ -226,3 +228,26 @@ _TIME_FIELDS: dict[str, Callable[[datetime, datetime], Any]] = {
     "timezone": lambda local, now: str(local.tzinfo),
 }
 assert tuple(_TIME_FIELDS) == TIME_FIELDS
+# fields that are attributes of the local datetime, read without a function of their own
+_LOCAL_ATTRIBUTES = frozenset({"hour", "minute", "second", "day", "month", "year"})
+
+
+def time_reader(name: str) -> Callable[[EvalContext], Any] | None:
+    """A reader of ``time.<name>`` straight from the context's local time (None when
+    ``name`` is no time field)."""
+    field = _TIME_FIELDS.get(name)
+    if field is None:
+        return None
+    if name in _LOCAL_ATTRIBUTES:
+        get = attrgetter(name)
+
+        def read_local(ctx: EvalContext) -> Any:
+            local = ctx.local
+            return get(local if local is not None else ctx.local_time())
+
+        return read_local
+
+    def read_field(ctx: EvalContext) -> Any:
+        return field(ctx.local_time(), ctx.request.now)
+
+    return read_field

@@ -32,11 +32,12 @@ from proctor.policy.index import ActionIndex
 from proctor.policy.plan import ActionPlan, error_reason, rule_reason
 from proctor.policy.rules import CompiledPolicy, CompiledRule
 from proctor.policy.scan_rules import ScanIndex
+from proctor.policy.stamp import stamp
 
 if TYPE_CHECKING:  # the compiler imports this module
     from proctor.policy.source import PolicySource
 
-_ALLOW, _DENY, _APPROVAL = Effect.ALLOW, Effect.DENY, Effect.REQUIRE_APPROVAL
+_ALLOW, _DENY = Effect.ALLOW, Effect.DENY
 
 
 class CompiledPolicySet:
@@ -45,6 +46,7 @@ class CompiledPolicySet:
     __slots__ = (
         "_allow_by_default",
         "_audit_policies",
+        "_denies_by_default",
         "_enforce_policies",
         "_index",
         "_plans",
@@ -85,6 +87,10 @@ class CompiledPolicySet:
         # no policy selects agents: every enforcing policy applies to every request
         self._selector_free = all(p.selector is None for p in policies)
         self._allow_by_default = all(p.default is _ALLOW for p in self._enforce_policies)
+        # every enforcing policy applies to every request and one's default is deny
+        self._denies_by_default = bool(
+            self._selector_free and self._enforce_policies and not self._allow_by_default
+        )
         self._plans: dict[str, ActionPlan] = {}
         self._index: ActionIndex[CompiledRule] = ActionIndex(
             (pattern, rule.order, rule) for rule in rules for pattern in _distinct(rule)
@@ -115,7 +121,7 @@ class CompiledPolicySet:
     def _plan(self, action: str) -> ActionPlan:
         plan = self._plans.get(action)
         if plan is None:
-            plan = ActionPlan(action, self._index.lookup(action))
+            plan = ActionPlan(action, self._index.lookup(action), plain=not self._audit_policies)
             if len(self._plans) >= PLAN_LIMIT:
                 self._plans.clear()
             self._plans[action] = plan
@@ -125,6 +131,37 @@ class CompiledPolicySet:
         if self._schemas is not None and (refused := self._check_args(request)) is not None:
             return refused
         plan = self._plans.get(request.action) or self._plan(request.action)
+        checks = plan.checks
+        if checks is None:  # selectors, scopes or audit mode: the full loop
+            return self._evaluate_each(request, plan)
+        ctx: EvalContext | None = None
+        hits: list[CompiledRule] = []
+        first_unmet: CompiledRule | None = None  # the first non-deny rule that did not match
+        try:
+            for rule, test, allows in checks:
+                if test is not None:
+                    if ctx is None:
+                        ctx = EvalContext(request, self.timezone)
+                    if not test(ctx):
+                        if allows and first_unmet is None:
+                            first_unmet = rule
+                        continue
+                hits.append(rule)
+        except EvaluationError:  # rare: the full loop applies each rule's `on_error`
+            return self._evaluate_each(request, plan)
+        if hits:
+            key = hits[0] if len(hits) == 1 else tuple(hits)
+            decided = plan.by_hits.get(key) or plan.decided(hits)
+        elif self._denies_by_default:
+            decided = plan.by_unmet.get(first_unmet) or plan.denied(first_unmet, ())
+        else:
+            return self._default(request, plan, first_unmet, ())
+        if request.decision_id or request.effective_scopes:
+            return stamp(decided, request)
+        return decided  # neither an id nor scopes to stamp: the prototype is the decision
+
+    def _evaluate_each(self, request: CheckRequest, plan: ActionPlan) -> Decision:
+        """``evaluate`` rule by rule: selectors, scopes, audit mode and each condition error."""
         ctx: EvalContext | None = None
         hits: list[CompiledRule] = []
         first_unmet: CompiledRule | None = None  # the first non-deny rule that did not match
@@ -180,20 +217,7 @@ class CompiledPolicySet:
         if decision is not None:
             pass
         elif hits:  # the rules that matched decide
-            if len(hits) == 1:
-                deciding = hits
-            else:
-                effect = _strongest(hits)
-                deciding = [rule for rule in hits if rule.effect is effect]
-            decision = Decision(
-                deciding[0].effect,
-                plan.rule_reason(deciding[0]),
-                tuple([rule.rule_id for rule in deciding]),
-                request.decision_id,
-                request.effective_scopes or (),
-                diagnostics=diag,
-                code="rule",
-            )
+            decision = stamp(plan.decided(hits), request, diag)
         else:
             decision = self._default(request, plan, first_unmet, diag)
         if self._audit_policies:
@@ -272,7 +296,7 @@ class CompiledPolicySet:
             )
         # without agent selectors, every enforcing policy applies: a default that is not all
         # allow denies without looking at each policy
-        if not (self._selector_free and self._enforce_policies and not self._allow_by_default):
+        if not self._denies_by_default:
             applicable = [p for p in self._enforce_policies if _applies(p, request)]
             if not applicable:
                 if any(_applies(p, request) for p in self._audit_policies):
@@ -307,15 +331,7 @@ class CompiledPolicySet:
                     diagnostics=diag,
                     code="default",
                 )
-        return Decision(
-            _DENY,
-            plan.no_rule_reason(first_unmet, diag),
-            (),
-            request.decision_id,
-            scopes,
-            diagnostics=diag,
-            code="default",
-        )
+        return stamp(plan.denied(first_unmet, diag), request, diag)
 
     def _with_shadow(
         self, request: CheckRequest, decision: Decision, shadow_hits: list[CompiledRule]
@@ -349,16 +365,10 @@ class CompiledPolicySet:
         )
 
 
-def _strongest(rules: list[CompiledRule]) -> Effect:
-    """The effect that wins among ``rules`` (not empty): deny, then approval, then allow."""
-    effects = {rule.effect for rule in rules}
-    if _DENY in effects:
-        return _DENY
-    return _APPROVAL if _APPROVAL in effects else _ALLOW
-
-
 def _distinct(rule: CompiledRule) -> list[ActionPattern]:
     """The rule's patterns less those another of them covers, so it is a candidate once."""
+    if len(rule.patterns) == 1:
+        return list(rule.patterns)
     unique = list(dict.fromkeys(rule.patterns))
     return [p for p in unique if not any(o != p and o.covers(p) for o in unique)]
 

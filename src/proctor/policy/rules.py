@@ -8,6 +8,7 @@ from typing import Literal
 from proctor.errors import Location
 from proctor.model.actions import ActionPattern
 from proctor.model.decision import Effect
+from proctor.model.frozen import built_at_once
 from proctor.policy.expr import CompiledExpression
 from proctor.policy.selector import AgentSelector
 
@@ -37,7 +38,8 @@ class CompiledPolicy:
     rule_count: int
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@built_at_once  # a large set builds ten thousand of them: one assignment each, not eleven
+@dataclass(frozen=True, eq=False)
 class CompiledRule:
     """One rule; ``conditions`` all must hold (``when`` is folded in as one more)."""
 

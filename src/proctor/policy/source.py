@@ -11,7 +11,7 @@ document). Policy and config files never need them; one located error says so.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,6 +155,7 @@ def _alias_error(event: yaml.AliasEvent, file: str) -> PolicyError:
 
 _STR_TAG = "tag:yaml.org,2002:str"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
+_VALUE_TAG = "tag:yaml.org,2002:value"
 _NO_KEY = object()  # a mapping frame waiting for its next key
 
 
@@ -172,6 +173,7 @@ class _DocumentBuilder:
         self.resolver = yaml.resolver.Resolver()
         self.constructor = yaml.constructor.SafeConstructor()
         self.plain_tags: dict[str, str] = {}  # plain scalar text -> its resolved tag
+        self.typed_starts = _typed_starts(self.resolver)
 
     def documents(self, events: list[Any]) -> Iterator[LocatedDocument]:
         # One loop with the common cases inline: it runs once per value of the set.
@@ -180,7 +182,7 @@ class _DocumentBuilder:
         # the open mappings and sequences: [container, its path, its pending key]
         stack: list[list[Any]] = []
         frame: list[Any] | None = None
-        plain_tags = self.plain_tags
+        plain_tags, typed_starts = self.plain_tags, self.typed_starts
         scalar_kind, mapping_kind, sequence_kind = (
             yaml.ScalarEvent,
             yaml.MappingStartEvent,
@@ -198,7 +200,15 @@ class _DocumentBuilder:
                     if type(container) is list:
                         path = (*frame[1], len(container))
                     elif frame[2] is _NO_KEY:  # a mapping's key
-                        key = frame[2] = self._key(event, kind, container)
+                        key = event.value if kind is scalar_kind else None
+                        if (
+                            key is None
+                            or event.tag is not None
+                            or not (key[:1] not in typed_starts or plain_tags.get(key) == _STR_TAG)
+                            or key in container
+                        ):  # not plain text, or a duplicate: the careful way
+                            key = self._key(event, kind, container)
+                        frame[2] = key
                         key_locations[(*frame[1], key)] = (mark.line + 1, mark.column + 1)
                         continue
                     else:
@@ -211,8 +221,12 @@ class _DocumentBuilder:
                     locations[path] = (mark.line + 1, mark.column + 1 + quoted)
                     if event.tag is not None:
                         value: Any = self._scalar(event)
-                    elif not event.implicit[0] or plain_tags.get(event.value) == _STR_TAG:
-                        value = event.value  # quoted, or plain text known to be a string
+                    elif (
+                        not event.implicit[0]
+                        or event.value[:1] not in typed_starts
+                        or plain_tags.get(event.value) == _STR_TAG
+                    ):  # quoted, or plain text that no other type starts as, or known text
+                        value = event.value
                     else:
                         value = self._scalar(event)
                 else:
@@ -249,7 +263,8 @@ class _DocumentBuilder:
                 code="yaml_syntax",
                 location=_location(self.file, event.start_mark),
             )
-        key = event.value if tag == _STR_TAG else self._scalar(event)
+        # a `=` key is text, as the safe constructor reads it (`flatten_mapping`)
+        key = event.value if tag in (_STR_TAG, _VALUE_TAG) else self._scalar(event)
         if key in mapping:
             raise PolicyError(
                 f"duplicate key `{key}`",
@@ -265,6 +280,8 @@ class _DocumentBuilder:
         if not event.implicit[0]:  # quoted or block: a string unless tagged
             return _STR_TAG
         value: str = event.value
+        if value[:1] not in self.typed_starts:
+            return _STR_TAG
         tag = self.plain_tags.get(value)
         if tag is None:
             resolve: Any = self.resolver.resolve  # untyped in the stubs
@@ -287,6 +304,22 @@ class _DocumentBuilder:
             ) from exc
         finally:
             self.constructor.constructed_objects.clear()
+
+
+class _AnyStart:
+    def __contains__(self, start: object) -> bool:
+        return True
+
+
+def _typed_starts(resolver: Any) -> Container[str]:
+    """The first characters of plain scalars an implicit resolver may type (a number, a
+    bool, null, a timestamp...), "" standing for the empty scalar: plain text starting
+    otherwise is a string, without asking the resolver. Every start, when resolvers were
+    added that match any first character or by path."""
+    starts = frozenset(resolver.yaml_implicit_resolvers)
+    if None in starts or resolver.yaml_path_resolvers:
+        return _AnyStart()
+    return starts
 
 
 def _location(file: str, mark: Any) -> Location:

@@ -2,7 +2,11 @@
 
 The closures for a comparison with a constant (`args.amount <= 100`) test the
 common value type inline and fall back to the checked operator otherwise:
-that is the path every tool call takes.
+that is the path every tool call takes. When the compared value is
+`args.<key>`, the closure looks the key up itself, one dict lookup instead of a
+call to the path's reader; anything but a plain hit (a missing key, arguments
+that are not a map) goes through that reader, so the errors are its own. A
+reader that raises the same lookup error again raises it as before.
 """
 
 from __future__ import annotations
@@ -36,6 +40,7 @@ _TIER_RANKS = {tier.value: tier.rank for tier in Tier}
 _EQUALITIES = ("==", "!=")
 _MEMBERSHIPS = ("in", "not in", "contains")
 _ARITHMETIC = ("+", "-", "*", "/", "%")
+_NUMBER_TYPES = (int, float)
 
 
 def compile_binary(
@@ -121,17 +126,17 @@ def _closure(operator: str, left: Operand, right: Operand) -> Evaluator:
             operator, left, right = MIRRORED[operator], right, left
         if right.is_constant:
             if operator in ORDERINGS:
-                return _ordering_with_constant(operator, left.evaluate, right.constant)
-            return _equality_with_constant(operator == "==", left.evaluate, right.constant)
+                return _ordering_with_constant(operator, left, right.constant)
+            return _equality_with_constant(operator == "==", left, right.constant)
     if operator in ("in", "not in") and right.is_constant:
         texts = right.constant
         if isinstance(texts, tuple) and all(type(text) is str for text in texts):
-            return _in_texts(operator == "in", left.evaluate, texts)
+            return _in_texts(operator == "in", left, texts)
     # `"vip" in args.tags`, `args.tags contains "vip"`: a text looked for in a read value
     if operator in ("in", "not in") and left.is_constant and type(left.constant) is str:
-        return _holds_text(operator == "in", right.evaluate, left.constant)
+        return _holds_text(operator == "in", right, left.constant)
     if operator == "contains" and right.is_constant and type(right.constant) is str:
-        return _holds_text(True, left.evaluate, right.constant)
+        return _holds_text(True, left, right.constant)
     function = BINARY[operator]
     read_left = left.evaluate
     if right.is_constant:
@@ -149,13 +154,17 @@ def _closure(operator: str, left: Operand, right: Operand) -> Evaluator:
     return apply
 
 
-def _ordering_with_constant(operator: str, read: Evaluator, bound: Any) -> Evaluator:
+def _ordering_with_constant(operator: str, operand: Operand, bound: Any) -> Evaluator:
     compare = ORDERINGS[operator]
     checked = BINARY[operator]
+    read, key = operand.evaluate, operand.argument
     if is_number(bound):
 
         def ordered_number(ctx: EvalContext) -> bool:
-            value = read(ctx)
+            try:  # `args.<key>` read here (see the module's docstring)
+                value = read(ctx) if key is None else ctx.args[key]
+            except (KeyError, TypeError, IndexError):
+                value = read(ctx)  # not a plain argument: the path's reader says why
             kind = type(value)
             if kind is int or kind is float:
                 return compare(value, bound)
@@ -172,8 +181,9 @@ def _ordering_with_constant(operator: str, read: Evaluator, bound: Any) -> Evalu
     return ordered
 
 
-def _equality_with_constant(equal: bool, read: Evaluator, expected: Any) -> Evaluator:
+def _equality_with_constant(equal: bool, operand: Operand, expected: Any) -> Evaluator:
     # `(a == b) is equal` gives `==` when equal is True and `!=` when it is False.
+    read, key = operand.evaluate, operand.argument
     if expected is None:  # `x == null` is the null test: any value may be asked
 
         def is_null(ctx: EvalContext) -> bool:
@@ -184,20 +194,26 @@ def _equality_with_constant(equal: bool, read: Evaluator, expected: Any) -> Eval
     number_fast = fast_type in (int, float)
 
     def equals_constant(ctx: EvalContext) -> bool:
-        value = read(ctx)
-        kind = type(value)
-        if kind is fast_type or (number_fast and (kind is int or kind is float)):
+        try:  # as in `ordered_number`
+            value = read(ctx) if key is None else ctx.args[key]
+        except (KeyError, TypeError, IndexError):
+            value = read(ctx)
+        if type(value) is fast_type or (number_fast and type(value) in _NUMBER_TYPES):
             return (value == expected) is equal
         return checked_equal(value, expected) is equal
 
     return equals_constant
 
 
-def _in_texts(inside: bool, read: Evaluator, texts: tuple[str, ...]) -> Evaluator:
+def _in_texts(inside: bool, operand: Operand, texts: tuple[str, ...]) -> Evaluator:
     members = frozenset(texts)
+    read, key = operand.evaluate, operand.argument
 
     def in_texts(ctx: EvalContext) -> bool:
-        value = read(ctx)
+        try:  # as in `ordered_number`
+            value = read(ctx) if key is None else ctx.args[key]
+        except (KeyError, TypeError, IndexError):
+            value = read(ctx)
         if type(value) is str:
             return (value in members) is inside
         return contains(texts, value) is inside
@@ -205,11 +221,15 @@ def _in_texts(inside: bool, read: Evaluator, texts: tuple[str, ...]) -> Evaluato
     return in_texts
 
 
-def _holds_text(inside: bool, read: Evaluator, text: str) -> Evaluator:
+def _holds_text(inside: bool, operand: Operand, text: str) -> Evaluator:
     """``contains`` of a constant text, with a list of texts answered inline."""
+    read, key = operand.evaluate, operand.argument
 
     def holds_text(ctx: EvalContext) -> bool:
-        container = read(ctx)
+        try:  # as in `ordered_number`
+            container = read(ctx) if key is None else ctx.args[key]
+        except (KeyError, TypeError, IndexError):
+            container = read(ctx)
         if type(container) is list or type(container) is tuple:
             if text in container:
                 return inside

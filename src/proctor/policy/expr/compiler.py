@@ -142,7 +142,9 @@ class _Compiler:
             steps.append(PathStep(key, text, step_text))
             text, fields = step_text, None
         self.paths.add(static_text or text)
-        return Operand(path_reader(node.root, steps), kind, node, path=text)
+        single = steps[0].key if node.root == "args" and len(steps) == 1 else None
+        argument = single if isinstance(single, str) else None
+        return Operand(path_reader(node.root, steps), kind, node, path=text, argument=argument)
 
     def _unknown_field(self, text: str, key: str | int, fields: Any, offset: int) -> Exception:
         if not fields:

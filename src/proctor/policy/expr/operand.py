@@ -42,6 +42,8 @@ class Operand:
     node: Node
     constant: Any = _NOT_CONSTANT
     path: str | None = None  # the path text when the operand is a path
+    # the key when the operand is `args.<key>`: a comparison then looks it up itself
+    argument: str | None = None
 
     @property
     def is_constant(self) -> bool:

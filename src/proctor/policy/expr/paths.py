@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from proctor.policy.context import EvalContext
+from proctor.policy.context import EvalContext, time_reader
 from proctor.policy.expr.compiled import Evaluator
 from proctor.policy.expr.errors import missing, type_error
 from proctor.policy.expr.roots import MAP_ROOTS
@@ -72,15 +72,8 @@ def _field_reader(root: str, key: str, step: PathStep) -> Evaluator:
                 return step_into(ctx.args, key, step)
 
         return read_argument
-    if root == "time":  # a fixed set of fields, each computed on first read
-
-        def read_time(ctx: EvalContext) -> Any:
-            try:
-                return ctx.time()[key]
-            except KeyError:
-                raise missing(step.text) from None
-
-        return read_time
+    if root == "time" and (read_time := time_reader(key)) is not None:
+        return read_time  # a fixed set of fields, from one conversion to local time
 
     def read_field(ctx: EvalContext) -> Any:
         try:
