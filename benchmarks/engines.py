@@ -7,6 +7,7 @@ request, outside the timing), ``decide(prepared)`` (the timed call) and
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,7 +29,9 @@ class ProctorEngine:
         from proctor.policy import load_policies
 
         self.text = to_proctor_yaml(rules)
+        started = time.perf_counter()  # the load from text, as each peer's is timed
         self.policy_set = load_policies(texts=[self.text], timezone=UTC)
+        self.load_seconds = time.perf_counter() - started
         evaluate, agent = self.policy_set.evaluate, Agent(AGENT_ID)
 
         def decide(prepared: tuple[str, datetime, dict[str, object]]) -> Any:

@@ -120,9 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         engines: list[Any] = []
         for engine_type in (ProctorEngine, CedarEngine, RegoEngine):
             console.log(f"  compiling for {engine_type.name}")
-            start = time.perf_counter()
             engine = engine_type(rules)
-            entry["compile_s"][engine.name] = time.perf_counter() - start
+            entry["compile_s"][engine.name] = engine.load_seconds  # translation not counted
             engines.append(engine)
         proctor = engines[0]
         prepared = {engine.name: [engine.prepare(r) for r in pool] for engine in engines}

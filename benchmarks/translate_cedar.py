@@ -23,6 +23,7 @@ context passed as a dict.
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from functools import partial
 from typing import Any
@@ -94,8 +95,10 @@ class CedarEngine:
         import cedarpy
 
         self.text = to_cedar(rules)
+        started = time.perf_counter()  # the load from text, as each engine's is timed
         self.policy_set = cedarpy.PolicySet.from_str(self.text)
         self.entities = cedarpy.Entities.from_json_str("[]")
+        self.load_seconds = time.perf_counter() - started
         self.decide: Callable[[dict[str, Any]], Any] = partial(
             cedarpy.is_authorized, policies=self.policy_set, entities=self.entities
         )
