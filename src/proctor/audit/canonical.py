@@ -91,6 +91,14 @@ def _prepare_fast(value: Any) -> Any:
 # Values both encoders print alike, skipped without a call (most of a record).
 _PLAIN = frozenset({str, bool, type(None)})
 
+# Keys already found to be exact ``str`` without a character beyond U+FFFF: records
+# repeat the same few names, so a dict's keys are checked with one subset test. A key
+# equal to one of these but not an exact ``str`` is refused by orjson (the reference
+# then decides), so the set cannot let a key through that orjson would sort wrongly.
+_SORTABLE_KEYS: set[str] = set()
+_SORTABLE_KEYS_LIMIT = 4096
+_SORTABLE_KEY_LENGTH = 64
+
 
 def _prepare_float(value: float) -> float | int:
     magnitude = abs(value)
@@ -102,11 +110,12 @@ def _prepare_float(value: float) -> float | int:
 
 
 def _prepare_dict(value: dict[Any, Any]) -> dict[str, Any]:
+    if not value.keys() <= _SORTABLE_KEYS:
+        _check_keys(value)
     copy: dict[str, Any] | None = None
     for key, item in value.items():
-        if type(key) is not str or not (key.isascii() or max(key) <= "\uffff"):
-            raise _NeedsReference
-        if type(item) in _PLAIN:
+        kind = type(item)
+        if kind in _PLAIN or (kind is int and -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT):
             continue
         ready = _prepare_fast(item)
         if ready is not item:
@@ -116,10 +125,21 @@ def _prepare_dict(value: dict[Any, Any]) -> dict[str, Any]:
     return value if copy is None else copy
 
 
+def _check_keys(value: dict[Any, Any]) -> None:
+    """Raise ``_NeedsReference`` unless every key sorts alike by code point and UTF-16 unit."""
+    for key in value:
+        if type(key) is not str or not (key.isascii() or max(key) <= "\uffff"):
+            raise _NeedsReference
+    if len(_SORTABLE_KEYS) >= _SORTABLE_KEYS_LIMIT:
+        _SORTABLE_KEYS.clear()
+    _SORTABLE_KEYS.update(key for key in value if len(key) <= _SORTABLE_KEY_LENGTH)
+
+
 def _prepare_list(value: list[Any] | tuple[Any, ...]) -> list[Any] | tuple[Any, ...]:
     copy: list[Any] | None = None
     for index, item in enumerate(value):
-        if type(item) in _PLAIN:
+        kind = type(item)
+        if kind in _PLAIN or (kind is int and -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT):
             continue
         ready = _prepare_fast(item)
         if ready is not item:
