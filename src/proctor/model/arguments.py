@@ -74,6 +74,8 @@ _SHORT = 256
 
 
 def _mapping(value: Mapping[Any, Any], depth: int, budget: _Budget) -> dict[str, Any]:
+    if len(value) > MAX_ITEMS:  # each entry counts one at least: refused before any copy
+        raise ArgumentsRejected(f"arguments hold more than {MAX_ITEMS} values")
     out: dict[str, Any] = {}
     for key, item in value.items():
         if type(key) is not str or not key.isascii():
@@ -94,13 +96,37 @@ def _mapping(value: Mapping[Any, Any], depth: int, budget: _Budget) -> dict[str,
     return out
 
 
+def _sequence(value: list[Any] | tuple[Any, ...], depth: int, budget: _Budget) -> list[Any]:
+    """A list or tuple as a list, its plain items (as in ``_mapping``) without a call each."""
+    if len(value) > MAX_ITEMS:
+        raise ArgumentsRejected(f"arguments hold more than {MAX_ITEMS} values")
+    out: list[Any] = []
+    append = out.append
+    for item in value:
+        kind = type(item)
+        if (
+            (kind is str and len(item) < _SHORT and item.isascii())
+            or (kind is int and -_MAX_SAFE_INTEGER <= item <= _MAX_SAFE_INTEGER)
+            or item is None
+            or kind is bool
+        ):
+            budget.items += 1
+            append(item)
+        else:
+            append(_normalize(item, depth + 1, budget))
+    if budget.items > MAX_ITEMS:
+        raise ArgumentsRejected(f"arguments hold more than {MAX_ITEMS} values")
+    return out
+
+
 def _normalize(value: Any, depth: int, budget: _Budget) -> Any:
     budget.items += 1
     if budget.items > MAX_ITEMS:
         raise ArgumentsRejected(f"arguments hold more than {MAX_ITEMS} values")
-    if value is None or value is True or value is False:
+    kind = type(value)
+    if value is None or kind is bool:
         return value
-    if type(value) is int:
+    if kind is int:
         if -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER:
             return value
         if value.bit_length() > MAX_INTEGER_BITS:
@@ -108,9 +134,7 @@ def _normalize(value: Any, depth: int, budget: _Budget) -> Any:
         # beyond 2**53 JSON consumers (and RFC 8785) lose precision: keep the digits as text
         budget.exact = True
         return value if budget.keep_exact else str(value)
-    if isinstance(value, Decimal | Fraction):
-        return _exact_number(value, budget)
-    if type(value) is str:
+    if kind is str:
         budget.chars += len(value)
         if len(value) > MAX_STRING or budget.chars > MAX_TOTAL_CHARS:
             raise ArgumentsRejected(f"argument text is longer than {MAX_STRING} characters")
@@ -118,10 +142,16 @@ def _normalize(value: Any, depth: int, budget: _Budget) -> Any:
             # lone surrogates cannot be encoded as UTF-8; replace them, keep the rest
             value = value.encode("utf-8", "replace").decode("utf-8")
         return value
-    if type(value) is float:
+    if kind is float:
         if value != value or value in (float("inf"), float("-inf")):
             raise ArgumentsRejected("arguments cannot hold NaN or infinite numbers")
         return value
+    if kind is dict or kind is list or kind is tuple:  # before the costlier checks below
+        if depth > MAX_DEPTH:
+            raise ArgumentsRejected(f"arguments are nested deeper than {MAX_DEPTH} levels")
+        return _mapping(value, depth, budget) if kind is dict else _sequence(value, depth, budget)
+    if isinstance(value, Decimal | Fraction):
+        return _exact_number(value, budget)
     if depth > MAX_DEPTH:
         raise ArgumentsRejected(f"arguments are nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, Mapping):

@@ -173,6 +173,8 @@ def _event_extra(
 
 
 def iso(moment: datetime) -> str:
+    if moment.tzinfo is UTC:  # the clocks' own zone: no conversion (every check's `ts`)
+        return moment.isoformat(timespec="microseconds")[:-6] + "Z"
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 

@@ -83,7 +83,14 @@ def _plain(value: Any, depth: int) -> bool:
     if kind in _LEAVES:
         return True
     if kind is list and depth < 8:
-        return all(_plain(item, depth + 1) for item in value)
+        for item in value:  # a loop, not a call per item: lists of names are common
+            kind = type(item)
+            if kind is str:
+                if len(item) >= _SHORT or (not item.isalpha() and _MARKS.search(item) is not None):
+                    return False
+            elif kind not in _LEAVES and not _plain(item, depth + 1):
+                return False
+        return True
     return False
 
 
