@@ -112,10 +112,16 @@ def _prepare_float(value: float) -> float | int:
 def _prepare_dict(value: dict[Any, Any]) -> dict[str, Any]:
     if not value.keys() <= _SORTABLE_KEYS:
         _check_keys(value)
+    if _PLAIN.issuperset(map(type, value.values())):  # one pass in C: nothing to look into
+        return value
     copy: dict[str, Any] | None = None
     for key, item in value.items():
         kind = type(item)
-        if kind in _PLAIN or (kind is int and -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT):
+        if (
+            kind in _PLAIN
+            or (kind is int and -_MAX_SAFE_INT <= item <= _MAX_SAFE_INT)
+            or ((kind is list or kind is tuple) and _PLAIN.issuperset(map(type, item)))
+        ):
             continue
         ready = _prepare_fast(item)
         if ready is not item:
@@ -136,6 +142,8 @@ def _check_keys(value: dict[Any, Any]) -> None:
 
 
 def _prepare_list(value: list[Any] | tuple[Any, ...]) -> list[Any] | tuple[Any, ...]:
+    if _PLAIN.issuperset(map(type, value)):
+        return value
     copy: list[Any] | None = None
     for index, item in enumerate(value):
         kind = type(item)
