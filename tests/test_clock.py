@@ -22,9 +22,7 @@ def test_ids_are_the_rfc9562_layout_of_time_counter_and_random_bits() -> None:
     ids = DecisionIds(ManualClock(NOW), random=lambda size: pool[:size])
     millis = int(NOW.timestamp() * 1000)
     made = [ids() for _ in range(600)]  # past one pool of 512
-    expected = [
-        _reference(millis, n, pool[(n % 512) * 8 : (n % 512) * 8 + 8]) for n in range(600)
-    ]
+    expected = [_reference(millis, n, pool[(n % 512) * 8 : (n % 512) * 8 + 8]) for n in range(600)]
     assert made == expected
     parsed = uuid.UUID(made[0])
     assert parsed.version == 7

@@ -82,7 +82,7 @@ class DecisionIds:
             random = self._pool[offset : offset + 16]
             if millis != self._prefix_ms:
                 self._prefix_ms = millis
-                text = "%012x" % (millis & 0xFFFFFFFFFFFF)  # noqa: UP031 - faster than format()
+                text = "%012x" % (millis & 0xFFFFFFFFFFFF)
                 self._prefix = f"{text[:8]}-{text[8:]}-7"
             prefix = self._prefix
         # the variant's two bits (0b10) replace the top two bits of the random part
