@@ -189,8 +189,7 @@ OutputHold = Callable[["ScanVerdict", Any], OutputReview]
 
 
 def _loading() -> ModuleType:
-    """``proctor.scanners.loading``, imported on first use: its options load pydantic, which
-    a runtime whose policies scan nothing (and whose records need no scan) never needs."""
+    """``proctor.scanners.loading`` on first use: it loads pydantic, unused unless a scan runs."""
     import proctor.scanners.loading
 
     return proctor.scanners.loading
