@@ -115,9 +115,8 @@ def _prepare_dict(value: dict[Any, Any]) -> dict[str, Any]:
     copy: dict[str, Any] | None = None
     for key, item in value.items():
         kind = type(item)
-        if (
-            kind in _PLAIN
-            or ((kind is list or kind is tuple) and _PLAIN.issuperset(map(type, item)))
+        if kind in _PLAIN or (
+            (kind is list or kind is tuple) and _PLAIN.issuperset(map(type, item))
         ):
             continue
         ready = _prepare_fast(item)
