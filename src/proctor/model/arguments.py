@@ -14,7 +14,7 @@ also returns a copy that keeps them exact, made only when the call holds one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from decimal import Decimal
 from enum import Enum
 from fractions import Fraction
@@ -74,21 +74,12 @@ _SHORT = 256
 
 
 def _mapping(value: Mapping[Any, Any], depth: int, budget: _Budget) -> dict[str, Any]:
-    _within_items(len(value))  # each entry counts one at least: refused before any copy
-    keys = [key if type(key) is str and key.isascii() else _key(key) for key in value]
-    return dict(zip(keys, _values(value.values(), depth, budget), strict=True))
-
-
-def _sequence(value: list[Any] | tuple[Any, ...], depth: int, budget: _Budget) -> list[Any]:
-    _within_items(len(value))
-    return _values(value, depth, budget)
-
-
-def _values(items: Iterable[Any], depth: int, budget: _Budget) -> list[Any]:
-    """Each item made safe; the plain ones (see ``_SHORT``) as they are, without a call."""
-    out: list[Any] = []
-    append = out.append
-    for item in items:
+    if len(value) > MAX_ITEMS:  # each entry counts one at least: refused before any copy
+        raise ArgumentsRejected(f"arguments hold more than {MAX_ITEMS} values")
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if type(key) is not str or not key.isascii():
+            key = _key(key)
         kind = type(item)
         if (
             (kind is str and len(item) < _SHORT and item.isascii())
@@ -97,16 +88,18 @@ def _values(items: Iterable[Any], depth: int, budget: _Budget) -> list[Any]:
             or kind is bool
         ):
             budget.items += 1
-            append(item)
+            out[key] = item
         else:
-            append(_normalize(item, depth + 1, budget))
-    _within_items(budget.items)
+            out[key] = _normalize(item, depth + 1, budget)
+    if budget.items > MAX_ITEMS:
+        raise ArgumentsRejected(f"arguments hold more than {MAX_ITEMS} values")
     return out
 
 
-def _within_items(count: int) -> None:
-    if count > MAX_ITEMS:
+def _sequence(value: list[Any] | tuple[Any, ...], depth: int, budget: _Budget) -> list[Any]:
+    if len(value) > MAX_ITEMS:  # each item counts one at least: refused before any copy
         raise ArgumentsRejected(f"arguments hold more than {MAX_ITEMS} values")
+    return [_normalize(item, depth + 1, budget) for item in value]
 
 
 def _normalize(value: Any, depth: int, budget: _Budget) -> Any:
