@@ -42,6 +42,7 @@ class FullCheckResult:
     seconds_flush: float  # close(): until every queued record was committed
     checks_per_s_issued: float
     checks_per_s_durable: float  # checks / (issue + flush)
+    cpu_us_per_check: float  # CPU time of every thread of the process, issue + flush, per check
     p50_us: float  # per check() call
     p99_us: float
     expected_rows: int
@@ -143,6 +144,7 @@ def run_batched(
         gc.collect()
         gc.disable()
         try:
+            cpu_started = time.process_time()
             started = ns()
             while done < checks:
                 now, action, args = calls[done % pool]
@@ -156,6 +158,7 @@ def run_batched(
             issued = ns()
             guard.close()  # flushes the queue and stops the writer
             flushed = ns()
+            cpu_s = time.process_time() - cpu_started
         finally:
             gc.enable()
         rows, ok, checked, problem = _reopen_and_verify(path)
@@ -177,6 +180,7 @@ def run_batched(
         mismatches,
         done < checks,
         size,
+        cpu_s,
     )
 
 
@@ -220,12 +224,14 @@ def run_sync(
         for thread in workers:
             thread.start()
         barrier.wait()
+        cpu_started = time.process_time()
         started = ns()
         for thread in workers:
             thread.join()
         issued = ns()
         guard.close()
         flushed = ns()
+        cpu_s = time.process_time() - cpu_started
         rows, ok, checked, problem = _reopen_and_verify(path)
         size = _db_bytes(path)
     done = sum(counts)
@@ -247,6 +253,7 @@ def run_sync(
         0,
         done < per_thread * threads,
         size,
+        cpu_s,
     )
 
 
@@ -267,6 +274,7 @@ def _result(
     mismatches: int,
     time_bounded: bool,
     size: int,
+    cpu_s: float,
 ) -> FullCheckResult:
     samples.sort()
     issue_s = (issued - started) / 1e9
@@ -282,6 +290,7 @@ def _result(
         seconds_flush=round(flush_s, 4),
         checks_per_s_issued=done / issue_s if issue_s else float("nan"),
         checks_per_s_durable=done / (issue_s + flush_s) if issue_s + flush_s else float("nan"),
+        cpu_us_per_check=cpu_s / done * 1e6 if done else float("nan"),
         p50_us=percentile(samples, 0.5) / 1000,
         p99_us=percentile(samples, 0.99) / 1000,
         expected_rows=expected_rows,

@@ -102,3 +102,19 @@ def test_cycles_raise_audit_error() -> None:
     looped.append(looped)
     with pytest.raises(AuditError):
         canonical_json({"a": looped})
+
+
+def test_names_seen_before_do_not_let_other_keys_skip_their_checks() -> None:
+    from enum import StrEnum
+
+    class Name(StrEnum):
+        ACTION = "action"
+
+    canonical_json({"action": 1, "\uffff": 2})  # both names now known to sort alike
+    for value in (
+        {Name.ACTION: 1},  # equal to a known name, but not a plain str
+        {"action": 1, "\U0001f600": 2, "\uffff": 3},  # a new name beyond U+FFFF
+    ):
+        assert canonical_json(value) == rfc8785.dumps(value)
+    with pytest.raises(AuditError):
+        canonical_json({"action": 1, 7: 2})

@@ -8,6 +8,8 @@ from fractions import Fraction
 import pytest
 
 from proctor.model.arguments import (
+    MAX_DEPTH,
+    MAX_ITEMS,
     ArgumentsRejected,
     normalize_arguments,
     normalize_call_arguments,
@@ -36,3 +38,36 @@ def test_exact_numbers_are_text_in_the_record_and_numbers_to_evaluate() -> None:
 def test_numbers_past_the_bounds_are_refused(value: object) -> None:
     with pytest.raises(ArgumentsRejected):
         normalize_call_arguments({"amount": value})
+
+
+def test_lists_and_tuples_become_lists_with_their_items_made_safe() -> None:
+    recorded = normalize_arguments(
+        {"to": ("a", "b"), "mixed": [1, None, True, "x" * 300, 2.5, {"k": ("v",)}, {3, 1}]}
+    )
+    assert recorded == {
+        "to": ["a", "b"],
+        "mixed": [1, None, True, "x" * 300, 2.5, {"k": ["v"]}, [1, 3]],
+    }
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"many": ["a"] * (MAX_ITEMS + 1)},
+        {"many": dict.fromkeys(map(str, range(MAX_ITEMS + 1)), 1)},
+        dict.fromkeys(map(str, range(MAX_ITEMS + 1)), "v"),
+        {"nested": [[["a"] * 4000] * 3]},
+    ],
+    ids=["long list", "wide mapping", "wide arguments", "spread over lists"],
+)
+def test_more_values_than_the_bound_are_refused(args: dict[str, object]) -> None:
+    with pytest.raises(ArgumentsRejected, match="more than"):
+        normalize_call_arguments(args)
+
+
+def test_lists_nested_past_the_depth_bound_are_refused() -> None:
+    deep: list[object] = ["x"]
+    for _ in range(MAX_DEPTH + 1):
+        deep = [deep]
+    with pytest.raises(ArgumentsRejected, match="nested deeper"):
+        normalize_call_arguments({"deep": deep})

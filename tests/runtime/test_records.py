@@ -66,3 +66,14 @@ def test_runtime_record_names_a_registered_agent_by_its_view() -> None:
     assert started["agent"]["tier"] == "verified"
     assert ended["agent"] == {"id": "ghost", "role": None, "tier": None, "tags": []}
     assert ended["user"] == {"sub": "al", "claims": {}}
+
+
+def test_record_times_are_utc_with_microseconds_and_a_z_from_any_zone() -> None:
+    from datetime import timedelta, timezone
+
+    from proctor.runtime.records import iso
+
+    assert iso(AT) == "2026-11-24T10:00:00.123456Z"
+    assert iso(AT.replace(microsecond=0)) == "2026-11-24T10:00:00.000000Z"
+    paris = AT.astimezone(timezone(timedelta(hours=1)))
+    assert iso(paris) == "2026-11-24T10:00:00.123456Z"

@@ -32,16 +32,17 @@ import rfc8785
 
 from proctor.audit.errors import AUDIT_UNENCODABLE, AuditError
 
-_MAX_SAFE_INT = 2**53 - 1
 _MIN_FAST_FLOAT = 1e-4
 _MAX_EXACT_FLOAT = float(2**53)
 
-_SORTED = orjson.OPT_SORT_KEYS
+# Keys sorted; an integer beyond ±(2**53 - 1) raises (OPT_STRICT_INTEGER), so the
+# reference decides it (and refuses it), and the walk below need not compare each int.
+_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER
 
 
 def _fast_dumps(value: Any) -> bytes:
     # orjson: compact, UTF-8, keys sorted, control characters escaped as RFC 8785 §3.2.2.2 says
-    return orjson.dumps(value, option=_SORTED)
+    return orjson.dumps(value, option=_OPTIONS)
 
 
 class _NeedsReference(Exception):
@@ -74,10 +75,6 @@ def _prepare_fast(value: Any) -> Any:
     kind = type(value)
     if kind in _PLAIN:
         return value
-    if kind is int:
-        if -_MAX_SAFE_INT <= value <= _MAX_SAFE_INT:
-            return value
-        raise _NeedsReference
     if kind is float:
         return _prepare_float(value)
     if kind is dict:
@@ -88,8 +85,17 @@ def _prepare_fast(value: Any) -> Any:
     raise _NeedsReference
 
 
-# Values both encoders print alike, skipped without a call (most of a record).
-_PLAIN = frozenset({str, bool, type(None)})
+# Values both encoders print alike, skipped without a call (most of a record); orjson
+# itself refuses the integers the reference would print otherwise (``_OPTIONS``).
+_PLAIN = frozenset({str, int, bool, type(None)})
+
+# Keys already found to be exact ``str`` without a character beyond U+FFFF: records
+# repeat the same few names, so a dict's keys are checked with one subset test. A key
+# equal to one of these but not an exact ``str`` is refused by orjson (the reference
+# then decides), so the set cannot let a key through that orjson would sort wrongly.
+_SORTABLE_KEYS: set[str] = set()
+_SORTABLE_KEYS_LIMIT = 4096
+_SORTABLE_KEY_LENGTH = 64
 
 
 def _prepare_float(value: float) -> float | int:
@@ -102,11 +108,16 @@ def _prepare_float(value: float) -> float | int:
 
 
 def _prepare_dict(value: dict[Any, Any]) -> dict[str, Any]:
+    if not value.keys() <= _SORTABLE_KEYS:
+        _check_keys(value)
+    if _PLAIN.issuperset(map(type, value.values())):  # one pass in C: nothing to look into
+        return value
     copy: dict[str, Any] | None = None
     for key, item in value.items():
-        if type(key) is not str or not (key.isascii() or max(key) <= "\uffff"):
-            raise _NeedsReference
-        if type(item) in _PLAIN:
+        kind = type(item)
+        if kind in _PLAIN or (
+            (kind is list or kind is tuple) and _PLAIN.issuperset(map(type, item))
+        ):
             continue
         ready = _prepare_fast(item)
         if ready is not item:
@@ -116,10 +127,23 @@ def _prepare_dict(value: dict[Any, Any]) -> dict[str, Any]:
     return value if copy is None else copy
 
 
+def _check_keys(value: dict[Any, Any]) -> None:
+    """Raise ``_NeedsReference`` unless every key sorts alike by code point and UTF-16 unit."""
+    for key in value:
+        if type(key) is not str or not (key.isascii() or max(key) <= "\uffff"):
+            raise _NeedsReference
+    if len(_SORTABLE_KEYS) >= _SORTABLE_KEYS_LIMIT:
+        _SORTABLE_KEYS.clear()
+    _SORTABLE_KEYS.update(key for key in value if len(key) <= _SORTABLE_KEY_LENGTH)
+
+
 def _prepare_list(value: list[Any] | tuple[Any, ...]) -> list[Any] | tuple[Any, ...]:
+    if _PLAIN.issuperset(map(type, value)):
+        return value
     copy: list[Any] | None = None
     for index, item in enumerate(value):
-        if type(item) in _PLAIN:
+        kind = type(item)
+        if kind in _PLAIN:
             continue
         ready = _prepare_fast(item)
         if ready is not item:

@@ -58,9 +58,12 @@ class ChainHead(NamedTuple):
 GENESIS = ChainHead(0, GENESIS_HASH)
 
 
-@dataclass(frozen=True, slots=True)
-class ChainedRecord:
-    """A payload placed in the chain: ``body`` is the RFC 8785 encoding of the full record."""
+class ChainedRecord(NamedTuple):
+    """A payload placed in the chain: ``body`` is the RFC 8785 encoding of the full record.
+
+    A tuple, not a frozen dataclass: one is made for every record written, and a
+    tuple is built in one step instead of a guarded assignment per field.
+    """
 
     seq: int
     prev_hash: str

@@ -74,6 +74,8 @@ _SHORT = 256
 
 
 def _mapping(value: Mapping[Any, Any], depth: int, budget: _Budget) -> dict[str, Any]:
+    if len(value) > MAX_ITEMS:  # each entry counts one at least: refused before any copy
+        raise ArgumentsRejected(f"arguments hold more than {MAX_ITEMS} values")
     out: dict[str, Any] = {}
     for key, item in value.items():
         if type(key) is not str or not key.isascii():
@@ -94,13 +96,20 @@ def _mapping(value: Mapping[Any, Any], depth: int, budget: _Budget) -> dict[str,
     return out
 
 
+def _sequence(value: list[Any] | tuple[Any, ...], depth: int, budget: _Budget) -> list[Any]:
+    if len(value) > MAX_ITEMS:  # each item counts one at least: refused before any copy
+        raise ArgumentsRejected(f"arguments hold more than {MAX_ITEMS} values")
+    return [_normalize(item, depth + 1, budget) for item in value]
+
+
 def _normalize(value: Any, depth: int, budget: _Budget) -> Any:
     budget.items += 1
     if budget.items > MAX_ITEMS:
         raise ArgumentsRejected(f"arguments hold more than {MAX_ITEMS} values")
-    if value is None or value is True or value is False:
+    kind = type(value)
+    if value is None or kind is bool:
         return value
-    if type(value) is int:
+    if kind is int:
         if -_MAX_SAFE_INTEGER <= value <= _MAX_SAFE_INTEGER:
             return value
         if value.bit_length() > MAX_INTEGER_BITS:
@@ -108,9 +117,7 @@ def _normalize(value: Any, depth: int, budget: _Budget) -> Any:
         # beyond 2**53 JSON consumers (and RFC 8785) lose precision: keep the digits as text
         budget.exact = True
         return value if budget.keep_exact else str(value)
-    if isinstance(value, Decimal | Fraction):
-        return _exact_number(value, budget)
-    if type(value) is str:
+    if kind is str:
         budget.chars += len(value)
         if len(value) > MAX_STRING or budget.chars > MAX_TOTAL_CHARS:
             raise ArgumentsRejected(f"argument text is longer than {MAX_STRING} characters")
@@ -118,10 +125,16 @@ def _normalize(value: Any, depth: int, budget: _Budget) -> Any:
             # lone surrogates cannot be encoded as UTF-8; replace them, keep the rest
             value = value.encode("utf-8", "replace").decode("utf-8")
         return value
-    if type(value) is float:
+    if kind is float:
         if value != value or value in (float("inf"), float("-inf")):
             raise ArgumentsRejected("arguments cannot hold NaN or infinite numbers")
         return value
+    if kind is dict or kind is list or kind is tuple:  # before the costlier checks below
+        if depth > MAX_DEPTH:
+            raise ArgumentsRejected(f"arguments are nested deeper than {MAX_DEPTH} levels")
+        return _mapping(value, depth, budget) if kind is dict else _sequence(value, depth, budget)
+    if isinstance(value, Decimal | Fraction):
+        return _exact_number(value, budget)
     if depth > MAX_DEPTH:
         raise ArgumentsRejected(f"arguments are nested deeper than {MAX_DEPTH} levels")
     if isinstance(value, Mapping):

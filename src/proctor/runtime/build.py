@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from proctor.clock import Clock, DecisionIds, system_clock
-from proctor.config import LoadedConfig, ScanningConfig, StorageConfig, load_config
 from proctor.identity.registry import AgentRegistry
 from proctor.identity.scopes import ScopeSet
-from proctor.judge_http import http_judge
 from proctor.model.request import Agent, User
 from proctor.model.tiers import Tier
 from proctor.policy import CompiledPolicySet, load_policies
@@ -25,7 +24,6 @@ from proctor.runtime.engine import Runtime
 from proctor.runtime.following import FollowSettings, StoreFollower, attach
 from proctor.runtime.policy_versions import compile_stored
 from proctor.runtime.scanning import CascadeFactory, StoredArgs
-from proctor.scanners.loading import build_cascade
 from proctor.storage import open_audit_store
 from proctor.storage.contracts import AuditStore
 from proctor.storage.state import (
@@ -35,8 +33,10 @@ from proctor.storage.state import (
     open_provenance_store,
     open_state_stores,
 )
-from proctor.telemetry import DecisionTracer, build_tracer
-from proctor.webhooks import approval_webhook
+
+if TYPE_CHECKING:  # a runtime from policies alone loads no config models (pydantic) at all
+    from proctor.config import LoadedConfig, ScanningConfig, StorageConfig
+    from proctor.telemetry import DecisionTracer
 
 MEMORY = ":memory:"
 
@@ -68,6 +68,8 @@ def build_runtime(
     config's ``storage.policies``) makes it decide with the store's active version.
     """
     if config is not None:
+        from proctor.config import LoadedConfig, load_config
+
         loaded = config if isinstance(config, LoadedConfig) else load_config(config)
         follow = _follow_settings(loaded.config.storage, policies_from_store)
         runtime = _from_config(
@@ -75,7 +77,7 @@ def build_runtime(
         )
         state_at = audit if isinstance(audit, str) else None if audit else loaded.audit_location
         return _followed(runtime, state_at, role, follow, configured_registry(loaded))
-    follow = _follow_settings(StorageConfig(), policies_from_store)
+    follow = FollowSettings(from_store=bool(policies_from_store))  # no config: policy files
     zone = ZoneInfo(timezone)
     compiled = (
         load_policies(policies, texts=tuple(policy_texts), timezone=zone)
@@ -165,6 +167,9 @@ def _from_config(
     tracer: DecisionTracer | None,
     from_store: bool,
 ) -> Runtime:
+    from proctor.telemetry import build_tracer
+    from proctor.webhooks import approval_webhook
+
     settings = loaded.config
     zone = ZoneInfo(settings.timezone)
     policies = (
@@ -237,6 +242,9 @@ def _configured_cascade(section: ScanningConfig | None) -> CascadeFactory | None
     """The cascade of a `scanning:` section, built now so a bad section fails at start-up."""
     if section is None:
         return None
+    from proctor.judge_http import http_judge
+    from proctor.scanners.loading import build_cascade
+
     options = {
         name: value
         for name, value in (

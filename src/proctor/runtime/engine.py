@@ -24,7 +24,6 @@ from proctor.limits.gate import Guardrails
 from proctor.limits.run_owners import RunOwners
 from proctor.model.decision import Decision
 from proctor.model.request import Agent, User
-from proctor.policy import CompiledPolicySet
 from proctor.runtime.call import CallFields, CheckCall, KnownActions, OutputCall, OutputFields
 from proctor.runtime.callers import CallerResolver
 from proctor.runtime.charge_returns import ChargeReturns
@@ -47,12 +46,14 @@ from proctor.runtime.scanning import (
 from proctor.storage.contracts import AuditStore, ProvenanceStore, StateStores
 from proctor.storage.errors import StorageError
 from proctor.storage.state import open_state_stores
-from proctor.telemetry import DecisionTracer
 
 if TYPE_CHECKING:
-    # only for annotations: PyJWT and cryptography load with an `identity:` section (build.py)
+    # only for annotations: PyJWT and cryptography load with an `identity:` section (build.py);
+    # the policy compiler (and pydantic with it) with the first policy set loaded
     from proctor.identity.exchange import IssuedDelegation, TokenExchangeRequest
+    from proctor.policy import CompiledPolicySet
     from proctor.runtime.identity import IdentityService
+    from proctor.telemetry import DecisionTracer  # with pydantic: built from a config
 
 StageObserver = Callable[[str, float], None]
 

@@ -21,7 +21,6 @@ from proctor.identity.errors import TokenRejected
 from proctor.model.decision import Decision, Effect
 from proctor.model.limits import Controls
 from proctor.model.request import Agent, CheckRequest, RunState, User
-from proctor.policy.scan_rules import ScanVerdict
 from proctor.runtime.call import OutputCall
 from proctor.runtime.callers import run_denial
 from proctor.runtime.records import iso, output_event
@@ -36,6 +35,7 @@ from proctor.scanners.provenance import Source
 from proctor.storage.errors import StorageError
 
 if TYPE_CHECKING:
+    from proctor.policy.scan_rules import ScanVerdict  # the compiler loads with the policies
     from proctor.runtime.parts import EngineParts
 
 

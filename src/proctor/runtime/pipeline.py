@@ -27,18 +27,18 @@ from proctor.model.arguments import (
 from proctor.model.decision import Decision, Effect
 from proctor.model.limits import Controls
 from proctor.model.request import Agent, CheckRequest, RunState, User
-from proctor.policy import CompiledPolicySet
-from proctor.policy.scan_rules import ScanPlan
 from proctor.runtime.call import CheckCall
 from proctor.runtime.callers import run_denial
 from proctor.runtime.records import decision_event, with_content
 from proctor.runtime.scanning import PROVENANCE_UNAVAILABLE, Scanned
 from proctor.storage.errors import StorageError
-from proctor.telemetry import DecisionTrace, begin_trace, tool_name
 
 if TYPE_CHECKING:
+    from proctor.policy import CompiledPolicySet  # loads the compiler: with the first policies
+    from proctor.policy.scan_rules import ScanPlan
     from proctor.runtime.identity import HeldToken  # annotation only: keeps JOSE unloaded
     from proctor.runtime.parts import EngineParts
+    from proctor.telemetry import DecisionTrace
 
 # Codes that say a store failed: a denial for want of a store demotes no agent.
 _INFRASTRUCTURE = ("state_unavailable", PROVENANCE_UNAVAILABLE)
@@ -302,7 +302,7 @@ STAGE_NAMES = tuple(name for name, _ in (*DECIDING, *SETTLING))
 # An untimed check runs only the stages that can act on it: the others would pass it on
 # unchanged (a stage call costs more than most stages' work). Chosen once per policy set
 # and kind of call; a timed check runs every stage, so each is observed on every check.
-_Acting = tuple[CompiledPolicySet, tuple[Deciding, ...], tuple[Settling, ...]]
+_Acting = tuple["CompiledPolicySet", tuple[Deciding, ...], tuple[Settling, ...]]
 _acting: dict[tuple[int, bool, bool], _Acting] = {}
 _ACTING_LIMIT = 64
 
@@ -348,6 +348,8 @@ def begin_check(
     trace_id = call.trace_id
     traced = None
     if runtime.tracer is not None or call.traceparent is not None or trace_id is not None:
+        from proctor.telemetry import begin_trace  # only for a traced check (it loads pydantic)
+
         traced = begin_trace(runtime.tracer, call.traceparent, trace_id)
         trace_id = traced.trace_id if traced is not None else trace_id
     recorded_at = runtime.clock()
@@ -407,6 +409,8 @@ def settle_check(
         sub = check.user.sub if check.user is not None else None
         agent_id = check.agent.id if check.agent is not None else call.agent
         agent_id = agent_id if isinstance(agent_id, str) else None
+        from proctor.telemetry import tool_name  # loaded by `begin_check` already
+
         traced.finish(decision, call.action, agent_id, sub, tool_name(call.context))
     return decision
 

@@ -153,7 +153,9 @@ def decision_event(
         reason=decision.reason,
         code=decision.code,
         effective_scopes=decision.effective_scopes,
-        diagnostics=tuple(item.to_dict() for item in decision.diagnostics),
+        diagnostics=tuple(item.to_dict() for item in decision.diagnostics)
+        if decision.diagnostics
+        else (),
         shadow=decision.shadow.to_dict() if decision.shadow is not None else None,
         latency_us=round(latency_us, 3),
         result_digest=None,
@@ -173,6 +175,8 @@ def _event_extra(
 
 
 def iso(moment: datetime) -> str:
+    if moment.tzinfo is UTC:  # the clocks' own zone: no conversion (every check's `ts`)
+        return moment.isoformat(timespec="microseconds")[:-6] + "Z"
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 

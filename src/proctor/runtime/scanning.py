@@ -22,13 +22,12 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import asdict, dataclass, is_dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
-from typing import Any
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from proctor.model.decision import EFFECT_PRECEDENCE, Decision, Effect
-from proctor.policy.scan_rules import ScanPlan, ScanVerdict
 from proctor.scanners import Cascade
 from proctor.scanners.bounds import TRUNCATED, Bounds, strings_in
-from proctor.scanners.loading import build_cascade, default_cascade
 from proctor.scanners.provenance import (
     CandidateValue,
     ProvenanceLedgers,
@@ -38,6 +37,9 @@ from proctor.scanners.provenance import (
 )
 from proctor.scanners.redaction import Redactor, Span
 from proctor.storage.contracts import ProvenanceStore
+
+if TYPE_CHECKING:  # the policy compiler loads with the first policy set, not with the runtime
+    from proctor.policy.scan_rules import ScanPlan, ScanVerdict
 
 CascadeFactory = Callable[[], Cascade]
 SCAN_DENIED = "scan_denied"
@@ -83,7 +85,14 @@ def _plain(value: Any, depth: int) -> bool:
     if kind in _LEAVES:
         return True
     if kind is list and depth < 8:
-        return all(_plain(item, depth + 1) for item in value)
+        for item in value:  # a loop, not a call per item: lists of names are common
+            kind = type(item)
+            if kind is str:
+                if len(item) >= _SHORT or (not item.isalpha() and _MARKS.search(item) is not None):
+                    return False
+            elif kind not in _LEAVES and not _plain(item, depth + 1):
+                return False
+        return True
     return False
 
 
@@ -176,7 +185,14 @@ class OutputReview:
 
 
 # Binds a held result to an approval: the verdict and the value an approval would release.
-OutputHold = Callable[[ScanVerdict, Any], OutputReview]
+OutputHold = Callable[["ScanVerdict", Any], OutputReview]
+
+
+def _loading() -> ModuleType:
+    """``proctor.scanners.loading`` on first use: it loads pydantic, unused unless a scan runs."""
+    import proctor.scanners.loading
+
+    return proctor.scanners.loading
 
 
 class ContentGuard:
@@ -189,7 +205,7 @@ class ContentGuard:
         redaction_key: bytes | None = None,
         provenance: ProvenanceStore | None = None,
     ) -> None:
-        self._factory = cascade or default_cascade
+        self._factory = cascade  # None: the default cascade (`scanners.loading`), loaded on use
         self._cascade: Cascade | None = None
         self._patterns: Cascade | None = None  # the record's scan when nothing else is loaded
         self._lock = threading.Lock()
@@ -205,18 +221,18 @@ class ContentGuard:
         if self._cascade is None:
             with self._lock:
                 if self._cascade is None:
-                    self._cascade = self._factory()
+                    self._cascade = (self._factory or _loading().default_cascade)()
         return self._cascade
 
     def _recording_cascade(self) -> Cascade:
         """The configured cascade; without one, the built-in pattern scanners for personal
         data and secrets alone (the classifier is not loaded for a record)."""
-        if self._cascade is not None or self._factory is not default_cascade:
+        if self._cascade is not None or self._factory is not None:
             return self.cascade
         if self._patterns is None:
             with self._lock:
                 if self._patterns is None:
-                    self._patterns = build_cascade(["pii", "secrets"])
+                    self._patterns = _loading().build_cascade(["pii", "secrets"])
         return self._patterns
 
     def scan(self, plan: ScanPlan, tree: Any) -> Scanned:
@@ -269,7 +285,7 @@ class ContentGuard:
         if mode is StoredArgs.DIGEST:
             return {}, {"args_stored": StoredArgs.DIGEST.value}
         only_patterns = plan is None and self._cascade is None
-        if only_patterns and self._factory is default_cascade and _plain(args, 0):
+        if only_patterns and self._factory is None and _plain(args, 0):
             return args, {}  # the common call: the built-in patterns would find nothing
         findings = self._recorded_findings(args, plan, scanned)
         if findings is None:

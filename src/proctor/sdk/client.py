@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Unpack
 
 from proctor.clock import Clock, system_clock
-from proctor.config import DEFAULT_CONFIG_NAME
 from proctor.identity.registry import AgentRegistry
 from proctor.identity.scopes import ScopeSet
 from proctor.model.decision import Decision
@@ -21,18 +20,26 @@ from proctor.runtime import (
     CheckCall,
     OutputFields,
     Runtime,
-    build_runtime,
 )
 from proctor.runtime.approvals import ApprovalDesk
 from proctor.runtime.scanning import OutputReview
 from proctor.sdk.runs import RunSession
 from proctor.sdk.session import OpensSessions, RunFields
-from proctor.telemetry import DecisionTracer
 
 if TYPE_CHECKING:  # token exchange loads PyJWT and cryptography: only when it is used
     from proctor.identity.exchange import TokenExchangeResponse
+    from proctor.telemetry import DecisionTracer
 
 _open: weakref.WeakSet[Proctor] = weakref.WeakSet()
+
+
+def _tracer(provider: Any) -> DecisionTracer | None:
+    """Spans through ``provider`` (an OpenTelemetry tracer provider), when one is given."""
+    if provider is None:
+        return None
+    from proctor.telemetry import DecisionTracer  # imported here: it loads pydantic
+
+    return DecisionTracer.from_provider(provider)
 
 
 class Proctor(OpensSessions):
@@ -57,7 +64,7 @@ class Proctor(OpensSessions):
     @classmethod
     def from_config(
         cls,
-        path: str | Path = DEFAULT_CONFIG_NAME,
+        path: str | Path | None = None,
         *,
         agent: AgentLike = None,
         audit: str | None = None,
@@ -65,14 +72,17 @@ class Proctor(OpensSessions):
         tracer_provider: Any = None,
         policies_from_store: bool | None = None,
     ) -> Proctor:
-        """``policies_from_store`` (default: the config's ``storage.policies``): decide with
-        the store's active policy version, following it as it changes."""
+        """``path`` defaults to ``proctor.yaml``; ``policies_from_store`` (default: the
+        config's ``storage.policies``): decide with the store's active policy version,
+        following it as it changes."""
+        # imported here: the config models (pydantic) load only for a process that builds one
+        from proctor.config import DEFAULT_CONFIG_NAME
+        from proctor.runtime.build import build_runtime
+
         # the given provider wins over `telemetry:`
-        tracer = (
-            DecisionTracer.from_provider(tracer_provider) if tracer_provider is not None else None
-        )
+        tracer = _tracer(tracer_provider)
         runtime = build_runtime(
-            path,
+            DEFAULT_CONFIG_NAME if path is None else path,
             audit=audit,
             clock=clock,
             tracer=tracer,
@@ -95,6 +105,8 @@ class Proctor(OpensSessions):
         tracer_provider: Any = None,
         policies_from_store: bool = False,
     ) -> Proctor:
+        from proctor.runtime.build import build_runtime  # the wiring loads when a Proctor is built
+
         registry = AgentRegistry(
             {item.id: item for item in agents or []},
             {name: ScopeSet.parse(scopes) for name, scopes in (roles or {}).items()},
@@ -106,11 +118,7 @@ class Proctor(OpensSessions):
             registry=registry,
             clock=clock,
             timezone=timezone,
-            tracer=(
-                DecisionTracer.from_provider(tracer_provider)
-                if tracer_provider is not None
-                else None
-            ),
+            tracer=_tracer(tracer_provider),
             role="sdk",
             policies_from_store=policies_from_store,
         )

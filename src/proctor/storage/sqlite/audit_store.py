@@ -203,7 +203,8 @@ class SqliteAuditStore(AuditLogReads):
                 if self._closed:
                     raise self._closed_error()
                 self._pending.append(event)
-            if len(self._pending) >= self._writer.batch_size:
+            # a full batch wakes the writer; once woken, later appends need not set it again
+            if len(self._pending) >= self._writer.batch_size and not self._wake.is_set():
                 self._wake.set()
             return
         pending = PendingAppend(event)
