@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from proctor.config import load_config
 from proctor.runtime import build_runtime
+from proctor.server import app as app_module
 from proctor.server import create_app
+from proctor.server.metrics import STAGE_SAMPLING
 from tests.server.conftest import TestClient, bearer
 from tests.server.gateway import ADMIN_KEY, AUDITOR_KEY, PEP_KEY, write_config
 
@@ -30,7 +33,10 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     return found
 
 
-def test_metrics_of_decisions_stages_and_approval_waits(tmp_path: Path) -> None:
+def test_metrics_of_decisions_stages_and_approval_waits(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_module, "STAGE_SAMPLING", 1)  # every check's stages timed
     loaded = load_config(write_config(tmp_path))
     clock = StepClock()
     app = create_app(build_runtime(loaded, clock=clock), config=loaded)
@@ -71,3 +77,19 @@ def test_metrics_of_decisions_stages_and_approval_waits(tmp_path: Path) -> None:
     assert found[("proctor_approval_wait_seconds_sum", approved)] == 42
     assert found[("proctor_approval_wait_seconds_sum", (("outcome", "rejected"),))] == 642
     assert ("proctor_audit_queue_depth", ()) in found
+
+
+def test_stage_times_are_taken_on_one_check_in_eight_deciding_and_settling_alike(
+    tmp_path: Path,
+) -> None:
+    loaded = load_config(write_config(tmp_path))
+    app = create_app(build_runtime(loaded), config=loaded)
+    checks = 3 * STAGE_SAMPLING
+    with TestClient(app) as client:
+        for _ in range(checks):
+            body = {"action": "read:a", "agent": "support-bot"}
+            assert client.post("/v1/check", json=body, headers=bearer(PEP_KEY)).status_code == 200
+        found = samples(client.get("/metrics", headers=bearer(AUDITOR_KEY)).text)
+    assert found[("proctor_decisions_total", (("effect", "allow"),))] == checks
+    for stage in ("resolve_caller", "evaluate", "limits", "record"):
+        assert found[("proctor_check_stage_seconds_count", (("stage", stage),))] == 3, stage

@@ -9,6 +9,7 @@ same audit record shape. The check itself is ``runtime.pipeline``; the parts
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Unpack
@@ -108,6 +109,8 @@ class Runtime:
         self.run_owners: Final = RunOwners(self.state.runs)  # a run belongs to its starter
         self.known_actions: Final = KnownActions()  # actions validated (the pipeline's cache)
         self._observe: StageObserver | None = None  # None costs nothing per check
+        self._observe_one_in = 1
+        self._checks = itertools.count()  # which checks are timed (next() is atomic)
         self._closers: list[Callable[[], None]] = []  # e.g. a bundle poller's stop
 
     # -- what is read through the parts ----------------------------------------------------
@@ -142,9 +145,23 @@ class Runtime:
         """Swap in the agents after one was created, revoked or changed."""
         self.callers.replace_registry(registry)
 
-    def observe_stages(self, observe: StageObserver | None) -> None:
-        """Report each check stage's time to ``observe`` (the gateway's metrics)."""
+    def observe_stages(self, observe: StageObserver | None, *, one_in: int = 1) -> None:
+        """Report each stage's time of one check in ``one_in`` to ``observe`` (metrics).
+
+        Timing every stage costs a check several microseconds; a sample of the
+        checks gives the same distribution for a fraction of it.
+        """
+        if one_in < 1:
+            raise ValueError("one_in must be at least 1")
         self._observe = observe
+        self._observe_one_in = one_in
+
+    def _stage_observer(self) -> StageObserver | None:
+        """The observer for this check, if it is one of the timed ones."""
+        observe = self._observe
+        if observe is None or next(self._checks) % self._observe_one_in:
+            return None
+        return observe
 
     def close_with(self, stop: Callable[[], None]) -> None:
         """Call ``stop`` when the runtime closes (a follower's or poller's stop)."""
@@ -158,7 +175,7 @@ class Runtime:
 
     def decide(self, call: CheckCall) -> Decision:
         """Decide and record one call (``runtime.pipeline``: named stages)."""
-        return run_check(self, call, self._observe)
+        return run_check(self, call, self._stage_observer())
 
     def begin(self, call: CheckCall) -> tuple[Check, Decision]:
         """``decide`` in two steps: the policies' decision first, then ``settle`` it.
@@ -166,15 +183,15 @@ class Runtime:
         The gateway decides on its event loop and settles on a thread only when
         ``pipeline.settling_waits`` says settling may wait on a store.
         """
-        return begin_check(self, call, self._observe)
+        return begin_check(self, call, self._stage_observer())
 
     def settle(self, check: Check, decision: Decision) -> Decision:
         """Limits and approvals, demotion and the record of a ``begin``-ed check."""
-        return settle_check(self, check, decision, self._observe)
+        return settle_check(self, check, decision)
 
     def check(self, action: str, **fields: Unpack[CallFields]) -> Decision:
         """``decide`` with the call's fields as keyword arguments."""
-        return run_check(self, CheckCall(action, **fields), self._observe)
+        return run_check(self, CheckCall(action, **fields), self._stage_observer())
 
     # -- tool results (content scanning and provenance) ------------------------------------------
 

@@ -73,6 +73,7 @@ class Check:
     lap_mark: float = 0.0  # when the last deciding stage ended (the stage timings)
     controls: Controls | None = None  # the limits and ceilings that apply, once looked up
     settlers: tuple[Settling, ...] = ()  # an untimed check's settling stages (`_acting_stages`)
+    observe: Callable[[str, float], None] | None = None  # a timed check's observer
     charged: list[CounterCharge] = field(default_factory=list)  # undone if it is not recorded
 
     def deny(self, reason: str, code: str) -> Decision:
@@ -333,7 +334,7 @@ def run_check(
 ) -> Decision:
     """Every stage over ``call``; ``observe`` (the gateway's metrics) gets each stage's time."""
     check, decision = begin_check(runtime, call, observe)
-    return settle_check(runtime, check, decision, observe)
+    return settle_check(runtime, check, decision)
 
 
 def begin_check(
@@ -374,6 +375,7 @@ def begin_check(
             if decision is not None:
                 break
         check.lap_mark = mark
+        check.observe = observe  # its settling stages are timed too
     else:
         key = (id(check.policies), call.refused is None, call.run is None and call.token is None)
         acting = _acting.get(key)
@@ -392,9 +394,12 @@ def settle_check(
     runtime: EngineParts,
     check: Check,
     decision: Decision,
-    observe: Callable[[str, float], None] | None,
 ) -> Decision:
-    """The settling stages after ``begin_check``: limits and approvals, demotion, record."""
+    """The settling stages after ``begin_check``: limits and approvals, demotion, record.
+
+    Timed when ``begin_check`` timed the deciding stages (``check.observe``).
+    """
+    observe = check.observe
     if observe is not None:
         mark = check.lap_mark
         for name, settle in SETTLING:

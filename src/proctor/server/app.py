@@ -26,7 +26,7 @@ from proctor.server.body_size import BodySizeLimit
 from proctor.server.checkpoints import start_checkpoints
 from proctor.server.commits import CommitBarrier
 from proctor.server.errors import install_handlers
-from proctor.server.metrics import GatewayMetrics
+from proctor.server.metrics import STAGE_SAMPLING, GatewayMetrics
 from proctor.server.openapi import build_openapi
 from proctor.server.plain_check import answer_check, is_plain_check
 from proctor.server.replays import RequestReplays
@@ -69,7 +69,7 @@ def create_app(
         config=config,
         user_assertions=UserAssertions.of(runtime.users, config),
     )
-    runtime.observe_stages(state.metrics.observe_stage)
+    runtime.observe_stages(state.metrics.observe_stage, one_in=STAGE_SAMPLING)
     follower = follower_of(runtime)
     if follower is not None:  # every process on the store, by its heartbeat
         state.metrics.watch_processes(status.live_processes(follower))
