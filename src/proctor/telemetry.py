@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from proctor.model.decision import Decision
+from proctor.model.decision import AUDIT_UNAVAILABLE, STATE_UNAVAILABLE, Decision
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider
@@ -38,7 +38,7 @@ SPAN_NAME = "proctor.check"
 INSTRUMENTATION_NAME = "proctor"
 ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_ENDPOINT"
 TRACES_ENDPOINT_ENV = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
-_INFRASTRUCTURE_CODES = frozenset(("audit_unavailable", "state_unavailable"))
+_INFRASTRUCTURE_CODES = frozenset((AUDIT_UNAVAILABLE, STATE_UNAVAILABLE))
 # OpenTelemetry semantic conventions: general (error.type, enduser.id) and GenAI
 ERROR_TYPE = "error.type"
 ENDUSER_ID = "enduser.id"

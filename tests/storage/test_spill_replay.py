@@ -20,9 +20,10 @@ from typing import Any
 
 import pytest
 
+from proctor.model.decision import AUDIT_UNAVAILABLE
 from proctor.storage.errors import STORAGE_LOCKED, StorageError
 from proctor.storage.spill import SpillFile
-from proctor.storage.spill_replay import AUDIT_UNAVAILABLE, refused
+from proctor.storage.spill_replay import refused
 from proctor.storage.sqlite.audit_store import SqliteAuditStore
 from tests.audit.factories import make_event
 from tests.storage.recovery import wait_healthy

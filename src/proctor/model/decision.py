@@ -9,6 +9,11 @@ from typing import Any
 
 from proctor.model.frozen import built_at_once
 
+# The codes of a deny given because a store could not take the check's record
+# (the audit) or its state (counters, runs, approvals): infrastructure, not policy.
+AUDIT_UNAVAILABLE = "audit_unavailable"
+STATE_UNAVAILABLE = "state_unavailable"
+
 
 class Effect(StrEnum):
     ALLOW = "allow"

@@ -17,6 +17,7 @@ from proctor.identity.errors import TOKEN_NOT_CONFIGURED, TOKEN_UNKNOWN_ACTOR, T
 from proctor.identity.registry import AgentRegistry
 from proctor.identity.scopes import ScopeSet, effective_scopes
 from proctor.limits.run_owners import RUN_MISMATCH, RUN_NOT_OWNED, RunOwners
+from proctor.model.decision import STATE_UNAVAILABLE
 from proctor.model.request import Agent, RunState, User
 from proctor.model.tiers import Tier
 from proctor.runtime.call import AgentLike, UserLike
@@ -203,5 +204,5 @@ def run_denial(
     try:
         why = owners.claim(run.run_id, agent.id, sub, now, delegators=delegators)
     except StorageError as exc:
-        return f"denied: {exc.message}", "state_unavailable"
+        return f"denied: {exc.message}", STATE_UNAVAILABLE
     return None if why is None else (f"denied: {why}", RUN_NOT_OWNED)

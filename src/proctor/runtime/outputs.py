@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from proctor.audit.canonical import digest
 from proctor.audit.errors import AuditError
 from proctor.identity.errors import TokenRejected
-from proctor.model.decision import Decision, Effect
+from proctor.model.decision import AUDIT_UNAVAILABLE, STATE_UNAVAILABLE, Decision, Effect
 from proctor.model.limits import Controls
 from proctor.model.request import Agent, CheckRequest, RunState, User
 from proctor.runtime.call import OutputCall
@@ -151,7 +151,7 @@ def _hold(
             request, asked, Controls(), lambda: policies.controls.approval(())
         )
     except StorageError as exc:
-        return withheld(review_id, f"withheld: {exc.message}", "state_unavailable")
+        return withheld(review_id, f"withheld: {exc.message}", STATE_UNAVAILABLE)
     if decided.allowed:
         return OutputReview(
             Effect.ALLOW,
@@ -202,6 +202,6 @@ def _record(
             review.review_id,
             f"withheld: the audit store is unavailable, so no record could be written "
             f"({exc.message})",
-            "audit_unavailable",
+            AUDIT_UNAVAILABLE,
         )
     return review

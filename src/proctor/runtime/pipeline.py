@@ -24,7 +24,7 @@ from proctor.model.arguments import (
     normalize_arguments,
     normalize_call_arguments,
 )
-from proctor.model.decision import Decision, Effect
+from proctor.model.decision import AUDIT_UNAVAILABLE, STATE_UNAVAILABLE, Decision, Effect
 from proctor.model.limits import Controls
 from proctor.model.request import Agent, CheckRequest, RunState, User
 from proctor.runtime.call import CheckCall
@@ -41,7 +41,7 @@ if TYPE_CHECKING:
     from proctor.telemetry import DecisionTrace
 
 # Codes that say a store failed: a denial for want of a store demotes no agent.
-_INFRASTRUCTURE = ("state_unavailable", PROVENANCE_UNAVAILABLE)
+_INFRASTRUCTURE = (STATE_UNAVAILABLE, PROVENANCE_UNAVAILABLE)
 
 
 @dataclass(slots=True)
@@ -228,7 +228,7 @@ def limits(runtime: EngineParts, check: Check, decision: Decision) -> Decision:
             (),
             decision.decision_id,
             decision.effective_scopes,
-            code="state_unavailable",
+            code=STATE_UNAVAILABLE,
         )
 
 
@@ -475,5 +475,5 @@ def unrecorded(decision: Decision, problem: str) -> Decision:
         decision.decision_id,
         decision.effective_scopes,
         diagnostics=decision.diagnostics,
-        code="audit_unavailable",
+        code=AUDIT_UNAVAILABLE,
     )

@@ -28,6 +28,7 @@ from typing import Any
 import orjson
 
 from proctor.audit.chain import StoredRow
+from proctor.model.decision import AUDIT_UNAVAILABLE, STATE_UNAVAILABLE
 from proctor.model.request import Agent, CheckRequest, RunState, User
 from proctor.model.tiers import Tier
 from proctor.policy import CompiledPolicySet
@@ -44,8 +45,8 @@ _NOT_REPLAYED = frozenset(
         "unknown_agent",
         "invalid_request",
         "scope_missing",
-        "audit_unavailable",
-        "state_unavailable",
+        AUDIT_UNAVAILABLE,
+        STATE_UNAVAILABLE,
         "run_not_owned",
         "provenance_unavailable",
         "scan_unavailable",

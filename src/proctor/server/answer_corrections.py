@@ -21,8 +21,8 @@ from typing import Any
 from proctor.clock import Clock, system_clock
 from proctor.errors import ProctorError
 from proctor.model.audit_event import AuditEvent, audit_timestamp
+from proctor.model.decision import AUDIT_UNAVAILABLE
 from proctor.storage.contracts import AuditStore
-from proctor.storage.spill_replay import AUDIT_UNAVAILABLE
 
 CORRECTION_KIND = "correction"
 CORRECTION_CODE = AUDIT_UNAVAILABLE  # the code the client was answered with

@@ -33,10 +33,10 @@ import threading
 
 from proctor.clock import Clock, system_clock
 from proctor.errors import ProctorError
+from proctor.model.decision import AUDIT_UNAVAILABLE
 from proctor.server.answer_corrections import AnswerCorrections
 from proctor.storage.contracts import AuditStore
 from proctor.storage.errors import STORAGE_TIMEOUT, STORAGE_UNAVAILABLE
-from proctor.storage.spill_replay import AUDIT_UNAVAILABLE
 
 _SETTLE_SECONDS = 0.5  # how often remembered denials are looked up while some are left
 

@@ -37,11 +37,10 @@ from typing import Any
 from proctor.audit.errors import AUDIT_INVALID_RECORD, AUDIT_UNENCODABLE
 from proctor.errors import ProctorError
 from proctor.model.audit_event import AuditEvent
+from proctor.model.decision import AUDIT_UNAVAILABLE
 from proctor.storage.errors import DUPLICATE_RECORD
 from proctor.storage.spill import TORN, SpillFile, append_lines, kept_path
 
-# The code of the deny a caller gets when its record cannot be written (runtime.pipeline).
-AUDIT_UNAVAILABLE = "audit_unavailable"
 # Refused on their own: replaying them would refuse them again.
 _KEPT_CODES = frozenset((DUPLICATE_RECORD, AUDIT_UNENCODABLE, AUDIT_INVALID_RECORD, TORN))
 

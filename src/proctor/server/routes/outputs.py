@@ -11,7 +11,7 @@ from starlette.routing import Route
 
 from proctor.errors import ProctorError
 from proctor.limits.run_owners import RUN_MISMATCH, RUN_NOT_OWNED
-from proctor.model.decision import Effect
+from proctor.model.decision import AUDIT_UNAVAILABLE, Effect
 from proctor.model.request import RunState
 from proctor.server.auth import Principal
 from proctor.server.bodies import CheckBody, OutputBody, TaskBody, read_json
@@ -54,7 +54,7 @@ async def review_output(request: Request) -> Response:
                 "allowed": False,
                 "value": None,
                 "reason": f"withheld: {exc.message}",
-                "code": "audit_unavailable",
+                "code": AUDIT_UNAVAILABLE,
             }
         )
     return JSONResponse({"version": WIRE_VERSION, **review.to_dict()})
