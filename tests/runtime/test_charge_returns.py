@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+
+import pytest
 
 from proctor.limits.counters import CounterCharge
 from proctor.model.counters import ChargeResult
@@ -48,6 +51,27 @@ def test_charges_are_taken_back_once_the_store_answers() -> None:
     returns.close()  # waits for what is pending
     assert [[c.amount for c in charges] for charges in counters.taken_back] == [[10], [5]]
     assert returns.pending == 0
+
+
+def test_an_undo_that_fails_other_than_the_store_is_logged_and_the_next_ones_go_on(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    undone: list[float] = []
+
+    def undo(charges: Sequence[CounterCharge]) -> None:
+        if charges[0].amount == 10:
+            raise TypeError("a bug, not an outage")
+        undone.extend(charge.amount for charge in charges)
+
+    returns = ChargeReturns(undo)
+    with caplog.at_level(logging.ERROR, logger="proctor.limits"):
+        returns.take_back([_charge(10)])  # stays spent: the stricter side
+        returns.take_back([_charge(5)])
+        returns.close()
+    assert undone == [5]
+    assert returns.pending == 0
+    assert "could not be taken back" in caplog.text
+    assert "a bug, not an outage" in caplog.text
 
 
 BUDGET = """\

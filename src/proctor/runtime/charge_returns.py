@@ -15,6 +15,7 @@ COMMIT and committed later is undone by the counter store itself (``storage/sql/
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -23,6 +24,7 @@ from proctor.limits.counters import CounterCharge
 from proctor.storage.errors import StorageError
 
 _RETRY_SECONDS = 0.5
+_log = logging.getLogger("proctor.limits")
 
 Undo = Callable[[Sequence[CounterCharge]], None]
 
@@ -75,5 +77,8 @@ class ChargeReturns:
                         return  # the process stops: what is left stays spent
                     self._wake.wait(_RETRY_SECONDS)
                 continue
+            except Exception:  # not the store: retrying would fail the same way
+                # the charges stay spent (the stricter side) and the thread goes on
+                _log.exception("charges of an unrecorded decision could not be taken back")
             with self._wake:
                 self._pending.popleft()
