@@ -63,7 +63,7 @@ MINIFIED = '`+h+"^"},' + "if(this.done){return this.EOF;}var o=this.match(a,b);"
         (LOGS, "logs", "started on port 8080\nqueue is filling up"),
         (EMAIL, "email", "Lunch plans\nSee you at noon."),
         (HTML, "html", "Title & more\na cat\nsay hi\nhello\nBody text"),
-        (YAML, "yaml", YAML),
+        (YAML, "yaml", "Alice\nadmin\nBob\nuser"),
         ("Just a sentence, nothing more.", "text", "Just a sentence, nothing more."),
     ],
 )
