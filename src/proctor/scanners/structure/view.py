@@ -86,11 +86,12 @@ def _end(view: ProseView, index: int) -> int:
 
 
 def _mapped(piece: Piece, offset: int, opening: bool) -> int:
-    if piece.slices:
-        inside = offset - piece.at
+    if piece.slices:  # a closing offset belongs to the slice its last character is in
+        inside = offset - piece.at - (0 if opening else 1)
         index = max(0, bisect_right([at for at, _ in piece.slices], inside) - 1)
         at, origin = piece.slices[index]
-        return min(piece.end, max(piece.start, origin + inside - at))
+        mapped = origin + inside - at + (0 if opening else 1)
+        return min(piece.end, max(piece.start, mapped))
     if piece.exact:
         return min(piece.end, max(piece.start, piece.start + offset - piece.at))
     return piece.start if opening else piece.end
