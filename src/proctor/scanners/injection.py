@@ -26,6 +26,7 @@ import re2
 
 from proctor.scanners.findings import Direction, Finding
 from proctor.scanners.normalise import Normalised, normalise
+from proctor.scanners.reader import reader_requests
 from proctor.scanners.structure import ProseView, prose_view
 
 NAME = "injection"
@@ -381,6 +382,7 @@ def _patterns(norm: Normalised, length: int, detail: str = "") -> list[Finding]:
                 out.append(
                     Finding(rule.type, start, end, rule.score, NAME, f"rule {rule.id}{detail}")
                 )
+    out.extend(reader_requests(norm, length, detail))
     strong = any(f.score >= 0.5 for f in out)
     for rule, start, end in weak:
         if any(f.start <= start and end <= f.end and f.type == rule.type for f in out):
@@ -392,7 +394,7 @@ def _patterns(norm: Normalised, length: int, detail: str = "") -> list[Finding]:
 
 
 def _quoted(text: str, start: int, end: int) -> bool:
-    return 0 < start and text[start - 1] == "`" and text[end : end + 1] == "`"
+    return start > 0 and text[start - 1] == "`" and text[end : end + 1] == "`"
 
 
 def _hidden(norm: Normalised, text: str, found: list[Finding]) -> list[Finding]:
