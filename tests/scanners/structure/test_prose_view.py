@@ -7,6 +7,8 @@ import time
 import pytest
 
 from proctor.scanners.structure import prose_view
+from proctor.scanners.structure.data import yaml_values
+from proctor.scanners.structure.view import ProseBuilder
 
 MARKDOWN_TABLE = (
     "Results for your query:\n\n"
@@ -63,7 +65,7 @@ MINIFIED = '`+h+"^"},' + "if(this.done){return this.EOF;}var o=this.match(a,b);"
         (LOGS, "logs", "started on port 8080\nqueue is filling up"),
         (EMAIL, "email", "Lunch plans\nSee you at noon."),
         (HTML, "html", "Title & more\na cat\nsay hi\nhello\nBody text"),
-        (YAML, "yaml", "Alice\nadmin\nBob\nuser"),
+        (YAML, "yaml", YAML),
         ("Just a sentence, nothing more.", "text", "Just a sentence, nothing more."),
     ],
 )
@@ -237,13 +239,15 @@ def test_a_tsv_whose_first_column_is_a_date_is_a_table() -> None:
     assert view.sentences().text == ""
 
 
-def test_yaml_reads_values_comments_and_sentence_keys() -> None:
+def test_yaml_values_reads_values_comments_and_sentence_keys() -> None:
     text = (
-        '# the people\n- name: &first Alice\n  note: "Please call the office"\n'
+        "# the people\n- name: &first Alice\n  note: \"Please call the office\"\n"
         "  body: |\n    A long body\n    over two lines.\n"
         "- **Build on prior context**: if this is not the first call\n"
     )
-    assert prose_view(text).text == (
+    out = ProseBuilder(text)
+    yaml_values(text, 0, len(text), out)
+    assert out.view("yaml").text == (
         "the people\nAlice\nPlease call the office\nA long body\nover two lines.\n"
         "**Build on prior context**: if this is not the first call"
     )

@@ -1,11 +1,13 @@
-"""Data formats: the string values of JSON (and JSON Lines) and of YAML.
+"""Data formats: the string values of JSON (and JSON Lines); YAML recognised.
 
 Keys, braces and brackets are JSON's structure; a reader reads the values.
 A JSON string with escapes is read decoded (``\\u0069gnore`` is "ignore"), its
-span mapped to the whole string. In YAML the keys, list dashes, quotes, anchors
-and block indicators are structure; values, comments and the continuation lines
-of long values are prose. A key of several words (``- **Use tabs**: ...``, a
-markdown list read as YAML) is a sentence's opening and kept.
+span mapped to the whole string. A YAML text is read as written: its keys name
+the values beside them (``subject:``, ``body:``, a transcript's ``SYSTEM:``),
+and the classifier learned AgentDojo's YAML outputs so. A markdown file's
+front matter is read as its values (``yaml_values``): keys, list dashes,
+quotes, anchors and block indicators are structure there; a key of several
+words (``- **Use tabs**: ...``) opens a sentence and is kept.
 """
 
 from __future__ import annotations
