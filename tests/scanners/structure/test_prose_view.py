@@ -241,7 +241,7 @@ def test_a_tsv_whose_first_column_is_a_date_is_a_table() -> None:
 
 def test_yaml_values_reads_values_comments_and_sentence_keys() -> None:
     text = (
-        "# the people\n- name: &first Alice\n  note: \"Please call the office\"\n"
+        '# the people\n- name: &first Alice\n  note: "Please call the office"\n'
         "  body: |\n    A long body\n    over two lines.\n"
         "- **Build on prior context**: if this is not the first call\n"
     )
