@@ -26,6 +26,7 @@ import re2
 
 from proctor.scanners.findings import Direction, Finding
 from proctor.scanners.normalise import Normalised, normalise
+from proctor.scanners.reader import reader_requests
 from proctor.scanners.structure import ProseView, prose_view
 
 NAME = "injection"
@@ -47,6 +48,8 @@ class Rule:
     # The same pattern over UTF-8 bytes, for ASCII text: RE2's wrapper then neither
     # encodes the text nor converts offsets at every call (offsets are the same).
     ascii_pattern: Any = None
+    # A match quoted as inline code (`<system>`) is a mention of the markup, not markup.
+    quoted_is_mention: bool = False
 
     def finditer(self, text: str, ascii_bytes: bytes | None) -> Iterator[tuple[int, int]]:
         """Spans of the pattern's matches; ``ascii_bytes`` is ``text`` encoded, if ASCII."""
@@ -69,6 +72,7 @@ def _rule(
     combined: float = 0.0,
     *,
     needs: tuple[tuple[str, ...], ...],
+    quoted_is_mention: bool = False,
 ) -> Rule:
     return Rule(
         f"injection.{kind}",
@@ -78,6 +82,7 @@ def _rule(
         combined,
         needs,
         re2.compile(pattern.encode("utf-8")),
+        quoted_is_mention,
     )
 
 
@@ -237,6 +242,7 @@ RULES: tuple[Rule, ...] = (
         r"</?(?:system|system_prompt|instructions?|admin|developer)>",
         0.7,
         needs=(("system", "instruction", "admin", "developer"), ("<",), (">",)),
+        quoted_is_mention=True,
     ),
     _rule(
         "role",
@@ -367,6 +373,8 @@ def _patterns(norm: Normalised, length: int, detail: str = "") -> list[Finding]:
         if not rule.may_match(text):
             continue
         for found_start, found_end in rule.finditer(text, ascii_bytes):
+            if rule.quoted_is_mention and _quoted(text, found_start, found_end):
+                continue
             start, end = norm.span(found_start, found_end, length)
             if rule.combined:
                 weak.append((rule, start, end))
@@ -374,6 +382,7 @@ def _patterns(norm: Normalised, length: int, detail: str = "") -> list[Finding]:
                 out.append(
                     Finding(rule.type, start, end, rule.score, NAME, f"rule {rule.id}{detail}")
                 )
+    out.extend(reader_requests(norm, length, detail))
     strong = any(f.score >= 0.5 for f in out)
     for rule, start, end in weak:
         if any(f.start <= start and end <= f.end and f.type == rule.type for f in out):
@@ -382,6 +391,10 @@ def _patterns(norm: Normalised, length: int, detail: str = "") -> list[Finding]:
         why = " with another signal" if strong else ""
         out.append(Finding(rule.type, start, end, score, NAME, f"rule {rule.id}{detail}{why}"))
     return out
+
+
+def _quoted(text: str, start: int, end: int) -> bool:
+    return start > 0 and text[start - 1] == "`" and text[end : end + 1] == "`"
 
 
 def _hidden(norm: Normalised, text: str, found: list[Finding]) -> list[Finding]:

@@ -7,6 +7,8 @@ import time
 import pytest
 
 from proctor.scanners.structure import prose_view
+from proctor.scanners.structure.data import yaml_values
+from proctor.scanners.structure.view import ProseBuilder
 
 MARKDOWN_TABLE = (
     "Results for your query:\n\n"
@@ -163,3 +165,89 @@ def test_a_table_drawn_in_a_comment_is_read_as_cells() -> None:
         " | 1  | Oslo |\n +----+------+ */\n```\n"
     )
     assert prose_view(text).text == "id\ncity\n1\nOslo"
+
+
+def test_a_piece_cut_from_the_middle_of_a_page_is_read_as_html() -> None:
+    text = (
+        'subscribe to the list, check the <a href="http://example.org/archives/">archives</a>'
+        ' and the <a href="http://example.org/bugs">bug\ndatabase</a>:</p><ol>\n'
+        "  <li>provide patches</li>\n  <li>provide the diffs</li>\n</ol><p>Thanks</p>"
+    )
+    view = prose_view(text)
+    assert view.shape == "html"
+    assert "href" not in view.text
+    assert "example.org" not in view.text
+    assert "provide patches" in view.text
+
+
+# a README with a logo tag is no HTML page; YAML records are not Python annotations
+README_WITH_LOGO = (
+    '# Tool\n\n<p align="center"><img src="logo.png"></p>\n\nA tool.<br>\n\n'
+    "| a | b |\n|---|---|\n| 1 | 2 |\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "shape"),
+    [(README_WITH_LOGO, "markdown"), ("name: Alice\nrole: admin\nteam: data\n", "yaml")],
+)
+def test_look_alikes_keep_their_shape(text: str, shape: str) -> None:
+    assert prose_view(text).shape == shape
+
+
+def test_markdown_reads_link_text_and_title_not_targets_or_heading_marks() -> None:
+    text = (
+        '## Release\n\nUse the [upload form](https://keys.example/upload "Key upload") '
+        "or <https://keys.example/>.\n[ref]: https://example.org/ref\n\n| a | b |\n|---|---|\n"
+    )
+    view = prose_view(text)
+    assert view.shape == "markdown"
+    assert view.text.startswith('Release\n\nUse the upload form "Key upload" or .')
+    assert "https" not in view.text
+    at = view.text.index("upload form")
+    start, end = view.origin(at, at + len("upload form"))
+    assert text[start:end] == "upload form"
+    at = view.text.index("Key upload")
+    start, end = view.origin(at, at + len("Key upload"))
+    assert text[start:end] == "Key upload"
+
+
+def test_markdown_front_matter_is_read_as_yaml_values() -> None:
+    text = "---\ntitle: Getting started with the tool\ntags: [a, b]\n---\n\nSome text here.\n"
+    view = prose_view(text)
+    assert view.text.startswith("Getting started with the tool\n")
+    assert "title:" not in view.text
+
+
+def test_python_fields_with_docstrings_are_read_as_code() -> None:
+    text = (
+        "class Params(TypedDict, total=False):\n    after_id: str\n"
+        '    """ID of the object to use as a cursor.\n\n    When provided, returns the page'
+        ' after it.\n    """\n\n    limit: int\n    """How many items, 1 to 100."""\n\n'
+        "    kind: Required[Literal['page']]\n"
+    )
+    view = prose_view(text)
+    assert view.shape == "code"
+    assert "after_id" not in view.text
+    assert "ID of the object" in view.text
+
+
+def test_a_tsv_whose_first_column_is_a_date_is_a_table() -> None:
+    text = "date\temail\tcity\n2025-03-04\ta@example.org\tOslo\n2026-01-11\tb@example.com\tRome\n"
+    view = prose_view(text)
+    assert view.shape == "tsv"
+    assert view.sentences().text == ""
+
+
+def test_yaml_values_reads_values_comments_and_sentence_keys() -> None:
+    text = (
+        '# the people\n- name: &first Alice\n  note: "Please call the office"\n'
+        "  body: |\n    A long body\n    over two lines.\n"
+        "- **Build on prior context**: if this is not the first call\n"
+    )
+    out = ProseBuilder(text)
+    yaml_values(text, 0, len(text), out)
+    assert out.view("yaml").text == (
+        "the people\nAlice\nPlease call the office\nA long body\nover two lines.\n"
+        "**Build on prior context**: if this is not the first call"
+    )

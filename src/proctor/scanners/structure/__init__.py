@@ -16,7 +16,13 @@ import re
 from functools import lru_cache
 
 from proctor.scanners.structure.code import code_prose, looks_like_code
-from proctor.scanners.structure.data import json_strings, looks_like_json, looks_like_yaml
+from proctor.scanners.structure.data import (
+    json_strings,
+    looks_like_json,
+    looks_like_yaml,
+    yaml_values,
+)
+from proctor.scanners.structure.inline import inline_prose
 from proctor.scanners.structure.lines import lines, sample
 from proctor.scanners.structure.logs import log_messages, looks_like_logs
 from proctor.scanners.structure.markup import (
@@ -30,8 +36,10 @@ from proctor.scanners.structure.view import ProseBuilder, ProseView
 
 __all__ = ["ProseView", "prose_view"]
 
-# What a markdown text with a table, a rule or a fence holds; plain text holds none.
-MARKDOWN_HINT = re.compile(r"\||```|~~~|---|===|\*\*\*|___")
+# What a markdown text holds (a table, a rule, a fence, a heading, a link, inline code);
+# plain text holds none.
+MARKDOWN_HINT = re.compile(r"\||`|~~~|---|===|\*\*|___|\]\(|<https?:|(?m:^#{1,6} )")
+FRONT_MATTER = re.compile(r"---[ \t]*\n(?:.{0,200}\n){0,100}?---[ \t]*(?:\n|$)")
 FENCE = re.compile(r"\s{0,3}(```|~~~)")
 
 
@@ -53,17 +61,20 @@ def prose_view(text: str) -> ProseView:
     if looks_like_code(text, rows):
         code_prose(text, 0, len(text), out)
         return out.view("code")
+    yaml = looks_like_yaml(text, rows)
+    delimiter = None if yaml else delimiter_of(text, rows)
+    # A TSV table whose first column is a date is a table, not a log: its fields are read
+    # apart. A comma is no such sign (log times write milliseconds after one).
+    if delimiter == "\t" or (delimiter is not None and not looks_like_logs(text, rows)):
+        delimited_fields(text, delimiter, out)
+        return out.view("tsv" if delimiter == "\t" else "csv")
     if looks_like_logs(text, rows):
         log_messages(text, 0, len(text), out)
         return out.view("logs")
-    if looks_like_yaml(text, rows):
-        # Read as written: keys name their values ("subject", "body") and list dashes
-        # only ever lower the model's score; recognised so it is not read as CSV.
+    if yaml:
+        # Read as written: keys name their values ("subject", "body", a transcript's
+        # "SYSTEM:"), and the classifier learned AgentDojo's YAML outputs so.
         return ProseView("yaml", text)
-    delimiter = delimiter_of(text, rows)
-    if delimiter is not None:
-        delimited_fields(text, delimiter, out)
-        return out.view("tsv" if delimiter == "\t" else "csv")
     if MARKDOWN_HINT.search(text) is None:
         return ProseView("text", text)
     markdown(text, 0, len(text), out)
@@ -78,7 +89,12 @@ def _body(text: str, start: int, end: int, out: ProseBuilder) -> None:
 
 
 def markdown(text: str, start: int, end: int, out: ProseBuilder) -> None:
-    """Prose lines as they are; table rows as cells; fenced code as code; rules dropped."""
+    """Prose lines without their inline markup (``structure.inline``); table rows as cells;
+    fenced code as code; front matter as YAML; rules dropped."""
+    front = FRONT_MATTER.match(text, start, end) if start == 0 else None
+    if front is not None:
+        yaml_values(text, text.index("\n") + 1, text.rindex("---", 0, front.end()), out)
+        start = front.end()
     spans = list(lines(text, start, end))
     index = 0
     prose_start: int | None = None
@@ -95,7 +111,7 @@ def markdown(text: str, start: int, end: int, out: ProseBuilder) -> None:
             index += 1
             continue
         if prose_start is not None:
-            out.add(prose_start, prose_end)
+            inline_prose(text, prose_start, prose_end, out)
             prose_start = None
         if fence is not None:
             close = _fence_end(text, spans, index, fence.group(1))
@@ -107,7 +123,7 @@ def markdown(text: str, start: int, end: int, out: ProseBuilder) -> None:
         else:
             index += 1  # a rule line
     if prose_start is not None:
-        out.add(prose_start, prose_end)
+        inline_prose(text, prose_start, prose_end, out)
 
 
 def _table_run(text: str, spans: list[tuple[int, int]], index: int) -> int:

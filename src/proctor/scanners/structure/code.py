@@ -33,9 +33,17 @@ OPENER = re.compile(
 CLOSERS = {'"""': '"""', "'''": "'''", "/*": "*/"}
 BLOCK_LINE_MARK = re.compile(r"\s*\*+(?!/)")
 LETTER = re.compile(r"[^\W\d_]")
-# Lines of a C-style comment block (a licence header, a doc comment): neither code nor
-# prose evidence, so a file that opens with one is judged by the lines after it.
+# An annotated name (``limit: int``, ``after_id: Optional[str] = None``): Python and
+# TypeScript. Only builtin or subscripted types, so YAML's ``name: Alice`` is no code.
+ANNOTATION = re.compile(
+    r"\s*\w+\??:\s*(?:(?:str|int|float|bool|bytes|None|object|Any|string|number|boolean)"
+    r"\s*(?:[=;,|)]|$)|[A-Z]\w*\[)"
+)
+# Lines of a C-style comment block (a licence header, a doc comment) and of docstrings:
+# neither code nor prose evidence, so a file that opens with one, or a class whose
+# fields each have a docstring, is judged by the other lines.
 COMMENT_LINE = re.compile(r"\s*(?:/\*|\*|//)")
+DOCSTRING = ('"""', "'''")
 # Minified code: a long line dense with the marks code is written in.
 CODE_MARKS = re.compile(r"[;{}()=]")
 MINIFIED_MARKS = 20
@@ -48,10 +56,30 @@ def looks_like_code(text: str, rows: list[str] | None = None) -> bool:
     rows = sample(text) if rows is None else rows
     if any(len(row) >= SAMPLE_WIDTH and _minified(row) for row in rows):
         return True
-    judged = [row for row in rows if not COMMENT_LINE.match(row)]
+    judged = _without_comments(rows)
     if len(judged) < 3 and len(rows) >= 3:
         judged = rows
     return len(judged) >= 3 and share_at_least(judged, _code_line, 0.4)
+
+
+def _without_comments(rows: list[str]) -> list[str]:
+    """``rows`` without comment-block lines and without the lines of docstrings."""
+    out: list[str] = []
+    inside: str | None = None
+    for row in rows:
+        marks = {quote: row.count(quote) for quote in DOCSTRING}
+        if inside is not None:
+            if marks[inside] % 2:
+                inside = None
+            continue
+        opening = next((quote for quote, count in marks.items() if count % 2), None)
+        if opening is not None and row.strip().startswith(opening):
+            inside = opening
+            continue
+        if row.strip().startswith(DOCSTRING) or COMMENT_LINE.match(row):
+            continue  # a one-line docstring, a comment block's line
+        out.append(row)
+    return out
 
 
 def _minified(text: str, start: int = 0, end: int | None = None) -> bool:
@@ -65,7 +93,7 @@ def _minified(text: str, start: int = 0, end: int | None = None) -> bool:
 
 def _code_line(line: str) -> object:
     """A line of code: a keyword or a code shape, or mostly symbols (``'a','b',``, ``});``)."""
-    if CODE_LINE.match(line):
+    if CODE_LINE.match(line) or ANNOTATION.match(line):
         return True
     marks = sum(1 for ch in line if not (ch.isalnum() or ch.isspace()))
     visible = len(line) - line.count(" ")

@@ -33,11 +33,25 @@ KNOWN_HEADERS = frozenset(
 Region = Callable[[str, int, int, ProseBuilder], None]
 
 
+# A piece cut from the middle of a page opens anywhere: enough tags, some of them
+# closing, and a tenth of the text inside tags (a README with a logo tag is not a page).
+FRAGMENT_TAGS, FRAGMENT_CLOSING, FRAGMENT_SHARE = 6, 2, 0.1
+
+
 def looks_like_html(text: str) -> bool:
     if HTML_START.match(text):
         return True
     head = text[:4096]
-    return head.lstrip().startswith("<") and len(OPEN_TAG.findall(head)) >= 3
+    if head.count("<") < 3:
+        return False
+    tags = OPEN_TAG.findall(head)
+    if head.lstrip().startswith("<") and len(tags) >= 3:
+        return True
+    return (
+        len(tags) >= FRAGMENT_TAGS
+        and sum(tag.startswith("</") for tag in tags) >= FRAGMENT_CLOSING
+        and sum(map(len, tags)) >= FRAGMENT_SHARE * len(head)
+    )
 
 
 def html_text(text: str, start: int, end: int, out: ProseBuilder) -> None:

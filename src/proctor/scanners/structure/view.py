@@ -4,7 +4,8 @@ A ``ProseView`` is the prose of a text (table cells, string values, comments,
 body text) joined by newlines, and for every piece where it came from. A span
 found in the prose maps back to the original text: exactly inside a piece
 copied verbatim, to the whole piece inside one that was decoded (a JSON string
-with escapes, HTML with entities).
+with escapes, HTML with entities), and exactly inside one spliced from several
+slices of the original (a markdown paragraph without its link targets).
 """
 
 from __future__ import annotations
@@ -17,12 +18,17 @@ SENTENCE_WORDS = 4
 
 @dataclass(frozen=True, slots=True)
 class Piece:
-    """``text[start:end]`` of the original is at ``at`` in the prose; ``exact`` when copied."""
+    """``text[start:end]`` of the original is at ``at`` in the prose; ``exact`` when copied.
+
+    A spliced piece has ``slices``: for each slice of the original it joins, where the
+    slice starts in the piece and in the original.
+    """
 
     at: int
     start: int
     end: int
     exact: bool
+    slices: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +61,7 @@ class ProseView:
             if parts:
                 parts.append("\n")
                 length += 1
-            pieces.append(Piece(length, piece.start, piece.end, piece.exact))
+            pieces.append(Piece(length, piece.start, piece.end, piece.exact, piece.slices))
             parts.append(content)
             length += len(content)
         return ProseView(self.shape, "".join(parts), tuple(pieces))
@@ -80,6 +86,12 @@ def _end(view: ProseView, index: int) -> int:
 
 
 def _mapped(piece: Piece, offset: int, opening: bool) -> int:
+    if piece.slices:  # a closing offset belongs to the slice its last character is in
+        inside = offset - piece.at - (0 if opening else 1)
+        index = max(0, bisect_right([at for at, _ in piece.slices], inside) - 1)
+        at, origin = piece.slices[index]
+        mapped = origin + inside - at + (0 if opening else 1)
+        return min(piece.end, max(piece.start, mapped))
     if piece.exact:
         return min(piece.end, max(piece.start, piece.start + offset - piece.at))
     return piece.start if opening else piece.end
@@ -109,6 +121,27 @@ class ProseBuilder:
             self._parts.append("\n")
             self._length += 1
         self._pieces.append(Piece(self._length, start, end, exact))
+        self._parts.append(content)
+        self._length += len(content)
+
+    def splice(self, slices: list[tuple[int, int]]) -> None:
+        """One piece joining ``slices`` (``(start, end)`` of the original, in order): a
+        sentence read without the markup between its parts."""
+        kept = [(start, end) for start, end in slices if end > start]
+        if len(kept) == 1:
+            self.add(*kept[0])
+            return
+        content = "".join(self.original[start:end] for start, end in kept)
+        if not content.strip():
+            return
+        if self._parts:
+            self._parts.append("\n")
+            self._length += 1
+        at, marks = 0, []
+        for start, end in kept:
+            marks.append((at, start))
+            at += end - start
+        self._pieces.append(Piece(self._length, kept[0][0], kept[-1][1], True, tuple(marks)))
         self._parts.append(content)
         self._length += len(content)
 
