@@ -14,6 +14,7 @@ import binascii
 import contextlib
 import os
 import subprocess
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -103,13 +104,8 @@ def _load_or_create(path: Path, create: bool) -> Ed25519PrivateKey:
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it meanwhile: use theirs
+        if not _publish_once(path, pem):  # another process made it meanwhile: use theirs
             return _load_or_create(path, False)
-        with os.fdopen(fd, "wb") as file:
-            file.write(pem)
         return key
     try:
         loaded = serialization.load_pem_private_key(path.read_bytes(), password=None)
@@ -123,3 +119,26 @@ def _load_or_create(path: Path, create: bool) -> Ed25519PrivateKey:
         if path.stat().st_mode & 0o077:
             os.chmod(path, 0o600)
     return loaded
+
+
+def _publish_once(path: Path, content: bytes) -> bool:
+    """Put ``content`` at ``path`` whole, unless a file is there already (then False).
+
+    Written to a 0600 temporary file first and linked into place, so a process
+    starting beside this one (``serve --workers``) reads either no key or the
+    whole key, never a file still being written.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        try:
+            os.link(temporary, path)  # fails when the name exists: atomic
+        except FileExistsError:
+            return False
+        return True
+    finally:
+        Path(temporary).unlink(missing_ok=True)
