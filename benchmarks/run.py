@@ -61,9 +61,10 @@ SIZES = (10, 1_000, 10_000)
 HEADLINE = 1_000  # the size the ratios and the full check use
 MISMATCHES_SHOWN = 5
 
-TARGET_P50_US = 10.0
-TARGET_SCALING = 3.0
-TARGET_VS_CEDAR = 50.0
+TARGET_P50_US = 3.0  # at HEADLINE rules, the request built inside the timed call
+TARGET_P50_LARGEST_US = 5.0  # at 10,000 rules
+TARGET_LOAD_LARGEST_S = 0.5  # loading 10,000 rules from their text
+TARGET_VS_CEDAR = 200.0
 TARGET_VS_REGO = 200.0
 TARGET_CHECKS_PER_S = 20_000.0
 TARGET_OVER_STORAGE_LIMIT = 0.5  # of SQLite alone taking the same records, same run
@@ -346,11 +347,19 @@ def targets(results: dict[str, Any]) -> list[dict[str, Any]]:
         "µs",
         False,
     )
+    largest = sizes.get("10000")
     add(
-        "p50 at 10,000 / p50 at 10",
-        ratio.get("proctor_p50_10000_over_10"),
-        TARGET_SCALING,
-        "×",
+        "engine p50 at 10,000 rules",
+        largest["latency"]["proctor"]["p50_us"] if largest else None,
+        TARGET_P50_LARGEST_US,
+        "µs",
+        False,
+    )
+    add(
+        "loading 10,000 rules from their text",
+        largest["compile_s"]["proctor"] if largest else None,
+        TARGET_LOAD_LARGEST_S,
+        "s",
         False,
     )
     add(

@@ -249,6 +249,8 @@ class Bench:
             return
         if self.options.corpus_matrix:  # written by the training script's --loco
             result = json.loads(self.options.corpus_matrix.read_text())
+            read_from = f"matrix read from {self.options.corpus_matrix.name}, not retrained"
+            self.rows.append(info("2c corpora", read_from, None))
         else:
             result = corpus_matrix.matrix(small=self.options.quick)
         for name in corpus_matrix.corpora(result):
