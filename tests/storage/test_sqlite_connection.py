@@ -4,37 +4,28 @@ SDK processes starting together): none of them fails on the switch to WAL."""
 from __future__ import annotations
 
 import sqlite3
-import threading
 from pathlib import Path
 
 import pytest
 
 from proctor.storage.sqlite.connection import connect, switch_to_wal
+from tests.together import run_together
 
 OPENERS = 8
 ROUNDS = 200  # a bare switch fails in about 1 round in 100 on this machine
 
 
 def _open_together(path: Path) -> list[Exception]:
-    together = threading.Barrier(OPENERS)
-    errors: list[Exception] = []
-
-    def open_one() -> None:
+    def open_and_switch() -> object:
         conn = connect(str(path), busy_timeout=5.0)
-        together.wait()
         try:
-            assert str(switch_to_wal(conn)).lower() == "wal"
-        except Exception as exc:  # collected: the assertion below names every one
-            errors.append(exc)
+            return switch_to_wal(conn)
         finally:
             conn.close()
 
-    threads = [threading.Thread(target=open_one) for _ in range(OPENERS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return errors
+    modes = run_together(OPENERS, open_and_switch)
+    assert all(isinstance(mode, Exception) or str(mode).lower() == "wal" for mode in modes)
+    return [mode for mode in modes if isinstance(mode, Exception)]
 
 
 def test_many_connections_switch_one_new_file_to_wal_together(tmp_path: Path) -> None:
