@@ -288,21 +288,34 @@ def test_build_cascade_runs_the_classifier_after_stage_one() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(600)  # two trainings: about a minute on a quiet machine, 3+ on a busy one
+@pytest.mark.timeout(900)  # two trainings: about a minute on a quiet machine, 3+ on a busy one
 def test_training_is_reproducible_byte_for_byte(tmp_path: Path) -> None:
-    """Two runs of the training script on its small subset, with different hash seeds."""
-    outputs = []
-    for seed in ("1", "2"):
-        out = tmp_path / f"model-{seed}.bin"
-        subprocess.run(
-            [sys.executable, str(ROOT / "scripts" / "train_injection_classifier.py"),
-             "--small", "--output", str(out)],
-            check=True, capture_output=True, timeout=300,
-            env={**os.environ, "PYTHONHASHSEED": seed},
-        )  # fmt: skip
-        outputs.append(out.read_bytes())
-    assert outputs[0] == outputs[1]
-    assert decode_model(outputs[0]).header["n_features"] > 100
+    """Two runs of the training script on its small subset, with different hash seeds.
+
+    The small subset reads files installed on the machine (documentation, logs). Runs
+    whose inputs differ (the header's manifest: a package installed or a log written in
+    between) say nothing about reproducibility, so such a pair is run again, once.
+    """
+    manifests: list[tuple[str, str]] = []
+    for _ in range(2):
+        outputs = [_train_small(tmp_path / f"model-{seed}.bin", seed) for seed in ("1", "2")]
+        first, second = (decode_model(output).header["manifest_sha256"] for output in outputs)
+        if first == second:
+            assert outputs[0] == outputs[1]
+            assert decode_model(outputs[0]).header["n_features"] > 100
+            return
+        manifests.append((first, second))
+    pytest.fail(f"the training data differed between runs each time: {manifests}")
+
+
+def _train_small(out: Path, seed: str) -> bytes:
+    subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "train_injection_classifier.py"),
+         "--small", "--output", str(out)],
+        check=True, capture_output=True, timeout=300,
+        env={**os.environ, "PYTHONHASHSEED": seed},
+    )  # fmt: skip
+    return out.read_bytes()
 
 
 # every kind of character the tokenizer treats apart: letters, decimal and other digits,
