@@ -6,11 +6,14 @@
 One client process holds two sessions to ``mcp-server-time``: one direct, one
 through ``proctor mcp-proxy`` (a check, the call, the result's review and two
 audit records per call, on a SQLite file). Calls alternate between the two,
-so both see the same machine load; the figures are the differences of the
-percentiles, measured by the same client (the ``mcp`` SDK's ``ClientSession``),
-and the median of the paired differences. ``proxy_work_per_call`` is the
-proxy's own work (parse, check, relay, review, encode) without the pipes and
-the process switches, which on a busy machine dominate the end-to-end figures.
+so both see the same machine load; each proxied call is paired with the direct
+call beside it, and the targets are read on those paired differences (their
+median and 99th percentile), measured by the same client (the ``mcp`` SDK's
+``ClientSession``). The differences of the two sides' own percentiles are kept
+beside them: a difference of p99s is not the p99 of what the proxy adds.
+``proxy_work_per_call`` is the proxy's own work (parse, check, relay, review,
+encode) without the pipes and the process switches, which on a busy machine
+dominate the end-to-end figures.
 """
 
 from __future__ import annotations
@@ -96,6 +99,8 @@ async def _measure(calls: int) -> dict[str, Any]:
     added_p50 = round(proxied_s["p50_ms"] - direct_s["p50_ms"], 3)
     added_p99 = round(proxied_s["p99_ms"] - direct_s["p99_ms"], 3)
     paired = [p - d for p, d in zip(timings["proxied"], timings["direct"], strict=True)]
+    paired_p50 = round(statistics.median(paired) * 1000, 3)
+    paired_p99 = round(_percentile(paired, 0.99) * 1000, 3)
     return {
         "server": "mcp-server-time get_current_time (stdio)",
         "calls": calls,
@@ -103,12 +108,13 @@ async def _measure(calls: int) -> dict[str, Any]:
         "proxied": proxied_s,
         "added_p50_ms": added_p50,
         "added_p99_ms": added_p99,
-        "paired_added_p50_ms": round(statistics.median(paired) * 1000, 3),
+        "paired_added_p50_ms": paired_p50,
+        "paired_added_p99_ms": paired_p99,
         "proxy_work_per_call": await _proxy_work(calls),
         "load_average_1m": round(os.getloadavg()[0], 2),
         "targets": [
-            _target("MCP proxy added latency per tools/call, p50", added_p50, TARGET_ADDED_P50_MS),
-            _target("MCP proxy added latency per tools/call, p99", added_p99, TARGET_ADDED_P99_MS),
+            _target("MCP proxy added latency per tools/call, p50", paired_p50, TARGET_ADDED_P50_MS),
+            _target("MCP proxy added latency per tools/call, p99", paired_p99, TARGET_ADDED_P99_MS),
         ],
     }
 
