@@ -76,17 +76,26 @@ def connect(path: str, *, busy_timeout: float, read_only: bool = False) -> sqlit
 
 
 def configure_writer(conn: sqlite3.Connection, path: str, durability: Durability) -> None:
-    """WAL mode and the synchronous level ``durability`` asks for."""
+    """WAL mode and the synchronous level ``durability`` asks for, and the writer's cache."""
+    use_wal(conn, path, durability)
     try:
-        mode = switch_to_wal(conn)
-        conn.execute(f"PRAGMA synchronous={_SYNCHRONOUS[durability]}")
         # index pages stay in memory across batches (32 MiB, the writer's only)
         conn.execute("PRAGMA cache_size=-32768")
     except sqlite3.Error as exc:
         raise storage_error(exc, path, "setting it up") from exc
+
+
+def use_wal(conn: sqlite3.Connection, path: str, durability: Durability) -> None:
+    """WAL mode (``storage_unavailable`` where the file system refuses it) and the
+    synchronous level ``durability`` asks for: every file proctor writes."""
+    try:
+        mode = switch_to_wal(conn)
+        conn.execute(f"PRAGMA synchronous={_SYNCHRONOUS[durability]}")
+    except sqlite3.Error as exc:
+        raise storage_error(exc, path, "setting it up") from exc
     if str(mode).lower() != "wal":
         raise StorageError(
-            f"the audit database `{path}` cannot use write-ahead logging (journal mode `{mode}`)",
+            f"the database `{path}` cannot use write-ahead logging (journal mode `{mode}`)",
             code=STORAGE_UNAVAILABLE,
             hint="put it on a local file system",
         )

@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
-from proctor.storage.errors import STORAGE_CLOSED, STORAGE_UNAVAILABLE, StorageError
+from proctor.storage.errors import STORAGE_CLOSED, StorageError
 from proctor.storage.sql.approvals import APPROVALS_TABLES
 from proctor.storage.sql.dialect import SQLITE, Dialect, Statements
 from proctor.storage.sql.runs import RUNS_TABLE
@@ -24,7 +24,7 @@ from proctor.storage.sqlite.connection import (
     check_location,
     connect,
     storage_error,
-    switch_to_wal,
+    use_wal,
 )
 from proctor.storage.sqlite.schema import migrate
 
@@ -69,13 +69,7 @@ class StateDatabase:
         self._closed = False
         self._conn = connect(path, busy_timeout=busy_timeout)
         try:
-            mode = switch_to_wal(self._conn)
-            self._conn.execute("PRAGMA synchronous=NORMAL")
-            if str(mode).lower() != "wal":
-                raise StorageError(
-                    f"the database `{path}` cannot use write-ahead logging",
-                    code=STORAGE_UNAVAILABLE,
-                )
+            use_wal(self._conn, path, "batched")  # synchronous=NORMAL
             migrate(self._conn, path)
             with self.transaction(
                 "creating the counter, run, approval and provenance tables"
