@@ -129,6 +129,41 @@ def measure_latency(
     )
 
 
+def paired_p50_ratio(
+    first: tuple[Callable[[Any], Any], Sequence[Any]],
+    second: tuple[Callable[[Any], Any], Sequence[Any]],
+    *,
+    rounds: int = 21,
+) -> dict[str, Any]:
+    """The p50 of ``first`` over the p50 of ``second``, taken in the same rounds.
+
+    Each round times one latency pass of each, back to back, in alternating
+    order; the ratio is the median of the rounds' ratios. A busy moment on a
+    shared machine slows both passes of its round alike, so the ratio holds
+    where either microsecond figure alone moves by a third between runs.
+    """
+    firsts: list[float] = []
+    seconds: list[float] = []
+    for round_index in range(rounds):
+        order = (first, second) if round_index % 2 == 0 else (second, first)
+        p50s = {}
+        for fn, inputs in order:
+            samples = _latency_pass(fn, list(inputs))
+            samples.sort()
+            p50s[id(fn)] = percentile(samples, 0.50) / 1000
+        firsts.append(p50s[id(first[0])])
+        seconds.append(p50s[id(second[0])])
+    ratios = [a / b for a, b in zip(firsts, seconds, strict=True)]
+    return {
+        "rounds": rounds,
+        "first_p50_us": statistics.median(firsts),
+        "second_p50_us": statistics.median(seconds),
+        "ratio": statistics.median(ratios),
+        "ratio_spread": [min(ratios), max(ratios)],
+        "first_spread_us": [min(firsts), max(firsts)],
+    }
+
+
 def _latency_pass(fn: Callable[[Any], Any], chosen: list[Any]) -> list[int]:
     samples: list[int] = []
     append = samples.append

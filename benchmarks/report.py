@@ -164,7 +164,43 @@ def ratio_rows(results: dict[str, Any]) -> list[list[str]]:
             "same, per candidate rule (10,000 vs 10 rules)"
         ),
     }
+    for size in results["sizes"]:
+        names[f"proctor_over_indexed_p50_at_{size}"] = (
+            f"p50: proctor / the indexed floor at {int(size):,} rules, paired rounds"
+        )
     return [[names.get(key, key), f"{value:,.2f}×"] for key, value in results["ratios"].items()]
+
+
+FLOOR_HEADERS = [
+    "rules",
+    "proctor p50 µs",
+    "indexed floor p50 µs",
+    "proctor ÷ floor (median of rounds)",
+    "rounds' ratios",
+    "proctor's rounds, µs",
+]
+
+
+def floor_rows(results: dict[str, Any]) -> list[list[str]]:
+    """Proctor's engine timed round by round beside a bare indexed evaluator (indexed.py)."""
+    rows = []
+    for size, entry in results["sizes"].items():
+        floor = entry.get("indexed_floor")
+        if not floor:
+            continue
+        low, high = floor["ratio_spread"]
+        fast, slow = floor["proctor_spread_us"]
+        rows.append(
+            [
+                f"{int(size):,}",
+                _num(floor["proctor_p50_us"], 2),
+                _num(floor["indexed_p50_us"], 2),
+                f"{floor['proctor_over_indexed_p50']:.2f}× ({floor['rounds']} rounds)",
+                f"{low:.2f}-{high:.2f}×",
+                f"{fast:.2f}-{slow:.2f}",
+            ]
+        )
+    return rows
 
 
 def hotspot_rows(spots: list[dict[str, Any]]) -> list[list[str]]:
@@ -217,6 +253,14 @@ def print_report(results: dict[str, Any], console: Any) -> None:
     console.print(
         table("Per-decision latency (medians over rounds)", LATENCY_HEADERS, latency_rows(results))
     )
+    if floor_rows(results):
+        console.print(
+            table(
+                "proctor's engine beside the indexed floor (benchmarks/indexed.py), same rounds",
+                FLOOR_HEADERS,
+                floor_rows(results),
+            )
+        )
     if results.get("full_check"):
         console.print(
             table(
@@ -331,6 +375,15 @@ def write_markdown(results: dict[str, Any], path: Path) -> None:
         _markdown_table(LATENCY_HEADERS, latency_rows(results)),
         "",
     ]
+    floors = floor_rows(results)
+    if floors:
+        parts += [
+            "proctor's engine beside a bare indexed evaluator of the same rules "
+            "(`benchmarks/indexed.py`), timed in the same rounds, in alternating order:",
+            "",
+            _markdown_table(FLOOR_HEADERS, floors),
+            "",
+        ]
     if results.get("full_check"):
         parts += [
             f"Full `Proctor.check()` with the SQLite audit store on disk "

@@ -37,9 +37,9 @@ from typing import Any
 
 from benchmarks import gateway as gateway_bench
 from benchmarks import identity as identity_bench
+from benchmarks import indexed, storage_limit
 from benchmarks import limits as limits_bench
 from benchmarks import mcp_proxy as mcp_proxy_bench
-from benchmarks import storage_limit
 from benchmarks.engines import ProctorEngine
 from benchmarks.full_check import (
     CapturingStore,
@@ -100,6 +100,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "proctor": ProctorEngine.fast_path,
             "cedarpy": CedarEngine.fast_path,
             "regopy": RegoEngine.fast_path,
+            "indexed floor": indexed.FAST_PATH,
         },
         "sizes": {},
     }
@@ -155,6 +156,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 cost_s=costs[engine.name],
             )
             entry["latency"][engine.name] = result.to_dict()
+        console.log("  timing proctor beside the indexed floor, round by round")
+        floor = indexed.beside_proctor(rules, pool, reference, proctor.decide, prepared["proctor"])
+        entry["indexed_floor"] = floor
+        if floor["mismatches"]:
+            console.print(f"MISMATCH: the indexed floor disagrees with the reference {floor}")
+            _write(results, console, began, options.out, partial=True)
+            return 1
         cedar = engines[1]
         batch = prepared["cedarpy"]
         affordable = int(peer_budget / 4 / max(costs["cedarpy"], 1e-9))
@@ -309,6 +317,10 @@ def ratios(results: dict[str, Any]) -> dict[str, Any]:
             out[f"proctor_over_{peer}_throughput_at_{HEADLINE}"] = (
                 mine["throughput_per_s"] / latency[peer]["throughput_per_s"]
             )
+    for size, entry in sizes.items():
+        floor = entry.get("indexed_floor")
+        if floor:
+            out[f"proctor_over_indexed_p50_at_{size}"] = floor["proctor_over_indexed_p50"]
     small, large = sizes.get("10"), sizes.get("10000")
     if small and large:
         out["proctor_p50_10000_over_10"] = (
