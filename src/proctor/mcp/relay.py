@@ -140,6 +140,8 @@ class Relay:
                 self._ids.release(upstream_id)
                 await self._send_down(awaited)
             elif self._ids.send(upstream_id, awaited):  # else cancelled while it was checked
+                if isinstance(awaited, _Review):
+                    message = awaited.request.passed_on(message, awaited.decision)
                 await self.upstream.send({**message, "id": upstream_id})
         except BaseException:
             self._ids.release(upstream_id)
