@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from proctor.mcp.channels import Channel
+from proctor.mcp.contents import opened
 from proctor.mcp.gate import Caller, ToolGate
 from proctor.mcp.governed import (
     GOVERNED_METHODS,
@@ -379,9 +380,10 @@ class Relay:
         if "result" not in message:
             return message  # a JSON-RPC error: the request failed before producing a result
         request = review.request
+        result = opened(message["result"])  # a textual blob is reviewed, and sent, as text
         try:
             verdict = self.gate.review_result(
-                review.caller, request.action, request.source, review.decision, message["result"]
+                review.caller, request.action, request.source, review.decision, result
             )
         except Exception:  # a result that cannot be reviewed is withheld, never passed on
             log.exception("could not review the result of `%s`", request.action)
