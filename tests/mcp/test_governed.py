@@ -68,7 +68,7 @@ def test_arguments_that_are_no_object_never_reach_the_server(front: str, wired: 
     assert [a["error"]["code"] for a in answers[:3]] == [-32602] * 3
     assert "`arguments` must be an object" in answers[0]["error"]["message"]
     assert answers[3]["result"]["isError"] is True  # an object with a secret: denied
-    assert "result" in answers[4] and not answers[4]["result"].get("isError")
+    assert not answers[4]["result"].get("isError")
     reached = _received(wired, "tools/call") + _received(wired, "prompts/get")
     assert [m["params"].get("arguments") for m in reached] == [None]
     denied = [r for r in audit_records(wired) if r["kind"] == "decision"]
@@ -87,7 +87,8 @@ def test_arguments_the_input_scan_redacts_reach_the_server_redacted(
         prompted = wire.answer(_request(2, "prompts/get", name="pay", arguments={"card": CARD}))
     finally:
         wire.close()
-    assert "result" in called and "result" in prompted
+    assert "result" in called
+    assert "result" in prompted
     reached = _received(wired, "tools/call") + _received(wired, "prompts/get")
     assert len(reached) == 2
     assert CARD not in json.dumps(reached)
