@@ -93,3 +93,30 @@ def test_arguments_the_input_scan_redacts_reach_the_server_redacted(
     assert len(reached) == 2
     assert CARD not in json.dumps(reached)
     assert [m["params"]["arguments"]["card"][-4:] for m in reached] == ["1111", "1111"]
+
+
+LOOK_ALIKES = ["Touch", "TOUCH", "touch\u200b", "\uff54\uff4f\uff55\uff43\uff48", "to\u00aduch"]
+
+
+@FRONTS
+def test_a_tool_name_that_only_looks_like_a_listed_one_never_reaches_the_server(
+    front: str, wired: Path
+) -> None:
+    """A rule on `call:raw/touch` is exact; `Touch`, a fullwidth or a zero-width-spaced
+    `touch` dodged it, and reached a server that may look names up loosely."""
+    (wired / "policy.yaml").write_text(
+        POLICY + '  - {id: no-touch, action: "call:raw/touch", effect: deny}\n'
+    )
+    wire = _wire(front, wired)
+    try:
+        answers = [
+            wire.answer(_request(n, "tools/call", name=name, arguments={"path": "x"}))
+            for n, name in enumerate(LOOK_ALIKES, 1)
+        ]
+        exact = wire.answer(_request(9, "tools/call", name="touch", arguments={"path": "x"}))
+    finally:
+        wire.close()
+    assert [a["error"]["code"] for a in answers] == [-32602] * len(LOOK_ALIKES)
+    assert "the server lists `touch`" in answers[0]["error"]["message"]
+    assert exact["result"]["isError"] is True  # the rule denies the real name
+    assert _received(wired, "tools/call") == []

@@ -38,6 +38,7 @@ from proctor.mcp.governed import (
     GOVERNED_METHODS,
     Governed,
     approval_id,
+    look_alike,
     other_request,
     refusal_text,
     tool_call,
@@ -276,6 +277,9 @@ class Relay:
         name = params.get("name")
         if not isinstance(name, str) or not name:
             return "tools/call needs a tool `name`"
+        meant = look_alike(name, self._tools)
+        if meant is not None:
+            return f"tool `{name}` is not listed; the server lists `{meant}`"
         tool = self._tools.get(name) or self.gate.unlisted(self.server, name)
         return tool_call(tool, params.get("arguments"))
 
