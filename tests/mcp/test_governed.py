@@ -7,11 +7,13 @@ arguments the proxy passed on, not only the answer the client got.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from proctor import Proctor
 from tests.mcp.conftest import audit_records
 from tests.mcp.wires import Message, Wire, open_wire
 
@@ -120,3 +122,27 @@ def test_a_tool_name_that_only_looks_like_a_listed_one_never_reaches_the_server(
     assert "the server lists `touch`" in answers[0]["error"]["message"]
     assert exact["result"]["isError"] is True  # the rule denies the real name
     assert _received(wired, "tools/call") == []
+
+
+@FRONTS
+def test_an_approved_prompt_does_not_let_another_prompt_through(front: str, wired: Path) -> None:
+    """An approval was bound to the action and the arguments, not the resource: a
+    `prompts/get` of `pay` approved once let `drain` (same empty arguments) through."""
+    (wired / "policy.yaml").write_text(
+        "name: prompts\nrules:\n  - {id: ask, action: 'get:*', effect: require_approval}\n"
+    )
+    wire = _wire(front, wired)
+    try:
+        held = wire.answer(_request(1, "prompts/get", name="pay", arguments={}))
+        approval_id = held["error"]["data"]["approval_id"]
+        with Proctor.from_config(wired / "proctor.yaml") as guard:
+            guard.approvals.approve(approval_id, by="carol", reason="the pay prompt")
+        other = wire.answer(_request(2, "prompts/get", name="drain", arguments={}))
+        approved = wire.answer(_request(3, "prompts/get", name="pay", arguments={}))
+    finally:
+        wire.close()
+    assert other["error"]["data"]["effect"] == "require_approval"
+    assert other["error"]["data"]["approval_id"] != approval_id
+    assert "result" in approved
+    assert [m["params"]["name"] for m in _received(wired, "prompts/get")] == ["pay"]
+    assert re.fullmatch(r"[0-9a-f-]+", approval_id)

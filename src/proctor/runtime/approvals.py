@@ -112,6 +112,7 @@ class ApprovalDesk:
                 "call_hash": decided.call_hash,
                 "requested_by_decision": decided.requested_by_decision,
                 "expires_at": _iso_seconds(decided.expires_at),
+                **({"resource": decided.resource} if decided.resource is not None else {}),
             },
         )
         if self.on_decided is not None:
