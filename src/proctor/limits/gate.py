@@ -183,9 +183,7 @@ class Guardrails:
     ) -> tuple[Decision, str | None]:
         """The call allowed by an approval it used up (and that approval's id), else held."""
         user = request.user.sub if request.user is not None else None
-        identity = call_hash(
-            request.action, request.args, user, request.agent.id, request.resource
-        )
+        identity = call_hash(request.action, request.args, user, request.agent.id, request.resource)
         used = self.approvals.consume(identity, request.now, request.decision_id)
         if used is not None:
             allowed = replace(
