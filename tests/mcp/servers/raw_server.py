@@ -24,6 +24,7 @@ TOOLS = [
     {"name": "late", "inputSchema": {"type": "object"}},
     {"name": "crash", "inputSchema": {"type": "object"}},
     {"name": "blob_secret", "inputSchema": {"type": "object"}},
+    {"name": "odd_progress", "inputSchema": {"type": "object"}},
     {
         "name": "touch",
         "inputSchema": {"type": "object", "properties": {"path": {"type": "string"}}},
@@ -106,6 +107,10 @@ def main() -> None:
                 late.append(request_id)
             elif name == "crash":
                 sys.exit(3)
+            elif name == "odd_progress":  # progress whose token no request could have sent
+                for odd in ({"progressToken": [1], "progress": 1}, [1], "x"):
+                    send({"jsonrpc": "2.0", "method": "notifications/progress", "params": odd})
+                answer(request_id, {"content": [{"type": "text", "text": "done"}]})
             elif name == "blob_secret":  # the card in embedded resources, and an image
                 items = [
                     {"type": "resource", "resource": card_blob("file:///a.txt")},
