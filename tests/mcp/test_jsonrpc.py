@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 
 from proctor.mcp.jsonrpc import MAX_ID_CHARS, each_message, envelope_problem, id_problem
+from tests.mcp.wires import HttpWire, StdioWire, open_wire
 
 
 @pytest.mark.parametrize("value", [0, -1, 2**62, "", "a" * MAX_ID_CHARS, "01J"])
@@ -66,3 +68,28 @@ def test_each_message_handles_a_batch_in_order_and_answers_only_what_is_unusable
     anyio.run(each_message, batch, send_down, handle)
     assert handled == [1, 4]
     assert answered == ["an empty batch", "`method` is a string"]
+
+
+@pytest.mark.parametrize("front", ["stdio", "http"])
+def test_a_message_nested_too_deeply_to_parse_leaves_the_proxy_serving(
+    front: str, workdir: Path
+) -> None:
+    """200,000 nested lists in a call's arguments raised `RecursionError` in the parser:
+    the stdio proxy exited, the HTTP front answered 500. Now it is unreadable text."""
+    depth = 200_000
+    deep = (
+        '{"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": "secret", '
+        f'"arguments": {{"a": {"[" * depth}{"]" * depth}}}}}}}'
+    ).encode()
+    wire = open_wire(front, workdir, "raw")
+    try:
+        if isinstance(wire, HttpWire):
+            refused = wire.post(deep)
+            assert refused.status_code == 400
+            assert refused.json()["error"]["code"] == -32700
+        else:
+            assert isinstance(wire, StdioWire)
+            wire.write(deep)  # dropped, like any line that is not JSON
+        assert wire.answer({"jsonrpc": "2.0", "id": "p", "method": "ping"})["result"] == {}
+    finally:
+        wire.close()

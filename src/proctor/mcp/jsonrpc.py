@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -19,6 +20,18 @@ REFUSED = -32003
 # proxy's table of requests in flight stays small.
 MAX_ID_CHARS = 256
 _MAX_INT_ID = 2**63
+
+
+def parse(raw: bytes | str) -> Any:
+    """The JSON value of one line or body; ``ValueError`` when it is none.
+
+    Nesting deeper than the parser's recursion allows is refused like any
+    unreadable text (``RecursionError`` would otherwise end the session).
+    """
+    try:
+        return json.loads(raw)
+    except RecursionError:
+        raise ValueError("the message is nested too deeply") from None
 
 
 def is_request(message: Message) -> bool:
