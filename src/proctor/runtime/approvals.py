@@ -43,6 +43,11 @@ class ApprovalDesk:
         return self.runtime.state.approvals.list(status, limit)
 
     def get(self, approval_id: str) -> Approval:
+        if not isinstance(approval_id, str):  # no approval has one; the store never sees it
+            shown = repr(approval_id)[:100]
+            raise LimitsError(
+                f"no approval `{shown}`: approval ids are text", code=APPROVAL_NOT_FOUND
+            )
         found = self.runtime.state.approvals.get(approval_id)
         if found is None:
             raise LimitsError(f"no approval `{approval_id}`", code=APPROVAL_NOT_FOUND)
