@@ -8,7 +8,13 @@ from typing import Any
 import anyio
 import pytest
 
-from proctor.mcp.jsonrpc import MAX_ID_CHARS, each_message, envelope_problem, id_problem
+from proctor.mcp.jsonrpc import (
+    MAX_DEPTH,
+    MAX_ID_CHARS,
+    each_message,
+    envelope_problem,
+    id_problem,
+)
 from tests.mcp.wires import HttpWire, StdioWire, open_wire
 
 
@@ -71,15 +77,16 @@ def test_each_message_handles_a_batch_in_order_and_answers_only_what_is_unusable
 
 
 @pytest.mark.parametrize("front", ["stdio", "http"])
-def test_a_message_nested_too_deeply_to_parse_leaves_the_proxy_serving(
-    front: str, workdir: Path
+@pytest.mark.parametrize("depth", [200_000, 960, MAX_DEPTH + 1])
+def test_a_message_nested_too_deeply_leaves_the_proxy_serving(
+    front: str, depth: int, workdir: Path
 ) -> None:
-    """200,000 nested lists in a call's arguments raised `RecursionError` in the parser:
-    the stdio proxy exited, the HTTP front answered 500. Now it is unreadable text."""
-    depth = 200_000
+    """200,000 nested lists raised `RecursionError` in the parser (the stdio proxy exited,
+    the HTTP front answered 500); 960 parsed, then failed when written to the server (a
+    500). Past `MAX_DEPTH` a message is now unreadable text: -32700, or dropped."""
     deep = (
-        '{"jsonrpc": "2.0", "id": 5, "method": "tools/call", "params": {"name": "secret", '
-        f'"arguments": {{"a": {"[" * depth}{"]" * depth}}}}}}}'
+        f'{{"jsonrpc": "2.0", "id": 5, "method": "ping", "params": {{"a": '
+        f"{'[' * depth}{']' * depth}}}}}"
     ).encode()
     wire = open_wire(front, workdir, "raw")
     try:
