@@ -9,12 +9,12 @@ import anyio
 import pytest
 
 from proctor.mcp.jsonrpc import (
-    MAX_DEPTH,
     MAX_ID_CHARS,
     each_message,
     envelope_problem,
     id_problem,
 )
+from proctor.model.nesting import MAX_WIRE_DEPTH
 from tests.mcp.wires import HttpWire, StdioWire, open_wire
 
 
@@ -77,13 +77,13 @@ def test_each_message_handles_a_batch_in_order_and_answers_only_what_is_unusable
 
 
 @pytest.mark.parametrize("front", ["stdio", "http"])
-@pytest.mark.parametrize("depth", [200_000, 960, MAX_DEPTH + 1])
+@pytest.mark.parametrize("depth", [200_000, 960, MAX_WIRE_DEPTH + 1])
 def test_a_message_nested_too_deeply_leaves_the_proxy_serving(
     front: str, depth: int, workdir: Path
 ) -> None:
     """200,000 nested lists raised `RecursionError` in the parser (the stdio proxy exited,
     the HTTP front answered 500); 960 parsed, then failed when written to the server (a
-    500). Past `MAX_DEPTH` a message is now unreadable text: -32700, or dropped."""
+    500). Past `MAX_WIRE_DEPTH` a message is now unreadable text: -32700, or dropped."""
     deep = (
         f'{{"jsonrpc": "2.0", "id": 5, "method": "ping", "params": {{"a": '
         f"{'[' * depth}{']' * depth}}}}}"

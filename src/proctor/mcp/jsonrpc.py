@@ -6,6 +6,8 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from proctor.model.nesting import MAX_WIRE_DEPTH, may_nest_deeper_than, nested_deeper_than
+
 Message = dict[str, Any]
 
 # JSON-RPC 2.0 §5.1 codes, and the MCP code for a request the proxy cannot route.
@@ -22,37 +24,20 @@ MAX_ID_CHARS = 256
 _MAX_INT_ID = 2**63
 
 
-MAX_DEPTH = 128  # nested lists and objects in one message; MCP's own shapes need a handful
-
-
 def parse(raw: bytes | str) -> Any:
     """The JSON value of one line or body; ``ValueError`` when it is none.
 
-    A message nested deeper than ``MAX_DEPTH`` is refused like unreadable text:
-    past the parser's recursion limit it raised ``RecursionError``, and a little
-    below it passed, to fail when it was written on (both ended the session).
+    A message nested deeper than ``MAX_WIRE_DEPTH`` is refused like unreadable
+    text: past the parser's recursion limit it raised ``RecursionError``, and a
+    little below it passed, to fail when it was written on (both ended the session).
     """
     try:
         value = json.loads(raw)
     except RecursionError:
         raise ValueError("the message is nested too deeply") from None
-    opening = (b"[", b"{") if isinstance(raw, bytes) else ("[", "{")
-    brackets = raw.count(opening[0]) + raw.count(opening[1])  # type: ignore[arg-type]
-    if brackets > MAX_DEPTH and _deeper_than(value, MAX_DEPTH):
-        raise ValueError(f"the message is nested deeper than {MAX_DEPTH}")
+    if may_nest_deeper_than(raw, MAX_WIRE_DEPTH) and nested_deeper_than(value, MAX_WIRE_DEPTH):
+        raise ValueError(f"the message is nested deeper than {MAX_WIRE_DEPTH}")
     return value
-
-
-def _deeper_than(value: Any, limit: int) -> bool:
-    """Whether lists and objects in ``value`` nest more than ``limit`` deep (no recursion)."""
-    stack = [(value, 0)] if isinstance(value, dict | list) else []
-    while stack:
-        item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item
-        if depth >= limit:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
-    return False
 
 
 def is_request(message: Message) -> bool:
