@@ -16,7 +16,6 @@ import base64
 import binascii
 from typing import Any
 
-MAX_DEPTH = 32  # as deep as a review reads a result (runtime.scanning.output_tree)
 _TEXT_TYPES = (
     "application/json",
     "application/xml",
@@ -31,25 +30,48 @@ _TEXT_TYPES = (
 )
 
 
-def opened(value: Any, depth: int = 0) -> Any:
-    """``value`` with every textual ``blob`` as ``text``; ``value`` itself when there is none."""
-    if depth > MAX_DEPTH:
-        return value
-    if isinstance(value, dict):
-        as_text = _as_text(value)
-        if as_text is not None:
-            return as_text
-        changed = {key: opened(item, depth + 1) for key, item in value.items()}
-        same = all(changed[key] is item for key, item in value.items())
-        return value if same else changed
-    if isinstance(value, list):
-        items = [opened(item, depth + 1) for item in value]
-        return value if all(new is old for new, old in zip(items, value, strict=True)) else items
-    return value
+def opened(result: Any) -> Any:
+    """``result`` with every textual blob as text; ``result`` itself when there is none.
+
+    Resource contents are looked for where MCP puts them: a ``resources/read``
+    result's ``contents``, a tool result's ``content`` items of type
+    ``resource``, and a prompt's ``messages`` whose ``content`` is one.
+    """
+    if not isinstance(result, dict):
+        return result
+    changed = dict(result)
+    contents = result.get("contents")
+    if isinstance(contents, list):
+        changed["contents"] = [_as_text(item) or item for item in contents]
+    content = result.get("content")
+    if isinstance(content, list):
+        changed["content"] = [_embedded(item) for item in content]
+    messages = result.get("messages")
+    if isinstance(messages, list):
+        changed["messages"] = [_message(item) for item in messages]
+    same = all(changed[key] == result[key] for key in changed)
+    return result if same else changed
 
 
-def _as_text(contents: dict[str, Any]) -> dict[str, Any] | None:
+def _embedded(item: Any) -> Any:
+    """A content item of type ``resource`` with its contents as text, when they are."""
+    if not isinstance(item, dict) or item.get("type") != "resource":
+        return item
+    as_text = _as_text(item.get("resource"))
+    return {**item, "resource": as_text} if as_text is not None else item
+
+
+def _message(message: Any) -> Any:
+    if not isinstance(message, dict):
+        return message
+    content = _embedded(message.get("content"))
+    return message if content is message.get("content") else {**message, "content": content}
+
+
+def _as_text(contents: Any) -> dict[str, Any] | None:
     """Resource contents (``uri`` and ``blob``) as text contents, when the blob is text."""
+    if not isinstance(contents, dict):
+        return None
     blob, mime = contents.get("blob"), contents.get("mimeType")
     if not isinstance(blob, str) or not isinstance(contents.get("uri"), str) or "text" in contents:
         return None
