@@ -101,9 +101,7 @@ def key_text(value: Any) -> str:
     """
     if value is None:
         return "%-"
-    kind, text = "", value
-    if not isinstance(value, str):
-        kind, text = "%j", _json(value)
+    kind, text = ("", value) if isinstance(value, str) else ("%j", _json(value))
     escaped = text.replace("%", "%25").replace("|", "%7C")
     if len(escaped) > MAX_KEY_PART:
         whole = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
