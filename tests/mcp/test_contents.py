@@ -12,21 +12,11 @@ import pytest
 from tests.mcp.wires import Message, open_wire
 
 CARD = "4111 1111 1111 1111"
-POLICY = """\
-name: review
-scan:
-  output:
-    pii.payment_card: redact
-rules:
-  - {id: tools, action: "call:*", effect: allow}
-  - {id: reads, action: "read:*", effect: allow}
-"""
-
-
-@pytest.fixture
-def wired(workdir: Path) -> Path:
-    (workdir / "policy.yaml").write_text(POLICY)
-    return workdir
+POLICY = (
+    "name: review\n"
+    "scan: {output: {pii.payment_card: redact}}\n"
+    "rules: [{action: 'call:*', effect: allow}, {action: 'read:*', effect: allow}]\n"
+)
 
 
 def _request(request_id: int, method: str, **params: Any) -> Message:
@@ -50,11 +40,12 @@ def _decoded(answer: Message) -> str:
 
 
 @pytest.mark.parametrize("front", ["stdio", "http"])
-def test_a_card_in_a_text_blob_is_redacted_like_text(front: str, wired: Path) -> None:
+def test_a_card_in_a_text_blob_is_redacted_like_text(front: str, workdir: Path) -> None:
     """A server that base64-encodes its result (a `text/plain`, an untyped or a JSON blob)
     got the card past the output scan; now the blob is reviewed and passed on as text,
     and binary contents (an image) pass as they came."""
-    wire = open_wire(front, wired, "raw")
+    (workdir / "policy.yaml").write_text(POLICY)
+    wire = open_wire(front, workdir, "raw")
     try:
         called = wire.answer(_request(1, "tools/call", name="blob_secret", arguments={}))
         read = wire.answer(_request(2, "resources/read", uri="blob://card"))
