@@ -55,3 +55,33 @@ def test_a_client_past_its_cap_ends_its_oldest_idle_session_and_its_upstream(
     assert refused.status_code == 429
     assert "sessions of this client are all busy" in refused.json()["error"]
     assert still == [200, 200]
+
+
+def test_progress_tokens_that_are_no_string_or_number_are_not_a_500(workdir: Path) -> None:
+    """A `_meta.progressToken` that is a list or an object (MCP: a string or an integer)
+    was a key of the session's progress table: 500, and a request stuck in flight; a
+    server's progress naming one stopped the session's pump. Now both are passed on."""
+    process, url = listening(workdir, UPSTREAMS["raw"])
+    try:
+        with httpx.Client(timeout=30, headers=ACCEPT) as client:
+            session = {"Mcp-Session-Id": client.post(url, json=HELLO).headers["mcp-session-id"]}
+            answers = []
+            for n, token in enumerate([[1], {"a": 1}, True, 1.5, "t", 7], 10):
+                call = {"jsonrpc": "2.0", "id": n, "method": "tools/call"}
+                call["params"] = {
+                    "name": "secret",
+                    "arguments": {},
+                    "_meta": {"progressToken": token},
+                }
+                answers.append(client.post(url, json=call, headers=session))
+            odd = {"jsonrpc": "2.0", "id": 20, "method": "tools/call"}
+            odd["params"] = {"name": "odd_progress", "arguments": {}, "_meta": {"progressToken": 1}}
+            after = client.post(url, json=odd, headers=session)
+            ping = client.post(url, json=PING, headers=session)
+    finally:
+        stop(process)
+    assert [a.status_code for a in answers] == [200] * 6
+    assert all('"result"' in a.text for a in answers)
+    assert after.status_code == 200
+    assert '"done"' in after.text
+    assert ping.status_code == 200

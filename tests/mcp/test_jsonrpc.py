@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 
-from proctor.mcp.jsonrpc import MAX_ID_CHARS, each_message, envelope_problem, id_problem
+from proctor.mcp.jsonrpc import (
+    MAX_ID_CHARS,
+    each_message,
+    envelope_problem,
+    id_problem,
+)
+from proctor.model.nesting import MAX_WIRE_DEPTH
+from tests.mcp.wires import HttpWire, StdioWire, open_wire
 
 
 @pytest.mark.parametrize("value", [0, -1, 2**62, "", "a" * MAX_ID_CHARS, "01J"])
@@ -66,3 +74,29 @@ def test_each_message_handles_a_batch_in_order_and_answers_only_what_is_unusable
     anyio.run(each_message, batch, send_down, handle)
     assert handled == [1, 4]
     assert answered == ["an empty batch", "`method` is a string"]
+
+
+@pytest.mark.parametrize("front", ["stdio", "http"])
+@pytest.mark.parametrize("depth", [200_000, 960, MAX_WIRE_DEPTH + 1])
+def test_a_message_nested_too_deeply_leaves_the_proxy_serving(
+    front: str, depth: int, workdir: Path
+) -> None:
+    """200,000 nested lists raised `RecursionError` in the parser (the stdio proxy exited,
+    the HTTP front answered 500); 960 parsed, then failed when written to the server (a
+    500). Past `MAX_WIRE_DEPTH` a message is now unreadable text: -32700, or dropped."""
+    deep = (
+        f'{{"jsonrpc": "2.0", "id": 5, "method": "ping", "params": {{"a": '
+        f"{'[' * depth}{']' * depth}}}}}"
+    ).encode()
+    wire = open_wire(front, workdir, "raw")
+    try:
+        if isinstance(wire, HttpWire):
+            refused = wire.post(deep)
+            assert refused.status_code == 400
+            assert refused.json()["error"]["code"] == -32700
+        else:
+            assert isinstance(wire, StdioWire)
+            wire.write(deep)  # dropped, like any line that is not JSON
+        assert wire.answer({"jsonrpc": "2.0", "id": "p", "method": "ping"})["result"] == {}
+    finally:
+        wire.close()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -102,3 +103,28 @@ def test_an_unknown_approval_is_an_error() -> None:
     with _guard() as guard, pytest.raises(LimitsError) as caught:
         guard.approvals.get("nope")
     assert caught.value.code == "approval_not_found"
+
+
+@pytest.mark.parametrize("audit", ["memory", "sqlite"])
+@pytest.mark.parametrize("approval_id", [["a"], {"a": 1}, ("a",)])
+def test_an_approval_id_that_is_not_text_is_not_found(
+    audit: str, approval_id: object, tmp_path: Path
+) -> None:
+    """A list as an id was a `TypeError` in memory and `storage_unavailable` (as if the
+    database were down) over SQLite; it is an id no approval has."""
+    location = ":memory:" if audit == "memory" else str(tmp_path / "proctor.db")
+    guard = Proctor.from_policies(texts=(POLICY,), agents=[make_agent("bot")], audit=location)
+    with guard:
+        held = _held(guard)
+        desk = guard.approvals
+        attempts = [
+            lambda: desk.get(approval_id),  # type: ignore[arg-type]
+            lambda: desk.approve(approval_id, by="carol"),  # type: ignore[arg-type]
+            lambda: desk.reject(approval_id, by="carol"),  # type: ignore[arg-type]
+            lambda: desk.wait(approval_id, timeout=0),  # type: ignore[arg-type]
+        ]
+        for attempt in attempts:
+            with pytest.raises(LimitsError) as caught:
+                attempt()
+            assert caught.value.code == "approval_not_found"
+        assert guard.approvals.get(held).status is ApprovalStatus.PENDING

@@ -17,6 +17,9 @@ rules:
   - {id: read-all, action: "read:*", effect: allow}
   - {id: refunds, action: "write:refund", effect: allow}
   - {id: tainted, action: "write:refund", effect: require_approval, when: "tainted(args.iban)"}
+  - {id: long-runs, action: "read:slow", effect: deny, when: "run.elapsed > 600"}
+  - {id: notes, action: "write:note", effect: allow}
+  - {id: busy-runs, action: "write:note", effect: deny, when: "run.tool_calls > 100"}
 runs: {max_tool_calls: 3}
 """
 EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
@@ -201,3 +204,37 @@ def test_an_agent_acts_in_the_run_of_the_agent_that_delegated_to_it(client: Test
         headers=bearer(_token(client, stranger, "alice", None)),
     ).json()
     assert outsider["code"] == "run_not_owned"
+
+
+def test_conditions_on_a_run_s_counters_are_not_read_as_zero(client: TestClient) -> None:
+    """`run.elapsed`, `run.tool_calls` and `run.spend` were the zeros of a run named by id,
+    so a deny on them never applied over HTTP. `run.elapsed` is now the time since the
+    run started in the store; the calls and spend, which no HTTP caller can vouch for,
+    cannot be evaluated, so the deny applies (`condition_error`)."""
+    headers = bearer(ADMIN_KEY)  # `at` moves the check's clock
+    call = {"agent": "support-bot", "user": "alice", "run_id": "r-long"}
+    first = client.post(
+        "/v1/check",
+        json={**call, "action": "read:slow", "at": "2026-11-24T10:00:00Z"},
+        headers=headers,
+    ).json()
+    late = client.post(
+        "/v1/check",
+        json={**call, "action": "read:slow", "at": "2026-11-24T10:20:00Z"},
+        headers=headers,
+    ).json()
+    note = client.post(
+        "/v1/check",
+        json={"agent": "support-bot", "user": "alice", "run_id": "r-note", "action": "write:note"},
+        headers=headers,
+    ).json()
+    outside = client.post(
+        "/v1/check",
+        json={"agent": "support-bot", "user": "alice", "action": "write:note"},
+        headers=headers,
+    ).json()
+    assert first["effect"] == "allow"
+    assert (late["effect"], late["rule_ids"]) == ("deny", ["long-runs"])
+    assert (note["effect"], note["rule_ids"]) == ("deny", ["busy-runs"])
+    assert "tool_calls" in note["reason"]
+    assert outside["effect"] == "deny"  # no run at all: `run` itself is missing

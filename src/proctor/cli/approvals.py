@@ -78,7 +78,10 @@ def list_command(status: str, db: str | None, config: str | None, as_json: bool)
             item.user or "-",
             item.agent,
             item.action,
-            " ".join(f"{k}={v}" for k, v in item.args.items()),
+            " ".join(
+                [f"resource={item.resource}"] * (item.resource is not None)
+                + [f"{k}={v}" for k, v in item.args.items()]
+            ),
             ", ".join(item.approvers) or "anyone",
             item.expires_at.isoformat(timespec="seconds"),
         )

@@ -1,9 +1,10 @@
 """Approvals bound to the exact call: action, canonical arguments, user and agent.
 
 ``call_hash`` is SHA-256 over the canonical JSON (sorted keys, no spaces) of
-those four, so an approval of one call never lets a call with any other
-argument through. An approval passes once: ``pending`` -> ``approved`` ->
-``consumed``; ``rejected`` and expired approvals never pass.
+those four and the resource, so an approval of one call never lets a call with
+any other argument, or on another resource, through. An approval passes
+once: ``pending`` -> ``approved`` -> ``consumed``; ``rejected`` and expired
+approvals never pass.
 """
 
 from __future__ import annotations
@@ -20,12 +21,23 @@ from proctor.model.approvals import Approval, ApprovalStatus
 __all__ = ["Approval", "ApprovalStatus", "call_hash", "may_approve"]
 
 
-def call_hash(action: str, args: Mapping[str, Any], user: str | None, agent: str) -> str:
-    """The identity of one exact call; ``args`` are the normalized (JSON-safe) arguments."""
-    body = orjson.dumps(
-        {"action": action, "args": args, "user": user, "agent": agent},
-        option=orjson.OPT_SORT_KEYS,
-    )
+def call_hash(
+    action: str,
+    args: Mapping[str, Any],
+    user: str | None,
+    agent: str,
+    resource: str | None = None,
+) -> str:
+    """The identity of one exact call; ``args`` are the normalized (JSON-safe) arguments.
+
+    The resource acted on (a prompt's name, a repository) is part of the call:
+    an approval of ``get:srv/prompt`` on `pay` never lets `drain` through. It
+    is hashed only when there is one, so a call without keeps its hash.
+    """
+    call: dict[str, Any] = {"action": action, "args": args, "user": user, "agent": agent}
+    if resource is not None:
+        call["resource"] = resource
+    body = orjson.dumps(call, option=orjson.OPT_SORT_KEYS)
     return hashlib.sha256(body).hexdigest()
 
 

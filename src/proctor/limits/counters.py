@@ -7,12 +7,15 @@ so concurrent calls can never overshoot a ceiling.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
+
+import orjson
 
 from proctor.limits.windows import WindowPosition, position
 from proctor.model.counters import ChargeResult, CounterCharge, fits, tally
@@ -26,6 +29,7 @@ __all__ = [
     "PlannedCharge",
     "fits",
     "key_part",
+    "key_text",
     "number",
     "plan_limit",
     "read_amount",
@@ -58,10 +62,10 @@ def plan_limit(definition: LimitDefinition, request: CheckRequest) -> PlannedCha
         amount = read_amount(request, definition.sum_path)
     where = position(request.now, definition.window_seconds, sliding=definition.sliding)
     parts = [key_part(name, request) for name in definition.key_by]
-    key = "|".join(["limit", definition.limit_id, *(f"{n}={v}" for n, v in parts)])
+    key = "|".join(["limit", definition.limit_id, *(f"{n}={key_text(v)}" for n, v in parts)])
     label = f"limit `{definition.limit_id}`"
     if parts:
-        label += " for " + ", ".join(f"{name} `{value}`" for name, value in parts)
+        label += " for " + ", ".join(f"{name} `{_shown(value)}`" for name, value in parts)
     charge = CounterCharge(
         key,
         where.start,
@@ -73,21 +77,47 @@ def plan_limit(definition: LimitDefinition, request: CheckRequest) -> PlannedCha
     return PlannedCharge(charge, label, definition, where)
 
 
-def key_part(name: str, request: CheckRequest) -> tuple[str, str]:
-    value: Any
+def key_part(name: str, request: CheckRequest) -> tuple[str, Any]:
+    """The value ``request`` has for a ``per:`` key; None when it has none (no user, role
+    or tenant)."""
     if name == "user":
-        value = request.user.sub if request.user is not None else "-"
-    elif name == "agent":
-        value = request.agent.id
-    elif name == "role":
-        value = request.agent.role or "-"
-    elif name == "tenant":
+        return name, request.user.sub if request.user is not None else None
+    if name == "agent":
+        return name, request.agent.id
+    if name == "role":
+        return name, request.agent.role
+    if name == "tenant":
         claims = request.user.claims if request.user is not None else {}
-        value = claims.get("tenant", "-")
-    else:
-        value = request.action
-    text = str(value).replace("|", "/")[:MAX_KEY_PART]
-    return name, text
+        return name, claims.get("tenant")
+    return name, request.action
+
+
+def key_text(value: Any) -> str:
+    """``value`` as one part of a counter key, so that distinct values never share a counter.
+
+    ``%`` and ``|`` (the key's separator) are escaped; an absent value is ``%-`` and
+    one that is not text is ``%j`` and its JSON, neither of which an escaped text
+    can spell; a text past ``MAX_KEY_PART`` keeps its start and its SHA-256.
+    """
+    if value is None:
+        return "%-"
+    kind, text = ("", value) if isinstance(value, str) else ("%j", _json(value))
+    escaped = text.replace("%", "%25").replace("|", "%7C")
+    if len(escaped) > MAX_KEY_PART:
+        whole = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        escaped = f"{escaped[:100]}%h{whole}"
+    return kind + escaped
+
+
+def _json(value: Any) -> str:
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS, default=str).decode()
+    except (TypeError, orjson.JSONEncodeError):  # e.g. an integer past 64 bits
+        return repr(value)
+
+
+def _shown(value: Any) -> str:
+    return "-" if value is None else str(value)[:MAX_KEY_PART]
 
 
 def read_amount(request: CheckRequest, path: tuple[str, ...]) -> float:

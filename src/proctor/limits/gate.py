@@ -183,7 +183,7 @@ class Guardrails:
     ) -> tuple[Decision, str | None]:
         """The call allowed by an approval it used up (and that approval's id), else held."""
         user = request.user.sub if request.user is not None else None
-        identity = call_hash(request.action, request.args, user, request.agent.id)
+        identity = call_hash(request.action, request.args, user, request.agent.id, request.resource)
         used = self.approvals.consume(identity, request.now, request.decision_id)
         if used is not None:
             allowed = replace(
@@ -215,6 +215,7 @@ class Guardrails:
             requested_by_decision=request.decision_id,
             args=dict(request.args),
             run_id=request.run.run_id if request.run is not None else None,
+            resource=request.resource,
         )
         pending = self.approvals.open_request(asked, request.now)
         if pending.approval_id == asked.approval_id and self.on_new_approval is not None:

@@ -61,6 +61,11 @@ class RunOwners:
                 self._known[run_id] = record
         return refusal(record, agent, user, any_user=any_user, delegators=delegators)
 
+    def started_at(self, run_id: str) -> datetime | None:
+        """When ``run_id`` started, once it was claimed in this process (else None)."""
+        record = self._known.get(run_id)
+        return record.started_at if record is not None else None
+
 
 def refusal(
     record: RunRecord,

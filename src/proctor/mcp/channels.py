@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from proctor.mcp.errors import MCP_UPSTREAM, McpProxyError
-from proctor.mcp.jsonrpc import Message
+from proctor.mcp.jsonrpc import Message, parse
 
 log = logging.getLogger("proctor.mcp")
 
@@ -61,7 +61,7 @@ class LineChannel:
             if not line.strip():
                 continue
             try:
-                message = json.loads(line)
+                message = parse(line)
             except ValueError:
                 log.warning("dropped a line that is not JSON: %r", line[:200])
                 continue

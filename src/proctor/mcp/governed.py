@@ -9,11 +9,13 @@ answer is reviewed as output (scanned, redacted or withheld, recorded).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import unicodedata
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from proctor.mcp.gate import ToolGate
+from proctor.mcp.jsonrpc import Message
 from proctor.model.decision import Decision
 from proctor.sdk.tools import ToolInfo
 
@@ -45,9 +47,28 @@ class Governed:
             return f"the prompt `{self.name}`"
         return f"the call to `{self.name}`"
 
+    def passed_on(self, message: Message, decision: Decision) -> Message:
+        """The request as the server gets it: with the arguments the input scan masked.
 
-def tool_call(tool: ToolInfo, arguments: Any) -> Governed:
-    args = arguments if isinstance(arguments, Mapping) else {}
+        The decision was taken on ``args``; when a ``scan: input`` section redacted
+        them, the server gets ``decision.redacted_args``, never the values in clear.
+        """
+        masked = decision.redacted_args
+        params = message.get("params")
+        if masked is None or not isinstance(params, dict):
+            return message
+        if self.method == "resources/read":
+            changed = {**params, "uri": masked.get("uri", params.get("uri"))}
+        else:
+            changed = {**params, "arguments": dict(masked)}
+        return {**message, "params": changed}
+
+
+def tool_call(tool: ToolInfo, arguments: Any) -> Governed | str:
+    """A ``tools/call`` of ``tool``, or what is wrong with its ``arguments``."""
+    args = _arguments("tools/call", arguments)
+    if isinstance(args, str):
+        return args
     return Governed(
         "tools/call",
         tool.action,
@@ -72,10 +93,44 @@ def other_request(gate: ToolGate, server: str, method: str, params: Any) -> Gove
     name = params.get("name")
     if not isinstance(name, str) or not name:
         return "prompts/get needs a prompt `name`"
-    arguments = params.get("arguments")
-    args = arguments if isinstance(arguments, Mapping) else {}
+    args = _arguments(method, params.get("arguments"))
+    if isinstance(args, str):
+        return args
     action = gate.prompt_action(server)
     return Governed(method, action, name, f"{server}/{name}", args, name, context)
+
+
+def look_alike(name: str, listed: Collection[str]) -> str | None:
+    """The listed tool ``name`` is not but reads as (case, width, invisible characters).
+
+    Policy matches tool names exactly, while a server may look them up loosely:
+    ``Delete_File`` or ``delete_file`` with a zero-width space would dodge a rule
+    on ``delete_file`` and still run it.
+    """
+    if name in listed:
+        return None
+    folded = _folded(name)
+    return next((known for known in listed if _folded(known) == folded), None)
+
+
+def _folded(name: str) -> str:
+    normal = unicodedata.normalize("NFKC", name)
+    return "".join(c for c in normal if unicodedata.category(c) != "Cf").casefold()
+
+
+def _arguments(method: str, arguments: Any) -> Mapping[str, Any] | str:
+    """The arguments as policy sees them, or why they cannot be checked.
+
+    Anything but an object (or none) would be checked as no arguments at all
+    while the server got it as sent, so it is refused.
+    """
+    if arguments is None:
+        return {}
+    if isinstance(arguments, Mapping):
+        return arguments
+    kinds = ((bool, "a boolean"), (int | float, "a number"), (str, "a text"), (list, "a list"))
+    kind = next((name for held, name in kinds if isinstance(arguments, held)), "a value")
+    return f"{method} `arguments` must be an object, not {kind}"
 
 
 def refusal_text(request: Governed, decision: Decision) -> str:

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, replace
@@ -54,6 +53,7 @@ from proctor.mcp.jsonrpc import (
     error_response,
     id_problem,
     is_request,
+    parse,
 )
 from proctor.mcp.proxy import Proxy
 
@@ -255,7 +255,7 @@ class HttpFront:
         if len(body) > MAX_BODY_BYTES:
             return _plain(413, "the message is too large")
         try:
-            message = json.loads(body)
+            message = parse(body)
         except ValueError:
             return JSONResponse(error_response(None, -32700, "parse error"), status_code=400)
         if not isinstance(message, dict):

@@ -120,8 +120,9 @@ class HttpSession:
         self._forget_old_streams()
         params = message.get("params")
         meta = params.get("_meta") if isinstance(params, dict) else None
-        if isinstance(meta, dict) and meta.get("progressToken") is not None:
-            self._progress[meta["progressToken"]] = request_id
+        token = _progress_token(meta)
+        if token is not None:
+            self._progress[token] = request_id
         watch = asyncio.create_task(self._watch(request_id, stream))
         self._watches.add(watch)
         watch.add_done_callback(self._watches.discard)
@@ -202,8 +203,8 @@ class HttpSession:
                 return
         target: EventStream | None = None
         if message.get("method") == "notifications/progress":
-            params = message.get("params") or {}
-            owner = self._progress.get(params.get("progressToken"))
+            token = _progress_token(message.get("params"))
+            owner = self._progress.get(token) if token is not None else None
             target = self._requests.get(owner) if owner is not None else None
         if target is None and not self.listening and self._requests:
             target = next(reversed(self._requests.values()))  # the latest open request
@@ -212,3 +213,13 @@ class HttpSession:
 
 def final_answer(items: list[Message], request_id: Any) -> Message | None:
     return next((item for item in reversed(items) if answers(item, request_id)), None)
+
+
+def _progress_token(holder: Any) -> str | int | float | None:
+    """``holder["progressToken"]`` (a request's ``_meta``, a progress notification's params)
+    when it is one (MCP: a string or a number), else None: anything else (a list, an
+    object) cannot key the progress table, and no request of this session had it."""
+    token = holder.get("progressToken") if isinstance(holder, dict) else None
+    if isinstance(token, bool) or not isinstance(token, str | int | float):
+        return None
+    return token

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from proctor.model.nesting import MAX_WIRE_DEPTH, may_nest_deeper_than, nested_deeper_than
 
 Message = dict[str, Any]
 
@@ -19,6 +22,22 @@ REFUSED = -32003
 # proxy's table of requests in flight stays small.
 MAX_ID_CHARS = 256
 _MAX_INT_ID = 2**63
+
+
+def parse(raw: bytes | str) -> Any:
+    """The JSON value of one line or body; ``ValueError`` when it is none.
+
+    A message nested deeper than ``MAX_WIRE_DEPTH`` is refused like unreadable
+    text: past the parser's recursion limit it raised ``RecursionError``, and a
+    little below it passed, to fail when it was written on (both ended the session).
+    """
+    try:
+        value = json.loads(raw)
+    except RecursionError:
+        raise ValueError("the message is nested too deeply") from None
+    if may_nest_deeper_than(raw, MAX_WIRE_DEPTH) and nested_deeper_than(value, MAX_WIRE_DEPTH):
+        raise ValueError(f"the message is nested deeper than {MAX_WIRE_DEPTH}")
+    return value
 
 
 def is_request(message: Message) -> bool:

@@ -32,11 +32,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from proctor.mcp.channels import Channel
+from proctor.mcp.contents import opened
 from proctor.mcp.gate import Caller, ToolGate
 from proctor.mcp.governed import (
     GOVERNED_METHODS,
     Governed,
     approval_id,
+    look_alike,
     other_request,
     refusal_text,
     tool_call,
@@ -140,6 +142,8 @@ class Relay:
                 self._ids.release(upstream_id)
                 await self._send_down(awaited)
             elif self._ids.send(upstream_id, awaited):  # else cancelled while it was checked
+                if isinstance(awaited, _Review):
+                    message = awaited.request.passed_on(message, awaited.decision)
                 await self.upstream.send({**message, "id": upstream_id})
         except BaseException:
             self._ids.release(upstream_id)
@@ -273,6 +277,9 @@ class Relay:
         name = params.get("name")
         if not isinstance(name, str) or not name:
             return "tools/call needs a tool `name`"
+        meant = look_alike(name, self._tools)
+        if meant is not None:
+            return f"tool `{name}` is not listed; the server lists `{meant}`"
         tool = self._tools.get(name) or self.gate.unlisted(self.server, name)
         return tool_call(tool, params.get("arguments"))
 
@@ -377,9 +384,10 @@ class Relay:
         if "result" not in message:
             return message  # a JSON-RPC error: the request failed before producing a result
         request = review.request
+        result = opened(message["result"])  # a textual blob is reviewed, and sent, as text
         try:
             verdict = self.gate.review_result(
-                review.caller, request.action, request.source, review.decision, message["result"]
+                review.caller, request.action, request.source, review.decision, result
             )
         except Exception:  # a result that cannot be reviewed is withheld, never passed on
             log.exception("could not review the result of `%s`", request.action)

@@ -42,6 +42,7 @@ class Approval:
     decided_at: datetime | None = None
     reason: str | None = None
     consumed_by_decision: str | None = None
+    resource: str | None = None  # what the call acts on, part of its ``call_hash``
 
     def expired(self, now: datetime) -> bool:
         return now >= self.expires_at
@@ -64,6 +65,7 @@ class Approval:
             "status": self.state(now) if now is not None else self.status.value,
             "action": self.action,
             "args": dict(self.args),
+            "resource": self.resource,
             "agent": self.agent,
             "user": self.user,
             "rule_id": self.rule_id,

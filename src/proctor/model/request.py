@@ -36,12 +36,19 @@ class Agent:
 
 @dataclass(frozen=True, slots=True)
 class RunState:
-    """One agent task: its id and what it has used so far."""
+    """One agent task: its id and what it has used so far.
+
+    None is "not known": a condition that reads it cannot be evaluated, so a
+    deny or approval rule on it applies and an allow rule does not match. The
+    runtime fills ``elapsed_seconds`` from the run's start in the store; the
+    calls and spend so far are what an in-process caller says (the edges
+    cannot say, and ``runs:`` ceilings count them in the store).
+    """
 
     run_id: str
-    tool_calls: int = 0
-    elapsed_seconds: float = 0.0
-    spend: float = 0.0
+    tool_calls: int | None = None
+    elapsed_seconds: float | None = None
+    spend: float | None = None
     # tool outputs of this run with an injection finding: ``{"tool", "call", "at", "score"}``
     injections: tuple[Mapping[str, Any], ...] = ()
 

@@ -120,14 +120,18 @@ class EvalContext:
             run = request.run
             if run is None:
                 raise KeyError("run")
-            return {
+            known: dict[str, Any] = {
                 "id": run.run_id,
-                "tool_calls": run.tool_calls,
-                "elapsed": run.elapsed_seconds,
-                "spend": run.spend,
                 "injection_seen": bool(run.injections),
                 "findings": {"injection": injection_summary(run.injections)},
             }
+            counters = (
+                ("tool_calls", run.tool_calls),
+                ("elapsed", run.elapsed_seconds),
+                ("spend", run.spend),
+            )
+            known.update((name, value) for name, value in counters if value is not None)
+            return known
         if name == "time":
             return TimeView(self.request.now, self.timezone, self.local_time())
         if name == "findings":

@@ -43,6 +43,11 @@ class ApprovalDesk:
         return self.runtime.state.approvals.list(status, limit)
 
     def get(self, approval_id: str) -> Approval:
+        if not isinstance(approval_id, str):  # no approval has one; the store never sees it
+            shown = repr(approval_id)[:100]
+            raise LimitsError(
+                f"no approval `{shown}`: approval ids are text", code=APPROVAL_NOT_FOUND
+            )
         found = self.runtime.state.approvals.get(approval_id)
         if found is None:
             raise LimitsError(f"no approval `{approval_id}`", code=APPROVAL_NOT_FOUND)
@@ -112,6 +117,7 @@ class ApprovalDesk:
                 "call_hash": decided.call_hash,
                 "requested_by_decision": decided.requested_by_decision,
                 "expires_at": _iso_seconds(decided.expires_at),
+                **({"resource": decided.resource} if decided.resource is not None else {}),
             },
         )
         if self.on_decided is not None:

@@ -137,7 +137,13 @@ def run_owner(runtime: EngineParts, check: Check) -> Decision | None:
     assert agent is not None  # set by `resolve_caller`, or the call was denied
     delegators = check.held.delegation.actors[1:] if check.held is not None else ()
     refused = run_denial(runtime.run_owners, check.run, agent, check.user, check.now, delegators)
-    return check.deny(*refused) if refused is not None else None
+    if refused is not None:
+        return check.deny(*refused)
+    started = runtime.run_owners.started_at(check.run.run_id)
+    if check.run.elapsed_seconds is None and started is not None:  # `run.elapsed`, as stored
+        elapsed = max(0.0, (check.now - started).total_seconds())
+        check.run = replace(check.run, elapsed_seconds=elapsed)
+    return None
 
 
 def scopes(runtime: EngineParts, check: Check) -> Decision | None:

@@ -9,6 +9,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 
+from proctor.model.nesting import MAX_WIRE_DEPTH, may_nest_deeper_than, nested_deeper_than
 from proctor.server.errors import ApiError
 
 M = TypeVar("M", bound=BaseModel)
@@ -120,6 +121,10 @@ def parse_json(raw: bytes, model: type[M]) -> M:
         value = orjson.loads(raw or b"null")
     except orjson.JSONDecodeError as exc:
         raise ApiError(400, f"the body is not JSON: {exc}", code="invalid_json") from exc
+    if may_nest_deeper_than(raw, MAX_WIRE_DEPTH) and nested_deeper_than(value, MAX_WIRE_DEPTH):
+        raise ApiError(
+            400, f"the body nests deeper than {MAX_WIRE_DEPTH} levels", code="invalid_json"
+        )
     return validate(model, value)
 
 

@@ -8,6 +8,7 @@ ids nobody sent. Every message it receives is appended to the file named by
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import sys
@@ -22,6 +23,8 @@ TOOLS = [
     {"name": "slow_secret", "inputSchema": {"type": "object"}},
     {"name": "late", "inputSchema": {"type": "object"}},
     {"name": "crash", "inputSchema": {"type": "object"}},
+    {"name": "blob_secret", "inputSchema": {"type": "object"}},
+    {"name": "odd_progress", "inputSchema": {"type": "object"}},
     {
         "name": "touch",
         "inputSchema": {"type": "object", "properties": {"path": {"type": "string"}}},
@@ -40,6 +43,13 @@ def answer(request_id: Any, result: dict[str, Any]) -> None:
 
 def card_result() -> dict[str, Any]:
     return {"content": [{"type": "text", "text": f"the card is {CARD}"}]}
+
+
+def card_blob(uri: str, mime: str | None = "text/plain") -> dict[str, Any]:
+    """The card as resource contents in base64, where a scanner reading text misses it."""
+    encoded = base64.b64encode(f"the card is {CARD}".encode()).decode()
+    contents = {"uri": uri, "blob": encoded}
+    return {**contents, "mimeType": mime} if mime is not None else contents
 
 
 def main() -> None:
@@ -97,6 +107,17 @@ def main() -> None:
                 late.append(request_id)
             elif name == "crash":
                 sys.exit(3)
+            elif name == "odd_progress":  # progress whose token no request could have sent
+                for odd in ({"progressToken": [1], "progress": 1}, [1], "x"):
+                    send({"jsonrpc": "2.0", "method": "notifications/progress", "params": odd})
+                answer(request_id, {"content": [{"type": "text", "text": "done"}]})
+            elif name == "blob_secret":  # the card in embedded resources, and an image
+                items = [
+                    {"type": "resource", "resource": card_blob("file:///a.txt")},
+                    {"type": "resource", "resource": card_blob("file:///b", None)},
+                    {"type": "image", "mimeType": "image/png", "data": "iVBORw0KGgo="},
+                ]
+                answer(request_id, {"content": items})
             else:
                 answer(request_id, card_result())
         elif method == "notifications/roots/list_changed":
@@ -111,7 +132,10 @@ def main() -> None:
             send({"jsonrpc": "2.0", "result": card_result()})  # and no id at all
         elif method == "resources/read":
             uri = params.get("uri")
-            answer(request_id, {"contents": [{"uri": uri, "text": f"card: {CARD}"}]})
+            if str(uri).startswith("blob:"):
+                answer(request_id, {"contents": [card_blob(uri, "application/json")]})
+            else:
+                answer(request_id, {"contents": [{"uri": uri, "text": f"card: {CARD}"}]})
         elif method == "prompts/get":
             text = f"pay with {CARD}"
             answer(
