@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import math
+import time
+import uuid
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt.algorithms import OKPAlgorithm
+
 from proctor.config import load_config
 from proctor.runtime.identity import build_identity
 from tests.server.conftest import TestClient, bearer
+from tests.server.gateway import ADMIN_KEY, AUDITOR_KEY
 
 EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS = "urn:ietf:params:oauth:token-type:access_token"
@@ -92,3 +101,45 @@ def test_the_jwks_is_the_configured_key_ring(client: TestClient, config_path: ob
     assert service is not None
     served = {key["kid"] for key in client.get("/.well-known/jwks.json").json()["keys"]}
     assert served == {key["kid"] for key in service.jwks()["keys"]}
+
+
+def test_a_client_assertion_whose_times_are_no_numbers_is_refused_and_recorded(
+    client: TestClient,
+) -> None:
+    """An agent signs its own assertion: `exp` Infinity or NaN was a 500 (and no record),
+    a NaN `iat` or a `-Infinity` `nbf` passed (a NaN compares false with every time)."""
+    key = Ed25519PrivateKey.generate()
+    public = {**OKPAlgorithm.to_jwk(key.public_key(), as_dict=True), "kid": "k1"}
+    created = client.post(
+        "/v1/admin/agents",
+        json={"id": "signer", "role": "support", "tier": "verified", "public_key": public},
+        headers=bearer(ADMIN_KEY),
+    )
+    assert created.status_code == 201, created.text
+    user_token = _user_token(client, ("read:*",))
+    times = [
+        {"exp": math.inf},
+        {"exp": math.nan},
+        {"exp": 10**400},
+        {"iat": math.nan},
+        {"nbf": -math.inf},
+    ]
+    for bad in times:
+        now = int(time.time())
+        claims = {"iss": "signer", "sub": "signer", "aud": "urn:proctor", "iat": now}
+        claims |= {"exp": now + 120, "jti": uuid.uuid4().hex, **bad}
+        form = {
+            "grant_type": EXCHANGE,
+            "subject_token": user_token,
+            "subject_token_type": ACCESS,
+            "actor_token": jwt.encode(claims, key, "EdDSA", headers={"kid": "k1"}),
+            "actor_token_type": "urn:ietf:params:oauth:token-type:jwt",
+        }
+        response = client.post("/oauth2/token", data=form)
+        assert response.status_code == 400, (bad, response.text)
+        assert response.json()["code"] == "token_malformed", bad
+    records = client.get(
+        "/v1/audit", params={"kind": "token_exchange"}, headers=bearer(AUDITOR_KEY)
+    ).json()["records"]
+    codes = [entry["record"]["code"] for entry in records]
+    assert codes == ["token_malformed"] * len(times)
