@@ -162,6 +162,28 @@ def test_a_run_token_cannot_be_pointed_at_another_run(client: TestClient) -> Non
     assert as_pep["code"] == "run_mismatch"
 
 
+def test_a_run_token_exchanged_again_cannot_name_a_fresh_run(client: TestClient) -> None:
+    """The run's ceiling spent, a helper given the run token swapped it for one bound to
+    a fresh run (its own, with new ceilings): the exchange is now refused and recorded."""
+    lead, helper = _agent(client, "lead-bot"), _agent(client, "helper-bot")
+    run_token = _token(client, lead, "alice", "bound-run")
+    for _ in range(3):
+        client.post("/v1/check", json={"action": "read:a"}, headers=bearer(run_token))
+    form = {"grant_type": EXCHANGE, "subject_token": run_token, "subject_token_type": ACCESS}
+    escaped = client.post(
+        "/oauth2/token", data={**form, "run_id": "fresh-run"}, headers=bearer(helper)
+    )
+    assert escaped.status_code == 400, escaped.text
+    assert escaped.json()["code"] == "run_mismatch"
+    refusal = _records(client, "token_exchange")[-1]
+    assert (refusal["effect"], refusal["code"]) == ("deny", "run_mismatch")
+    within = client.post("/oauth2/token", data=form, headers=bearer(helper))  # no run named
+    assert within.status_code == 200, within.text
+    helper_token = within.json()["access_token"]
+    over = client.post("/v1/check", json={"action": "read:a"}, headers=bearer(helper_token))
+    assert over.json()["code"] == "run_ceiling"
+
+
 def test_a_token_naming_someone_else_s_run_is_no_key_to_it(client: TestClient) -> None:
     victim, attacker = _agent(client, "victim-bot"), _agent(client, "evil-bot")
     run = {"user": "alice", "run_id": "victim-run"}

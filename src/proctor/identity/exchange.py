@@ -30,6 +30,7 @@ from proctor.identity.errors import (
     INVALID_SCOPE,
     INVALID_TARGET,
     TOKEN_CHAIN_TOO_DEEP,
+    TOKEN_RUN_MISMATCH,
     TOKEN_UNKNOWN_ACTOR,
     UNSUPPORTED_GRANT_TYPE,
     ExchangeError,
@@ -207,6 +208,13 @@ class TokenExchanger:
                 f"the delegation chain would be {len(actors)} agents deep, "
                 f"more than the allowed {self._delegations.max_depth}",
                 code=TOKEN_CHAIN_TOO_DEEP,
+            )
+        if subject.run_id is not None and request.run_id not in (None, subject.run_id):
+            # a token bound to a run delegates within it: another run has other ceilings
+            raise ExchangeError(
+                INVALID_REQUEST,
+                f"the subject token is bound to run `{subject.run_id}`, not `{request.run_id}`",
+                code=TOKEN_RUN_MISMATCH,
             )
         granted = self._scopes(subject.scopes, agent, request.scope)
         audience = self._audience(request)
