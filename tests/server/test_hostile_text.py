@@ -1,0 +1,54 @@
+"""Text a caller chooses (NUL, control and format characters, other spellings) reaching
+the records and the decision through the gateway."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from proctor.cli.main import cli
+from tests.server.conftest import bearer
+from tests.server.gateway import AUDITOR_KEY, PEP_KEY, start_server, write_config
+
+NUL_CHECKS = [
+    {"action": "read:x\u0000", "agent": "support-bot"},
+    {"action": "read:x", "agent": "bot\u0000", "user": "alice\u0000", "trace_id": "\u0000"},
+    {"action": "read:x", "agent": "support-bot", "args": {"k\u0000": "v\u0000"}},
+]
+
+
+@pytest.mark.slow
+def test_a_nul_in_a_check_does_not_stop_the_postgres_audit(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """One check with a NUL in its action or agent failed the PostgreSQL audit batch (text
+    columns refuse NUL) and kept it failing: every later check was denied, unrecorded."""
+    migrated = CliRunner().invoke(cli, ["db", "migrate", "--db", postgres_url])
+    assert migrated.exit_code == 0, migrated.output
+    server = start_server(write_config(tmp_path), db=postgres_url)
+    try:
+        with httpx.Client(base_url=server.url, timeout=20.0) as client:
+            pep, auditor = bearer(PEP_KEY), bearer(AUDITOR_KEY)
+            for body in NUL_CHECKS:
+                decided = client.post("/v1/check", json=body, headers=pep).json()
+                record = client.get(f"/v1/audit/{decided['decision_id']}", headers=auditor)
+                assert record.status_code == 200, record.text
+                stored = record.json()  # the exact text, as decided on
+                assert (stored["action"], stored["agent"]["id"]) == (
+                    body["action"],
+                    body["agent"],
+                )
+            after = client.post(
+                "/v1/check", json={"action": "read:y", "agent": "support-bot"}, headers=pep
+            ).json()
+            assert after["allowed"], after
+            found = client.get("/v1/audit", params={"action": "read:x\u0000"}, headers=auditor)
+            assert found.status_code == 200, found.text
+            assert [r["record"]["action"] for r in found.json()["records"]] == ["read:x\u0000"]
+            assert client.get("/readyz").status_code == 200
+            assert client.get("/v1/audit/verify", headers=auditor).json()["ok"] is True
+    finally:
+        server.stop()
