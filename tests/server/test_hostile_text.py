@@ -4,13 +4,14 @@ the records and the decision through the gateway."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from click.testing import CliRunner
 
 from proctor.cli.main import cli
-from tests.server.conftest import bearer
+from tests.server.conftest import TestClient, bearer
 from tests.server.gateway import AUDITOR_KEY, PEP_KEY, start_server, write_config
 
 NUL_CHECKS = [
@@ -52,3 +53,51 @@ def test_a_nul_in_a_check_does_not_stop_the_postgres_audit(
             assert client.get("/v1/audit/verify", headers=auditor).json()["ok"] is True
     finally:
         server.stop()
+
+
+DENYLIST = """\
+name: denylist
+default: allow
+rules:
+  - {id: no-delete, action: "delete:*", effect: deny}
+  - {id: big-refunds, action: "write:refund", effect: require_approval, when: "args.amount > 100"}
+  - {id: anything-else, action: "*", effect: allow}
+limits:
+  - {id: refund-budget, action: "write:refund", sum: args.amount, max: 150, window: 1d,
+     per: [action]}
+"""
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    """The gateway's config with an allow-all policy and its exceptions, a role of `*`."""
+    config = write_config(tmp_path)
+    (tmp_path / "policy.yaml").write_text(DENYLIST)
+    text = config.read_text()
+    config.write_text(text.replace('["read:*", "write:*", "delete:*"]', '["*"]'))
+    return config
+
+
+def test_a_deny_an_approval_or_a_limit_holds_an_action_spelled_otherwise(
+    client: TestClient,
+) -> None:
+    """Under an allow-all policy with exceptions, `Delete:files`, `ｄelete:files` (full
+    width), `de\\u200blete:files` (zero width) or `delete:files\\u0000` were allowed."""
+
+    def check(action: str, **args: object) -> dict[str, Any]:
+        body = {"action": action, "agent": "support-bot", "args": args}
+        answer: dict[str, Any] = client.post("/v1/check", json=body, headers=bearer(PEP_KEY)).json()
+        return answer
+
+    for action in ("Delete:files", "DELETE:Files", "delete:FILES"):
+        denied = check(action)
+        assert (denied["effect"], denied["rule_ids"]) == ("deny", ["no-delete"]), action
+    for action in ("\uff44elete:files", "de\u200blete:files", "delete:files\u0000", "r\u202eead:x"):
+        refused = check(action)
+        assert (refused["effect"], refused["code"]) == ("deny", "invalid_request"), action
+    held = check("Write:Refund", amount=500)
+    assert (held["effect"], held["rule_ids"]) == ("require_approval", ["big-refunds"])
+    assert check("write:refund", amount=100)["allowed"]
+    over = check("WRITE:refund", amount=100)  # the same budget, in another case
+    assert (over["effect"], over["code"]) == ("deny", "limit_exceeded")
+    assert check("read:Files")["allowed"]  # an allow is not widened: it matched `*`

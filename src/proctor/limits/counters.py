@@ -85,7 +85,7 @@ def key_part(name: str, request: CheckRequest) -> tuple[str, str]:
         claims = request.user.claims if request.user is not None else {}
         value = claims.get("tenant", "-")
     else:
-        value = request.action
+        value = request.action.casefold()  # one counter, whatever the case it is spelled in
     text = str(value).replace("|", "/")[:MAX_KEY_PART]
     return name, text
 

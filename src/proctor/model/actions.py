@@ -10,10 +10,15 @@ An action is ``verb:resource`` (more ``:``-separated segments are allowed, e.g.
 A segment is either a literal or ``*``; partial wildcards such as ``ord*`` are
 rejected, which keeps intersection exact: the intersection of two patterns is
 always one pattern or nothing.
+
+A concrete action has no whitespace, no invisible character (control, format,
+unassigned) and is in NFKC form, so no other spelling of a name (``ｄelete``,
+``de\u200blete``) passes for a different action.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -156,4 +161,11 @@ def validate_action(action: str) -> str | None:
         return f"`{action}` is a pattern; a request names one concrete action"
     if any(char.isspace() for char in action):
         return f"`{action}` contains whitespace"
+    if not action.isprintable():  # a control, format (zero-width, bidi) or unassigned character
+        hidden = next(char for char in action if not char.isprintable())
+        shown = repr(action)[1:-1]
+        return f"`{shown}` contains U+{ord(hidden):04X}, a control or invisible character"
+    if not action.isascii() and not unicodedata.is_normalized("NFKC", action):
+        normal = unicodedata.normalize("NFKC", action)
+        return f"`{action}` is not in NFKC form (a look-alike of `{normal}`)"
     return None
