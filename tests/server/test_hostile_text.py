@@ -62,6 +62,7 @@ rules:
   - {id: no-delete, action: "delete:*", effect: deny}
   - {id: big-refunds, action: "write:refund", effect: require_approval, when: "args.amount > 100"}
   - {id: anything-else, action: "*", effect: allow}
+scan: {actions: ["send:email"], input: {secret: deny}}
 limits:
   - {id: refund-budget, action: "write:refund", sum: args.amount, max: 150, window: 1d,
      per: [action]}
@@ -82,7 +83,8 @@ def test_a_deny_an_approval_or_a_limit_holds_an_action_spelled_otherwise(
     client: TestClient,
 ) -> None:
     """Under an allow-all policy with exceptions, `Delete:files`, `ｄelete:files` (full
-    width), `de\\u200blete:files` (zero width) or `delete:files\\u0000` were allowed."""
+    width), `de\\u200blete:files` (zero width) or `delete:files\\u0000` were allowed, and
+    `Send:Email` went unscanned."""
 
     def check(action: str, **args: object) -> dict[str, Any]:
         body = {"action": action, "agent": "support-bot", "args": args}
@@ -100,4 +102,6 @@ def test_a_deny_an_approval_or_a_limit_holds_an_action_spelled_otherwise(
     assert check("write:refund", amount=100)["allowed"]
     over = check("WRITE:refund", amount=100)  # the same budget, in another case
     assert (over["effect"], over["code"]) == ("deny", "limit_exceeded")
+    leak = check("Send:Email", body="key AKIAIOSFODNN7EXAMPLE")  # scanned in any case
+    assert (leak["effect"], leak["code"]) == ("deny", "scan_denied"), leak
     assert check("read:Files")["allowed"]  # an allow is not widened: it matched `*`
