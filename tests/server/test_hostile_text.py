@@ -63,6 +63,8 @@ rules:
   - {id: big-refunds, action: "write:refund", effect: require_approval, when: "args.amount > 100"}
   - {id: anything-else, action: "*", effect: allow}
 scan: {actions: ["send:email"], input: {secret: deny}}
+schemas:
+  - {action: "write:refund", args: {amount: number}}
 limits:
   - {id: refund-budget, action: "write:refund", sum: args.amount, max: 150, window: 1d,
      per: [action]}
@@ -97,6 +99,8 @@ def test_a_deny_an_approval_or_a_limit_holds_an_action_spelled_otherwise(
     for action in ("\uff44elete:files", "de\u200blete:files", "delete:files\u0000", "r\u202eead:x"):
         refused = check(action)
         assert (refused["effect"], refused["code"]) == ("deny", "invalid_request"), action
+    unfit = check("Write:refund", amount="500")
+    assert (unfit["effect"], unfit["code"]) == ("deny", "args_invalid")
     held = check("Write:Refund", amount=500)
     assert (held["effect"], held["rule_ids"]) == ("require_approval", ["big-refunds"])
     assert check("write:refund", amount=100)["allowed"]

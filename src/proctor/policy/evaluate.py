@@ -106,13 +106,17 @@ class CompiledPolicySet:
             ),
             fold=True,
         )
-        # only policies that enforce check arguments; an audit-mode schema changes nothing
+        # only policies that enforce check arguments; an audit-mode schema changes nothing;
+        # a schema holds a call that does not fit, so it matches in any case
         self._schemas: ActionIndex[CompiledArgSchema] | None = (
             ActionIndex(
-                (pattern, order, schema)
-                for order, schema in enumerate(schemas)
-                if not schema.policy.audit_mode
-                for pattern in dict.fromkeys(schema.patterns)
+                (
+                    (pattern, order, schema)
+                    for order, schema in enumerate(schemas)
+                    if not schema.policy.audit_mode
+                    for pattern in dict.fromkeys(schema.patterns)
+                ),
+                fold=True,
             )
             if any(not schema.policy.audit_mode for schema in schemas)
             else None
