@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import math
 import time
 import uuid
@@ -13,7 +15,7 @@ from jwt.algorithms import OKPAlgorithm
 from proctor.config import load_config
 from proctor.runtime.identity import build_identity
 from tests.server.conftest import TestClient, bearer
-from tests.server.gateway import ADMIN_KEY, AUDITOR_KEY
+from tests.server.gateway import ADMIN_KEY, AUDITOR_KEY, PEP_KEY
 
 EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 ACCESS = "urn:ietf:params:oauth:token-type:access_token"
@@ -143,3 +145,30 @@ def test_a_client_assertion_whose_times_are_no_numbers_is_refused_and_recorded(
     ).json()["records"]
     codes = [entry["record"]["code"] for entry in records]
     assert codes == ["token_malformed"] * len(times)
+
+
+def test_a_token_of_deeply_nested_json_is_malformed_not_a_500(
+    client: TestClient, agent_key: str
+) -> None:
+    """Python's JSON reader raises RecursionError past about 1,000 levels: a bearer token
+    whose payload was 5,000 nested arrays was a 500 for anyone, with no credential."""
+
+    def part(raw: bytes) -> str:
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    header = part(json.dumps({"alg": "EdDSA", "kid": "k"}).encode())
+    nested = part(b"[" * 5000 + b"]" * 5000)
+    for token in (f"{header}.{nested}.sig", f"{nested}.{header}.sig"):
+        as_bearer = client.post("/v1/check", json={"action": "read:a"}, headers=bearer(token))
+        assert as_bearer.status_code == 401, as_bearer.text
+        assert as_bearer.json()["code"] == "token_malformed"
+        in_body = client.post(
+            "/v1/check",
+            json={"action": "read:a", "agent": "support-bot", "token": token},
+            headers=bearer(PEP_KEY),
+        )
+        assert (in_body.status_code, in_body.json()["code"]) == (200, "token_malformed")
+        form = {"grant_type": EXCHANGE, "subject_token": token, "subject_token_type": ACCESS}
+        exchanged = client.post("/oauth2/token", data=form, headers=bearer(agent_key))
+        assert exchanged.status_code == 400, exchanged.text
+        assert exchanged.json()["code"] == "token_malformed"

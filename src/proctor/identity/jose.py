@@ -60,7 +60,7 @@ def _json_part(part: str, name: str) -> dict[str, Any]:
     try:
         raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
         value = json.loads(raw, parse_constant=_not_json)
-    except (binascii.Error, ValueError) as exc:
+    except (binascii.Error, ValueError, RecursionError) as exc:  # arrays nested 5,000 deep
         raise TokenRejected(
             f"the token's {name} is not base64url-encoded JSON", code=TOKEN_MALFORMED
         ) from exc
