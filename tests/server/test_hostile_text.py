@@ -14,6 +14,9 @@ from proctor.cli.main import cli
 from tests.server.conftest import TestClient, bearer
 from tests.server.gateway import AUDITOR_KEY, PEP_KEY, start_server, write_config
 
+IBAN = "DE89 3704 0044 0532 0130 00"
+OTHER_IBAN = "GB82 WEST 1234 5698 7654 32"
+PAYMENT = {"action": "write:payment"}
 NUL_CHECKS = [
     {"action": "read:x\u0000", "agent": "support-bot"},
     {"action": "read:x", "agent": "bot\u0000", "user": "alice\u0000", "trace_id": "\u0000"},
@@ -60,6 +63,7 @@ name: denylist
 default: allow
 rules:
   - {id: no-delete, action: "delete:*", effect: deny}
+  - {id: tainted-payment, action: "write:payment", effect: deny, when: "tainted(args.iban)"}
   - {id: big-refunds, action: "write:refund", effect: require_approval, when: "args.amount > 100"}
   - {id: anything-else, action: "*", effect: allow}
 scan: {actions: ["send:email"], input: {secret: deny}}
@@ -109,3 +113,36 @@ def test_a_deny_an_approval_or_a_limit_holds_an_action_spelled_otherwise(
     leak = check("Send:Email", body="key AKIAIOSFODNN7EXAMPLE")  # scanned in any case
     assert (leak["effect"], leak["code"]) == ("deny", "scan_denied"), leak
     assert check("read:Files")["allowed"]  # an allow is not widened: it matched `*`
+
+
+def test_a_result_nested_past_the_bound_is_withheld_not_passed_untainted(
+    client: TestClient,
+) -> None:
+    """Past 32 levels a result was cut from what the run's provenance remembered but
+    handed back whole: an attacker's IBAN 40 levels down reached the agent untainted and
+    paid out; at 1,000 levels the answer was a 500."""
+    run = {"agent": "support-bot", "user": "alice", "run_id": "run-1"}
+    shallow = _review(client, {**run, "action": "read:doc", "result": [[IBAN]]})
+    assert shallow["allowed"]
+    paid = client.post(
+        "/v1/check", json={**run, **PAYMENT, "args": {"iban": IBAN}}, headers=bearer(PEP_KEY)
+    ).json()
+    assert (paid["effect"], paid["rule_ids"]) == ("deny", ["tainted-payment"])
+    nested: Any = OTHER_IBAN
+    for _ in range(40):
+        nested = [nested]
+    deep = _review(client, {**run, "action": "read:doc", "result": nested})
+    assert (deep["effect"], deep.get("code"), deep["value"]) == ("deny", "invalid_request", None)
+    result = "[" * 1000 + '"x"' + "]" * 1000
+    raw = '{"action": "read:doc", "agent": "support-bot", "result": ' + result + "}"
+    headers = {**bearer(PEP_KEY), "content-type": "application/json"}
+    deeper = client.post("/v1/outputs", content=raw, headers=headers)
+    assert deeper.status_code == 200, deeper.text
+    assert (deeper.json()["effect"], deeper.json().get("code")) == ("deny", "invalid_request")
+
+
+def _review(client: TestClient, body: dict[str, Any]) -> dict[str, Any]:
+    response = client.post("/v1/outputs", json=body, headers=bearer(PEP_KEY))
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
