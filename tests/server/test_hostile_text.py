@@ -146,3 +146,22 @@ def _review(client: TestClient, body: dict[str, Any]) -> dict[str, Any]:
     assert response.status_code == 200, response.text
     answer: dict[str, Any] = response.json()
     return answer
+
+
+def test_an_untrusted_value_behind_ten_thousand_others_is_still_tainted(
+    client: TestClient,
+) -> None:
+    """The provenance walk stopped after 10,000 values, counting the root: a tool result
+    with the attacker's IBAN after 12,000 fillers reached the agent unremembered, and a
+    payment carrying a remembered IBAN after 9,998 fillers was not tainted."""
+    run = {"agent": "support-bot", "user": "alice", "run_id": "run-2"}
+    wide = _review(client, {**run, "action": "read:doc", "result": [0] * 12_000 + [IBAN]})
+    assert (wide["effect"], wide.get("code"), wide["value"]) == ("deny", "invalid_request", None)
+    assert _review(client, {**run, "action": "read:doc", "result": [IBAN]})["allowed"]
+    for args in ({"filler": [0] * 9_998, "iban": IBAN}, {"filler": [[0]] * 4_999, "iban": IBAN}):
+        paid = client.post(
+            "/v1/check", json={**run, **PAYMENT, "args": args}, headers=bearer(PEP_KEY)
+        ).json()
+        assert (paid["effect"], paid["rule_ids"]) == ("deny", ["tainted-payment"])
+    no_run = _review(client, {"agent": "support-bot", "action": "read:doc", "result": [0] * 12_000})
+    assert no_run["allowed"]  # outside a run no provenance reads it: a wide result passes

@@ -481,6 +481,21 @@ def withheld(
     )
 
 
+def holds_more_than(tree: Any, limit: int) -> bool:
+    """True when ``tree`` has more than ``limit`` values and containers below its root."""
+    stack = [tree]
+    seen = 0
+    while stack:
+        node = stack.pop()
+        children = node.values() if isinstance(node, Mapping) else node
+        if isinstance(node, Mapping | list):
+            seen += len(node)
+            if seen > limit:
+                return True
+            stack.extend(child for child in children if isinstance(child, Mapping | list))
+    return False
+
+
 class NestedTooDeep(Exception):
     """A result with containers nested past ``MAX_DEPTH``: it cannot be read whole."""
 
@@ -493,9 +508,9 @@ def output_tree(result: Any, depth: int = 0, *, whole: bool = False) -> Any:
     """
     if result is None or isinstance(result, str | int | float | bool):
         return result
+    if whole and depth >= MAX_DEPTH:  # the provenance walk opens no container this deep
+        raise NestedTooDeep
     if depth > MAX_DEPTH:
-        if whole:
-            raise NestedTooDeep
         return "<nested too deep>"
     if isinstance(result, bytes | bytearray):
         return bytes(result).decode("utf-8", errors="replace")
