@@ -172,3 +172,27 @@ def test_a_token_of_deeply_nested_json_is_malformed_not_a_500(
         exchanged = client.post("/oauth2/token", data=form, headers=bearer(agent_key))
         assert exchanged.status_code == 400, exchanged.text
         assert exchanged.json()["code"] == "token_malformed"
+
+
+def test_a_request_naming_thousands_of_scopes_is_refused(
+    client: TestClient, agent_key: str
+) -> None:
+    """Scope sets compare wildcard patterns pairwise: 2,000 requested scopes kept the token
+    endpoint busy for seconds (5,000: a minute), 500 asserted user scopes a check for a
+    second, on the event loop."""
+    form = {
+        "grant_type": EXCHANGE,
+        "subject_token": _user_token(client, ("read:*",)),
+        "subject_token_type": ACCESS,
+        "scope": " ".join(f"read:r{i}:*" for i in range(2_000)),
+    }
+    many = client.post("/oauth2/token", data=form, headers=bearer(agent_key))
+    assert many.status_code == 400, many.text
+    assert many.json()["error"] == "invalid_scope"
+    form["scope"] = " ".join(f"read:r{i}:*" for i in range(100))
+    assert client.post("/oauth2/token", data=form, headers=bearer(agent_key)).status_code == 200
+    user = {"sub": "alice", "scopes": [f"read:r{i}:*" for i in range(500)]}
+    check = client.post(
+        "/v1/check", json={"action": "read:r1:a", "user": user}, headers=bearer(agent_key)
+    )
+    assert (check.status_code, check.json()["code"]) == (400, "invalid_body")

@@ -49,6 +49,9 @@ JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt"
 # proctor's own identifier for an agent API key presented as ``actor_token``
 API_KEY_TOKEN_TYPE = "urn:proctor:token-type:api-key"
 SUBJECT_TOKEN_TYPES = frozenset({ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE})
+# scopes one request may name (an exchange's `scope`, a check's user): scope sets compare
+# their wildcard patterns pairwise, and 5,000 of them kept a core busy for a minute
+MAX_SCOPES = 100
 ACTOR_TOKEN_TYPES = frozenset({JWT_TOKEN_TYPE, API_KEY_TOKEN_TYPE})
 
 ActorAuthenticator = Callable[[str, str, float], str]
@@ -306,6 +309,10 @@ class TokenExchanger:
     def _scopes(self, base: ScopeSet, agent: Agent, requested: tuple[str, ...]) -> ScopeSet:
         allowed = effective_scopes(base, self._role_scopes(agent.role))
         if requested:
+            if len(requested) > MAX_SCOPES:
+                raise ExchangeError(
+                    INVALID_SCOPE, f"request at most {MAX_SCOPES} scopes, not {len(requested)}"
+                )
             try:
                 wanted = ScopeSet.parse(requested)
             except InvalidPattern as exc:

@@ -96,8 +96,24 @@ class ActionPattern:
         return ActionPattern(tuple(met))
 
     def covers(self, other: ActionPattern) -> bool:
-        """True when every action ``other`` matches is matched by this pattern."""
-        return self.intersect(other) == other
+        """True when every action ``other`` matches is matched by this pattern.
+
+        The same as ``self.intersect(other) == other``, without building the
+        intersection: scope sets compare every pair of their patterns.
+        """
+        mine, theirs = self.segments, other.segments
+        if self.has_rest:
+            if len(theirs) < len(mine):
+                return False  # `other` matches actions shorter than this pattern's shortest
+            fixed = mine[:-1]
+        elif other.has_rest or len(theirs) != len(mine):
+            return False  # `other` matches actions of a length this pattern never does
+        else:
+            fixed = mine
+        return all(
+            segment == WILDCARD or (segment == their and their != WILDCARD)
+            for segment, their in zip(fixed, theirs, strict=False)
+        )
 
     def __str__(self) -> str:
         return SEPARATOR.join(self.segments)

@@ -9,6 +9,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 
+from proctor.identity.exchange import MAX_SCOPES
 from proctor.server.errors import ApiError
 
 M = TypeVar("M", bound=BaseModel)
@@ -21,7 +22,8 @@ class _Body(BaseModel):
 
 class UserBody(_Body):
     sub: str = Field(min_length=1, max_length=500)
-    scopes: list[str] | None = Field(default=None, max_length=500)
+    # scope sets compare their wildcard patterns pairwise: a bound keeps a check cheap
+    scopes: list[str] | None = Field(default=None, max_length=MAX_SCOPES)
     claims: dict[str, Any] = Field(default_factory=dict)
 
 
