@@ -52,6 +52,8 @@ def test_a_nul_in_a_check_does_not_stop_the_postgres_audit(
             found = client.get("/v1/audit", params={"action": "read:x\u0000"}, headers=auditor)
             assert found.status_code == 200, found.text
             assert [r["record"]["action"] for r in found.json()["records"]] == ["read:x\u0000"]
+            unknown = client.get("/v1/audit/nul%00id", headers=auditor)
+            assert unknown.status_code == 404, unknown.text
             assert client.get("/readyz").status_code == 200
             assert client.get("/v1/audit/verify", headers=auditor).json()["ok"] is True
     finally:
