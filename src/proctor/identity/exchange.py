@@ -52,6 +52,7 @@ SUBJECT_TOKEN_TYPES = frozenset({ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE})
 # scopes one request may name (an exchange's `scope`, a check's user): scope sets compare
 # their wildcard patterns pairwise, and 5,000 of them kept a core busy for a minute
 MAX_SCOPES = 100
+MAX_RUN_ID = 200
 ACTOR_TOKEN_TYPES = frozenset({JWT_TOKEN_TYPE, API_KEY_TOKEN_TYPE})
 
 ActorAuthenticator = Callable[[str, str, float], str]
@@ -124,6 +125,12 @@ class TokenExchangeRequest:
         if self.actor_token_type is not None and self.actor_token_type not in ACTOR_TOKEN_TYPES:
             raise ExchangeError(
                 INVALID_REQUEST, f"actor token type `{self.actor_token_type}` is not supported"
+            )
+        if self.run_id is not None and not (
+            0 < len(self.run_id) <= MAX_RUN_ID and self.run_id.isprintable()
+        ):  # as a check's `run_id`: the token's run is read and recorded as one
+            raise ExchangeError(
+                INVALID_REQUEST, f"`run_id` has 1 to {MAX_RUN_ID} printable characters"
             )
         if self.requested_token_type not in (None, ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE):
             raise ExchangeError(

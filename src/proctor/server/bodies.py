@@ -36,7 +36,8 @@ class CheckBody(_Body):
     args: dict[str, Any] | None = None
     resource: str | None = Field(default=None, max_length=2000)
     context: dict[str, Any] | None = None
-    run_id: str | None = Field(default=None, max_length=200)
+    # no control character: PostgreSQL text refuses a NUL, so a run could not be read
+    run_id: str | None = Field(default=None, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
     trace_id: str | None = Field(default=None, max_length=200)
     token: str | None = Field(default=None, max_length=16_384)
     at: datetime | None = None
