@@ -65,7 +65,10 @@ name: denylist
 default: allow
 rules:
   - {id: no-delete, action: "delete:*", effect: deny}
-  - {id: tainted-payment, action: "write:payment", effect: deny, when: "tainted(args.iban)"}
+  - id: tainted-payment
+    action: "write:payment"
+    effect: deny
+    when: "tainted(args.iban)"
   - {id: big-refunds, action: "write:refund", effect: require_approval, when: "args.amount > 100"}
   - {id: anything-else, action: "*", effect: allow}
 scan: {actions: ["send:email"], input: {secret: deny}}
