@@ -77,3 +77,18 @@ def test_covers_means_every_matched_action_is_matched(wide: str, narrow: str, ac
     a, b = parse_pattern(wide), parse_pattern(narrow)
     if a.covers(b) and b.matches(action):
         assert a.matches(action)
+
+
+@given(patterns(), patterns())
+@settings(max_examples=600)
+def test_covers_is_the_intersection_being_the_narrower_pattern(wide: str, narrow: str) -> None:
+    a, b = parse_pattern(wide), parse_pattern(narrow)
+    assert a.covers(b) == (a.intersect(b) == b)
+
+
+@pytest.mark.parametrize(
+    "action",
+    ["read:x\u0000", "read:\u202ex", "de\u200blete:x", "read:\ufeffx", "\uff44elete:x"],
+)
+def test_invisible_characters_and_look_alikes_are_named(action: str) -> None:
+    assert validate_action(action) is not None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +14,11 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
+from proctor.clock import ManualClock
 from proctor.config import load_config
 from proctor.runtime import build_runtime
 from proctor.server import create_app
+from proctor.server.replays import REPLAY_WINDOW
 from tests.server.conftest import bearer
 from tests.server.gateway import AUDITOR_KEY, PEP_KEY, sha
 
@@ -36,7 +39,12 @@ rules:
 
 
 @pytest.fixture
-def client(tmp_path: Path) -> Iterator[TestClient]:
+def clock() -> ManualClock:
+    return ManualClock(datetime.now(UTC))
+
+
+@pytest.fixture
+def client(tmp_path: Path, clock: ManualClock) -> Iterator[TestClient]:
     (tmp_path / "policy.yaml").write_text(POLICY)
     config = tmp_path / "proctor.yaml"
     config.write_text(
@@ -61,7 +69,7 @@ server:
 """
     )
     loaded = load_config(config)
-    app = create_app(build_runtime(loaded, wait_for_audit=False), config=loaded)
+    app = create_app(build_runtime(loaded, wait_for_audit=False, clock=clock), config=loaded)
     with TestClient(app, raise_server_exceptions=False) as test_client:
         yield test_client
 
@@ -152,3 +160,29 @@ def test_the_record_names_the_credential_and_a_replay_is_refused(client: TestCli
     assert client.post("/v1/check", json=CALL, headers=bearer(PEP_KEY)).json()["allowed"]
     again = client.post("/v1/check", json=CALL, headers=bearer(PEP_KEY)).json()
     assert again["effect"] == "require_approval"  # once
+
+
+def test_an_approved_call_is_not_let_through_again_by_replaying_its_request_id(
+    client: TestClient, clock: ManualClock
+) -> None:
+    """A used-up approval's allow was handed back for its `request_id` at any time after,
+    so each repeat could run the approved call again."""
+    approval_id = _held(client)
+    decided = client.post(
+        f"/v1/admin/approvals/{approval_id}/approve", json={}, headers=bearer(CAROL_KEY)
+    )
+    assert decided.status_code == 200, decided.text
+    keyed = {**CALL, "request_id": "pay-1"}
+    first = client.post("/v1/check", json=keyed, headers=bearer(PEP_KEY)).json()
+    assert first["allowed"], first
+    clock.advance(seconds=60)
+    retry = client.post("/v1/check", json=keyed, headers=bearer(PEP_KEY)).json()
+    same = ("effect", "decision_id", "code")
+    assert [retry[k] for k in same] == [first[k] for k in same]  # a retry: the first answer
+    clock.advance(seconds=REPLAY_WINDOW)
+    late = client.post("/v1/check", json=keyed, headers=bearer(PEP_KEY)).json()
+    assert (late["effect"], late["code"]) == ("deny", "request_replayed")
+    assert late["decision_id"] == first["decision_id"]  # nothing new recorded or charged
+    assert client.post("/v1/check", json=CALL, headers=bearer(PEP_KEY)).json()["effect"] == (
+        "require_approval"
+    )

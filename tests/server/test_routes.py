@@ -11,7 +11,7 @@ from starlette.routing import Mount, Route
 
 from proctor.server.openapi import PUBLIC_PATHS
 from tests.server.conftest import TestClient, bearer
-from tests.server.gateway import AUDITOR_KEY
+from tests.server.gateway import ADMIN_KEY, AUDITOR_KEY
 
 ENVELOPE_KEYS = {"error", "error_description", "code", "status"}
 
@@ -69,6 +69,19 @@ def test_a_bad_credential_is_401_on_every_route(client: TestClient, credential: 
             continue
         response = client.request(method, path, headers=bearer(credential))
         assert_envelope(response, 401)
+
+
+def test_two_authorization_headers_are_refused_on_every_route(client: TestClient) -> None:
+    """The first of two headers was taken: a proxy in front that reads the last one would
+    see another caller than proctor does."""
+    for first, second in ((ADMIN_KEY, "nonsense"), ("nonsense", ADMIN_KEY)):
+        headers = [("authorization", f"Bearer {first}"), ("authorization", f"Bearer {second}")]
+        for method, path in _routes(client):
+            if path in PUBLIC_PATHS:
+                continue
+            response = client.request(method, path, headers=headers)
+            assert_envelope(response, 400)
+            assert response.json()["code"] == "duplicate_credentials", (method, path)
 
 
 def test_a_non_bearer_scheme_is_401(client: TestClient) -> None:

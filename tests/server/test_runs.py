@@ -165,6 +165,53 @@ def test_a_run_token_cannot_be_pointed_at_another_run(client: TestClient) -> Non
     assert as_pep["code"] == "run_mismatch"
 
 
+def test_a_run_token_exchanged_again_cannot_name_a_fresh_run(client: TestClient) -> None:
+    """The run's ceiling spent, a helper given the run token swapped it for one bound to
+    a fresh run (its own, with new ceilings): the exchange is now refused and recorded."""
+    lead, helper = _agent(client, "lead-bot"), _agent(client, "helper-bot")
+    run_token = _token(client, lead, "alice", "bound-run")
+    for _ in range(3):
+        client.post("/v1/check", json={"action": "read:a"}, headers=bearer(run_token))
+    form = {"grant_type": EXCHANGE, "subject_token": run_token, "subject_token_type": ACCESS}
+    escaped = client.post(
+        "/oauth2/token", data={**form, "run_id": "fresh-run"}, headers=bearer(helper)
+    )
+    assert escaped.status_code == 400, escaped.text
+    assert escaped.json()["code"] == "run_mismatch"
+    refusal = _records(client, "token_exchange")[-1]
+    assert (refusal["effect"], refusal["code"]) == ("deny", "run_mismatch")
+    within = client.post("/oauth2/token", data=form, headers=bearer(helper))  # no run named
+    assert within.status_code == 200, within.text
+    helper_token = within.json()["access_token"]
+    over = client.post("/v1/check", json={"action": "read:a"}, headers=bearer(helper_token))
+    assert over.json()["code"] == "run_ceiling"
+
+
+def test_a_run_id_with_a_control_character_or_past_the_bound_is_refused(
+    client: TestClient,
+) -> None:
+    """A NUL in a run id reached the state store (PostgreSQL text refuses it: a deny
+    naming a failed database), and an exchange bound a token to a 5,000-character run."""
+    key = _agent(client, "nul-bot")
+    check = client.post(
+        "/v1/check", json={"action": "read:a", "run_id": "r\u0000"}, headers=bearer(key)
+    )
+    assert (check.status_code, check.json()["code"]) == (400, "invalid_body")
+    task = client.post("/v1/runs/r%00/task", json={"content": "x"}, headers=bearer(key))
+    assert (task.status_code, task.json()["code"]) == (400, "invalid_run_id")
+    runtime = client.app.state.gateway.runtime  # type: ignore[attr-defined]
+    user_token = runtime.identity.mint_dev_user_token("alice", ("read:*",))
+    for run_id in ("r\u0000", "r" * 5000):
+        form = {
+            "grant_type": EXCHANGE,
+            "subject_token": user_token,
+            "subject_token_type": ACCESS,
+            "run_id": run_id,
+        }
+        issued = client.post("/oauth2/token", data=form, headers=bearer(key))
+        assert (issued.status_code, issued.json()["error"]) == (400, "invalid_request")
+
+
 def test_a_token_naming_someone_else_s_run_is_no_key_to_it(client: TestClient) -> None:
     victim, attacker = _agent(client, "victim-bot"), _agent(client, "evil-bot")
     run = {"user": "alice", "run_id": "victim-run"}

@@ -29,6 +29,8 @@ TOKEN_SCOPE_ESCALATION = "token_scope_escalation"
 TOKEN_DEV_REFUSED = "token_dev_refused"
 TOKEN_ACTOR_MISMATCH = "token_actor_mismatch"
 TOKEN_UNKNOWN_ACTOR = "token_unknown_actor"
+# a token bound to one run, used (or exchanged) for another: the code a check gives too
+TOKEN_RUN_MISMATCH = "run_mismatch"
 # a token was given, but the config has no `identity:` section to verify it with
 TOKEN_NOT_CONFIGURED = "token_not_configured"
 JWKS_UNAVAILABLE = "jwks_unavailable"

@@ -30,6 +30,7 @@ from proctor.identity.errors import (
     INVALID_SCOPE,
     INVALID_TARGET,
     TOKEN_CHAIN_TOO_DEEP,
+    TOKEN_RUN_MISMATCH,
     TOKEN_UNKNOWN_ACTOR,
     UNSUPPORTED_GRANT_TYPE,
     ExchangeError,
@@ -48,6 +49,10 @@ JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt"
 # proctor's own identifier for an agent API key presented as ``actor_token``
 API_KEY_TOKEN_TYPE = "urn:proctor:token-type:api-key"
 SUBJECT_TOKEN_TYPES = frozenset({ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE})
+# scopes one request may name (an exchange's `scope`, a check's user): scope sets compare
+# their wildcard patterns pairwise, and 5,000 of them kept a core busy for a minute
+MAX_SCOPES = 100
+MAX_RUN_ID = 200
 ACTOR_TOKEN_TYPES = frozenset({JWT_TOKEN_TYPE, API_KEY_TOKEN_TYPE})
 
 ActorAuthenticator = Callable[[str, str, float], str]
@@ -120,6 +125,12 @@ class TokenExchangeRequest:
         if self.actor_token_type is not None and self.actor_token_type not in ACTOR_TOKEN_TYPES:
             raise ExchangeError(
                 INVALID_REQUEST, f"actor token type `{self.actor_token_type}` is not supported"
+            )
+        if self.run_id is not None and not (
+            0 < len(self.run_id) <= MAX_RUN_ID and self.run_id.isprintable()
+        ):  # as a check's `run_id`: the token's run is read and recorded as one
+            raise ExchangeError(
+                INVALID_REQUEST, f"`run_id` has 1 to {MAX_RUN_ID} printable characters"
             )
         if self.requested_token_type not in (None, ACCESS_TOKEN_TYPE, JWT_TOKEN_TYPE):
             raise ExchangeError(
@@ -207,6 +218,13 @@ class TokenExchanger:
                 f"the delegation chain would be {len(actors)} agents deep, "
                 f"more than the allowed {self._delegations.max_depth}",
                 code=TOKEN_CHAIN_TOO_DEEP,
+            )
+        if subject.run_id is not None and request.run_id not in (None, subject.run_id):
+            # a token bound to a run delegates within it: another run has other ceilings
+            raise ExchangeError(
+                INVALID_REQUEST,
+                f"the subject token is bound to run `{subject.run_id}`, not `{request.run_id}`",
+                code=TOKEN_RUN_MISMATCH,
             )
         granted = self._scopes(subject.scopes, agent, request.scope)
         audience = self._audience(request)
@@ -298,6 +316,10 @@ class TokenExchanger:
     def _scopes(self, base: ScopeSet, agent: Agent, requested: tuple[str, ...]) -> ScopeSet:
         allowed = effective_scopes(base, self._role_scopes(agent.role))
         if requested:
+            if len(requested) > MAX_SCOPES:
+                raise ExchangeError(
+                    INVALID_SCOPE, f"request at most {MAX_SCOPES} scopes, not {len(requested)}"
+                )
             try:
                 wanted = ScopeSet.parse(requested)
             except InvalidPattern as exc:

@@ -34,6 +34,7 @@ from proctor.identity.errors import (
 # the JWK key type each algorithm needs (RFC 7518 §6, RFC 8037 §2)
 KEY_TYPES = {"RS256": "RSA", "ES256": "EC", "EdDSA": "OKP"}
 MAX_TOKEN_LENGTH = 16_384
+MAX_NUMERIC_DATE = 2**53  # seconds: past any real `exp`, and exact as a float
 
 _jws = jwt.PyJWS()
 
@@ -58,14 +59,19 @@ def split_token(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
 def _json_part(part: str, name: str) -> dict[str, Any]:
     try:
         raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-        value = json.loads(raw)
-    except (binascii.Error, ValueError) as exc:
+        value = json.loads(raw, parse_constant=_not_json)
+    except (binascii.Error, ValueError, RecursionError) as exc:  # arrays nested 5,000 deep
         raise TokenRejected(
             f"the token's {name} is not base64url-encoded JSON", code=TOKEN_MALFORMED
         ) from exc
     if not isinstance(value, dict):
         raise TokenRejected(f"the token's {name} is not a JSON object", code=TOKEN_MALFORMED)
     return value
+
+
+def _not_json(constant: str) -> Any:
+    """``NaN`` and ``Infinity``, which Python's reader takes and RFC 8259 does not."""
+    raise ValueError(f"`{constant}` is not a JSON value")
 
 
 def require_algorithm(header: Mapping[str, Any], allowed: Collection[str]) -> str:
@@ -128,7 +134,13 @@ def _numeric(claims: Mapping[str, Any], name: str, *, required: bool) -> float |
         if required:
             raise TokenRejected(f"the token has no `{name}` claim", code=TOKEN_MISSING_CLAIM)
         return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    # a NaN compares false with every time (never expired); an infinity has no `int`,
+    # an integer of 400 digits no `float`: a time past 2**53 seconds is no time
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not -MAX_NUMERIC_DATE <= value <= MAX_NUMERIC_DATE
+    ):
         raise TokenRejected(f"the `{name}` claim is not a number", code=TOKEN_MALFORMED)
     return float(value)
 

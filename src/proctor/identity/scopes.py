@@ -73,12 +73,17 @@ class ScopeSet:
 
 
 def _minimize(patterns: Iterable[ActionPattern]) -> tuple[ActionPattern, ...]:
-    """Keep the maximal patterns (none covered by another), sorted for a stable order."""
+    """Keep the maximal patterns (none covered by another), sorted for a stable order.
+
+    Only a pattern with a wildcard covers another one, so exact patterns are
+    compared with the wildcard ones alone: hundreds of exact scopes cost little.
+    """
     unique = set(patterns)
+    wild = [pattern for pattern in unique if not pattern.is_exact]
     kept = [
         pattern
         for pattern in unique
-        if not any(other != pattern and other.covers(pattern) for other in unique)
+        if not any(other is not pattern and other.covers(pattern) for other in wild)
     ]
     return tuple(sorted(kept, key=str))
 

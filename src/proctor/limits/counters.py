@@ -89,7 +89,7 @@ def key_part(name: str, request: CheckRequest) -> tuple[str, Any]:
     if name == "tenant":
         claims = request.user.claims if request.user is not None else {}
         return name, claims.get("tenant")
-    return name, request.action
+    return name, request.action.casefold()  # one counter, whatever the case it is spelled in
 
 
 def key_text(value: Any) -> str:

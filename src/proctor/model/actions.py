@@ -10,10 +10,15 @@ An action is ``verb:resource`` (more ``:``-separated segments are allowed, e.g.
 A segment is either a literal or ``*``; partial wildcards such as ``ord*`` are
 rejected, which keeps intersection exact: the intersection of two patterns is
 always one pattern or nothing.
+
+A concrete action has no whitespace, no invisible character (control, format,
+unassigned) and is in NFKC form, so no other spelling of a name (``ｄelete``,
+``de\u200blete``) passes for a different action.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -91,8 +96,24 @@ class ActionPattern:
         return ActionPattern(tuple(met))
 
     def covers(self, other: ActionPattern) -> bool:
-        """True when every action ``other`` matches is matched by this pattern."""
-        return self.intersect(other) == other
+        """True when every action ``other`` matches is matched by this pattern.
+
+        The same as ``self.intersect(other) == other``, without building the
+        intersection: scope sets compare every pair of their patterns.
+        """
+        mine, theirs = self.segments, other.segments
+        if self.has_rest:
+            if len(theirs) < len(mine):
+                return False  # `other` matches actions shorter than this pattern's shortest
+            fixed = mine[:-1]
+        elif other.has_rest or len(theirs) != len(mine):
+            return False  # `other` matches actions of a length this pattern never does
+        else:
+            fixed = mine
+        return all(
+            segment == WILDCARD or (segment == their and their != WILDCARD)
+            for segment, their in zip(fixed, theirs, strict=False)
+        )
 
     def __str__(self) -> str:
         return SEPARATOR.join(self.segments)
@@ -156,4 +177,11 @@ def validate_action(action: str) -> str | None:
         return f"`{action}` is a pattern; a request names one concrete action"
     if any(char.isspace() for char in action):
         return f"`{action}` contains whitespace"
+    if not action.isprintable():  # a control, format (zero-width, bidi) or unassigned character
+        hidden = next(char for char in action if not char.isprintable())
+        shown = repr(action)[1:-1]
+        return f"`{shown}` contains U+{ord(hidden):04X}, a control or invisible character"
+    if not action.isascii() and not unicodedata.is_normalized("NFKC", action):
+        normal = unicodedata.normalize("NFKC", action)
+        return f"`{action}` is not in NFKC form (a look-alike of `{normal}`)"
     return None

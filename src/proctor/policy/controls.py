@@ -63,7 +63,12 @@ class ControlIndex:
     ) -> None:
         listed = [item for item in limits if not item.policy.audit_mode]
         self._limits: ActionIndex[CompiledLimit] = ActionIndex(
-            (pattern, order, item) for order, item in enumerate(listed) for pattern in item.patterns
+            (
+                (pattern, order, item)
+                for order, item in enumerate(listed)
+                for pattern in item.patterns
+            ),
+            fold=True,  # a limit counts an action in whatever case it is spelled
         )
         self._ceilings = tuple(entry for entry in ceilings if not entry[0].audit_mode)
         self._approvals = {item.rule_id: item for item in approvals}

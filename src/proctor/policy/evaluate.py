@@ -48,6 +48,7 @@ class CompiledPolicySet:
         "_audit_policies",
         "_denies_by_default",
         "_enforce_policies",
+        "_holds",
         "_index",
         "_plans",
         "_schemas",
@@ -95,13 +96,27 @@ class CompiledPolicySet:
         self._index: ActionIndex[CompiledRule] = ActionIndex(
             (pattern, rule.order, rule) for rule in rules for pattern in _distinct(rule)
         )
-        # only policies that enforce check arguments; an audit-mode schema changes nothing
+        # the rules that hold a call (deny, approval) match an action in any case too
+        self._holds: ActionIndex[CompiledRule] = ActionIndex(
+            (
+                (pattern, rule.order, rule)
+                for rule in rules
+                if rule.effect is not _ALLOW
+                for pattern in _distinct(rule)
+            ),
+            fold=True,
+        )
+        # only policies that enforce check arguments; an audit-mode schema changes nothing;
+        # a schema holds a call that does not fit, so it matches in any case
         self._schemas: ActionIndex[CompiledArgSchema] | None = (
             ActionIndex(
-                (pattern, order, schema)
-                for order, schema in enumerate(schemas)
-                if not schema.policy.audit_mode
-                for pattern in dict.fromkeys(schema.patterns)
+                (
+                    (pattern, order, schema)
+                    for order, schema in enumerate(schemas)
+                    if not schema.policy.audit_mode
+                    for pattern in dict.fromkeys(schema.patterns)
+                ),
+                fold=True,
             )
             if any(not schema.policy.audit_mode for schema in schemas)
             else None
@@ -121,7 +136,12 @@ class CompiledPolicySet:
     def _plan(self, action: str) -> ActionPlan:
         plan = self._plans.get(action)
         if plan is None:
-            plan = ActionPlan(action, self._index.lookup(action), plain=not self._audit_policies)
+            rules = self._index.lookup(action)
+            matched = {rule.order for rule in rules}
+            held = [rule for rule in self._holds.lookup(action) if rule.order not in matched]
+            if held:  # an action spelled in another case than a deny or approval rule
+                rules = tuple(sorted((*rules, *held), key=lambda rule: rule.order))
+            plan = ActionPlan(action, rules, plain=not self._audit_policies)
             if len(self._plans) >= PLAN_LIMIT:
                 self._plans.clear()
             self._plans[action] = plan

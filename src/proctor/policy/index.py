@@ -4,6 +4,11 @@ Exact actions sit in a dict; patterns ending in a rest wildcard (``read:*``)
 sit in a dict keyed by their literal prefix; other patterns (``*:email``) sit
 in buckets keyed by segment count. The candidate tuple for an action is
 memoized, so a repeated action costs one dict lookup.
+
+A folded index (``fold=True``) matches without regard to case: its patterns
+and the actions looked up are case-folded. Rules that hold a call (deny,
+approval) and limits are looked up there too, so ``Delete:files`` cannot slip
+past a rule on ``delete:*`` that an author wrote in one case.
 """
 
 from __future__ import annotations
@@ -26,11 +31,17 @@ class ActionIndex(Generic[T]):
         "_exact",
         "_fallback_exact",
         "_fallback_rest",
+        "_fold",
         "_memo",
         "_prefix_lengths",
     )
 
-    def __init__(self, entries: Iterable[tuple[ActionPattern, int, T]]) -> None:
+    def __init__(
+        self, entries: Iterable[tuple[ActionPattern, int, T]], *, fold: bool = False
+    ) -> None:
+        self._fold = fold
+        if fold:
+            entries = ((folded(pattern), order, item) for pattern, order, item in entries)
         exact: dict[str, list[tuple[int, T]]] = defaultdict(list)
         by_prefix: dict[tuple[str, ...], list[tuple[int, T]]] = defaultdict(list)
         fallback_exact: dict[int, list[tuple[int, ActionPattern, T]]] = defaultdict(list)
@@ -62,6 +73,8 @@ class ActionIndex(Generic[T]):
 
     def lookup(self, action: str) -> tuple[T, ...]:
         """``candidates`` without the memo, for a caller that keeps its own."""
+        if self._fold:
+            action = action.casefold()
         parts = tuple(action.split(":"))
         hits: list[tuple[int, T]] = list(self._exact.get(action, ()))
         for length in self._prefix_lengths:
@@ -80,3 +93,8 @@ class ActionIndex(Generic[T]):
         for order, item in hits:
             unique.setdefault(order, item)
         return tuple(unique.values())
+
+
+def folded(pattern: ActionPattern) -> ActionPattern:
+    """``pattern`` with its literal segments case-folded (``*`` folds to itself)."""
+    return ActionPattern(tuple(segment.casefold() for segment in pattern.segments))

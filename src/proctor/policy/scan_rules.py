@@ -23,6 +23,7 @@ from proctor.model.actions import ActionPattern
 from proctor.model.decision import Effect
 from proctor.model.request import Agent
 from proctor.policy.controls import parse_patterns
+from proctor.policy.index import folded
 from proctor.policy.rules import CompiledPolicy
 from proctor.policy.scan_schema import ScanActionSpec, ScanSpec
 from proctor.policy.source import LocatedDocument
@@ -66,7 +67,10 @@ class ScanSection:
         selector = self.policy.selector
         if selector is not None and not selector.matches(agent):
             return False
-        return self.patterns is None or any(p.matches(action) for p in self.patterns)
+        if self.patterns is None:
+            return True
+        folded_action = action.casefold()  # the patterns are folded: a scan holds in any case
+        return any(p.matches(folded_action) for p in self.patterns)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +253,7 @@ def compile_scan(
     ]
     return ScanSection(
         policy,
-        tuple(patterns) if patterns is not None else None,
+        tuple(folded(p) for p in patterns) if patterns is not None else None,
         spec.fail == "closed",
         tuple(rules),
     )

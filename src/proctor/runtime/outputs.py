@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from proctor.audit.canonical import digest
 from proctor.audit.errors import AuditError
 from proctor.identity.errors import TokenRejected
+from proctor.model.arguments import MAX_DEPTH, MAX_ITEMS
 from proctor.model.decision import AUDIT_UNAVAILABLE, STATE_UNAVAILABLE, Decision, Effect
 from proctor.model.limits import Controls
 from proctor.model.request import Agent, CheckRequest, RunState, User
@@ -27,7 +28,9 @@ from proctor.runtime.records import iso, output_event
 from proctor.runtime.scanning import (
     PROVENANCE_UNAVAILABLE,
     SCAN_UNAVAILABLE,
+    NestedTooDeep,
     OutputReview,
+    holds_more_than,
     output_tree,
     withheld,
 )
@@ -52,7 +55,24 @@ def review_output(runtime: EngineParts, call: OutputCall) -> OutputReview:
     caller = _resolve(runtime, call, recorded_at)
     if isinstance(caller, OutputReview):
         return replace(caller, review_id=review_id)
-    tree = output_tree(call.result)
+    try:
+        tree = output_tree(call.result, whole=True)
+    except NestedTooDeep:  # what lies deeper would pass unscanned and never be tainted
+        review = withheld(
+            review_id,
+            f"withheld: the result is nested deeper than {MAX_DEPTH} levels, "
+            "so it cannot be scanned or remembered whole",
+            "invalid_request",
+        )
+        return _record(runtime, call, review, caller, output_tree(call.result), recorded_at)
+    if caller.run is not None and holds_more_than(tree, MAX_ITEMS):
+        review = withheld(  # the run's provenance reads that many: the rest would pass untainted
+            review_id,
+            f"withheld: the result holds more than {MAX_ITEMS} values, "
+            "more than the run's provenance reads",
+            "invalid_request",
+        )
+        return _record(runtime, call, review, caller, tree, recorded_at)
     plan = runtime.policies.scanning.plan("output", call.action, caller.agent)
     scanned = runtime.content.scan(plan, tree) if plan is not None else None
     if scanned is not None and scanned.error is not None:

@@ -65,7 +65,7 @@ def create_app(
         approvals=ApprovalDesk(runtime),
         agents=AgentAdmin(runtime, _config_registry(runtime, config)),
         commits=CommitBarrier(runtime.audit, clock=runtime.clock),
-        replays=RequestReplays(runtime.audit),
+        replays=RequestReplays(runtime.audit, runtime.clock),
         config=config,
         user_assertions=UserAssertions.of(runtime.users, config),
     )

@@ -65,7 +65,10 @@ class Authenticator:
         self._admins = [(key.id, key.sha256, frozenset(key.scopes)) for key in admin_keys]
 
     def authenticate(self, request: Request) -> Principal:
-        return self.bearer(request.headers.get("authorization"))
+        values = request.headers.getlist("authorization")
+        if len(values) > 1:
+            raise duplicate_credentials()
+        return self.bearer(values[0] if values else None)
 
     def bearer(self, header: str | None) -> Principal:
         """The caller an ``Authorization`` header's value names (401 when it names none)."""
@@ -129,6 +132,17 @@ def require(principal: Principal, scope: str) -> None:
             code="insufficient_scope",
             details={"required_scope": scope},
         )
+
+
+def duplicate_credentials() -> ApiError:
+    """Two ``Authorization`` headers: a proxy in front may have read the other one
+    (RFC 6750 §3.1: more than one way of sending a token is ``invalid_request``)."""
+    return ApiError(
+        400,
+        "send one `Authorization` header, not several",
+        code="duplicate_credentials",
+        headers=_CHALLENGE,
+    )
 
 
 def _rejected(message: str, code: str = "invalid_credential") -> ApiError:

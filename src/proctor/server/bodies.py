@@ -9,6 +9,7 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 
+from proctor.identity.exchange import MAX_SCOPES
 from proctor.model.nesting import MAX_WIRE_DEPTH, may_nest_deeper_than, nested_deeper_than
 from proctor.server.errors import ApiError
 
@@ -22,7 +23,8 @@ class _Body(BaseModel):
 
 class UserBody(_Body):
     sub: str = Field(min_length=1, max_length=500)
-    scopes: list[str] | None = Field(default=None, max_length=500)
+    # scope sets compare their wildcard patterns pairwise: a bound keeps a check cheap
+    scopes: list[str] | None = Field(default=None, max_length=MAX_SCOPES)
     claims: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -35,7 +37,8 @@ class CheckBody(_Body):
     args: dict[str, Any] | None = None
     resource: str | None = Field(default=None, max_length=2000)
     context: dict[str, Any] | None = None
-    run_id: str | None = Field(default=None, max_length=200)
+    # no control character: PostgreSQL text refuses a NUL, so a run could not be read
+    run_id: str | None = Field(default=None, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")
     trace_id: str | None = Field(default=None, max_length=200)
     token: str | None = Field(default=None, max_length=16_384)
     at: datetime | None = None

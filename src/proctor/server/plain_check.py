@@ -7,7 +7,8 @@ policies. ``answer_check`` does what that stack does for this one route, in
 the same order, with one pass over the headers:
 
 1. a declared ``Content-Length`` past ``server.max_body_bytes``: 413, unread;
-2. the credential (401, 403), then the media type (415);
+2. the credential (400 for two ``Authorization`` headers, 401, 403), then the
+   media type (415);
 3. the body, counted as it is read: 413 past the bound; a client that
    disconnects before sending it whole gets no answer;
 4. JSON (400 ``invalid_json``), the fields (400 ``invalid_body``), who the
@@ -27,6 +28,7 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
+from proctor.server.auth import duplicate_credentials
 from proctor.server.bodies import CheckBody, parse_json, require_json
 from proctor.server.checks import bind, decide_once, valid_traceparent
 from proctor.server.errors import error_response, handled_error, unexpected_error
@@ -55,13 +57,14 @@ def is_plain_check(scope: Scope) -> bool:
 
 async def answer_check(state: GatewayState, scope: Scope, receive: Receive, send: Send) -> None:
     authorization = content_type = traceparent = None
+    credentials = 0
     request_ids: list[bytes] = []
     limit = state.settings.max_body_bytes
     too_large = False
     for name, value in scope["headers"]:
         if name == b"authorization":
-            if authorization is None:
-                authorization = value.decode("latin-1")
+            credentials += 1
+            authorization = value.decode("latin-1")
         elif name == b"content-type":
             if content_type is None:
                 content_type = value.decode("latin-1")
@@ -83,6 +86,8 @@ async def answer_check(state: GatewayState, scope: Scope, receive: Receive, send
         if too_large:
             await _answer(_too_large(limit), scope, receive, send, extra)
             return
+        if credentials > 1:
+            raise duplicate_credentials()
         principal = state.auth.bearer(authorization)
         require_json(content_type)
         raw = await _body(receive, limit)

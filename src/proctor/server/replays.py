@@ -6,6 +6,11 @@ decision id is derived from the caller, the key and the whole body, so a
 retry finds the first decision, in flight in this process or recorded by any
 process on the store, and gets the same answer; nothing is charged or
 recorded twice. The same key with another body is another check.
+
+A retry comes soon after its first try. Past ``REPLAY_WINDOW`` seconds a repeat
+of an allow (or a hold) is a deny ``request_replayed``: the first answer was
+heard, and answering it again would let the call run again uncounted, an
+approval used up once included.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from anyio import to_thread
@@ -24,6 +30,7 @@ from proctor.server.bodies import CheckBody
 from proctor.storage.contracts import AuditStore
 
 REQUEST_REPLAYED = "request_replayed"
+REPLAY_WINDOW = 300.0  # seconds after a decision in which its request id is a retry
 
 
 def keyed_decision_id(principal: Principal, body: CheckBody) -> str:
@@ -36,8 +43,9 @@ def keyed_decision_id(principal: Principal, body: CheckBody) -> str:
 class RequestReplays:
     """Keyed checks in flight in this process, so a retry waits for the first one's answer."""
 
-    def __init__(self, audit: AuditStore) -> None:
+    def __init__(self, audit: AuditStore, clock: Callable[[], datetime]) -> None:
         self._audit = audit
+        self._clock = clock
         self._flying: dict[str, asyncio.Future[Decision]] = {}
 
     async def once(self, decision_id: str, decide: Callable[[], Awaitable[Decision]]) -> Decision:
@@ -48,7 +56,10 @@ class RequestReplays:
         self._flying[decision_id] = future
         try:
             record = await to_thread.run_sync(self._audit.get, decision_id)
-            decision = replayed(record) if record is not None else await decide()
+            if record is None:
+                decision = await decide()
+            else:
+                decision = replayed(record, self._clock())
         except BaseException as exc:
             future.set_exception(exc)
             future.exception()  # retrieved: only retries waiting on it see it
@@ -59,20 +70,22 @@ class RequestReplays:
         return decision
 
 
-def replayed(record: Mapping[str, Any]) -> Decision:
+def replayed(record: Mapping[str, Any], now: datetime) -> Decision:
     """The recorded decision as it was answered.
 
     An allow whose record holds findings may have been answered with redacted
-    arguments the record does not keep: it is not handed back as an allow.
+    arguments the record does not keep, and one decided more than
+    ``REPLAY_WINDOW`` seconds before ``now`` is no retry: neither is handed
+    back as an allow.
     """
     effect = Effect(record["effect"])
-    if effect is not Effect.DENY and (record.get("extra") or {}).get("findings"):
-        return Decision(
-            Effect.DENY,
-            "denied: this request id was decided already, with findings a retry cannot repeat",
-            decision_id=str(record["decision_id"]),
-            code=REQUEST_REPLAYED,
-        )
+    if effect is not Effect.DENY:
+        if (record.get("extra") or {}).get("findings"):
+            return _refused(record, "with findings a retry cannot repeat")
+        if _age(record, now) > REPLAY_WINDOW:
+            return _refused(
+                record, f"{REPLAY_WINDOW:.0f} s ago or more: a retry comes sooner (use a new id)"
+            )
     return Decision(
         effect,
         str(record.get("reason", "")),
@@ -81,3 +94,20 @@ def replayed(record: Mapping[str, Any]) -> Decision:
         tuple(record.get("effective_scopes") or ()),
         code=str(record.get("code") or ""),
     )
+
+
+def _refused(record: Mapping[str, Any], why: str) -> Decision:
+    return Decision(
+        Effect.DENY,
+        f"denied: this request id was decided already, {why}",
+        decision_id=str(record["decision_id"]),
+        code=REQUEST_REPLAYED,
+    )
+
+
+def _age(record: Mapping[str, Any], now: datetime) -> float:
+    """Seconds from the record's ``ts`` to ``now`` (infinite when it has no readable time)."""
+    try:
+        return (now - datetime.fromisoformat(str(record["ts"]))).total_seconds()
+    except (KeyError, ValueError, TypeError):
+        return float("inf")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from proctor.audit.chain import INDEXED_COLUMNS
+from proctor.audit.chain import INDEXED_COLUMNS, column_text
 
 ROW_COLUMNS = "seq, hash, body, " + ", ".join(INDEXED_COLUMNS)
 
@@ -47,7 +47,7 @@ def audit_query(
         if column not in _QUERY_COLUMNS:
             raise ValueError(f"`{column}` is not a queryable column")
         where.append(f"{column} = {mark}")
-        params.append(value)
+        params.append(column_text(value))  # as the column was written
     if since is not None:
         where.append(f"ts >= {mark}")
         params.append(since)

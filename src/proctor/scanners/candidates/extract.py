@@ -169,7 +169,9 @@ def _leaves(tree: Any, *, with_paths: bool = True) -> Iterator[tuple[str, str, A
     """``(path, field name, leaf)`` for every string and number, walked iteratively and
     bounded; a list item has the field name of its list."""
     stack: list[tuple[str, str, Any, int]] = [("", "", tree, 0)]
-    visited = 0
+    # the root is not counted, as argument bounds count (``MAX_ITEMS`` in model.arguments):
+    # a call's arguments within them are walked whole, so no value in them passes unseen
+    visited = -1
     while stack:
         path, key, node, depth = stack.pop()
         visited += 1

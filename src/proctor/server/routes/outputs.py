@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from proctor.errors import ProctorError
+from proctor.identity.exchange import MAX_RUN_ID
 from proctor.limits.run_owners import RUN_MISMATCH, RUN_NOT_OWNED
 from proctor.model.decision import AUDIT_UNAVAILABLE, Effect
 from proctor.model.request import RunState
@@ -19,8 +20,6 @@ from proctor.server.checks import bind, user_of
 from proctor.server.errors import ApiError
 from proctor.server.routes.check import WIRE_VERSION
 from proctor.server.state import caller
-
-MAX_RUN_ID = 200  # as a check's `run_id`
 
 
 async def review_output(request: Request) -> Response:
@@ -69,8 +68,12 @@ async def remember_task(request: Request) -> Response:
     """
     state, principal = caller(request)
     run_id = request.path_params["run_id"]
-    if not 0 < len(run_id) <= MAX_RUN_ID:
-        raise ApiError(400, f"a run id has 1 to {MAX_RUN_ID} characters", code="invalid_run_id")
+    if not 0 < len(run_id) <= MAX_RUN_ID or not run_id.isprintable():
+        raise ApiError(
+            400,
+            f"a run id has 1 to {MAX_RUN_ID} printable characters",
+            code="invalid_run_id",
+        )
     bind(state, principal, CheckBody(action="run:task", run_id=run_id))  # who may act in a run
     body = await read_json(request, TaskBody)
     agent, user = _task_caller(principal, run_id)

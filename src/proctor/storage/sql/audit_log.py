@@ -25,6 +25,7 @@ from proctor.audit.chain import (
     VerifyReport,
     chain_record,
     indexed_columns,
+    text_columns,
 )
 from proctor.audit.checkpoint import Checkpoint, ShardHead
 from proctor.audit.errors import AuditError
@@ -138,8 +139,11 @@ def build_batch(
         for level, idx, node in after.frontier.append(leaf):
             batch.nodes.append((after.shard, level, idx, node))
         after.size, after.hash = chained.seq, chained.hash
+        columns = indexed_columns(payload)
+        if b"\\u0000" in chained.body:  # a NUL in some text (the body escapes it)
+            columns = text_columns(columns)
         batch.rows.append(
-            (after.shard, chained.seq, *indexed_columns(payload), chained.hash,
+            (after.shard, chained.seq, *columns, chained.hash,
              chained.body.decode("utf-8"), leaf)
         )  # fmt: skip
     return batch

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any, TypeVar
 
-from proctor.audit.chain import StoredRow
+from proctor.audit.chain import StoredRow, column_text
 from proctor.audit.checkpoint import ShardHead
 from proctor.audit.merkle import FunctionSource, TreeSource
 from proctor.storage.audit_query import audit_query
@@ -43,7 +43,8 @@ class AuditReads:
         return None
 
     def get(self, decision_id: str) -> dict[str, Any] | None:
-        rows = self._select("SELECT body, hash FROM audit WHERE decision_id = ?", (decision_id,))
+        wanted = (column_text(decision_id),)  # as the column was written (no NUL in text)
+        rows = self._select("SELECT body, hash FROM audit WHERE decision_id = ?", wanted)
         return _record(*rows[0]) if rows else None
 
     def tail(self, limit: int) -> list[dict[str, Any]]:
