@@ -28,6 +28,7 @@ from proctor.model.request import Agent, User
 from proctor.runtime.call import CallFields, CheckCall, KnownActions, OutputCall, OutputFields
 from proctor.runtime.callers import CallerResolver
 from proctor.runtime.charge_returns import ChargeReturns
+from proctor.runtime.output_tree import output_tree
 from proctor.runtime.outputs import review_output
 from proctor.runtime.pipeline import Check, begin_check, run_check, settle_check
 from proctor.runtime.records import (
@@ -37,13 +38,7 @@ from proctor.runtime.records import (
     exchange_event,
     task_event,
 )
-from proctor.runtime.scanning import (
-    CascadeFactory,
-    ContentGuard,
-    OutputReview,
-    StoredArgs,
-    output_tree,
-)
+from proctor.runtime.scanning import CascadeFactory, ContentGuard, OutputReview, StoredArgs
 from proctor.storage.contracts import AuditStore, ProvenanceStore, StateStores
 from proctor.storage.errors import StorageError
 from proctor.storage.state import open_state_stores

@@ -24,14 +24,12 @@ from proctor.model.limits import Controls
 from proctor.model.request import Agent, CheckRequest, RunState, User
 from proctor.runtime.call import OutputCall
 from proctor.runtime.callers import run_denial
+from proctor.runtime.output_tree import NestedTooDeep, holds_more_than, output_tree
 from proctor.runtime.records import iso, output_event
 from proctor.runtime.scanning import (
     PROVENANCE_UNAVAILABLE,
     SCAN_UNAVAILABLE,
-    NestedTooDeep,
     OutputReview,
-    holds_more_than,
-    output_tree,
     withheld,
 )
 from proctor.scanners.provenance import Source

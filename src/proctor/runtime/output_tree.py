@@ -1,0 +1,61 @@
+"""A tool's result as JSON values, within the bounds a review and the provenance walk read.
+
+Pure functions of the value: no scanner, no store. ``runtime/outputs.py`` turns
+a result into this tree before it is scanned, redacted and remembered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import asdict, is_dataclass
+from typing import Any
+
+from proctor.model.arguments import MAX_DEPTH
+
+
+def holds_more_than(tree: Any, limit: int) -> bool:
+    """True when ``tree`` has more than ``limit`` values and containers below its root."""
+    stack = [tree]
+    seen = 0
+    while stack:
+        node = stack.pop()
+        children = node.values() if isinstance(node, Mapping) else node
+        if isinstance(node, Mapping | list):
+            seen += len(node)
+            if seen > limit:
+                return True
+            stack.extend(child for child in children if isinstance(child, Mapping | list))
+    return False
+
+
+class NestedTooDeep(Exception):
+    """A result with containers nested past ``MAX_DEPTH``: it cannot be read whole."""
+
+
+def output_tree(result: Any, depth: int = 0, *, whole: bool = False) -> Any:
+    """A tool's result as JSON values (models and dataclasses dumped, other objects as text).
+
+    Containers past ``MAX_DEPTH`` levels become a marker text, or with ``whole``
+    raise ``NestedTooDeep``: what is cut off is neither scanned nor remembered.
+    """
+    if result is None or isinstance(result, str | int | float | bool):
+        return result
+    if whole and depth >= MAX_DEPTH:  # the provenance walk opens no container this deep
+        raise NestedTooDeep
+    if depth > MAX_DEPTH:
+        return "<nested too deep>"
+    if isinstance(result, bytes | bytearray):
+        return bytes(result).decode("utf-8", errors="replace")
+    if isinstance(result, Mapping):
+        return {
+            str(key): output_tree(value, depth + 1, whole=whole) for key, value in result.items()
+        }
+    if isinstance(result, list | tuple | set | frozenset):
+        return [output_tree(value, depth + 1, whole=whole) for value in result]
+    dump = getattr(result, "model_dump", None)
+    if callable(dump):
+        dumped = dump(mode="json", by_alias=True, exclude_none=True)
+        return output_tree(dumped, depth + 1, whole=whole)
+    if is_dataclass(result) and not isinstance(result, type):
+        return output_tree(asdict(result), depth + 1, whole=whole)
+    return str(result)
