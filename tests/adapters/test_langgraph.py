@@ -18,7 +18,7 @@ from langgraph.types import Command
 
 from proctor import ActionDenied, Proctor
 from proctor.adapters.langgraph import ProctorToolCalls
-from tests.adapters.conftest import effects
+from tests.adapters.conftest import assert_the_note_was_masked, effects
 from tests.adapters.shop import tools as shop_tools
 
 SHOP_TOOLS = [tool(function) for function in shop_tools.TOOLS]
@@ -73,6 +73,15 @@ def test_one_policy_allows_holds_denies_masks_and_catches_the_injected_iban(
     assert seen["refund"].status == seen["delete_order"].status == "error"
     assert "denied the call to `delete_order`" in str(seen["delete_order"].content)
     assert "the IBAN came from a tool's output" in str(seen["transfer"].content)
+
+
+def test_the_tool_gets_the_arguments_the_input_scan_masked(
+    shop: Proctor, thread: dict[str, Any]
+) -> None:
+    app = graph(_calls(), scripted((shop_tools.NOTE,)))
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+        app.invoke({"messages": [("user", "note the card")]}, thread)
+    assert_the_note_was_masked(shop)
 
 
 def test_async_graphs_are_governed_alike(shop: Proctor, thread: dict[str, Any]) -> None:

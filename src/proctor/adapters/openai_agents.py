@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Unpack
 
 from proctor.adapters._gate import (
@@ -39,6 +39,7 @@ from proctor.sdk.session import Session
 
 try:
     from agents import FunctionTool, Tool
+    from agents.tool_context import ToolContext
     from agents.mcp import MCPServerSse, MCPServerStdio, MCPServerStreamableHttp
     from agents.tool_guardrails import (
         ToolGuardrailFunctionOutput,
@@ -95,9 +96,27 @@ class ProctorGuardrails:
     def govern_tool(self, tool: FunctionTool) -> FunctionTool:
         return dataclasses.replace(
             tool,
+            on_invoke_tool=self._masked_invoker(tool.on_invoke_tool),
             tool_input_guardrails=[*(tool.tool_input_guardrails or ()), self.input_guardrail],
             tool_output_guardrails=[*(tool.tool_output_guardrails or ()), self.output_guardrail],
         )
+
+    def _masked_invoker(
+        self, invoke: Callable[[ToolContext[Any], str], Awaitable[Any]]
+    ) -> Callable[[ToolContext[Any], str], Awaitable[Any]]:
+        """``invoke`` given the arguments the input guardrail checked, as its scan left them.
+
+        A guardrail can only allow or reject a call; the tool reads the model's
+        arguments itself, so a masked call's arguments are swapped in here.
+        """
+
+        async def invoke_checked(context: ToolContext[Any], arguments: str) -> Any:
+            call = self._allowed.get(context.tool_call_id)
+            if call is not None and call.masked:
+                arguments = json.dumps(call.passed_args, ensure_ascii=False)
+            return await invoke(context, arguments)
+
+        return invoke_checked
 
     def _gate_for(self, data: ToolInputGuardrailData) -> FrameworkGate:
         context = data.context.context
@@ -189,8 +208,9 @@ class _GovernedCallTool:
         call = gate.check(tool_name, arguments)
         if not call.allowed:
             return _error_result(gate.refuse(call))
+        passed = call.passed_args if call.masked else arguments  # as the input scan left them
         result: CallToolResult = await super().call_tool(  # type: ignore[misc]
-            tool_name, arguments, meta
+            tool_name, passed, meta
         )
         return _reviewed_result(gate, call, result)
 
