@@ -50,6 +50,7 @@ DECLARED = """\
     raw: {}
     sdk: {}
     conformance: {}
+    poisoned: {}
 """
 CONFIG += DECLARED
 

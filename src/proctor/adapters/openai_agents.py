@@ -39,8 +39,8 @@ from proctor.sdk.session import Session
 
 try:
     from agents import FunctionTool, Tool
-    from agents.tool_context import ToolContext
     from agents.mcp import MCPServerSse, MCPServerStdio, MCPServerStreamableHttp
+    from agents.tool_context import ToolContext
     from agents.tool_guardrails import (
         ToolGuardrailFunctionOutput,
         ToolInputGuardrail,

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from proctor.errors import ProctorError
 from proctor.identity.scopes import ScopeSet
+from proctor.mcp.descriptions import DescribedTool, DescriptionReview
 from proctor.mcp.listing import could_be_allowed
 from proctor.model.actions import validate_action
 from proctor.model.decision import Decision
@@ -60,6 +61,7 @@ class ToolGate:
     ) -> None:
         self.proctor = proctor
         self._actions = {server: dict(tools) for server, tools in (actions or {}).items()}
+        self._descriptions = DescriptionReview(proctor)
 
     def action(self, server: str, tool: str) -> str:
         configured = self._actions.get(server, {}).get(tool)
@@ -154,6 +156,19 @@ class ToolGate:
             validate_action(tool.action) is None
             and could_be_allowed(policies, tool.action, agent, scopes, tool.context(), now)
             for tool in tools
+        ]
+
+    def review_descriptions(
+        self, caller: Caller, tools: Sequence[Mapping[str, Any]], infos: Sequence[ToolInfo]
+    ) -> list[DescribedTool]:
+        """Each listed tool as the caller's model may read it (``proctor.mcp.descriptions``)."""
+        principal = self._principal(caller)
+        if principal is None:  # no tool is listed to a caller that cannot be resolved
+            return [DescribedTool(tool, withheld=True, reason="unknown caller") for tool in tools]
+        review, agent = self._descriptions.review, principal[0]
+        return [
+            review(tool, info, agent, user=caller.user, run_id=caller.run_id)
+            for tool, info in zip(tools, infos, strict=True)
         ]
 
     def review_result(
