@@ -8,6 +8,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mcp import ClientSession, StdioServerParameters
@@ -120,6 +121,7 @@ async def proxied(
     name: str | None = None,
     env: dict[str, str] | None = None,
     extra: tuple[str, ...] = (),
+    sampling: Any = None,
 ) -> AsyncIterator[ClientSession]:
     """A handshake-era `ClientSession` talking to the proxy over stdio."""
     args = [*PROXY[1:], "--config", str(workdir / "proctor.yaml"), *extra]
@@ -131,7 +133,10 @@ async def proxied(
         env={**SOURCES, "PROCTOR_AGENT": "desk-bot", "PROCTOR_USER": "alice", **(env or {})},
         cwd=str(workdir),
     )
-    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+    async with (
+        stdio_client(params) as (read, write),
+        ClientSession(read, write, sampling_callback=sampling) as session,
+    ):
         await session.initialize()
         yield session
 

@@ -171,6 +171,19 @@ class ToolGate:
             for tool, info in zip(tools, infos, strict=True)
         ]
 
+    def review_sampling(
+        self, caller: Caller, server: str, params: Mapping[str, Any]
+    ) -> DescribedTool:
+        """A server's ``sampling/createMessage`` params as the caller's model may read them."""
+        if not self.proctor.runtime.policies.scanning.has_output:
+            return DescribedTool(params)  # nothing asks for a scan: no caller to resolve
+        principal = self._principal(caller)
+        if principal is None:
+            return DescribedTool(params, withheld=True, reason="the caller cannot be resolved")
+        return self._descriptions.review_sampling(
+            params, server, principal[0], user=caller.user, run_id=caller.run_id
+        )
+
     def review_result(
         self, caller: Caller, action: str, source: str, decision: Decision, result: Any
     ) -> OutputReview:

@@ -35,7 +35,7 @@ from typing import Any
 from proctor.mcp.channels import Channel
 from proctor.mcp.contents import opened
 from proctor.mcp.descriptions import DescribedTool
-from proctor.mcp.errors import MCP_TOOL_WITHHELD
+from proctor.mcp.errors import MCP_SAMPLING_WITHHELD, MCP_TOOL_WITHHELD
 from proctor.mcp.gate import Caller, ToolGate
 from proctor.mcp.governed import (
     GOVERNED_METHODS,
@@ -248,11 +248,29 @@ class Relay:
                     self._tasks[task] = awaited  # a task-augmented call: its result comes later
                 else:
                     message = self._record(message, awaited)
+        elif message.get("method") == "sampling/createMessage" and "id" in message:
+            sampled = await self._sampling(message)
+            if sampled is None:
+                return
+            message = sampled
         elif message.get("method") == "notifications/tools/list_changed":
             self._tools.clear()  # the server's tools changed: learn them again
             self._unknown.clear()
             self._withheld.clear()
         await self._send_down(message)
+
+    async def _sampling(self, message: Message) -> Message | None:
+        """A server's sampling request as the client may get it; None once refused upstream."""
+        params = message.get("params")
+        params = params if isinstance(params, dict) else {}
+        reviewed = self.gate.review_sampling(self.caller, self.server, params)
+        if not reviewed.withheld:
+            return message if reviewed.tool is params else {**message, "params": reviewed.tool}
+        data = {"code": MCP_SAMPLING_WITHHELD}
+        await self.upstream.send(
+            error_response(message["id"], REFUSED, f"proctor: {reviewed.reason}", data)
+        )
+        return None
 
     async def pump(self) -> None:
         """Relay the upstream's messages downstream until it closes."""

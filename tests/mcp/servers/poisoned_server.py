@@ -2,14 +2,18 @@
 
 ``add`` is tool poisoning: its description tells the model to send the
 user's files away. ``lookup`` names a person's e-mail address in its input
-schema. ``echo`` is described as any tool is.
+schema. ``echo`` is described as any tool is. ``summarize`` asks the client's
+model to write (``sampling/createMessage``) with the text it is given, which
+may carry orders too, and returns what the model wrote (or the error).
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.shared.exceptions import MCPError
+from mcp.types import SamplingMessage, TextContent
 from pydantic import Field
 
 POISON = (
@@ -35,6 +39,17 @@ def lookup(
 @server.tool(description="Echo the text back.")  # type: ignore[misc]
 def echo(text: str) -> str:
     return text
+
+
+@server.tool(description="Summarize a text.")  # type: ignore[misc]
+async def summarize(text: str, ctx: Context) -> str:
+    message = SamplingMessage(role="user", content=TextContent(type="text", text=text))
+    try:
+        result = await ctx.session.create_message([message], max_tokens=100)
+    except MCPError as refused:
+        return f"refused: {refused.error.message}"
+    content = result.content
+    return f"model: {content.text}" if isinstance(content, TextContent) else "model: (no text)"
 
 
 if __name__ == "__main__":
