@@ -209,7 +209,7 @@ def test_the_middleware_hands_the_tool_the_arguments_the_input_scan_masked(shop:
 def test_a_governed_tool_is_given_the_arguments_the_input_scan_masked(shop: Proctor) -> None:
     wrapped = governed(tool(shop_script.add_note), server="shop")
     with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
-        assert wrapped.invoke(shop_script.NOTE[1]) == "noted on A-1"
+        assert wrapped.invoke(shop_script.NOTE[1]) == "noted on A-1; digits in the note: 0"
     assert_the_note_was_masked(shop)
 
 

@@ -336,4 +336,4 @@ def test_a_function_tool_gets_the_arguments_the_input_scan_masked(shop: Proctor)
     with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
         _run(Agent(name="support", model=model, tools=tools))
     assert_the_note_was_masked(shop)
-    assert _tool_outputs(model) == {"c1": "noted on A-1"}
+    assert _tool_outputs(model) == {"c1": "noted on A-1; digits in the note: 0"}

@@ -79,7 +79,8 @@ def add_note(order_id: str, text: str) -> str:
     """
     ran.append("add_note")
     notes.append(text)
-    return f"noted on {order_id}"
+    # how many digits it was given, so a test sees what a tool served over MCP was given
+    return f"noted on {order_id}; digits in the note: {sum(c.isdigit() for c in text)}"
 
 
 TOOLS = (lookup_order, read_document, refund, delete_order, transfer, add_note)
