@@ -34,6 +34,7 @@ from proctor.adapters._gate import (
     OnBlock,
     missing_extra,
 )
+from proctor.model.decision import Decision, Effect
 from proctor.sdk.errors import ToolCallBlocked
 from proctor.sdk.session import Session
 
@@ -74,6 +75,7 @@ class ProctorGuardrails:
         )
         # Allowed calls by tool call id, so the output review links to the input's decision.
         self._allowed: OrderedDict[str, CheckedCall] = OrderedDict()
+        self._swapping: set[str] = set()  # tools whose invoker takes the masked arguments
 
     def govern(self, tools: Iterable[Tool]) -> list[Tool]:
         """The function tools with both guardrails added (the originals are left unchanged).
@@ -94,6 +96,7 @@ class ProctorGuardrails:
         return governed
 
     def govern_tool(self, tool: FunctionTool) -> FunctionTool:
+        self._swapping.add(tool.name)
         return dataclasses.replace(
             tool,
             on_invoke_tool=self._masked_invoker(tool.on_invoke_tool),
@@ -127,6 +130,10 @@ class ProctorGuardrails:
     def _check_input(self, data: ToolInputGuardrailData) -> ToolGuardrailFunctionOutput:
         gate = self._gate_for(data)
         call = gate.check_json(data.context.tool_name, data.context.tool_arguments)
+        if call.masked and data.context.tool_name not in self._swapping:
+            # The guardrail given to a tool directly: nothing would hand the tool the masked
+            # arguments, and it would read the ones in clear.
+            return _refusal(gate, call.with_decision(_unmaskable(call)))
         if call.allowed:
             self._remember(data.context.tool_call_id, call)
             return ToolGuardrailFunctionOutput.allow(output_info=call.decision)
@@ -240,6 +247,16 @@ def _refusal(gate: FrameworkGate, call: CheckedCall) -> ToolGuardrailFunctionOut
     except ToolCallBlocked as blocked:
         return ToolGuardrailFunctionOutput.raise_exception(output_info=blocked)
     return ToolGuardrailFunctionOutput.reject_content(message, output_info=call.decision)
+
+
+def _unmaskable(call: CheckedCall) -> Decision:
+    return Decision(
+        Effect.DENY,
+        f"the input scan masked arguments of `{call.tool_name}`, which only a tool governed "
+        "with `ProctorGuardrails.govern` is given",
+        decision_id=call.decision.decision_id,
+        code="masked_args_unsupported",
+    )
 
 
 def _error_result(message: str) -> CallToolResult:

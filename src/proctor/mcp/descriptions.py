@@ -39,7 +39,7 @@ TOOL_DESCRIPTION = "tool_description"
 SAMPLING_REQUEST = "sampling_request"
 """The audit record's kind (and its ``code``) for a sampling request the review changed."""
 _UNREVIEWED = ("name", "icons")  # the name is how calls reach it; icons are images
-_SAMPLED = ("systemPrompt", "messages")  # what a sampling request puts before the model
+_SAMPLED = ("systemPrompt", "messages", "tools")  # what a sampling request puts before the model
 _REMEMBERED = 1024
 
 

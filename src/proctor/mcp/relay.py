@@ -248,7 +248,7 @@ class Relay:
                     self._tasks[task] = awaited  # a task-augmented call: its result comes later
                 else:
                     message = self._record(message, awaited)
-        elif message.get("method") == "sampling/createMessage" and "id" in message:
+        elif message.get("method") == "sampling/createMessage":
             sampled = await self._sampling(message)
             if sampled is None:
                 return
@@ -266,10 +266,10 @@ class Relay:
         reviewed = self.gate.review_sampling(self.caller, self.server, params)
         if not reviewed.withheld:
             return message if reviewed.tool is params else {**message, "params": reviewed.tool}
-        data = {"code": MCP_SAMPLING_WITHHELD}
-        await self.upstream.send(
-            error_response(message["id"], REFUSED, f"proctor: {reviewed.reason}", data)
-        )
+        if "id" in message:  # a request sent as a notification is dropped unanswered
+            data = {"code": MCP_SAMPLING_WITHHELD}
+            text = f"proctor: {reviewed.reason}"
+            await self.upstream.send(error_response(message["id"], REFUSED, text, data))
         return None
 
     async def pump(self) -> None:
