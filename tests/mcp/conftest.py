@@ -122,6 +122,7 @@ async def proxied(
     env: dict[str, str] | None = None,
     extra: tuple[str, ...] = (),
     sampling: Any = None,
+    logging: Any = None,
 ) -> AsyncIterator[ClientSession]:
     """A handshake-era `ClientSession` talking to the proxy over stdio."""
     args = [*PROXY[1:], "--config", str(workdir / "proctor.yaml"), *extra]
@@ -135,7 +136,7 @@ async def proxied(
     )
     async with (
         stdio_client(params) as (read, write),
-        ClientSession(read, write, sampling_callback=sampling) as session,
+        ClientSession(read, write, sampling_callback=sampling, logging_callback=logging) as session,
     ):
         await session.initialize()
         yield session

@@ -171,17 +171,17 @@ class ToolGate:
             for tool, info in zip(tools, infos, strict=True)
         ]
 
-    def review_sampling(
-        self, caller: Caller, server: str, params: Mapping[str, Any]
+    def review_message(
+        self, caller: Caller, server: str, method: str, params: Mapping[str, Any]
     ) -> DescribedTool:
-        """A server's ``sampling/createMessage`` params as the caller's model may read them."""
+        """A server's message to the client (``SERVER_MESSAGES``) as the caller may read it."""
         if not self.proctor.runtime.policies.scanning.has_output:
             return DescribedTool(params)  # nothing asks for a scan: no caller to resolve
         principal = self._principal(caller)
         if principal is None:
             return DescribedTool(params, withheld=True, reason="the caller cannot be resolved")
-        return self._descriptions.review_sampling(
-            params, server, principal[0], user=caller.user, run_id=caller.run_id
+        return self._descriptions.review_message(
+            method, params, server, principal[0], user=caller.user, run_id=caller.run_id
         )
 
     def review_result(

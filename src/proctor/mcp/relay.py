@@ -1,9 +1,8 @@
 """``Relay``: one downstream MCP session and its upstream, message by message.
 
 Everything passes through as it came (initialize or discover, resource and
-prompt lists, progress, logging, cancellation, sampling and elicitation
-requests from the server, results with ``structuredContent`` and ``isError``)
-except:
+prompt lists, progress, cancellation, results with ``structuredContent`` and
+``isError``) except:
 
 * a ``tools/call``, ``resources/read`` or ``prompts/get`` request, which is
   checked first (``governed``); a denied or held one never reaches the
@@ -14,6 +13,9 @@ except:
 * a ``tools/list`` result, from which tools the caller could never be allowed
   are removed, and whose tools' descriptions are scanned (``descriptions``):
   masked, or the tool withheld and a later call of it refused;
+* what the server sends the client on its own (sampling and elicitation
+  requests, log messages: ``descriptions.SERVER_MESSAGES``), scanned the same
+  way: masked, or withheld (a request is refused back to the server);
 * a request sent as a notification (no ``id``), which is dropped; a governed
   one is recorded as refused;
 * a message that is not a usable JSON-RPC message (an id that is a list, an
@@ -34,8 +36,8 @@ from typing import Any
 
 from proctor.mcp.channels import Channel
 from proctor.mcp.contents import opened
-from proctor.mcp.descriptions import DescribedTool
-from proctor.mcp.errors import MCP_SAMPLING_WITHHELD, MCP_TOOL_WITHHELD
+from proctor.mcp.descriptions import SERVER_MESSAGES, DescribedTool
+from proctor.mcp.errors import MCP_MESSAGE_WITHHELD, MCP_TOOL_WITHHELD
 from proctor.mcp.gate import Caller, ToolGate
 from proctor.mcp.governed import (
     GOVERNED_METHODS,
@@ -248,26 +250,28 @@ class Relay:
                     self._tasks[task] = awaited  # a task-augmented call: its result comes later
                 else:
                     message = self._record(message, awaited)
-        elif message.get("method") == "sampling/createMessage":
-            sampled = await self._sampling(message)
-            if sampled is None:
+        elif message.get("method") in SERVER_MESSAGES:
+            reviewed = await self._server_message(message)
+            if reviewed is None:
                 return
-            message = sampled
+            message = reviewed
         elif message.get("method") == "notifications/tools/list_changed":
             self._tools.clear()  # the server's tools changed: learn them again
             self._unknown.clear()
             self._withheld.clear()
         await self._send_down(message)
 
-    async def _sampling(self, message: Message) -> Message | None:
-        """A server's sampling request as the client may get it; None once refused upstream."""
+    async def _server_message(self, message: Message) -> Message | None:
+        """A server's message as the client may get it; None when withheld (a request is
+        refused back to the server)."""
         params = message.get("params")
         params = params if isinstance(params, dict) else {}
-        reviewed = self.gate.review_sampling(self.caller, self.server, params)
+        method = str(message["method"])
+        reviewed = self.gate.review_message(self.caller, self.server, method, params)
         if not reviewed.withheld:
             return message if reviewed.tool is params else {**message, "params": reviewed.tool}
         if "id" in message:  # a request sent as a notification is dropped unanswered
-            data = {"code": MCP_SAMPLING_WITHHELD}
+            data = {"code": MCP_MESSAGE_WITHHELD}
             text = f"proctor: {reviewed.reason}"
             await self.upstream.send(error_response(message["id"], REFUSED, text, data))
         return None

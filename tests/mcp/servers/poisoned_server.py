@@ -5,6 +5,7 @@ user's files away. ``lookup`` names a person's e-mail address in its input
 schema. ``echo`` is described as any tool is. ``summarize`` asks the client's
 model to write (``sampling/createMessage``) with the text it is given, which
 may carry orders too, and returns what the model wrote (or the error).
+``chatty`` logs the text it is given (``notifications/message``).
 """
 
 from __future__ import annotations
@@ -50,6 +51,12 @@ async def summarize(text: str, ctx: Context) -> str:
         return f"refused: {refused.error.message}"
     content = result.content
     return f"model: {content.text}" if isinstance(content, TextContent) else "model: (no text)"
+
+
+@server.tool(description="Log a text.")  # type: ignore[misc]
+async def chatty(text: str, ctx: Context) -> str:
+    await ctx.info(text)
+    return "logged"
 
 
 if __name__ == "__main__":
