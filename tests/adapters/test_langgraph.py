@@ -112,6 +112,18 @@ def test_a_held_call_pauses_the_graph_and_runs_once_approved(
     assert "__interrupt__" not in state
 
 
+def test_a_held_calls_interrupt_shows_the_arguments_masked(
+    shop: Proctor, thread: dict[str, Any]
+) -> None:
+    """The interrupt's value is stored in the graph's checkpoints: no card in clear there."""
+    args = {"order_id": f"A-1 (card {shop_tools.CARD})", "amount": 400.0}
+    app = graph(_calls(on_block="interrupt"), scripted((("refund", args),)))
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-3"):
+        paused = app.invoke({"messages": [("user", "refund A-1")]}, thread)
+    (pause,) = paused["__interrupt__"]
+    assert pause.value["args"]["order_id"] == f"A-1 (card {shop_tools.MASKED_CARD})"
+
+
 def test_resumed_before_the_approval_the_call_is_refused(
     shop: Proctor, thread: dict[str, Any]
 ) -> None:

@@ -103,7 +103,7 @@ class ProctorToolCalls:
                     "proctor": "approval_required",
                     "tool": call.tool_name,
                     "action": call.action,
-                    "args": dict(call.args),
+                    "args": call.passed_args,  # as the input scan left them: kept in checkpoints
                     "approval_id": approval_id(call.decision),
                     "decision_id": call.decision.decision_id,
                     "reason": call.decision.reason,
