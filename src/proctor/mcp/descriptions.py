@@ -68,15 +68,22 @@ class DescribedTool:
 
 
 @dataclass(frozen=True, slots=True)
+class Reader:
+    """Whose model reads what the server sent: the agent the plan is for, and the record's."""
+
+    agent: Agent
+    user: str | None = None
+    run_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class _Subject:
     """What is reviewed, for whom, and how its record names it."""
 
     kind: str
     what: str  # how a reason names it: "its description", "`sampling/createMessage`"
     action: str
-    agent: Agent
-    user: str | None
-    run_id: str | None
+    reader: Reader
     named: Mapping[str, Any]  # the record's `extra`: the server (and the tool)
 
 
@@ -92,26 +99,17 @@ class DescriptionReview:
         self.proctor = proctor
         self._seen: OrderedDict[str, DescribedTool] = OrderedDict()
 
-    def review(
-        self,
-        tool: Mapping[str, Any],
-        info: ToolInfo,
-        agent: Agent,
-        *,
-        user: str | None = None,
-        run_id: str | None = None,
-    ) -> DescribedTool:
+    def review(self, tool: Mapping[str, Any], info: ToolInfo, reader: Reader) -> DescribedTool:
         """A listed tool: masked, or withheld from the list."""
         texts = {key: value for key, value in tool.items() if key not in _UNREVIEWED}
         # the plan depends on the agent (its tier, its tags) and on the policies in force
-        key = _key(f"{agent!r}{id(self.proctor.runtime.policies)}", info.action, texts)
+        policies = id(self.proctor.runtime.policies)
+        key = _key(f"{reader.agent!r}{policies}", info.action, texts)
         if key in self._seen:
             self._seen.move_to_end(key)
             return self._seen[key]
         named = {"server": info.server, "tool": info.name}
-        subject = _Subject(
-            TOOL_DESCRIPTION, "its description", info.action, agent, user, run_id, named
-        )
+        subject = _Subject(TOOL_DESCRIPTION, "its description", info.action, reader, named)
         described = self._scan(tool, texts, subject)
         self._seen[key] = described
         while len(self._seen) > _REMEMBERED:
@@ -119,28 +117,21 @@ class DescriptionReview:
         return described
 
     def review_message(
-        self,
-        method: str,
-        params: Mapping[str, Any],
-        server: str,
-        agent: Agent,
-        *,
-        user: str | None = None,
-        run_id: str | None = None,
+        self, method: str, params: Mapping[str, Any], server: str, reader: Reader
     ) -> DescribedTool:
         """A server's message (one of ``SERVER_MESSAGES``): its params masked, or withheld."""
         sent = SERVER_MESSAGES[method]
         texts = {key: params[key] for key in sent.read if key in params}
         action = f"{sent.verb}:{server}/message"
         named = {"server": server, "method": method}
-        subject = _Subject(SERVER_MESSAGE, f"`{method}`", action, agent, user, run_id, named)
+        subject = _Subject(SERVER_MESSAGE, f"`{method}`", action, reader, named)
         return self._scan(params, texts, subject)
 
     def _scan(
         self, whole: Mapping[str, Any], texts: dict[str, Any], subject: _Subject
     ) -> DescribedTool:
         runtime = self.proctor.runtime
-        plan = runtime.policies.scanning.plan("output", subject.action, subject.agent)
+        plan = runtime.policies.scanning.plan("output", subject.action, subject.reader.agent)
         if plan is None or not texts:
             return DescribedTool(whole)
         tree = output_tree(texts)
@@ -176,9 +167,9 @@ class DescriptionReview:
                 action=subject.action,
                 effect="deny" if withheld else "allow",
                 reason=reason,
-                agent=subject.agent,
-                user=subject.user,
-                run_id=subject.run_id,
+                agent=subject.reader.agent,
+                user=subject.reader.user,
+                run_id=subject.reader.run_id,
                 extra={
                     **subject.named,
                     "withheld": withheld,

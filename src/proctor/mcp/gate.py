@@ -20,7 +20,7 @@ from typing import Any
 
 from proctor.errors import ProctorError
 from proctor.identity.scopes import ScopeSet
-from proctor.mcp.descriptions import DescribedTool, DescriptionReview
+from proctor.mcp.descriptions import DescribedTool, DescriptionReview, Reader
 from proctor.mcp.listing import could_be_allowed
 from proctor.model.actions import validate_action
 from proctor.model.decision import Decision
@@ -165,11 +165,9 @@ class ToolGate:
         principal = self._principal(caller)
         if principal is None:  # no tool is listed to a caller that cannot be resolved
             return [DescribedTool(tool, withheld=True, reason="unknown caller") for tool in tools]
-        review, agent = self._descriptions.review, principal[0]
-        return [
-            review(tool, info, agent, user=caller.user, run_id=caller.run_id)
-            for tool, info in zip(tools, infos, strict=True)
-        ]
+        reader = Reader(principal[0], caller.user, caller.run_id)
+        review = self._descriptions.review
+        return [review(tool, info, reader) for tool, info in zip(tools, infos, strict=True)]
 
     def review_message(
         self, caller: Caller, server: str, method: str, params: Mapping[str, Any]
@@ -180,9 +178,8 @@ class ToolGate:
         principal = self._principal(caller)
         if principal is None:
             return DescribedTool(params, withheld=True, reason="the caller cannot be resolved")
-        return self._descriptions.review_message(
-            method, params, server, principal[0], user=caller.user, run_id=caller.run_id
-        )
+        reader = Reader(principal[0], caller.user, caller.run_id)
+        return self._descriptions.review_message(method, params, server, reader)
 
     def review_result(
         self, caller: Caller, action: str, source: str, decision: Decision, result: Any
