@@ -99,6 +99,7 @@ def shop_dir(tmp_path: Path) -> Path:
 def shop(shop_dir: Path) -> Iterator[Proctor]:
     """A real in-process proctor over the shop's config, as the proxy would load it."""
     shop_tools.ran.clear()
+    shop_tools.notes.clear()
     with Proctor.from_config(
         shop_dir / "proctor.yaml",
         audit=str(shop_dir / "adapter-audit.db"),
@@ -126,6 +127,12 @@ def framework(module: str) -> None:
         importlib.import_module(module)
     else:
         pytest.importorskip(module)
+
+
+def assert_the_note_was_masked(shop: Proctor) -> None:
+    """``shop_tools.NOTE`` run through an adapter: allowed, and the tool got the masked card."""
+    assert effects(shop) == {"call:shop/add_note": "allow"}
+    assert shop_tools.notes == [shop_tools.MASKED_NOTE]
 
 
 def assert_the_shop_script_was_governed(shop: Proctor, seen: Mapping[str, str], given: str) -> None:

@@ -17,7 +17,7 @@ from autogen_ext.models.replay import ReplayChatCompletionClient
 
 from proctor import ApprovalRequired, Proctor
 from proctor.adapters.autogen import governed_tools
-from tests.adapters.conftest import effects
+from tests.adapters.conftest import assert_the_note_was_masked, effects
 from tests.adapters.shop import tools as shop_tools
 
 SHOP_TOOLS = [FunctionTool(function, function.__doc__ or "") for function in shop_tools.TOOLS]
@@ -74,6 +74,18 @@ def test_one_policy_allows_holds_denies_masks_and_catches_the_injected_iban(shop
     assert "held the call to `refund`" in seen["refund"].content
     assert "denied the call to `delete_order`" in seen["delete_order"].content
     assert "the IBAN came from a tool's output" in seen["transfer"].content
+
+
+def test_the_tool_gets_the_arguments_the_input_scan_masked(shop: Proctor) -> None:
+    tools = governed_tools(SHOP_TOOLS, server="shop", annotations=shop_tools.ANNOTATIONS)
+    agent = AssistantAgent("support", model_client=scripted((shop_tools.NOTE,)), tools=tools)
+
+    async def run() -> Any:
+        with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+            return await agent.run(task="note the card")
+
+    asyncio.run(run())
+    assert_the_note_was_masked(shop)
 
 
 def test_the_wrapper_keeps_the_schema_and_raises_when_called_directly(shop: Proctor) -> None:

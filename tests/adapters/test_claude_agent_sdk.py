@@ -12,7 +12,7 @@ from claude_agent_sdk.types import PostToolUseHookInput, PreToolUseHookInput
 
 from proctor import Proctor
 from proctor.adapters.claude_agent_sdk import ProctorHooks
-from tests.adapters.conftest import effects
+from tests.adapters.conftest import assert_the_note_was_masked, effects
 from tests.adapters.shop import tools as shop_tools
 
 BY_NAME = {function.__name__: function for function in shop_tools.TOOLS}
@@ -41,16 +41,19 @@ def post(name: str, args: dict[str, Any], tool_use_id: str, response: Any) -> Po
     }
 
 
-async def claude_code(hooks: ProctorHooks) -> dict[str, dict[str, Any]]:
+async def claude_code(
+    hooks: ProctorHooks, script: tuple[tuple[str, dict[str, Any]], ...] = shop_tools.SCRIPT
+) -> dict[str, dict[str, Any]]:
     """What Claude Code does around each of the script's MCP tool calls, and what Claude reads."""
     read: dict[str, dict[str, Any]] = {}
-    for n, (name, args) in enumerate(shop_tools.SCRIPT):
+    for n, (name, given) in enumerate(script):
         tool_name, tool_use_id = f"mcp__shop__{name}", f"toolu_{n}"
-        before = await hooks.pre_tool_use(pre(tool_name, args, tool_use_id), tool_use_id, CONTEXT)
+        before = await hooks.pre_tool_use(pre(tool_name, given, tool_use_id), tool_use_id, CONTEXT)
         decision = before.get("hookSpecificOutput", {})
         if decision.get("permissionDecision") == "deny":
             read[name] = {"denied": decision["permissionDecisionReason"]}
             continue
+        args = decision.get("updatedInput", given)  # Claude Code runs the tool with it
         response = [{"type": "text", "text": BY_NAME[name](**args)}]
         after = await hooks.post_tool_use(
             post(tool_name, args, tool_use_id, response), tool_use_id, CONTEXT
@@ -73,6 +76,13 @@ def test_one_policy_allows_holds_denies_masks_and_catches_the_injected_iban(shop
     assert "held the call to `refund`" in read["refund"]["denied"]
     assert "denied the call to `delete_order`" in read["delete_order"]["denied"]
     assert "the IBAN came from a tool's output" in read["transfer"]["denied"]
+
+
+def test_the_tool_gets_the_arguments_the_input_scan_masked(shop: Proctor) -> None:
+    """Claude Code runs the tool with the hook's `updatedInput`: the card masked."""
+    hooks = ProctorHooks(session=shop.session(agent="desk-bot", user="alice", run_id="ticket-1"))
+    asyncio.run(claude_code(hooks, (shop_tools.NOTE,)))
+    assert_the_note_was_masked(shop)
 
 
 def test_built_in_tools_are_the_builtin_servers_and_the_hooks_plug_into_the_options(

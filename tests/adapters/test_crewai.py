@@ -13,7 +13,11 @@ from typing import Any
 import pytest
 from pydantic import Field
 
-from tests.adapters.conftest import assert_the_shop_script_was_governed, framework
+from tests.adapters.conftest import (
+    assert_the_note_was_masked,
+    assert_the_shop_script_was_governed,
+    framework,
+)
 
 os.environ.setdefault("CREWAI_DISABLE_TELEMETRY", "true")  # no network from the tests
 os.environ.setdefault("CREWAI_TRACING_ENABLED", "false")
@@ -84,6 +88,13 @@ def test_one_policy_allows_holds_denies_masks_and_catches_the_injected_iban(shop
     with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
         assert str(crew(llm, _governed()).kickoff()) == "done"
     assert_the_shop_script_was_governed(shop, observations(llm), str(llm.seen))
+
+
+def test_the_tool_gets_the_arguments_the_input_scan_masked(shop: Proctor) -> None:
+    llm = scripted((shop_tools.NOTE,))
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+        crew(llm, _governed()).kickoff()
+    assert_the_note_was_masked(shop)
 
 
 def test_a_held_call_runs_once_approved(shop: Proctor) -> None:

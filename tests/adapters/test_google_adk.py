@@ -14,7 +14,12 @@ from google.genai import types
 
 from proctor import ApprovalRequired, Proctor
 from proctor.adapters.google_adk import ProctorToolCallbacks
-from tests.adapters.conftest import SHOP, assert_the_shop_script_was_governed, effects
+from tests.adapters.conftest import (
+    SHOP,
+    assert_the_note_was_masked,
+    assert_the_shop_script_was_governed,
+    effects,
+)
 from tests.adapters.shop import tools as shop_tools
 
 
@@ -60,6 +65,13 @@ def test_one_policy_allows_holds_denies_masks_and_catches_the_injected_iban(shop
     with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
         runner.run("Sort out order A-1")
     assert_the_shop_script_was_governed(shop, responses(model), str(model.requests))
+
+
+def test_the_tool_gets_the_arguments_the_input_scan_masked(shop: Proctor) -> None:
+    runner = InMemoryRunner(agent(scripted((shop_tools.NOTE,)), _callbacks()))
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+        runner.run("note the card")
+    assert_the_note_was_masked(shop)
 
 
 def test_without_a_session_no_tool_runs(shop: Proctor) -> None:

@@ -20,6 +20,7 @@ from tests.adapters.conftest import (
     CUSTOMER,
     LEAKY_CUSTOMER,
     REDACTED_CUSTOMER,
+    assert_the_note_was_masked,
     decisions,
     effects,
 )
@@ -191,6 +192,25 @@ def test_without_a_session_no_tool_runs(guard: Proctor) -> None:
     result = agent.invoke({"messages": [("user", "A-1?")]})
     assert ran == []
     assert "outside a proctor session" in _tool_messages(result)["lookup_order"].content
+
+
+def test_the_middleware_hands_the_tool_the_arguments_the_input_scan_masked(shop: Proctor) -> None:
+    name, args = shop_script.NOTE
+    agent = create_agent(
+        _model([(name, args)]),
+        [tool(shop_script.add_note)],
+        middleware=[ProctorMiddleware(server="shop")],
+    )
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+        agent.invoke({"messages": [("user", "note the card")]})
+    assert_the_note_was_masked(shop)
+
+
+def test_a_governed_tool_is_given_the_arguments_the_input_scan_masked(shop: Proctor) -> None:
+    wrapped = governed(tool(shop_script.add_note), server="shop")
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+        assert wrapped.invoke(shop_script.NOTE[1]) == "noted on A-1; digits in the note: 0"
+    assert_the_note_was_masked(shop)
 
 
 def test_a_governed_tool_keeps_its_name_description_and_schema() -> None:

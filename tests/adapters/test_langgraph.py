@@ -18,7 +18,7 @@ from langgraph.types import Command
 
 from proctor import ActionDenied, Proctor
 from proctor.adapters.langgraph import ProctorToolCalls
-from tests.adapters.conftest import effects
+from tests.adapters.conftest import assert_the_note_was_masked, effects
 from tests.adapters.shop import tools as shop_tools
 
 SHOP_TOOLS = [tool(function) for function in shop_tools.TOOLS]
@@ -75,6 +75,15 @@ def test_one_policy_allows_holds_denies_masks_and_catches_the_injected_iban(
     assert "the IBAN came from a tool's output" in str(seen["transfer"].content)
 
 
+def test_the_tool_gets_the_arguments_the_input_scan_masked(
+    shop: Proctor, thread: dict[str, Any]
+) -> None:
+    app = graph(_calls(), scripted((shop_tools.NOTE,)))
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+        app.invoke({"messages": [("user", "note the card")]}, thread)
+    assert_the_note_was_masked(shop)
+
+
 def test_async_graphs_are_governed_alike(shop: Proctor, thread: dict[str, Any]) -> None:
     app = graph(_calls(), scripted(shop_tools.SCRIPT))
 
@@ -101,6 +110,18 @@ def test_a_held_call_pauses_the_graph_and_runs_once_approved(
     assert shop_tools.ran == ["refund"]
     assert tool_messages(state["messages"])["refund"].content == "refunded 400.0 on A-1"
     assert "__interrupt__" not in state
+
+
+def test_a_held_calls_interrupt_shows_the_arguments_masked(
+    shop: Proctor, thread: dict[str, Any]
+) -> None:
+    """The interrupt's value is stored in the graph's checkpoints: no card in clear there."""
+    args = {"order_id": f"A-1 (card {shop_tools.CARD})", "amount": 400.0}
+    app = graph(_calls(on_block="interrupt"), scripted((("refund", args),)))
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-3"):
+        paused = app.invoke({"messages": [("user", "refund A-1")]}, thread)
+    (pause,) = paused["__interrupt__"]
+    assert pause.value["args"]["order_id"] == f"A-1 (card {shop_tools.MASKED_CARD})"
 
 
 def test_resumed_before_the_approval_the_call_is_refused(

@@ -15,7 +15,7 @@ from llama_index.core.tools import FunctionTool
 
 from proctor import ActionDenied, Proctor
 from proctor.adapters.llama_index import governed, governed_tools
-from tests.adapters.conftest import effects
+from tests.adapters.conftest import assert_the_note_was_masked, effects
 from tests.adapters.shop import tools as shop_tools
 
 SHOP_TOOLS = [FunctionTool.from_defaults(function) for function in shop_tools.TOOLS]
@@ -65,6 +65,12 @@ def test_one_policy_allows_holds_denies_masks_and_catches_the_injected_iban(shop
     assert "held the call to `refund`" in seen["refund"].content
     assert "denied the call to `delete_order`" in seen["delete_order"].content
     assert "the IBAN came from a tool's output" in seen["transfer"].content
+
+
+def test_the_tool_gets_the_arguments_the_input_scan_masked(shop: Proctor) -> None:
+    tools = governed_tools(SHOP_TOOLS, server="shop", annotations=shop_tools.ANNOTATIONS)
+    asyncio.run(_run(FunctionAgent(tools=tools, llm=scripted((shop_tools.NOTE,))), shop, "t-1"))
+    assert_the_note_was_masked(shop)
 
 
 def test_a_governed_tool_keeps_the_metadata_and_works_when_called_directly(shop: Proctor) -> None:

@@ -22,6 +22,7 @@ from tests.adapters.conftest import (
     CUSTOMER,
     LEAKY_CUSTOMER,
     REDACTED_CUSTOMER,
+    assert_the_note_was_masked,
     decisions,
     effects,
 )
@@ -324,3 +325,27 @@ def test_the_shop_policy_allows_holds_denies_masks_and_catches_the_injected_iban
     assert "held the call to `refund`" in seen["refund"]
     assert "denied the call to `delete_order`" in seen["delete_order"]
     assert "the IBAN came from a tool's output" in seen["transfer"]
+
+
+def test_a_function_tool_gets_the_arguments_the_input_scan_masked(shop: Proctor) -> None:
+    """A guardrail can only allow or reject: the governed tool swaps in the masked arguments."""
+    name, args = shop_script.NOTE
+    model = ScriptedModel([[function_call(name, args, call_id="c1")], [assistant_message("ok")]])
+    guard = ProctorGuardrails(server="shop")
+    tools = guard.govern([function_tool(shop_script.add_note)])
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+        _run(Agent(name="support", model=model, tools=tools))
+    assert_the_note_was_masked(shop)
+    assert _tool_outputs(model) == {"c1": "noted on A-1; digits in the note: 0"}
+
+
+def test_a_guardrail_given_directly_refuses_a_call_it_cannot_mask(shop: Proctor) -> None:
+    """Without `govern`, nothing hands the tool the masked arguments: the call is refused."""
+    name, args = shop_script.NOTE
+    model = ScriptedModel([[function_call(name, args, call_id="c1")], [assistant_message("ok")]])
+    guard = ProctorGuardrails(server="shop")
+    tool = function_tool(shop_script.add_note, tool_input_guardrails=[guard.input_guardrail])
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+        _run(Agent(name="support", model=model, tools=[tool]))
+    assert shop_script.notes == []
+    assert "only a tool governed with `ProctorGuardrails.govern`" in _tool_outputs(model)["c1"]

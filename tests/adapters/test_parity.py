@@ -70,14 +70,18 @@ def test_an_mcp_servers_tools_carry_the_hints_it_lists_through_the_adapters(
     assert shop_tools.CARD not in str(seen)
 
 
-def test_a_governed_openai_mcp_server_reads_the_listed_hints_too(shop: Proctor) -> None:
+def _through_a_governed_openai_mcp_server(
+    shop: Proctor, script: tuple[tuple[str, dict[str, object]], ...]
+) -> object:
+    """``script`` run by an OpenAI agent on the shop's MCP server, governed; the model's last
+    request (all it was given)."""
     from agents import Agent as OpenAIAgent
     from agents import RunConfig, Runner
     from agents.testing import ScriptedModel, assistant_message, function_call
 
     from proctor.adapters.openai_agents import GovernedMCPServerStdio
 
-    turns = [[function_call(name, args, call_id=name)] for name, args in shop_tools.SCRIPT]
+    turns = [[function_call(name, args, call_id=name)] for name, args in script]
     model = ScriptedModel([*turns, [assistant_message("done")]])
     server = GovernedMCPServerStdio(
         {"command": sys.executable, "args": [str(SHOP / "server.py")]},
@@ -92,6 +96,18 @@ def test_a_governed_openai_mcp_server_reads_the_listed_hints_too(shop: Proctor) 
                 await Runner.run(agent, "help", run_config=RunConfig(tracing_disabled=True))
 
     anyio.run(run)
+    return model.last_call
+
+
+def test_a_governed_openai_mcp_server_reads_the_listed_hints_too(shop: Proctor) -> None:
+    given = str(_through_a_governed_openai_mcp_server(shop, shop_tools.SCRIPT))
     assert effects(shop) == shop_tools.EXPECTED
-    assert shop_tools.MASKED_CARD in str(model.last_call)
-    assert shop_tools.CARD not in str(model.last_call)
+    assert shop_tools.MASKED_CARD in given
+    assert shop_tools.CARD not in given
+
+
+def test_a_governed_openai_mcp_server_passes_on_the_masked_arguments(shop: Proctor) -> None:
+    """The shop's server runs `add_note` in its own process: it says how many digits it got."""
+    given = str(_through_a_governed_openai_mcp_server(shop, (shop_tools.NOTE,)))
+    assert effects(shop) == {"call:shop/add_note": "allow"}
+    assert "noted on A-1; digits in the note: 0" in given

@@ -19,7 +19,7 @@ from pydantic_ai.models.function import AgentInfo, FunctionModel
 
 from proctor import ApprovalRequired, Proctor
 from proctor.adapters.pydantic_ai import ProctorToolset
-from tests.adapters.conftest import effects
+from tests.adapters.conftest import assert_the_note_was_masked, effects
 from tests.adapters.shop import tools as shop_tools
 
 
@@ -65,6 +65,13 @@ def test_one_policy_allows_holds_denies_masks_and_catches_the_injected_iban(shop
     assert "held the call to `refund`" in seen["refund"]
     assert "denied the call to `delete_order`" in seen["delete_order"]
     assert "the IBAN came from a tool's output" in seen["transfer"]
+
+
+def test_the_tool_gets_the_arguments_the_input_scan_masked(shop: Proctor) -> None:
+    agent = Agent(scripted((shop_tools.NOTE,)), toolsets=[_toolset()])
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+        agent.run_sync("note the card")
+    assert_the_note_was_masked(shop)
 
 
 def test_the_run_deps_may_carry_the_session_and_async_runs_work(shop: Proctor) -> None:

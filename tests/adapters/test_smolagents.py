@@ -18,7 +18,7 @@ from smolagents.models import (
 
 from proctor import ActionDenied, Proctor
 from proctor.adapters.smolagents import governed_tools
-from tests.adapters.conftest import effects
+from tests.adapters.conftest import assert_the_note_was_masked, effects
 from tests.adapters.shop import tools as shop_tools
 
 SHOP_TOOLS = [tool(function) for function in shop_tools.TOOLS]
@@ -63,6 +63,14 @@ def test_one_policy_allows_holds_denies_masks_and_catches_the_injected_iban(shop
     assert "held the call to `refund`" in seen["refund"]
     assert "denied the call to `delete_order`" in seen["delete_order"]
     assert "the IBAN came from a tool's output" in seen["transfer"]
+
+
+def test_the_tool_gets_the_arguments_the_input_scan_masked(shop: Proctor) -> None:
+    tools = governed_tools(SHOP_TOOLS, server="shop", annotations=shop_tools.ANNOTATIONS)
+    agent = ToolCallingAgent(tools=tools, model=ScriptedModel((shop_tools.NOTE,)), max_steps=3)
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+        agent.run("note the card")
+    assert_the_note_was_masked(shop)
 
 
 def test_the_wrapper_keeps_the_tool_and_raises_when_asked(shop: Proctor) -> None:

@@ -12,7 +12,13 @@ from typing import Any
 
 import pytest
 
-from tests.adapters.conftest import SHOP, assert_the_shop_script_was_governed, effects, framework
+from tests.adapters.conftest import (
+    SHOP,
+    assert_the_note_was_masked,
+    assert_the_shop_script_was_governed,
+    effects,
+    framework,
+)
 
 framework("strands")
 
@@ -86,6 +92,14 @@ def test_one_policy_allows_holds_denies_masks_and_catches_the_injected_iban(shop
     with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
         agent("Sort out order A-1")
     assert_the_shop_script_was_governed(shop, results(model), str(model.seen))
+
+
+def test_the_tool_gets_the_arguments_the_input_scan_masked(shop: Proctor) -> None:
+    model = ScriptedModel((shop_tools.NOTE,))
+    agent = Agent(model=model, tools=SHOP_TOOLS, hooks=[_hooks()], callback_handler=None)
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+        agent("note the card")
+    assert_the_note_was_masked(shop)
 
 
 def test_without_a_session_no_tool_runs(shop: Proctor) -> None:

@@ -8,6 +8,7 @@ import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from mcp import ClientSession, StdioServerParameters
@@ -50,6 +51,7 @@ DECLARED = """\
     raw: {}
     sdk: {}
     conformance: {}
+    poisoned: {}
 """
 CONFIG += DECLARED
 
@@ -119,6 +121,8 @@ async def proxied(
     name: str | None = None,
     env: dict[str, str] | None = None,
     extra: tuple[str, ...] = (),
+    sampling: Any = None,
+    logging: Any = None,
 ) -> AsyncIterator[ClientSession]:
     """A handshake-era `ClientSession` talking to the proxy over stdio."""
     args = [*PROXY[1:], "--config", str(workdir / "proctor.yaml"), *extra]
@@ -130,7 +134,10 @@ async def proxied(
         env={**SOURCES, "PROCTOR_AGENT": "desk-bot", "PROCTOR_USER": "alice", **(env or {})},
         cwd=str(workdir),
     )
-    async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+    async with (
+        stdio_client(params) as (read, write),
+        ClientSession(read, write, sampling_callback=sampling, logging_callback=logging) as session,
+    ):
         await session.initialize()
         yield session
 

@@ -69,6 +69,28 @@ class CheckedCall:
     def action(self) -> str:
         return self.tool.action
 
+    @property
+    def masked(self) -> bool:
+        """Whether an input scan masked some argument: the tool must get ``passed_args``."""
+        return self.decision.allowed and self.decision.masks_args
+
+    @property
+    def passed_args(self) -> dict[str, Any]:
+        """The arguments the tool gets: the checked ones, as the input scan left them."""
+        return self.decision.passed_args(self.args)
+
+    def passed_call(
+        self, args: tuple[Any, ...], kwargs: Mapping[str, Any]
+    ) -> tuple[tuple[Any, ...], dict[str, Any]]:
+        """A positional and keyword call (read by ``call_arguments``) as the tool gets it."""
+        if not self.masked:
+            return args, dict(kwargs)
+        passed = self.passed_args
+        if not args:
+            return (), passed
+        value = passed.pop("input")
+        return ((value,) if len(args) == 1 else tuple(value)), passed
+
     def with_decision(self, decision: Decision) -> CheckedCall:
         return CheckedCall(self.tool, self.args, decision, self.session)
 
@@ -252,6 +274,14 @@ class AwaitingResults(Generic[T]):
         return self._calls.pop(call_id, None)
 
 
+def call_arguments(args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """A framework's positional and keyword call as the arguments checked: a positional input
+    (a query engine's, a one-string tool's) is the argument ``input``."""
+    if not args:
+        return dict(kwargs)
+    return {**kwargs, "input": args[0] if len(args) == 1 else list(args)}
+
+
 def unchecked_result(gate: FrameworkGate, tool_name: str) -> str:
     """The refusal in place of a result whose call proctor never checked (another hook ran it,
     or a call id was reused): such a result is never passed on."""
@@ -351,6 +381,7 @@ __all__ = [
     "ToolInfo",
     "ToolOptions",
     "approval_id",
+    "call_arguments",
     "listed_annotations",
     "missing_extra",
     "one_tool_gate",

@@ -61,7 +61,8 @@ class GovernedTool(BaseTool[BaseModel, Any]):
         call = self.gate.check(self.name, args)
         if not call.allowed:
             raise ToolCallRefused(self.gate.refuse(call))
-        result = await self.inner.run_json(args, cancellation_token, call_id=call_id)
+        passed = call.passed_args if call.masked else args  # as the input scan left them
+        result = await self.inner.run_json(passed, cancellation_token, call_id=call_id)
         # The model reads the result as text: that text is what is reviewed.
         reviewed = self.gate.review_output(call, self.inner.return_value_as_string(result))
         if reviewed.refused:

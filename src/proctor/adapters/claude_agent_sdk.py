@@ -90,6 +90,8 @@ class ProctorHooks:
         call = self.check(hook_input)
         if call.allowed:
             self._remember(tool_use_id or hook_input.get("tool_use_id"), call)
+            if call.masked:
+                return _masked(hook_input.get("tool_input"), call.passed_args)
             return {}  # no opinion: Claude's own permissions still apply
         return _deny(self.gate(call.tool.server).refuse(call))
 
@@ -128,6 +130,18 @@ def _deny(reason: str) -> dict[str, Any]:
             "hookEventName": "PreToolUse",
             "permissionDecision": "deny",
             "permissionDecisionReason": reason,
+        }
+    }
+
+
+def _masked(tool_input: Any, passed: dict[str, Any]) -> dict[str, Any]:
+    # Claude Code applies `updatedInput` only with an `allow`: the policy allowed this call.
+    base = dict(tool_input) if isinstance(tool_input, Mapping) else {}
+    return {
+        "hookSpecificOutput": {
+            "hookEventName": "PreToolUse",
+            "permissionDecision": "allow",
+            "updatedInput": {**base, **passed},
         }
     }
 

@@ -24,7 +24,7 @@ from typing import Any, Unpack
 
 from pydantic import ConfigDict
 
-from proctor.adapters._gate import FrameworkGate, GateOptions, missing_extra
+from proctor.adapters._gate import FrameworkGate, GateOptions, call_arguments, missing_extra
 
 try:
     from crewai.tools import BaseTool
@@ -57,20 +57,18 @@ class GovernedTool(BaseTool):  # type: ignore[misc]  # typed, but not in the dev
         )
 
     def _run(self, *args: Any, **kwargs: Any) -> Any:
-        call = self.gate.check(self.name, _arguments(args, kwargs))
+        call = self.gate.check(self.name, call_arguments(args, kwargs))
         if not call.allowed:
             return self.gate.refuse(call)
+        args, kwargs = call.passed_call(args, kwargs)
         return self.gate.review_output(call, self.inner.run(*args, **kwargs)).value
 
     async def _arun(self, *args: Any, **kwargs: Any) -> Any:
-        call = self.gate.check(self.name, _arguments(args, kwargs))
+        call = self.gate.check(self.name, call_arguments(args, kwargs))
         if not call.allowed:
             return self.gate.refuse(call)
+        args, kwargs = call.passed_call(args, kwargs)
         return self.gate.review_output(call, await self.inner.arun(*args, **kwargs)).value
-
-
-def _arguments(args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-    return kwargs if not args else {"input": args[0] if len(args) == 1 else list(args)}
 
 
 def governed_tools(tools: Iterable[BaseTool], **options: Unpack[GateOptions]) -> list[GovernedTool]:

@@ -55,6 +55,8 @@ class ProctorToolCallbacks:
         if hints is not None:
             self.gate.learn(tool.name, hints)
         call = self.gate.check(tool.name, args)
+        if call.masked:  # ADK runs the tool with this very dict: the values the scan masked
+            args.update(call.passed_args)
         refusal = None if call.allowed else {"error": self.gate.refuse(call)}
         self._checked.put(_call_key(tool, tool_context), (call, refusal))
         return refusal

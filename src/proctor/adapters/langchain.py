@@ -116,13 +116,14 @@ class GovernedTool(BaseTool):
         call = self._check(tool_input)
         if not call.allowed:
             return self._refusal(call, kwargs.get("tool_call_id"))
-        return self._reviewed(call, self.inner.run(tool_input, *args, **kwargs))
+        return self._reviewed(call, self.inner.run(_passed(call, tool_input), *args, **kwargs))
 
     async def arun(self, tool_input: str | dict[str, Any], *args: Any, **kwargs: Any) -> Any:
         call = self._check(tool_input)
         if not call.allowed:
             return self._refusal(call, kwargs.get("tool_call_id"))
-        return self._reviewed(call, await self.inner.arun(tool_input, *args, **kwargs))
+        passed = _passed(call, tool_input)
+        return self._reviewed(call, await self.inner.arun(passed, *args, **kwargs))
 
     def _run(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover - `run` delegates
         raise NotImplementedError("a governed tool runs through its inner tool's `run`")
@@ -146,6 +147,15 @@ class GovernedTool(BaseTool):
         if isinstance(output, ToolMessage | Command):
             return reviewed_result(self._gate, call, output)
         return self._gate.review_output(call, output).value
+
+
+def _passed(call: CheckedCall, tool_input: str | dict[str, Any]) -> str | dict[str, Any]:
+    """The input the inner tool gets: what was checked, as the input scan left it."""
+    if not call.masked:
+        return tool_input
+    if isinstance(tool_input, dict):  # the injected arguments (never checked) stay as they were
+        return {**tool_input, **call.passed_args}
+    return str(call.passed_args["input"])
 
 
 def governed(

@@ -75,7 +75,7 @@ class ProctorToolCalls:
         call = self.check(request)
         if not call.allowed:
             return self.refusal(request, call)
-        return reviewed_result(self.gate, call, execute(request))
+        return reviewed_result(self.gate, call, execute(passed_request(request, call)))
 
     async def awrap(
         self,
@@ -85,7 +85,7 @@ class ProctorToolCalls:
         call = self.check(request)
         if not call.allowed:
             return self.refusal(request, call)
-        return reviewed_result(self.gate, call, await execute(request))
+        return reviewed_result(self.gate, call, await execute(passed_request(request, call)))
 
     def check(self, request: ToolCallRequest) -> CheckedCall:
         tool_call = request.tool_call
@@ -103,7 +103,7 @@ class ProctorToolCalls:
                     "proctor": "approval_required",
                     "tool": call.tool_name,
                     "action": call.action,
-                    "args": dict(call.args),
+                    "args": call.passed_args,  # as the input scan left them: kept in checkpoints
                     "approval_id": approval_id(call.decision),
                     "decision_id": call.decision.decision_id,
                     "reason": call.decision.reason,
@@ -115,6 +115,14 @@ class ProctorToolCalls:
             name=call.tool_name,
             status="error",
         )
+
+
+def passed_request(request: ToolCallRequest, call: CheckedCall) -> ToolCallRequest:
+    """The request the tool runs: its arguments as the input scan left them."""
+    if not call.masked:
+        return request
+    args = {**(request.tool_call.get("args") or {}), **call.passed_args}
+    return request.override(tool_call={**request.tool_call, "args": args})
 
 
 def reviewed_result(gate: FrameworkGate, call: CheckedCall, result: ToolResult) -> ToolResult:

@@ -25,6 +25,7 @@ from proctor.adapters._gate import (
     CheckedCall,
     FrameworkGate,
     GateOptions,
+    call_arguments,
     missing_extra,
     one_tool_gate,
 )
@@ -51,18 +52,18 @@ class GovernedTool(AsyncBaseTool):
         call = self._check(args, kwargs)
         if not call.allowed:
             return self._refusal(call, kwargs)
+        args, kwargs = call.passed_call(args, kwargs)
         return self._reviewed(call, self.inner.call(*args, **kwargs))
 
     async def acall(self, *args: Any, **kwargs: Any) -> ToolOutput:
         call = self._check(args, kwargs)
         if not call.allowed:
             return self._refusal(call, kwargs)
+        args, kwargs = call.passed_call(args, kwargs)
         return self._reviewed(call, await self.inner.acall(*args, **kwargs))
 
     def _check(self, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> CheckedCall:
-        # A positional input (a query engine tool's `input`) is the argument `input`.
-        arguments = dict(kwargs) if not args else {"input": args[0] if len(args) == 1 else args}
-        return self.gate.check(self.metadata.get_name(), arguments)
+        return self.gate.check(self.metadata.get_name(), call_arguments(args, kwargs))
 
     def _refusal(self, call: CheckedCall, kwargs: Mapping[str, Any]) -> ToolOutput:
         message = self.gate.refuse(call)

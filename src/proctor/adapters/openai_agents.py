@@ -24,7 +24,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, Unpack
 
 from proctor.adapters._gate import (
@@ -34,12 +34,14 @@ from proctor.adapters._gate import (
     OnBlock,
     missing_extra,
 )
+from proctor.model.decision import Decision, Effect
 from proctor.sdk.errors import ToolCallBlocked
 from proctor.sdk.session import Session
 
 try:
     from agents import FunctionTool, Tool
     from agents.mcp import MCPServerSse, MCPServerStdio, MCPServerStreamableHttp
+    from agents.tool_context import ToolContext
     from agents.tool_guardrails import (
         ToolGuardrailFunctionOutput,
         ToolInputGuardrail,
@@ -73,6 +75,7 @@ class ProctorGuardrails:
         )
         # Allowed calls by tool call id, so the output review links to the input's decision.
         self._allowed: OrderedDict[str, CheckedCall] = OrderedDict()
+        self._swapping: set[str] = set()  # tools whose invoker takes the masked arguments
 
     def govern(self, tools: Iterable[Tool]) -> list[Tool]:
         """The function tools with both guardrails added (the originals are left unchanged).
@@ -93,11 +96,30 @@ class ProctorGuardrails:
         return governed
 
     def govern_tool(self, tool: FunctionTool) -> FunctionTool:
+        self._swapping.add(tool.name)
         return dataclasses.replace(
             tool,
+            on_invoke_tool=self._masked_invoker(tool.on_invoke_tool),
             tool_input_guardrails=[*(tool.tool_input_guardrails or ()), self.input_guardrail],
             tool_output_guardrails=[*(tool.tool_output_guardrails or ()), self.output_guardrail],
         )
+
+    def _masked_invoker(
+        self, invoke: Callable[[ToolContext[Any], str], Awaitable[Any]]
+    ) -> Callable[[ToolContext[Any], str], Awaitable[Any]]:
+        """``invoke`` given the arguments the input guardrail checked, as its scan left them.
+
+        A guardrail can only allow or reject a call; the tool reads the model's
+        arguments itself, so a masked call's arguments are swapped in here.
+        """
+
+        async def invoke_checked(context: ToolContext[Any], arguments: str) -> Any:
+            call = self._allowed.get(context.tool_call_id)
+            if call is not None and call.masked:
+                arguments = json.dumps(call.passed_args, ensure_ascii=False)
+            return await invoke(context, arguments)
+
+        return invoke_checked
 
     def _gate_for(self, data: ToolInputGuardrailData) -> FrameworkGate:
         context = data.context.context
@@ -108,6 +130,10 @@ class ProctorGuardrails:
     def _check_input(self, data: ToolInputGuardrailData) -> ToolGuardrailFunctionOutput:
         gate = self._gate_for(data)
         call = gate.check_json(data.context.tool_name, data.context.tool_arguments)
+        if call.masked and data.context.tool_name not in self._swapping:
+            # The guardrail given to a tool directly: nothing would hand the tool the masked
+            # arguments, and it would read the ones in clear.
+            return _refusal(gate, call.with_decision(_unmaskable(call)))
         if call.allowed:
             self._remember(data.context.tool_call_id, call)
             return ToolGuardrailFunctionOutput.allow(output_info=call.decision)
@@ -189,8 +215,9 @@ class _GovernedCallTool:
         call = gate.check(tool_name, arguments)
         if not call.allowed:
             return _error_result(gate.refuse(call))
+        passed = call.passed_args if call.masked else arguments  # as the input scan left them
         result: CallToolResult = await super().call_tool(  # type: ignore[misc]
-            tool_name, arguments, meta
+            tool_name, passed, meta
         )
         return _reviewed_result(gate, call, result)
 
@@ -220,6 +247,16 @@ def _refusal(gate: FrameworkGate, call: CheckedCall) -> ToolGuardrailFunctionOut
     except ToolCallBlocked as blocked:
         return ToolGuardrailFunctionOutput.raise_exception(output_info=blocked)
     return ToolGuardrailFunctionOutput.reject_content(message, output_info=call.decision)
+
+
+def _unmaskable(call: CheckedCall) -> Decision:
+    return Decision(
+        Effect.DENY,
+        f"the input scan masked arguments of `{call.tool_name}`, which only a tool governed "
+        "with `ProctorGuardrails.govern` is given",
+        decision_id=call.decision.decision_id,
+        code="masked_args_unsupported",
+    )
 
 
 def _error_result(message: str) -> CallToolResult:

@@ -93,7 +93,7 @@ class ProctorToolset(WrapperToolset[Any]):
                     }
                 )
             return gate.refuse(call)
-        result = await super().call_tool(name, tool_args, ctx, tool)
+        result = await super().call_tool(name, call.passed_args, ctx, tool)  # masked, if scanned
         return gate.review_output(call, result).value
 
 

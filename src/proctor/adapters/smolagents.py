@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, Unpack
 
-from proctor.adapters._gate import FrameworkGate, GateOptions, missing_extra
+from proctor.adapters._gate import FrameworkGate, GateOptions, call_arguments, missing_extra
 
 try:
     from smolagents import Tool
@@ -45,10 +45,10 @@ class GovernedTool(Tool):  # type: ignore[misc]  # smolagents ships no types
         super().__init__()
 
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        arguments = kwargs if not args else {"input": args[0] if len(args) == 1 else list(args)}
-        call = self.gate.check(self.name, arguments)
+        call = self.gate.check(self.name, call_arguments(args, kwargs))
         if not call.allowed:
             return self.gate.refuse(call)
+        args, kwargs = call.passed_call(args, kwargs)
         return self.gate.review_output(call, self.inner(*args, **kwargs)).value
 
 

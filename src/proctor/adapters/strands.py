@@ -63,6 +63,8 @@ class ProctorHooks(HookProvider):  # type: ignore[misc]  # typed, but not in the
         if not call.allowed:
             event.cancel_tool = self.gate.refuse(call)
             return
+        if call.masked:  # the tool runs with `tool_use` as the hook leaves it
+            event.tool_use = {**event.tool_use, "input": {**tool_input, **call.passed_args}}
         self._allowed.put(key, call)
 
     def after_tool_call(self, event: AfterToolCallEvent) -> None:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
 from proctor.errors import ProctorError
 from proctor.identity.scopes import ScopeSet
+from proctor.mcp.descriptions import DescribedTool, DescriptionReview, Reader
 from proctor.mcp.listing import could_be_allowed
 from proctor.model.actions import validate_action
 from proctor.model.decision import Decision
@@ -60,6 +61,7 @@ class ToolGate:
     ) -> None:
         self.proctor = proctor
         self._actions = {server: dict(tools) for server, tools in (actions or {}).items()}
+        self._descriptions = DescriptionReview(proctor)
 
     def action(self, server: str, tool: str) -> str:
         configured = self._actions.get(server, {}).get(tool)
@@ -155,6 +157,29 @@ class ToolGate:
             and could_be_allowed(policies, tool.action, agent, scopes, tool.context(), now)
             for tool in tools
         ]
+
+    def review_descriptions(
+        self, caller: Caller, tools: Sequence[Mapping[str, Any]], infos: Sequence[ToolInfo]
+    ) -> list[DescribedTool]:
+        """Each listed tool as the caller's model may read it (``proctor.mcp.descriptions``)."""
+        principal = self._principal(caller)
+        if principal is None:  # no tool is listed to a caller that cannot be resolved
+            return [DescribedTool(tool, withheld=True, reason="unknown caller") for tool in tools]
+        reader = Reader(principal[0], caller.user, caller.run_id)
+        review = self._descriptions.review
+        return [review(tool, info, reader) for tool, info in zip(tools, infos, strict=True)]
+
+    def review_message(
+        self, caller: Caller, server: str, method: str, params: Mapping[str, Any]
+    ) -> DescribedTool:
+        """A server's message to the client (``SERVER_MESSAGES``) as the caller may read it."""
+        if not self.proctor.runtime.policies.scanning.has_output:
+            return DescribedTool(params)  # nothing asks for a scan: no caller to resolve
+        principal = self._principal(caller)
+        if principal is None:
+            return DescribedTool(params, withheld=True, reason="the caller cannot be resolved")
+        reader = Reader(principal[0], caller.user, caller.run_id)
+        return self._descriptions.review_message(method, params, server, reader)
 
     def review_result(
         self, caller: Caller, action: str, source: str, decision: Decision, result: Any

@@ -60,7 +60,7 @@ class Governed:
         if self.method == "resources/read":
             changed = {**params, "uri": masked.get("uri", params.get("uri"))}
         else:
-            changed = {**params, "arguments": dict(masked)}
+            changed = {**params, "arguments": decision.passed_args(self.args)}
         return {**message, "params": changed}
 
 

@@ -1,9 +1,8 @@
 """``Relay``: one downstream MCP session and its upstream, message by message.
 
 Everything passes through as it came (initialize or discover, resource and
-prompt lists, progress, logging, cancellation, sampling and elicitation
-requests from the server, results with ``structuredContent`` and ``isError``)
-except:
+prompt lists, progress, cancellation, results with ``structuredContent`` and
+``isError``) except:
 
 * a ``tools/call``, ``resources/read`` or ``prompts/get`` request, which is
   checked first (``governed``); a denied or held one never reaches the
@@ -12,7 +11,11 @@ except:
 * its answer (for a task-augmented call, its ``tasks/result``), which is
   reviewed and recorded before it is passed on, exactly once;
 * a ``tools/list`` result, from which tools the caller could never be allowed
-  are removed;
+  are removed, and whose tools' descriptions are scanned (``descriptions``):
+  masked, or the tool withheld and a later call of it refused;
+* what the server sends the client on its own (sampling and elicitation
+  requests, log messages: ``descriptions.SERVER_MESSAGES``), scanned the same
+  way: masked, or withheld (a request is refused back to the server);
 * a request sent as a notification (no ``id``), which is dropped; a governed
   one is recorded as refused;
 * a message that is not a usable JSON-RPC message (an id that is a list, an
@@ -33,6 +36,8 @@ from typing import Any
 
 from proctor.mcp.channels import Channel
 from proctor.mcp.contents import opened
+from proctor.mcp.descriptions import SERVER_MESSAGES, DescribedTool
+from proctor.mcp.errors import MCP_MESSAGE_WITHHELD, MCP_TOOL_WITHHELD
 from proctor.mcp.gate import Caller, ToolGate
 from proctor.mcp.governed import (
     GOVERNED_METHODS,
@@ -110,6 +115,7 @@ class Relay:
         self._tasks: dict[str, _Review] = {}  # task id -> the call that created it
         self._tools: dict[str, ToolInfo] = {}
         self._unknown: set[str] = set()
+        self._withheld: dict[str, str] = {}  # tools whose description was withheld -> why
         self.modern = False  # the era the client and the upstream settled on
 
     async def from_client(self, message: Message | list[Any], caller: Caller | None = None) -> None:
@@ -244,10 +250,31 @@ class Relay:
                     self._tasks[task] = awaited  # a task-augmented call: its result comes later
                 else:
                     message = self._record(message, awaited)
+        elif message.get("method") in SERVER_MESSAGES:
+            reviewed = await self._server_message(message)
+            if reviewed is None:
+                return
+            message = reviewed
         elif message.get("method") == "notifications/tools/list_changed":
             self._tools.clear()  # the server's tools changed: learn them again
             self._unknown.clear()
+            self._withheld.clear()
         await self._send_down(message)
+
+    async def _server_message(self, message: Message) -> Message | None:
+        """A server's message as the client may get it; None when withheld (a request is
+        refused back to the server)."""
+        params = message.get("params")
+        params = params if isinstance(params, dict) else {}
+        method = str(message["method"])
+        reviewed = self.gate.review_message(self.caller, self.server, method, params)
+        if not reviewed.withheld:
+            return message if reviewed.tool is params else {**message, "params": reviewed.tool}
+        if "id" in message:  # a request sent as a notification is dropped unanswered
+            data = {"code": MCP_MESSAGE_WITHHELD}
+            text = f"proctor: {reviewed.reason}"
+            await self.upstream.send(error_response(message["id"], REFUSED, text, data))
+        return None
 
     async def pump(self) -> None:
         """Relay the upstream's messages downstream until it closes."""
@@ -294,7 +321,10 @@ class Relay:
         """The review its answer needs when the request may go on, else the client's answer."""
         request_id, method = message["id"], message["method"]
         if method == "tools/call":
-            await self._learn_tool(message)
+            await self._learn_tool(message, caller)
+            withheld = self._withheld_tool(message, caller)
+            if withheld is not None:
+                return withheld
         request = self._governed(method, message.get("params"))
         if isinstance(request, str):
             return error_response(request_id, INVALID_PARAMS, request)
@@ -326,7 +356,25 @@ class Relay:
                 data["approval_id"] = approval
         return error_response(request_id, REFUSED, text, data)
 
-    async def _learn_tool(self, message: Message) -> None:
+    def _withheld_tool(self, message: Message, caller: Caller) -> Message | None:
+        """A call of a tool whose description was withheld: refused as unlisted, recorded."""
+        name = message["params"].get("name") if isinstance(message.get("params"), dict) else None
+        if not isinstance(name, str) or name not in self._withheld:
+            return None
+        reason = f"tool `{name}` is not listed: {self._withheld[name]}"
+        try:
+            self.gate.refuse(
+                caller,
+                self.gate.action(self.server, name),
+                code=MCP_TOOL_WITHHELD,
+                reason=reason,
+                args=message["params"].get("arguments"),
+            )
+        except Exception:  # refused either way; the log keeps what the trail could not
+            log.exception("could not record the refused call of `%s`", name)
+        return error_response(message["id"], INVALID_PARAMS, reason, {"code": MCP_TOOL_WITHHELD})
+
+    async def _learn_tool(self, message: Message, caller: Caller) -> None:
         """Before checking a call of a tool this session never listed, list the tools.
 
         Clients that remember tool lists across sessions call without listing;
@@ -337,6 +385,8 @@ class Relay:
         params = message.get("params")
         name = params.get("name") if isinstance(params, dict) else None
         if not isinstance(name, str) or name in self._tools or name in self._unknown:
+            return
+        if name in self._withheld:
             return
         meta = params.get("_meta") if isinstance(params, dict) else None
         lookup_meta = (
@@ -370,14 +420,11 @@ class Relay:
             tools = result.get("tools") if isinstance(result, dict) else None
             if not isinstance(tools, list):
                 break
-            for tool in tools:
-                if isinstance(tool, dict):
-                    info = self.gate.describe(self.server, tool)
-                    self._tools[info.name] = info
+            self._learn(caller, tools)
             cursor = result.get("nextCursor") if isinstance(result, dict) else None
-            if name in self._tools or not cursor:
+            if name in self._tools or name in self._withheld or not cursor:
                 break
-        if name not in self._tools:
+        if name not in self._tools and name not in self._withheld:
             self._unknown.add(name)  # asked once; the worst case applies from now on
 
     def _record(self, message: Message, review: _Review) -> Message:
@@ -409,21 +456,32 @@ class Relay:
         result = message.get("result")
         if not isinstance(result, dict) or not isinstance(result.get("tools"), list):
             return message
-        tools = result["tools"]
-        if not tools:
+        if not result["tools"]:
             return message
-        described = [
-            self.gate.describe(self.server, tool) if isinstance(tool, dict) else None
-            for tool in tools
+        reviewed = self._learn(caller, result["tools"])
+        shown = self.gate.visible(caller, [info for info, _ in reviewed])
+        kept = [
+            described.tool
+            for (_, described), visible in zip(reviewed, shown, strict=True)
+            if visible and not described.withheld
         ]
-        known = [info for info in described if info is not None]
-        for info in known:
-            self._tools[info.name] = info
-        shown = iter(self.gate.visible(caller, known))
-        kept = [tool for tool, info in zip(tools, described, strict=True) if info and next(shown)]
-        if len(kept) == len(tools):
+        if kept == result["tools"]:
             return message
         return {**message, "result": {**result, "tools": kept}}
+
+    def _learn(self, caller: Caller, tools: list[Any]) -> list[tuple[ToolInfo, DescribedTool]]:
+        """The listed tools (objects only), described and their descriptions reviewed."""
+        listed = [tool for tool in tools if isinstance(tool, dict)]
+        infos = [self.gate.describe(self.server, tool) for tool in listed]
+        reviewed = self.gate.review_descriptions(caller, listed, infos)
+        for info, described in zip(infos, reviewed, strict=True):
+            if described.withheld:
+                self._withheld[info.name] = described.reason
+                self._tools.pop(info.name, None)
+            else:
+                self._withheld.pop(info.name, None)
+                self._tools[info.name] = info
+        return list(zip(infos, reviewed, strict=True))
 
 
 def _task_id(value: Any, key: str | None = None) -> str | None:

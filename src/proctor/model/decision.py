@@ -83,6 +83,20 @@ class Decision:
         return self.effect is Effect.DENY
 
     @property
+    def masks_args(self) -> bool:
+        return self.redacted_args is not None
+
+    def passed_args(self, args: Mapping[str, Any]) -> dict[str, Any]:
+        """The arguments the tool gets: ``args`` as checked, with what an input scan masked.
+
+        Every door (``@governed_tool``, the proxy, the framework adapters) hands the
+        tool these, never the values in clear that the scan found.
+        """
+        if self.redacted_args is None:
+            return dict(args)
+        return {**args, **self.redacted_args}
+
+    @property
     def requires_approval(self) -> bool:
         return self.effect is Effect.REQUIRE_APPROVAL
 

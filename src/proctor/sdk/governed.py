@@ -50,8 +50,8 @@ def governed_tool(
             arguments = _arguments(bound)
             target = resource(arguments) if resource is not None else None
             decision = active.check(action, args=arguments, resource=target)
-            if decision.allowed and decision.redacted_args is not None:
-                bound.arguments.update(decision.redacted_args)  # the tool gets the masked values
+            if decision.allowed and decision.masks_args:
+                bound.arguments.update(decision.passed_args(arguments))  # masked values only
             return decision, bound, active
 
         def refuse(decision: Decision, bound: inspect.BoundArguments) -> Any:

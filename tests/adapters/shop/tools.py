@@ -15,6 +15,7 @@ INJECTED = (
 ANNOTATIONS = {"lookup_order": {"readOnlyHint": True}, "read_document": {"readOnlyHint": True}}
 
 ran: list[str] = []
+notes: list[str] = []  # the text each `add_note` body was given
 
 
 def lookup_order(order_id: str) -> str:
@@ -69,7 +70,20 @@ def transfer(iban: str, amount: float) -> str:
     return f"sent {amount} to {iban}"
 
 
-TOOLS = (lookup_order, read_document, refund, delete_order, transfer)
+def add_note(order_id: str, text: str) -> str:
+    """Add a note to an order.
+
+    Args:
+        order_id: The order's id.
+        text: The note.
+    """
+    ran.append("add_note")
+    notes.append(text)
+    # how many digits it was given, so a test sees what a tool served over MCP was given
+    return f"noted on {order_id}; digits in the note: {sum(c.isdigit() for c in text)}"
+
+
+TOOLS = (lookup_order, read_document, refund, delete_order, transfer, add_note)
 
 # What the model asks for in every adapter's test, in one run, and what proctor decides:
 # the IBAN it transfers to is the one the document carried, so that call is tainted.
@@ -88,3 +102,11 @@ EXPECTED = {
     "call:shop/transfer": "require_approval",
 }
 EXPECTED_RAN = ["lookup_order", "read_document"]
+
+# A note the model writes with the customer's card in it: the policy's input scan masks the
+# card, so the tool (whichever door it is called through) is given the masked text only.
+NOTE: tuple[str, dict[str, object]] = (
+    "add_note",
+    {"order_id": "A-1", "text": f"customer paid with card {CARD}"},
+)
+MASKED_NOTE = f"customer paid with card {MASKED_CARD}"
