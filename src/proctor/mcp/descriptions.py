@@ -29,7 +29,7 @@ from typing import Any
 
 from proctor.model.decision import Effect
 from proctor.model.request import Agent
-from proctor.runtime.scanning import output_tree
+from proctor.runtime.output_tree import output_tree
 from proctor.sdk.client import Proctor
 from proctor.sdk.tools import ToolInfo
 
