@@ -79,11 +79,19 @@ def first_audit_tables(counter: str) -> tuple[str, ...]:
     )
 
 
+AUDIT_COLUMNS = (
+    "shard", "position", "decision_id", "ts", "kind", "user_sub", "agent_id", "action",
+    "effect", "run_id", "hash", "body", "leaf",
+)  # fmt: skip
+NODE_COLUMNS = ("shard", "level", "idx", "hash")
 INSERT_ROW = (
-    "INSERT INTO audit (shard, position, decision_id, ts, kind, user_sub, agent_id, action, "
-    "effect, run_id, hash, body, leaf) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in AUDIT_COLUMNS)})"
 )
-INSERT_NODE = "INSERT INTO audit_nodes (shard, level, idx, hash) VALUES (?, ?, ?, ?)"
+INSERT_NODE = (
+    f"INSERT INTO audit_nodes ({', '.join(NODE_COLUMNS)}) "
+    f"VALUES ({', '.join('?' for _ in NODE_COLUMNS)})"
+)
 
 
 def writer_name() -> str:
@@ -154,9 +162,9 @@ def write_batch(st: Statements, before: ShardState, batch: Batch, owner: str, no
     after = batch.after
     assert after is not None
     if batch.rows:
-        st.many(INSERT_ROW, batch.rows)
+        st.insert_all("audit", AUDIT_COLUMNS, batch.rows)
     if batch.nodes:
-        st.many(INSERT_NODE, batch.nodes)
+        st.insert_all("audit_nodes", NODE_COLUMNS, batch.nodes)
     moved = st.run(
         "UPDATE audit_shards SET size = ?, hash = ?, frontier = ?, owner = ?, lease_until = ? "
         "WHERE shard = ? AND size = ? AND hash = ?",
