@@ -1,10 +1,12 @@
-"""The dialect renders each shared query for its driver (pure logic: no database here)."""
+"""The dialect renders each shared query for its driver; statements run on both databases."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from proctor.storage.sql.dialect import POSTGRES, SQLITE
+import psycopg
+
+from proctor.storage.sql.dialect import POSTGRES, SQLITE, Statements
 from proctor.storage.sqlite.state_db import StateDatabase
 
 
@@ -51,3 +53,29 @@ def test_statements_run_on_a_real_sqlite_state_database(tmp_path: Path) -> None:
             assert sql.one("SELECT run_id FROM runs WHERE run_id = ?", ("zz",)) is None
     finally:
         database.close()
+
+
+ROWS = [
+    (1, "plain", b"\x00\x01bytes", None),
+    (2, "tab\tnew line\nback\\slash, quote' and ü", b"", "x"),
+]
+
+
+def test_insert_all_writes_the_same_rows_by_insert_on_sqlite_and_by_copy_on_postgres(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    """COPY's text format escapes tabs, newlines and backslashes: the rows read back as given."""
+    database = StateDatabase(str(tmp_path / "proctor.db"))
+    try:
+        with database.transaction("writing") as sql:
+            sql.run("CREATE TABLE t (n INTEGER, text TEXT, blob BLOB, maybe TEXT)")
+            sql.insert_all("t", ("n", "text", "blob", "maybe"), ROWS)
+        with database.reading("reading") as sql:
+            assert sql.all("SELECT n, text, blob, maybe FROM t ORDER BY n") == ROWS
+    finally:
+        database.close()
+    with psycopg.connect(postgres_url) as conn:
+        conn.execute("CREATE TEMPORARY TABLE t (n BIGINT, text TEXT, blob BYTEA, maybe TEXT)")
+        sql = Statements(conn, POSTGRES)
+        sql.insert_all("t", ("n", "text", "blob", "maybe"), ROWS)
+        assert sql.all("SELECT n, text, blob, maybe FROM t ORDER BY n") == ROWS
