@@ -1,0 +1,196 @@
+"""Other readings of a text for the pattern scanners: hidden characters removed and
+look-alikes folded, and HTML entities, percent-escapes and base64 decoded.
+
+A key or a card number written with zero-width characters or soft hyphens
+between its characters, in full-width digits, with Cyrillic look-alikes, as
+``&#x41;...``, as ``%41...`` or in base64 reads the same to whoever receives
+it (a person, a browser, a decoder), but not to a pattern. The pattern scanners
+(``pii``, ``secrets``) read the text as given and then each reading that
+differs from it; ``Reading.span`` maps a span of a reading back to the text
+(a decoded character to its whole escape), so a finding and a redaction cover
+the original characters. A text of ASCII without ``&``, ``%`` or a long
+base64 run has no other reading, at the cost of a few substring searches.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from html.entities import html5
+from urllib.parse import unquote_to_bytes
+
+import re2
+
+from proctor.scanners.findings import Finding
+from proctor.scanners.normalise import ASCII_RUN_OR_CHAR, BIDI, HOMOGLYPHS, TAGS
+
+# Characters a reader does not see; more than ``normalise.ZERO_WIDTH`` (which marks hidden
+# text): the invisible operators and the combining grapheme joiner hide nothing in prose.
+INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u180e\u00ad\u034f")
+ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+PERCENT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
+HEX = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){16,}(?![0-9A-Fa-f])")
+# What any BASE64 / HEX match contains; RE2 rules these out in linear time, so most
+# texts skip the two patterns above (their look-arounds need Python's ``re``).
+BASE64_HINT = re2.compile(r"[A-Za-z0-9+/]{24}")
+HEX_HINT = re2.compile(r"[0-9A-Fa-f]{32}")
+MAX_DECODED = 64  # base64 runs decoded per text
+FOLDED = "read with hidden characters and look-alikes folded"
+DECODED = "read with escapes and base64 decoded"
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """``text`` read another way; its character ``i`` stands for ``[starts[i], ends[i])``."""
+
+    text: str
+    starts: Sequence[int]
+    ends: Sequence[int]
+    how: str
+
+    def span(self, start: int, end: int) -> tuple[int, int]:
+        """The original ``[start, end)`` of a span of this reading."""
+        if start >= len(self.starts):
+            last = self.ends[-1] if self.ends else 0
+            return last, last
+        return self.starts[start], self.ends[max(start, end - 1)]
+
+    def finding(self, finding: Finding) -> Finding:
+        """``finding`` of this reading spanning the original text, saying how it was read."""
+        start, end = self.span(finding.start, finding.end)
+        detail = f"{finding.detail}; {self.how}" if finding.detail else self.how
+        return Finding(finding.type, start, end, finding.score, finding.scanner, detail)
+
+    def after(self, inner: Reading) -> Reading:
+        """``inner`` (a reading of this reading's text) as a reading of the original text."""
+        return Reading(
+            inner.text,
+            [self.starts[s] for s in inner.starts],
+            [self.ends[e - 1] for e in inner.ends],
+            f"{self.how}, {inner.how}",
+        )
+
+
+@lru_cache(maxsize=2)  # the pii and secrets stages read the same text one after the other
+def readings(text: str) -> tuple[Reading, ...]:
+    """The readings of ``text`` that differ from it: folded, then decoded (of the folded)."""
+    out: list[Reading] = []
+    folded = fold(text)
+    if folded is not None:
+        out.append(folded)
+    decoded = decode(folded.text if folded is not None else text)
+    if decoded is not None:
+        out.append(folded.after(decoded) if folded is not None else decoded)
+    return tuple(out)
+
+
+def fold(text: str) -> Reading | None:
+    """``text`` without invisible and bidi characters, tag characters read as the ASCII they
+    hide, NFKC applied (full-width, styled letters, other spaces) and look-alikes folded,
+    case kept; None when that changes nothing."""
+    if text.isascii():
+        return None
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    changed = False
+    for run in ASCII_RUN_OR_CHAR.finditer(text):
+        position = run.start()
+        piece = run.group()
+        if len(piece) > 1 or piece.isascii():
+            chars.append(piece)
+            starts.extend(range(position, run.end()))
+            ends.extend(range(position + 1, run.end() + 1))
+            continue
+        code = ord(piece)
+        if piece in INVISIBLE or piece in BIDI or (code in TAGS and not 0xE0020 <= code <= 0xE007E):
+            changed = True
+            continue
+        folded = (
+            chr(code - 0xE0000)
+            if code in TAGS
+            else unicodedata.normalize("NFKC", piece).translate(HOMOGLYPHS)
+        )
+        changed = changed or folded != piece
+        chars.append(folded)
+        starts.extend([position] * len(folded))
+        ends.extend([position + 1] * len(folded))
+    if not changed:
+        return None
+    return Reading("".join(chars), starts, ends, FOLDED)
+
+
+def decode(text: str, *, with_base64: bool = True) -> Reading | None:
+    """``text`` with HTML character references, percent-escapes and (``with_base64``) base64
+    runs of printable UTF-8 decoded in place; None when there are none."""
+    pieces: list[tuple[int, int, str, bool]] = []  # start, end, decoded, one char per escape
+    if "&" in text and ";" in text:
+        entities = ((m, _entity(m)) for m in ENTITY.finditer(text))
+        pieces += [(m.start(), m.end(), decoded, False) for m, decoded in entities if decoded]
+    if "%" in text:
+        pieces += [_percent(m) for m in PERCENT_RUN.finditer(text)]
+    if with_base64 and BASE64_HINT.search(text):
+        runs = list(BASE64.finditer(text))[:MAX_DECODED]
+        pieces += [
+            (m.start(), m.end(), decoded, False)
+            for m in runs
+            if (decoded := decode_printable(m.group(), "base64")) is not None
+        ]
+    if not pieces:
+        return None
+    pieces.sort()
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    position = 0
+    for start, end, decoded, per_escape in pieces:
+        if start < position:  # inside a piece already decoded
+            continue
+        chars.append(text[position:start])
+        starts.extend(range(position, start))
+        ends.extend(range(position + 1, start + 1))
+        chars.append(decoded)
+        if per_escape and len(decoded) * 3 == end - start:  # one ASCII character per `%xx`
+            starts.extend(range(start, end, 3))
+            ends.extend(range(start + 3, end + 1, 3))
+        else:
+            starts.extend([start] * len(decoded))
+            ends.extend([end] * len(decoded))
+        position = end
+    chars.append(text[position:])
+    starts.extend(range(position, len(text)))
+    ends.extend(range(position + 1, len(text) + 1))
+    return Reading("".join(chars), starts, ends, DECODED)
+
+
+def _entity(match: re.Match[str]) -> str:
+    body = match.group()[1:-1]
+    if body[0] != "#":
+        return html5.get(body + ";", "")
+    code = int(body[2:], 16) if body[1] in "xX" else int(body[1:])
+    return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else ""
+
+
+def _percent(match: re.Match[str]) -> tuple[int, int, str, bool]:
+    raw = unquote_to_bytes(match.group())
+    return match.start(), match.end(), raw.decode("utf-8", errors="replace"), raw.isascii()
+
+
+def decode_printable(value: str, encoding: str) -> str | None:
+    """``value`` decoded from ``base64`` or ``hex`` when it is printable UTF-8, else None."""
+    try:
+        if encoding == "hex":
+            raw = binascii.unhexlify(value)
+        else:
+            raw = base64.b64decode(value + "=" * (-len(value) % 4), validate=False)
+        decoded = raw.decode("utf-8")
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        return None
+    printable = sum(ch.isprintable() or ch.isspace() for ch in decoded)
+    return decoded if decoded and printable / len(decoded) > 0.9 else None
