@@ -110,3 +110,80 @@ def test_a_disguised_secret_is_redacted_whole(masking: Proctor, disguise: str) -
     decision = masking.check("write:note", args={"text": f"key {hidden} end"})
     assert decision.allowed
     assert decision.redacted_args == {"text": "key [secret.aws_access_key] end"}
+
+
+def test_a_secret_in_a_dict_key_is_redacted_and_its_path_does_not_name_it(
+    masking: Proctor,
+) -> None:
+    decision = masking.check("write:note", args={"headers": {AWS_KEY: "v", "ok": "fine"}})
+    assert decision.redacted_args == {"headers": {"[secret.aws_access_key]": "v", "ok": "fine"}}
+    (finding,) = decision.findings
+    assert finding["path"] == "$.headers.<key:0>"
+    assert AWS_KEY not in repr(decision.findings)
+
+
+def test_a_secret_in_a_key_of_a_result_is_redacted() -> None:
+    policy = STRICT.replace("output: {secret: deny", "output: {secret: redact")
+    guard = Proctor.from_policies(texts=(policy,), agents=[Agent("bot")], agent="bot")
+    review = guard.review_output("read:config", {"env": {AWS_KEY: "set"}})
+    assert review.allowed
+    assert review.value == {"env": {"[secret.aws_access_key]": "set"}}
+
+
+class Holder:
+    """A result whose text is the default `<Holder object at 0x...>`."""
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+class Slotted:
+    __slots__ = ("key",)
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+class Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no text")
+
+    __repr__ = __str__
+
+
+class Recursive:
+    def __str__(self) -> str:
+        return str(self)
+
+
+@pytest.mark.parametrize(
+    "result",
+    [Holder(AWS_KEY), Slotted(AWS_KEY), memoryview(AWS_KEY.encode()), [Holder(AWS_KEY)]],
+    ids=["object attribute", "slot", "memoryview", "object in a list"],
+)
+def test_a_secret_inside_an_object_a_tool_returns_is_found(strict: Proctor, result: object) -> None:
+    review = strict.review_output("read:config", result)
+    assert review.code == "scan_denied"
+    assert "secret.aws_access_key" in review.reason
+
+
+@pytest.mark.parametrize("result", [Unprintable(), Recursive()], ids=["raises", "recursion"])
+def test_a_result_that_cannot_be_read_is_withheld_with_a_code(
+    strict: Proctor, result: object
+) -> None:
+    review = strict.review_output("read:config", result)
+    assert not review.allowed
+    assert review.code == "scan_unavailable"
+    assert review.value is None
+
+
+def test_an_argument_that_cannot_be_read_is_denied_with_a_code(strict: Proctor) -> None:
+    decision = strict.check("write:note", args={"text": Unprintable()})
+    assert decision.effect.value == "deny"
+    assert decision.code == "invalid_request"
+    assert "`Unprintable`" in decision.reason
+
+
+def test_a_secret_in_a_memoryview_argument_is_denied(strict: Proctor) -> None:
+    decision = strict.check("write:note", args={"data": memoryview(AWS_KEY.encode())})
+    assert decision.code == "scan_denied"

@@ -52,7 +52,14 @@ def review_output(runtime: EngineParts, call: OutputCall) -> OutputReview:
     caller = _resolve(runtime, call, recorded_at)
     if isinstance(caller, OutputReview):
         return replace(caller, review_id=review_id)
-    tree = output_tree(call.result)
+    try:
+        tree = output_tree(call.result)
+    except Exception as exc:  # a result that cannot be read cannot be scanned: withhold it
+        return withheld(
+            review_id,
+            f"withheld: the result could not be read for scanning ({type(exc).__name__})",
+            SCAN_UNAVAILABLE,
+        )
     plan = runtime.policies.scanning.plan("output", call.action, caller.agent)
     scanned = runtime.content.scan(plan, tree) if plan is not None else None
     if scanned is not None and scanned.error is not None:

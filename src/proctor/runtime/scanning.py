@@ -481,12 +481,17 @@ def withheld(
 
 
 def output_tree(result: Any, depth: int = 0) -> Any:
-    """A tool's result as JSON values (models and dataclasses dumped, other objects as text)."""
+    """A tool's result as JSON values (models and dataclasses dumped, other objects as text).
+
+    An object whose text is the default ``<Type object at 0x...>`` says nothing of
+    what it holds: its public attributes are read instead, so a key kept in one is
+    scanned. May raise whatever the result's own ``__str__`` or dump raises.
+    """
     if result is None or isinstance(result, str | int | float | bool):
         return result
     if depth > 32:
         return "<nested too deep>"
-    if isinstance(result, bytes | bytearray):
+    if isinstance(result, bytes | bytearray | memoryview):
         return bytes(result).decode("utf-8", errors="replace")
     if isinstance(result, Mapping):
         return {str(key): output_tree(value, depth + 1) for key, value in result.items()}
@@ -497,4 +502,23 @@ def output_tree(result: Any, depth: int = 0) -> Any:
         return output_tree(dump(mode="json", by_alias=True, exclude_none=True), depth + 1)
     if is_dataclass(result) and not isinstance(result, type):
         return output_tree(asdict(result), depth + 1)
+    attributes = _public_attributes(result)
+    if attributes:
+        return {name: output_tree(value, depth + 1) for name, value in attributes.items()}
     return str(result)
+
+
+def _public_attributes(result: Any) -> dict[str, Any]:
+    """The public attributes of an object without a text form of its own (none otherwise)."""
+    kind = type(result)
+    if kind.__str__ is not object.__str__ or kind.__repr__ is not object.__repr__:
+        return {}
+    names = list(getattr(result, "__dict__", {}))
+    for cls in kind.__mro__:
+        slots = getattr(cls, "__slots__", ())
+        names += [slots] if isinstance(slots, str) else list(slots)
+    return {
+        name: getattr(result, name)
+        for name in dict.fromkeys(names)
+        if isinstance(name, str) and not name.startswith("_") and hasattr(result, name)
+    }

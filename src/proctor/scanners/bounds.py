@@ -155,14 +155,18 @@ def strings_in(value: Any, bounds: Bounds) -> tuple[list[tuple[str, str]], list[
 
 def _children(path: str, node: Any, depth: int) -> Iterator[tuple[str, Any, int]]:
     if isinstance(node, Mapping):
-        for key, child in node.items():
-            child_path = f"{path}.{key}"
-            if isinstance(key, str):
-                yield f"{path}.<key:{key[:64]}>", key, depth
-            yield child_path, child, depth
+        for position, (key, child) in enumerate(node.items()):
+            if isinstance(key, str):  # named by position: a key may be the secret itself
+                yield key_path(path, position), key, depth
+            yield f"{path}.{key}", child, depth
     else:
         for index, child in enumerate(node):
             yield f"{path}[{index}]", child, depth
+
+
+def key_path(path: str, position: int) -> str:
+    """The path of the key at ``position`` of the mapping at ``path`` (``$.headers.<key:0>``)."""
+    return f"{path}.<key:{position}>"
 
 
 def _cut(path: str, detail: str) -> Finding:
