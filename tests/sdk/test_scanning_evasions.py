@@ -187,3 +187,47 @@ def test_an_argument_that_cannot_be_read_is_denied_with_a_code(strict: Proctor) 
 def test_a_secret_in_a_memoryview_argument_is_denied(strict: Proctor) -> None:
     decision = strict.check("write:note", args={"data": memoryview(AWS_KEY.encode())})
     assert decision.code == "scan_denied"
+
+
+@pytest.mark.parametrize(
+    ("items", "kind"),
+    [
+        (["AKIAIOSF", "ODNN7EXAMPL2"], "secret.aws_access_key"),
+        (list(GITHUB_TOKEN), "secret.github_token"),
+        (["ann.lee", "@", "example.org"], "pii.email"),
+        (["4111 1111", "1111 1111"], "pii.payment_card"),
+        (list(INJECTION), "injection.override"),
+    ],
+    ids=["key in halves", "token spelled out", "email in pieces", "card in halves", "injection"],
+)
+def test_a_value_split_over_list_items_is_denied(
+    strict: Proctor, items: list[str], kind: str
+) -> None:
+    decision = strict.check("write:note", args={"parts": items})
+    assert decision.code == "scan_denied"
+    assert kind in decision.reason
+
+
+def test_every_piece_of_a_split_secret_is_redacted(masking: Proctor) -> None:
+    decision = masking.check("write:note", args={"parts": ["id:", "AKIAIOSF", "ODNN7EXAMPL2"]})
+    assert decision.redacted_args == {
+        "parts": ["id:", "[secret.aws_access_key]", "[secret.aws_access_key]"]
+    }
+
+
+@pytest.mark.parametrize(
+    "items",
+    [
+        ["10.0.0.1", "10.0.0.2"],
+        ["ann@example.org", "bob@example.org"],
+        ["4000", "4001", "4002", "4003"],
+        ["2024", "05", "19"],
+        ["red", "green", "blue"],
+    ],
+    ids=["ip addresses", "addresses", "numbers", "date parts", "words"],
+)
+def test_lists_of_ordinary_items_are_not_joined_into_findings(items: list[str]) -> None:
+    policy = STRICT.replace("pii: deny", "pii.phone: deny, pii.payment_card: deny", 1)
+    guard = Proctor.from_policies(texts=(policy,), agents=[Agent("bot")], agent="bot")
+    decision = guard.check("write:note", args={"items": items})
+    assert decision.allowed, decision.reason
