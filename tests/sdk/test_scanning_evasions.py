@@ -231,3 +231,16 @@ def test_lists_of_ordinary_items_are_not_joined_into_findings(items: list[str]) 
     guard = Proctor.from_policies(texts=(policy,), agents=[Agent("bot")], agent="bot")
     decision = guard.check("write:note", args={"items": items})
     assert decision.allowed, decision.reason
+
+
+@pytest.mark.parametrize("direction", ["input", "output"])
+def test_a_lone_surrogate_does_not_break_the_scanners(strict: Proctor, direction: str) -> None:
+    text = f"{INJECTION} \ud800"  # JSON's "\\ud800" decodes to this; RE2 could not encode it
+    if direction == "input":
+        decision = strict.check("write:note", args={"text": text})
+        assert decision.code == "scan_denied"
+        assert "injection" in decision.reason
+    else:
+        review = strict.review_output("read:page", text)
+        assert review.code == "scan_denied"
+        assert "injection" in review.reason

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from proctor.model.decision import EFFECT_PRECEDENCE, Decision, Effect
 from proctor.scanners import Cascade
-from proctor.scanners.bounds import TRUNCATED, Bounds, strings_in
+from proctor.scanners.bounds import TRUNCATED, Bounds, encodable, strings_in
 from proctor.scanners.provenance import (
     CandidateValue,
     ProvenanceLedgers,
@@ -487,6 +487,8 @@ def output_tree(result: Any, depth: int = 0) -> Any:
     what it holds: its public attributes are read instead, so a key kept in one is
     scanned. May raise whatever the result's own ``__str__`` or dump raises.
     """
+    if type(result) is str and not result.isascii():
+        return encodable(result)  # a lone surrogate cannot be recorded or digested
     if result is None or isinstance(result, str | int | float | bool):
         return result
     if depth > 32:

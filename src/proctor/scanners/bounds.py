@@ -116,6 +116,16 @@ def decode(data: bytes) -> tuple[str, list[Finding]]:
     return text, notes
 
 
+def encodable(text: str) -> str:
+    """``text`` with lone surrogates (from JSON's ``\\ud800``) as ``?``: same offsets, and
+    scanners that encode to UTF-8 (RE2) read it instead of raising."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
 def _about_whole(kind: str, text: str, detail: str) -> Finding:
     """A note on how the bytes were decoded: it spans the whole text and scores nothing."""
     return Finding(

@@ -15,7 +15,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
-from proctor.scanners.bounds import Bounds, Segment, decode, segments, strings_in
+from proctor.scanners.bounds import Bounds, Segment, decode, encodable, segments, strings_in
 from proctor.scanners.errors import INVALID_SCANNER, ScanError
 from proctor.scanners.findings import Direction, Finding, ScanResult, StageReport
 from proctor.scanners.scanner import Scanner
@@ -77,6 +77,8 @@ class Cascade:
         self, text: str, way: Direction, types: Collection[str] | None, limit: int
     ) -> ScanResult:
         """``text`` scanned up to ``limit`` characters (what is left of the call's bound)."""
+        if not text.isascii():
+            text = encodable(text)
         parts, findings = segments(text, self.bounds, limit)
         reports: list[StageReport] = []
         for stage in self.stages:
