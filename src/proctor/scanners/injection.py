@@ -25,16 +25,7 @@ import re2
 from proctor.scanners.findings import Direction, Finding
 from proctor.scanners.normalise import Normalised, normalise
 from proctor.scanners.reader import reader_requests
-from proctor.scanners.readings import (
-    BASE64,
-    BASE64_HINT,
-    HEX,
-    HEX_HINT,
-    MAX_DECODED,
-    Reading,
-    decode,
-    decode_printable,
-)
+from proctor.scanners.readings import Reading, decode, encoded_runs
 from proctor.scanners.structure import ProseView, prose_view
 
 NAME = "injection"
@@ -469,26 +460,18 @@ def _comments(text: str) -> list[Finding]:
 
 def _encoded(text: str) -> list[Finding]:
     out = []
-    candidates: list[tuple[re.Match[str], str]] = []
-    if BASE64_HINT.search(text):
-        candidates += [(m, "base64") for m in BASE64.finditer(text)]
-    if HEX_HINT.search(text):
-        candidates += [(m, "hex") for m in HEX.finditer(text)]
-    for match, encoding in candidates[:MAX_DECODED]:
-        decoded = decode_printable(match.group(), encoding)
-        if decoded is None:
-            continue
-        inner = _patterns(normalise(decoded), len(decoded))
+    for run in encoded_runs(text):
+        inner = _patterns(normalise(run.decoded), len(run.decoded))
         if inner:
             best = max(f.score for f in inner)
             out.append(
                 Finding(
                     "injection.encoded",
-                    match.start(),
-                    match.end(),
+                    run.start,
+                    run.end,
                     min(1.0, best),
                     NAME,
-                    f"{encoding} text decoding to an instruction ({_rule_ids(inner)})",
+                    f"{run.encoding} text decoding to an instruction ({_rule_ids(inner)})",
                 )
             )
     return out

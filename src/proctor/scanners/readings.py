@@ -27,11 +27,18 @@ from urllib.parse import unquote_to_bytes
 import re2
 
 from proctor.scanners.findings import Finding
-from proctor.scanners.normalise import ASCII_RUN_OR_CHAR, BIDI, HOMOGLYPHS, TAGS
+from proctor.scanners.normalise import ASCII_RUN_OR_CHAR, BIDI, HOMOGLYPHS, LATIN_LOOKALIKES, TAGS
 
 # Characters a reader does not see; more than ``normalise.ZERO_WIDTH`` (which marks hidden
 # text): the invisible operators and the combining grapheme joiner hide nothing in prose.
 INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u180e\u00ad\u034f")
+# What folding changes besides NFKC forms: a text holding none of these (and NFKC-stable)
+# folds to itself, found at C speed
+FOLDABLE = re.compile(
+    "["
+    + re.escape("".join(sorted(INVISIBLE | BIDI | LATIN_LOOKALIKES)))
+    + "\u0370-\u03ff\U000e0000-\U000e007f]"
+)
 ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 PERCENT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
@@ -94,8 +101,10 @@ def fold(text: str) -> Reading | None:
     """``text`` without invisible and bidi characters, tag characters read as the ASCII they
     hide, NFKC applied (full-width, styled letters, other spaces) and look-alikes folded,
     case kept; None when that changes nothing."""
-    if text.isascii():
-        return None
+    if text.isascii() or (
+        unicodedata.is_normalized("NFKC", text) and FOLDABLE.search(text) is None
+    ):
+        return None  # the common non-ASCII text (accents, other scripts): nothing to fold
     chars: list[str] = []
     starts: list[int] = []
     ends: list[int] = []
@@ -135,12 +144,11 @@ def decode(text: str, *, with_base64: bool = True) -> Reading | None:
         pieces += [(m.start(), m.end(), decoded, False) for m, decoded in entities if decoded]
     if "%" in text:
         pieces += [_percent(m) for m in PERCENT_RUN.finditer(text)]
-    if with_base64 and BASE64_HINT.search(text):
-        runs = list(BASE64.finditer(text))[:MAX_DECODED]
+    if with_base64:
         pieces += [
-            (m.start(), m.end(), decoded, False)
-            for m in runs
-            if (decoded := decode_printable(m.group(), "base64")) is not None
+            (run.start, run.end, run.decoded, False)
+            for run in encoded_runs(text)
+            if run.encoding == "base64"
         ]
     if not pieces:
         return None
@@ -180,6 +188,33 @@ def _entity(match: re.Match[str]) -> str:
 def _percent(match: re.Match[str]) -> tuple[int, int, str, bool]:
     raw = unquote_to_bytes(match.group())
     return match.start(), match.end(), raw.decode("utf-8", errors="replace"), raw.isascii()
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedRun:
+    """A run of base64 or hex in a text, and the printable UTF-8 it decodes to."""
+
+    start: int
+    end: int
+    encoding: str
+    decoded: str
+
+
+@lru_cache(maxsize=2)  # read by the pattern stages' decoded reading and by stage 1's rules
+def encoded_runs(text: str) -> tuple[EncodedRun, ...]:
+    """The base64 and hex runs of ``text`` (the first ``MAX_DECODED``) that decode to
+    printable UTF-8."""
+    candidates: list[tuple[re.Match[str], str]] = []
+    if BASE64_HINT.search(text):
+        candidates += [(m, "base64") for m in BASE64.finditer(text)]
+    if HEX_HINT.search(text):
+        candidates += [(m, "hex") for m in HEX.finditer(text)]
+    out = []
+    for match, encoding in candidates[:MAX_DECODED]:
+        decoded = decode_printable(match.group(), encoding)
+        if decoded is not None:
+            out.append(EncodedRun(match.start(), match.end(), encoding, decoded))
+    return tuple(out)
 
 
 def decode_printable(value: str, encoding: str) -> str | None:
