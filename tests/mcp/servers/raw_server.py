@@ -97,6 +97,9 @@ def main() -> None:
                 late.append(request_id)
             elif name == "crash":
                 sys.exit(3)
+            elif (params.get("arguments") or {}).get("surrogate"):  # sent as `\ud800`, unpaired
+                text = f"the card is {CARD} \ud800"
+                answer(request_id, {"content": [{"type": "text", "text": text}]})
             else:
                 answer(request_id, card_result())
         elif method == "notifications/roots/list_changed":
