@@ -50,6 +50,10 @@ DISGUISES: dict[str, Callable[[str], str]] = {
     "soft hyphen": _between("\u00ad"),
     "bidi override": _between("\u202d"),
     "full-width": _full_width,
+    "strike-through marks": lambda value: "".join(c + "\u0336" for c in value),
+    "hangul fillers": _between("\u3164"),
+    "invisible times": _between("\u2062"),
+    "tag characters": lambda value: "".join(chr(0xE0000 + ord(c)) for c in value),
     "no-break spaces": lambda value: value.replace(" ", "\u00a0"),
     "html entities": lambda value: "".join(f"&#x{ord(c):x};" for c in value),
     "percent-escapes": lambda value: "".join(f"%{ord(c):02X}" for c in value),
@@ -82,9 +86,10 @@ def test_a_disguised_secret_or_personal_value_is_denied(
     hidden = DISGUISES[disguise](value)
     decision = strict.check("write:note", args={"text": f"here: {hidden} ok"})
     assert decision.code == "scan_denied"
-    assert kind in decision.reason
+    assert kind in {finding["type"] for finding in decision.findings}
     review = strict.review_output("read:note", f"here: {hidden} ok")
     assert review.code == "scan_denied"
+    assert kind in {finding["type"] for finding in review.findings}
 
 
 def test_a_secret_with_a_cyrillic_look_alike_is_denied(strict: Proctor) -> None:
@@ -95,10 +100,27 @@ def test_a_secret_with_a_cyrillic_look_alike_is_denied(strict: Proctor) -> None:
 
 
 @pytest.mark.parametrize(
-    "disguise", ["html entities", "percent-escapes"], ids=["html entities", "percent-escapes"]
+    "digits", ["٠١٢٣٤٥٦٧٨٩", "०१२३४५६७८९"], ids=["arabic-indic digits", "devanagari digits"]
 )
-def test_an_escaped_injection_is_denied(strict: Proctor, disguise: str) -> None:
-    hidden = DISGUISES[disguise](INJECTION)
+def test_a_card_in_digits_of_another_script_is_denied(strict: Proctor, digits: str) -> None:
+    hidden = CARD.translate(str.maketrans("0123456789", digits))
+    decision = strict.check("write:note", args={"text": f"card {hidden}"})
+    assert decision.code == "scan_denied"
+    assert "pii.payment_card" in decision.reason
+
+
+INJECTION_DISGUISES = {
+    "html entities": DISGUISES["html entities"],
+    "percent-escapes": DISGUISES["percent-escapes"],
+    "strike-through marks": DISGUISES["strike-through marks"],
+    "hangul fillers": DISGUISES["hangul fillers"],
+    "tatweel": lambda value: value.replace("e", "e\u0640"),
+}
+
+
+@pytest.mark.parametrize("disguise", INJECTION_DISGUISES, ids=list(INJECTION_DISGUISES))
+def test_a_disguised_injection_is_denied(strict: Proctor, disguise: str) -> None:
+    hidden = INJECTION_DISGUISES[disguise](INJECTION)
     review = strict.review_output("read:page", f"<p>Welcome</p> {hidden}")
     assert review.code == "scan_denied"
     assert "injection" in review.reason

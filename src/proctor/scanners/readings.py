@@ -27,17 +27,27 @@ from urllib.parse import unquote_to_bytes
 import re2
 
 from proctor.scanners.findings import Finding
-from proctor.scanners.normalise import ASCII_RUN_OR_CHAR, BIDI, HOMOGLYPHS, LATIN_LOOKALIKES, TAGS
+from proctor.scanners.normalise import (
+    ASCII_RUN_OR_CHAR,
+    BIDI,
+    HOMOGLYPHS,
+    LATIN_LOOKALIKES,
+    MARKS,
+    TAGS,
+    ZERO_WIDTH,
+)
 
-# Characters a reader does not see; more than ``normalise.ZERO_WIDTH`` (which marks hidden
-# text): the invisible operators and the combining grapheme joiner hide nothing in prose.
-INVISIBLE = frozenset("\u200b\u200c\u200d\u2060\u2061\u2062\u2063\u2064\ufeff\u180e\u00ad\u034f")
+# Characters that change nothing a reader makes of a key or a number: the hidden ones and
+# the marks drawn over letters of ``normalise``, the invisible operators and the combining
+# grapheme joiner.
+INVISIBLE = ZERO_WIDTH | MARKS | frozenset("\u2061\u2062\u2063\u2064\u034f")
 # What folding changes besides NFKC forms: a text holding none of these (and NFKC-stable)
 # folds to itself, found at C speed
 FOLDABLE = re.compile(
     "["
     + re.escape("".join(sorted(INVISIBLE | BIDI | LATIN_LOOKALIKES)))
     + "\u0370-\u03ff\U000e0000-\U000e007f]"
+    + "|(?![0-9])\\d"  # digits of other scripts (Arabic-Indic, Devanagari...)
 )
 ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 PERCENT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
@@ -121,11 +131,12 @@ def fold(text: str) -> Reading | None:
         if piece in INVISIBLE or piece in BIDI or (code in TAGS and not 0xE0020 <= code <= 0xE007E):
             changed = True
             continue
-        folded = (
-            chr(code - 0xE0000)
-            if code in TAGS
-            else unicodedata.normalize("NFKC", piece).translate(HOMOGLYPHS)
-        )
+        if code in TAGS:
+            folded = chr(code - 0xE0000)
+        elif piece.isdecimal():  # `٤١١١`: the digits a validator reads (``int`` does)
+            folded = str(unicodedata.decimal(piece))
+        else:
+            folded = unicodedata.normalize("NFKC", piece).translate(HOMOGLYPHS)
         changed = changed or folded != piece
         chars.append(folded)
         starts.extend([position] * len(folded))
