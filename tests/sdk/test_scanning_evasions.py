@@ -199,8 +199,10 @@ def test_a_result_that_cannot_be_read_is_withheld_with_a_code(
     assert review.value is None
 
 
-def test_an_argument_that_cannot_be_read_is_denied_with_a_code(strict: Proctor) -> None:
-    decision = strict.check("write:note", args={"text": Unprintable()})
+@pytest.mark.parametrize("where", ["value", "key"])
+def test_an_argument_that_cannot_be_read_is_denied_with_a_code(strict: Proctor, where: str) -> None:
+    args = {"text": Unprintable()} if where == "value" else {"text": {Unprintable(): 1}}
+    decision = strict.check("write:note", args=args)
     assert decision.effect.value == "deny"
     assert decision.code == "invalid_request"
     assert "`Unprintable`" in decision.reason

@@ -177,5 +177,10 @@ def _exact_number(value: Decimal | Fraction, budget: _Budget) -> Decimal | Fract
 
 
 def _key(key: Any) -> str:
-    text = key if type(key) is str else str(key)
+    try:
+        text = key if type(key) is str else str(key)
+    except Exception as exc:  # the call cannot be recorded or scanned: refuse it
+        raise ArgumentsRejected(
+            f"an argument name of type `{type(key).__name__}` cannot be read as text"
+        ) from exc
     return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
