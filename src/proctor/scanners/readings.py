@@ -107,10 +107,10 @@ def readings(text: str) -> tuple[Reading, ...]:
     return tuple(out)
 
 
-def fold(text: str) -> Reading | None:
+def fold(text: str, *, look_alikes: bool = True) -> Reading | None:
     """``text`` without invisible and bidi characters, tag characters read as the ASCII they
-    hide, NFKC applied (full-width, styled letters, other spaces) and look-alikes folded,
-    case kept; None when that changes nothing."""
+    hide, NFKC applied (full-width, styled letters, other spaces) and (``look_alikes``)
+    look-alikes folded, case kept; None when that changes nothing."""
     if text.isascii() or (
         unicodedata.is_normalized("NFKC", text) and FOLDABLE.search(text) is None
     ):
@@ -136,7 +136,9 @@ def fold(text: str) -> Reading | None:
         elif piece.isdecimal():  # `٤١١١`: the digits a validator reads (``int`` does)
             folded = str(unicodedata.decimal(piece))
         else:
-            folded = unicodedata.normalize("NFKC", piece).translate(HOMOGLYPHS)
+            folded = unicodedata.normalize("NFKC", piece)
+            if look_alikes:
+                folded = folded.translate(HOMOGLYPHS)
         changed = changed or folded != piece
         chars.append(folded)
         starts.extend([position] * len(folded))

@@ -34,11 +34,12 @@ def extract_values(text: str) -> frozenset[CandidateValue]:
     """The candidate values in ``text``, normalised.
 
     Non-ASCII text is read folded (``readings.fold``: zero-width and bidi characters
-    dropped, full-width forms and look-alikes folded), so an address copied with
-    hidden characters in it is the address it shows.
+    dropped, full-width forms folded, as IDNA maps a host name), so an address copied
+    with hidden characters in it is the address it shows. Look-alikes are kept: a
+    Cyrillic `exаmple.com` is another host than the `example.com` a user named.
     """
     if not text.isascii():
-        folded = fold(text)
+        folded = fold(text, look_alikes=False)
         if folded is not None:
             text = folded.text
     if len(text) <= 256:
