@@ -35,6 +35,7 @@ REUSES = {
     "email with another subaddress": (EMAIL, "Attacker+y@evil-mail.com"),
     "iban in groups": (IBAN, "GB33 BUKB 2020 1555 5555 55"),
     "iban lowercased": (IBAN, IBAN.lower()),
+    "iban grouped by dashes": (IBAN, "GB33-BUKB-2020-1555-5555-55"),
     "iban with soft hyphens": (IBAN, "\u00ad".join(IBAN)),
     "iban full-width": (IBAN, _full_width(IBAN)),
     "url with an uppercased host": (URL, URL.replace("evil.example.net", "EVIL.Example.NET")),

@@ -100,6 +100,17 @@ def test_a_secret_with_a_cyrillic_look_alike_is_denied(strict: Proctor) -> None:
 
 
 @pytest.mark.parametrize(
+    "written",
+    ["gb33bukb20201555555555", "GB33-BUKB-2020-1555-5555-55", "gb33 bukb 2020 1555 5555 55"],
+    ids=["lowercase", "dashes", "lowercase groups"],
+)
+def test_an_iban_in_lowercase_or_with_dashes_is_denied(strict: Proctor, written: str) -> None:
+    decision = strict.check("write:note", args={"text": f"pay to {written} and thanks"})
+    assert decision.code == "scan_denied"
+    assert "pii.iban" in {finding["type"] for finding in decision.findings}
+
+
+@pytest.mark.parametrize(
     "digits", ["٠١٢٣٤٥٦٧٨٩", "०१२३४५६७८९"], ids=["arabic-indic digits", "devanagari digits"]
 )
 def test_a_card_in_digits_of_another_script_is_denied(strict: Proctor, digits: str) -> None:
