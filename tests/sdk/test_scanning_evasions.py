@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import pytest
 
@@ -200,7 +200,15 @@ def test_a_secret_inside_an_object_a_tool_returns_is_found(strict: Proctor, resu
     assert "secret.aws_access_key" in review.reason
 
 
-@pytest.mark.parametrize("result", [Unprintable(), Recursive()], ids=["raises", "recursion"])
+def _lines() -> Iterator[str]:
+    yield f"key {AWS_KEY}"
+
+
+@pytest.mark.parametrize(
+    "result",
+    [Unprintable(), Recursive(), _lines(), {"rows": iter([AWS_KEY])}],
+    ids=["raises", "recursion", "generator", "iterator inside"],
+)
 def test_a_result_that_cannot_be_read_is_withheld_with_a_code(
     strict: Proctor, result: object
 ) -> None:

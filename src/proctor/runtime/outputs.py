@@ -57,7 +57,7 @@ def review_output(runtime: EngineParts, call: OutputCall) -> OutputReview:
     except Exception as exc:  # a result that cannot be read cannot be scanned: withhold it
         return withheld(
             review_id,
-            f"withheld: the result could not be read for scanning ({type(exc).__name__})",
+            f"withheld: the result could not be read for scanning ({type(exc).__name__}: {exc})",
             SCAN_UNAVAILABLE,
         )
     plan = runtime.policies.scanning.plan("output", call.action, caller.agent)

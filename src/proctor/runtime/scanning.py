@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import AsyncIterator, Callable, Collection, Iterator, Mapping
 from dataclasses import asdict, dataclass, is_dataclass, replace
 from enum import StrEnum
 from functools import lru_cache
@@ -485,7 +485,9 @@ def output_tree(result: Any, depth: int = 0) -> Any:
 
     An object whose text is the default ``<Type object at 0x...>`` says nothing of
     what it holds: its public attributes are read instead, so a key kept in one is
-    scanned. May raise whatever the result's own ``__str__`` or dump raises.
+    scanned. An iterator (a generator, a file) cannot be read without consuming what
+    the agent would get: ``TypeError``. May raise whatever the result's own
+    ``__str__`` or dump raises.
     """
     if type(result) is str and not result.isascii():
         return encodable(result)  # a lone surrogate cannot be recorded or digested
@@ -495,6 +497,8 @@ def output_tree(result: Any, depth: int = 0) -> Any:
         return "<nested too deep>"
     if isinstance(result, bytes | bytearray | memoryview):
         return bytes(result).decode("utf-8", errors="replace")
+    if isinstance(result, Iterator | AsyncIterator):  # read only by consuming it, after review
+        raise TypeError(f"a result of type `{type(result).__name__}` is read by consuming it")
     if isinstance(result, Mapping):
         return {str(key): output_tree(value, depth + 1) for key, value in result.items()}
     if isinstance(result, list | tuple | set | frozenset):
