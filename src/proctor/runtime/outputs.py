@@ -28,6 +28,7 @@ from proctor.runtime.scanning import (
     PROVENANCE_UNAVAILABLE,
     SCAN_UNAVAILABLE,
     OutputReview,
+    UnreadableResult,
     output_tree,
     withheld,
 )
@@ -54,10 +55,13 @@ def review_output(runtime: EngineParts, call: OutputCall) -> OutputReview:
         return replace(caller, review_id=review_id)
     try:
         tree = output_tree(call.result)
+    except UnreadableResult as exc:
+        return withheld(review_id, f"withheld: {exc}", SCAN_UNAVAILABLE)
     except Exception as exc:  # a result that cannot be read cannot be scanned: withhold it
-        return withheld(
+        return withheld(  # the type only: the message may hold the result's own text
             review_id,
-            f"withheld: the result could not be read for scanning ({type(exc).__name__}: {exc})",
+            f"withheld: the result could not be reviewed ({type(exc).__name__}): it could not "
+            "be read for scanning",
             SCAN_UNAVAILABLE,
         )
     plan = runtime.policies.scanning.plan("output", call.action, caller.agent)

@@ -480,13 +480,17 @@ def withheld(
     )
 
 
+class UnreadableResult(TypeError):
+    """A result that cannot be read for scanning without changing it (an iterator)."""
+
+
 def output_tree(result: Any, depth: int = 0) -> Any:
     """A tool's result as JSON values (models and dataclasses dumped, other objects as text).
 
     An object whose text is the default ``<Type object at 0x...>`` says nothing of
     what it holds: its public attributes are read instead, so a key kept in one is
     scanned. An iterator (a generator, a file) cannot be read without consuming what
-    the agent would get: ``TypeError``. May raise whatever the result's own
+    the agent would get: ``UnreadableResult``. May raise whatever the result's own
     ``__str__`` or dump raises.
     """
     if type(result) is str and not result.isascii():
@@ -498,7 +502,10 @@ def output_tree(result: Any, depth: int = 0) -> Any:
     if isinstance(result, bytes | bytearray | memoryview):
         return bytes(result).decode("utf-8", errors="replace")
     if isinstance(result, Iterator | AsyncIterator):  # read only by consuming it, after review
-        raise TypeError(f"a result of type `{type(result).__name__}` is read by consuming it")
+        raise UnreadableResult(
+            f"a result of type `{type(result).__name__}` can only be read by consuming it; "
+            "return a list"
+        )
     if isinstance(result, Mapping):
         return {str(key): output_tree(value, depth + 1) for key, value in result.items()}
     if isinstance(result, list | tuple | set | frozenset):
