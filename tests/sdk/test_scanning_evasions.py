@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+import proctor
 from proctor import Proctor
 from proctor.model import Agent
 
@@ -287,3 +288,22 @@ def test_a_lone_surrogate_does_not_break_the_scanners(strict: Proctor, direction
         review = strict.review_output("read:page", text)
         assert review.code == "scan_denied"
         assert "injection" in review.reason
+
+
+@pytest.mark.parametrize(
+    ("disguise", "undo"),
+    [
+        ("zero-width space", lambda text: text.replace("\u200b", "")),
+        ("full-width", lambda text: text.translate({c + 0xFEE0: c for c in range(33, 127)})),
+        ("percent-escapes", lambda text: bytes.fromhex(text.replace("%", "")).decode()),
+    ],
+    ids=["zero-width space", "full-width", "percent-escapes"],
+)
+def test_a_disguised_injection_is_reported_over_its_original_characters(
+    disguise: str, undo: Callable[[str], str]
+) -> None:
+    hidden = DISGUISES[disguise](INJECTION)
+    text = f"Weather: sunny. {hidden}"
+    (override, *_) = [f for f in proctor.scan(text).findings if f.type == "injection.override"]
+    assert override.start == len("Weather: sunny. ")
+    assert undo(text[override.start : override.end]).startswith("Ignore all previous instructions")
