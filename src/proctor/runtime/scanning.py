@@ -523,7 +523,7 @@ def output_tree(result: Any, depth: int = 0) -> Any:
 
 def _public_attributes(result: Any) -> dict[str, Any]:
     """The public attributes of an object without a text form of its own (none otherwise)."""
-    kind = type(result)
+    kind: Any = type(result)  # compared as plain attributes: the slots of ``object`` or not
     if kind.__str__ is not object.__str__ or kind.__repr__ is not object.__repr__:
         return {}
     names = list(getattr(result, "__dict__", {}))

@@ -47,7 +47,7 @@ def joined_types(
     items: Sequence[tuple[str, str]], wanted: Collection[str] | None
 ) -> tuple[str, ...]:
     """The finding types to look for in ``items`` joined, of those ``wanted`` (None: all)."""
-    families = JOINED
+    families: tuple[str, ...] = JOINED
     if all(len(text) <= SPELLED_OUT for _, text in items):
         families += ("injection",)
     if wanted is None:
@@ -76,7 +76,7 @@ def across_items(
         offset += len(text)
         if text.isdigit():
             digits.add(path)
-    out = []
+    out: list[Finding] = []
     for finding in found:
         if not any(finding.type == w or finding.type.startswith(w + ".") for w in wanted):
             continue
