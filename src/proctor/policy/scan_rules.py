@@ -134,33 +134,19 @@ class ScanPlan:
         top, deciding, evidence = strictest
         raised = self._raised(stages)
         if raised is not None and raised[0] > top:
-            severity, rule, stage = raised
-            verb = "denied" if rule.action == "deny" else "needs approval"
-            return ScanVerdict(
-                Effect.DENY if rule.action == "deny" else Effect.REQUIRE_APPROVAL,
-                (f"{rule.policy.name}:scan.fail",),
-                f"{verb}: scanner `{stage.get('scanner')}` failed "
-                f"({stage.get('detail') or 'no detail'}), so the content was not scanned whole, "
-                f"and policy `{rule.policy.name}` "
-                f"{'denies' if rule.action == 'deny' else 'holds'} `{rule.finding_type}` "
-                "findings it could hold",
-                tuple(redactions),
-                SCAN_FAILED,
+            _, rule, stage = raised
+            why = (
+                f"scanner `{stage.get('scanner')}` failed ({stage.get('detail') or 'no detail'}), "
+                "so the content was not scanned whole"
             )
+            rule_id = f"{rule.policy.name}:scan.fail"
+            return _unscanned(rule, rule_id, why, tuple(redactions), SCAN_FAILED)
         unread = self._unread(findings)
         if unread is not None and unread[0] > top:
-            severity, rule, note = unread
-            return ScanVerdict(
-                Effect.DENY if rule.action == "deny" else Effect.REQUIRE_APPROVAL,
-                (f"{rule.policy.name}:scan.{self.direction}.{TRUNCATED}",),
-                f"{'denied' if rule.action == 'deny' else 'needs approval'}: "
-                f"{note.get('detail') or 'content was not scanned'}"
-                f"{_where(note)}, and policy `{rule.policy.name}` "
-                f"{'denies' if rule.action == 'deny' else 'holds'} `{rule.finding_type}` "
-                "findings it could hold",
-                tuple(redactions),
-                SCAN_TRUNCATED,
-            )
+            _, rule, note = unread
+            why = f"{note.get('detail') or 'content was not scanned'}{_where(note)}"
+            rule_id = f"{rule.policy.name}:scan.{self.direction}.{TRUNCATED}"
+            return _unscanned(rule, rule_id, why, tuple(redactions), SCAN_TRUNCATED)
         if deciding is None or evidence is None:
             return NO_VERDICT
         if top == _SEVERITY["redact"]:
@@ -296,6 +282,21 @@ def _rule(
 ) -> ScanRule:
     return ScanRule(
         policy, direction, finding_type, spec.action, spec.mode, spec.min_score, spec.reason
+    )
+
+
+def _unscanned(
+    rule: ScanRule, rule_id: str, why: str, redactions: tuple[Redaction, ...], code: str
+) -> ScanVerdict:
+    """The verdict of ``rule`` (a deny or a hold) on content that was not scanned whole."""
+    denies = rule.action == "deny"
+    return ScanVerdict(
+        Effect.DENY if denies else Effect.REQUIRE_APPROVAL,
+        (rule_id,),
+        f"{'denied' if denies else 'needs approval'}: {why}, and policy `{rule.policy.name}` "
+        f"{'denies' if denies else 'holds'} `{rule.finding_type}` findings it could hold",
+        redactions,
+        code,
     )
 
 
