@@ -41,14 +41,14 @@ from proctor.scanners.normalise import (
 # the marks drawn over letters of ``normalise``, the invisible operators and the combining
 # grapheme joiner.
 INVISIBLE = ZERO_WIDTH | MARKS | frozenset("\u2061\u2062\u2063\u2064\u034f")
-# What folding changes besides NFKC forms: a text holding none of these (and NFKC-stable)
-# folds to itself, found at C speed
+# What folding changes besides NFKC forms: a text holding none of these nor another
+# script's digit (and NFKC-stable) folds to itself, found at C speed
 FOLDABLE = re.compile(
     "["
     + re.escape("".join(sorted(INVISIBLE | BIDI | LATIN_LOOKALIKES)))
     + "\u0370-\u03ff\U000e0000-\U000e007f]"
-    + "|(?![0-9])\\d"  # digits of other scripts (Arabic-Indic, Devanagari...)
 )
+OTHER_DIGIT = re.compile(r"[^\D0-9]")  # digits of other scripts (Arabic-Indic, Devanagari...)
 ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 PERCENT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
@@ -112,7 +112,9 @@ def fold(text: str, *, look_alikes: bool = True) -> Reading | None:
     hide, NFKC applied (full-width, styled letters, other spaces) and (``look_alikes``)
     look-alikes folded, case kept; None when that changes nothing."""
     if text.isascii() or (
-        unicodedata.is_normalized("NFKC", text) and FOLDABLE.search(text) is None
+        unicodedata.is_normalized("NFKC", text)
+        and FOLDABLE.search(text) is None
+        and OTHER_DIGIT.search(text) is None
     ):
         return None  # the common non-ASCII text (accents, other scripts): nothing to fold
     chars: list[str] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+import re2
 from stdnum import iban as stdnum_iban
 from stdnum import luhn
 from stdnum.iso7064 import mod_97_10
@@ -19,9 +20,10 @@ from proctor.scanners.pii.finding import pii_finding
 CARD = re.compile(r"(?<![\d.-])(?<!\d[ .-])\d(?:[ .-]?\d){11,18}(?![\d/]|[ .-](?!\d\d?/)\d)")
 # Upper or lower case (banks read both; mixed case is a token, not an IBAN), grouped by
 # spaces or dashes
-IBAN = re.compile(
-    r"[A-Z](?<!\w[A-Z])[A-Z]\d{2}(?:[ -]?[A-Z0-9]){11,30}\b"
-    r"|[a-z](?<!\w[a-z])[a-z]\d{2}(?:[ -]?[a-z0-9]){11,30}\b"
+# On RE2 over UTF-8 bytes: a backtracking engine tries the pattern at every letter of the
+# prose (a tenth of a millisecond per 2 KB), and RE2 given text converts every offset
+IBAN = re2.compile(
+    rb"\b(?:[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]){11,30}|[a-z]{2}\d{2}(?:[ -]?[a-z0-9]){11,30})\b"
 )
 CARD_CONTEXT = ContextWords(
     ("card", "visa", "mastercard", "amex", "credit", "debit", "cc", "pan"),
@@ -78,11 +80,10 @@ def cards(text: str, lowered: str, start: int, stop: int) -> list[Finding]:
 
 def ibans(text: str, lowered: str) -> list[Finding]:
     out = []
-    for match in IBAN.finditer(text):
-        raw = match.group()
+    for start, raw in _iban_candidates(text):
         for _ in range(3):  # a word after a grouped IBAN (`... 00 and`) is let go of
             if _valid_iban(raw):
-                span = (match.start(), match.start() + len(raw))
+                span = (start, start + len(raw))
                 reason = f"iban with valid mod-97 checksum, country {raw[:2].upper()}"
                 out.append(pii_finding("pii.iban", span, reason, 0.9, IBAN_CONTEXT, lowered))
                 break
@@ -90,6 +91,17 @@ def ibans(text: str, lowered: str) -> list[Finding]:
             if cut < 15:
                 break
             raw = raw[:cut]
+    return out
+
+
+def _iban_candidates(text: str) -> list[tuple[int, str]]:
+    """``(offset, text)`` of each IBAN-shaped run: ASCII, so as long in characters as in bytes."""
+    data = text.encode("utf-8")
+    ascii_text = len(data) == len(text)
+    out = []
+    for match in IBAN.finditer(data):
+        start = match.start() if ascii_text else len(data[: match.start()].decode("utf-8"))
+        out.append((start, match.group().decode("ascii")))
     return out
 
 
