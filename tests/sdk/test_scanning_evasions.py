@@ -59,6 +59,8 @@ DISGUISES: dict[str, Callable[[str], str]] = {
     "html entities": lambda value: "".join(f"&#x{ord(c):x};" for c in value),
     "percent-escapes": lambda value: "".join(f"%{ord(c):02X}" for c in value),
     "base64": lambda value: base64.b64encode(value.encode()).decode(),
+    "json escapes": lambda value: "".join(f"\\u{ord(c):04x}" for c in value),
+    "bytes escapes": lambda value: "".join(f"\\x{ord(c):02x}" for c in value),
 }
 SECRETS_AND_DATA = {
     "aws key": (AWS_KEY, "secret.aws_access_key"),
@@ -123,6 +125,7 @@ def test_a_card_in_digits_of_another_script_is_denied(strict: Proctor, digits: s
 
 INJECTION_DISGUISES = {
     "html entities": DISGUISES["html entities"],
+    "json escapes": DISGUISES["json escapes"],
     "percent-escapes": DISGUISES["percent-escapes"],
     "strike-through marks": DISGUISES["strike-through marks"],
     "hangul fillers": DISGUISES["hangul fillers"],
@@ -226,6 +229,13 @@ def test_an_argument_that_cannot_be_read_is_denied_with_a_code(strict: Proctor, 
     assert decision.effect.value == "deny"
     assert decision.code == "invalid_request"
     assert "`Unprintable`" in decision.reason
+
+
+def test_a_secret_with_hidden_characters_in_a_bytes_argument_is_denied(strict: Proctor) -> None:
+    hidden = "\u200b".join(AWS_KEY).encode()  # its repr spells the characters `\\xe2\\x80\\x8b`
+    decision = strict.check("write:note", args={"data": hidden})
+    assert decision.code == "scan_denied"
+    assert "secret.aws_access_key" in decision.reason
 
 
 def test_a_secret_in_a_memoryview_argument_is_denied(strict: Proctor) -> None:

@@ -22,7 +22,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from html.entities import html5
-from urllib.parse import unquote_to_bytes
 
 import re2
 
@@ -51,6 +50,7 @@ FOLDABLE = re.compile(
 OTHER_DIGIT = re.compile(r"[^\D0-9]")  # digits of other scripts (Arabic-Indic, Devanagari...)
 ENTITY = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 PERCENT_RUN = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
+BACKSLASH_RUN = re.compile(r"(?:\\x[0-9A-Fa-f]{2})+|(?:\\u[0-9A-Fa-f]{4})+")
 BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
 HEX = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){16,}(?![0-9A-Fa-f])")
 # What any BASE64 / HEX match contains; RE2 rules these out in linear time, so most
@@ -96,14 +96,19 @@ class Reading:
 
 @lru_cache(maxsize=2)  # the pii and secrets stages read the same text one after the other
 def readings(text: str) -> tuple[Reading, ...]:
-    """The readings of ``text`` that differ from it: folded, then decoded (of the folded)."""
+    """The readings of ``text`` that differ from it: folded, decoded (of the folded), and
+    the decoded folded again (escapes that spelled out hidden characters, `\\xe2\\x80\\x8b`)."""
     out: list[Reading] = []
     folded = fold(text)
     if folded is not None:
         out.append(folded)
     decoded = decode(folded.text if folded is not None else text)
     if decoded is not None:
-        out.append(folded.after(decoded) if folded is not None else decoded)
+        decoded = folded.after(decoded) if folded is not None else decoded
+        out.append(decoded)
+        refolded = fold(decoded.text)
+        if refolded is not None:
+            out.append(decoded.after(refolded))
     return tuple(out)
 
 
@@ -151,17 +156,21 @@ def fold(text: str, *, look_alikes: bool = True) -> Reading | None:
 
 
 def decode(text: str, *, with_base64: bool = True) -> Reading | None:
-    """``text`` with HTML character references, percent-escapes and (``with_base64``) base64
-    runs of printable UTF-8 decoded in place; None when there are none."""
-    pieces: list[tuple[int, int, str, bool]] = []  # start, end, decoded, one char per escape
+    """``text`` with HTML character references, percent-escapes, backslash escapes
+    (`\\x41`, `\\u0041`) and (``with_base64``) base64 runs of printable UTF-8 decoded in
+    place; None when there are none."""
+    # start, end, decoded, and the width of one escape when each gives one character (else 0)
+    pieces: list[tuple[int, int, str, int]] = []
     if "&" in text and ";" in text:
         entities = ((m, _entity(m)) for m in ENTITY.finditer(text))
-        pieces += [(m.start(), m.end(), decoded, False) for m, decoded in entities if decoded]
+        pieces += [(m.start(), m.end(), decoded, 0) for m, decoded in entities if decoded]
     if "%" in text:
-        pieces += [_percent(m) for m in PERCENT_RUN.finditer(text)]
+        pieces += [_escaped_bytes(m, 3) for m in PERCENT_RUN.finditer(text)]
+    if "\\" in text:
+        pieces += [_backslashed(m) for m in BACKSLASH_RUN.finditer(text)]
     if with_base64:
         pieces += [
-            (run.start, run.end, run.decoded, False)
+            (run.start, run.end, run.decoded, 0)
             for run in encoded_runs(text)
             if run.encoding == "base64"
         ]
@@ -172,16 +181,16 @@ def decode(text: str, *, with_base64: bool = True) -> Reading | None:
     starts: list[int] = []
     ends: list[int] = []
     position = 0
-    for start, end, decoded, per_escape in pieces:
+    for start, end, decoded, width in pieces:
         if start < position:  # inside a piece already decoded
             continue
         chars.append(text[position:start])
         starts.extend(range(position, start))
         ends.extend(range(position + 1, start + 1))
         chars.append(decoded)
-        if per_escape and len(decoded) * 3 == end - start:  # one ASCII character per `%xx`
-            starts.extend(range(start, end, 3))
-            ends.extend(range(start + 3, end + 1, 3))
+        if width and len(decoded) * width == end - start:  # one character per `%xx`, `\\x..`
+            starts.extend(range(start, end, width))
+            ends.extend(range(start + width, end + 1, width))
         else:
             starts.extend([start] * len(decoded))
             ends.extend([end] * len(decoded))
@@ -200,9 +209,23 @@ def _entity(match: re.Match[str]) -> str:
     return chr(code) if 0 < code <= 0x10FFFF and not 0xD800 <= code <= 0xDFFF else ""
 
 
-def _percent(match: re.Match[str]) -> tuple[int, int, str, bool]:
-    raw = unquote_to_bytes(match.group())
-    return match.start(), match.end(), raw.decode("utf-8", errors="replace"), raw.isascii()
+def _escaped_bytes(match: re.Match[str], width: int) -> tuple[int, int, str, int]:
+    """A run of `%xx` (``width`` 3) or `\\xNN` (4) escapes: the UTF-8 its bytes spell."""
+    escaped = match.group()
+    raw = bytes.fromhex(
+        "".join(escaped[i + width - 2 : i + width] for i in range(0, len(escaped), width))
+    )
+    return match.start(), match.end(), raw.decode("utf-8", errors="replace"), width * raw.isascii()
+
+
+def _backslashed(match: re.Match[str]) -> tuple[int, int, str, int]:
+    """A run of `\\xNN` (a bytes literal) or `\\uNNNN` (JSON, JavaScript) escapes, decoded."""
+    escaped = match.group()
+    if escaped[1] == "x":
+        return _escaped_bytes(match, 4)
+    units = [int(escaped[i + 2 : i + 6], 16) for i in range(0, len(escaped), 6)]
+    decoded = b"".join(unit.to_bytes(2, "big") for unit in units).decode("utf-16-be", "replace")
+    return match.start(), match.end(), decoded, 6 * (len(decoded) == len(units))
 
 
 @dataclass(frozen=True, slots=True)
