@@ -360,12 +360,14 @@ def _at_origin(finding: Finding, view: ProseView) -> Finding:
 
 
 def _decoded(reading: Reading, found: list[Finding]) -> list[Finding]:
-    """Pattern findings in ``reading`` not already in ``found``, spanning the original text."""
-    seen = {(f.type, f.start, f.end) for f in found}
+    """Pattern findings in ``reading``, spanning the original text, where ``found`` has none
+    of their type (a JSON string's escapes are decoded by its prose view already)."""
     out = []
     for finding in _patterns(normalise(reading.text), len(reading.text)):
         mapped = reading.finding(finding)
-        if (mapped.type, mapped.start, mapped.end) not in seen:
+        if not any(
+            f.type == mapped.type and f.start < mapped.end and mapped.start < f.end for f in found
+        ):
             out.append(mapped)
     return out
 
