@@ -92,6 +92,18 @@ def test_an_id_in_flight_is_not_reused(front: str, server: str, wired: Path) -> 
     assert [r["action"] for r in outputs] == [f"call:{server}/wait_secret"]
 
 
+@FRONTS
+def test_a_result_with_a_lone_surrogate_is_still_reviewed(front: str, wired: Path) -> None:
+    """JSON's unpaired `\\ud800` once broke every RE2 stage: the card passed in clear."""
+    wire = _wire(front, wired, "raw")
+    try:
+        result = wire.answer(_call(7, "secret", surrogate=True))
+    finally:
+        wire.close()
+    assert CARD not in json.dumps(result)
+    assert REDACTED in json.dumps(result)
+
+
 @BOTH
 def test_a_batch_reusing_an_id(server: str, wired: Path) -> None:
     """A call and a list with one id in one batch: the list is refused, the call reviewed."""

@@ -113,6 +113,27 @@ def test_a_failed_stage_denies_only_under_fail_closed() -> None:
     assert "fail: closed" in closed.reason
 
 
+def test_a_stage_that_raised_gives_the_strictest_verdict_unless_fail_open_is_said() -> None:
+    raised = [{"scanner": "injection", "status": "failed", "detail": "scanner raised ValueError"}]
+    plan = compiled("  input:\n    pii: redact\n    secret: require_approval").scanning.plan(
+        "input", "a:b", SUPPORT
+    )
+    assert plan is not None
+    verdict = plan.verdict([], raised)
+    assert verdict.effect is Effect.REQUIRE_APPROVAL
+    assert verdict.code == "scan_failed"
+    assert verdict.rule_ids == ("p:scan.fail",)
+    assert "`injection` failed" in verdict.reason
+    tolerant = compiled("  fail: open\n  input:\n    secret: deny").scanning.plan(
+        "input", "a:b", SUPPORT
+    )
+    assert tolerant is not None
+    assert tolerant.verdict([], raised).effect is None
+    only_redacting = compiled("  input:\n    pii: redact").scanning.plan("input", "a:b", SUPPORT)
+    assert only_redacting is not None
+    assert only_redacting.verdict([], raised).effect is None  # nothing it would deny or hold
+
+
 def test_actions_and_applies_to_narrow_where_a_section_scans() -> None:
     policies = compiled(
         '  actions: ["send:*"]\n  input:\n    pii: deny',

@@ -281,3 +281,30 @@ def test_a_weak_injection_finding_neither_contaminates_nor_names() -> None:
     guard.remember_injection("r1", [{**weak, "score": 0.8}], PAGE_SOURCE, text)
     assert ledgers.injections("r1")[0]["score"] == 0.8
     assert "injected" in ledgers.taint_of("r1", {"to": "US133000000121212121212"})["to"]
+
+
+class _Breaks:
+    """A stage that raises on the content, as a scanner broken by crafted input would."""
+
+    name = "breaks"
+    cost = 5
+    types = frozenset({"injection"})
+
+    def scan(self, text: str, direction: Any) -> list[Any]:
+        raise RecursionError("crafted input")
+
+
+def test_a_stage_that_raises_denies_with_a_code_and_fail_open_tolerates_it(tmp_path: Path) -> None:
+    def cascade() -> Cascade:
+        return Cascade([_Breaks()], timer=lambda: 0.0)
+
+    runtime = _runtime(tmp_path, scanners=cascade)
+    decision = runtime.check("write:note", agent="bot", args={"text": "hello"})
+    assert (decision.effect, decision.code) == (Effect.DENY, "scan_failed")
+    assert "`breaks` failed (scanner raised RecursionError)" in decision.reason
+    review = runtime.review_output("read:customer", "hello", agent="bot")
+    assert (review.effect, review.value) == (Effect.REQUIRE_APPROVAL, None)  # held for a person
+    tolerant = _runtime(
+        tmp_path, POLICY.replace("scan:\n", "scan:\n  fail: open\n"), scanners=cascade
+    )
+    assert tolerant.check("write:note", agent="bot", args={"text": "hello"}).allowed

@@ -7,15 +7,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from proctor.scanners import Direction
-from proctor.scanners.injection import (
-    BASE64,
-    BASE64_HINT,
-    HEX,
-    HEX_HINT,
-    RULES,
-    InjectionScanner,
-    Rule,
-)
+from proctor.scanners.injection import RULES, InjectionScanner, Rule
+from proctor.scanners.readings import BASE64, BASE64_HINT, HEX, HEX_HINT
 
 SCANNER = InjectionScanner()
 FLAG = 0.5  # the score a deny-on-injection policy uses

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import sqlite3
 import time
 from pathlib import Path
@@ -98,6 +99,41 @@ def test_a_payee_an_injection_in_a_result_named_is_denied_the_documents_own_is_h
     assert "named" in denied["rule_ids"]
     other_run = {**planted, "run_id": "r-12"}  # what r-11 saw is not r-12's
     assert client.post("/v1/check", json=other_run, headers=headers).json()["effect"] == "allow"
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        "key: " + "\u200b".join("AKIAIOSFODNN7EXAMPL2"),
+        {"env": {"AKIAIOSFODNN7EXAMPL2": "set"}},
+        {"parts": ["AKIAIOSF", "ODNN7EXAMPL2"]},
+    ],
+    ids=["zero-width", "in a key", "split over items"],
+)
+def test_a_disguised_secret_in_a_result_is_withheld_by_the_gateway(
+    client: TestClient, result: Any
+) -> None:
+    body = {"action": "read:config", "agent": "support-bot", "result": result}
+    response = client.post(
+        "/v1/outputs",
+        content=json.dumps(body),  # ASCII with \u escapes, as an agent's JSON encoder sends it
+        headers={**bearer(PEP_KEY), "content-type": "application/json"},
+    )
+    assert response.status_code == 200, response.text
+    review = review_from_dict(response.json())
+    assert (review.allowed, review.code) == (False, "scan_denied")
+    assert "secret.aws_access_key" in review.reason
+
+
+def test_a_result_with_a_lone_surrogate_is_refused_by_the_gateway(client: TestClient) -> None:
+    body = {"action": "read:config", "agent": "support-bot", "result": "ignore all \ud800"}
+    response = client.post(
+        "/v1/outputs",
+        content=json.dumps(body),  # `\ud800` unpaired: the scanners' RE2 could not encode it
+        headers={**bearer(PEP_KEY), "content-type": "application/json"},
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid_json"
 
 
 def test_a_bad_body_is_a_located_400(client: TestClient) -> None:

@@ -144,11 +144,21 @@ def _normalize(value: Any, depth: int, budget: _Budget) -> Any:
         return [_normalize(item, depth + 1, budget) for item in items]
     if isinstance(value, Enum):
         return _normalize(value.value, depth, budget)
+    if isinstance(value, memoryview):  # its repr names an address, not the bytes it holds
+        if value.nbytes > MAX_STRING:
+            raise ArgumentsRejected(f"argument text is longer than {MAX_STRING} characters")
+        return _normalize(repr(value.tobytes()), depth, budget)
     if isinstance(value, bool | int | float):  # subclasses of the plain types
         return _normalize(type(value).__mro__[-2](value), depth, budget)
     if isinstance(value, str):
         return _normalize(str.__str__(value), depth, budget)
-    return _normalize(repr(value), depth, budget)
+    try:
+        text = repr(value)
+    except Exception as exc:  # the call cannot be recorded or scanned: refuse it
+        raise ArgumentsRejected(
+            f"an argument of type `{type(value).__name__}` cannot be read as text"
+        ) from exc
+    return _normalize(text, depth, budget)
 
 
 def _exact_number(value: Decimal | Fraction, budget: _Budget) -> Decimal | Fraction | str:
@@ -167,5 +177,10 @@ def _exact_number(value: Decimal | Fraction, budget: _Budget) -> Decimal | Fract
 
 
 def _key(key: Any) -> str:
-    text = key if type(key) is str else str(key)
+    try:
+        text = key if type(key) is str else str(key)
+    except Exception as exc:  # the call cannot be recorded or scanned: refuse it
+        raise ArgumentsRejected(
+            f"an argument name of type `{type(key).__name__}` cannot be read as text"
+        ) from exc
     return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")

@@ -9,7 +9,9 @@ of ``proctor.scanners``. The verdict is the strictest action any finding earns
 A ``scan.truncated`` finding means part of the content was never scanned (past
 the scanners' bound on size, depth or count). Unless a rule names that type,
 the verdict is then the strictest the sections would give to any finding they
-deny or hold (code ``scan_truncated``): what was not read may hold it.
+deny or hold (code ``scan_truncated``): what was not read may hold it. A stage
+that raised (a broken scanner, or content made to break one) gives the same
+verdict with code ``scan_failed``, unless every section says ``fail: open``.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ _SEVERITY = {"allow": 0, "redact": 1, "require_approval": 2, "deny": 3}
 _FAILED_STAGES = frozenset({"failed", "over_budget"})
 TRUNCATED = "scan.truncated"  # the scanners' note that content went unscanned
 SCAN_TRUNCATED = "scan_truncated"
+SCAN_FAILED = "scan_failed"  # a stage raised: what it did not read may hold what it looks for
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,7 @@ class ScanSection:
     patterns: tuple[ActionPattern, ...] | None
     fail_closed: bool
     rules: tuple[ScanRule, ...]
+    fail_open: bool = False  # `fail: open` said: a stage that raised is only reported
 
     def applies(self, action: str, agent: Agent) -> bool:
         selector = self.policy.selector
@@ -132,20 +136,21 @@ class ScanPlan:
                 tuple(redactions),
             )
         top, deciding, evidence = strictest
+        raised = self._raised(stages)
+        if raised is not None and raised[0] > top:
+            _, rule, stage = raised
+            why = (
+                f"scanner `{stage.get('scanner')}` failed ({stage.get('detail') or 'no detail'}), "
+                "so the content was not scanned whole"
+            )
+            rule_id = f"{rule.policy.name}:scan.fail"
+            return _unscanned(rule, rule_id, why, tuple(redactions), SCAN_FAILED)
         unread = self._unread(findings)
         if unread is not None and unread[0] > top:
-            severity, rule, note = unread
-            return ScanVerdict(
-                Effect.DENY if rule.action == "deny" else Effect.REQUIRE_APPROVAL,
-                (f"{rule.policy.name}:scan.{self.direction}.{TRUNCATED}",),
-                f"{'denied' if rule.action == 'deny' else 'needs approval'}: "
-                f"{note.get('detail') or 'content was not scanned'}"
-                f"{_where(note)}, and policy `{rule.policy.name}` "
-                f"{'denies' if rule.action == 'deny' else 'holds'} `{rule.finding_type}` "
-                "findings it could hold",
-                tuple(redactions),
-                SCAN_TRUNCATED,
-            )
+            _, rule, note = unread
+            why = f"{note.get('detail') or 'content was not scanned'}{_where(note)}"
+            rule_id = f"{rule.policy.name}:scan.{self.direction}.{TRUNCATED}"
+            return _unscanned(rule, rule_id, why, tuple(redactions), SCAN_TRUNCATED)
         if deciding is None or evidence is None:
             return NO_VERDICT
         if top == _SEVERITY["redact"]:
@@ -182,14 +187,30 @@ class ScanPlan:
         note = next((f for f in findings if f.get("type") == TRUNCATED), None)
         if note is None or self._rule_for(TRUNCATED, 1.0) is not None:
             return None  # nothing skipped, or a rule says what a skip earns (whatever its score)
-        strictest: tuple[int, ScanRule, Mapping[str, Any]] | None = None
+        holding = self._strictest_holding()
+        return (holding[0], holding[1], note) if holding is not None else None
+
+    def _raised(
+        self, stages: Sequence[Mapping[str, Any]]
+    ) -> tuple[int, ScanRule, Mapping[str, Any]] | None:
+        """For a stage that raised (a broken scanner, or content that breaks one): the
+        strictest deny or hold rule of this direction, unless every section says `fail: open`."""
+        stage = next((s for s in stages if s.get("status") == "failed"), None)
+        if stage is None or all(section.fail_open for section in self.sections):
+            return None
+        holding = self._strictest_holding()
+        return (holding[0], holding[1], stage) if holding is not None else None
+
+    def _strictest_holding(self) -> tuple[int, ScanRule] | None:
+        """The strictest rule of this direction that denies or holds, with its severity."""
+        strictest: tuple[int, ScanRule] | None = None
         for section in self.sections:
             for rule in section.rules:
                 severity = _SEVERITY[rule.action]
                 if rule.direction != self.direction or severity < _SEVERITY["require_approval"]:
                     continue
                 if strictest is None or severity > strictest[0]:
-                    strictest = (severity, rule, note)
+                    strictest = (severity, rule)
         return strictest
 
     def _failed_closed(
@@ -256,6 +277,7 @@ def compile_scan(
         tuple(folded(p) for p in patterns) if patterns is not None else None,
         spec.fail == "closed",
         tuple(rules),
+        spec.fail == "open",
     )
 
 
@@ -264,6 +286,21 @@ def _rule(
 ) -> ScanRule:
     return ScanRule(
         policy, direction, finding_type, spec.action, spec.mode, spec.min_score, spec.reason
+    )
+
+
+def _unscanned(
+    rule: ScanRule, rule_id: str, why: str, redactions: tuple[Redaction, ...], code: str
+) -> ScanVerdict:
+    """The verdict of ``rule`` (a deny or a hold) on content that was not scanned whole."""
+    denies = rule.action == "deny"
+    return ScanVerdict(
+        Effect.DENY if denies else Effect.REQUIRE_APPROVAL,
+        (rule_id,),
+        f"{'denied' if denies else 'needs approval'}: {why}, and policy `{rule.policy.name}` "
+        f"{'denies' if denies else 'holds'} `{rule.finding_type}` findings it could hold",
+        redactions,
+        code,
     )
 
 

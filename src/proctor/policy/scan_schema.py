@@ -47,7 +47,7 @@ class ScanActionSpec(_Strict):
 
 class ScanSpec(_Strict):
     actions: list[str] | None = None
-    fail: Literal["open", "closed"] = "open"
+    fail: Literal["open", "closed"] | None = None  # None: a stage that raises still denies
     input: dict[str, ScanActionSpec] = Field(default_factory=dict)
     output: dict[str, ScanActionSpec] = Field(default_factory=dict)
 

@@ -24,7 +24,12 @@ from proctor.model.limits import Controls
 from proctor.model.request import Agent, CheckRequest, RunState, User
 from proctor.runtime.call import OutputCall
 from proctor.runtime.callers import run_denial
-from proctor.runtime.output_tree import NestedTooDeep, holds_more_than, output_tree
+from proctor.runtime.output_tree import (
+    NestedTooDeep,
+    UnreadableResult,
+    holds_more_than,
+    output_tree,
+)
 from proctor.runtime.records import iso, output_event
 from proctor.runtime.scanning import (
     PROVENANCE_UNAVAILABLE,
@@ -62,7 +67,16 @@ def review_output(runtime: EngineParts, call: OutputCall) -> OutputReview:
             "so it cannot be scanned or remembered whole",
             "invalid_request",
         )
-        return _record(runtime, call, review, caller, output_tree(call.result), recorded_at)
+        return _record(runtime, call, review, caller, _shown(call.result), recorded_at)
+    except Exception as exc:  # a result that cannot be read cannot be scanned: withhold it
+        reason = (
+            f"withheld: {exc}"
+            if isinstance(exc, UnreadableResult)  # the type only: the message may hold the text
+            else f"withheld: the result could not be reviewed ({type(exc).__name__}): it could "
+            "not be read for scanning"
+        )
+        review = withheld(review_id, reason, SCAN_UNAVAILABLE)
+        return _record(runtime, call, review, caller, _unread(call.result), recorded_at)
     if caller.run is not None and holds_more_than(tree, MAX_ITEMS):
         review = withheld(  # the run's provenance reads that many: the rest would pass untainted
             review_id,
@@ -93,6 +107,18 @@ def review_output(runtime: EngineParts, call: OutputCall) -> OutputReview:
     if plan is None and not call.record and not review.findings and forgotten is None:
         return review
     return _record(runtime, call, review, caller, tree, recorded_at)
+
+
+def _shown(result: Any) -> Any:
+    """What the record keeps of a result withheld for its depth: the tree cut at its bound."""
+    try:
+        return output_tree(result)
+    except Exception:
+        return _unread(result)
+
+
+def _unread(result: Any) -> str:
+    return f"<{type(result).__name__}: not read>"
 
 
 def _resolve(runtime: EngineParts, call: OutputCall, now: datetime) -> _Caller | OutputReview:

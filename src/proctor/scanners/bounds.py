@@ -116,6 +116,16 @@ def decode(data: bytes) -> tuple[str, list[Finding]]:
     return text, notes
 
 
+def encodable(text: str) -> str:
+    """``text`` with lone surrogates (from JSON's ``\\ud800``) as ``?``: same offsets, and
+    scanners that encode to UTF-8 (RE2) read it instead of raising."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "replace").decode("utf-8")
+    return text
+
+
 def _about_whole(kind: str, text: str, detail: str) -> Finding:
     """A note on how the bytes were decoded: it spans the whole text and scores nothing."""
     return Finding(
@@ -155,14 +165,18 @@ def strings_in(value: Any, bounds: Bounds) -> tuple[list[tuple[str, str]], list[
 
 def _children(path: str, node: Any, depth: int) -> Iterator[tuple[str, Any, int]]:
     if isinstance(node, Mapping):
-        for key, child in node.items():
-            child_path = f"{path}.{key}"
-            if isinstance(key, str):
-                yield f"{path}.<key:{key[:64]}>", key, depth
-            yield child_path, child, depth
+        for position, (key, child) in enumerate(node.items()):
+            if isinstance(key, str):  # named by position: a key may be the secret itself
+                yield key_path(path, position), key, depth
+            yield f"{path}.{key}", child, depth
     else:
         for index, child in enumerate(node):
             yield f"{path}[{index}]", child, depth
+
+
+def key_path(path: str, position: int) -> str:
+    """The path of the key at ``position`` of the mapping at ``path`` (``$.headers.<key:0>``)."""
+    return f"{path}.<key:{position}>"
 
 
 def _cut(path: str, detail: str) -> Finding:

@@ -15,10 +15,11 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
-from proctor.scanners.bounds import Bounds, Segment, decode, segments, strings_in
+from proctor.scanners.bounds import Bounds, Segment, decode, encodable, segments, strings_in
 from proctor.scanners.errors import INVALID_SCANNER, ScanError
 from proctor.scanners.findings import Direction, Finding, ScanResult, StageReport
 from proctor.scanners.scanner import Scanner
+from proctor.scanners.split import across_items, joined_types, list_runs
 
 Timer = Callable[[], float]
 DEFAULT_BUDGET_MS = 25.0
@@ -76,6 +77,8 @@ class Cascade:
         self, text: str, way: Direction, types: Collection[str] | None, limit: int
     ) -> ScanResult:
         """``text`` scanned up to ``limit`` characters (what is left of the call's bound)."""
+        if not text.isascii():
+            text = encodable(text)
         parts, findings = segments(text, self.bounds, limit)
         reports: list[StageReport] = []
         for stage in self.stages:
@@ -121,6 +124,15 @@ class Cascade:
             findings.extend(f.at_path(path) for f in result.findings)
             for report in result.stages:
                 reports[report.scanner] = _merge(reports.get(report.scanner), report)
+        found_at = {f.path for f in findings}
+        for items in list_runs(texts):  # a key or an address split over list items
+            wanted = joined_types(items, types)
+            if wanted:
+                joined = "".join(text for _, text in items)
+                result = self._scan(joined, way, wanted, self.bounds.max_chars)
+                findings.extend(across_items(result.findings, items, wanted, found_at))
+                for report in result.stages:
+                    reports[report.scanner] = _merge(reports.get(report.scanner), report)
         return ScanResult(tuple(findings), tuple(reports.values()))
 
     def _run(

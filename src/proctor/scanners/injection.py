@@ -15,8 +15,6 @@ values of JSON with escapes decoded, the comments of code), spans mapped back.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -27,6 +25,7 @@ import re2
 from proctor.scanners.findings import Direction, Finding
 from proctor.scanners.normalise import Normalised, normalise
 from proctor.scanners.reader import reader_requests
+from proctor.scanners.readings import Reading, decode, encoded_runs
 from proctor.scanners.structure import ProseView, prose_view
 
 NAME = "injection"
@@ -326,13 +325,6 @@ RULES: tuple[Rule, ...] = (
 )
 
 HTML_COMMENT = re.compile(r"<!--(.{0,4000}?)-->", re.DOTALL)
-BASE64 = re.compile(r"(?<![A-Za-z0-9+/])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
-HEX = re.compile(r"(?<![0-9A-Fa-f])(?:[0-9A-Fa-f]{2}){16,}(?![0-9A-Fa-f])")
-MAX_DECODED = 64
-# What any BASE64 / HEX match contains; RE2 rules these out in linear time, so most
-# texts skip the two patterns above (their look-arounds need Python's ``re``).
-BASE64_HINT = re2.compile(r"[A-Za-z0-9+/]{24}")
-HEX_HINT = re2.compile(r"[0-9A-Fa-f]{32}")
 
 
 class InjectionScanner:
@@ -352,6 +344,9 @@ class InjectionScanner:
                 mapped = _at_origin(finding, view)
                 if (mapped.type, mapped.start, mapped.end, mapped.detail) not in seen:
                     found.append(mapped)
+        decoded = decode(text, with_base64=False)  # base64 and hex: `_encoded`
+        if decoded is not None:  # `&#x69;gnore ...`, `ignore%20all%20...`: read as decoded too
+            found.extend(_decoded(decoded, found))
         found.extend(_hidden(norm, text, found))
         if "<!--" in text:
             found.extend(_comments(text))
@@ -362,6 +357,19 @@ class InjectionScanner:
 def _at_origin(finding: Finding, view: ProseView) -> Finding:
     start, end = view.origin(finding.start, finding.end)
     return Finding(finding.type, start, end, finding.score, NAME, finding.detail)
+
+
+def _decoded(reading: Reading, found: list[Finding]) -> list[Finding]:
+    """Pattern findings in ``reading``, spanning the original text, where ``found`` has none
+    of their type (a JSON string's escapes are decoded by its prose view already)."""
+    out = []
+    for finding in _patterns(normalise(reading.text), len(reading.text)):
+        mapped = reading.finding(finding)
+        if not any(
+            f.type == mapped.type and f.start < mapped.end and mapped.start < f.end for f in found
+        ):
+            out.append(mapped)
+    return out
 
 
 def _patterns(norm: Normalised, length: int, detail: str = "") -> list[Finding]:
@@ -454,42 +462,21 @@ def _comments(text: str) -> list[Finding]:
 
 def _encoded(text: str) -> list[Finding]:
     out = []
-    candidates: list[tuple[re.Match[str], str]] = []
-    if BASE64_HINT.search(text):
-        candidates += [(m, "base64") for m in BASE64.finditer(text)]
-    if HEX_HINT.search(text):
-        candidates += [(m, "hex") for m in HEX.finditer(text)]
-    for match, encoding in candidates[:MAX_DECODED]:
-        decoded = _decode(match.group(), encoding)
-        if decoded is None:
-            continue
-        inner = _patterns(normalise(decoded), len(decoded))
+    for run in encoded_runs(text):
+        inner = _patterns(normalise(run.decoded), len(run.decoded))
         if inner:
             best = max(f.score for f in inner)
             out.append(
                 Finding(
                     "injection.encoded",
-                    match.start(),
-                    match.end(),
+                    run.start,
+                    run.end,
                     min(1.0, best),
                     NAME,
-                    f"{encoding} text decoding to an instruction ({_rule_ids(inner)})",
+                    f"{run.encoding} text decoding to an instruction ({_rule_ids(inner)})",
                 )
             )
     return out
-
-
-def _decode(value: str, encoding: str) -> str | None:
-    try:
-        if encoding == "hex":
-            raw = binascii.unhexlify(value)
-        else:
-            raw = base64.b64decode(value + "=" * (-len(value) % 4), validate=False)
-        decoded = raw.decode("utf-8")
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        return None
-    printable = sum(ch.isprintable() or ch.isspace() for ch in decoded)
-    return decoded if decoded and printable / len(decoded) > 0.9 else None
 
 
 def _rule_ids(findings: list[Finding]) -> str:

@@ -1,6 +1,7 @@
 """Text normalised for pattern checks: hidden characters removed, look-alikes folded.
 
-Zero-width and bidirectional control characters are dropped, Unicode tag
+Zero-width and bidirectional control characters are dropped (and, silently,
+combining marks drawn over letters and the Arabic tatweel), Unicode tag
 characters (U+E0020-E007E, "ASCII smuggling") are decoded to the ASCII they
 hide, NFKC folds full-width and styled letters, a small table folds Cyrillic
 and Greek look-alikes to Latin, and the result is lowercased with whitespace
@@ -14,7 +15,23 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad")
+# Hangul fillers (U+115F, U+1160, U+3164, U+FFA0) draw nothing: blank names and hidden text
+ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad\u115f\u1160\u3164\uffa0")
+# Marks drawn over or between letters (strike-through, accents stacked on any letter, the
+# Arabic tatweel that stretches a line): dropped without counting as hidden, since text
+# in many scripts carries them
+MARKS = frozenset(
+    chr(code)
+    for first, last in (
+        (0x300, 0x36F),
+        (0x1AB0, 0x1AFF),
+        (0x1DC0, 0x1DFF),
+        (0x20D0, 0x20FF),
+        (0xFE20, 0xFE2F),
+        (0x640, 0x640),
+    )
+    for code in range(first, last + 1)
+)
 BIDI = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069\u200e\u200f")
 TAGS = range(0xE0000, 0xE0080)
 HOMOGLYPHS = str.maketrans(
@@ -80,6 +97,8 @@ def normalise(text: str) -> Normalised:
             continue
         if ch in BIDI:
             bidi.append(position)
+            continue
+        if ch in MARKS:
             continue
         code = ord(ch)
         if code in TAGS:

@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from proctor.scanners.bounds import key_path
+
 _KEEP_LAST_FOUR = ("pii.payment_card", "pii.iban", "pii.account")
 
 
@@ -64,7 +66,12 @@ class Redactor:
         if isinstance(node, Mapping):
             if not any(key.startswith(path) for key in by_path):
                 return node
-            return {key: self._walk(f"{path}.{key}", child, by_path) for key, child in node.items()}
+            return {
+                self._walk(key_path(path, position), key, by_path): self._walk(
+                    f"{path}.{key}", child, by_path
+                )
+                for position, (key, child) in enumerate(node.items())
+            }
         if isinstance(node, list | tuple):
             if not any(key.startswith(path) for key in by_path):
                 return node

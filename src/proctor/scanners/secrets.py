@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import re2
 
 from proctor.scanners.findings import Direction, Finding
+from proctor.scanners.readings import readings
 
 NAME = "secrets"
 
@@ -142,24 +143,32 @@ class SecretScanner:
     types = frozenset({"secret"})
 
     def scan(self, text: str, direction: Direction) -> Sequence[Finding]:
-        found: list[Finding] = []
-        for spec in KEY_FORMATS:
-            if not any(hint in text for hint in spec.hints):
-                continue
-            found.extend(
-                Finding(spec.type, m.start(), m.end(), spec.score, NAME, spec.detail)
-                for m in spec.pattern.finditer(text)
-            )
-        if "-----BEGIN" in text:
-            found.extend(_private_keys(text))
-        if "eyJ" in text:
-            found.extend(_jwts(text))
-        if "://" in text:
-            found.extend(_url_passwords(text))
-        lowered = text.lower()
-        if any(hint in lowered for hint in NAME_HINTS):
-            found.extend(_named_values(text))
-        return _without_overlaps(found)
+        found = _found_in(text)
+        for reading in readings(text):  # hidden characters, look-alikes, escapes, base64
+            found.extend(reading.finding(finding) for finding in _found_in(reading.text))
+        return _without_overlaps(found) if found else found
+
+
+def _found_in(text: str) -> list[Finding]:
+    """Every rule's findings in ``text``, overlaps kept."""
+    found: list[Finding] = []
+    for spec in KEY_FORMATS:
+        if not any(hint in text for hint in spec.hints):
+            continue
+        found.extend(
+            Finding(spec.type, m.start(), m.end(), spec.score, NAME, spec.detail)
+            for m in spec.pattern.finditer(text)
+        )
+    if "-----BEGIN" in text:
+        found.extend(_private_keys(text))
+    if "eyJ" in text:
+        found.extend(_jwts(text))
+    if "://" in text:
+        found.extend(_url_passwords(text))
+    lowered = text.lower()
+    if any(hint in lowered for hint in NAME_HINTS):
+        found.extend(_named_values(text))
+    return found
 
 
 def _private_keys(text: str) -> list[Finding]:

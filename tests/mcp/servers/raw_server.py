@@ -118,6 +118,9 @@ def main() -> None:
                     {"type": "image", "mimeType": "image/png", "data": "iVBORw0KGgo="},
                 ]
                 answer(request_id, {"content": items})
+            elif (params.get("arguments") or {}).get("surrogate"):  # sent as `\ud800`, unpaired
+                text = f"the card is {CARD} \ud800"
+                answer(request_id, {"content": [{"type": "text", "text": text}]})
             else:
                 answer(request_id, card_result())
         elif method == "notifications/roots/list_changed":

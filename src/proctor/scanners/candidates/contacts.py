@@ -16,7 +16,17 @@ _EMAIL = re.compile(
 def emails(text: str, found: Found, start: int, end: int) -> None:
     for match in _EMAIL.finditer(text, start, end):
         if found.free(match.start(), match.end()):
-            found.take(match.start(), match.end(), CandidateValue(EMAIL, match.group().lower()))
+            found.take(
+                match.start(), match.end(), CandidateValue(EMAIL, normalise_email(match.group()))
+            )
+
+
+def normalise_email(address: str) -> str:
+    """Lowercased, without a subaddress (RFC 5233): ``Ann+News@X.org`` -> ``ann@x.org``, the
+    mailbox that receives it."""
+    local, _, domain = address.lower().rpartition("@")
+    base = local.split("+", 1)[0]
+    return f"{base or local}@{domain}"
 
 
 def phones(text: str, found: Found, start: int, end: int) -> None:

@@ -27,10 +27,21 @@ from proctor.scanners.candidates.values import (
     Found,
 )
 from proctor.scanners.candidates.web import domains, urls
+from proctor.scanners.readings import fold
 
 
 def extract_values(text: str) -> frozenset[CandidateValue]:
-    """The candidate values in ``text``, normalised."""
+    """The candidate values in ``text``, normalised.
+
+    Non-ASCII text is read folded (``readings.fold``: zero-width and bidi characters
+    dropped, full-width forms folded, as IDNA maps a host name), so an address copied
+    with hidden characters in it is the address it shows. Look-alikes are kept: a
+    Cyrillic `exаmple.com` is another host than the `example.com` a user named.
+    """
+    if not text.isascii():
+        folded = fold(text, look_alikes=False)
+        if folded is not None:
+            text = folded.text
     if len(text) <= 256:
         return _extract_short(text)
     return _extract(text)

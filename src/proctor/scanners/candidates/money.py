@@ -18,7 +18,8 @@ from proctor.scanners.candidates.values import (
 
 _IBAN = re.compile(
     r"(?<![A-Za-z0-9])[A-Z]{2}\d{2}"
-    r"(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?)(?![A-Za-z0-9])",
+    r"(?:[A-Z0-9]{11,30}|(?: [A-Z0-9]{4}){2,7}(?: [A-Z0-9]{1,4})?"
+    r"|(?:-[A-Z0-9]{4}){2,7}(?:-[A-Z0-9]{1,4})?)(?![A-Za-z0-9])",
     re.IGNORECASE,
 )
 _CODES = "usd|eur|gbp|chf|jpy|cad|aud|inr|cny|sek|nok|dkk|pln"
@@ -35,7 +36,7 @@ _ACCOUNT = re.compile(r"(?<![\w.,/+-])\+?\d(?:[ -]?\d){5,33}(?![\w/-]|[.,]\d)")
 
 def ibans(text: str, found: Found, start: int, end: int) -> None:
     for match in _IBAN.finditer(text, start, end):
-        raw = match.group().upper()
+        raw = match.group().upper().replace("-", " ")  # grouped by dashes: as by spaces
         value = _iban_value(raw)
         if value is not None:
             found.take(match.start(), match.start() + value[1], CandidateValue(IBAN, value[0]))

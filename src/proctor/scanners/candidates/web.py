@@ -76,7 +76,14 @@ def _url_values(raw: str) -> tuple[CandidateValue, ...]:
 
 
 def normalise_host(host: str) -> str | None:
-    """``host`` lowercased without ``www.`` and a final dot; None when not a host name."""
+    """``host`` lowercased without ``www.`` and a final dot, an internationalised name in
+    its ASCII form (``xn--``, IDNA), so ``exаmple.com`` with a Cyrillic ``а`` is one host
+    however it is written, and not ``example.com``; None when not a host name."""
+    if not host.isascii():
+        try:
+            host = host.rstrip(".").encode("idna").decode("ascii")
+        except UnicodeError:
+            return None
     host = host.lower().rstrip(".")
     if host.startswith("www."):
         host = host[4:]

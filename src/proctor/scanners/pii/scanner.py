@@ -17,6 +17,7 @@ from proctor.scanners.pii.finding import NAME
 from proctor.scanners.pii.ids import NATIONAL_IDS, NationalId, national_ids, ssns
 from proctor.scanners.pii.network import ipv4s, ipv6s
 from proctor.scanners.pii.payment import cards, ibans
+from proctor.scanners.readings import readings
 
 # Runs of digits and the separators numbers are written with. Every numeric pattern
 # (cards, SSNs, IPv4, phones, national ids) matches inside one run (or starts one
@@ -64,8 +65,18 @@ class PiiScanner:
         self._phones = PhoneFinder(self.phone_regions)
 
     def scan(self, text: str, direction: Direction) -> Sequence[Finding]:
+        found, confirmed = self._scan(text)
+        for reading in readings(text):  # hidden characters, look-alikes, escapes, base64
+            more, more_confirmed = self._scan(reading.text)
+            mapped = {finding: reading.finding(finding) for finding in more}
+            found.extend(mapped.values())
+            confirmed |= {mapped[finding] for finding in more_confirmed}
+        return _without_overlaps(found, confirmed) if found else found
+
+    def _scan(self, text: str) -> tuple[list[Finding], set[Finding]]:
+        """Every detector's findings in ``text``, overlaps kept, and the confirmed national ids."""
         if not any(ch.isdigit() or ch == "@" or ch == ":" for ch in text):
-            return []
+            return [], set()
         lowered = text.lower()
         found: list[Finding] = []
         if "@" in text:
@@ -86,7 +97,7 @@ class PiiScanner:
                 found.extend(national_ids(spec, text, lowered, 0, len(text), confirmed))
         for run in NUMBER_RUN.finditer(text):
             found.extend(self._in_run(run, text, lowered, ids, confirmed))
-        return _without_overlaps(found, confirmed)
+        return found, confirmed
 
     def _in_run(
         self,
