@@ -5,6 +5,8 @@ key's id, the password the key itself. The session cookie (Starlette's
 ``SessionMiddleware``, signed with itsdangerous) keeps the key's id and the
 start of its SHA-256; each request looks the key up again, so a key removed or
 replaced in the config ends its sessions once the server restarts with it.
+A session lasts ``SESSION_SECONDS`` from its sign-in, however often the cookie
+is renewed, and signing out ends it for a copy of the cookie too (``ended.py``).
 
 The key's id is also the approver's name: a key with id ``carol`` approves as
 the configured user ``carol``, whose claims (``groups``, ``roles``) are
@@ -31,6 +33,7 @@ from starlette.requests import Request
 
 from proctor.server.auth import ADMIN, AUDIT_READ
 from proctor.server.state import GatewayState
+from proctor.server.ui.ended import EndedSessions
 
 _log = logging.getLogger("proctor.server.ui")
 
@@ -72,26 +75,45 @@ def check_key(state: GatewayState, name: str, key: str) -> Account | None:
     return found
 
 
-def sign_in(request: Request, account: Account) -> None:
-    """Start a fresh session (a new CSRF token: no fixation across sign-ins)."""
+def sign_in(request: Request, account: Account, now: float) -> None:
+    """Start a fresh session (a new id and CSRF token: no fixation across sign-ins)."""
     request.session.clear()
     request.session.update(
         {
             "account": account.name,
             "key": account.key_sha256[:_FINGERPRINT],
+            "id": secrets.token_urlsafe(16),
+            "since": int(now),
             CSRF_FIELD: secrets.token_urlsafe(32),
         }
     )
 
 
-def sign_out(request: Request) -> None:
+def sign_out(request: Request, ended: EndedSessions, now: float) -> None:
+    """Clear the cookie and end the session, so a copy of the cookie is refused too."""
+    session_id, since = request.session.get("id"), request.session.get("since")
+    if isinstance(session_id, str) and isinstance(since, int):
+        ended.end(session_id, since + SESSION_SECONDS, now)
     request.session.clear()
 
 
+def _live(request: Request, ended: EndedSessions, now: float) -> bool:
+    """Signed in less than ``SESSION_SECONDS`` ago (not later than now) and not signed out."""
+    session_id, since = request.session.get("id"), request.session.get("since")
+    if not isinstance(session_id, str) or type(since) is not int:
+        return False  # a cookie from before sessions had ids: sign in again
+    if not since <= now < since + SESSION_SECONDS:
+        return False
+    return not ended.ended(session_id, now)
+
+
 def current(request: Request, state: GatewayState) -> Account | None:
-    """The signed-in account, or None (also when its key left the config)."""
+    """The signed-in account, or None (also when its key left the config or it expired)."""
     name, digest = request.session.get("account"), request.session.get("key")
     if not isinstance(name, str) or not isinstance(digest, str):
+        return None
+    now = state.runtime.clock().timestamp()
+    if not _live(request, request.app.state.ended_sessions, now):
         return None
     for entry in state.settings.admin_keys:
         if entry.id == name and hmac.compare_digest(entry.sha256[:_FINGERPRINT], digest):
