@@ -103,6 +103,22 @@ def _session_cookie(client: Any) -> str:
     return value
 
 
+def test_a_short_session_secret_is_refused_at_start(tmp_path: Path, monkeypatch: Any) -> None:
+    from proctor.errors import ProctorError
+    from proctor.server.gateway import build_gateway
+    from tests.server.ui.conftest import write_dashboard_config
+
+    config = str(write_dashboard_config(tmp_path, tmp_path / "proctor.db"))
+    # a cookie from the sign-in form is enough to try such a secret offline, then forge a session
+    monkeypatch.setenv(sessions.SECRET_ENV, "hunter2")
+    with pytest.raises(ProctorError) as refused:
+        build_gateway(config, None)
+    assert refused.value.code == "ui_secret_weak"
+    assert "hunter2" not in refused.value.message
+    monkeypatch.setenv(sessions.SECRET_ENV, "s" * 32)
+    build_gateway(config, None).state.gateway.runtime.close()
+
+
 def test_a_copied_cookie_is_refused_after_sign_out_here_and_on_another_gateway(
     tmp_path: Path,
 ) -> None:

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from proctor.errors import ProctorError
 from proctor.server.auth import ADMIN, AUDIT_READ
 from proctor.server.state import GatewayState
 from proctor.server.ui.ended import EndedSessions
@@ -40,6 +41,10 @@ _log = logging.getLogger("proctor.server.ui")
 SECRET_ENV = "PROCTOR_UI_SECRET"
 ORIGINS_ENV = "PROCTOR_UI_ORIGINS"
 SECRET_SUFFIX = ".ui-secret"
+UI_SECRET_WEAK = "ui_secret_weak"
+# Anyone can fetch a signed cookie from the sign-in form and guess the secret offline:
+# as many characters as the secret the gateway makes itself (32 random bytes, base64)
+SECRET_MIN_CHARACTERS = 32
 CSRF_FIELD = "csrf"
 SESSION_COOKIE = "proctor_ui"
 SESSION_SECONDS = 8 * 3600
@@ -166,13 +171,20 @@ def _check_origin(request: Request) -> None:
 
 
 def session_secret(state: GatewayState) -> str:
-    """``PROCTOR_UI_SECRET``, else a 0600 file beside the SQLite audit file, else per process.
+    """``PROCTOR_UI_SECRET`` (32+ characters), else a 0600 file beside the SQLite file, else new.
 
     Per process (PostgreSQL, memory) means sessions end when the server restarts
     and do not carry across replicas: set ``PROCTOR_UI_SECRET`` there.
     """
     configured = os.environ.get(SECRET_ENV)
     if configured:
+        if len(configured) < SECRET_MIN_CHARACTERS:
+            raise ProctorError(
+                f"`{SECRET_ENV}` has {len(configured)} characters: a dashboard session secret "
+                f"needs at least {SECRET_MIN_CHARACTERS} (make one with `python -c "
+                '"import secrets; print(secrets.token_urlsafe(32))"`)',
+                code=UI_SECRET_WEAK,
+            )
         return configured
     path = getattr(state.runtime.audit, "path", None)
     if isinstance(path, str) and path and Path(path).parent.is_dir():
