@@ -103,6 +103,12 @@ def _session_cookie(client: Any) -> str:
     return value
 
 
+def _use_cookie(client: Any, value: str) -> None:
+    """Send ``value`` as the session cookie, and no other."""
+    client.cookies.clear()
+    client.cookies.set(sessions.SESSION_COOKIE, value, path="/ui")
+
+
 def test_a_short_session_secret_is_refused_at_start(tmp_path: Path, monkeypatch: Any) -> None:
     from proctor.errors import ProctorError
     from proctor.server.gateway import build_gateway
@@ -136,10 +142,10 @@ def test_a_copied_cookie_is_refused_after_sign_out_here_and_on_another_gateway(
     with TestClient(one) as client, TestClient(other) as replica:
         token = signed_in_client(client, "carol", CAROL_KEY)
         copied = _session_cookie(client)  # what a thief (a shared machine, a proxy log) kept
-        replica.cookies.set(sessions.SESSION_COOKIE, copied, path="/ui")
+        _use_cookie(replica, copied)
         assert replica.get("/ui/feed", follow_redirects=False).status_code == 200
         assert client.post("/ui/logout", data={"csrf": token}, headers=ORIGIN).status_code == 200
-        client.cookies.set(sessions.SESSION_COOKIE, copied, path="/ui")
+        _use_cookie(client, copied)
         assert client.get("/ui/feed", follow_redirects=False).status_code == 303
         decide = {"csrf": token, "reason": "replayed"}
         refused = client.post("/ui/approvals/x/approve", data=decide, headers=ORIGIN)
@@ -168,7 +174,7 @@ def test_without_identity_this_gateway_still_refuses_a_copied_cookie(tmp_path: P
         token = signed_in_client(client, "auditor", AUDITOR_KEY)
         copied = _session_cookie(client)
         assert client.post("/ui/logout", data={"csrf": token}, headers=ORIGIN).status_code == 200
-        client.cookies.set(sessions.SESSION_COOKIE, copied, path="/ui")
+        _use_cookie(client, copied)
         assert client.get("/ui/feed", follow_redirects=False).status_code == 303
 
 
@@ -240,6 +246,27 @@ def test_the_session_cookie_is_secure_over_tls_and_never_readable_by_script(
     plain = dashboard_app.get("/ui/login")  # plain HTTP (loopback) keeps working
     assert "secure" not in plain.headers["set-cookie"].lower()
     assert "httponly" in plain.headers["set-cookie"].lower()
+
+
+def test_a_cookie_planted_before_sign_in_is_not_the_signed_in_session(dashboard_app: Any) -> None:
+    dashboard_app.cookies.clear()
+    page = dashboard_app.get("/ui/login")
+    planted = _session_cookie(dashboard_app)  # what an attacker could plant in a browser
+    before = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert before is not None
+    answer = dashboard_app.post(
+        "/ui/login",
+        data={"csrf": before[1], "account": "carol", "key": CAROL_KEY, "next": "/ui/feed"},
+        headers=ORIGIN,
+    )
+    after = re.search(r'name="csrf" value="([^"]+)"', answer.text)
+    assert answer.url.path == "/ui/feed" and after is not None
+    assert after[1] != before[1]  # a new CSRF token at sign-in
+    signed_in = _session_cookie(dashboard_app)
+    assert signed_in != planted
+    for cookie, status in ((planted, 303), (signed_in, 200)):
+        _use_cookie(dashboard_app, cookie)
+        assert dashboard_app.get("/ui/feed", follow_redirects=False).status_code == status
 
 
 def test_a_reader_cannot_decide_approvals_or_revoke(dashboard_app: Any) -> None:
