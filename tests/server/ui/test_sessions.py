@@ -188,7 +188,8 @@ def test_a_session_whose_sign_out_list_cannot_be_read_gets_a_503_not_the_page(
     identity.revocations.expire()
     answer = client.get("/ui/feed", follow_redirects=False)
     assert answer.status_code == 503
-    assert "storage_unavailable" in answer.text and "/ui/logout" not in answer.text
+    assert "storage_unavailable" in answer.text
+    assert "/ui/logout" not in answer.text
 
 
 def test_a_session_ends_eight_hours_after_sign_in_however_often_it_is_renewed(
@@ -207,7 +208,8 @@ def test_a_session_ends_eight_hours_after_sign_in_however_often_it_is_renewed(
             headers=ORIGIN,
             follow_redirects=False,
         )
-        assert answer.status_code == 303 and "set-cookie" in answer.headers
+        assert answer.status_code == 303
+        assert "set-cookie" in answer.headers
         assert client.get("/ui/feed", follow_redirects=False).status_code == 200
     clock.advance(minutes=29)
     assert client.get("/ui/feed", follow_redirects=False).status_code == 200
@@ -232,8 +234,10 @@ def test_the_session_cookie_is_secure_over_tls_and_never_readable_by_script(
     token = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert token is not None
     set_cookie = page.headers["set-cookie"].lower()
-    assert "; secure" in set_cookie and "httponly" in set_cookie
-    assert "samesite=strict" in set_cookie and "path=/ui" in set_cookie
+    assert "; secure" in set_cookie
+    assert "httponly" in set_cookie
+    assert "samesite=strict" in set_cookie
+    assert "path=/ui" in set_cookie
     answer = tls.post(
         "/ui/login",
         data={"csrf": token[1], "account": "carol", "key": CAROL_KEY, "next": "/ui/feed"},
@@ -260,7 +264,8 @@ def test_a_cookie_planted_before_sign_in_is_not_the_signed_in_session(dashboard_
         headers=ORIGIN,
     )
     after = re.search(r'name="csrf" value="([^"]+)"', answer.text)
-    assert answer.url.path == "/ui/feed" and after is not None
+    assert answer.url.path == "/ui/feed"
+    assert after is not None
     assert after[1] != before[1]  # a new CSRF token at sign-in
     signed_in = _session_cookie(dashboard_app)
     assert signed_in != planted

@@ -24,9 +24,9 @@ from proctor.server.ui import admin_pages, approval_pages, audit_pages, signin
 from proctor.server.ui.ended import EndedSessions
 from proctor.server.ui.rendering import STATIC, base, render
 from proctor.server.ui.sessions import (
-    Account,
     SESSION_COOKIE,
     SESSION_SECONDS,
+    Account,
     SignInRequired,
     current,
     session_secret,
