@@ -80,12 +80,7 @@ def test_sign_in_goes_only_to_a_dashboard_page(dashboard_app: Any) -> None:
     assert 'name="next" value="/ui/feed"' in page.text
     token = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert token is not None
-    answer = dashboard_app.post(
-        "/ui/login",
-        data={"csrf": token[1], "account": "root", "key": ROOT_KEY, "next": "//evil.example"},
-        headers=ORIGIN,
-        follow_redirects=False,
-    )
+    answer = _post_sign_in(dashboard_app, token[1], "root", ROOT_KEY, next_page="//evil.example")
     assert answer.headers["location"] == "/ui/feed"
 
 
@@ -238,12 +233,7 @@ def test_the_session_cookie_is_secure_over_tls_and_never_readable_by_script(
     assert "httponly" in set_cookie
     assert "samesite=strict" in set_cookie
     assert "path=/ui" in set_cookie
-    answer = tls.post(
-        "/ui/login",
-        data={"csrf": token[1], "account": "carol", "key": CAROL_KEY, "next": "/ui/feed"},
-        headers={"Origin": "https://testserver"},
-        follow_redirects=False,
-    )
+    answer = _post_sign_in(tls, token[1], "carol", CAROL_KEY, origin="https://testserver")
     assert answer.status_code == 303
     assert "; secure" in answer.headers["set-cookie"].lower()
     dashboard_app.cookies.clear()
@@ -258,11 +248,7 @@ def test_a_cookie_planted_before_sign_in_is_not_the_signed_in_session(dashboard_
     planted = _session_cookie(dashboard_app)  # what an attacker could plant in a browser
     before = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert before is not None
-    answer = dashboard_app.post(
-        "/ui/login",
-        data={"csrf": before[1], "account": "carol", "key": CAROL_KEY, "next": "/ui/feed"},
-        headers=ORIGIN,
-    )
+    answer = _post_sign_in(dashboard_app, before[1], "carol", CAROL_KEY, follow=True)
     after = re.search(r'name="csrf" value="([^"]+)"', answer.text)
     assert answer.url.path == "/ui/feed"
     assert after is not None
@@ -392,11 +378,24 @@ def _try_sign_in(client: Any, account: str, key: str) -> Any:
     page = client.get("/ui/login")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert token is not None
+    return _post_sign_in(client, token[1], account, key)
+
+
+def _post_sign_in(
+    client: Any,
+    token: str,
+    account: str,
+    key: str,
+    *,
+    next_page: str = "/ui/feed",
+    origin: str = ORIGIN["Origin"],
+    follow: bool = False,
+) -> Any:
     return client.post(
         "/ui/login",
-        data={"csrf": token[1], "account": account, "key": key, "next": "/ui/feed"},
-        headers=ORIGIN,
-        follow_redirects=False,
+        data={"csrf": token, "account": account, "key": key, "next": next_page},
+        headers={"Origin": origin},
+        follow_redirects=follow,
     )
 
 
