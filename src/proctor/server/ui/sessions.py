@@ -42,8 +42,9 @@ SECRET_ENV = "PROCTOR_UI_SECRET"
 ORIGINS_ENV = "PROCTOR_UI_ORIGINS"
 SECRET_SUFFIX = ".ui-secret"
 UI_SECRET_WEAK = "ui_secret_weak"
-# Anyone can fetch a signed cookie from the sign-in form and guess the secret offline:
-# as many characters as the secret the gateway makes itself (32 random bytes, base64)
+# Anyone can fetch a signed cookie from the sign-in form and try secrets against it
+# offline: a configured one needs at least this many characters (the gateway's own are
+# 32 random bytes)
 SECRET_MIN_CHARACTERS = 32
 CSRF_FIELD = "csrf"
 SESSION_COOKIE = "proctor_ui"
