@@ -66,3 +66,39 @@ def test_the_record_names_the_dashboard_session_as_the_credential(dashboard_app:
     state.runtime.audit.flush()
     record = next(r for r in state.runtime.audit.tail(20) if r["kind"] == "approval")
     assert record["extra"]["credential"] == {"kind": "dashboard", "admin_key": "carol"}
+
+
+def test_text_that_reorders_or_hides_itself_is_shown_as_escapes(dashboard_app: Any) -> None:
+    # an IBAN whose tail a bidi override shows reversed, a user with a zero-width space
+    iban = "DE89 3704 0044 0532 0130 00\u202e99 88"
+    answer = dashboard_app.post(
+        "/v1/check",
+        json={
+            "action": "write:refund",
+            "agent": "support-bot",
+            "user": "dave",
+            "args": {"order_id": iban, "amount": 320, "note\u2066": "a\u200bb\u0085c"},
+        },
+        headers={"Authorization": f"Bearer {PEP_KEY}"},
+    ).json()
+    assert answer["effect"] == "require_approval", answer
+    denied = dashboard_app.post(
+        "/v1/check",
+        json={"action": "write:refund", "agent": "support-bot", "user": "ro\u200bot\u202e",
+              "args": {"order_id": "Z-1", "amount": 5}},
+        headers={"Authorization": f"Bearer {PEP_KEY}"},
+    ).json()  # fmt: skip
+    signed_in_client(dashboard_app, "carol", CAROL_KEY)
+    pages = {
+        "approvals": dashboard_app.get("/ui/approvals").text,
+        "held": dashboard_app.get(f"/ui/decisions/{answer['decision_id']}").text,
+        "denied": dashboard_app.get(f"/ui/decisions/{denied['decision_id']}").text,
+        "feed": dashboard_app.get("/ui/feed").text,
+    }
+    for name, text in pages.items():
+        for hidden in ("\u202e", "\u200b", "\u2066", "\u0085"):
+            assert hidden not in text, (name, hex(ord(hidden)))
+    assert "0130 00\\u202e99 88" in pages["approvals"]
+    assert "a\\u200bb\\u0085c" in pages["held"]
+    assert "note\\u2066" in pages["held"]
+    assert "ro\\u200bot\\u202e" in pages["denied"]

@@ -12,8 +12,10 @@ import re
 import shutil
 import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 import httpx
 import pytest
@@ -325,3 +327,57 @@ def test_the_demo_payment_page_says_where_the_iban_came_from(page: Any, gateway:
     text = page.locator("main").inner_text()
     assert "payment-from-untrusted-data" in text
     assert "read_document" in text  # the tool whose output supplied the IBAN
+
+
+@pytest.mark.parametrize(
+    "wanted",
+    [
+        "https://evil.example/x",
+        "//evil.example/x",
+        "/\\evil.example",
+        "/ui/..//evil.example/x",
+        "/ui/\\evil.example",
+        "/ui/../\\/evil.example",
+        "/ui/\t/evil.example",
+    ],
+)
+def test_sign_in_never_leaves_the_gateway_however_next_is_spelled(
+    page: Any, gateway: Gateway, wanted: str
+) -> None:
+    # the browser resolves the Location itself: backslashes, dot segments and tabs included
+    page.route(re.compile(r"^https?://evil\.example/"), lambda route: route.fulfill(body="evil"))
+    page.goto(f"{gateway.url}/ui/login?next={quote(wanted)}")
+    page.get_by_label("Account (the key's id)").fill("auditor")
+    page.get_by_label("Admin key").fill("pa_ui-auditor-key-0123456789")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: "/ui/login" not in url)
+    assert urlsplit(page.url).netloc == urlsplit(gateway.url).netloc, page.url
+
+
+def test_another_origin_cannot_frame_the_approve_button(page: Any, gateway: Gateway) -> None:
+    client, _ = held_refund(gateway, "C-9010", 160)
+    client.close()
+    sign_in(page, gateway, "carol", CAROL_KEY)
+    # another service on the host frames the queue under a decoy (clickjacking); the same
+    # site, so the SameSite cookie goes along: only the headers stand in the way
+    decoy = f'<p>win a prize</p><iframe src="{gateway.url}/ui/approvals"></iframe>'.encode()
+
+    class Decoy(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(decoy)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    with ThreadingHTTPServer(("127.0.0.1", 0), Decoy) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            page.goto(f"http://127.0.0.1:{server.server_address[1]}/")  # the frame loaded too
+        finally:
+            server.shutdown()
+    framed = page.frames[1]
+    assert framed.locator("button.approve").count() == 0
+    assert framed.locator("form").count() == 0  # no dashboard page at all

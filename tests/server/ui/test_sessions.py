@@ -80,12 +80,7 @@ def test_sign_in_goes_only_to_a_dashboard_page(dashboard_app: Any) -> None:
     assert 'name="next" value="/ui/feed"' in page.text
     token = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert token is not None
-    answer = dashboard_app.post(
-        "/ui/login",
-        data={"csrf": token[1], "account": "root", "key": ROOT_KEY, "next": "//evil.example"},
-        headers=ORIGIN,
-        follow_redirects=False,
-    )
+    answer = _post_sign_in(dashboard_app, token[1], "root", ROOT_KEY, next_page="//evil.example")
     assert answer.headers["location"] == "/ui/feed"
 
 
@@ -96,6 +91,173 @@ def test_sign_out_ends_the_session(dashboard_app: Any) -> None:
     )
     assert answer.status_code == 303
     assert dashboard_app.get("/ui/feed", follow_redirects=False).status_code == 303
+
+
+def _session_cookie(client: Any) -> str:
+    value: str = client.cookies[sessions.SESSION_COOKIE]
+    return value
+
+
+def _use_cookie(client: Any, value: str) -> None:
+    """Send ``value`` as the session cookie, and no other."""
+    client.cookies.clear()
+    client.cookies.set(sessions.SESSION_COOKIE, value, path="/ui")
+
+
+def test_a_short_session_secret_is_refused_at_start(tmp_path: Path, monkeypatch: Any) -> None:
+    from proctor.errors import ProctorError
+    from proctor.server.gateway import build_gateway
+    from tests.server.ui.conftest import write_dashboard_config
+
+    config = str(write_dashboard_config(tmp_path, tmp_path / "proctor.db"))
+    # a cookie from the sign-in form is enough to try such a secret offline, then forge a session
+    monkeypatch.setenv(sessions.SECRET_ENV, "hunter2")
+    with pytest.raises(ProctorError) as refused:
+        build_gateway(config, None)
+    assert refused.value.code == "ui_secret_weak"
+    assert "hunter2" not in refused.value.message
+    monkeypatch.setenv(sessions.SECRET_ENV, "s" * 32)
+    build_gateway(config, None).state.gateway.runtime.close()
+
+
+def test_a_copied_cookie_is_refused_after_sign_out_here_and_on_another_gateway(
+    tmp_path: Path,
+) -> None:
+    import warnings
+
+    from proctor.server.gateway import build_gateway
+    from tests.server.ui.conftest import write_dashboard_config
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    config = str(write_dashboard_config(tmp_path, tmp_path / "proctor.db"))
+    one, other = build_gateway(config, None), build_gateway(config, None)  # one store, one secret
+    with TestClient(one) as client, TestClient(other) as replica:
+        token = signed_in_client(client, "carol", CAROL_KEY)
+        copied = _session_cookie(client)  # what a thief (a shared machine, a proxy log) kept
+        _use_cookie(replica, copied)
+        assert replica.get("/ui/feed", follow_redirects=False).status_code == 200
+        assert client.post("/ui/logout", data={"csrf": token}, headers=ORIGIN).status_code == 200
+        _use_cookie(client, copied)
+        assert client.get("/ui/feed", follow_redirects=False).status_code == 303
+        decide = {"csrf": token, "reason": "replayed"}
+        refused = client.post("/ui/approvals/x/approve", data=decide, headers=ORIGIN)
+        assert refused.url.path == "/ui/login"
+        replica.app.state.gateway.runtime.identity.revocations.expire()  # its 5 s refresh
+        assert replica.get("/ui/feed", follow_redirects=False).status_code == 303
+        signed_in_client(client, "carol", CAROL_KEY)  # a new sign-in is a new session
+        assert client.get("/ui/feed", follow_redirects=False).status_code == 200
+
+
+def test_without_identity_this_gateway_still_refuses_a_copied_cookie(tmp_path: Path) -> None:
+    import warnings
+
+    from proctor.server.gateway import build_gateway
+    from tests.server.ui.conftest import write_dashboard_config
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    config = write_dashboard_config(tmp_path, tmp_path / "proctor.db")
+    config.write_text(config.read_text().replace("identity: {allow_dev_tokens: true}", ""))
+    app = build_gateway(str(config), None)
+    assert app.state.gateway.runtime.identity is None
+    with TestClient(app) as client:
+        token = signed_in_client(client, "auditor", AUDITOR_KEY)
+        copied = _session_cookie(client)
+        assert client.post("/ui/logout", data={"csrf": token}, headers=ORIGIN).status_code == 200
+        _use_cookie(client, copied)
+        assert client.get("/ui/feed", follow_redirects=False).status_code == 303
+
+
+def test_a_session_whose_sign_out_list_cannot_be_read_gets_a_503_not_the_page(
+    clocked_dashboard: Any,
+) -> None:
+    client, _ = clocked_dashboard
+    assert _try_sign_in(client, "carol", CAROL_KEY).status_code == 303
+    identity = client.app.state.gateway.runtime.identity
+    identity.store.close()  # the store holding signed-out sessions fails
+    identity.revocations.expire()
+    answer = client.get("/ui/feed", follow_redirects=False)
+    assert answer.status_code == 503
+    assert "storage_unavailable" in answer.text
+    assert "/ui/logout" not in answer.text
+
+
+def test_a_session_ends_eight_hours_after_sign_in_however_often_it_is_renewed(
+    clocked_dashboard: Any,
+) -> None:
+    client, clock = clocked_dashboard
+    assert _try_sign_in(client, "carol", CAROL_KEY).status_code == 303
+    token = re.search(r'name="csrf" value="([^"]+)"', client.get("/ui/feed").text)
+    assert token is not None
+    for _ in range(15):
+        clock.advance(minutes=30)
+        # a form that only flashes a message signs the cookie afresh: a thief could keep it new
+        answer = client.post(
+            "/ui/approvals/x/approve",
+            data={"csrf": token[1]},
+            headers=ORIGIN,
+            follow_redirects=False,
+        )
+        assert answer.status_code == 303
+        assert "set-cookie" in answer.headers
+        assert client.get("/ui/feed", follow_redirects=False).status_code == 200
+    clock.advance(minutes=29)
+    assert client.get("/ui/feed", follow_redirects=False).status_code == 200
+    clock.advance(minutes=1)
+    answer = client.get("/ui/feed", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/ui/login?next=")
+
+
+def test_the_session_cookie_is_secure_over_tls_and_never_readable_by_script(
+    dashboard_app: Any,
+) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    # the app already runs: no second lifespan (its shutdown would close the shared stores)
+    tls = TestClient(dashboard_app.app, base_url="https://testserver")
+    page = tls.get("/ui/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert token is not None
+    set_cookie = page.headers["set-cookie"].lower()
+    assert "; secure" in set_cookie
+    assert "httponly" in set_cookie
+    assert "samesite=strict" in set_cookie
+    assert "path=/ui" in set_cookie
+    answer = _post_sign_in(tls, token[1], "carol", CAROL_KEY, origin="https://testserver")
+    assert answer.status_code == 303
+    assert "; secure" in answer.headers["set-cookie"].lower()
+    dashboard_app.cookies.clear()
+    plain = dashboard_app.get("/ui/login")  # plain HTTP (loopback) keeps working
+    assert "secure" not in plain.headers["set-cookie"].lower()
+    assert "httponly" in plain.headers["set-cookie"].lower()
+
+
+def test_a_cookie_planted_before_sign_in_is_not_the_signed_in_session(dashboard_app: Any) -> None:
+    dashboard_app.cookies.clear()
+    page = dashboard_app.get("/ui/login")
+    planted = _session_cookie(dashboard_app)  # what an attacker could plant in a browser
+    before = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert before is not None
+    answer = _post_sign_in(dashboard_app, before[1], "carol", CAROL_KEY, follow=True)
+    after = re.search(r'name="csrf" value="([^"]+)"', answer.text)
+    assert answer.url.path == "/ui/feed"
+    assert after is not None
+    assert after[1] != before[1]  # a new CSRF token at sign-in
+    signed_in = _session_cookie(dashboard_app)
+    assert signed_in != planted
+    for cookie, status in ((planted, 303), (signed_in, 200)):
+        _use_cookie(dashboard_app, cookie)
+        assert dashboard_app.get("/ui/feed", follow_redirects=False).status_code == status
 
 
 def test_a_reader_cannot_decide_approvals_or_revoke(dashboard_app: Any) -> None:
@@ -216,11 +378,24 @@ def _try_sign_in(client: Any, account: str, key: str) -> Any:
     page = client.get("/ui/login")
     token = re.search(r'name="csrf" value="([^"]+)"', page.text)
     assert token is not None
+    return _post_sign_in(client, token[1], account, key)
+
+
+def _post_sign_in(
+    client: Any,
+    token: str,
+    account: str,
+    key: str,
+    *,
+    next_page: str = "/ui/feed",
+    origin: str = ORIGIN["Origin"],
+    follow: bool = False,
+) -> Any:
     return client.post(
         "/ui/login",
-        data={"csrf": token[1], "account": account, "key": key, "next": "/ui/feed"},
-        headers=ORIGIN,
-        follow_redirects=False,
+        data={"csrf": token, "account": account, "key": key, "next": next_page},
+        headers={"Origin": origin},
+        follow_redirects=follow,
     )
 
 

@@ -18,7 +18,7 @@ from proctor.server.routes import status
 from proctor.server.routes.agents import admin_key_actor
 from proctor.server.state import GatewayState
 from proctor.server.ui import charts, trail, usage
-from proctor.server.ui.rendering import flash, gateway_state, redirect, render
+from proctor.server.ui.rendering import flash, gateway_state, redirect, render, shown
 from proctor.server.ui.sessions import account, checked_form
 
 _CHARTS = 20  # budget charts on the page: the keys used most recently
@@ -134,7 +134,7 @@ async def limits(request: Request) -> Response:
             "chart": charts.step_chart(
                 series.points,
                 ceiling=series.maximum,
-                title=f"limit {series.limit_id} for {series.who}",
+                title=shown(f"limit {series.limit_id} for {series.who}"),
             ),
         }
         for series in _most_recent(counted.limits.values())

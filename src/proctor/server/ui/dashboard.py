@@ -21,10 +21,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from proctor.errors import ProctorError
 from proctor.server.state import GatewayState
 from proctor.server.ui import admin_pages, approval_pages, audit_pages, signin
+from proctor.server.ui.ended import EndedSessions
 from proctor.server.ui.rendering import STATIC, base, render
 from proctor.server.ui.sessions import (
     SESSION_COOKIE,
     SESSION_SECONDS,
+    Account,
     SignInRequired,
     current,
     session_secret,
@@ -54,10 +56,14 @@ class _SecurityHeaders:
 
         # decided now: routing below rewrites this scope's paths in place
         page = not scope["path"].startswith(base_path(scope) + "/static/")
+        secure = scope.get("scheme") == "https"
 
         async def with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", []))
+                headers = [
+                    _secure_cookie(name, value) if secure else (name, value)
+                    for name, value in message.get("headers", [])
+                ]
                 headers += [(k.encode(), v.encode()) for k, v in _HEADERS.items()]
                 if page:  # pages hold audit data: never cached
                     headers.append((b"cache-control", b"no-store"))
@@ -65,6 +71,17 @@ class _SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, with_headers)
+
+
+def _secure_cookie(name: bytes, value: bytes) -> tuple[bytes, bytes]:
+    """The session cookie over TLS (direct, or a proxy's ``X-Forwarded-Proto``): ``Secure``.
+
+    Then a browser never sends it over plain HTTP, where anyone on the path
+    could read it (a link to ``http://`` the same host is enough to make it try).
+    """
+    if name.lower() == b"set-cookie" and value.startswith(SESSION_COOKIE.encode() + b"="):
+        return name, value + b"; secure"
+    return name, value
 
 
 def base_path(scope: Scope) -> str:
@@ -106,6 +123,7 @@ def create_dashboard(state: GatewayState) -> Starlette:
     )
     app.state.gateway = state
     app.state.sign_in_throttle = SignInThrottle(lambda: state.runtime.clock().timestamp())
+    app.state.ended_sessions = EndedSessions(state)
     return app
 
 
@@ -120,7 +138,7 @@ async def _error_page(request: Request, exc: Exception) -> Response:
         request,
         "error.html",
         {"status": exc.status_code, "message": exc.detail},
-        account=current(request, request.app.state.gateway),
+        account=_viewer(request),
         status=exc.status_code,
     )
 
@@ -132,6 +150,14 @@ async def _proctor_error_page(request: Request, exc: Exception) -> Response:
         request,
         "error.html",
         {"status": status, "message": f"{exc.message} ({exc.code})"},
-        account=current(request, request.app.state.gateway),
+        account=_viewer(request),
         status=status,
     )
+
+
+def _viewer(request: Request) -> Account | None:
+    """Who the error page is for; nobody when even that cannot be read (the store is down)."""
+    try:
+        return current(request, request.app.state.gateway)
+    except ProctorError:
+        return None

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import unicodedata
 from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.templating import Jinja2Templates
@@ -27,6 +29,30 @@ NAVIGATION = (
 )
 
 
+# Characters that change how the text around them is shown, or show as nothing: a bidi
+# override (U+202E) shows an IBAN reversed, a zero-width space hides inside a name. Pages
+# show them as their `\uXXXX` escapes, so an approver reads what the record holds.
+_UNSEEN = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+_KEPT = frozenset("\n\t")
+
+
+def shown(text: str) -> str:
+    """``text`` with the characters above as ``\\uXXXX`` (charts and pages alike)."""
+    if text.isprintable():  # fast: no character of those kinds (nor a line break)
+        return text
+    return "".join(
+        f"\\u{ord(ch):04x}" if ch not in _KEPT and unicodedata.category(ch) in _UNSEEN else ch
+        for ch in text
+    )
+
+
+def _finalize(value: Any) -> Any:
+    """Every ``{{ … }}`` on a page: attacker-chosen text shows what it holds, escaped after."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return shown(value)
+    return value
+
+
 def _pretty(value: Any) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False, default=str)
 
@@ -41,6 +67,7 @@ _environment = jinja2.Environment(
     autoescape=True,
     trim_blocks=True,
     lstrip_blocks=True,
+    finalize=_finalize,
 )
 _environment.filters["pretty"] = _pretty
 _environment.filters["when"] = _when

@@ -5,6 +5,8 @@ key's id, the password the key itself. The session cookie (Starlette's
 ``SessionMiddleware``, signed with itsdangerous) keeps the key's id and the
 start of its SHA-256; each request looks the key up again, so a key removed or
 replaced in the config ends its sessions once the server restarts with it.
+A session lasts ``SESSION_SECONDS`` from its sign-in, however often the cookie
+is renewed, and signing out ends it for a copy of the cookie too (``ended.py``).
 
 The key's id is also the approver's name: a key with id ``carol`` approves as
 the configured user ``carol``, whose claims (``groups``, ``roles``) are
@@ -29,14 +31,21 @@ from urllib.parse import urlsplit
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 
+from proctor.errors import ProctorError
 from proctor.server.auth import ADMIN, AUDIT_READ
 from proctor.server.state import GatewayState
+from proctor.server.ui.ended import EndedSessions
 
 _log = logging.getLogger("proctor.server.ui")
 
 SECRET_ENV = "PROCTOR_UI_SECRET"
 ORIGINS_ENV = "PROCTOR_UI_ORIGINS"
 SECRET_SUFFIX = ".ui-secret"
+UI_SECRET_WEAK = "ui_secret_weak"
+# Anyone can fetch a signed cookie from the sign-in form and try secrets against it
+# offline: a configured one needs at least this many characters (the gateway's own are
+# 32 random bytes)
+SECRET_MIN_CHARACTERS = 32
 CSRF_FIELD = "csrf"
 SESSION_COOKIE = "proctor_ui"
 SESSION_SECONDS = 8 * 3600
@@ -72,26 +81,45 @@ def check_key(state: GatewayState, name: str, key: str) -> Account | None:
     return found
 
 
-def sign_in(request: Request, account: Account) -> None:
-    """Start a fresh session (a new CSRF token: no fixation across sign-ins)."""
+def sign_in(request: Request, account: Account, now: float) -> None:
+    """Start a fresh session (a new id and CSRF token: no fixation across sign-ins)."""
     request.session.clear()
     request.session.update(
         {
             "account": account.name,
             "key": account.key_sha256[:_FINGERPRINT],
+            "id": secrets.token_urlsafe(16),
+            "since": int(now),
             CSRF_FIELD: secrets.token_urlsafe(32),
         }
     )
 
 
-def sign_out(request: Request) -> None:
+def sign_out(request: Request, ended: EndedSessions, now: float) -> None:
+    """Clear the cookie and end the session, so a copy of the cookie is refused too."""
+    session_id, since = request.session.get("id"), request.session.get("since")
+    if isinstance(session_id, str) and isinstance(since, int):
+        ended.end(session_id, since + SESSION_SECONDS, now)
     request.session.clear()
 
 
+def _live(request: Request, ended: EndedSessions, now: float) -> bool:
+    """Signed in less than ``SESSION_SECONDS`` ago (not later than now) and not signed out."""
+    session_id, since = request.session.get("id"), request.session.get("since")
+    if not isinstance(session_id, str) or type(since) is not int:
+        return False  # a cookie from before sessions had ids: sign in again
+    if not since <= now < since + SESSION_SECONDS:
+        return False
+    return not ended.ended(session_id, now)
+
+
 def current(request: Request, state: GatewayState) -> Account | None:
-    """The signed-in account, or None (also when its key left the config)."""
+    """The signed-in account, or None (also when its key left the config or it expired)."""
     name, digest = request.session.get("account"), request.session.get("key")
     if not isinstance(name, str) or not isinstance(digest, str):
+        return None
+    now = state.runtime.clock().timestamp()
+    if not _live(request, request.app.state.ended_sessions, now):
         return None
     for entry in state.settings.admin_keys:
         if entry.id == name and hmac.compare_digest(entry.sha256[:_FINGERPRINT], digest):
@@ -144,13 +172,20 @@ def _check_origin(request: Request) -> None:
 
 
 def session_secret(state: GatewayState) -> str:
-    """``PROCTOR_UI_SECRET``, else a 0600 file beside the SQLite audit file, else per process.
+    """``PROCTOR_UI_SECRET`` (32+ characters), else a 0600 file beside the SQLite file, else new.
 
     Per process (PostgreSQL, memory) means sessions end when the server restarts
     and do not carry across replicas: set ``PROCTOR_UI_SECRET`` there.
     """
     configured = os.environ.get(SECRET_ENV)
     if configured:
+        if len(configured) < SECRET_MIN_CHARACTERS:
+            raise ProctorError(
+                f"`{SECRET_ENV}` has {len(configured)} characters: a dashboard session secret "
+                f"needs at least {SECRET_MIN_CHARACTERS} (make one with `python -c "
+                '"import secrets; print(secrets.token_urlsafe(32))"`)',
+                code=UI_SECRET_WEAK,
+            )
         return configured
     path = getattr(state.runtime.audit, "path", None)
     if isinstance(path, str) and path and Path(path).parent.is_dir():

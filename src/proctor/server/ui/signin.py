@@ -69,7 +69,7 @@ async def login(request: Request) -> Response:
             401,
         )
     throttle.succeeded(client, name[:_NAME_KEPT])
-    sign_in(request, found)
+    sign_in(request, found, state.runtime.clock().timestamp())
     flash(request, f"signed in as {found.name}")
     return RedirectResponse(wanted, status_code=303)
 
@@ -100,7 +100,9 @@ def _record_failure(state: GatewayState, client: str, name: str, locked: bool) -
 
 async def logout(request: Request) -> Response:
     await checked_form(request)
-    sign_out(request)
+    now = gateway_state(request).runtime.clock().timestamp()
+    ended = request.app.state.ended_sessions
+    await to_thread.run_sync(lambda: sign_out(request, ended, now))  # may write the store
     request.session[CSRF_FIELD] = secrets.token_urlsafe(32)
     flash(request, "signed out")
     return redirect(request, "/login")
