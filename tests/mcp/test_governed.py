@@ -97,6 +97,21 @@ def test_arguments_the_input_scan_redacts_reach_the_server_redacted(
     assert [m["params"]["arguments"]["card"][-4:] for m in reached] == ["1111", "1111"]
 
 
+@FRONTS
+def test_argument_keys_that_mask_alike_all_reach_the_server(front: str, wired: Path) -> None:
+    """Two keys the input scan masked to one placeholder reached the server as one entry."""
+    (wired / "policy.yaml").write_text(POLICY.replace("    secret: deny", "    pii.email: redact"))
+    people = {"ann.lee@example.org": "a", "bob.stone@example.com": "b"}
+    wire = _wire(front, wired)
+    try:
+        called = wire.answer(_request(1, "tools/call", name="secret", arguments={"cc": people}))
+    finally:
+        wire.close()
+    assert "result" in called
+    (reached,) = _received(wired, "tools/call")
+    assert reached["params"]["arguments"] == {"cc": {"[pii.email]": "a", "[pii.email]#2": "b"}}
+
+
 LOOK_ALIKES = ["Touch", "TOUCH", "touch\u200b", "\uff54\uff4f\uff55\uff43\uff48", "to\u00aduch"]
 
 

@@ -159,6 +159,28 @@ def test_a_secret_in_a_dict_key_is_redacted_and_its_path_does_not_name_it(
     assert AWS_KEY not in repr(decision.findings)
 
 
+def test_keys_that_mask_alike_keep_every_entry(masking: Proctor) -> None:
+    """Two keys redacted to one placeholder collapsed into one entry: the tool got half
+    of the arguments. Masked keys now stay apart, beside a key that reads as a mask."""
+    args = {"to": {EMAIL: "a", "bob.stone@example.com": "b", "[pii.email]": "c"}}
+    decision = masking.check("write:note", args=args)
+    passed = decision.passed_args(args)
+    assert passed == {"to": {"[pii.email]#2": "a", "[pii.email]#3": "b", "[pii.email]": "c"}}
+    assert passed == decision.redacted_args
+
+
+def test_a_masked_key_is_not_passed_on_beside_its_clear_form(masking: Proctor) -> None:
+    decision = masking.check("write:note", args={EMAIL: "a", "note": "hi"})
+    assert decision.passed_args({EMAIL: "a", "note": "hi"}) == {"[pii.email]": "a", "note": "hi"}
+
+
+def test_result_keys_that_mask_alike_keep_every_entry() -> None:
+    policy = STRICT.replace("output: {secret: deny, pii: deny", "output: {secret: redact, pii: redact")
+    guard = Proctor.from_policies(texts=(policy,), agents=[Agent("bot")], agent="bot")
+    review = guard.review_output("read:config", {EMAIL: 1, "bob.stone@example.com": 2})
+    assert review.value == {"[pii.email]": 1, "[pii.email]#2": 2}
+
+
 def test_a_secret_in_a_key_of_a_result_is_redacted() -> None:
     policy = STRICT.replace("output: {secret: deny", "output: {secret: redact")
     guard = Proctor.from_policies(texts=(policy,), agents=[Agent("bot")], agent="bot")
