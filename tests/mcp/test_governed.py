@@ -134,9 +134,42 @@ def test_a_tool_name_that_only_looks_like_a_listed_one_never_reaches_the_server(
     finally:
         wire.close()
     assert [a["error"]["code"] for a in answers] == [-32602] * len(LOOK_ALIKES)
+    assert answers[0]["error"]["data"] == {"code": "mcp_look_alike"}
     assert "the server lists `touch`" in answers[0]["error"]["message"]
     assert exact["result"]["isError"] is True  # the rule denies the real name
     assert _received(wired, "tools/call") == []
+
+
+PROMPT_LOOK_ALIKES = ["Pay", "PAY", "pay\u200b", "\uff50\uff41\uff59", "pa\u00ady"]
+
+
+@FRONTS
+def test_a_prompt_name_that_only_looks_like_a_listed_one_never_reaches_the_server(
+    front: str, wired: Path
+) -> None:
+    """A condition on the prompt's name (`resource == 'pay'`) is exact; `Pay` or a
+    zero-width-spaced `pay` dodged it and reached a server that may look names up loosely.
+    The client never listed the prompts: the proxy lists them itself first."""
+    deny = "  - {id: no-pay, action: 'get:raw/prompt', effect: deny, when: \"resource == 'pay'\"}\n"
+    (wired / "policy.yaml").write_text(POLICY + deny)
+    wire = _wire(front, wired)
+    try:
+        answers = [
+            wire.answer(_request(n, "prompts/get", name=name, arguments={"card": "x"}))
+            for n, name in enumerate(PROMPT_LOOK_ALIKES, 1)
+        ]
+        exact = wire.answer(_request(9, "prompts/get", name="pay", arguments={"card": "x"}))
+    finally:
+        wire.close()
+    assert [a["error"]["code"] for a in answers] == [-32602] * len(PROMPT_LOOK_ALIKES)
+    assert [a["error"]["data"]["code"] for a in answers] == ["mcp_look_alike"] * 5
+    assert "prompt `Pay` is not listed; the server lists `pay`" in answers[0]["error"]["message"]
+    assert exact["error"]["data"]["effect"] == "deny"  # the rule denies the real name
+    assert _received(wired, "prompts/get") == []
+    assert len(_received(wired, "prompts/list")) == 1  # the proxy's own, once
+    refused = [r for r in audit_records(wired) if r.get("code") == "mcp_look_alike"]
+    assert len(refused) == len(PROMPT_LOOK_ALIKES)
+    assert {r["action"] for r in refused} == {"get:raw/prompt"}
 
 
 @FRONTS

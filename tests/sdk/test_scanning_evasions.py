@@ -175,7 +175,9 @@ def test_a_masked_key_is_not_passed_on_beside_its_clear_form(masking: Proctor) -
 
 
 def test_result_keys_that_mask_alike_keep_every_entry() -> None:
-    policy = STRICT.replace("output: {secret: deny, pii: deny", "output: {secret: redact, pii: redact")
+    policy = STRICT.replace(
+        "output: {secret: deny, pii: deny", "output: {secret: redact, pii: redact"
+    )
     guard = Proctor.from_policies(texts=(policy,), agents=[Agent("bot")], agent="bot")
     review = guard.review_output("read:config", {EMAIL: 1, "bob.stone@example.com": 2})
     assert review.value == {"[pii.email]": 1, "[pii.email]#2": 2}
