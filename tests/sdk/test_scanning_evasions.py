@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -308,6 +309,54 @@ def test_lists_of_ordinary_items_are_not_joined_into_findings(items: list[str]) 
     policy = STRICT.replace("pii: deny", "pii.phone: deny, pii.payment_card: deny", 1)
     guard = Proctor.from_policies(texts=(policy,), agents=[Agent("bot")], agent="bot")
     decision = guard.check("write:note", args={"items": items})
+    assert decision.allowed, decision.reason
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"a": "AKIAIOSF", "b": "ODNN7EXAMPL2"},
+        {"id": "x", "a": "AKIAIOSF", "b": "ODNN7EXAMPL2", "z": "y"},
+        {"head": GITHUB_TOKEN[:20], "tail": GITHUB_TOKEN[20:]},
+        {"note": {"p1": "AKIAIO", "p2": "SFODNN", "p3": "7EXAMPL2"}},
+    ],
+    ids=["key in halves", "halves between short values", "token in halves", "thirds, nested"],
+)
+def test_a_secret_split_over_arguments_is_denied(strict: Proctor, args: dict[str, Any]) -> None:
+    """Each argument was scanned alone, so a key cut into two was whole in none of them."""
+    decision = strict.check("write:note", args=args)
+    assert decision.code == "scan_denied"
+    assert "secret." in decision.reason
+
+
+def test_every_piece_of_a_secret_split_over_arguments_is_redacted(masking: Proctor) -> None:
+    decision = masking.check("write:note", args={"id": "x", "a": "AKIAIOSF", "b": "ODNN7EXAMPL2"})
+    assert decision.redacted_args == {
+        "id": "x",
+        "a": "[secret.aws_access_key]",
+        "b": "[secret.aws_access_key]",
+    }
+    assert len(decision.findings) == 2  # one per piece, not one per joining that found it
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"first": "Ann", "last": "Lee"},
+        {"user": "ann.lee", "domain": "@example.org"},
+        {"area": "030", "number": "1234567"},
+        {"card": "4111 1111", "more": "1111 1111"},
+        {"from": "2024-05-01", "to": "2024-05-31", "order": "A-1001", "region": "eu"},
+        {"id": "7f3e9c2a-51b4-4d0e-9a77-2c1f0b8d4e61", "parent": "AKIA-docs", "kind": "page"},
+    ],
+    ids=["names", "address parts", "phone parts", "card parts", "ordinary", "ids"],
+)
+def test_neighbouring_arguments_are_joined_for_secrets_only(
+    strict: Proctor, args: dict[str, Any]
+) -> None:
+    """Names, address parts or a card's halves side by side would be personal data of no
+    argument (and dates, ids, words are none): only secrets are joined across arguments."""
+    decision = strict.check("write:note", args=args)
     assert decision.allowed, decision.reason
 
 
