@@ -112,6 +112,21 @@ def test_argument_keys_that_mask_alike_all_reach_the_server(front: str, wired: P
     assert reached["params"]["arguments"] == {"cc": {"[pii.email]": "a", "[pii.email]#2": "b"}}
 
 
+def _by_names(
+    front: str, workdir: Path, method: str, names: list[str]
+) -> tuple[list[Message], Message]:
+    """The answers to ``method`` of each name in one session: all but the last, the last."""
+    wire = _wire(front, workdir)
+    try:
+        answers = [
+            wire.answer(_request(n, method, name=name, arguments={"path": "x"}))
+            for n, name in enumerate(names, 1)
+        ]
+    finally:
+        wire.close()
+    return answers[:-1], answers[-1]
+
+
 LOOK_ALIKES = ["Touch", "TOUCH", "touch\u200b", "\uff54\uff4f\uff55\uff43\uff48", "to\u00aduch"]
 
 
@@ -124,15 +139,7 @@ def test_a_tool_name_that_only_looks_like_a_listed_one_never_reaches_the_server(
     (wired / "policy.yaml").write_text(
         POLICY + '  - {id: no-touch, action: "call:raw/touch", effect: deny}\n'
     )
-    wire = _wire(front, wired)
-    try:
-        answers = [
-            wire.answer(_request(n, "tools/call", name=name, arguments={"path": "x"}))
-            for n, name in enumerate(LOOK_ALIKES, 1)
-        ]
-        exact = wire.answer(_request(9, "tools/call", name="touch", arguments={"path": "x"}))
-    finally:
-        wire.close()
+    answers, exact = _by_names(front, wired, "tools/call", [*LOOK_ALIKES, "touch"])
     assert [a["error"]["code"] for a in answers] == [-32602] * len(LOOK_ALIKES)
     assert answers[0]["error"]["data"] == {"code": "mcp_look_alike"}
     assert "the server lists `touch`" in answers[0]["error"]["message"]
@@ -152,15 +159,7 @@ def test_a_prompt_name_that_only_looks_like_a_listed_one_never_reaches_the_serve
     The client never listed the prompts: the proxy lists them itself first."""
     deny = "  - {id: no-pay, action: 'get:raw/prompt', effect: deny, when: \"resource == 'pay'\"}\n"
     (wired / "policy.yaml").write_text(POLICY + deny)
-    wire = _wire(front, wired)
-    try:
-        answers = [
-            wire.answer(_request(n, "prompts/get", name=name, arguments={"card": "x"}))
-            for n, name in enumerate(PROMPT_LOOK_ALIKES, 1)
-        ]
-        exact = wire.answer(_request(9, "prompts/get", name="pay", arguments={"card": "x"}))
-    finally:
-        wire.close()
+    answers, exact = _by_names(front, wired, "prompts/get", [*PROMPT_LOOK_ALIKES, "pay"])
     assert [a["error"]["code"] for a in answers] == [-32602] * len(PROMPT_LOOK_ALIKES)
     assert [a["error"]["data"]["code"] for a in answers] == ["mcp_look_alike"] * 5
     assert "prompt `Pay` is not listed; the server lists `pay`" in answers[0]["error"]["message"]
