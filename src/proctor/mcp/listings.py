@@ -26,6 +26,7 @@ from proctor.sdk.tools import ToolInfo
 Ask = Callable[[str, dict[str, Any]], Awaitable[Message | None]]
 """Sends the server a request of the proxy's own; its answer, or None when none came."""
 _LOOKUP_PAGES = 20
+_UNKNOWN_KEPT = 4096
 
 
 @dataclass
@@ -122,10 +123,8 @@ class Listings:
         case. The list carries the client's ``_meta`` (its protocol era).
         """
         seen = self._seen[listed.key]
-        if listed not in (TOOLS, PROMPTS) or seen.knows(name):
-            return
-        if seen.whole:  # every page was read since the list last changed: not listed
-            seen.unknown.add(name)
+        # known, or every page was read since the list last changed: nothing more to learn
+        if listed not in (TOOLS, PROMPTS) or seen.knows(name) or seen.whole:
             return
         lookup_meta = (
             {k: v for k, v in meta.items() if k != "progressToken"}
@@ -149,8 +148,10 @@ class Listings:
             seen.whole = not cursor
             if seen.knows(name) or self.look_alike(listed, name) is not None or not cursor:
                 break
-        if not seen.knows(name):
-            seen.unknown.add(name)  # asked once; the worst case applies from now on
+        if not seen.knows(name) and not seen.whole:  # asked once; the worst case applies now
+            if len(seen.unknown) >= _UNKNOWN_KEPT:  # a flood of made-up names: start afresh
+                seen.unknown.clear()
+            seen.unknown.add(name)
 
 
 def look_alike(name: str, listed: Collection[str]) -> str | None:
