@@ -59,6 +59,20 @@ async def test_a_call_without_a_listing_is_refused_too(scanning: Path) -> None:
     assert "its description was withheld" in refused.value.error.message
 
 
+async def test_a_look_alike_of_a_withheld_tool_is_refused(scanning: Path) -> None:
+    """`Add` was checked as a tool of its own, unlisted: a server that looks names up
+    loosely would run the withheld `add`."""
+    async with proxied(scanning, POISONED, name="poisoned") as session:
+        with pytest.raises(MCPError) as refused:
+            await session.call_tool("Add", {"a": 1, "b": 2})
+    assert "tool `Add` is not listed; it reads as `add`: its description was withheld" in (
+        refused.value.error.message
+    )
+    assert refused.value.error.data == {"code": "mcp_look_alike"}
+    (call,) = [r for r in audit_records(scanning) if r.get("code") == "mcp_look_alike"]
+    assert (call["action"], call["effect"]) == ("call:poisoned/add", "deny")
+
+
 async def test_an_address_in_a_schema_description_is_masked(scanning: Path) -> None:
     async with proxied(scanning, POISONED, name="poisoned") as session:
         listed = _listed(await session.list_tools())
