@@ -88,6 +88,26 @@ def workdir(tmp_path: Path) -> Path:
     return tmp_path
 
 
+POISONED = [sys.executable, str(Path(__file__).parent / "servers" / "poisoned_server.py")]
+SCANNING = """\
+name: descriptions
+scan:
+  output:
+    injection: deny
+    secret: deny
+    pii.email: redact
+rules:
+  - {id: tools, action: "*:*", effect: allow}
+"""
+
+
+@pytest.fixture
+def scanning(workdir: Path) -> Path:
+    """A policy that scans what servers send for injections, secrets and addresses."""
+    (workdir / "policy.yaml").write_text(SCANNING)
+    return workdir
+
+
 @pytest.fixture
 def node_servers() -> None:
     if not (SERVERS / "mcp-server-everything").exists():

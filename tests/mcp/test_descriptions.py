@@ -7,7 +7,6 @@ the Node reference servers, whose ordinary descriptions must pass unchanged.
 
 from __future__ import annotations
 
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -22,27 +21,9 @@ from mcp.types import (
     TextContent,
 )
 
-from tests.mcp.conftest import EVERYTHING, FILESYSTEM, audit_records, proxied
+from tests.mcp.conftest import EVERYTHING, FILESYSTEM, POISONED, audit_records, proxied
 
 pytestmark = pytest.mark.anyio
-
-POISONED = [sys.executable, str(Path(__file__).parent / "servers" / "poisoned_server.py")]
-POLICY = """\
-name: descriptions
-scan:
-  output:
-    injection: deny
-    secret: deny
-    pii.email: redact
-rules:
-  - {id: tools, action: "*:*", effect: allow}
-"""
-
-
-@pytest.fixture
-def scanning(workdir: Path) -> Path:
-    (workdir / "policy.yaml").write_text(POLICY)
-    return workdir
 
 
 def _listed(tools: Any) -> dict[str, dict[str, Any]]:
@@ -78,6 +59,20 @@ async def test_a_call_without_a_listing_is_refused_too(scanning: Path) -> None:
     assert "its description was withheld" in refused.value.error.message
 
 
+async def test_a_look_alike_of_a_withheld_tool_is_refused(scanning: Path) -> None:
+    """`Add` was checked as a tool of its own, unlisted: a server that looks names up
+    loosely would run the withheld `add`."""
+    async with proxied(scanning, POISONED, name="poisoned") as session:
+        with pytest.raises(MCPError) as refused:
+            await session.call_tool("Add", {"a": 1, "b": 2})
+    assert "tool `Add` is not listed; it reads as `add`: its description was withheld" in (
+        refused.value.error.message
+    )
+    assert refused.value.error.data == {"code": "mcp_look_alike"}
+    (call,) = [r for r in audit_records(scanning) if r.get("code") == "mcp_look_alike"]
+    assert (call["action"], call["effect"]) == ("call:poisoned/add", "deny")
+
+
 async def test_an_address_in_a_schema_description_is_masked(scanning: Path) -> None:
     async with proxied(scanning, POISONED, name="poisoned") as session:
         listed = _listed(await session.list_tools())
@@ -94,23 +89,42 @@ async def test_an_address_in_a_schema_description_is_masked(scanning: Path) -> N
     assert reviewed == {"call:poisoned/add": "deny", "call:poisoned/lookup": "allow"}
 
 
-async def _direct(command: list[str]) -> dict[str, dict[str, Any]]:
+async def _lists(session: ClientSession) -> dict[str, Any]:
+    """Every list a client reads (each as dumped, or its error's code)."""
+    lists: dict[str, Any] = {"tools": _listed(await session.list_tools())}
+    for name, ask in [
+        ("prompts", session.list_prompts),
+        ("resources", session.list_resources),
+        ("templates", session.list_resource_templates),
+    ]:
+        try:
+            lists[name] = (await ask()).model_dump(by_alias=True, exclude_none=True)
+        except MCPError as refused:
+            lists[name] = refused.error.code
+    return lists
+
+
+async def _direct(command: list[str]) -> dict[str, Any]:
     params = StdioServerParameters(command=command[0], args=command[1:])
     async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
         await session.initialize()
-        return _listed(await session.list_tools())
+        return await _lists(session)
 
 
 @pytest.mark.parametrize("name", ["everything", "fs"])
-async def test_the_reference_servers_descriptions_pass_unchanged(
+async def test_the_reference_servers_lists_pass_unchanged(
     scanning: Path, node_servers: None, name: str
 ) -> None:
     command = EVERYTHING if name == "everything" else [FILESYSTEM, tempfile.mkdtemp()]
     direct = await _direct(command)
     async with proxied(scanning, command, name=name) as session:
-        through = _listed(await session.list_tools())
+        through = await _lists(session)
     assert through == direct
-    assert not [r for r in audit_records(scanning) if r.get("kind") == "tool_description"]
+    if name == "everything":  # it lists prompts, resources and templates too
+        assert direct["prompts"]["prompts"]
+        assert direct["resources"]["resources"]
+        assert direct["templates"]["resourceTemplates"]
+    assert not [r for r in audit_records(scanning) if str(r.get("kind")).endswith("_description")]
 
 
 class Model:

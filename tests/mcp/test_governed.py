@@ -97,6 +97,36 @@ def test_arguments_the_input_scan_redacts_reach_the_server_redacted(
     assert [m["params"]["arguments"]["card"][-4:] for m in reached] == ["1111", "1111"]
 
 
+@FRONTS
+def test_argument_keys_that_mask_alike_all_reach_the_server(front: str, wired: Path) -> None:
+    """Two keys the input scan masked to one placeholder reached the server as one entry."""
+    (wired / "policy.yaml").write_text(POLICY.replace("    secret: deny", "    pii.email: redact"))
+    people = {"ann.lee@example.org": "a", "bob.stone@example.com": "b"}
+    wire = _wire(front, wired)
+    try:
+        called = wire.answer(_request(1, "tools/call", name="secret", arguments={"cc": people}))
+    finally:
+        wire.close()
+    assert "result" in called
+    (reached,) = _received(wired, "tools/call")
+    assert reached["params"]["arguments"] == {"cc": {"[pii.email]": "a", "[pii.email]#2": "b"}}
+
+
+def _by_names(
+    front: str, workdir: Path, method: str, names: list[str]
+) -> tuple[list[Message], Message]:
+    """The answers to ``method`` of each name in one session: all but the last, the last."""
+    wire = _wire(front, workdir)
+    try:
+        answers = [
+            wire.answer(_request(n, method, name=name, arguments={"path": "x"}))
+            for n, name in enumerate(names, 1)
+        ]
+    finally:
+        wire.close()
+    return answers[:-1], answers[-1]
+
+
 LOOK_ALIKES = ["Touch", "TOUCH", "touch\u200b", "\uff54\uff4f\uff55\uff43\uff48", "to\u00aduch"]
 
 
@@ -109,19 +139,36 @@ def test_a_tool_name_that_only_looks_like_a_listed_one_never_reaches_the_server(
     (wired / "policy.yaml").write_text(
         POLICY + '  - {id: no-touch, action: "call:raw/touch", effect: deny}\n'
     )
-    wire = _wire(front, wired)
-    try:
-        answers = [
-            wire.answer(_request(n, "tools/call", name=name, arguments={"path": "x"}))
-            for n, name in enumerate(LOOK_ALIKES, 1)
-        ]
-        exact = wire.answer(_request(9, "tools/call", name="touch", arguments={"path": "x"}))
-    finally:
-        wire.close()
+    answers, exact = _by_names(front, wired, "tools/call", [*LOOK_ALIKES, "touch"])
     assert [a["error"]["code"] for a in answers] == [-32602] * len(LOOK_ALIKES)
+    assert answers[0]["error"]["data"] == {"code": "mcp_look_alike"}
     assert "the server lists `touch`" in answers[0]["error"]["message"]
     assert exact["result"]["isError"] is True  # the rule denies the real name
     assert _received(wired, "tools/call") == []
+
+
+PROMPT_LOOK_ALIKES = ["Pay", "PAY", "pay\u200b", "\uff50\uff41\uff59", "pa\u00ady"]
+
+
+@FRONTS
+def test_a_prompt_name_that_only_looks_like_a_listed_one_never_reaches_the_server(
+    front: str, wired: Path
+) -> None:
+    """A condition on the prompt's name (`resource == 'pay'`) is exact; `Pay` or a
+    zero-width-spaced `pay` dodged it and reached a server that may look names up loosely.
+    The client never listed the prompts: the proxy lists them itself first."""
+    deny = "  - {id: no-pay, action: 'get:raw/prompt', effect: deny, when: \"resource == 'pay'\"}\n"
+    (wired / "policy.yaml").write_text(POLICY + deny)
+    answers, exact = _by_names(front, wired, "prompts/get", [*PROMPT_LOOK_ALIKES, "pay"])
+    assert [a["error"]["code"] for a in answers] == [-32602] * len(PROMPT_LOOK_ALIKES)
+    assert [a["error"]["data"]["code"] for a in answers] == ["mcp_look_alike"] * 5
+    assert "prompt `Pay` is not listed; the server lists `pay`" in answers[0]["error"]["message"]
+    assert exact["error"]["data"]["effect"] == "deny"  # the rule denies the real name
+    assert _received(wired, "prompts/get") == []
+    assert len(_received(wired, "prompts/list")) == 1  # the proxy's own, once
+    refused = [r for r in audit_records(wired) if r.get("code") == "mcp_look_alike"]
+    assert len(refused) == len(PROMPT_LOOK_ALIKES)
+    assert {r["action"] for r in refused} == {"get:raw/prompt"}
 
 
 @FRONTS

@@ -144,3 +144,11 @@ def test_plain_arguments_skip_the_records_scan_with_the_built_in_scanners() -> N
         assert not ContentGuard._skips(cascade, {"to=bob@example.com": True}, wanted)
         assert not ContentGuard._skips(cascade, {"x" * 16: 1}, wanted)
         assert not ContentGuard._skips(cascade, {"region": {"nested": "a:b"}}, wanted)
+
+
+def test_keys_that_mask_alike_are_all_recorded(tmp_path: Path) -> None:
+    """Two e-mail keys masked to one placeholder collapsed into one entry of the record."""
+    notify = {EMAIL: "weekly", "bob.stone@example.com": "daily"}
+    _, record = _check(tmp_path, {"notify": notify}, policy=NO_SCAN)
+    assert record["args"]["notify"] == {"[pii.email]": "weekly", "[pii.email]#2": "daily"}
+    assert EMAIL not in json.dumps(record)

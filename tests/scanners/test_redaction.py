@@ -67,3 +67,10 @@ def test_text_outside_the_span_is_kept(text: str, a: int, b: int) -> None:
         assert "[t]" in out
     else:
         assert out == text
+
+
+def test_keys_that_mask_alike_stay_apart() -> None:
+    tree = {"a@x.io": 1, "[pii.email]": 2, "b@x.io": 3, "[pii.email]#2": 4}
+    spans = [Span(f"$.<key:{i}>", 0, 6, "pii.email") for i in (0, 2)]
+    out = Redactor(KEY).tree(tree, spans)
+    assert out == {"[pii.email]#3": 1, "[pii.email]": 2, "[pii.email]#4": 3, "[pii.email]#2": 4}

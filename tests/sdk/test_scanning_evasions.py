@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -159,6 +160,30 @@ def test_a_secret_in_a_dict_key_is_redacted_and_its_path_does_not_name_it(
     assert AWS_KEY not in repr(decision.findings)
 
 
+def test_keys_that_mask_alike_keep_every_entry(masking: Proctor) -> None:
+    """Two keys redacted to one placeholder collapsed into one entry: the tool got half
+    of the arguments. Masked keys now stay apart, beside a key that reads as a mask."""
+    args = {"to": {EMAIL: "a", "bob.stone@example.com": "b", "[pii.email]": "c"}}
+    decision = masking.check("write:note", args=args)
+    passed = decision.passed_args(args)
+    assert passed == {"to": {"[pii.email]#2": "a", "[pii.email]#3": "b", "[pii.email]": "c"}}
+    assert passed == decision.redacted_args
+
+
+def test_a_masked_key_is_not_passed_on_beside_its_clear_form(masking: Proctor) -> None:
+    decision = masking.check("write:note", args={EMAIL: "a", "note": "hi"})
+    assert decision.passed_args({EMAIL: "a", "note": "hi"}) == {"[pii.email]": "a", "note": "hi"}
+
+
+def test_result_keys_that_mask_alike_keep_every_entry() -> None:
+    policy = STRICT.replace(
+        "output: {secret: deny, pii: deny", "output: {secret: redact, pii: redact"
+    )
+    guard = Proctor.from_policies(texts=(policy,), agents=[Agent("bot")], agent="bot")
+    review = guard.review_output("read:config", {EMAIL: 1, "bob.stone@example.com": 2})
+    assert review.value == {"[pii.email]": 1, "[pii.email]#2": 2}
+
+
 def test_a_secret_in_a_key_of_a_result_is_redacted() -> None:
     policy = STRICT.replace("output: {secret: deny", "output: {secret: redact")
     guard = Proctor.from_policies(texts=(policy,), agents=[Agent("bot")], agent="bot")
@@ -284,6 +309,54 @@ def test_lists_of_ordinary_items_are_not_joined_into_findings(items: list[str]) 
     policy = STRICT.replace("pii: deny", "pii.phone: deny, pii.payment_card: deny", 1)
     guard = Proctor.from_policies(texts=(policy,), agents=[Agent("bot")], agent="bot")
     decision = guard.check("write:note", args={"items": items})
+    assert decision.allowed, decision.reason
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"a": "AKIAIOSF", "b": "ODNN7EXAMPL2"},
+        {"id": "x", "a": "AKIAIOSF", "b": "ODNN7EXAMPL2", "z": "y"},
+        {"head": GITHUB_TOKEN[:20], "tail": GITHUB_TOKEN[20:]},
+        {"note": {"p1": "AKIAIO", "p2": "SFODNN", "p3": "7EXAMPL2"}},
+    ],
+    ids=["key in halves", "halves between short values", "token in halves", "thirds, nested"],
+)
+def test_a_secret_split_over_arguments_is_denied(strict: Proctor, args: dict[str, Any]) -> None:
+    """Each argument was scanned alone, so a key cut into two was whole in none of them."""
+    decision = strict.check("write:note", args=args)
+    assert decision.code == "scan_denied"
+    assert "secret." in decision.reason
+
+
+def test_every_piece_of_a_secret_split_over_arguments_is_redacted(masking: Proctor) -> None:
+    decision = masking.check("write:note", args={"id": "x", "a": "AKIAIOSF", "b": "ODNN7EXAMPL2"})
+    assert decision.redacted_args == {
+        "id": "x",
+        "a": "[secret.aws_access_key]",
+        "b": "[secret.aws_access_key]",
+    }
+    assert len(decision.findings) == 2  # one per piece, not one per joining that found it
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        {"first": "Ann", "last": "Lee"},
+        {"user": "ann.lee", "domain": "@example.org"},
+        {"area": "030", "number": "1234567"},
+        {"card": "4111 1111", "more": "1111 1111"},
+        {"from": "2024-05-01", "to": "2024-05-31", "order": "A-1001", "region": "eu"},
+        {"id": "7f3e9c2a-51b4-4d0e-9a77-2c1f0b8d4e61", "parent": "AKIA-docs", "kind": "page"},
+    ],
+    ids=["names", "address parts", "phone parts", "card parts", "ordinary", "ids"],
+)
+def test_neighbouring_arguments_are_joined_for_secrets_only(
+    strict: Proctor, args: dict[str, Any]
+) -> None:
+    """Names, address parts or a card's halves side by side would be personal data of no
+    argument (and dates, ids, words are none): only secrets are joined across arguments."""
+    decision = strict.check("write:note", args=args)
     assert decision.allowed, decision.reason
 
 

@@ -9,12 +9,18 @@ request, the message of an ``elicitation/create`` request, the data of a
 ``notifications/message`` (``SERVER_MESSAGES``). All are reviewed like a
 result, by the policies' ``scan: output`` sections: a listed tool by those of
 its action (``call:<server>/<tool>``), a server's message by those of
-``<verb>:<server>/message``. A finding the policy redacts is masked in the text
-the client gets; one it denies or holds withholds the tool from the list (and
-a later call of it is refused as unlisted) or the message (a request is
-refused back to the server: no one could approve it in time). A scan that
-cannot run withholds too. Each change is an audit record (``tool_description``,
-``server_message``) naming the server, the tool or the method, and the findings.
+``<verb>:<server>/message``. The other lists reach the model too, and are
+reviewed the same way (``LISTED``): a resource or a resource template of
+``resources/list`` or ``resources/templates/list`` by the plan of
+``read:<server>/resource``, a prompt of ``prompts/list`` (its description and
+its arguments') by that of ``get:<server>/prompt``. A finding the policy
+redacts is masked in the text the client gets; one it denies or holds
+withholds the item from the list (and a later call, get or read of it is
+refused as unlisted) or the message (a request is refused back to the server:
+no one could approve it in time). A scan that cannot run withholds too. Each
+change is an audit record (``tool_description``, ``prompt_description``,
+``resource_description``, ``server_message``) naming the server, the item or
+the method, and the findings.
 """
 
 from __future__ import annotations
@@ -37,9 +43,38 @@ log = logging.getLogger("proctor.mcp")
 
 TOOL_DESCRIPTION = "tool_description"
 """The audit record's kind (and its ``code``) for a listed tool the review changed."""
+PROMPT_DESCRIPTION = "prompt_description"
+RESOURCE_DESCRIPTION = "resource_description"
 SERVER_MESSAGE = "server_message"
 """The audit record's kind (and its ``code``) for a server's message the review changed."""
-_UNREVIEWED = ("name", "icons")  # the name is how calls reach it; icons are images
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """A list a server answers: its method, the result's key, what names an item.
+
+    ``named`` (how calls reach the item) and icons (images) are not reviewed;
+    every other value of an item is.
+    """
+
+    method: str
+    key: str  # "tools", "prompts", "resources", "resourceTemplates"
+    named: str  # "name", "uri", "uriTemplate"
+    noun: str  # how a reason and a record name an item
+    record: str  # the audit record's kind
+
+    @property
+    def unreviewed(self) -> tuple[str, str]:
+        return (self.named, "icons")
+
+
+TOOLS = Listed("tools/list", "tools", "name", "tool", TOOL_DESCRIPTION)
+PROMPTS = Listed("prompts/list", "prompts", "name", "prompt", PROMPT_DESCRIPTION)
+RESOURCES = Listed("resources/list", "resources", "uri", "resource", RESOURCE_DESCRIPTION)
+TEMPLATES = Listed(
+    "resources/templates/list", "resourceTemplates", "uriTemplate", "template", RESOURCE_DESCRIPTION
+)
+LISTED = {listed.method: listed for listed in (TOOLS, PROMPTS, RESOURCES, TEMPLATES)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,16 +136,24 @@ class DescriptionReview:
 
     def review(self, tool: Mapping[str, Any], info: ToolInfo, reader: Reader) -> DescribedTool:
         """A listed tool: masked, or withheld from the list."""
-        texts = {key: value for key, value in tool.items() if key not in _UNREVIEWED}
-        # the plan depends on the agent (its tier, its tags) and on the policies in force
+        return self.review_item(TOOLS, tool, info.server, info.action, reader)
+
+    def review_item(
+        self, listed: Listed, item: Mapping[str, Any], server: str, action: str, reader: Reader
+    ) -> DescribedTool:
+        """An item of a list (``LISTED``) reviewed by the plan of ``action``: masked, or
+        withheld from the list."""
+        texts = {key: value for key, value in item.items() if key not in listed.unreviewed}
+        named = {"server": server, listed.noun: str(item.get(listed.named, ""))}
+        # the plan depends on the agent (its tier, its tags) and on the policies in force;
+        # the item is kept whole, so two items alike but for their names are two entries
         policies = id(self.proctor.runtime.policies)
-        key = _key(f"{reader.agent!r}{policies}", info.action, texts)
+        key = _key(f"{reader.agent!r}{policies}", action, [named, item])
         if key in self._seen:
             self._seen.move_to_end(key)
             return self._seen[key]
-        named = {"server": info.server, "tool": info.name}
-        subject = _Subject(TOOL_DESCRIPTION, "its description", info.action, reader, named)
-        described = self._scan(tool, texts, subject)
+        subject = _Subject(listed.record, "its description", action, reader, named)
+        described = self._scan(item, texts, subject)
         self._seen[key] = described
         while len(self._seen) > _REMEMBERED:
             self._seen.popitem(last=False)
@@ -149,7 +192,9 @@ class DescriptionReview:
         if not verdict.redactions:
             return DescribedTool(whole)
         masked = runtime.content.redact_output(tree, verdict)
-        shown = {**whole, **masked} if isinstance(masked, dict) else whole
+        # the unscanned values, and the scanned ones as masked (a masked key only masked)
+        kept = {key: value for key, value in whole.items() if key not in texts}
+        shown = {**kept, **masked} if isinstance(masked, dict) else whole
         return self._record(shown, subject, "redacted by policy", scanned.findings, withheld=False)
 
     def _record(
@@ -182,6 +227,6 @@ class DescriptionReview:
         return DescribedTool(shown, withheld=withheld, reason=reason)
 
 
-def _key(agent: str, action: str, texts: Mapping[str, Any]) -> str:
-    body = json.dumps([agent, action, texts], sort_keys=True, default=repr, ensure_ascii=False)
+def _key(agent: str, action: str, item: Any) -> str:
+    body = json.dumps([agent, action, item], sort_keys=True, default=repr, ensure_ascii=False)
     return hashlib.sha256(body.encode("utf-8", "surrogatepass")).hexdigest()

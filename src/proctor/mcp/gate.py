@@ -20,7 +20,7 @@ from typing import Any
 
 from proctor.errors import ProctorError
 from proctor.identity.scopes import ScopeSet
-from proctor.mcp.descriptions import DescribedTool, DescriptionReview, Reader
+from proctor.mcp.descriptions import PROMPTS, DescribedTool, DescriptionReview, Listed, Reader
 from proctor.mcp.listing import could_be_allowed
 from proctor.model.actions import validate_action
 from proctor.model.decision import Decision
@@ -168,6 +168,21 @@ class ToolGate:
         reader = Reader(principal[0], caller.user, caller.run_id)
         review = self._descriptions.review
         return [review(tool, info, reader) for tool, info in zip(tools, infos, strict=True)]
+
+    def review_listed(
+        self, caller: Caller, server: str, listed: Listed, items: Sequence[Mapping[str, Any]]
+    ) -> list[DescribedTool]:
+        """Each prompt, resource or resource template of a list as the caller's model may
+        read it, reviewed by the plan of the action that gets or reads it."""
+        if not self.proctor.runtime.policies.scanning.has_output:
+            return [DescribedTool(item) for item in items]  # no scan: no caller to resolve
+        principal = self._principal(caller)
+        if principal is None:
+            return [DescribedTool(item, withheld=True, reason="unknown caller") for item in items]
+        reader = Reader(principal[0], caller.user, caller.run_id)
+        action = self.prompt_action(server) if listed is PROMPTS else self.resource_action(server)
+        review = self._descriptions.review_item
+        return [review(listed, item, server, action, reader) for item in items]
 
     def review_message(
         self, caller: Caller, server: str, method: str, params: Mapping[str, Any]

@@ -9,8 +9,7 @@ answer is reviewed as output (scanned, redacted or withheld, recorded).
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -98,24 +97,6 @@ def other_request(gate: ToolGate, server: str, method: str, params: Any) -> Gove
         return args
     action = gate.prompt_action(server)
     return Governed(method, action, name, f"{server}/{name}", args, name, context)
-
-
-def look_alike(name: str, listed: Collection[str]) -> str | None:
-    """The listed tool ``name`` is not but reads as (case, width, invisible characters).
-
-    Policy matches tool names exactly, while a server may look them up loosely:
-    ``Delete_File`` or ``delete_file`` with a zero-width space would dodge a rule
-    on ``delete_file`` and still run it.
-    """
-    if name in listed:
-        return None
-    folded = _folded(name)
-    return next((known for known in listed if _folded(known) == folded), None)
-
-
-def _folded(name: str) -> str:
-    normal = unicodedata.normalize("NFKC", name)
-    return "".join(c for c in normal if unicodedata.category(c) != "Cf").casefold()
 
 
 def _arguments(method: str, arguments: Any) -> Mapping[str, Any] | str:

@@ -11,8 +11,12 @@ prompt lists, progress, cancellation, results with ``structuredContent`` and
 * its answer (for a task-augmented call, its ``tasks/result``), which is
   reviewed and recorded before it is passed on, exactly once;
 * a ``tools/list`` result, from which tools the caller could never be allowed
-  are removed, and whose tools' descriptions are scanned (``descriptions``):
-  masked, or the tool withheld and a later call of it refused;
+  are removed; it and the ``prompts/list``, ``resources/list`` and
+  ``resources/templates/list`` results have their items' descriptions scanned
+  (``listings``, ``descriptions``): masked, or the item withheld and a later
+  call, get or read of it refused;
+* a ``tools/call`` or ``prompts/get`` of a name that only reads as a listed
+  one (case, width, invisible characters), refused;
 * what the server sends the client on its own (sampling and elicitation
   requests, log messages: ``descriptions.SERVER_MESSAGES``), scanned the same
   way: masked, or withheld (a request is refused back to the server);
@@ -36,14 +40,13 @@ from typing import Any
 
 from proctor.mcp.channels import Channel
 from proctor.mcp.contents import opened
-from proctor.mcp.descriptions import SERVER_MESSAGES, DescribedTool
-from proctor.mcp.errors import MCP_MESSAGE_WITHHELD, MCP_TOOL_WITHHELD
+from proctor.mcp.descriptions import LISTED, PROMPTS, RESOURCES, SERVER_MESSAGES, TOOLS, Listed
+from proctor.mcp.errors import MCP_LOOK_ALIKE, MCP_MESSAGE_WITHHELD, WITHHELD
 from proctor.mcp.gate import Caller, ToolGate
 from proctor.mcp.governed import (
     GOVERNED_METHODS,
     Governed,
     approval_id,
-    look_alike,
     other_request,
     refusal_text,
     tool_call,
@@ -59,16 +62,17 @@ from proctor.mcp.jsonrpc import (
     id_problem,
     tool_error,
 )
+from proctor.mcp.listings import Listings
 from proctor.mcp.requests import MAX_IN_FLIGHT, RequestIds
 from proctor.model.decision import Decision
-from proctor.sdk.tools import ToolInfo
 
 log = logging.getLogger("proctor.mcp")
 
 SendDown = Callable[[Message], Awaitable[None]]
 _OPENINGS = {"initialize": False, "server/discover": True}
-_LOOKUP_PAGES = 20
 _LOOKUP_SECONDS = 10.0
+_NAMED = {"tools/call": (TOOLS, "name"), "prompts/get": (PROMPTS, "name")}
+_NAMED["resources/read"] = (RESOURCES, "uri")  # what names the item a request reaches
 NOTIFICATION_REFUSED = "mcp_notification_refused"
 
 
@@ -84,6 +88,7 @@ class _Review:
 @dataclass(frozen=True, slots=True)
 class _Listing:
     caller: Caller
+    listed: Listed
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,9 +118,7 @@ class Relay:
         self._send_down = send_down
         self._ids: RequestIds[_Awaited] = RequestIds()
         self._tasks: dict[str, _Review] = {}  # task id -> the call that created it
-        self._tools: dict[str, ToolInfo] = {}
-        self._unknown: set[str] = set()
-        self._withheld: dict[str, str] = {}  # tools whose description was withheld -> why
+        self.listings = Listings(gate, server)
         self.modern = False  # the era the client and the upstream settled on
 
     async def from_client(self, message: Message | list[Any], caller: Caller | None = None) -> None:
@@ -160,8 +163,8 @@ class Relay:
         method = message["method"]
         if method in GOVERNED_METHODS:
             return await self._check(message, caller)
-        if method == "tools/list":
-            return _Listing(caller)
+        if method in LISTED:
+            return _Listing(caller, LISTED[method])
         if method == "tasks/result":  # the deferred result of a checked call, or nothing
             task = _task_id(message.get("params"))
             found = self._tasks.get(task) if task is not None else None
@@ -243,7 +246,7 @@ class Relay:
                 if "result" in message:
                     self.modern = awaited.modern
             elif isinstance(awaited, _Listing):
-                message = self._filter_list(message, awaited.caller)
+                message = self.listings.answer(message, awaited.caller, awaited.listed)
             elif isinstance(awaited, _Review):
                 task = _task_id(message.get("result"), key="task")
                 if task is not None and awaited.request.is_tool_call:
@@ -255,10 +258,8 @@ class Relay:
             if reviewed is None:
                 return
             message = reviewed
-        elif message.get("method") == "notifications/tools/list_changed":
-            self._tools.clear()  # the server's tools changed: learn them again
-            self._unknown.clear()
-            self._withheld.clear()
+        elif str(message.get("method")).endswith("/list_changed"):
+            self.listings.forget(str(message["method"]))  # a list changed: learn it again
         await self._send_down(message)
 
     async def _server_message(self, message: Message) -> Message | None:
@@ -304,10 +305,7 @@ class Relay:
         name = params.get("name")
         if not isinstance(name, str) or not name:
             return "tools/call needs a tool `name`"
-        meant = look_alike(name, self._tools)
-        if meant is not None:
-            return f"tool `{name}` is not listed; the server lists `{meant}`"
-        tool = self._tools.get(name) or self.gate.unlisted(self.server, name)
+        tool = self.listings.tools.get(name) or self.gate.unlisted(self.server, name)
         return tool_call(tool, params.get("arguments"))
 
     def _action_of(self, method: str) -> str:
@@ -320,11 +318,15 @@ class Relay:
     async def _check(self, message: Message, caller: Caller) -> _Review | Message:
         """The review its answer needs when the request may go on, else the client's answer."""
         request_id, method = message["id"], message["method"]
-        if method == "tools/call":
-            await self._learn_tool(message, caller)
-            withheld = self._withheld_tool(message, caller)
-            if withheld is not None:
-                return withheld
+        listed, key = _NAMED[method]
+        params = message.get("params")
+        name = params.get(key) if isinstance(params, dict) else None
+        if isinstance(name, str) and name:
+            assert isinstance(params, dict)
+            await self.listings.look_up(listed, name, caller, params.get("_meta"), self._ask)
+            unlisted = self._unlisted(message, caller, listed, name)
+            if unlisted is not None:
+                return unlisted
         request = self._governed(method, message.get("params"))
         if isinstance(request, str):
             return error_response(request_id, INVALID_PARAMS, request)
@@ -356,76 +358,53 @@ class Relay:
                 data["approval_id"] = approval
         return error_response(request_id, REFUSED, text, data)
 
-    def _withheld_tool(self, message: Message, caller: Caller) -> Message | None:
-        """A call of a tool whose description was withheld: refused as unlisted, recorded."""
-        name = message["params"].get("name") if isinstance(message.get("params"), dict) else None
-        if not isinstance(name, str) or name not in self._withheld:
+    def _unlisted(
+        self, message: Message, caller: Caller, listed: Listed, name: str
+    ) -> Message | None:
+        """A request of an item withheld from its list, or of a name that only reads as
+        a listed one: refused as unlisted, recorded. None when neither."""
+        withheld = self.listings.withheld(listed, name)
+        meant = None if listed is RESOURCES else self.listings.look_alike(listed, name)
+        unlisted = f"{listed.noun} `{name}` is not listed"
+        if withheld is not None:
+            code, reason = WITHHELD[listed.noun], f"{unlisted}: {withheld}"
+        elif meant is None:
             return None
-        reason = f"tool `{name}` is not listed: {self._withheld[name]}"
+        elif (why := self.listings.withheld(listed, meant)) is not None:
+            code, reason = MCP_LOOK_ALIKE, f"{unlisted}; it reads as `{meant}`: {why}"
+        else:
+            code, reason = MCP_LOOK_ALIKE, f"{unlisted}; the server lists `{meant}`"
+        params = message["params"]
+        if listed is TOOLS:  # recorded as the call of the tool it would have reached
+            action, resource = self.gate.action(self.server, meant or name), None
+        else:
+            action, resource = self._action_of(message["method"]), name
         try:
             self.gate.refuse(
                 caller,
-                self.gate.action(self.server, name),
-                code=MCP_TOOL_WITHHELD,
+                action,
+                code=code,
                 reason=reason,
-                args=message["params"].get("arguments"),
+                args=params.get("arguments"),
+                resource=resource,
             )
         except Exception:  # refused either way; the log keeps what the trail could not
-            log.exception("could not record the refused call of `%s`", name)
-        return error_response(message["id"], INVALID_PARAMS, reason, {"code": MCP_TOOL_WITHHELD})
+            log.exception("could not record the refused `%s` of `%s`", message["method"], name)
+        return error_response(message["id"], INVALID_PARAMS, reason, {"code": code})
 
-    async def _learn_tool(self, message: Message, caller: Caller) -> None:
-        """Before checking a call of a tool this session never listed, list the tools.
-
-        Clients that remember tool lists across sessions call without listing;
-        the tool's annotations are still the upstream's, not the worst case.
-        The proxy's own ``tools/list`` carries the client's ``_meta`` (its
-        protocol era) and ids of its own, and its answer never goes downstream.
-        """
-        params = message.get("params")
-        name = params.get("name") if isinstance(params, dict) else None
-        if not isinstance(name, str) or name in self._tools or name in self._unknown:
-            return
-        if name in self._withheld:
-            return
-        meta = params.get("_meta") if isinstance(params, dict) else None
-        lookup_meta = (
-            {k: v for k, v in meta.items() if k != "progressToken"}
-            if isinstance(meta, dict)
-            else None
+    async def _ask(self, method: str, params: dict[str, Any]) -> Message | None:
+        """A request of the proxy's own (ids of its own; its answer never goes
+        downstream): the answer, or None when none came in time."""
+        answer: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
+        own_id = self._ids.own(answer)
+        await self.upstream.send(
+            {"jsonrpc": "2.0", "id": own_id, "method": method, "params": params}
         )
-        cursor: Any = None
-        for _ in range(_LOOKUP_PAGES):
-            request_params: dict[str, Any] = {}
-            if lookup_meta:
-                request_params["_meta"] = lookup_meta
-            if cursor is not None:
-                request_params["cursor"] = cursor
-            answer: asyncio.Future[Message] = asyncio.get_running_loop().create_future()
-            lookup_id = self._ids.own(answer)
-            await self.upstream.send(
-                {
-                    "jsonrpc": "2.0",
-                    "id": lookup_id,
-                    "method": "tools/list",
-                    "params": request_params,
-                }
-            )
-            try:
-                reply = await asyncio.wait_for(answer, _LOOKUP_SECONDS)
-            except TimeoutError:
-                self._ids.release(lookup_id)
-                break
-            result = reply.get("result")
-            tools = result.get("tools") if isinstance(result, dict) else None
-            if not isinstance(tools, list):
-                break
-            self._learn(caller, tools)
-            cursor = result.get("nextCursor") if isinstance(result, dict) else None
-            if name in self._tools or name in self._withheld or not cursor:
-                break
-        if name not in self._tools and name not in self._withheld:
-            self._unknown.add(name)  # asked once; the worst case applies from now on
+        try:
+            return await asyncio.wait_for(answer, _LOOKUP_SECONDS)
+        except TimeoutError:
+            self._ids.release(own_id)
+            return None
 
     def _record(self, message: Message, review: _Review) -> Message:
         if "result" not in message:
@@ -449,39 +428,6 @@ class Relay:
         if verdict.value is message["result"]:
             return message
         return {**message, "result": verdict.value}
-
-    # -- tools/list ------------------------------------------------------------------------
-
-    def _filter_list(self, message: Message, caller: Caller) -> Message:
-        result = message.get("result")
-        if not isinstance(result, dict) or not isinstance(result.get("tools"), list):
-            return message
-        if not result["tools"]:
-            return message
-        reviewed = self._learn(caller, result["tools"])
-        shown = self.gate.visible(caller, [info for info, _ in reviewed])
-        kept = [
-            described.tool
-            for (_, described), visible in zip(reviewed, shown, strict=True)
-            if visible and not described.withheld
-        ]
-        if kept == result["tools"]:
-            return message
-        return {**message, "result": {**result, "tools": kept}}
-
-    def _learn(self, caller: Caller, tools: list[Any]) -> list[tuple[ToolInfo, DescribedTool]]:
-        """The listed tools (objects only), described and their descriptions reviewed."""
-        listed = [tool for tool in tools if isinstance(tool, dict)]
-        infos = [self.gate.describe(self.server, tool) for tool in listed]
-        reviewed = self.gate.review_descriptions(caller, listed, infos)
-        for info, described in zip(infos, reviewed, strict=True):
-            if described.withheld:
-                self._withheld[info.name] = described.reason
-                self._tools.pop(info.name, None)
-            else:
-                self._withheld.pop(info.name, None)
-                self._tools[info.name] = info
-        return list(zip(infos, reviewed, strict=True))
 
 
 def _task_id(value: Any, key: str | None = None) -> str | None:

@@ -90,11 +90,13 @@ class Decision:
         """The arguments the tool gets: ``args`` as checked, with what an input scan masked.
 
         Every door (``@governed_tool``, the proxy, the framework adapters) hands the
-        tool these, never the values in clear that the scan found.
+        tool these, never the values in clear that the scan found. ``redacted_args``
+        holds every argument, so a key the scan masked is not passed on beside its
+        masked form.
         """
         if self.redacted_args is None:
             return dict(args)
-        return {**args, **self.redacted_args}
+        return dict(self.redacted_args)
 
     @property
     def requires_approval(self) -> bool:

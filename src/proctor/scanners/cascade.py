@@ -19,7 +19,13 @@ from proctor.scanners.bounds import Bounds, Segment, decode, encodable, segments
 from proctor.scanners.errors import INVALID_SCANNER, ScanError
 from proctor.scanners.findings import Direction, Finding, ScanResult, StageReport
 from proctor.scanners.scanner import Scanner
-from proctor.scanners.split import across_items, joined_types, list_runs
+from proctor.scanners.split import (
+    JOINED_VALUES,
+    across_items,
+    joined_types,
+    list_runs,
+    value_runs,
+)
 
 Timer = Callable[[], float]
 DEFAULT_BUDGET_MS = 25.0
@@ -125,14 +131,32 @@ class Cascade:
             for report in result.stages:
                 reports[report.scanner] = _merge(reports.get(report.scanner), report)
         found_at = {f.path for f in findings}
-        for items in list_runs(texts):  # a key or an address split over list items
-            wanted = joined_types(items, types)
-            if wanted:
-                joined = "".join(text for _, text in items)
-                result = self._scan(joined, way, wanted, self.bounds.max_chars)
-                findings.extend(across_items(result.findings, items, wanted, found_at))
-                for report in result.stages:
-                    reports[report.scanner] = _merge(reports.get(report.scanner), report)
+        runs = [  # a key or an address split over list items, a key over arguments
+            *(([items], joined_types(items, types), "list items") for items in list_runs(texts)),
+            *(
+                (windows, joined_types(windows[0], types, JOINED_VALUES), "values")
+                for windows in value_runs(texts)
+            ),
+        ]
+        for windows, wanted, noun in runs:
+            if not wanted:
+                continue
+            joined = ["".join(text for _, text in items) for items in windows]
+            # the windows of a run in one scan, a line each: a finding within one line
+            result = self._scan("\n".join(joined), way, wanted, self.bounds.max_chars)
+            start, crossing = 0, set()
+            for items, text in zip(windows, joined, strict=True):
+                end = start + len(text)
+                inside = [
+                    f.shifted(-start) for f in result.findings if start <= f.start <= f.end <= end
+                ]
+                for found in across_items(inside, items, wanted, found_at, noun):
+                    if found not in crossing:  # a pair finds what its run may have found
+                        crossing.add(found)
+                        findings.append(found)
+                start = end + 1
+            for report in result.stages:
+                reports[report.scanner] = _merge(reports.get(report.scanner), report)
         return ScanResult(tuple(findings), tuple(reports.values()))
 
     def _run(

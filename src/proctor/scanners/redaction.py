@@ -4,7 +4,9 @@ Three modes: ``placeholder`` (``[pii.payment_card]``), ``mask`` (stars, the last
 four characters kept for card, IBAN and account numbers so a person can still
 tell them apart) and ``hash`` (``[hash:1f3a…]``, a keyed BLAKE2b digest: equal
 values give equal tokens under one key, and the key keeps short values such as
-card numbers from being recovered by guessing).
+card numbers from being recovered by guessing). A mapping's keys are masked
+too, and masked keys stay apart (``[pii.email]``, ``[pii.email]#2``): two
+entries whose keys mask alike are both kept.
 """
 
 from __future__ import annotations
@@ -66,12 +68,9 @@ class Redactor:
         if isinstance(node, Mapping):
             if not any(key.startswith(path) for key in by_path):
                 return node
-            return {
-                self._walk(key_path(path, position), key, by_path): self._walk(
-                    f"{path}.{key}", child, by_path
-                )
-                for position, (key, child) in enumerate(node.items())
-            }
+            keys = [self._walk(key_path(path, i), key, by_path) for i, key in enumerate(node)]
+            children = (self._walk(f"{path}.{key}", child, by_path) for key, child in node.items())
+            return dict(zip(_distinct(list(node), keys), children, strict=True))
         if isinstance(node, list | tuple):
             if not any(key.startswith(path) for key in by_path):
                 return node
@@ -86,3 +85,20 @@ class Redactor:
             digest = hashlib.blake2b(value.encode(), key=self._key, digest_size=8).hexdigest()
             return f"[hash:{digest}]"
         return f"[{span.finding_type}]"
+
+
+def _distinct(keys: list[Any], masked: list[Any]) -> list[Any]:
+    """``masked`` (the keys after redaction) with no two alike: a masked key that meets
+    another one takes a number (``[pii.email]#2``), so no entry of the mapping is lost."""
+    taken = {new for old, new in zip(keys, masked, strict=True) if new is old}
+    distinct: list[Any] = []
+    for old, new in zip(keys, masked, strict=True):
+        if new is not old:
+            number, unique = 1, new
+            while unique in taken:
+                number += 1
+                unique = f"{new}#{number}"
+            new = unique
+            taken.add(new)
+        distinct.append(new)
+    return distinct

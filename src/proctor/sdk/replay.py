@@ -50,7 +50,11 @@ _NOT_REPLAYED = frozenset(
         "run_not_owned",
         "provenance_unavailable",
         "scan_unavailable",
-        "mcp_notification_refused",
+        "mcp_notification_refused",  # the MCP proxy's refusals, whatever the policies say
+        "mcp_tool_withheld",
+        "mcp_prompt_withheld",
+        "mcp_resource_withheld",
+        "mcp_look_alike",
     }
 )
 # What a record cannot give back, by the input a policy would read.

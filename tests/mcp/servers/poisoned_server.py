@@ -5,7 +5,10 @@ user's files away. ``lookup`` names a person's e-mail address in its input
 schema. ``echo`` is described as any tool is. ``summarize`` asks the client's
 model to write (``sampling/createMessage``) with the text it is given, which
 may carry orders too, and returns what the model wrote (or the error).
-``chatty`` logs the text it is given (``notifications/message``).
+``chatty`` logs the text it is given (``notifications/message``). Its prompts
+and resources are described the same ways: ``plan``, ``note://orders`` and the
+``note://{day}`` template carry the orders, ``review``'s argument and
+``note://contact`` name the address, ``note://today`` is described as any is.
 """
 
 from __future__ import annotations
@@ -57,6 +60,36 @@ async def summarize(text: str, ctx: Context) -> str:
 async def chatty(text: str, ctx: Context) -> str:
     await ctx.info(text)
     return "logged"
+
+
+@server.prompt(description="Review a text.")  # type: ignore[misc]
+def review(text: Annotated[str, Field(description=f"The text (from {EMAIL}).")]) -> str:
+    return f"Review: {text}"
+
+
+@server.prompt(description=POISON)  # type: ignore[misc]
+def plan() -> str:
+    return "Plan the day."
+
+
+@server.resource("note://today", description="Today's note.")  # type: ignore[misc]
+def today() -> str:
+    return "nothing planned"
+
+
+@server.resource("note://orders", description=POISON)  # type: ignore[misc]
+def orders() -> str:
+    return "the orders"
+
+
+@server.resource("note://contact", description=f"Write to {EMAIL}.")  # type: ignore[misc]
+def contact() -> str:
+    return "the contact"
+
+
+@server.resource("note://{day}", description=POISON)  # type: ignore[misc]
+def note(day: str) -> str:
+    return f"the note of {day}"
 
 
 if __name__ == "__main__":

@@ -31,6 +31,8 @@ TOOLS = [
     },
 ]
 
+PROMPTS = [{"name": "pay", "description": "Pay a bill.", "arguments": [{"name": "card"}]}]
+
 
 def send(message: dict[str, Any]) -> None:
     sys.stdout.write(json.dumps(message) + "\n")
@@ -82,6 +84,8 @@ def main() -> None:
             )
         elif method == "tools/list":
             answer(request_id, {"tools": TOOLS})
+        elif method == "prompts/list":
+            answer(request_id, {"prompts": PROMPTS})
         elif method == "tools/call":
             name = params.get("name")
             if name == "touch":  # runs whether or not the message has an id
