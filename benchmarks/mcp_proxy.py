@@ -123,6 +123,7 @@ async def _proxy_work(calls: int) -> dict[str, float]:
     """The proxy's own work per call, without the pipes: parse, check, relay, review, encode."""
     import json
 
+    from proctor.mcp.descriptions import TOOLS
     from proctor.mcp.gate import Caller
     from proctor.mcp.proxy import ProxyOptions, build_proxy
     from proctor.mcp.relay import Relay
@@ -161,7 +162,7 @@ async def _proxy_work(calls: int) -> dict[str, float]:
             proxy.gate, Loopback(), down, server="time", caller=Caller(agent="bench-bot").in_run()
         )
         tool = {"name": "get_current_time", "annotations": {"readOnlyHint": True}}
-        relay._tools["get_current_time"] = proxy.gate.describe("time", tool)
+        relay.listings.learn(relay.caller, TOOLS, [tool])  # as if the session had listed it
         timings: list[float] = []
         for index in range(WARMUP + calls):
             call = json.dumps(
