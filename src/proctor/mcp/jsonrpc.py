@@ -6,7 +6,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from proctor.model.nesting import MAX_WIRE_DEPTH, may_nest_deeper_than, nested_deeper_than
+from proctor.model.nesting import MAX_WIRE_DEPTH, wire_nests_too_deep
 
 Message = dict[str, Any]
 
@@ -35,7 +35,7 @@ def parse(raw: bytes | str) -> Any:
         value = json.loads(raw)
     except RecursionError:
         raise ValueError("the message is nested too deeply") from None
-    if may_nest_deeper_than(raw, MAX_WIRE_DEPTH) and nested_deeper_than(value, MAX_WIRE_DEPTH):
+    if wire_nests_too_deep(raw, value):
         raise ValueError(f"the message is nested deeper than {MAX_WIRE_DEPTH}")
     return value
 

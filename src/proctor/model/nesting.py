@@ -13,7 +13,13 @@ from typing import Any
 MAX_WIRE_DEPTH = 128  # for a message or a body; the shapes proctor reads need a handful
 
 
-def nested_deeper_than(value: Any, limit: int) -> bool:
+def wire_nests_too_deep(raw: bytes | str, value: Any, limit: int = MAX_WIRE_DEPTH) -> bool:
+    """Whether ``value``, decoded from ``raw``, nests lists and dicts past ``limit``: a
+    count of the text's brackets first (in C, so most bodies need no walk), then the walk."""
+    return _may_nest_deeper_than(raw, limit) and _nested_deeper_than(value, limit)
+
+
+def _nested_deeper_than(value: Any, limit: int) -> bool:
     """Whether lists and dicts in ``value`` nest more than ``limit`` deep."""
     stack = [(value, 0)] if isinstance(value, dict | list) else []
     while stack:
@@ -25,9 +31,8 @@ def nested_deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
-def may_nest_deeper_than(raw: bytes | str, limit: int) -> bool:
-    """False when the text of a JSON value has too few brackets to nest past ``limit``
-    (a count in C, so most bodies need no walk)."""
+def _may_nest_deeper_than(raw: bytes | str, limit: int) -> bool:
+    """False when the text of a JSON value has too few brackets to nest past ``limit``."""
     if isinstance(raw, bytes):
         return raw.count(b"[") + raw.count(b"{") > limit
     return raw.count("[") + raw.count("{") > limit

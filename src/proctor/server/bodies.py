@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from starlette.requests import Request
 
 from proctor.identity.exchange import MAX_SCOPES
-from proctor.model.nesting import MAX_WIRE_DEPTH, may_nest_deeper_than, nested_deeper_than
+from proctor.model.nesting import MAX_WIRE_DEPTH, wire_nests_too_deep
 from proctor.server.errors import ApiError
 
 M = TypeVar("M", bound=BaseModel)
@@ -124,7 +124,7 @@ def parse_json(raw: bytes, model: type[M]) -> M:
         value = orjson.loads(raw or b"null")
     except orjson.JSONDecodeError as exc:
         raise ApiError(400, f"the body is not JSON: {exc}", code="invalid_json") from exc
-    if may_nest_deeper_than(raw, MAX_WIRE_DEPTH) and nested_deeper_than(value, MAX_WIRE_DEPTH):
+    if wire_nests_too_deep(raw, value):
         raise ApiError(
             400, f"the body nests deeper than {MAX_WIRE_DEPTH} levels", code="invalid_json"
         )
