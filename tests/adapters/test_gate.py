@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
@@ -19,7 +20,7 @@ from tests.adapters.conftest import (
     decisions,
     outputs,
 )
-from tests.adapters.shop.tools import ANNOTATIONS, IBAN, INJECTED
+from tests.adapters.shop.tools import ANNOTATIONS, CARD, IBAN, INJECTED, MASKED_CARD
 
 
 def test_actions_default_to_call_the_server_and_the_tool_name() -> None:
@@ -183,3 +184,21 @@ def test_calls_awaiting_results_are_bounded_and_a_reused_id_starts_afresh() -> N
         awaiting.put(call_id, call_id.upper())
     awaiting.put("b", "B2")
     assert [awaiting.pop(call_id) for call_id in ("a", "b", "c", "b")] == [None, "B2", "C", None]
+
+
+def test_a_key_the_input_scan_masked_is_not_passed_on_beside_its_masked_form(
+    shop: Proctor,
+) -> None:
+    """The adapters that merge the framework's arguments (injected ones included) with the
+    checked ones hand the tool ``passed_over``: a card written as an argument's name
+    reaches the tool masked only, and an argument proctor never checked stays."""
+    given = {"order_id": "A-1", CARD: "paid", "text": f"card {CARD}"}
+    with shop.session(agent="desk-bot", user="alice", run_id="ticket-1"):
+        call = FrameworkGate(server="shop").check("add_note", given)
+    assert call.masked
+    passed = call.passed_over({**given, "tool_call_id": "call-7"})
+    assert CARD not in json.dumps(passed)
+    assert passed["order_id"] == "A-1"
+    assert passed["text"] == f"card {MASKED_CARD}"
+    assert passed["tool_call_id"] == "call-7"  # injected by the framework, never checked
+    assert list(passed.values()).count("paid") == 1  # the masked key keeps its value once

@@ -79,6 +79,14 @@ class CheckedCall:
         """The arguments the tool gets: the checked ones, as the input scan left them."""
         return self.decision.passed_args(self.args)
 
+    def passed_over(self, given: Mapping[str, Any]) -> dict[str, Any]:
+        """``given`` (the framework's arguments) as the tool gets them: every checked argument
+        replaced by ``passed_args``, so a key the scan masked is not passed on beside its
+        masked form; what the framework injected and proctor never checked stays as it was."""
+        checked = self.args
+        kept = {key: value for key, value in given.items() if key not in checked}
+        return {**kept, **self.passed_args}
+
     def passed_call(
         self, args: tuple[Any, ...], kwargs: Mapping[str, Any]
     ) -> tuple[tuple[Any, ...], dict[str, Any]]:

@@ -56,7 +56,9 @@ class ProctorToolCallbacks:
             self.gate.learn(tool.name, hints)
         call = self.gate.check(tool.name, args)
         if call.masked:  # ADK runs the tool with this very dict: the values the scan masked
-            args.update(call.passed_args)
+            passed = call.passed_over(args)
+            args.clear()
+            args.update(passed)
         refusal = None if call.allowed else {"error": self.gate.refuse(call)}
         self._checked.put(_call_key(tool, tool_context), (call, refusal))
         return refusal

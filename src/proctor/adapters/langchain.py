@@ -154,7 +154,7 @@ def _passed(call: CheckedCall, tool_input: str | dict[str, Any]) -> str | dict[s
     if not call.masked:
         return tool_input
     if isinstance(tool_input, dict):  # the injected arguments (never checked) stay as they were
-        return {**tool_input, **call.passed_args}
+        return call.passed_over(tool_input)
     return str(call.passed_args["input"])
 
 

@@ -121,7 +121,7 @@ def passed_request(request: ToolCallRequest, call: CheckedCall) -> ToolCallReque
     """The request the tool runs: its arguments as the input scan left them."""
     if not call.masked:
         return request
-    args = {**(request.tool_call.get("args") or {}), **call.passed_args}
+    args = call.passed_over(request.tool_call.get("args") or {})
     return request.override(tool_call={**request.tool_call, "args": args})
 
 

@@ -64,7 +64,7 @@ class ProctorHooks(HookProvider):  # type: ignore[misc]  # typed, but not in the
             event.cancel_tool = self.gate.refuse(call)
             return
         if call.masked:  # the tool runs with `tool_use` as the hook leaves it
-            event.tool_use = {**event.tool_use, "input": {**tool_input, **call.passed_args}}
+            event.tool_use = {**event.tool_use, "input": call.passed_over(tool_input)}
         self._allowed.put(key, call)
 
     def after_tool_call(self, event: AfterToolCallEvent) -> None:
