@@ -21,7 +21,7 @@ from typing import Any
 from proctor.errors import ProctorError
 from proctor.identity.scopes import ScopeSet
 from proctor.mcp.descriptions import PROMPTS, DescribedTool, DescriptionReview, Listed, Reader
-from proctor.mcp.listing import could_be_allowed
+from proctor.mcp.never_allowed import could_be_allowed
 from proctor.model.actions import validate_action
 from proctor.model.decision import Decision
 from proctor.model.request import Agent, RunState

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from proctor.identity.scopes import ScopeSet
-from proctor.mcp.listing import could_be_allowed
+from proctor.mcp.never_allowed import could_be_allowed
 from proctor.model.request import Agent
 from proctor.model.tiers import Tier
 from proctor.policy import load_policies
