@@ -56,6 +56,7 @@ class CommitBarrier:
         self._lock = threading.Lock()
         self._waiting: list[_Waiter] = []
         self._wake = threading.Event()
+        self._asleep = False  # the thread waits for `_wake`: the next wait must set it
         self._closed = False
         self.corrections = AnswerCorrections(store, clock=clock)
         self._thread = threading.Thread(target=self._run, name="proctor-commits", daemon=True)
@@ -71,7 +72,8 @@ class CommitBarrier:
         future: asyncio.Future[None] = loop.create_future()
         with self._lock:
             self._waiting.append((loop, future, decision_id))
-        if not self._wake.is_set():  # set and not yet taken: this wait joins that batch
+            wake, self._asleep = self._asleep, False
+        if wake:  # else the thread is awake, and takes this wait with the next batch
             self._wake.set()
         await future
 
@@ -88,10 +90,15 @@ class CommitBarrier:
 
     def _run(self) -> None:
         while True:
-            self._wake.wait(_SETTLE_SECONDS if self.corrections.pending else None)
-            self._wake.clear()
             with self._lock:
                 batch, self._waiting = self._waiting, []
+                self._asleep = not batch
+            if not batch:  # one `Event.set` per sleep, not one per request
+                self._wake.wait(_SETTLE_SECONDS if self.corrections.pending else None)
+                self._wake.clear()
+                with self._lock:
+                    batch, self._waiting = self._waiting, []
+                    self._asleep = False
             if batch:
                 error: ProctorError | None = None
                 try:
