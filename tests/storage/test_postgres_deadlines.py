@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from typing import Any
 
@@ -11,8 +12,10 @@ import pytest
 from proctor.storage.errors import STORAGE_TIMEOUT, STORAGE_UNAVAILABLE, StorageError
 from proctor.storage.postgres.connection import PostgresDatabase, storage_error
 from proctor.storage.postgres.deadlines import (
+    _KEPT_DISARMED,
     DeadlineExpired,
     Progress,
+    _Watchdog,
     bounded,
     connection_options,
 )
@@ -100,3 +103,30 @@ def test_the_time_a_caller_holds_a_row_does_not_count(postgres_url: str) -> None
             for _ in progress.through(cursor):
                 time.sleep(0.5)  # the caller's own work on the row, longer than the bound
         assert conn.execute("SELECT 1").fetchone() == (1,)
+
+
+def test_a_sooner_deadline_armed_after_later_ones_still_shuts_its_socket() -> None:
+    """The watchdog thread is woken only by a deadline sooner than the one it waits for."""
+    watchdog = _Watchdog()
+    later, sooner = socket.socketpair(), socket.socketpair()
+    try:
+        watchdog.arm(later[0].fileno(), 60.0)
+        watchdog.arm(sooner[0].fileno(), 0.05)
+        sooner[0].settimeout(5.0)
+        assert sooner[0].recv(1) == b""  # shut down by the watchdog, not by the peer
+    finally:
+        for pair in (later, sooner):
+            for end in pair:
+                end.close()
+
+
+def test_disarmed_tickets_do_not_pile_up_in_the_watchdog() -> None:
+    watchdog = _Watchdog()
+    left, right = socket.socketpair()
+    try:
+        for _ in range(20_000):
+            watchdog.disarm(watchdog.arm(left.fileno(), 60.0))
+        assert len(watchdog._heap) <= _KEPT_DISARMED + 1
+    finally:
+        left.close()
+        right.close()

@@ -67,6 +67,9 @@ class Progress:
             self._paused = False
 
 
+_KEPT_DISARMED = 1024  # disarmed tickets left in the heap before it is compacted
+
+
 class _Watchdog:
     """One thread for the process: a heap of (deadline, ticket) and the sockets behind them."""
 
@@ -84,12 +87,17 @@ class _Watchdog:
             ticket = next(self._tickets)
             self._armed[ticket] = (fd, inode, progress)
             heapq.heappush(self._heap, (time.monotonic() + seconds, ticket))
+            if len(self._heap) > 2 * len(self._armed) + _KEPT_DISARMED:
+                # mostly disarmed tickets, which the thread drops only as their time comes
+                self._heap = [entry for entry in self._heap if entry[1] in self._armed]
+                heapq.heapify(self._heap)
             if self._thread is None:
                 self._thread = threading.Thread(
                     target=self._run, name="proctor-pg-deadlines", daemon=True
                 )
                 self._thread.start()
-            self._lock.notify()
+            if self._heap[0][1] == ticket:  # else the thread wakes sooner than this is due
+                self._lock.notify()
         return ticket
 
     def disarm(self, ticket: int) -> bool:
