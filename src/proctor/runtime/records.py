@@ -18,7 +18,8 @@ from proctor.audit.canonical import digest
 from proctor.limits.demotions import Demotion
 from proctor.model.arguments import ArgumentsRejected, normalize_arguments
 from proctor.model.audit_event import AuditEvent
-from proctor.model.decision import Decision
+from proctor.model.decision import Decision, Effect
+from proctor.model.frozen import from_fields
 from proctor.model.request import Agent, RunState, User
 from proctor.runtime.call import AgentLike
 from proctor.runtime.scanning import OutputReview
@@ -135,32 +136,40 @@ def decision_event(
         seen_agent = agent_view(agent)
     else:  # unknown: the id it was asked for, as given
         seen_agent = _unregistered(asked_agent if isinstance(asked_agent, str) else None)
-    return AuditEvent(
-        kind="decision",
-        decision_id=decision.decision_id,
-        ts=iso(now),
-        trace_id=trace_id,
-        user=user_view(user) if user is not None else None,
-        agent=seen_agent,
-        delegation=held.chain if held is not None else (),
-        run_id=run.run_id if run is not None else None,
-        action=action,
-        resource=resource,
-        args=args,
-        args_digest=digest(args),
-        effect=decision.effect.value,
-        rule_ids=decision.rule_ids,
-        reason=decision.reason,
-        code=decision.code,
-        effective_scopes=decision.effective_scopes,
-        diagnostics=tuple(item.to_dict() for item in decision.diagnostics)
-        if decision.diagnostics
-        else (),
-        shadow=decision.shadow.to_dict() if decision.shadow is not None else None,
-        latency_us=round(latency_us, 3),
-        result_digest=None,
-        extra=_event_extra(evaluated_at, held, policy_digest),
+    # every field, in field order (`from_fields`): built on every check
+    return from_fields(
+        AuditEvent,
+        {
+            "kind": "decision",
+            "decision_id": decision.decision_id,
+            "ts": iso(now),
+            "agent": seen_agent,
+            "action": action,
+            "effect": _EFFECT_TEXT[decision.effect],
+            "reason": decision.reason,
+            "trace_id": trace_id,
+            "user": user_view(user) if user is not None else None,
+            "delegation": held.chain if held is not None else (),
+            "run_id": run.run_id if run is not None else None,
+            "resource": resource,
+            "args": args,
+            "args_digest": digest(args),
+            "rule_ids": decision.rule_ids,
+            "code": decision.code,
+            "effective_scopes": decision.effective_scopes,
+            "diagnostics": tuple(item.to_dict() for item in decision.diagnostics)
+            if decision.diagnostics
+            else (),
+            "shadow": decision.shadow.to_dict() if decision.shadow is not None else None,
+            "latency_us": round(latency_us, 3),
+            "result_digest": None,
+            "extra": _event_extra(evaluated_at, held, policy_digest),
+        },
     )
+
+
+# An effect as the record writes it (`Effect.value`, a property, costs more than this lookup)
+_EFFECT_TEXT = {effect: effect.value for effect in Effect}
 
 
 def _event_extra(
@@ -175,9 +184,29 @@ def _event_extra(
 
 
 def iso(moment: datetime) -> str:
+    """``moment`` in UTC with microseconds and a ``Z``: ``2026-11-24T10:00:00.123456Z``."""
     if moment.tzinfo is UTC:  # the clocks' own zone: no conversion (every check's `ts`)
-        return moment.isoformat(timespec="microseconds")[:-6] + "Z"
+        second = (
+            moment.year,
+            moment.month,
+            moment.day,
+            moment.hour,
+            moment.minute,
+            moment.second,
+        )
+        text = _SECONDS.get(second)
+        if text is None:  # formatted once per second, not once per record
+            year, month, day, hour, minute, sec = second
+            text = f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}:{sec:02d}"
+            if len(_SECONDS) >= _SECONDS_LIMIT:
+                _SECONDS.clear()
+            _SECONDS[second] = text
+        return f"{text}.{moment.microsecond:06d}Z"
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+_SECONDS: dict[tuple[int, int, int, int, int, int], str] = {}
+_SECONDS_LIMIT = 4096
 
 
 # Registered agents and configured users are the same objects call after call:
