@@ -184,21 +184,21 @@ def evaluate(runtime: EngineParts, check: Check) -> Decision:
     agent = check.agent
     assert agent is not None  # set by `resolve_caller`, or the call was denied
     call = check.call
-    check.request = CheckRequest(
-        action=call.action,
-        agent=agent,
-        now=check.now,
-        user=check.user,
-        args=check.args,
-        resource=call.resource,
-        context=check.context,
-        run=check.run,
-        effective_scopes=check.scopes,
-        decision_id=check.decision_id,
-        trace_id=check.trace_id,
-        findings=check.scanned.findings if check.scanned is not None else (),
-        taint=check.taint,
-        exact_args=check.exact_args,
+    check.request = CheckRequest(  # positional, in field order: keywords cost more per check
+        call.action,
+        agent,
+        check.now,
+        check.user,
+        check.args,
+        call.resource,
+        check.context,
+        check.run,
+        check.scopes,
+        check.decision_id,
+        check.trace_id,
+        check.scanned.findings if check.scanned is not None else (),
+        check.taint,
+        check.exact_args,
     )
     decision = check.policies.evaluate(check.request)
     if check.scan_plan is not None and check.scanned is not None:
