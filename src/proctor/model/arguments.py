@@ -59,7 +59,7 @@ def normalize_call_arguments(
     """
     if args is None:
         return {}, None
-    if not isinstance(args, Mapping):
+    if type(args) is not dict and not isinstance(args, Mapping):
         raise ArgumentsRejected("arguments must be a mapping of names to values")
     budget = _Budget()
     recorded = _mapping(args, 1, budget)

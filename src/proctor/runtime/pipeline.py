@@ -42,6 +42,9 @@ if TYPE_CHECKING:
 
 # Codes that say a store failed: a denial for want of a store demotes no agent.
 _INFRASTRUCTURE = (STATE_UNAVAILABLE, PROVENANCE_UNAVAILABLE)
+# The effects the stages compare with, read once: a member read through its enum class
+# costs several times a module global.
+_ALLOW, _DENY = Effect.ALLOW, Effect.DENY
 
 
 @dataclass(slots=True)
@@ -211,10 +214,10 @@ def evaluate(runtime: EngineParts, check: Check) -> Decision:
 
 def limits(runtime: EngineParts, check: Check, decision: Decision) -> Decision:
     """Approvals, limits and run ceilings; a denied or unevaluated call touches no store."""
-    if decision.effect is Effect.DENY or check.request is None:
+    if decision.effect is _DENY or check.request is None:
         return decision
     controls = check.policies.controls
-    if decision.effect is Effect.ALLOW and not (
+    if decision.effect is _ALLOW and not (
         controls.has_limits or (controls.has_ceilings and check.run is not None)
     ):
         return decision
@@ -241,7 +244,7 @@ def limits(runtime: EngineParts, check: Check, decision: Decision) -> Decision:
 def demotion(runtime: EngineParts, check: Check, decision: Decision) -> Decision:
     """A denial counted against the ``tiers:`` rules (as of ``now``, like limits)."""
     if (
-        decision.effect is Effect.DENY
+        decision.effect is _DENY
         and check.policies.controls.has_tier_rules
         and check.agent is not None
         and decision.code not in _INFRASTRUCTURE
@@ -434,7 +437,7 @@ def settling_waits(check: Check, decision: Decision) -> bool:
     a ``tiers:`` rule. Anything else only appends its record (a queue).
     """
     controls = check.policies.controls
-    if decision.effect is Effect.DENY:
+    if decision.effect is _DENY:
         return (
             controls.has_tier_rules
             and isinstance(check.agent, Agent)
@@ -442,7 +445,7 @@ def settling_waits(check: Check, decision: Decision) -> bool:
         )
     if check.request is None:
         return False
-    if decision.effect is not Effect.ALLOW:
+    if decision.effect is not _ALLOW:
         return True
     if not (controls.has_limits or (controls.has_ceilings and check.run is not None)):
         return False
