@@ -119,7 +119,7 @@ def test_a_decision_record_is_the_event_built_field_by_field() -> None:
     user = User("sam", (), {"tenant": "t1"})
     event = decision_event(
         decision, AT, AT, "read:a", BOT, "bot", user, {"a": 1}, "res", RunState("run-1"),
-        "trace", 12.34567, None, "sha256:p",
+        "trace", 12_346, None, "sha256:p",
     )  # fmt: skip
     built = AuditEvent(
         kind="decision",
@@ -146,3 +146,19 @@ def test_a_decision_record_is_the_event_built_field_by_field() -> None:
     assert event == built
     assert list(vars(event)) == [item.name for item in fields(AuditEvent)]  # the init's order
     assert type(event.effect) is str
+
+
+def test_a_records_latency_is_microseconds_rounded_to_the_nanosecond() -> None:
+    import random
+
+    from proctor.model.decision import Decision, Effect
+    from proctor.runtime.records import decision_event
+
+    decision = Decision(Effect.ALLOW, "ok", decision_id="d")
+    rng = random.Random(3)
+    spans = [0, 1, 499, 500, 999, 1000, 1500, 10**9 + 5, 2**53 - 1]
+    spans += [rng.randrange(10**12) for _ in range(20_000)]
+    for span in spans:  # what `round(µs, 3)` of the same span in µs gives
+        event = decision_event(decision, AT, None, "a", BOT, None, None, {}, None, None, None, span)
+        assert event.latency_us == round(span / 1000, 3) == round(span / 1e3, 3)
+        assert len(repr(event.latency_us).partition(".")[2]) <= 3

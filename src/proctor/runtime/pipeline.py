@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from time import perf_counter
+from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
 from proctor.audit.errors import AuditError
@@ -58,7 +58,7 @@ class Check:
     now: datetime
     trace_id: str | None
     run: RunState | None
-    started: float
+    started: int  # perf_counter_ns() when the check began (its record's `latency_us`)
     caller_trace_id: str | None  # a caller's plain correlation id, kept beside the span's
     agent: Agent | None = None  # the resolved agent (None: unknown, and the call denied)
     user: User | None = None
@@ -73,7 +73,7 @@ class Check:
     request: CheckRequest | None = None
     demotion: Demotion | None = None
     traced: DecisionTrace | None = None  # the check's span, finished once it is settled
-    lap_mark: float = 0.0  # when the last deciding stage ended (the stage timings)
+    lap_mark: int = 0  # when the last deciding stage ended, in ns (the stage timings)
     controls: Controls | None = None  # the limits and ceilings that apply, once looked up
     settlers: tuple[Settling, ...] = ()  # an untimed check's settling stages (`_acting_stages`)
     observe: Callable[[str, float], None] | None = None  # a timed check's observer
@@ -268,7 +268,7 @@ def record(runtime: EngineParts, check: Check, decision: Decision) -> Decision:
         call.resource,
         check.run,
         check.trace_id,
-        (perf_counter() - check.started) * 1e6,
+        perf_counter_ns() - check.started,
         check.held,
         check.policies.digest,
     )
@@ -354,7 +354,7 @@ def begin_check(
     The gateway decides here on its event loop and settles there too, unless
     ``settling_waits`` says the rest may wait on a store (it then settles on a thread).
     """
-    started = perf_counter()
+    started = perf_counter_ns()
     trace_id = call.trace_id
     traced = None
     if runtime.tracer is not None or call.traceparent is not None or trace_id is not None:
@@ -453,10 +453,11 @@ def settling_waits(check: Check, decision: Decision) -> bool:
     return bool(found.limits) or found.ceilings is not None
 
 
-def _lap(observe: Callable[[str, float], None], stage: str, since: float) -> float:
-    """Report the time since ``since`` as ``stage``'s; now is the next stage's start."""
-    now = perf_counter()
-    observe(stage, now - since)
+def _lap(observe: Callable[[str, float], None], stage: str, since: int) -> int:
+    """Report the time since ``since`` (ns) as ``stage``'s, in seconds; now is the next
+    stage's start."""
+    now = perf_counter_ns()
+    observe(stage, (now - since) / 1e9)
     return now
 
 

@@ -128,7 +128,7 @@ def decision_event(
     resource: str | None,
     run: RunState | None,
     trace_id: str | None,
-    latency_us: float,
+    latency_ns: int,
     held: HeldToken | None = None,
     policy_digest: str = "",
 ) -> AuditEvent:
@@ -161,7 +161,8 @@ def decision_event(
         values["diagnostics"] = tuple(item.to_dict() for item in decision.diagnostics)
     if decision.shadow is not None:
         values["shadow"] = decision.shadow.to_dict()
-    values["latency_us"] = round(latency_us, 3)
+    # µs at ns resolution: ns / 1000 is already the float round(µs, 3) would give
+    values["latency_us"] = latency_ns / 1000
     extra: dict[str, Any] = {"evaluated_at": iso(evaluated_at)} if evaluated_at else {}
     if policy_digest:  # which set decided (`proctor policy show --digest`)
         extra["policy_digest"] = policy_digest
