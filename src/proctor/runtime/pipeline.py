@@ -10,7 +10,7 @@ fills in what later stages read (the caller, the arguments, the request).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
@@ -47,7 +47,7 @@ _INFRASTRUCTURE = (STATE_UNAVAILABLE, PROVENANCE_UNAVAILABLE)
 _ALLOW, _DENY = Effect.ALLOW, Effect.DENY
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)  # its own __init__: fresh dicts without a factory call each
 class Check:
     """One check on its way through the stages: what each stage found so far."""
 
@@ -60,24 +60,65 @@ class Check:
     run: RunState | None
     started: int  # perf_counter_ns() when the check began (its record's `latency_us`)
     caller_trace_id: str | None  # a caller's plain correlation id, kept beside the span's
-    agent: Agent | None = None  # the resolved agent (None: unknown, and the call denied)
-    user: User | None = None
-    held: HeldToken | None = None
-    args: dict[str, Any] = field(default_factory=dict)  # as recorded (canonical JSON)
-    exact_args: dict[str, Any] | None = None  # exact numbers kept, for conditions
-    context: dict[str, Any] = field(default_factory=dict)
-    scopes: tuple[str, ...] = ()
-    scan_plan: ScanPlan | None = None
-    scanned: Scanned | None = None
-    taint: dict[str, dict[str, Any]] = field(default_factory=dict)
-    request: CheckRequest | None = None
-    demotion: Demotion | None = None
-    traced: DecisionTrace | None = None  # the check's span, finished once it is settled
-    lap_mark: int = 0  # when the last deciding stage ended, in ns (the stage timings)
-    controls: Controls | None = None  # the limits and ceilings that apply, once looked up
-    settlers: tuple[Settling, ...] = ()  # an untimed check's settling stages (`_acting_stages`)
-    observe: Callable[[str, float], None] | None = None  # a timed check's observer
-    charged: list[CounterCharge] = field(default_factory=list)  # undone if it is not recorded
+    agent: Agent | None  # the resolved agent (None: unknown, and the call denied)
+    user: User | None
+    held: HeldToken | None
+    args: dict[str, Any]  # as recorded (canonical JSON)
+    exact_args: dict[str, Any] | None  # exact numbers kept, for conditions
+    context: dict[str, Any]
+    scopes: tuple[str, ...]
+    scan_plan: ScanPlan | None
+    scanned: Scanned | None
+    taint: dict[str, dict[str, Any]]
+    request: CheckRequest | None
+    demotion: Demotion | None
+    traced: DecisionTrace | None  # the check's span, finished once it is settled
+    lap_mark: int  # when the last deciding stage ended, in ns (the stage timings)
+    controls: Controls | None  # the limits and ceilings that apply, once looked up
+    settlers: tuple[Settling, ...]  # an untimed check's settling stages (`_acting_stages`)
+    observe: Callable[[str, float], None] | None  # a timed check's observer
+    charged: list[CounterCharge]  # undone if it is not recorded
+
+    def __init__(
+        self,
+        call: CheckCall,
+        policies: CompiledPolicySet,
+        decision_id: str,
+        recorded_at: datetime,
+        now: datetime,
+        trace_id: str | None,
+        run: RunState | None,
+        started: int,
+        caller_trace_id: str | None,
+    ) -> None:
+        self.call = call
+        self.policies = policies
+        self.decision_id = decision_id
+        self.recorded_at = recorded_at
+        self.now = now
+        self.trace_id = trace_id
+        self.run = run
+        self.started = started
+        self.caller_trace_id = caller_trace_id
+        # what the stages find: nothing yet
+        self.agent = None
+        self.user = None
+        self.held = None
+        self.args = {}
+        self.exact_args = None
+        self.context = {}
+        self.scopes = ()
+        self.scan_plan = None
+        self.scanned = None
+        self.taint = {}
+        self.request = None
+        self.demotion = None
+        self.traced = None
+        self.lap_mark = 0
+        self.controls = None
+        self.settlers = ()
+        self.observe = None
+        self.charged = []
 
     def deny(self, reason: str, code: str) -> Decision:
         return Decision(Effect.DENY, reason, (), self.decision_id, self.scopes, code=code)
@@ -105,7 +146,8 @@ def resolve_caller(runtime: EngineParts, check: Check) -> Decision | None:
         check.agent, check.user, check.held = caller.agent, caller.user, caller.held
         return None
     agent = callers.agent(call.agent)
-    check.user = callers.user(call.user)
+    if call.user is not None:  # none: no user (`CallerResolver.user`), without the call
+        check.user = callers.user(call.user)
     if isinstance(agent, str):
         return check.deny(agent, "unknown_agent")
     check.agent = agent
@@ -374,7 +416,8 @@ def begin_check(
         started,
         traced.caller_trace_id if traced is not None else None,
     )
-    check.traced = traced
+    if traced is not None:
+        check.traced = traced
     decision: Decision | None = None
     if observe is not None:
         mark = started
