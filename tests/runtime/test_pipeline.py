@@ -137,3 +137,33 @@ def test_a_new_check_holds_every_field_and_fresh_containers() -> None:
     assert first.context is not second.context
     assert first.taint is not second.taint
     assert first.charged is not second.charged
+
+
+def test_the_request_evaluated_holds_every_field_in_its_place() -> None:
+    from proctor.model.request import CheckRequest
+
+    runtime = _runtime(PLAIN, False)
+    call = CheckCall("read:a", args={"n": 2**60}, resource="doc", context={"ip": "a"}, trace_id="t")
+    check, _ = runtime.begin(call)
+    runtime.close()
+    request, agent = check.request, check.agent
+    assert request is not None
+    assert agent is not None
+    assert type(request) is CheckRequest
+    assert request == CheckRequest(
+        action="read:a",
+        agent=agent,
+        now=NOW,
+        user=None,
+        args={"n": str(2**60)},
+        resource="doc",
+        context={"ip": "a"},
+        run=None,
+        effective_scopes=("*",),
+        decision_id=check.decision_id,
+        trace_id="t",
+        findings=(),
+        taint={},
+        exact_args={"n": 2**60},
+    )
+    assert request.evaluated_args == {"n": 2**60}

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from proctor.runtime.parts import EngineParts
     from proctor.telemetry import DecisionTrace
 
+_new_tuple = tuple.__new__
 # Codes that say a store failed: a denial for want of a store demotes no agent.
 _INFRASTRUCTURE = (STATE_UNAVAILABLE, PROVENANCE_UNAVAILABLE)
 # The effects the stages compare with, read once: a member read through its enum class
@@ -229,21 +230,26 @@ def evaluate(runtime: EngineParts, check: Check) -> Decision:
     agent = check.agent
     assert agent is not None  # set by `resolve_caller`, or the call was denied
     call = check.call
-    check.request = CheckRequest(  # positional, in field order: keywords cost more per check
-        call.action,
-        agent,
-        check.now,
-        check.user,
-        check.args,
-        call.resource,
-        check.context,
-        check.run,
-        check.scopes,
-        check.decision_id,
-        check.trace_id,
-        check.scanned.findings if check.scanned is not None else (),
-        check.taint,
-        check.exact_args,
+    # made without the named tuple's generated __new__, which builds this same tuple and
+    # costs more than the tuple does: every field, in field order (test_pipeline pins it)
+    check.request = _new_tuple(
+        CheckRequest,
+        (
+            call.action,
+            agent,
+            check.now,
+            check.user,
+            check.args,
+            call.resource,
+            check.context,
+            check.run,
+            check.scopes,
+            check.decision_id,
+            check.trace_id,
+            check.scanned.findings if check.scanned is not None else (),
+            check.taint,
+            check.exact_args,
+        ),
     )
     decision = check.policies.evaluate(check.request)
     if check.scan_plan is not None and check.scanned is not None:
