@@ -40,3 +40,17 @@ def test_ids_sort_by_time_and_stay_unique_when_the_clock_goes_back() -> None:
     assert [*made, *after] == sorted([*made, *after])
     assert len(set(after)) == len(after)
     assert all(uuid.UUID(text).version == 7 for text in after)
+
+
+def test_every_counter_and_first_random_byte_keep_the_layout() -> None:
+    # each id's first random byte takes all 256 values; 5,000 ids in one millisecond fill
+    # its 4,096 counters and borrow the next one
+    pool = bytes(byte for first in range(256) for byte in (first, 1, 2, 3, 4, 5, 6, 7)) * 2
+    ids = DecisionIds(ManualClock(NOW), random=lambda size: pool[:size])
+    millis = int(NOW.timestamp() * 1000)
+    made = [ids() for _ in range(5000)]
+    expected = [
+        _reference(millis + n // 4096, n % 4096, pool[(n % 512) * 8 : (n % 512) * 8 + 8])
+        for n in range(5000)
+    ]
+    assert made == expected

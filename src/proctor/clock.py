@@ -44,7 +44,8 @@ class DecisionIds:
     monotonic within one millisecond (``rand_a``, method 1 of §6.2), the
     variant and 62 random bits. Built on every check, so the text is put
     together from parts: the time's part is formatted once per millisecond and
-    the random part is cut from a pool drawn (and hex-encoded) 512 ids at a time.
+    the random part is cut from a pool drawn (variant bits set, hex-encoded) 512 ids
+    at a time.
     """
 
     def __init__(
@@ -63,31 +64,46 @@ class DecisionIds:
     def __call__(self, now: datetime | None = None) -> str:
         """A new id for a decision made at ``now`` (read from the clock when not given)."""
         millis = int((now or self._clock()).timestamp() * 1000)
-        with self._lock:
-            if millis <= self._last_ms:  # keep ids monotonic within one millisecond
-                millis = self._last_ms
-                self._counter += 1
-                if self._counter > 0xFFF:  # counter exhausted: borrow the next millisecond
-                    millis = self._last_ms = millis + 1
-                    self._counter = 0
+        self._lock.acquire()  # not `with`: its enter and exit calls cost twice as much
+        try:
+            last = self._last_ms
+            if millis <= last:  # keep ids monotonic within one millisecond
+                millis = last
+                counter = self._counter + 1
+                if counter > 0xFFF:  # counter exhausted: borrow the next millisecond
+                    millis = self._last_ms = last + 1
+                    counter = 0
             else:
                 self._last_ms = millis
-                self._counter = 0
-            counter = self._counter
-            offset = self._offset
-            if offset >= len(self._pool):  # one system call per 512 ids
-                self._pool = self._random(4096).hex()
+                counter = 0
+            self._counter = counter
+            pool, offset = self._pool, self._offset
+            if offset >= len(pool):  # one system call per 512 ids
+                pool = self._pool = _with_variant(self._random(4096)).hex()
                 offset = 0
             self._offset = offset + 16
-            random = self._pool[offset : offset + 16]
             if millis != self._prefix_ms:
                 self._prefix_ms = millis
                 text = "%012x" % (millis & 0xFFFFFFFFFFFF)
                 self._prefix = f"{text[:8]}-{text[8:]}-7"
             prefix = self._prefix
-        # the variant's two bits (0b10) replace the top two bits of the random part
-        return f"{prefix}{counter:03x}-{_VARIANT[random[0]]}{random[1:4]}-{random[4:]}"
+        finally:
+            self._lock.release()
+        return (
+            f"{prefix}{_HIGH_DIGIT[counter >> 8]}{_LOW_DIGITS[counter & 0xFF]}"
+            f"-{pool[offset : offset + 4]}-{pool[offset + 4 : offset + 16]}"
+        )
 
 
-# A hex digit with its top two bits set to 0b10 (RFC 9562 §4.1): 8, 9, a or b.
-_VARIANT = {digit: "89ab"[int(digit, 16) & 3] for digit in "0123456789abcdef"}
+def _with_variant(random: bytes) -> bytearray:
+    """``random`` with the top two bits of each id's first byte set to the variant, 0b10
+    (RFC 9562 §4.1): the hex digit that starts each id's random part is 8, 9, a or b."""
+    pool = bytearray(random)
+    pool[::8] = pool[::8].translate(_VARIANT)
+    return pool
+
+
+_VARIANT = bytes((byte & 0x3F) | 0x80 for byte in range(256))
+# The counter's three hex digits, from two tables (a call to format them costs more).
+_HIGH_DIGIT = tuple(f"{digit:x}" for digit in range(16))
+_LOW_DIGITS = tuple(f"{pair:02x}" for pair in range(256))

@@ -66,3 +66,14 @@ def test_slotted_or_post_init_classes_are_refused() -> None:
 
     with pytest.raises(TypeError, match="Slotted"):
         built_at_once(Slotted)
+
+
+def test_from_fields_builds_what_the_init_builds() -> None:
+    from proctor.model.frozen import from_fields
+
+    values = {"name": "a", "count": 2, "tags": ["x"], "note": "n"}
+    quick = from_fields(_Quick, dict(values))
+    assert quick == _Quick(**values)
+    assert vars(quick) == vars(_Quick(**values))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        quick.name = "b"

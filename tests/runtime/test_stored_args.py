@@ -144,6 +144,14 @@ def test_plain_arguments_skip_the_records_scan_with_the_built_in_scanners() -> N
         assert not ContentGuard._skips(cascade, {"to=bob@example.com": True}, wanted)
         assert not ContentGuard._skips(cascade, {"x" * 16: 1}, wanted)
         assert not ContentGuard._skips(cascade, {"region": {"nested": "a:b"}}, wanted)
+    # a list's items are read as the mapping's values are, at any depth the skip allows
+    assert ContentGuard._skips(cascade, {"tags": ["new", 2, None, ["vip"], {"k": "v"}]}, wanted)
+    for item in ("bob@x", "x" * 16, ["a:b"], {"k": "a=b"}, {"a:b": 1}, b"raw"):
+        assert not ContentGuard._skips(cascade, {"tags": ["new", item]}, wanted)
+    deep: list[object] = ["vip"]
+    for depth in range(1, 9):  # deeper trees take the full scan
+        deep = [deep]
+        assert ContentGuard._skips(cascade, {"tags": deep}, wanted) is (depth < 7)
 
 
 def test_keys_that_mask_alike_are_all_recorded(tmp_path: Path) -> None:

@@ -1,7 +1,11 @@
-"""Issue 14, part 1 through the SDK: a deny rule holds whatever kind the amount arrives as."""
+"""Issue 14, part 1 through the SDK: a deny rule holds whatever kind the amount arrives as.
+
+Arguments of hostile shapes get the answer the full walk of the arguments gives them.
+"""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -13,6 +17,7 @@ import pytest
 from proctor import Proctor
 from proctor.clock import ManualClock
 from proctor.model import Agent, Tier
+from proctor.model.arguments import MAX_DEPTH, MAX_ITEMS
 
 POLICY = r"""
 name: transfers
@@ -108,3 +113,55 @@ def test_numbers_too_large_to_compare_safely_are_refused(guard: Proctor) -> None
     assert _transfer(guard, 10**3000).code == "invalid_request"
     assert _transfer(guard, Decimal("1e999999")).code == "invalid_request"
     assert _transfer(guard, Decimal("NaN")).code == "invalid_request"
+
+
+# -- hostile shapes: the check's quick copy of plain values and short lists of them hands
+# every unusual one to the full walk of the arguments, which fails closed
+
+
+def _deep(levels: int) -> dict[str, Any]:
+    """A list of one name in a mapping ``levels`` deep (the arguments are level 1)."""
+    return functools.reduce(lambda inner, _: {"a": inner}, range(levels - 1), {"l": ["x"]})
+
+
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        ({"l": [1.5, float("nan")]}, "arguments cannot hold NaN or infinite numbers"),
+        ({"l": ("a", float("-inf"))}, "arguments cannot hold NaN or infinite numbers"),
+        ({"f": float("inf")}, "arguments cannot hold NaN or infinite numbers"),
+        ({"l": [2**9000]}, "an argument number has more than 8192 bits"),
+        ({"l": ["a"] * 5000, "m": ["b"] * 5001}, f"arguments hold more than {MAX_ITEMS} values"),
+        (
+            {"big": ["a" * 1_048_576] * 4, "l": ["abc"]},
+            "argument text is longer than 1048576 characters",
+        ),
+        (_deep(MAX_DEPTH), f"arguments are nested deeper than {MAX_DEPTH} levels"),
+    ],
+    ids=["nan", "infinity in a tuple", "infinity", "huge integer", "items", "text", "depth"],
+)
+def test_arguments_past_a_bound_are_denied_in_a_list_too(
+    guard: Proctor, args: dict[str, Any], reason: str
+) -> None:
+    decision = guard.check("write:x", agent="bot", args=args)
+    assert (decision.effect, decision.code) == ("deny", "invalid_request")
+    assert decision.reason == f"invalid arguments: {reason}"
+    assert guard.runtime.audit.tail(1)[0]["args"] == {}
+
+
+@pytest.mark.parametrize(
+    ("args", "recorded"),
+    [
+        ({"l": [2**53, 1]}, {"l": [str(2**53), 1]}),  # beyond 2**53: text in the record
+        ({"l": ["x\ud800y"]}, {"l": ["x?y"]}),  # a lone surrogate cannot be stored as UTF-8
+        ({1: ("a", None, True, 2.5)}, {"1": ["a", None, True, 2.5]}),
+        ({"l": ["a"] * (MAX_ITEMS - 1)}, {"l": ["a"] * (MAX_ITEMS - 1)}),
+        (_deep(MAX_DEPTH - 1), _deep(MAX_DEPTH - 1)),
+    ],
+    ids=["unsafe integer", "surrogate", "name and tuple", "items at the bound", "depth"],
+)
+def test_unusual_values_in_lists_are_recorded_as_the_full_walk_makes_them(
+    guard: Proctor, args: dict[Any, Any], recorded: dict[str, Any]
+) -> None:
+    assert guard.check("write:x", agent="bot", args=args).allowed
+    assert guard.runtime.audit.tail(1)[0]["args"] == recorded

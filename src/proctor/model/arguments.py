@@ -14,6 +14,7 @@ also returns a copy that keeps them exact, made only when the call holds one.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from decimal import Decimal
 from enum import Enum
@@ -58,7 +59,7 @@ def normalize_call_arguments(
     """
     if args is None:
         return {}, None
-    if not isinstance(args, Mapping):
+    if type(args) is not dict and not isinstance(args, Mapping):
         raise ArgumentsRejected("arguments must be a mapping of names to values")
     budget = _Budget()
     recorded = _mapping(args, 1, budget)
@@ -67,10 +68,12 @@ def normalize_call_arguments(
     return recorded, _mapping(args, 1, _Budget(keep_exact=True))
 
 
-# Short ASCII text, safe integers, None and booleans pass as they are, without a
-# call per value: almost every argument is one of these. Short strings need no
-# character count: MAX_ITEMS of them stay far below MAX_TOTAL_CHARS.
+# Short ASCII text, safe integers, finite floats, None and booleans pass as they are,
+# without a call per value: almost every argument is one of these (or a short list of
+# them). Short strings directly in a mapping need no character count: MAX_ITEMS of them
+# stay far below MAX_TOTAL_CHARS (in a list they are counted, as `_normalize` counts them).
 _SHORT = 256
+_MAX_FLOAT = sys.float_info.max  # NaN and the infinities are outside ±this
 
 
 def _mapping(value: Mapping[Any, Any], depth: int, budget: _Budget) -> dict[str, Any]:
@@ -86,14 +89,49 @@ def _mapping(value: Mapping[Any, Any], depth: int, budget: _Budget) -> dict[str,
             or (kind is int and -_MAX_SAFE_INTEGER <= item <= _MAX_SAFE_INTEGER)
             or item is None
             or kind is bool
+            or (kind is float and -_MAX_FLOAT <= item <= _MAX_FLOAT)
         ):
             budget.items += 1
             out[key] = item
+        elif (kind is list or kind is tuple) and depth < MAX_DEPTH:
+            leaves = _leaves(item, budget)
+            out[key] = leaves if leaves is not None else _normalize(item, depth + 1, budget)
         else:
             out[key] = _normalize(item, depth + 1, budget)
     if budget.items > MAX_ITEMS:
         raise ArgumentsRejected(f"arguments hold more than {MAX_ITEMS} values")
     return out
+
+
+def _leaves(items: list[Any] | tuple[Any, ...], budget: _Budget) -> list[Any] | None:
+    """A copy of a list of values that pass as they are, counted as `_normalize` counts it.
+
+    None, with the budget untouched, for anything else or past a bound: the full walk
+    then copies it, or says which bound it is past.
+    """
+    if len(items) > _SHORT:
+        return None
+    chars = 0
+    for item in items:
+        kind = type(item)
+        if kind is str:
+            if len(item) >= _SHORT or not item.isascii():
+                return None
+            chars += len(item)
+        elif not (
+            (kind is int and -_MAX_SAFE_INTEGER <= item <= _MAX_SAFE_INTEGER)
+            or item is None
+            or kind is bool
+            or (kind is float and -_MAX_FLOAT <= item <= _MAX_FLOAT)
+        ):
+            return None
+    counted = budget.items + 1 + len(items)  # the list and each item, as `_normalize` counts
+    chars += budget.chars
+    if counted > MAX_ITEMS or chars > MAX_TOTAL_CHARS:
+        return None
+    budget.items = counted
+    budget.chars = chars
+    return list(items)
 
 
 def _sequence(value: list[Any] | tuple[Any, ...], depth: int, budget: _Budget) -> list[Any]:

@@ -24,6 +24,9 @@ class Effect(StrEnum):
         return self.value
 
 
+# read once (the properties below): a member read through its enum class costs more
+_ALLOW, _DENY, _APPROVAL = Effect.ALLOW, Effect.DENY, Effect.REQUIRE_APPROVAL
+
 # Deny overrides approval, approval overrides allow.
 EFFECT_PRECEDENCE = {Effect.DENY: 3, Effect.REQUIRE_APPROVAL: 2, Effect.ALLOW: 1}
 
@@ -76,11 +79,11 @@ class Decision:
 
     @property
     def allowed(self) -> bool:
-        return self.effect is Effect.ALLOW
+        return self.effect is _ALLOW
 
     @property
     def denied(self) -> bool:
-        return self.effect is Effect.DENY
+        return self.effect is _DENY
 
     @property
     def masks_args(self) -> bool:
@@ -100,7 +103,7 @@ class Decision:
 
     @property
     def requires_approval(self) -> bool:
-        return self.effect is Effect.REQUIRE_APPROVAL
+        return self.effect is _APPROVAL
 
     def to_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {

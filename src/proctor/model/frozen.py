@@ -16,6 +16,9 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
+_new = object.__new__
+_set = object.__setattr__
+
 
 def built_at_once(cls: type[T]) -> type[T]:
     """Apply below ``@dataclass(frozen=True)``: the same ``__init__``, one setattr."""
@@ -49,3 +52,16 @@ def built_at_once(cls: type[T]) -> type[T]:
     init.__doc__ = cls.__init__.__doc__
     setattr(cls, "__init__", init)  # noqa: B010 - mypy forbids assigning a method
     return cls
+
+
+def from_fields(cls: type[T], values: dict[str, Any]) -> T:
+    """An instance of a ``built_at_once`` class with ``values`` as its ``__dict__``.
+
+    ``values`` holds every field, in the class's field order, as its ``__init__``
+    would set them. For a value built on every check: a call with keyword
+    arguments makes the interpreter collect them in a dict first and hand it to
+    ``__init__`` (about a microsecond for ``AuditEvent``'s twenty-two).
+    """
+    instance: T = _new(cls)
+    _set(instance, "__dict__", values)
+    return instance

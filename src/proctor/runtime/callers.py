@@ -98,7 +98,7 @@ class CallerResolver:
         agent_id = agent if agent is not None else self.default_agent
         if agent_id is None:
             return "no agent was named and no default agent is configured"
-        found = self._registry.get(agent_id)
+        found = self._registry.agents.get(agent_id)  # `AgentRegistry.get`, without its call
         if found is None:
             return f"unknown agent `{agent_id}`: it is not registered"
         return self._demote(found) if self._demoted else found

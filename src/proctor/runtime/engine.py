@@ -170,7 +170,9 @@ class Runtime:
 
     def decide(self, call: CheckCall) -> Decision:
         """Decide and record one call (``runtime.pipeline``: named stages)."""
-        return run_check(self, call, self._stage_observer())
+        observe = None if self._observe is None else self._stage_observer()  # no call when none
+        check, decision = begin_check(self, call, observe)
+        return settle_check(self, check, decision)
 
     def begin(self, call: CheckCall) -> tuple[Check, Decision]:
         """``decide`` in two steps: the policies' decision first, then ``settle`` it.

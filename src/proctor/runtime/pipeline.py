@@ -10,9 +10,9 @@ fills in what later stages read (the caller, the arguments, the request).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime
-from time import perf_counter
+from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
 from proctor.audit.errors import AuditError
@@ -40,11 +40,15 @@ if TYPE_CHECKING:
     from proctor.runtime.parts import EngineParts
     from proctor.telemetry import DecisionTrace
 
+_new_tuple = tuple.__new__
 # Codes that say a store failed: a denial for want of a store demotes no agent.
 _INFRASTRUCTURE = (STATE_UNAVAILABLE, PROVENANCE_UNAVAILABLE)
+# The effects the stages compare with, read once: a member read through its enum class
+# costs several times a module global.
+_ALLOW, _DENY = Effect.ALLOW, Effect.DENY
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, init=False)  # its own __init__: fresh dicts without a factory call each
 class Check:
     """One check on its way through the stages: what each stage found so far."""
 
@@ -55,26 +59,67 @@ class Check:
     now: datetime
     trace_id: str | None
     run: RunState | None
-    started: float
+    started: int  # perf_counter_ns() when the check began (its record's `latency_us`)
     caller_trace_id: str | None  # a caller's plain correlation id, kept beside the span's
-    agent: Agent | None = None  # the resolved agent (None: unknown, and the call denied)
-    user: User | None = None
-    held: HeldToken | None = None
-    args: dict[str, Any] = field(default_factory=dict)  # as recorded (canonical JSON)
-    exact_args: dict[str, Any] | None = None  # exact numbers kept, for conditions
-    context: dict[str, Any] = field(default_factory=dict)
-    scopes: tuple[str, ...] = ()
-    scan_plan: ScanPlan | None = None
-    scanned: Scanned | None = None
-    taint: dict[str, dict[str, Any]] = field(default_factory=dict)
-    request: CheckRequest | None = None
-    demotion: Demotion | None = None
-    traced: DecisionTrace | None = None  # the check's span, finished once it is settled
-    lap_mark: float = 0.0  # when the last deciding stage ended (the stage timings)
-    controls: Controls | None = None  # the limits and ceilings that apply, once looked up
-    settlers: tuple[Settling, ...] = ()  # an untimed check's settling stages (`_acting_stages`)
-    observe: Callable[[str, float], None] | None = None  # a timed check's observer
-    charged: list[CounterCharge] = field(default_factory=list)  # undone if it is not recorded
+    agent: Agent | None  # the resolved agent (None: unknown, and the call denied)
+    user: User | None
+    held: HeldToken | None
+    args: dict[str, Any]  # as recorded (canonical JSON)
+    exact_args: dict[str, Any] | None  # exact numbers kept, for conditions
+    context: dict[str, Any]
+    scopes: tuple[str, ...]
+    scan_plan: ScanPlan | None
+    scanned: Scanned | None
+    taint: dict[str, dict[str, Any]]
+    request: CheckRequest | None
+    demotion: Demotion | None
+    traced: DecisionTrace | None  # the check's span, finished once it is settled
+    lap_mark: int  # when the last deciding stage ended, in ns (the stage timings)
+    controls: Controls | None  # the limits and ceilings that apply, once looked up
+    settlers: tuple[Settling, ...]  # an untimed check's settling stages (`_acting_stages`)
+    observe: Callable[[str, float], None] | None  # a timed check's observer
+    charged: list[CounterCharge]  # undone if it is not recorded
+
+    def __init__(
+        self,
+        call: CheckCall,
+        policies: CompiledPolicySet,
+        decision_id: str,
+        recorded_at: datetime,
+        now: datetime,
+        trace_id: str | None,
+        run: RunState | None,
+        started: int,
+        caller_trace_id: str | None,
+    ) -> None:
+        self.call = call
+        self.policies = policies
+        self.decision_id = decision_id
+        self.recorded_at = recorded_at
+        self.now = now
+        self.trace_id = trace_id
+        self.run = run
+        self.started = started
+        self.caller_trace_id = caller_trace_id
+        # what the stages find: nothing yet
+        self.agent = None
+        self.user = None
+        self.held = None
+        self.args = {}
+        self.exact_args = None
+        self.context = {}
+        self.scopes = ()
+        self.scan_plan = None
+        self.scanned = None
+        self.taint = {}
+        self.request = None
+        self.demotion = None
+        self.traced = None
+        self.lap_mark = 0
+        self.controls = None
+        self.settlers = ()
+        self.observe = None
+        self.charged = []
 
     def deny(self, reason: str, code: str) -> Decision:
         return Decision(Effect.DENY, reason, (), self.decision_id, self.scopes, code=code)
@@ -102,7 +147,8 @@ def resolve_caller(runtime: EngineParts, check: Check) -> Decision | None:
         check.agent, check.user, check.held = caller.agent, caller.user, caller.held
         return None
     agent = callers.agent(call.agent)
-    check.user = callers.user(call.user)
+    if call.user is not None:  # none: no user (`CallerResolver.user`), without the call
+        check.user = callers.user(call.user)
     if isinstance(agent, str):
         return check.deny(agent, "unknown_agent")
     check.agent = agent
@@ -184,21 +230,26 @@ def evaluate(runtime: EngineParts, check: Check) -> Decision:
     agent = check.agent
     assert agent is not None  # set by `resolve_caller`, or the call was denied
     call = check.call
-    check.request = CheckRequest(
-        action=call.action,
-        agent=agent,
-        now=check.now,
-        user=check.user,
-        args=check.args,
-        resource=call.resource,
-        context=check.context,
-        run=check.run,
-        effective_scopes=check.scopes,
-        decision_id=check.decision_id,
-        trace_id=check.trace_id,
-        findings=check.scanned.findings if check.scanned is not None else (),
-        taint=check.taint,
-        exact_args=check.exact_args,
+    # made without the named tuple's generated __new__, which builds this same tuple and
+    # costs more than the tuple does: every field, in field order (test_pipeline pins it)
+    check.request = _new_tuple(
+        CheckRequest,
+        (
+            call.action,
+            agent,
+            check.now,
+            check.user,
+            check.args,
+            call.resource,
+            check.context,
+            check.run,
+            check.scopes,
+            check.decision_id,
+            check.trace_id,
+            check.scanned.findings if check.scanned is not None else (),
+            check.taint,
+            check.exact_args,
+        ),
     )
     decision = check.policies.evaluate(check.request)
     if check.scan_plan is not None and check.scanned is not None:
@@ -211,10 +262,10 @@ def evaluate(runtime: EngineParts, check: Check) -> Decision:
 
 def limits(runtime: EngineParts, check: Check, decision: Decision) -> Decision:
     """Approvals, limits and run ceilings; a denied or unevaluated call touches no store."""
-    if decision.effect is Effect.DENY or check.request is None:
+    if decision.effect is _DENY or check.request is None:
         return decision
     controls = check.policies.controls
-    if decision.effect is Effect.ALLOW and not (
+    if decision.effect is _ALLOW and not (
         controls.has_limits or (controls.has_ceilings and check.run is not None)
     ):
         return decision
@@ -241,7 +292,7 @@ def limits(runtime: EngineParts, check: Check, decision: Decision) -> Decision:
 def demotion(runtime: EngineParts, check: Check, decision: Decision) -> Decision:
     """A denial counted against the ``tiers:`` rules (as of ``now``, like limits)."""
     if (
-        decision.effect is Effect.DENY
+        decision.effect is _DENY
         and check.policies.controls.has_tier_rules
         and check.agent is not None
         and decision.code not in _INFRASTRUCTURE
@@ -265,7 +316,7 @@ def record(runtime: EngineParts, check: Check, decision: Decision) -> Decision:
         call.resource,
         check.run,
         check.trace_id,
-        (perf_counter() - check.started) * 1e6,
+        perf_counter_ns() - check.started,
         check.held,
         check.policies.digest,
     )
@@ -351,7 +402,7 @@ def begin_check(
     The gateway decides here on its event loop and settles there too, unless
     ``settling_waits`` says the rest may wait on a store (it then settles on a thread).
     """
-    started = perf_counter()
+    started = perf_counter_ns()
     trace_id = call.trace_id
     traced = None
     if runtime.tracer is not None or call.traceparent is not None or trace_id is not None:
@@ -371,7 +422,8 @@ def begin_check(
         started,
         traced.caller_trace_id if traced is not None else None,
     )
-    check.traced = traced
+    if traced is not None:
+        check.traced = traced
     decision: Decision | None = None
     if observe is not None:
         mark = started
@@ -434,7 +486,7 @@ def settling_waits(check: Check, decision: Decision) -> bool:
     a ``tiers:`` rule. Anything else only appends its record (a queue).
     """
     controls = check.policies.controls
-    if decision.effect is Effect.DENY:
+    if decision.effect is _DENY:
         return (
             controls.has_tier_rules
             and isinstance(check.agent, Agent)
@@ -442,7 +494,7 @@ def settling_waits(check: Check, decision: Decision) -> bool:
         )
     if check.request is None:
         return False
-    if decision.effect is not Effect.ALLOW:
+    if decision.effect is not _ALLOW:
         return True
     if not (controls.has_limits or (controls.has_ceilings and check.run is not None)):
         return False
@@ -450,10 +502,11 @@ def settling_waits(check: Check, decision: Decision) -> bool:
     return bool(found.limits) or found.ceilings is not None
 
 
-def _lap(observe: Callable[[str, float], None], stage: str, since: float) -> float:
-    """Report the time since ``since`` as ``stage``'s; now is the next stage's start."""
-    now = perf_counter()
-    observe(stage, now - since)
+def _lap(observe: Callable[[str, float], None], stage: str, since: int) -> int:
+    """Report the time since ``since`` (ns) as ``stage``'s, in seconds; now is the next
+    stage's start."""
+    now = perf_counter_ns()
+    observe(stage, (now - since) / 1e9)
     return now
 
 

@@ -77,6 +77,16 @@ def _plain(value: Any, depth: int) -> bool:
             if kind is str:  # letters alone hold no mark (the common enum or name)
                 if len(item) >= _SHORT or (not item.isalpha() and _MARKS.search(item) is not None):
                     return False
+            elif kind is list and depth < 7:  # a list of names (tags): read here, not by a call
+                for element in item:
+                    kind = type(element)
+                    if kind is str:
+                        if len(element) >= _SHORT or (
+                            not element.isalpha() and _MARKS.search(element) is not None
+                        ):
+                            return False
+                    elif kind not in _LEAVES and not _plain(element, depth + 2):
+                        return False
             elif kind not in _LEAVES and not _plain(item, depth + 1):
                 return False
         return True
@@ -125,6 +135,10 @@ class StoredArgs(StrEnum):
     REDACTED = "redacted"  # personal data and secrets as placeholders (the default)
     CLEAR = "clear"  # as passed
     DIGEST = "digest"  # none: only ``args_digest``
+
+
+# read once: a member read through its enum class costs several times a module global
+_CLEAR, _DIGEST = StoredArgs.CLEAR, StoredArgs.DIGEST
 
 
 SCAN_UNAVAILABLE = "scan_unavailable"
@@ -280,9 +294,9 @@ class ContentGuard:
         whatever the policies scanned for; arguments that could not be scanned
         whole are kept as their digest only (fail closed: no value in clear).
         """
-        if mode is StoredArgs.CLEAR or not args:
+        if mode is _CLEAR or not args:
             return args, {}
-        if mode is StoredArgs.DIGEST:
+        if mode is _DIGEST:
             return {}, {"args_stored": StoredArgs.DIGEST.value}
         only_patterns = plan is None and self._cascade is None
         if only_patterns and self._factory is None and _plain(args, 0):
