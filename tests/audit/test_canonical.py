@@ -101,7 +101,7 @@ def test_names_seen_before_do_not_let_other_keys_skip_their_checks() -> None:
 
 # -- RecordShape: a record's known keys, fewer checks, the same bytes -----------------------
 
-_SHAPE = RecordShape(plain=("kind", "id", "seq"), nested=("args", "tags", "took"))
+_SHAPE = RecordShape(plain=("kind", "id", "seq"), nested=("args", "took"), sequences=("tags",))
 
 
 class _Colour(Enum):
@@ -143,11 +143,13 @@ def test_record_shape_sends_other_keys_the_general_way(record: dict[str, Any]) -
 def test_record_shape_names_each_key_once_in_ascii() -> None:
     with pytest.raises(ValueError, match="each key once"):
         RecordShape(plain=("a", "b"), nested=("a",))
+    with pytest.raises(ValueError, match="each key once"):
+        RecordShape(plain=("a", "b"), nested=("c",), sequences=("b",))
     with pytest.raises(ValueError, match="in ASCII"):
         RecordShape(plain=("\u00e9",), nested=())
-    assert RecordShape(plain=("a",), nested=("b",)).canonical_json({"a": 1, "b": 2.0}) == (
-        b'{"a":1,"b":2}'
-    )
+    one = RecordShape(plain=("a",), nested=("b",), sequences=("c",))
+    assert one.canonical_json({"a": 1, "b": 2.0, "c": ["x", 3.0]}) == b'{"a":1,"b":2,"c":["x",3]}'
+    assert one.canonical_json({"a": 1, "b": 2.0, "c": "xy"}) == b'{"a":1,"b":2,"c":"xy"}'
 
 
 def _encoded(encode: Callable[[dict[str, Any]], bytes], record: dict[str, Any]) -> bytes | str:

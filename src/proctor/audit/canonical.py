@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from itertools import chain
 from operator import itemgetter
 from typing import Any
 
@@ -165,23 +166,25 @@ class RecordShape:
 
     A record built by its writer (the audit chain's, from an ``AuditEvent``)
     has the same keys every time, so its own keys need no check, and most of
-    its values are text: ``plain`` names those, checked in one pass; only the
-    values under ``nested`` are looked into. The bytes are ``canonical_json``'s:
-    whatever the checks cannot vouch for (a value of another type, a record
-    with other keys) goes the general way.
+    its values are text: ``plain`` names those, and ``sequences`` the lists
+    expected to hold only text, all checked in one pass; only the values under
+    ``nested`` (and the sequences when that pass fails) are looked into. The
+    bytes are ``canonical_json``'s: whatever the checks cannot vouch for (a
+    value of another type, a record with other keys) goes the general way.
     """
 
-    __slots__ = ("_nested", "_plain", "_size")
+    __slots__ = ("_nested", "_plain", "_sequences", "_size", "_walked")
 
-    def __init__(self, plain: Sequence[str], nested: Sequence[str]) -> None:
-        names = [*plain, *nested]
+    def __init__(
+        self, plain: Sequence[str], nested: Sequence[str], sequences: Sequence[str] = ()
+    ) -> None:
+        names = [*plain, *nested, *sequences]
         if len(set(names)) != len(names) or not all(name.isascii() for name in names):
             raise ValueError("a record shape names each key once, in ASCII")
-        # itemgetter of several names gives a tuple, of one the value itself
-        self._plain: Callable[[dict[str, Any]], Any] = (
-            itemgetter(*plain) if len(plain) > 1 else lambda record: [record[n] for n in plain]
-        )
+        self._plain = _values_of(plain)
+        self._sequences = _values_of(sequences)
         self._nested = tuple(nested)
+        self._walked = (*nested, *sequences)  # when a sequence holds more than text
         self._size = len(names)
 
     def canonical_json(self, record: dict[str, Any]) -> bytes:
@@ -189,7 +192,12 @@ class RecordShape:
         may be replaced in it by ones that print alike (an integral float by its int)."""
         try:
             if len(record) == self._size and _PLAIN.issuperset(map(type, self._plain(record))):
-                for key in self._nested:  # the common cases decided here, without a call
+                lists = self._sequences(record)
+                flat = _SEQUENCES.issuperset(map(type, lists)) and _PLAIN.issuperset(
+                    map(type, chain.from_iterable(lists))
+                )
+                for key in self._nested if flat else self._walked:
+                    # the common cases decided here, without a call
                     item = record[key]
                     ready: Any
                     kind = type(item)
@@ -217,6 +225,16 @@ class RecordShape:
         except (_NeedsReference, KeyError, ValueError, TypeError, RecursionError):
             pass
         return canonical_json(record)
+
+
+_SEQUENCES = frozenset((list, tuple))
+
+
+def _values_of(keys: Sequence[str]) -> Callable[[dict[str, Any]], Sequence[Any]]:
+    """The values at ``keys`` of a dict, as one sequence (itemgetter's, for two or more)."""
+    if len(keys) > 1:
+        return itemgetter(*keys)
+    return lambda record: [record[key] for key in keys]
 
 
 def _reference(value: Any) -> bytes:

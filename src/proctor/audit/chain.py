@@ -137,20 +137,19 @@ def chain_record(
     return ChainedRecord(seq, prev_hash, hashlib.sha256(body).hexdigest(), body)
 
 
-# An event's record by what its fields hold: text (or None) checked in one pass, the rest
-# looked into; the chain fields are the chain's own int and hex.
+# An event's record by what its fields hold: text (or None), and lists of text (most
+# often empty), checked in one pass; the rest looked into. The chain fields are the
+# chain's own int and hex.
 _EVENT_TEXT = (
     "v", "kind", "decision_id", "ts", "trace_id", "run_id", "action", "resource",
     "args_digest", "effect", "reason", "code", "result_digest", "seq", "prev_hash",
 )  # fmt: skip
-_EVENT_NESTED = (
-    "user", "agent", "delegation", "args", "rule_ids", "effective_scopes", "diagnostics",
-    "shadow", "latency_us", "extra",
-)  # fmt: skip
-_EVENT_RECORD = RecordShape(_EVENT_TEXT, _EVENT_NESTED)
-_SHARDED_EVENT_RECORD = RecordShape((*_EVENT_TEXT, "shard"), _EVENT_NESTED)
+_EVENT_LISTS = ("delegation", "rule_ids", "effective_scopes", "diagnostics")
+_EVENT_NESTED = ("user", "agent", "args", "shadow", "latency_us", "extra")
+_EVENT_RECORD = RecordShape(_EVENT_TEXT, _EVENT_NESTED, _EVENT_LISTS)
+_SHARDED_EVENT_RECORD = RecordShape((*_EVENT_TEXT, "shard"), _EVENT_NESTED, _EVENT_LISTS)
 # The fields ``to_payload`` turns into lists; orjson and RFC 8785 print a tuple alike.
-_EVENT_SEQUENCES = itemgetter("delegation", "rule_ids", "effective_scopes", "diagnostics")
+_EVENT_SEQUENCES = itemgetter(*_EVENT_LISTS)
 _SEQUENCE_TYPES = frozenset((tuple, list))
 _EVENT_FIELDS = len(fields(AuditEvent))
 
