@@ -155,7 +155,10 @@ def _rows_per_insert(conn: Any, columns: int) -> int:
     """Rows one INSERT may carry within the connection's limit on parameters (999 on
     SQLite before 3.32, 32766 after; builds may set others)."""
     limit: int = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
-    return max(1, min(_ROWS_PER_INSERT, limit // columns))
+    most = min(_ROWS_PER_INSERT, limit // columns)
+    if sqlite3.sqlite_version_info < (3, 8, 8):  # before, each VALUES row was a compound term
+        most = min(most, conn.getlimit(sqlite3.SQLITE_LIMIT_COMPOUND_SELECT))
+    return max(1, most)
 
 
 @functools.lru_cache(maxsize=64)
