@@ -22,7 +22,6 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
-from hashlib import sha256
 from operator import itemgetter
 from typing import Any, NamedTuple
 
@@ -179,7 +178,7 @@ def chain_event(
     else:
         record["shard"] = shard
         body = _SHARDED_EVENT_RECORD.canonical_json(record)
-    return ChainedRecord(seq, prev_hash, sha256(body).hexdigest(), body)
+    return ChainedRecord(seq, prev_hash, hashlib.sha256(body).hexdigest(), body)
 
 
 def indexed_columns(record: Mapping[str, Any]) -> tuple[Any, ...]:
