@@ -398,8 +398,7 @@ def attribute_costs(
 
 def writer_record_work(event: Any, seq: int = 1, prev_hash: str = "0" * 64) -> Any:
     """The writer thread's Python work for one record, minus the SQLite insert itself."""
-    from proctor.audit.chain import chain_record, indexed_columns
+    from proctor.audit.chain import chain_event, event_columns
 
-    payload = event.to_payload()
-    chained = chain_record(payload, seq, prev_hash)
-    return (seq, *indexed_columns(payload), prev_hash, chained.body.decode("utf-8"))
+    chained = chain_event(event, seq, prev_hash)
+    return (seq, *event_columns(event), prev_hash, chained.body.decode("utf-8"))

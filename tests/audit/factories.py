@@ -1,8 +1,11 @@
-"""Audit events for tests: realistic records, with any field overridden."""
+"""Audit events for tests: realistic records, with any field overridden; JSON values to
+stress canonical encoding."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from hypothesis import strategies as st
 
 from proctor.audit.canonical import digest
 from proctor.model.audit_event import AuditEvent
@@ -31,3 +34,29 @@ def make_event(number: int = 1, **overrides: Any) -> AuditEvent:
     }
     fields.update(overrides)
     return AuditEvent(**fields)
+
+
+# Characters that stress escaping and key order: controls, quotes, the BMP's
+# top (U+E000-U+FFFF sorts differently by code point and by UTF-16), astral.
+TEXT = st.text(
+    st.one_of(
+        st.characters(codec="utf-8"),
+        st.sampled_from(['"', "\\", "\x00", "\x1f", "\x7f", "\u2028", "\ue000", "\uffff"]),
+        st.sampled_from(["\U00010000", "\U0001f600", "\U0010ffff"]),
+    ),
+    max_size=8,
+)
+NUMBERS = st.one_of(
+    st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from([0.0, -0.0, 1e-4, 1e-5, 1e16, 1e21, 1e-7, 2.0**53, 0.1 + 0.2, 5e-324]),
+)
+JSON_VALUES = st.recursive(
+    st.one_of(st.none(), st.booleans(), NUMBERS, TEXT),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.lists(inner, max_size=4).map(tuple),
+        st.dictionaries(TEXT, inner, max_size=4),
+    ),
+    max_leaves=20,
+)

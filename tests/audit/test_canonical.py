@@ -4,43 +4,22 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
+from enum import Enum
+from typing import Any
 
 import pytest
 import rfc8785
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from proctor.audit.canonical import canonical_json, digest
+from proctor.audit.canonical import RecordShape, canonical_json, digest
 from proctor.audit.errors import AUDIT_UNENCODABLE, AuditError
-
-# Characters that stress escaping and key order: controls, quotes, the BMP's
-# top (U+E000-U+FFFF sorts differently by code point and by UTF-16), astral.
-_TEXT = st.text(
-    st.one_of(
-        st.characters(codec="utf-8"),
-        st.sampled_from(['"', "\\", "\x00", "\x1f", "\x7f", "\u2028", "\ue000", "\uffff"]),
-        st.sampled_from(["\U00010000", "\U0001f600", "\U0010ffff"]),
-    ),
-    max_size=8,
-)
-_NUMBERS = st.one_of(
-    st.integers(min_value=-(2**53) + 1, max_value=2**53 - 1),
-    st.floats(allow_nan=False, allow_infinity=False),
-    st.sampled_from([0.0, -0.0, 1e-4, 1e-5, 1e16, 1e21, 1e-7, 2.0**53, 0.1 + 0.2, 5e-324]),
-)
-_JSON = st.recursive(
-    st.one_of(st.none(), st.booleans(), _NUMBERS, _TEXT),
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=4),
-        st.lists(inner, max_size=4).map(tuple),
-        st.dictionaries(_TEXT, inner, max_size=4),
-    ),
-    max_leaves=20,
-)
+from tests.audit.factories import JSON_VALUES, TEXT
 
 
 @settings(max_examples=2000)
-@given(_JSON)
+@given(JSON_VALUES)
 @example({"\U0001f600": 1, "\uffff": 2, "a": [1.0, -0.0, 1e-4, 9.999999999999999e-05]})
 @example([1e15, 1e16, 123456789012345.6, 2.0**53 - 1, 2.0**53, 1e-4, -1e-4])
 def test_fast_path_matches_the_reference(value: object) -> None:
@@ -118,3 +97,63 @@ def test_names_seen_before_do_not_let_other_keys_skip_their_checks() -> None:
         assert canonical_json(value) == rfc8785.dumps(value)
     with pytest.raises(AuditError):
         canonical_json({"action": 1, 7: 2})
+
+
+# -- RecordShape: a record's known keys, fewer checks, the same bytes -----------------------
+
+_SHAPE = RecordShape(plain=("kind", "id", "seq"), nested=("args", "took"), sequences=("tags",))
+
+
+class _Colour(Enum):
+    RED = 1
+
+
+class _Name(str):
+    pass
+
+
+# Values the shape's quick checks must not let through as plain: the general way decides.
+_ODD = st.sampled_from(
+    [math.nan, -math.inf, 2**60, 5.0, -0.0, 1e16, 1e-7, _Colour.RED, _Name("x"), object()]
+)
+_SLOT = st.one_of(TEXT, st.none(), st.integers(), JSON_VALUES, _ODD)
+
+
+@settings(max_examples=1000)
+@given(st.fixed_dictionaries(dict.fromkeys(("kind", "id", "seq", "args", "tags", "took"), _SLOT)))
+@example({"kind": "a", "id": "b", "seq": 1, "args": {"n": 5.0}, "tags": [1.0], "took": 2.5})
+@example({"kind": "a", "id": 1.5, "seq": 1, "args": {"\U0001f600": 1, "\uffff": 2}, "tags": (),
+          "took": 0.1})  # fmt: skip
+def test_record_shape_prints_what_canonical_json_prints(record: dict[str, Any]) -> None:
+    assert _encoded(_SHAPE.canonical_json, dict(record)) == _encoded(canonical_json, record)
+
+
+@pytest.mark.parametrize(
+    "record",
+    [
+        {"kind": "a", "id": "b", "seq": 1, "args": {}, "tags": []},  # a key missing
+        {"kind": "a", "id": "b", "seq": 1, "args": {}, "tags": [], "took": 1, "more": 1.0},
+        {"kind": "a", "id": "b", "other": 1, "args": {}, "tags": [], "took": 1},  # another key
+    ],
+)
+def test_record_shape_sends_other_keys_the_general_way(record: dict[str, Any]) -> None:
+    assert _SHAPE.canonical_json(dict(record)) == canonical_json(record)
+
+
+def test_record_shape_names_each_key_once_in_ascii() -> None:
+    with pytest.raises(ValueError, match="each key once"):
+        RecordShape(plain=("a", "b"), nested=("a",))
+    with pytest.raises(ValueError, match="each key once"):
+        RecordShape(plain=("a", "b"), nested=("c",), sequences=("b",))
+    with pytest.raises(ValueError, match="in ASCII"):
+        RecordShape(plain=("\u00e9",), nested=())
+    one = RecordShape(plain=("a",), nested=("b",), sequences=("c",))
+    assert one.canonical_json({"a": 1, "b": 2.0, "c": ["x", 3.0]}) == b'{"a":1,"b":2,"c":["x",3]}'
+    assert one.canonical_json({"a": 1, "b": 2.0, "c": "xy"}) == b'{"a":1,"b":2,"c":"xy"}'
+
+
+def _encoded(encode: Callable[[dict[str, Any]], bytes], record: dict[str, Any]) -> bytes | str:
+    try:
+        return encode(record)
+    except AuditError as exc:
+        return exc.code

@@ -5,23 +5,31 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import math
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 import rfc8785
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 from proctor.audit.chain import (
     GENESIS,
     GENESIS_HASH,
+    ChainedRecord,
     ChainHead,
     StoredRow,
+    chain_event,
     chain_record,
+    event_columns,
     indexed_columns,
     stored_row,
     verify_chain,
 )
 from proctor.audit.errors import AUDIT_INVALID_RECORD, AuditError
-from tests.audit.factories import make_event
+from proctor.model.audit_event import AuditEvent
+from tests.audit.factories import JSON_VALUES, NUMBERS, TEXT, make_event
 
 
 def build_chain(count: int) -> list[StoredRow]:
@@ -275,3 +283,48 @@ def test_verify_reads_rows_lazily() -> None:
 def test_string_bodies_verify_like_bytes() -> None:
     rows = [dataclasses.replace(row, body=bytes(row.body).decode()) for row in build_chain(3)]
     assert verify_chain(rows, head=head_of(rows)).ok
+
+
+# -- chain_event: the writer's way, the same bytes as chain_record of the payload -----------
+
+_TEXTISH = st.one_of(TEXT, st.none(), st.sampled_from([7, 2.5, 5.0, math.nan, ("a",)]))
+_SEQUENCE = st.one_of(
+    st.lists(JSON_VALUES, max_size=3).map(tuple),
+    st.lists(JSON_VALUES, max_size=3),
+    st.sampled_from(["r1", frozenset({"r1"})]),  # not a sequence: to_payload still lists them
+)
+_NESTED = st.one_of(st.none(), JSON_VALUES, st.dictionaries(TEXT, JSON_VALUES, max_size=3))
+_EVENTS = st.builds(
+    AuditEvent,
+    kind=_TEXTISH, decision_id=_TEXTISH, ts=_TEXTISH, agent=_NESTED, action=_TEXTISH,
+    effect=_TEXTISH, reason=_TEXTISH, trace_id=_TEXTISH, user=_NESTED, delegation=_SEQUENCE,
+    run_id=_TEXTISH, resource=_TEXTISH, args=_NESTED, args_digest=_TEXTISH, rule_ids=_SEQUENCE,
+    code=_TEXTISH, effective_scopes=_SEQUENCE, diagnostics=_SEQUENCE, shadow=_NESTED,
+    latency_us=st.one_of(st.none(), NUMBERS, st.just(math.inf)), result_digest=_TEXTISH,
+    extra=_NESTED,
+)  # fmt: skip
+
+
+@settings(max_examples=1000)
+@given(_EVENTS, st.sampled_from([None, 1, 3]))
+@example(make_event(1), 2)
+@example(make_event(2, latency_us=40.0, args={"n": [1.0, {"m": -0.0}]}), None)
+def test_chain_event_writes_the_bytes_of_chain_record(event: AuditEvent, shard: int | None) -> None:
+    def chained(chain: Callable[[], ChainedRecord]) -> ChainedRecord | str:
+        try:
+            return chain()
+        except AuditError as exc:
+            return exc.code
+
+    expected = chained(lambda: chain_record(event.to_payload(), 9, "ab" * 32, shard))
+    assert chained(lambda: chain_event(event, 9, "ab" * 32, shard)) == expected
+    assert event_columns(event) == indexed_columns(event.to_payload())
+
+
+def test_chain_event_leaves_the_event_as_it_was() -> None:
+    event = make_event(1, latency_us=40.0, args={"amount": 10.0, "items": [1.0, 2]})
+    before = event.to_payload()
+    chain_event(event, 1, GENESIS_HASH, 1)
+    assert event.to_payload() == before
+    assert type(event.args["amount"]) is float
+    assert type(event.latency_us) is float

@@ -13,9 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from proctor.audit.chain import GENESIS, chain_record, indexed_columns, text_columns
+from proctor.audit.merkle import leaf_hash
 from proctor.storage import open_audit_store
 from proctor.storage.errors import DUPLICATE_RECORD, StorageError
 from proctor.storage.memory import MemoryAuditStore
+from proctor.storage.sql.audit_log import AUDIT_COLUMNS
 from proctor.storage.sqlite.audit_store import SqliteAuditStore
 from proctor.storage.sqlite.schema import APPLICATION_ID, SCHEMA_VERSION
 from tests.audit.factories import make_event
@@ -68,6 +71,41 @@ def test_body_column_is_the_canonical_record(tmp_path: Path) -> None:
     assert body.startswith('{"action":"write:refund","agent":')
     assert hashlib.sha256(body.encode()).hexdigest() == record["hash"]
     assert '"hash"' not in body
+
+
+def test_stored_rows_are_byte_for_byte_what_the_payloads_chain_into(tmp_path: Path) -> None:
+    """The writer chains events from their own fields, several hundred rows to an INSERT:
+    every column of every row is what ``chain_record`` of the event's payload gives."""
+    path = tmp_path / "audit.db"
+    odd = [
+        make_event(1, latency_us=40.0, args={"amount": 10.0, "items": [1.0, -0.0]}),
+        make_event(5, args={"tiny": 1e-7, "big": 1e16}),  # the reference encoder prints these
+        make_event(2, user={"sub": "nul\x00sub", "claims": {}}, run_id="run\x00"),
+        make_event(3, agent={"id": "\U0001f600", "tags": ["\uffff", 2.5]}, rule_ids=["r"]),
+        make_event(4, diagnostics=({"rule": "r", "error": "x"},), delegation=({"sub": "a"},)),
+    ]
+    events = [*odd, *(make_event(number) for number in range(6, 1300))]
+    with SqliteAuditStore(path) as store:
+        for event in events:
+            store.append(event)
+        store.flush()
+        shard = store.shard
+    expected = []
+    head = GENESIS
+    for position, event in enumerate(events, 1):
+        payload = event.to_payload()
+        chained = chain_record(payload, position, head.hash, shard)
+        columns = indexed_columns(payload)
+        if b"\\u0000" in chained.body:
+            columns = text_columns(columns)
+        leaf = leaf_hash(chained.body)
+        expected.append((shard, position, *columns, chained.hash, chained.body.decode(), leaf))
+        head = chained.head
+    with sqlite3.connect(path) as conn:
+        stored = conn.execute(
+            f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit ORDER BY seq"
+        ).fetchall()
+    assert stored == expected
 
 
 def test_appends_from_a_thread_survive_close_and_reopen(tmp_path: Path) -> None:

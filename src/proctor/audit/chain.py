@@ -21,13 +21,15 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 import orjson
 
-from proctor.audit.canonical import canonical_json
+from proctor.audit.canonical import RecordShape, canonical_json
 from proctor.audit.errors import AUDIT_INVALID_RECORD, AuditError
+from proctor.model.audit_event import AUDIT_VERSION, AuditEvent
 
 GENESIS_HASH = "0" * 64
 
@@ -134,6 +136,51 @@ def chain_record(
     return ChainedRecord(seq, prev_hash, hashlib.sha256(body).hexdigest(), body)
 
 
+# An event's record by what its fields hold: text (or None), and lists of text (most
+# often empty), checked in one pass; the rest looked into. The chain fields are the
+# chain's own int and hex.
+_EVENT_TEXT = (
+    "v", "kind", "decision_id", "ts", "trace_id", "run_id", "action", "resource",
+    "args_digest", "effect", "reason", "code", "result_digest", "seq", "prev_hash",
+)  # fmt: skip
+_EVENT_LISTS = ("delegation", "rule_ids", "effective_scopes", "diagnostics")
+_EVENT_NESTED = ("user", "agent", "args", "shadow", "latency_us", "extra")
+_EVENT_RECORD = RecordShape(_EVENT_TEXT, _EVENT_NESTED, _EVENT_LISTS)
+_SHARDED_EVENT_RECORD = RecordShape((*_EVENT_TEXT, "shard"), _EVENT_NESTED, _EVENT_LISTS)
+# The fields ``to_payload`` turns into lists; orjson and RFC 8785 print a tuple alike.
+_EVENT_SEQUENCES = itemgetter(*_EVENT_LISTS)
+_SEQUENCE_TYPES = frozenset((tuple, list))
+_EVENT_FIELDS = len(fields(AuditEvent))
+
+
+def chain_event(
+    event: AuditEvent, seq: int, prev_hash: str, shard: int | None = None
+) -> ChainedRecord:
+    """``chain_record(event.to_payload(), seq, prev_hash, shard)``, the same bytes.
+
+    The record is the event's own fields (no payload, no copy of it), encoded
+    with the event's shape known (``RecordShape``). An event whose fields are
+    not what ``AuditEvent`` declares goes through ``to_payload``, as before.
+    """
+    own = vars(event)
+    if (
+        type(event) is not AuditEvent
+        or len(own) != _EVENT_FIELDS
+        or not _SEQUENCE_TYPES.issuperset(map(type, _EVENT_SEQUENCES(own)))
+    ):
+        return chain_record(event.to_payload(), seq, prev_hash, shard)
+    record = own.copy()
+    record["v"] = AUDIT_VERSION
+    record["seq"] = seq
+    record["prev_hash"] = prev_hash
+    if shard is None:
+        body = _EVENT_RECORD.canonical_json(record)
+    else:
+        record["shard"] = shard
+        body = _SHARDED_EVENT_RECORD.canonical_json(record)
+    return ChainedRecord(seq, prev_hash, hashlib.sha256(body).hexdigest(), body)
+
+
 def indexed_columns(record: Mapping[str, Any]) -> tuple[Any, ...]:
     """The values of ``INDEXED_COLUMNS`` for a payload or record, in that order."""
     user = record.get("user")
@@ -148,6 +195,11 @@ def indexed_columns(record: Mapping[str, Any]) -> tuple[Any, ...]:
         record.get("effect"),
         record.get("run_id"),
     )
+
+
+def event_columns(event: AuditEvent) -> tuple[Any, ...]:
+    """``indexed_columns(event.to_payload())``, read from the event's own fields."""
+    return indexed_columns(vars(event) if type(event) is AuditEvent else event.to_payload())
 
 
 def column_text(value: str) -> str:

@@ -15,8 +15,8 @@ from proctor.audit.chain import (
     ChainHead,
     StoredRow,
     VerifyReport,
-    chain_record,
-    stored_row,
+    chain_event,
+    event_columns,
 )
 from proctor.audit.checkpoint import Checkpoint, ShardHead
 from proctor.audit.log_verify import verify_log
@@ -62,7 +62,6 @@ class MemoryAuditStore(InMemory):
 
     def append(self, event: AuditEvent, *, wait: bool = False) -> None:
         require_decision_id(event)
-        payload = event.to_payload()
         with self._lock:
             self._check_open()
             if event.decision_id in self._by_decision:
@@ -70,9 +69,11 @@ class MemoryAuditStore(InMemory):
                     f"a record with decision id `{event.decision_id}` is stored already",
                     code=DUPLICATE_RECORD,
                 )
-            chained = chain_record(payload, self._head.seq + 1, self._head.hash, 1)
+            chained = chain_event(event, self._head.seq + 1, self._head.hash, 1)
             self._by_decision[event.decision_id] = len(self._rows)
-            self._rows.append(stored_row(chained, payload))
+            self._rows.append(
+                StoredRow(chained.seq, chained.hash, chained.body, *event_columns(event))
+            )
             self._head = chained.head
             leaf = leaf_hash(chained.body)
             self._leaves.append(leaf)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import psycopg
+import pytest
 
 from proctor.storage.sql.dialect import POSTGRES, SQLITE, Statements
 from proctor.storage.sqlite.state_db import StateDatabase
@@ -79,3 +81,37 @@ def test_insert_all_writes_the_same_rows_by_insert_on_sqlite_and_by_copy_on_post
         sql = Statements(conn, POSTGRES)
         sql.insert_all("t", ("n", "text", "blob", "maybe"), ROWS)
         assert sql.all("SELECT n, text, blob, maybe FROM t ORDER BY n") == ROWS
+
+
+@pytest.mark.parametrize("parameters", [32766, 999, 9, 4])
+def test_insert_all_on_sqlite_takes_any_number_of_rows_within_the_parameter_limit(
+    parameters: int,
+) -> None:
+    """Rows go in by INSERTs of many rows (a power of two each, within the connection's
+    limit on parameters): all of them, in order, whatever their number."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, parameters)
+        conn.execute("CREATE TABLE t (n INTEGER, text TEXT, blob BLOB, maybe TEXT)")
+        rows = [(n, f"row {n}", bytes([n % 256]), None if n % 3 else "x") for n in range(1300)]
+        sql = Statements(conn, SQLITE)
+        for part in (rows[:1], rows[1:513], rows[513:]):  # one, a full batch, 787
+            sql.insert_all("t", ("n", "text", "blob", "maybe"), part)
+        assert sql.all("SELECT n, text, blob, maybe FROM t ORDER BY rowid") == rows
+    finally:
+        conn.close()
+
+
+def test_insert_all_on_sqlite_fails_whole_on_a_duplicate_key() -> None:
+    """A row refused (a duplicate id) fails its statement: the caller rolls back and retries."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        conn.execute("CREATE TABLE t (n INTEGER UNIQUE)")
+        sql = Statements(conn, SQLITE)
+        conn.execute("BEGIN")
+        with pytest.raises(sqlite3.IntegrityError):
+            sql.insert_all("t", ("n",), [(n,) for n in (*range(600), 5)])
+        conn.execute("ROLLBACK")
+        assert sql.all("SELECT count(*) FROM t") == [(0,)]
+    finally:
+        conn.close()

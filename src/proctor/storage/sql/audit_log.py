@@ -23,8 +23,8 @@ from proctor.audit.chain import (
     ChainHead,
     StoredRow,
     VerifyReport,
-    chain_record,
-    indexed_columns,
+    chain_event,
+    event_columns,
     text_columns,
 )
 from proctor.audit.checkpoint import Checkpoint, ShardHead
@@ -136,9 +136,8 @@ def build_batch(
                 code=DUPLICATE_RECORD,
             )
             continue
-        payload = event.to_payload()
         try:
-            chained = chain_record(payload, after.size + 1, after.hash, after.shard)
+            chained = chain_event(event, after.size + 1, after.hash, after.shard)
         except AuditError as exc:
             batch.rejected[index] = exc
             continue
@@ -147,7 +146,7 @@ def build_batch(
         for level, idx, node in after.frontier.append(leaf):
             batch.nodes.append((after.shard, level, idx, node))
         after.size, after.hash = chained.seq, chained.hash
-        columns = indexed_columns(payload)
+        columns = event_columns(event)
         if b"\\u0000" in chained.body:  # a NUL in some text (the body escapes it)
             columns = text_columns(columns)
         batch.rows.append(
