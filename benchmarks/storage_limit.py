@@ -6,9 +6,10 @@ with an absolute figure a busier day cannot reach. The records are the ones
 chained, hashed and laid out as rows and Merkle nodes before the clock starts
 (``build_batch``, the audit writer's own code), then inserted into a fresh
 audit database (the real schema) with the writer's pragmas (``configure_writer``:
-WAL, the same ``synchronous`` level), its group size and its statements, one
-transaction per group. What is left is the storage's own cost: the bare loop
-the issue calls the storage limit.
+WAL, the same ``synchronous`` level), its group size and its statements
+(``Statements.insert_all``: INSERTs of many rows), one transaction per group.
+What is left is the storage's own cost: the bare loop the issue calls the
+storage limit.
 """
 
 from __future__ import annotations
@@ -44,7 +45,13 @@ def measure(
     from proctor.audit.chain import GENESIS_HASH
     from proctor.audit.merkle import Frontier
     from proctor.storage import open_audit_store
-    from proctor.storage.sql.audit_log import INSERT_NODE, INSERT_ROW, ShardState, build_batch
+    from proctor.storage.sql.audit_log import (
+        AUDIT_COLUMNS,
+        NODE_COLUMNS,
+        ShardState,
+        build_batch,
+    )
+    from proctor.storage.sql.dialect import SQLITE, Statements
     from proctor.storage.sqlite.connection import configure_writer, connect
 
     state = ShardState(1, 0, GENESIS_HASH, Frontier())
@@ -69,8 +76,9 @@ def measure(
                 after = batch.after
                 assert after is not None
                 conn.execute("BEGIN IMMEDIATE")
-                conn.executemany(INSERT_ROW, batch.rows)
-                conn.executemany(INSERT_NODE, batch.nodes)
+                statements = Statements(conn, SQLITE)  # the writer's own INSERTs of many rows
+                statements.insert_all("audit", AUDIT_COLUMNS, batch.rows)
+                statements.insert_all("audit_nodes", NODE_COLUMNS, batch.nodes)
                 conn.execute(
                     "UPDATE audit_shards SET size = ?, hash = ? WHERE shard = ?",
                     (after.size, after.hash, after.shard),
