@@ -305,7 +305,7 @@ def hotspot_tables(hot: dict[str, Any]) -> list[tuple[str, list[str], list[list[
                         f"{attribution['sqlite_writer_alone_us']:.2f}",
                     ],
                     [
-                        "  of which: to_payload + chain_record (RFC 8785, SHA-256) + columns",
+                        "  of which: chain_event (RFC 8785, SHA-256) + columns",
                         f"{attribution['writer_python_per_record_us']:.2f}",
                     ],
                     ["sum: both run Python under one GIL", f"{attribution['sum_us']:.2f}"],
