@@ -122,23 +122,6 @@ def test_only_the_stages_a_call_can_meet_are_run() -> None:
     assert _acting(TIERS, CheckCall("read:a"))[1] == every_settler
 
 
-def test_a_new_check_holds_every_field_and_fresh_containers() -> None:
-    from dataclasses import fields
-
-    from proctor.runtime.pipeline import Check
-
-    policies = load_policies(texts=[PLAIN])
-    made = [Check(CheckCall("read:a"), policies, "d", NOW, NOW, None, None, 0, None) for _ in "ab"]
-    for check in made:  # a slotted field left unset would raise when a stage reads it
-        assert {item.name: getattr(check, item.name) for item in fields(Check)}
-        assert (check.agent, check.request, check.scopes, check.charged) == (None, None, (), [])
-    first, second = made
-    assert first.args is not second.args
-    assert first.context is not second.context
-    assert first.taint is not second.taint
-    assert first.charged is not second.charged
-
-
 def test_the_request_evaluated_holds_every_field_in_its_place() -> None:
     from proctor.model.request import CheckRequest
 

@@ -28,9 +28,10 @@ from proctor.model.request import Agent, User
 from proctor.runtime.call import CallFields, CheckCall, KnownActions, OutputCall, OutputFields
 from proctor.runtime.callers import CallerResolver
 from proctor.runtime.charge_returns import ChargeReturns
+from proctor.runtime.check_state import Check
 from proctor.runtime.output_tree import output_tree
 from proctor.runtime.outputs import review_output
-from proctor.runtime.pipeline import Check, begin_check, run_check, settle_check
+from proctor.runtime.pipeline import begin_check, run_check, settle_check
 from proctor.runtime.records import (
     AuditRecorder,
     audit_event,

@@ -11,7 +11,8 @@ from proctor.errors import ProctorError
 from proctor.model.decision import Decision, Effect
 from proctor.model.request import RunState, User
 from proctor.runtime import CheckCall, Runtime, unrecorded
-from proctor.runtime.pipeline import Check, settling_waits
+from proctor.runtime.check_state import Check
+from proctor.runtime.pipeline import settling_waits
 from proctor.server.auth import ADMIN, CHECK_ANY, Principal
 from proctor.server.bodies import CheckBody, UserBody
 from proctor.server.errors import ApiError
