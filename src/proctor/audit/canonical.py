@@ -197,28 +197,10 @@ class RecordShape:
                     map(type, chain.from_iterable(lists))
                 )
                 for key in self._nested if flat else self._walked:
-                    # the common cases decided here, without a call
                     item = record[key]
-                    ready: Any
-                    kind = type(item)
-                    if kind in _PLAIN:
+                    if type(item) in _PLAIN:
                         continue
-                    if kind is dict:
-                        if not item.keys() <= _SORTABLE_KEYS:
-                            _check_keys(item)
-                        if _PLAIN.issuperset(map(type, item.values())):
-                            continue
-                        ready = _prepare_items(item)
-                    elif kind is list or kind is tuple:
-                        if _PLAIN.issuperset(map(type, item)):
-                            continue
-                        ready = _prepare_list(item)
-                    elif kind is float and _MIN_FAST_FLOAT <= abs(item) < 1e16:
-                        if not item.is_integer():
-                            continue
-                        ready = _prepare_float(item)
-                    else:
-                        ready = _prepare_fast(item)
+                    ready = _prepare_fast(item)
                     if ready is not item:
                         record[key] = ready
                 return _fast_dumps(record)
