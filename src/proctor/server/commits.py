@@ -93,35 +93,34 @@ class CommitBarrier:
             with self._lock:
                 batch, self._waiting = self._waiting, []
                 self._asleep = not batch
-            if not batch:  # one `Event.set` per sleep, not one per request
-                self._wake.wait(_SETTLE_SECONDS if self.corrections.pending else None)
-                self._wake.clear()
-                with self._lock:
-                    batch, self._waiting = self._waiting, []
-                    self._asleep = False
             if batch:
-                error: ProctorError | None = None
-                try:
-                    self._store.flush(timeout=self._timeout)
-                except ProctorError as exc:
-                    error = exc
-                except Exception as exc:  # never strand a waiting request
-                    error = ProctorError(
-                        f"the audit flush failed: {exc!r}", code=STORAGE_UNAVAILABLE
-                    )
-                settled: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
-                unanswered = error is not None and error.code == STORAGE_TIMEOUT
-                for loop, future, decision_id in batch:
-                    outcome = error
-                    if decision_id is not None and not unanswered:
-                        outcome = self._fate(decision_id, error)
-                    settled.setdefault(loop, []).append((future, outcome))
-                for loop, outcomes in settled.items():  # one wake-up of each loop per batch
-                    with contextlib.suppress(RuntimeError):  # that loop is closed
-                        loop.call_soon_threadsafe(_settle, outcomes)
+                self._answer(batch)
             elif self._closed:
                 return
+            else:  # one `Event.set` per sleep, not one per request
+                self._wake.wait(_SETTLE_SECONDS if self.corrections.pending else None)
+                self._wake.clear()
             self.corrections.settle()
+
+    def _answer(self, batch: list[_Waiter]) -> None:
+        """Flush the store, then wake everyone in ``batch`` with their record's fate."""
+        error: ProctorError | None = None
+        try:
+            self._store.flush(timeout=self._timeout)
+        except ProctorError as exc:
+            error = exc
+        except Exception as exc:  # never strand a waiting request
+            error = ProctorError(f"the audit flush failed: {exc!r}", code=STORAGE_UNAVAILABLE)
+        settled: dict[asyncio.AbstractEventLoop, list[_Outcome]] = {}
+        unanswered = error is not None and error.code == STORAGE_TIMEOUT
+        for loop, future, decision_id in batch:
+            outcome = error
+            if decision_id is not None and not unanswered:
+                outcome = self._fate(decision_id, error)
+            settled.setdefault(loop, []).append((future, outcome))
+        for loop, outcomes in settled.items():  # one wake-up of each loop per batch
+            with contextlib.suppress(RuntimeError):  # that loop is closed
+                loop.call_soon_threadsafe(_settle, outcomes)
 
     def _fate(self, decision_id: str, error: ProctorError | None) -> ProctorError | None:
         """What the request of ``decision_id`` is told, given the flush's ``error``.
