@@ -88,10 +88,6 @@ INSERT_ROW = (
     f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)}) "
     f"VALUES ({', '.join('?' for _ in AUDIT_COLUMNS)})"
 )
-INSERT_NODE = (
-    f"INSERT INTO audit_nodes ({', '.join(NODE_COLUMNS)}) "
-    f"VALUES ({', '.join('?' for _ in NODE_COLUMNS)})"
-)
 
 
 def writer_name() -> str:
