@@ -53,6 +53,7 @@ from proctor.storage.sqlite.connection import (
     storage_error,
 )
 from proctor.storage.sqlite.schema import ROW_COLUMNS, SCHEMA_VERSION, migrate
+from proctor.storage.sqlite.write_turns import WriteTurns
 
 _T = TypeVar("_T")
 
@@ -136,6 +137,7 @@ class SqliteAuditStore(AuditLogReads):
             flush_interval=flush_interval,
             shard=shard,
             owner=self.owner,
+            turns=WriteTurns(path, timeout=busy_timeout),
         )
         self._thread = threading.Thread(
             target=self._writer.run, name=f"proctor-audit-writer:{path}", daemon=True

@@ -40,6 +40,7 @@ from proctor.storage.sql.audit_log import (
 )
 from proctor.storage.sql.dialect import SQLITE, Statements
 from proctor.storage.sqlite.connection import file_identity, storage_error
+from proctor.storage.sqlite.write_turns import WriteTurns
 
 
 class StopWriting:
@@ -66,8 +67,10 @@ class AuditBatchWriter:
         flush_interval: float,
         shard: ShardState,
         owner: str,
+        turns: WriteTurns,
     ) -> None:
         self.path = path
+        self._turns = turns  # taken before each transaction: the file's other writers queue
         self.shard = shard
         self.owner = owner
         self._renew_at = time.time() + LEASE_SECONDS / 3
@@ -112,6 +115,7 @@ class AuditBatchWriter:
                 with contextlib.suppress(sqlite3.Error):
                     release_shard(Statements(self._conn, SQLITE), self.shard, self.owner)
             self._conn.close()
+            self._turns.close()
 
     def _pause(self) -> float:
         """The idle wait: the flush interval, or less when a probe is due sooner."""
@@ -211,11 +215,12 @@ class AuditBatchWriter:
 
     def _insert(self, batch: Batch) -> None:
         conn = self._conn
-        conn.execute("BEGIN IMMEDIATE")
-        statements = Statements(conn, SQLITE)
-        check_shard_end(statements, self.shard, self.path)
-        write_batch(statements, self.shard, batch, self.owner, time.time())
-        conn.execute("COMMIT")
+        with self._turns.turn():
+            conn.execute("BEGIN IMMEDIATE")
+            statements = Statements(conn, SQLITE)
+            check_shard_end(statements, self.shard, self.path)
+            write_batch(statements, self.shard, batch, self.owner, time.time())
+            conn.execute("COMMIT")
 
     def _rollback(self) -> None:
         if self._conn.in_transaction:
@@ -255,11 +260,12 @@ class AuditBatchWriter:
 
     def _write_probe(self) -> None:
         try:
-            self._conn.execute("BEGIN IMMEDIATE")
-            statements = Statements(self._conn, SQLITE)
-            check_shard_end(statements, self.shard, self.path)
-            renew_lease(statements, self.shard, self.owner, time.time())
-            self._conn.execute("COMMIT")
+            with self._turns.turn():
+                self._conn.execute("BEGIN IMMEDIATE")
+                statements = Statements(self._conn, SQLITE)
+                check_shard_end(statements, self.shard, self.path)
+                renew_lease(statements, self.shard, self.owner, time.time())
+                self._conn.execute("COMMIT")
         except sqlite3.Error as exc:
             self._rollback()
             raise storage_error(exc, self.path, "probing it") from exc
