@@ -38,7 +38,7 @@ def build_chain(count: int) -> list[StoredRow]:
     for number in range(1, count + 1):
         payload = make_event(number).to_payload()
         chained = chain_record(payload, head.seq + 1, head.hash)
-        rows.append(stored_row(chained, payload))
+        rows.append(stored_row(chained, indexed_columns(payload)))
         head = chained.head
     return rows
 
@@ -94,7 +94,7 @@ def test_an_odd_float_takes_the_reference_encoder_and_still_verifies() -> None:
     payload = make_event(1, latency_us=1e-7, args={"x": 1e300}).to_payload()
     chained = chain_record(payload, 1, GENESIS_HASH)
     assert chained.body == rfc8785.dumps(json.loads(chained.body))
-    assert verify_chain([stored_row(chained, payload)], head=chained.head).ok
+    assert verify_chain([stored_row(chained, indexed_columns(payload))], head=chained.head).ok
 
 
 def test_intact_chain_verifies() -> None:
@@ -218,7 +218,7 @@ def test_inserted_forged_record_is_caught() -> None:
     rows = build_chain(10)
     # A forger who renumbers everything after 4 and inserts a well-formed record at 5.
     payload = make_event(99).to_payload()
-    forged = stored_row(chain_record(payload, 5, rows[3].hash), payload)
+    forged = stored_row(chain_record(payload, 5, rows[3].hash), indexed_columns(payload))
     shifted = [dataclasses.replace(row, seq=row.seq + 1) for row in rows[4:]]
     tampered = [*rows[:4], forged, *shifted]
     report = verify_chain(tampered, head=head_of(tampered))

@@ -214,9 +214,10 @@ def text_columns(columns: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(column_text(value) if isinstance(value, str) else value for value in columns)
 
 
-def stored_row(chained: ChainedRecord, payload: Mapping[str, Any]) -> StoredRow:
-    """The row a store keeps for ``chained``, the record made from ``payload``."""
-    return StoredRow(chained.seq, chained.hash, chained.body, *indexed_columns(payload))
+def stored_row(chained: ChainedRecord, columns: tuple[Any, ...]) -> StoredRow:
+    """The row a store keeps for ``chained`` and its record's ``columns`` (``event_columns``
+    of its event, or ``indexed_columns`` of its payload)."""
+    return StoredRow(chained.seq, chained.hash, chained.body, *columns)
 
 
 # Called with each row that passed and its parsed record; a (position, problem) stops the check.

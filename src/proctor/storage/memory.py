@@ -17,6 +17,7 @@ from proctor.audit.chain import (
     VerifyReport,
     chain_event,
     event_columns,
+    stored_row,
 )
 from proctor.audit.checkpoint import Checkpoint, ShardHead
 from proctor.audit.log_verify import verify_log
@@ -71,9 +72,7 @@ class MemoryAuditStore(InMemory):
                 )
             chained = chain_event(event, self._head.seq + 1, self._head.hash, 1)
             self._by_decision[event.decision_id] = len(self._rows)
-            self._rows.append(
-                StoredRow(chained.seq, chained.hash, chained.body, *event_columns(event))
-            )
+            self._rows.append(stored_row(chained, event_columns(event)))
             self._head = chained.head
             leaf = leaf_hash(chained.body)
             self._leaves.append(leaf)
